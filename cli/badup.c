@@ -1,0 +1,47 @@
+/* badup: a misbehaving HTTP upstream, and the harness that puts real proxies in front of
+ * it. This file only dispatches to the commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "serve.h"
+
+#ifndef BADUP_VERSION
+#define BADUP_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out) {
+  fputs("usage: badup COMMAND [options]\n"
+        "\n"
+        "commands:\n"
+        "  serve PATH...   serve Lua scenarios as a misbehaving HTTP upstream\n"
+        "  help COMMAND    show a command's options\n"
+        "\n"
+        "options: -h, --help (this text), --version\n"
+        "Each command takes --help. Exit codes: 0 success, 1 a check failed, 2 usage or set-up error.\n",
+        out);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "--version")) {
+    printf("badup %s\n", BADUP_VERSION);
+    return 0;
+  }
+  if (!strcmp(cmd, "help")) {
+    if (argc > 2 && !strcmp(argv[2], "serve")) serve_usage(stdout);
+    else usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
+  fprintf(stderr, "badup: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,21 @@
+/* buf.h: a growable byte buffer. The owner frees it with buf_free; a failed append leaves
+ * the buffer as it was and sets buf->oom, so callers check once at the end. */
+#ifndef BADUP_BUF_H
+#define BADUP_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf {
+  char *data;
+  size_t len, cap;
+  bool oom;
+};
+
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_consume(struct buf *b, size_t n); /* drops the first n bytes */
+void buf_free(struct buf *b);
+
+#endif

@@ -1,0 +1,465 @@
+/* conn.c: a connection's life: accept, read, parse, pick a scenario, run its plan, close.
+ *
+ * Parsing and plan execution never nest: parser callbacks only record what they saw and
+ * pause the parser when a plan should start; pump() then starts it outside the parser.
+ * Bytes that arrive while a plan runs (pipelined requests, or anything while stalled)
+ * wait in c->pend and are parsed when the plan ends with keep-alive. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "conn.h"
+
+#define MAX_PENDING (1u << 20) /* unparsed input kept while a plan runs */
+
+static const char RESP_400[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+static const char RESP_431[] =
+    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+static const char RESP_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+uint32_t conn_elapsed_us(const struct conn *c) { return (uint32_t)((uv_hrtime() - c->t0) / 1000u); }
+
+void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t len) {
+  conn_record_add(&c->rec, conn_elapsed_us(c), kind, detail, len);
+}
+
+static void count_connection(struct conn *c, struct scenario *s) {
+  if (c->counted) return;
+  c->counted = true;
+  c->rec.scenario = s->name;
+  atomic_fetch_add_explicit(&s->stats.connections, 1, memory_order_relaxed);
+}
+
+/* ---- closing ------------------------------------------------------------------------ */
+
+static void conn_free(struct conn *c) {
+  struct server *srv = c->srv;
+  if (c->prev) c->prev->next = c->next; else srv->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  if (!c->counted) count_connection(c, &srv->scenarios[atomic_load(&srv->default_idx)]);
+  event_log_push(&srv->log, &c->rec);
+  plan_unref(c->plan);
+  buf_free(&c->pend);
+  if (c->req) {
+    request_free(c->req);
+    free(c->req);
+  }
+  atomic_fetch_sub_explicit(&srv->open_conns, 1, memory_order_relaxed);
+  free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  struct conn *c = h->data;
+  if (--c->nhandles == 0) conn_free(c);
+}
+
+void conn_close(struct conn *c, enum conn_end end) {
+  if (c->closing) return;
+  c->closing = true;
+  if (c->rec.end == END_OPEN) c->rec.end = (uint8_t)end;
+  const char *name = conn_end_names[c->rec.end];
+  conn_event(c, EV_CLOSE, name, strlen(name));
+  uv_timer_stop(&c->timer);
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  bool rst = end == END_RESET || end == END_ERROR;
+  if (!rst || uv_tcp_close_reset(&c->tcp, on_handle_closed) != 0)
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  (void)suggested;
+  struct conn *c = h->data;
+  *b = uv_buf_init(c->srv->readbuf, sizeof c->srv->readbuf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+void conn_read_start(struct conn *c) {
+  if (!c->closing) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+void conn_read_stop(struct conn *c) { uv_read_stop((uv_stream_t *)&c->tcp); }
+
+static void pump(struct conn *c);
+
+static void peer_closed(struct conn *c) {
+  c->peer_eof = true;
+  conn_event(c, EV_PEER_FIN, NULL, 0);
+  switch (c->state) {
+  case CS_LINGER:
+  case CS_HALF:
+    conn_close(c, END_FIN);
+    break;
+  case CS_READING:
+  case CS_STALLED:
+  case CS_HOLD:
+    conn_close(c, END_PEER_FIN);
+    break;
+  default: /* a plan is writing: let it finish; a failed write ends it */
+    break;
+  }
+}
+
+static size_t parse(struct conn *c, const char *data, size_t len);
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  struct conn *c = s->data;
+  if (c->closing || n == 0) return;
+  if (n < 0) {
+    if (n == UV_EOF) {
+      peer_closed(c);
+    } else {
+      const char *e = uv_err_name((int)n);
+      conn_event(c, EV_PEER_RESET, e, strlen(e));
+      conn_close(c, END_PEER_RESET);
+    }
+    return;
+  }
+  switch (c->state) {
+  case CS_LINGER:
+  case CS_HALF:
+  case CS_HOLD:
+    return; /* read and dropped: we are past caring, but must not leave it unread */
+  case CS_READING:
+    if (c->pend.len == 0) {
+      size_t used = parse(c, b->base, (size_t)n);
+      if (used < (size_t)n) buf_append(&c->pend, b->base + used, (size_t)n - used);
+      pump(c);
+      return;
+    }
+    break;
+  default:
+    break;
+  }
+  buf_append(&c->pend, b->base, (size_t)n);
+  if (c->pend.len > MAX_PENDING) conn_read_stop(c); /* pump() resumes once it drains */
+  if (c->state == CS_READING) pump(c);
+}
+
+/* ---- parsing ------------------------------------------------------------------------ */
+
+static struct scenario *route(struct conn *c) {
+  struct server *srv = c->srv;
+  int idx = atomic_load(&srv->default_idx);
+  if (srv->routed && c->url_len) {
+    const char *u = c->url;
+    size_t n = c->url_len;
+    if (u[0] != '/') { /* absolute-form: http://host/name/... */
+      const char *p = memchr(u, ':', n);
+      if (p && (size_t)(u + n - p) > 3 && p[1] == '/' && p[2] == '/') {
+        p += 3;
+        const char *slash = memchr(p, '/', (size_t)(u + n - p));
+        n = slash ? (size_t)(u + n - slash) : 0;
+        u = slash;
+      } else {
+        n = 0;
+      }
+    }
+    if (n > 1) {
+      size_t i = 1;
+      while (i < n && u[i] != '/' && u[i] != '?') i++;
+      int f = server_find(srv, u + 1, i - 1);
+      if (f >= 0) idx = f;
+    }
+  }
+  return &srv->scenarios[idx];
+}
+
+static int on_message_begin(http_parser *p) {
+  struct conn *c = p->data;
+  c->in_message = true;
+  c->msg_dispatched = false;
+  c->expect_continue = false;
+  c->url_len = 0;
+  c->hname_len = 0;
+  c->hdr_match = 0;
+  c->conn_seq++;
+  uv_timer_stop(&c->timer); /* a keep-alive idle timer no longer applies */
+  if (c->req) request_reset(c->req);
+  return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len) {
+  struct conn *c = p->data;
+  size_t room = sizeof c->url - c->url_len;
+  size_t n = len < room ? len : room;
+  memcpy(c->url + c->url_len, at, n);
+  c->url_len = (uint8_t)(c->url_len + n);
+  if (c->req) buf_append(&c->req->target, at, len);
+  return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len) {
+  struct conn *c = p->data;
+  if (c->hdr_match == 2) c->hname_len = 0; /* a new field after a value */
+  c->hdr_match = 1;
+  for (size_t i = 0; i < len; i++) {
+    if (c->hname_len < sizeof c->hname) c->hname[c->hname_len] = at[i];
+    if (c->hname_len < 255) c->hname_len++;
+  }
+  if (c->req) request_add_field(c->req, at, len);
+  return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len) {
+  struct conn *c = p->data;
+  c->hdr_match = 2;
+  if (c->hname_len == 6 && strncasecmp(c->hname, "expect", 6) == 0) {
+    for (size_t i = 0; i + 12 <= len; i++)
+      if (strncasecmp(at + i, "100-continue", 12) == 0) c->expect_continue = true;
+  }
+  if (c->req) request_add_value(c->req, at, len);
+  return 0;
+}
+
+static bool has_body(const http_parser *p) {
+  return (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != UINT64_MAX);
+}
+
+static int on_headers_complete(http_parser *p) {
+  struct conn *c = p->data;
+  struct server *srv = c->srv;
+  c->keep_alive = http_should_keep_alive(p) != 0;
+  struct scenario *s = route(c);
+  c->scn = s;
+  count_connection(c, s);
+  uint64_t seq = atomic_fetch_add_explicit(&s->stats.requests, 1, memory_order_relaxed) + 1;
+  atomic_fetch_add_explicit(&srv->total_requests, 1, memory_order_relaxed);
+  c->rec.requests++;
+  char detail[sizeof c->url + 16];
+  int dl = snprintf(detail, sizeof detail, "%s %.*s", http_method_str(p->method), (int)c->url_len, c->url);
+  conn_event(c, EV_REQUEST, detail, dl > 0 ? (size_t)dl : 0);
+  if (c->req) {
+    snprintf(c->req->method, sizeof c->req->method, "%s", http_method_str(p->method));
+    c->req->http_major = p->http_major;
+    c->req->http_minor = p->http_minor;
+    c->req->conn_id = c->rec.id;
+    c->req->conn_seq = c->conn_seq;
+    c->req->seq = seq;
+    c->req->peer = c->rec.peer;
+    c->req->scenario = s->name;
+  }
+  if (s->plan && s->plan->start == STEP_RXHDRS) {
+    c->dispatch_ready = true;
+    http_parser_pause(p, 1);
+    return 0;
+  }
+  if (c->expect_continue && s->continue100 && has_body(p)) {
+    conn_event(c, EV_CONTINUE, NULL, 0);
+    wire_write(c, RESP_100, sizeof RESP_100 - 1, NULL);
+  }
+  return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len) {
+  struct conn *c = p->data;
+  if (c->req) request_add_body(c->req, at, len);
+  return 0;
+}
+
+static int on_message_complete(http_parser *p) {
+  struct conn *c = p->data;
+  c->in_message = false;
+  if (!c->msg_dispatched) {
+    c->dispatch_ready = true;
+    http_parser_pause(p, 1);
+  }
+  return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* Feeds bytes to the parser; returns how many it took. Stops early when a plan is due
+ * (c->dispatch_ready) or on a malformed request (c->parse_error). */
+static size_t parse(struct conn *c, const char *data, size_t len) {
+  if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) http_parser_pause(&c->parser, 0);
+  size_t n = http_parser_execute(&c->parser, &parser_settings, data, len);
+  enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+  if (e != HPE_OK && e != HPE_PAUSED) c->parse_error = e;
+  else if (e == HPE_OK && n < len && c->parser.upgrade) n = len; /* not HTTP any more: dropped */
+  return n;
+}
+
+static void bad_request(struct conn *c) {
+  enum http_errno e = c->parse_error;
+  const char *name = http_errno_name(e);
+  conn_event(c, EV_BAD_REQUEST, name, strlen(name));
+  atomic_fetch_add_explicit(&c->srv->bad_requests, 1, memory_order_relaxed);
+  c->state = CS_RUNNING;
+  if (e == HPE_HEADER_OVERFLOW) wire_write(c, RESP_431, sizeof RESP_431 - 1, NULL);
+  else wire_write(c, RESP_400, sizeof RESP_400 - 1, NULL);
+  if (!c->closing) wire_finish(c, STEP_CLOSE);
+}
+
+/* ---- plans -------------------------------------------------------------------------- */
+
+static void dispatch(struct conn *c) {
+  c->msg_dispatched = true;
+  struct scenario *s = c->scn;
+  struct plan *p = s->plan;
+  if (s->kind == SCENARIO_FUNCTION) {
+    struct buf err = {0};
+    p = scenario_call(s, c->req, &err);
+    if (!p) {
+      atomic_fetch_add_explicit(&s->stats.errors, 1, memory_order_relaxed);
+      const char *msg = err.data ? err.data : "plan function failed";
+      size_t first = err.data ? strcspn(msg, "\n") : strlen(msg);
+      fprintf(stderr, "badup: connection %llu: %.*s\n", (unsigned long long)c->rec.id, (int)(err.len ? err.len : first), msg);
+      conn_event(c, EV_ERROR, msg, first);
+      buf_free(&err);
+      conn_close(c, END_ERROR);
+      return;
+    }
+  }
+  plan_unref(c->plan);
+  c->plan = p;
+  c->pc = 0;
+  c->state = CS_RUNNING;
+  conn_run_plan(c);
+}
+
+void conn_run_plan(struct conn *c) {
+  while (!c->closing && c->state == CS_RUNNING) {
+    if (c->pc >= c->plan->nsteps) {
+      conn_keepalive(c, STEP_FOREVER);
+      return;
+    }
+    const struct step *s = &c->plan->steps[c->pc];
+    atomic_fetch_add_explicit(&c->scn->stats.steps[s->op], 1, memory_order_relaxed);
+    conn_event(c, EV_STEP, step_names[s->op], strlen(step_names[s->op]));
+    if (!step_execute(c, s)) return;
+    c->pc++;
+  }
+}
+
+static void idle_over(uv_timer_t *t) {
+  struct conn *c = t->data;
+  if (c->closing || c->state != CS_READING || c->in_message || c->pend.len) return;
+  conn_event(c, EV_IDLE_CLOSE, NULL, 0);
+  wire_finish(c, STEP_CLOSE);
+}
+
+void conn_keepalive(struct conn *c, double idle) {
+  c->state = CS_READING;
+  if (!c->keep_alive || c->parser.upgrade) {
+    wire_finish(c, STEP_CLOSE);
+    return;
+  }
+  if (idle != STEP_FOREVER) wire_timer(c, idle, idle_over);
+  pump(c);
+}
+
+/* Parses buffered input and starts plans until it runs out of input or a plan waits.
+ * Re-entry (a plan ending synchronously inside dispatch) just lets the outer loop go on. */
+static void pump(struct conn *c) {
+  if (c->in_pump) return;
+  c->in_pump = true;
+  while (!c->closing && c->state == CS_READING) {
+    if (c->parse_error) {
+      bad_request(c);
+      break;
+    }
+    if (c->dispatch_ready) {
+      c->dispatch_ready = false;
+      dispatch(c);
+      continue;
+    }
+    if (c->pend.len == 0) break;
+    size_t n = parse(c, c->pend.data, c->pend.len);
+    buf_consume(&c->pend, n);
+    if (n == 0 && !c->dispatch_ready && !c->parse_error) break;
+  }
+  if (!c->closing && c->state == CS_READING && !c->reading_stopped && c->pend.len <= MAX_PENDING)
+    conn_read_start(c);
+  c->in_pump = false;
+}
+
+/* ---- accept ------------------------------------------------------------------------- */
+
+static void peer_name(struct conn *c) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  char ip[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+    if (ss.ss_family == AF_INET6) {
+      uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+      port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+      snprintf(c->rec.peer, sizeof c->rec.peer, "[%s]:%d", ip, port);
+      return;
+    }
+    uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+    port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  }
+  snprintf(c->rec.peer, sizeof c->rec.peer, "%s:%d", ip, port);
+}
+
+static void on_refused_closed(uv_handle_t *h) { free(h->data); }
+
+void conn_accept(struct server *srv) {
+  struct conn *c = calloc(1, sizeof *c);
+  if (!c) return;
+  c->srv = srv;
+  uv_tcp_init(srv->loop, &c->tcp);
+  c->tcp.data = c;
+  if (uv_accept((uv_stream_t *)srv->lst.tcp, (uv_stream_t *)&c->tcp) != 0) {
+    uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
+    return;
+  }
+  uv_timer_init(srv->loop, &c->timer);
+  c->timer.data = c;
+  c->nhandles = 2;
+  uv_tcp_nodelay(&c->tcp, 1); /* every write is its own segment: dribbles stay dribbles */
+  c->next = srv->conns;
+  if (c->next) c->next->prev = c;
+  srv->conns = c;
+  c->t0 = uv_hrtime();
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  c->rec.start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  c->rec.id = ++srv->next_conn_id;
+  peer_name(c);
+  atomic_fetch_add_explicit(&srv->open_conns, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&srv->total_conns, 1, memory_order_relaxed);
+  conn_event(c, EV_ACCEPT, c->rec.peer, strlen(c->rec.peer));
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c;
+  c->state = CS_READING;
+
+  struct scenario *d = &srv->scenarios[atomic_load(&srv->default_idx)];
+  if (d->kind == SCENARIO_LISTENER) {
+    /* accept_close / accept_reset act before a byte is read. (refuse and blackhole never
+     * get here: the listener itself does them.) */
+    c->scn = d;
+    count_connection(c, d);
+    enum step_op op = (enum step_op)d->plan->listener;
+    atomic_fetch_add_explicit(&d->stats.steps[op], 1, memory_order_relaxed);
+    conn_event(c, EV_STEP, step_names[op], strlen(step_names[op]));
+    c->state = CS_RUNNING;
+    if (op == STEP_ACCEPT_CLOSE) {
+      wire_do_finish(c, STEP_CLOSE);
+    } else if (op == STEP_BLACKHOLE) {
+      c->state = CS_HOLD;
+      conn_read_start(c);
+    } else {
+      conn_close(c, END_RESET);
+    }
+    return;
+  }
+  if (!srv->routed) count_connection(c, d);
+  if (srv->collect) c->req = calloc(1, sizeof *c->req);
+  conn_read_start(c);
+}

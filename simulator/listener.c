@@ -1,0 +1,136 @@
+/* listener.c: the listening socket in each of its modes.
+ *
+ *   accept:    an ordinary libuv listener (4096 backlog);
+ *   refuse:    the port stays bound, but nobody listens: the kernel answers SYNs with RST,
+ *              and connects fail with ECONNREFUSED;
+ *   blackhole: listen(fd, 0) and never accept; one connection of our own fills the
+ *              accept queue, after which Linux drops every SYN (tcp_conn_request: "accept
+ *              queue full"), so the peer's connect times out.
+ * A switch closes the old socket and binds a new one to the same address and port
+ * (SO_REUSEADDR), so the port is never released for long. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static socklen_t addr_len(const struct sockaddr_storage *ss) {
+  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static int bound_socket(struct server *srv, const char **why) {
+  int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    *why = "socket";
+    return -errno;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (srv->addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&srv->addr, addr_len(&srv->addr)) < 0) {
+    int e = -errno;
+    close(fd);
+    *why = "bind";
+    return e;
+  }
+  socklen_t len = sizeof srv->addr;
+  getsockname(fd, (struct sockaddr *)&srv->addr, &len); /* port 0 becomes the real port */
+  return fd;
+}
+
+/* A non-blocking connect to ourselves; true when it completes within ms. */
+static bool connect_within(struct server *srv, int *out, int ms) {
+  int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  *out = fd;
+  if (connect(fd, (struct sockaddr *)&srv->addr, addr_len(&srv->addr)) == 0) return true;
+  if (errno != EINPROGRESS) return false;
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  if (poll(&p, 1, ms) != 1) return false;
+  int err = 0;
+  socklen_t el = sizeof err;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+  return err == 0;
+}
+
+static int blackhole(struct server *srv, int fd, const char **why) {
+  if (listen(fd, 0) < 0) {
+    *why = "listen";
+    return -errno;
+  }
+  /* Fill the accept queue, then prove it is full: a probe connect must hang. */
+  for (int i = 0; i < 4; i++) {
+    int probe = -1;
+    bool done = connect_within(srv, &probe, i == 0 ? 1000 : 100);
+    if (!done) {
+      if (probe >= 0) close(probe);
+      if (i > 0) return 0;
+      *why = "blackhole: cannot fill the accept queue";
+      return -EIO;
+    }
+    if (srv->lst.filler_fd < 0) srv->lst.filler_fd = probe;
+    else close(probe); /* extra: accept-queue slots stay taken by the kernel's child */
+  }
+  *why = "blackhole: the accept queue does not fill";
+  return -EIO;
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+static void on_connection(uv_stream_t *l, int status) {
+  struct server *srv = l->data;
+  if (status < 0 || srv->stopping) return;
+  conn_accept(srv);
+}
+
+void listener_close(struct server *srv) {
+  if (srv->lst.tcp) uv_close((uv_handle_t *)srv->lst.tcp, free_handle); /* closes the fd now */
+  if (srv->lst.raw_fd >= 0) close(srv->lst.raw_fd);
+  if (srv->lst.filler_fd >= 0) close(srv->lst.filler_fd);
+  srv->lst.tcp = NULL;
+  srv->lst.raw_fd = srv->lst.filler_fd = -1;
+  srv->lst.mode = LISTEN_NONE;
+}
+
+int listener_set(struct server *srv, enum listener_mode mode, const char **why) {
+  if (srv->lst.mode == mode) return 0;
+  listener_close(srv);
+  int fd = bound_socket(srv, why);
+  if (fd < 0) return fd;
+  int rc = 0;
+  switch (mode) {
+  case LISTEN_ACCEPT: {
+    uv_tcp_t *t = malloc(sizeof *t);
+    if (!t) {
+      close(fd);
+      *why = "out of memory";
+      return UV_ENOMEM;
+    }
+    uv_tcp_init(srv->loop, t);
+    t->data = srv;
+    if ((rc = uv_tcp_open(t, fd)) < 0 || (rc = uv_listen((uv_stream_t *)t, 4096, on_connection)) < 0) {
+      *why = "listen";
+      uv_close((uv_handle_t *)t, free_handle);
+      return rc;
+    }
+    srv->lst.tcp = t;
+    break;
+  }
+  case LISTEN_REFUSE:
+    srv->lst.raw_fd = fd;
+    break;
+  case LISTEN_BLACKHOLE:
+    srv->lst.raw_fd = fd;
+    if ((rc = blackhole(srv, fd, why)) < 0) {
+      listener_close(srv);
+      return rc;
+    }
+    break;
+  case LISTEN_NONE:
+    close(fd);
+    break;
+  }
+  srv->lst.mode = mode;
+  return 0;
+}

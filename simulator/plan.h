@@ -1,0 +1,87 @@
+/* plan.h: the closed step vocabulary and the compiled form of a plan.
+ *
+ * A scenario's plan is a list of steps. The list of step kinds is written once, in
+ * BADUP_STEPS below; the Lua constructors (vocabulary.c), the executors (steps.c), the
+ * counters and the names in the control API are all generated from it, so a step cannot
+ * exist in one place and be missing in another.
+ *
+ * A compiled plan is one malloc'd block that owns every byte it will send: executing it
+ * never touches Lua. Static plans live as long as their scenario; plans returned by a plan
+ * function are reference-counted because in-flight writes point into them.
+ */
+#ifndef BADUP_PLAN_H
+#define BADUP_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* X(ID, lua_name, kind): kind is one of STEP_KIND_* below. */
+#define BADUP_STEPS(X)                             \
+  X(REFUSE, "refuse", STEP_KIND_LISTENER)          \
+  X(BLACKHOLE, "blackhole", STEP_KIND_LISTENER)    \
+  X(ACCEPT_CLOSE, "accept_close", STEP_KIND_LISTENER) \
+  X(ACCEPT_RESET, "accept_reset", STEP_KIND_LISTENER) \
+  X(RXREQ, "rxreq", STEP_KIND_START)               \
+  X(RXHDRS, "rxhdrs", STEP_KIND_START)             \
+  X(SEND, "send", STEP_KIND_ACTION)                \
+  X(TXRESP, "txresp", STEP_KIND_ACTION)            \
+  X(DRIBBLE, "dribble", STEP_KIND_ACTION)          \
+  X(STALL, "stall", STEP_KIND_ACTION)              \
+  X(STOPREAD, "stopread", STEP_KIND_ACTION)        \
+  X(CLOSE, "close", STEP_KIND_END)                 \
+  X(RESET, "reset", STEP_KIND_END)                 \
+  X(HALFCLOSE, "halfclose", STEP_KIND_END)         \
+  X(KEEPALIVE, "keepalive", STEP_KIND_END)
+
+enum step_kind {
+  STEP_KIND_LISTENER, /* only step of a static plan; acts on the listening socket */
+  STEP_KIND_START,    /* first step only: when the plan starts */
+  STEP_KIND_ACTION,   /* anywhere between start and end */
+  STEP_KIND_END       /* last step: how the exchange ends */
+};
+
+enum step_op {
+#define BADUP_STEP_ENUM(id, name, kind) STEP_##id,
+  BADUP_STEPS(BADUP_STEP_ENUM)
+#undef BADUP_STEP_ENUM
+  STEP__COUNT
+};
+
+/* Names and kinds, indexed by enum step_op. */
+extern const char *const step_names[STEP__COUNT];
+extern const enum step_kind step_kinds[STEP__COUNT];
+
+/* "Forever" for stall(): the stall ends only when the peer closes. */
+#define STEP_FOREVER (-1.0)
+
+struct step {
+  enum step_op op;
+  int line;            /* source line of the constructor call, for errors */
+  double seconds;      /* stall, dribble interval, keepalive idle; STEP_FOREVER = none */
+  uint32_t n;          /* dribble piece size */
+  size_t len;          /* bytes to send (send, txresp, dribble) */
+  const char *bytes;   /* into the owning plan's pool (or a Lua step's own storage) */
+};
+
+struct plan {
+  uint32_t refs;       /* 0 for static plans (never freed by connections) */
+  uint16_t nsteps;
+  uint8_t start;       /* STEP_RXREQ or STEP_RXHDRS */
+  uint8_t listener;    /* a STEP_* listener op, or STEP__COUNT when not a listener plan */
+  struct step steps[]; /* followed by the byte pool */
+};
+
+/* Builds a self-contained plan from `n` steps (copies their bytes). Drops explicit
+ * rxreq/rxhdrs steps into plan->start. Returns NULL on out-of-memory. The caller has
+ * already validated the order (plan_check). refs is set to `refs`. */
+struct plan *plan_build(const struct step *const *steps, size_t n, uint32_t refs);
+
+/* Checks the order rules of a step list. Returns NULL when valid, else a static message
+ * and sets *bad to the index of the offending step. */
+const char *plan_check(const struct step *const *steps, size_t n, size_t *bad);
+
+void plan_ref(struct plan *p);
+void plan_unref(struct plan *p); /* frees at zero; no-op for static plans (refs == 0) */
+void plan_free(struct plan *p);  /* for static plans, at scenario unload */
+
+#endif

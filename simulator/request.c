@@ -1,0 +1,189 @@
+/* request.c: the request a plan function sees, computed on access. */
+#include "request.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#define REQ_META "badup.request"
+#define REQ_SLOT "badup.request.current"
+
+struct lreq {
+  const struct request *r;
+};
+
+void request_reset(struct request *r) {
+  r->method[0] = 0;
+  r->target.len = 0;
+  r->fields.len = 0;
+  r->nfields = 0;
+  r->in_value = false;
+  r->body.len = 0;
+  r->body_truncated = false;
+}
+
+void request_free(struct request *r) {
+  buf_free(&r->target);
+  buf_free(&r->fields);
+  buf_free(&r->body);
+}
+
+void request_add_field(struct request *r, const char *p, size_t n) {
+  if (r->in_value || r->nfields == 0) {
+    /* A new field starts: close the previous value. */
+    if (r->nfields) buf_append(&r->fields, "", 1);
+    r->nfields++;
+    r->in_value = false;
+  }
+  buf_append(&r->fields, p, n);
+}
+
+void request_add_value(struct request *r, const char *p, size_t n) {
+  if (!r->in_value) {
+    buf_append(&r->fields, "", 1);
+    r->in_value = true;
+  }
+  buf_append(&r->fields, p, n);
+}
+
+void request_add_body(struct request *r, const char *p, size_t n) {
+  size_t room = REQUEST_MAX_BODY - r->body.len;
+  if (n > room) {
+    n = room;
+    r->body_truncated = true;
+  }
+  buf_append(&r->body, p, n);
+}
+
+/* Iterates the "name\0value\0" list; the last value may lack its NUL, so lengths are
+ * computed against the buffer's end. */
+struct field_iter {
+  const char *p, *end;
+};
+
+static bool next_field(struct field_iter *it, const char **name, size_t *nlen, const char **val,
+                       size_t *vlen) {
+  if (it->p >= it->end) return false;
+  *name = it->p;
+  const char *z = memchr(it->p, 0, (size_t)(it->end - it->p));
+  if (!z) { /* a field name with no value yet: the headers were cut */
+    *nlen = (size_t)(it->end - it->p);
+    *val = "";
+    *vlen = 0;
+    it->p = it->end;
+    return true;
+  }
+  *nlen = (size_t)(z - it->p);
+  *val = z + 1;
+  const char *z2 = *val < it->end ? memchr(*val, 0, (size_t)(it->end - *val)) : NULL;
+  *vlen = z2 ? (size_t)(z2 - *val) : (size_t)(it->end - *val);
+  it->p = z2 ? z2 + 1 : it->end;
+  return true;
+}
+
+static void push_lower(lua_State *L, const char *s, size_t n) {
+  luaL_Buffer b;
+  char *o = luaL_buffinitsize(L, &b, n);
+  for (size_t i = 0; i < n; i++) o[i] = (char)tolower((unsigned char)s[i]);
+  luaL_pushresultsize(&b, n);
+}
+
+static void push_headers(lua_State *L, const struct request *r) {
+  lua_createtable(L, 0, (int)r->nfields);
+  struct field_iter it = {r->fields.data, r->fields.data + r->fields.len};
+  const char *n, *v;
+  size_t nl, vl;
+  while (next_field(&it, &n, &nl, &v, &vl)) {
+    push_lower(L, n, nl);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -3) == LUA_TSTRING) { /* a repeat: join with ", " as RFC 9110 5.3 */
+      lua_pushliteral(L, ", ");
+      lua_pushlstring(L, v, vl);
+      lua_concat(L, 3);
+    } else {
+      lua_pop(L, 1);
+      lua_pushlstring(L, v, vl);
+    }
+    lua_rawset(L, -3);
+  }
+}
+
+static void push_header_list(lua_State *L, const struct request *r) {
+  lua_createtable(L, (int)r->nfields, 0);
+  struct field_iter it = {r->fields.data, r->fields.data + r->fields.len};
+  const char *n, *v;
+  size_t nl, vl;
+  lua_Integer i = 1;
+  while (next_field(&it, &n, &nl, &v, &vl)) {
+    lua_createtable(L, 2, 0);
+    lua_pushlstring(L, n, nl);
+    lua_rawseti(L, -2, 1);
+    lua_pushlstring(L, v, vl);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, i++);
+  }
+}
+
+static int req_index(lua_State *L) {
+  struct lreq *lr = luaL_checkudata(L, 1, REQ_META);
+  const struct request *r = lr->r;
+  if (!r) return luaL_error(L, "the request is only available during its plan function");
+  static const char *const keys[] = {"method",  "target",   "path",     "query", "version",
+                                     "headers", "header_list", "body",  "conn_id", "conn_seq",
+                                     "seq",     "peer",     "scenario", NULL};
+  const char *k = luaL_checkstring(L, 2);
+  int which = -1;
+  for (int i = 0; keys[i]; i++)
+    if (strcmp(k, keys[i]) == 0) which = i;
+  const char *t = r->target.data ? r->target.data : "";
+  size_t tl = r->target.len;
+  const char *q = memchr(t, '?', tl);
+  switch (which) {
+  case 0: lua_pushstring(L, r->method); break;
+  case 1: lua_pushlstring(L, t, tl); break;
+  case 2: lua_pushlstring(L, t, q ? (size_t)(q - t) : tl); break;
+  case 3: if (q) lua_pushlstring(L, q + 1, tl - (size_t)(q - t) - 1); else lua_pushliteral(L, ""); break;
+  case 4: lua_pushfstring(L, "HTTP/%d.%d", (int)r->http_major, (int)r->http_minor); break;
+  case 5: push_headers(L, r); break;
+  case 6: push_header_list(L, r); break;
+  case 7: lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len); break;
+  case 8: lua_pushinteger(L, (lua_Integer)r->conn_id); break;
+  case 9: lua_pushinteger(L, (lua_Integer)r->conn_seq); break;
+  case 10: lua_pushinteger(L, (lua_Integer)r->seq); break;
+  case 11: lua_pushstring(L, r->peer ? r->peer : ""); break;
+  case 12: lua_pushstring(L, r->scenario ? r->scenario : ""); break;
+  default: lua_pushnil(L); break;
+  }
+  return 1;
+}
+
+static int req_newindex(lua_State *L) {
+  return luaL_error(L, "the request is read-only");
+}
+
+void request_open(lua_State *L) {
+  luaL_newmetatable(L, REQ_META);
+  lua_pushcfunction(L, req_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, req_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pop(L, 1);
+  struct lreq *lr = lua_newuserdatauv(L, sizeof *lr, 0);
+  lr->r = NULL;
+  luaL_setmetatable(L, REQ_META);
+  lua_setfield(L, LUA_REGISTRYINDEX, REQ_SLOT);
+}
+
+void request_push(lua_State *L, const struct request *r) {
+  lua_getfield(L, LUA_REGISTRYINDEX, REQ_SLOT);
+  struct lreq *lr = lua_touserdata(L, -1);
+  lr->r = r;
+}
+
+void request_expire(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, REQ_SLOT);
+  struct lreq *lr = lua_touserdata(L, -1);
+  if (lr) lr->r = NULL;
+  lua_pop(L, 1);
+}

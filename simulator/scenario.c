@@ -1,0 +1,188 @@
+/* scenario.c: loading a scenario file and calling its plan function. */
+#include "scenario.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "vocabulary.h"
+
+const char *const scenario_kind_names[3] = {"static", "function", "listener"};
+
+bool scenario_expect_valid(const char *e) {
+  if (!strcmp(e, "closed") || !strcmp(e, "reset") || !strcmp(e, "timeout")) return true;
+  if (!isdigit((unsigned char)e[0]) || !isdigit((unsigned char)e[1]) || !isdigit((unsigned char)e[2]))
+    return false;
+  if (e[0] == '0') return false;
+  return e[3] == 0 || strcmp(e + 3, "+truncated") == 0;
+}
+
+/* Lua shortens long chunk names to "...tail"; put the full path back so every message
+ * starts with the file a user can open. */
+static void restore_path(struct buf *err, const char *path) {
+  if (err->len < 4 || memcmp(err->data, "...", 3) != 0) return;
+  const char *colon = memchr(err->data + 3, ':', err->len - 3);
+  if (!colon) return;
+  size_t tail = (size_t)(colon - (err->data + 3)), plen = strlen(path);
+  if (tail > plen || memcmp(path + plen - tail, err->data + 3, tail) != 0) return;
+  struct buf fixed = {0};
+  buf_puts(&fixed, path);
+  buf_append(&fixed, colon, err->len - (size_t)(colon - err->data));
+  if (fixed.oom) {
+    buf_free(&fixed);
+    return;
+  }
+  buf_free(err);
+  *err = fixed;
+}
+
+static void set_ctx(lua_State *L, const struct scenario_opts *o) {
+  lua_createtable(L, 0, 4);
+  lua_pushnumber(L, 1.0);
+  lua_setfield(L, -2, "connect_timeout");
+  lua_pushnumber(L, 2.0);
+  lua_setfield(L, -2, "read_timeout");
+  for (size_t i = 0; i < o->nctx; i++) {
+    if (!lua_stringtonumber(L, o->ctx[i].value)) lua_pushstring(L, o->ctx[i].value);
+    lua_setfield(L, -2, o->ctx[i].name);
+  }
+  lua_setglobal(L, "ctx");
+}
+
+static char *name_of(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strlen(base);
+  if (n > 4 && strcmp(base + n - 4, ".lua") == 0) n -= 4;
+  char *s = malloc(n + 1);
+  if (s) {
+    memcpy(s, base, n);
+    s[n] = 0;
+  }
+  return s;
+}
+
+static char *dup_field(lua_State *L, int t, const char *k) {
+  lua_getfield(L, t, k);
+  const char *v = lua_tostring(L, -1);
+  char *s = v ? strdup(v) : NULL;
+  lua_pop(L, 1);
+  return s;
+}
+
+static bool is_scenario(lua_State *L, int idx) {
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return false;
+  luaL_getmetatable(L, "badup.scenario");
+  bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
+int scenario_load(struct scenario *s, const char *path, const struct scenario_opts *o,
+                  struct buf *err) {
+  memset(s, 0, sizeof *s);
+  s->fn_ref = LUA_NOREF;
+  s->name = name_of(path);
+  s->file = strdup(path);
+  err->len = 0;
+  if (!s->name || !s->file || sandbox_open(&s->sb, s->name, o->unsafe, o->mem_cap, o->budget, o->seed) != 0) {
+    buf_printf(err, "%s:1: out of memory", path);
+    goto fail;
+  }
+  lua_State *L = s->sb.L;
+  vocabulary_open(L);
+  request_open(L);
+  set_ctx(L, o);
+  if (sandbox_loadfile(&s->sb, path, err) != LUA_OK) goto fail_msg;
+  if (sandbox_pcall(&s->sb, 0, 1, err) != LUA_OK) goto fail_msg;
+  if (!is_scenario(L, -1)) {
+    lua_settop(L, 0);
+    buf_printf(err, "%s:1: the file must end with: return scenario { summary = ..., expect = ..., plan = ... }", path);
+    goto fail;
+  }
+  int t = lua_gettop(L);
+  s->summary = dup_field(L, t, "summary");
+  s->expect = dup_field(L, t, "expect");
+  s->rfc = dup_field(L, t, "rfc");
+  lua_getfield(L, t, "continue100");
+  s->continue100 = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (!s->summary || !s->expect) {
+    buf_printf(err, "%s:1: out of memory", path);
+    goto fail;
+  }
+  if (lua_getfield(L, t, "plan") == LUA_TFUNCTION) {
+    s->kind = SCENARIO_FUNCTION;
+    s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else {
+    s->plan = vocabulary_to_plan(L, -1, 0, path, 1, err);
+    lua_pop(L, 1);
+    if (!s->plan) goto fail_msg;
+    s->kind = s->plan->listener != STEP__COUNT ? SCENARIO_LISTENER : SCENARIO_STATIC;
+  }
+  lua_settop(L, 0);
+  lua_gc(L, LUA_GCCOLLECT);
+  return 0;
+fail_msg: {
+  /* Keep the first line only: at load time the traceback says nothing the line does not. */
+  char *nl = err->data ? memchr(err->data, '\n', err->len) : NULL;
+  if (nl) err->len = (size_t)(nl - err->data);
+  restore_path(err, path);
+}
+fail:
+  scenario_unload(s);
+  return -1;
+}
+
+struct plan *scenario_call(struct scenario *s, const struct request *req, struct buf *err) {
+  lua_State *L = s->sb.L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
+  lua_Debug ar;
+  lua_pushvalue(L, -1);
+  int line = lua_getinfo(L, ">S", &ar) ? ar.linedefined : 0;
+  request_push(L, req);
+  int st = sandbox_pcall(&s->sb, 1, 1, err);
+  request_expire(L);
+  if (st != LUA_OK) {
+    restore_path(err, s->file);
+    return NULL;
+  }
+  struct plan *p = vocabulary_to_plan(L, -1, 1, s->file, line, err);
+  lua_pop(L, 1);
+  if (!p) buf_puts(err, " (returned by the plan function)");
+  return p;
+}
+
+void scenario_unload(struct scenario *s) {
+  sandbox_close(&s->sb);
+  plan_free(s->plan);
+  free(s->name);
+  free(s->file);
+  free(s->summary);
+  free(s->expect);
+  free(s->rfc);
+  memset(s, 0, sizeof *s);
+  s->fn_ref = LUA_NOREF;
+}
+
+int scenario_builtin_ok(struct scenario *s) {
+  static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n";
+  memset(s, 0, sizeof *s);
+  s->fn_ref = LUA_NOREF;
+  struct step st = {.op = STEP_TXRESP, .seconds = STEP_FOREVER, .len = sizeof resp - 1, .bytes = resp};
+  const struct step *steps[] = {&st};
+  s->name = strdup("ok");
+  s->file = strdup("(built-in)");
+  s->summary = strdup("built-in: 200 with the body \"ok\", keep-alive");
+  s->expect = strdup("200");
+  s->continue100 = true;
+  s->plan = plan_build(steps, 1, 0);
+  s->kind = SCENARIO_STATIC;
+  if (!s->name || !s->file || !s->summary || !s->expect || !s->plan) {
+    scenario_unload(s);
+    return -1;
+  }
+  return 0;
+}

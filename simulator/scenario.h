@@ -1,0 +1,70 @@
+/* scenario.h: a loaded scenario file: its metadata, its plan and its Lua state.
+ *
+ * Loading runs the file once in its own sandbox. A static plan is compiled to C right
+ * there and the state is never entered again for it; a plan function stays in the state
+ * and is called per request through scenario_call. */
+#ifndef BADUP_SCENARIO_H
+#define BADUP_SCENARIO_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "plan.h"
+#include "request.h"
+#include "sandbox.h"
+
+enum scenario_kind { SCENARIO_STATIC, SCENARIO_FUNCTION, SCENARIO_LISTENER };
+
+extern const char *const scenario_kind_names[3];
+
+/* Counters: written by the data plane, read by the control API thread. */
+struct scenario_stats {
+  _Atomic uint64_t connections, requests, errors;
+  _Atomic uint64_t steps[STEP__COUNT];
+};
+
+struct ctx_var {
+  const char *name;
+  const char *value;
+};
+
+struct scenario_opts {
+  bool unsafe;
+  unsigned long seed;
+  size_t mem_cap;
+  long budget;
+  const struct ctx_var *ctx;
+  size_t nctx;
+};
+
+struct scenario {
+  char *name, *file, *summary, *expect, *rfc;
+  enum scenario_kind kind;
+  bool continue100;
+  struct plan *plan; /* static and listener scenarios */
+  struct sandbox sb;
+  int fn_ref;        /* plan function in the registry, or LUA_NOREF */
+  struct scenario_stats stats;
+};
+
+/* Loads path into s. On failure returns -1, leaves nothing allocated, and sets *err to a
+ * message that starts with "path:line:". */
+int scenario_load(struct scenario *s, const char *path, const struct scenario_opts *o,
+                  struct buf *err);
+
+/* Calls the plan function for req. Returns a plan with one reference, or NULL and *err
+ * ("file:line: message"). Never raises; the state stays usable. */
+struct plan *scenario_call(struct scenario *s, const struct request *req, struct buf *err);
+
+void scenario_unload(struct scenario *s);
+
+/* The scenario that answers requests no loaded scenario claims when none is named "ok":
+ * a static 200 "ok". Returns 0 or -1 (out of memory). */
+int scenario_builtin_ok(struct scenario *s);
+
+/* Is `expect` a valid outcome: a status 100..999, "NNN+truncated", closed, reset, timeout? */
+bool scenario_expect_valid(const char *expect);
+
+#endif

@@ -1,0 +1,115 @@
+/* steps.c: what each step does when a plan reaches it.
+ *
+ * One executor per step kind, dispatched from the same BADUP_STEPS list as the
+ * constructors. An executor either finishes at once (returns true: the plan goes on), or
+ * arms the connection's timer / waits for the peer and returns false; the timer callback
+ * then resumes the plan. Nothing here blocks: a stall is a timer, not a sleep. */
+#include <string.h>
+
+#include "conn.h"
+
+/* Listener faults requested per request (a folder of scenarios routes by path after the
+ * connection was accepted): the nearest thing that can still happen on this connection. */
+static bool exec_listener(struct conn *c, const struct step *s) {
+  switch (s->op) {
+  case STEP_REFUSE:
+  case STEP_ACCEPT_RESET:
+    wire_finish(c, STEP_RESET);
+    break;
+  case STEP_ACCEPT_CLOSE:
+    wire_finish(c, STEP_CLOSE);
+    break;
+  default: /* blackhole: say nothing, ever; the peer gives up */
+    c->state = CS_HOLD;
+    break;
+  }
+  return false;
+}
+
+static bool exec_start(struct conn *c, const struct step *s) {
+  (void)c, (void)s; /* plan_build folds these into plan->start */
+  return true;
+}
+
+static bool exec_send(struct conn *c, const struct step *s) {
+  return wire_write(c, s->bytes, s->len, c->plan) == 0 && !c->closing;
+}
+
+static bool dribble_piece(struct conn *c, const struct step *s) {
+  size_t n = s->len - c->drib_off;
+  if (n > s->n) n = s->n;
+  if (wire_write(c, s->bytes + c->drib_off, n, c->plan) != 0 || c->closing) return false;
+  c->drib_off += (uint32_t)n;
+  return true;
+}
+
+static bool exec_dribble(struct conn *c, const struct step *s) {
+  c->drib_off = 0;
+  if (s->len == 0) return true;
+  if (!dribble_piece(c, s)) return false;
+  if (c->drib_off >= s->len) return true;
+  c->state = CS_DRIBBLING;
+  wire_timer(c, s->seconds, step_timer_fired);
+  return false;
+}
+
+static bool exec_stall(struct conn *c, const struct step *s) {
+  if (c->peer_eof) { /* nobody is waiting any more */
+    conn_close(c, END_PEER_FIN);
+    return false;
+  }
+  c->state = CS_STALLED;
+  if (s->seconds != STEP_FOREVER) wire_timer(c, s->seconds, step_timer_fired);
+  return false;
+}
+
+static bool exec_stopread(struct conn *c, const struct step *s) {
+  (void)s;
+  conn_read_stop(c);
+  c->reading_stopped = true;
+  return true;
+}
+
+static bool exec_end(struct conn *c, const struct step *s) {
+  wire_finish(c, s->op);
+  return false;
+}
+
+static bool exec_keepalive(struct conn *c, const struct step *s) {
+  conn_keepalive(c, s->seconds);
+  return false;
+}
+
+typedef bool (*step_fn)(struct conn *c, const struct step *s);
+
+static const step_fn executors[STEP__COUNT] = {
+    [STEP_REFUSE] = exec_listener,  [STEP_BLACKHOLE] = exec_listener,
+    [STEP_ACCEPT_CLOSE] = exec_listener, [STEP_ACCEPT_RESET] = exec_listener,
+    [STEP_RXREQ] = exec_start,      [STEP_RXHDRS] = exec_start,
+    [STEP_SEND] = exec_send,        [STEP_TXRESP] = exec_send,
+    [STEP_DRIBBLE] = exec_dribble,  [STEP_STALL] = exec_stall,
+    [STEP_STOPREAD] = exec_stopread, [STEP_CLOSE] = exec_end,
+    [STEP_RESET] = exec_end,        [STEP_HALFCLOSE] = exec_end,
+    [STEP_KEEPALIVE] = exec_keepalive,
+};
+
+bool step_execute(struct conn *c, const struct step *s) { return executors[s->op](c, s); }
+
+void step_timer_fired(uv_timer_t *t) {
+  struct conn *c = t->data;
+  if (c->closing) return;
+  const struct step *s = &c->plan->steps[c->pc];
+  if (c->state == CS_DRIBBLING) {
+    if (!dribble_piece(c, s)) return;
+    if (c->drib_off < s->len) {
+      wire_timer(c, s->seconds, step_timer_fired);
+      return;
+    }
+  } else if (c->state != CS_STALLED) {
+    return;
+  }
+  conn_event(c, EV_STEP_DONE, step_names[s->op], strlen(step_names[s->op]));
+  c->state = CS_RUNNING;
+  c->pc++;
+  conn_run_plan(c);
+}

@@ -1,0 +1,421 @@
+/* vocabulary.c: step constructors, scenario{} and response{} for scenario files.
+ *
+ * Every constructor has the same shape: check its arguments (errors name the caller's
+ * file:line through luaL_error), fill a struct step, return it as a "badup.step" userdata.
+ * The order rules of a whole plan are checked by plan_check when the list is converted. */
+#include "vocabulary.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "response.h"
+#include "scenario.h"
+
+#define STEP_META "badup.step"
+#define SCENARIO_META "badup.scenario"
+
+/* A step as a Lua value: the step and the bytes it sends, in one block. */
+struct lstep {
+  struct step s;
+  char data[];
+};
+
+static int caller_line(lua_State *L) {
+  lua_Debug ar;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar)) return ar.currentline;
+  return 0;
+}
+
+/* Stack: +1 (the step). */
+static struct lstep *new_step(lua_State *L, enum step_op op, const char *bytes, size_t len) {
+  struct lstep *ls = lua_newuserdatauv(L, sizeof *ls + len, 0);
+  memset(&ls->s, 0, sizeof ls->s);
+  ls->s.op = op;
+  ls->s.line = caller_line(L);
+  ls->s.seconds = STEP_FOREVER;
+  ls->s.len = len;
+  if (len) memcpy(ls->data, bytes, len);
+  ls->s.bytes = ls->data;
+  luaL_setmetatable(L, STEP_META);
+  return ls;
+}
+
+static void no_args(lua_State *L, const char *name) {
+  if (lua_gettop(L) != 0) luaL_error(L, "%s() takes no arguments", name);
+}
+
+static double check_seconds(lua_State *L, int arg, const char *what) {
+  lua_Number t = luaL_checknumber(L, arg);
+  if (!(t >= 0) || !isfinite(t) || t > 86400) luaL_error(L, "%s must be between 0 and 86400 seconds, got %f", what, (double)t);
+  return (double)t;
+}
+
+/* Listener steps and the other argument-less ones share one constructor body. */
+#define SIMPLE_CTOR(fn, op, name)        \
+  static int fn(lua_State *L) {          \
+    no_args(L, name);                    \
+    new_step(L, op, NULL, 0);            \
+    return 1;                            \
+  }
+SIMPLE_CTOR(ctor_refuse, STEP_REFUSE, "refuse")
+SIMPLE_CTOR(ctor_blackhole, STEP_BLACKHOLE, "blackhole")
+SIMPLE_CTOR(ctor_accept_close, STEP_ACCEPT_CLOSE, "accept_close")
+SIMPLE_CTOR(ctor_accept_reset, STEP_ACCEPT_RESET, "accept_reset")
+SIMPLE_CTOR(ctor_rxreq, STEP_RXREQ, "rxreq")
+SIMPLE_CTOR(ctor_rxhdrs, STEP_RXHDRS, "rxhdrs")
+SIMPLE_CTOR(ctor_stopread, STEP_STOPREAD, "stopread")
+SIMPLE_CTOR(ctor_close, STEP_CLOSE, "close")
+SIMPLE_CTOR(ctor_reset, STEP_RESET, "reset")
+SIMPLE_CTOR(ctor_halfclose, STEP_HALFCLOSE, "halfclose")
+
+static int ctor_send(lua_State *L) {
+  size_t len;
+  const char *b = luaL_checklstring(L, 1, &len);
+  if (lua_gettop(L) > 1) return luaL_error(L, "send() takes one string");
+  new_step(L, STEP_SEND, b, len);
+  return 1;
+}
+
+static int ctor_dribble(lua_State *L) {
+  size_t len;
+  const char *b = luaL_checklstring(L, 1, &len);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  if (n < 1 || n > (1 << 20)) return luaL_error(L, "dribble(): the piece size must be between 1 and 1048576 bytes");
+  double every = check_seconds(L, 3, "dribble()'s interval");
+  struct lstep *ls = new_step(L, STEP_DRIBBLE, b, len);
+  ls->s.n = (uint32_t)n;
+  ls->s.seconds = every;
+  return 1;
+}
+
+static int ctor_stall(lua_State *L) {
+  double t = STEP_FOREVER;
+  if (!lua_isnoneornil(L, 1)) t = check_seconds(L, 1, "stall()'s duration");
+  struct lstep *ls = new_step(L, STEP_STALL, NULL, 0);
+  ls->s.seconds = t;
+  return 1;
+}
+
+static int ctor_keepalive(lua_State *L) {
+  double idle = STEP_FOREVER;
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "idle") != 0)
+        return luaL_error(L, "keepalive{}: unknown field '%s' (known: idle)", luaL_tolstring(L, -1, NULL));
+    }
+    if (lua_getfield(L, 1, "idle") != LUA_TNIL) idle = check_seconds(L, -1, "keepalive{idle}");
+    lua_pop(L, 1);
+  }
+  struct lstep *ls = new_step(L, STEP_KEEPALIVE, NULL, 0);
+  ls->s.seconds = idle;
+  return 1;
+}
+
+/* ---- response{} ------------------------------------------------------------------ */
+
+static const char *const response_fields[] = {"status", "reason", "version", "status_line", "headers",
+                                              "body", "chunks", "last_chunk", "length", NULL};
+
+static void check_fields(lua_State *L, int t, const char *const *known, const char *what) {
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    bool ok = false;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (int i = 0; known[i]; i++)
+        if (strcmp(lua_tostring(L, -1), known[i]) == 0) ok = true;
+    if (!ok) {
+      lua_pushvalue(L, -1);
+      luaL_error(L, "%s: unknown field '%s'", what, luaL_tolstring(L, -1, NULL));
+    }
+  }
+}
+
+static const char *opt_string_field(lua_State *L, int t, const char *k, size_t *len, const char *what) {
+  int ty = lua_getfield(L, t, k);
+  if (ty == LUA_TNIL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (ty != LUA_TSTRING) luaL_error(L, "%s: field '%s' must be a string, got %s", what, k, luaL_typename(L, -1));
+  const char *s = lua_tolstring(L, -1, len);
+  lua_pop(L, 1); /* still referenced by the table, so s stays valid */
+  return s;
+}
+
+static int cmp_header(const void *a, const void *b) {
+  const struct resp_bytes *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->p, y->p, n);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Builds the bytes from the table at t and pushes them as a string. Header lines made of a
+ * name and a value are assembled in a Lua buffer table so they stay alive meanwhile. */
+static void push_response(lua_State *L, int t, const char *what) {
+  t = lua_absindex(L, t);
+  luaL_checktype(L, t, LUA_TTABLE);
+  check_fields(L, t, response_fields, what);
+  struct resp_spec spec = {.status = 200, .length = RESP_LENGTH_AUTO, .last_chunk = true};
+
+  if (lua_getfield(L, t, "status") != LUA_TNIL) {
+    if (!lua_isinteger(L, -1)) luaL_error(L, "%s: status must be an integer", what);
+    spec.status = (long)lua_tointeger(L, -1);
+    if (spec.status < 0 || spec.status > 99999) luaL_error(L, "%s: status must be between 0 and 99999", what);
+  }
+  lua_pop(L, 1);
+  spec.reason = opt_string_field(L, t, "reason", NULL, what);
+  spec.version = opt_string_field(L, t, "version", NULL, what);
+  spec.status_line.p = opt_string_field(L, t, "status_line", &spec.status_line.len, what);
+  spec.body.p = opt_string_field(L, t, "body", &spec.body.len, what);
+  if (!spec.body.p) spec.body.p = "";
+
+  int ty = lua_getfield(L, t, "length");
+  if (ty == LUA_TBOOLEAN) {
+    if (lua_toboolean(L, -1)) luaL_error(L, "%s: length must be a number or false", what);
+    spec.length = RESP_LENGTH_NONE;
+  } else if (ty != LUA_TNIL) {
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0) luaL_error(L, "%s: length must be a non-negative integer or false", what);
+    spec.length = (long)lua_tointeger(L, -1);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, t, "last_chunk") != LUA_TNIL) spec.last_chunk = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+
+  /* Keep every string we point into alive in an anchor table at the top. */
+  lua_newtable(L);
+  int anchor = lua_gettop(L);
+  int nanchor = 0;
+
+  size_t nheaders = 0, cap = 0;
+  struct resp_bytes *headers = NULL;
+  struct resp_bytes *chunks = NULL;
+  if (lua_getfield(L, t, "headers") != LUA_TNIL) {
+    int h = lua_gettop(L);
+    if (!lua_istable(L, h)) luaL_error(L, "%s: headers must be a table", what);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, h);
+    size_t nmap = 0;
+    lua_pushnil(L);
+    while (lua_next(L, h)) {
+      nmap++;
+      lua_pop(L, 1);
+    }
+    cap = nmap;
+    headers = lua_newuserdatauv(L, (cap ? cap : 1) * sizeof *headers, 0);
+    lua_rawseti(L, anchor, ++nanchor);
+    for (lua_Integer i = 1; i <= n; i++) {
+      int vt = lua_rawgeti(L, h, i);
+      if (vt == LUA_TSTRING) {
+        headers[nheaders].p = lua_tolstring(L, -1, &headers[nheaders].len);
+        lua_rawseti(L, anchor, ++nanchor);
+      } else if (vt == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
+          luaL_error(L, "%s: header %d must be {name, value} strings", what, (int)i);
+        lua_pushliteral(L, ": ");
+        lua_insert(L, -2);
+        lua_concat(L, 3);
+        headers[nheaders].p = lua_tolstring(L, -1, &headers[nheaders].len);
+        lua_rawseti(L, anchor, ++nanchor);
+        lua_pop(L, 1);
+      } else {
+        luaL_error(L, "%s: header %d must be a \"Name: value\" string or a {name, value} pair", what, (int)i);
+      }
+      nheaders++;
+    }
+    /* The map part: non-integer keys, written sorted so output does not depend on hashing. */
+    size_t first_map = nheaders;
+    lua_pushnil(L);
+    while (lua_next(L, h)) {
+      if (lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= n) {
+        lua_pop(L, 1);
+        continue;
+      }
+      if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+        luaL_error(L, "%s: headers map entries must be [\"Name\"] = \"value\"", what);
+      lua_pushvalue(L, -2);
+      lua_pushliteral(L, ": ");
+      lua_pushvalue(L, -3);
+      lua_concat(L, 3);
+      headers[nheaders].p = lua_tolstring(L, -1, &headers[nheaders].len);
+      lua_rawseti(L, anchor, ++nanchor);
+      nheaders++;
+      lua_pop(L, 1);
+    }
+    qsort(headers + first_map, nheaders - first_map, sizeof *headers, cmp_header);
+  }
+  lua_pop(L, 1);
+
+  if (lua_getfield(L, t, "chunks") != LUA_TNIL) {
+    int c = lua_gettop(L);
+    if (!lua_istable(L, c)) luaL_error(L, "%s: chunks must be a list of strings", what);
+    size_t n = lua_rawlen(L, c);
+    chunks = lua_newuserdatauv(L, (n ? n : 1) * sizeof *chunks, 0);
+    lua_rawseti(L, anchor, ++nanchor);
+    for (size_t i = 0; i < n; i++) {
+      if (lua_rawgeti(L, c, (lua_Integer)i + 1) != LUA_TSTRING) luaL_error(L, "%s: chunk %d must be a string", what, (int)i + 1);
+      chunks[i].p = lua_tolstring(L, -1, &chunks[i].len);
+      lua_pop(L, 1);
+    }
+    spec.chunks = chunks;
+    spec.nchunks = n;
+  }
+  lua_pop(L, 1);
+  spec.headers = headers;
+  spec.nheaders = nheaders;
+
+  struct buf out = {0};
+  resp_build(&spec, &out);
+  if (out.oom) {
+    buf_free(&out);
+    luaL_error(L, "%s: out of memory", what);
+  }
+  lua_pushlstring(L, out.data ? out.data : "", out.len);
+  buf_free(&out);
+  lua_remove(L, anchor);
+}
+
+static int fn_response(lua_State *L) {
+  push_response(L, 1, "response{}");
+  return 1;
+}
+
+static int ctor_txresp(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  push_response(L, 1, "txresp{}");
+  size_t len;
+  const char *b = lua_tolstring(L, -1, &len);
+  new_step(L, STEP_TXRESP, b, len);
+  return 1;
+}
+
+static int step_tostring(lua_State *L) {
+  struct lstep *ls = luaL_checkudata(L, 1, STEP_META);
+  lua_pushfstring(L, "%s() step (line %d)", step_names[ls->s.op], ls->s.line);
+  return 1;
+}
+
+/* ---- scenario{} -------------------------------------------------------------------- */
+
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", NULL};
+
+static int fn_scenario(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (lua_gettop(L) != 1) return luaL_error(L, "scenario takes one table: scenario { ... }");
+  check_fields(L, 1, scenario_fields, "scenario{}");
+  if (lua_getfield(L, 1, "summary") != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+    return luaL_error(L, "scenario{}: summary must be a non-empty string");
+  lua_pop(L, 1);
+  int ty = lua_getfield(L, 1, "expect");
+  if (ty == LUA_TNUMBER) {
+    lua_pushstring(L, lua_tostring(L, -1));
+    lua_remove(L, -2);
+  } else if (ty != LUA_TSTRING) {
+    return luaL_error(L, "scenario{}: expect is required: a status such as 502, or \"200+truncated\", \"closed\", \"reset\", \"timeout\"");
+  }
+  if (!scenario_expect_valid(lua_tostring(L, -1)))
+    return luaL_error(L, "scenario{}: expect '%s' is not a status (100-999), \"NNN+truncated\", \"closed\", \"reset\" or \"timeout\"", lua_tostring(L, -1));
+  lua_setfield(L, 1, "expect"); /* normalised to a string */
+  ty = lua_getfield(L, 1, "rfc");
+  if (ty != LUA_TNIL && ty != LUA_TSTRING) return luaL_error(L, "scenario{}: rfc must be a string");
+  lua_pop(L, 1);
+  ty = lua_getfield(L, 1, "continue100");
+  if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) return luaL_error(L, "scenario{}: continue100 must be a boolean");
+  lua_pop(L, 1);
+  ty = lua_getfield(L, 1, "plan");
+  if (ty == LUA_TTABLE) {
+    /* Check the static plan now, so a wrong order is a load error at the step's line. */
+    lua_Debug ar;
+    const char *src = "?";
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar)) src = ar.short_src;
+    struct buf err = {0};
+    struct plan *p = vocabulary_to_plan(L, -1, 1, src, caller_line(L), &err);
+    if (!p) {
+      lua_pushlstring(L, err.data ? err.data : "invalid plan", err.len);
+      buf_free(&err);
+      return lua_error(L);
+    }
+    plan_unref(p);
+  } else if (ty != LUA_TFUNCTION) {
+    return luaL_error(L, "scenario{}: plan must be a list of steps or a function(req) returning one");
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, 1);
+  luaL_setmetatable(L, SCENARIO_META);
+  return 1;
+}
+
+struct plan *vocabulary_to_plan(lua_State *L, int idx, uint32_t refs, const char *source,
+                                int fallback_line, struct buf *err) {
+  idx = lua_absindex(L, idx);
+  err->len = 0;
+  if (!lua_istable(L, idx)) {
+    buf_printf(err, "%s:%d: a plan must be a list of steps, got %s", source, fallback_line, luaL_typename(L, idx));
+    return NULL;
+  }
+  size_t n = lua_rawlen(L, idx);
+  if (n > 1000) n = 1001; /* plan_check reports it */
+  const struct step *small[32];
+  const struct step **steps = n <= 32 ? small : malloc(n * sizeof *steps);
+  if (!steps) {
+    buf_printf(err, "%s:%d: out of memory", source, fallback_line);
+    return NULL;
+  }
+  struct plan *p = NULL;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    struct lstep *ls = luaL_testudata(L, -1, STEP_META);
+    if (!ls) {
+      buf_printf(err, "%s:%d: plan item %zu is not a step (got %s); steps are made by calling close(), txresp{...}, ...",
+                 source, fallback_line, i + 1, luaL_typename(L, -1));
+      lua_pop(L, 1);
+      goto out;
+    }
+    steps[i] = &ls->s; /* the table keeps the userdata alive until plan_build copies it */
+    lua_pop(L, 1);
+  }
+  size_t bad;
+  const char *why = plan_check(steps, n, &bad);
+  if (why) {
+    buf_printf(err, "%s:%d: %s", source, n ? steps[bad < n ? bad : n - 1]->line : fallback_line, why);
+    goto out;
+  }
+  p = plan_build(steps, n, refs);
+  if (!p) buf_printf(err, "%s:%d: out of memory", source, fallback_line);
+out:
+  if (steps != small) free(steps);
+  return p;
+}
+
+void vocabulary_open(lua_State *L) {
+  luaL_newmetatable(L, STEP_META);
+  lua_pushcfunction(L, step_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "step");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, SCENARIO_META);
+  lua_pop(L, 1);
+  static const luaL_Reg fns[] = {
+      {"refuse", ctor_refuse},     {"blackhole", ctor_blackhole},   {"accept_close", ctor_accept_close},
+      {"accept_reset", ctor_accept_reset}, {"rxreq", ctor_rxreq},   {"rxhdrs", ctor_rxhdrs},
+      {"send", ctor_send},         {"txresp", ctor_txresp},         {"dribble", ctor_dribble},
+      {"stall", ctor_stall},       {"stopread", ctor_stopread},     {"close", ctor_close},
+      {"reset", ctor_reset},       {"halfclose", ctor_halfclose},   {"keepalive", ctor_keepalive},
+      {"scenario", fn_scenario},   {"response", fn_response},       {NULL, NULL}};
+  lua_pushglobaltable(L);
+  luaL_setfuncs(L, fns, 0);
+  lua_pop(L, 1);
+}
+
+/* The constructor table above must name every step of BADUP_STEPS: a step added to the
+ * list without a constructor fails this count at compile time. */
+_Static_assert(STEP__COUNT == 15, "update vocabulary_open() when BADUP_STEPS changes");

@@ -1,0 +1,20 @@
+/* vocabulary.h: the Lua side of the step vocabulary: constructors checked at call time,
+ * scenario{}, response{}, and the conversion of a list of steps to a compiled plan. */
+#ifndef BADUP_VOCABULARY_H
+#define BADUP_VOCABULARY_H
+
+#include <lua.h>
+
+#include "buf.h"
+#include "plan.h"
+
+/* Registers the step constructors, scenario() and response() as globals. */
+void vocabulary_open(lua_State *L);
+
+/* Converts the list of steps at idx into a plan with `refs` references. On failure returns
+ * NULL and sets *err to "source:line: message", the line being that of the offending step
+ * (or `fallback_line` when no step is to blame). */
+struct plan *vocabulary_to_plan(lua_State *L, int idx, uint32_t refs, const char *source,
+                                int fallback_line, struct buf *err);
+
+#endif

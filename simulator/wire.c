@@ -1,0 +1,131 @@
+/* wire.c: every byte and every TCP decision of a connection happens here.
+ *
+ * Writes go out in the order the plan gives them: uv_try_write straight into the kernel
+ * when nothing is queued, uv_write for the rest (holding a reference on the plan the
+ * bytes live in). Ending a connection waits for queued writes, then:
+ *   close():     shutdown(SHUT_WR) sends the FIN; we keep reading and discard until the
+ *                peer closes or the linger time passes, so unread input cannot turn our
+ *                FIN into an RST (the kernel resets on close() with unread data);
+ *   reset():     SO_LINGER 0 and close: an RST, whatever is unsent is dropped;
+ *   halfclose(): shutdown(SHUT_WR), then read until the peer closes, however long. */
+#include <stdlib.h>
+
+#include "conn.h"
+
+struct write_req {
+  uv_write_t req;
+  struct plan *owner;
+};
+
+static void write_done(uv_write_t *req, int status) {
+  struct write_req *w = (struct write_req *)req;
+  struct conn *c = req->data;
+  plan_unref(w->owner);
+  free(w);
+  c->pending_writes--;
+  if (c->closing) return;
+  if (status < 0) {
+    conn_close(c, END_PEER_RESET);
+    return;
+  }
+  if (c->pending_writes == 0 && c->after_flush) {
+    enum step_op how = c->after_flush;
+    c->after_flush = 0;
+    wire_do_finish(c, how);
+  }
+}
+
+int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner) {
+  if (c->closing || len == 0) return 0;
+  uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
+  if (c->pending_writes == 0) {
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n == (int)len) return 0;
+    if (n < 0 && n != UV_EAGAIN) {
+      conn_close(c, END_PEER_RESET);
+      return n;
+    }
+    if (n > 0) b = uv_buf_init((char *)p + n, (unsigned)(len - (size_t)n));
+  }
+  struct write_req *w = malloc(sizeof *w);
+  if (!w) {
+    conn_close(c, END_ERROR);
+    return UV_ENOMEM;
+  }
+  w->owner = owner;
+  plan_ref(owner);
+  w->req.data = c;
+  int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_done);
+  if (rc < 0) {
+    plan_unref(owner);
+    free(w);
+    conn_close(c, END_PEER_RESET);
+    return rc;
+  }
+  c->pending_writes++;
+  return 0;
+}
+
+static void linger_over(uv_timer_t *t) {
+  struct conn *c = t->data;
+  conn_close(c, END_FIN);
+}
+
+static void shutdown_done(uv_shutdown_t *req, int status) {
+  struct conn *c = req->data;
+  if (c->closing) return;
+  if (status < 0) {
+    conn_close(c, END_PEER_RESET);
+    return;
+  }
+  if (c->peer_eof) {
+    /* The peer finished first: both FINs are out, nothing left to drain. */
+    conn_close(c, c->state == CS_HALF ? END_FIN : END_FIN);
+    return;
+  }
+  if (c->state == CS_LINGER) wire_timer(c, c->srv->linger_ms / 1000.0, linger_over);
+}
+
+void wire_do_finish(struct conn *c, enum step_op how) {
+  if (c->closing) return;
+  uv_timer_stop(&c->timer);
+  switch (how) {
+  case STEP_RESET:
+    conn_close(c, END_RESET);
+    return;
+  case STEP_CLOSE:
+  case STEP_HALFCLOSE:
+    c->state = how == STEP_CLOSE ? CS_LINGER : CS_HALF;
+    c->end = END_FIN;
+    if (c->peer_eof && how == STEP_CLOSE) {
+      /* Nothing more can come in: a plain close sends the FIN. */
+      conn_close(c, END_FIN);
+      return;
+    }
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_done) < 0) {
+      conn_close(c, END_FIN);
+      return;
+    }
+    if (!c->reading_stopped) conn_read_start(c);
+    return;
+  default:
+    return;
+  }
+}
+
+void wire_finish(struct conn *c, enum step_op how) {
+  if (c->pending_writes) {
+    c->after_flush = (uint8_t)how;
+    c->state = CS_FLUSHING;
+    return;
+  }
+  wire_do_finish(c, how);
+}
+
+void wire_timer(struct conn *c, double seconds, uv_timer_cb cb) {
+  c->timer.data = c;
+  uv_update_time(c->srv->loop); /* stall durations count from now, not from loop start */
+  uint64_t ms = (uint64_t)(seconds * 1000.0 + 0.5);
+  uv_timer_start(&c->timer, cb, ms, 0);
+}
