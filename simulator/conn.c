@@ -22,6 +22,10 @@ static const char RESP_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 uint32_t conn_elapsed_us(const struct conn *c) { return (uint32_t)((uv_hrtime() - c->t0) / 1000u); }
 
 void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t len) {
+  if (c->rec.nevents >= EVENTS_PER_CONN) {
+    c->rec.dropped++; /* long keep-alive connections: only the start is kept */
+    return;
+  }
   conn_record_add(&c->rec, conn_elapsed_us(c), kind, detail, len);
 }
 
@@ -80,6 +84,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 
 void conn_read_start(struct conn *c) {
+  /* Already reading: libuv answers UV_EALREADY at no cost. */
   if (!c->closing) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -231,9 +236,13 @@ static int on_headers_complete(http_parser *p) {
   uint64_t seq = atomic_fetch_add_explicit(&s->stats.requests, 1, memory_order_relaxed) + 1;
   atomic_fetch_add_explicit(&srv->total_requests, 1, memory_order_relaxed);
   c->rec.requests++;
-  char detail[sizeof c->url + 16];
-  int dl = snprintf(detail, sizeof detail, "%s %.*s", http_method_str(p->method), (int)c->url_len, c->url);
-  conn_event(c, EV_REQUEST, detail, dl > 0 ? (size_t)dl : 0);
+  if (c->rec.nevents < EVENTS_PER_CONN) {
+    char detail[sizeof c->url + 16];
+    int dl = snprintf(detail, sizeof detail, "%s %.*s", http_method_str(p->method), (int)c->url_len, c->url);
+    conn_event(c, EV_REQUEST, detail, dl > 0 ? (size_t)dl : 0);
+  } else {
+    c->rec.dropped++;
+  }
   if (c->req) {
     snprintf(c->req->method, sizeof c->req->method, "%s", http_method_str(p->method));
     c->req->http_major = p->http_major;

@@ -1,0 +1,32 @@
+# The two entry points of the README. Each installs what it needs (Debian packages via
+# apt-get), builds, and runs.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DBADUP_WERROR=ON
+
+.PHONY: all deps build test run bench clean
+
+all: build
+
+deps:
+	sh scripts/install-deps.sh build
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Unit and end-to-end suites, plain and under ASan+UBSan, in one ctest run.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The simulator with the whole catalog: pick a fault per request, e.g.
+#   curl -v http://LISTEN/empty_reply/x
+run: build
+	./$(BUILD)/badup serve scenarios/
+
+bench: build
+	sh scripts/install-deps.sh bench
+	bash bench/simulator.sh
+
+clean:
+	rm -rf $(BUILD)

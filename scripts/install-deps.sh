@@ -1,0 +1,47 @@
+#!/bin/sh
+# Installs the Debian packages badup needs, for one purpose or several:
+#   scripts/install-deps.sh build     compiler, libraries, test tools
+#   scripts/install-deps.sh bench     load generators and the reference upstream (wrk, nginx)
+# Packages already installed are skipped, so a second run does nothing and needs no network.
+# Services: Debian starts some daemons on install (nginx on port 80). A policy-rc.d that
+# denies every start is in place during the install, so nothing holds a port afterwards.
+set -eu
+
+build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev
+  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev python3 curl"
+bench_pkgs="wrk nginx-light gnuplot-nox"
+
+want=""
+for group in "${@:-build}"; do
+  case "$group" in
+    build) want="$want $build_pkgs" ;;
+    bench) want="$want $bench_pkgs" ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps.sh: need root (or sudo) to install:$missing" >&2; exit 2; }
+  SUDO=sudo
+fi
+
+echo "install-deps.sh: installing$missing"
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  made_policy=1
+fi
+cleanup() { if [ -n "$made_policy" ]; then $SUDO rm -f "$policy"; fi; }
+trap cleanup EXIT
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
