@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "run.h"
 #include "serve.h"
 
 #ifndef BADUP_VERSION
@@ -13,6 +14,8 @@ static void usage(FILE *out) {
   fputs("usage: badup COMMAND [options]\n"
         "\n"
         "commands:\n"
+        "  run             run the scenario catalog through real proxies, with verdicts\n"
+        "  list            list the scenarios and the proxies (installed or not)\n"
         "  serve PATH...   serve Lua scenarios as a misbehaving HTTP upstream\n"
         "  help COMMAND    show a command's options\n"
         "\n"
@@ -37,10 +40,14 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "help")) {
     if (argc > 2 && !strcmp(argv[2], "serve")) serve_usage(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "run")) run_usage(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "list")) list_usage(stdout);
     else usage(stdout);
     return 0;
   }
   if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
+  if (!strcmp(cmd, "run")) return run_main(argc - 1, argv + 1);
+  if (!strcmp(cmd, "list")) return list_main(argc - 1, argv + 1);
   fprintf(stderr, "badup: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;

@@ -109,6 +109,18 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   lua_getfield(L, t, "continue100");
   s->continue100 = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
   lua_pop(L, 1);
+  lua_getfield(L, t, "requests");
+  s->requests = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
+  lua_pop(L, 1);
+  s->check_min_s = s->check_max_s = -1;
+  s->check_attempts = -1;
+  if (lua_getfield(L, t, "check") == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "min_s") == LUA_TNUMBER) s->check_min_s = lua_tonumber(L, -1);
+    if (lua_getfield(L, -2, "max_s") == LUA_TNUMBER) s->check_max_s = lua_tonumber(L, -1);
+    if (lua_getfield(L, -3, "attempts") == LUA_TNUMBER) s->check_attempts = (int)lua_tonumber(L, -1);
+    lua_pop(L, 3);
+  }
+  lua_pop(L, 1);
   if (!s->summary || !s->expect) {
     buf_printf(err, "%s:1: out of memory", path);
     goto fail;
@@ -178,6 +190,9 @@ int scenario_builtin_ok(struct scenario *s) {
   s->summary = strdup("built-in: 200 with the body \"ok\", keep-alive");
   s->expect = strdup("200");
   s->continue100 = true;
+  s->requests = 1;
+  s->check_min_s = s->check_max_s = -1;
+  s->check_attempts = -1;
   s->plan = plan_build(steps, 1, 0);
   s->kind = SCENARIO_STATIC;
   if (!s->name || !s->file || !s->summary || !s->expect || !s->plan) {

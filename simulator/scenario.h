@@ -43,6 +43,9 @@ struct scenario {
   char *name, *file, *summary, *expect, *rfc;
   enum scenario_kind kind;
   bool continue100;
+  int requests;      /* for the harness: requests sent through the proxy (the last counts) */
+  double check_min_s, check_max_s; /* for the harness: the outcome's time window; <0: none */
+  int check_attempts; /* for the harness: upstream requests expected; <0: not checked */
   struct plan *plan; /* static and listener scenarios */
   struct sandbox sb;
   int fn_ref;        /* plan function in the registry, or LUA_NOREF */

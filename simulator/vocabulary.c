@@ -304,7 +304,8 @@ static int step_tostring(lua_State *L) {
 
 /* ---- scenario{} -------------------------------------------------------------------- */
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", NULL};
+static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", NULL};
 
 static int fn_scenario(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -328,6 +329,23 @@ static int fn_scenario(lua_State *L) {
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "continue100");
   if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) return luaL_error(L, "scenario{}: continue100 must be a boolean");
+  lua_pop(L, 1);
+  ty = lua_getfield(L, 1, "requests");
+  if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10))
+    return luaL_error(L, "scenario{}: requests must be an integer from 1 to 10 (the harness sends that many, one after the other)");
+  lua_pop(L, 1);
+  ty = lua_getfield(L, 1, "check");
+  if (ty != LUA_TNIL) {
+    if (ty != LUA_TTABLE) return luaL_error(L, "scenario{}: check must be a table {min_s=, max_s=, attempts=}");
+    check_fields(L, lua_gettop(L), check_fields_list, "scenario{}.check");
+    static const char *const nums[] = {"min_s", "max_s", "attempts"};
+    for (int i = 0; i < 3; i++) {
+      int ct = lua_getfield(L, -1, nums[i]);
+      if (ct != LUA_TNIL && (ct != LUA_TNUMBER || lua_tonumber(L, -1) < 0))
+        return luaL_error(L, "scenario{}: check.%s must be a non-negative number", nums[i]);
+      lua_pop(L, 1);
+    }
+  }
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "plan");
   if (ty == LUA_TTABLE) {

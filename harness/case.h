@@ -1,0 +1,42 @@
+/* case.h: one case: one scenario through one fresh proxy instance.
+ *
+ * A case starts its own simulator (badup serve with the one scenario file) and its own
+ * proxy on ports the kernel handed out, waits until the proxy accepts connections, sends
+ * the request(s), asks the simulator how many attempts reached it, stops both (process
+ * groups, SIGTERM then SIGKILL) and keeps every log in the case folder. A proxy that dies
+ * is an outcome ("proxy_died"), not an error of the harness. */
+#ifndef BADUP_CASE_H
+#define BADUP_CASE_H
+
+#include <stdbool.h>
+
+#include "client.h"
+#include "proxy.h"
+#include "scenario.h"
+
+struct run_opts {
+  const char *self_exe;      /* this binary, to start `badup serve` */
+  double connect_timeout, read_timeout;
+  bool retries;
+  const char *proxy_config;  /* --proxy-config FILE, or NULL */
+  unsigned long seed;
+};
+
+struct case_result {
+  char got[40];              /* outcome, or proxy_died / setup_error */
+  char detail[512];          /* why, for errors and deaths */
+  double elapsed_ms;         /* client: request start to the end of the exchange */
+  double first_byte_ms;
+  double ready_ms;           /* proxy start to first accepted connection */
+  double overhead_ms;        /* everything in the case but the client's exchange */
+  long attempts;             /* requests that reached the upstream, -1 unknown */
+  long upstream_connections;
+  char proxy_log[1024];      /* the proxy's lines for the request */
+  bool ran;                  /* false: skipped or never started */
+};
+
+/* Runs it; never fails as a function: problems are in r->got / r->detail. */
+void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o,
+              const char *case_dir, struct case_result *r);
+
+#endif

@@ -1,0 +1,154 @@
+/* proc.c: child processes in their own process group, and stopping them for sure. */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_GROUPS 256
+
+/* Registry of live groups. Written under a mutex, read without it by proc_kill_all from a
+ * signal context: slots are single words, a stale pid at worst gets a harmless ESRCH. */
+static volatile pid_t groups[MAX_GROUPS];
+static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void registry_add(pid_t pid) {
+  pthread_mutex_lock(&groups_mu);
+  for (int i = 0; i < MAX_GROUPS; i++)
+    if (groups[i] == 0) {
+      groups[i] = pid;
+      break;
+    }
+  pthread_mutex_unlock(&groups_mu);
+}
+
+static void registry_remove(pid_t pid) {
+  pthread_mutex_lock(&groups_mu);
+  for (int i = 0; i < MAX_GROUPS; i++)
+    if (groups[i] == pid) groups[i] = 0;
+  pthread_mutex_unlock(&groups_mu);
+}
+
+void proc_kill_all(void) {
+  for (int i = 0; i < MAX_GROUPS; i++) {
+    pid_t g = groups[i];
+    if (g > 0) kill(-g, SIGKILL);
+  }
+}
+
+static int open_out(const char *path) {
+  return open(path ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *out_path,
+               const char *err_path, char *const env_extra[]) {
+  memset(p, 0, sizeof *p);
+  int out = open_out(out_path), err = open_out(err_path), in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out < 0 || err < 0 || in < 0) {
+    int e = errno;
+    if (out >= 0) close(out);
+    if (err >= 0) close(err);
+    if (in >= 0) close(in);
+    return -e;
+  }
+  /* The child's environment is built here: between fork and exec only async-signal-safe
+   * calls are allowed in a threaded program. */
+  extern char **environ;
+  size_t n_env = 0, n_extra = 0;
+  while (environ[n_env]) n_env++;
+  while (env_extra && env_extra[n_extra]) n_extra++;
+  char **envp = malloc((n_env + n_extra + 1) * sizeof *envp);
+  if (!envp) {
+    close(out), close(err), close(in);
+    return -ENOMEM;
+  }
+  memcpy(envp, environ, n_env * sizeof *envp);
+  if (n_extra) memcpy(envp + n_env, env_extra, n_extra * sizeof *envp);
+  envp[n_env + n_extra] = NULL;
+  /* Block signals across fork so the child starts clean, then restore them. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    if (cwd && chdir(cwd) != 0) _exit(127);
+    execvpe(argv[0], argv, envp);
+    static const char msg[] = "badup: cannot execute the command\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(127);
+  }
+  int fork_errno = errno;
+  if (pid > 0) {
+    setpgid(pid, pid); /* also here: no window where a kill(-pid) misses it */
+    registry_add(pid);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  free(envp);
+  close(out);
+  close(err);
+  close(in);
+  if (pid < 0) return -fork_errno;
+  p->pid = pid;
+  return 0;
+}
+
+bool proc_exited(struct proc *p) {
+  if (!p->pid) return true;
+  if (p->reaped) return true;
+  int st;
+  pid_t r = waitpid(p->pid, &st, WNOHANG);
+  if (r == p->pid || (r < 0 && errno == ECHILD)) {
+    p->reaped = true;
+    p->status = r == p->pid ? st : 0;
+    return true;
+  }
+  return false;
+}
+
+bool proc_wait(struct proc *p, int timeout_ms) {
+  for (int waited = 0;; waited += 5) {
+    if (proc_exited(p)) return true;
+    if (waited >= timeout_ms) return false;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+void proc_stop(struct proc *p, int grace_ms) {
+  if (!p->pid) return;
+  if (!proc_exited(p)) {
+    kill(-p->pid, SIGTERM);
+    if (!proc_wait(p, grace_ms)) {
+      kill(-p->pid, SIGKILL);
+      proc_wait(p, 5000);
+    }
+  }
+  /* The leader is gone; children it left in the group are not. */
+  kill(-p->pid, SIGKILL);
+  registry_remove(p->pid);
+}
+
+void proc_describe(const struct proc *p, char *buf, size_t len) {
+  if (!p->reaped) snprintf(buf, len, "running");
+  else if (WIFEXITED(p->status)) snprintf(buf, len, "exit status %d", WEXITSTATUS(p->status));
+  else if (WIFSIGNALED(p->status))
+    snprintf(buf, len, "killed by signal %d (SIG%s)", WTERMSIG(p->status), sigabbrev_np(WTERMSIG(p->status)) ? sigabbrev_np(WTERMSIG(p->status)) : "?");
+  else snprintf(buf, len, "status 0x%x", p->status);
+}

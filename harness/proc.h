@@ -1,0 +1,42 @@
+/* proc.h: child processes in their own process group, and stopping them for sure.
+ *
+ * Every child the harness starts (a proxy, a simulator) gets its own process group, so a
+ * stop reaches everything it forked: SIGTERM to the group, a grace period, then SIGKILL.
+ * Live groups are registered, so an interrupted run (SIGINT/SIGTERM) can kill them all
+ * before it exits: proc_kill_all is async-signal-safe. */
+#ifndef BADUP_PROC_H
+#define BADUP_PROC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct proc {
+  pid_t pid;       /* also the process group id; 0 when not started */
+  bool reaped;
+  int status;      /* waitpid status once reaped */
+};
+
+/* Starts argv[0] (searched in PATH) in a new process group, in cwd (NULL: ours), with
+ * stdin from /dev/null and stdout/stderr appended to the given files (NULL: /dev/null).
+ * env_extra: NULL-terminated "NAME=VALUE" list added to our environment, or NULL.
+ * Returns 0, or -errno (exec failures show up as exit status 127). */
+int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *out_path,
+               const char *err_path, char *const env_extra[]);
+
+/* Has it exited? Reaps it if so. */
+bool proc_exited(struct proc *p);
+
+/* Waits up to timeout_ms for it to exit. Returns true when it has. */
+bool proc_wait(struct proc *p, int timeout_ms);
+
+/* SIGTERM to the group, up to grace_ms for the leader to exit, then SIGKILL to the group;
+ * reaps the leader. Safe to call twice. */
+void proc_stop(struct proc *p, int grace_ms);
+
+/* "exit status 1" / "killed by signal 11 (SIGSEGV)" into buf. */
+void proc_describe(const struct proc *p, char *buf, size_t len);
+
+/* Async-signal-safe: SIGKILL every registered live group. */
+void proc_kill_all(void);
+
+#endif

@@ -1,0 +1,43 @@
+-- haproxy as a reverse proxy: one frontend, one backend server, no health checks.
+-- Timeouts in ms (haproxy rejects fractional seconds). haproxy cannot write a log file
+-- itself: `log stderr` sends the HTTP log (with its termination state, e.g. SH--) to
+-- stderr, which the harness keeps as proxy.err.
+return proxy {
+  name = "haproxy",
+  summary = "haproxy reverse proxy (mode http, option httplog)",
+  packages = { "haproxy" },
+  binary = { "/usr/sbin/haproxy", "haproxy" },
+  version = { args = { "-v" }, pattern = "HA%-?Proxy version (%d+%.%d+%.%d+)" },
+  config = "haproxy.cfg",
+  files = {
+    ["haproxy.cfg"] = [[
+global
+    log stderr format raw local0 info
+    maxconn 256
+    pidfile ${dir}/haproxy.pid
+
+defaults
+    mode http
+    log global
+    option httplog
+    option dontlognull
+    timeout connect ${connect_timeout_ms}ms
+    timeout server  ${read_timeout_ms}ms
+    timeout client  30s
+    timeout http-request 10s
+    ${retries}
+
+frontend fe
+    bind 127.0.0.1:${proxy_port}
+    default_backend be
+
+backend be
+    server up ${upstream_host}:${upstream_port}
+]],
+  },
+  command = { "${binary}", "-db", "-f", "${dir}/haproxy.cfg" },
+  -- haproxy retries 3 times by default on connect failures.
+  retries = { off = "retries 0", on = "retries 3\n    option redispatch\n    retry-on all-retryable-errors" },
+  logs = {},
+  log_match = "fe be/",
+}

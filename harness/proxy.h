@@ -1,0 +1,63 @@
+/* proxy.h: a proxy definition, read from harness/proxies/<name>.lua.
+ *
+ * The file returns proxy { ... } (see docs/proxies.md): where the binary is, how to get
+ * its version, the files to render into the case folder (with ${...} variables), the
+ * command that runs it in the foreground, how retries are switched, and its logs.
+ * Definitions are plain data once loaded: worker threads share them read-only. */
+#ifndef BADUP_PROXY_H
+#define BADUP_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct proxy_file {
+  char *name;     /* relative to the case folder */
+  char *text;     /* template */
+};
+
+struct proxy_def {
+  char *name, *summary, *source;
+  char **binaries;      /* candidates, first found wins */
+  size_t nbinaries;
+  char *binary;         /* resolved path, NULL when not installed */
+  char **version_args;
+  char *version_pattern; /* Lua pattern with one capture, applied to stdout+stderr */
+  char *version;        /* "2.6.12", or "unknown" */
+  struct proxy_file *files;
+  size_t nfiles;
+  char *config;         /* the file --proxy-config replaces */
+  char **command;       /* argv templates */
+  char **env;           /* "NAME=value" templates */
+  char *retries_on, *retries_off;
+  char **logs;          /* relative to the case folder */
+  size_t nlogs;
+  char *log_match;      /* POSIX ERE: lines that are the proxy's own word on a request */
+  bool forward;         /* a forward proxy: the client asks it for the absolute URL */
+  double ready_timeout; /* seconds */
+  char **packages;
+  char ***sidecars;     /* commands started once the proxy is ready (log readers) */
+  size_t nsidecars;
+  char **cleanup;       /* glob patterns removed after the proxy stops */
+  int settle_ms;        /* wait after ready and before reading logs (late writers) */
+};
+
+#define MAX_SIDECARS 4
+
+/* Loads every *.lua under dir (sorted). Definitions that do not load are reported on
+ * stderr as file:line: message and counted in *failures. */
+struct proxy_def *proxy_load_dir(const char *dir, size_t *n, int *failures);
+/* Finds the binary and asks it its version (runs it once). */
+void proxy_probe(struct proxy_def *p);
+void proxy_free_all(struct proxy_def *defs, size_t n);
+
+/* ${name} substitution; unknown names are an error (returned in *bad, caller frees). */
+struct vars {
+  const char *const *names;
+  const char *const *values;
+  size_t n;
+};
+char *template_render(const char *tmpl, const struct vars *v, char **bad);
+
+#endif

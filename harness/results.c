@@ -1,0 +1,371 @@
+/* results.c: results.json, results.csv, junit.xml, report.md, and the reference. */
+#include "results.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+int write_atomic(const char *path, const char *text, size_t len) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  FILE *f = fopen(tmp, "wb");
+  if (!f) return -errno;
+  size_t w = fwrite(text, 1, len, f);
+  if (fflush(f) != 0 || fsync(fileno(f)) != 0 || w != len) {
+    int e = errno ? errno : EIO;
+    fclose(f);
+    unlink(tmp);
+    return -e;
+  }
+  fclose(f);
+  if (rename(tmp, path) != 0) {
+    int e = errno;
+    unlink(tmp);
+    return -e;
+  }
+  return 0;
+}
+
+static int write_json(const char *path, json_t *j) {
+  char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+  if (!text) return -ENOMEM;
+  size_t n = strlen(text);
+  char *t2 = realloc(text, n + 2);
+  if (t2) text = t2, text[n++] = '\n', text[n] = 0;
+  int rc = write_atomic(path, text, n);
+  free(text);
+  return rc;
+}
+
+/* ---- reference ------------------------------------------------------------------- */
+
+json_t *reference_load(const char *dir, const char *proxy) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.json", dir, proxy);
+  json_t *j = json_load_file(path, 0, NULL);
+  if (!j || !json_is_object(json_object_get(j, "versions"))) {
+    json_decref(j);
+    j = json_pack("{s:s, s:{}}", "proxy", proxy, "versions");
+  }
+  return j;
+}
+
+const char *reference_lookup(json_t *ref, const char *version, const char *scenario, const char **from) {
+  json_t *versions = json_object_get(ref, "versions");
+  json_t *v = json_object_get(versions, version);
+  *from = version;
+  if (!v) {
+    /* Not measured for this version: compare with the newest that was, so a change
+     * between versions shows up as a difference. */
+    const char *key, *best = NULL;
+    json_t *val;
+    json_object_foreach(versions, key, val) if (!best || strverscmp(key, best) > 0) best = key;
+    if (!best) return NULL;
+    v = json_object_get(versions, best);
+    *from = best;
+  }
+  return json_string_value(json_object_get(json_object_get(json_object_get(v, "scenarios"), scenario), "got"));
+}
+
+int reference_update(const char *dir, const struct proxy_def *p, const struct row *rows, size_t n) {
+  json_t *ref = reference_load(dir, p->name);
+  json_t *versions = json_object_get(ref, "versions");
+  json_t *v = json_object_get(versions, p->version);
+  if (!v) {
+    v = json_pack("{s:s, s:{}}", "binary", p->binary, "scenarios");
+    json_object_set_new(versions, p->version, v);
+  }
+  json_t *sc = json_object_get(v, "scenarios");
+  char date[16];
+  time_t now = time(NULL);
+  strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+  json_object_set_new(v, "recorded", json_string(date));
+  size_t changed = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct row *r = &rows[i];
+    if (r->proxy != p || !r->r.ran || !strcmp(r->verdict, "error") || !strcmp(r->verdict, "not_run")) continue;
+    json_object_set_new(sc, r->scn->name,
+                        json_pack("{s:s, s:s, s:f, s:I, s:s}", "got", r->r.got, "expect", r->scn->expect, "elapsed_ms",
+                                  r->r.elapsed_ms, "upstream_attempts", (json_int_t)r->r.attempts, "proxy_log",
+                                  r->r.proxy_log));
+    changed++;
+  }
+  /* Keys sorted, so the checked-in file diffs well. */
+  json_t *sorted = json_object();
+  const char **keys = calloc(json_object_size(sc) + 1, sizeof *keys);
+  size_t nk = 0;
+  const char *key;
+  json_t *val;
+  json_object_foreach(sc, key, val) keys[nk++] = key;
+  for (size_t i = 1; i < nk; i++)
+    for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+      const char *t = keys[j];
+      keys[j] = keys[j - 1];
+      keys[j - 1] = t;
+    }
+  for (size_t i = 0; i < nk; i++) json_object_set(sorted, keys[i], json_object_get(sc, keys[i]));
+  free(keys);
+  json_object_set_new(v, "scenarios", sorted);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.json", dir, p->name);
+  int rc = changed ? write_json(path, ref) : 0;
+  json_decref(ref);
+  return rc;
+}
+
+/* ---- writers -------------------------------------------------------------------- */
+
+static json_t *row_json(const struct row *r) {
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
+                        r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", r->scn->expect,
+                        "got", r->r.got[0] ? r->r.got : "", "verdict", r->verdict);
+  json_object_set_new(o, "reason", json_string(r->reason));
+  json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
+  json_object_set_new(o, "reference_version", r->reference_version[0] ? json_string(r->reference_version) : json_null());
+  json_object_set_new(o, "elapsed_ms", json_real(r->r.elapsed_ms));
+  json_object_set_new(o, "first_byte_ms", json_real(r->r.first_byte_ms));
+  json_object_set_new(o, "proxy_ready_ms", json_real(r->r.ready_ms));
+  json_object_set_new(o, "overhead_ms", json_real(r->r.overhead_ms));
+  json_object_set_new(o, "upstream_attempts", json_integer(r->r.attempts));
+  json_object_set_new(o, "upstream_connections", json_integer(r->r.upstream_connections));
+  json_object_set_new(o, "proxy_log", json_string(r->r.proxy_log));
+  json_object_set_new(o, "detail", json_string(r->r.detail));
+  return o;
+}
+
+static void csv_field(struct buf *b, const char *s, bool last) {
+  bool quote = strpbrk(s, ",\"\n\r") != NULL;
+  if (quote) buf_puts(b, "\"");
+  for (const char *c = s; *c; c++) {
+    if (*c == '"') buf_puts(b, "\"\"");
+    else buf_append(b, c, 1);
+  }
+  if (quote) buf_puts(b, "\"");
+  buf_puts(b, last ? "\r\n" : ",");
+}
+
+static void xml_text(struct buf *b, const char *s) {
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    switch (*c) {
+    case '<': buf_puts(b, "&lt;"); break;
+    case '>': buf_puts(b, "&gt;"); break;
+    case '&': buf_puts(b, "&amp;"); break;
+    case '"': buf_puts(b, "&quot;"); break;
+    default:
+      if (*c < 0x20 && *c != '\n' && *c != '\t') buf_puts(b, "?"); /* not allowed in XML 1.0 */
+      else buf_append(b, c, 1);
+    }
+  }
+}
+
+static bool is_failure(const char *verdict) { return !strcmp(verdict, "fail") || !strcmp(verdict, "error"); }
+
+static int write_junit(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
+  struct buf b = {0};
+  size_t failures = 0, skipped = 0;
+  for (size_t i = 0; i < n; i++) {
+    failures += is_failure(rows[i].verdict);
+    skipped += !strcmp(rows[i].verdict, "skipped") || !strcmp(rows[i].verdict, "not_run");
+  }
+  buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"badup\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+             n, failures, skipped, info->duration_s);
+  buf_printf(&b, "  <testsuite name=\"badup run\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" timestamp=\"%s\">\n", n, failures,
+             skipped, info->started);
+  for (size_t i = 0; i < n; i++) {
+    const struct row *r = &rows[i];
+    buf_puts(&b, "    <testcase classname=\"badup.");
+    xml_text(&b, r->proxy->name);
+    buf_puts(&b, "\" name=\"");
+    xml_text(&b, r->scn->name);
+    buf_printf(&b, "\" time=\"%.3f\">", r->r.elapsed_ms / 1000);
+    if (is_failure(r->verdict)) {
+      buf_puts(&b, "\n      <failure message=\"");
+      char msg[512];
+      snprintf(msg, sizeof msg, "expected %s, got %s%s%s", r->scn->expect, r->r.got, r->reason[0] ? ": " : "", r->reason);
+      xml_text(&b, msg);
+      buf_puts(&b, "\">");
+      buf_printf(&b, "proxy %s %s, scenario %s (%s)\nexpected: %s\ngot: %s\n", r->proxy->name, r->proxy->version,
+                 r->scn->name, r->scn->summary, r->scn->expect, r->r.got);
+      if (r->reference[0]) buf_printf(&b, "reference (%s %s): %s\n", r->proxy->name, r->reference_version, r->reference);
+      if (r->r.detail[0]) {
+        buf_puts(&b, "detail: ");
+        xml_text(&b, r->r.detail);
+        buf_puts(&b, "\n");
+      }
+      buf_puts(&b, "proxy log: ");
+      xml_text(&b, r->r.proxy_log[0] ? r->r.proxy_log : "(nothing)");
+      buf_puts(&b, "\n</failure>\n    ");
+    } else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) {
+      buf_puts(&b, "<skipped message=\"");
+      xml_text(&b, r->reason);
+      buf_puts(&b, "\"/>");
+    } else {
+      buf_puts(&b, "<system-out>");
+      char msg[128];
+      snprintf(msg, sizeof msg, "%s: got %s (expect %s)", r->verdict, r->r.got, r->scn->expect);
+      xml_text(&b, msg);
+      buf_puts(&b, "</system-out>");
+    }
+    buf_puts(&b, "</testcase>\n");
+  }
+  buf_puts(&b, "  </testsuite>\n</testsuites>\n");
+  int rc = b.oom ? -ENOMEM : write_atomic(path, b.data, b.len);
+  buf_free(&b);
+  return rc;
+}
+
+/* Column order: proxies in the order rows first name them; row order likewise. */
+struct grid {
+  const struct proxy_def *proxies[64];
+  const struct scenario *scns[512];
+  size_t np, ns;
+};
+
+static void grid_build(struct grid *g, const struct row *rows, size_t n) {
+  memset(g, 0, sizeof *g);
+  for (size_t i = 0; i < n; i++) {
+    size_t k;
+    for (k = 0; k < g->np && g->proxies[k] != rows[i].proxy; k++) {}
+    if (k == g->np && g->np < 64) g->proxies[g->np++] = rows[i].proxy;
+    for (k = 0; k < g->ns && g->scns[k] != rows[i].scn; k++) {}
+    if (k == g->ns && g->ns < 512) g->scns[g->ns++] = rows[i].scn;
+  }
+}
+
+static const struct row *grid_find(const struct row *rows, size_t n, const struct proxy_def *p, const struct scenario *s) {
+  for (size_t i = 0; i < n; i++)
+    if (rows[i].proxy == p && rows[i].scn == s) return &rows[i];
+  return NULL;
+}
+
+static void cell(char *out, size_t len, const struct row *r) {
+  if (!r) snprintf(out, len, " ");
+  else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) snprintf(out, len, "-");
+  else if (!strcmp(r->verdict, "pass")) snprintf(out, len, "%s", r->r.got);
+  else if (!strcmp(r->verdict, "deviates")) snprintf(out, len, "%s ~", r->r.got);
+  else if (!strcmp(r->verdict, "error")) snprintf(out, len, "ERROR !");
+  else snprintf(out, len, "%s !", r->r.got);
+}
+
+void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
+  struct grid g;
+  grid_build(&g, rows, n);
+  int w0 = 8;
+  for (size_t s = 0; s < g.ns; s++)
+    if ((int)strlen(g.scns[s]->name) > w0) w0 = (int)strlen(g.scns[s]->name);
+  int w = 13;
+  for (size_t p = 0; p < g.np; p++)
+    if ((int)strlen(g.proxies[p]->name) > w) w = (int)strlen(g.proxies[p]->name);
+  const char *sep = md ? " | " : "  ";
+  fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, "scenario", sep, "expect");
+  for (size_t p = 0; p < g.np; p++) fprintf(out, "%s%-*s", sep, w, g.proxies[p]->name);
+  fprintf(out, "%s\n", md ? " |" : "");
+  if (md) {
+    fprintf(out, "|%s|%s|", "---", "---");
+    for (size_t p = 0; p < g.np; p++) fprintf(out, "---|");
+    fprintf(out, "\n");
+  }
+  for (size_t s = 0; s < g.ns; s++) {
+    fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, g.scns[s]->name, sep, g.scns[s]->expect);
+    for (size_t p = 0; p < g.np; p++) {
+      char c[64];
+      cell(c, sizeof c, grid_find(rows, n, g.proxies[p], g.scns[s]));
+      fprintf(out, "%s%-*s", sep, w, c);
+    }
+    fprintf(out, "%s\n", md ? " |" : "");
+  }
+  fprintf(out, "%s%s\n", md ? "\n" : "", "cells: outcome as the client saw it; plain = pass (matches expect), ~ = deviates (matches the proxy's recorded reference), ! = fail, - = skipped");
+}
+
+static int write_report(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return -ENOMEM;
+  size_t count[6] = {0};
+  static const char *const names[] = {"pass", "deviates", "fail", "error", "skipped", "not_run"};
+  for (size_t i = 0; i < n; i++)
+    for (int k = 0; k < 6; k++)
+      if (!strcmp(rows[i].verdict, names[k])) count[k]++;
+  fprintf(f, "# badup run %s\n\n", info->started);
+  fprintf(f, "%zu cases: %zu pass, %zu deviate, %zu fail, %zu errors, %zu skipped%s. Duration %.1f s, %d jobs. "
+             "Upstream connect timeout %g s, read timeout %g s, retries %s.%s\n\n",
+          n, count[0], count[1], count[2], count[3], count[4] + count[5], info->interrupted ? " (interrupted)" : "",
+          info->duration_s, info->jobs, info->opts->connect_timeout, info->opts->read_timeout,
+          info->opts->retries ? "on" : "off", info->shard ? " Shard " : "");
+  if (info->shard) fprintf(f, "Shard: %s.\n\n", info->shard);
+  fprintf(f, "## Proxies\n\n| proxy | version | binary |\n|---|---|---|\n");
+  struct grid g;
+  grid_build(&g, rows, n);
+  for (size_t p = 0; p < g.np; p++)
+    fprintf(f, "| %s | %s | %s |\n", g.proxies[p]->name, g.proxies[p]->version ? g.proxies[p]->version : "-",
+            g.proxies[p]->binary ? g.proxies[p]->binary : "not installed");
+  fprintf(f, "\n## Outcomes\n\n");
+  results_table(f, rows, n, true);
+  fprintf(f, "\n## Not passing\n\n");
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    const struct row *r = &rows[i];
+    if (!strcmp(r->verdict, "pass") || !strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) continue;
+    any = true;
+    fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, r->verdict, r->scn->expect,
+            r->r.got, r->reason[0] ? " (" : "", r->reason);
+    fprintf(f, "%s", r->reason[0] ? ")" : "");
+    if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
+    fprintf(f, "\n");
+  }
+  if (!any) fprintf(f, "Nothing: every case passed.\n");
+  fclose(f);
+  int rc = write_atomic(path, text, len);
+  free(text);
+  return rc;
+}
+
+int results_write(const char *dir, const struct row *rows, size_t n, const struct run_info *info) {
+  char path[4096];
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(arr, row_json(&rows[i]));
+  json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:{s:f, s:f, s:b}, s:o}", "started", info->started, "duration_s",
+                          info->duration_s, "interrupted", info->interrupted, "jobs", info->jobs, "timeouts", "connect_s",
+                          info->opts->connect_timeout, "read_s", info->opts->read_timeout, "retries", info->opts->retries,
+                          "cases", arr);
+  if (info->shard) json_object_set_new(doc, "shard", json_string(info->shard));
+  snprintf(path, sizeof path, "%s/results.json", dir);
+  int rc = write_json(path, doc);
+  json_decref(doc);
+
+  struct buf b = {0};
+  buf_puts(&b, "proxy,proxy_version,scenario,expect,got,verdict,elapsed_ms,upstream_attempts,proxy_log,reason,reference,proxy_ready_ms\r\n");
+  for (size_t i = 0; i < n; i++) {
+    const struct row *r = &rows[i];
+    char ms[32], att[32], ready[32];
+    snprintf(ms, sizeof ms, "%.1f", r->r.elapsed_ms);
+    snprintf(att, sizeof att, "%ld", r->r.attempts);
+    snprintf(ready, sizeof ready, "%.1f", r->r.ready_ms);
+    csv_field(&b, r->proxy->name, false);
+    csv_field(&b, r->proxy->version ? r->proxy->version : "", false);
+    csv_field(&b, r->scn->name, false);
+    csv_field(&b, r->scn->expect, false);
+    csv_field(&b, r->r.got, false);
+    csv_field(&b, r->verdict, false);
+    csv_field(&b, ms, false);
+    csv_field(&b, att, false);
+    csv_field(&b, r->r.proxy_log, false);
+    csv_field(&b, r->reason, false);
+    csv_field(&b, r->reference, false);
+    csv_field(&b, ready, true);
+  }
+  snprintf(path, sizeof path, "%s/results.csv", dir);
+  int rc2 = b.oom ? -ENOMEM : write_atomic(path, b.data, b.len);
+  buf_free(&b);
+  snprintf(path, sizeof path, "%s/junit.xml", dir);
+  int rc3 = write_junit(path, rows, n, info);
+  snprintf(path, sizeof path, "%s/report.md", dir);
+  int rc4 = write_report(path, rows, n, info);
+  return rc ? rc : rc2 ? rc2 : rc3 ? rc3 : rc4;
+}
