@@ -4,9 +4,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBADUP_WERROR=ON
 
-.PHONY: all deps build test run bench clean
+.PHONY: all deps build test run serve bench clean
 
 all: build
+
+PROXIES ?= haproxy,nginx
 
 deps:
 	sh scripts/install-deps.sh build
@@ -17,11 +19,18 @@ build: deps
 
 # Unit and end-to-end suites, plain and under ASan+UBSan, in one ctest run.
 test: build
+	sh scripts/install-deps.sh test
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-# The simulator with the whole catalog: pick a fault per request, e.g.
-#   curl -v http://LISTEN/empty_reply/x
+# The conformance run: the whole catalog through real proxies (haproxy and nginx unless
+# PROXIES=all or a list), the table on stdout, everything in results/latest.
 run: build
+	sh scripts/install-deps.sh proxies
+	./$(BUILD)/badup run --proxy $(PROXIES)
+
+# The simulator alone with the whole catalog: pick a fault per request, e.g.
+#   curl -v http://LISTEN/empty_reply/x
+serve: build
 	./$(BUILD)/badup serve scenarios/
 
 bench: build

@@ -290,7 +290,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
 
   /* 3. The client. Its timeout leaves the proxy time to time out first. */
   struct client_result cr;
-  double timeout = o->connect_timeout + 2 * o->read_timeout + 3;
+  double timeout = o->connect_timeout + 2 * o->read_timeout + 1.5;
   for (int i = 0; i < s->requests; i++) {
     if (p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", up_port, s->name, i + 1);
     else snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", port, s->name, i + 1);

@@ -84,7 +84,10 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
   case CURLE_PARTIAL_FILE: kind = "closed"; break;
   default: kind = "error"; break;
   }
-  if (rc == CURLE_OK) {
+  if (code == 0 && r->body_bytes > 0) {
+    /* Bytes with no status line: the proxy passed an HTTP/0.9-style reply through. */
+    snprintf(r->outcome, sizeof r->outcome, "http09%s", rc == CURLE_OK ? "" : rc == CURLE_OPERATION_TIMEDOUT ? "+timeout" : "+truncated");
+  } else if (rc == CURLE_OK) {
     snprintf(r->outcome, sizeof r->outcome, "%03ld", code);
   } else if (code > 0) {
     /* A status came, then the body broke: never report that as a plain status. */

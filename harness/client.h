@@ -3,7 +3,8 @@
  * One request, and its outcome in the vocabulary of the results: a status ("502"), a
  * status followed by a broken body ("200+truncated"), or what happened instead of a
  * status: "closed" (no byte), "reset" (ECONNRESET), "timeout", "refused" (nothing
- * listening: the proxy is gone), "invalid" (bytes that are not HTTP). */
+ * listening: the proxy is gone), "invalid" (a reply curl cannot parse), "http09" (bytes
+ * with no status line, passed through as an HTTP/0.9 reply). */
 #ifndef BADUP_CLIENT_H
 #define BADUP_CLIENT_H
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,8 @@ static void registry_remove(pid_t pid) {
     if (groups[i] == pid) groups[i] = 0;
   pthread_mutex_unlock(&groups_mu);
 }
+
+void proc_subreaper(void) { prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
 void proc_kill_all(void) {
   for (int i = 0; i < MAX_GROUPS; i++) {
@@ -140,8 +143,17 @@ void proc_stop(struct proc *p, int grace_ms) {
       proc_wait(p, 5000);
     }
   }
-  /* The leader is gone; children it left in the group are not. */
+  /* The leader is gone; children it left in the group are not. With proc_subreaper()
+   * they are ours once orphaned, so reap them too: nothing is left behind, not even a
+   * zombie. */
   kill(-p->pid, SIGKILL);
+  for (int waited = 0; waited < 2000; waited += 5) {
+    pid_t r = waitpid(-p->pid, NULL, WNOHANG);
+    if (r > 0) continue;
+    if (r < 0) break; /* ECHILD: none left in the group */
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   registry_remove(p->pid);
 }
 

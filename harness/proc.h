@@ -36,6 +36,10 @@ void proc_stop(struct proc *p, int grace_ms);
 /* "exit status 1" / "killed by signal 11 (SIGSEGV)" into buf. */
 void proc_describe(const struct proc *p, char *buf, size_t len);
 
+/* Makes this process the reaper of its orphaned descendants (a proxy's workers whose
+ * master was killed), so proc_stop can reap them instead of leaving zombies. */
+void proc_subreaper(void);
+
 /* Async-signal-safe: SIGKILL every registered live group. */
 void proc_kill_all(void);
 

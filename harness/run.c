@@ -458,6 +458,7 @@ int run_main(int argc, char **argv) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  proc_subreaper();
   pthread_t sigt;
   pthread_create(&sigt, NULL, signal_thread, &set);
   pthread_detach(sigt);

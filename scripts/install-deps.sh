@@ -1,22 +1,31 @@
 #!/bin/sh
 # Installs the Debian packages badup needs, for one purpose or several:
-#   scripts/install-deps.sh build     compiler, libraries, test tools
-#   scripts/install-deps.sh bench     load generators and the reference upstream (wrk, nginx)
+#   scripts/install-deps.sh build     compiler and libraries
+#   scripts/install-deps.sh test      what the test suites run: curl, python3, haproxy, nginx
+#   scripts/install-deps.sh proxies   every proxy the harness knows (harness/proxies/*.lua)
+#   scripts/install-deps.sh bench     load generator and graphs (wrk, gnuplot)
 # Packages already installed are skipped, so a second run does nothing and needs no network.
 # Services: Debian starts some daemons on install (nginx on port 80). A policy-rc.d that
 # denies every start is in place during the install, so nothing holds a port afterwards.
 set -eu
 
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev
-  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev python3 curl"
-bench_pkgs="wrk nginx-light gnuplot-nox"
+  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev"
+test_pkgs="python3 curl haproxy nginx"
+proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd h2o nghttp2-proxy tinyproxy"
+bench_pkgs="wrk nginx gnuplot-nox"
 
 want=""
 for group in "${@:-build}"; do
   case "$group" in
     build) want="$want $build_pkgs" ;;
+    test) want="$want $test_pkgs" ;;
+    proxies)
+      want="$want $proxy_pkgs"
+      # The Node.js proxy needs node; Debian's nodejs only when none is installed.
+      command -v node >/dev/null 2>&1 || want="$want nodejs" ;;
     bench) want="$want $bench_pkgs" ;;
-    *) echo "install-deps.sh: unknown group '$group' (build, bench)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, test, proxies, bench)" >&2; exit 2 ;;
   esac
 done
 
@@ -45,3 +54,11 @@ trap cleanup EXIT
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Belt and braces, for a system whose policy let a service start anyway: stop it through
+# its own init script (never by process name), so no port or PID file stays taken.
+for s in haproxy nginx apache2 apache-htcacheclean squid varnish varnishncsa trafficserver lighttpd h2o nghttpx tinyproxy caddy; do
+  case " $missing " in *" $s "*|*" nghttp2-proxy "*) ;; *) continue ;; esac
+  if [ -d /run/systemd/system ]; then $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$s" ]; then $SUDO "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+  fi
+done
