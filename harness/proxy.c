@@ -90,8 +90,8 @@ static int load_one(const char *dir, const char *path, struct proxy_def *p) {
   lua_State *L = sb.L;
   lua_register(L, "proxy", fn_proxy);
   if (sandbox_loadfile(&sb, path, &err) != LUA_OK || sandbox_pcall(&sb, 0, 1, &err) != LUA_OK) {
-    size_t first = strcspn(err.data ? err.data : "", "\n");
-    fprintf(stderr, "%.*s\n", (int)first, err.data ? err.data : "");
+    const char *msg = buf_cstr(&err);
+    fprintf(stderr, "%.*s\n", (int)strcspn(msg, "\n"), msg);
     goto out;
   }
   if (!lua_istable(L, -1) || lua_getfield(L, -1, "__is_proxy") != LUA_TBOOLEAN) {

@@ -151,6 +151,7 @@ static const char *unmatched(const char *list, const char *const *names, size_t 
 
 struct job_state {
   struct row *rows;
+  size_t *order; /* longest expected cases first: the run ends sooner on few cores */
   size_t n;
   _Atomic size_t next, done;
   _Atomic int running;
@@ -234,9 +235,9 @@ static void *worker(void *arg) {
   struct job_state *js = arg;
   for (;;) {
     if (atomic_load(&interrupted)) break;
-    size_t i = atomic_fetch_add(&js->next, 1);
-    if (i >= js->n) break;
-    struct row *r = &js->rows[i];
+    size_t k = atomic_fetch_add(&js->next, 1);
+    if (k >= js->n) break;
+    struct row *r = &js->rows[js->order[k]];
     if (!r->proxy->binary) continue;
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/cases/%s", js->out, r->proxy->name);
@@ -467,7 +468,26 @@ int run_main(int argc, char **argv) {
     goto done;
   }
 
-  struct job_state js = {.rows = rows, .n = nrows, .opts = &o, .out = out, .tty = isatty(2), .quiet = quiet};
+  /* Schedule by the time each case took when the reference was recorded (longest first);
+   * unknown cases count as long, so they start early too. */
+  refs = calloc(npx, sizeof *refs);
+  for (size_t p = 0; p < npx; p++) refs[p] = reference_load(ref_dir, pxs[p].name);
+  size_t *order = calloc(nrows, sizeof *order);
+  double *est = calloc(nrows, sizeof *est);
+  for (size_t i = 0; i < nrows; i++) {
+    order[i] = i;
+    json_t *v = json_object_get(json_object_get(refs[rows[i].proxy - pxs], "versions"), rows[i].proxy->version ? rows[i].proxy->version : "");
+    json_t *c = json_object_get(json_object_get(v, "scenarios"), rows[i].scn->name);
+    est[i] = c ? json_number_value(json_object_get(c, "elapsed_ms")) : o.read_timeout * 1000;
+  }
+  for (size_t i = 1; i < nrows; i++)
+    for (size_t j = i; j > 0 && est[order[j - 1]] < est[order[j]]; j--) {
+      size_t t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  free(est);
+  struct job_state js = {.rows = rows, .order = order, .n = nrows, .opts = &o, .out = out, .tty = isatty(2), .quiet = quiet};
   pthread_mutex_init(&js.print_mu, NULL);
   double t0 = now_s();
   if (!quiet) {
@@ -481,11 +501,10 @@ int run_main(int argc, char **argv) {
   for (long j = 0; j < jobs; j++) pthread_create(&threads[j], NULL, worker, &js);
   for (long j = 0; j < jobs; j++) pthread_join(threads[j], NULL);
   free(threads);
+  free(order);
   if (js.tty && !quiet) fprintf(stderr, "\n");
 
   /* Verdicts, with each proxy's reference. */
-  refs = calloc(npx, sizeof *refs);
-  for (size_t p = 0; p < npx; p++) refs[p] = reference_load(ref_dir, pxs[p].name);
   bool any_fail = false;
   for (size_t i = 0; i < nrows; i++) {
     struct row *r = &rows[i];

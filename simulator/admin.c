@@ -105,10 +105,13 @@ static json_t *counters_json(const struct scenario_stats *st) {
 
 static enum MHD_Result get_stats(struct MHD_Connection *conn, struct server *srv) {
   json_t *per = json_object();
-  for (size_t i = 0; i < srv->nscenarios; i++)
+  json_int_t errors = 0;
+  for (size_t i = 0; i < srv->nscenarios; i++) {
     json_object_set_new(per, srv->scenarios[i].name, counters_json(&srv->scenarios[i].stats));
-  json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "connections", (json_int_t)atomic_load(&srv->total_conns),
-                        "requests", (json_int_t)atomic_load(&srv->total_requests), "open_connections",
+    errors += (json_int_t)atomic_load(&srv->scenarios[i].stats.errors);
+  }
+  json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o}", "connections", (json_int_t)atomic_load(&srv->total_conns),
+                        "requests", (json_int_t)atomic_load(&srv->total_requests), "errors", errors, "open_connections",
                         (json_int_t)atomic_load(&srv->open_conns), "bad_requests",
                         (json_int_t)atomic_load(&srv->bad_requests), "default",
                         srv->scenarios[atomic_load(&srv->default_idx)].name, "scenarios", per);

@@ -56,6 +56,12 @@ void buf_consume(struct buf *b, size_t n) {
   b->len -= n;
 }
 
+const char *buf_cstr(struct buf *b) {
+  if (!buf_reserve(b, 1)) return "";
+  b->data[b->len] = 0;
+  return b->data;
+}
+
 void buf_free(struct buf *b) {
   free(b->data);
   b->data = NULL;

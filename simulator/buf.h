@@ -16,6 +16,8 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_consume(struct buf *b, size_t n); /* drops the first n bytes */
+/* The contents as a C string (a NUL is kept after len); "" when empty or out of memory. */
+const char *buf_cstr(struct buf *b);
 void buf_free(struct buf *b);
 
 #endif

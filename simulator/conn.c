@@ -322,11 +322,12 @@ static void dispatch(struct conn *c) {
   if (s->kind == SCENARIO_FUNCTION) {
     struct buf err = {0};
     p = scenario_call(s, c->req, &err);
+    if (p) buf_free(&err);
     if (!p) {
       atomic_fetch_add_explicit(&s->stats.errors, 1, memory_order_relaxed);
-      const char *msg = err.data ? err.data : "plan function failed";
-      size_t first = err.data ? strcspn(msg, "\n") : strlen(msg);
-      fprintf(stderr, "badup: connection %llu: %.*s\n", (unsigned long long)c->rec.id, (int)(err.len ? err.len : first), msg);
+      const char *msg = err.len ? buf_cstr(&err) : "plan function failed";
+      size_t first = strcspn(msg, "\n");
+      fprintf(stderr, "badup: connection %llu: %s\n", (unsigned long long)c->rec.id, msg);
       conn_event(c, EV_ERROR, msg, first);
       buf_free(&err);
       conn_close(c, END_ERROR);

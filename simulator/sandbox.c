@@ -32,8 +32,15 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   struct sandbox *sb = *extra(L);
   sb->budget_left -= BUDGET_STRIDE;
-  if (sb->budget_left < 0)
-    luaL_error(L, "instruction budget exceeded (%ld instructions in one call)", sb->budget_per_call);
+  if (sb->budget_left < 0) {
+    /* From now on every instruction fails: a scenario that catches the error with pcall
+     * cannot run on, because the very next instruction outside the pcall raises again, all
+     * the way out to sandbox_pcall (which re-arms the hook for the next call). */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    char msg[96]; /* luaL_error has no %ld */
+    snprintf(msg, sizeof msg, "instruction budget exceeded (%ld instructions in one call)", sb->budget_per_call);
+    luaL_error(L, "%s", msg);
+  }
 }
 
 /* load() that only takes text: bytecode can break the VM's invariants. */

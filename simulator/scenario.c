@@ -157,13 +157,31 @@ struct plan *scenario_call(struct scenario *s, const struct request *req, struct
   request_push(L, req);
   int st = sandbox_pcall(&s->sb, 1, 1, err);
   request_expire(L);
+  if (st == LUA_ERRMEM) {
+    /* Lua gives memory errors no position: the plan function is where it happened. */
+    struct buf msg = {0};
+    buf_printf(&msg, "%s:%d: %s (in the plan function)", s->file, line, buf_cstr(err));
+    buf_free(err);
+    *err = msg;
+  }
   if (st != LUA_OK) {
     restore_path(err, s->file);
+    buf_cstr(err);
     return NULL;
   }
   struct plan *p = vocabulary_to_plan(L, -1, 1, s->file, line, err);
   lua_pop(L, 1);
-  if (!p) buf_puts(err, " (returned by the plan function)");
+  if (p && p->listener != STEP__COUNT) {
+    /* The connection is already accepted: a listener fault cannot happen any more. */
+    buf_printf(err, "%s:%d: %s() is a listener step and only works in a static plan; a plan function can return { reset() } or { close() }",
+               s->file, p->steps[0].line, step_names[p->listener]);
+    plan_unref(p);
+    p = NULL;
+  }
+  if (!p) {
+    buf_puts(err, " (returned by the plan function)");
+    buf_cstr(err);
+  }
   return p;
 }
 

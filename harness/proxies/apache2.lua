@@ -1,0 +1,63 @@
+-- apache2 (httpd 2.4, mpm_event) + mod_proxy_http as a reverse proxy: ProxyPass / to the
+-- upstream, backend connections pooled and reused (mod_proxy's default), no cache module.
+-- The config loads its own modules and never includes /etc/apache2/apache2.conf; ServerRoot
+-- /etc/apache2 is only read. Apache refuses to serve as root: children run as www-data and
+-- write nothing (the root parent opens the logs and the pid file).
+-- Caveats:
+--  * timeout= is atoi() whole seconds (">= 1"): "2000ms" would be read as 2000 s, so it gets
+--    ${read_timeout}, which must be an integer (the default 2 is). connectiontimeout= takes ms.
+--  * retry=0: by default a worker that failed once is "in error" for 60 s and every request
+--    meanwhile gets an instant 503 without trying the upstream; retry=0 keeps cases independent.
+--  * Apache never re-sends a request to the same worker. Retries exist only across balancer
+--    members: with --retries, a one-member balancer with maxattempts=2 takes over "/" (the
+--    first matching ProxyPass wins), without it the line is commented out.
+--  * Known deviations: 503 on a refused connection, 502 (not 504) on a read timeout.
+return proxy {
+  name = "apache2",
+  summary = "apache2 2.4 + mod_proxy_http reverse proxy (ProxyPass, retry=0)",
+  packages = { "apache2" },
+  binary = { "/usr/sbin/apache2", "apache2" },
+  version = { args = { "-v" }, pattern = "Apache/(%d+%.%d+%.%d+)" },
+  config = "apache2.conf",
+  files = {
+    ["apache2.conf"] = [[
+ServerRoot "/etc/apache2"
+ServerName 127.0.0.1
+Listen 127.0.0.1:${proxy_port}
+PidFile ${dir}/apache2.pid
+DefaultRuntimeDir ${dir}
+Mutex file:${dir} default
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
+LoadModule proxy_balancer_module /usr/lib/apache2/modules/mod_proxy_balancer.so
+LoadModule slotmem_shm_module /usr/lib/apache2/modules/mod_slotmem_shm.so
+LoadModule lbmethod_byrequests_module /usr/lib/apache2/modules/mod_lbmethod_byrequests.so
+User www-data
+Group www-data
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 25
+MinSpareThreads 5
+MaxSpareThreads 25
+MaxRequestWorkers 25
+ErrorLog ${dir}/error.log
+LogLevel warn proxy:info proxy_http:info
+LogFormat "%a %t \"%r\" %>s %b %D %{ms}Tms" badup
+CustomLog ${dir}/access.log badup
+ProxyRequests Off
+
+<Proxy "balancer://up">
+    BalancerMember "http://127.0.0.1:${upstream_port}" connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0
+</Proxy>
+${retries}ProxyPass / balancer://up/ maxattempts=2
+ProxyPass        / http://${upstream_host}:${upstream_port}/ connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0
+ProxyPassReverse / http://${upstream_host}:${upstream_port}/
+]],
+  },
+  command = { "${binary}", "-DFOREGROUND", "-f", "${dir}/apache2.conf" },
+  retries = { off = "# retries off: ", on = "" },
+  logs = { "access.log", "error.log" },
+  log_match = ":(error|warn|crit|alert|emerg)\\]|\"GET /",
+}

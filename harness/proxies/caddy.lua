@@ -1,0 +1,58 @@
+-- caddy 2 reverse_proxy, plain HTTP: one upstream, Go's HTTP transport (pooled keep-alive
+-- connections), no admin endpoint, no automatic HTTPS, storage and config autosave kept in
+-- the case folder. `caddy run` stays in the foreground.
+-- Caveats:
+--  * HOME and XDG_* must point into ${dir} (else caddy writes under /root/.local and
+--    /root/.config). They are set through /usr/bin/env in the command, not `env`: the
+--    harness appends `env` entries after the inherited environment, so an inherited HOME
+--    would win (getenv and Go take the first entry).
+--  * Durations are Go durations, fractions fine: dial_timeout ${connect_timeout}s,
+--    response_header_timeout ${read_timeout}s (time to the response header only; caddy has
+--    no idle timeout between body bytes by default).
+--  * Retries off = lb_try_duration 0 (the default). Even so, Go's transport silently retries
+--    an idempotent request once when a reused keep-alive connection dies before any byte.
+--  * Both logs are JSON: the console format would colour the level with ANSI escapes.
+return proxy {
+  name = "caddy",
+  summary = "caddy 2 reverse_proxy (plain HTTP, no admin, no auto-HTTPS)",
+  packages = { "caddy" },
+  binary = { "/usr/bin/caddy", "caddy" },
+  version = { args = { "version" }, pattern = "v?(%d+%.%d+%.%d+)" },
+  config = "Caddyfile",
+  files = {
+    ["Caddyfile"] = [[
+{
+	admin off
+	auto_https off
+	storage file_system ${dir}/caddy-data
+	log {
+		output file ${dir}/error.log
+		format json
+		level INFO
+	}
+}
+http://127.0.0.1:${proxy_port} {
+	bind 127.0.0.1
+	log {
+		output file ${dir}/access.log
+		format json
+	}
+	reverse_proxy ${upstream_host}:${upstream_port} {
+		transport http {
+			dial_timeout ${connect_timeout}s
+			response_header_timeout ${read_timeout}s
+		}
+		${retries}
+	}
+}
+]],
+  },
+  command = { "/usr/bin/env", "HOME=${dir}", "XDG_DATA_HOME=${dir}/xdg-data", "XDG_CONFIG_HOME=${dir}/xdg-config",
+              "${binary}", "run", "--config", "${dir}/Caddyfile", "--adapter", "caddyfile" },
+  retries = { off = "lb_try_duration 0", on = "lb_try_duration 5s\n\t\tlb_try_interval 100ms" },
+  logs = { "access.log", "error.log" },
+  -- the access line ("uri":"/<scenario>/1", "status":502) and the error lines with the cause
+  -- ("msg":"dial tcp ...: connection refused", "net/http: timeout awaiting response headers",
+  -- "aborting with incomplete response"); not the start-up warnings
+  log_match = "\"level\":\"(error|panic|fatal)\"|\"uri\":\"/",
+}

@@ -1,0 +1,47 @@
+-- h2o 2.2 as a reverse proxy (proxy.reverse.url), plain HTTP/1.1, one worker thread, backend
+-- keep-alive pooled (h2o's default), runs as root in the foreground (worker mode).
+-- Caveats:
+--  * h2o 2.2 has ONE upstream timeout, proxy.timeout.io (ms), for connect AND read
+--    (proxy.timeout.connect / first_byte_timeout came in 2.3): it gets ${read_timeout_ms},
+--    so a blackholed connect also takes the read timeout (2 s by default), not 1 s.
+--  * h2o does not retry a failed request (it only re-sends when a reused keep-alive
+--    connection was already closed); no option, so --retries changes nothing here.
+--  * `user: root`: as root it would otherwise switch to nobody, who cannot write ${dir}.
+--    Prints "[INFO] raised RLIMIT_NOFILE to ..." on stderr at start.
+--  * Known deviations: 502 for both a refused connection and a read timeout.
+return proxy {
+  name = "h2o",
+  summary = "h2o 2.2 reverse proxy (proxy.reverse.url)",
+  packages = { "h2o" },
+  binary = { "/usr/bin/h2o", "h2o" },
+  version = { args = { "--version" }, pattern = "h2o version (%d+%.%d+%.%d+)" },
+  config = "h2o.conf",
+  files = {
+    ["h2o.conf"] = [[
+# ${retries}
+listen:
+  host: 127.0.0.1
+  port: ${proxy_port}
+user: root
+num-threads: 1
+pid-file: ${dir}/h2o.pid
+error-log: ${dir}/error.log
+access-log:
+  path: ${dir}/access.log
+  format: "%h %t \"%r\" %s %b %{duration}x %{proxy.idle-time}x"
+hosts:
+  "default":
+    paths:
+      "/":
+        proxy.reverse.url: "http://${upstream_host}:${upstream_port}/"
+        proxy.timeout.io: ${read_timeout_ms}
+        proxy.preserve-host: ON
+]],
+  },
+  command = { "${binary}", "-c", "${dir}/h2o.conf" },
+  retries = { off = "retries off (h2o 2.2 has no retry option)", on = "retries requested, but h2o 2.2 has no retry option" },
+  logs = { "access.log", "error.log" },
+  -- the access line and error.log's "[lib/core/proxy.c] in request:/x:connection failed" /
+  -- ":I/O timeout" lines
+  log_match = "\"GET /|in request:|\\[(error|warn|crit)",
+}

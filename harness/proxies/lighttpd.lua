@@ -1,0 +1,51 @@
+-- lighttpd 1.4 + mod_proxy as a reverse proxy: one backend host for every path, HTTP/1.0-
+-- style one request per backend connection (mod_proxy's default), runs as root in the
+-- foreground (-D, no server.username).
+-- Caveats:
+--  * connect-timeout / read-timeout / write-timeout are whole seconds (${connect_timeout},
+--    ${read_timeout}), checked on a 1 s tick with a strict ">": a read timeout of N s fires
+--    after about N+2 s (2 -> ~4 s).
+--  * "disable-time" => 0: after a failed connect lighttpd disables the backend for
+--    disable-time seconds (default 1) and answers 503 at once meanwhile without trying.
+--  * lighttpd never re-sends a request (no retry option); more hosts in the list only give
+--    failover between hosts, so --retries changes nothing here.
+--  * Known deviations: 503 on a refused connection, 500 on an empty reply or a reset. An empty
+--    reply leaves no error.log line at all (not even with proxy.debug = 1, which only adds
+--    "found a host / got proc / released proc" noise): only the access line shows the 500.
+return proxy {
+  name = "lighttpd",
+  summary = "lighttpd 1.4 + mod_proxy reverse proxy",
+  packages = { "lighttpd" },
+  binary = { "/usr/sbin/lighttpd", "lighttpd" },
+  version = { args = { "-v" }, pattern = "lighttpd/(%d+%.%d+%.%d+)" },
+  config = "lighttpd.conf",
+  files = {
+    ["lighttpd.conf"] = [[
+server.modules = ( "mod_proxy", "mod_accesslog" )
+server.bind = "127.0.0.1"
+server.port = ${proxy_port}
+server.document-root = "${dir}"
+server.pid-file = "${dir}/lighttpd.pid"
+server.errorlog = "${dir}/error.log"
+accesslog.filename = "${dir}/access.log"
+accesslog.format = "%h %t \"%r\" %>s %b %D"
+proxy.debug = 0
+# ${retries}
+proxy.server = ( "" => ( (
+    "host" => "${upstream_host}",
+    "port" => ${upstream_port},
+    "connect-timeout" => ${connect_timeout},
+    "read-timeout" => ${read_timeout},
+    "write-timeout" => ${read_timeout},
+    "disable-time" => 0
+) ) )
+]],
+  },
+  command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
+  retries = { off = "retries off (lighttpd has no retry option)", on = "retries requested, but lighttpd has no retry option" },
+  logs = { "access.log", "error.log" },
+  -- the access line and error.log's own words (gw_backend.c / mod_proxy.c / http-header-glue.c
+  -- lines: "establishing connection failed", "read timeout", "invalid header", ...), not the
+  -- "server started" / "server stopped" lines
+  log_match = "\"GET /|\\) [^s]|\\) s[^e]",
+}

@@ -1,0 +1,50 @@
+-- nghttpx (nghttp2-proxy) as an HTTP/1.1 reverse proxy without TLS: one frontend, one
+-- HTTP/1.1 backend (pooled keep-alive connections), one worker; master + worker processes
+-- in the foreground.
+-- Caveats:
+--  * Connect blocker: after a failed connect nghttpx answers 502 WITHOUT trying the backend
+--    for a randomized exponential backoff (first ~1-2 s, up to backend-max-backoff, default
+--    120 s). backend-max-backoff=50ms keeps every case a fresh attempt.
+--  * No retry option for HTTP/1 backends: a failed request is not re-sent (it only
+--    re-connects when a pooled connection was already closed before the request went out),
+--    so --retries changes nothing here.
+--  * log-level=INFO: at WARN only connect failures are logged (nothing for a timeout, an EOF
+--    or a parse error). INFO also dumps every request's headers and the connection life
+--    cycle (~40 lines a request); log_match keeps only the access line and the reason lines.
+--  * --conf is always given, else it reads /etc/nghttpx/nghttpx.conf. The accesslog-format
+--    uses nghttpx's own $variables (left alone: only ${known} names are substituted).
+return proxy {
+  name = "nghttpx",
+  summary = "nghttpx (nghttp2) HTTP/1.1 reverse proxy, no TLS",
+  packages = { "nghttp2-proxy" },
+  binary = { "/usr/sbin/nghttpx", "nghttpx" },
+  version = { args = { "--version" }, pattern = "nghttp2/(%d+%.%d+%.%d+)" },
+  config = "nghttpx.conf",
+  files = {
+    ["nghttpx.conf"] = [[
+# ${retries}
+frontend=127.0.0.1,${proxy_port};no-tls
+backend=${upstream_host},${upstream_port};;proto=http/1.1
+backend-connect-timeout=${connect_timeout_ms}ms
+backend-read-timeout=${read_timeout_ms}ms
+backend-write-timeout=${read_timeout_ms}ms
+backend-max-backoff=50ms
+workers=1
+pid-file=${dir}/nghttpx.pid
+accesslog-file=${dir}/access.log
+accesslog-format=$remote_addr [$time_iso8601] "$request" $status $body_bytes_sent $request_time backend=$backend_host:$backend_port
+errorlog-file=${dir}/error.log
+log-level=INFO
+]],
+  },
+  command = { "${binary}", "--conf=${dir}/nghttpx.conf" },
+  retries = { off = "retries off (no retry option for HTTP/1 backends)", on = "retries requested, but nghttpx has no retry option for HTTP/1 backends" },
+  logs = { "access.log", "error.log" },
+  -- the access line, WARN/ERROR lines ("Backend connect failed; addr=...: errno=111",
+  -- "Connect time out") and the INFO lines that name the failure ("EOF", "Time out",
+  -- "HTTP parser failure: ...", "HTTP response ended prematurely: ...", "Network error")
+  log_match = "\"GET /| (WARN|ERROR|FATAL) |\\[DCONN:[^]]*\\] (EOF|Time out|Timeout|HTTP parser failure|HTTP response ended|Network error|Return error reply)",
+  -- the access line is written a moment after the client has its answer; without a short
+  -- wait before the stop, SIGTERM (immediate shutdown) sometimes comes first
+  settle_ms = 200,
+}

@@ -1,0 +1,144 @@
+// badup: a typical hand-rolled Node.js reverse proxy on the core `http` module, used by
+// harness/proxies/node.lua (copied into the case folder as proxy.js).
+//
+// usage: node proxy.js LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT CONNECT_TIMEOUT_S READ_TIMEOUT_S RETRIES LOG_FILE
+//   timeouts in seconds (fractions allowed); RETRIES = extra attempts for idempotent requests
+//   that failed before any response byte (0 = none); LOG_FILE gets one line per request.
+//
+// What it does, the way such proxies are usually written:
+//   - upstream keep-alive pool (http.Agent keepAlive), so a reused connection can die;
+//   - 502 for upstream errors (refused, reset, EOF, parse errors), 504 for the connect
+//     timeout and for the read timeout (no response header within READ_TIMEOUT_S);
+//   - after the response header was forwarded, a broken or stalled body (idle for
+//     READ_TIMEOUT_S) cuts the client connection: nothing else can be said any more.
+//
+// NB: the harness renders this file as a template, where every dollar sign followed by a
+// brace is a variable: no JavaScript template literals here, strings are concatenated.
+'use strict';
+const http = require('http');
+const fs = require('fs');
+
+const args = process.argv.slice(2);
+if (args.length < 7) {
+  process.stderr.write('usage: node proxy.js LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT CONNECT_S READ_S RETRIES LOG_FILE\n');
+  process.exit(2);
+}
+const listenPort = Number(args[0]);
+const upstreamHost = args[1];
+const upstreamPort = Number(args[2]);
+const connectMs = Number(args[3]) * 1000;
+const readMs = Number(args[4]) * 1000;
+const retries = Number(args[5]) || 0;
+const logFd = fs.openSync(args[6], 'a');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+function log(req, status, t0, attempts, why) {
+  const line = req.socket.remoteAddress + ' [' + new Date().toISOString() + '] "' + req.method + ' ' + req.url +
+    ' HTTP/' + req.httpVersion + '" ' + status + ' ' + (Date.now() - t0) + 'ms attempts=' + attempts +
+    (why ? ' error="' + why + '"' : '') + '\n';
+  fs.writeSync(logFd, line);
+}
+
+function proxy(req, res) {
+  const t0 = Date.now();
+  const body = [];
+  let attempts = 0;
+  let logged = false;
+  let current = null;
+  const done = (status, why) => {
+    if (logged) return;
+    logged = true;
+    log(req, status, t0, attempts, why);
+  };
+  res.on('close', () => {
+    if (!logged) {
+      done('client_closed', 'client went away');
+      if (current) current.destroy();
+    }
+  });
+
+  const attempt = () => {
+    attempts++;
+    let settled = false;
+    let timer = null;
+    const headers = Object.assign({}, req.headers);
+    for (const h of HOP_BY_HOP) delete headers[h];
+    headers['x-forwarded-for'] = req.socket.remoteAddress;
+    const up = http.request({ host: upstreamHost, port: upstreamPort, method: req.method, path: req.url, headers, agent });
+    current = up;
+
+    // Failure before any response byte: retry (if allowed) or answer 502/504.
+    const fail = (status, why, retryable) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      up.destroy();
+      if (retryable && attempts <= retries && IDEMPOTENT.has(req.method) && !res.destroyed) {
+        attempt();
+        return;
+      }
+      done(status, why);
+      res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(status === 504 ? 'Gateway Timeout\n' : 'Bad Gateway\n');
+    };
+
+    timer = setTimeout(() => fail(504, 'connect timeout', true), connectMs);
+    up.on('socket', (sock) => {
+      const armRead = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => fail(504, 'read timeout', false), readMs);
+      };
+      if (sock.connecting) sock.once('connect', armRead);
+      else armRead(); // a reused keep-alive connection
+    });
+    up.on('error', (e) => fail(502, e.code || e.message, true));
+
+    up.on('response', (upRes) => {
+      settled = true;
+      clearTimeout(timer);
+      // Failure after the header went out: the client connection is cut.
+      const abort = (why) => {
+        clearTimeout(timer);
+        up.destroy();
+        done(upRes.statusCode + '+abort', why);
+        res.destroy();
+      };
+      const armIdle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => abort('read timeout in body'), readMs);
+      };
+      const out = Object.assign({}, upRes.headers);
+      for (const h of HOP_BY_HOP) if (h !== 'transfer-encoding') delete out[h];
+      res.writeHead(upRes.statusCode, upRes.statusMessage, out);
+      armIdle();
+      upRes.on('data', (chunk) => {
+        armIdle();
+        res.write(chunk);
+      });
+      upRes.on('end', () => {
+        clearTimeout(timer);
+        done(upRes.statusCode);
+        res.end();
+      });
+      upRes.on('aborted', () => abort('upstream aborted'));
+      upRes.on('error', (e) => abort(e.code || e.message));
+      upRes.on('close', () => {
+        if (!upRes.complete && !logged) abort('upstream closed mid-body');
+      });
+    });
+
+    up.end(Buffer.concat(body));
+  };
+
+  req.on('data', (chunk) => body.push(chunk));
+  req.on('end', attempt);
+}
+
+http.createServer(proxy).listen(listenPort, '127.0.0.1', () => {
+  process.stdout.write('node-proxy listening on 127.0.0.1:' + listenPort + ' -> ' + upstreamHost + ':' + upstreamPort + '\n');
+});
+
+for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => process.exit(0));

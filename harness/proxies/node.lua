@@ -1,0 +1,31 @@
+-- A hand-rolled Node.js reverse proxy on the core `http` module (node-proxy.js beside this
+-- file, copied into the case folder as proxy.js): upstream keep-alive pool, 502 on upstream
+-- errors, 504 on the connect timeout and on a missing response header after the read
+-- timeout, client connection cut when the body breaks or stalls after the header went out.
+-- It is a reference for "what a typical application-level proxy does", not a product.
+-- Caveats:
+--  * The script is rendered as a template like every file: it must not contain a dollar
+--    sign followed by a brace (no JS template literals).
+--  * Timeouts are seconds with fractions (${connect_timeout}, ${read_timeout}), passed on argv.
+--  * Retries: argv RETRIES (0 = off); with --retries, 2 extra attempts for idempotent methods
+--    when the failure came before any response byte and was not a read timeout.
+--  * A --proxy-config replacement must keep the argv convention (see the script's header).
+--  * start-up of node itself takes ~100-200 ms.
+return proxy {
+  name = "node",
+  summary = "Node.js http-module reverse proxy (hand-rolled, keep-alive agent)",
+  packages = { "nodejs" },
+  binary = { "node", "/usr/bin/node", "/usr/local/bin/node" },
+  version = { args = { "--version" }, pattern = "v(%d+%.%d+%.%d+)" },
+  config = "proxy.js",
+  files = {
+    ["proxy.js"] = { from = "node-proxy.js" },
+  },
+  command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_port}",
+              "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log" },
+  retries = { off = "0", on = "2" },
+  logs = { "access.log" },
+  -- one line per request, with error="ECONNREFUSED" / "read timeout" / "upstream aborted"...;
+  -- a crash of the script itself lands in proxy.err
+  log_match = "\"GET /|Error|error:",
+}

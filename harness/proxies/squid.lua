@@ -1,0 +1,74 @@
+-- squid 5 as an accelerator (reverse proxy) for one origin server: http_port ... accel with
+-- defaultsite = the upstream, forwarded DIRECT (always_direct), nothing cached (cache deny all,
+-- no cache_dir), no ICP/HTCP, no pinger. Runs as a single foreground process (-N).
+-- Caveats:
+--  * squid drops to cache_effective_user proxy (root is refused) before it opens its logs, so
+--    the command makes ${dir} world-writable first; log files are then owned by proxy.
+--    The --out folder's parents must be traversable by user proxy (not under a 0700 home).
+--  * -n badup${proxy_port}: squid names its POSIX shm segments /dev/shm/<name>-*.shm after the
+--    service name; a unique name per case lets cases run in parallel, and `cleanup` removes
+--    the segments a SIGKILLed squid leaves behind.
+--  * Timeouts are whole seconds (${connect_timeout} / ${read_timeout}; "milliseconds" is
+--    refused) and squid checks them on a 1 s tick: a 2 s read timeout fires after 3-4 s.
+--  * Why no `cache_peer ... originserver` (the other usual accelerator setup): squid 5 starts a
+--    peer as DOWN and only marks it up after a probe connect succeeds; with a fresh squid per
+--    case, an upstream that refuses or blackholes from the start is never tried at all (502
+--    ERR_READ_ERROR, HIER_NONE, 0 connections), and probes add upstream connections. DIRECT
+--    forwarding tries the upstream for every request, as the cases need.
+--  * The readiness probe (a bare TCP connect) shows up in access.log as NONE_NONE/000
+--    error:transaction-end-before-headers; log_match leaves it out.
+--  * SIGTERM with shutdown_lifetime 0 still takes ~1-2 s.
+--  * Known deviations: 503 on a refused connection (ERR_CONNECT_FAIL).
+return proxy {
+  name = "squid",
+  summary = "squid 5 accelerator (reverse proxy, cache_peer originserver, no cache)",
+  packages = { "squid" },
+  binary = { "/usr/sbin/squid", "squid" },
+  version = { args = { "-v" }, pattern = "Version (%d+%.%d+[%.%d]*)" },
+  config = "squid.conf",
+  files = {
+    ["squid.conf"] = [[
+http_port 127.0.0.1:${proxy_port} accel defaultsite=${upstream_host}:${upstream_port} no-vhost
+always_direct allow all
+http_access allow all
+
+# no caching at all (and no cache_dir line: no disk cache)
+cache deny all
+cache_mem 8 MB
+
+connect_timeout ${connect_timeout} seconds
+read_timeout ${read_timeout} seconds
+request_timeout 30 seconds
+forward_timeout 30 seconds
+
+${retries}
+
+pid_filename ${dir}/squid.pid
+logformat badup %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %Sh/%<a %mt err=%err_code/%err_detail
+access_log stdio:${dir}/access.log badup
+cache_log ${dir}/cache.log
+cache_store_log none
+coredump_dir ${dir}
+netdb_filename none
+icp_port 0
+htcp_port 0
+pinger_enable off
+logfile_rotate 0
+shutdown_lifetime 0 seconds
+debug_options ALL,1
+cache_effective_user proxy
+]],
+  },
+  command = { "/bin/sh", "-c", "chmod 777 ${dir} && exec ${binary} -N -n badup${proxy_port} -f ${dir}/squid.conf" },
+  -- forward_max_tries also bounds re-forwarding (default 25).
+  retries = {
+    off = "connect_retries 0\nretry_on_error off\nforward_max_tries 1",
+    on = "connect_retries 2\nretry_on_error on\nforward_max_tries 3",
+  },
+  logs = { "access.log", "cache.log" },
+  -- the request's access line (err=ERR_CONNECT_FAIL, ERR_READ_TIMEOUT, ...; not the
+  -- readiness probe's NONE_NONE/000 line) and cache.log's warnings and errors
+  log_match = " GET http://|\\| (WARNING|ERROR|FATAL)|TCP connection to .* failed",
+  ready_timeout = 30,
+  cleanup = { "/dev/shm/badup${proxy_port}-*.shm" },
+}

@@ -1,0 +1,43 @@
+-- tinyproxy 1.11 in reverse-proxy mode (ReversePath "/" -> upstream, ReverseOnly: no
+-- forward proxying), one connection per request, runs as root in the foreground (-d).
+-- Caveats:
+--  * ONE timeout, `Timeout`, whole seconds (${read_timeout}): an idle timeout on both sides,
+--    which also bounds connect() (no separate connect timeout: a blackholed upstream gets
+--    500 after the read timeout, 2 s, not after ${connect_timeout}).
+--  * A refused or timed-out connect gets 500. Anything that goes wrong after the request was
+--    sent (empty reply, reset, read timeout) closes the client connection WITHOUT a byte
+--    (outcome "closed"). A header line without a colon is passed on. No retries, no option
+--    (--retries changes nothing).
+--  * No access log with status codes: tinyproxy.log (LogLevel Info) has several lines per
+--    request. log_match keeps the request line and the cause ("opensock: Could not establish
+--    a connection", "process_server_headers failed: Connection reset by peer" /
+--    "...: Resource temporarily unavailable" = the read timeout / "...: Success" = EOF), not
+--    the readiness probe's "read_request_line: Client ... closed socket before read" nor the
+--    "You SHOULD set a UserName" warning.
+return proxy {
+  name = "tinyproxy",
+  summary = "tinyproxy 1.11 reverse proxy (ReversePath, ReverseOnly)",
+  packages = { "tinyproxy" },
+  binary = { "/usr/bin/tinyproxy", "tinyproxy" },
+  version = { args = { "-v" }, pattern = "tinyproxy (%d+%.%d+%.%d+)" },
+  config = "tinyproxy.conf",
+  files = {
+    ["tinyproxy.conf"] = [[
+# ${retries}
+Port ${proxy_port}
+Listen 127.0.0.1
+Timeout ${read_timeout}
+LogFile "${dir}/tinyproxy.log"
+LogLevel Info
+PidFile "${dir}/tinyproxy.pid"
+MaxClients 50
+Allow 127.0.0.1
+ReverseOnly Yes
+ReversePath "/" "http://${upstream_host}:${upstream_port}/"
+]],
+  },
+  command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },
+  retries = { off = "retries off (tinyproxy has no retry option)", on = "retries requested, but tinyproxy has no retry option" },
+  logs = { "tinyproxy.log" },
+  log_match = "Request \\(file descriptor|[Cc]ould not|failed|[Tt]ime ?out|[Ii]nvalid|CRITICAL",
+}

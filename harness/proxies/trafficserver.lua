@@ -1,0 +1,114 @@
+-- Apache Traffic Server 9.2 as a reverse proxy: remap "/" to the upstream, HTTP cache off,
+-- no cache storage, origin connections pooled (ATS's default). traffic_server runs by itself
+-- in the foreground (no traffic_manager), as root (admin.user_id #-1), one exec thread.
+-- A runroot.yaml points every ATS directory (config, run, log, cache) at the case folder,
+-- flat, because the harness writes files only into the folder itself; binaries, plugins
+-- and /etc/trafficserver/body_factory are only read.
+-- Caveats:
+--  * records.config timeouts are whole seconds: ${connect_timeout} / ${read_timeout}. The
+--    inactivity timeout fires up to ~0.5 s late (2 s -> ~2.4 s).
+--  * Retries off = connect_attempts_max_retries 0 AND max_retries_dead_server 0 (defaults
+--    3 and 1); down_server.cache_time 0 keeps ATS from answering from its "down server"
+--    memory (default 60 s) so cases stay independent.
+--  * Logs are buffered and written about once a second; they are complete after SIGTERM
+--    (traffic_server needs ~1 s to exit). It spawns a traffic_crashlog helper in the same
+--    process group, which prints "missing password database entry for '#-1'" (harmless).
+return proxy {
+  name = "trafficserver",
+  summary = "Apache Traffic Server 9 reverse proxy (remap, no cache)",
+  packages = { "trafficserver" },
+  binary = { "/usr/bin/traffic_server", "traffic_server" },
+  version = { args = { "--version" }, pattern = "Traffic Server (%d+%.%d+%.%d+)" },
+  config = "records.config",
+  files = {
+    ["runroot.yaml"] = [[
+prefix: /usr
+exec_prefix: /usr
+bindir: /usr/bin
+sbindir: /usr/sbin
+sysconfdir: ${dir}
+datadir: /usr/share/trafficserver
+includedir: /usr/include
+libdir: /usr/lib/trafficserver
+libexecdir: /usr/lib/trafficserver/modules
+localstatedir: ${dir}
+runtimedir: ${dir}
+logdir: ${dir}
+cachedir: ${dir}
+]],
+    ["records.config"] = [[
+CONFIG proxy.config.http.server_ports STRING ${proxy_port}:ip-in=127.0.0.1
+CONFIG proxy.config.admin.user_id STRING #-1
+CONFIG proxy.config.exec_thread.autoconfig INT 0
+CONFIG proxy.config.exec_thread.limit INT 1
+CONFIG proxy.config.accept_threads INT 1
+CONFIG proxy.config.task_threads INT 1
+CONFIG proxy.config.reverse_proxy.enabled INT 1
+CONFIG proxy.config.url_remap.remap_required INT 1
+CONFIG proxy.config.url_remap.pristine_host_hdr INT 0
+CONFIG proxy.config.http.cache.http INT 0
+CONFIG proxy.config.http.wait_for_cache INT 0
+CONFIG proxy.config.cache.ram_cache.size INT 0
+CONFIG proxy.config.http.connect_attempts_timeout INT ${connect_timeout}
+CONFIG proxy.config.http.transaction_no_activity_timeout_out INT ${read_timeout}
+CONFIG proxy.config.http.transaction_no_activity_timeout_in INT 30
+${retries}
+CONFIG proxy.config.http.connect_attempts_rr_retries INT 0
+CONFIG proxy.config.http.down_server.cache_time INT 0
+CONFIG proxy.config.log.logfile_dir STRING ${dir}
+CONFIG proxy.config.log.logging_enabled INT 3
+CONFIG proxy.config.log.max_secs_per_buffer INT 1
+CONFIG proxy.config.log.periodic_tasks_interval INT 1
+CONFIG proxy.config.log.max_space_mb_headroom INT 10
+CONFIG proxy.config.body_factory.template_sets_dir STRING /etc/trafficserver/body_factory
+CONFIG proxy.config.diags.debug.enabled INT 0
+CONFIG proxy.config.net.connections_throttle INT 1000
+]],
+    ["remap.config"] = "map / http://${upstream_host}:${upstream_port}/\n",
+    ["ip_allow.yaml"] = [[
+ip_allow:
+  - apply: in
+    ip_addrs: 127.0.0.1
+    action: allow
+    methods: ALL
+  - apply: out
+    ip_addrs: 127.0.0.1
+    action: allow
+    methods: ALL
+]],
+    -- crc: cache result code (ERR_CONNECT_FAIL, ERR_READ_TIMEOUT, ...), pssc: status to the
+    -- client, sssc: origin status, cfsc/pfsc: client/proxy finish codes, ttms: total ms
+    ["logging.yaml"] = [[
+logging:
+  formats:
+    - name: badup
+      format: '%<cqtq> %<ttms> %<chi> %<crc>/%<pssc> %<psql> %<cqhm> %<cquc> %<phr>/%<shn> sssc=%<sssc> cfsc=%<cfsc> pfsc=%<pfsc>'
+  logs:
+    - filename: access
+      format: badup
+      mode: ascii
+]],
+    -- present but empty: no cache storage, no plugins; the others only silence "cannot open"
+    -- warnings at start-up
+    ["storage.config"] = "",
+    ["plugin.config"] = "",
+    ["cache.config"] = "",
+    ["parent.config"] = "",
+    ["volume.config"] = "",
+    ["ssl_multicert.config"] = "",
+    ["sni.yaml"] = "sni: []\n",
+  },
+  command = { "${binary}", "--run-root=${dir}/runroot.yaml" },
+  retries = {
+    off = "CONFIG proxy.config.http.connect_attempts_max_retries INT 0\nCONFIG proxy.config.http.connect_attempts_max_retries_dead_server INT 0",
+    on = "CONFIG proxy.config.http.connect_attempts_max_retries INT 3\nCONFIG proxy.config.http.connect_attempts_max_retries_dead_server INT 1",
+  },
+  logs = { "access.log", "error.log", "diags.log" },
+  -- the access line (crc/pssc: ERR_CONNECT_FAIL/502, ERR_READ_TIMEOUT/504, ...), error.log's
+  -- "CONNECT: ..." lines, and traffic_server's own errors in diags.log / stderr
+  log_match = " GET http://|CONNECT: |traffic_server (ERROR|FATAL|ALERT|EMERGENCY)",
+  ready_timeout = 30,
+  -- access.log is written by a flush task about once a second and not on SIGTERM: wait before
+  -- stopping (the harness also waits this long before the request)
+  settle_ms = 1500,
+}

@@ -1,0 +1,57 @@
+-- varnish 7 as a reverse proxy in pass mode: one backend, every request `return (pass)`, so
+-- nothing is cached; backend connections are pooled and reused (varnish's default). Runs as
+-- manager + child in the foreground (-F), no jail (-j none: stays root), no management port.
+-- Caveats:
+--  * varnishd writes no request log: the varnishncsa sidecar reads the shared-memory log and
+--    writes one client line ("c ...", the status sent to the client) and one backend line
+--    ("b ...", with the fetch error: "first byte timeout", "backend up: fail errno 111
+--    (Connection refused)", ...). It attaches after the proxy is ready; settle_ms gives it
+--    time to attach before the request and to write the lines before it is stopped.
+--  * Start-up compiles the VCL with gcc: ~0.5-1 s, more under load (ready_timeout 30).
+--  * Varnish answers 503 "Backend fetch failed" for every upstream failure (never 502/504).
+--  * Even with retries off, varnish silently re-sends ONCE when a reused keep-alive backend
+--    connection fails before the first response byte (not configurable in 7.1). --retries adds
+--    `return (retry)` in vcl_backend_error (up to 2 more attempts).
+return proxy {
+  name = "varnish",
+  summary = "varnish 7 reverse proxy (pass mode, no cache) + varnishncsa",
+  packages = { "varnish" },
+  binary = { "/usr/sbin/varnishd", "varnishd" },
+  version = { args = { "-V" }, pattern = "varnish%-(%d+%.%d+%.%d+)" },
+  config = "varnish.vcl",
+  files = {
+    ["varnish.vcl"] = [[
+vcl 4.1;
+
+backend up {
+    .host = "${upstream_host}";
+    .port = "${upstream_port}";
+    .connect_timeout = ${connect_timeout}s;
+    .first_byte_timeout = ${read_timeout}s;
+    .between_bytes_timeout = ${read_timeout}s;
+}
+
+sub vcl_recv {
+    return (pass);
+}
+
+${retries}
+]],
+  },
+  command = { "${binary}", "-F", "-j", "none", "-n", "${dir}/varnish", "-a", "127.0.0.1:${proxy_port}",
+              "-f", "${dir}/varnish.vcl", "-s", "malloc,16m", "-T", "none" },
+  sidecars = {
+    { "/usr/bin/varnishncsa", "-n", "${dir}/varnish", "-c", "-b", "-w", "${dir}/access.log", "-F",
+      "%{Varnish:side}x %h %t \"%r\" %s %b %D %{Varnish:handling}x fetcherror=\"%{VSL:FetchError}x\"" },
+  },
+  retries = {
+    off = "# retries off: no return (retry)",
+    on = "sub vcl_backend_error {\n    if (bereq.retries < 2) {\n        return (retry);\n    }\n}",
+  },
+  logs = { "access.log" },
+  -- both lines of the request (client side "c", backend side "b" with the fetch error) and a
+  -- crash of the child (stderr has "Error: Child (N) died signal=15" on every normal stop)
+  log_match = "\"GET |[Pp]anic|Assert|not responding",
+  ready_timeout = 30,
+  settle_ms = 500,
+}

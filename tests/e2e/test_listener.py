@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Listener-level faults: refuse, blackhole, accept_close, accept_reset. Served as a single
+file they act on the listening socket itself; picked by path in a folder, the connection
+is already accepted and they answer with RST, FIN or silence (docs/scenarios.md)."""
+
+import errno
+import signal
+import socket
+import time
+import unittest
+
+import common
+from common import request_bytes, skip_without_curl
+
+
+def setUpModule():
+    common.require_binary()
+
+
+class Refuse(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = common.start_class_server(cls, common.scenario_path("refuse"))
+
+    def test_connect_is_refused(self):
+        for _ in range(3):
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(self.server.addr, timeout=2).close()
+
+    def test_server_alive_while_refusing(self):
+        self.assertEqual(self.server.get("/health"), {"ok": True})
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(self.server.addr, timeout=2).close()
+
+    def test_startup_line(self):
+        self.assertEqual(self.server.info.get("scenarios"), "1")
+        self.assertEqual(self.server.addr[0], "127.0.0.1")
+        self.assertGreater(self.server.addr[1], 0)
+        self.assertNotEqual(self.server.addr, self.server.admin_addr)
+
+    @skip_without_curl
+    def test_curl_exit_7(self):
+        rc, code, err, _ = common.curl(self.server.url("/x"))
+        self.assertEqual((rc, code), (7, "000"), err)
+        self.assertIn("Failed to connect", err)
+
+
+class Blackhole(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = common.start_class_server(cls, common.scenario_path("blackhole"))
+
+    def test_connect_times_out(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.settimeout(1.0)
+        t0 = time.monotonic()
+        with self.assertRaises(socket.timeout):
+            s.connect(self.server.addr)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+        # ... while the server is alive and answers its control API.
+        self.assertEqual(self.server.get("/health"), {"ok": True})
+
+    def test_nonblocking_connect_never_completes(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.setblocking(False)
+        rc = s.connect_ex(self.server.addr)
+        self.assertIn(rc, (errno.EINPROGRESS, errno.EAGAIN))
+        import selectors
+        sel = selectors.DefaultSelector()
+        self.addCleanup(sel.close)
+        sel.register(s, selectors.EVENT_WRITE)
+        self.assertEqual(sel.select(timeout=1.0), [], "connect completed (or failed) within 1 s")
+
+    @skip_without_curl
+    def test_curl_connect_timeout_exit_28(self):
+        rc, code, err, secs = common.curl(self.server.url("/x"), "--connect-timeout", "1")
+        self.assertEqual((rc, code), (28, "000"), err)
+        self.assertGreaterEqual(secs, 0.9)
+        self.assertLess(secs, 4.5)
+
+
+class AcceptClose(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = common.start_class_server(cls, common.scenario_path("close_on_accept"))
+
+    def test_fin_without_a_byte_and_without_sending(self):
+        with self.server.connect() as s:
+            r = common.read_to_end(s, timeout=3.0)
+        self.assertEqual((r.data, r.end), (b"", "fin"), r)
+        self.assertLess(r.elapsed, 2.0)
+
+    @skip_without_curl
+    def test_curl_empty_reply_or_reset(self):
+        # 52 when the FIN comes before curl's request; 56 when the request was already in
+        # the socket (a close with unread data is a RST): a race by nature.
+        rc, code, err, _ = common.curl(self.server.url("/x"))
+        self.assertIn(rc, (52, 56), err)
+        self.assertEqual(code, "000")
+
+
+class AcceptReset(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = common.start_class_server(cls, common.scenario_path("reset_on_accept"))
+
+    def test_rst_without_a_byte(self):
+        # Nothing sent: the RST may even beat connect()'s return (ECONNRESET from connect).
+        r = self.server.exchange(b"", timeout=3.0)
+        self.assertEqual((r.data, r.end), (b"", "reset"), r)
+
+    def test_rst_even_after_sending_a_request(self):
+        r = self.server.exchange(request_bytes("/x"), timeout=3.0)
+        self.assertEqual((r.data, r.end), (b"", "reset"), r)
+
+    @skip_without_curl
+    def test_curl_exit_56_or_7(self):
+        # 56 "Connection reset by peer" when curl's connect completed before the RST came;
+        # 7 "Couldn't connect to server" when the RST beat it (seen under load): a race by
+        # nature, like ECONNRESET from Python's connect() above.
+        rc, code, err, _ = common.curl(self.server.url("/x"))
+        self.assertIn(rc, (56, 7), err)
+        self.assertEqual(code, "000")
+        self.assertIn("Connection reset by peer" if rc == 56 else "Failed to connect", err)
+
+
+class ListenerScenariosByPath(unittest.TestCase):
+    """In folder mode the connection is accepted before the path is known."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = common.start_class_server(cls, common.SCENARIOS)
+
+    def test_refuse_by_path_is_rst(self):
+        r = self.server.exchange(request_bytes("/refuse/x"), timeout=3.0)
+        self.assertEqual((r.data, r.end), (b"", "reset"), r)
+
+    def test_reset_on_accept_by_path_is_rst(self):
+        r = self.server.exchange(request_bytes("/reset_on_accept/x"), timeout=3.0)
+        self.assertEqual((r.data, r.end), (b"", "reset"), r)
+
+    def test_close_on_accept_by_path_is_fin(self):
+        r = self.server.exchange(request_bytes("/close_on_accept/x"), timeout=3.0)
+        self.assertEqual((r.data, r.end), (b"", "fin"), r)
+
+    def test_blackhole_by_path_is_silence(self):
+        r = self.server.exchange(request_bytes("/blackhole/x"), timeout=0.8)
+        self.assertEqual((r.data, r.end), (b"", "open"), r)
+        # The server still serves others meanwhile.
+        ok = self.server.exchange(request_bytes("/ok/x", close=True))
+        self.assertEqual(ok.data, common.WIRE["ok"]["bytes"])
+
+
+class SingleFile(unittest.TestCase):
+
+    def test_single_file_handles_every_path(self):
+        s = common.start_server(self, common.scenario_path("empty_reply"))
+        for path in ("/", "/ok/x", "/empty_reply/x", "/anything?q=1"):
+            r = s.exchange(request_bytes(path), timeout=3.0)
+            self.assertEqual((r.data, r.end), (b"", "fin"), path)
+
+    def test_sigint_stops_cleanly(self):
+        s = common.Server(common.scenario_path("ok")).start()
+        r = s.exchange(request_bytes("/x", close=True))
+        self.assertEqual(r.data, common.WIRE["ok"]["bytes"])
+        s.stop_and_check(signal.SIGINT)
+
+    def test_sigterm_with_open_connections(self):
+        # Connections mid-stall and kept alive must not keep the server from exiting 0.
+        s = common.Server(common.SCENARIOS).start()
+        stalled = s.connect()
+        self.addCleanup(stalled.close)
+        stalled.sendall(request_bytes("/stall_headers/x"))
+        idle = s.connect()
+        self.addCleanup(idle.close)
+        idle.sendall(request_bytes("/ok/x"))
+        common.HTTPReader(idle).read_response()
+        time.sleep(0.1)
+        s.stop_and_check()
+
+    def test_ipv6_listen(self):
+        try:
+            probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            probe.bind(("::1", 0))
+            probe.close()
+        except OSError:
+            self.skipTest("no IPv6 loopback here")
+        s = common.start_server(self, common.scenario_path("ok"), args=["--listen", "[::1]:0"])
+        self.assertEqual(s.addr[0], "::1")
+        with socket.create_connection(("::1", s.addr[1]), timeout=5) as c:
+            c.sendall(request_bytes("/x", close=True))
+            r = common.read_to_end(c)
+        self.assertEqual(r.data, common.WIRE["ok"]["bytes"])
+
+    def test_admin_off(self):
+        s = common.start_server(self, common.scenario_path("ok"), args=["--admin", "off"])
+        self.assertIn("admin=off", s.startup_line)
+        self.assertIsNone(s.admin_addr)
+        r = s.exchange(request_bytes("/x", close=True))
+        self.assertEqual(r.data, common.WIRE["ok"]["bytes"])
+
+
+if __name__ == "__main__":
+    unittest.main()
