@@ -96,7 +96,15 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   request_open(L);
   set_ctx(L, o);
   if (sandbox_loadfile(&s->sb, path, err) != LUA_OK) goto fail_msg;
-  if (sandbox_pcall(&s->sb, 0, 1, err) != LUA_OK) goto fail_msg;
+  int st = sandbox_pcall(&s->sb, 0, 1, err);
+  if (st == LUA_ERRMEM) {
+    /* Lua gives memory errors no position; the file as a whole is to blame. */
+    struct buf msg = {0};
+    buf_printf(&msg, "%s:1: %s while loading the file", path, buf_cstr(err));
+    buf_free(err);
+    *err = msg;
+  }
+  if (st != LUA_OK) goto fail_msg;
   if (!is_scenario(L, -1)) {
     lua_settop(L, 0);
     buf_printf(err, "%s:1: the file must end with: return scenario { summary = ..., expect = ..., plan = ... }", path);
