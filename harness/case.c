@@ -190,7 +190,8 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   snprintf(seed, sizeof seed, "%lu", o->seed);
   snprintf(rt, sizeof rt, "read_timeout=%g", o->read_timeout);
   snprintf(ct, sizeof ct, "connect_timeout=%g", o->connect_timeout);
-  char *sim_argv[] = {(char *)o->self_exe, "serve", "--seed", seed, "--set", rt, "--set", ct, s->file, NULL};
+  char *sim_argv[] = {(char *)o->self_exe, "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
+                      o->retries ? "retries=true" : "retries=false", s->file, NULL};
   struct proc sim, px = {0}, side[MAX_SIDECARS] = {{0}};
   int up_port = 0, admin = 0;
   if (proc_spawn(&sim, sim_argv, NULL, sim_out, sim_err, NULL) != 0) {

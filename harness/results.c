@@ -44,6 +44,10 @@ static int write_json(const char *path, json_t *j) {
 
 /* ---- reference ------------------------------------------------------------------- */
 
+void reference_key(char *out, size_t len, const char *proxy, bool retries) {
+  snprintf(out, len, "%s%s", proxy, retries ? "+retries" : "");
+}
+
 json_t *reference_load(const char *dir, const char *proxy) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.json", dir, proxy);
@@ -72,8 +76,8 @@ const char *reference_lookup(json_t *ref, const char *version, const char *scena
   return json_string_value(json_object_get(json_object_get(json_object_get(v, "scenarios"), scenario), "got"));
 }
 
-int reference_update(const char *dir, const struct proxy_def *p, const struct row *rows, size_t n) {
-  json_t *ref = reference_load(dir, p->name);
+int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n) {
+  json_t *ref = reference_load(dir, key);
   json_t *versions = json_object_get(ref, "versions");
   json_t *v = json_object_get(versions, p->version);
   if (!v) {
@@ -99,9 +103,9 @@ int reference_update(const char *dir, const struct proxy_def *p, const struct ro
   json_t *sorted = json_object();
   const char **keys = calloc(json_object_size(sc) + 1, sizeof *keys);
   size_t nk = 0;
-  const char *key;
+  const char *name;
   json_t *val;
-  json_object_foreach(sc, key, val) keys[nk++] = key;
+  json_object_foreach(sc, name, val) keys[nk++] = name;
   for (size_t i = 1; i < nk; i++)
     for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
       const char *t = keys[j];
@@ -112,7 +116,7 @@ int reference_update(const char *dir, const struct proxy_def *p, const struct ro
   free(keys);
   json_object_set_new(v, "scenarios", sorted);
   char path[4096];
-  snprintf(path, sizeof path, "%s/%s.json", dir, p->name);
+  snprintf(path, sizeof path, "%s/%s.json", dir, key);
   int rc = changed ? write_json(path, ref) : 0;
   json_decref(ref);
   return rc;

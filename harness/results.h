@@ -33,13 +33,15 @@ struct run_info {
   const char *shard;       /* "i/n" or NULL */
 };
 
-/* Loads results/reference/<proxy>.json, or an empty reference. Caller decrefs. */
-json_t *reference_load(const char *dir, const char *proxy);
+/* Loads results/reference/<key>.json, or an empty reference. Caller decrefs. The key is
+ * the proxy's name, with "+retries" for runs with retries on (other answers). */
+json_t *reference_load(const char *dir, const char *key);
+void reference_key(char *out, size_t len, const char *proxy, bool retries);
 /* The recorded outcome for proxy version / scenario; falls back to the newest recorded
  * version when this one has none (and says which in *from). NULL when nothing. */
 const char *reference_lookup(json_t *ref, const char *version, const char *scenario, const char **from);
 /* Merges the rows of one proxy into its reference file (atomically). */
-int reference_update(const char *dir, const struct proxy_def *p, const struct row *rows, size_t n);
+int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n);
 
 /* Writes results.json, results.csv, junit.xml and report.md into dir. */
 int results_write(const char *dir, const struct row *rows, size_t n, const struct run_info *info);

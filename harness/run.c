@@ -95,8 +95,8 @@ static struct scenario *load_scenarios(const char *dir, const struct run_opts *o
   char rt[64], ct[64];
   snprintf(rt, sizeof rt, "%g", o->read_timeout);
   snprintf(ct, sizeof ct, "%g", o->connect_timeout);
-  struct ctx_var ctx[] = {{"read_timeout", rt}, {"connect_timeout", ct}};
-  struct scenario_opts so = {.seed = o->seed, .ctx = ctx, .nctx = 2};
+  struct ctx_var ctx[] = {{"read_timeout", rt}, {"connect_timeout", ct}, {"retries", o->retries ? "true" : "false"}};
+  struct scenario_opts so = {.seed = o->seed, .ctx = ctx, .nctx = 3};
   for (int i = 0; i < k; i++) {
     size_t len = strlen(names[i]->d_name);
     if (len > 4 && names[i]->d_name[0] != '.' && !strcmp(names[i]->d_name + len - 4, ".lua")) {
@@ -471,7 +471,11 @@ int run_main(int argc, char **argv) {
   /* Schedule by the time each case took when the reference was recorded (longest first);
    * unknown cases count as long, so they start early too. */
   refs = calloc(npx, sizeof *refs);
-  for (size_t p = 0; p < npx; p++) refs[p] = reference_load(ref_dir, pxs[p].name);
+  for (size_t p = 0; p < npx; p++) {
+    char key[256];
+    reference_key(key, sizeof key, pxs[p].name, o.retries);
+    refs[p] = reference_load(ref_dir, key);
+  }
   size_t *order = calloc(nrows, sizeof *order);
   double *est = calloc(nrows, sizeof *est);
   for (size_t i = 0; i < nrows; i++) {
@@ -532,7 +536,9 @@ int run_main(int argc, char **argv) {
   if (update_ref && !info.interrupted) {
     for (size_t p = 0; p < npx; p++)
       if (pxs[p].binary && selected(pxs[p].name, proxy_list)) {
-        int urc = reference_update(ref_dir, &pxs[p], rows, nrows);
+        char key[256];
+        reference_key(key, sizeof key, pxs[p].name, o.retries);
+        int urc = reference_update(ref_dir, key, &pxs[p], rows, nrows);
         if (urc < 0) fprintf(stderr, "badup run: updating the reference of %s: %s\n", pxs[p].name, strerror(-urc));
       }
   }

@@ -18,4 +18,6 @@ return scenario {
   expect  = 504,
   rfc     = "RFC 9110 15.6.5",
   plan    = { rxreq(), stall() },
+  -- badup run: a 504 must wait for the proxy's read timeout, not come before it.
+  check   = { min_s = ctx.read_timeout * 0.95 },
 }

@@ -44,8 +44,12 @@ static void set_ctx(lua_State *L, const struct scenario_opts *o) {
   lua_setfield(L, -2, "connect_timeout");
   lua_pushnumber(L, 2.0);
   lua_setfield(L, -2, "read_timeout");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "retries");
   for (size_t i = 0; i < o->nctx; i++) {
-    if (!lua_stringtonumber(L, o->ctx[i].value)) lua_pushstring(L, o->ctx[i].value);
+    const char *v = o->ctx[i].value;
+    if (!strcmp(v, "true") || !strcmp(v, "false")) lua_pushboolean(L, v[0] == 't');
+    else if (!lua_stringtonumber(L, v)) lua_pushstring(L, v);
     lua_setfield(L, -2, o->ctx[i].name);
   }
   lua_setglobal(L, "ctx");

@@ -9,8 +9,10 @@
 --  * Durations are Go durations, fractions fine: dial_timeout ${connect_timeout}s,
 --    response_header_timeout ${read_timeout}s (time to the response header only; caddy has
 --    no idle timeout between body bytes by default).
---  * Retries off = lb_try_duration 0 (the default). Even so, Go's transport silently retries
---    an idempotent request once when a reused keep-alive connection dies before any byte.
+--  * Retries off = lb_try_duration 0 (the default); --retries: lb_try_duration 1s with
+--    lb_try_interval 250ms (caddy 2.6 has no lb_retries: ~5 attempts within 1 s). Even with
+--    retries off, Go's transport silently re-sends an idempotent request once when a reused
+--    keep-alive connection dies before any byte.
 --  * Both logs are JSON: the console format would colour the level with ANSI escapes.
 return proxy {
   name = "caddy",
@@ -49,7 +51,7 @@ http://127.0.0.1:${proxy_port} {
   },
   command = { "/usr/bin/env", "HOME=${dir}", "XDG_DATA_HOME=${dir}/xdg-data", "XDG_CONFIG_HOME=${dir}/xdg-config",
               "${binary}", "run", "--config", "${dir}/Caddyfile", "--adapter", "caddyfile" },
-  retries = { off = "lb_try_duration 0", on = "lb_try_duration 5s\n\t\tlb_try_interval 100ms" },
+  retries = { off = "lb_try_duration 0", on = "lb_try_duration 1s\n\t\tlb_try_interval 250ms" },
   logs = { "access.log", "error.log" },
   -- the access line ("uri":"/<scenario>/1", "status":502) and the error lines with the cause
   -- ("msg":"dial tcp ...: connection refused", "net/http: timeout awaiting response headers",
