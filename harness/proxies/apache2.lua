@@ -10,7 +10,8 @@
 --    meanwhile gets an instant 503 without trying the upstream; retry=0 keeps cases independent.
 --  * Apache never re-sends a request to the same worker. Retries exist only across balancer
 --    members: with --retries, a one-member balancer with maxattempts=2 takes over "/" (the
---    first matching ProxyPass wins), without it the line is commented out.
+--    first matching ProxyPass wins), without it the line is commented out. That re-tries
+--    connect failures only (up to 3 tries), not an empty reply or a reset.
 --  * Known deviations: 503 on a refused connection, 502 (not 504) on a read timeout.
 return proxy {
   name = "apache2",

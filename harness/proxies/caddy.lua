@@ -13,7 +13,9 @@
 --    lb_try_interval 250ms (caddy 2.6 has no lb_retries: ~5 attempts within 1 s). Even with
 --    retries off, Go's transport silently re-sends an idempotent request once when a reused
 --    keep-alive connection dies before any byte.
---  * Both logs are JSON: the console format would colour the level with ANSI escapes.
+--  * Both logs are JSON (the console format would colour the level with ANSI escapes),
+--    without the request and response headers: a huge upstream header would make the access
+--    line longer than the 64 KiB tail of each log that the harness reads (see huge_header).
 return proxy {
   name = "caddy",
   summary = "caddy 2 reverse_proxy (plain HTTP, no admin, no auto-HTTPS)",
@@ -29,7 +31,12 @@ return proxy {
 	storage file_system ${dir}/caddy-data
 	log {
 		output file ${dir}/error.log
-		format json
+		format filter {
+			wrap json
+			fields {
+				request>headers delete
+			}
+		}
 		level INFO
 	}
 }
@@ -37,7 +44,13 @@ http://127.0.0.1:${proxy_port} {
 	bind 127.0.0.1
 	log {
 		output file ${dir}/access.log
-		format json
+		format filter {
+			wrap json
+			fields {
+				request>headers delete
+				resp_headers delete
+			}
+		}
 	}
 	reverse_proxy ${upstream_host}:${upstream_port} {
 		transport http {

@@ -41,7 +41,8 @@ hosts:
   command = { "${binary}", "-c", "${dir}/h2o.conf" },
   retries = { off = "retries off (h2o 2.2 has no retry option)", on = "retries requested, but h2o 2.2 has no retry option" },
   logs = { "access.log", "error.log" },
-  -- the access line and error.log's "[lib/core/proxy.c] in request:/x:connection failed" /
-  -- ":I/O timeout" lines
-  log_match = "\"GET /|in request:|\\[(error|warn|crit)",
+  -- the access line, error.log's "[lib/core/proxy.c] in request:/x:connection failed" /
+  -- ":I/O timeout" lines, and a crash ("Assertion ... failed", "received fatal signal 6":
+  -- h2o 2.2.5 aborts on "Content-Length: abc", see bad_content_length)
+  log_match = "\"GET /|in request:|\\[(error|warn|crit)|Assertion|fatal signal",
 }

@@ -44,8 +44,9 @@ proxy.server = ( "" => ( (
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
   retries = { off = "retries off (lighttpd has no retry option)", on = "retries requested, but lighttpd has no retry option" },
   logs = { "access.log", "error.log" },
-  -- the access line and error.log's own words (gw_backend.c / mod_proxy.c / http-header-glue.c
-  -- lines: "establishing connection failed", "read timeout", "invalid header", ...), not the
-  -- "server started" / "server stopped" lines
-  log_match = "\"GET /|\\) [^s]|\\) s[^e]",
+  -- the access line and every error.log line except server.c's (the "server started" /
+  -- "server stopped" pair of every case): gw_backend.c / http-header-glue.c / ... lines such
+  -- as "establishing connection failed: ...", "read timeout on socket", "response not
+  -- received, request sent", "invalid HTTP status line"
+  log_match = "\"GET /|\\(([^s)]|s[^e)]|se[^r)])[^)]*\\) ",
 }

@@ -11,6 +11,9 @@
 --  * log-level=INFO: at WARN only connect failures are logged (nothing for a timeout, an EOF
 --    or a parse error). INFO also dumps every request's headers and the connection life
 --    cycle (~40 lines a request); log_match keeps only the access line and the reason lines.
+--  * Mid-body failures (truncated_body, close_mid_body, reset_mid_body): nghttpx has usually
+--    not sent the header yet and closes the client connection without a byte ("closed"),
+--    sometimes it forwards "200+truncated": timing-dependent.
 --  * --conf is always given, else it reads /etc/nghttpx/nghttpx.conf. The accesslog-format
 --    uses nghttpx's own $variables (left alone: only ${known} names are substituted).
 return proxy {

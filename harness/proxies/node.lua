@@ -9,6 +9,9 @@
 --  * Timeouts are seconds with fractions (${connect_timeout}, ${read_timeout}), passed on argv.
 --  * Retries: argv RETRIES (0 = off); with --retries, 2 extra attempts for idempotent methods
 --    when the failure came before any response byte and was not a read timeout.
+--  * Node's http server sends the response header only with the first body byte: when the
+--    upstream sends a header and then stalls (stall_body), the client gets nothing ("closed")
+--    when the body idle timeout cuts the connection, as with most pipe()-style proxies.
 --  * A --proxy-config replacement must keep the argv convention (see the script's header).
 --  * start-up of node itself takes ~100-200 ms.
 return proxy {

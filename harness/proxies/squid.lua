@@ -21,7 +21,7 @@
 --  * Known deviations: 503 on a refused connection (ERR_CONNECT_FAIL).
 return proxy {
   name = "squid",
-  summary = "squid 5 accelerator (reverse proxy, cache_peer originserver, no cache)",
+  summary = "squid 5 accelerator (reverse proxy, direct to the origin, no cache)",
   packages = { "squid" },
   binary = { "/usr/sbin/squid", "squid" },
   version = { args = { "-v" }, pattern = "Version (%d+%.%d+[%.%d]*)" },
@@ -59,7 +59,7 @@ debug_options ALL,1
 cache_effective_user proxy
 ]],
   },
-  command = { "/bin/sh", "-c", "chmod 777 ${dir} && exec ${binary} -N -n badup${proxy_port} -f ${dir}/squid.conf" },
+  command = { "/bin/sh", "-c", "chmod 777 \"${dir}\" && exec \"${binary}\" -N -n badup${proxy_port} -f \"${dir}/squid.conf\"" },
   -- forward_max_tries also bounds re-forwarding (default 25).
   retries = {
     off = "connect_retries 0\nretry_on_error off\nforward_max_tries 1",
@@ -68,7 +68,7 @@ cache_effective_user proxy
   logs = { "access.log", "cache.log" },
   -- the request's access line (err=ERR_CONNECT_FAIL, ERR_READ_TIMEOUT, ...; not the
   -- readiness probe's NONE_NONE/000 line) and cache.log's warnings and errors
-  log_match = " GET http://|\\| (WARNING|ERROR|FATAL)|TCP connection to .* failed",
+  log_match = " GET http://|\\| (WARNING|ERROR|FATAL)",
   ready_timeout = 30,
   cleanup = { "/dev/shm/badup${proxy_port}-*.shm" },
 }

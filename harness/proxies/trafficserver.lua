@@ -10,9 +10,13 @@
 --  * Retries off = connect_attempts_max_retries 0 AND max_retries_dead_server 0 (defaults
 --    3 and 1); down_server.cache_time 0 keeps ATS from answering from its "down server"
 --    memory (default 60 s) so cases stay independent.
---  * Logs are buffered and written about once a second; they are complete after SIGTERM
---    (traffic_server needs ~1 s to exit). It spawns a traffic_crashlog helper in the same
---    process group, which prints "missing password database entry for '#-1'" (harmless).
+--  * Logs are buffered and written by a task that runs once a second; SIGTERM does NOT
+--    flush them (lines of a fast case were lost), hence settle_ms = 1500, which the harness
+--    also spends before the request: ~3 s per case, plus ~1 s for traffic_server to exit.
+--  * It spawns a traffic_crashlog helper in the same process group, which prints "missing
+--    password database entry for '#-1'" (harmless, and left out by log_match).
+--  * truncated_body and other mid-body failures: ATS mostly closes the client connection
+--    without a byte (outcome "closed"), sometimes forwards "200+truncated": a race in ATS.
 return proxy {
   name = "trafficserver",
   summary = "Apache Traffic Server 9 reverse proxy (remap, no cache)",
