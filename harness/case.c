@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "proc.h"
+#include "rawclient.h"
 
 static double now_ms(void) {
   struct timespec ts;
@@ -71,6 +72,14 @@ static char *slurp(const char *path, size_t max) {
 }
 
 static int write_file(const char *path, const char *text) {
+  char dirs[4096];
+  snprintf(dirs, sizeof dirs, "%s", path);
+  for (char *p = dirs + 1; *p; p++) /* files may live in sub-folders of the case folder */
+    if (*p == '/') {
+      *p = 0;
+      mkdir(dirs, 0755);
+      *p = '/';
+    }
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   fputs(text, f);
@@ -190,7 +199,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   snprintf(seed, sizeof seed, "%lu", o->seed);
   snprintf(rt, sizeof rt, "read_timeout=%g", o->read_timeout);
   snprintf(ct, sizeof ct, "connect_timeout=%g", o->connect_timeout);
-  char *sim_argv[] = {(char *)o->self_exe, "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
+  char *sim_argv[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
                       o->retries ? "retries=true" : "retries=false", s->file, NULL};
   struct proc sim, px = {0}, side[MAX_SIDECARS] = {{0}};
   int up_port = 0, admin = 0;
@@ -217,10 +226,12 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   snprintf(srt_ms, sizeof srt_ms, "%ld", (long)(o->read_timeout * 1000 + 0.5));
   const char *names[] = {"binary", "dir", "proxy_port", "upstream_host", "upstream_port", "connect_timeout",
                          "read_timeout", "connect_timeout_ms", "read_timeout_ms", "retries", "scenario"};
-  const char *values[] = {p->binary, dir, sport, "127.0.0.1", sup, sct, srt, sct_ms, srt_ms,
-                          o->retries ? p->retries_on : p->retries_off, s->name};
+  const char *values[] = {p->binary, dir, sport, "127.0.0.1", sup, sct, srt, sct_ms, srt_ms, "", s->name};
   struct vars v = {names, values, sizeof names / sizeof *names};
   char *bad = NULL;
+  /* The retries text may use the other variables (a port, a timeout). */
+  char *retries = template_render(o->retries ? p->retries_on : p->retries_off, &v, &bad);
+  values[9] = retries;
   for (size_t i = 0; i < p->nfiles && !bad; i++) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;
@@ -287,15 +298,17 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
     for (size_t i = 0; i < n; i++) free(sargv[i]);
     free(sargv);
   }
-  if (p->settle_ms > 0) sleep_ms(p->settle_ms);
+  if (p->warmup_ms > 0) sleep_ms(p->warmup_ms);
 
   /* 3. The client. Its timeout leaves the proxy time to time out first. */
   struct client_result cr;
-  double timeout = o->connect_timeout + 2 * o->read_timeout + 1.5;
+  /* Long enough for the slowest proxy to time out first (lighttpd answers at read + 2 s). */
+  double timeout = o->connect_timeout + o->read_timeout + 2.5;
   for (int i = 0; i < s->requests; i++) {
     if (p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", up_port, s->name, i + 1);
     else snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", port, s->name, i + 1);
-    client_get(url, timeout, &cr, p->forward ? port : 0);
+    if (s->client_request) rawclient_exchange(port, s->client_request, s->client_request_len, timeout, &cr);
+    else client_get(url, timeout, &cr, p->forward ? port : 0);
     if (i + 1 < s->requests) sleep_ms(50); /* let the proxy park its upstream connection */
   }
   snprintf(r->got, sizeof r->got, "%s", cr.outcome);
@@ -304,8 +317,9 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   if (!strcmp(cr.outcome, "error") || !strcmp(cr.outcome, "invalid"))
     snprintf(r->detail, sizeof r->detail, "curl: %s", cr.curl_error);
 
-  /* 4. A proxy that died on this is the finding. */
-  if (proc_exited(&px)) {
+  /* 4. A proxy that died on this is the finding. It may still be dying when the client
+   * sees its connection go: give it a moment before asking. */
+  if (proc_wait(&px, 50)) {
     char how[64];
     proc_describe(&px, how, sizeof how);
     snprintf(r->got, sizeof r->got, "proxy_died");
@@ -317,7 +331,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
 stop:
   if (p->settle_ms > 0 && px.pid) sleep_ms(p->settle_ms); /* logs written late */
   for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&side[k], 2000);
-  proc_stop(&px, 3000);
+  proc_stop(&px, p->stop_grace_ms);
   proc_stop(&sim, 3000);
   for (size_t k = 0; p->cleanup && p->cleanup[k]; k++) {
     char *bad2 = NULL, *pattern = template_render(p->cleanup[k], &v, &bad2);
@@ -335,5 +349,6 @@ stop:
   free(argv);
   free(env);
   free(bad);
+  free(retries);
   r->overhead_ms = now_ms() - t0 - r->elapsed_ms;
 }

@@ -72,9 +72,19 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
     close(out), close(err), close(in);
     return -ENOMEM;
   }
-  memcpy(envp, environ, n_env * sizeof *envp);
-  if (n_extra) memcpy(envp + n_env, env_extra, n_extra * sizeof *envp);
-  envp[n_env + n_extra] = NULL;
+  /* The extras first, and inherited variables of the same name dropped: getenv() and
+   * most runtimes take the first occurrence. */
+  size_t k = 0;
+  for (size_t i = 0; i < n_extra; i++) envp[k++] = env_extra[i];
+  for (size_t i = 0; i < n_env; i++) {
+    const char *eq = strchr(environ[i], '=');
+    size_t nl = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+    bool shadowed = false;
+    for (size_t j = 0; j < n_extra && !shadowed; j++)
+      shadowed = strncmp(env_extra[j], environ[i], nl) == 0 && env_extra[j][nl] == '=';
+    if (!shadowed) envp[k++] = environ[i];
+  }
+  envp[k] = NULL;
   /* Block signals across fork so the child starts clean, then restore them. */
   sigset_t all, old;
   sigfillset(&all);
@@ -91,6 +101,8 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
     dup2(out, 1);
     dup2(err, 2);
     if (cwd && chdir(cwd) != 0) _exit(127);
+    /* "/proc/self/exe" in the child is still our own binary: a rebuilt or moved file
+     * cannot make a run start a different simulator. */
     execvpe(argv[0], argv, envp);
     static const char msg[] = "badup: cannot execute the command\n";
     ssize_t w = write(2, msg, sizeof msg - 1);

@@ -15,7 +15,7 @@
 #include "sandbox.h"
 
 static const char *const known_fields[] = {"name", "summary", "packages", "binary", "version", "files", "config",
-                                           "command", "env", "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup", "settle_ms",
+                                           "command", "env", "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup", "settle_ms", "warmup_ms", "stop_grace_ms",
                                            NULL};
 
 static int fn_proxy(lua_State *L) {
@@ -116,6 +116,12 @@ static int load_one(const char *dir, const char *path, struct proxy_def *p) {
   p->cleanup = list_field(L, t, "cleanup", NULL);
   lua_getfield(L, t, "settle_ms");
   p->settle_ms = lua_isnumber(L, -1) ? (int)lua_tonumber(L, -1) : 0;
+  lua_pop(L, 1);
+  lua_getfield(L, t, "warmup_ms");
+  p->warmup_ms = lua_isnumber(L, -1) ? (int)lua_tonumber(L, -1) : 0;
+  lua_pop(L, 1);
+  lua_getfield(L, t, "stop_grace_ms");
+  p->stop_grace_ms = lua_isnumber(L, -1) ? (int)lua_tonumber(L, -1) : 3000;
   lua_pop(L, 1);
   if (lua_getfield(L, t, "sidecars") == LUA_TTABLE) {
     size_t n = lua_rawlen(L, -1);
@@ -316,6 +322,12 @@ char *template_render(const char *t, const struct vars *v, char **bad) {
     if (!open) {
       buf_puts(&b, t);
       break;
+    }
+    if (open > t && open[-1] == '$') { /* "$${" is a literal "${" */
+      buf_append(&b, t, (size_t)(open - t));
+      buf_puts(&b, "{");
+      t = open + 2;
+      continue;
     }
     buf_append(&b, t, (size_t)(open - t));
     const char *close = strchr(open + 2, '}');

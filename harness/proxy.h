@@ -40,7 +40,9 @@ struct proxy_def {
   char ***sidecars;     /* commands started once the proxy is ready (log readers) */
   size_t nsidecars;
   char **cleanup;       /* glob patterns removed after the proxy stops */
-  int settle_ms;        /* wait after ready and before reading logs (late writers) */
+  int warmup_ms;        /* wait after ready, before the request (sidecars attaching) */
+  int settle_ms;        /* wait after the request, before the stop (late log writers) */
+  int stop_grace_ms;    /* SIGTERM to SIGKILL (default 3000) */
 };
 
 #define MAX_SIDECARS 4

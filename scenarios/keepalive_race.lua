@@ -24,6 +24,9 @@ return scenario {
   summary = "request 1 on a connection gets 200, request 2 on it gets FIN without a byte",
   expect  = 200,
   rfc     = "RFC 9110 9.2.2",
+  -- badup run sends two requests through the proxy, one after the other: a proxy that
+  -- keeps upstream connections alive reuses the first for the second and meets the close.
+  requests = 2,
   plan    = function(req)
     if req.conn_seq == 1 then
       return { txresp { status = 200, body = "first\n" }, keepalive() }

@@ -126,6 +126,13 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   lua_pop(L, 1);
   s->check_min_s = s->check_max_s = -1;
   s->check_attempts = -1;
+  if (lua_getfield(L, t, "client_request") == LUA_TSTRING) {
+    size_t n;
+    const char *b = lua_tolstring(L, -1, &n);
+    s->client_request = malloc(n);
+    if (s->client_request) memcpy(s->client_request, b, n), s->client_request_len = n;
+  }
+  lua_pop(L, 1);
   if (lua_getfield(L, t, "check") == LUA_TTABLE) {
     if (lua_getfield(L, -1, "min_s") == LUA_TNUMBER) s->check_min_s = lua_tonumber(L, -1);
     if (lua_getfield(L, -2, "max_s") == LUA_TNUMBER) s->check_max_s = lua_tonumber(L, -1);
@@ -205,6 +212,7 @@ void scenario_unload(struct scenario *s) {
   free(s->summary);
   free(s->expect);
   free(s->rfc);
+  free(s->client_request);
   memset(s, 0, sizeof *s);
   s->fn_ref = LUA_NOREF;
 }

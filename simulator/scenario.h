@@ -46,6 +46,8 @@ struct scenario {
   int requests;      /* for the harness: requests sent through the proxy (the last counts) */
   double check_min_s, check_max_s; /* for the harness: the outcome's time window; <0: none */
   int check_attempts; /* for the harness: upstream requests expected; <0: not checked */
+  char *client_request; /* for the harness: raw bytes sent instead of curl's GET, or NULL */
+  size_t client_request_len;
   struct plan *plan; /* static and listener scenarios */
   struct sandbox sb;
   int fn_ref;        /* plan function in the registry, or LUA_NOREF */

@@ -304,7 +304,7 @@ static int step_tostring(lua_State *L) {
 
 /* ---- scenario{} -------------------------------------------------------------------- */
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", NULL};
 
 static int fn_scenario(lua_State *L) {
@@ -333,6 +333,10 @@ static int fn_scenario(lua_State *L) {
   ty = lua_getfield(L, 1, "requests");
   if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10))
     return luaL_error(L, "scenario{}: requests must be an integer from 1 to 10 (the harness sends that many, one after the other)");
+  lua_pop(L, 1);
+  ty = lua_getfield(L, 1, "client_request");
+  if (ty != LUA_TNIL && (ty != LUA_TSTRING || lua_rawlen(L, -1) == 0))
+    return luaL_error(L, "scenario{}: client_request must be the non-empty bytes the harness sends to the proxy");
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "check");
   if (ty != LUA_TNIL) {

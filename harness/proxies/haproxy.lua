@@ -40,4 +40,5 @@ backend be
   retries = { off = "retries 0", on = "retries 3\n    option redispatch\n    retry-on all-retryable-errors" },
   logs = {},
   log_match = "fe be/",
+  settle_ms = 100, -- the log line is written when the session ends; let it reach stderr
 }

@@ -59,6 +59,8 @@ debug_options ALL,1
 cache_effective_user proxy
 ]],
   },
+  settle_ms = 100,
+  stop_grace_ms = 300, -- SIGTERM takes 1-2 s even with shutdown_lifetime 0; the log is written by then
   command = { "/bin/sh", "-c", "chmod 777 \"${dir}\" && exec \"${binary}\" -N -n badup${proxy_port} -f \"${dir}/squid.conf\"" },
   -- forward_max_tries also bounds re-forwarding (default 25).
   retries = {

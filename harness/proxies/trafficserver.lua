@@ -115,4 +115,5 @@ logging:
   -- access.log is written by a flush task about once a second and not on SIGTERM: wait before
   -- stopping (the harness also waits this long before the request)
   settle_ms = 1500,
+  stop_grace_ms = 300, -- its logs are flushed by then (settle_ms); SIGTERM takes ~1 s more
 }

@@ -53,5 +53,6 @@ ${retries}
   -- crash of the child (stderr has "Error: Child (N) died signal=15" on every normal stop)
   log_match = "\"GET |[Pp]anic|Assert|not responding",
   ready_timeout = 30,
-  settle_ms = 500,
+  warmup_ms = 300, -- varnishncsa attaching
+  settle_ms = 300, -- varnishncsa writing the request's line
 }
