@@ -200,7 +200,7 @@ static void judge(struct row *r, json_t *ref) {
     }
     return;
   }
-  if (recorded && !strcmp(recorded, r->r.got)) {
+  if (recorded && (!strcmp(recorded, r->r.got) || reference_seen(ref, from, s->name, r->r.got))) {
     r->verdict = "deviates";
     snprintf(r->reason, sizeof r->reason, "recorded for %s %s", r->proxy->name, from);
     return;
@@ -482,7 +482,8 @@ int run_main(int argc, char **argv) {
     order[i] = i;
     json_t *v = json_object_get(json_object_get(refs[rows[i].proxy - pxs], "versions"), rows[i].proxy->version ? rows[i].proxy->version : "");
     json_t *c = json_object_get(json_object_get(v, "scenarios"), rows[i].scn->name);
-    est[i] = c ? json_number_value(json_object_get(c, "elapsed_ms")) : o.read_timeout * 1000;
+    json_t *case_ms = json_object_get(c, "case_ms");
+    est[i] = case_ms ? json_number_value(case_ms) : c ? json_number_value(json_object_get(c, "elapsed_ms")) : o.read_timeout * 1000;
   }
   for (size_t i = 1; i < nrows; i++)
     for (size_t j = i; j > 0 && est[order[j - 1]] < est[order[j]]; j--) {

@@ -283,7 +283,9 @@ int admin_start(struct admin *a, struct server *srv, const struct sockaddr *addr
     inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
     snprintf(a->addr_str, sizeof a->addr_str, "%s:%d", ip, ntohs(((struct sockaddr_in *)&ss)->sin_port));
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+  /* epoll (AUTO picks it on Linux), not select: the control API must answer while the
+   * data plane holds thousands of descriptors, past select's FD_SETSIZE. */
+  unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
   if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
   a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, a, MHD_OPTION_LISTEN_SOCKET, fd,
                                MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,

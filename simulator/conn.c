@@ -4,6 +4,7 @@
  * pause the parser when a plan should start; pump() then starts it outside the parser.
  * Bytes that arrive while a plan runs (pipelined requests, or anything while stalled)
  * wait in c->pend and are parsed when the plan ends with keep-alive. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,14 @@ static void conn_free(struct conn *c) {
     request_free(c->req);
     free(c->req);
   }
-  atomic_fetch_sub_explicit(&srv->open_conns, 1, memory_order_relaxed);
+  int64_t open = atomic_fetch_sub_explicit(&srv->open_conns, 1, memory_order_relaxed) - 1;
   free(c);
+  /* After a crowd (thousands of stalled connections) has gone, give the memory back to the
+   * system, so RSS returns to its baseline; rarely enough to cost nothing on a busy path. */
+  if (++srv->freed_since_trim >= 1024 && open == 0) {
+    srv->freed_since_trim = 0;
+    malloc_trim(0);
+  }
 }
 
 static void on_handle_closed(uv_handle_t *h) {

@@ -59,6 +59,7 @@ struct server {
   _Atomic int64_t open_conns;
   _Atomic uint64_t total_conns, total_requests, bad_requests;
   uint64_t next_conn_id;
+  uint64_t freed_since_trim; /* connections freed since the last malloc_trim */
   struct conn *conns;   /* every live connection, for shutdown */
   bool stopping;
   char readbuf[64 * 1024]; /* shared by all reads: read callbacks consume it at once */

@@ -8,6 +8,7 @@
  *                FIN into an RST (the kernel resets on close() with unread data);
  *   reset():     SO_LINGER 0 and close: an RST, whatever is unsent is dropped;
  *   halfclose(): shutdown(SHUT_WR), then read until the peer closes, however long. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "conn.h"
@@ -126,6 +127,9 @@ void wire_finish(struct conn *c, enum step_op how) {
 void wire_timer(struct conn *c, double seconds, uv_timer_cb cb) {
   c->timer.data = c;
   uv_update_time(c->srv->loop); /* stall durations count from now, not from loop start */
-  uint64_t ms = (uint64_t)(seconds * 1000.0 + 0.5);
+  /* libuv keeps time in whole milliseconds, truncated: a timer can fire up to 1 ms before
+   * its full length has passed. Rounding up and adding that millisecond means a stall is
+   * never shorter than the scenario asked (on average 0.5 ms longer). */
+  uint64_t ms = (uint64_t)ceil(seconds * 1000.0) + (seconds > 0 ? 1 : 0);
   uv_timer_start(&c->timer, cb, ms, 0);
 }
