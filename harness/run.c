@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -171,6 +172,23 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The scenario's check.log pattern for this proxy, if any, must match its log lines. */
+static bool log_ok(const struct scenario *s, struct row *r) {
+  for (char **l = s->check_log; l && l[0] && l[1]; l += 2) {
+    if (strcmp(l[0], r->proxy->name) != 0) continue;
+    regex_t re;
+    if (regcomp(&re, l[1], REG_EXTENDED | REG_NOSUB) != 0) {
+      snprintf(r->reason, sizeof r->reason, "check.log for %s: /%s/ is not a valid POSIX ERE", l[0], l[1]);
+      return false;
+    }
+    bool ok = regexec(&re, r->r.proxy_log, 0, NULL, 0) == 0;
+    regfree(&re);
+    if (!ok) snprintf(r->reason, sizeof r->reason, "the proxy's log does not match /%.100s/: %.120s", l[1], r->r.proxy_log);
+    return ok;
+  }
+  return true;
+}
+
 static void judge(struct row *r, json_t *ref) {
   const struct scenario *s = r->scn;
   const char *from = NULL;
@@ -195,6 +213,8 @@ static void judge(struct row *r, json_t *ref) {
     } else if (s->check_attempts >= 0 && r->r.attempts >= 0 && r->r.attempts != s->check_attempts) {
       r->verdict = "fail";
       snprintf(r->reason, sizeof r->reason, "%ld upstream attempts, expected %d", r->r.attempts, s->check_attempts);
+    } else if (!log_ok(s, r)) {
+      r->verdict = "fail";
     } else {
       r->verdict = "pass";
     }

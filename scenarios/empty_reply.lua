@@ -16,4 +16,7 @@ return scenario {
   expect  = 502,
   rfc     = "RFC 9110 15.6.3",
   plan    = { rxreq(), close() },
+  -- badup run: the proxies' own words for it (haproxy's termination state "SH--": the
+  -- server aborted before sending headers).
+  check   = { log = { haproxy = " SH-- ", nginx = "upstream prematurely closed connection while reading response header" } },
 }

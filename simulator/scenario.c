@@ -138,6 +138,20 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
     if (lua_getfield(L, -2, "max_s") == LUA_TNUMBER) s->check_max_s = lua_tonumber(L, -1);
     if (lua_getfield(L, -3, "attempts") == LUA_TNUMBER) s->check_attempts = (int)lua_tonumber(L, -1);
     lua_pop(L, 3);
+    if (lua_getfield(L, -1, "log") == LUA_TTABLE) {
+      size_t n = 0;
+      lua_pushnil(L);
+      while (lua_next(L, -2)) n++, lua_pop(L, 1);
+      s->check_log = calloc(2 * n + 1, sizeof *s->check_log);
+      size_t i = 0;
+      lua_pushnil(L);
+      while (s->check_log && lua_next(L, -2)) {
+        s->check_log[i++] = strdup(lua_tostring(L, -2));
+        s->check_log[i++] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
   if (!s->summary || !s->expect) {
@@ -213,6 +227,8 @@ void scenario_unload(struct scenario *s) {
   free(s->expect);
   free(s->rfc);
   free(s->client_request);
+  for (char **l = s->check_log; l && *l; l++) free(*l);
+  free(s->check_log);
   memset(s, 0, sizeof *s);
   s->fn_ref = LUA_NOREF;
 }

@@ -46,6 +46,7 @@ struct scenario {
   int requests;      /* for the harness: requests sent through the proxy (the last counts) */
   double check_min_s, check_max_s; /* for the harness: the outcome's time window; <0: none */
   int check_attempts; /* for the harness: upstream requests expected; <0: not checked */
+  char **check_log;    /* for the harness: {proxy, POSIX ERE, proxy, ERE, ..., NULL} */
   char *client_request; /* for the harness: raw bytes sent instead of curl's GET, or NULL */
   size_t client_request_len;
   struct plan *plan; /* static and listener scenarios */

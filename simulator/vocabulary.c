@@ -305,7 +305,7 @@ static int step_tostring(lua_State *L) {
 /* ---- scenario{} -------------------------------------------------------------------- */
 
 static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", NULL};
-static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", NULL};
+static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
 
 static int fn_scenario(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -349,6 +349,19 @@ static int fn_scenario(lua_State *L) {
         return luaL_error(L, "scenario{}: check.%s must be a non-negative number", nums[i]);
       lua_pop(L, 1);
     }
+    int lt = lua_getfield(L, -1, "log");
+    if (lt != LUA_TNIL) {
+      bool ok = lt == LUA_TTABLE;
+      if (ok) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+          ok &= lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING;
+          lua_pop(L, 1);
+        }
+      }
+      if (!ok) return luaL_error(L, "scenario{}: check.log must map proxy names to patterns: { haproxy = \"SH%%-%%-\" }");
+    }
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "plan");

@@ -179,6 +179,28 @@ class HarnessAgainstRealProxies(unittest.TestCase):
         self.assertEqual(cases[("nginx", "empty_reply")]["verdict"], "pass")
 
 
+class LogAssertion(unittest.TestCase):
+    def test_check_log_fails_a_case_whose_log_does_not_match(self):
+        if not os.access("/usr/sbin/haproxy", os.X_OK):
+            self.skipTest("haproxy is not installed")
+        tmp = tempfile.mkdtemp(prefix="badup-logcheck-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        scn = os.path.join(tmp, "scenarios")
+        os.mkdir(scn)
+        with open(os.path.join(scn, "empty_logged.lua"), "w") as f:
+            f.write('return scenario { summary = "empty reply", expect = 502, plan = { rxreq(), close() },\n'
+                    '  check = { log = { haproxy = "SH--", nginx = "no such words in any log" } } }\n')
+        res = run(["--proxy", "haproxy,nginx", "--scenarios", scn, "--reference", tmp, "--out",
+                   os.path.join(tmp, "out")])
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        with open(os.path.join(tmp, "out", "results.json")) as f:
+            cases = {c["proxy"]: c for c in json.load(f)["cases"]}
+        self.assertEqual(cases["haproxy"]["verdict"], "pass", cases["haproxy"])
+        self.assertEqual(cases["nginx"]["got"], "502")
+        self.assertEqual(cases["nginx"]["verdict"], "fail")
+        self.assertIn("does not match", cases["nginx"]["reason"])
+
+
 class Interrupt(unittest.TestCase):
     def test_sigint_mid_case_leaves_nothing_behind(self):
         for binary in ("/usr/sbin/haproxy", "/usr/sbin/nginx"):
