@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -24,6 +25,8 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
   struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
   MHD_add_response_header(r, "Content-Type", type);
   MHD_add_response_header(r, "Cache-Control", "no-store");
+  /* RFC 9110 15.5.2: a 401 MUST say which scheme to use; clients (curl) rely on it. */
+  if (status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"badup\"");
   enum MHD_Result ret = MHD_queue_response(conn, status, r);
   MHD_destroy_response(r);
   return ret;
@@ -201,7 +204,8 @@ static enum MHD_Result get_metrics(struct MHD_Connection *conn, struct server *s
 static bool authorized(struct MHD_Connection *conn, const char *token) {
   if (!token) return true;
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-  if (!h || strncmp(h, "Bearer ", 7) != 0) return false;
+  /* RFC 9110 11.1: the scheme name is case-insensitive ("bearer" is "Bearer"). */
+  if (!h || strncasecmp(h, "Bearer ", 7) != 0) return false;
   /* Constant-time comparison: the token guards a non-loopback bind. */
   size_t n = strlen(token), m = strlen(h + 7);
   unsigned char diff = (unsigned char)(n != m);

@@ -4,6 +4,7 @@
  * pause the parser when a plan should start; pump() then starts it outside the parser.
  * Bytes that arrive while a plan runs (pipelined requests, or anything while stalled)
  * wait in c->pend and are parsed when the plan ends with keep-alive. */
+#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,12 @@ void conn_read_start(struct conn *c) {
 
 void conn_read_stop(struct conn *c) { uv_read_stop((uv_stream_t *)&c->tcp); }
 
+bool conn_stalled_forever(const struct conn *c) {
+  if (c->state != CS_STALLED) return false;
+  const struct step *s = &c->plan->steps[c->pc];
+  return s->op == STEP_STALL && s->seconds == STEP_FOREVER;
+}
+
 static void pump(struct conn *c);
 
 static void peer_closed(struct conn *c) {
@@ -119,13 +126,27 @@ static void peer_closed(struct conn *c) {
 
 static size_t parse(struct conn *c, const char *data, size_t len);
 
+/* libuv reports end of file on POLLHUP after a short read, also when the peer sent a RST
+ * (Linux signals both with POLLHUP); the RST then waits as the socket's pending error,
+ * which nobody reads. Without this check a peer that resets mid-request is logged as
+ * peer_fin, and /events lies about how the proxy ended the connection. (After our own FIN,
+ * in CS_LINGER or CS_HALF, the connection ended as ours whatever the peer does.) */
+static bool peer_reset_pending(struct conn *c) {
+  uv_os_fd_t fd;
+  int err = 0;
+  socklen_t len = sizeof err;
+  return uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+         err == ECONNRESET;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   struct conn *c = s->data;
   if (c->closing || n == 0) return;
   if (n < 0) {
-    if (n == UV_EOF) {
+    if (n == UV_EOF && (c->state == CS_LINGER || c->state == CS_HALF || !peer_reset_pending(c))) {
       peer_closed(c);
     } else {
+      if (n == UV_EOF) n = UV_ECONNRESET;
       const char *e = uv_err_name((int)n);
       conn_event(c, EV_PEER_RESET, e, strlen(e));
       conn_close(c, END_PEER_RESET);
@@ -137,6 +158,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   case CS_HALF:
   case CS_HOLD:
     return; /* read and dropped: we are past caring, but must not leave it unread */
+  case CS_STALLED:
+    /* A stall that never ends never parses what follows: drop it and keep reading, so a
+     * flooding peer costs no memory and its FIN or RST still ends the connection. (Had
+     * reading stopped at MAX_PENDING, nothing would notice the peer leave, and the
+     * connection, its fd and 1 MiB would be held forever.) See exec_stall. */
+    if (conn_stalled_forever(c)) return;
+    break;
   case CS_READING:
     if (c->pend.len == 0) {
       size_t used = parse(c, b->base, (size_t)n);

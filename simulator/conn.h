@@ -34,6 +34,8 @@ void step_timer_fired(uv_timer_t *t);
 /* conn.c: reading */
 void conn_read_start(struct conn *c);
 void conn_read_stop(struct conn *c);
+/* In a stall() with no end: what the peer sends is read and dropped (conn.c, on_read). */
+bool conn_stalled_forever(const struct conn *c);
 
 /* wire.c */
 int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner);

@@ -59,7 +59,15 @@ static bool exec_stall(struct conn *c, const struct step *s) {
     return false;
   }
   c->state = CS_STALLED;
-  if (s->seconds != STEP_FOREVER) wire_timer(c, s->seconds, step_timer_fired);
+  if (s->seconds != STEP_FOREVER) {
+    wire_timer(c, s->seconds, step_timer_fired);
+  } else if (!c->reading_stopped) {
+    /* Nothing after this stall will ever parse the input: drop what is buffered and read
+     * on (reading may have stopped at MAX_PENDING), or a flooding peer that then leaves
+     * would hold the connection forever. */
+    buf_free(&c->pend);
+    conn_read_start(c);
+  }
   return false;
 }
 
