@@ -17,9 +17,10 @@ build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Unit and end-to-end suites, plain and under ASan+UBSan, in one ctest run.
+# Unit and end-to-end suites, plain and under ASan+UBSan, the data-plane suites under
+# valgrind, and each fuzzer for 20 s (tests/fuzz/run.sh), in one ctest run.
 test: build
-	sh scripts/install-deps.sh test
+	sh scripts/install-deps.sh test fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # The conformance run: the whole catalog through real proxies (haproxy and nginx unless

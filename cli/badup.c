@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "explain.h"
 #include "run.h"
 #include "serve.h"
 
@@ -17,6 +18,7 @@ static void usage(FILE *out) {
         "  run             run the scenario catalog through real proxies, with verdicts\n"
         "  list            list the scenarios and the proxies (installed or not)\n"
         "  serve PATH...   serve Lua scenarios as a misbehaving HTTP upstream\n"
+        "  explain LINE    find the scenarios that make a proxy write this log line\n"
         "  help COMMAND    show a command's options\n"
         "\n"
         "options: -h, --help (this text), --version\n"
@@ -42,12 +44,14 @@ int main(int argc, char **argv) {
     if (argc > 2 && !strcmp(argv[2], "serve")) serve_usage(stdout);
     else if (argc > 2 && !strcmp(argv[2], "run")) run_usage(stdout);
     else if (argc > 2 && !strcmp(argv[2], "list")) list_usage(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "explain")) explain_usage(stdout);
     else usage(stdout);
     return 0;
   }
   if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "run")) return run_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "list")) return list_main(argc - 1, argv + 1);
+  if (!strcmp(cmd, "explain")) return explain_main(argc - 1, argv + 1);
   fprintf(stderr, "badup: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;

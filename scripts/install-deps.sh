@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages badup needs, for one purpose or several:
 #   scripts/install-deps.sh build     compiler and libraries
-#   scripts/install-deps.sh test      what the test suites run: curl, python3, haproxy, nginx
+#   scripts/install-deps.sh test      what the test suites run: curl, python3, haproxy, nginx, valgrind
+#   scripts/install-deps.sh fuzz      clang and its libFuzzer runtime (tests/fuzz/run.sh)
 #   scripts/install-deps.sh proxies   every proxy the harness knows (harness/proxies/*.lua)
 #   scripts/install-deps.sh bench     load generator and graphs (wrk, gnuplot)
 # Packages already installed are skipped, so a second run does nothing and needs no network.
@@ -11,7 +12,9 @@ set -eu
 
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev
   libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev"
-test_pkgs="python3 curl haproxy nginx"
+test_pkgs="python3 curl haproxy nginx valgrind"
+# Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
+fuzz_pkgs="clang libclang-rt-14-dev"
 proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd h2o nghttp2-proxy tinyproxy"
 bench_pkgs="wrk nginx gnuplot-nox"
 
@@ -20,12 +23,13 @@ for group in "${@:-build}"; do
   case "$group" in
     build) want="$want $build_pkgs" ;;
     test) want="$want $test_pkgs" ;;
+    fuzz) want="$want $fuzz_pkgs" ;;
     proxies)
       want="$want $proxy_pkgs"
       # The Node.js proxy needs node; Debian's nodejs only when none is installed.
       command -v node >/dev/null 2>&1 || want="$want nodejs" ;;
     bench) want="$want $bench_pkgs" ;;
-    *) echo "install-deps.sh: unknown group '$group' (build, test, proxies, bench)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, test, fuzz, proxies, bench)" >&2; exit 2 ;;
   esac
 done
 

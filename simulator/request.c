@@ -91,7 +91,9 @@ static void push_lower(lua_State *L, const char *s, size_t n) {
 
 static void push_headers(lua_State *L, const struct request *r) {
   lua_createtable(L, 0, (int)r->nfields);
-  struct field_iter it = {r->fields.data, r->fields.data + r->fields.len};
+  /* fields.data is NULL until a first header: NULL + 0 is undefined (found by fuzz_request). */
+  const char *f = r->fields.data ? r->fields.data : "";
+  struct field_iter it = {f, f + r->fields.len};
   const char *n, *v;
   size_t nl, vl;
   while (next_field(&it, &n, &nl, &v, &vl)) {
@@ -111,7 +113,8 @@ static void push_headers(lua_State *L, const struct request *r) {
 
 static void push_header_list(lua_State *L, const struct request *r) {
   lua_createtable(L, (int)r->nfields, 0);
-  struct field_iter it = {r->fields.data, r->fields.data + r->fields.len};
+  const char *f = r->fields.data ? r->fields.data : ""; /* as in push_headers */
+  struct field_iter it = {f, f + r->fields.len};
   const char *n, *v;
   size_t nl, vl;
   lua_Integer i = 1;

@@ -38,6 +38,22 @@ static void restore_path(struct buf *err, const char *path) {
   *err = fixed;
 }
 
+/* Some errors carry no position at all: the parser's "C stack overflow" on deeply nested
+ * source, a failed open, an error raised with another chunk's position. The contract is a
+ * message that starts with "path:line:": blame the file as a whole (found by fuzz_scenario). */
+static void ensure_path(struct buf *err, const char *path) {
+  size_t plen = strlen(path);
+  if (err->len > plen && memcmp(err->data, path, plen) == 0 && err->data[plen] == ':') return;
+  struct buf fixed = {0};
+  buf_printf(&fixed, "%s:1: %.*s", path, (int)err->len, err->data ? err->data : "");
+  if (fixed.oom) {
+    buf_free(&fixed);
+    return;
+  }
+  buf_free(err);
+  *err = fixed;
+}
+
 static void set_ctx(lua_State *L, const struct scenario_opts *o) {
   lua_createtable(L, 0, 4);
   lua_pushnumber(L, 1.0);
@@ -175,6 +191,7 @@ fail_msg: {
   char *nl = err->data ? memchr(err->data, '\n', err->len) : NULL;
   if (nl) err->len = (size_t)(nl - err->data);
   restore_path(err, path);
+  ensure_path(err, path);
 }
 fail:
   scenario_unload(s);

@@ -6,6 +6,8 @@ ctest can run them in parallel. Only the standard library is used.
 Environment:
   BADUP            the binary (default <repo>/build/badup)
   BADUP_SCENARIOS  the scenario folder (default <repo>/scenarios)
+  BADUP_TIME_FACTOR  scales the waits for the server (start, stop, polls, response reads);
+                   tests/valgrind/run.sh sets 5: a server under valgrind is much slower
 
 Rules kept here so no test forgets them: ports are always picked by the kernel (never a
 fixed port), every wait has a timeout, every server started is stopped with SIGTERM (then
@@ -35,8 +37,9 @@ READ_TIMEOUT = 0.3
 CONNECT_TIMEOUT = 0.3
 FAST = ["--set", "read_timeout=%g" % READ_TIMEOUT, "--set", "connect_timeout=%g" % CONNECT_TIMEOUT]
 
-STARTUP_TIMEOUT = 15.0  # generous: an ASan build starts slower
-STOP_TIMEOUT = 5.0
+TIME_FACTOR = float(os.environ.get("BADUP_TIME_FACTOR") or 1)
+STARTUP_TIMEOUT = 15.0 * TIME_FACTOR  # generous: an ASan build starts slower
+STOP_TIMEOUT = 5.0 * TIME_FACTOR
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",
     "ERROR: LeakSanitizer",
@@ -272,7 +275,7 @@ class HTTPReader:
     def __init__(self, sock, timeout=5.0):
         self.sock = sock
         self.buf = b""
-        self.timeout = timeout
+        self.timeout = timeout * TIME_FACTOR
         self.eof = False
 
     def _fill(self, deadline):
@@ -342,7 +345,7 @@ class HTTPReader:
 
 def poll_until(fn, timeout=3.0, interval=0.02, what="condition"):
     """Calls fn() until it returns a truthy value; returns it, or raises after timeout."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * TIME_FACTOR
     last = None
     while True:
         try:

@@ -187,6 +187,20 @@ START_TEST(test_no_headers) {
 }
 END_TEST
 
+/* Regression (found by tests/fuzz/fuzz_request: "GET /x?a\r\n\r\n", HTTP/0.9 style, to a plan
+ * function reading req.headers): a request that never had a header or a body has NULL
+ * buffers, and walking them did pointer arithmetic on NULL (UBSan: "applying zero offset
+ * to null pointer"). */
+START_TEST(test_never_had_headers) {
+  request_free(&req);
+  memset(&req, 0, sizeof req);
+  ck_assert_ptr_null(req.fields.data);
+  ck_assert_str_eq(eval("return #req.header_list .. '|' .. tostring(next(req.headers)) .. '|' .. #req.body"
+                        " .. '|' .. req.target .. '|' .. req.path .. '|' .. req.query"),
+                   "0|nil|0|||");
+}
+END_TEST
+
 START_TEST(test_body) {
   ck_assert_str_eq(eval("return req.body"), "hello world");
   ck_assert(!req.body_truncated);
@@ -341,6 +355,7 @@ static Suite *request_suite(void) {
   tcase_add_test(tc, test_header_list);
   tcase_add_test(tc, test_header_edge_cases);
   tcase_add_test(tc, test_no_headers);
+  tcase_add_test(tc, test_never_had_headers);
   tcase_add_test(tc, test_body);
   tcase_add_test(tc, test_body_truncated);
   tcase_add_test(tc, test_body_exactly_at_cap);

@@ -1028,6 +1028,22 @@ START_TEST(test_load_long_path) {
 }
 END_TEST
 
+/* Regression (found by tests/fuzz/fuzz_scenario): source nested deeper than the parser's
+ * C stack allows fails with a bare "C stack overflow", and an error raised with another
+ * chunk's position names that chunk; both still start with "<path>:<line>:". */
+START_TEST(test_load_error_without_position) {
+  static char deep[4096];
+  snprintf(deep, sizeof deep, "return scenario { plan = ");
+  size_t n = strlen(deep);
+  memset(deep + n, '{', 1000);
+  deep[n + 1000] = 0;
+  load_fails_at(deep, 1, "");
+  ASSERT_HAS(uu_cstr(&err), "overflow");
+  load_fails_at("load('error(\\'elsewhere\\')')()", 1, "");
+  ASSERT_HAS(uu_cstr(&err), "elsewhere");
+}
+END_TEST
+
 START_TEST(test_load_missing_file) {
   char path[512];
   snprintf(path, sizeof path, "%s/absent.lua", dir);
@@ -1202,6 +1218,7 @@ static Suite *vocabulary_suite(void) {
   tcase_add_test(files, test_expect_valid);
   tcase_add_test(files, test_call_listener_step_rejected);
   tcase_add_test(files, test_catalog_loads);
+  tcase_add_test(files, test_load_error_without_position);
   suite_add_tcase(s, files);
   return s;
 }

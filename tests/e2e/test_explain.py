@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""`badup explain`: lines the real proxies wrote (taken from results/reference/*.json, never
+written by hand), with their variable parts changed the way production changes them (other
+timestamps, client addresses and ports, pids, connection and request ids, paths), must lead
+back to the scenario that produced them.
+
+When several scenarios make a proxy write the same line (haproxy logs SH-- for an upstream
+that closes before the status line, however it closes), any of them is a right answer: the
+test computes those groups from the reference itself, with a normalisation coarser than
+badup's (every number masked), so a group can only be too wide, never too narrow.
+
+Everything runs against the checked-in reference: no proxy, no server, a few badup runs."""
+
+import json
+import os
+import re
+import subprocess
+import unittest
+
+import common
+
+REFERENCE = os.path.join(common.REPO, "results", "reference")
+TIMEOUT = 60  # generous: the ASan build is slower, and it reads all twelve reference files
+
+
+def run(args, stdin=None):
+    proc = subprocess.run([common.BADUP, "explain"] + args, input=stdin, capture_output=True, text=True,
+                          timeout=TIMEOUT, cwd=common.REPO)
+    for marker in common.SANITIZER_MARKERS:
+        assert marker not in proc.stderr, proc.stderr
+    return proc
+
+
+def reference_cases():
+    """(proxy, version, scenario) -> the recorded lines, for every file of the reference."""
+    cases = {}
+    for name in sorted(os.listdir(REFERENCE)):
+        if not name.endswith(".json") or "+" in name:
+            continue
+        with open(os.path.join(REFERENCE, name)) as f:
+            ref = json.load(f)
+        for version, v in ref["versions"].items():
+            for scenario, s in v["scenarios"].items():
+                log = s.get("proxy_log") or ""
+                if log:
+                    cases[(ref["proxy"], version, scenario)] = [l for l in log.split(" | ") if l]
+    return cases
+
+
+DATE_WORDS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+              "mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+
+def coarse(line):
+    """A normalisation coarser than badup's: addresses, URLs, paths and every number masked,
+    order and case ignored. Lines equal here are lines no tool could tell apart."""
+    s = re.sub(r"[a-z][a-z0-9+.-]*://[^\s\"'<>|]+", " URL ", line)
+    s = re.sub(r"\d+\.\d+\.\d+\.\d+(:\d+)?", " IP ", s)
+    s = re.sub(r"(^|(?<=[\s\"'=:(,\[]))/[^\s\"'?,;:()\[\]{}|<>]*(\?[^\s\"',]*)?", " PATH ", s)
+    s = re.sub(r"\b(?=[a-z0-9]*[a-z])[a-z0-9]*\d[a-z0-9]*\b", lambda m: " ID " if len(m.group()) >= 6 else m.group(), s)
+    s = re.sub(r"\d+", "N", s)
+    words = {w for w in re.split(r"[\s\"',;()\[\]{}=|:/.]+", s.lower()) if w and w not in DATE_WORDS}
+    return tuple(sorted(words))
+
+
+def distinctive_line(lines, proxy, scenario, by_coarse):
+    """The line a developer would paste: the one the fewest scenarios of this proxy share
+    (the error line rather than the access line); the last one on a tie."""
+    best = None
+    for line in lines:
+        n = len(by_coarse[(proxy, coarse(line))])
+        if best is None or n <= best[0]:
+            best = (n, line)
+    return best[1]
+
+
+def production(line, scenario):
+    """The same line as it would read in production: other time, client, pids, ids, path."""
+    s = line
+    # paths and URLs: the reference's /<scenario>/1 would give the answer away
+    s = re.sub(r"/%s/\d+\??" % re.escape(scenario), "/api/v2/orders/8812", s)
+    # addresses and ports
+    s = re.sub(r"127\.0\.0\.1:\d+", "10.42.7.19:61544", s)
+    s = s.replace("127.0.0.1", "10.42.7.19")
+    s = re.sub(r'"remote_port":"\d+"', '"remote_port":"51515"', s)
+    # timestamps in every shape the twelve proxies write
+    s = re.sub(r"\d{4}([-/])\d\d\1\d\d", r"2027\g<1>03\g<1>03", s)
+    s = re.sub(r"\d\d/[A-Z][a-z]{2}/\d{4}", "03/Mar/2027", s)
+    s = re.sub(r"\b[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d (\d\d:\d\d:\d\d\.\d+) \d{4}", r"Wed Mar 03 \1 2027", s)
+    s = re.sub(r"^([A-Z]+ +)[A-Z][a-z]{2} \d\d ", r"\1Mar 03 ", s)
+    s = re.sub(r"(?<!\d)\d\d:\d\d:\d\d", "09:12:44", s)
+    s = re.sub(r"\d{8}\.\d\dh\d\dm\d\ds", "20270303.09h12m44s", s)
+    s = re.sub(r"\b1[67]\d{8}\.\d+", "1803100000.5", s)
+    s = re.sub(r"(09:12:44[.,])\d+", r"\g<1>917", s)
+    # pids, connection ids, request ids, file descriptors
+    s = re.sub(r"\[pid \d+:tid \d+\]", "[pid 4242:tid 4250]", s)
+    s = re.sub(r"\b\d+#\d+: \*\d+", "4242#4242: *918273", s)
+    s = re.sub(r"\[\d+\]:", "[31337]:", s)
+    s = re.sub(r"Z \d+ \d+ [0-9a-f]{8} ", "Z 777 778 0badc0de ", s)
+    s = re.sub(r"0x[0-9a-f]{6,}", "0x7f00deadbe00", s)
+    s = re.sub(r'"err_id":"[a-z0-9]+"', '"err_id":"zq81mk2lp"', s)
+    s = re.sub(r"file descriptor \d+", "file descriptor 23", s)
+    # durations
+    s = re.sub(r"\b0\.\d{3,}", "0.0137", s)
+    return s
+
+
+def explain_json(lines, top=100):
+    proc = run(["--json", "--top", str(top)], stdin="\n".join(lines) + "\n")
+    if proc.returncode not in (0, 1):
+        raise AssertionError("exit %d: %s" % (proc.returncode, proc.stderr))
+    return json.loads(proc.stdout)
+
+
+def setUpModule():
+    common.require_binary()
+
+
+class FromTheReference(unittest.TestCase):
+    """Every recorded (proxy, scenario) whose line is distinctive enough, in one run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cases = reference_cases()
+        cls.by_coarse = {}
+        for (proxy, _version, scenario), lines in cls.cases.items():
+            for line in lines:
+                cls.by_coarse.setdefault((proxy, coarse(line)), set()).add(scenario)
+        cls.inputs = []  # (proxy, scenario, accepted scenarios, line)
+        for (proxy, _version, scenario), lines in sorted(cls.cases.items()):
+            line = distinctive_line(lines, proxy, scenario, cls.by_coarse)
+            changed = production(line, scenario)
+            accepted = cls.by_coarse[(proxy, coarse(line))]
+            cls.inputs.append((proxy, scenario, accepted, changed, line))
+        cls.results = explain_json([i[3] for i in cls.inputs])
+
+    def test_enough_proxies(self):
+        proxies = {i[0] for i in self.inputs}
+        self.assertGreaterEqual(len(proxies), 8, proxies)
+        self.assertGreaterEqual(len(self.inputs), 100)
+
+    def test_variable_parts_were_changed(self):
+        for proxy, scenario, _accepted, changed, line in self.inputs:
+            with self.subTest(proxy=proxy, scenario=scenario):
+                if re.search(r"\d\d", line):  # "received fatal signal 6" has nothing to change
+                    self.assertNotEqual(changed, line)
+                self.assertNotIn("/%s/" % scenario, changed)
+
+    def test_the_scenario_is_ranked_first(self):
+        by_line = {}
+        for r in self.results:
+            by_line.setdefault(r["line"], []).append(r)
+        for n, (proxy, scenario, accepted, changed, line) in enumerate(self.inputs, 1):
+            with self.subTest(proxy=proxy, scenario=scenario, line=changed):
+                ranked = by_line.get(n)
+                self.assertTrue(ranked, "no candidate at all")
+                first = ranked[0]
+                self.assertTrue(first["match"], "no match: best %s" % first)
+                self.assertEqual(first["proxy"], proxy)
+                tied = {r["scenario"] for r in ranked
+                        if r["proxy"] == proxy and r["score"] >= first["score"] - 0.006}
+                self.assertIn(scenario, tied, "ranked first: %s" % sorted(tied))
+                # a tie is only right when the lines really are the same
+                self.assertLessEqual(tied, accepted, "tied with scenarios that log something else")
+
+
+class Output(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cases = reference_cases()
+
+    def haproxy_line(self, scenario):
+        version = sorted(v for (p, v, s) in self.cases if p == "haproxy" and s == scenario)[-1]
+        return production(self.cases[("haproxy", version, scenario)][0], scenario)
+
+    def test_text_output(self):
+        proc = run([self.haproxy_line("empty_reply")])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = proc.stdout
+        self.assertIn("recognised: haproxy", out)
+        self.assertIn("termination state SH--", out)
+        self.assertRegex(out, r"\d+ scenarios match")
+        self.assertIn("badup serve scenarios/empty_reply.lua", out)
+        self.assertIn("badup run --proxy haproxy --scenario empty_reply", out)
+        self.assertRegex(out, r"empty_reply +score 1\.00 +haproxy \d")
+
+    def test_json_shape(self):
+        proc = run(["--json", "--top", "3", self.haproxy_line("blackhole")])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = json.loads(proc.stdout)
+        self.assertIsInstance(out, list)
+        self.assertTrue(1 <= len(out) <= 3)
+        for key in ("scenario", "proxy", "proxy_version", "proxy_versions", "score", "reproduce",
+                    "matched_line", "match", "rank", "line", "input"):
+            self.assertIn(key, out[0])
+        first = out[0]
+        self.assertEqual((first["scenario"], first["proxy"], first["rank"], first["line"]),
+                         ("blackhole", "haproxy", 1, 1))
+        self.assertIsInstance(first["score"], float)
+        self.assertTrue(first["match"])
+        self.assertIn(first["proxy_version"], first["proxy_versions"])
+        self.assertIn("sC--", first["matched_line"])
+        self.assertEqual(first["reproduce"], {"serve": "badup serve scenarios/blackhole.lua",
+                                              "run": "badup run --proxy haproxy --scenario blackhole"})
+
+    def test_several_lines_on_stdin(self):
+        nginx = [l for l in self.cases[("nginx", "1.22.1", "refuse")] if "[error]" in l][0]
+        varnish = [l for l in self.cases[("varnish", "7.1.1", "stall_headers")] if "first byte" in l][0]
+        lines = [self.haproxy_line("blackhole"), production(nginx, "refuse"), "",
+                 production(varnish, "stall_headers")]
+        proc = run(["-"], stdin="\n".join(lines) + "\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.count("recognised:"), 3)  # the blank line is skipped
+        for n, (proxy, scenario) in enumerate([("haproxy", "blackhole"), ("nginx", "refuse"),
+                                               ("varnish", "stall_headers")], 1):
+            self.assertIn("line %d: " % n, proc.stdout)
+            self.assertIn("badup run --proxy %s --scenario %s" % (proxy, scenario), proc.stdout)
+        out = explain_json(lines, top=1)
+        self.assertEqual([(r["line"], r["proxy"]) for r in out], [(1, "haproxy"), (2, "nginx"), (3, "varnish")])
+        self.assertEqual(out[1]["scenario"], "refuse")
+
+    def test_no_match(self):
+        # a real haproxy line, with a termination state no scenario produces (CD--: the client
+        # went away) and the status that goes with it
+        line = self.haproxy_line("ok")
+        line = re.sub(r" 200 (\d+) - - ---- ", r" 400 \1 - - CD-- ", line)
+        self.assertIn("CD--", line)
+        proc = run([line])
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("no match", proc.stdout)
+        self.assertIn("Nearest candidates:", proc.stdout)
+        self.assertRegex(proc.stdout, r"  1\. \w+ +score 0\.\d\d +haproxy")
+        self.assertNotIn("reproduce:", proc.stdout)
+        out = json.loads(run(["--json", line]).stdout)
+        self.assertTrue(out and not any(r["match"] for r in out))
+
+    def test_nothing_like_a_log_line(self):
+        proc = run(["the quick brown fox"])
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("no match", proc.stdout)
+
+    def test_one_unmatched_line_among_several_exits_1(self):
+        proc = run([], stdin=self.haproxy_line("refuse") + "\nthe quick brown fox\n")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("badup run --proxy haproxy --scenario refuse", proc.stdout)
+
+
+class Usage(unittest.TestCase):
+    def test_help(self):
+        proc = run(["--help"])
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("usage: badup explain", proc.stdout)
+        help_cmd = subprocess.run([common.BADUP, "help", "explain"], capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(help_cmd.stdout, proc.stdout)
+        top = subprocess.run([common.BADUP, "--help"], capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertIn("explain", top.stdout)
+
+    def test_usage_errors(self):
+        for args, stdin, what in [
+            (["--bogus", "x"], None, "unknown option"),
+            (["--top", "0", "x"], None, "--top"),
+            (["--top", "many", "x"], None, "--top"),
+            (["--top"], None, "needs a value"),
+            (["--reference", "/nonexistent/reference", "x"], None, "reference folder"),
+            ([], "\n  \n", "no log line"),
+            (["a line", "-"], None, "cannot be mixed"),
+        ]:
+            with self.subTest(args=args):
+                proc = run(args, stdin=stdin or "")
+                self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+                self.assertIn(what, proc.stderr)
+                self.assertEqual(proc.stdout, "")
+
+    def test_reference_found_next_to_the_binary(self):
+        # from another folder, the default results/reference is found from the binary's place
+        # only when the binary sits in a checkout's build folder; --reference always works
+        proc = subprocess.run([common.BADUP, "explain", "--reference", REFERENCE, "--json", "x y z"],
+                              capture_output=True, text=True, timeout=TIMEOUT, cwd="/")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIsInstance(json.loads(proc.stdout), list)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,1 @@
+return scenario { summary = 1, expect = 99999, plan = { close(), rxreq() } }

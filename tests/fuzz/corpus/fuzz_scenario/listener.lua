@@ -1,0 +1,1 @@
+return scenario { summary = "l", expect = "reset", plan = { accept_reset() } }
