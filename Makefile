@@ -18,7 +18,7 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Unit and end-to-end suites, plain and under ASan+UBSan, the data-plane suites under
-# valgrind, and each fuzzer for 20 s (tests/fuzz/run.sh), in one ctest run.
+# valgrind, and each fuzzer for 60 s (tests/fuzz/run.sh), in one ctest run.
 test: build
 	sh scripts/install-deps.sh test fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
