@@ -15,7 +15,6 @@
 #include "scenario.h"
 
 struct run_opts {
-  const char *self_exe;      /* this binary, to start `badup serve` */
   double connect_timeout, read_timeout;
   bool retries;
   const char *proxy_config;  /* --proxy-config FILE, or NULL */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "paths.h"
 
 #define EXIT_MATCH 0
 #define EXIT_NO_MATCH 1
@@ -858,27 +859,6 @@ static bool explain_line(const struct catalog *cat, const struct matcher *m, con
   return match;
 }
 
-/* Same search as `badup run` (harness/run.c): from the working directory, or next to the
- * binary (build/badup -> ../results/reference), so it works from anywhere in a checkout. */
-static char *find_dir(const char *given) {
-  struct stat st;
-  if (stat(given, &st) == 0 && S_ISDIR(st.st_mode)) return strdup(given);
-  if (given[0] != '/') {
-    char self[PATH_MAX];
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (sl <= 0) return NULL;
-    self[sl] = 0;
-    char *slash = strrchr(self, '/');
-    if (slash) {
-      *slash = 0;
-      char full[PATH_MAX + 64];
-      snprintf(full, sizeof full, "%s/../%s", self, given);
-      if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) return realpath(full, NULL);
-    }
-  }
-  return NULL;
-}
-
 static int usage_error(const char *msg, const char *arg) {
   fprintf(stderr, "badup explain: ");
   fprintf(stderr, msg, arg);
@@ -931,7 +911,7 @@ int explain_main(int argc, char **argv) {
   for (int k = optind; k < argc && !from_stdin; k++)
     if (!strcmp(argv[k], "-")) return usage_error("%s", "'-' (read stdin) cannot be mixed with log lines");
 
-  char *ref_dir = find_dir(ref_arg);
+  char *ref_dir = repo_dir(ref_arg);
   if (!ref_dir) return usage_error("cannot find the reference folder '%s' (run from the repository, or give --reference)", ref_arg);
   struct matcher m;
   if (matcher_init(&m)) {

@@ -20,6 +20,7 @@
 
 #include "case.h"
 #include "client.h"
+#include "paths.h"
 #include "proc.h"
 #include "results.h"
 
@@ -65,26 +66,6 @@ void list_usage(FILE *out) {
         "Prints the scenarios (name, expect, summary) and the proxies (name, installed or\n"
         "not, version).\n",
         out);
-}
-
-/* Folders given relative to the repository: found from the working directory, or next
- * to the binary (build/badup -> ../scenarios), so `build/badup run` works from anywhere
- * in a checkout. */
-static char *find_dir(const char *given, const char *self) {
-  struct stat st;
-  if (stat(given, &st) == 0 && S_ISDIR(st.st_mode)) return strdup(given);
-  if (given[0] != '/') {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", self);
-    char *slash = strrchr(buf, '/');
-    if (slash) {
-      *slash = 0;
-      char full[PATH_MAX + 64];
-      snprintf(full, sizeof full, "%s/../%s", buf, given);
-      if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) return realpath(full, NULL);
-    }
-  }
-  return NULL;
 }
 
 static struct scenario *load_scenarios(const char *dir, const struct run_opts *o, size_t *n, int *failures) {
@@ -332,11 +313,7 @@ int run_main(int argc, char **argv) {
   const char *ref_dir_arg = "results/reference", *scn_dir_arg = "scenarios", *px_dir_arg = "harness/proxies";
   bool update_ref = false, quiet = false;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-  char self[PATH_MAX];
-  ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (sl <= 0) return usage_error("%s", "cannot find my own executable");
-  self[sl] = 0;
-  struct run_opts o = {.self_exe = self, .connect_timeout = 1, .read_timeout = 2, .seed = 1};
+  struct run_opts o = {.connect_timeout = 1, .read_timeout = 2, .seed = 1};
   enum { O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED };
   static const struct option longopts[] = {
       {"proxy", required_argument, NULL, O_PROXY},   {"scenario", required_argument, NULL, O_SCEN},
@@ -389,14 +366,14 @@ int run_main(int argc, char **argv) {
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   if (o.proxy_config && access(o.proxy_config, R_OK) != 0) return usage_error("--proxy-config %s: cannot read it", o.proxy_config);
 
-  char *scn_dir = find_dir(scn_dir_arg, self), *px_dir = find_dir(px_dir_arg, self);
+  char *scn_dir = repo_dir(scn_dir_arg), *px_dir = repo_dir(px_dir_arg);
   if (!scn_dir || !px_dir) {
     free(scn_dir);
     free(px_dir);
     return usage_error("cannot find the folder '%s' (run from the repository, or give --scenarios / --proxies)",
                        !scn_dir ? scn_dir_arg : px_dir_arg);
   }
-  char *ref_dir = find_dir(ref_dir_arg, self);
+  char *ref_dir = repo_dir(ref_dir_arg);
   if (!ref_dir) {
     mkdirs(ref_dir_arg);
     ref_dir = strdup(ref_dir_arg);
@@ -615,10 +592,7 @@ int list_main(int argc, char **argv) {
       return EXIT_SETUP;
     }
   }
-  char self[PATH_MAX];
-  ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-  self[sl > 0 ? sl : 0] = 0;
-  char *scn_dir = find_dir(scn_dir_arg, self), *px_dir = find_dir(px_dir_arg, self);
+  char *scn_dir = repo_dir(scn_dir_arg), *px_dir = repo_dir(px_dir_arg);
   struct run_opts o = {.connect_timeout = 1, .read_timeout = 2, .seed = 1};
   int failures = 0;
   size_t nscn = 0, npx = 0;
