@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench.h"
 #include "explain.h"
 #include "run.h"
 #include "serve.h"
@@ -19,6 +20,7 @@ static void usage(FILE *out) {
         "  list            list the scenarios and the proxies (installed or not)\n"
         "  serve PATH...   serve Lua scenarios as a misbehaving HTTP upstream\n"
         "  explain LINE    find the scenarios that make a proxy write this log line\n"
+        "  bench --url URL load a loopback HTTP server: requests/s, status mix, latency\n"
         "  help COMMAND    show a command's options\n"
         "\n"
         "options: -h, --help (this text), --version\n"
@@ -45,6 +47,7 @@ int main(int argc, char **argv) {
     else if (argc > 2 && !strcmp(argv[2], "run")) run_usage(stdout);
     else if (argc > 2 && !strcmp(argv[2], "list")) list_usage(stdout);
     else if (argc > 2 && !strcmp(argv[2], "explain")) explain_usage(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "bench")) bench_usage(stdout);
     else usage(stdout);
     return 0;
   }
@@ -52,6 +55,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) return run_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "list")) return list_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "explain")) return explain_main(argc - 1, argv + 1);
+  if (!strcmp(cmd, "bench")) return bench_main(argc - 1, argv + 1);
   fprintf(stderr, "badup: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;
