@@ -444,6 +444,13 @@ int run_main(int argc, char **argv) {
     fprintf(stderr, "badup run: cannot create %s: %s\n", out, strerror(errno));
     goto done;
   }
+  /* Absolute from here on: proxies run in their case folder and read ${dir} from there,
+   * so a relative path would point into itself. */
+  char *abs_out = realpath(out, NULL);
+  if (abs_out) {
+    snprintf(out, sizeof out, "%s", abs_out);
+    free(abs_out);
+  }
   char cases[PATH_MAX + 8];
   snprintf(cases, sizeof cases, "%s/cases", out);
   mkdir(cases, 0755);

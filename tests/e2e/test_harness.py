@@ -179,6 +179,28 @@ class HarnessAgainstRealProxies(unittest.TestCase):
         self.assertEqual(cases[("nginx", "empty_reply")]["verdict"], "pass")
 
 
+class DefaultResultsFolder(unittest.TestCase):
+    def test_relative_default_out_and_latest(self):
+        # Without --out the run writes results/<timestamp> under the working directory, a
+        # relative path; proxies run inside their case folder, so the harness must make it
+        # absolute (a relative ${dir} once pointed nginx into itself).
+        if not os.access("/usr/sbin/nginx", os.X_OK):
+            self.skipTest("nginx is not installed")
+        tmp = tempfile.mkdtemp(prefix="badup-default-out-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        res = subprocess.run([BADUP, "run", "--proxy", "nginx,haproxy", "--scenario", "ok,empty_reply",
+                              "--scenarios", os.path.join(REPO, "scenarios"),
+                              "--proxies", os.path.join(REPO, "harness", "proxies"), "--reference", tmp],
+                             cwd=tmp, capture_output=True, text=True, timeout=120)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        latest = os.path.join(tmp, "results", "latest")
+        self.assertTrue(os.path.islink(latest))
+        with open(os.path.join(latest, "results.json")) as f:
+            cases = json.load(f)["cases"]
+        self.assertEqual({c["got"] for c in cases if c["scenario"] == "ok"}, {"200"})
+        self.assertEqual({c["verdict"] for c in cases}, {"pass"})
+
+
 class LogAssertion(unittest.TestCase):
     def test_check_log_fails_a_case_whose_log_does_not_match(self):
         if not os.access("/usr/sbin/haproxy", os.X_OK):
