@@ -157,6 +157,16 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
     free(text);
   }
   if (have_re) regfree(&re);
+  if (have_re && !out[0]) {
+    /* Nothing matched: a user's --proxy-config may log in another shape. The last lines
+     * are still the best evidence there is. */
+    for (size_t i = 0; i <= p->nlogs; i++) {
+      char path[4096];
+      if (i < p->nlogs) snprintf(path, sizeof path, "%s/%s", dir, p->logs[i]);
+      else snprintf(path, sizeof path, "%s/proxy.err", dir);
+      tail_lines(path, 2, out, outlen);
+    }
+  }
 }
 
 static void fetch_attempts(int admin, const char *dir, struct case_result *r) {

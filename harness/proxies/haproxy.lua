@@ -39,6 +39,8 @@ backend be
   -- haproxy retries 3 times by default on connect failures.
   retries = { off = "retries 0", on = "retries 3\n    option redispatch\n    retry-on all-retryable-errors" },
   logs = {},
-  log_match = "fe be/",
+  -- The httplog line by its shape (termination state, then timers and queues, then the
+  -- quoted request), not by frontend names, so a user's --proxy-config still matches.
+  log_match = "[A-Za-z-]{4} [0-9]+/[0-9]+/[0-9]+/[0-9]+/[0-9]+ [0-9]+/[0-9]+ \"",
   settle_ms = 100, -- the log line is written when the session ends; let it reach stderr
 }
