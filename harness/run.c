@@ -137,6 +137,7 @@ struct job_state {
   size_t n;
   _Atomic size_t next, done;
   _Atomic int running;
+  _Atomic int workers_left; /* workers still taking cases */
   const struct run_opts *opts;
   const char *out;
   bool tty, quiet;
@@ -232,8 +233,30 @@ static void progress(struct job_state *js, const struct row *r) {
   pthread_mutex_unlock(&js->print_mu);
 }
 
+static void *worker_loop(struct job_state *js);
+
 static void *worker(void *arg) {
   struct job_state *js = arg;
+  worker_loop(js);
+  atomic_fetch_sub(&js->workers_left, 1);
+  return NULL;
+}
+
+/* On a terminal the line also moves while every case is waiting on a timeout. */
+static void ticker(struct job_state *js) {
+  while (atomic_load(&js->workers_left) > 0) {
+    struct timespec ts = {0, 250 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    if (!js->tty || js->quiet) continue;
+    pthread_mutex_lock(&js->print_mu);
+    fprintf(stderr, "\r\033[K[%zu/%zu] %d running, %zu as expected, %zu differ | %.0f s", atomic_load(&js->done), js->n,
+            atomic_load(&js->running), js->counts[0], js->counts[3], now_s() - js->started);
+    fflush(stderr);
+    pthread_mutex_unlock(&js->print_mu);
+  }
+}
+
+static void *worker_loop(struct job_state *js) {
   for (;;) {
     if (atomic_load(&interrupted)) break;
     size_t k = atomic_fetch_add(&js->next, 1);
@@ -507,7 +530,10 @@ int run_main(int argc, char **argv) {
   }
   if (jobs > (long)nrows) jobs = (long)nrows;
   pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
+  js.started = t0;
+  atomic_store(&js.workers_left, (int)jobs);
   for (long j = 0; j < jobs; j++) pthread_create(&threads[j], NULL, worker, &js);
+  ticker(&js);
   for (long j = 0; j < jobs; j++) pthread_join(threads[j], NULL);
   free(threads);
   free(order);
