@@ -5,6 +5,7 @@
 
 #include "bench.h"
 #include "explain.h"
+#include "plot.h"
 #include "run.h"
 #include "serve.h"
 
@@ -21,6 +22,7 @@ static void usage(FILE *out) {
         "  serve PATH...   serve Lua scenarios as a misbehaving HTTP upstream\n"
         "  explain LINE    find the scenarios that make a proxy write this log line\n"
         "  bench --url URL load a loopback HTTP server: requests/s, status mix, latency\n"
+        "  plot DIR        (re)draw the gnuplot graphs of a results or bench folder\n"
         "  help COMMAND    show a command's options\n"
         "\n"
         "options: -h, --help (this text), --version\n"
@@ -48,6 +50,7 @@ int main(int argc, char **argv) {
     else if (argc > 2 && !strcmp(argv[2], "list")) list_usage(stdout);
     else if (argc > 2 && !strcmp(argv[2], "explain")) explain_usage(stdout);
     else if (argc > 2 && !strcmp(argv[2], "bench")) bench_usage(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "plot")) plot_usage(stdout);
     else usage(stdout);
     return 0;
   }
@@ -56,6 +59,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "list")) return list_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "explain")) return explain_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) return bench_main(argc - 1, argv + 1);
+  if (!strcmp(cmd, "plot")) return plot_main(argc - 1, argv + 1);
   fprintf(stderr, "badup: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;

@@ -1,0 +1,165 @@
+#!/bin/sh
+# bench/fault_sweep.sh: client-visible error rate against injected upstream fault rate, one line
+# per proxy. For each proxy (haproxy, nginx) and each fault rate P, a fresh
+# `badup serve --set fault_rate=P bench/scenarios/fault_mix.lua` behind the proxy (minimal config,
+# retries off, read timeout 1 s, upstream keep-alive), loaded by
+# `badup bench --connections 20 --duration 3`; the non-2xx + failed fraction goes into
+# OUT/error_rate.dat, then `badup plot OUT` draws OUT/error_rate.svg.
+#
+#   bench/fault_sweep.sh [OUT]                       default OUT: results/bench/fault_sweep
+#   BADUP=build/badup PROXIES="haproxy nginx" RATES="0 0.05 0.5" FAULT=mix DURATION=3 bench/fault_sweep.sh
+#
+# Loopback only; ports from the kernel (the proxy's is asked of the kernel, then released and
+# given to the proxy). Every process this script starts is stopped by its PID on exit or Ctrl-C.
+# A proxy that is not installed is skipped. Needs python3 (to pick a port and read summary.json).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+BADUP=${BADUP:-$repo/build/badup}
+PROXIES=${PROXIES:-haproxy nginx}
+RATES=${RATES:-0 0.01 0.05 0.1 0.25 0.5}
+FAULT=${FAULT:-mix}
+DURATION=${DURATION:-3}
+CONNECTIONS=${CONNECTIONS:-20}
+READ_TIMEOUT=${READ_TIMEOUT:-1}
+out=${1:-$repo/results/bench/fault_sweep}
+
+[ -x "$BADUP" ] || { echo "fault_sweep.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
+mkdir -p "$out"
+work=$(mktemp -d "${TMPDIR:-/tmp}/badup-sweep.XXXXXX")
+pids=""
+
+stop_all() {
+  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $pids; do
+    i=0
+    while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  pids=""
+}
+cleanup() { stop_all; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'echo "fault_sweep.sh: interrupted" >&2; exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits (5 s at most) until something accepts on 127.0.0.1:$1.
+wait_port() {
+  python3 - "$1" <<'PY'
+import socket, sys, time
+end = time.time() + 5
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+start_upstream() { # $1 fault rate; sets upstream_port
+  "$BADUP" serve --listen 127.0.0.1:0 --seed 1 --set "fault_rate=$1" --set "fault=$FAULT" \
+    --set "read_timeout=$READ_TIMEOUT" "$repo/bench/scenarios/fault_mix.lua" >"$work/serve.out" 2>"$work/serve.err" &
+  pids="$pids $!"
+  i=0
+  while ! grep -q 'listen=' "$work/serve.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 50 ] && { cat "$work/serve.err" >&2; return 1; }; sleep 0.1
+  done
+  upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.out")
+}
+
+start_proxy() { # $1 proxy, $2 dir; sets proxy_port
+  proxy_port=$(free_port)
+  ms=$(python3 -c "print(int(float('$READ_TIMEOUT') * 1000))")
+  case "$1" in
+    haproxy)
+      cat >"$2/haproxy.cfg" <<CFG
+global
+    maxconn 1000
+defaults
+    mode http
+    timeout connect 1000ms
+    timeout server  ${ms}ms
+    timeout client  30s
+    retries 0
+frontend fe
+    bind 127.0.0.1:$proxy_port
+    default_backend be
+backend be
+    server up 127.0.0.1:$upstream_port
+CFG
+      haproxy -db -f "$2/haproxy.cfg" >"$2/proxy.log" 2>&1 &
+      ;;
+    nginx)
+      mkdir -p "$2/tmp"
+      cat >"$2/nginx.conf" <<CFG
+daemon off;
+master_process off;
+worker_processes 1;
+pid $2/nginx.pid;
+error_log $2/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $2/tmp; proxy_temp_path $2/tmp; fastcgi_temp_path $2/tmp;
+    uwsgi_temp_path $2/tmp; scgi_temp_path $2/tmp;
+    upstream up { server 127.0.0.1:$upstream_port; keepalive 32; }
+    server {
+        listen 127.0.0.1:$proxy_port;
+        location / {
+            proxy_pass http://up;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_connect_timeout 1000ms;
+            proxy_read_timeout ${ms}ms;
+            proxy_next_upstream off;
+        }
+    }
+}
+CFG
+      nginx -p "$2" -e "$2/error.log" -c "$2/nginx.conf" >"$2/proxy.log" 2>&1 &
+      ;;
+  esac
+  pids="$pids $!"
+  wait_port "$proxy_port" || { echo "fault_sweep.sh: $1 did not start:" >&2; cat "$2/proxy.log" >&2; return 1; }
+}
+
+dat="$out/error_rate.dat.tmp"
+{
+  echo "# error_rate.dat, written by bench/fault_sweep.sh: $FAULT faults from bench/scenarios/fault_mix.lua,"
+  echo "# $CONNECTIONS connections, ${DURATION} s per point, proxy read timeout ${READ_TIMEOUT} s, retries off."
+  echo "# columns: proxy fault_rate error_rate requests errors requests_s"
+} >"$dat"
+printf '%-8s %6s %9s %9s %8s %11s  %s\n' proxy fault errors% requests errors requests/s status >&2
+for proxy in $PROXIES; do
+  if ! command -v "$proxy" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$proxy" ]; then
+    echo "fault_sweep.sh: $proxy not installed, skipped" >&2; continue
+  fi
+  PATH="$PATH:/usr/sbin"
+  for rate in $RATES; do
+    d="$work/$proxy-$rate"; mkdir -p "$d"
+    start_upstream "$rate"
+    start_proxy "$proxy" "$d"
+    "$BADUP" bench --url "http://127.0.0.1:$proxy_port/" --connections "$CONNECTIONS" --duration "$DURATION" \
+      --out "$out/$proxy-$rate" >"$d/bench.out"
+    stop_all
+    python3 - "$out/$proxy-$rate/summary.json" "$proxy" "$rate" >>"$dat" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = sum(n for k, n in s["status"].items() if k.isdigit() and 200 <= int(k) < 300)
+total = s["responses"] + s["failures"]
+errors = total - ok
+rate = errors / total if total else 0.0
+print("%s %s %.6f %d %d %.1f" % (sys.argv[2], sys.argv[3], rate, total, errors, s["requests_per_s"]))
+mix = " ".join("%s=%d" % kv for kv in sorted(s["status"].items()))
+print("%-8s %6s %9.2f %9d %8d %11.1f  %s" % (sys.argv[2], sys.argv[3], 100 * rate, total, errors,
+                                          s["requests_per_s"], mix), file=sys.stderr)
+PY
+  done
+done
+mv "$dat" "$out/error_rate.dat"
+"$BADUP" plot "$out"

@@ -1,0 +1,383 @@
+/* plot.c: `badup plot`. See plot.h.
+ *
+ * badup writes the data (.dat) and the gnuplot script (.gp) into DIR, then runs gnuplot as a
+ * child in DIR (the script names its files relative to DIR, so gnuplot alone redraws them).
+ * Every file is written under a temporary name and renamed. */
+#include "plot.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define MAX_SERIES 64
+#define GNUPLOT_MISSING 127
+
+void plot_usage(FILE *out) {
+  fputs("usage: badup plot [--png] DIR\n"
+        "\n"
+        "(Re)draw the graphs of DIR with gnuplot, from the data files there:\n"
+        "  DIR/results.json  (a `badup run` folder) -> time_to_error.dat, .gp, .svg: how long each\n"
+        "                    proxy's client waited for its outcome, per scenario (a 504 waits for\n"
+        "                    the read timeout, a 502 comes at once)\n"
+        "  DIR/error_rate.dat (bench/fault_sweep.sh) -> error_rate.gp, .svg: client-visible error\n"
+        "                    rate against injected fault rate, one line per proxy\n"
+        "The .dat and .gp stay beside the image: `cd DIR && gnuplot error_rate.gp` redraws it.\n"
+        "\n"
+        "options:\n"
+        "  --png       PNG images (pngcairo) instead of SVG\n"
+        "  -h, --help  this text\n"
+        "Exit codes: 0 drawn, 1 a file could not be written or gnuplot failed, 2 usage error,\n"
+        "nothing to plot in DIR, or gnuplot missing (install gnuplot-nox).\n",
+        out);
+}
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+struct sbuf {
+  char *p;
+  size_t len, cap;
+  bool oom;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...) {
+  if (b->oom) return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n < 0) { b->oom = true; return; }
+    if ((size_t)n < room) { b->len += (size_t)n; return; }
+    size_t cap = b->cap ? b->cap * 2 : 4096;
+    while (cap - b->len <= (size_t)n) cap *= 2;
+    char *np = realloc(b->p, cap);
+    if (!np) { b->oom = true; return; }
+    b->p = np;
+    b->cap = cap;
+  }
+}
+
+/* A gnuplot single-quoted string: only ' needs escaping (doubled). */
+static void sb_gpstr(struct sbuf *b, const char *s) {
+  sb_printf(b, "'");
+  for (; *s; s++) {
+    if (*s == '\'') sb_printf(b, "''");
+    else sb_printf(b, "%c", *s);
+  }
+  sb_printf(b, "'");
+}
+
+/* A token for a whitespace-separated .dat column: no blanks, quotes or '#'. */
+static void sb_token(struct sbuf *b, const char *s) {
+  if (!*s) { sb_printf(b, "-"); return; }
+  for (; *s; s++) sb_printf(b, "%c", (*s == ' ' || *s == '\t' || *s == '"' || *s == '#' || *s == '\n') ? '_' : *s);
+}
+
+static int write_atomic(const char *dir, const char *name, const struct sbuf *b) {
+  char path[4096], tmp[4200];
+  if (b->oom) { fprintf(stderr, "badup plot: out of memory writing %s\n", name); return -1; }
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f) { fprintf(stderr, "badup plot: %s: %s\n", tmp, strerror(errno)); return -1; }
+  bool ok = fwrite(b->p ? b->p : "", 1, b->len, f) == b->len;
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    fprintf(stderr, "badup plot: cannot write %s: %s\n", path, strerror(errno));
+    unlink(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+static bool file_exists(const char *dir, const char *name) {
+  char path[4096];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int index_of(const char **names, size_t n, const char *s) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(names[i], s)) return (int)i;
+  return -1;
+}
+
+/* The terminal lines every script starts with. */
+static void gp_terminal(struct sbuf *gp, bool png, int width, int height, const char *base) {
+  if (png) sb_printf(gp, "set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n", width, height);
+  else sb_printf(gp, "set terminal svg size %d,%d noenhanced font 'sans,12' background '#ffffff'\n", width, height);
+  sb_printf(gp, "set output '%s.%s'\n", base, png ? "png" : "svg");
+}
+
+/* ---- gnuplot as a child ------------------------------------------------------------ */
+
+/* Runs `gnuplot SCRIPT` in DIR. 0 success, 1 gnuplot failed, 2 gnuplot not installed. */
+static int run_gnuplot(const char *dir, const char *script) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) { fprintf(stderr, "badup plot: fork: %s\n", strerror(errno)); return 1; }
+  if (pid == 0) {
+    if (chdir(dir) != 0) _exit(126);
+    execlp("gnuplot", "gnuplot", script, (char *)NULL);
+    _exit(errno == ENOENT ? GNUPLOT_MISSING : 126);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0) {
+    if (errno != EINTR) { fprintf(stderr, "badup plot: waitpid: %s\n", strerror(errno)); return 1; }
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == GNUPLOT_MISSING) {
+    fprintf(stderr, "badup plot: gnuplot not found: install gnuplot-nox (scripts/install-deps.sh bench)\n");
+    return 2;
+  }
+  if (WIFEXITED(st)) fprintf(stderr, "badup plot: gnuplot %s/%s exited with status %d\n", dir, script, WEXITSTATUS(st));
+  else fprintf(stderr, "badup plot: gnuplot %s/%s killed by signal %d\n", dir, script, WTERMSIG(st));
+  return 1;
+}
+
+/* ---- time to error, from results.json ---------------------------------------------- */
+
+static int plot_time_to_error(const char *dir, bool png) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/results.json", dir);
+  json_error_t jerr;
+  json_t *doc = json_load_file(path, 0, &jerr);
+  if (!doc) {
+    fprintf(stderr, "badup plot: %s:%d: %s\n", path, jerr.line, jerr.text);
+    return 2;
+  }
+  json_t *cases = json_object_get(doc, "cases");
+  if (!json_is_array(cases) || json_array_size(cases) == 0) {
+    fprintf(stderr, "badup plot: %s: no cases to plot\n", path);
+    json_decref(doc);
+    return 2;
+  }
+  double read_s = json_number_value(json_object_get(json_object_get(doc, "timeouts"), "read_s"));
+
+  /* Proxies and scenarios in order of first appearance. */
+  const char *proxies[MAX_SERIES];
+  size_t np = 0, ns = 0, nc = json_array_size(cases);
+  const char **scen = calloc(nc, sizeof *scen);
+  if (!scen) { json_decref(doc); return 1; }
+  size_t i;
+  json_t *c;
+  json_array_foreach(cases, i, c) {
+    const char *p = json_string_value(json_object_get(c, "proxy"));
+    const char *s = json_string_value(json_object_get(c, "scenario"));
+    if (!p || !s) continue;
+    if (index_of(proxies, np, p) < 0) {
+      if (np == MAX_SERIES) {
+        fprintf(stderr, "badup plot: more than %d proxies in %s\n", MAX_SERIES, path);
+        free(scen);
+        json_decref(doc);
+        return 2;
+      }
+      proxies[np++] = p;
+    }
+    if (index_of(scen, ns, s) < 0) scen[ns++] = s;
+  }
+  if (np == 0) {
+    fprintf(stderr, "badup plot: %s: no case names a proxy and a scenario\n", path);
+    free(scen);
+    json_decref(doc);
+    return 2;
+  }
+
+  struct sbuf dat = {0}, gp = {0};
+  sb_printf(&dat, "# time_to_error.dat, written by `badup plot` from results.json: how long each proxy's client\n"
+                  "# waited for its outcome (elapsed_ms), per scenario. One block per proxy (gnuplot index N).\n"
+                  "# columns: 1 x (scenario number + offset of the proxy), 2 elapsed_ms, 3 got (what the client\n"
+                  "#   saw), 4 scenario, 5 verdict, 6 first_byte_ms\n");
+  double width = np > 1 ? 0.7 / (double)np : 0.0;
+  for (size_t p = 0; p < np; p++) {
+    sb_printf(&dat, "%s# index %zu: proxy %s\n", p ? "\n\n" : "", p, proxies[p]);
+    json_array_foreach(cases, i, c) {
+      const char *cp = json_string_value(json_object_get(c, "proxy"));
+      const char *cs = json_string_value(json_object_get(c, "scenario"));
+      if (!cp || !cs || strcmp(cp, proxies[p])) continue;
+      const char *got = json_string_value(json_object_get(c, "got"));
+      const char *verdict = json_string_value(json_object_get(c, "verdict"));
+      double x = (double)index_of(scen, ns, cs) + ((double)p - (double)(np - 1) / 2.0) * width;
+      sb_printf(&dat, "%.3f %.1f \"", x, json_number_value(json_object_get(c, "elapsed_ms")));
+      sb_token(&dat, got ? got : "");
+      sb_printf(&dat, "\" ");
+      sb_token(&dat, cs);
+      sb_printf(&dat, " ");
+      sb_token(&dat, verdict ? verdict : "");
+      sb_printf(&dat, " %.1f\n", json_number_value(json_object_get(c, "first_byte_ms")));
+    }
+  }
+
+  int w = 360 + 70 * (int)ns;
+  if (w < 800) w = 800;
+  if (w > 4000) w = 4000;
+  sb_printf(&gp, "# time_to_error.gp, written by `badup plot`: redraw with `gnuplot time_to_error.gp` in this folder.\n"
+                 "# Data: time_to_error.dat (columns documented in its header), one block per proxy.\n");
+  gp_terminal(&gp, png, w, 600, "time_to_error");
+  sb_printf(&gp, "set title 'Time to error: how long the client waited for its outcome, per fault and proxy'\n"
+                 "set xlabel 'scenario (upstream fault); point label: what the client got'\n"
+                 "set ylabel 'time to outcome (ms, log scale)'\n"
+                 "set logscale y\n"
+                 "set grid ytics\n"
+                 "set key outside top right box\n"
+                 "set bmargin 10\n"
+                 "set xrange [-0.6:%zu.4]\n"
+                 "set xtics rotate by -45 nomirror (",
+            ns - 1);
+  for (size_t s = 0; s < ns; s++) {
+    sb_printf(&gp, "%s", s ? ", " : "");
+    sb_gpstr(&gp, scen[s]);
+    sb_printf(&gp, " %zu", s);
+  }
+  sb_printf(&gp, ")\n");
+  if (read_s > 0) {
+    sb_printf(&gp, "set arrow from graph 0, first %g to graph 1, first %g nohead dashtype 2 linecolor 'gray40'\n"
+                   "set label 'proxy read timeout (%g s)' at graph 0.01, first %g offset 0,0.6 textcolor 'gray40'\n",
+              read_s * 1000, read_s * 1000, read_s, read_s * 1000);
+  }
+  sb_printf(&gp, "plot \\\n");
+  for (size_t p = 0; p < np; p++) {
+    sb_printf(&gp, "  'time_to_error.dat' index %zu using 1:($2 > 0.1 ? $2 : 0.1) with points pointtype 7 "
+                   "pointsize 1.2 linecolor %zu title ",
+              p, p + 1);
+    sb_gpstr(&gp, proxies[p]);
+    sb_printf(&gp, ", \\\n  '' index %zu using 1:($2 > 0.1 ? $2 : 0.1):3 with labels offset 0,0.9 font ',8' "
+                   "textcolor lt %zu notitle%s\n",
+              p, p + 1, p + 1 < np ? ", \\" : "");
+  }
+  free(scen);
+  json_decref(doc);
+
+  if (write_atomic(dir, "time_to_error.dat", &dat) || write_atomic(dir, "time_to_error.gp", &gp)) {
+    free(dat.p);
+    free(gp.p);
+    return 1;
+  }
+  free(dat.p);
+  free(gp.p);
+  int rc = run_gnuplot(dir, "time_to_error.gp");
+  if (rc == 0) printf("badup plot: %s/time_to_error.%s\n", dir, png ? "png" : "svg");
+  return rc;
+}
+
+/* ---- error rate against fault rate, from error_rate.dat ---------------------------- */
+
+static int plot_error_rate(const char *dir, bool png) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/error_rate.dat", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) { fprintf(stderr, "badup plot: %s: %s\n", path, strerror(errno)); return 2; }
+  char *proxies[MAX_SERIES];
+  size_t np = 0, rows = 0;
+  char line[1024];
+  int rc = 0;
+  while (fgets(line, sizeof line, f)) {
+    char name[256];
+    double fr, er;
+    if (line[0] == '#' || sscanf(line, "%255s %lf %lf", name, &fr, &er) != 3) continue;
+    rows++;
+    if (index_of((const char **)proxies, np, name) >= 0) continue;
+    if (np == MAX_SERIES) {
+      fprintf(stderr, "badup plot: more than %d proxies in %s\n", MAX_SERIES, path);
+      rc = 2;
+      break;
+    }
+    proxies[np] = strdup(name);
+    if (!proxies[np]) { rc = 1; break; }
+    np++;
+  }
+  fclose(f);
+  if (rc == 0 && rows == 0) {
+    fprintf(stderr, "badup plot: %s: no data rows (columns: proxy fault_rate error_rate ...)\n", path);
+    rc = 2;
+  }
+  if (rc) {
+    for (size_t p = 0; p < np; p++) free(proxies[p]);
+    return rc;
+  }
+
+  struct sbuf gp = {0};
+  sb_printf(&gp, "# error_rate.gp, written by `badup plot`: redraw with `gnuplot error_rate.gp` in this folder.\n"
+                 "# Data: error_rate.dat, one row per proxy and injected fault rate (bench/fault_sweep.sh):\n"
+                 "#   1 proxy (a name without blanks; e.g. haproxy+retries for a variant)\n"
+                 "#   2 fault_rate   fraction of upstream requests given a fault (0..1)\n"
+                 "#   3 error_rate   fraction of client requests that failed or got a non-2xx status (0..1)\n"
+                 "#   4 requests     client requests counted (responses + failures)\n"
+                 "#   5 errors       of which non-2xx or failed\n"
+                 "#   6 requests_s   complete responses per second\n"
+                 "# Lines starting with '#' are comments.\n");
+  gp_terminal(&gp, png, 900, 600, "error_rate");
+  sb_printf(&gp, "set title 'Client-visible error rate against injected upstream fault rate'\n"
+                 "set xlabel 'injected upstream fault rate (%% of requests)'\n"
+                 "set ylabel 'client-visible errors: non-2xx or failed (%% of requests)'\n"
+                 "set grid\n"
+                 "set key top left box\n"
+                 "set xrange [0:*]\n"
+                 "set yrange [0:*]\n"
+                 "proxies = \"");
+  for (size_t p = 0; p < np; p++) sb_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
+  sb_printf(&gp, "\"\n"
+                 "plot for [i=1:words(proxies)] 'error_rate.dat' using (100*$2):(strcol(1) eq word(proxies, i) ? "
+                 "100*$3 : NaN) with linespoints linewidth 2 pointtype 7 title word(proxies, i), \\\n"
+                 "  x with lines dashtype 2 linecolor 'gray50' title 'errors = faults (nothing hidden)'\n");
+  for (size_t p = 0; p < np; p++) free(proxies[p]);
+  if (write_atomic(dir, "error_rate.gp", &gp)) {
+    free(gp.p);
+    return 1;
+  }
+  free(gp.p);
+  rc = run_gnuplot(dir, "error_rate.gp");
+  if (rc == 0) printf("badup plot: %s/error_rate.%s\n", dir, png ? "png" : "svg");
+  return rc;
+}
+
+/* ---- main -------------------------------------------------------------------------- */
+
+int plot_main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"png", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  bool png = false;
+  int opt;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+      case 'p': png = true; break;
+      case 'h': plot_usage(stdout); return 0;
+      default: plot_usage(stderr); return 2;
+    }
+  }
+  if (optind + 1 != argc) {
+    fprintf(stderr, "badup plot: want one folder (DIR)\n");
+    plot_usage(stderr);
+    return 2;
+  }
+  const char *dir = argv[optind];
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "badup plot: %s: not a folder\n", dir);
+    return 2;
+  }
+  bool runs = file_exists(dir, "results.json"), sweep = file_exists(dir, "error_rate.dat");
+  if (!runs && !sweep) {
+    fprintf(stderr, "badup plot: nothing to plot in %s (no results.json, no error_rate.dat)\n", dir);
+    return 2;
+  }
+  int rc = 0;
+  if (runs) rc = plot_time_to_error(dir, png);
+  if (sweep && rc != 2) {
+    int r = plot_error_rate(dir, png);
+    if (r > rc) rc = r;
+  }
+  return rc;
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""`badup plot DIR`: the time-to-error graph from a synthetic `badup run` results folder and the
+error-rate graph from a synthetic error_rate.dat; the .dat/.gp files beside valid SVG, --png,
+a clear exit 2 when gnuplot is missing or there is nothing to plot. Standard library only.
+
+Skipped when gnuplot is not installed, except with CI=true (scripts/install-deps.sh test
+installs gnuplot-nox): there a missing gnuplot is a failure."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+import common
+
+GNUPLOT = shutil.which("gnuplot")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+RESULTS = {
+    "started": "2024-01-01T00:00:00Z", "duration_s": 4.2, "interrupted": False, "jobs": 2,
+    "timeouts": {"connect_s": 1.0, "read_s": 2.0, "retries": False},
+    "cases": [
+        {"proxy": "haproxy", "scenario": "empty_reply", "got": "502", "verdict": "pass",
+         "elapsed_ms": 1.5, "first_byte_ms": 1.4},
+        {"proxy": "haproxy", "scenario": "stall_headers", "got": "504", "verdict": "pass",
+         "elapsed_ms": 2003.2, "first_byte_ms": 2003.0},
+        {"proxy": "nginx", "scenario": "empty_reply", "got": "502", "verdict": "pass",
+         "elapsed_ms": 0.9, "first_byte_ms": 0.8},
+        {"proxy": "nginx", "scenario": "stall_headers", "got": "504", "verdict": "pass",
+         "elapsed_ms": 2001.7, "first_byte_ms": 2001.5},
+        {"proxy": "nginx", "scenario": "bad_content_length", "got": "200+truncated", "verdict": "deviates",
+         "elapsed_ms": 3.0, "first_byte_ms": 1.0},
+    ],
+}
+
+ERROR_RATE = """# proxy fault_rate error_rate requests errors requests_s
+haproxy 0 0 1000 0 330.0
+haproxy 0.1 0.098 1000 98 330.0
+haproxy 0.5 0.49 1000 490 330.0
+nginx 0 0 1000 0 310.0
+nginx 0.1 0.11 1000 110 310.0
+nginx 0.5 0.52 1000 520 310.0
+"""
+
+
+def setUpModule():
+    common.require_binary()
+    if not GNUPLOT:
+        if IN_CI:
+            raise RuntimeError("gnuplot missing in CI (scripts/install-deps.sh test installs gnuplot-nox)")
+        raise unittest.SkipTest("gnuplot not installed (apt-get install gnuplot-nox)")
+
+
+def svg_texts(path):
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg"), root.tag
+    return root, " ".join(t for el in root.iter() for t in [el.text or ""] if t.strip())
+
+
+class Plot(unittest.TestCase):
+
+    def plot(self, *args, env=None):
+        p = subprocess.run([common.BADUP, "plot"] + list(args), stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60, env=env)
+        err = p.stderr.decode("utf-8", "replace")
+        for marker in common.SANITIZER_MARKERS:
+            self.assertNotIn(marker, err)
+        return p.returncode, p.stdout.decode(), err
+
+    def folder(self, results=True, error_rate=True):
+        d = tempfile.mkdtemp(prefix="badup-e2e-plot-")
+        self.addCleanup(shutil.rmtree, d, True)
+        if results:
+            with open(os.path.join(d, "results.json"), "w") as f:
+                json.dump(RESULTS, f)
+        if error_rate:
+            with open(os.path.join(d, "error_rate.dat"), "w") as f:
+                f.write(ERROR_RATE)
+        return d
+
+    def test_time_to_error(self):
+        d = self.folder(error_rate=False)
+        rc, out, err = self.plot(d)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("time_to_error.svg", out)
+        for name in ("time_to_error.dat", "time_to_error.gp", "time_to_error.svg"):
+            self.assertTrue(os.path.isfile(os.path.join(d, name)), name)
+        self.assertFalse(os.path.exists(os.path.join(d, "error_rate.svg")))
+        # One block per proxy (separated by two blank lines), rows: x elapsed_ms "got" scenario verdict first_byte_ms
+        with open(os.path.join(d, "time_to_error.dat")) as f:
+            text = f.read()
+        blocks = [b for b in text.split("\n\n\n")]
+        self.assertEqual(len(blocks), 2, text)
+        rows = [[l.split() for l in b.splitlines() if l and not l.startswith("#")] for b in blocks]
+        self.assertEqual([r[3] for r in rows[0]], ["empty_reply", "stall_headers"])
+        self.assertEqual([r[3] for r in rows[1]], ["empty_reply", "stall_headers", "bad_content_length"])
+        self.assertEqual([r[2] for r in rows[1]], ['"502"', '"504"', '"200+truncated"'])
+        self.assertEqual([float(r[1]) for r in rows[0]], [1.5, 2003.2])
+        self.assertEqual(rows[1][2][4], "deviates")
+        # the two proxies' points of one scenario sit side by side around the scenario's tic
+        self.assertLess(float(rows[0][0][0]), 0)
+        self.assertGreater(float(rows[1][0][0]), 0)
+        self.assertAlmostEqual(float(rows[1][2][0]) - float(rows[1][0][0]), 2.0)
+        with open(os.path.join(d, "time_to_error.gp")) as f:
+            gp = f.read()
+        self.assertIn("set output 'time_to_error.svg'", gp)
+        self.assertIn("set ylabel", gp)
+        self.assertIn("(ms", gp)
+        _, texts = svg_texts(os.path.join(d, "time_to_error.svg"))
+        for want in ("Time to error", "haproxy", "nginx", "stall_headers", "504", "ms", "read timeout"):
+            self.assertIn(want, texts)
+
+    def test_error_rate(self):
+        d = self.folder(results=False)
+        rc, out, err = self.plot(d)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("error_rate.svg", out)
+        with open(os.path.join(d, "error_rate.dat")) as f:
+            self.assertEqual(f.read(), ERROR_RATE, "badup plot must not rewrite the sweep's data")
+        with open(os.path.join(d, "error_rate.gp")) as f:
+            gp = f.read()
+        for col in ("1 proxy", "2 fault_rate", "3 error_rate", "4 requests", "5 errors"):
+            self.assertIn(col, gp)
+        self.assertIn('proxies = "haproxy nginx"', gp)
+        _, texts = svg_texts(os.path.join(d, "error_rate.svg"))
+        for want in ("Client-visible error rate", "haproxy", "nginx", "fault rate (%", "errors"):
+            self.assertIn(want, texts)
+
+    def test_gnuplot_alone_redraws(self):
+        d = self.folder()
+        rc, _, err = self.plot(d)
+        self.assertEqual(rc, 0, err)
+        for base in ("time_to_error", "error_rate"):
+            svg = os.path.join(d, base + ".svg")
+            os.unlink(svg)
+            p = subprocess.run([GNUPLOT, base + ".gp"], cwd=d, capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            svg_texts(svg)
+
+    def test_png(self):
+        d = self.folder()
+        rc, out, err = self.plot("--png", d)
+        self.assertEqual(rc, 0, err)
+        for base in ("time_to_error", "error_rate"):
+            with open(os.path.join(d, base + ".png"), "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+            self.assertFalse(os.path.exists(os.path.join(d, base + ".svg")))
+        self.assertEqual(sorted(n for n in os.listdir(d) if ".tmp." in n), [])
+
+    def test_gnuplot_missing(self):
+        d = self.folder()
+        empty = tempfile.mkdtemp(prefix="badup-e2e-nopath-")
+        self.addCleanup(shutil.rmtree, empty, True)
+        env = dict(os.environ, PATH=empty)
+        rc, _, err = self.plot(d, env=env)
+        self.assertEqual(rc, 2)
+        self.assertIn("install gnuplot-nox", err)
+
+    def test_nothing_to_plot_and_usage(self):
+        d = self.folder(results=False, error_rate=False)
+        rc, _, err = self.plot(d)
+        self.assertEqual(rc, 2)
+        self.assertIn("nothing to plot", err)
+        rc, _, _ = self.plot()
+        self.assertEqual(rc, 2)
+        rc, _, _ = self.plot(os.path.join(d, "nope"))
+        self.assertEqual(rc, 2)
+        with open(os.path.join(d, "results.json"), "w") as f:
+            f.write("{not json")
+        rc, _, err = self.plot(d)
+        self.assertEqual(rc, 2)
+        self.assertIn("results.json", err)
+        rc, out, _ = self.plot("--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("--png", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
