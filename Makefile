@@ -34,9 +34,12 @@ run: build
 serve: build
 	./$(BUILD)/badup serve scenarios/
 
+# The simulator's own numbers (bench/simulator.sh), then the benchmark page: capacity, fault
+# sweep with and without retries, the catalog's time to error, into results/bench/ (bench/page.sh).
 bench: build
 	sh scripts/install-deps.sh bench
 	bash bench/simulator.sh
+	BADUP=./$(BUILD)/badup sh bench/page.sh
 
 clean:
 	rm -rf $(BUILD)

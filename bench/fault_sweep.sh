@@ -2,12 +2,22 @@
 # bench/fault_sweep.sh: client-visible error rate against injected upstream fault rate, one line
 # per proxy. For each proxy (haproxy, nginx) and each fault rate P, a fresh
 # `badup serve --set fault_rate=P bench/scenarios/fault_mix.lua` behind the proxy (minimal config,
-# retries off, read timeout 1 s, upstream keep-alive), loaded by
-# `badup bench --connections 20 --duration 3`; the non-2xx + failed fraction goes into
-# OUT/error_rate.dat, then `badup plot OUT` draws OUT/error_rate.svg.
+# read timeout 1 s, upstream keep-alive), loaded by `badup bench --connections 20 --duration 3`;
+# the non-2xx + failed fraction goes into OUT/error_rate.dat, with the number of requests the
+# upstream received (the simulator's GET /stats "requests": more than the client sent means the
+# proxy retried), then `badup plot OUT` draws OUT/error_rate.svg.
+#
+# RETRIES picks the modes, a list (default "0"):
+#   0  retries off (haproxy `retries 0`, nginx `proxy_next_upstream off`): series haproxy, nginx
+#   1  retries on: haproxy `retries 3`, `option redispatch`, `retry-on all-retryable-errors`;
+#      nginx `proxy_next_upstream error timeout http_502` with the upstream listed twice
+#      (max_fails=0, so it is never marked down) so it has somewhere to retry:
+#      series haproxy+retries, nginx+retries
+# RETRIES="0 1" draws both on one graph, with and without retries.
 #
 #   bench/fault_sweep.sh [OUT]                       default OUT: results/bench/fault_sweep
 #   BADUP=build/badup PROXIES="haproxy nginx" RATES="0 0.05 0.5" FAULT=mix DURATION=3 bench/fault_sweep.sh
+#   RETRIES="0 1" POINTS=OUT/fault_sweep bench/fault_sweep.sh OUT   # each point's bench data under POINTS
 #
 # Loopback only; ports from the kernel (the proxy's is asked of the kernel, then released and
 # given to the proxy). Every process this script starts is stopped by its PID on exit or Ctrl-C.
@@ -23,10 +33,15 @@ FAULT=${FAULT:-mix}
 DURATION=${DURATION:-3}
 CONNECTIONS=${CONNECTIONS:-20}
 READ_TIMEOUT=${READ_TIMEOUT:-1}
+RETRIES=${RETRIES:-0}
 out=${1:-$repo/results/bench/fault_sweep}
+POINTS=${POINTS:-$out}
+for m in $RETRIES; do
+  case "$m" in 0|1) ;; *) echo "fault_sweep.sh: RETRIES is a list of 0 (off) and 1 (on), got '$RETRIES'" >&2; exit 2;; esac
+done
 
 [ -x "$BADUP" ] || { echo "fault_sweep.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
-mkdir -p "$out"
+mkdir -p "$out" "$POINTS"
 work=$(mktemp -d "${TMPDIR:-/tmp}/badup-sweep.XXXXXX")
 pids=""
 
@@ -61,7 +76,7 @@ sys.exit(1)
 PY
 }
 
-start_upstream() { # $1 fault rate; sets upstream_port
+start_upstream() { # $1 fault rate; sets upstream_port and admin_port
   "$BADUP" serve --listen 127.0.0.1:0 --seed 1 --set "fault_rate=$1" --set "fault=$FAULT" \
     --set "read_timeout=$READ_TIMEOUT" "$repo/bench/scenarios/fault_mix.lua" >"$work/serve.out" 2>"$work/serve.err" &
   pids="$pids $!"
@@ -70,11 +85,36 @@ start_upstream() { # $1 fault rate; sets upstream_port
     i=$((i + 1)); [ $i -gt 50 ] && { cat "$work/serve.err" >&2; return 1; }; sleep 0.1
   done
   upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.out")
+  admin_port=$(sed -n 's/.*admin=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.out")
 }
 
-start_proxy() { # $1 proxy, $2 dir; sets proxy_port
+# The simulator's GET /stats "requests": what the upstream received (-1 if the control API
+# did not answer).
+upstream_requests() {
+  python3 - "$admin_port" <<'PY'
+import json, sys, urllib.request
+try:
+    with urllib.request.urlopen("http://127.0.0.1:%s/stats" % sys.argv[1], timeout=5) as r:
+        print(int(json.load(r)["requests"]))
+except Exception:
+    print(-1)
+PY
+}
+
+start_proxy() { # $1 proxy, $2 dir, $3 retries (0 or 1); sets proxy_port
   proxy_port=$(free_port)
   ms=$(python3 -c "print(int(float('$READ_TIMEOUT') * 1000))")
+  if [ "$3" = 1 ]; then
+    hretries="retries 3
+    option redispatch
+    retry-on all-retryable-errors"
+    nservers="server 127.0.0.1:$upstream_port max_fails=0; server 127.0.0.1:$upstream_port max_fails=0;"
+    nnext="error timeout http_502"
+  else
+    hretries="retries 0"
+    nservers="server 127.0.0.1:$upstream_port;"
+    nnext="off"
+  fi
   case "$1" in
     haproxy)
       cat >"$2/haproxy.cfg" <<CFG
@@ -85,7 +125,7 @@ defaults
     timeout connect 1000ms
     timeout server  ${ms}ms
     timeout client  30s
-    retries 0
+    $hretries
 frontend fe
     bind 127.0.0.1:$proxy_port
     default_backend be
@@ -107,7 +147,7 @@ http {
     access_log off;
     client_body_temp_path $2/tmp; proxy_temp_path $2/tmp; fastcgi_temp_path $2/tmp;
     uwsgi_temp_path $2/tmp; scgi_temp_path $2/tmp;
-    upstream up { server 127.0.0.1:$upstream_port; keepalive 32; }
+    upstream up { $nservers keepalive 32; }
     server {
         listen 127.0.0.1:$proxy_port;
         location / {
@@ -116,7 +156,7 @@ http {
             proxy_set_header Connection "";
             proxy_connect_timeout 1000ms;
             proxy_read_timeout ${ms}ms;
-            proxy_next_upstream off;
+            proxy_next_upstream $nnext;
         }
     }
 }
@@ -131,35 +171,44 @@ CFG
 dat="$out/error_rate.dat.tmp"
 {
   echo "# error_rate.dat, written by bench/fault_sweep.sh: $FAULT faults from bench/scenarios/fault_mix.lua,"
-  echo "# $CONNECTIONS connections, ${DURATION} s per point, proxy read timeout ${READ_TIMEOUT} s, retries off."
-  echo "# columns: proxy fault_rate error_rate requests errors requests_s"
+  echo "# $CONNECTIONS connections, ${DURATION} s per point, proxy read timeout ${READ_TIMEOUT} s; series"
+  echo "# PROXY: retries off; PROXY+retries: haproxy retries 3 + option redispatch + retry-on"
+  echo "# all-retryable-errors, nginx proxy_next_upstream error timeout http_502 (upstream listed twice)."
+  echo "# upstream_attempts: requests the upstream received (simulator GET /stats \"requests\")."
+  echo "# columns: proxy fault_rate error_rate requests errors requests_s upstream_attempts"
 } >"$dat"
-printf '%-8s %6s %9s %9s %8s %11s  %s\n' proxy fault errors% requests errors requests/s status >&2
+printf '%-15s %6s %9s %9s %8s %11s %9s  %s\n' proxy fault errors% requests errors requests/s upstream status >&2
+PATH="$PATH:/usr/sbin"
+for mode in $RETRIES; do
 for proxy in $PROXIES; do
-  if ! command -v "$proxy" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$proxy" ]; then
+  if ! command -v "$proxy" >/dev/null 2>&1; then
     echo "fault_sweep.sh: $proxy not installed, skipped" >&2; continue
   fi
-  PATH="$PATH:/usr/sbin"
+  series=$proxy
+  [ "$mode" = 1 ] && series="$proxy+retries"
   for rate in $RATES; do
-    d="$work/$proxy-$rate"; mkdir -p "$d"
+    d="$work/$series-$rate"; mkdir -p "$d"
     start_upstream "$rate"
-    start_proxy "$proxy" "$d"
+    start_proxy "$proxy" "$d" "$mode"
     "$BADUP" bench --url "http://127.0.0.1:$proxy_port/" --connections "$CONNECTIONS" --duration "$DURATION" \
-      --out "$out/$proxy-$rate" >"$d/bench.out"
+      --out "$POINTS/$series-$rate" >"$d/bench.out"
+    attempts=$(upstream_requests)
     stop_all
-    python3 - "$out/$proxy-$rate/summary.json" "$proxy" "$rate" >>"$dat" <<'PY'
+    python3 - "$POINTS/$series-$rate/summary.json" "$series" "$rate" "$attempts" >>"$dat" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 ok = sum(n for k, n in s["status"].items() if k.isdigit() and 200 <= int(k) < 300)
 total = s["responses"] + s["failures"]
 errors = total - ok
 rate = errors / total if total else 0.0
-print("%s %s %.6f %d %d %.1f" % (sys.argv[2], sys.argv[3], rate, total, errors, s["requests_per_s"]))
+attempts = int(sys.argv[4])
+print("%s %s %.6f %d %d %.1f %d" % (sys.argv[2], sys.argv[3], rate, total, errors, s["requests_per_s"], attempts))
 mix = " ".join("%s=%d" % kv for kv in sorted(s["status"].items()))
-print("%-8s %6s %9.2f %9d %8d %11.1f  %s" % (sys.argv[2], sys.argv[3], 100 * rate, total, errors,
-                                          s["requests_per_s"], mix), file=sys.stderr)
+print("%-15s %6s %9.2f %9d %8d %11.1f %9d  %s" % (sys.argv[2], sys.argv[3], 100 * rate, total, errors,
+                                                s["requests_per_s"], attempts, mix), file=sys.stderr)
 PY
   done
+done
 done
 mv "$dat" "$out/error_rate.dat"
 "$BADUP" plot "$out"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/soak.sh: the soak of issue 5, longer than the one ctest runs: mixed faults at load
+# bench/soak.sh: a soak, longer than the one ctest runs: mixed faults at load
 # through nginx in front of `badup serve scenarios/`, then the simulator's fds, VmRSS and
 # counters checked against the warm baseline. Prints the figures (and exits 1 on a problem).
 #

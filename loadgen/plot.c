@@ -28,7 +28,10 @@ void plot_usage(FILE *out) {
         "                    proxy's client waited for its outcome, per scenario (a 504 waits for\n"
         "                    the read timeout, a 502 comes at once)\n"
         "  DIR/error_rate.dat (bench/fault_sweep.sh) -> error_rate.gp, .svg: client-visible error\n"
-        "                    rate against injected fault rate, one line per proxy\n"
+        "                    rate against injected fault rate, one line per proxy (and variant,\n"
+        "                    e.g. haproxy+retries)\n"
+        "  DIR/capacity.dat  (bench/capacity.sh) -> capacity.gp, .svg: the proxy's requests/s with\n"
+        "                    badup's healthy path and with nginx as the upstream, one bar each\n"
         "The .dat and .gp stay beside the image: `cd DIR && gnuplot error_rate.gp` redraws it.\n"
         "\n"
         "options:\n"
@@ -316,7 +319,10 @@ static int plot_error_rate(const char *dir, bool png) {
                  "#   4 requests     client requests counted (responses + failures)\n"
                  "#   5 errors       of which non-2xx or failed\n"
                  "#   6 requests_s   complete responses per second\n"
-                 "# Lines starting with '#' are comments.\n");
+                 "#   7 upstream_attempts  requests the upstream (the simulator) received, from its control\n"
+                 "#                  API's GET /stats \"requests\"; more than column 4 means the proxy retried\n"
+                 "#                  (optional: older files have six columns)\n"
+                 "# Lines starting with '#' are comments. A variant (name with '+') is drawn dashed.\n");
   gp_terminal(&gp, png, 900, 600, "error_rate");
   sb_printf(&gp, "set title 'Client-visible error rate against injected upstream fault rate'\n"
                  "set xlabel 'injected upstream fault rate (%% of requests)'\n"
@@ -327,10 +333,12 @@ static int plot_error_rate(const char *dir, bool png) {
                  "set yrange [0:*]\n"
                  "proxies = \"");
   for (size_t p = 0; p < np; p++) sb_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
-  sb_printf(&gp, "\"\n"
-                 "plot for [i=1:words(proxies)] 'error_rate.dat' using (100*$2):(strcol(1) eq word(proxies, i) ? "
-                 "100*$3 : NaN) with linespoints linewidth 2 pointtype 7 title word(proxies, i), \\\n"
-                 "  x with lines dashtype 2 linecolor 'gray50' title 'errors = faults (nothing hidden)'\n");
+  sb_printf(&gp, "\"\nplot \\\n");
+  for (size_t p = 0; p < np; p++)
+    sb_printf(&gp, "  'error_rate.dat' using (100*$2):(strcol(1) eq word(proxies, %zu) ? 100*$3 : NaN) with linespoints "
+                   "linewidth 2 pointtype 7 linecolor %zu dashtype %d title word(proxies, %zu), \\\n",
+              p + 1, p + 1, strchr(proxies[p], '+') ? 2 : 1, p + 1);
+  sb_printf(&gp, "  x with lines dashtype 3 linecolor 'gray50' title 'errors = faults (nothing hidden)'\n");
   for (size_t p = 0; p < np; p++) free(proxies[p]);
   if (write_atomic(dir, "error_rate.gp", &gp)) {
     free(gp.p);
@@ -339,6 +347,110 @@ static int plot_error_rate(const char *dir, bool png) {
   free(gp.p);
   rc = run_gnuplot(dir, "error_rate.gp");
   if (rc == 0) printf("badup plot: %s/error_rate.%s\n", dir, png ? "png" : "svg");
+  return rc;
+}
+
+/* ---- capacity: proxy requests/s per upstream, from capacity.dat --------------------- */
+
+static int plot_capacity(const char *dir, bool png) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/capacity.dat", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) { fprintf(stderr, "badup plot: %s: %s\n", path, strerror(errno)); return 2; }
+  char *proxies[MAX_SERIES], *ups[MAX_SERIES];
+  double rps[MAX_SERIES][MAX_SERIES];
+  bool have[MAX_SERIES][MAX_SERIES];
+  memset(have, 0, sizeof have);
+  size_t np = 0, nu = 0, rows = 0;
+  char line[1024];
+  int rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, f)) {
+    char pname[256], uname[256];
+    double v;
+    if (line[0] == '#' || sscanf(line, "%255s %255s %lf", pname, uname, &v) != 3) continue;
+    rows++;
+    int pi = index_of((const char **)proxies, np, pname), ui = index_of((const char **)ups, nu, uname);
+    if ((pi < 0 && np == MAX_SERIES) || (ui < 0 && nu == MAX_SERIES)) {
+      fprintf(stderr, "badup plot: more than %d proxies or upstreams in %s\n", MAX_SERIES, path);
+      rc = 2;
+      break;
+    }
+    if (pi < 0) {
+      if (!(proxies[np] = strdup(pname))) { rc = 1; break; }
+      pi = (int)np++;
+    }
+    if (ui < 0) {
+      if (!(ups[nu] = strdup(uname))) { rc = 1; break; }
+      ui = (int)nu++;
+    }
+    rps[pi][ui] = v;
+    have[pi][ui] = true;
+  }
+  fclose(f);
+  if (rc == 0 && rows == 0) {
+    fprintf(stderr, "badup plot: %s: no data rows (columns: proxy upstream requests_s)\n", path);
+    rc = 2;
+  }
+  struct sbuf gp = {0};
+  if (rc) goto out;
+
+  int ib = index_of((const char **)ups, nu, "badup"), in = index_of((const char **)ups, nu, "nginx");
+  sb_printf(&gp, "# capacity.gp, written by `badup plot`: redraw with `gnuplot capacity.gp` in this folder.\n"
+                 "# Data: capacity.dat, one row per proxy and upstream (bench/capacity.sh):\n"
+                 "#   1 proxy       the proxy loaded (a name without blanks)\n"
+                 "#   2 upstream    what served behind it: badup (its healthy path, scenarios/ok.lua) or\n"
+                 "#                 nginx (return 200), or any other name\n"
+                 "#   3 requests_s  the proxy's complete responses per second (median of the rounds)\n"
+                 "# Lines starting with '#' are comments. One bar per row, clustered by proxy.\n");
+  gp_terminal(&gp, png, 900, 600, "capacity");
+  sb_printf(&gp, "set title 'Capacity: proxy requests/s with badup or nginx as the upstream'\n"
+                 "set xlabel 'proxy (ratio: requests/s with badup / with nginx upstream)'\n"
+                 "set ylabel 'proxy throughput (requests/s)'\n"
+                 "set grid ytics\n"
+                 "set key top right box\n"
+                 "set yrange [0:*]\n"
+                 "set offsets 0, 0, graph 0.12, 0\n"
+                 "set style fill solid 0.8 border -1\n"
+                 "set boxwidth %g\n"
+                 "set xrange [-0.6:%zu.6]\n"
+                 "set xtics nomirror (",
+            0.8 / (double)nu, np - 1);
+  for (size_t p = 0; p < np; p++) {
+    char label[600];
+    if (ib >= 0 && in >= 0 && have[p][ib] && have[p][in] && rps[p][in] > 0)
+      snprintf(label, sizeof label, "%s (%.3f)", proxies[p], rps[p][ib] / rps[p][in]);
+    else
+      snprintf(label, sizeof label, "%s", proxies[p]);
+    sb_printf(&gp, "%s", p ? ", " : "");
+    sb_gpstr(&gp, label);
+    sb_printf(&gp, " %zu", p);
+  }
+  sb_printf(&gp, ")\nproxies = \"");
+  for (size_t p = 0; p < np; p++) sb_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
+  sb_printf(&gp, "\"\nupstreams = \"");
+  for (size_t u = 0; u < nu; u++) sb_printf(&gp, "%s%s", u ? " " : "", ups[u]);
+  sb_printf(&gp, "\"\n"
+                 "# position of word s in list l (0-based), -1 if absent\n"
+                 "pos(l, s, i) = i > words(l) ? -1 : (word(l, i) eq s ? i - 1 : pos(l, s, i + 1))\n"
+                 "bw = %g\n"
+                 "x(p, u) = pos(proxies, p, 1) + (u - 1 - (words(upstreams) - 1) / 2.0) * bw\n"
+                 "plot for [u=1:words(upstreams)] 'capacity.dat' using (x(strcol(1), u)):"
+                 "(strcol(2) eq word(upstreams, u) ? $3 : NaN) with boxes linecolor u title "
+                 "'upstream: '.word(upstreams, u), \\\n"
+                 "  for [u=1:words(upstreams)] '' using (x(strcol(1), u)):"
+                 "(strcol(2) eq word(upstreams, u) ? $3 : NaN):(sprintf('%%.0f', $3)) with labels "
+                 "offset 0,0.7 font ',9' notitle\n",
+            0.8 / (double)nu);
+  if (write_atomic(dir, "capacity.gp", &gp)) {
+    rc = 1;
+    goto out;
+  }
+  rc = run_gnuplot(dir, "capacity.gp");
+  if (rc == 0) printf("badup plot: %s/capacity.%s\n", dir, png ? "png" : "svg");
+out:
+  free(gp.p);
+  for (size_t p = 0; p < np; p++) free(proxies[p]);
+  for (size_t u = 0; u < nu; u++) free(ups[u]);
   return rc;
 }
 
@@ -369,14 +481,19 @@ int plot_main(int argc, char **argv) {
     return 2;
   }
   bool runs = file_exists(dir, "results.json"), sweep = file_exists(dir, "error_rate.dat");
-  if (!runs && !sweep) {
-    fprintf(stderr, "badup plot: nothing to plot in %s (no results.json, no error_rate.dat)\n", dir);
+  bool capacity = file_exists(dir, "capacity.dat");
+  if (!runs && !sweep && !capacity) {
+    fprintf(stderr, "badup plot: nothing to plot in %s (no results.json, error_rate.dat or capacity.dat)\n", dir);
     return 2;
   }
   int rc = 0;
   if (runs) rc = plot_time_to_error(dir, png);
   if (sweep && rc != 2) {
     int r = plot_error_rate(dir, png);
+    if (r > rc) rc = r;
+  }
+  if (capacity && rc != 2) {
+    int r = plot_capacity(dir, png);
     if (r > rc) rc = r;
   }
   return rc;

@@ -1,4 +1,4 @@
-"""The control API's token (issue 5, item 6).
+"""The control API's token.
 
 `--admin` on a non-loopback address needs `--admin-token`, or `badup serve` refuses to start
 (usage error, exit 2). With a token, every request must carry `Authorization: Bearer TOKEN`:

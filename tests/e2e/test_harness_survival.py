@@ -1,4 +1,4 @@
-"""The harness survives its proxies (issue 5, item 7).
+"""The harness survives its proxies.
 
 One `badup run` over five proxies and two scenarios (ok, empty_reply), with proxy
 definitions of our own (--proxies DIR): four fakes made of small Python or shell scripts and

@@ -1,4 +1,4 @@
-"""Hostile peers against `badup serve` (issue 5, item 4).
+"""Hostile peers against `badup serve`.
 
 Random bytes, a slowloris, 10,000 connections opened and dropped, clients that reset
 mid-request, 100 KiB of request headers, a pipelined flood and an oversized body. For each

@@ -45,6 +45,13 @@ nginx 0.1 0.11 1000 110 310.0
 nginx 0.5 0.52 1000 520 310.0
 """
 
+CAPACITY = """# proxy upstream requests_s
+haproxy badup 9500.0
+haproxy nginx 10000.0
+nginx badup 7000.0
+nginx nginx 7100.0
+"""
+
 
 def setUpModule():
     common.require_binary()
@@ -128,6 +135,46 @@ class Plot(unittest.TestCase):
         _, texts = svg_texts(os.path.join(d, "error_rate.svg"))
         for want in ("Client-visible error rate", "haproxy", "nginx", "fault rate (%", "errors"):
             self.assertIn(want, texts)
+
+    def test_error_rate_with_retries(self):
+        d = self.folder(results=False, error_rate=False)
+        with open(os.path.join(d, "error_rate.dat"), "w") as f:
+            f.write("# columns: proxy fault_rate error_rate requests errors requests_s upstream_attempts\n"
+                    "haproxy 0 0 1000 0 330.0 1000\nhaproxy 0.1 0.1 1000 100 330.0 1000\n"
+                    "haproxy+retries 0 0 1000 0 330.0 1000\nhaproxy+retries 0.1 0.01 1000 10 320.0 1110\n")
+        rc, _, err = self.plot(d)
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(d, "error_rate.gp")) as f:
+            gp = f.read()
+        self.assertIn("7 upstream_attempts", gp)
+        self.assertIn('proxies = "haproxy haproxy+retries"', gp)
+        self.assertIn("dashtype 2 title word(proxies, 2)", gp)
+        _, texts = svg_texts(os.path.join(d, "error_rate.svg"))
+        self.assertIn("haproxy+retries", texts)
+
+    def test_capacity(self):
+        d = self.folder(results=False, error_rate=False)
+        with open(os.path.join(d, "capacity.dat"), "w") as f:
+            f.write(CAPACITY)
+        rc, out, err = self.plot(d)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("capacity.svg", out)
+        self.assertFalse(os.path.exists(os.path.join(d, "error_rate.svg")))
+        with open(os.path.join(d, "capacity.dat")) as f:
+            self.assertEqual(f.read(), CAPACITY, "badup plot must not rewrite the capacity data")
+        with open(os.path.join(d, "capacity.gp")) as f:
+            gp = f.read()
+        for col in ("1 proxy", "2 upstream", "3 requests_s"):
+            self.assertIn(col, gp)
+        self.assertIn('proxies = "haproxy nginx"', gp)
+        self.assertIn('upstreams = "badup nginx"', gp)
+        self.assertIn("with boxes", gp)
+        _, texts = svg_texts(os.path.join(d, "capacity.svg"))
+        for want in ("Capacity", "requests/s", "haproxy (0.950)", "nginx (0.986)", "upstream: badup",
+                     "upstream: nginx", "9500", "7100"):
+            self.assertIn(want, texts)
+        p = subprocess.run([GNUPLOT, "capacity.gp"], cwd=d, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_gnuplot_alone_redraws(self):
         d = self.folder()

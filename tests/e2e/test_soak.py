@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Soak: mixed faults at load through a real nginx in front of `badup serve scenarios/`
-(issue 5, item 3).
+"""Soak: mixed faults at load through a real nginx in front of `badup serve scenarios/`.
 
 The simulator serves the scenario folder (the URL picks the scenario); nginx proxies to it
 with an upstream keep-alive pool and a short read timeout; client threads send a weighted

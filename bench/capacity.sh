@@ -1,0 +1,209 @@
+#!/bin/sh
+# bench/capacity.sh: is the simulator ever the bottleneck? Through each proxy (haproxy, nginx;
+# minimal configs as in bench/fault_sweep.sh: retries off, upstream keep-alive), load with
+# `badup bench --connections 50 --duration 5` while the upstream is
+#   badup  `badup serve scenarios/ok.lua` (badup's healthy path), or
+#   nginx  nginx `return 200 "ok\n"`, one worker;
+# alternating badup and nginx, ROUNDS rounds (default 2), the median per proxy and upstream goes
+# into OUT/capacity.dat (columns: proxy upstream requests_s), the ratio badup/nginx per proxy is
+# printed (the target: within 10%, i.e. a ratio of at least 0.90), then `badup plot OUT`
+# draws OUT/capacity.svg beside the other graphs of OUT.
+#
+#   bench/capacity.sh [OUT]                          default OUT: results/bench
+#   BADUP=build/badup PROXIES="haproxy nginx" ROUNDS=2 DURATION=5 CONNECTIONS=50 bench/capacity.sh
+#
+# Loopback only; ports from the kernel (the proxy's and nginx upstream's are asked of the kernel,
+# then released and handed over). Every process this script starts is stopped by its PID on exit
+# or Ctrl-C. A proxy that is not installed is skipped; without nginx there is no reference upstream
+# and the script exits 2. Needs python3 (ports, summary.json, the median).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+BADUP=${BADUP:-$repo/build/badup}
+PROXIES=${PROXIES:-haproxy nginx}
+ROUNDS=${ROUNDS:-2}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-50}
+out=${1:-$repo/results/bench}
+PATH="$PATH:/usr/sbin"
+
+[ -x "$BADUP" ] || { echo "capacity.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
+command -v nginx >/dev/null 2>&1 || { echo "capacity.sh: nginx not installed (the reference upstream)" >&2; exit 2; }
+mkdir -p "$out/capacity"
+work=$(mktemp -d "${TMPDIR:-/tmp}/badup-capacity.XXXXXX")
+pids=""
+
+stop_all() {
+  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $pids; do
+    i=0
+    while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  pids=""
+}
+cleanup() { stop_all; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'echo "capacity.sh: interrupted" >&2; exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits (5 s at most) until something accepts on 127.0.0.1:$1.
+wait_port() {
+  python3 - "$1" <<'PY'
+import socket, sys, time
+end = time.time() + 5
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# A minimal nginx: daemon off, no master, one worker, everything under $1. $2 is the http{} body.
+start_nginx() {
+  mkdir -p "$1/tmp"
+  cat >"$1/nginx.conf" <<CFG
+daemon off;
+master_process off;
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $1/tmp; proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp;
+    uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
+$2
+}
+CFG
+  nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf" >"$1/nginx.log" 2>&1 &
+  pids="$pids $!"
+}
+
+start_upstream() { # $1 badup|nginx, $2 dir; sets upstream_port
+  mkdir -p "$2"
+  case "$1" in
+    badup)
+      "$BADUP" serve --listen 127.0.0.1:0 --seed 1 "$repo/scenarios/ok.lua" >"$2/serve.out" 2>"$2/serve.err" &
+      pids="$pids $!"
+      i=0
+      while ! grep -q 'listen=' "$2/serve.out" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 50 ] && { cat "$2/serve.err" >&2; return 1; }; sleep 0.1
+      done
+      upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$2/serve.out")
+      ;;
+    nginx)
+      upstream_port=$(free_port)
+      start_nginx "$2" "    server { listen 127.0.0.1:$upstream_port; location / { return 200 \"ok\\n\"; } }"
+      ;;
+  esac
+  wait_port "$upstream_port" || { echo "capacity.sh: upstream $1 did not start" >&2; return 1; }
+}
+
+start_proxy() { # $1 proxy, $2 dir; sets proxy_port
+  mkdir -p "$2"
+  proxy_port=$(free_port)
+  case "$1" in
+    haproxy)
+      cat >"$2/haproxy.cfg" <<CFG
+global
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 1000ms
+    timeout server  2000ms
+    timeout client  30s
+    retries 0
+frontend fe
+    bind 127.0.0.1:$proxy_port
+    default_backend be
+backend be
+    server up 127.0.0.1:$upstream_port
+CFG
+      haproxy -db -f "$2/haproxy.cfg" >"$2/proxy.log" 2>&1 &
+      pids="$pids $!"
+      ;;
+    nginx)
+      start_nginx "$2" "    upstream up { server 127.0.0.1:$upstream_port; keepalive 64; }
+    server {
+        listen 127.0.0.1:$proxy_port;
+        location / {
+            proxy_pass http://up;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_connect_timeout 1000ms;
+            proxy_read_timeout 2000ms;
+            proxy_next_upstream off;
+        }
+    }"
+      ;;
+  esac
+  wait_port "$proxy_port" || { echo "capacity.sh: $1 did not start:" >&2; cat "$2/proxy.log" "$2/error.log" >&2 2>/dev/null; return 1; }
+}
+
+runs="$work/runs.txt"
+: >"$runs"
+printf '%-8s %-6s %5s %11s %8s  %s\n' proxy upstream round requests/s errors status >&2
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+  for proxy in $PROXIES; do
+    if ! command -v "$proxy" >/dev/null 2>&1; then
+      [ "$round" -eq 1 ] && echo "capacity.sh: $proxy not installed, skipped" >&2
+      continue
+    fi
+    for upstream in badup nginx; do
+      d="$work/$proxy-$upstream-$round"
+      start_upstream "$upstream" "$d/up"
+      start_proxy "$proxy" "$d/proxy"
+      "$BADUP" bench --url "http://127.0.0.1:$proxy_port/" --connections "$CONNECTIONS" --duration "$DURATION" \
+        --out "$out/capacity/$proxy-$upstream-$round" >"$d/bench.out"
+      stop_all
+      python3 - "$out/capacity/$proxy-$upstream-$round/summary.json" "$proxy" "$upstream" "$round" >>"$runs" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = sum(n for k, n in s["status"].items() if k.isdigit() and 200 <= int(k) < 300)
+errors = s["responses"] + s["failures"] - ok
+print("%s %s %s %.1f %d" % (sys.argv[2], sys.argv[3], sys.argv[4], s["requests_per_s"], errors))
+mix = " ".join("%s=%d" % kv for kv in sorted(s["status"].items()))
+print("%-8s %-6s %5s %11.1f %8d  %s" % (sys.argv[2], sys.argv[3], sys.argv[4], s["requests_per_s"], errors, mix),
+      file=sys.stderr)
+PY
+    done
+  done
+  round=$((round + 1))
+done
+
+[ -s "$runs" ] || { echo "capacity.sh: no proxy installed, nothing measured" >&2; exit 2; }
+python3 - "$runs" "$out/capacity.dat.tmp" "$CONNECTIONS" "$DURATION" "$ROUNDS" <<'PY'
+import statistics, sys
+runs, dat, conns, dur, rounds = sys.argv[1:]
+by = {}
+order = []
+for line in open(runs):
+    proxy, upstream, _round, rps, _errors = line.split()
+    if proxy not in order:
+        order.append(proxy)
+    by.setdefault((proxy, upstream), []).append(float(rps))
+with open(dat, "w") as f:
+    f.write("# capacity.dat, written by bench/capacity.sh: the proxy's requests/s with badup\n"
+            "# (scenarios/ok.lua) or nginx (return 200, one worker) as the upstream; badup bench\n"
+            "# --connections %s --duration %s through the proxy, upstreams alternating, median of %s rounds.\n"
+            "# columns: proxy upstream requests_s\n" % (conns, dur, rounds))
+    for proxy in order:
+        for upstream in ("badup", "nginx"):
+            if (proxy, upstream) in by:
+                f.write("%s %s %.1f\n" % (proxy, upstream, statistics.median(by[(proxy, upstream)])))
+for proxy in order:
+    b, n = statistics.median(by[(proxy, "badup")]), statistics.median(by[(proxy, "nginx")])
+    r = b / n if n else 0.0
+    print("capacity: %-8s badup %9.1f req/s  nginx %9.1f req/s  ratio badup/nginx %.3f (%s: within 10%% is >= 0.90)"
+          % (proxy, b, n, r, "ok" if r >= 0.9 else "MISSED"))
+PY
+mv "$out/capacity.dat.tmp" "$out/capacity.dat"
+"$BADUP" plot "$out"
