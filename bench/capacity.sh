@@ -32,71 +32,14 @@ PATH="$PATH:/usr/sbin"
 command -v nginx >/dev/null 2>&1 || { echo "capacity.sh: nginx not installed (the reference upstream)" >&2; exit 2; }
 mkdir -p "$out/capacity"
 work=$(mktemp -d "${TMPDIR:-/tmp}/badup-capacity.XXXXXX")
-pids=""
-
-stop_all() {
-  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in $pids; do
-    i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  pids=""
-}
-cleanup() { stop_all; rm -rf "$work"; }
-trap cleanup EXIT
-trap 'echo "capacity.sh: interrupted" >&2; exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Waits (5 s at most) until something accepts on 127.0.0.1:$1.
-wait_port() {
-  python3 - "$1" <<'PY'
-import socket, sys, time
-end = time.time() + 5
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
-
-# A minimal nginx: daemon off, no master, one worker, everything under $1. $2 is the http{} body.
-start_nginx() {
-  mkdir -p "$1/tmp"
-  cat >"$1/nginx.conf" <<CFG
-daemon off;
-master_process off;
-worker_processes 1;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $1/tmp; proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp;
-    uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
-$2
-}
-CFG
-  nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf" >"$1/nginx.log" 2>&1 &
-  pids="$pids $!"
-}
+me=capacity.sh
+. "$repo/bench/lib.sh"
 
 start_upstream() { # $1 badup|nginx, $2 dir; sets upstream_port
   mkdir -p "$2"
   case "$1" in
     badup)
-      "$BADUP" serve --listen 127.0.0.1:0 --seed 1 "$repo/scenarios/ok.lua" >"$2/serve.out" 2>"$2/serve.err" &
-      pids="$pids $!"
-      i=0
-      while ! grep -q 'listen=' "$2/serve.out" 2>/dev/null; do
-        i=$((i + 1)); [ $i -gt 50 ] && { cat "$2/serve.err" >&2; return 1; }; sleep 0.1
-      done
-      upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$2/serve.out")
+      start_badup "$2" "$repo/scenarios/ok.lua" || return 1
       ;;
     nginx)
       upstream_port=$(free_port)

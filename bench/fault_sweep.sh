@@ -43,49 +43,12 @@ done
 [ -x "$BADUP" ] || { echo "fault_sweep.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
 mkdir -p "$out" "$POINTS"
 work=$(mktemp -d "${TMPDIR:-/tmp}/badup-sweep.XXXXXX")
-pids=""
-
-stop_all() {
-  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in $pids; do
-    i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  pids=""
-}
-cleanup() { stop_all; rm -rf "$work"; }
-trap cleanup EXIT
-trap 'echo "fault_sweep.sh: interrupted" >&2; exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Waits (5 s at most) until something accepts on 127.0.0.1:$1.
-wait_port() {
-  python3 - "$1" <<'PY'
-import socket, sys, time
-end = time.time() + 5
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
+me=fault_sweep.sh
+. "$repo/bench/lib.sh"
 
 start_upstream() { # $1 fault rate; sets upstream_port and admin_port
-  "$BADUP" serve --listen 127.0.0.1:0 --seed 1 --set "fault_rate=$1" --set "fault=$FAULT" \
-    --set "read_timeout=$READ_TIMEOUT" "$repo/bench/scenarios/fault_mix.lua" >"$work/serve.out" 2>"$work/serve.err" &
-  pids="$pids $!"
-  i=0
-  while ! grep -q 'listen=' "$work/serve.out" 2>/dev/null; do
-    i=$((i + 1)); [ $i -gt 50 ] && { cat "$work/serve.err" >&2; return 1; }; sleep 0.1
-  done
-  upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.out")
-  admin_port=$(sed -n 's/.*admin=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.out")
+  start_badup "$work" --set "fault_rate=$1" --set "fault=$FAULT" --set "read_timeout=$READ_TIMEOUT" \
+    "$repo/bench/scenarios/fault_mix.lua"
 }
 
 # The simulator's GET /stats "requests": what the upstream received (-1 if the control API
@@ -133,39 +96,24 @@ backend be
     server up 127.0.0.1:$upstream_port
 CFG
       haproxy -db -f "$2/haproxy.cfg" >"$2/proxy.log" 2>&1 &
+      pids="$pids $!"
       ;;
     nginx)
-      mkdir -p "$2/tmp"
-      cat >"$2/nginx.conf" <<CFG
-daemon off;
-master_process off;
-worker_processes 1;
-pid $2/nginx.pid;
-error_log $2/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $2/tmp; proxy_temp_path $2/tmp; fastcgi_temp_path $2/tmp;
-    uwsgi_temp_path $2/tmp; scgi_temp_path $2/tmp;
-    upstream up { $nservers keepalive 32; }
+      start_nginx "$2" "    upstream up { $nservers keepalive 32; }
     server {
         listen 127.0.0.1:$proxy_port;
         location / {
             proxy_pass http://up;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection \"\";
             proxy_connect_timeout 1000ms;
             proxy_read_timeout ${ms}ms;
             proxy_next_upstream $nnext;
         }
-    }
-}
-CFG
-      nginx -p "$2" -e "$2/error.log" -c "$2/nginx.conf" >"$2/proxy.log" 2>&1 &
+    }" 1024
       ;;
   esac
-  pids="$pids $!"
-  wait_port "$proxy_port" || { echo "fault_sweep.sh: $1 did not start:" >&2; cat "$2/proxy.log" >&2; return 1; }
+  wait_port "$proxy_port" || { echo "fault_sweep.sh: $1 did not start:" >&2; cat "$2"/*.log >&2; return 1; }
 }
 
 dat="$out/error_rate.dat.tmp"
