@@ -134,18 +134,19 @@ static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
 
 /* The proxy's own lines about the request: lines of its logs matching log_match (or the
  * last lines when it has none), newest last, joined with " | ". */
+/* Log file i of the proxy (i == nlogs: its stderr, proxy.err). */
+static void log_path(const struct proxy_def *p, const char *dir, size_t i, char *path, size_t len) {
+  if (i < p->nlogs) snprintf(path, len, "%s/%s", dir, p->logs[i]);
+  else snprintf(path, len, "%s/proxy.err", dir);
+}
+
 static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, size_t outlen) {
   out[0] = 0;
+  char path[4096];
   regex_t re;
   bool have_re = p->log_match && regcomp(&re, p->log_match, REG_EXTENDED | REG_NOSUB) == 0;
-  for (size_t i = 0; i <= p->nlogs; i++) {
-    char path[4096];
-    if (i < p->nlogs) snprintf(path, sizeof path, "%s/%s", dir, p->logs[i]);
-    else snprintf(path, sizeof path, "%s/proxy.err", dir);
-    if (!have_re) {
-      if (i < p->nlogs) tail_lines(path, 2, out, outlen);
-      continue;
-    }
+  for (size_t i = 0; have_re && i <= p->nlogs; i++) {
+    log_path(p, dir, i, path, sizeof path);
     char *text = slurp(path, 65536);
     if (!text) continue;
     char *save = NULL;
@@ -157,13 +158,12 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
     free(text);
   }
   if (have_re) regfree(&re);
-  if (have_re && !out[0]) {
-    /* Nothing matched: a user's --proxy-config may log in another shape. The last lines
-     * are still the best evidence there is. */
-    for (size_t i = 0; i <= p->nlogs; i++) {
-      char path[4096];
-      if (i < p->nlogs) snprintf(path, sizeof path, "%s/%s", dir, p->logs[i]);
-      else snprintf(path, sizeof path, "%s/proxy.err", dir);
+  if (!out[0]) {
+    /* No log_match, or nothing matched it (a user's --proxy-config may log in another
+     * shape): the last lines are the best evidence there is. stderr counts only when a
+     * log_match was meant to pick from it. */
+    for (size_t i = 0; i < p->nlogs + (have_re ? 1 : 0); i++) {
+      log_path(p, dir, i, path, sizeof path);
       tail_lines(path, 2, out, outlen);
     }
   }

@@ -59,31 +59,36 @@ json_t *reference_load(const char *dir, const char *proxy) {
   return j;
 }
 
+json_t *reference_entry(json_t *ref, const char *version, const char *scenario) {
+  json_t *v = json_object_get(json_object_get(ref, "versions"), version ? version : "");
+  return json_object_get(json_object_get(v, "scenarios"), scenario);
+}
+
+/* Is got among the outcomes of a "seen" array? */
+static bool seen_has(json_t *seen, const char *got) {
+  size_t i;
+  json_t *x;
+  json_array_foreach(seen, i, x) if (json_string_value(x) && !strcmp(json_string_value(x), got)) return true;
+  return false;
+}
+
 const char *reference_lookup(json_t *ref, const char *version, const char *scenario, const char **from) {
   json_t *versions = json_object_get(ref, "versions");
-  json_t *v = json_object_get(versions, version);
   *from = version;
-  if (!v) {
+  if (!json_object_get(versions, version)) {
     /* Not measured for this version: compare with the newest that was, so a change
      * between versions shows up as a difference. */
     const char *key, *best = NULL;
     json_t *val;
     json_object_foreach(versions, key, val) if (!best || strverscmp(key, best) > 0) best = key;
     if (!best) return NULL;
-    v = json_object_get(versions, best);
     *from = best;
   }
-  return json_string_value(json_object_get(json_object_get(json_object_get(v, "scenarios"), scenario), "got"));
+  return json_string_value(json_object_get(reference_entry(ref, *from, scenario), "got"));
 }
 
 bool reference_seen(json_t *ref, const char *version, const char *scenario, const char *got) {
-  json_t *v = json_object_get(json_object_get(ref, "versions"), version);
-  json_t *e = json_object_get(json_object_get(v, "scenarios"), scenario);
-  json_t *seen = json_object_get(e, "seen");
-  size_t i;
-  json_t *x;
-  json_array_foreach(seen, i, x) if (!strcmp(json_string_value(x) ? json_string_value(x) : "", got)) return true;
-  return false;
+  return seen_has(json_object_get(reference_entry(ref, version, scenario), "seen"), got);
 }
 
 int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n) {
@@ -110,9 +115,7 @@ int reference_update(const char *dir, const char *key, const struct proxy_def *p
     size_t k;
     json_t *x;
     json_array_foreach(json_object_get(old, "seen"), k, x) json_array_append(seen, x);
-    bool known = false;
-    json_array_foreach(seen, k, x) known |= json_string_value(x) && !strcmp(json_string_value(x), r->r.got);
-    if (!known) json_array_append_new(seen, json_string(r->r.got));
+    if (!seen_has(seen, r->r.got)) json_array_append_new(seen, json_string(r->r.got));
     json_object_set_new(sc, r->scn->name,
                         json_pack("{s:s, s:o, s:s, s:f, s:f, s:I, s:s}", "got", r->r.got, "seen", seen, "expect",
                                   r->scn->expect, "elapsed_ms", r->r.elapsed_ms, "case_ms",

@@ -40,6 +40,8 @@ void reference_key(char *out, size_t len, const char *proxy, bool retries);
 /* The recorded outcome for proxy version / scenario; falls back to the newest recorded
  * version when this one has none (and says which in *from). NULL when nothing. */
 const char *reference_lookup(json_t *ref, const char *version, const char *scenario, const char **from);
+/* The recorded entry of one scenario for one exact proxy version, or NULL. */
+json_t *reference_entry(json_t *ref, const char *version, const char *scenario);
 /* Was `got` ever recorded for this exact version and scenario? */
 bool reference_seen(json_t *ref, const char *version, const char *scenario, const char *got);
 /* Merges the rows of one proxy into its reference file (atomically). */

@@ -507,8 +507,7 @@ int run_main(int argc, char **argv) {
   double *est = calloc(nrows, sizeof *est);
   for (size_t i = 0; i < nrows; i++) {
     order[i] = i;
-    json_t *v = json_object_get(json_object_get(refs[rows[i].proxy - pxs], "versions"), rows[i].proxy->version ? rows[i].proxy->version : "");
-    json_t *c = json_object_get(json_object_get(v, "scenarios"), rows[i].scn->name);
+    json_t *c = reference_entry(refs[rows[i].proxy - pxs], rows[i].proxy->version, rows[i].scn->name);
     json_t *case_ms = json_object_get(c, "case_ms");
     est[i] = case_ms ? json_number_value(case_ms) : c ? json_number_value(json_object_get(c, "elapsed_ms")) : o.read_timeout * 1000;
   }
