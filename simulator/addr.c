@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,21 @@ int addr_parse(const char *text, struct sockaddr_storage *out, const char **why)
   }
   *why = "the host must be a numeric IPv4 or IPv6 address (or localhost)";
   return -1;
+}
+
+void addr_format(const struct sockaddr_storage *ss, char *out, size_t len) {
+  char ip[INET6_ADDRSTRLEN];
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+    snprintf(out, len, "[%s]:%d", ip, ntohs(a->sin6_port));
+  } else if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    snprintf(out, len, "%s:%d", ip, ntohs(a->sin_port));
+  } else {
+    snprintf(out, len, "?:0");
+  }
 }
 
 bool addr_is_loopback(const struct sockaddr_storage *ss) {

@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "addr.h"
+
 #define MAX_BODY 4096
 
 struct upload {
@@ -279,14 +281,7 @@ int admin_start(struct admin *a, struct server *srv, const struct sockaddr *addr
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
   getsockname(fd, (struct sockaddr *)&ss, &sl);
-  char ip[INET6_ADDRSTRLEN];
-  if (ss.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
-    snprintf(a->addr_str, sizeof a->addr_str, "[%s]:%d", ip, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-  } else {
-    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
-    snprintf(a->addr_str, sizeof a->addr_str, "%s:%d", ip, ntohs(((struct sockaddr_in *)&ss)->sin_port));
-  }
+  addr_format(&ss, a->addr_str, sizeof a->addr_str);
   /* epoll (AUTO picks it on Linux), not select: the control API must answer while the
    * data plane holds thousands of descriptors, past select's FD_SETSIZE. */
   unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "addr.h"
 #include "conn.h"
 
 #define MAX_PENDING (1u << 20) /* unparsed input kept while a plan runs */
@@ -435,21 +436,10 @@ static void pump(struct conn *c) {
 /* ---- accept ------------------------------------------------------------------------- */
 
 static void peer_name(struct conn *c) {
-  struct sockaddr_storage ss;
+  struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
   int len = sizeof ss;
-  char ip[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-    if (ss.ss_family == AF_INET6) {
-      uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
-      port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-      snprintf(c->rec.peer, sizeof c->rec.peer, "[%s]:%d", ip, port);
-      return;
-    }
-    uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
-    port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-  }
-  snprintf(c->rec.peer, sizeof c->rec.peer, "%s:%d", ip, port);
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) ss.ss_family = AF_UNSPEC;
+  addr_format(&ss, c->rec.peer, sizeof c->rec.peer);
 }
 
 static void on_refused_closed(uv_handle_t *h) { free(h->data); }

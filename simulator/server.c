@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
+
 static enum listener_mode mode_for(const struct scenario *s) {
   if (s->kind != SCENARIO_LISTENER) return LISTEN_ACCEPT;
   switch (s->plan->listener) {
@@ -83,14 +85,7 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct sockaddr *add
   int rc = listener_set(srv, mode_for(&srv->scenarios[atomic_load(&srv->default_idx)]), why);
   if (rc < 0) return rc;
   /* The address with the real port, for the start-up line. */
-  char ip[INET6_ADDRSTRLEN];
-  if (srv->addr.ss_family == AF_INET6) {
-    uv_ip6_name((struct sockaddr_in6 *)&srv->addr, ip, sizeof ip);
-    snprintf(srv->addr_str, sizeof srv->addr_str, "[%s]:%d", ip, ntohs(((struct sockaddr_in6 *)&srv->addr)->sin6_port));
-  } else {
-    uv_ip4_name((struct sockaddr_in *)&srv->addr, ip, sizeof ip);
-    snprintf(srv->addr_str, sizeof srv->addr_str, "%s:%d", ip, ntohs(((struct sockaddr_in *)&srv->addr)->sin_port));
-  }
+  addr_format(&srv->addr, srv->addr_str, sizeof srv->addr_str);
   return 0;
 }
 
