@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "histogram.h"
+#include "upstream_stats.h"
 
 #define MAX_CONNECTIONS 10000
 #define MAX_DURATION 3600.0
@@ -71,6 +72,7 @@ struct options {
   unsigned connections;
   double duration, rate, timeout;
   const char *out;
+  char upstream_stats[160]; /* --upstream-admin: the simulator's GET /stats URL, or "" */
 };
 
 struct bench {
@@ -95,6 +97,8 @@ struct bench {
   uint64_t status[1000];
   uint64_t fails[F_KINDS];
   uint64_t responses, last_progress_responses;
+  /* --upstream-admin: the simulator's request counter before and after the load */
+  long long upstream_before, upstream_attempts; /* attempts: -1 when unknown */
 };
 
 /* ---------------------------------------------------------------- usage and options */
@@ -102,7 +106,7 @@ struct bench {
 void bench_usage(FILE *out) {
   fprintf(out,
           "usage: badup bench --url URL [--connections N] [--duration S] [--rate R]\n"
-          "                   [--out DIR] [--timeout S]\n"
+          "                   [--out DIR] [--timeout S] [--upstream-admin HOST:PORT]\n"
           "\n"
           "Loads an HTTP server on the loopback with N keep-alive connections and prints\n"
           "requests, duration, a line 'requests/s: <number>', the status mix (per status code\n"
@@ -122,6 +126,12 @@ void bench_usage(FILE *out) {
           "                     (default %.0f)\n"
           "  --out DIR          also write DIR/summary.json and DIR/latency.dat\n"
           "                     (columns: percentile latency_ms; for gnuplot)\n"
+          "  --upstream-admin HOST:PORT\n"
+          "                     the control API of the badup serve behind the target (the\n"
+          "                     admin= address it prints): its request count is read before\n"
+          "                     and after the load, and the difference is reported as the\n"
+          "                     upstream attempts; more attempts than client requests means\n"
+          "                     the proxy retried. A token is taken from $BADUP_ADMIN_TOKEN\n"
           "  -h, --help         this text\n"
           "\n"
           "requests/s counts complete responses (any status), like wrk's Requests/sec.\n"
@@ -220,6 +230,7 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
     const char *val = NULL;
     const char *eq = strchr(a, '=');
     char name[32];
+    const char *why;
     if (strncmp(a, "--", 2) == 0 && eq && (size_t)(eq - a) < sizeof name) {
       memcpy(name, a, (size_t)(eq - a));
       name[eq - a] = '\0';
@@ -227,7 +238,7 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
       a = name;
     }
     static const char *const known[] = {"--url", "--connections", "--duration", "--rate",
-                                        "--out", "--timeout"};
+                                        "--out", "--timeout", "--upstream-admin"};
     bool ok = false;
     for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(a, known[k]);
     if (!ok) return usage_error("unknown option '%s'", argv[i]);
@@ -241,6 +252,11 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
     } else if (!strcmp(a, "--out")) {
       if (!*val) return usage_error("%s", "--out needs a folder");
       o->out = val;
+    } else if (!strcmp(a, "--upstream-admin")) {
+      if (upstream_stats_url(val, o->upstream_stats, sizeof o->upstream_stats, &why) != 0) {
+        fprintf(stderr, "badup bench: --upstream-admin '%s': %s\n(badup bench --help for the options)\n", val, why);
+        return 2;
+      }
     } else if (!parse_double(val, &d)) {
       return usage_error("not a number: '%s'", val);
     } else if (!strcmp(a, "--connections")) {
@@ -595,14 +611,24 @@ static void print_summary(const struct bench *b) {
   for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
     printf(" %s=%.3f", report_names[i], ms(hist_percentile(&b->hist, report_pcts[i])));
   printf(" max=%.3f\n", ms(b->hist.count ? b->hist.max : 0));
+  if (b->o.upstream_stats[0]) {
+    uint64_t n = b->responses + fails;
+    if (b->upstream_attempts < 0) printf("upstream attempts: unknown (the control API did not answer)\n");
+    else printf("upstream attempts: %lld (%.3f per client request)\n", b->upstream_attempts,
+                n ? (double)b->upstream_attempts / (double)n : 0.0);
+  }
   fflush(stdout);
 }
 
 static int write_results(const struct bench *b) {
   const char *dir = b->o.out;
-  size_t dl = strlen(dir) + 32;
-  char *path = malloc(dl);
-  if (!path) return 1;
+  size_t dl = strlen(dir) + 32, tl = dl;
+  char *path = malloc(dl), *tmp = malloc(tl);
+  if (!path || !tmp) {
+    free(path);
+    free(tmp);
+    return 1;
+  }
   int rc = 0;
   double el = elapsed_s(b);
 
@@ -637,17 +663,31 @@ static int write_results(const struct bench *b) {
   json_object_set_new(lat, "min", json_real(ms(b->hist.count ? b->hist.min : 0)));
   json_object_set_new(lat, "mean", json_real(hist_mean(&b->hist) / 1e6));
   json_object_set_new(root, "latency_ms", lat);
+  if (b->o.upstream_stats[0] && b->upstream_attempts >= 0) {
+    uint64_t n = b->responses + failures(b);
+    json_object_set_new(root, "upstream_attempts", json_integer(b->upstream_attempts));
+    json_object_set_new(root, "upstream_attempts_per_request",
+                        n ? json_real((double)b->upstream_attempts / (double)n) : json_null());
+  } else {
+    json_object_set_new(root, "upstream_attempts", json_null());
+  }
+  /* Each file under a temporary name, renamed when complete: an interrupted or failed write
+   * never leaves a half-written summary where a script would read it. */
+  snprintf(tmp, tl, "%s/summary.json.tmp", dir);
   snprintf(path, dl, "%s/summary.json", dir);
-  if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(12)) != 0) {
+  if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(12)) != 0 ||
+      rename(tmp, path) != 0) {
     fprintf(stderr, "badup bench: cannot write %s\n", path);
+    unlink(tmp);
     rc = 1;
   }
   json_decref(root);
 
+  snprintf(tmp, tl, "%s/latency.dat.tmp", dir);
   snprintf(path, dl, "%s/latency.dat", dir);
-  FILE *f = fopen(path, "w");
+  FILE *f = fopen(tmp, "w");
   if (!f) {
-    fprintf(stderr, "badup bench: cannot write %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "badup bench: cannot write %s: %s\n", tmp, strerror(errno));
     rc = 1;
   } else {
     fprintf(f, "# badup bench %s: latency of %llu responses\n# percentile latency_ms\n", b->o.url,
@@ -655,12 +695,14 @@ static int write_results(const struct bench *b) {
     if (b->hist.count)
       for (size_t i = 0; i < sizeof dat_pcts / sizeof *dat_pcts; i++)
         fprintf(f, "%g %.6f\n", dat_pcts[i], ms(hist_percentile(&b->hist, dat_pcts[i])));
-    if (fclose(f) != 0) {
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
       fprintf(stderr, "badup bench: cannot write %s\n", path);
+      unlink(tmp);
       rc = 1;
     }
   }
   free(path);
+  free(tmp);
   return rc;
 }
 
@@ -685,6 +727,17 @@ int bench_main(int argc, char **argv) {
     free(b->request);
     free(b);
     return 2;
+  }
+  b->upstream_attempts = -1;
+  if (b->o.upstream_stats[0]) {
+    char err[512];
+    if (upstream_stats_requests(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &b->upstream_before, err,
+                                sizeof err) != 0) {
+      fprintf(stderr, "badup bench: --upstream-admin: %s\n", err);
+      free(b->request);
+      free(b);
+      return 2;
+    }
   }
   hist_init(&b->hist);
   b->conns = calloc(b->o.connections, sizeof *b->conns);
@@ -726,6 +779,14 @@ int bench_main(int argc, char **argv) {
   uv_run(&b->loop, UV_RUN_DEFAULT);
   if (b->progress_on) fputs("\n", stderr);
   if (uv_loop_close(&b->loop) != 0) fputs("badup bench: warning: handles left open\n", stderr);
+  if (b->o.upstream_stats[0]) {
+    char err[512];
+    long long after;
+    if (upstream_stats_requests(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &after, err, sizeof err) == 0)
+      b->upstream_attempts = after >= b->upstream_before ? after - b->upstream_before : -1;
+    else
+      fprintf(stderr, "badup bench: warning: --upstream-admin after the load: %s\n", err);
+  }
 
   print_summary(b);
   rc = b->o.out ? write_results(b) : 0;

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """`badup bench`: the load generator against `badup serve`. Closed loop on scenarios/ok.lua,
 failures counted on scenarios/empty_reply.lua, open loop at a fixed rate, the --out files,
-SIGINT mid-run, usage errors. Bounds are generous (a loaded CI machine, an ASan build)."""
+SIGINT mid-run, upstream attempts read from the simulator (--upstream-admin), usage errors. Bounds are generous (a loaded CI machine, an ASan build)."""
 
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -168,6 +169,55 @@ class Bench(unittest.TestCase):
         self.assertTrue(j["interrupted"])
         self.assertEqual(j["responses"], s["responses"])
         self.assertTrue(os.path.getsize(os.path.join(out, "latency.dat")) > 0)
+
+    def test_upstream_attempts(self):
+        """--upstream-admin: the simulator's request count before and after the load. Without a
+        proxy in between every client request is one upstream attempt; a request still in
+        flight when the load stops was received but not answered, so at most one per
+        connection more."""
+        srv = common.start_server(self, common.scenario_path("ok"))
+        admin = "%s:%d" % srv.admin_addr
+        before = srv.get("/stats")["requests"]
+        self.assertEqual(before, 0)
+        out = self.tmpdir()
+        rc, text, err = self.bench(srv.url("/"), "--connections", "4", "--duration", "1", "--upstream-admin", admin,
+                                   "--out", out)
+        self.assertEqual(rc, 0, err)
+        s = parse_summary(text)
+        with open(os.path.join(out, "summary.json")) as f:
+            j = json.load(f)
+        received = srv.get("/stats")["requests"]
+        self.assertEqual(j["upstream_attempts"], received, j)
+        self.assertGreaterEqual(received, s["requests"])
+        self.assertLessEqual(received, s["requests"] + 4)
+        m = re.search(r"^upstream attempts: (\d+) \(([0-9.]+) per client request\)$", text, re.M)
+        self.assertIsNotNone(m, text)
+        self.assertEqual(int(m.group(1)), received)
+        self.assertAlmostEqual(j["upstream_attempts_per_request"], received / s["requests"], delta=1e-6)
+        self.assertEqual(sorted(os.listdir(out)), ["latency.dat", "summary.json"])  # no temporary left
+        # Without the option the field is there, and null.
+        rc, text, err = self.bench(srv.url("/"), "--duration", "0.2", "--out", out)
+        with open(os.path.join(out, "summary.json")) as f:
+            self.assertIsNone(json.load(f)["upstream_attempts"])
+        self.assertNotIn("upstream attempts", text)
+
+    def test_upstream_admin_errors(self):
+        srv = common.start_server(self, common.scenario_path("ok"))
+        data = "%s:%d" % srv.addr
+        for addr, why in (("10.1.2.3:80", b"loopback"), ("127.0.0.1", b"HOST:PORT"), ("127.0.0.1:0", b"port"),
+                          ("https://127.0.0.1:5", b"http://"), ("127.0.0.1:5/stats", b"no path"),
+                          (data, b"no \"requests\" count")):
+            rc, text, err = self.bench(srv.url("/"), "--duration", "0.2", "--upstream-admin", addr)
+            self.assertEqual(rc, 2, (addr, text, err))
+            self.assertIn(why, err.encode(), addr)
+            self.assertNotIn("requests/s", text)  # refused before any load
+        # A control API that is not there: a clear error, no load.
+        with socket.socket() as s:  # a port the kernel gave and nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        rc, text, err = self.bench(srv.url("/"), "--duration", "0.2", "--upstream-admin", "127.0.0.1:%d" % port)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("--upstream-admin: http://127.0.0.1:%d/stats" % port, err)
 
     def test_usage_errors(self):
         for args in (["bench"], ["bench", "--url", "http://example.com/"],
