@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/capacity.sh: is the simulator ever the bottleneck? Through each proxy (haproxy, nginx;
-# minimal configs as in bench/fault_sweep.sh: retries off, upstream keep-alive), load with
+# the minimal configs of bench/lib.sh: retries off, upstream keep-alive), load with
 # `badup bench --connections 50 --duration 5` while the upstream is
 #   badup  `badup serve scenarios/ok.lua` (badup's healthy path), or
 #   nginx  nginx `return 200 "ok\n"`, one worker;
@@ -49,47 +49,6 @@ start_upstream() { # $1 badup|nginx, $2 dir; sets upstream_port
   wait_port "$upstream_port" || { echo "capacity.sh: upstream $1 did not start" >&2; return 1; }
 }
 
-start_proxy() { # $1 proxy, $2 dir; sets proxy_port
-  mkdir -p "$2"
-  proxy_port=$(free_port)
-  case "$1" in
-    haproxy)
-      cat >"$2/haproxy.cfg" <<CFG
-global
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 1000ms
-    timeout server  2000ms
-    timeout client  30s
-    retries 0
-frontend fe
-    bind 127.0.0.1:$proxy_port
-    default_backend be
-backend be
-    server up 127.0.0.1:$upstream_port
-CFG
-      haproxy -db -f "$2/haproxy.cfg" >"$2/proxy.log" 2>&1 &
-      pids="$pids $!"
-      ;;
-    nginx)
-      start_nginx "$2" "    upstream up { server 127.0.0.1:$upstream_port; keepalive 64; }
-    server {
-        listen 127.0.0.1:$proxy_port;
-        location / {
-            proxy_pass http://up;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-            proxy_connect_timeout 1000ms;
-            proxy_read_timeout 2000ms;
-            proxy_next_upstream off;
-        }
-    }"
-      ;;
-  esac
-  wait_port "$proxy_port" || { echo "capacity.sh: $1 did not start:" >&2; cat "$2/proxy.log" "$2/error.log" >&2 2>/dev/null; return 1; }
-}
-
 runs="$work/runs.txt"
 : >"$runs"
 printf '%-8s %-6s %5s %11s %8s  %s\n' proxy upstream round requests/s errors status >&2
@@ -103,27 +62,21 @@ while [ "$round" -le "$ROUNDS" ]; do
     for upstream in badup nginx; do
       d="$work/$proxy-$upstream-$round"
       start_upstream "$upstream" "$d/up"
-      start_proxy "$proxy" "$d/proxy"
+      start_proxy "$proxy" "$d/proxy" 2000 0
       "$BADUP" bench --url "http://127.0.0.1:$proxy_port/" --connections "$CONNECTIONS" --duration "$DURATION" \
         --out "$out/capacity/$proxy-$upstream-$round" >"$d/bench.out"
       stop_all
-      python3 - "$out/capacity/$proxy-$upstream-$round/summary.json" "$proxy" "$upstream" "$round" >>"$runs" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-ok = sum(n for k, n in s["status"].items() if k.isdigit() and 200 <= int(k) < 300)
-errors = s["responses"] + s["failures"] - ok
-print("%s %s %s %.1f %d" % (sys.argv[2], sys.argv[3], sys.argv[4], s["requests_per_s"], errors))
-mix = " ".join("%s=%d" % kv for kv in sorted(s["status"].items()))
-print("%-8s %-6s %5s %11.1f %8d  %s" % (sys.argv[2], sys.argv[3], sys.argv[4], s["requests_per_s"], errors, mix),
-      file=sys.stderr)
-PY
+      sum="$out/capacity/$proxy-$upstream-$round/summary.json"
+      set -- $(bench_row "$sum")
+      echo "$proxy $upstream $round $1 $3" >>"$runs"
+      printf '%-8s %-6s %5s %11.1f %8d  %s\n' "$proxy" "$upstream" "$round" "$1" "$3" "$(status_mix "$sum")" >&2
     done
   done
   round=$((round + 1))
 done
 
 [ -s "$runs" ] || { echo "capacity.sh: no proxy installed, nothing measured" >&2; exit 2; }
-python3 - "$runs" "$out/capacity.dat.tmp" "$CONNECTIONS" "$DURATION" "$ROUNDS" <<'PY'
+python3 - "$runs" "$work/capacity.dat" "$CONNECTIONS" "$DURATION" "$ROUNDS" <<'PY'
 import statistics, sys
 runs, dat, conns, dur, rounds = sys.argv[1:]
 by = {}
@@ -148,5 +101,5 @@ for proxy in order:
     print("capacity: %-8s badup %9.1f req/s  nginx %9.1f req/s  ratio badup/nginx %.3f (%s: within 10%% is >= 0.90)"
           % (proxy, b, n, r, "ok" if r >= 0.9 else "MISSED"))
 PY
-mv "$out/capacity.dat.tmp" "$out/capacity.dat"
+publish "$work/capacity.dat" "$out/capacity.dat"
 "$BADUP" plot "$out"

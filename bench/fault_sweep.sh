@@ -4,15 +4,14 @@
 # `badup serve --set fault_rate=P bench/scenarios/fault_mix.lua` behind the proxy (minimal config,
 # read timeout 1 s, upstream keep-alive), loaded by `badup bench --connections 20 --duration 3`;
 # the non-2xx + failed fraction goes into OUT/error_rate.dat, with the number of requests the
-# upstream received (the simulator's GET /stats "requests": more than the client sent means the
-# proxy retried), then `badup plot OUT` draws OUT/error_rate.svg.
+# upstream received (`badup bench --upstream-admin`, from the simulator's GET /stats: more than
+# the client sent means the proxy retried), then `badup plot OUT` draws OUT/error_rate.svg.
 #
 # RETRIES picks the modes, a list (default "0"):
 #   0  retries off (haproxy `retries 0`, nginx `proxy_next_upstream off`): series haproxy, nginx
-#   1  retries on: haproxy `retries 3`, `option redispatch`, `retry-on all-retryable-errors`;
-#      nginx `proxy_next_upstream error timeout http_502` with the upstream listed twice
-#      (max_fails=0, so it is never marked down) so it has somewhere to retry:
-#      series haproxy+retries, nginx+retries
+#   1  retries on (bench/lib.sh start_proxy: haproxy `retries 3`, `option redispatch`,
+#      `retry-on all-retryable-errors`; nginx `proxy_next_upstream error timeout http_502` with
+#      the upstream listed twice): series haproxy+retries, nginx+retries
 # RETRIES="0 1" draws both on one graph, with and without retries.
 #
 #   bench/fault_sweep.sh [OUT]                       default OUT: results/bench/fault_sweep
@@ -51,72 +50,7 @@ start_upstream() { # $1 fault rate; sets upstream_port and admin_port
     "$repo/bench/scenarios/fault_mix.lua"
 }
 
-# The simulator's GET /stats "requests": what the upstream received (-1 if the control API
-# did not answer).
-upstream_requests() {
-  python3 - "$admin_port" <<'PY'
-import json, sys, urllib.request
-try:
-    with urllib.request.urlopen("http://127.0.0.1:%s/stats" % sys.argv[1], timeout=5) as r:
-        print(int(json.load(r)["requests"]))
-except Exception:
-    print(-1)
-PY
-}
-
-start_proxy() { # $1 proxy, $2 dir, $3 retries (0 or 1); sets proxy_port
-  proxy_port=$(free_port)
-  ms=$(python3 -c "print(int(float('$READ_TIMEOUT') * 1000))")
-  if [ "$3" = 1 ]; then
-    hretries="retries 3
-    option redispatch
-    retry-on all-retryable-errors"
-    nservers="server 127.0.0.1:$upstream_port max_fails=0; server 127.0.0.1:$upstream_port max_fails=0;"
-    nnext="error timeout http_502"
-  else
-    hretries="retries 0"
-    nservers="server 127.0.0.1:$upstream_port;"
-    nnext="off"
-  fi
-  case "$1" in
-    haproxy)
-      cat >"$2/haproxy.cfg" <<CFG
-global
-    maxconn 1000
-defaults
-    mode http
-    timeout connect 1000ms
-    timeout server  ${ms}ms
-    timeout client  30s
-    $hretries
-frontend fe
-    bind 127.0.0.1:$proxy_port
-    default_backend be
-backend be
-    server up 127.0.0.1:$upstream_port
-CFG
-      haproxy -db -f "$2/haproxy.cfg" >"$2/proxy.log" 2>&1 &
-      pids="$pids $!"
-      ;;
-    nginx)
-      start_nginx "$2" "    upstream up { $nservers keepalive 32; }
-    server {
-        listen 127.0.0.1:$proxy_port;
-        location / {
-            proxy_pass http://up;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-            proxy_connect_timeout 1000ms;
-            proxy_read_timeout ${ms}ms;
-            proxy_next_upstream $nnext;
-        }
-    }" 1024
-      ;;
-  esac
-  wait_port "$proxy_port" || { echo "fault_sweep.sh: $1 did not start:" >&2; cat "$2"/*.log >&2; return 1; }
-}
-
-dat="$out/error_rate.dat.tmp"
+dat="$work/error_rate.dat"
 {
   echo "# error_rate.dat, written by bench/fault_sweep.sh: $FAULT faults from bench/scenarios/fault_mix.lua,"
   echo "# $CONNECTIONS connections, ${DURATION} s per point, proxy read timeout ${READ_TIMEOUT} s; series"
@@ -127,6 +61,7 @@ dat="$out/error_rate.dat.tmp"
 } >"$dat"
 printf '%-15s %6s %9s %9s %8s %11s %9s  %s\n' proxy fault errors% requests errors requests/s upstream status >&2
 PATH="$PATH:/usr/sbin"
+read_ms=$(awk -v s="$READ_TIMEOUT" 'BEGIN { printf "%d", s * 1000 }')
 for mode in $RETRIES; do
 for proxy in $PROXIES; do
   if ! command -v "$proxy" >/dev/null 2>&1; then
@@ -137,26 +72,18 @@ for proxy in $PROXIES; do
   for rate in $RATES; do
     d="$work/$series-$rate"; mkdir -p "$d"
     start_upstream "$rate"
-    start_proxy "$proxy" "$d" "$mode"
+    start_proxy "$proxy" "$d" "$read_ms" "$mode"
     "$BADUP" bench --url "http://127.0.0.1:$proxy_port/" --connections "$CONNECTIONS" --duration "$DURATION" \
-      --out "$POINTS/$series-$rate" >"$d/bench.out"
-    attempts=$(upstream_requests)
+      --upstream-admin "127.0.0.1:$admin_port" --out "$POINTS/$series-$rate" >"$d/bench.out"
     stop_all
-    python3 - "$POINTS/$series-$rate/summary.json" "$series" "$rate" "$attempts" >>"$dat" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-ok = sum(n for k, n in s["status"].items() if k.isdigit() and 200 <= int(k) < 300)
-total = s["responses"] + s["failures"]
-errors = total - ok
-rate = errors / total if total else 0.0
-attempts = int(sys.argv[4])
-print("%s %s %.6f %d %d %.1f %d" % (sys.argv[2], sys.argv[3], rate, total, errors, s["requests_per_s"], attempts))
-mix = " ".join("%s=%d" % kv for kv in sorted(s["status"].items()))
-print("%-15s %6s %9.2f %9d %8d %11.1f %9d  %s" % (sys.argv[2], sys.argv[3], 100 * rate, total, errors,
-                                                s["requests_per_s"], attempts, mix), file=sys.stderr)
-PY
+    set -- $(bench_row "$POINTS/$series-$rate/summary.json")
+    rps=$1 total=$2 errors=$3 attempts=$9
+    err=$(awk -v e="$errors" -v n="$total" 'BEGIN { printf "%.6f", n ? e / n : 0 }')
+    echo "$series $rate $err $total $errors $rps $attempts" >>"$dat"
+    printf '%-15s %6s %9.2f %9d %8d %11.1f %9d  %s\n' "$series" "$rate" "$(awk -v r="$err" 'BEGIN { print 100 * r }')" \
+      "$total" "$errors" "$rps" "$attempts" "$(status_mix "$POINTS/$series-$rate/summary.json")" >&2
   done
 done
 done
-mv "$dat" "$out/error_rate.dat"
+publish "$dat" "$out/error_rate.dat"
 "$BADUP" plot "$out"

@@ -1,7 +1,8 @@
-# bench/lib.sh: what the sh benchmark scripts (capacity.sh, fault_sweep.sh) share: the
-# processes they start (stopped by PID, never by name), kernel-chosen ports, a minimal nginx
-# and a badup serve. Source it after setting $work (a scratch folder) and $me (the script's
-# name, for messages).
+# bench/lib.sh: what the sh benchmark scripts (capacity.sh, fault_sweep.sh, latency_sweep.sh)
+# share: the processes they start (stopped by PID, never by name), kernel-chosen ports, a
+# minimal nginx, a badup serve, the proxies under test in one minimal config each, and the
+# reading of `badup bench` summaries. Source it after setting $work (a scratch folder) and $me
+# (the script's name, for messages).
 
 pids=""
 
@@ -19,6 +20,12 @@ stop_all() {
 cleanup() { stop_all; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'echo "$me: interrupted" >&2; exit 130' INT TERM
+
+# publish SRC DEST: copy a finished file from the scratch folder into place under a temporary
+# name, then rename it, so DEST is never seen half-written (and nothing is left on Ctrl-C).
+publish() {
+  cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -72,4 +79,86 @@ start_badup() {
   done
   upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/serve.out")
   admin_port=$(sed -n 's/.*admin=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/serve.out")
+}
+
+# start_proxy PROXY DIR READ_MS RETRIES: haproxy or nginx on a kernel-chosen port (sets
+# proxy_port) in front of 127.0.0.1:$upstream_port, minimal config in DIR: connect timeout 1 s,
+# read timeout READ_MS, upstream keep-alive. RETRIES 0: haproxy `retries 0`, nginx
+# `proxy_next_upstream off`. RETRIES 1: haproxy `retries 3`, `option redispatch`,
+# `retry-on all-retryable-errors`; nginx `proxy_next_upstream error timeout http_502` with the
+# upstream listed twice (max_fails=0, never marked down) so it has somewhere to retry.
+start_proxy() {
+  mkdir -p "$2"
+  proxy_port=$(free_port)
+  if [ "$4" = 1 ]; then
+    hretries="retries 3
+    option redispatch
+    retry-on all-retryable-errors"
+    nservers="server 127.0.0.1:$upstream_port max_fails=0; server 127.0.0.1:$upstream_port max_fails=0;"
+    nnext="error timeout http_502"
+  else
+    hretries="retries 0"
+    nservers="server 127.0.0.1:$upstream_port;"
+    nnext="off"
+  fi
+  case "$1" in
+    haproxy)
+      cat >"$2/haproxy.cfg" <<CFG
+global
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 1000ms
+    timeout server  ${3}ms
+    timeout client  30s
+    $hretries
+frontend fe
+    bind 127.0.0.1:$proxy_port
+    default_backend be
+backend be
+    server up 127.0.0.1:$upstream_port
+CFG
+      haproxy -db -f "$2/haproxy.cfg" >"$2/proxy.log" 2>&1 &
+      pids="$pids $!"
+      ;;
+    nginx)
+      start_nginx "$2" "    upstream up { $nservers keepalive 64; }
+    server {
+        listen 127.0.0.1:$proxy_port;
+        location / {
+            proxy_pass http://up;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_connect_timeout 1000ms;
+            proxy_read_timeout ${3}ms;
+            proxy_next_upstream $nnext;
+        }
+    }"
+      ;;
+    *)
+      echo "$me: no minimal config for proxy '$1' (haproxy, nginx)" >&2
+      return 1
+      ;;
+  esac
+  wait_port "$proxy_port" || { echo "$me: $1 did not start:" >&2; cat "$2"/*.log >&2 2>/dev/null; return 1; }
+}
+
+# bench_row SUMMARY.JSON: one line "requests_s requests errors p50 p90 p99 p99.9 max attempts"
+# from a `badup bench --out` summary (errors: failures and non-2xx; attempts -1 when unknown).
+bench_row() {
+  python3 - "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = sum(n for k, n in s["status"].items() if k.isdigit() and 200 <= int(k) < 300)
+total = s["responses"] + s["failures"]
+lat = s["latency_ms"]
+att = s.get("upstream_attempts")
+print("%.1f %d %d %.3f %.3f %.3f %.3f %.3f %d" % (s["requests_per_s"], total, total - ok, lat["p50"], lat["p90"],
+      lat["p99"], lat["p99.9"], lat["max"], -1 if att is None else att))
+PY
+}
+
+# status_mix SUMMARY.JSON: "200=N closed=M ..." for progress lines.
+status_mix() {
+  python3 -c 'import json,sys; print(" ".join("%s=%d" % kv for kv in sorted(json.load(open(sys.argv[1]))["status"].items())))' "$1"
 }

@@ -32,6 +32,10 @@ void plot_usage(FILE *out) {
         "                    e.g. haproxy+retries)\n"
         "  DIR/capacity.dat  (bench/capacity.sh) -> capacity.gp, .svg: the proxy's requests/s with\n"
         "                    badup's healthy path and with nginx as the upstream, one bar each\n"
+        "  DIR/latency_concurrency.dat, DIR/latency_upstream.dat (bench/latency_sweep.sh) ->\n"
+        "                    .gp, .svg: client latency p50 p90 p99 p99.9 max against concurrent\n"
+        "                    connections and against the injected upstream latency, one panel\n"
+        "                    per proxy (and 'direct': the simulator alone)\n"
         "The .dat and .gp stay beside the image: `cd DIR && gnuplot error_rate.gp` redraws it.\n"
         "\n"
         "options:\n"
@@ -454,6 +458,133 @@ out:
   return rc;
 }
 
+/* ---- latency percentiles per proxy, from latency_concurrency.dat / latency_upstream.dat ---- */
+
+/* The two latency graphs differ only in their x column and words. */
+struct latency_kind {
+  const char *base;   /* file name without extension */
+  int xcol;           /* 2 connections, 3 upstream latency */
+  const char *title, *xlabel;
+  bool logx;          /* concurrency spans 1..hundreds */
+  bool identity;      /* draw y = x: the injected latency itself */
+};
+
+static const struct latency_kind latency_kinds[] = {
+    {"latency_concurrency", 2, "Client latency against concurrency (upstream answers at once)",
+     "concurrent client connections (closed loop, log scale)", true, false},
+    {"latency_upstream", 3, "Client latency against injected upstream latency",
+     "injected upstream latency, mean (ms)", false, true},
+};
+
+#define LAT_COLS 12 /* series connections upstream_ms p50 p90 p99 p99.9 max rps requests errors distribution */
+
+static int plot_latency(const char *dir, bool png, const struct latency_kind *k) {
+  char path[4096], name[256];
+  snprintf(name, sizeof name, "%s.dat", k->base);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "r");
+  if (!f) { fprintf(stderr, "badup plot: %s: %s\n", path, strerror(errno)); return 2; }
+  char *series[MAX_SERIES];
+  char dist[64] = "";
+  size_t ns = 0, rows = 0, lineno = 0;
+  double ymin = 0, ymax = 0;
+  char line[1024];
+  int rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, f)) {
+    lineno++;
+    if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line)) continue;
+    char sname[256], d[64] = "";
+    double v[7];
+    int n = sscanf(line, "%255s %lf %lf %lf %lf %lf %lf %lf %*s %*s %*s %63s", sname, &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], d);
+    if (n < 8) {
+      fprintf(stderr, "badup plot: %s:%zu: want %d columns (series connections upstream_latency_ms p50 p90 p99 "
+                      "p99.9 max ...)\n", path, lineno, LAT_COLS);
+      rc = 2;
+      break;
+    }
+    rows++;
+    if (n == 9 && !dist[0]) snprintf(dist, sizeof dist, "%s", d);
+    for (int i = 2; i < 7; i++) {
+      if (v[i] > 0 && (ymin == 0 || v[i] < ymin)) ymin = v[i];
+      if (v[i] > ymax) ymax = v[i];
+    }
+    if (index_of((const char **)series, ns, sname) >= 0) continue;
+    if (ns == MAX_SERIES) {
+      fprintf(stderr, "badup plot: more than %d series in %s\n", MAX_SERIES, path);
+      rc = 2;
+      break;
+    }
+    if (!(series[ns] = strdup(sname))) { rc = 1; break; }
+    ns++;
+  }
+  fclose(f);
+  if (rc == 0 && rows == 0) {
+    fprintf(stderr, "badup plot: %s: no data rows\n", path);
+    rc = 2;
+  }
+  struct sbuf gp = {0};
+  if (rc) goto out;
+
+  /* One panel per series side by side, the same y range in all, so they compare at a glance. */
+  if (ymin <= 0) ymin = 0.01;
+  double lo = ymin / 1.5, hi = ymax * 1.5;
+  sb_printf(&gp, "# %s.gp, written by `badup plot`: redraw with `gnuplot %s.gp` in this folder.\n"
+                 "# Data: %s.dat (bench/latency_sweep.sh), one row per series and point:\n"
+                 "#   1 series (a proxy, or direct: the simulator alone)  2 connections\n"
+                 "#   3 upstream_latency_ms (mean injected)  4 p50  5 p90  6 p99  7 p99.9  8 max (ms)\n"
+                 "#   9 requests_s  10 requests  11 errors  12 distribution of the upstream latency\n"
+                 "# One panel per series; x is column %d.\n",
+            k->base, k->base, k->base, k->xcol);
+  int panel_w = 420;
+  gp_terminal(&gp, png, panel_w * (int)ns + 40 < 800 ? 800 : panel_w * (int)ns + 40, 560, k->base);
+  sb_printf(&gp, "set multiplot layout 1,%zu title ", ns);
+  {
+    char t[512];
+    if (k->identity && dist[0]) snprintf(t, sizeof t, "%s (%s distribution)", k->title, dist);
+    else snprintf(t, sizeof t, "%s", k->title);
+    sb_gpstr(&gp, t);
+  }
+  sb_printf(&gp, " font ',14'\n"
+                 "set xlabel '%s'\n"
+                 "set ylabel 'client latency (ms, log scale)'\n"
+                 "set logscale y\n"
+                 "set yrange [%g:%g]\n"
+                 "set grid\n"
+                 "set key top left box font ',9'\n"
+                 "%s",
+            k->xlabel, lo, hi, k->logx ? "set logscale x\nset offsets graph 0.05, graph 0.05, 0, 0\n"
+                                       : "set xrange [0:*]\nset offsets 0, graph 0.04, 0, 0\n");
+  static const char *const pct[] = {"p50", "p90", "p99", "p99.9", "max"};
+  static const char *const color[] = {"#1f4e9c", "#2a9d4b", "#e08a00", "#c8102e", "#666666"};
+  for (size_t i = 0; i < ns; i++) {
+    sb_printf(&gp, "set title ");
+    sb_gpstr(&gp, series[i]);
+    sb_printf(&gp, "\nplot \\\n");
+    for (int c = 0; c < 5; c++) {
+      sb_printf(&gp, "  '%s.dat' using %d:(strcol(1) eq ", k->base, k->xcol);
+      sb_gpstr(&gp, series[i]);
+      sb_printf(&gp, " ? $%d : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '%s'%s "
+                     "title '%s'%s\n",
+                4 + c, color[c], c == 4 ? " dashtype 2" : "", pct[c], (c < 4 || k->identity) ? ", \\" : "");
+    }
+    if (k->identity)
+      sb_printf(&gp, "  x > 0 ? x : NaN with lines linewidth 1.5 dashtype 3 linecolor 'black' title 'injected mean'\n");
+  }
+  sb_printf(&gp, "unset multiplot\n");
+  snprintf(name, sizeof name, "%s.gp", k->base);
+  if (write_atomic(dir, name, &gp)) {
+    rc = 1;
+    goto out;
+  }
+  rc = run_gnuplot(dir, name);
+  if (rc == 0) printf("badup plot: %s/%s.%s\n", dir, k->base, png ? "png" : "svg");
+out:
+  free(gp.p);
+  for (size_t i = 0; i < ns; i++) free(series[i]);
+  return rc;
+}
+
 /* ---- main -------------------------------------------------------------------------- */
 
 int plot_main(int argc, char **argv) {
@@ -482,8 +613,16 @@ int plot_main(int argc, char **argv) {
   }
   bool runs = file_exists(dir, "results.json"), sweep = file_exists(dir, "error_rate.dat");
   bool capacity = file_exists(dir, "capacity.dat");
-  if (!runs && !sweep && !capacity) {
-    fprintf(stderr, "badup plot: nothing to plot in %s (no results.json, error_rate.dat or capacity.dat)\n", dir);
+  bool latency[sizeof latency_kinds / sizeof *latency_kinds];
+  bool any_latency = false;
+  for (size_t i = 0; i < sizeof latency_kinds / sizeof *latency_kinds; i++) {
+    char name[256];
+    snprintf(name, sizeof name, "%s.dat", latency_kinds[i].base);
+    any_latency |= latency[i] = file_exists(dir, name);
+  }
+  if (!runs && !sweep && !capacity && !any_latency) {
+    fprintf(stderr, "badup plot: nothing to plot in %s (no results.json, error_rate.dat, capacity.dat, "
+                    "latency_concurrency.dat or latency_upstream.dat)\n", dir);
     return 2;
   }
   int rc = 0;
@@ -494,6 +633,11 @@ int plot_main(int argc, char **argv) {
   }
   if (capacity && rc != 2) {
     int r = plot_capacity(dir, png);
+    if (r > rc) rc = r;
+  }
+  for (size_t i = 0; i < sizeof latency_kinds / sizeof *latency_kinds; i++) {
+    if (!latency[i] || rc == 2) continue;
+    int r = plot_latency(dir, png, &latency_kinds[i]);
     if (r > rc) rc = r;
   }
   return rc;

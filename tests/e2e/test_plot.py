@@ -52,6 +52,20 @@ nginx badup 7000.0
 nginx nginx 7100.0
 """
 
+LAT_HEAD = "# columns: series connections upstream_latency_ms p50 p90 p99 p99.9 max requests_s requests errors distribution\n"
+LATENCY_CONCURRENCY = LAT_HEAD + """direct 1 0 0.035 0.036 0.109 0.180 2.865 26527.9 26528 0 exponential
+direct 50 0 0.484 0.625 1.030 1.864 3.609 96326.6 96327 0 exponential
+haproxy 1 0 0.091 0.126 0.196 0.523 2.324 10178.4 10178 0 exponential
+haproxy 50 0 1.006 2.044 2.367 5.161 5.815 44580.6 44581 0 exponential
+haproxy 200 0 4.276 5.718 8.372 19.726 19.903 44901.8 44902 0 exponential
+"""
+LATENCY_UPSTREAM = LAT_HEAD + """direct 20 0 0.173 0.331 0.427 0.637 1.511 97724.9 97670 0 exponential
+direct 20 10 8.421 24.183 48.628 69.992 80.369 1713.3 1713 0 exponential
+nginx 20 0 0.466 0.662 1.022 1.864 2.682 39777.8 39744 0 exponential
+nginx 20 10 8.946 24.314 50.201 68.944 79.528 1678.0 1678 0 exponential
+nginx 20 50 33.227 110.363 219.677 394.584 394.584 406.8 407 0 exponential
+"""
+
 
 def setUpModule():
     common.require_binary()
@@ -175,6 +189,40 @@ class Plot(unittest.TestCase):
             self.assertIn(want, texts)
         p = subprocess.run([GNUPLOT, "capacity.gp"], cwd=d, capture_output=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_latency(self):
+        d = self.folder(results=False, error_rate=False)
+        for name, text in (("latency_concurrency.dat", LATENCY_CONCURRENCY), ("latency_upstream.dat", LATENCY_UPSTREAM)):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        rc, out, err = self.plot(d)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("latency_concurrency.svg", out)
+        self.assertIn("latency_upstream.svg", out)
+        for base, series, xcol in (("latency_concurrency", ["direct", "haproxy"], 2),
+                                   ("latency_upstream", ["direct", "nginx"], 3)):
+            with open(os.path.join(d, base + ".gp")) as f:
+                gp = f.read()
+            self.assertIn("set multiplot layout 1,2", gp)
+            self.assertIn("using %d:(strcol(1) eq" % xcol, gp)
+            self.assertIn("set logscale y", gp)
+            for col in ("4 p50", "5 p90", "6 p99", "7 p99.9", "8 max"):
+                self.assertIn(col, gp)
+            root, texts = svg_texts(os.path.join(d, base + ".svg"))
+            for want in series + ["p50", "p90", "p99", "p99.9", "max", "client latency (ms"]:
+                self.assertIn(want, texts, base)
+            self.assertEqual(len(series), texts.count("client latency (ms"), "one panel per series")
+        _, texts = svg_texts(os.path.join(d, "latency_concurrency.svg"))
+        self.assertIn("concurrent client connections", texts)
+        _, texts = svg_texts(os.path.join(d, "latency_upstream.svg"))
+        for want in ("injected upstream latency", "exponential", "injected mean"):
+            self.assertIn(want, texts)
+        # A short row is a clear error with file and line.
+        with open(os.path.join(d, "latency_upstream.dat"), "a") as f:
+            f.write("nginx 20 100 1.0\n")
+        rc, _, err = self.plot(d)
+        self.assertEqual(rc, 2)
+        self.assertIn("latency_upstream.dat:7:", err)
 
     def test_gnuplot_alone_redraws(self):
         d = self.folder()

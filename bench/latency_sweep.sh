@@ -1,0 +1,109 @@
+#!/bin/sh
+# bench/latency_sweep.sh: client latency percentiles (p50, p90, p99, p99.9, max) per proxy,
+# against concurrency and against injected upstream latency. Two sweeps, each point a fresh
+# `badup serve bench/scenarios/latency.lua` behind a fresh proxy (bench/lib.sh's minimal
+# configs: retries off, upstream keep-alive, read timeout 5 s), loaded by a closed-loop
+# `badup bench` for DURATION seconds:
+#   1. concurrency: CONCURRENCY connections (default "1 10 50 100 200 400"), the upstream
+#      answering at once: the latency is the proxy's own, queueing included
+#      -> OUT/latency_concurrency.dat, latency_concurrency.svg;
+#   2. upstream latency: LAT_CONNECTIONS connections (default 20), the upstream waiting a
+#      latency drawn per request from DISTRIBUTION (fixed, uniform or exponential; default
+#      exponential) with mean LATENCIES ms (default "0 1 5 10 25 50 100"): how much the proxy
+#      adds to, and how it passes on, a slow upstream's tail
+#      -> OUT/latency_upstream.dat, latency_upstream.svg.
+# The series "direct" is badup bench against the simulator alone (no proxy): the floor.
+#
+#   bench/latency_sweep.sh [OUT]                      default OUT: results/bench
+#   BADUP=build/badup PROXIES="haproxy nginx" DIRECT=1 DURATION=2 bench/latency_sweep.sh
+#   CONCURRENCY="1 50" LATENCIES="0 10" POINTS=OUT/latency bench/latency_sweep.sh OUT
+#
+# Each point's bench data (summary.json, latency.dat) goes under POINTS (default
+# OUT/latency/), named SERIES-cN or SERIES-lMS. Progress: one line per point on stderr.
+# Loopback only; ports from the kernel. Every process this script starts is stopped by its
+# PID on exit or Ctrl-C, and the .dat files appear only when complete. A proxy that is not
+# installed is skipped. Needs python3 (ports, summary.json).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+BADUP=${BADUP:-$repo/build/badup}
+PROXIES=${PROXIES:-haproxy nginx}
+DIRECT=${DIRECT:-1}
+DURATION=${DURATION:-2}
+CONCURRENCY=${CONCURRENCY:-1 10 50 100 200 400}
+LATENCIES=${LATENCIES:-0 1 5 10 25 50 100}
+LAT_CONNECTIONS=${LAT_CONNECTIONS:-20}
+DISTRIBUTION=${DISTRIBUTION:-exponential}
+READ_MS=5000
+out=${1:-$repo/results/bench}
+POINTS=${POINTS:-$out/latency}
+case "$DISTRIBUTION" in fixed|uniform|exponential) ;;
+  *) echo "latency_sweep.sh: DISTRIBUTION is fixed, uniform or exponential, got '$DISTRIBUTION'" >&2; exit 2;;
+esac
+for n in $CONCURRENCY $LAT_CONNECTIONS; do
+  case "$n" in ''|*[!0-9]*) echo "latency_sweep.sh: connections must be whole numbers, got '$n'" >&2; exit 2;; esac
+done
+for l in $LATENCIES; do
+  case "$l" in ''|*[!0-9.]*) echo "latency_sweep.sh: LATENCIES are milliseconds >= 0, got '$l'" >&2; exit 2;; esac
+done
+
+[ -x "$BADUP" ] || { echo "latency_sweep.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
+mkdir -p "$out" "$POINTS"
+work=$(mktemp -d "${TMPDIR:-/tmp}/badup-latency.XXXXXX")
+me=latency_sweep.sh
+. "$repo/bench/lib.sh"
+PATH="$PATH:/usr/sbin"
+
+series=""
+[ "$DIRECT" = 1 ] && series="direct"
+for p in $PROXIES; do
+  if command -v "$p" >/dev/null 2>&1; then series="$series $p"; else echo "latency_sweep.sh: $p not installed, skipped" >&2; fi
+done
+[ -n "$series" ] || { echo "latency_sweep.sh: nothing to measure (no proxy installed and DIRECT=0)" >&2; exit 2; }
+
+header() { # $1 file, $2 what varies
+  {
+    echo "# $(basename "$1"), written by bench/latency_sweep.sh: client latency percentiles against $2;"
+    echo "# closed-loop badup bench, ${DURATION} s per point, upstream bench/scenarios/latency.lua, proxy"
+    echo "# read timeout $((READ_MS / 1000)) s; series direct = the simulator alone (no proxy). Latencies in ms."
+    echo "# columns: series connections upstream_latency_ms p50 p90 p99 p99.9 max requests_s requests errors distribution"
+  } >"$1"
+}
+
+# point SERIES CONNECTIONS LATENCY_MS NAME DAT: one measurement, appended to DAT.
+point() {
+  d="$work/$4"
+  mkdir -p "$d"
+  start_badup "$d" --set "latency_ms=$3" --set "distribution=$DISTRIBUTION" "$repo/bench/scenarios/latency.lua"
+  if [ "$1" = direct ]; then
+    port=$upstream_port
+  else
+    start_proxy "$1" "$d/proxy" "$READ_MS" 0
+    port=$proxy_port
+  fi
+  "$BADUP" bench --url "http://127.0.0.1:$port/" --connections "$2" --duration "$DURATION" \
+    --upstream-admin "127.0.0.1:$admin_port" --out "$POINTS/$4" >"$d/bench.out"
+  stop_all
+  set -- "$1" "$2" "$3" "$4" "$5" $(bench_row "$POINTS/$4/summary.json")
+  # bench_row: requests_s requests errors p50 p90 p99 p99.9 max attempts
+  echo "$1 $2 $3 ${9} ${10} ${11} ${12} ${13} ${6} ${7} ${8} $DISTRIBUTION" >>"$5"
+  printf '%-8s %6s %8s %10s %10s %10s %10s %10s %10s %7s\n' "$1" "$2" "$3" "$9" "${10}" "${11}" "${12}" "${13}" "$6" "$8" >&2
+}
+
+cdat="$work/latency_concurrency.dat"
+ldat="$work/latency_upstream.dat"
+header "$cdat" "concurrency (upstream latency 0)"
+header "$ldat" "injected upstream latency ($DISTRIBUTION, mean in column 3; $LAT_CONNECTIONS connections)"
+printf '%-8s %6s %8s %10s %10s %10s %10s %10s %10s %7s\n' series conns up_ms p50 p90 p99 p99.9 max requests/s errors >&2
+echo "latency_sweep.sh: 1/2 concurrency: $CONCURRENCY connections" >&2
+for s in $series; do
+  for n in $CONCURRENCY; do point "$s" "$n" 0 "$s-c$n" "$cdat"; done
+done
+echo "latency_sweep.sh: 2/2 upstream latency ($DISTRIBUTION): $LATENCIES ms" >&2
+for s in $series; do
+  for l in $LATENCIES; do point "$s" "$LAT_CONNECTIONS" "$l" "$s-l$l" "$ldat"; done
+done
+publish "$cdat" "$out/latency_concurrency.dat"
+publish "$ldat" "$out/latency_upstream.dat"
+"$BADUP" plot "$out"
