@@ -5,16 +5,19 @@
 #      upstream (capacity.dat, capacity.svg, capacity/ with each run's summary);
 #   2. bench/fault_sweep.sh, RETRIES="0 1": error rate against injected fault rate, with and
 #      without retries, and the upstream attempts (error_rate.dat, error_rate.svg, fault_sweep/);
-#   3. `badup run --proxy haproxy,nginx`: the whole catalog (results.json, report.md, cases/ ...);
-#   4. `badup plot` on the folder (time_to_error.svg beside the others);
-#   5. README.md: the commands, the machine, the figures as tables, links to the graphs.
+#   3. bench/latency_sweep.sh: latency percentiles per proxy against concurrency and against
+#      injected upstream latency (latency_concurrency.dat/.svg, latency_upstream.dat/.svg, latency/);
+#   4. `badup run --proxy haproxy,nginx`: the whole catalog (results.json, report.md, cases/ ...);
+#   5. `badup plot` on the folder (time_to_error.svg beside the others);
+#   6. README.md: the commands, the machine, the figures as tables, links to the graphs.
 #
 #   bench/page.sh [OUT]
-#   BADUP=build/badup CAP_DURATION=5 CAP_ROUNDS=2 SWEEP_DURATION=2 RATES="0 0.01 0.05 0.1 0.25 0.5" bench/page.sh
+#   BADUP=build/badup CAP_DURATION=5 CAP_ROUNDS=2 SWEEP_DURATION=2 RATES="0 0.01 0.05 0.1 0.25 0.5" \
+#     LAT_DURATION=2 CONCURRENCY="1 10 50 100 200 400" LATENCIES="0 1 5 10 25 50 100" bench/page.sh
 #
 # Everything is written into OUT.new and swapped for OUT at the end, so an interrupted or failed
 # page leaves the previous one in place. Loopback only, kernel ports; the scripts it calls stop
-# every process they start, by PID. About 3 minutes.
+# every process they start, by PID. About 5 minutes.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +27,9 @@ CAP_DURATION=${CAP_DURATION:-5}
 CAP_ROUNDS=${CAP_ROUNDS:-2}
 SWEEP_DURATION=${SWEEP_DURATION:-2}
 RATES=${RATES:-0 0.01 0.05 0.1 0.25 0.5}
+LAT_DURATION=${LAT_DURATION:-2}
+CONCURRENCY=${CONCURRENCY:-1 10 50 100 200 400}
+LATENCIES=${LATENCIES:-0 1 5 10 25 50 100}
 out=${1:-$repo/results/bench}
 new="$out.new"
 PATH="$PATH:/usr/sbin"
@@ -35,21 +41,25 @@ mkdir -p "$new"
 trap 'echo "page.sh: interrupted; $out left as it was" >&2; exit 130' INT TERM
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-echo "page.sh: 1/4 capacity" >&2
+echo "page.sh: 1/5 capacity" >&2
 CONNECTIONS=50 DURATION=$CAP_DURATION ROUNDS=$CAP_ROUNDS sh "$here/capacity.sh" "$new" \
   >"$new/capacity.txt" 2>"$new/capacity.log"
 cat "$new/capacity.txt" >&2
 
-echo "page.sh: 2/4 fault sweep, retries off and on" >&2
+echo "page.sh: 2/5 fault sweep, retries off and on" >&2
 RETRIES="0 1" DURATION=$SWEEP_DURATION RATES=$RATES POINTS="$new/fault_sweep" sh "$here/fault_sweep.sh" "$new" \
   >/dev/null 2>"$new/fault_sweep.log"
 
-echo "page.sh: 3/4 badup run --proxy haproxy,nginx" >&2
+echo "page.sh: 3/5 latency sweep: concurrency, upstream latency" >&2
+DURATION=$LAT_DURATION CONCURRENCY=$CONCURRENCY LATENCIES=$LATENCIES POINTS="$new/latency" \
+  sh "$here/latency_sweep.sh" "$new" >/dev/null 2>"$new/latency_sweep.log"
+
+echo "page.sh: 4/5 badup run --proxy haproxy,nginx" >&2
 run_rc=0
 "$BADUP" run --proxy haproxy,nginx --out "$new" --quiet >"$new/run.txt" 2>"$new/run.log" || run_rc=$?
 [ "$run_rc" -le 1 ] || { echo "page.sh: badup run exited $run_rc:" >&2; cat "$new/run.log" >&2; exit 1; }
 
-echo "page.sh: 4/4 badup plot, README.md" >&2
+echo "page.sh: 5/5 badup plot, README.md" >&2
 "$BADUP" plot "$new" >/dev/null
 
 {
@@ -67,6 +77,9 @@ echo "page.sh: 4/4 badup plot, README.md" >&2
   echo "cap_rounds=$CAP_ROUNDS"
   echo "sweep_duration=$SWEEP_DURATION"
   echo "rates=$RATES"
+  echo "lat_duration=$LAT_DURATION"
+  echo "concurrency=$CONCURRENCY"
+  echo "latencies=$LATENCIES"
   echo "run_rc=$run_rc"
 } >"$new/machine.txt"
 
@@ -100,6 +113,8 @@ w("```sh")
 w("CONNECTIONS=50 DURATION=%s ROUNDS=%s bench/capacity.sh results/bench" % (m["cap_duration"], m["cap_rounds"]))
 w('RETRIES="0 1" DURATION=%s RATES="%s" POINTS=results/bench/fault_sweep bench/fault_sweep.sh results/bench'
   % (m["sweep_duration"], m["rates"]))
+w('DURATION=%s CONCURRENCY="%s" LATENCIES="%s" POINTS=results/bench/latency bench/latency_sweep.sh results/bench'
+  % (m["lat_duration"], m["concurrency"], m["latencies"]))
 w("badup run --proxy haproxy,nginx --out results/bench --quiet")
 w("badup plot results/bench")
 w("```")
@@ -145,6 +160,37 @@ for r in rows("error_rate.dat"):
     per = "%.3f" % (att / int(n)) if att >= 0 and int(n) else "-"
     w("| %s | %g%% | %.2f%% | %s | %s | %s | %s | %s |" % (p, 100 * float(fr), 100 * float(er), n, e, rps,
                                                           att if att >= 0 else "-", per))
+w("")
+w("## Latency against concurrency")
+w("")
+w("![latency against concurrency](latency_concurrency.svg)")
+w("")
+w("Closed-loop `badup bench` with N connections, %s s per point, upstream `bench/scenarios/latency.lua` answering" % m["lat_duration"])
+w("at once, through each proxy (minimal config, upstream keep-alive 64 connections) and, as `direct`, to the")
+w("simulator alone ([latency_concurrency.dat](latency_concurrency.dat); each point in `latency/`). Latencies in ms.")
+w("")
+
+def lat_table(name, xname, xcol):
+    w("| series | %s | p50 | p90 | p99 | p99.9 | max | requests/s | errors |" % xname)
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows(name):
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (r[0], r[xcol], r[3], r[4], r[5], r[6], r[7], r[8], r[10]))
+
+lat_table("latency_concurrency.dat", "connections", 1)
+w("")
+w("## Latency against injected upstream latency")
+w("")
+w("![latency against upstream latency](latency_upstream.svg)")
+w("")
+lr = rows("latency_upstream.dat")
+w("The upstream (`badup serve --set latency_ms=L --set distribution=%s bench/scenarios/latency.lua`) waits a"
+  % (lr[0][11] if lr else "?"))
+w("latency drawn per request with mean L ms before it answers; %s connections, %s s per point"
+  % (lr[0][1] if lr else "?", m["lat_duration"]))
+w("([latency_upstream.dat](latency_upstream.dat)). What a proxy adds shows against `direct`; the tail (p99.9,")
+w("max) is the upstream's own, passed on.")
+w("")
+lat_table("latency_upstream.dat", "upstream mean (ms)", 2)
 w("")
 w("## Time to error: the catalog through haproxy and nginx")
 w("")
@@ -193,9 +239,11 @@ w("~ deviates (matches the proxy's recorded reference), ! fail.")
 w("")
 w("## Files")
 w("")
-w("Graphs: [capacity.svg](capacity.svg), [error_rate.svg](error_rate.svg), [time_to_error.svg](time_to_error.svg);")
-w("each with its `.dat` and `.gp` beside it (`gnuplot capacity.gp` in this folder redraws it). Logs of the")
-w("steps: `capacity.log`, `fault_sweep.log`, `run.log`; the machine: `machine.txt`.")
+w("Graphs: [capacity.svg](capacity.svg), [error_rate.svg](error_rate.svg),")
+w("[latency_concurrency.svg](latency_concurrency.svg), [latency_upstream.svg](latency_upstream.svg),")
+w("[time_to_error.svg](time_to_error.svg); each with its `.dat` and `.gp` beside it (`gnuplot capacity.gp` in")
+w("this folder redraws it; `badup plot results/bench` redraws them all). Logs of the steps: `capacity.log`,")
+w("`fault_sweep.log`, `latency_sweep.log`, `run.log`; the machine: `machine.txt`.")
 tmp = os.path.join(d, "README.md.tmp")
 with open(tmp, "w") as f:
     f.write("\n".join(o) + "\n")
