@@ -19,7 +19,8 @@
 #   RETRIES="0 1" POINTS=OUT/fault_sweep bench/fault_sweep.sh OUT   # each point's bench data under POINTS
 #
 # Loopback only; ports from the kernel (the proxy's is asked of the kernel, then released and
-# given to the proxy). Every process this script starts is stopped by its PID on exit or Ctrl-C.
+# given to the proxy). Every process this script starts is stopped by its PID on exit or Ctrl-C;
+# Ctrl-C still writes and draws the points measured so far (the last one cut short), exit 130.
 # A proxy that is not installed is skipped. Needs python3 (to pick a port and read summary.json).
 set -eu
 
@@ -50,6 +51,24 @@ start_upstream() { # $1 fault rate; sets upstream_port and admin_port
     "$repo/bench/scenarios/fault_mix.lua"
 }
 
+# record_point: the point in progress ($series, $rate, $point_summary) into $dat.
+record_point() {
+  set -- $(bench_row "$point_summary")
+  rps=$1 total=$2 errors=$3 attempts=$9
+  err=$(awk -v e="$errors" -v n="$total" 'BEGIN { printf "%.6f", n ? e / n : 0 }')
+  [ "$interrupted" = 1 ] && echo "# interrupted: the next point was cut short by Ctrl-C" >>"$dat"
+  echo "$series $rate $err $total $errors $rps $attempts" >>"$dat"
+  printf '%-15s %6s %9.2f %9d %8d %11.1f %9d  %s\n' "$series" "$rate" "$(awk -v r="$err" 'BEGIN { print 100 * r }')" \
+    "$total" "$errors" "$rps" "$attempts" "$(status_mix "$point_summary")" >&2
+}
+
+# finish: publish error_rate.dat (if a point was measured) and draw it.
+finish() {
+  has_rows "$dat" || { echo "fault_sweep.sh: no point measured, nothing written" >&2; return 1; }
+  publish "$dat" "$out/error_rate.dat"
+  "$BADUP" plot "$out"
+}
+
 dat="$work/error_rate.dat"
 {
   echo "# error_rate.dat, written by bench/fault_sweep.sh: $FAULT faults from bench/scenarios/fault_mix.lua,"
@@ -73,17 +92,13 @@ for proxy in $PROXIES; do
     d="$work/$series-$rate"; mkdir -p "$d"
     start_upstream "$rate"
     start_proxy "$proxy" "$d" "$read_ms" "$mode"
+    begin_point "$POINTS/$series-$rate/summary.json"
     "$BADUP" bench --url "http://127.0.0.1:$proxy_port/" --connections "$CONNECTIONS" --duration "$DURATION" \
       --upstream-admin "127.0.0.1:$admin_port" --out "$POINTS/$series-$rate" >"$d/bench.out"
     stop_all
-    set -- $(bench_row "$POINTS/$series-$rate/summary.json")
-    rps=$1 total=$2 errors=$3 attempts=$9
-    err=$(awk -v e="$errors" -v n="$total" 'BEGIN { printf "%.6f", n ? e / n : 0 }')
-    echo "$series $rate $err $total $errors $rps $attempts" >>"$dat"
-    printf '%-15s %6s %9.2f %9d %8d %11.1f %9d  %s\n' "$series" "$rate" "$(awk -v r="$err" 'BEGIN { print 100 * r }')" \
-      "$total" "$errors" "$rps" "$attempts" "$(status_mix "$POINTS/$series-$rate/summary.json")" >&2
+    record_point
+    end_point
   done
 done
 done
-publish "$dat" "$out/error_rate.dat"
-"$BADUP" plot "$out"
+finish

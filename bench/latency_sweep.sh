@@ -21,7 +21,8 @@
 # Each point's bench data (summary.json, latency.dat) goes under POINTS (default
 # OUT/latency/), named SERIES-cN or SERIES-lMS. Progress: one line per point on stderr.
 # Loopback only; ports from the kernel. Every process this script starts is stopped by its
-# PID on exit or Ctrl-C, and the .dat files appear only when complete. A proxy that is not
+# PID on exit or Ctrl-C, and the .dat files appear only when written whole. Ctrl-C still
+# writes and draws the points measured so far (the last one cut short), exit 130. A proxy that is not
 # installed is skipped. Needs python3 (ports, summary.json).
 set -eu
 
@@ -68,13 +69,16 @@ header() { # $1 file, $2 what varies
     echo "# closed-loop badup bench, ${DURATION} s per point, upstream bench/scenarios/latency.lua, proxy"
     echo "# read timeout $((READ_MS / 1000)) s; series direct = the simulator alone (no proxy). Latencies in ms."
     echo "# columns: series connections upstream_latency_ms p50 p90 p99 p99.9 max requests_s requests errors distribution"
+    echo "#   upstream_connections (connections the simulator accepted: as many as requests = no upstream keep-alive)"
   } >"$1"
 }
 
 # point SERIES CONNECTIONS LATENCY_MS NAME DAT: one measurement, appended to DAT.
 point() {
+  p_series=$1 p_conns=$2 p_lat=$3 p_dat=$5
   d="$work/$4"
   mkdir -p "$d"
+  begin_point "$POINTS/$4/summary.json"
   start_badup "$d" --set "latency_ms=$3" --set "distribution=$DISTRIBUTION" "$repo/bench/scenarios/latency.lua"
   if [ "$1" = direct ]; then
     port=$upstream_port
@@ -85,10 +89,28 @@ point() {
   "$BADUP" bench --url "http://127.0.0.1:$port/" --connections "$2" --duration "$DURATION" \
     --upstream-admin "127.0.0.1:$admin_port" --out "$POINTS/$4" >"$d/bench.out"
   stop_all
-  set -- "$1" "$2" "$3" "$4" "$5" $(bench_row "$POINTS/$4/summary.json")
-  # bench_row: requests_s requests errors p50 p90 p99 p99.9 max attempts
-  echo "$1 $2 $3 ${9} ${10} ${11} ${12} ${13} ${6} ${7} ${8} $DISTRIBUTION" >>"$5"
-  printf '%-8s %6s %8s %10s %10s %10s %10s %10s %10s %7s\n' "$1" "$2" "$3" "$9" "${10}" "${11}" "${12}" "${13}" "$6" "$8" >&2
+  record_point
+  end_point
+}
+
+# record_point: the point in progress ($p_series, $p_conns, $p_lat, $point_summary) into $p_dat.
+record_point() {
+  set -- $(bench_row "$point_summary")
+  # bench_row: requests_s requests errors p50 p90 p99 p99.9 max attempts upstream_connections
+  [ "$interrupted" = 1 ] && echo "# interrupted: the next point was cut short by Ctrl-C" >>"$p_dat"
+  echo "$p_series $p_conns $p_lat $4 $5 $6 $7 $8 $1 $2 $3 $DISTRIBUTION ${10}" >>"$p_dat"
+  printf '%-8s %6s %8s %10s %10s %10s %10s %10s %10s %7s\n' "$p_series" "$p_conns" "$p_lat" "$4" "$5" "$6" "$7" "$8" \
+    "$1" "$3" >&2
+}
+
+# finish: publish the .dat files that have a point, and draw them.
+finish() {
+  any=0
+  for f in latency_concurrency latency_upstream; do
+    if has_rows "$work/$f.dat"; then publish "$work/$f.dat" "$out/$f.dat"; any=1; fi
+  done
+  [ "$any" = 1 ] || { echo "latency_sweep.sh: no point measured, nothing written" >&2; return 1; }
+  "$BADUP" plot "$out"
 }
 
 cdat="$work/latency_concurrency.dat"
@@ -104,6 +126,4 @@ echo "latency_sweep.sh: 2/2 upstream latency ($DISTRIBUTION): $LATENCIES ms" >&2
 for s in $series; do
   for l in $LATENCIES; do point "$s" "$LAT_CONNECTIONS" "$l" "$s-l$l" "$ldat"; done
 done
-publish "$cdat" "$out/latency_concurrency.dat"
-publish "$ldat" "$out/latency_upstream.dat"
-"$BADUP" plot "$out"
+finish

@@ -1,25 +1,60 @@
 # bench/lib.sh: what the sh benchmark scripts (capacity.sh, fault_sweep.sh, latency_sweep.sh)
 # share: the processes they start (stopped by PID, never by name), kernel-chosen ports, a
-# minimal nginx, a badup serve, the proxies under test in one minimal config each, and the
-# reading of `badup bench` summaries. Source it after setting $work (a scratch folder) and $me
-# (the script's name, for messages).
+# minimal nginx, a badup serve, the proxies under test in one minimal config each, the
+# reading of `badup bench` summaries, and Ctrl-C. Source it after setting $work (a scratch
+# folder) and $me (the script's name, for messages).
+#
+# A script measures points one after the other. It defines record_point (add the point in
+# progress, whose `badup bench` summary is $point_summary, to its data) and finish (publish
+# the data measured so far and draw it). Around each `badup bench` it sets in_point=1 and
+# point_summary, and in_point=0 once the point is recorded. On Ctrl-C (SIGINT to the process
+# group, as a terminal sends it) badup bench stops its load and still writes its summary; the
+# trap then stops every process, records that cut-short point, calls finish with
+# interrupted=1, and exits 130: what was measured is kept, as data and as graphs.
 
 pids=""
+in_point=0
+point_summary=""
+interrupted=0
 
 # SIGTERM to every process we started, up to 5 s each, then SIGKILL.
+# (sh has no local variables: the helpers' own start with an underscore, so a caller's loop
+# variable survives them.)
 stop_all() {
-  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in $pids; do
-    i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
+  for _pid in $pids; do kill -TERM "$_pid" 2>/dev/null || true; done
+  for _pid in $pids; do
+    _i=0
+    while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    kill -KILL "$_pid" 2>/dev/null || true
+    wait "$_pid" 2>/dev/null || true
   done
   pids=""
 }
 cleanup() { stop_all; rm -rf "$work"; }
+on_interrupt() {
+  trap '' INT TERM
+  echo "$me: interrupted; keeping what was measured" >&2
+  stop_all
+  interrupted=1
+  if [ "$in_point" = 1 ] && [ -s "$point_summary" ]; then record_point || true; fi
+  in_point=0
+  finish || true
+  exit 130
+}
 trap cleanup EXIT
-trap 'echo "$me: interrupted" >&2; exit 130' INT TERM
+trap on_interrupt INT TERM
+
+# begin_point SUMMARY: a point's `badup bench --out` summary; a stale one (an earlier run into
+# the same folder) is removed first, so an interrupted point is never confused with it.
+begin_point() {
+  rm -f "$1"
+  point_summary=$1
+  in_point=1
+}
+end_point() { in_point=0; }
+
+# has_rows FILE: true when FILE has a line that is not a comment.
+has_rows() { grep -qv '^#' "$1" 2>/dev/null; }
 
 # publish SRC DEST: copy a finished file from the scratch folder into place under a temporary
 # name, then rename it, so DEST is never seen half-written (and nothing is left on Ctrl-C).
@@ -69,16 +104,23 @@ CFG
 # start_badup DIR ARGS...: `badup serve --listen 127.0.0.1:0 --seed 1 ARGS...` with its output
 # in DIR; sets upstream_port and admin_port from its start-up line (5 s at most).
 start_badup() {
-  dir=$1
+  _dir=$1
   shift
-  "$BADUP" serve --listen 127.0.0.1:0 --seed 1 "$@" >"$dir/serve.out" 2>"$dir/serve.err" &
-  pids="$pids $!"
-  i=0
-  while ! grep -q 'listen=' "$dir/serve.out" 2>/dev/null; do
-    i=$((i + 1)); [ $i -gt 50 ] && { cat "$dir/serve.err" >&2; return 1; }; sleep 0.1
+  "$BADUP" serve --listen 127.0.0.1:0 --seed 1 "$@" >"$_dir/serve.out" 2>"$_dir/serve.err" &
+  _serve=$!
+  pids="$pids $_serve"
+  _i=0
+  while ! grep -q 'listen=' "$_dir/serve.out" 2>/dev/null; do
+    _i=$((_i + 1))
+    if [ $_i -gt 50 ] || ! kill -0 "$_serve" 2>/dev/null; then
+      echo "$me: badup serve did not start:" >&2
+      cat "$_dir/serve.err" >&2
+      return 1
+    fi
+    sleep 0.1
   done
-  upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/serve.out")
-  admin_port=$(sed -n 's/.*admin=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/serve.out")
+  upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$_dir/serve.out")
+  admin_port=$(sed -n 's/.*admin=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$_dir/serve.out")
 }
 
 # start_proxy PROXY DIR READ_MS RETRIES: haproxy or nginx on a kernel-chosen port (sets
@@ -143,8 +185,9 @@ CFG
   wait_port "$proxy_port" || { echo "$me: $1 did not start:" >&2; cat "$2"/*.log >&2 2>/dev/null; return 1; }
 }
 
-# bench_row SUMMARY.JSON: one line "requests_s requests errors p50 p90 p99 p99.9 max attempts"
-# from a `badup bench --out` summary (errors: failures and non-2xx; attempts -1 when unknown).
+# bench_row SUMMARY.JSON: one line "requests_s requests errors p50 p90 p99 p99.9 max attempts
+# upstream_connections" from a `badup bench --out` summary (errors: failures and non-2xx; the
+# last two from --upstream-admin, -1 when unknown).
 bench_row() {
   python3 - "$1" <<'PY'
 import json, sys
@@ -152,9 +195,9 @@ s = json.load(open(sys.argv[1]))
 ok = sum(n for k, n in s["status"].items() if k.isdigit() and 200 <= int(k) < 300)
 total = s["responses"] + s["failures"]
 lat = s["latency_ms"]
-att = s.get("upstream_attempts")
-print("%.1f %d %d %.3f %.3f %.3f %.3f %.3f %d" % (s["requests_per_s"], total, total - ok, lat["p50"], lat["p90"],
-      lat["p99"], lat["p99.9"], lat["max"], -1 if att is None else att))
+att, conns = s.get("upstream_attempts"), s.get("upstream_connections")
+print("%.1f %d %d %.3f %.3f %.3f %.3f %.3f %d %d" % (s["requests_per_s"], total, total - ok, lat["p50"], lat["p90"],
+      lat["p99"], lat["p99.9"], lat["max"], -1 if att is None else att, -1 if conns is None else conns))
 PY
 }
 

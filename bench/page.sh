@@ -12,7 +12,7 @@
 #   6. README.md: the commands, the machine, the figures as tables, links to the graphs.
 #
 #   bench/page.sh [OUT]
-#   BADUP=build/badup CAP_DURATION=5 CAP_ROUNDS=2 SWEEP_DURATION=2 RATES="0 0.01 0.05 0.1 0.25 0.5" \
+#   BADUP=build/badup CAP_DURATION=5 CAP_ROUNDS=3 SWEEP_DURATION=2 RATES="0 0.01 0.05 0.1 0.25 0.5" \
 #     LAT_DURATION=2 CONCURRENCY="1 10 50 100 200 400" LATENCIES="0 1 5 10 25 50 100" bench/page.sh
 #
 # Everything is written into OUT.new and swapped for OUT at the end, so an interrupted or failed
@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 BADUP=${BADUP:-$repo/build/badup}
 CAP_DURATION=${CAP_DURATION:-5}
-CAP_ROUNDS=${CAP_ROUNDS:-2}
+CAP_ROUNDS=${CAP_ROUNDS:-3}
 SWEEP_DURATION=${SWEEP_DURATION:-2}
 RATES=${RATES:-0 0.01 0.05 0.1 0.25 0.5}
 LAT_DURATION=${LAT_DURATION:-2}
@@ -38,7 +38,7 @@ export BADUP
 [ -x "$BADUP" ] || { echo "page.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
 rm -rf "$new"
 mkdir -p "$new"
-trap 'echo "page.sh: interrupted; $out left as it was" >&2; exit 130' INT TERM
+trap 'echo "page.sh: interrupted; $out left as it was (what was measured is in $new)" >&2; exit 130' INT TERM
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 echo "page.sh: 1/5 capacity" >&2
@@ -171,10 +171,12 @@ w("simulator alone ([latency_concurrency.dat](latency_concurrency.dat); each poi
 w("")
 
 def lat_table(name, xname, xcol):
-    w("| series | %s | p50 | p90 | p99 | p99.9 | max | requests/s | errors |" % xname)
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("| series | %s | p50 | p90 | p99 | p99.9 | max | requests/s | errors | upstream connections per request |" % xname)
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows(name):
-        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (r[0], r[xcol], r[3], r[4], r[5], r[6], r[7], r[8], r[10]))
+        per = "%.3f" % (int(r[12]) / int(r[9])) if len(r) > 12 and int(r[12]) >= 0 and int(r[9]) else "-"
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (r[0], r[xcol], r[3], r[4], r[5], r[6], r[7], r[8],
+                                                                  r[10], per))
 
 lat_table("latency_concurrency.dat", "connections", 1)
 w("")

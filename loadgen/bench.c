@@ -97,8 +97,10 @@ struct bench {
   uint64_t status[1000];
   uint64_t fails[F_KINDS];
   uint64_t responses, last_progress_responses;
-  /* --upstream-admin: the simulator's request counter before and after the load */
-  long long upstream_before, upstream_attempts; /* attempts: -1 when unknown */
+  /* --upstream-admin: the simulator's counters before the load, and the differences after
+   * it (attempts = requests received; -1 when unknown) */
+  struct upstream_counts upstream_before;
+  long long upstream_attempts, upstream_connections;
 };
 
 /* ---------------------------------------------------------------- usage and options */
@@ -130,8 +132,10 @@ void bench_usage(FILE *out) {
           "                     the control API of the badup serve behind the target (the\n"
           "                     admin= address it prints): its request count is read before\n"
           "                     and after the load, and the difference is reported as the\n"
-          "                     upstream attempts; more attempts than client requests means\n"
-          "                     the proxy retried. A token is taken from $BADUP_ADMIN_TOKEN\n"
+          "                     upstream attempts (more than client requests: the proxy\n"
+          "                     retried) and the upstream connections it took (as many as\n"
+          "                     attempts: no upstream keep-alive). A token is taken from\n"
+          "                     $BADUP_ADMIN_TOKEN\n"
           "  -h, --help         this text\n"
           "\n"
           "requests/s counts complete responses (any status), like wrk's Requests/sec.\n"
@@ -614,8 +618,8 @@ static void print_summary(const struct bench *b) {
   if (b->o.upstream_stats[0]) {
     uint64_t n = b->responses + fails;
     if (b->upstream_attempts < 0) printf("upstream attempts: unknown (the control API did not answer)\n");
-    else printf("upstream attempts: %lld (%.3f per client request)\n", b->upstream_attempts,
-                n ? (double)b->upstream_attempts / (double)n : 0.0);
+    else printf("upstream attempts: %lld (%.3f per client request) on %lld upstream connections\n",
+                b->upstream_attempts, n ? (double)b->upstream_attempts / (double)n : 0.0, b->upstream_connections);
   }
   fflush(stdout);
 }
@@ -668,8 +672,10 @@ static int write_results(const struct bench *b) {
     json_object_set_new(root, "upstream_attempts", json_integer(b->upstream_attempts));
     json_object_set_new(root, "upstream_attempts_per_request",
                         n ? json_real((double)b->upstream_attempts / (double)n) : json_null());
+    json_object_set_new(root, "upstream_connections", json_integer(b->upstream_connections));
   } else {
     json_object_set_new(root, "upstream_attempts", json_null());
+    json_object_set_new(root, "upstream_connections", json_null());
   }
   /* Each file under a temporary name, renamed when complete: an interrupted or failed write
    * never leaves a half-written summary where a script would read it. */
@@ -731,8 +737,8 @@ int bench_main(int argc, char **argv) {
   b->upstream_attempts = -1;
   if (b->o.upstream_stats[0]) {
     char err[512];
-    if (upstream_stats_requests(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &b->upstream_before, err,
-                                sizeof err) != 0) {
+    if (upstream_stats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &b->upstream_before, err,
+                            sizeof err) != 0) {
       fprintf(stderr, "badup bench: --upstream-admin: %s\n", err);
       free(b->request);
       free(b);
@@ -781,11 +787,16 @@ int bench_main(int argc, char **argv) {
   if (uv_loop_close(&b->loop) != 0) fputs("badup bench: warning: handles left open\n", stderr);
   if (b->o.upstream_stats[0]) {
     char err[512];
-    long long after;
-    if (upstream_stats_requests(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &after, err, sizeof err) == 0)
-      b->upstream_attempts = after >= b->upstream_before ? after - b->upstream_before : -1;
-    else
+    struct upstream_counts after;
+    if (upstream_stats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &after, err, sizeof err) != 0) {
       fprintf(stderr, "badup bench: warning: --upstream-admin after the load: %s\n", err);
+    } else if (after.requests < b->upstream_before.requests || after.connections < b->upstream_before.connections) {
+      fprintf(stderr, "badup bench: warning: --upstream-admin: the counters went back (a POST /stats/reset "
+                      "during the load?); upstream attempts unknown\n");
+    } else {
+      b->upstream_attempts = after.requests - b->upstream_before.requests;
+      b->upstream_connections = after.connections - b->upstream_before.connections;
+    }
   }
 
   print_summary(b);

@@ -534,6 +534,7 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
                  "#   1 series (a proxy, or direct: the simulator alone)  2 connections\n"
                  "#   3 upstream_latency_ms (mean injected)  4 p50  5 p90  6 p99  7 p99.9  8 max (ms)\n"
                  "#   9 requests_s  10 requests  11 errors  12 distribution of the upstream latency\n"
+                 "#   13 upstream_connections (optional)\n"
                  "# One panel per series; x is column %d.\n",
             k->base, k->base, k->base, k->xcol);
   int panel_w = 420;

@@ -60,7 +60,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
   return add;
 }
 
-int upstream_stats_requests(const char *url, const char *token, long long *requests, char *err, size_t errlen) {
+int upstream_stats_read(const char *url, const char *token, struct upstream_counts *counts, char *err, size_t errlen) {
   CURL *c = curl_easy_init();
   if (!c) {
     snprintf(err, errlen, "cannot start libcurl");
@@ -93,11 +93,12 @@ int upstream_stats_requests(const char *url, const char *token, long long *reque
   } else {
     json_error_t jerr;
     json_t *doc = json_loadb(b.p ? b.p : "", b.len, 0, &jerr);
-    json_t *r = doc ? json_object_get(doc, "requests") : NULL;
-    if (!json_is_integer(r)) {
+    json_t *r = doc ? json_object_get(doc, "requests") : NULL, *cn = doc ? json_object_get(doc, "connections") : NULL;
+    if (!json_is_integer(r) || !json_is_integer(cn)) {
       snprintf(err, errlen, "%s: no \"requests\" count in the answer (is this a badup serve control API?)", url);
     } else {
-      *requests = (long long)json_integer_value(r);
+      counts->requests = (long long)json_integer_value(r);
+      counts->connections = (long long)json_integer_value(cn);
       ret = 0;
     }
     json_decref(doc);

@@ -190,15 +190,20 @@ class Bench(unittest.TestCase):
         self.assertEqual(j["upstream_attempts"], received, j)
         self.assertGreaterEqual(received, s["requests"])
         self.assertLessEqual(received, s["requests"] + 4)
-        m = re.search(r"^upstream attempts: (\d+) \(([0-9.]+) per client request\)$", text, re.M)
+        m = re.search(r"^upstream attempts: (\d+) \(([0-9.]+) per client request\) on (\d+) upstream connections$",
+                      text, re.M)
         self.assertIsNotNone(m, text)
         self.assertEqual(int(m.group(1)), received)
+        self.assertEqual(int(m.group(3)), 4)  # keep-alive: one upstream connection per client connection
+        self.assertEqual(j["upstream_connections"], 4)
         self.assertAlmostEqual(j["upstream_attempts_per_request"], received / s["requests"], delta=1e-6)
         self.assertEqual(sorted(os.listdir(out)), ["latency.dat", "summary.json"])  # no temporary left
         # Without the option the field is there, and null.
         rc, text, err = self.bench(srv.url("/"), "--duration", "0.2", "--out", out)
         with open(os.path.join(out, "summary.json")) as f:
-            self.assertIsNone(json.load(f)["upstream_attempts"])
+            j = json.load(f)
+        self.assertIsNone(j["upstream_attempts"])
+        self.assertIsNone(j["upstream_connections"])
         self.assertNotIn("upstream attempts", text)
 
     def test_upstream_admin_errors(self):

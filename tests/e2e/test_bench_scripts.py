@@ -6,7 +6,7 @@
 - bench/fault_sweep.sh, bench/latency_sweep.sh and bench/capacity.sh, run short (1 s points)
   through haproxy (and nginx as capacity's reference upstream): the .dat files' rows and
   figures, valid SVG beside them, no temporary file left, and no process of theirs left when
-  they end, also when interrupted with SIGINT (exit 130, no .dat written).
+  they end; interrupted with SIGINT, they still write and draw what was measured (exit 130).
 
 The script tests need haproxy and nginx (scripts/install-deps.sh test installs them) and
 gnuplot; without them they are skipped, except with CI=true, where that is a failure.
@@ -59,6 +59,14 @@ def session_members(sid):
         if fields[0] != "Z" and int(fields[3]) == sid:
             pids.append(int(d))
     return pids
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 class LatencyScenario(unittest.TestCase):
@@ -217,7 +225,8 @@ class Scripts(unittest.TestCase):
         self.assertEqual([(r[0], r[1], r[2]) for r in ups],
                          [("direct", "4", "0"), ("direct", "4", "50"), ("haproxy", "4", "0"), ("haproxy", "4", "50")])
         for r in conc + ups:
-            self.assertEqual(len(r), 12, r)
+            self.assertEqual(len(r), 13, r)
+            self.assertTrue(1 <= int(r[12]) <= int(r[9]) + int(r[1]), r)  # upstream connections: keep-alive
             pcts = [float(x) for x in r[3:8]]
             self.assertEqual(pcts, sorted(pcts), r)  # p50 <= p90 <= p99 <= p99.9 <= max
             self.assertGreater(pcts[0], 0, r)
@@ -247,31 +256,43 @@ class Scripts(unittest.TestCase):
         self.assertIn("ratio badup/nginx", self.stdout)
         self.svg_ok(os.path.join(o, "capacity.svg"), "haproxy", "upstream: badup", "upstream: nginx")
 
-    def test_sigint_stops_everything(self):
+    def test_sigint_keeps_what_was_measured(self):
         """Ctrl-C (SIGINT to the script's process group, as a terminal sends it) mid-point:
-        exit 130, every process it started gone, no .dat written."""
+        badup bench stops its load and writes its summary, the script records that point,
+        writes the .dat and draws it, stops every process it started, and exits 130."""
         e = dict(os.environ, BADUP=common.BADUP, PATH=PATH, TMPDIR=self.out, PROXIES="haproxy",
                  CONCURRENCY="5", LATENCIES="0", DURATION="60")
         o = os.path.join(self.out, "o")
         p = subprocess.Popen(["sh", os.path.join(BENCH, "latency_sweep.sh"), o], env=e, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        started = time.monotonic()
         try:
-            common.poll_until(lambda: os.path.isdir(os.path.join(o, "latency")) and len(session_members(p.pid)) >= 3,
+            common.poll_until(lambda: any(b"bench\0--url" in cmdline(pid) for pid in session_members(p.pid)),
                               timeout=20 * common.TIME_FACTOR, what="the sweep's first point under load")
-            time.sleep(0.5)
+            time.sleep(1.0)
             os.killpg(p.pid, signal.SIGINT)
             _, err = p.communicate(timeout=30)
         finally:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+        err = err.decode("utf-8", "replace")
         self.assertEqual(p.returncode, 130, err)
-        self.assertIn(b"interrupted", err)
+        self.assertLess(time.monotonic() - started, 45, "the 60 s point was not cut short")
+        self.assertIn("interrupted; keeping what was measured", err)
         self.assertEqual(session_members(p.pid), [])
-        self.assertFalse(os.path.exists(os.path.join(o, "latency_concurrency.dat")))
+        with open(os.path.join(o, "latency_concurrency.dat")) as f:
+            text = f.read()
+        self.assertIn("# interrupted", text)
+        rows = dat_rows(os.path.join(o, "latency_concurrency.dat"))
+        self.assertEqual([r[:3] for r in rows], [["direct", "5", "0"]])
+        self.assertGreater(float(rows[0][8]), 0)  # requests/s of the cut-short point
+        with open(os.path.join(o, "latency", "direct-c5", "summary.json")) as f:
+            self.assertTrue(json.load(f)["interrupted"])
+        self.assertFalse(os.path.exists(os.path.join(o, "latency_upstream.dat")))  # no point of it measured
+        self.svg_ok(os.path.join(o, "latency_concurrency.svg"), "direct")
         self.assertEqual([n for n in os.listdir(o) if ".tmp" in n], [])
         self.assertEqual([n for n in os.listdir(self.out) if n.startswith("badup-")], [], "scratch folder left")
-
 
 if __name__ == "__main__":
     unittest.main()
