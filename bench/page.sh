@@ -12,6 +12,7 @@
 #   6. README.md: the commands, the machine, the figures as tables, links to the graphs.
 #
 #   bench/page.sh [OUT]
+#   bench/page.sh --render OUT     rewrite OUT/README.md from OUT's data, measuring nothing
 #   BADUP=build/badup CAP_DURATION=5 CAP_ROUNDS=3 SWEEP_DURATION=2 RATES="0 0.01 0.05 0.1 0.25 0.5" \
 #     LAT_DURATION=2 CONCURRENCY="1 10 50 100 200 400" LATENCIES="0 1 5 10 25 50 100" bench/page.sh
 #
@@ -20,70 +21,9 @@
 # every process they start, by PID. About 5 minutes.
 set -eu
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-BADUP=${BADUP:-$repo/build/badup}
-CAP_DURATION=${CAP_DURATION:-5}
-CAP_ROUNDS=${CAP_ROUNDS:-3}
-SWEEP_DURATION=${SWEEP_DURATION:-2}
-RATES=${RATES:-0 0.01 0.05 0.1 0.25 0.5}
-LAT_DURATION=${LAT_DURATION:-2}
-CONCURRENCY=${CONCURRENCY:-1 10 50 100 200 400}
-LATENCIES=${LATENCIES:-0 1 5 10 25 50 100}
-out=${1:-$repo/results/bench}
-new="$out.new"
-PATH="$PATH:/usr/sbin"
-export BADUP
-
-[ -x "$BADUP" ] || { echo "page.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
-rm -rf "$new"
-mkdir -p "$new"
-trap 'echo "page.sh: interrupted; $out left as it was (what was measured is in $new)" >&2; exit 130' INT TERM
-started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-
-echo "page.sh: 1/5 capacity" >&2
-CONNECTIONS=50 DURATION=$CAP_DURATION ROUNDS=$CAP_ROUNDS sh "$here/capacity.sh" "$new" \
-  >"$new/capacity.txt" 2>"$new/capacity.log"
-cat "$new/capacity.txt" >&2
-
-echo "page.sh: 2/5 fault sweep, retries off and on" >&2
-RETRIES="0 1" DURATION=$SWEEP_DURATION RATES=$RATES POINTS="$new/fault_sweep" sh "$here/fault_sweep.sh" "$new" \
-  >/dev/null 2>"$new/fault_sweep.log"
-
-echo "page.sh: 3/5 latency sweep: concurrency, upstream latency" >&2
-DURATION=$LAT_DURATION CONCURRENCY=$CONCURRENCY LATENCIES=$LATENCIES POINTS="$new/latency" \
-  sh "$here/latency_sweep.sh" "$new" >/dev/null 2>"$new/latency_sweep.log"
-
-echo "page.sh: 4/5 badup run --proxy haproxy,nginx" >&2
-run_rc=0
-"$BADUP" run --proxy haproxy,nginx --out "$new" --quiet >"$new/run.txt" 2>"$new/run.log" || run_rc=$?
-[ "$run_rc" -le 1 ] || { echo "page.sh: badup run exited $run_rc:" >&2; cat "$new/run.log" >&2; exit 1; }
-
-echo "page.sh: 5/5 badup plot, README.md" >&2
-"$BADUP" plot "$new" >/dev/null
-
-{
-  echo "nproc=$(nproc)"
-  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-  echo "kernel=$(uname -sr)"
-  echo "os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
-  echo "haproxy=$(haproxy -v 2>&1 | head -1)"
-  echo "nginx=$(nginx -v 2>&1 | head -1)"
-  echo "badup=$("$BADUP" --version 2>&1 | head -1) ($(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown))"
-  echo "gnuplot=$(gnuplot --version 2>&1 | head -1)"
-  echo "started=$started"
-  echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "cap_duration=$CAP_DURATION"
-  echo "cap_rounds=$CAP_ROUNDS"
-  echo "sweep_duration=$SWEEP_DURATION"
-  echo "rates=$RATES"
-  echo "lat_duration=$LAT_DURATION"
-  echo "concurrency=$CONCURRENCY"
-  echo "latencies=$LATENCIES"
-  echo "run_rc=$run_rc"
-} >"$new/machine.txt"
-
-python3 - "$new" <<'PY'
+# render DIR: DIR/README.md from the data, graphs and machine.txt in DIR (no measurement).
+render() {
+python3 - "$1" <<'PY'
 import json, os, sys
 d = sys.argv[1]
 m = dict(l.rstrip("\n").split("=", 1) for l in open(os.path.join(d, "machine.txt")) if "=" in l)
@@ -148,7 +88,7 @@ w("`badup serve --set fault_rate=P bench/scenarios/fault_mix.lua` (a close, rese
 w("equally likely) behind each proxy, read timeout 1 s, `badup bench --connections 20 --duration %s`." % m["sweep_duration"])
 w("`+retries`: haproxy `retries 3`, `option redispatch`, `retry-on all-retryable-errors`; nginx")
 w("`proxy_next_upstream error timeout http_502` with the upstream listed twice. Upstream attempts: the")
-w("requests the simulator received (its `GET /stats`); above the client's count means retries")
+w("requests the simulator received (`badup bench --upstream-admin`); above the client's count means retries")
 w("([error_rate.dat](error_rate.dat); each point in `fault_sweep/`). The simulator's seed is the same for")
 w("every point, so both proxies meet the same fault sequence: without retries their lines can coincide.")
 w("")
@@ -180,6 +120,25 @@ def lat_table(name, xname, xcol):
 
 lat_table("latency_concurrency.dat", "connections", 1)
 w("")
+# What the table says, computed from it: each proxy's peak, what happens past it, and whether
+# it kept its upstream connections (the simulator counts the connections it accepts).
+for sname in sorted({r[0] for r in rows("latency_concurrency.dat")} - {"direct"}):
+    rs = [r for r in rows("latency_concurrency.dat") if r[0] == sname]
+    peak = max(rs, key=lambda r: float(r[8]))
+    last = rs[-1]
+    text = "- %s: peak %.0f requests/s at %s connections; at %s, %.0f requests/s with p99 %s ms." % (
+        sname, float(peak[8]), peak[1], last[1], float(last[8]), last[5])
+    churn = [r for r in rs if len(r) > 12 and int(r[9]) and int(r[12]) / int(r[9]) > 0.05]
+    if churn:
+        worst = max(churn, key=lambda r: int(r[12]) / int(r[9]))
+        text += (" From %s connections on it opened a new upstream connection for up to %.0f%% of requests"
+                 " (at %s): more concurrent requests than its upstream keep-alive pool holds."
+                 % (churn[0][1], 100 * int(worst[12]) / int(worst[9]), worst[1]))
+    else:
+        text += " It kept its upstream connections open throughout (at most %.1f%% new ones per request)." % (
+            100 * max((int(r[12]) / int(r[9]) if len(r) > 12 and int(r[9]) else 0) for r in rs))
+    w(text)
+w("")
 w("## Latency against injected upstream latency")
 w("")
 w("![latency against upstream latency](latency_upstream.svg)")
@@ -190,7 +149,10 @@ w("The upstream (`badup serve --set latency_ms=L --set distribution=%s bench/sce
 w("latency drawn per request with mean L ms before it answers; %s connections, %s s per point"
   % (lr[0][1] if lr else "?", m["lat_duration"]))
 w("([latency_upstream.dat](latency_upstream.dat)). What a proxy adds shows against `direct`; the tail (p99.9,")
-w("max) is the upstream's own, passed on.")
+w("max) is the upstream's own, passed on. The simulator's stalls are libuv timers of whole milliseconds,")
+one = next((r for r in lr if r[0] == "direct" and float(r[2]) == 1), None)
+w("rounded up so that a stall is never early: small means come out 1 to 2 ms longer%s." %
+  (" (a 1 ms mean gives a direct p50 of %s ms)" % one[3] if one else ""))
 w("")
 lat_table("latency_upstream.dat", "upstream mean (ms)", 2)
 w("")
@@ -251,6 +213,78 @@ with open(tmp, "w") as f:
     f.write("\n".join(o) + "\n")
 os.rename(tmp, os.path.join(d, "README.md"))
 PY
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+BADUP=${BADUP:-$repo/build/badup}
+CAP_DURATION=${CAP_DURATION:-5}
+CAP_ROUNDS=${CAP_ROUNDS:-3}
+SWEEP_DURATION=${SWEEP_DURATION:-2}
+RATES=${RATES:-0 0.01 0.05 0.1 0.25 0.5}
+LAT_DURATION=${LAT_DURATION:-2}
+CONCURRENCY=${CONCURRENCY:-1 10 50 100 200 400}
+LATENCIES=${LATENCIES:-0 1 5 10 25 50 100}
+if [ "${1:-}" = "--render" ]; then
+  [ -f "${2:-}/machine.txt" ] || { echo "page.sh: --render DIR needs a page folder (DIR/machine.txt)" >&2; exit 2; }
+  render "$2"
+  echo "page.sh: $2/README.md" >&2
+  exit 0
+fi
+out=${1:-$repo/results/bench}
+new="$out.new"
+PATH="$PATH:/usr/sbin"
+export BADUP
+
+[ -x "$BADUP" ] || { echo "page.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
+rm -rf "$new"
+mkdir -p "$new"
+trap 'echo "page.sh: interrupted; $out left as it was (what was measured is in $new)" >&2; exit 130' INT TERM
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+echo "page.sh: 1/5 capacity" >&2
+CONNECTIONS=50 DURATION=$CAP_DURATION ROUNDS=$CAP_ROUNDS sh "$here/capacity.sh" "$new" \
+  >"$new/capacity.txt" 2>"$new/capacity.log"
+cat "$new/capacity.txt" >&2
+
+echo "page.sh: 2/5 fault sweep, retries off and on" >&2
+RETRIES="0 1" DURATION=$SWEEP_DURATION RATES=$RATES POINTS="$new/fault_sweep" sh "$here/fault_sweep.sh" "$new" \
+  >/dev/null 2>"$new/fault_sweep.log"
+
+echo "page.sh: 3/5 latency sweep: concurrency, upstream latency" >&2
+DURATION=$LAT_DURATION CONCURRENCY=$CONCURRENCY LATENCIES=$LATENCIES POINTS="$new/latency" \
+  sh "$here/latency_sweep.sh" "$new" >/dev/null 2>"$new/latency_sweep.log"
+
+echo "page.sh: 4/5 badup run --proxy haproxy,nginx" >&2
+run_rc=0
+"$BADUP" run --proxy haproxy,nginx --out "$new" --quiet >"$new/run.txt" 2>"$new/run.log" || run_rc=$?
+[ "$run_rc" -le 1 ] || { echo "page.sh: badup run exited $run_rc:" >&2; cat "$new/run.log" >&2; exit 1; }
+
+echo "page.sh: 5/5 badup plot, README.md" >&2
+"$BADUP" plot "$new" >/dev/null
+
+{
+  echo "nproc=$(nproc)"
+  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  echo "kernel=$(uname -sr)"
+  echo "os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+  echo "haproxy=$(haproxy -v 2>&1 | head -1)"
+  echo "nginx=$(nginx -v 2>&1 | head -1)"
+  echo "badup=$("$BADUP" --version 2>&1 | head -1) ($(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown))"
+  echo "gnuplot=$(gnuplot --version 2>&1 | head -1)"
+  echo "started=$started"
+  echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cap_duration=$CAP_DURATION"
+  echo "cap_rounds=$CAP_ROUNDS"
+  echo "sweep_duration=$SWEEP_DURATION"
+  echo "rates=$RATES"
+  echo "lat_duration=$LAT_DURATION"
+  echo "concurrency=$CONCURRENCY"
+  echo "latencies=$LATENCIES"
+  echo "run_rc=$run_rc"
+} >"$new/machine.txt"
+
+render "$new"
 
 # The page keeps figures, data and graphs; the per-case folders (rendered configs, proxy
 # logs, with this machine's paths) stay out of it: `badup run` regenerates them.

@@ -17,7 +17,7 @@ set offsets 0, 0, graph 0.12, 0
 set style fill solid 0.8 border -1
 set boxwidth 0.4
 set xrange [-0.6:1.6]
-set xtics nomirror ('haproxy (1.007)' 0, 'nginx (1.029)' 1)
+set xtics nomirror ('haproxy (1.071)' 0, 'nginx (0.924)' 1)
 proxies = "haproxy nginx"
 upstreams = "badup nginx"
 # position of word s in list l (0-based), -1 if absent

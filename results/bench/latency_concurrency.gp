@@ -1,0 +1,40 @@
+# latency_concurrency.gp, written by `badup plot`: redraw with `gnuplot latency_concurrency.gp` in this folder.
+# Data: latency_concurrency.dat (bench/latency_sweep.sh), one row per series and point:
+#   1 series (a proxy, or direct: the simulator alone)  2 connections
+#   3 upstream_latency_ms (mean injected)  4 p50  5 p90  6 p99  7 p99.9  8 max (ms)
+#   9 requests_s  10 requests  11 errors  12 distribution of the upstream latency
+#   13 upstream_connections (optional)
+# One panel per series; x is column 2.
+set terminal svg size 1300,560 noenhanced font 'sans,12' background '#ffffff'
+set output 'latency_concurrency.svg'
+set multiplot layout 1,3 title 'Client latency against concurrency (upstream answers at once)' font ',14'
+set xlabel 'concurrent client connections (closed loop, log scale)'
+set ylabel 'client latency (ms, log scale)'
+set logscale y
+set yrange [0.0233333:71.1345]
+set grid
+set key top left box font ',9'
+set logscale x
+set offsets graph 0.05, graph 0.05, 0, 0
+set title 'direct'
+plot \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'direct' ? $4 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#1f4e9c' title 'p50', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'direct' ? $5 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#2a9d4b' title 'p90', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'direct' ? $6 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#e08a00' title 'p99', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'direct' ? $7 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#c8102e' title 'p99.9', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'direct' ? $8 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#666666' dashtype 2 title 'max'
+set title 'haproxy'
+plot \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'haproxy' ? $4 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#1f4e9c' title 'p50', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'haproxy' ? $5 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#2a9d4b' title 'p90', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'haproxy' ? $6 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#e08a00' title 'p99', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'haproxy' ? $7 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#c8102e' title 'p99.9', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'haproxy' ? $8 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#666666' dashtype 2 title 'max'
+set title 'nginx'
+plot \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'nginx' ? $4 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#1f4e9c' title 'p50', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'nginx' ? $5 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#2a9d4b' title 'p90', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'nginx' ? $6 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#e08a00' title 'p99', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'nginx' ? $7 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#c8102e' title 'p99.9', \
+  'latency_concurrency.dat' using 2:(strcol(1) eq 'nginx' ? $8 : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '#666666' dashtype 2 title 'max'
+unset multiplot
