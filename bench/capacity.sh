@@ -4,13 +4,13 @@
 # `badup bench --connections 50 --duration 5` while the upstream is
 #   badup  `badup serve scenarios/ok.lua` (badup's healthy path), or
 #   nginx  nginx `return 200 "ok\n"`, one worker;
-# alternating badup and nginx, ROUNDS rounds (default 2), the median per proxy and upstream goes
+# alternating badup and nginx, ROUNDS rounds (default 3), the median per proxy and upstream goes
 # into OUT/capacity.dat (columns: proxy upstream requests_s), the ratio badup/nginx per proxy is
 # printed (the target: within 10%, i.e. a ratio of at least 0.90), then `badup plot OUT`
 # draws OUT/capacity.svg beside the other graphs of OUT.
 #
 #   bench/capacity.sh [OUT]                          default OUT: results/bench
-#   BADUP=build/badup PROXIES="haproxy nginx" ROUNDS=2 DURATION=5 CONNECTIONS=50 bench/capacity.sh
+#   BADUP=build/badup PROXIES="haproxy nginx" ROUNDS=3 DURATION=5 CONNECTIONS=50 bench/capacity.sh
 #
 # Loopback only; ports from the kernel (the proxy's and nginx upstream's are asked of the kernel,
 # then released and handed over). Every process this script starts is stopped by its PID on exit
@@ -23,18 +23,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 BADUP=${BADUP:-$repo/build/badup}
 PROXIES=${PROXIES:-haproxy nginx}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
 out=${1:-$repo/results/bench}
-PATH="$PATH:/usr/sbin"
 
-[ -x "$BADUP" ] || { echo "capacity.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
-command -v nginx >/dev/null 2>&1 || { echo "capacity.sh: nginx not installed (the reference upstream)" >&2; exit 2; }
-mkdir -p "$out/capacity"
-work=$(mktemp -d "${TMPDIR:-/tmp}/badup-capacity.XXXXXX")
 me=capacity.sh
 . "$repo/bench/lib.sh"
+command -v nginx >/dev/null 2>&1 || { echo "capacity.sh: nginx not installed (the reference upstream)" >&2; exit 2; }
+mkdir -p "$out/capacity"
 
 start_upstream() { # $1 badup|nginx, $2 dir; sets upstream_port
   mkdir -p "$2"

@@ -40,11 +40,9 @@ for m in $RETRIES; do
   case "$m" in 0|1) ;; *) echo "fault_sweep.sh: RETRIES is a list of 0 (off) and 1 (on), got '$RETRIES'" >&2; exit 2;; esac
 done
 
-[ -x "$BADUP" ] || { echo "fault_sweep.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
-mkdir -p "$out" "$POINTS"
-work=$(mktemp -d "${TMPDIR:-/tmp}/badup-sweep.XXXXXX")
 me=fault_sweep.sh
 . "$repo/bench/lib.sh"
+mkdir -p "$out" "$POINTS"
 
 start_upstream() { # $1 fault rate; sets upstream_port and admin_port
   start_badup "$work" --set "fault_rate=$1" --set "fault=$FAULT" --set "read_timeout=$READ_TIMEOUT" \
@@ -79,7 +77,6 @@ dat="$work/error_rate.dat"
   echo "# columns: proxy fault_rate error_rate requests errors requests_s upstream_attempts"
 } >"$dat"
 printf '%-15s %6s %9s %9s %8s %11s %9s  %s\n' proxy fault errors% requests errors requests/s upstream status >&2
-PATH="$PATH:/usr/sbin"
 read_ms=$(awk -v s="$READ_TIMEOUT" 'BEGIN { printf "%d", s * 1000 }')
 for mode in $RETRIES; do
 for proxy in $PROXIES; do

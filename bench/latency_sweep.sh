@@ -49,12 +49,9 @@ for l in $LATENCIES; do
   case "$l" in ''|*[!0-9.]*) echo "latency_sweep.sh: LATENCIES are milliseconds >= 0, got '$l'" >&2; exit 2;; esac
 done
 
-[ -x "$BADUP" ] || { echo "latency_sweep.sh: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
-mkdir -p "$out" "$POINTS"
-work=$(mktemp -d "${TMPDIR:-/tmp}/badup-latency.XXXXXX")
 me=latency_sweep.sh
 . "$repo/bench/lib.sh"
-PATH="$PATH:/usr/sbin"
+mkdir -p "$out" "$POINTS"
 
 series=""
 [ "$DIRECT" = 1 ] && series="direct"

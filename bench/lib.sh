@@ -1,8 +1,11 @@
 # bench/lib.sh: what the sh benchmark scripts (capacity.sh, fault_sweep.sh, latency_sweep.sh)
 # share: the processes they start (stopped by PID, never by name), kernel-chosen ports, a
 # minimal nginx, a badup serve, the proxies under test in one minimal config each, the
-# reading of `badup bench` summaries, and Ctrl-C. Source it after setting $work (a scratch
-# folder) and $me (the script's name, for messages).
+# reading of `badup bench` summaries, and Ctrl-C. Source it after setting $me (the script's
+# name, for messages) and $BADUP (the binary).
+#
+# Sourcing it checks $BADUP (exit 2 if it is not there), makes the scratch folder $work
+# (removed on exit) and puts /usr/sbin on the PATH, where Debian installs haproxy and nginx.
 #
 # A script measures points one after the other. It defines record_point (add the point in
 # progress, whose `badup bench` summary is $point_summary, to its data) and finish (publish
@@ -12,6 +15,9 @@
 # trap then stops every process, records that cut-short point, calls finish with
 # interrupted=1, and exits 130: what was measured is kept, as data and as graphs.
 
+[ -x "$BADUP" ] || { echo "$me: no badup at $BADUP (build it, or set BADUP)" >&2; exit 2; }
+PATH="$PATH:/usr/sbin"
+work=$(mktemp -d "${TMPDIR:-/tmp}/badup-${me%.sh}.XXXXXX")
 pids=""
 in_point=0
 point_summary=""
