@@ -626,8 +626,8 @@ static void print_summary(const struct bench *b) {
 
 static int write_results(const struct bench *b) {
   const char *dir = b->o.out;
-  size_t dl = strlen(dir) + 32, tl = dl;
-  char *path = malloc(dl), *tmp = malloc(tl);
+  size_t dl = strlen(dir) + 32; /* room for "/summary.json.tmp" */
+  char *path = malloc(dl), *tmp = malloc(dl);
   if (!path || !tmp) {
     free(path);
     free(tmp);
@@ -679,7 +679,7 @@ static int write_results(const struct bench *b) {
   }
   /* Each file under a temporary name, renamed when complete: an interrupted or failed write
    * never leaves a half-written summary where a script would read it. */
-  snprintf(tmp, tl, "%s/summary.json.tmp", dir);
+  snprintf(tmp, dl, "%s/summary.json.tmp", dir);
   snprintf(path, dl, "%s/summary.json", dir);
   if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(12)) != 0 ||
       rename(tmp, path) != 0) {
@@ -689,7 +689,7 @@ static int write_results(const struct bench *b) {
   }
   json_decref(root);
 
-  snprintf(tmp, tl, "%s/latency.dat.tmp", dir);
+  snprintf(tmp, dl, "%s/latency.dat.tmp", dir);
   snprintf(path, dl, "%s/latency.dat", dir);
   FILE *f = fopen(tmp, "w");
   if (!f) {

@@ -3,13 +3,16 @@
  * measurement nothing. */
 #include "upstream_stats.h"
 
-#include <stdbool.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "addr.h"
 
 #define MAX_BODY (1 << 20)
 
@@ -20,25 +23,19 @@ int upstream_stats_url(const char *addr, char *url, size_t n, const char **why) 
   size_t len = strcspn(p, "/");
   if (p[len] && strcmp(p + len, "/") != 0) { *why = "give the control API's address only (HOST:PORT), no path"; return -1; }
   char hostport[128];
-  if (len == 0 || len >= sizeof hostport) { *why = "want HOST:PORT"; return -1; }
+  if (len == 0 || len >= sizeof hostport) { *why = "want HOST:PORT (the admin= address `badup serve` prints)"; return -1; }
   memcpy(hostport, p, len);
   hostport[len] = '\0';
-  char *colon = strrchr(hostport, ':');
-  if (!colon || colon == hostport) { *why = "want HOST:PORT (the admin= address `badup serve` prints)"; return -1; }
-  char *end;
-  long port = strtol(colon + 1, &end, 10);
-  if (*end || port <= 0 || port > 65535) { *why = "bad port"; return -1; }
-  *colon = '\0';
-  const char *host = hostport;
-  bool ok = !strcmp(host, "localhost") || !strcmp(host, "[::1]") || !strncmp(host, "127.", 4);
-  if (!ok) { *why = "only a loopback control API is read (127.0.0.1, [::1], localhost)"; return -1; }
-  if (strchr(host, '[') && strcmp(host, "[::1]") != 0) { *why = "bad host"; return -1; }
-  for (const char *c = host; *c; c++)
-    if (!(*c == '.' || *c == '[' || *c == ']' || *c == ':' || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z'))) {
-      *why = "bad host";
-      return -1;
-    }
-  if ((size_t)snprintf(url, n, "http://%s:%ld/stats", host, port) >= n) { *why = "address too long"; return -1; }
+  /* The simulator's own address parser and loopback test, as for its --listen and --admin. */
+  struct sockaddr_storage ss;
+  if (addr_parse(hostport, &ss, why) != 0) return -1;
+  if (!addr_is_loopback(&ss)) { *why = "only a loopback control API is read (127.0.0.1, [::1], localhost)"; return -1; }
+  in_port_t port = ss.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((const struct sockaddr_in *)&ss)->sin_port;
+  if (ntohs(port) == 0) { *why = "the port must be a number from 1 to 65535"; return -1; }
+  char formatted[64];
+  addr_format(&ss, formatted, sizeof formatted);
+  if ((size_t)snprintf(url, n, "http://%s/stats", formatted) >= n) { *why = "address too long"; return -1; }
   return 0;
 }
 
