@@ -120,6 +120,24 @@ static int index_of(const char **names, size_t n, const char *s) {
   return -1;
 }
 
+/* Adds a copy of name to names[0..*n) unless it is there (the series of a .dat file, in order
+ * of first appearance). Returns its index; else sets *rc: 2 when there would be more than
+ * MAX_SERIES (reported, naming what and path), 1 when out of memory; and returns -1. */
+static int intern(char **names, size_t *n, const char *name, const char *what, const char *path, int *rc) {
+  int i = index_of((const char **)names, *n, name);
+  if (i >= 0) return i;
+  if (*n == MAX_SERIES) {
+    fprintf(stderr, "badup plot: more than %d %s in %s\n", MAX_SERIES, what, path);
+    *rc = 2;
+    return -1;
+  }
+  if (!(names[*n] = strdup(name))) {
+    *rc = 1;
+    return -1;
+  }
+  return (int)(*n)++;
+}
+
 /* The terminal lines every script starts with. */
 static void gp_terminal(struct sbuf *gp, bool png, int width, int height, const char *base) {
   if (png) sb_printf(gp, "set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n", width, height);
@@ -289,20 +307,12 @@ static int plot_error_rate(const char *dir, bool png) {
   size_t np = 0, rows = 0;
   char line[1024];
   int rc = 0;
-  while (fgets(line, sizeof line, f)) {
+  while (rc == 0 && fgets(line, sizeof line, f)) {
     char name[256];
     double fr, er;
     if (line[0] == '#' || sscanf(line, "%255s %lf %lf", name, &fr, &er) != 3) continue;
     rows++;
-    if (index_of((const char **)proxies, np, name) >= 0) continue;
-    if (np == MAX_SERIES) {
-      fprintf(stderr, "badup plot: more than %d proxies in %s\n", MAX_SERIES, path);
-      rc = 2;
-      break;
-    }
-    proxies[np] = strdup(name);
-    if (!proxies[np]) { rc = 1; break; }
-    np++;
+    intern(proxies, &np, name, "proxies", path, &rc);
   }
   fclose(f);
   if (rc == 0 && rows == 0) {
@@ -373,20 +383,9 @@ static int plot_capacity(const char *dir, bool png) {
     double v;
     if (line[0] == '#' || sscanf(line, "%255s %255s %lf", pname, uname, &v) != 3) continue;
     rows++;
-    int pi = index_of((const char **)proxies, np, pname), ui = index_of((const char **)ups, nu, uname);
-    if ((pi < 0 && np == MAX_SERIES) || (ui < 0 && nu == MAX_SERIES)) {
-      fprintf(stderr, "badup plot: more than %d proxies or upstreams in %s\n", MAX_SERIES, path);
-      rc = 2;
-      break;
-    }
-    if (pi < 0) {
-      if (!(proxies[np] = strdup(pname))) { rc = 1; break; }
-      pi = (int)np++;
-    }
-    if (ui < 0) {
-      if (!(ups[nu] = strdup(uname))) { rc = 1; break; }
-      ui = (int)nu++;
-    }
+    int pi = intern(proxies, &np, pname, "proxies", path, &rc);
+    int ui = pi < 0 ? -1 : intern(ups, &nu, uname, "upstreams", path, &rc);
+    if (ui < 0) break;
     rps[pi][ui] = v;
     have[pi][ui] = true;
   }
@@ -509,14 +508,7 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
       if (v[i] > 0 && (ymin == 0 || v[i] < ymin)) ymin = v[i];
       if (v[i] > ymax) ymax = v[i];
     }
-    if (index_of((const char **)series, ns, sname) >= 0) continue;
-    if (ns == MAX_SERIES) {
-      fprintf(stderr, "badup plot: more than %d series in %s\n", MAX_SERIES, path);
-      rc = 2;
-      break;
-    }
-    if (!(series[ns] = strdup(sname))) { rc = 1; break; }
-    ns++;
+    intern(series, &ns, sname, "series", path, &rc);
   }
   fclose(f);
   if (rc == 0 && rows == 0) {
