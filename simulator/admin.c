@@ -160,15 +160,86 @@ static void add_record(const struct conn_record *r, void *arg) {
   json_array_append_new(ctx->arr, o);
 }
 
+struct open_snapshot {
+  size_t limit, n;
+  struct conn_record *records;
+  const char **states;
+};
+
+static void snapshot_on_loop(struct server *srv, void *arg) {
+  struct open_snapshot *snap = arg;
+  snap->n = server_open_records(srv, snap->limit, &snap->records, &snap->states);
+}
+
+/* Finished connections first (oldest first), then the ones still open (with "end":
+ * "open" and what each is doing in "state"): a connection a proxy keeps in its pool is
+ * evidence too. With limit, the newest `limit` of them all. */
 static enum MHD_Result get_events(struct MHD_Connection *conn, struct server *srv) {
   const char *lim = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
   long limit = lim ? strtol(lim, NULL, 10) : 100;
   if (limit <= 0 || limit > EVENT_LOG_CAP) limit = EVENT_LOG_CAP;
   struct events_ctx ctx = {json_array(), MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "scenario")};
   event_log_each(&srv->log, ctx.scenario ? EVENT_LOG_CAP : (size_t)limit, add_record, &ctx);
-  if (ctx.scenario) /* filtered: keep the newest `limit` */
-    while (json_array_size(ctx.arr) > (size_t)limit) json_array_remove(ctx.arr, 0);
+  struct open_snapshot snap = {.limit = (size_t)limit};
+  if (server_call(srv, snapshot_on_loop, &snap) == 0) {
+    /* The list is newest first; events are oldest first. */
+    for (size_t i = snap.n; i-- > 0;) {
+      size_t before = json_array_size(ctx.arr);
+      add_record(&snap.records[i], &ctx);
+      if (json_array_size(ctx.arr) > before)
+        json_object_set_new(json_array_get(ctx.arr, before), "state", json_string(snap.states[i]));
+      conn_record_free(&snap.records[i]);
+    }
+    free(snap.records);
+    free(snap.states);
+  }
+  while (json_array_size(ctx.arr) > (size_t)limit) json_array_remove(ctx.arr, 0);
   return send_json(conn, 200, ctx.arr);
+}
+
+/* ---- barriers: POST /barriers/NAME reaches one, GET lists them, DELETE forgets them ---- */
+
+struct barrier_call {
+  const char *name;
+  int rc;
+  json_t *list;
+  bool reset;
+};
+
+static void barrier_list(struct server *srv, struct barrier_call *bc) {
+  bc->list = json_array();
+  for (size_t i = 0; i < srv->nbarriers; i++) {
+    const struct barrier *b = &srv->barriers[i];
+    json_array_append_new(bc->list, json_pack("{s:s, s:b, s:I}", "name", b->name, "reached", b->reached, "reaches",
+                                              (json_int_t)b->reaches));
+  }
+}
+
+static void barrier_on_loop(struct server *srv, void *arg) {
+  struct barrier_call *bc = arg;
+  if (bc->reset) server_barriers_reset(srv);
+  else if (bc->name) bc->rc = server_barrier_reach(srv, bc->name);
+  barrier_list(srv, bc);
+}
+
+static enum MHD_Result barriers(struct MHD_Connection *conn, struct server *srv, const char *method, const char *name) {
+  struct barrier_call bc = {0};
+  if (!strcmp(method, "DELETE") && !name) bc.reset = true;
+  else if (!strcmp(method, "POST") && name) bc.name = name;
+  else if (!((!strcmp(method, "GET") || !strcmp(method, "HEAD")) && !name))
+    return send_error(conn, 405, "POST /barriers/NAME reaches a barrier; GET /barriers lists them; DELETE /barriers forgets them");
+  if (name && !barrier_name_valid(name, strlen(name)))
+    return send_error(conn, 400, "a barrier name is 1 to 31 characters of A-Z a-z 0-9 _ . -");
+  int rc = server_call(srv, barrier_on_loop, &bc);
+  if (rc < 0) {
+    json_decref(bc.list);
+    return send_error(conn, 503, "the server is stopping");
+  }
+  if (bc.rc == -ENOSPC) {
+    json_decref(bc.list);
+    return send_error(conn, 507, "too many barrier names; DELETE /barriers forgets them");
+  }
+  return send_json(conn, 200, json_pack("{s:o}", "barriers", bc.list));
 }
 
 static enum MHD_Result get_metrics(struct MHD_Connection *conn, struct server *srv) {
@@ -248,10 +319,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
   if (strcmp(method, "POST") == 0 && strcmp(url, "/stats/reset") == 0) return reset_stats(conn, srv);
   if (get && strcmp(url, "/events") == 0) return get_events(conn, srv);
   if (get && strcmp(url, "/metrics") == 0) return get_metrics(conn, srv);
+  if (strcmp(url, "/barriers") == 0) return barriers(conn, srv, method, NULL);
+  if (strncmp(url, "/barriers/", 10) == 0) return barriers(conn, srv, method, url + 10);
   static const char *const known[] = {"/health", "/scenarios", "/default", "/stats", "/stats/reset", "/events", "/metrics", NULL};
   for (int i = 0; known[i]; i++)
     if (strcmp(url, known[i]) == 0) return send_error(conn, 405, "method not allowed");
-  return send_error(conn, 404, "unknown path; see GET /health, /scenarios, /default, /stats, /events, /metrics");
+  return send_error(conn, 404, "unknown path; see GET /health, /scenarios, /default, /stats, /events, /barriers, /metrics");
 }
 
 static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {

@@ -39,6 +39,45 @@ static void count_connection(struct conn *c, struct scenario *s) {
   atomic_fetch_add_explicit(&s->stats.connections, 1, memory_order_relaxed);
 }
 
+static const char *const state_names[] = {
+    [CS_READING] = "reading",   [CS_RUNNING] = "running",     [CS_DRIBBLING] = "dribbling",
+    [CS_STALLED] = "stalled",   [CS_FLUSHING] = "flushing",   [CS_LINGER] = "lingering",
+    [CS_HALF] = "half_closed",  [CS_BARRIER] = "at_barrier",  [CS_ACCEPT_WAIT] = "accept_wait",
+    [CS_HOLD] = "holding",
+};
+_Static_assert(sizeof state_names / sizeof *state_names == CS_HOLD + 1, "a name for every conn_state");
+
+size_t server_open_records(struct server *srv, size_t limit, struct conn_record **records, const char ***states) {
+  size_t n = 0;
+  for (struct conn *c = srv->conns; c && n < limit; c = c->next) n++;
+  *records = calloc(n ? n : 1, sizeof **records);
+  *states = calloc(n ? n : 1, sizeof **states);
+  if (!*records || !*states) {
+    free(*records), free(*states);
+    *records = NULL, *states = NULL;
+    return 0;
+  }
+  size_t i = 0;
+  for (struct conn *c = srv->conns; c && i < n; c = c->next, i++) {
+    struct conn_record *r = &(*records)[i];
+    *r = c->rec;
+    r->events = NULL;
+    r->nevents = r->cap = 0;
+    if (c->rec.nevents) {
+      r->events = malloc(c->rec.nevents * sizeof *r->events);
+      if (r->events) {
+        memcpy(r->events, c->rec.events, c->rec.nevents * sizeof *r->events);
+        r->nevents = r->cap = c->rec.nevents;
+      } else {
+        r->dropped += c->rec.nevents;
+      }
+    }
+    if (!r->scenario && c->scn) r->scenario = c->scn->name;
+    (*states)[i] = c->closing ? "closing" : state_names[c->state];
+  }
+  return n;
+}
+
 /* ---- closing ------------------------------------------------------------------------ */
 
 static void conn_free(struct conn *c) {
@@ -106,6 +145,7 @@ bool conn_stalled_forever(const struct conn *c) {
 }
 
 static void pump(struct conn *c);
+static void accept_fault(struct conn *c);
 
 static void peer_closed(struct conn *c) {
   c->peer_eof = true;
@@ -119,6 +159,9 @@ static void peer_closed(struct conn *c) {
   case CS_STALLED:
   case CS_HOLD:
     conn_close(c, END_PEER_FIN);
+    break;
+  case CS_ACCEPT_WAIT:
+    accept_fault(c); /* the peer gave up first; the fault still happens, and is logged */
     break;
   default: /* a plan is writing: let it finish; a failed write ends it */
     break;
@@ -155,6 +198,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     return;
   }
   switch (c->state) {
+  case CS_ACCEPT_WAIT:
+    accept_fault(c); /* the peer's first bytes: its connect is done, its request out */
+    return;
   case CS_LINGER:
   case CS_HALF:
   case CS_HOLD:
@@ -444,6 +490,28 @@ static void peer_name(struct conn *c) {
 
 static void on_refused_closed(uv_handle_t *h) { free(h->data); }
 
+/* The listener fault of a connection accepted under a listener scenario, now. */
+static void accept_fault(struct conn *c) {
+  struct scenario *d = c->scn;
+  enum step_op op = (enum step_op)d->plan->listener;
+  atomic_fetch_add_explicit(&d->stats.steps[op], 1, memory_order_relaxed);
+  conn_event(c, EV_STEP, step_names[op], strlen(step_names[op]));
+  c->state = CS_RUNNING;
+  if (op == STEP_ACCEPT_CLOSE) {
+    wire_do_finish(c, STEP_CLOSE);
+  } else if (op == STEP_BLACKHOLE) {
+    c->state = CS_HOLD;
+    conn_read_start(c);
+  } else {
+    conn_close(c, END_RESET);
+  }
+}
+
+static void accept_wait_over(uv_timer_t *t) {
+  struct conn *c = t->data;
+  if (!c->closing && c->state == CS_ACCEPT_WAIT) accept_fault(c);
+}
+
 void conn_accept(struct server *srv) {
   struct conn *c = calloc(1, sizeof *c);
   if (!c) return;
@@ -480,18 +548,20 @@ void conn_accept(struct server *srv) {
      * get here: the listener itself does them.) */
     c->scn = d;
     count_connection(c, d);
-    enum step_op op = (enum step_op)d->plan->listener;
-    atomic_fetch_add_explicit(&d->stats.steps[op], 1, memory_order_relaxed);
-    conn_event(c, EV_STEP, step_names[op], strlen(step_names[op]));
-    c->state = CS_RUNNING;
-    if (op == STEP_ACCEPT_CLOSE) {
-      wire_do_finish(c, STEP_CLOSE);
-    } else if (op == STEP_BLACKHOLE) {
-      c->state = CS_HOLD;
+    c->plan = d->plan; /* static: never freed by the connection */
+    c->pc = 0;
+    double wait = d->plan->steps[0].seconds;
+    if (d->plan->listener != STEP_BLACKHOLE && wait > 0) {
+      /* Wait for the peer's first bytes (or the bound), so the fault always meets a peer
+       * whose connect() has completed and whose request is out: a FIN or RST that raced
+       * the peer's connect would make it see a failed connect one time and a failed read
+       * the next. The bytes are dropped unread as far as the peer can tell. */
+      c->state = CS_ACCEPT_WAIT;
       conn_read_start(c);
-    } else {
-      conn_close(c, END_RESET);
+      wire_timer(c, wait, accept_wait_over);
+      return;
     }
+    accept_fault(c);
     return;
   }
   if (!srv->routed) count_connection(c, d);

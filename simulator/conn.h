@@ -13,6 +13,8 @@ enum conn_state {
   CS_FLUSHING,  /* an ending step waits for writes to complete */
   CS_LINGER,    /* our FIN is out; draining input until the peer closes or linger ends */
   CS_HALF,      /* halfclose(): our FIN is out; reading until the peer closes */
+  CS_BARRIER,   /* a barrier() waits for its name to be reached, or for its bound */
+  CS_ACCEPT_WAIT, /* accept_close/accept_reset: waiting for the peer's first bytes */
   CS_HOLD       /* nothing more will happen until the peer closes (listener emulation) */
 };
 
@@ -28,8 +30,10 @@ void conn_keepalive(struct conn *c, double idle);
 /* steps.c: executes one step. Returns true when the plan continues at the next step at
  * once, false when the step waits (timer, peer) or ended the exchange. */
 bool step_execute(struct conn *c, const struct step *s);
-/* steps.c: the timer fired while dribbling or stalled. */
+/* steps.c: the timer fired while dribbling, stalled or waiting at a barrier. */
 void step_timer_fired(uv_timer_t *t);
+/* steps.c: barrier `name` was reached: every connection waiting at it goes on. */
+void step_barrier_reached(struct server *srv, const char *name);
 
 /* conn.c: reading */
 void conn_read_start(struct conn *c);

@@ -42,6 +42,8 @@ extern const char *const conn_end_names[];
   X(PEER_RESET, "peer_reset")       \
   X(BAD_REQUEST, "bad_request")     \
   X(IDLE_CLOSE, "idle_close")       \
+  X(BARRIER_REACHED, "barrier_reached") \
+  X(BARRIER_TIMEOUT, "barrier_timeout") \
   X(ERROR, "error")                 \
   X(CLOSE, "close")
 

@@ -87,3 +87,14 @@ void plan_unref(struct plan *p) {
 }
 
 void plan_free(struct plan *p) { free(p); }
+
+bool barrier_name_valid(const char *name, size_t len) {
+  if (len == 0 || len >= BARRIER_NAME_MAX) return false;
+  for (size_t i = 0; i < len; i++) {
+    char ch = name[i];
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-' || ch == '.';
+    if (!ok) return false;
+  }
+  return true;
+}

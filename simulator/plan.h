@@ -12,6 +12,7 @@
 #ifndef BADUP_PLAN_H
 #define BADUP_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@
   X(DRIBBLE, "dribble", STEP_KIND_ACTION)          \
   X(STALL, "stall", STEP_KIND_ACTION)              \
   X(STOPREAD, "stopread", STEP_KIND_ACTION)        \
+  X(BARRIER, "barrier", STEP_KIND_ACTION)          \
   X(CLOSE, "close", STEP_KIND_END)                 \
   X(RESET, "reset", STEP_KIND_END)                 \
   X(HALFCLOSE, "halfclose", STEP_KIND_END)         \
@@ -51,16 +53,23 @@ enum step_op {
 extern const char *const step_names[STEP__COUNT];
 extern const enum step_kind step_kinds[STEP__COUNT];
 
+/* A barrier's name: 1 to BARRIER_NAME_MAX - 1 characters of A-Z a-z 0-9 _ . - (it travels
+ * in a URL path: POST /barriers/NAME). */
+#define BARRIER_NAME_MAX 32
+bool barrier_name_valid(const char *name, size_t len);
+
 /* "Forever" for stall(): the stall ends only when the peer closes. */
 #define STEP_FOREVER (-1.0)
 
 struct step {
   enum step_op op;
   int line;            /* source line of the constructor call, for errors */
-  double seconds;      /* stall, dribble interval, keepalive idle; STEP_FOREVER = none */
+  double seconds;      /* stall, dribble interval, keepalive idle, barrier bound, accept_*
+                          wait; STEP_FOREVER = none */
   uint32_t n;          /* dribble piece size */
   size_t len;          /* bytes to send (send, txresp, dribble) */
-  const char *bytes;   /* into the owning plan's pool (or a Lua step's own storage) */
+  const char *bytes;   /* into the owning plan's pool (or a Lua step's own storage); for
+                          barrier(): its name */
 };
 
 struct plan {

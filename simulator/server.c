@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "conn.h"
 
 static enum listener_mode mode_for(const struct scenario *s) {
   if (s->kind != SCENARIO_LISTENER) return LISTEN_ACCEPT;
@@ -30,38 +31,83 @@ int server_apply_default(struct server *srv, int idx) {
   return 0;
 }
 
+/* The control API's thread hands work to the loop through one slot: server_call fills it
+ * and waits; the async callback runs it on the loop's thread and signals. Stopping closes
+ * the slot, so a waiter never waits on a loop that has gone. */
 static void on_async(uv_async_t *a) {
   struct server *srv = a->data;
   pthread_mutex_lock(&srv->mu);
-  int idx = srv->select_idx;
-  uint64_t gen = srv->select_gen;
+  void (*fn)(struct server *, void *) = srv->call_fn;
+  void *arg = srv->call_arg;
+  uint64_t gen = srv->call_gen;
+  srv->call_fn = NULL;
   pthread_mutex_unlock(&srv->mu);
-  int rc = srv->stopping ? -ECANCELED : server_apply_default(srv, idx);
+  if (fn) fn(srv, arg);
   pthread_mutex_lock(&srv->mu);
-  srv->select_done_gen = gen;
-  srv->select_rc = rc;
+  if (fn) srv->call_done_gen = gen;
   pthread_cond_broadcast(&srv->cv);
   pthread_mutex_unlock(&srv->mu);
 }
 
-int server_select_default(struct server *srv, int idx) {
+int server_call(struct server *srv, void (*fn)(struct server *srv, void *arg), void *arg) {
+  pthread_mutex_lock(&srv->call_mu);
   pthread_mutex_lock(&srv->mu);
-  if (srv->select_closed) {
-    pthread_mutex_unlock(&srv->mu);
-    return -ECANCELED;
-  }
-  uint64_t gen = ++srv->select_gen;
-  srv->select_idx = idx;
-  uv_async_send(&srv->async);
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 5;
   int rc = 0;
-  while (srv->select_done_gen < gen && rc == 0) rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &deadline);
-  int result = srv->select_done_gen >= gen ? srv->select_rc : -ETIMEDOUT;
+  if (srv->calls_closed) {
+    rc = -ECANCELED;
+  } else {
+    uint64_t gen = ++srv->call_gen;
+    srv->call_fn = fn;
+    srv->call_arg = arg;
+    uv_async_send(&srv->async);
+    /* No deadline: arg may point at the caller's stack, so returning before fn ran would
+     * leave the loop a dangling pointer. The loop never blocks, and a stop wakes us. */
+    while (srv->call_done_gen < gen && !srv->calls_closed) pthread_cond_wait(&srv->cv, &srv->mu);
+    if (srv->call_done_gen < gen) rc = -ECANCELED;
+  }
   pthread_mutex_unlock(&srv->mu);
-  return result;
+  pthread_mutex_unlock(&srv->call_mu);
+  return rc;
 }
+
+struct select_call {
+  int idx, rc;
+};
+
+static void select_on_loop(struct server *srv, void *arg) {
+  struct select_call *sc = arg;
+  sc->rc = srv->stopping ? -ECANCELED : server_apply_default(srv, sc->idx);
+}
+
+int server_select_default(struct server *srv, int idx) {
+  struct select_call sc = {idx, 0};
+  int rc = server_call(srv, select_on_loop, &sc);
+  return rc < 0 ? rc : sc.rc;
+}
+
+const struct barrier *server_barrier_find(const struct server *srv, const char *name, size_t len) {
+  for (size_t i = 0; i < srv->nbarriers; i++)
+    if (strlen(srv->barriers[i].name) == len && memcmp(srv->barriers[i].name, name, len) == 0) return &srv->barriers[i];
+  return NULL;
+}
+
+int server_barrier_reach(struct server *srv, const char *name) {
+  size_t len = strlen(name);
+  if (!barrier_name_valid(name, len)) return -EINVAL;
+  struct barrier *b = (struct barrier *)server_barrier_find(srv, name, len);
+  if (!b) {
+    if (srv->nbarriers == MAX_BARRIERS) return -ENOSPC;
+    b = &srv->barriers[srv->nbarriers++];
+    memset(b, 0, sizeof *b);
+    memcpy(b->name, name, len + 1);
+  }
+  b->reached = true;
+  b->reaches++;
+  step_barrier_reached(srv, b->name);
+  return 0;
+}
+
+void server_barriers_reset(struct server *srv) { srv->nbarriers = 0; }
 
 int server_find(const struct server *srv, const char *name, size_t len) {
   for (size_t i = 0; i < srv->nscenarios; i++)
@@ -77,6 +123,7 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct sockaddr *add
   memcpy(&srv->addr, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
   event_log_init(&srv->log);
   pthread_mutex_init(&srv->mu, NULL);
+  pthread_mutex_init(&srv->call_mu, NULL);
   pthread_cond_init(&srv->cv, NULL);
   for (size_t i = 0; i < srv->nscenarios; i++)
     if (srv->scenarios[i].kind == SCENARIO_FUNCTION) srv->collect = true;
@@ -94,11 +141,10 @@ void server_stop(struct server *srv) {
   srv->stopping = true;
   listener_close(srv);
   for (struct conn *c = srv->conns; c; c = c->next) conn_close(c, END_SHUTDOWN);
-  /* Wake any control-API thread still waiting for a switch, and refuse new ones. */
+  /* Wake any control-API thread still waiting for a call, and refuse new ones. */
   pthread_mutex_lock(&srv->mu);
-  srv->select_closed = true;
-  srv->select_done_gen = srv->select_gen;
-  srv->select_rc = -ECANCELED;
+  srv->calls_closed = true;
+  srv->call_fn = NULL;
   pthread_cond_broadcast(&srv->cv);
   pthread_mutex_unlock(&srv->mu);
   uv_close((uv_handle_t *)&srv->async, NULL);
@@ -107,5 +153,6 @@ void server_stop(struct server *srv) {
 void server_destroy(struct server *srv) {
   event_log_destroy(&srv->log);
   pthread_mutex_destroy(&srv->mu);
+  pthread_mutex_destroy(&srv->call_mu);
   pthread_cond_destroy(&srv->cv);
 }

@@ -33,6 +33,17 @@ struct listener {
 
 struct conn;
 
+/* A named point one side of an exchange reaches and the other waits for (VTest's
+ * barrier): a plan's barrier("response_head", 1) waits until the harness's client says,
+ * through the control API, that it has the response head. Reached stays reached until
+ * the barriers are reset (DELETE /barriers), so a late waiter passes at once. */
+#define MAX_BARRIERS 32
+struct barrier {
+  char name[BARRIER_NAME_MAX];
+  bool reached;
+  uint64_t reaches; /* times it was reached since the last reset */
+};
+
 struct server {
   uv_loop_t *loop;
   struct scenario *scenarios;
@@ -48,12 +59,16 @@ struct server {
 
   uv_signal_t sigint, sigterm;
   uv_async_t async;
-  pthread_mutex_t mu;   /* guards the select_* fields */
+  pthread_mutex_t call_mu; /* one server_call at a time */
+  pthread_mutex_t mu;   /* guards the call_* fields */
   pthread_cond_t cv;
-  int select_idx;
-  uint64_t select_gen, select_done_gen;
-  int select_rc;
-  bool select_closed;   /* the loop is stopping: no more switches */
+  void (*call_fn)(struct server *srv, void *arg);
+  void *call_arg;
+  uint64_t call_gen, call_done_gen;
+  bool calls_closed;    /* the loop is stopping: no more calls */
+
+  struct barrier barriers[MAX_BARRIERS]; /* loop thread only */
+  size_t nbarriers;
 
   struct event_log log;
   _Atomic int64_t open_conns;
@@ -106,9 +121,27 @@ void server_stop(struct server *srv);
 /* Frees what server_start allocated, after the loop has ended. */
 void server_destroy(struct server *srv);
 
+/* Any thread except the loop's: runs fn(srv, arg) on the loop's thread and waits until it
+ * has run. Returns 0, or -ECANCELED when the loop is stopping (fn then never runs). One
+ * call at a time; fn must not block. */
+int server_call(struct server *srv, void (*fn)(struct server *srv, void *arg), void *arg);
+
 /* Any thread except the loop's: makes scenario idx the default and waits until the
  * listener reflects it. Returns 0 or a negative error. */
 int server_select_default(struct server *srv, int idx);
+
+/* Loop thread: marks barrier `name` reached and releases its waiters. Returns 0, or
+ * -EINVAL for a name that is empty, too long or not [A-Za-z0-9_.-], -ENOSPC when
+ * MAX_BARRIERS names are in use. */
+int server_barrier_reach(struct server *srv, const char *name);
+/* Loop thread: the barrier of that name, or NULL when it was never reached. */
+const struct barrier *server_barrier_find(const struct server *srv, const char *name, size_t len);
+/* Loop thread: forgets every barrier (none is reached any more). */
+void server_barriers_reset(struct server *srv);
+/* Loop thread: a copy of the record of every connection still open (newest first, at
+ * most `limit`), with the name of what each is doing ("reading", "stalled", ...) in
+ * states[i]. The caller frees each record with conn_record_free, then the arrays. */
+size_t server_open_records(struct server *srv, size_t limit, struct conn_record **records, const char ***states);
 
 /* Loop thread: apply a default scenario now. */
 int server_apply_default(struct server *srv, int idx);

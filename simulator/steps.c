@@ -78,6 +78,37 @@ static bool exec_stopread(struct conn *c, const struct step *s) {
   return true;
 }
 
+/* barrier(name, bound): go on at once when the name was reached already; else wait until
+ * it is (step_barrier_reached) or until the bound passes (step_timer_fired). Either way
+ * the plan goes on: the bound is what makes a proxy that buffers answer the same way every
+ * time, and the event log says which of the two happened. */
+static bool exec_barrier(struct conn *c, const struct step *s) {
+  const struct barrier *b = server_barrier_find(c->srv, s->bytes, s->len);
+  if (b && b->reached) {
+    conn_event(c, EV_BARRIER_REACHED, s->bytes, s->len);
+    return true;
+  }
+  c->state = CS_BARRIER;
+  wire_timer(c, s->seconds, step_timer_fired);
+  return false;
+}
+
+void step_barrier_reached(struct server *srv, const char *name) {
+  size_t len = strlen(name);
+  /* conn_run_plan may close a connection, but it stays on the list until its close
+   * callbacks have run, later in the loop: the walk is safe. */
+  for (struct conn *c = srv->conns; c; c = c->next) {
+    if (c->closing || c->state != CS_BARRIER) continue;
+    const struct step *s = &c->plan->steps[c->pc];
+    if (s->len != len || memcmp(s->bytes, name, len) != 0) continue;
+    uv_timer_stop(&c->timer);
+    conn_event(c, EV_BARRIER_REACHED, s->bytes, s->len);
+    c->state = CS_RUNNING;
+    c->pc++;
+    conn_run_plan(c);
+  }
+}
+
 static bool exec_end(struct conn *c, const struct step *s) {
   wire_finish(c, s->op);
   return false;
@@ -96,7 +127,7 @@ static const step_fn executors[STEP__COUNT] = {
     [STEP_RXREQ] = exec_start,      [STEP_RXHDRS] = exec_start,
     [STEP_SEND] = exec_send,        [STEP_TXRESP] = exec_send,
     [STEP_DRIBBLE] = exec_dribble,  [STEP_STALL] = exec_stall,
-    [STEP_STOPREAD] = exec_stopread, [STEP_CLOSE] = exec_end,
+    [STEP_STOPREAD] = exec_stopread, [STEP_BARRIER] = exec_barrier, [STEP_CLOSE] = exec_end,
     [STEP_RESET] = exec_end,        [STEP_HALFCLOSE] = exec_end,
     [STEP_KEEPALIVE] = exec_keepalive,
 };
@@ -113,6 +144,8 @@ void step_timer_fired(uv_timer_t *t) {
       wire_timer(c, s->seconds, step_timer_fired);
       return;
     }
+  } else if (c->state == CS_BARRIER) {
+    conn_event(c, EV_BARRIER_TIMEOUT, s->bytes, s->len);
   } else if (c->state != CS_STALLED) {
     return;
   }

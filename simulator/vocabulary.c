@@ -62,8 +62,36 @@ static double check_seconds(lua_State *L, int arg, const char *what) {
   }
 SIMPLE_CTOR(ctor_refuse, STEP_REFUSE, "refuse")
 SIMPLE_CTOR(ctor_blackhole, STEP_BLACKHOLE, "blackhole")
-SIMPLE_CTOR(ctor_accept_close, STEP_ACCEPT_CLOSE, "accept_close")
-SIMPLE_CTOR(ctor_accept_reset, STEP_ACCEPT_RESET, "accept_reset")
+
+/* accept_close([wait]) / accept_reset([wait]): the fault comes once the peer's first bytes
+ * are in, or after `wait` seconds (default 1); 0 acts right after the accept, racing the
+ * peer's own connect(). */
+static int accept_ctor(lua_State *L, enum step_op op, const char *name) {
+  if (lua_gettop(L) > 1) return luaL_error(L, "%s() takes at most one argument: the seconds to wait for the peer's first bytes", name);
+  double wait = lua_isnoneornil(L, 1) ? 1.0 : check_seconds(L, 1, name);
+  struct lstep *ls = new_step(L, op, NULL, 0);
+  ls->s.seconds = wait;
+  return 1;
+}
+static int ctor_accept_close(lua_State *L) { return accept_ctor(L, STEP_ACCEPT_CLOSE, "accept_close"); }
+static int ctor_accept_reset(lua_State *L) { return accept_ctor(L, STEP_ACCEPT_RESET, "accept_reset"); }
+
+/* barrier(name [, seconds]): wait until `name` is reached (POST /barriers/NAME; the
+ * harness's client reaches "response_head" when it has the final response's header
+ * section), at most `seconds` (default 1), then go on. */
+static int ctor_barrier(lua_State *L) {
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
+  if (lua_gettop(L) > 2) return luaL_error(L, "barrier() takes a name and a bound in seconds");
+  if (!barrier_name_valid(name, len))
+    return luaL_error(L, "barrier(): the name must be 1 to %d characters of A-Z a-z 0-9 _ . -, got '%s'",
+                      BARRIER_NAME_MAX - 1, name);
+  double bound = lua_isnoneornil(L, 2) ? 1.0 : check_seconds(L, 2, "barrier()'s bound");
+  if (!(bound > 0)) return luaL_error(L, "barrier(): the bound must be more than 0 seconds (every wait ends)");
+  struct lstep *ls = new_step(L, STEP_BARRIER, name, len);
+  ls->s.seconds = bound;
+  return 1;
+}
 SIMPLE_CTOR(ctor_rxreq, STEP_RXREQ, "rxreq")
 SIMPLE_CTOR(ctor_rxhdrs, STEP_RXHDRS, "rxhdrs")
 SIMPLE_CTOR(ctor_stopread, STEP_STOPREAD, "stopread")
@@ -443,7 +471,8 @@ void vocabulary_open(lua_State *L) {
       {"refuse", ctor_refuse},     {"blackhole", ctor_blackhole},   {"accept_close", ctor_accept_close},
       {"accept_reset", ctor_accept_reset}, {"rxreq", ctor_rxreq},   {"rxhdrs", ctor_rxhdrs},
       {"send", ctor_send},         {"txresp", ctor_txresp},         {"dribble", ctor_dribble},
-      {"stall", ctor_stall},       {"stopread", ctor_stopread},     {"close", ctor_close},
+      {"stall", ctor_stall},       {"stopread", ctor_stopread},     {"barrier", ctor_barrier},
+      {"close", ctor_close},
       {"reset", ctor_reset},       {"halfclose", ctor_halfclose},   {"keepalive", ctor_keepalive},
       {"scenario", fn_scenario},   {"response", fn_response},       {NULL, NULL}};
   lua_pushglobaltable(L);
@@ -453,4 +482,4 @@ void vocabulary_open(lua_State *L) {
 
 /* The constructor table above must name every step of BADUP_STEPS: a step added to the
  * list without a constructor fails this count at compile time. */
-_Static_assert(STEP__COUNT == 15, "update vocabulary_open() when BADUP_STEPS changes");
+_Static_assert(STEP__COUNT == 16, "update vocabulary_open() when BADUP_STEPS changes");

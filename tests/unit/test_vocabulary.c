@@ -212,9 +212,8 @@ END_TEST
 
 /* Every step that takes no argument: its op, its name in tostring, and the argument check. */
 START_TEST(test_argumentless_steps) {
-  static const enum step_op ops[] = {STEP_REFUSE,   STEP_BLACKHOLE, STEP_ACCEPT_CLOSE, STEP_ACCEPT_RESET,
-                                     STEP_RXREQ,    STEP_RXHDRS,    STEP_STOPREAD,     STEP_CLOSE,
-                                     STEP_RESET,    STEP_HALFCLOSE};
+  static const enum step_op ops[] = {STEP_REFUSE, STEP_BLACKHOLE, STEP_RXREQ, STEP_RXHDRS,
+                                     STEP_STOPREAD, STEP_CLOSE, STEP_RESET, STEP_HALFCLOSE};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     const char *name = step_names[ops[i]];
     char src[256], want[256];
@@ -225,6 +224,38 @@ START_TEST(test_argumentless_steps) {
     snprintf(want, sizeof want, "vocab:1: %s() takes no arguments", name);
     ck_assert_str_eq(run_fail(src), want);
   }
+}
+END_TEST
+
+/* accept_close/accept_reset wait for the peer's first bytes, 1 s at most by default. */
+START_TEST(test_accept_steps_wait) {
+  for (int k = 0; k < 2; k++) {
+    const char *name = k ? "accept_reset" : "accept_close";
+    char src[256], want[256];
+    snprintf(src, sizeof src, "\nreturn tostring(%s())", name);
+    snprintf(want, sizeof want, "%s() step (line 2)", name);
+    ck_assert_str_eq(run_str(src, NULL), want);
+    snprintf(src, sizeof src, "%s(1, 2)", name);
+    snprintf(want, sizeof want, "vocab:1: %s() takes at most one argument", name);
+    ASSERT_PREFIX(run_fail(src), want);
+    snprintf(src, sizeof src, "%s(-1)", name);
+    snprintf(want, sizeof want, "vocab:1: %s must be between 0 and 86400 seconds", name);
+    ASSERT_PREFIX(run_fail(src), want);
+  }
+}
+END_TEST
+
+/* barrier(name [, bound]): a name that fits in a URL path, a bound that ends. */
+START_TEST(test_barrier_arguments) {
+  ck_assert_str_eq(run_str("\nreturn tostring(barrier('response_head', 0.5))", NULL), "barrier() step (line 2)");
+  ck_assert_str_eq(run_str("return tostring(barrier('a.b-c_9'))", NULL), "barrier() step (line 1)");
+  ASSERT_PREFIX(run_fail("barrier()"), "vocab:1: bad argument #1 to 'barrier' (string expected, got no value)");
+  ASSERT_PREFIX(run_fail("barrier('')"), "vocab:1: barrier(): the name must be 1 to 31 characters");
+  ASSERT_PREFIX(run_fail("barrier('a/b')"), "vocab:1: barrier(): the name must be 1 to 31 characters");
+  ASSERT_PREFIX(run_fail("barrier(string.rep('x', 32))"), "vocab:1: barrier(): the name must be 1 to 31 characters");
+  ASSERT_PREFIX(run_fail("barrier('x', 0)"), "vocab:1: barrier(): the bound must be more than 0 seconds");
+  ASSERT_PREFIX(run_fail("barrier('x', -1)"), "vocab:1: barrier()'s bound must be between 0 and 86400 seconds");
+  ASSERT_PREFIX(run_fail("barrier('x', 1, 2)"), "vocab:1: barrier() takes a name and a bound in seconds");
 }
 END_TEST
 
@@ -1167,6 +1198,8 @@ static Suite *vocabulary_suite(void) {
   tcase_add_test(ctors, test_keepalive);
   tcase_add_test(ctors, test_keepalive_errors);
   tcase_add_test(ctors, test_argumentless_steps);
+  tcase_add_test(ctors, test_accept_steps_wait);
+  tcase_add_test(ctors, test_barrier_arguments);
   tcase_add_test(ctors, test_step_names_and_kinds);
   tcase_add_test(ctors, test_step_is_opaque);
   tcase_add_test(ctors, test_step_lines);
