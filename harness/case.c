@@ -1,23 +1,32 @@
-/* case.c: one scenario through one fresh proxy instance. */
+/* case.c: one scenario through one fresh proxy instance, in five stages: the simulator,
+ * the proxy's files, the proxy, the exchange, and the evidence. */
 #include "case.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glob.h>
-#include <jansson.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "files.h"
 #include "proc.h"
 #include "rawclient.h"
+#include "results.h"
+#include "simctl.h"
+
+/* The barrier the harness's client reaches when it has the final response's header
+ * section (a scenario's barrier("response_head", bound) waits for it). */
+#define BARRIER_RESPONSE_HEAD "response_head"
 
 static double now_ms(void) {
   struct timespec ts;
@@ -44,79 +53,34 @@ static int free_port(void) {
   return port;
 }
 
-static bool can_connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  if (fd >= 0) close(fd);
-  return ok;
-}
-
-static char *slurp(const char *path, size_t max) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  struct buf b = {0};
-  char tmp[4096];
-  size_t n;
-  if (max) {
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    if (size > (long)max) fseek(f, size - (long)max, SEEK_SET);
-    else fseek(f, 0, SEEK_SET);
+/* Is a socket listening on this TCP port (any local address, IPv4 or IPv6)? Read from the
+ * kernel's socket tables, without connecting: a probe connection would be logged by the
+ * proxy (haproxy's <BADREQ> 400 CR--, squid's NONE_NONE/000) and could be mistaken for the
+ * case's request. A listening socket accepts connections at once (the kernel completes the
+ * handshake), which is all a connect-based probe ever proved. */
+static bool listening(int port) {
+  static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+  for (int t = 0; t < 2; t++) {
+    FILE *f = fopen(tables[t], "r");
+    if (!f) continue;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+      char local[80];
+      unsigned lport, state;
+      /* "  0: 0100007F:A1B2 00000000:0000 0A ..." */
+      if (sscanf(line, " %*d: %79[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &lport, &state) == 3)
+        found = lport == (unsigned)port && state == 0x0A; /* TCP_LISTEN */
+    }
+    fclose(f);
+    if (found) return true;
   }
-  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_append(&b, tmp, n);
-  fclose(f);
-  buf_append(&b, "", 1);
-  return b.data;
-}
-
-static int write_file(const char *path, const char *text) {
-  char dirs[4096];
-  snprintf(dirs, sizeof dirs, "%s", path);
-  for (char *p = dirs + 1; *p; p++) /* files may live in sub-folders of the case folder */
-    if (*p == '/') {
-      *p = 0;
-      mkdir(dirs, 0755);
-      *p = '/';
-    }
-  FILE *f = fopen(path, "wb");
-  if (!f) return -1;
-  fputs(text, f);
-  return fclose(f);
-}
-
-/* Waits for the simulator's start-up line and reads its two addresses. */
-static bool simulator_ports(const char *out_path, struct proc *sim, int *port, int *admin, char *err, size_t errlen) {
-  for (int waited = 0; waited < 10000; waited += 2) {
-    char *text = slurp(out_path, 0);
-    const char *l = text ? strstr(text, "listen=") : NULL, *a = text ? strstr(text, "admin=") : NULL;
-    if (l && a && strchr(a, '\n')) {
-      const char *lc = strchr(l, ' ');
-      const char *p1 = memrchr(l, ':', (size_t)(lc - l));
-      *port = atoi(p1 + 1);
-      const char *ac = strchr(a, ' ');
-      const char *p2 = memrchr(a, ':', (size_t)(ac - a));
-      *admin = atoi(p2 + 1);
-      free(text);
-      return *port > 0 && *admin > 0;
-    }
-    free(text);
-    if (proc_exited(sim)) {
-      char how[64];
-      proc_describe(sim, how, sizeof how);
-      snprintf(err, errlen, "the simulator did not start (%s)", how);
-      return false;
-    }
-    sleep_ms(2);
-  }
-  snprintf(err, errlen, "the simulator did not print its address within 10 s");
   return false;
 }
 
-/* The last lines of a file, joined with " | ", into out. */
+/* The last lines of a file, joined with " | ", appended to out. */
 static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
-  char *text = slurp(path, 16384);
+  char *text = files_slurp(path, 16384);
   if (!text) return;
   size_t len = strlen(text);
   while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = 0;
@@ -132,14 +96,14 @@ static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
   free(text);
 }
 
-/* The proxy's own lines about the request: lines of its logs matching log_match (or the
- * last lines when it has none), newest last, joined with " | ". */
 /* Log file i of the proxy (i == nlogs: its stderr, proxy.err). */
 static void log_path(const struct proxy_def *p, const char *dir, size_t i, char *path, size_t len) {
   if (i < p->nlogs) snprintf(path, len, "%s/%s", dir, p->logs[i]);
   else snprintf(path, len, "%s/proxy.err", dir);
 }
 
+/* The proxy's own lines about the request: lines of its logs matching log_match (or the
+ * last lines when it has none), newest last, joined with " | ". */
 static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, size_t outlen) {
   out[0] = 0;
   char path[4096];
@@ -147,7 +111,7 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
   bool have_re = p->log_match && regcomp(&re, p->log_match, REG_EXTENDED | REG_NOSUB) == 0;
   for (size_t i = 0; have_re && i <= p->nlogs; i++) {
     log_path(p, dir, i, path, sizeof path);
-    char *text = slurp(path, 65536);
+    char *text = files_slurp(path, 65536);
     if (!text) continue;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -169,196 +133,331 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
   }
 }
 
-static void fetch_attempts(int admin, const char *dir, struct case_result *r) {
-  char url[128];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/stats", admin);
-  char *doc = client_fetch(url, 3.0, NULL);
-  json_t *j = doc ? json_loads(doc, 0, NULL) : NULL;
-  if (j) {
-    r->attempts = (long)json_integer_value(json_object_get(j, "requests"));
-    r->upstream_connections = (long)json_integer_value(json_object_get(j, "connections"));
-  }
-  json_decref(j);
-  free(doc);
-  /* What the upstream saw, connection by connection: kept for whoever debugs the case. */
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/events?limit=50", admin);
-  doc = client_fetch(url, 3.0, NULL);
-  if (doc) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/upstream-events.json", dir);
-    write_file(path, doc);
-    free(doc);
-  }
-}
-
 static void fmt_seconds(char *out, size_t len, double s) { snprintf(out, len, "%g", s); }
 
-void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o,
-              const char *dir, struct case_result *r) {
-  memset(r, 0, sizeof *r);
-  r->attempts = r->upstream_connections = -1;
-  r->ran = true;
-  double t0 = now_ms();
-  mkdir(dir, 0755);
-  char path[4096], sim_out[4096], sim_err[4096];
-  snprintf(sim_out, sizeof sim_out, "%s/simulator.out", dir);
-  snprintf(sim_err, sizeof sim_err, "%s/simulator.err", dir);
-
-  /* 1. The upstream: this scenario alone, so listener faults act on its port. */
-  char seed[32], rt[64], ct[64];
-  snprintf(seed, sizeof seed, "%lu", o->seed);
-  snprintf(rt, sizeof rt, "read_timeout=%g", o->read_timeout);
-  snprintf(ct, sizeof ct, "connect_timeout=%g", o->connect_timeout);
-  char *sim_argv[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
-                      o->retries ? "retries=true" : "retries=false", s->file, NULL};
-  struct proc sim, px = {0}, side[MAX_SIDECARS] = {{0}};
-  int up_port = 0, admin = 0;
-  if (proc_spawn(&sim, sim_argv, NULL, sim_out, sim_err, NULL) != 0) {
-    snprintf(r->got, sizeof r->got, "setup_error");
-    snprintf(r->detail, sizeof r->detail, "cannot start the simulator: %s", strerror(errno));
-    return;
-  }
-  if (!simulator_ports(sim_out, &sim, &up_port, &admin, r->detail, sizeof r->detail)) {
-    snprintf(r->got, sizeof r->got, "setup_error");
-    tail_lines(sim_err, 3, r->detail, sizeof r->detail);
-    proc_stop(&sim, 2000);
-    return;
-  }
-
-  /* 2. The proxy: rendered files, then its command, in its own process group. */
-  int port = free_port();
+/* Everything one case holds while it runs. */
+struct case_ctx {
+  const struct proxy_def *p;
+  const struct scenario *s;
+  const struct run_opts *o;
+  const char *dir;      /* the case folder: evidence ends here */
+  const char *pdir;     /* where the proxy works (${dir}): the case folder, or a scratch one */
+  char scratch[64];     /* a scratch folder the proxy's user can reach, or "" */
+  struct case_result *r;
+  struct proc sim, px, side[MAX_SIDECARS];
+  int up_port, admin, port;
   char sport[16], sup[16], sct_ms[32], srt_ms[32], sct[32], srt[32];
-  snprintf(sport, sizeof sport, "%d", port);
-  snprintf(sup, sizeof sup, "%d", up_port);
-  fmt_seconds(sct, sizeof sct, o->connect_timeout);
-  fmt_seconds(srt, sizeof srt, o->read_timeout);
-  snprintf(sct_ms, sizeof sct_ms, "%ld", (long)(o->connect_timeout * 1000 + 0.5));
-  snprintf(srt_ms, sizeof srt_ms, "%ld", (long)(o->read_timeout * 1000 + 0.5));
-  const char *names[] = {"binary", "dir", "proxy_port", "upstream_host", "upstream_port", "connect_timeout",
-                         "read_timeout", "connect_timeout_ms", "read_timeout_ms", "retries", "scenario"};
-  const char *values[] = {p->binary, dir, sport, "127.0.0.1", sup, sct, srt, sct_ms, srt_ms, "", s->name};
-  struct vars v = {names, values, sizeof names / sizeof *names};
+  const char *names[11], *values[11];
+  struct vars v;
+  char *retries;
+  char **argv, **env;
+  size_t nargs, nenv;
+};
+
+static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
+  snprintf(c->r->got, sizeof c->r->got, "setup_error");
+  snprintf(c->r->detail, sizeof c->r->detail, fmt, a, b);
+}
+
+/* Stage 1: the upstream: this scenario alone, so listener faults act on its port. */
+static bool start_simulator(struct case_ctx *c) {
+  char sim_out[4096], sim_err[4096], seed[32], rt[64], ct[64];
+  snprintf(sim_out, sizeof sim_out, "%s/simulator.out", c->dir);
+  snprintf(sim_err, sizeof sim_err, "%s/simulator.err", c->dir);
+  snprintf(seed, sizeof seed, "%lu", c->o->seed);
+  snprintf(rt, sizeof rt, "read_timeout=%g", c->o->read_timeout);
+  snprintf(ct, sizeof ct, "connect_timeout=%g", c->o->connect_timeout);
+  char *sim_argv[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
+                      c->o->retries ? "retries=true" : "retries=false", c->s->file, NULL};
+  if (proc_spawn(&c->sim, sim_argv, NULL, sim_out, sim_err, NULL) != 0) {
+    setup_error(c, "cannot start the simulator: %s%s", strerror(errno), "");
+    return false;
+  }
+  if (!simctl_ports(sim_out, &c->sim, &c->up_port, &c->admin, c->r->detail, sizeof c->r->detail)) {
+    snprintf(c->r->got, sizeof c->r->got, "setup_error");
+    tail_lines(sim_err, 3, c->r->detail, sizeof c->r->detail);
+    return false;
+  }
+  return true;
+}
+
+/* A proxy that switches to its own user (squid's cache_effective_user) must be able to
+ * write where it works. When that user cannot reach the case folder (a parent folder is
+ * 0700, as `mktemp -d` makes them), the proxy works in a scratch folder under /tmp made
+ * for it, and what it wrote is moved into the case folder afterwards. */
+static bool user_can_write(uid_t uid, gid_t gid, const char *dir) {
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(2);
+    _exit(access(dir, W_OK | X_OK) == 0 ? 0 : 1);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static bool proxy_workdir(struct case_ctx *c) {
+  c->pdir = c->dir;
+  if (!c->p->user || geteuid() != 0) return true;
+  struct passwd *pw = getpwnam(c->p->user);
+  if (!pw) {
+    setup_error(c, "%s switches to user '%s', which does not exist on this machine", c->p->name, c->p->user);
+    return false;
+  }
+  if (chown(c->dir, pw->pw_uid, pw->pw_gid) == 0 && user_can_write(pw->pw_uid, pw->pw_gid, c->dir)) return true;
+  snprintf(c->scratch, sizeof c->scratch, "/tmp/badup-%s-XXXXXX", c->p->name);
+  if (!mkdtemp(c->scratch) || chown(c->scratch, pw->pw_uid, pw->pw_gid) != 0) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", strerror(errno));
+    c->scratch[0] = 0;
+    snprintf(c->r->got, sizeof c->r->got, "setup_error");
+    snprintf(c->r->detail, sizeof c->r->detail,
+             "%s switches to user '%s', which cannot write to %.200s, and no scratch folder could be made for it: %.100s",
+             c->p->name, c->p->user, c->dir, why);
+    return false;
+  }
+  c->pdir = c->scratch;
+  return true;
+}
+
+/* Stage 2: the proxy's files, rendered into the folder it works in. */
+static bool render_proxy(struct case_ctx *c) {
+  const struct proxy_def *p = c->p;
+  c->port = free_port();
+  snprintf(c->sport, sizeof c->sport, "%d", c->port);
+  snprintf(c->sup, sizeof c->sup, "%d", c->up_port);
+  fmt_seconds(c->sct, sizeof c->sct, c->o->connect_timeout);
+  fmt_seconds(c->srt, sizeof c->srt, c->o->read_timeout);
+  snprintf(c->sct_ms, sizeof c->sct_ms, "%ld", (long)(c->o->connect_timeout * 1000 + 0.5));
+  snprintf(c->srt_ms, sizeof c->srt_ms, "%ld", (long)(c->o->read_timeout * 1000 + 0.5));
+  static const char *const names[] = {"binary", "dir", "proxy_port", "upstream_host", "upstream_port", "connect_timeout",
+                                      "read_timeout", "connect_timeout_ms", "read_timeout_ms", "retries", "scenario"};
+  const char *values[] = {p->binary, c->pdir, c->sport, "127.0.0.1", c->sup, c->sct, c->srt, c->sct_ms, c->srt_ms, "",
+                          c->s->name};
+  memcpy(c->names, names, sizeof names);
+  memcpy(c->values, values, sizeof values);
+  c->v = (struct vars){c->names, c->values, sizeof names / sizeof *names};
   char *bad = NULL;
   /* The retries text may use the other variables (a port, a timeout). */
-  char *retries = template_render(o->retries ? p->retries_on : p->retries_off, &v, &bad);
-  values[9] = retries;
+  c->retries = template_render(c->o->retries ? p->retries_on : p->retries_off, &c->v, &bad);
+  c->values[9] = c->retries;
   for (size_t i = 0; i < p->nfiles && !bad; i++) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;
-    if (o->proxy_config && p->config && strcmp(p->files[i].name, p->config) == 0) tmpl = user = slurp(o->proxy_config, 0);
+    if (c->o->proxy_config && p->config && strcmp(p->files[i].name, p->config) == 0)
+      tmpl = user = files_slurp(c->o->proxy_config, 0);
     if (!tmpl) {
-      snprintf(r->detail, sizeof r->detail, "cannot read --proxy-config %s", o->proxy_config);
-      break;
+      setup_error(c, "cannot read --proxy-config %s%s", c->o->proxy_config, "");
+      free(bad);
+      return false;
     }
-    char *text = template_render(tmpl, &v, &bad);
+    char *text = template_render(tmpl, &c->v, &bad);
     free(user);
-    snprintf(path, sizeof path, "%s/%s", dir, p->files[i].name);
-    if (!bad && write_file(path, text) != 0) snprintf(r->detail, sizeof r->detail, "cannot write %.400s", path);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", c->pdir, p->files[i].name);
+    if (!bad && files_write(path, text) != 0) {
+      setup_error(c, "cannot write %.400s%s", path, "");
+      free(text);
+      return false;
+    }
     free(text);
   }
-  size_t nargs = 0, nenv = 0;
-  while (p->command[nargs]) nargs++;
-  while (p->env[nenv]) nenv++;
-  char **argv = calloc(nargs + 1, sizeof *argv), **env = calloc(nenv + 1, sizeof *env);
-  for (size_t i = 0; i < nargs && !bad; i++) argv[i] = template_render(p->command[i], &v, &bad);
-  for (size_t i = 0; i < nenv && !bad; i++) env[i] = template_render(p->env[i], &v, &bad);
-  if (bad || r->detail[0]) {
-    snprintf(r->got, sizeof r->got, "setup_error");
-    if (bad) snprintf(r->detail, sizeof r->detail, "%.300s: unknown template variable ${%.100s}", p->source, bad);
-    goto stop;
+  while (p->command[c->nargs]) c->nargs++;
+  while (p->env[c->nenv]) c->nenv++;
+  c->argv = calloc(c->nargs + 1, sizeof *c->argv);
+  c->env = calloc(c->nenv + 1, sizeof *c->env);
+  if (!c->argv || !c->env) {
+    setup_error(c, "out of memory%s%s", "", "");
+    free(bad);
+    return false;
   }
+  for (size_t i = 0; i < c->nargs && !bad; i++) c->argv[i] = template_render(p->command[i], &c->v, &bad);
+  for (size_t i = 0; i < c->nenv && !bad; i++) c->env[i] = template_render(p->env[i], &c->v, &bad);
+  if (bad) {
+    setup_error(c, "%.300s: unknown template variable ${%.100s}", p->source, bad);
+    free(bad);
+    return false;
+  }
+  return true;
+}
+
+/* Stage 3: the proxy in its own process group, ready when its port listens; then its
+ * companions (a log reader such as varnishncsa). */
+static bool start_proxy(struct case_ctx *c) {
+  const struct proxy_def *p = c->p;
   char px_out[4096], px_err[4096];
-  snprintf(px_out, sizeof px_out, "%s/proxy.out", dir);
-  snprintf(px_err, sizeof px_err, "%s/proxy.err", dir);
+  snprintf(px_out, sizeof px_out, "%s/proxy.out", c->pdir);
+  snprintf(px_err, sizeof px_err, "%s/proxy.err", c->pdir);
   double start = now_ms();
-  if (proc_spawn(&px, argv, dir, px_out, px_err, env) != 0) {
-    snprintf(r->got, sizeof r->got, "setup_error");
-    snprintf(r->detail, sizeof r->detail, "cannot start %s: %s", p->binary, strerror(errno));
-    goto stop;
+  if (proc_spawn(&c->px, c->argv, c->pdir, px_out, px_err, c->env) != 0) {
+    setup_error(c, "cannot start %s: %s", p->binary, strerror(errno));
+    return false;
   }
   bool ready = false;
   while (now_ms() - start < p->ready_timeout * 1000) {
-    if (proc_exited(&px)) break;
-    if (can_connect(port)) {
+    if (proc_exited(&c->px)) break;
+    if (listening(c->port)) {
       ready = true;
       break;
     }
     sleep_ms(5);
   }
-  r->ready_ms = now_ms() - start;
+  c->r->ready_ms = now_ms() - start;
   if (!ready) {
-    snprintf(r->got, sizeof r->got, "setup_error");
     char how[64];
-    proc_exited(&px);
-    proc_describe(&px, how, sizeof how);
-    snprintf(r->detail, sizeof r->detail, "%s did not become ready in %.0f ms (%s): ", p->name, r->ready_ms, how);
-    tail_lines(px_err, 3, r->detail, sizeof r->detail);
-    goto stop;
+    proc_exited(&c->px);
+    proc_describe(&c->px, how, sizeof how);
+    snprintf(c->r->got, sizeof c->r->got, "setup_error");
+    snprintf(c->r->detail, sizeof c->r->detail, "%s did not listen on its port %d within %.0f ms (%s): ", p->name,
+             c->port, c->r->ready_ms, how);
+    tail_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
+    return false;
   }
-  char url[512];
-  /* Companions (a log reader such as varnishncsa) start once the proxy is up. */
   for (size_t k = 0; k < p->nsidecars && k < MAX_SIDECARS; k++) {
     size_t n = 0;
     while (p->sidecars[k][n]) n++;
     char **sargv = calloc(n + 1, sizeof *sargv);
-    for (size_t i = 0; i < n && !bad; i++) sargv[i] = template_render(p->sidecars[k][i], &v, &bad);
+    char *bad = NULL;
+    for (size_t i = 0; sargv && i < n && !bad; i++) sargv[i] = template_render(p->sidecars[k][i], &c->v, &bad);
     char so[4096];
-    snprintf(so, sizeof so, "%s/sidecar%zu.err", dir, k + 1);
-    if (!bad) proc_spawn(&side[k], sargv, dir, so, so, env);
-    for (size_t i = 0; i < n; i++) free(sargv[i]);
+    snprintf(so, sizeof so, "%s/sidecar%zu.err", c->pdir, k + 1);
+    if (sargv && !bad) proc_spawn(&c->side[k], sargv, c->pdir, so, so, c->env);
+    for (size_t i = 0; sargv && i < n; i++) free(sargv[i]);
     free(sargv);
+    free(bad);
   }
   if (p->warmup_ms > 0) sleep_ms(p->warmup_ms);
+  return true;
+}
 
-  /* 3. The client. Its timeout leaves the proxy time to time out first. */
+static void reach_response_head(void *arg) {
+  const struct case_ctx *c = arg;
+  simctl_barrier_reach(c->admin, BARRIER_RESPONSE_HEAD);
+}
+
+/* Stage 4: the client's request(s). Its timeout leaves the proxy time to time out first;
+ * when it has the response head it reaches the barrier a scenario's plan may wait at. */
+static void exchange(struct case_ctx *c) {
   struct client_result cr;
   /* Long enough for the slowest proxy to time out first (lighttpd answers at read + 2 s). */
-  double timeout = o->connect_timeout + o->read_timeout + 2.5;
-  for (int i = 0; i < s->requests; i++) {
-    if (p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", up_port, s->name, i + 1);
-    else snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", port, s->name, i + 1);
-    if (s->client_request) rawclient_exchange(port, s->client_request, s->client_request_len, timeout, &cr);
-    else client_get(url, timeout, &cr, p->forward ? port : 0);
-    if (i + 1 < s->requests) sleep_ms(50); /* let the proxy park its upstream connection */
+  double timeout = c->o->connect_timeout + c->o->read_timeout + 2.5;
+  char url[512];
+  for (int i = 0; i < c->s->requests; i++) {
+    if (i > 0) {
+      sleep_ms(50);                      /* let the proxy park its upstream connection */
+      simctl_barriers_reset(c->admin);   /* a barrier reached for the last request is not this one's */
+    }
+    if (c->p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->up_port, c->s->name, i + 1);
+    else snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->port, c->s->name, i + 1);
+    if (c->s->client_request)
+      rawclient_exchange(c->port, c->s->client_request, c->s->client_request_len, timeout, &cr, reach_response_head, c);
+    else
+      client_get(url, timeout, &cr, c->p->forward ? c->port : 0, reach_response_head, c);
   }
+  struct case_result *r = c->r;
   snprintf(r->got, sizeof r->got, "%s", cr.outcome);
   r->elapsed_ms = cr.total_s * 1000;
   r->first_byte_ms = cr.first_byte_s * 1000;
-  if (!strcmp(cr.outcome, "error") || !strcmp(cr.outcome, "invalid"))
-    snprintf(r->detail, sizeof r->detail, "curl: %s", cr.curl_error);
+  /* What the client itself said (curl's error text), for every outcome that is not a
+   * complete response. */
+  if (cr.curl_code != 0) snprintf(r->detail, sizeof r->detail, "curl: (%d) %s", cr.curl_code, cr.curl_error);
+  else if (c->s->client_request && cr.curl_error[0]) snprintf(r->detail, sizeof r->detail, "%s", cr.curl_error);
+}
 
-  /* 4. A proxy that died on this is the finding. It may still be dying when the client
-   * sees its connection go: give it a moment before asking. */
-  if (proc_wait(&px, 50)) {
+/* Stage 5: the evidence. The proxy goes first, so every upstream connection it held has
+ * ended when the simulator is asked what it saw; the simulator last. */
+static void collect(struct case_ctx *c, bool exchanged) {
+  const struct proxy_def *p = c->p;
+  struct case_result *r = c->r;
+  char path[4096];
+  /* A proxy that died on this is the finding. It may still be dying when the client sees
+   * its connection go: give it a moment before asking. */
+  if (exchanged && proc_wait(&c->px, 50)) {
     char how[64];
-    proc_describe(&px, how, sizeof how);
+    proc_describe(&c->px, how, sizeof how);
+    char saw[40];
+    snprintf(saw, sizeof saw, "%s", r->got);
     snprintf(r->got, sizeof r->got, "proxy_died");
-    snprintf(r->detail, sizeof r->detail, "%s %s (client saw %s): ", p->name, how, cr.outcome);
-    tail_lines(px_err, 3, r->detail, sizeof r->detail);
+    snprintf(r->detail, sizeof r->detail, "%s %s (client saw %s): ", p->name, how, saw);
+    snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
+    tail_lines(path, 3, r->detail, sizeof r->detail);
   }
-  fetch_attempts(admin, dir, r);
-
-stop:
-  if (p->settle_ms > 0 && px.pid) sleep_ms(p->settle_ms); /* logs written late */
-  for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&side[k], 2000);
-  proc_stop(&px, p->stop_grace_ms);
-  proc_stop(&sim, 3000);
-  for (size_t k = 0; p->cleanup && p->cleanup[k]; k++) {
-    char *bad2 = NULL, *pattern = template_render(p->cleanup[k], &v, &bad2);
+  if (p->settle_ms > 0 && c->px.pid) sleep_ms(p->settle_ms); /* logs written late */
+  for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], 2000);
+  proc_stop(&c->px, p->stop_grace_ms);
+  if (c->sim.pid && c->admin > 0) {
+    if (proc_exited(&c->sim)) {
+      char how[64];
+      proc_describe(&c->sim, how, sizeof how);
+      snprintf(r->got, sizeof r->got, "setup_error");
+      snprintf(r->detail, sizeof r->detail, "the simulator died (%s): ", how);
+      snprintf(path, sizeof path, "%s/simulator.err", c->dir);
+      tail_lines(path, 3, r->detail, sizeof r->detail);
+    } else {
+      struct simctl_stats st;
+      if (simctl_stats(c->admin, &st) == 0) {
+        r->attempts = st.requests;
+        r->upstream_connections = st.connections;
+        /* A plan function that raised: the scenario's error, not the proxy's. */
+        snprintf(path, sizeof path, "%s/simulator.err", c->dir);
+        if (st.errors > 0 && strcmp(r->got, "setup_error") != 0) {
+          r->scenario_error = true;
+          if (!simctl_scenario_error(path, r->detail, sizeof r->detail))
+            snprintf(r->detail, sizeof r->detail, "a plan function failed (see simulator.err)");
+        }
+      }
+      /* What the upstream saw, connection by connection, including those still open. */
+      char *events = simctl_events(c->admin);
+      if (events) {
+        snprintf(path, sizeof path, "%s/upstream-events.json", c->dir);
+        write_atomic(path, events, strlen(events));
+        free(events);
+      }
+    }
+  }
+  proc_stop(&c->sim, 3000);
+  for (size_t k = 0; p->cleanup && p->cleanup[k] && c->v.n; k++) {
+    char *bad = NULL, *pattern = template_render(p->cleanup[k], &c->v, &bad);
     glob_t g;
-    if (!bad2 && glob(pattern, 0, NULL, &g) == 0) {
+    if (!bad && glob(pattern, 0, NULL, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
       globfree(&g);
     }
     free(pattern);
-    free(bad2);
+    free(bad);
   }
-  if (r->ran && px.pid) proxy_lines(p, dir, r->proxy_log, sizeof r->proxy_log);
-  for (size_t i = 0; i < nargs; i++) free(argv[i]);
-  for (size_t i = 0; i < nenv; i++) free(env[i]);
-  free(argv);
-  free(env);
-  free(bad);
-  free(retries);
+  if (c->scratch[0]) {
+    int mrc = files_move_tree(c->scratch, c->dir);
+    if (mrc < 0 && !r->detail[0])
+      snprintf(r->detail, sizeof r->detail, "moving %s's files from %s: %s", p->name, c->scratch, strerror(-mrc));
+  }
+  if (c->px.pid) proxy_lines(p, c->dir, r->proxy_log, sizeof r->proxy_log);
+}
+
+void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o, const char *dir,
+              struct case_result *r) {
+  memset(r, 0, sizeof *r);
+  r->attempts = r->upstream_connections = -1;
+  r->ran = true;
+  double t0 = now_ms();
+  struct case_ctx c = {.p = p, .s = s, .o = o, .dir = dir, .r = r};
+  /* A case folder starts empty: nothing of an earlier run can be read as this one's. */
+  int rm = files_remove_tree(dir);
+  if (rm < 0 || mkdir(dir, 0755) != 0) {
+    setup_error(&c, "cannot make the case folder %.300s: %s", dir, strerror(rm < 0 ? -rm : errno));
+    return;
+  }
+  bool exchanged = false;
+  if (start_simulator(&c) && proxy_workdir(&c) && render_proxy(&c) && start_proxy(&c)) {
+    exchange(&c);
+    exchanged = true;
+  }
+  collect(&c, exchanged);
+  for (size_t i = 0; c.argv && i < c.nargs; i++) free(c.argv[i]);
+  for (size_t i = 0; c.env && i < c.nenv; i++) free(c.env[i]);
+  free(c.argv);
+  free(c.env);
+  free(c.retries);
   r->overhead_ms = now_ms() - t0 - r->elapsed_ms;
 }

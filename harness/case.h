@@ -32,6 +32,7 @@ struct case_result {
   long upstream_connections;
   char proxy_log[1024];      /* the proxy's lines for the request */
   bool ran;                  /* false: skipped or never started */
+  bool scenario_error;       /* the scenario raised at run time: detail has file:line: message */
 };
 
 /* Runs it; never fails as a function: problems are in r->got / r->detail. */

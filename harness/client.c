@@ -16,6 +16,9 @@ void client_global_cleanup(void) { curl_global_cleanup(); }
 struct sink {
   struct client_result *r;
   size_t hlen;
+  long status;
+  void (*on_final_head)(void *);
+  void *arg;
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
@@ -27,6 +30,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg) {
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
   struct sink *s = arg;
   size_t len = size * n, room = sizeof s->r->headers - 1 - s->hlen;
+  int st;
+  if (len > 9 && !strncmp(p, "HTTP/", 5) && sscanf(p, "HTTP/%*s %3d", &st) == 1) s->status = st;
+  if ((len == 2 || len == 1) && (p[0] == '\r' || p[0] == '\n') && s->status >= 200 && s->on_final_head) {
+    s->on_final_head(s->arg);
+    s->on_final_head = NULL;
+  }
   if (len > room) len = room;
   memcpy(s->r->headers + s->hlen, p, len);
   s->hlen += len;
@@ -34,14 +43,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
   return size * n;
 }
 
-int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port) {
+int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
+               void (*on_final_head)(void *), void *arg) {
   memset(r, 0, sizeof *r);
   CURL *h = curl_easy_init();
   if (!h) {
     snprintf(r->outcome, sizeof r->outcome, "client_error");
     return 0;
   }
-  struct sink s = {r, 0};
+  struct sink s = {r, 0, 0, on_final_head, arg};
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

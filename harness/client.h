@@ -27,7 +27,8 @@ void client_global_cleanup(void);
 
 /* GET url with an overall timeout, through the forward proxy on 127.0.0.1:proxy_port
  * when proxy_port > 0. Returns 0 (the outcome is in *r). */
-int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port);
+int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
+               void (*on_final_head)(void *), void *arg);
 
 /* GET a small document (the simulator's control API); NUL-terminated, caller frees.
  * Returns NULL on any failure. */

@@ -15,7 +15,7 @@
 #include "sandbox.h"
 
 static const char *const known_fields[] = {"name", "summary", "packages", "binary", "version", "files", "config",
-                                           "command", "env", "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup", "settle_ms", "warmup_ms", "stop_grace_ms",
+                                           "command", "env", "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup", "settle_ms", "warmup_ms", "stop_grace_ms", "user",
                                            NULL};
 
 static int fn_proxy(lua_State *L) {
@@ -110,6 +110,7 @@ static int load_one(const char *dir, const char *path, struct proxy_def *p) {
   p->logs = list_field(L, t, "logs", &p->nlogs);
   p->config = str_field(L, t, "config");
   p->log_match = str_field(L, t, "log_match");
+  p->user = str_field(L, t, "user");
   lua_getfield(L, t, "forward");
   p->forward = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -205,6 +206,7 @@ out:
 static void free_def(struct proxy_def *p) {
   free(p->name), free(p->summary), free(p->source), free(p->binary), free(p->version);
   free(p->version_pattern), free(p->config), free(p->retries_on), free(p->retries_off), free(p->log_match);
+  free(p->user);
   free_list(p->binaries), free_list(p->version_args), free_list(p->command), free_list(p->env);
   free_list(p->logs), free_list(p->packages), free_list(p->cleanup);
   for (size_t i = 0; i < p->nsidecars; i++) free_list(p->sidecars[i]);

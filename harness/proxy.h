@@ -43,6 +43,7 @@ struct proxy_def {
   int warmup_ms;        /* wait after ready, before the request (sidecars attaching) */
   int settle_ms;        /* wait after the request, before the stop (late log writers) */
   int stop_grace_ms;    /* SIGTERM to SIGKILL (default 3000) */
+  char *user;           /* the account the proxy switches to when started as root, or NULL */
 };
 
 #define MAX_SIDECARS 4

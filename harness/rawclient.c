@@ -35,7 +35,8 @@ static bool complete(const char *buf, size_t len) {
   return false;
 }
 
-int rawclient_exchange(int port, const char *bytes, size_t len, double timeout_s, struct client_result *r) {
+int rawclient_exchange(int port, const char *bytes, size_t len, double timeout_s, struct client_result *r,
+                       void (*on_final_head)(void *), void *arg) {
   memset(r, 0, sizeof *r);
   double t0 = now_s();
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -72,6 +73,10 @@ int rawclient_exchange(int port, const char *bytes, size_t len, double timeout_s
     }
     if (got == 0) r->first_byte_s = now_s() - t0;
     got += (size_t)n;
+    if (on_final_head && memmem(buf, got, "\r\n\r\n", 4) && strncmp(buf, "HTTP/1.1 1", 10) != 0) {
+      on_final_head(arg);
+      on_final_head = NULL;
+    }
     if (complete(buf, got)) {
       how = NULL;
       break;

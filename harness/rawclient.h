@@ -13,6 +13,7 @@
 
 /* Connects to 127.0.0.1:port, writes len bytes, reads until the peer closes or the
  * response is complete by its Content-Length, or timeout_s passes. Returns 0. */
-int rawclient_exchange(int port, const char *bytes, size_t len, double timeout_s, struct client_result *r);
+int rawclient_exchange(int port, const char *bytes, size_t len, double timeout_s, struct client_result *r,
+                       void (*on_final_head)(void *), void *arg);
 
 #endif

@@ -91,6 +91,21 @@ bool reference_seen(json_t *ref, const char *version, const char *scenario, cons
   return seen_has(json_object_get(reference_entry(ref, version, scenario), "seen"), got);
 }
 
+size_t reference_seen_count(json_t *ref, const char *version, const char *scenario) {
+  return json_array_size(json_object_get(reference_entry(ref, version, scenario), "seen"));
+}
+
+void reference_seen_list(json_t *ref, const char *version, const char *scenario, char *out, size_t len) {
+  out[0] = 0;
+  size_t i, used = 0;
+  json_t *x;
+  json_array_foreach(json_object_get(reference_entry(ref, version, scenario), "seen"), i, x) {
+    int n = snprintf(out + used, len - used, "%s%s", i ? ", " : "", json_string_value(x) ? json_string_value(x) : "?");
+    if (n < 0 || (size_t)n >= len - used) break;
+    used += (size_t)n;
+  }
+}
+
 int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n) {
   json_t *ref = reference_load(dir, key);
   json_t *versions = json_object_get(ref, "versions");
@@ -108,14 +123,18 @@ int reference_update(const char *dir, const char *key, const struct proxy_def *p
   for (size_t i = 0; i < n; i++) {
     const struct row *r = &rows[i];
     if (r->proxy != p || !r->r.ran || !strcmp(r->verdict, "error") || !strcmp(r->verdict, "not_run")) continue;
-    /* "seen" keeps every outcome recorded for this version: a few proxies answer a broken
-     * body one way or another depending on timing, and both are what that version does. */
+    /* "seen" keeps every outcome recorded for this version: a proxy that answers one way
+     * or another depending on scheduling is racy there, and every answer is what that
+     * version does (the verdict of such a cell is "unstable", never "fail"). */
     json_t *old = json_object_get(sc, r->scn->name);
     json_t *seen = json_array();
     size_t k;
     json_t *x;
     json_array_foreach(json_object_get(old, "seen"), k, x) json_array_append(seen, x);
-    if (!seen_has(seen, r->r.got)) json_array_append_new(seen, json_string(r->r.got));
+    for (int rep = 0; rep < r->repeat; rep++) {
+      const struct case_result *cr = row_run_const(r, rep);
+      if (cr->ran && !seen_has(seen, cr->got)) json_array_append_new(seen, json_string(cr->got));
+    }
     json_object_set_new(sc, r->scn->name,
                         json_pack("{s:s, s:o, s:s, s:f, s:f, s:I, s:s}", "got", r->r.got, "seen", seen, "expect",
                                   r->scn->expect, "elapsed_ms", r->r.elapsed_ms, "case_ms",
@@ -163,6 +182,17 @@ static json_t *row_json(const struct row *r) {
   json_object_set_new(o, "upstream_connections", json_integer(r->r.upstream_connections));
   json_object_set_new(o, "proxy_log", json_string(r->r.proxy_log));
   json_object_set_new(o, "detail", json_string(r->r.detail));
+  if (r->outcomes[0]) json_object_set_new(o, "outcomes", json_string(r->outcomes));
+  if (r->repeat > 1) {
+    json_t *runs = json_array();
+    for (int i = 0; i < r->repeat; i++) {
+      const struct case_result *cr = row_run_const(r, i);
+      if (!cr->ran) continue;
+      json_array_append_new(runs, json_pack("{s:s, s:f, s:I, s:s}", "got", cr->got, "elapsed_ms", cr->elapsed_ms,
+                                            "upstream_attempts", (json_int_t)cr->attempts, "detail", cr->detail));
+    }
+    json_object_set_new(o, "runs", runs);
+  }
   return o;
 }
 
@@ -192,6 +222,21 @@ static void xml_text(struct buf *b, const char *s) {
 }
 
 static bool is_failure(const char *verdict) { return !strcmp(verdict, "fail") || !strcmp(verdict, "error"); }
+
+/* An unstable cell names every outcome seen: "closed x2, 502 x1" (or a reference's
+ * "closed, 502") becomes "closed|502". */
+static void outcome_alternatives(const char *outcomes, char *out, size_t len) {
+  size_t used = 0;
+  out[0] = 0;
+  for (const char *p = outcomes; *p;) {
+    size_t word = strcspn(p, " ,");
+    int w = snprintf(out + used, len - used, "%s%.*s", used ? "|" : "", (int)word, p);
+    if (w < 0 || (size_t)w >= len - used) break;
+    used += (size_t)w;
+    p += strcspn(p, ",");
+    while (*p == ',' || *p == ' ') p++;
+  }
+}
 
 static int write_junit(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
   struct buf b = {0};
@@ -234,8 +279,9 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
       buf_puts(&b, "\"/>");
     } else {
       buf_puts(&b, "<system-out>");
-      char msg[128];
-      snprintf(msg, sizeof msg, "%s: got %s (expect %s)", r->verdict, r->r.got, r->scn->expect);
+      char msg[600];
+      snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", r->verdict, r->outcomes[0] ? r->outcomes : r->r.got,
+               r->scn->expect, r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "</system-out>");
     }
@@ -277,7 +323,11 @@ static void cell(char *out, size_t len, const struct row *r) {
   else if (!strcmp(r->verdict, "pass")) snprintf(out, len, "%s", r->r.got);
   else if (!strcmp(r->verdict, "deviates")) snprintf(out, len, "%s ~", r->r.got);
   else if (!strcmp(r->verdict, "error")) snprintf(out, len, "ERROR !");
-  else snprintf(out, len, "%s !", r->r.got);
+  else if (!strcmp(r->verdict, "unstable")) {
+    char alt[96];
+    outcome_alternatives(r->alternatives[0] ? r->alternatives : r->r.got, alt, sizeof alt);
+    snprintf(out, len, "%s ?", alt);
+  } else snprintf(out, len, "%s !", r->r.got);
 }
 
 void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
@@ -289,6 +339,11 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
   int w = 13;
   for (size_t p = 0; p < g.np; p++)
     if ((int)strlen(g.proxies[p]->name) > w) w = (int)strlen(g.proxies[p]->name);
+  for (size_t i = 0; i < n; i++) {
+    char c[128];
+    cell(c, sizeof c, &rows[i]);
+    if ((int)strlen(c) > w) w = (int)strlen(c);
+  }
   const char *sep = md ? " | " : "  ";
   fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, "scenario", sep, "expect");
   for (size_t p = 0; p < g.np; p++) fprintf(out, "%s%-*s", sep, w, g.proxies[p]->name);
@@ -301,13 +356,13 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
   for (size_t s = 0; s < g.ns; s++) {
     fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, g.scns[s]->name, sep, g.scns[s]->expect);
     for (size_t p = 0; p < g.np; p++) {
-      char c[64];
+      char c[128];
       cell(c, sizeof c, grid_find(rows, n, g.proxies[p], g.scns[s]));
       fprintf(out, "%s%-*s", sep, w, c);
     }
     fprintf(out, "%s\n", md ? " |" : "");
   }
-  fprintf(out, "%s%s\n", md ? "\n" : "", "cells: outcome as the client saw it; plain = pass (matches expect), ~ = deviates (matches the proxy's recorded reference), ! = fail, - = skipped");
+  fprintf(out, "%s%s\n", md ? "\n" : "", "cells: outcome as the client saw it; plain = pass (matches expect), ~ = deviates (matches the proxy's recorded reference), ? = unstable (the outcome varies; every one seen), ! = fail, - = skipped");
 }
 
 static int write_report(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
@@ -315,17 +370,18 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
   if (!f) return -ENOMEM;
-  size_t count[6] = {0};
-  static const char *const names[] = {"pass", "deviates", "fail", "error", "skipped", "not_run"};
+  size_t count[7] = {0};
+  static const char *const names[] = {"pass", "deviates", "unstable", "fail", "error", "skipped", "not_run"};
   for (size_t i = 0; i < n; i++)
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < 7; k++)
       if (!strcmp(rows[i].verdict, names[k])) count[k]++;
   fprintf(f, "# badup run %s\n\n", info->started);
-  fprintf(f, "%zu cases: %zu pass, %zu deviate, %zu fail, %zu errors, %zu skipped%s. Duration %.1f s, %d jobs. "
-             "Upstream connect timeout %g s, read timeout %g s, retries %s.%s\n\n",
-          n, count[0], count[1], count[2], count[3], count[4] + count[5], info->interrupted ? " (interrupted)" : "",
-          info->duration_s, info->jobs, info->opts->connect_timeout, info->opts->read_timeout,
-          info->opts->retries ? "on" : "off", info->shard ? " Shard " : "");
+  fprintf(f, "%zu cases: %zu pass, %zu deviate, %zu unstable, %zu fail, %zu errors, %zu skipped%s. Duration %.1f s, "
+             "%d jobs%s. Upstream connect timeout %g s, read timeout %g s, retries %s.\n\n",
+          n, count[0], count[1], count[2], count[3], count[4], count[5] + count[6],
+          info->interrupted ? " (interrupted)" : "", info->duration_s, info->jobs,
+          info->repeat > 1 ? ", every case run several times (--repeat)" : "", info->opts->connect_timeout,
+          info->opts->read_timeout, info->opts->retries ? "on" : "off");
   if (info->shard) fprintf(f, "Shard: %s.\n\n", info->shard);
   fprintf(f, "## Proxies\n\n| proxy | version | binary |\n|---|---|---|\n");
   struct grid g;
@@ -342,7 +398,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
     if (!strcmp(r->verdict, "pass") || !strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) continue;
     any = true;
     fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, r->verdict, r->scn->expect,
-            r->r.got, r->reason[0] ? " (" : "", r->reason);
+            r->outcomes[0] ? r->outcomes : r->r.got, r->reason[0] ? " (" : "", r->reason);
     fprintf(f, "%s", r->reason[0] ? ")" : "");
     if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
     fprintf(f, "\n");
@@ -358,10 +414,10 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
   char path[4096];
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++) json_array_append_new(arr, row_json(&rows[i]));
-  json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:{s:f, s:f, s:b}, s:o}", "started", info->started, "duration_s",
-                          info->duration_s, "interrupted", info->interrupted, "jobs", info->jobs, "timeouts", "connect_s",
-                          info->opts->connect_timeout, "read_s", info->opts->read_timeout, "retries", info->opts->retries,
-                          "cases", arr);
+  json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:i, s:{s:f, s:f, s:b}, s:o}", "started", info->started, "duration_s",
+                          info->duration_s, "interrupted", info->interrupted, "jobs", info->jobs, "repeat",
+                          info->repeat > 0 ? info->repeat : 1, "timeouts", "connect_s", info->opts->connect_timeout,
+                          "read_s", info->opts->read_timeout, "retries", info->opts->retries, "cases", arr);
   if (info->shard) json_object_set_new(doc, "shard", json_string(info->shard));
   snprintf(path, sizeof path, "%s/results.json", dir);
   int rc = write_json(path, doc);

@@ -7,6 +7,7 @@
 #ifndef BADUP_RESULTS_H
 #define BADUP_RESULTS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -17,12 +18,23 @@
 struct row {
   const struct proxy_def *proxy;
   const struct scenario *scn;
-  struct case_result r;
-  const char *verdict;     /* pass, deviates, fail, error, skipped, not_run */
-  char reason[256];        /* why it is not a pass */
+  struct case_result r;    /* the first run: the row's evidence */
+  struct case_result *more; /* runs 2..repeat with --repeat, else NULL */
+  int repeat;              /* runs asked for (1 without --repeat) */
+  _Atomic int runs_done;
+  const char *verdict;     /* pass, deviates, unstable, fail, error, skipped, not_run */
+  char reason[512];        /* why it is not a pass */
+  char outcomes[256];      /* with --repeat: every outcome of the runs, with counts: "closed x2, 502 x1" */
+  char alternatives[256];  /* unstable: the outcomes the cell takes, from the runs or the reference */
   char reference[40];      /* the recorded outcome used, "" when none */
   char reference_version[48];
 };
+
+/* Run i (0-based) of a row. */
+static inline struct case_result *row_run(struct row *r, int i) { return i == 0 ? &r->r : &r->more[i - 1]; }
+static inline const struct case_result *row_run_const(const struct row *r, int i) {
+  return i == 0 ? &r->r : &r->more[i - 1];
+}
 
 struct run_info {
   char started[32];        /* ISO 8601, UTC */
@@ -31,6 +43,7 @@ struct run_info {
   bool interrupted;
   int jobs;
   const char *shard;       /* "i/n" or NULL */
+  int repeat;              /* runs per case (--repeat) */
 };
 
 /* Loads results/reference/<key>.json, or an empty reference. Caller decrefs. The key is
@@ -44,6 +57,10 @@ const char *reference_lookup(json_t *ref, const char *version, const char *scena
 json_t *reference_entry(json_t *ref, const char *version, const char *scenario);
 /* Was `got` ever recorded for this exact version and scenario? */
 bool reference_seen(json_t *ref, const char *version, const char *scenario, const char *got);
+/* How many different outcomes were recorded for this exact version and scenario. */
+size_t reference_seen_count(json_t *ref, const char *version, const char *scenario);
+/* The recorded outcomes for this version and scenario, ", "-joined, into out. */
+void reference_seen_list(json_t *ref, const char *version, const char *scenario, char *out, size_t len);
 /* Merges the rows of one proxy into its reference file (atomically). */
 int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n);
 

@@ -20,9 +20,11 @@
 
 #include "case.h"
 #include "client.h"
+#include "files.h"
 #include "paths.h"
 #include "proc.h"
 #include "results.h"
+#include "verdict.h"
 
 #define EXIT_SETUP 2
 #define EXIT_INTERRUPTED 130
@@ -52,11 +54,21 @@ void run_usage(FILE *out) {
         "  --scenarios DIR        scenario folder (default scenarios)\n"
         "  --proxies DIR          proxy definitions (default harness/proxies)\n"
         "  --seed N               seed passed to the simulator (default 1)\n"
+        "  --repeat N             run every case N times (1-100) and report the outcomes'\n"
+        "                         distribution; cases whose outcome varies are 'unstable'\n"
         "  -q, --quiet            no progress, only the table\n"
         "  -h, --help             this help\n"
         "\n"
-        "Exit codes: 0 nothing failed, 1 a case failed or errored, 2 usage or set-up error,\n"
-        "130 interrupted (results of finished cases are still written).\n",
+        "Verdicts: pass, deviates (a known deviation), unstable (the outcome varies from run\n"
+        "to run, or the reference saw it vary: never a failure), fail, error (the case could\n"
+        "not be run, or the scenario raised an error), skipped (proxy not installed).\n"
+        "\n"
+        "--out: a new or empty folder, or the folder of an earlier run, which is replaced\n"
+        "(its cases/ and result files); anything else is refused.\n"
+        "\n"
+        "Exit codes: 0 nothing failed, 1 a case failed, 2 usage or set-up error (also when a\n"
+        "case could not be run or its scenario raised: verdict error), 130 interrupted\n"
+        "(results of finished cases are still written).\n",
         out);
 }
 
@@ -131,18 +143,26 @@ static const char *unmatched(const char *list, const char *const *names, size_t 
 
 /* ---- the parallel run ------------------------------------------------------------ */
 
+/* One run of one row: --repeat N makes N jobs per row. */
+struct job {
+  size_t row;
+  int rep;
+};
+
 struct job_state {
   struct row *rows;
-  size_t *order; /* longest expected cases first: the run ends sooner on few cores */
-  size_t n;
+  struct job *jobs; /* longest expected cases first: the run ends sooner on few cores */
+  size_t njobs, nrows;
   _Atomic size_t next, done;
   _Atomic int running;
   _Atomic int workers_left; /* workers still taking cases */
   const struct run_opts *opts;
+  const struct proxy_def *pxs;
+  json_t **refs;            /* per proxy; read-only while workers run */
   const char *out;
   bool tty, quiet;
   pthread_mutex_t print_mu;
-  size_t counts[4]; /* as expected, -, -, differs (verdicts come after the run) */
+  size_t counts[5];         /* pass, deviates, unstable, fail, error */
   double started;
 };
 
@@ -154,83 +174,30 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The scenario's check.log pattern for this proxy, if any, must match its log lines. */
-static bool log_ok(const struct scenario *s, struct row *r) {
-  for (char **l = s->check_log; l && l[0] && l[1]; l += 2) {
-    if (strcmp(l[0], r->proxy->name) != 0) continue;
-    regex_t re;
-    if (regcomp(&re, l[1], REG_EXTENDED | REG_NOSUB) != 0) {
-      snprintf(r->reason, sizeof r->reason, "check.log for %s: /%s/ is not a valid POSIX ERE", l[0], l[1]);
-      return false;
-    }
-    bool ok = regexec(&re, r->r.proxy_log, 0, NULL, 0) == 0;
-    regfree(&re);
-    if (!ok) snprintf(r->reason, sizeof r->reason, "the proxy's log does not match /%.100s/: %.120s", l[1], r->r.proxy_log);
-    return ok;
-  }
-  return true;
+static size_t verdict_slot(const char *v) {
+  return !strcmp(v, "pass") ? 0 : !strcmp(v, "deviates") ? 1 : !strcmp(v, "unstable") ? 2 : !strcmp(v, "fail") ? 3 : 4;
 }
 
-static void judge(struct row *r, json_t *ref) {
-  const struct scenario *s = r->scn;
-  const char *from = NULL;
-  const char *recorded = ref ? reference_lookup(ref, r->proxy->version, s->name, &from) : NULL;
-  if (recorded) {
-    snprintf(r->reference, sizeof r->reference, "%s", recorded);
-    snprintf(r->reference_version, sizeof r->reference_version, "%s", from);
-  }
-  if (!strcmp(r->r.got, "setup_error")) {
-    r->verdict = "error";
-    snprintf(r->reason, sizeof r->reason, "%s", r->r.detail);
-    return;
-  }
-  if (!strcmp(r->r.got, s->expect)) {
-    double secs = r->r.elapsed_ms / 1000;
-    if (s->check_min_s >= 0 && secs < s->check_min_s) {
-      r->verdict = "fail";
-      snprintf(r->reason, sizeof r->reason, "came after %.3f s, expected no sooner than %.3f s", secs, s->check_min_s);
-    } else if (s->check_max_s >= 0 && secs > s->check_max_s) {
-      r->verdict = "fail";
-      snprintf(r->reason, sizeof r->reason, "came after %.3f s, expected within %.3f s", secs, s->check_max_s);
-    } else if (s->check_attempts >= 0 && r->r.attempts >= 0 && r->r.attempts != s->check_attempts) {
-      r->verdict = "fail";
-      snprintf(r->reason, sizeof r->reason, "%ld upstream attempts, expected %d", r->r.attempts, s->check_attempts);
-    } else if (!log_ok(s, r)) {
-      r->verdict = "fail";
-    } else {
-      r->verdict = "pass";
-    }
-    return;
-  }
-  if (recorded && (!strcmp(recorded, r->r.got) || reference_seen(ref, from, s->name, r->r.got))) {
-    r->verdict = "deviates";
-    snprintf(r->reason, sizeof r->reason, "recorded for %s %s", r->proxy->name, from);
-    return;
-  }
-  r->verdict = "fail";
-  if (recorded)
-    snprintf(r->reason, sizeof r->reason, "the reference for %s %s says %s", r->proxy->name, from, recorded);
-  else
-    snprintf(r->reason, sizeof r->reason, "no reference recorded for %s", r->proxy->name);
-  if (r->r.detail[0]) {
-    size_t used = strlen(r->reason);
-    snprintf(r->reason + used, sizeof r->reason - used, "; %s", r->r.detail);
-  }
+static void status_line(struct job_state *js, char *buf, size_t len) {
+  snprintf(buf, len, "[%zu/%zu] %d running, %zu pass, %zu deviate, %zu unstable, %zu fail, %zu error",
+           atomic_load(&js->done), js->njobs, atomic_load(&js->running), js->counts[0], js->counts[1], js->counts[2],
+           js->counts[3], js->counts[4]);
 }
 
-static void progress(struct job_state *js, const struct row *r) {
+/* A row is judged as soon as its last run ends, so the progress shows real verdicts. */
+static void progress(struct job_state *js, const struct row *r, const struct case_result *cr, bool judged) {
   if (js->quiet) return;
-  pthread_mutex_lock(&js->print_mu);
-  size_t done = atomic_load(&js->done);
+  char line[256];
+  status_line(js, line, sizeof line);
   if (js->tty) {
-    fprintf(stderr, "\r\033[K[%zu/%zu] %d running, %zu as expected, %zu differ | %s %s: %s", done, js->n,
-            atomic_load(&js->running), js->counts[0], js->counts[3], r->proxy->name, r->scn->name, r->r.got);
-  } else {
-    fprintf(stderr, "[%zu/%zu] %s %s: %s %s (%.0f ms)\n", done, js->n, r->proxy->name, r->scn->name, r->r.got,
-            r->verdict, r->r.elapsed_ms);
+    fprintf(stderr, "\r\033[K%s | %s %s: %s%s%s", line, r->proxy->name, r->scn->name, cr->got, judged ? " " : "",
+            judged ? r->verdict : "");
+  } else if (judged) {
+    fprintf(stderr, "[%zu/%zu] %s %s: %s %s (%.0f ms)%s%s\n", atomic_load(&js->done), js->njobs, r->proxy->name,
+            r->scn->name, r->outcomes[0] ? r->outcomes : cr->got, r->verdict, cr->elapsed_ms,
+            verdict_is_failure(r->verdict) ? ": " : "", verdict_is_failure(r->verdict) ? r->reason : "");
   }
   fflush(stderr);
-  pthread_mutex_unlock(&js->print_mu);
 }
 
 static void *worker_loop(struct job_state *js);
@@ -249,39 +216,48 @@ static void ticker(struct job_state *js) {
     nanosleep(&ts, NULL);
     if (!js->tty || js->quiet) continue;
     pthread_mutex_lock(&js->print_mu);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %d running, %zu as expected, %zu differ | %.0f s", atomic_load(&js->done), js->n,
-            atomic_load(&js->running), js->counts[0], js->counts[3], now_s() - js->started);
+    char line[256];
+    status_line(js, line, sizeof line);
+    fprintf(stderr, "\r\033[K%s | %.0f s", line, now_s() - js->started);
     fflush(stderr);
     pthread_mutex_unlock(&js->print_mu);
   }
+}
+
+static void case_dir(const struct job_state *js, const struct row *r, int rep, char *dir, size_t len) {
+  if (rep == 0) snprintf(dir, len, "%s/cases/%s/%s", js->out, r->proxy->name, r->scn->name);
+  else snprintf(dir, len, "%s/cases/%s/%s.run%d", js->out, r->proxy->name, r->scn->name, rep + 1);
 }
 
 static void *worker_loop(struct job_state *js) {
   for (;;) {
     if (atomic_load(&interrupted)) break;
     size_t k = atomic_fetch_add(&js->next, 1);
-    if (k >= js->n) break;
-    struct row *r = &js->rows[js->order[k]];
+    if (k >= js->njobs) break;
+    struct row *r = &js->rows[js->jobs[k].row];
+    int rep = js->jobs[k].rep;
+    struct case_result *cr = row_run(r, rep);
     if (!r->proxy->binary) continue;
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/cases/%s", js->out, r->proxy->name);
     mkdir(dir, 0755);
-    snprintf(dir, sizeof dir, "%s/cases/%s/%s", js->out, r->proxy->name, r->scn->name);
+    case_dir(js, r, rep, dir, sizeof dir);
     atomic_fetch_add(&js->running, 1);
-    case_run(r->proxy, r->scn, js->opts, dir, &r->r);
+    case_run(r->proxy, r->scn, js->opts, dir, cr);
     atomic_fetch_sub(&js->running, 1);
     if (atomic_load(&interrupted)) {
-      r->r.ran = false; /* killed under it: not a result */
+      cr->ran = false; /* killed under it: not a result */
       break;
     }
-    /* Verdicts need the reference and come after the run; progress shows expect vs got. */
     atomic_fetch_add(&js->done, 1);
     pthread_mutex_lock(&js->print_mu);
-    bool as_expected = !strcmp(r->r.got, r->scn->expect);
-    r->verdict = as_expected ? "as expected" : "differs";
-    js->counts[as_expected ? 0 : 3]++;
+    bool last = atomic_fetch_add(&r->runs_done, 1) + 1 == r->repeat;
+    if (last) {
+      verdict_judge(r, js->refs[r->proxy - js->pxs]);
+      js->counts[verdict_slot(r->verdict)]++;
+    }
+    progress(js, r, cr, last);
     pthread_mutex_unlock(&js->print_mu);
-    progress(js, r);
   }
   return NULL;
 }
@@ -331,13 +307,144 @@ static int usage_error(const char *msg, const char *arg) {
   return EXIT_SETUP;
 }
 
+/* The files a run writes at the top of its folder. */
+static const char *const RUN_FILES[] = {"results.json", "results.csv", "junit.xml", "report.md", /* badup plot: */
+                                        "time_to_error.dat", "time_to_error.gp", "time_to_error.svg",
+                                        "time_to_error.png", NULL};
+
+/* Checks --out (or makes the default folder) before any case, so a wrong folder is a set-up
+ * error (exit 2) and a run never reads or mixes with another run's files: a new or empty
+ * folder is used as is; an earlier run's folder is emptied of what that run wrote; anything
+ * else is refused. Returns 0, or EXIT_SETUP after saying why. */
+static int prepare_out(const char *out_arg, const char *stamp, char *out, size_t len, bool quiet) {
+  if (out_arg) {
+    snprintf(out, len, "%s", out_arg);
+  } else {
+    /* Two runs in the same second get their own folders. */
+    snprintf(out, len, "results/%s", stamp);
+    for (int n = 2; access(out, F_OK) == 0 && n < 100; n++) snprintf(out, len, "results/%s-%d", stamp, n);
+  }
+  struct stat st;
+  if (stat(out, &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      fprintf(stderr, "badup run: --out %s is not a folder\n", out);
+      return EXIT_SETUP;
+    }
+    DIR *d = opendir(out);
+    if (!d) {
+      fprintf(stderr, "badup run: --out %s: %s\n", out, strerror(errno));
+      return EXIT_SETUP;
+    }
+    bool empty = true, earlier_run = false, foreign = false;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      empty = false;
+      bool ours = !strcmp(e->d_name, "cases");
+      for (int i = 0; RUN_FILES[i]; i++) ours |= !strcmp(e->d_name, RUN_FILES[i]);
+      /* results.json.tmp.PID: an earlier run interrupted while writing */
+      ours |= strstr(e->d_name, ".tmp.") != NULL;
+      if (!strcmp(e->d_name, "results.json")) earlier_run = true;
+      if (!ours) foreign = true;
+    }
+    closedir(d);
+    char cases[PATH_MAX + 8];
+    snprintf(cases, sizeof cases, "%s/cases", out);
+    if (!earlier_run && access(cases, F_OK) == 0) earlier_run = true;
+    if (!empty && (!earlier_run || foreign)) {
+      fprintf(stderr,
+              "badup run: --out %s is not empty and is not the folder of an earlier run; give a new or empty "
+              "folder (a run never mixes its files with others)\n",
+              out);
+      return EXIT_SETUP;
+    }
+    if (!empty) {
+      int rc = files_remove_tree(cases);
+      d = opendir(out);
+      while (d && (e = readdir(d)) && rc == 0) {
+        if (!strstr(e->d_name, ".tmp.")) continue;
+        char f[PATH_MAX + 256];
+        snprintf(f, sizeof f, "%s/%s", out, e->d_name);
+        unlink(f);
+      }
+      if (d) closedir(d);
+      for (int i = 0; RUN_FILES[i] && rc == 0; i++) {
+        char f[PATH_MAX + 16];
+        snprintf(f, sizeof f, "%s/%s", out, RUN_FILES[i]);
+        if (unlink(f) != 0 && errno != ENOENT) rc = -errno;
+      }
+      if (rc < 0) {
+        fprintf(stderr, "badup run: cannot empty the earlier run in %s: %s\n", out, strerror(-rc));
+        return EXIT_SETUP;
+      }
+      if (!quiet) fprintf(stderr, "badup run: replacing the earlier run in %s\n", out);
+    }
+  } else if (errno != ENOENT || mkdirs(out) != 0) {
+    fprintf(stderr, "badup run: cannot create %s: %s\n", out, strerror(errno));
+    return EXIT_SETUP;
+  }
+  if (access(out, W_OK | X_OK) != 0) {
+    fprintf(stderr, "badup run: cannot write to %s: %s\n", out, strerror(errno));
+    return EXIT_SETUP;
+  }
+  /* Absolute from here on: proxies run in their case folder and read ${dir} from there,
+   * so a relative path would point into itself. */
+  char *abs_out = realpath(out, NULL);
+  if (abs_out) {
+    snprintf(out, len, "%s", abs_out);
+    free(abs_out);
+  }
+  char cases[PATH_MAX + 8];
+  snprintf(cases, sizeof cases, "%s/cases", out);
+  if (mkdir(cases, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "badup run: cannot create %s: %s\n", cases, strerror(errno));
+    return EXIT_SETUP;
+  }
+  return 0;
+}
+
+/* Longest expected cases first, by the time each took when the reference was recorded;
+ * unknown ones count as long, so they start early too. */
+static struct job *order_jobs(struct row *rows, size_t nrows, int repeat, json_t **refs, const struct proxy_def *pxs,
+                              double default_ms, size_t *njobs) {
+  *njobs = nrows * (size_t)repeat;
+  struct job *jobs = calloc(*njobs ? *njobs : 1, sizeof *jobs);
+  double *est = calloc(*njobs ? *njobs : 1, sizeof *est);
+  if (!jobs || !est) {
+    free(jobs), free(est);
+    return NULL;
+  }
+  for (size_t i = 0; i < nrows; i++) {
+    json_t *c = reference_entry(refs[rows[i].proxy - pxs], rows[i].proxy->version, rows[i].scn->name);
+    json_t *case_ms = json_object_get(c, "case_ms");
+    double e = case_ms ? json_number_value(case_ms) : c ? json_number_value(json_object_get(c, "elapsed_ms")) : default_ms;
+    for (int k = 0; k < repeat; k++) {
+      /* repetitions of one row spread over the run rather than all at once */
+      size_t j = (size_t)k * nrows + i;
+      jobs[j] = (struct job){i, k};
+      est[j] = e;
+    }
+  }
+  for (size_t i = 1; i < *njobs; i++)
+    for (size_t j = i; j > 0 && est[j - 1] < est[j]; j--) {
+      struct job t = jobs[j];
+      jobs[j] = jobs[j - 1];
+      jobs[j - 1] = t;
+      double te = est[j];
+      est[j] = est[j - 1];
+      est[j - 1] = te;
+    }
+  free(est);
+  return jobs;
+}
+
 int run_main(int argc, char **argv) {
   const char *proxy_list = NULL, *scenario_list = NULL, *out_arg = NULL, *shard = NULL;
   const char *ref_dir_arg = "results/reference", *scn_dir_arg = "scenarios", *px_dir_arg = "harness/proxies";
   bool update_ref = false, quiet = false;
-  long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+  long jobs = sysconf(_SC_NPROCESSORS_ONLN), repeat = 1;
   struct run_opts o = {.connect_timeout = 1, .read_timeout = 2, .seed = 1};
-  enum { O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED };
+  enum { O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED, O_REPEAT };
   static const struct option longopts[] = {
       {"proxy", required_argument, NULL, O_PROXY},   {"scenario", required_argument, NULL, O_SCEN},
       {"jobs", required_argument, NULL, O_JOBS},     {"shard", required_argument, NULL, O_SHARD},
@@ -346,13 +453,13 @@ int run_main(int argc, char **argv) {
       {"read-timeout", required_argument, NULL, O_RT}, {"update-reference", no_argument, NULL, O_UPD},
       {"reference", required_argument, NULL, O_REF}, {"scenarios", required_argument, NULL, O_SDIR},
       {"proxies", required_argument, NULL, O_PDIR},  {"seed", required_argument, NULL, O_SEED},
-      {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+      {"repeat", required_argument, NULL, O_REPEAT}, {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
   opterr = 0;
   long shard_i = 1, shard_n = 1;
-  while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1) {
     char *end = NULL;
     switch (opt) {
     case O_PROXY: proxy_list = optarg; break;
@@ -361,12 +468,19 @@ int run_main(int argc, char **argv) {
       jobs = strtol(optarg, &end, 10);
       if (!*optarg || *end || jobs < 1 || jobs > 64) return usage_error("--jobs wants 1 to 64, got '%s'", optarg);
       break;
+    case O_REPEAT:
+      repeat = strtol(optarg, &end, 10);
+      if (!*optarg || *end || repeat < 1 || repeat > 100) return usage_error("--repeat wants 1 to 100, got '%s'", optarg);
+      break;
     case O_SHARD:
       if (sscanf(optarg, "%ld/%ld", &shard_i, &shard_n) != 2 || shard_n < 1 || shard_i < 1 || shard_i > shard_n)
         return usage_error("--shard wants I/N with 1 <= I <= N, got '%s'", optarg);
       shard = optarg;
       break;
-    case O_OUT: out_arg = optarg; break;
+    case O_OUT:
+      if (!*optarg) return usage_error("%s", "--out wants a folder");
+      out_arg = optarg;
+      break;
     case O_PCONF: o.proxy_config = optarg; break;
     case O_RETRIES: o.retries = true; break;
     case O_CT:
@@ -380,9 +494,13 @@ int run_main(int argc, char **argv) {
     case O_REF: ref_dir_arg = optarg; break;
     case O_SDIR: scn_dir_arg = optarg; break;
     case O_PDIR: px_dir_arg = optarg; break;
-    case O_SEED: o.seed = strtoul(optarg, NULL, 10); break;
+    case O_SEED:
+      o.seed = strtoul(optarg, &end, 10);
+      if (!*optarg || *end) return usage_error("--seed wants a number, got '%s'", optarg);
+      break;
     case 'q': quiet = true; break;
     case 'h': run_usage(stdout); return 0;
+    case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default: return usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
@@ -447,9 +565,11 @@ int run_main(int argc, char **argv) {
       r->proxy = &pxs[p];
       r->scn = &scns[s];
       r->verdict = "not_run";
+      r->repeat = (int)repeat;
+      if (repeat > 1) r->more = calloc((size_t)repeat - 1, sizeof *r->more);
       if (!pxs[p].binary) {
         r->verdict = "skipped";
-        snprintf(r->r.got, sizeof r->r.got, "skipped");
+        for (int k = 0; k < r->repeat; k++) snprintf(row_run(r, k)->got, sizeof r->r.got, "skipped");
         snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", pxs[p].name, pxs[p].binaries[0]);
       }
     }
@@ -461,22 +581,7 @@ int run_main(int argc, char **argv) {
 
   char started[32], stamp[32];
   iso_now(started, sizeof started, stamp, sizeof stamp);
-  if (out_arg) snprintf(out, sizeof out, "%s", out_arg);
-  else snprintf(out, sizeof out, "results/%s", stamp);
-  if (mkdirs(out) != 0) {
-    fprintf(stderr, "badup run: cannot create %s: %s\n", out, strerror(errno));
-    goto done;
-  }
-  /* Absolute from here on: proxies run in their case folder and read ${dir} from there,
-   * so a relative path would point into itself. */
-  char *abs_out = realpath(out, NULL);
-  if (abs_out) {
-    snprintf(out, sizeof out, "%s", abs_out);
-    free(abs_out);
-  }
-  char cases[PATH_MAX + 8];
-  snprintf(cases, sizeof cases, "%s/cases", out);
-  mkdir(cases, 0755);
+  if (prepare_out(out_arg, stamp, out, sizeof out, quiet) != 0) goto done;
 
   /* Signals go to one thread; workers and children never see them. */
   sigset_t set;
@@ -495,39 +600,25 @@ int run_main(int argc, char **argv) {
     goto done;
   }
 
-  /* Schedule by the time each case took when the reference was recorded (longest first);
-   * unknown cases count as long, so they start early too. */
   refs = calloc(npx, sizeof *refs);
   for (size_t p = 0; p < npx; p++) {
     char key[256];
     reference_key(key, sizeof key, pxs[p].name, o.retries);
     refs[p] = reference_load(ref_dir, key);
   }
-  size_t *order = calloc(nrows, sizeof *order);
-  double *est = calloc(nrows, sizeof *est);
-  for (size_t i = 0; i < nrows; i++) {
-    order[i] = i;
-    json_t *c = reference_entry(refs[rows[i].proxy - pxs], rows[i].proxy->version, rows[i].scn->name);
-    json_t *case_ms = json_object_get(c, "case_ms");
-    est[i] = case_ms ? json_number_value(case_ms) : c ? json_number_value(json_object_get(c, "elapsed_ms")) : o.read_timeout * 1000;
-  }
-  for (size_t i = 1; i < nrows; i++)
-    for (size_t j = i; j > 0 && est[order[j - 1]] < est[order[j]]; j--) {
-      size_t t = order[j];
-      order[j] = order[j - 1];
-      order[j - 1] = t;
-    }
-  free(est);
-  struct job_state js = {.rows = rows, .order = order, .n = nrows, .opts = &o, .out = out, .tty = isatty(2), .quiet = quiet};
+  size_t njobs = 0;
+  struct job *order = order_jobs(rows, nrows, (int)repeat, refs, pxs, o.read_timeout * 1000, &njobs);
+  struct job_state js = {.rows = rows, .nrows = nrows, .jobs = order, .njobs = njobs, .opts = &o, .pxs = pxs,
+                         .refs = refs, .out = out, .tty = isatty(2), .quiet = quiet};
   pthread_mutex_init(&js.print_mu, NULL);
   double t0 = now_s();
   if (!quiet) {
     size_t installed = 0;
     for (size_t p = 0; p < npx; p++) installed += selected(pxs[p].name, proxy_list) && pxs[p].binary;
-    fprintf(stderr, "badup run: %zu cases (%zu proxies installed of %zu selected, %zu scenarios), %ld jobs, results in %s\n",
-            nrows, installed, selected_px, nscn, jobs, out);
+    fprintf(stderr, "badup run: %zu cases%s (%zu proxies installed of %zu selected, %zu scenarios), %ld jobs, results in %s\n",
+            nrows, repeat > 1 ? " x --repeat" : "", installed, selected_px, nscn, jobs, out);
   }
-  if (jobs > (long)nrows) jobs = (long)nrows;
+  if (jobs > (long)njobs) jobs = (long)(njobs ? njobs : 1);
   pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
   js.started = t0;
   atomic_store(&js.workers_left, (int)jobs);
@@ -538,30 +629,28 @@ int run_main(int argc, char **argv) {
   free(order);
   if (js.tty && !quiet) fprintf(stderr, "\n");
 
-  /* Verdicts, with each proxy's reference. */
-  bool any_fail = false;
+  /* Rows that did not finish all their runs. */
   for (size_t i = 0; i < nrows; i++) {
     struct row *r = &rows[i];
     if (!strcmp(r->verdict, "skipped")) continue;
-    if (!r->r.ran) {
+    if (atomic_load(&r->runs_done) < r->repeat) {
       r->verdict = "not_run";
+      r->r.ran = false;
       snprintf(r->reason, sizeof r->reason, "the run was interrupted");
-      continue;
     }
-    judge(r, refs[r->proxy - pxs]);
-    any_fail |= !strcmp(r->verdict, "fail") || !strcmp(r->verdict, "error");
   }
   struct run_info info = {.opts = &o, .duration_s = now_s() - t0, .interrupted = atomic_load(&interrupted) != 0,
-                          .jobs = (int)jobs, .shard = shard};
+                          .jobs = (int)jobs, .shard = shard, .repeat = (int)repeat};
   snprintf(info.started, sizeof info.started, "%s", started);
   int wrc = results_write(out, rows, nrows, &info);
   if (wrc < 0) fprintf(stderr, "badup run: writing results to %s: %s\n", out, strerror(-wrc));
   if (!out_arg && wrc == 0) {
-    /* results/latest -> <stamp>, replaced atomically. */
+    /* results/latest -> <folder>, replaced atomically. */
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "results/latest.tmp.%d", (int)getpid());
     unlink(tmp);
-    if (symlink(stamp, tmp) == 0 && rename(tmp, "results/latest") != 0) unlink(tmp);
+    const char *base = strrchr(out, '/');
+    if (symlink(base ? base + 1 : out, tmp) == 0 && rename(tmp, "results/latest") != 0) unlink(tmp);
   }
   if (update_ref && !info.interrupted) {
     for (size_t p = 0; p < npx; p++)
@@ -573,26 +662,28 @@ int run_main(int argc, char **argv) {
       }
   }
   results_table(stdout, rows, nrows, false);
-  size_t c[5] = {0};
+  size_t c[7] = {0}; /* pass, deviates, unstable, fail, error, skipped, not run */
   for (size_t i = 0; i < nrows; i++) {
     const char *v = rows[i].verdict;
-    c[!strcmp(v, "pass") ? 0 : !strcmp(v, "deviates") ? 1 : !strcmp(v, "fail") ? 2 : !strcmp(v, "error") ? 3 : 4]++;
+    c[!strcmp(v, "skipped") ? 5 : !strcmp(v, "not_run") ? 6 : verdict_slot(v)]++;
   }
-  printf("\n%zu cases: %zu pass, %zu deviate, %zu fail, %zu errors, %zu skipped; %.1f s; results in %s\n", nrows, c[0],
-         c[1], c[2], c[3], c[4], info.duration_s, out);
+  printf("\n%zu cases: %zu pass, %zu deviate, %zu unstable, %zu fail, %zu errors, %zu skipped%s; %.1f s; results in %s\n",
+         nrows, c[0], c[1], c[2], c[3], c[4], c[5] + c[6], info.interrupted ? " (interrupted)" : "", info.duration_s, out);
   for (size_t i = 0; i < nrows; i++) {
     const struct row *r = &rows[i];
-    if (strcmp(r->verdict, "fail") && strcmp(r->verdict, "error")) continue;
-    printf("%s %s/%s: expected %s, got %s (%s)\n", r->verdict == NULL ? "?" : !strcmp(r->verdict, "fail") ? "FAIL" : "ERROR",
-           r->proxy->name, r->scn->name, r->scn->expect, r->r.got, r->reason);
+    bool unstable = !strcmp(r->verdict, "unstable");
+    if (!verdict_is_failure(r->verdict) && !unstable) continue;
+    printf("%s %s/%s: expected %s, got %s (%s)\n", unstable ? "UNSTABLE" : !strcmp(r->verdict, "fail") ? "FAIL" : "ERROR",
+           r->proxy->name, r->scn->name, r->scn->expect, r->outcomes[0] ? r->outcomes : r->r.got, r->reason);
   }
   fflush(stdout);
   client_global_cleanup();
-  rc = info.interrupted ? EXIT_INTERRUPTED : any_fail ? 1 : 0;
+  rc = info.interrupted ? EXIT_INTERRUPTED : c[4] ? EXIT_SETUP : c[3] ? 1 : 0;
 done:
   if (refs)
     for (size_t p = 0; p < npx; p++) json_decref(refs[p]);
   free(refs);
+  for (size_t i = 0; rows && i < nrows; i++) free(rows[i].more);
   free(rows);
   for (size_t i = 0; i < nscn; i++) scenario_unload(&scns[i]);
   free(scns);

@@ -2,9 +2,10 @@
 -- defaultsite = the upstream, forwarded DIRECT (always_direct), nothing cached (cache deny all,
 -- no cache_dir), no ICP/HTCP, no pinger. Runs as a single foreground process (-N).
 -- Caveats:
---  * squid drops to cache_effective_user proxy (root is refused) before it opens its logs, so
---    the command makes ${dir} world-writable first; log files are then owned by proxy.
---    The --out folder's parents must be traversable by user proxy (not under a 0700 home).
+--  * squid drops to cache_effective_user proxy (root is refused) before it opens its logs:
+--    `user = "proxy"` has the harness hand ${dir} to that user, and when a parent folder
+--    keeps the user out (a 0700 `mktemp -d`), run squid in a scratch folder under /tmp and
+--    move its files into the case folder afterwards.
 --  * -n badup${proxy_port}: squid names its POSIX shm segments /dev/shm/<name>-*.shm after the
 --    service name; a unique name per case lets cases run in parallel, and `cleanup` removes
 --    the segments a SIGKILLed squid leaves behind.
@@ -61,7 +62,8 @@ cache_effective_user proxy
   },
   settle_ms = 100,
   stop_grace_ms = 300, -- SIGTERM takes 1-2 s even with shutdown_lifetime 0; the log is written by then
-  command = { "/bin/sh", "-c", "chmod 777 \"${dir}\" && exec \"${binary}\" -N -n badup${proxy_port} -f \"${dir}/squid.conf\"" },
+  command = { "${binary}", "-N", "-n", "badup${proxy_port}", "-f", "${dir}/squid.conf" },
+  user = "proxy", -- cache_effective_user
   -- forward_max_tries also bounds re-forwarding (default 25).
   retries = {
     off = "connect_retries 0\nretry_on_error off\nforward_max_tries 1",

@@ -220,7 +220,11 @@ class LogAssertion(unittest.TestCase):
         self.assertEqual(cases["haproxy"]["verdict"], "pass", cases["haproxy"])
         self.assertEqual(cases["nginx"]["got"], "502")
         self.assertEqual(cases["nginx"]["verdict"], "fail")
-        self.assertIn("does not match", cases["nginx"]["reason"])
+        # Which check failed, and why: the pattern and what the proxy wrote instead.
+        self.assertIn("the log check failed: no log line matched /no such words in any log/", cases["nginx"]["reason"])
+        self.assertIn("upstream prematurely closed connection", cases["nginx"]["reason"])
+        self.assertIn("FAIL nginx/empty_logged: expected 502, got 502 (the status is right, but the log check failed",
+                      res.stdout)
 
 
 class Interrupt(unittest.TestCase):

@@ -1,0 +1,38 @@
+/* simctl.h: a case's simulator, as the harness drives it: started as `badup serve`, its
+ * addresses read from its start-up line, and its control API (counters, the connections it
+ * saw, barriers) called over loopback.
+ *
+ * Every call is bounded (at most a few seconds); a call that fails returns a negative
+ * code and leaves its outputs as they were. */
+#ifndef BADUP_SIMCTL_H
+#define BADUP_SIMCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proc.h"
+
+/* Waits (up to 10 s) for the start-up line `badup serve: listen=HOST:PORT admin=HOST:PORT`
+ * in out_path and reads both ports. On failure returns false with the reason in err. */
+bool simctl_ports(const char *out_path, struct proc *sim, int *port, int *admin, char *err, size_t errlen);
+
+/* What the upstream counted. */
+struct simctl_stats {
+  long requests, connections, errors; /* -1: unknown */
+};
+int simctl_stats(int admin, struct simctl_stats *st);
+
+/* GET /events: every connection the simulator saw, finished and still open, as JSON text
+ * (caller frees), or NULL. */
+char *simctl_events(int admin);
+
+/* POST /barriers/NAME: the harness's side of a barrier is reached. */
+int simctl_barrier_reach(int admin, const char *name);
+/* DELETE /barriers: no barrier is reached any more (between a case's requests). */
+int simctl_barriers_reset(int admin);
+
+/* The first plan-function error the simulator reported on stderr ("file:line: message",
+ * without the traceback), into out. Returns whether there was one. */
+bool simctl_scenario_error(const char *err_path, char *out, size_t len);
+
+#endif

@@ -1,0 +1,183 @@
+/* verdict.c: a row's verdict from its runs, its scenario's checks and the reference. */
+#include "verdict.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+
+bool verdict_is_failure(const char *verdict) { return !strcmp(verdict, "fail") || !strcmp(verdict, "error"); }
+
+/* Appends "; text" (or text) to a bounded reason. */
+static void add_reason(struct row *r, const char *fmt, const char *a, const char *b) {
+  size_t used = strlen(r->reason);
+  if (used + 3 >= sizeof r->reason) return;
+  if (used) used += (size_t)snprintf(r->reason + used, sizeof r->reason - used, "; ");
+  snprintf(r->reason + used, sizeof r->reason - used, fmt, a, b);
+}
+
+/* The scenario's check.log pattern for this proxy, if any, must match the run's log lines. */
+static bool log_ok(const struct scenario *s, const struct case_result *cr, struct row *r) {
+  for (char **l = s->check_log; l && l[0] && l[1]; l += 2) {
+    if (strcmp(l[0], r->proxy->name) != 0) continue;
+    regex_t re;
+    if (regcomp(&re, l[1], REG_EXTENDED | REG_NOSUB) != 0) {
+      snprintf(r->reason, sizeof r->reason, "check.log for %s: /%s/ is not a valid POSIX ERE", l[0], l[1]);
+      return false;
+    }
+    bool ok = regexec(&re, cr->proxy_log, 0, NULL, 0) == 0;
+    regfree(&re);
+    if (ok) return true;
+    if (!cr->proxy_log[0])
+      snprintf(r->reason, sizeof r->reason,
+               "the status is right, but the log check failed: no log line matched /%.100s/ (the proxy wrote "
+               "no log line for the request; see its files in the case folder)",
+               l[1]);
+    else
+      snprintf(r->reason, sizeof r->reason,
+               "the status is right, but the log check failed: no log line matched /%.100s/; the proxy wrote: %.300s",
+               l[1], cr->proxy_log);
+    return false;
+  }
+  return true;
+}
+
+/* The upstream attempts a run needs before its outcome can count: a proxy that answers by
+ * itself proves nothing about how it handles the upstream's fault. A scenario's
+ * check.attempts says exactly how many; without it, an upstream-fault scenario needs one,
+ * except refuse and blackhole, which the upstream never sees. accept_close/accept_reset
+ * never read a request: their attempt is the connection. */
+static const char *attempts_problem(const struct scenario *s, const struct case_result *cr, char *buf, size_t len) {
+  long seen = cr->attempts;
+  bool listener = s->kind == SCENARIO_LISTENER;
+  if (listener && s->plan && (s->plan->listener == STEP_REFUSE || s->plan->listener == STEP_BLACKHOLE)) return NULL;
+  if (listener) seen = cr->upstream_connections;
+  if (seen < 0) return NULL; /* unknown: the simulator did not answer; the detail says so */
+  if (s->check_attempts >= 0) {
+    if (!listener && seen != s->check_attempts) {
+      snprintf(buf, len, "%ld upstream attempts, expected %d", seen, s->check_attempts);
+      return buf;
+    }
+    return NULL;
+  }
+  if (seen == 0) {
+    snprintf(buf, len, "the request never reached the upstream (0 upstream %s): the proxy answered by itself",
+             listener ? "connections" : "attempts");
+    return buf;
+  }
+  return NULL;
+}
+
+/* A run whose outcome is `expect`: do its checks hold? Sets the reason when not. */
+static bool checks_hold(const struct scenario *s, const struct case_result *cr, struct row *r) {
+  double secs = cr->elapsed_ms / 1000;
+  char buf[256];
+  if (s->check_min_s >= 0 && secs < s->check_min_s) {
+    snprintf(r->reason, sizeof r->reason, "came after %.3f s, expected no sooner than %.3f s", secs, s->check_min_s);
+    return false;
+  }
+  if (s->check_max_s >= 0 && secs > s->check_max_s) {
+    snprintf(r->reason, sizeof r->reason, "came after %.3f s, expected within %.3f s", secs, s->check_max_s);
+    return false;
+  }
+  const char *why = attempts_problem(s, cr, buf, sizeof buf);
+  if (why) {
+    snprintf(r->reason, sizeof r->reason, "%s", why);
+    return false;
+  }
+  return log_ok(s, cr, r);
+}
+
+/* "closed x2, 502 x1", in order of first appearance; returns the number of distinct ones. */
+static size_t distribution(struct row *r, const char **first) {
+  const char *names[16];
+  int counts[16];
+  size_t n = 0;
+  for (int i = 0; i < r->repeat; i++) {
+    const char *got = row_run(r, i)->got;
+    size_t k;
+    for (k = 0; k < n && strcmp(names[k], got) != 0; k++) {}
+    if (k == n && n < 16) names[n] = got, counts[n++] = 0;
+    if (k < 16) counts[k]++;
+  }
+  r->outcomes[0] = 0;
+  size_t used = 0;
+  for (size_t k = 0; k < n && used < sizeof r->outcomes; k++)
+    used += (size_t)snprintf(r->outcomes + used, sizeof r->outcomes - used, "%s%s x%d", k ? ", " : "", names[k],
+                             counts[k]);
+  *first = n ? names[0] : "";
+  return n;
+}
+
+void verdict_judge(struct row *r, json_t *ref) {
+  const struct scenario *s = r->scn;
+  r->reason[0] = 0;
+  for (int i = 0; i < r->repeat; i++) {
+    const struct case_result *cr = row_run(r, i);
+    if (!strcmp(cr->got, "setup_error")) {
+      r->verdict = "error";
+      snprintf(r->reason, sizeof r->reason, "%s", cr->detail);
+      return;
+    }
+    if (cr->scenario_error) {
+      r->verdict = "error";
+      snprintf(r->reason, sizeof r->reason, "the scenario failed at run time: %.400s", cr->detail);
+      return;
+    }
+  }
+  const char *from = NULL;
+  const char *recorded = ref ? reference_lookup(ref, r->proxy->version, s->name, &from) : NULL;
+  if (recorded) {
+    snprintf(r->reference, sizeof r->reference, "%s", recorded);
+    snprintf(r->reference_version, sizeof r->reference_version, "%s", from);
+  }
+  const char *got;
+  if (distribution(r, &got) > 1) {
+    r->verdict = "unstable";
+    snprintf(r->alternatives, sizeof r->alternatives, "%s", r->outcomes);
+    snprintf(r->reason, sizeof r->reason, "the outcome varies from run to run: %s", r->outcomes);
+    return;
+  }
+  if (r->repeat == 1) r->outcomes[0] = 0; /* one run: the outcome is the got column */
+  /* A cell the reference saw answer in several ways for this very version: the proxy is
+   * racy there. Whatever this run gave, if it is one of those, the verdict is the same
+   * every time. */
+  if (recorded && !strcmp(from, r->proxy->version) && reference_seen_count(ref, from, s->name) > 1 &&
+      reference_seen(ref, from, s->name, got)) {
+    char seen[200];
+    reference_seen_list(ref, from, s->name, seen, sizeof seen);
+    r->verdict = "unstable";
+    snprintf(r->alternatives, sizeof r->alternatives, "%s", seen);
+    snprintf(r->reason, sizeof r->reason, "known to vary for %s %s: the reference saw %s", r->proxy->name, from, seen);
+    return;
+  }
+  if (!strcmp(got, s->expect)) {
+    bool ok = true;
+    for (int i = 0; i < r->repeat && ok; i++) ok = checks_hold(s, row_run(r, i), r);
+    r->verdict = ok ? "pass" : "fail";
+  } else if (recorded && (!strcmp(recorded, got) || reference_seen(ref, from, s->name, got))) {
+    r->verdict = "deviates";
+    snprintf(r->reason, sizeof r->reason, "recorded for %s %s", r->proxy->name, from);
+    char buf[256];
+    const char *why = attempts_problem(s, &r->r, buf, sizeof buf);
+    if (why) add_reason(r, "%s%s", why, "");
+  } else {
+    r->verdict = "fail";
+    if (recorded)
+      snprintf(r->reason, sizeof r->reason, "the reference for %s %s says %s", r->proxy->name, from, recorded);
+    else if (ref && json_object_size(json_object_get(ref, "versions")))
+      snprintf(r->reason, sizeof r->reason,
+               "the reference for %s %s has no entry for scenario %s (record one with --update-reference)",
+               r->proxy->name, from ? from : "", s->name);
+    else
+      snprintf(r->reason, sizeof r->reason, "no reference recorded for %s (record one with --update-reference)",
+               r->proxy->name);
+  }
+  if (!strcmp(r->verdict, "fail") && r->r.detail[0] && !strstr(r->reason, r->r.detail)) add_reason(r, "%s%s", r->r.detail, "");
+  /* A pass the upstream never saw is worth saying, even when the scenario allows it. */
+  if (!strcmp(r->verdict, "pass") && r->r.attempts == 0 && s->kind != SCENARIO_LISTENER &&
+      !strstr(r->r.detail, "answered by itself")) {
+    size_t used = strlen(r->r.detail);
+    snprintf(r->r.detail + used, sizeof r->r.detail - used, "%sthe proxy answered by itself: 0 upstream attempts",
+             used ? "; " : "");
+  }
+}
