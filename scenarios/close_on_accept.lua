@@ -10,12 +10,18 @@
 -- read, so a proxy may also safely retry it (RFC 9110 9.2.2), which does not change the
 -- outcome when every attempt is closed.
 --
--- Listener-level: serve this file alone for a FIN right after the accept. Picked by path in
--- a folder the request has been read first, then the FIN comes.
+-- Listener-level: serve this file alone for a FIN once the peer's request is in the socket
+-- (at most 1 s after the accept: accept_close()'s default wait), the request unread as far
+-- as the peer can tell. Picked by path in a folder, the request has been read first, then
+-- the FIN comes.
 --
--- curl, directly: exit 52 "Empty reply from server", http_code 000; or exit 56 "Connection
--- reset by peer" when curl's request reached the socket before the close (a close with
--- unread data in the receive buffer is sent as a RST by the kernel).
+-- Timing: a FIN sent at the very accept would race the proxy's own connect() and write:
+-- one run the proxy meets a closed connection before it writes, the next after, and the
+-- same proxy answers two ways. Waiting for its first bytes makes it "closed after my
+-- request" every time. accept_close(0) is the racy original.
+--
+-- curl, directly: exit 52 "Empty reply from server", http_code 000 (the request is drained,
+-- so the kernel sends a FIN, not a RST).
 return scenario {
   summary = "accept, then FIN without reading or sending anything",
   expect  = 502,

@@ -8,12 +8,16 @@
 -- RFC 9110 15.6.3 (502 Bad Gateway): the connection failed before any response; a reset is
 -- not a timeout, so not 504.
 --
--- Listener-level: serve this file alone for a RST right after the accept. Picked by path
--- in a folder the request has been read first, then the RST comes.
+-- Listener-level: serve this file alone for a RST once the peer's request is in the socket
+-- (at most 1 s after the accept: accept_reset()'s default wait), without reading it. Picked
+-- by path in a folder, the request has been read first, then the RST comes.
 --
--- curl, directly: exit 56 "Recv failure: Connection reset by peer", http_code 000; under
--- load sometimes exit 7 "Couldn't connect to server" instead, when the RST arrives before
--- curl has seen its connect() complete.
+-- Timing: a RST sent at the very accept would race the proxy's connect(): one run the
+-- proxy sees its connect fail (lighttpd 503, apache 503), the next it sees its read reset
+-- (lighttpd 500, apache 502). Waiting for its first bytes makes it the reset read every
+-- time. accept_reset(0) is the racy original.
+--
+-- curl, directly: exit 56 "Recv failure: Connection reset by peer", http_code 000.
 return scenario {
   summary = "accept, then RST without reading or sending anything",
   expect  = 502,
