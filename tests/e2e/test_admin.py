@@ -170,6 +170,34 @@ class Counters(unittest.TestCase):
         c.close()
         self.assertEqual(self.find_event("stall_headers", 2)[-1]["end"], "peer_reset")
 
+    def test_events_list_connections_still_open(self):
+        # A connection a proxy keeps in its pool never finishes while the proxy lives: it
+        # is evidence too, listed after the finished ones with "end": "open" and its state.
+        self.server.exchange(request_bytes("/empty_reply/done"))
+        kept = self.server.connect()
+        self.addCleanup(kept.close)
+        reader = common.HTTPReader(kept)
+        kept.sendall(request_bytes("/ok/kept"))
+        reader.read_response()
+        stalled = self.server.connect()
+        self.addCleanup(stalled.close)
+        stalled.sendall(request_bytes("/stall_headers/held"))
+        common.poll_until(lambda: len(as_list(self.server.get("/events"), "events")) == 3, what="3 connections")
+        evs = as_list(self.server.get("/events"), "events")
+        self.assertEqual([(e["scenario"], e["end"]) for e in evs],
+                         [("empty_reply", "fin"), ("ok", "open"), ("stall_headers", "open")])
+        self.assertNotIn("state", evs[0])
+        self.assertEqual(evs[1]["state"], "reading")  # kept alive, waiting for the next request
+        self.assertEqual(evs[2]["state"], "stalled")
+        self.assertIn(("request", "GET /ok/kept"), [(e["what"], e.get("detail")) for e in evs[1]["events"]])
+        self.assertEqual(len(as_list(self.server.get("/events?limit=2"), "events")), 2)
+        kept.close()
+        stalled.close()
+        common.poll_until(lambda: all(e["end"] != "open" for e in as_list(self.server.get("/events"), "events")),
+                          what="both connections closed")
+        evs = as_list(self.server.get("/events"), "events")
+        self.assertEqual([e["end"] for e in evs], ["fin", "peer_fin", "peer_fin"])
+
     def test_events_limit(self):
         for i in range(5):
             self.server.exchange(request_bytes("/empty_reply/%d" % i))
