@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""`badup run` tells the truth about each case, and only about this run's cases.
+
+Each test is one kind of false verdict found by using badup as a new user would, made
+impossible: a second run into the same folder reading the first one's files, a bad --out
+reported per case, a scenario's own Lua error blamed on the proxy, a pass the upstream never
+saw, the readiness probe logged as the case's request, a proxy that switches users unable to
+write under a 0700 folder, a racy cell reported as a failure. Runs real haproxy, nginx and
+(when installed) squid on loopback, on ports the kernel hands out.
+"""
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BADUP = os.environ.get("BADUP", os.path.join(REPO, "build", "badup"))
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def installed(binary):
+    return os.access(binary, os.X_OK)
+
+
+def run(args, timeout=180):
+    p = subprocess.run([BADUP, "run"] + args, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    for m in SANITIZER_MARKERS:
+        assert m not in p.stderr, p.stderr
+    return p
+
+
+def cases(out):
+    with open(os.path.join(out, "results.json")) as f:
+        return {(c["proxy"], c["scenario"]): c for c in json.load(f)["cases"]}
+
+
+def proxy_version(name):
+    p = subprocess.run([BADUP, "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    m = re.search(r"^  %s\s+installed\s+(\S+)" % re.escape(name), p.stdout, re.M)
+    return m.group(1) if m else None
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        for binary in ("/usr/sbin/haproxy", "/usr/sbin/nginx"):
+            if not installed(binary):
+                self.skipTest(f"{binary} is not installed (make test installs it)")
+        self.tmp = tempfile.mkdtemp(prefix="badup-integrity-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.ref = os.path.join(self.tmp, "reference")
+        os.mkdir(self.ref)
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def write(self, name, text):
+        p = self.path(name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+        return p
+
+
+class OutFolder(Base):
+    def test_second_run_into_the_same_folder_reads_nothing_of_the_first(self):
+        out = self.path("out")
+        for attempt in (1, 2):
+            p = run(["--proxy", "nginx,haproxy", "--scenario", "ok", "--out", out, "--reference", self.ref])
+            self.assertEqual(p.returncode, 0, f"run {attempt}: {p.stdout}{p.stderr}")
+            for proxy in ("nginx", "haproxy"):
+                c = cases(out)[(proxy, "ok")]
+                self.assertEqual((c["got"], c["verdict"]), ("200", "pass"), c)
+                case = os.path.join(out, "cases", proxy, "ok")
+                with open(os.path.join(case, "simulator.out")) as f:
+                    self.assertEqual(len(re.findall("listen=", f.read())), 1)
+            if attempt == 2:
+                self.assertIn("replacing the earlier run", p.stderr)
+        # only this run's lines in the proxy's log
+        with open(os.path.join(out, "cases", "nginx", "ok", "access.log")) as f:
+            self.assertEqual(len(f.read().splitlines()), 1)
+
+    def test_out_that_is_a_file_is_refused_before_any_case(self):
+        f = self.write("a-file", "not a folder\n")
+        t = time.monotonic()
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--out", f, "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("is not a folder", p.stderr)
+        self.assertNotIn("cannot start the simulator", p.stdout + p.stderr)
+        self.assertLess(time.monotonic() - t, 10)
+        with open(f) as fh:
+            self.assertEqual(fh.read(), "not a folder\n")
+
+    def test_a_folder_of_other_files_is_refused_and_left_alone(self):
+        d = self.path("mine")
+        self.write("mine/notes.txt", "keep me\n")
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--out", d, "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("is not empty", p.stderr)
+        self.assertEqual(os.listdir(d), ["notes.txt"])
+
+
+class ScenarioErrors(Base):
+    def test_a_scenario_that_raises_is_an_error_of_the_scenario(self):
+        scn = self.path("scenarios")
+        self.write("scenarios/boom.lua",
+                   'return scenario {\n  summary = "raises", expect = 502,\n  plan = function(req)\n'
+                   '    local t = nil\n    return t.steps\n  end,\n}\n')
+        p = run(["--proxy", "nginx", "--scenarios", scn, "--scenario", "boom", "--out", self.path("out"),
+                 "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        c = cases(self.path("out"))[("nginx", "boom")]
+        self.assertEqual(c["verdict"], "error", c)
+        where = os.path.join(scn, "boom.lua") + ":5:"
+        self.assertIn(where, c["reason"])
+        self.assertIn("attempt to index a nil value", c["reason"])
+        self.assertNotIn("reference", c["reason"])
+        self.assertIn("ERROR nginx/boom", p.stdout)
+        self.assertIn(where, p.stdout)
+
+
+NGINX_BY_ITSELF = """daemon off;
+master_process off;
+user root;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 64; }
+http {
+    access_log ${dir}/access.log;
+    client_body_temp_path ${dir}/client_body;
+    proxy_temp_path ${dir}/proxy_temp;
+    fastcgi_temp_path ${dir}/fastcgi_temp;
+    uwsgi_temp_path ${dir}/uwsgi_temp;
+    scgi_temp_path ${dir}/scgi_temp;
+    upstream unused { server 127.0.0.1:${upstream_port}; }
+    server {
+        listen 127.0.0.1:${proxy_port};
+        location / { return 502; }
+    }
+}
+"""
+
+
+class Attempts(Base):
+    def test_a_pass_the_upstream_never_saw_is_a_failure(self):
+        conf = self.write("nginx.conf", NGINX_BY_ITSELF)
+        p = run(["--proxy", "nginx", "--scenario", "empty_reply", "--proxy-config", conf, "--out", self.path("out"),
+                 "--reference", self.ref])
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        c = cases(self.path("out"))[("nginx", "empty_reply")]
+        self.assertEqual((c["got"], c["verdict"], c["upstream_attempts"]), ("502", "fail", 0), c)
+        self.assertIn("never reached the upstream", c["reason"])
+
+    def test_a_pass_the_scenario_allows_without_upstream_says_so(self):
+        p = run(["--proxy", "nginx", "--scenario", "client_dup_content_length", "--out", self.path("out"),
+                 "--reference", self.ref])
+        c = cases(self.path("out"))[("nginx", "client_dup_content_length")]
+        self.assertEqual((c["got"], c["verdict"]), ("400", "pass"), p.stdout + p.stderr)
+        self.assertIn("answered by itself", c["detail"])
+
+
+HAPROXY_LOGS_NULL = """global
+    log stderr format raw local0 info
+    pidfile ${dir}/haproxy.pid
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect ${connect_timeout_ms}ms
+    timeout server ${read_timeout_ms}ms
+    timeout client 30s
+frontend fe
+    bind 127.0.0.1:${proxy_port}
+    default_backend be
+backend be
+    server up ${upstream_host}:${upstream_port}
+"""
+
+
+class Readiness(Base):
+    def test_the_readiness_check_is_never_logged_as_a_request(self):
+        # Without `option dontlognull` haproxy logs every connection that sent nothing: a
+        # connect-based readiness probe became a "<BADREQ> 400 CR--" line in the case's log.
+        conf = self.write("haproxy.cfg", HAPROXY_LOGS_NULL)
+        out = self.path("out")
+        p = run(["--proxy", "haproxy", "--scenario", "empty_reply", "--proxy-config", conf, "--out", out,
+                 "--reference", self.ref])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        c = cases(out)[("haproxy", "empty_reply")]
+        self.assertNotIn("BADREQ", c["proxy_log"])
+        self.assertIn("SH--", c["proxy_log"])
+        with open(os.path.join(out, "cases", "haproxy", "empty_reply", "proxy.err")) as f:
+            log = f.read()
+        self.assertNotIn("BADREQ", log)
+        self.assertEqual(len([l for l in log.splitlines() if "HTTP/1.1" in l]), 1, log)
+
+
+class Evidence(Base):
+    def test_upstream_events_list_the_connection_a_proxy_kept_open(self):
+        # nginx keeps its upstream connection in a keep-alive pool: it never ended while the
+        # proxy lived, and the evidence used to be an empty list.
+        out = self.path("out")
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--out", out, "--reference", self.ref])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(out, "cases", "nginx", "ok", "upstream-events.json")) as f:
+            events = json.load(f)
+        self.assertEqual(len(events), 1, events)
+        self.assertEqual(events[0]["requests"], 1)
+        whats = [e["what"] for e in events[0]["events"]]
+        self.assertEqual(whats[:3], ["accept", "request", "step"])
+
+
+class Unstable(Base):
+    def test_a_cell_the_reference_saw_vary_is_unstable_never_fail(self):
+        version = proxy_version("nginx")
+        self.assertTrue(version)
+        with open(os.path.join(self.ref, "nginx.json"), "w") as f:
+            json.dump({"proxy": "nginx", "versions": {version: {"scenarios": {
+                "refuse": {"got": "503", "seen": ["503", "502"], "expect": "502"}}}}}, f)
+        out = self.path("out")
+        p = run(["--proxy", "nginx", "--scenario", "refuse", "--out", out, "--reference", self.ref])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        c = cases(out)[("nginx", "refuse")]
+        self.assertEqual((c["got"], c["verdict"]), ("502", "unstable"), c)
+        self.assertIn("known to vary", c["reason"])
+        self.assertIn("UNSTABLE nginx/refuse", p.stdout)
+        self.assertRegex(p.stdout, r"refuse\s+502\s+50[23]\|50[23] \?")
+
+    def test_repeat_runs_every_case_and_reports_the_distribution(self):
+        out = self.path("out")
+        p = run(["--proxy", "haproxy", "--scenario", "ok,empty_reply", "--repeat", "3", "--out", out,
+                 "--reference", self.ref])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            doc = json.load(f)
+        self.assertEqual(doc["repeat"], 3)
+        for c in doc["cases"]:
+            self.assertEqual(len(c["runs"]), 3, c)
+            self.assertEqual({r["got"] for r in c["runs"]}, {c["got"]}, c)
+            self.assertEqual(c["outcomes"], "%s x3" % c["got"])
+        for name in ("ok", "ok.run2", "ok.run3", "empty_reply.run3"):
+            self.assertTrue(os.path.isdir(os.path.join(out, "cases", "haproxy", name)), name)
+
+    def test_repeat_usage(self):
+        p = run(["--repeat", "0"])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--repeat wants 1 to 100", p.stderr)
+
+
+class UserSwitchingProxy(Base):
+    def test_squid_under_a_0700_folder(self):
+        if not installed("/usr/sbin/squid"):
+            self.skipTest("squid is not installed")
+        if os.geteuid() != 0:
+            self.skipTest("squid switches users only when started as root")
+        parent = tempfile.mkdtemp(prefix="badup-0700-")  # like mktemp -d: 0700, owned by us
+        self.addCleanup(shutil.rmtree, parent, True)
+        self.assertEqual(stat.S_IMODE(os.stat(parent).st_mode), 0o700)
+        out = os.path.join(parent, "out")
+        p = run(["--proxy", "squid", "--scenario", "ok,empty_reply", "--out", out, "--reference", self.ref])
+        got = cases(out)
+        self.assertEqual(got[("squid", "ok")]["got"], "200", p.stdout + p.stderr)
+        self.assertEqual(got[("squid", "empty_reply")]["got"], "502", p.stdout + p.stderr)
+        case = os.path.join(out, "cases", "squid", "ok")
+        self.assertIn("access.log", os.listdir(case))
+        self.assertIn("TCP_MISS/200", got[("squid", "ok")]["proxy_log"])
+        # nothing left behind in /tmp
+        self.assertEqual([n for n in os.listdir("/tmp") if n.startswith("badup-squid-")], [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
