@@ -140,7 +140,8 @@ void bench_usage(FILE *out) {
           "\n"
           "requests/s counts complete responses (any status), like wrk's Requests/sec.\n"
           "Progress goes to stderr once a second when it is a terminal. Ctrl-C stops the load\n"
-          "early and still prints and writes the summary (exit 0). Exit 2: usage error.\n",
+          "early and still prints and writes the summary (exit 0). Exit 1: not a single\n"
+          "response (nothing listening, every request failed). Exit 2: usage error.\n",
           MAX_CONNECTIONS, MAX_DURATION, DEFAULT_DURATION, DEFAULT_TIMEOUT);
 }
 
@@ -612,9 +613,13 @@ static void print_summary(const struct bench *b) {
     }
   printf("%s\n", any ? "" : " none");
   printf("latency (ms):");
-  for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
-    printf(" %s=%.3f", report_names[i], ms(hist_percentile(&b->hist, report_pcts[i])));
-  printf(" max=%.3f\n", ms(b->hist.count ? b->hist.max : 0));
+  if (!b->hist.count) {
+    printf(" none (no response)\n"); /* zeros would read as an infinitely fast server */
+  } else {
+    for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
+      printf(" %s=%.3f", report_names[i], ms(hist_percentile(&b->hist, report_pcts[i])));
+    printf(" max=%.3f\n", ms(b->hist.max));
+  }
   if (b->o.upstream_stats[0]) {
     uint64_t n = b->responses + fails;
     if (b->upstream_attempts < 0) printf("upstream attempts: unknown (the control API did not answer)\n");
@@ -801,6 +806,15 @@ int bench_main(int argc, char **argv) {
 
   print_summary(b);
   rc = b->o.out ? write_results(b) : 0;
+  if (b->responses == 0 && !rc) {
+    /* Nothing answered: a figure of 0 requests/s is not a measurement. Say what happened. */
+    uint64_t fails = failures(b);
+    fprintf(stderr, "badup bench: no response from %s in %.1f s", b->o.url, elapsed_s(b));
+    if (fails && b->fails[F_REFUSED] == fails) fprintf(stderr, ": every connection was refused (is anything listening there?)\n");
+    else if (fails) fprintf(stderr, ": every request failed (see the status line)\n");
+    else fprintf(stderr, ": no request completed\n");
+    rc = 1;
+  }
   free(b->conns);
   free(b->idle);
   free(b->request);

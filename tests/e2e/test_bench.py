@@ -38,6 +38,10 @@ def parse_summary(text):
     out["status"] = dict((k, int(v)) for k, v in re.findall(r"(\S+)=(\d+)", m.group(1)))
     m = re.search(r"^latency \(ms\): p50=([0-9.]+) p90=([0-9.]+) p99=([0-9.]+) p99\.9=([0-9.]+) max=([0-9.]+)$",
                   text, re.M)
+    if out["responses"] == 0:  # no latency to give: says so instead of a row of zeros
+        assert not m and re.search(r"^latency \(ms\): none \(no response\)$", text, re.M), text
+        out["latency"] = None
+        return out
     assert m, text
     out["latency"] = [float(x) for x in m.groups()]
     return out
@@ -102,12 +106,16 @@ class Bench(unittest.TestCase):
     def test_empty_reply_counts_closed(self):
         srv = common.start_server(self, common.scenario_path("empty_reply"))
         rc, text, err = self.bench(srv.url("/"), "--connections", "4", "--duration", "2")
-        self.assertEqual(rc, 0, err)
+        # Not a single response: the summary is printed, and the exit code says it failed.
+        self.assertEqual(rc, 1, err)
+        self.assertIn("no response from", err)
+        self.assertIn("every request failed", err)
         s = parse_summary(text)
         self.assertEqual(s["responses"], 0, text)
         self.assertGreater(s["status"].get("closed", 0), 50, text)
         self.assertEqual(set(s["status"]), {"closed"}, text)
         self.assertEqual(s["rps"], 0)
+        self.assertIn("latency (ms): none (no response)", text)
 
     def test_refused_is_counted(self):
         # A port the kernel gave us and we closed again: nothing listens there.
@@ -116,10 +124,12 @@ class Bench(unittest.TestCase):
             sk.bind(("127.0.0.1", 0))
             port = sk.getsockname()[1]
         rc, text, err = self.bench("http://127.0.0.1:%d/" % port, "--connections", "2", "--duration", "1")
-        self.assertEqual(rc, 0, err)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("every connection was refused (is anything listening there?)", err)
         s = parse_summary(text)
         self.assertGreater(s["status"].get("refused", 0), 0, text)
         self.assertEqual(s["responses"], 0)
+        self.assertNotIn("p50=0.000", text)
 
     def test_open_loop_rate(self):
         srv = common.start_server(self, common.scenario_path("ok"))
