@@ -317,15 +317,15 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   for (int i = 0; i < s->requests; i++) {
     if (p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", up_port, s->name, i + 1);
     else snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", port, s->name, i + 1);
-    if (s->client_request) rawclient_exchange(port, s->client_request, s->client_request_len, timeout, &cr);
-    else client_get(url, timeout, &cr, p->forward ? port : 0);
+    if (s->client_request) rawclient_exchange(port, s->client_request, s->client_request_len, timeout, &cr, NULL, NULL);
+    else client_get(url, timeout, &cr, p->forward ? port : 0, NULL, NULL);
     if (i + 1 < s->requests) sleep_ms(50); /* let the proxy park its upstream connection */
   }
   snprintf(r->got, sizeof r->got, "%s", cr.outcome);
   r->elapsed_ms = cr.total_s * 1000;
   r->first_byte_ms = cr.first_byte_s * 1000;
-  if (!strcmp(cr.outcome, "error") || !strcmp(cr.outcome, "invalid"))
-    snprintf(r->detail, sizeof r->detail, "curl: %s", cr.curl_error);
+  /* What the client said when the exchange broke ("curl: (52) Empty reply from server"). */
+  if (cr.error[0]) snprintf(r->detail, sizeof r->detail, "%s", cr.error);
 
   /* 4. A proxy that died on this is the finding. It may still be dying when the client
    * sees its connection go: give it a moment before asking. */
