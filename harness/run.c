@@ -55,6 +55,11 @@ void run_usage(FILE *out) {
         "  -q, --quiet            no progress, only the table\n"
         "  -h, --help             this help\n"
         "\n"
+        "Outcomes (what the client saw; README.md has the table): NNN (a complete final\n"
+        "response), NNN+truncated (then a FIN before its end), NNN+reset, NNN+invalid,\n"
+        "NNN+timeout; with no final response: closed (FIN; 1xx are never final), reset,\n"
+        "timeout, refused, invalid; http09 (bytes with no status line); error; proxy_died.\n"
+        "\n"
         "Exit codes: 0 nothing failed, 1 a case failed or errored, 2 usage or set-up error,\n"
         "130 interrupted (results of finished cases are still written).\n",
         out);
