@@ -27,8 +27,8 @@ static int put(char *out, size_t size, const char *fmt, ...) {
 }
 
 int outcome_format(char *out, size_t size, int status, enum outcome_end end) {
-  if ((unsigned)end >= OUTCOME_ENDS_COUNT || (status != OUTCOME_HTTP09 && status != 0 && (status < 100 || status > 999)) ||
-      (status == 0 && end == OUTCOME_COMPLETE)) {
+  bool status_ok = status == OUTCOME_HTTP09 || status == 0 || (status >= 100 && status <= 999);
+  if ((unsigned)end >= OUTCOME_ENDS_COUNT || !status_ok || (status == 0 && end == OUTCOME_COMPLETE)) {
     int rc = put(out, size, "%s", ends[OUTCOME_ERROR].alone);
     return rc ? rc : -EINVAL;
   }
