@@ -359,10 +359,8 @@ static void exchange(struct case_ctx *c) {
   snprintf(r->got, sizeof r->got, "%s", cr.outcome);
   r->elapsed_ms = cr.total_s * 1000;
   r->first_byte_ms = cr.first_byte_s * 1000;
-  /* What the client itself said (curl's error text), for every outcome that is not a
-   * complete response. */
-  if (cr.curl_code != 0) snprintf(r->detail, sizeof r->detail, "curl: (%d) %s", cr.curl_code, cr.curl_error);
-  else if (c->s->client_request && cr.curl_error[0]) snprintf(r->detail, sizeof r->detail, "%s", cr.curl_error);
+  /* What the client said when the exchange broke ("curl: (52) Empty reply from server"). */
+  if (cr.error[0]) snprintf(r->detail, sizeof r->detail, "%s", cr.error);
 }
 
 /* Stage 5: the evidence. The proxy goes first, so every upstream connection it held has

@@ -1,10 +1,13 @@
 /* client.c: what the proxy's client sees, through libcurl. */
 #include "client.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -16,7 +19,11 @@ void client_global_cleanup(void) { curl_global_cleanup(); }
 struct sink {
   struct client_result *r;
   size_t hlen;
-  long status;
+  int head_status; /* the status of the head being received; 0 between heads */
+  bool saw_status; /* any status line came: the reply is not HTTP/0.9 */
+  bool bad_status_line;
+  bool bad_length;  /* a head with Content-Length twice, or not a number */
+  int lengths;      /* Content-Length fields in the head being received */
   void (*on_final_head)(void *);
   void *arg;
 };
@@ -27,20 +34,85 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg) {
   return size * n;
 }
 
+/* The status of a status line: RFC 9112 4, HTTP-version SP 3DIGIT, the version being
+ * "HTTP/" DIGIT "." DIGIT. curl also takes "HTTP/2 200" on an HTTP/1.1 connection; http-parser
+ * (the raw client) does not, and neither does the RFC: -1 for such a line. 0 when the line
+ * is no status line at all. */
+static int status_of(const char *p, size_t len) {
+  if (len < 5 || memcmp(p, "HTTP/", 5) != 0) return 0;
+  if (len < 12 || !isdigit((unsigned char)p[5]) || p[6] != '.' || !isdigit((unsigned char)p[7]) || p[8] != ' ' ||
+      !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) || !isdigit((unsigned char)p[11]))
+    return -1;
+  return (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+}
+
+/* Does this field line make the head's framing invalid: a "Content-Length:" whose value
+ * is not 1*DIGIT (OWS around), or a second one? RFC 9112 6.3 item 5: a recipient MUST
+ * treat an invalid Content-Length as unrecoverable, and MAY reject a repeated one (RFC 9110
+ * 8.6). curl takes the last value; http-parser (the raw client) rejects both, and so must
+ * this client, or the two would not say the same word. */
+static bool bad_content_length(struct sink *s, const char *p, size_t len) {
+  static const char name[] = "content-length:";
+  if (len < sizeof name - 1 || strncasecmp(p, name, sizeof name - 1) != 0) return false;
+  if (++s->lengths > 1) return true;
+  size_t i = sizeof name - 1, digits = 0;
+  while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+  while (i < len && isdigit((unsigned char)p[i])) i++, digits++;
+  while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+  return digits == 0 || i != len;
+}
+
+/* curl hands over every header line, 1xx heads and trailers included, one call each: the
+ * status line, the fields, then the empty line that ends the head. That empty line after
+ * a non-1xx status is the end of the final head (RFC 9110 15.2: a 1xx is never final);
+ * CURLINFO_RESPONSE_CODE cannot say it, it keeps the last status seen, 1xx or not. */
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
   struct sink *s = arg;
-  size_t len = size * n, room = sizeof s->r->headers - 1 - s->hlen;
-  int st;
-  if (len > 9 && !strncmp(p, "HTTP/", 5) && sscanf(p, "HTTP/%*s %3d", &st) == 1) s->status = st;
-  if ((len == 2 || len == 1) && (p[0] == '\r' || p[0] == '\n') && s->status >= 200 && s->on_final_head) {
-    s->on_final_head(s->arg);
-    s->on_final_head = NULL;
+  struct client_result *r = s->r;
+  size_t len = size * n, room = sizeof r->headers - 1 - s->hlen, keep = len < room ? len : room;
+  memcpy(r->headers + s->hlen, p, keep);
+  s->hlen += keep;
+  r->headers[s->hlen] = 0;
+  if (r->final_head) return len; /* trailers */
+  if (s->head_status == 0) {
+    s->lengths = 0;
+    s->head_status = status_of(p, len);
+    s->saw_status |= s->head_status != 0;
+    s->bad_status_line |= s->head_status < 0;
+    if (s->head_status >= 200) r->status = s->head_status;
+  } else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n')) {
+    /* A head whose framing is invalid is no head the client can use, final or not. */
+    bool usable = !s->bad_length;
+    if (usable && s->head_status > 0 && s->head_status < 200) {
+      r->interim++;
+    } else if (usable && s->head_status >= 200) {
+      r->final_head = true;
+      if (s->on_final_head) s->on_final_head(s->arg);
+    }
+    s->head_status = 0;
+  } else if (bad_content_length(s, p, len)) {
+    s->bad_length = true;
   }
-  if (len > room) len = room;
-  memcpy(s->r->headers + s->hlen, p, len);
-  s->hlen += len;
-  s->r->headers[s->hlen] = 0;
-  return size * n;
+  return len;
+}
+
+/* How curl's exchange ended, in outcome.h's terms. CURLINFO_OS_ERRNO tells a reset from a
+ * receive error that is curl's own verdict on the bytes (errno 0: a bad chunk size). */
+static enum outcome_end end_of(CURLcode rc, long oserr) {
+  switch (rc) {
+  case CURLE_OK: return OUTCOME_COMPLETE;
+  case CURLE_GOT_NOTHING:          /* 52 Empty reply from server */
+  case CURLE_PARTIAL_FILE: return OUTCOME_FIN; /* 18 transfer closed with ... remaining */
+  case CURLE_OPERATION_TIMEDOUT: return OUTCOME_TIMEOUT;
+  case CURLE_COULDNT_CONNECT: return OUTCOME_REFUSED;
+  case CURLE_BAD_CONTENT_ENCODING: /* 61: the body is not in the coding its head names */
+  case CURLE_WEIRD_SERVER_REPLY:   /* 8: a NUL in a header, a bad status line */
+  case CURLE_UNSUPPORTED_PROTOCOL: return OUTCOME_INVALID; /* 1: "Unsupported HTTP version" */
+  case CURLE_RECV_ERROR:
+    return oserr == ECONNRESET ? OUTCOME_RESET : oserr == 0 ? OUTCOME_INVALID : OUTCOME_ERROR;
+  case CURLE_SEND_ERROR: return oserr == ECONNRESET || oserr == EPIPE ? OUTCOME_RESET : OUTCOME_ERROR;
+  default: return OUTCOME_ERROR;
+  }
 }
 
 int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
@@ -48,10 +120,12 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
   memset(r, 0, sizeof *r);
   CURL *h = curl_easy_init();
   if (!h) {
-    snprintf(r->outcome, sizeof r->outcome, "client_error");
+    snprintf(r->error, sizeof r->error, "curl: curl_easy_init failed");
+    r->end = OUTCOME_ERROR;
+    outcome_format(r->outcome, sizeof r->outcome, 0, OUTCOME_ERROR);
     return 0;
   }
-  struct sink s = {r, 0, 0, on_final_head, arg};
+  struct sink s = {.r = r, .on_final_head = on_final_head, .arg = arg};
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -70,41 +144,45 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
    * the status (HTTP/0.9 bodies are an outcome here, not an error). */
   curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 1L);
   CURLcode rc = curl_easy_perform(h);
-  long code = 0, oserr = 0;
+  long oserr = 0;
   double total = 0, first = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
   curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
   curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &total);
   curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME, &first);
-  r->status = code;
   r->total_s = total;
   r->first_byte_s = first;
   r->curl_code = (int)rc;
-  snprintf(r->curl_error, sizeof r->curl_error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-  const char *kind;
-  switch (rc) {
-  case CURLE_OK: kind = NULL; break;
-  case CURLE_GOT_NOTHING: kind = "closed"; break;
-  case CURLE_OPERATION_TIMEDOUT: kind = "timeout"; break;
-  case CURLE_COULDNT_CONNECT: kind = "refused"; break;
-  case CURLE_WEIRD_SERVER_REPLY:
-  case CURLE_UNSUPPORTED_PROTOCOL: kind = "invalid"; break;
-  case CURLE_RECV_ERROR:
-  case CURLE_SEND_ERROR: kind = oserr == ECONNRESET || oserr == EPIPE ? "reset" : "closed"; break;
-  case CURLE_PARTIAL_FILE: kind = "closed"; break;
-  default: kind = "error"; break;
+  /* What the curl command line prints, so a reader can compare with `curl -v`. */
+  if (rc != CURLE_OK)
+    snprintf(r->error, sizeof r->error, "curl: (%d) %s", (int)rc, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+  r->end = end_of(rc, oserr);
+  /* Bytes with no status line: curl passed them on as an HTTP/0.9 body. */
+  int status = !s.saw_status && r->body_bytes > 0 ? OUTCOME_HTTP09 : r->status;
+  /* Where curl's verdict is not the truth, the truth wins and the error text says why. */
+  const char *why = NULL;
+  if (s.bad_status_line) {
+    status = 0;
+    r->status = 0;
+    why = "a status line that is not HTTP/x.y NNN";
+    r->end = OUTCOME_INVALID;
+  } else if (s.bad_length) {
+    why = "Content-Length repeated or not a number";
+    r->end = OUTCOME_INVALID;
+  } else if (r->end == OUTCOME_COMPLETE && status > 0 && !r->final_head) {
+    why = "the response head never ended";
+    r->end = OUTCOME_FIN;
+  } else if (r->end == OUTCOME_COMPLETE && status == 0) {
+    /* After a 1xx, curl hands on bytes that are not a status line (after a 101: another
+     * protocol) as a body; and ends well when the connection ends inside a 1xx head. */
+    why = r->body_bytes > 0 ? "bytes that are not a response after a 1xx" : "no final response";
+    r->end = r->body_bytes > 0 ? OUTCOME_INVALID : OUTCOME_FIN;
   }
-  if (code == 0 && r->body_bytes > 0) {
-    /* Bytes with no status line: the proxy passed an HTTP/0.9-style reply through. */
-    snprintf(r->outcome, sizeof r->outcome, "http09%s", rc == CURLE_OK ? "" : rc == CURLE_OPERATION_TIMEDOUT ? "+timeout" : "+truncated");
-  } else if (rc == CURLE_OK) {
-    snprintf(r->outcome, sizeof r->outcome, "%03ld", code);
-  } else if (code > 0) {
-    /* A status came, then the body broke: never report that as a plain status. */
-    snprintf(r->outcome, sizeof r->outcome, "%03ld+%s", code, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "truncated");
-  } else {
-    snprintf(r->outcome, sizeof r->outcome, "%s", kind);
+  if (why) {
+    size_t k = strlen(r->error);
+    if (k) snprintf(r->error + k, sizeof r->error - k, "; and %s", why);
+    else snprintf(r->error, sizeof r->error, "curl: (%d) %s, yet %s", (int)rc, curl_easy_strerror(rc), why);
   }
+  outcome_format(r->outcome, sizeof r->outcome, status, r->end);
   curl_easy_cleanup(h);
   return 0;
 }

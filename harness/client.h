@@ -1,24 +1,33 @@
 /* client.h: what the proxy's client sees, through libcurl.
  *
- * One request, and its outcome in the vocabulary of the results: a status ("502"), a
- * status followed by a broken body ("200+truncated"), or what happened instead of a
- * status: "closed" (no byte), "reset" (ECONNRESET), "timeout", "refused" (nothing
- * listening: the proxy is gone), "invalid" (a reply curl cannot parse), "http09" (bytes
- * with no status line, passed through as an HTTP/0.9 reply). */
+ * One request, and its outcome in the words of outcome.h (the same words as the raw client
+ * of rawclient.h): a status ("502"), a status followed by a broken message
+ * ("200+truncated": FIN, "200+reset", "200+invalid", "200+timeout"), or what happened
+ * instead of a final response: "closed", "reset", "timeout", "refused", "invalid", "http09"
+ * (bytes with no status line), "error". A 1xx is never the final response: "103" then a FIN
+ * is "closed". */
 #ifndef BADUP_CLIENT_H
 #define BADUP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "outcome.h"
+
+/* What a client saw. Everything is zero/empty when nothing was received. */
 struct client_result {
-  char outcome[32];
-  long status;           /* 0 when none */
-  double total_s;        /* from start to the end of the exchange */
-  double first_byte_s;   /* 0 when none */
-  int curl_code;
-  char curl_error[256];
-  size_t body_bytes;
-  char headers[2048];    /* the response head as received (truncated) */
+  char outcome[OUTCOME_MAX]; /* the word, outcome_format's */
+  enum outcome_end end;      /* how the exchange ended (OUTCOME_COMPLETE: it did not break) */
+  int status;                /* the final (non-1xx) response's status; 0 when none came */
+  bool final_head;           /* that response's header section was complete */
+  int interim;               /* 1xx responses received before it */
+  size_t body_bytes;         /* its body bytes (decoded from chunks); HTTP/0.9 bytes too */
+  double total_s;            /* from start to the end of the exchange */
+  double first_byte_s;       /* 0 when none */
+  int curl_code;             /* libcurl's CURLcode; 0 for the raw client */
+  char error[256];           /* "" when complete; else what the client said, e.g.
+                                "curl: (52) Empty reply from server" */
+  char headers[2048];        /* the response heads as received, 1xx included (cut short) */
 };
 
 /* Process-wide set-up and teardown of libcurl (call from main, single-threaded). */
@@ -26,7 +35,9 @@ int client_global_init(void);
 void client_global_cleanup(void);
 
 /* GET url with an overall timeout, through the forward proxy on 127.0.0.1:proxy_port
- * when proxy_port > 0. Returns 0 (the outcome is in *r). */
+ * when proxy_port > 0. on_final_head (NULL: none) is called once, on this thread, when the
+ * header section of the final response is complete and before its body is read; arg is
+ * passed to it. Returns 0 (the outcome is in *r). */
 int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
                void (*on_final_head)(void *), void *arg);
 

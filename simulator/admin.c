@@ -160,15 +160,30 @@ static void add_record(const struct conn_record *r, void *arg) {
   json_array_append_new(ctx->arr, o);
 }
 
-struct open_snapshot {
-  size_t limit, n;
-  struct conn_record *records;
-  const char **states;
+struct events_call {
+  size_t limit;
+  struct events_ctx *ctx;
 };
 
-static void snapshot_on_loop(struct server *srv, void *arg) {
-  struct open_snapshot *snap = arg;
-  snap->n = server_open_records(srv, snap->limit, &snap->records, &snap->states);
+/* On the loop's thread, where connections move from open to finished: taking both lists
+ * there means none is missed (seen open after it finished, or finished before it opened). */
+static void events_on_loop(struct server *srv, void *arg) {
+  struct events_call *ec = arg;
+  struct events_ctx *ctx = ec->ctx;
+  event_log_each(&srv->log, ctx->scenario ? EVENT_LOG_CAP : ec->limit, add_record, ctx);
+  struct conn_record *records = NULL;
+  const char **states = NULL;
+  size_t n = server_open_records(srv, ec->limit, &records, &states);
+  /* The list is newest first; events are oldest first. */
+  for (size_t i = n; i-- > 0;) {
+    size_t before = json_array_size(ctx->arr);
+    add_record(&records[i], ctx);
+    if (json_array_size(ctx->arr) > before)
+      json_object_set_new(json_array_get(ctx->arr, before), "state", json_string(states[i]));
+    conn_record_free(&records[i]);
+  }
+  free(records);
+  free(states);
 }
 
 /* Finished connections first (oldest first), then the ones still open (with "end":
@@ -179,19 +194,10 @@ static enum MHD_Result get_events(struct MHD_Connection *conn, struct server *sr
   long limit = lim ? strtol(lim, NULL, 10) : 100;
   if (limit <= 0 || limit > EVENT_LOG_CAP) limit = EVENT_LOG_CAP;
   struct events_ctx ctx = {json_array(), MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "scenario")};
-  event_log_each(&srv->log, ctx.scenario ? EVENT_LOG_CAP : (size_t)limit, add_record, &ctx);
-  struct open_snapshot snap = {.limit = (size_t)limit};
-  if (server_call(srv, snapshot_on_loop, &snap) == 0) {
-    /* The list is newest first; events are oldest first. */
-    for (size_t i = snap.n; i-- > 0;) {
-      size_t before = json_array_size(ctx.arr);
-      add_record(&snap.records[i], &ctx);
-      if (json_array_size(ctx.arr) > before)
-        json_object_set_new(json_array_get(ctx.arr, before), "state", json_string(snap.states[i]));
-      conn_record_free(&snap.records[i]);
-    }
-    free(snap.records);
-    free(snap.states);
+  struct events_call ec = {(size_t)limit, &ctx};
+  if (server_call(srv, events_on_loop, &ec) < 0) {
+    json_decref(ctx.arr);
+    return send_error(conn, 503, "the server is stopping");
   }
   while (json_array_size(ctx.arr) > (size_t)limit) json_array_remove(ctx.arr, 0);
   return send_json(conn, 200, ctx.arr);

@@ -1,23 +1,17 @@
 /* scenario.c: loading a scenario file and calling its plan function. */
 #include "scenario.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "outcome.h"
 #include "vocabulary.h"
 
 const char *const scenario_kind_names[3] = {"static", "function", "listener"};
 
-bool scenario_expect_valid(const char *e) {
-  if (!strcmp(e, "closed") || !strcmp(e, "reset") || !strcmp(e, "timeout")) return true;
-  if (!isdigit((unsigned char)e[0]) || !isdigit((unsigned char)e[1]) || !isdigit((unsigned char)e[2]))
-    return false;
-  if (e[0] == '0') return false;
-  return e[3] == 0 || strcmp(e + 3, "+truncated") == 0;
-}
+bool scenario_expect_valid(const char *e) { return outcome_expect_valid(e); }
 
 /* Lua shortens long chunk names to "...tail"; put the full path back so every message
  * starts with the file a user can open. */

@@ -11,6 +11,7 @@
 
 #include <lauxlib.h>
 
+#include "outcome.h"
 #include "response.h"
 #include "scenario.h"
 
@@ -343,14 +344,17 @@ static int fn_scenario(lua_State *L) {
     return luaL_error(L, "scenario{}: summary must be a non-empty string");
   lua_pop(L, 1);
   int ty = lua_getfield(L, 1, "expect");
+  /* The accepted words come from outcome.h's list, never spelled out here. */
+  char words[256];
+  outcome_expect_describe(words, sizeof words);
   if (ty == LUA_TNUMBER) {
     lua_pushstring(L, lua_tostring(L, -1));
     lua_remove(L, -2);
   } else if (ty != LUA_TSTRING) {
-    return luaL_error(L, "scenario{}: expect is required: a status such as 502, or \"200+truncated\", \"closed\", \"reset\", \"timeout\"");
+    return luaL_error(L, "scenario{}: expect is required: %s", words);
   }
   if (!scenario_expect_valid(lua_tostring(L, -1)))
-    return luaL_error(L, "scenario{}: expect '%s' is not a status (100-999), \"NNN+truncated\", \"closed\", \"reset\" or \"timeout\"", lua_tostring(L, -1));
+    return luaL_error(L, "scenario{}: expect '%s' is not %s", lua_tostring(L, -1), words);
   lua_setfield(L, 1, "expect"); /* normalised to a string */
   ty = lua_getfield(L, 1, "rfc");
   if (ty != LUA_TNIL && ty != LUA_TSTRING) return luaL_error(L, "scenario{}: rfc must be a string");

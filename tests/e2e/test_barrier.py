@@ -18,7 +18,7 @@ F = common.TIME_FACTOR
 RESET_AT_BARRIER = """
 return scenario {
   summary = "head, then RST at barrier response_head (bound 2 s)",
-  expect  = 502,
+  expect  = "200+reset",
   plan    = { rxreq(), txresp { status = 200, body = "0123456789", length = 100 },
               barrier("response_head", 2), reset() },
 }

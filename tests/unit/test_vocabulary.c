@@ -609,6 +609,10 @@ START_TEST(test_scenario_function_checks) {
                 "vocab:1: scenario{}: expect 'banana' is not a status");
   ASSERT_PREFIX(run_fail("scenario{ summary = 's', expect = 99, plan = { close() } }"),
                 "vocab:1: scenario{}: expect '99' is not a status");
+  /* The message lists every word a scenario may expect, from outcome.h's one list. */
+  ASSERT_HAS(run_fail("scenario{ summary = 's', expect = 'refused', plan = { close() } }"),
+             "is not a status (100-999), \"NNN+truncated\", \"NNN+reset\", \"NNN+invalid\", \"NNN+timeout\", "
+             "\"closed\", \"reset\", \"invalid\" or \"timeout\"");
   ASSERT_PREFIX(run_fail("scenario{ summary = 's', expect = 502, rfc = 9110, plan = { close() } }"),
                 "vocab:1: scenario{}: rfc must be a string");
   ASSERT_PREFIX(run_fail("scenario{ summary = 's', expect = 502, continue100 = 'no', plan = { close() } }"),
@@ -1115,10 +1119,14 @@ END_TEST
 
 START_TEST(test_expect_valid) {
   static const char *const good[] = {"502", "100", "999", "200", "444", "200+truncated", "100+truncated",
-                                     "closed", "reset", "timeout"};
+                                     "200+reset", "200+invalid", "200+timeout", "999+reset",
+                                     "closed", "reset", "timeout", "invalid"};
+  /* refused, error and http09 are outcomes a client can report, never what a proxy is asked for. */
   static const char *const bad[] = {"", "5", "50", "099", "000", "1000", "5020", "502 ", " 502", "banana",
                                     "502+", "200+trunc", "200+truncatedx", "+truncated", "Closed", "closed ",
-                                    "RESET", "time-out", "50a", "2e2"};
+                                    "RESET", "time-out", "50a", "2e2", "refused", "error", "http09",
+                                    "http09+timeout", "200+closed", "200+refused", "200+error", "200+Reset",
+                                    "200+truncated+reset", "closed+truncated", "+reset"};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
     ck_assert_msg(scenario_expect_valid(good[i]), "'%s' should be valid", good[i]);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
