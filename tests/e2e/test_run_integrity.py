@@ -146,6 +146,19 @@ http {
 """
 
 
+class InterimResponses(Base):
+    def test_a_1xx_is_never_the_outcome(self):
+        # nginx 1.22 forwards the upstream's 103 Early Hints, then ends the client's
+        # connection without the final 200: the client got no response at all.
+        out = self.path("out")
+        run(["--proxy", "nginx,haproxy", "--scenario", "early_hints", "--out", out, "--reference", self.ref])
+        c = cases(out)
+        self.assertEqual(c[("haproxy", "early_hints")]["got"], "200", c)
+        nginx = c[("nginx", "early_hints")]
+        self.assertEqual(nginx["got"], "closed", nginx)
+        self.assertIn("curl: (52) Empty reply from server", nginx["detail"])
+
+
 class Attempts(Base):
     def test_a_pass_the_upstream_never_saw_is_a_failure(self):
         conf = self.write("nginx.conf", NGINX_BY_ITSELF)
