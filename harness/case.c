@@ -234,14 +234,15 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   fmt_seconds(srt, sizeof srt, o->read_timeout);
   snprintf(sct_ms, sizeof sct_ms, "%ld", (long)(o->connect_timeout * 1000 + 0.5));
   snprintf(srt_ms, sizeof srt_ms, "%ld", (long)(o->read_timeout * 1000 + 0.5));
-  const char *names[] = {"binary", "dir", "proxy_port", "upstream_host", "upstream_port", "connect_timeout",
-                         "read_timeout", "connect_timeout_ms", "read_timeout_ms", "retries", "scenario"};
-  const char *values[] = {p->binary, dir, sport, "127.0.0.1", sup, sct, srt, sct_ms, srt_ms, "", s->name};
-  struct vars v = {names, values, sizeof names / sizeof *names};
+  const char *values[PV__COUNT] = {
+      [PV_BINARY] = p->binary, [PV_DIR] = dir, [PV_PROXY_PORT] = sport, [PV_UPSTREAM_HOST] = "127.0.0.1",
+      [PV_UPSTREAM_PORT] = sup, [PV_CONNECT_TIMEOUT] = sct, [PV_READ_TIMEOUT] = srt,
+      [PV_CONNECT_TIMEOUT_MS] = sct_ms, [PV_READ_TIMEOUT_MS] = srt_ms, [PV_RETRIES] = "", [PV_SCENARIO] = s->name};
+  struct vars v = {proxy_var_names, values, PV__COUNT};
   char *bad = NULL;
   /* The retries text may use the other variables (a port, a timeout). */
   char *retries = template_render(o->retries ? p->retries_on : p->retries_off, &v, &bad);
-  values[9] = retries;
+  values[PV_RETRIES] = retries;
   for (size_t i = 0; i < p->nfiles && !bad; i++) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;
