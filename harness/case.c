@@ -33,7 +33,7 @@ static void sleep_ms(int ms) {
 /* A port nobody holds right now: bind 0, read it, release it. The proxy binds it a few
  * milliseconds later; the kernel hands out ephemeral ports at random, so a collision with
  * a parallel case is unlikely, and shows as a failed start, never as a wrong result. */
-static int free_port(void) {
+int case_free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof a;
@@ -226,7 +226,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   }
 
   /* 2. The proxy: rendered files, then its command, in its own process group. */
-  int port = free_port();
+  int port = case_free_port();
   char sport[16], sup[16], sct_ms[32], srt_ms[32], sct[32], srt[32];
   snprintf(sport, sizeof sport, "%d", port);
   snprintf(sup, sizeof sup, "%d", up_port);

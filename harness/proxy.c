@@ -499,6 +499,35 @@ static void f_paths_base(lua_State *L, struct loader *ld, int v) {
   if (s[0] != '/') fail(L, ld, "paths_base must be an absolute folder, got \"%.60s\"", s);
 }
 
+static void f_must_set(lua_State *L, struct loader *ld, int v) {
+  static const char *const keys[] = {"directive", "default", "example", NULL};
+  struct proxy_def *p = ld->p;
+  size_t n = want_list(L, ld, v, "must_set", "{ directive = ..., default = ..., example = ... }");
+  p->must_set = calloc(n ? n : 1, sizeof *p->must_set);
+  if (!p->must_set) fail(L, ld, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    char what[64], w2[96];
+    snprintf(what, sizeof what, "must_set[%zu]", i + 1);
+    lua_rawgeti(L, v, (lua_Integer)i + 1);
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t))
+      fail(L, ld, "%s must be a table { directive = ..., default = ..., example = ... }, got %s", what,
+           luaL_typename(L, t));
+    only_keys(L, ld, t, what, keys);
+    struct proxy_must_set *m = &p->must_set[p->nmust_set++];
+    char **slots[] = {&m->directive, &m->default_path, &m->example};
+    for (int k = 0; k < 3; k++) {
+      snprintf(w2, sizeof w2, "%s.%s", what, keys[k]);
+      if (lua_getfield(L, t, keys[k]) == LUA_TNIL) fail(L, ld, "%s is required", w2);
+      *slots[k] = want_string(L, ld, -1, w2);
+      lua_pop(L, 1);
+    }
+    const char *why = NULL;
+    if (pattern_captures(m->directive, &why) < 0) fail(L, ld, "%s.directive is not a Lua pattern: %s", what, why);
+    lua_settop(L, v);
+  }
+}
+
 /* Every field, in the order they are copied (config after files: it names one). */
 static const struct field {
   const char *name;
@@ -528,6 +557,7 @@ static const struct field {
     {"paths", f_paths, false},
     {"includes", f_includes, false},
     {"paths_base", f_paths_base, false},
+    {"must_set", f_must_set, false},
 };
 #define NFIELDS (sizeof FIELDS / sizeof *FIELDS)
 
@@ -654,6 +684,9 @@ static void free_def(struct proxy_def *p) {
   free_list(p->binaries), free_list(p->version_args), free_list(p->command), free_list(p->env);
   free_list(p->logs), free_list(p->packages), free_list(p->cleanup);
   free_list(p->check), free_list(p->paths), free_list(p->includes), free(p->paths_base);
+  for (size_t i = 0; i < p->nmust_set; i++)
+    free(p->must_set[i].directive), free(p->must_set[i].default_path), free(p->must_set[i].example);
+  free(p->must_set);
   for (size_t i = 0; i < p->nsidecars; i++) free_list(p->sidecars[i]);
   free(p->sidecars);
   for (size_t i = 0; i < p->nfiles; i++) free(p->files[i].name), free(p->files[i].text);

@@ -19,6 +19,13 @@ struct proxy_file {
   char *text;     /* template */
 };
 
+/* A write directive whose built-in default lies outside the case folder: a config must set it. */
+struct proxy_must_set {
+  char *directive;    /* Lua pattern matching a statement that sets it */
+  char *default_path; /* where the proxy writes when nothing sets it */
+  char *example;      /* a statement that sets it inside the case folder */
+};
+
 struct proxy_def {
   char *name, *summary, *source;
   int line;             /* of the proxy{} call in source */
@@ -50,6 +57,8 @@ struct proxy_def {
   char **paths;         /* Lua patterns, one capture: where a config line makes it write */
   char **includes;      /* Lua patterns, one capture: files a config line makes it read */
   char *paths_base;     /* where relative paths land; NULL: the case folder */
+  struct proxy_must_set *must_set;
+  size_t nmust_set;
 };
 
 #define MAX_SIDECARS 4

@@ -22,6 +22,7 @@
 #include "client.h"
 #include "paths.h"
 #include "proc.h"
+#include "proxy_config.h"
 #include "results.h"
 
 #define EXIT_SETUP 2
@@ -434,6 +435,14 @@ int run_main(int argc, char **argv) {
   if (o.proxy_config && selected_px != 1) {
     fprintf(stderr, "badup run: --proxy-config needs exactly one --proxy\n");
     goto done;
+  }
+  /* A user's config must not reach outside the case: refused before any case runs. */
+  for (size_t p = 0; o.proxy_config && p < npx; p++) {
+    char why[2048];
+    if (selected(pxs[p].name, proxy_list) && proxy_config_check(&pxs[p], o.proxy_config, why, sizeof why) != 0) {
+      fprintf(stderr, "badup run: %s\n", why);
+      goto done;
+    }
   }
   rows = calloc(nscn * npx + 1, sizeof *rows);
   size_t cell = 0;

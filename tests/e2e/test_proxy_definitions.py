@@ -206,6 +206,19 @@ CASES = [
     ("paths_base", "1", "paths_base must be a string, got number"),
     ("paths_base", "{}", "paths_base must be a string, got table"),
     ("paths_base", '"etc/apache2"', "paths_base must be an absolute folder"),
+    # must_set
+    ("must_set", '"pid"', "must_set must be a list of"),
+    ("must_set", "true", "must_set must be a list of"),
+    ("must_set", '{ "^pid" }', "must_set[1] must be a table { directive = ..., default = ..., example = ... }, got string"),
+    ("must_set", '{ { directive = 1, default = "/run/x.pid", example = "pid x" } }',
+     "must_set[1].directive must be a string, got number"),
+    ("must_set", '{ { directive = "^pid" } }', "must_set[1].default is required"),
+    ("must_set", '{ { directive = "^pid", default = "/run/x.pid" } }', "must_set[1].example is required"),
+    ("must_set", '{ { directive = "^pid", default = {}, example = "pid x" } }', "must_set[1].default must be a string, got table"),
+    ("must_set", '{ { directive = "^pid(", default = "/x", example = "pid x" } }', "must_set[1].directive is not a Lua pattern"),
+    ("must_set", '{ { directive = "^pid", default = "/x", example = "pid x", why = "x" } }', "must_set[1]: unknown key 'why'"),
+    ("must_set", '{ { directive = "^a", default = "/a", example = "a" }, nil, { directive = "^b", default = "/b", example = "b" } }',
+     "must_set has a hole at [2]"),
     # milliseconds
     ("settle_ms", '"100"', "settle_ms must be a number (milliseconds), got string"),
     ("settle_ms", "true", "settle_ms must be a number (milliseconds), got boolean"),
@@ -281,7 +294,8 @@ class WronglyTypedDefinitions(unittest.TestCase):
                 self.refused(d, path, want, prefix="proxy{}: ")
         documented = {"name", "summary", "packages", "binary", "version", "files", "config", "command", "env",
                       "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup",
-                      "settle_ms", "warmup_ms", "stop_grace_ms", "check", "paths", "includes", "paths_base"}
+                      "settle_ms", "warmup_ms", "stop_grace_ms", "check", "paths", "includes", "paths_base",
+                      "must_set"}
         self.assertEqual(documented - seen, set(), "fields without a wrong-type case")
 
     def test_a_from_file_that_exists_is_read(self):
