@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -494,11 +496,23 @@ static void first_lines(const char *out, char *dst, size_t len) {
  * template variables of a case; then runs the checker there. */
 static int run_checker(struct checker *c, const char *name, const char *user_text) {
   const struct proxy_def *p = c->p;
+  /* A Ctrl-C while the scratch folder exists stops the checker and removes the folder
+   * first; the signal then ends badup as before (run_main takes signals over only once
+   * cases start). */
+  sigset_t stop_sigs, old_mask;
+  sigemptyset(&stop_sigs);
+  sigaddset(&stop_sigs, SIGINT);
+  sigaddset(&stop_sigs, SIGTERM);
+  sigaddset(&stop_sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_mask);
   char tmpl[4096];
   const char *tmp = getenv("TMPDIR");
   snprintf(tmpl, sizeof tmpl, "%s/badup-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   char *dir = mkdtemp(tmpl);
-  if (!dir) return refuse(c, "%s: cannot make a scratch folder to check it in (%s): %s", name, tmpl, strerror(errno));
+  if (!dir) {
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    return refuse(c, "%s: cannot make a scratch folder to check it in (%s): %s", name, tmpl, strerror(errno));
+  }
   char sport[16], sup[16];
   snprintf(sport, sizeof sport, "%d", case_free_port());
   snprintf(sup, sizeof sup, "%d", case_free_port());
@@ -545,7 +559,13 @@ static int run_checker(struct checker *c, const char *name, const char *user_tex
   if (rc == 0 && (spawned = proc_spawn(&pr, argv, dir, out_path, out_path, env)) != 0)
     rc = refuse(c, "%s: cannot run %s's checker %s: %s", name, p->name, argv[0], strerror(-spawned));
   else if (rc == 0) {
-    bool done = proc_wait(&pr, CHECK_TIMEOUT_MS);
+    bool done = false, interrupted = false;
+    for (int waited = 0; !done && !interrupted && waited < CHECK_TIMEOUT_MS; waited += 20) {
+      done = proc_wait(&pr, 20);
+      sigset_t pending;
+      sigpending(&pending);
+      interrupted = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
+    }
     proc_stop(&pr, 1000); /* whatever it left running in its group */
     size_t len;
     int err;
@@ -562,7 +582,8 @@ static int run_checker(struct checker *c, const char *name, const char *user_tex
     int line = out ? blamed_line(out, name) : 0;
     char at[24] = "";
     if (line > 0) snprintf(at, sizeof at, ":%d", line);
-    if (!done) rc = refuse(c, "%s: %s's checker (%s) did not finish within %d s", name, p->name, argv[0], CHECK_TIMEOUT_MS / 1000);
+    if (interrupted) rc = refuse(c, "%s: interrupted while %s's checker ran", name, p->name);
+    else if (!done) rc = refuse(c, "%s: %s's checker (%s) did not finish within %d s", name, p->name, argv[0], CHECK_TIMEOUT_MS / 1000);
     else if (!WIFEXITED(pr.status) || WEXITSTATUS(pr.status) != 0)
       rc = refuse(c, "%s%s: %s's own check refused it (%s): %s", name, at, p->name, how, lines[0] ? lines : "(no output)");
     else
@@ -587,6 +608,7 @@ static int run_checker(struct checker *c, const char *name, const char *user_tex
   nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   free(retries);
   free(bad);
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* a pending Ctrl-C acts now */
   return rc;
 }
 

@@ -10,6 +10,7 @@ real nginx and haproxy (skipped when they are not installed: `make test` install
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -252,6 +253,100 @@ class UserConfig(unittest.TestCase):
         self.assertEqual([(c["proxy"], c["scenario"], c["got"]) for c in cases], [("haproxy", "ok", "200")])
 
     # ---- any proxy
+
+    def fake_proxies(self, check):
+        """A proxy folder with one definition, `fake`, whose checker is `check` (sh -c)."""
+        d = os.path.join(self.tmp, "proxies")
+        os.mkdir(d)
+        with open(os.path.join(d, "fake.lua"), "w") as f:
+            f.write("""return proxy {
+  name = "fake",
+  binary = { "/bin/sh" },
+  files = { ["fake.conf"] = "listen ${proxy_port}\\nsend ${upstream_port}\\n" },
+  command = { "${binary}", "-c", "exit 3" },
+  check = { "${binary}", "-c", [==[%s]==] },
+  paths = { "^%%s*log%%s+(%%S+)" },
+}
+""" % check)
+        return d
+
+    def test_ctrl_c_during_the_check_leaves_nothing(self):
+        pidfile = os.path.join(self.tmp, "checker.pid")
+        proxies = self.fake_proxies("echo $$ > %s; exec sleep 30" % pidfile)
+        config = self.write("my.conf", "listen ${proxy_port}\nsend ${upstream_port}\nlog ${dir}/x.log\n")
+        argv = [BADUP, "run", "--proxies", proxies, "--proxy", "fake", "--scenario", "ok", "--proxy-config", config,
+                "--scenarios", SCENARIOS, "--reference", os.path.join(self.tmp, "ref"),
+                "--out", os.path.join(self.tmp, "out")]
+        p = subprocess.Popen(argv, cwd=self.tmp, env=dict(os.environ, TMPDIR=self.scratch), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 15
+            def checker_pid():
+                try:
+                    with open(pidfile) as f:
+                        return int(f.read())
+                except (OSError, ValueError):
+                    return None
+            while checker_pid() is None:
+                if p.poll() is not None:
+                    self.fail("badup ended before its checker started: %s" % p.communicate()[1])
+                self.assertLess(time.monotonic(), deadline, "the checker did not start")
+                time.sleep(0.02)
+            checker = checker_pid()
+            self.assertEqual(len(os.listdir(self.scratch)), 1, "no scratch folder while the checker runs")
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertIn(p.returncode, (-signal.SIGINT, 130), err)
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, err)
+        self.assertEqual(os.listdir(self.scratch), [], "the scratch folder survived Ctrl-C")
+        try:
+            os.kill(checker, 0)
+            with open("/proc/%d/stat" % checker) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            self.assertEqual(state, "Z", "the checker %d survived Ctrl-C" % checker)
+        except ProcessLookupError:
+            pass
+
+    def test_odd_configs_never_crash(self):
+        """The statement splitter and the path judge on text no proxy would take."""
+        proxies = self.fake_proxies("exit 0")
+        base = "listen ${proxy_port}\nsend ${upstream_port}\n"
+        odd = ["", "\n\n\n", "#" * 5000, "log ${dir", "log ${", "log $${dir}/x", "log \"unclosed\nlog 'also",
+               "log " + "{" * 3000, "log " + "}" * 3000 + ";" * 3000, "log " + "a" * 200000, "log ${dir}/../x",
+               "log ${dir}/" + "../" * 500, "log \"${dir}/a b\"", "log '/abs'", "log stdio:", "log :", "log @",
+               "log |", "log //", "log syslog:", "log /dev/stderr", "log \\", "log \t\r\n", "\r\n" * 100,
+               "log " + "\u00e9\u4e2d" * 100, "log ${dir}" + "/x" * 3000, "x" * 70000 + "\nlog /y"]
+        for text in odd:
+            with self.subTest(text=text[:40]):
+                p = self.run_badup_fake(proxies, self.write("odd.conf", base + text + "\n"))
+                self.assertIn(p.returncode, (1, 2), p.stderr[-2000:])
+
+    def run_badup_fake(self, proxies, config):
+        out = os.path.join(self.tmp, "out")
+        shutil.rmtree(out, ignore_errors=True)
+        p = subprocess.run([BADUP, "run", "--proxies", proxies, "--proxy", "fake", "--scenario", "ok",
+                            "--proxy-config", config, "--scenarios", SCENARIOS, "--reference",
+                            os.path.join(self.tmp, "ref"), "--out", out, "-q"],
+                           cwd=self.tmp, env=dict(os.environ, TMPDIR=self.scratch), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, errors="replace", timeout=60)
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, p.stderr)
+        self.assertGreaterEqual(p.returncode, 0, "badup died of signal %d" % -p.returncode)
+        self.assertEqual(os.listdir(self.scratch), [])
+        return p
+
+    def test_a_checker_that_fails_without_output(self):
+        proxies = self.fake_proxies("exit 4")
+        config = self.write("my.conf", "listen ${proxy_port}\nsend ${upstream_port}\n")
+        p = self.run_badup_fake(proxies, config)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("%s: fake's own check refused it (exit status 4): (no output)" % config, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
 
     def test_a_config_with_a_nul_byte_is_refused(self):
         path = self.write("my.conf", "daemon off;\0\n")
