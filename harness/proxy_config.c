@@ -646,7 +646,8 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, char 
   int rc = 0;
 
   /* 1. Every ${name} is a template variable: else every case would fail the same way. */
-  static const char *const dummy[PV__COUNT] = {"x", "x", "1", "x", "1", "1", "1", "1", "1", "x", "x"};
+  const char *dummy[PV__COUNT];
+  for (int i = 0; i < PV__COUNT; i++) dummy[i] = "1";
   struct vars dv = {proxy_var_names, dummy, PV__COUNT};
   char *bad = NULL;
   free(template_render(text, &dv, &bad));
