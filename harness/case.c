@@ -42,7 +42,7 @@ static void sleep_ms(int ms) {
 /* A port nobody holds right now: bind 0, read it, release it. The proxy binds it a few
  * milliseconds later; the kernel hands out ephemeral ports at random, so a collision with
  * a parallel case is unlikely, and shows as a failed start, never as a wrong result. */
-static int free_port(void) {
+int case_free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof a;
@@ -147,7 +147,7 @@ struct case_ctx {
   struct proc sim, px, side[MAX_SIDECARS];
   int up_port, admin, port;
   char sport[16], sup[16], sct_ms[32], srt_ms[32], sct[32], srt[32];
-  const char *names[11], *values[11];
+  const char *values[PV__COUNT];
   struct vars v;
   char *retries;
   char **argv, **env;
@@ -224,24 +224,24 @@ static bool proxy_workdir(struct case_ctx *c) {
 /* Stage 2: the proxy's files, rendered into the folder it works in. */
 static bool render_proxy(struct case_ctx *c) {
   const struct proxy_def *p = c->p;
-  c->port = free_port();
+  c->port = case_free_port();
   snprintf(c->sport, sizeof c->sport, "%d", c->port);
   snprintf(c->sup, sizeof c->sup, "%d", c->up_port);
   fmt_seconds(c->sct, sizeof c->sct, c->o->connect_timeout);
   fmt_seconds(c->srt, sizeof c->srt, c->o->read_timeout);
   snprintf(c->sct_ms, sizeof c->sct_ms, "%ld", (long)(c->o->connect_timeout * 1000 + 0.5));
   snprintf(c->srt_ms, sizeof c->srt_ms, "%ld", (long)(c->o->read_timeout * 1000 + 0.5));
-  static const char *const names[] = {"binary", "dir", "proxy_port", "upstream_host", "upstream_port", "connect_timeout",
-                                      "read_timeout", "connect_timeout_ms", "read_timeout_ms", "retries", "scenario"};
-  const char *values[] = {p->binary, c->pdir, c->sport, "127.0.0.1", c->sup, c->sct, c->srt, c->sct_ms, c->srt_ms, "",
-                          c->s->name};
-  memcpy(c->names, names, sizeof names);
+  const char *values[PV__COUNT] = {
+      [PV_BINARY] = p->binary, [PV_DIR] = c->pdir, [PV_PROXY_PORT] = c->sport, [PV_UPSTREAM_HOST] = "127.0.0.1",
+      [PV_UPSTREAM_PORT] = c->sup, [PV_CONNECT_TIMEOUT] = c->sct, [PV_READ_TIMEOUT] = c->srt,
+      [PV_CONNECT_TIMEOUT_MS] = c->sct_ms, [PV_READ_TIMEOUT_MS] = c->srt_ms, [PV_RETRIES] = "",
+      [PV_SCENARIO] = c->s->name};
   memcpy(c->values, values, sizeof values);
-  c->v = (struct vars){c->names, c->values, sizeof names / sizeof *names};
+  c->v = (struct vars){proxy_var_names, c->values, PV__COUNT};
   char *bad = NULL;
   /* The retries text may use the other variables (a port, a timeout). */
   c->retries = template_render(c->o->retries ? p->retries_on : p->retries_off, &c->v, &bad);
-  c->values[9] = c->retries;
+  c->values[PV_RETRIES] = c->retries;
   for (size_t i = 0; i < p->nfiles && !bad; i++) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;

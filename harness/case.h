@@ -35,6 +35,9 @@ struct case_result {
   bool scenario_error;       /* the scenario raised at run time: detail has file:line: message */
 };
 
+/* A loopback port nobody holds right now (bind 0, read it, release it), or -1. */
+int case_free_port(void);
+
 /* Runs it; never fails as a function: problems are in r->got / r->detail. */
 void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o,
               const char *case_dir, struct case_result *r);

@@ -3,7 +3,9 @@
  * The file returns proxy { ... } (see docs/proxies.md): where the binary is, how to get
  * its version, the files to render into the case folder (with ${...} variables), the
  * command that runs it in the foreground, how retries are switched, and its logs.
- * Definitions are plain data once loaded: worker threads share them read-only. */
+ * Every field is type-checked by proxy{} itself, inside the protected call that runs the
+ * file, and copied into struct proxy_def there: nothing reads Lua afterwards. Definitions
+ * are plain data once loaded: worker threads share them read-only. */
 #ifndef BADUP_PROXY_H
 #define BADUP_PROXY_H
 
@@ -17,8 +19,16 @@ struct proxy_file {
   char *text;     /* template */
 };
 
+/* A write directive whose built-in default lies outside the case folder: a config must set it. */
+struct proxy_must_set {
+  char *directive;    /* Lua pattern matching a statement that sets it */
+  char *default_path; /* where the proxy writes when nothing sets it */
+  char *example;      /* a statement that sets it inside the case folder */
+};
+
 struct proxy_def {
   char *name, *summary, *source;
+  int line;             /* of the proxy{} call in source */
   char **binaries;      /* candidates, first found wins */
   size_t nbinaries;
   char *binary;         /* resolved path, NULL when not installed */
@@ -44,6 +54,12 @@ struct proxy_def {
   int settle_ms;        /* wait after the request, before the stop (late log writers) */
   int stop_grace_ms;    /* SIGTERM to SIGKILL (default 3000) */
   char *user;           /* the account the proxy switches to when started as root, or NULL */
+  char **check;         /* argv templates of the proxy's own config checker, or NULL */
+  char **paths;         /* Lua patterns, one capture: where a config line makes it write */
+  char **includes;      /* Lua patterns, one capture: files a config line makes it read */
+  char *paths_base;     /* where relative paths land; NULL: the case folder */
+  struct proxy_must_set *must_set;
+  size_t nmust_set;
 };
 
 #define MAX_SIDECARS 4
@@ -55,7 +71,15 @@ struct proxy_def *proxy_load_dir(const char *dir, size_t *n, int *failures);
 void proxy_probe(struct proxy_def *p);
 void proxy_free_all(struct proxy_def *defs, size_t n);
 
-/* ${name} substitution; unknown names are an error (returned in *bad, caller frees). */
+/* The template variables, in this order (values[] is indexed by them). */
+enum proxy_var {
+  PV_BINARY, PV_DIR, PV_PROXY_PORT, PV_UPSTREAM_HOST, PV_UPSTREAM_PORT, PV_CONNECT_TIMEOUT,
+  PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO, PV__COUNT
+};
+extern const char *const proxy_var_names[PV__COUNT];
+
+/* ${name} substitution; unknown names are an error (returned in *bad, caller frees).
+ * "$${" is a literal "${". */
 struct vars {
   const char *const *names;
   const char *const *values;

@@ -23,6 +23,7 @@
 #include "files.h"
 #include "paths.h"
 #include "proc.h"
+#include "proxy_config.h"
 #include "results.h"
 #include "verdict.h"
 
@@ -45,7 +46,10 @@ void run_usage(FILE *out) {
         "  --out DIR              results folder (default results/<timestamp>, and\n"
         "                         results/latest points at it)\n"
         "  --proxy-config FILE    use FILE as the proxy's main config (one proxy only);\n"
-        "                         ${upstream_port}, ${proxy_port}, ... are substituted\n"
+        "                         ${upstream_port}, ${proxy_port}, ... are substituted.\n"
+        "                         Refused before any case (exit 2) unless it listens on\n"
+        "                         ${proxy_port}, sends to ${upstream_port}, writes only\n"
+        "                         under ${dir} and passes the proxy's own checker\n"
         "  --retries              let proxies retry the upstream (off by default)\n"
         "  --connect-timeout S    upstream connect timeout given to proxies (default 1)\n"
         "  --read-timeout S       upstream read timeout given to proxies (default 2)\n"
@@ -557,6 +561,14 @@ int run_main(int argc, char **argv) {
   if (o.proxy_config && selected_px != 1) {
     fprintf(stderr, "badup run: --proxy-config needs exactly one --proxy\n");
     goto done;
+  }
+  /* A user's config must not reach outside the case: refused before any case runs. */
+  for (size_t p = 0; o.proxy_config && p < npx; p++) {
+    char why[2048];
+    if (selected(pxs[p].name, proxy_list) && proxy_config_check(&pxs[p], o.proxy_config, why, sizeof why) != 0) {
+      fprintf(stderr, "badup run: %s\n", why);
+      goto done;
+    }
   }
   rows = calloc(nscn * npx + 1, sizeof *rows);
   size_t cell = 0;

@@ -171,6 +171,41 @@ int sandbox_loadfile(struct sandbox *sb, const char *path, struct buf *err) {
   return st;
 }
 
+/* Lua shortens long chunk names to "...tail"; put the full path back so every message
+ * starts with the file a user can open. */
+void sandbox_restore_path(struct buf *err, const char *path) {
+  if (err->len < 4 || memcmp(err->data, "...", 3) != 0) return;
+  const char *colon = memchr(err->data + 3, ':', err->len - 3);
+  if (!colon) return;
+  size_t tail = (size_t)(colon - (err->data + 3)), plen = strlen(path);
+  if (tail > plen || memcmp(path + plen - tail, err->data + 3, tail) != 0) return;
+  struct buf fixed = {0};
+  buf_puts(&fixed, path);
+  buf_append(&fixed, colon, err->len - (size_t)(colon - err->data));
+  if (fixed.oom) {
+    buf_free(&fixed);
+    return;
+  }
+  buf_free(err);
+  *err = fixed;
+}
+
+/* Some errors carry no position at all: the parser's "C stack overflow" on deeply nested
+ * source, a failed open, an error raised with another chunk's position. The contract is a
+ * message that starts with "path:line:": blame the file as a whole (found by fuzz_scenario). */
+void sandbox_ensure_path(struct buf *err, const char *path) {
+  size_t plen = strlen(path);
+  if (err->len > plen && memcmp(err->data, path, plen) == 0 && err->data[plen] == ':') return;
+  struct buf fixed = {0};
+  buf_printf(&fixed, "%s:1: %.*s", path, (int)err->len, err->data ? err->data : "");
+  if (fixed.oom) {
+    buf_free(&fixed);
+    return;
+  }
+  buf_free(err);
+  *err = fixed;
+}
+
 void sandbox_close(struct sandbox *sb) {
   if (sb->L) lua_close(sb->L);
   sb->L = NULL;

@@ -39,6 +39,11 @@ int sandbox_pcall(struct sandbox *sb, int nargs, int nresults, struct buf *err);
  * success. On failure returns the Lua status and sets *err to "path:line: message". */
 int sandbox_loadfile(struct sandbox *sb, const char *path, struct buf *err);
 
+/* Lua shortens long chunk names to "...tail": puts the full path back in front of err. */
+void sandbox_restore_path(struct buf *err, const char *path);
+/* Makes err start with "path:line:", blaming line 1 when it names no position in path. */
+void sandbox_ensure_path(struct buf *err, const char *path);
+
 void sandbox_close(struct sandbox *sb);
 
 #endif

@@ -13,41 +13,6 @@ const char *const scenario_kind_names[3] = {"static", "function", "listener"};
 
 bool scenario_expect_valid(const char *e) { return outcome_expect_valid(e); }
 
-/* Lua shortens long chunk names to "...tail"; put the full path back so every message
- * starts with the file a user can open. */
-static void restore_path(struct buf *err, const char *path) {
-  if (err->len < 4 || memcmp(err->data, "...", 3) != 0) return;
-  const char *colon = memchr(err->data + 3, ':', err->len - 3);
-  if (!colon) return;
-  size_t tail = (size_t)(colon - (err->data + 3)), plen = strlen(path);
-  if (tail > plen || memcmp(path + plen - tail, err->data + 3, tail) != 0) return;
-  struct buf fixed = {0};
-  buf_puts(&fixed, path);
-  buf_append(&fixed, colon, err->len - (size_t)(colon - err->data));
-  if (fixed.oom) {
-    buf_free(&fixed);
-    return;
-  }
-  buf_free(err);
-  *err = fixed;
-}
-
-/* Some errors carry no position at all: the parser's "C stack overflow" on deeply nested
- * source, a failed open, an error raised with another chunk's position. The contract is a
- * message that starts with "path:line:": blame the file as a whole (found by fuzz_scenario). */
-static void ensure_path(struct buf *err, const char *path) {
-  size_t plen = strlen(path);
-  if (err->len > plen && memcmp(err->data, path, plen) == 0 && err->data[plen] == ':') return;
-  struct buf fixed = {0};
-  buf_printf(&fixed, "%s:1: %.*s", path, (int)err->len, err->data ? err->data : "");
-  if (fixed.oom) {
-    buf_free(&fixed);
-    return;
-  }
-  buf_free(err);
-  *err = fixed;
-}
-
 static void set_ctx(lua_State *L, const struct scenario_opts *o) {
   lua_createtable(L, 0, 4);
   lua_pushnumber(L, 1.0);
@@ -184,8 +149,8 @@ fail_msg: {
   /* Keep the first line only: at load time the traceback says nothing the line does not. */
   char *nl = err->data ? memchr(err->data, '\n', err->len) : NULL;
   if (nl) err->len = (size_t)(nl - err->data);
-  restore_path(err, path);
-  ensure_path(err, path);
+  sandbox_restore_path(err, path);
+  sandbox_ensure_path(err, path);
 }
 fail:
   scenario_unload(s);
@@ -209,7 +174,7 @@ struct plan *scenario_call(struct scenario *s, const struct request *req, struct
     *err = msg;
   }
   if (st != LUA_OK) {
-    restore_path(err, s->file);
+    sandbox_restore_path(err, s->file);
     buf_cstr(err);
     return NULL;
   }

@@ -58,6 +58,37 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
 ]],
   },
   command = { "${binary}", "-DFOREGROUND", "-f", "${dir}/apache2.conf" },
+  -- apache2 -t parses the config and loads the modules; it opens no log and binds nothing.
+  check = { "${binary}", "-t", "-f", "${dir}/apache2.conf" },
+  -- Relative paths are relative to ServerRoot (/etc/apache2), never to the case folder.
+  paths_base = "/etc/apache2",
+  -- What a config line makes apache write (directive names as the manual writes them).
+  paths = {
+    '^%s*PidFile%s+"?([^"%s]+)',
+    '^%s*ErrorLog%s+"?([^"%s]+)',       -- also syslog:facility and "|program"
+    '^%s*CustomLog%s+"?([^"%s]+)',
+    '^%s*TransferLog%s+"?([^"%s]+)',
+    '^%s*GlobalLog%s+"?([^"%s]+)',
+    '^%s*ForensicLog%s+"?([^"%s]+)',
+    '^%s*ScriptLog%s+"?([^"%s]+)',
+    '^%s*ScriptSock%s+"?([^"%s]+)',
+    '^%s*Mutex%s+%a+:([^%s]+)',         -- file:DIR, fcntl:DIR, flock:DIR
+    '^%s*DefaultRuntimeDir%s+"?([^"%s]+)',
+    '^%s*CoreDumpDirectory%s+"?([^"%s]+)',
+    '^%s*ScoreBoardFile%s+"?([^"%s]+)',
+    '^%s*SSLSessionCache%s+%a+:([^%(%s]+)',  -- shmcb:PATH(SIZE), dbm:PATH
+    '^%s*SSLStaplingCache%s+%a+:([^%(%s]+)',
+    '^%s*CacheRoot%s+"?([^"%s]+)',
+    '^%s*DavLockDB%s+"?([^"%s]+)',
+  },
+  includes = { '^%s*Include%s+"?([^"%s]+)', '^%s*IncludeOptional%s+"?([^"%s]+)' },
+  -- Debian's apache2 -V: DEFAULT_PIDLOG /run/apache2.pid; the error log and the runtime
+  -- folder default to logs/ under ServerRoot.
+  must_set = {
+    { directive = "^%s*PidFile%s", default = "/run/apache2.pid", example = "PidFile ${dir}/apache2.pid" },
+    { directive = "^%s*ErrorLog%s", default = "/etc/apache2/logs/error_log", example = "ErrorLog ${dir}/error.log" },
+    { directive = "^%s*DefaultRuntimeDir%s", default = "/etc/apache2/logs/", example = "DefaultRuntimeDir ${dir}" },
+  },
   retries = { off = "# retries off: ", on = "" },
   logs = { "access.log", "error.log" },
   log_match = ":(error|warn|crit|alert|emerg)\\]|\"GET /",

@@ -64,6 +64,22 @@ http://127.0.0.1:${proxy_port} {
   },
   command = { "/usr/bin/env", "HOME=${dir}", "XDG_DATA_HOME=${dir}/xdg-data", "XDG_CONFIG_HOME=${dir}/xdg-config",
               "${binary}", "run", "--config", "${dir}/Caddyfile", "--adapter", "caddyfile" },
+  -- caddy validate adapts the Caddyfile and provisions every module without starting a
+  -- listener; the same HOME and XDG folders as the command.
+  check = { "/usr/bin/env", "HOME=${dir}", "XDG_DATA_HOME=${dir}/xdg-data", "XDG_CONFIG_HOME=${dir}/xdg-config",
+            "${binary}", "validate", "--config", "${dir}/Caddyfile", "--adapter", "caddyfile" },
+  -- What a Caddyfile line makes caddy write or reach: log outputs (a file, or net ADDRESS),
+  -- certificate storage, the admin endpoint (off, an address, or unix//PATH).
+  paths = {
+    "^%s*output%s+file%s+(%S+)",
+    "^%s*output%s+net%s+(%S+)",
+    "^%s*storage%s+file_system%s+(%S+)",
+    "^%s*admin%s+(%S+)",
+  },
+  includes = { "^%s*import%s+(%S+)" },
+  must_set = {
+    { directive = "^%s*admin%s", default = "localhost:2019 (the admin endpoint)", example = "admin off" },
+  },
   retries = { off = "lb_try_duration 0", on = "lb_try_duration 1s\n\t\tlb_try_interval 250ms" },
   logs = { "access.log", "error.log" },
   -- the access line ("uri":"/<scenario>/1", "status":502) and the error lines with the cause

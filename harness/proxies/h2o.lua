@@ -25,6 +25,7 @@ listen:
 user: root
 num-threads: 1
 pid-file: ${dir}/h2o.pid
+temp-buffer-path: ${dir}
 error-log: ${dir}/error.log
 access-log:
   path: ${dir}/access.log
@@ -39,6 +40,21 @@ hosts:
 ]],
   },
   command = { "${binary}", "-c", "${dir}/h2o.conf" },
+  check = { "${binary}", "-t", "-c", "${dir}/h2o.conf" },
+  -- What a config line makes h2o write: error-log may also be "| program"; access-log is a
+  -- path, or a mapping with path:; listen port: /PATH is a unix socket.
+  paths = {
+    '^%s*pid%-file:%s*"?([^"%s]+)',
+    '^%s*error%-log:%s*"?([^"%s]+)',
+    '^%s*access%-log:%s*"?([^"%s,]+)',
+    '^%s*path:%s*"?([^"%s,]+)',
+    '^%s*temp%-buffer%-path:%s*"?([^"%s]+)',
+    '^%s*port:%s*"?(/[^"%s]+)',
+  },
+  includes = { '!file%s+"?([^"%s]+)' },
+  must_set = {
+    { directive = "^%s*temp%-buffer%-path:", default = "/tmp", example = "temp-buffer-path: ${dir}" },
+  },
   retries = { off = "retries off (h2o 2.2 has no retry option)", on = "retries requested, but h2o 2.2 has no retry option" },
   logs = { "access.log", "error.log" },
   -- the access line, error.log's "[lib/core/proxy.c] in request:/x:connection failed" /

@@ -36,6 +36,18 @@ backend be
 ]],
   },
   command = { "${binary}", "-db", "-f", "${dir}/haproxy.cfg" },
+  -- -c parses the config and resolves server addresses; it binds nothing.
+  check = { "${binary}", "-c", "-f", "${dir}/haproxy.cfg" },
+  -- What a config line makes haproxy write or send to. `log` takes a file (a unix socket
+  -- such as /dev/log: the system's syslog) or an address; stderr, stdout and global pass.
+  paths = {
+    "^%s*pidfile%s+(%S+)",
+    "^%s*log%s+(%S+)",
+    "^%s*stats%s+socket%s+(%S+)",
+    "^%s*bind%s+(/%S*)",              -- a unix socket
+    "^%s*bind%s+(unix@%S+)",
+    "^%s*unix%-bind%s+prefix%s+(%S+)",
+  },
   -- haproxy retries 3 times by default on connect failures.
   retries = { off = "retries 0", on = "retries 3\n    option redispatch\n    retry-on all-retryable-errors" },
   logs = {},

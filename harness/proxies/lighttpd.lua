@@ -26,6 +26,7 @@ server.bind = "127.0.0.1"
 server.port = ${proxy_port}
 server.document-root = "${dir}"
 server.pid-file = "${dir}/lighttpd.pid"
+server.upload-dirs = ( "${dir}" )
 server.errorlog = "${dir}/error.log"
 accesslog.filename = "${dir}/access.log"
 accesslog.format = "%h %t \"%r\" %>s %b %D"
@@ -42,6 +43,25 @@ proxy.server = ( "" => ( (
 ]],
   },
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
+  -- -tt: parse the config, load and set up the modules, then exit.
+  check = { "${binary}", "-tt", "-f", "${dir}/lighttpd.conf" },
+  -- What a config line makes lighttpd write ("|program" logs and syslog included).
+  paths = {
+    '^%s*server%.pid%-file%s*[:+]?=%s*"([^"]*)"',
+    '^%s*server%.errorlog%s*[:+]?=%s*"([^"]*)"',
+    '^%s*server%.breakagelog%s*[:+]?=%s*"([^"]*)"',
+    '^%s*accesslog%.filename%s*[:+]?=%s*"([^"]*)"',
+    '^%s*server%.upload%-dirs%s*[:+]?=%s*%(%s*"([^"]*)"',
+    '^%s*server%.errorlog%-use%-(syslog)%s*[:+]?=%s*"enable"',
+    '^%s*accesslog%.use%-(syslog)%s*[:+]?=%s*"enable"',
+    '^%s*[%w_]+%.cache%-dir%s*[:+]?=%s*"([^"]*)"',     -- deflate.cache-dir, compress.cache-dir
+    '^%s*webdav%.sqlite%-db%-name%s*[:+]?=%s*"([^"]*)"',
+    '^%s*server%.bind%s*[:+]?=%s*"(/[^"]*)"',          -- a unix socket
+  },
+  includes = { '^%s*include%s+"([^"]+)"' },
+  must_set = {
+    { directive = "^%s*server%.upload%-dirs[%s:+=]", default = "/var/tmp", example = 'server.upload-dirs = ( "${dir}" )' },
+  },
   retries = { off = "retries off (lighttpd has no retry option)", on = "retries requested, but lighttpd has no retry option" },
   logs = { "access.log", "error.log" },
   -- the access line and every error.log line except server.c's (the "server started" /

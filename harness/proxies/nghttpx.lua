@@ -41,6 +41,17 @@ log-level=INFO
 ]],
   },
   command = { "${binary}", "--conf=${dir}/nghttpx.conf" },
+  -- No check: nghttpx has no option that only parses its config.
+  -- What a config line makes nghttpx write (errorlog-file defaults to /dev/stderr).
+  paths = {
+    "^%s*pid%-file%s*=%s*(%S+)",
+    "^%s*accesslog%-file%s*=%s*(%S+)",
+    "^%s*errorlog%-file%s*=%s*(%S+)",
+    "^%s*accesslog%-(syslog)%s*=%s*[Yy][Ee][Ss]",
+    "^%s*errorlog%-(syslog)%s*=%s*[Yy][Ee][Ss]",
+    "^%s*frontend%s*=%s*(unix:[^,;%s]+)",   -- a unix socket
+  },
+  includes = { "^%s*include%s*=%s*(%S+)" },
   retries = { off = "retries off (no retry option for HTTP/1 backends)", on = "retries requested, but nghttpx has no retry option for HTTP/1 backends" },
   logs = { "access.log", "error.log" },
   -- the access line, WARN/ERROR lines ("Backend connect failed; addr=...: errno=111",

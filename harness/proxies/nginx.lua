@@ -52,6 +52,35 @@ http {
 ]],
   },
   command = { "${binary}", "-p", "${dir}", "-e", "${dir}/error.log", "-c", "${dir}/nginx.conf" },
+  -- nginx -t parses the config and opens its files, no socket; -e first: before it reads the
+  -- config, nginx opens its built-in error log (/var/log/nginx/error.log).
+  check = { "${binary}", "-t", "-q", "-p", "${dir}", "-e", "${dir}/error.log", "-c", "${dir}/nginx.conf" },
+  -- What a config line makes nginx write (a relative path is relative to -p ${dir}).
+  paths = {
+    "^%s*pid%s+(%S+)",
+    "^%s*error_log%s+(%S+)",            -- also syslog:server=... (an address) and stderr
+    "^%s*access_log%s+(%S+)",           -- off, a file, or syslog:...
+    "^%s*lock_file%s+(%S+)",
+    "^%s*[%w_]+_temp_path%s+(%S+)",     -- client_body_, proxy_, fastcgi_, uwsgi_, scgi_
+    "^%s*[%w_]+_cache_path%s+(%S+)",    -- proxy_cache_path and its siblings
+    "^%s*working_directory%s+(%S+)",    -- where workers dump core
+    "^%s*listen%s+(unix:%S+)",          -- a unix socket
+    "^%s*google_perftools_profiles%s+(%S+)",
+  },
+  includes = { "^%s*include%s+(%S+)" },
+  -- Debian's nginx was built with these outside the case folder (nginx -V); it creates the
+  -- temp folders at start even when nothing is buffered.
+  must_set = {
+    { directive = "^%s*pid%s", default = "/run/nginx.pid", example = "pid ${dir}/nginx.pid;" },
+    { directive = "^%s*access_log%s", default = "/var/log/nginx/access.log", example = "access_log ${dir}/access.log;" },
+    { directive = "^%s*client_body_temp_path%s", default = "/var/lib/nginx/body",
+      example = "client_body_temp_path ${dir}/client_body;" },
+    { directive = "^%s*proxy_temp_path%s", default = "/var/lib/nginx/proxy", example = "proxy_temp_path ${dir}/proxy_temp;" },
+    { directive = "^%s*fastcgi_temp_path%s", default = "/var/lib/nginx/fastcgi",
+      example = "fastcgi_temp_path ${dir}/fastcgi_temp;" },
+    { directive = "^%s*uwsgi_temp_path%s", default = "/var/lib/nginx/uwsgi", example = "uwsgi_temp_path ${dir}/uwsgi_temp;" },
+    { directive = "^%s*scgi_temp_path%s", default = "/var/lib/nginx/scgi", example = "scgi_temp_path ${dir}/scgi_temp;" },
+  },
   retries = { off = "proxy_next_upstream off;", on = "proxy_next_upstream error timeout invalid_header http_502 http_504 non_idempotent;" },
   logs = { "access.log", "error.log" },
   log_match = "\\[(error|warn|crit|alert)\\]|\"GET /",

@@ -26,6 +26,10 @@ return proxy {
   },
   command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_port}",
               "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log" },
+  -- node --check parses the script without running it.
+  check = { "${binary}", "--check", "${dir}/proxy.js" },
+  -- paths: none. Its config is a JavaScript program: it writes the log file it is given on
+  -- argv (${dir}/access.log), and what else a program writes no line pattern can tell.
   retries = { off = "0", on = "2" },
   logs = { "access.log" },
   -- one line per request, with error="ECONNREFUSED" / "read timeout" / "upstream aborted"...;

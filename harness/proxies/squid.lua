@@ -64,6 +64,29 @@ cache_effective_user proxy
   stop_grace_ms = 300, -- SIGTERM takes 1-2 s even with shutdown_lifetime 0; the log is written by then
   command = { "${binary}", "-N", "-n", "badup${proxy_port}", "-f", "${dir}/squid.conf" },
   user = "proxy", -- cache_effective_user
+  -- squid -k parse reads the config and exits; it opens no log, no cache, no socket.
+  check = { "${binary}", "-k", "parse", "-f", "${dir}/squid.conf" },
+  -- What a config line makes squid write: logs take a module prefix (stdio:, daemon:,
+  -- syslog:, udp://, tcp://), or none.
+  paths = {
+    "^%s*pid_filename%s+(%S+)",
+    "^%s*access_log%s+(%S+)",
+    "^%s*cache_log%s+(%S+)",
+    "^%s*cache_store_log%s+(%S+)",
+    "^%s*icap_log%s+(%S+)",
+    "^%s*cache_dir%s+%S+%s+(%S+)",
+    "^%s*coredump_dir%s+(%S+)",
+    "^%s*netdb_filename%s+(%S+)",
+    "^%s*sslcrtd_program%s.-%s%-s%s+(%S+)",   -- the certificate database folder
+  },
+  includes = { "^%s*include%s+(%S+)" },
+  -- Debian's squid was built with these outside the case folder (squid -v).
+  must_set = {
+    { directive = "^%s*pid_filename%s", default = "/run/squid.pid", example = "pid_filename ${dir}/squid.pid" },
+    { directive = "^%s*cache_log%s", default = "/var/log/squid/cache.log", example = "cache_log ${dir}/cache.log" },
+    { directive = "^%s*access_log%s", default = "/var/log/squid/access.log", example = "access_log stdio:${dir}/access.log" },
+    { directive = "^%s*netdb_filename%s", default = "/var/spool/squid/netdb.state", example = "netdb_filename none" },
+  },
   -- forward_max_tries also bounds re-forwarding (default 25).
   retries = {
     off = "connect_retries 0\nretry_on_error off\nforward_max_tries 1",

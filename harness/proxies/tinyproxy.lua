@@ -37,6 +37,13 @@ ReversePath "/" "http://${upstream_host}:${upstream_port}/"
 ]],
   },
   command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },
+  -- No check: tinyproxy has no option that only parses its config.
+  -- What a config line makes tinyproxy write.
+  paths = {
+    '^%s*PidFile%s+"?([^"%s]+)',
+    '^%s*LogFile%s+"?([^"%s]+)',
+    "^%s*(Syslog)%s+[Oo][Nn]",
+  },
   retries = { off = "retries off (tinyproxy has no retry option)", on = "retries requested, but tinyproxy has no retry option" },
   logs = { "tinyproxy.log" },
   log_match = "Request \\(file descriptor|[Cc]ould not|failed|[Tt]ime ?out|[Ii]nvalid|CRITICAL",

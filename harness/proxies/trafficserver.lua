@@ -103,6 +103,21 @@ logging:
     ["sni.yaml"] = "sni: []\n",
   },
   command = { "${binary}", "--run-root=${dir}/runroot.yaml" },
+  -- verify_config loads records.config, remap.config and the other files of -D and exits.
+  check = { "${binary}", "--run-root=${dir}/runroot.yaml", "-C", "verify_config", "-D", "${dir}" },
+  -- A relative folder in records.config is relative to the install prefix (/usr, see
+  -- runroot.yaml); relative log file names are relative to the log folder, so only absolute
+  -- ones are captured.
+  paths_base = "/usr",
+  paths = {
+    "^%s*CONFIG%s+proxy%.config%.log%.logfile_dir%s+STRING%s+(%S+)",
+    "^%s*CONFIG%s+proxy%.config%.local_state_dir%s+STRING%s+(%S+)",
+    "^%s*CONFIG%s+proxy%.config%.hostdb%.storage_path%s+STRING%s+(%S+)",
+    "^%s*CONFIG%s+proxy%.config%.diags%.logfile%.filename%s+STRING%s+(/%S*)",
+    "^%s*CONFIG%s+proxy%.config%.error%.logfile%.filename%s+STRING%s+(/%S*)",
+    "^%s*CONFIG%s+proxy%.config%.output%.logfile[%w_.]*%s+STRING%s+(/%S*)",
+    "^%s*CONFIG%s+proxy%.config%.ssl%.keylog_file%s+STRING%s+(%S+)",
+  },
   retries = {
     off = "CONFIG proxy.config.http.connect_attempts_max_retries INT 0\nCONFIG proxy.config.http.connect_attempts_max_retries_dead_server INT 0",
     on = "CONFIG proxy.config.http.connect_attempts_max_retries INT 3\nCONFIG proxy.config.http.connect_attempts_max_retries_dead_server INT 1",

@@ -44,6 +44,11 @@ ${retries}
     { "/usr/bin/varnishncsa", "-n", "${dir}/varnish", "-c", "-b", "-w", "${dir}/access.log", "-F",
       "%{Varnish:side}x %h %t \"%r\" %s %b %D %{Varnish:handling}x fetcherror=\"%{VSL:FetchError}x\"" },
   },
+  -- varnishd -C compiles the VCL to C and prints it; -n keeps its work folder in the case,
+  -- -j none keeps it root (the jail's user could not read the folder).
+  check = { "${binary}", "-C", "-j", "none", "-n", "${dir}/varnish", "-f", "${dir}/varnish.vcl" },
+  -- paths: none. A VCL names no file varnishd writes: its work folder and shared-memory log
+  -- are under -n on the command line.
   retries = {
     off = "# retries off: no return (retry)",
     on = "sub vcl_backend_error {\n    if (bereq.retries < 2) {\n        return (retry);\n    }\n}",

@@ -1,0 +1,359 @@
+"""A user's own config (badup run --proxy P --proxy-config FILE) never reaches outside the case.
+
+Before any case runs, badup refuses (exit 2, FILE:LINE: why) a config that listens
+elsewhere than ${proxy_port}, sends elsewhere than ${upstream_port}, makes the proxy write
+outside the case folder (a pid file, a log, a syslog socket, a folder it creates by
+default), or that the proxy's own checker rejects; the checker runs in a scratch folder
+under $TMPDIR, which is gone afterwards. A correct config still runs. Real outcomes with
+real nginx and haproxy (skipped when they are not installed: `make test` installs both).
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from common import BADUP, SANITIZER_MARKERS, SCENARIOS, require_binary
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+have_nginx = unittest.skipUnless(os.access(NGINX, os.X_OK), "nginx is not installed (make test installs it)")
+have_haproxy = unittest.skipUnless(os.access(HAPROXY, os.X_OK), "haproxy is not installed (make test installs it)")
+
+# A user's nginx config, the way one is written for badup: every file under ${dir}.
+NGINX_CONF = """\
+# my nginx, for badup
+daemon off;
+worker_processes 1;
+user root;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+
+events { worker_connections 64; }
+
+http {
+    access_log ${dir}/access.log;
+    client_body_temp_path ${dir}/client_body;
+    proxy_temp_path ${dir}/proxy_temp;
+    fastcgi_temp_path ${dir}/fastcgi_temp;
+    uwsgi_temp_path ${dir}/uwsgi_temp;
+    scgi_temp_path ${dir}/scgi_temp;
+
+    server {
+        listen 127.0.0.1:${proxy_port};
+        location / {
+            proxy_pass http://${upstream_host}:${upstream_port};
+            proxy_connect_timeout ${connect_timeout_ms}ms;
+            proxy_read_timeout ${read_timeout_ms}ms;
+        }
+    }
+}
+"""
+
+HAPROXY_CFG = """\
+# my haproxy, for badup
+global
+    log stderr format raw local0 info
+    pidfile ${dir}/haproxy.pid
+
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect ${connect_timeout_ms}ms
+    timeout server ${read_timeout_ms}ms
+    timeout client 30s
+
+frontend fe
+    bind 127.0.0.1:${proxy_port}
+    default_backend be
+
+backend be
+    server up ${upstream_host}:${upstream_port}
+"""
+
+
+def line_of(text, needle):
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i
+    raise AssertionError("%r is not in the config" % needle)
+
+
+class UserConfig(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="badup-e2e-pconf-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.scratch = os.path.join(self.tmp, "scratch")  # $TMPDIR: where the checker works
+        os.mkdir(self.scratch)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run_badup(self, proxy, config, timeout=120):
+        out = os.path.join(self.tmp, "out")
+        argv = [BADUP, "run", "--proxy", proxy, "--scenario", "ok", "--proxy-config", config,
+                "--scenarios", SCENARIOS, "--reference", os.path.join(self.tmp, "ref"), "--out", out]
+        env = dict(os.environ, TMPDIR=self.scratch)
+        t0 = time.monotonic()
+        p = subprocess.run(argv, cwd=self.tmp, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           errors="replace", timeout=timeout)
+        p.elapsed = time.monotonic() - t0
+        p.out = out
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, "sanitizer report:\n" + p.stderr)
+        self.assertGreaterEqual(p.returncode, 0, "badup died of signal %d:\n%s" % (-p.returncode, p.stderr))
+        self.assertEqual(os.listdir(self.scratch), [], "the check left its scratch folder behind")
+        return p
+
+    def refused(self, proxy, name, text, want, line=None, blamed=None):
+        """badup run exits 2 before any case, with `FILE:line: ...want...`; FILE is the
+        config, or `blamed` (a file it includes)."""
+        path = self.write(name, text)
+        p = self.run_badup(proxy, path)
+        self.assertEqual(p.returncode, 2, "exit %d, want 2; stderr:\n%s" % (p.returncode, p.stderr))
+        prefix = "badup run: %s:%s" % (blamed or path, "%d: " % line if line else " ")
+        msg = [l for l in p.stderr.splitlines() if l.startswith(prefix)]
+        self.assertTrue(msg, "no line starting with %r in:\n%s" % (prefix, p.stderr))
+        self.assertIn(want, msg[0])
+        self.assertFalse(os.path.exists(p.out), "a case ran: %s exists" % p.out)
+        return p, msg[0]
+
+    # ---- nginx
+
+    @have_nginx
+    def test_nginx_pid_outside_is_refused_and_not_written(self):
+        pid = "/run/nginx-badup-test.pid"
+        if os.path.exists(pid):
+            self.skipTest("%s exists already" % pid)
+        text = NGINX_CONF.replace("pid ${dir}/nginx.pid;", "pid %s;" % pid)
+        _, msg = self.refused("nginx", "my.conf", text, "pid %s: writes outside the case folder; use ${dir}/" % pid,
+                              line=line_of(text, "pid /run"))
+        self.assertFalse(os.path.exists(pid), "%s was created" % pid)
+
+    @have_nginx
+    def test_nginx_absolute_error_log_outside_is_refused(self):
+        log = os.path.join(tempfile.gettempdir(), "badup-test-%d-error.log" % os.getpid())
+        text = NGINX_CONF.replace("error_log ${dir}/error.log info;", "error_log %s warn;" % log)
+        self.refused("nginx", "my.conf", text, "error_log %s warn: writes outside the case folder" % log,
+                     line=line_of(text, "error_log /"))
+        self.assertFalse(os.path.exists(log), "%s was created" % log)
+
+    @have_nginx
+    def test_nginx_access_log_to_syslog_is_refused(self):
+        text = NGINX_CONF.replace("access_log ${dir}/access.log;", "access_log syslog:server=unix:/dev/log;")
+        self.refused("nginx", "my.conf", text, "sends to the system log", line=line_of(text, "access_log syslog"))
+
+    @have_nginx
+    def test_nginx_relative_path_that_climbs_out_is_refused(self):
+        text = NGINX_CONF.replace("proxy_temp_path ${dir}/proxy_temp;", "proxy_temp_path ../../proxy_temp;")
+        self.refused("nginx", "my.conf", text, "'..' leads out of the case folder", line=line_of(text, "../../"))
+
+    @have_nginx
+    def test_nginx_without_pid_is_refused_for_its_default(self):
+        text = NGINX_CONF.replace("pid ${dir}/nginx.pid;\n", "")
+        self.refused("nginx", "my.conf", text, "no `pid` in it: nginx would use its default /run/nginx.pid")
+
+    @have_nginx
+    def test_nginx_without_proxy_port_is_refused_at_once(self):
+        text = NGINX_CONF.replace("listen 127.0.0.1:${proxy_port};", "listen 127.0.0.1:8080;")
+        p, _ = self.refused("nginx", "my.conf", text, "listen 127.0.0.1:8080: the config must listen on ${proxy_port}",
+                            line=line_of(text, "listen 127.0.0.1:8080"))
+        # Before this check, every case waited out ready_timeout (15 s) for nothing.
+        self.assertLess(p.elapsed, 5.0, "took %.1f s" % p.elapsed)
+
+    @have_nginx
+    def test_nginx_without_upstream_port_is_refused(self):
+        text = NGINX_CONF.replace("proxy_pass http://${upstream_host}:${upstream_port};",
+                                  "proxy_pass http://backend.prod.example:8080;")
+        self.refused("nginx", "my.conf", text, "the config must send to ${upstream_host}:${upstream_port}")
+
+    @have_nginx
+    def test_nginx_include_that_writes_outside_is_refused(self):
+        inc = self.write("site.conf", "# a production site\nserver {\n    access_log /var/log/nginx/badup-test-site.log;\n}\n")
+        text = NGINX_CONF.replace("    server {\n", "    include %s;\n    include /etc/nginx/mime.types;\n    server {\n" % inc, 1)
+        p, msg = self.refused("nginx", "my.conf", text, "access_log /var/log/nginx/badup-test-site.log: writes outside",
+                              line=3, blamed=inc)
+        self.assertIn("(included by %s:%d)" % (os.path.join(self.tmp, "my.conf"), line_of(text, "site.conf")), msg)
+
+    @have_nginx
+    def test_nginx_unknown_variable_is_refused(self):
+        text = NGINX_CONF.replace("${read_timeout_ms}ms", "${read_timout_ms}ms")
+        self.refused("nginx", "my.conf", text, "unknown template variable ${read_timout_ms}",
+                     line=line_of(text, "read_timout"))
+
+    @have_nginx
+    def test_nginx_syntax_error_is_refused_by_nginx_t(self):
+        text = NGINX_CONF.replace("    server {\n", "    proxy_buffering maybe;\n    server {\n", 1)
+        _, msg = self.refused("nginx", "my.conf", text, "nginx's own check refused it", line=line_of(text, "maybe"))
+        self.assertIn('invalid value "maybe"', msg)
+        self.assertIn("my.conf", msg.split("refused it", 1)[1], "the checker's words name the user's file")
+        self.assertNotIn(self.scratch, msg)
+
+    @have_nginx
+    def test_a_correct_nginx_config_runs(self):
+        path = self.write("my.conf", NGINX_CONF)
+        p = self.run_badup("nginx", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(p.out, "results.json")) as f:
+            cases = json.load(f)["cases"]
+        self.assertEqual([(c["proxy"], c["scenario"], c["got"]) for c in cases], [("nginx", "ok", "200")])
+        with open(os.path.join(p.out, "cases", "nginx", "ok", "nginx.conf")) as f:
+            rendered = f.read()
+        self.assertIn("pid %s/nginx.pid;" % os.path.join(p.out, "cases", "nginx", "ok"), rendered)
+
+    # ---- haproxy
+
+    @have_haproxy
+    def test_haproxy_log_to_dev_log_is_refused(self):
+        text = HAPROXY_CFG.replace("log stderr format raw local0 info", "log /dev/log local0")
+        self.refused("haproxy", "my.cfg", text, "log /dev/log local0: sends to the system log",
+                     line=line_of(text, "/dev/log"))
+
+    @have_haproxy
+    def test_haproxy_log_to_a_syslog_server_is_refused(self):
+        text = HAPROXY_CFG.replace("log stderr format raw local0 info", "log 10.0.0.7:514 local0")
+        self.refused("haproxy", "my.cfg", text, "10.0.0.7:514 is an address", line=line_of(text, "10.0.0.7"))
+
+    @have_haproxy
+    def test_haproxy_stats_socket_outside_is_refused(self):
+        text = HAPROXY_CFG.replace("    pidfile ${dir}/haproxy.pid\n",
+                                   "    pidfile ${dir}/haproxy.pid\n    stats socket /run/haproxy/admin.sock mode 660\n")
+        self.refused("haproxy", "my.cfg", text, "writes outside the case folder", line=line_of(text, "stats socket"))
+
+    @have_haproxy
+    def test_haproxy_bind_without_proxy_port_is_refused(self):
+        text = HAPROXY_CFG.replace("bind 127.0.0.1:${proxy_port}", "bind :80")
+        self.refused("haproxy", "my.cfg", text, "bind :80: the config must listen on ${proxy_port}",
+                     line=line_of(text, "bind :80"))
+
+    @have_haproxy
+    def test_haproxy_syntax_error_is_refused_by_haproxy_c(self):
+        text = HAPROXY_CFG.replace("option httplog", "option httplgo")
+        _, msg = self.refused("haproxy", "my.cfg", text, "haproxy's own check refused it", line=line_of(text, "httplgo"))
+        self.assertIn("httplgo", msg)
+
+    @have_haproxy
+    def test_a_correct_haproxy_config_runs(self):
+        path = self.write("my.cfg", HAPROXY_CFG)
+        p = self.run_badup("haproxy", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(p.out, "results.json")) as f:
+            cases = json.load(f)["cases"]
+        self.assertEqual([(c["proxy"], c["scenario"], c["got"]) for c in cases], [("haproxy", "ok", "200")])
+
+    # ---- any proxy
+
+    def fake_proxies(self, check):
+        """A proxy folder with one definition, `fake`, whose checker is `check` (sh -c)."""
+        d = os.path.join(self.tmp, "proxies")
+        os.mkdir(d)
+        with open(os.path.join(d, "fake.lua"), "w") as f:
+            f.write("""return proxy {
+  name = "fake",
+  binary = { "/bin/sh" },
+  files = { ["fake.conf"] = "listen ${proxy_port}\\nsend ${upstream_port}\\n" },
+  command = { "${binary}", "-c", "exit 3" },
+  check = { "${binary}", "-c", [==[%s]==] },
+  paths = { "^%%s*log%%s+(%%S+)" },
+}
+""" % check)
+        return d
+
+    def test_ctrl_c_during_the_check_leaves_nothing(self):
+        pidfile = os.path.join(self.tmp, "checker.pid")
+        proxies = self.fake_proxies("echo $$ > %s; exec sleep 30" % pidfile)
+        config = self.write("my.conf", "listen ${proxy_port}\nsend ${upstream_port}\nlog ${dir}/x.log\n")
+        argv = [BADUP, "run", "--proxies", proxies, "--proxy", "fake", "--scenario", "ok", "--proxy-config", config,
+                "--scenarios", SCENARIOS, "--reference", os.path.join(self.tmp, "ref"),
+                "--out", os.path.join(self.tmp, "out")]
+        p = subprocess.Popen(argv, cwd=self.tmp, env=dict(os.environ, TMPDIR=self.scratch), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 15
+            def checker_pid():
+                try:
+                    with open(pidfile) as f:
+                        return int(f.read())
+                except (OSError, ValueError):
+                    return None
+            while checker_pid() is None:
+                if p.poll() is not None:
+                    self.fail("badup ended before its checker started: %s" % p.communicate()[1])
+                self.assertLess(time.monotonic(), deadline, "the checker did not start")
+                time.sleep(0.02)
+            checker = checker_pid()
+            self.assertEqual(len(os.listdir(self.scratch)), 1, "no scratch folder while the checker runs")
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertIn(p.returncode, (-signal.SIGINT, 130), err)
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, err)
+        self.assertEqual(os.listdir(self.scratch), [], "the scratch folder survived Ctrl-C")
+        try:
+            os.kill(checker, 0)
+            with open("/proc/%d/stat" % checker) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            self.assertEqual(state, "Z", "the checker %d survived Ctrl-C" % checker)
+        except ProcessLookupError:
+            pass
+
+    def test_odd_configs_never_crash(self):
+        """The statement splitter and the path judge on text no proxy would take."""
+        proxies = self.fake_proxies("exit 0")
+        base = "listen ${proxy_port}\nsend ${upstream_port}\n"
+        odd = ["", "\n\n\n", "#" * 5000, "log ${dir", "log ${", "log $${dir}/x", "log \"unclosed\nlog 'also",
+               "log " + "{" * 3000, "log " + "}" * 3000 + ";" * 3000, "log " + "a" * 200000, "log ${dir}/../x",
+               "log ${dir}/" + "../" * 500, "log \"${dir}/a b\"", "log '/abs'", "log stdio:", "log :", "log @",
+               "log |", "log //", "log syslog:", "log /dev/stderr", "log \\", "log \t\r\n", "\r\n" * 100,
+               "log " + "\u00e9\u4e2d" * 100, "log ${dir}" + "/x" * 3000, "x" * 70000 + "\nlog /y"]
+        for text in odd:
+            with self.subTest(text=text[:40]):
+                p = self.run_badup_fake(proxies, self.write("odd.conf", base + text + "\n"))
+                self.assertIn(p.returncode, (1, 2), p.stderr[-2000:])
+
+    def run_badup_fake(self, proxies, config):
+        out = os.path.join(self.tmp, "out")
+        shutil.rmtree(out, ignore_errors=True)
+        p = subprocess.run([BADUP, "run", "--proxies", proxies, "--proxy", "fake", "--scenario", "ok",
+                            "--proxy-config", config, "--scenarios", SCENARIOS, "--reference",
+                            os.path.join(self.tmp, "ref"), "--out", out, "-q"],
+                           cwd=self.tmp, env=dict(os.environ, TMPDIR=self.scratch), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, errors="replace", timeout=60)
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, p.stderr)
+        self.assertGreaterEqual(p.returncode, 0, "badup died of signal %d" % -p.returncode)
+        self.assertEqual(os.listdir(self.scratch), [])
+        return p
+
+    def test_a_checker_that_fails_without_output(self):
+        proxies = self.fake_proxies("exit 4")
+        config = self.write("my.conf", "listen ${proxy_port}\nsend ${upstream_port}\n")
+        p = self.run_badup_fake(proxies, config)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("%s: fake's own check refused it (exit status 4): (no output)" % config, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+
+    def test_a_config_with_a_nul_byte_is_refused(self):
+        path = self.write("my.conf", "daemon off;\0\n")
+        p = self.run_badup("nginx", path)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("%s: contains a NUL byte" % path, p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,353 @@
+"""Proxy definitions of every wrong shape are refused at load, with file:line, never a crash.
+
+Each case is one definition file (harness/proxies format) where one field has a wrong type
+or shape: a number, a string, a boolean or a table where something else belongs, a list
+with a hole, a wrong type nested in a list or a table, a `from` file that is missing, an
+unknown ${variable}. `badup list --proxies DIR` and `badup run --proxies DIR` must both exit
+2 (set-up error), print `FILE:LINE: proxy{}: ...` naming the field, where LINE is the line
+of the `proxy {` call, and neither may die of a signal or print a sanitizer report.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from common import BADUP, SANITIZER_MARKERS, SCENARIOS, require_binary
+
+PROXY_LINE = 4  # the line of `return proxy {` in every generated file
+
+# A definition that loads; each case replaces (or removes, with None) one field.
+BASE = {
+    "name": '"t"',
+    "summary": '"a test definition"',
+    "binary": '{ "/bin/sh" }',
+    "files": '{ ["t.conf"] = "listen ${proxy_port}\\n" }',
+    "command": '{ "${binary}", "-c", "exit 0" }',
+}
+
+
+def definition(fields):
+    body = "".join("  %s = %s,\n" % (k, v) for k, v in fields.items() if v is not None)
+    return ("-- a definition written by test_proxy_definitions.py\n"
+            "-- (the proxy{} call is on line 4)\n"
+            "local unused = 1\n"
+            "return proxy {\n" + body + "}\n")
+
+
+# (field, Lua value or None to leave it out, text the message must hold after "proxy{}: ")
+CASES = [
+    # name
+    ("name", None, "field 'name' is required"),
+    ("name", "1", "name must be a string, got number"),
+    ("name", "true", "name must be a string, got boolean"),
+    ("name", "{}", "name must be a string, got table"),
+    ("name", '""', "name must be 1 to 64"),
+    ("name", '"../etc"', "name must be 1 to 64"),
+    # summary
+    ("summary", "1", "summary must be a string, got number"),
+    ("summary", "false", "summary must be a string, got boolean"),
+    ("summary", '{ "a" }', "summary must be a string, got table"),
+    # packages
+    ("packages", '"nginx"', "packages must be a list of strings, got string"),
+    ("packages", "1", "packages must be a list of strings, got number"),
+    ("packages", "true", "packages must be a list of strings, got boolean"),
+    ("packages", "{ 1 }", "packages[1] must be a string, got number"),
+    ("packages", '{ "a", nil, "b" }', "packages has a hole at [2]"),
+    ("packages", '{ a = "b" }', "packages must be a list of strings, has a key 'a'"),
+    ("packages", '{ [1.5] = "b" }', "packages must be a list of strings, has a number key"),
+    ("packages", '{ { "a" } }', "packages[1] must be a string, got table"),
+    # binary
+    ("binary", None, "field 'binary' is required"),
+    ("binary", '"/bin/sh"', "binary must be a list of strings, got string"),
+    ("binary", "1", "binary must be a list of strings, got number"),
+    ("binary", "true", "binary must be a list of strings, got boolean"),
+    ("binary", "{}", "binary must not be empty"),
+    ("binary", '{ "" }', "binary[1] is empty"),
+    ("binary", "{ 1 }", "binary[1] must be a string, got number"),
+    ("binary", '{ "/bin/sh", nil, "sh" }', "binary has a hole at [2]"),
+    ("binary", '{ [2] = "sh" }', "binary has a hole at [1]"),
+    # version
+    ("version", '"-v"', "version must be a table"),
+    ("version", "1", "version must be a table"),
+    ("version", "true", "version must be a table"),
+    ("version", '{ args = "-v", pattern = "(%d+)" }', "version.args must be a list of strings, got string"),
+    ("version", '{ args = { 1 }, pattern = "(%d+)" }', "version.args[1] must be a string, got number"),
+    ("version", '{ args = { "-v", nil, "-x" }, pattern = "(%d+)" }', "version.args has a hole at [2]"),
+    ("version", '{ args = { "-v" } }', "version.pattern is required"),
+    ("version", '{ args = { "-v" }, pattern = 1 }', "version.pattern must be a string, got number"),
+    ("version", '{ args = { "-v" }, pattern = { "(%d+)" } }', "version.pattern must be a string, got table"),
+    ("version", '{ pattern = "%d+" }', "version.pattern must have exactly one capture"),
+    ("version", '{ pattern = "(%d+" }', "version.pattern is not a Lua pattern"),
+    ("version", '{ pattern = "(%d+)%" }', "version.pattern is not a Lua pattern"),
+    ("version", '{ pattern = "([%d+)" }', "version.pattern is not a Lua pattern"),
+    ("version", '{ pattern = "(%d+)", flags = 1 }', "version: unknown key 'flags'"),
+    # files
+    ("files", None, "field 'files' is required"),
+    ("files", '"oops"', "files must be a table of name = template, got string"),
+    ("files", "1", "files must be a table of name = template, got number"),
+    ("files", "true", "files must be a table of name = template, got boolean"),
+    ("files", "{}", "files must not be empty"),
+    ("files", '{ "listen ${proxy_port}" }', "files must be a table of name = template, has a number key"),
+    ('files', '{ [true] = "x" }', "files must be a table of name = template, has a boolean key"),
+    ("files", '{ ["t.conf"] = 1 }', 'files["t.conf"] must be a template string or { from = "file" }, got number'),
+    ("files", '{ ["t.conf"] = false }', 'files["t.conf"] must be a template string or { from = "file" }, got boolean'),
+    ("files", '{ ["t.conf"] = {} }', 'files["t.conf"].from is required'),
+    ("files", '{ ["t.conf"] = { from = 1 } }', 'files["t.conf"].from must be a string, got number'),
+    ("files", '{ ["t.conf"] = { from = { "x" } } }', 'files["t.conf"].from must be a string, got table'),
+    ("files", '{ ["t.conf"] = { from = "missing.js" } }', 'files["t.conf"].from: cannot read'),
+    ("files", '{ ["t.conf"] = { from = "../t.lua" } }', "climbs out with '..'"),
+    ("files", '{ ["t.conf"] = { from = "/etc/hostname" } }', "is absolute"),
+    ("files", '{ ["t.conf"] = { from = "t.js", mode = "0644" } }', "unknown key 'mode'"),
+    ("files", '{ ["/tmp/t.conf"] = "x" }', "the name is absolute"),
+    ("files", '{ ["../t.conf"] = "x" }', "the name climbs out with '..'"),
+    ("files", '{ [""] = "x" }', "the name is empty"),
+    ("files", '{ ["t.conf"] = "a\\nlisten ${prxy_port}\\n" }', "unknown template variable ${prxy_port}"),
+    ("files", '{ ["t.conf"] = "a\\0b" }', "contains a NUL byte"),
+    # config
+    ("config", "1", "config must be a string, got number"),
+    ("config", "true", "config must be a string, got boolean"),
+    ("config", '{ "t.conf" }', "config must be a string, got table"),
+    ("config", '"other.conf"', 'config "other.conf" must name one of files'),
+    # command
+    ("command", None, "field 'command' is required"),
+    ("command", '"${binary}"', "command must be a list of strings, got string"),
+    ("command", "1", "command must be a list of strings, got number"),
+    ("command", "true", "command must be a list of strings, got boolean"),
+    ("command", "{}", "command must not be empty"),
+    ("command", '{ "${binary}", 2 }', "command[2] must be a string, got number"),
+    ("command", '{ "${binary}", nil, "-x" }', "command has a hole at [2]"),
+    ("command", '{ "${binary}", { "-x" } }', "command[2] must be a string, got table"),
+    ("command", '{ "${binary}", "${nope}" }', "command[2]: unknown template variable ${nope}"),
+    # env
+    ("env", '"HOME=/tmp"', "env must be a list of strings, got string"),
+    ("env", "1", "env must be a list of strings, got number"),
+    ("env", "true", "env must be a list of strings, got boolean"),
+    ("env", "{ 1 }", "env[1] must be a string, got number"),
+    ("env", '{ "HOME" }', 'env[1] must be "NAME=value"'),
+    ("env", '{ "=x" }', 'env[1] must be "NAME=value"'),
+    ("env", '{ "A=1", nil, "B=2" }', "env has a hole at [2]"),
+    ("env", '{ HOME = "/tmp" }', "env must be a list of strings, has a key 'HOME'"),
+    # retries
+    ("retries", '"retries 0"', "retries must be a table"),
+    ("retries", "1", "retries must be a table"),
+    ("retries", "true", "retries must be a table"),
+    ("retries", '{ on = 1 }', "retries.on must be a string, got number"),
+    ("retries", '{ off = true }', "retries.off must be a string, got boolean"),
+    ("retries", '{ on = { "x" } }', "retries.on must be a string, got table"),
+    ("retries", '{ of = "x" }', "retries: unknown key 'of'"),
+    ("retries", '{ "retries 0" }', "retries: unexpected number key"),
+    ("retries", '{ on = "${tries}" }', "retries.on: unknown template variable ${tries}"),
+    # logs
+    ("logs", '"access.log"', "logs must be a list of strings, got string"),
+    ("logs", "1", "logs must be a list of strings, got number"),
+    ("logs", "false", "logs must be a list of strings, got boolean"),
+    ("logs", "{ 1 }", "logs[1] must be a string, got number"),
+    ("logs", '{ "a.log", nil, "b.log" }', "logs has a hole at [2]"),
+    ("logs", '{ "/var/log/x.log" }', "logs[1] is absolute"),
+    ("logs", '{ "../x.log" }', "logs[1] climbs out with '..'"),
+    # log_match
+    ("log_match", "1", "log_match must be a string, got number"),
+    ("log_match", "true", "log_match must be a string, got boolean"),
+    ("log_match", '{ "GET" }', "log_match must be a string, got table"),
+    ("log_match", '"(GET"', "log_match is not a POSIX extended regular expression"),
+    # forward
+    ("forward", '"yes"', "forward must be a boolean, got string"),
+    ("forward", "1", "forward must be a boolean, got number"),
+    ("forward", "{}", "forward must be a boolean, got table"),
+    # ready_timeout (seconds)
+    ("ready_timeout", '"15"', "ready_timeout must be a number (seconds), got string"),
+    ("ready_timeout", "true", "ready_timeout must be a number (seconds), got boolean"),
+    ("ready_timeout", "{ 15 }", "ready_timeout must be a number (seconds), got table"),
+    ("ready_timeout", "0", "ready_timeout must be seconds, more than 0"),
+    ("ready_timeout", "-1", "ready_timeout must be seconds, more than 0"),
+    ("ready_timeout", "1e9", "ready_timeout must be seconds, more than 0"),
+    ("ready_timeout", "0/0", "ready_timeout must be seconds, more than 0"),
+    # sidecars
+    ("sidecars", '"varnishncsa"', "sidecars must be a list of commands"),
+    ("sidecars", "1", "sidecars must be a list of commands"),
+    ("sidecars", "true", "sidecars must be a list of commands"),
+    ("sidecars", '{ "varnishncsa" }', "sidecars[1] must be a list of strings, got string"),
+    ("sidecars", "{ {} }", "sidecars[1] must not be empty"),
+    ("sidecars", "{ { 1 } }", "sidecars[1][1] must be a string, got number"),
+    ("sidecars", '{ { "a", nil, "b" } }', "sidecars[1] has a hole at [2]"),
+    ("sidecars", '{ { "a" }, nil, { "b" } }', "sidecars has a hole at [2]"),
+    ("sidecars", '{ { "a" }, { "b" }, { "c" }, { "d" }, { "e" } }', "sidecars: at most 4"),
+    ("sidecars", '{ { "${binary}", "${nope}" } }', "sidecars[1][2]: unknown template variable ${nope}"),
+    # cleanup
+    ("cleanup", '"/dev/shm/x*"', "cleanup must be a list of strings, got string"),
+    ("cleanup", "1", "cleanup must be a list of strings, got number"),
+    ("cleanup", "true", "cleanup must be a list of strings, got boolean"),
+    ("cleanup", "{ 1 }", "cleanup[1] must be a string, got number"),
+    ("cleanup", '{ "x*.shm" }', "cleanup[1] must be an absolute glob pattern"),
+    ("cleanup", '{ "/a", nil, "/b" }', "cleanup has a hole at [2]"),
+    # check
+    ("check", '"nginx -t"', "check must be a list of strings, got string"),
+    ("check", "1", "check must be a list of strings, got number"),
+    ("check", "true", "check must be a list of strings, got boolean"),
+    ("check", "{}", "check must not be empty"),
+    ("check", '{ "${binary}", 1 }', "check[2] must be a string, got number"),
+    ("check", '{ "${binary}", "${confg}" }', "check[2]: unknown template variable ${confg}"),
+    # paths and includes (Lua patterns with one capture)
+    ("paths", '"^pid (%S+)"', "paths must be a list of strings, got string"),
+    ("paths", "1", "paths must be a list of strings, got number"),
+    ("paths", "true", "paths must be a list of strings, got boolean"),
+    ("paths", "{ 1 }", "paths[1] must be a string, got number"),
+    ("paths", '{ "^pid %S+" }', "paths[1] must have exactly one capture (the path), has 0"),
+    ("paths", '{ "^(pid) (%S+)" }', "paths[1] must have exactly one capture (the path), has 2"),
+    ("paths", '{ "^pid ([^;]+" }', "paths[1] is not a Lua pattern"),
+    ("paths", '{ "^pid (%S+)%" }', "paths[1] is not a Lua pattern"),
+    ("paths", '{ "^pid (%S+))" }', "paths[1] is not a Lua pattern"),
+    ("paths", '{ "^a (%S+)", nil, "^b (%S+)" }', "paths has a hole at [2]"),
+    ("includes", '"^include (%S+)"', "includes must be a list of strings, got string"),
+    ("includes", "{ true }", "includes[1] must be a string, got boolean"),
+    ("includes", '{ "^include %S+" }', "includes[1] must have exactly one capture"),
+    # paths_base
+    ("paths_base", "1", "paths_base must be a string, got number"),
+    ("paths_base", "{}", "paths_base must be a string, got table"),
+    ("paths_base", '"etc/apache2"', "paths_base must be an absolute folder"),
+    # must_set
+    ("must_set", '"pid"', "must_set must be a list of"),
+    ("must_set", "true", "must_set must be a list of"),
+    ("must_set", '{ "^pid" }', "must_set[1] must be a table { directive = ..., default = ..., example = ... }, got string"),
+    ("must_set", '{ { directive = 1, default = "/run/x.pid", example = "pid x" } }',
+     "must_set[1].directive must be a string, got number"),
+    ("must_set", '{ { directive = "^pid" } }', "must_set[1].default is required"),
+    ("must_set", '{ { directive = "^pid", default = "/run/x.pid" } }', "must_set[1].example is required"),
+    ("must_set", '{ { directive = "^pid", default = {}, example = "pid x" } }', "must_set[1].default must be a string, got table"),
+    ("must_set", '{ { directive = "^pid(", default = "/x", example = "pid x" } }', "must_set[1].directive is not a Lua pattern"),
+    ("must_set", '{ { directive = "^pid", default = "/x", example = "pid x", why = "x" } }', "must_set[1]: unknown key 'why'"),
+    ("must_set", '{ { directive = "^a", default = "/a", example = "a" }, nil, { directive = "^b", default = "/b", example = "b" } }',
+     "must_set has a hole at [2]"),
+    # milliseconds
+    ("settle_ms", '"100"', "settle_ms must be a number (milliseconds), got string"),
+    ("settle_ms", "true", "settle_ms must be a number (milliseconds), got boolean"),
+    ("settle_ms", "-1", "settle_ms must be a whole number of milliseconds"),
+    ("settle_ms", "0.5", "settle_ms must be a whole number of milliseconds"),
+    ("warmup_ms", "{}", "warmup_ms must be a number (milliseconds), got table"),
+    ("warmup_ms", "1e12", "warmup_ms must be a whole number of milliseconds"),
+    ("stop_grace_ms", '"3000"', "stop_grace_ms must be a number (milliseconds), got string"),
+    ("stop_grace_ms", "-3000", "stop_grace_ms must be a whole number of milliseconds"),
+    ("stop_grace_ms", "1/0", "stop_grace_ms must be a whole number of milliseconds"),
+    # fields that do not exist
+    ("logfile", '"x"', "unknown field 'logfile'"),
+    ("[1]", '"x"', "unexpected number key"),
+]
+
+
+class WronglyTypedDefinitions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+        cls.tmp = tempfile.mkdtemp(prefix="badup-e2e-pdef-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+
+    def folder_with(self, text, extra=None):
+        d = tempfile.mkdtemp(dir=self.tmp)
+        path = os.path.join(d, "t.lua")
+        with open(path, "w") as f:
+            f.write(text)
+        for name, content in (extra or {}).items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(content)
+        return d, path
+
+    def badup(self, args, cwd):
+        p = subprocess.run([BADUP] + args, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, errors="replace", timeout=60)
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, "sanitizer report for %s:\n%s" % (args, p.stderr))
+        self.assertGreaterEqual(p.returncode, 0, "badup %s died of signal %d:\n%s"
+                                % (" ".join(args), -p.returncode, p.stderr))
+        return p
+
+    def refused(self, d, path, want, line=PROXY_LINE, prefix=""):
+        """Both commands exit 2 with `path:line: <prefix>...want...` on stderr."""
+        out = os.path.join(d, "out")
+        for args in (["list", "--proxies", d, "--scenarios", SCENARIOS],
+                     ["run", "--proxies", d, "--scenarios", SCENARIOS, "--proxy", "t", "--scenario", "ok",
+                      "--reference", os.path.join(d, "ref"), "--out", out]):
+            p = self.badup(args, cwd=d)
+            self.assertEqual(p.returncode, 2, "badup %s: exit %d, want 2; stderr:\n%s"
+                             % (args[0], p.returncode, p.stderr))
+            lines = [l for l in p.stderr.splitlines() if l.startswith(path + ":")]
+            self.assertTrue(lines, "badup %s: no line starting with %s: in:\n%s" % (args[0], path, p.stderr))
+            self.assertTrue(lines[0].startswith("%s:%d: %s" % (path, line, prefix)),
+                            "badup %s: %r does not start with %s:%d: %s" % (args[0], lines[0], path, line, prefix))
+            self.assertIn(want, lines[0], "badup %s" % args[0])
+            self.assertFalse(os.path.exists(out), "badup run made its results folder")
+
+    def test_the_base_definition_loads(self):
+        d, _ = self.folder_with(definition(BASE))
+        p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("t ", p.stdout)
+
+    def test_every_field_with_every_wrong_type(self):
+        seen = set()
+        for field, value, want in CASES:
+            seen.add(field)
+            with self.subTest(field=field, value=value):
+                fields = dict(BASE)
+                fields[field] = value
+                d, path = self.folder_with(definition(fields), {"t.js": "// beside the definition\n"})
+                self.refused(d, path, want, prefix="proxy{}: ")
+        documented = {"name", "summary", "packages", "binary", "version", "files", "config", "command", "env",
+                      "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup",
+                      "settle_ms", "warmup_ms", "stop_grace_ms", "check", "paths", "includes", "paths_base",
+                      "must_set"}
+        self.assertEqual(documented - seen, set(), "fields without a wrong-type case")
+
+    def test_a_from_file_that_exists_is_read(self):
+        fields = dict(BASE, files='{ ["t.conf"] = { from = "t.js" } }')
+        d, _ = self.folder_with(definition(fields), {"t.js": "// ${proxy_port}\n"})
+        p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_a_from_file_with_an_unknown_variable(self):
+        fields = dict(BASE, files='{ ["t.conf"] = { from = "t.js" } }')
+        d, path = self.folder_with(definition(fields), {"t.js": "a\nb\nconst s = `${port}`;\n"})
+        self.refused(d, path, 'files["t.conf"] (its line 3): unknown template variable ${port}')
+
+    def test_not_a_table(self):
+        for call in ('proxy "t"', "proxy(1)", "proxy()", "proxy({}, {})"):
+            with self.subTest(call=call):
+                d, path = self.folder_with("-- one\n-- two\n-- three\nreturn %s\n" % call)
+                self.refused(d, path, "proxy{}: takes one table")
+
+    def test_a_file_that_returns_something_else(self):
+        d, path = self.folder_with("-- one\n-- two\nlocal x = 1\nlocal p = proxy {\n" + definition(BASE).split(
+            "return proxy {\n", 1)[1] + "return 42\n")
+        self.refused(d, path, "the file must return the proxy{} built here")
+
+    def test_a_file_that_never_calls_proxy(self):
+        d, path = self.folder_with("-- nothing\nlocal x = 1\nx = x + 1\n")
+        self.refused(d, path, "the file must end with: return proxy", line=3)
+
+    def test_two_proxy_calls(self):
+        text = definition(BASE).replace("return proxy {", "local a = proxy {", 1)
+        text += "return proxy {\n" + "".join("  %s = %s,\n" % kv for kv in BASE.items()) + "}\n"
+        d, path = self.folder_with(text)
+        self.refused(d, path, "one definition per file (the first is at line 4)", line=text.count("\n") - 6)
+
+    def test_a_runtime_error_in_the_file(self):
+        d, path = self.folder_with("-- one\nlocal t = nil\nreturn proxy { name = t.x }\n")
+        self.refused(d, path, "attempt to index", line=3)
+
+    def test_the_same_name_twice(self):
+        d, path = self.folder_with(definition(BASE))
+        with open(os.path.join(d, "u.lua"), "w") as f:
+            f.write(definition(BASE))
+        self.refused(d, os.path.join(d, "u.lua"), "name 't' is taken by")
+
+    def test_a_long_path_is_named_in_full(self):
+        deep = os.path.join(self.tmp, "a-folder-with-a-long-name-" * 4)
+        os.makedirs(deep)
+        path = os.path.join(deep, "t.lua")
+        with open(path, "w") as f:
+            f.write("-- one\nlocal t = nil\nreturn proxy { name = t.x }\n")
+        self.refused(deep, path, "attempt to index", line=3)
+
+
+if __name__ == "__main__":
+    unittest.main()
