@@ -16,7 +16,6 @@
 
 #include <ctype.h>
 #include <dirent.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -876,46 +875,99 @@ static bool blank(const char *s) {
   return !*s;
 }
 
-int explain_main(int argc, char **argv) {
-  const char *ref_arg = "results/reference";
-  bool json = false;
-  size_t top = 5;
-  enum { O_JSON = 1, O_TOP, O_REF };
-  static const struct option longopts[] = {{"json", no_argument, NULL, O_JSON},
-                                           {"top", required_argument, NULL, O_TOP},
-                                           {"reference", required_argument, NULL, O_REF},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
-  optind = 1;
-  opterr = 0;
-  int opt;
-  /* '+': a log line may hold words that look like options once split; stop at the first
-   * argument that is not one */
-  while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-    switch (opt) {
-    case O_JSON: json = true; break;
-    case O_TOP: {
+struct explain_args {
+  const char *ref_arg;
+  bool json;
+  size_t top;
+  bool help;
+  bool from_stdin;   /* no line given, or '-' */
+  char **lines;      /* borrowed from argv */
+  size_t nlines;
+};
+
+/* An argument shaped like an option (one word after '-' or '--') that is not one of ours:
+ * it is still a log line, but most likely a typo, so say so once on stderr. */
+static bool looks_like_option(const char *a) {
+  if (a[0] != '-') return false;
+  const char *p = a + 1 + (a[1] == '-');
+  if (!isalpha((unsigned char)*p)) return false;
+  while (*p && *p != '=' && (isalnum((unsigned char)*p) || *p == '-')) p++;
+  return !*p || *p == '=';
+}
+
+/* The value of --NAME VALUE or --NAME=VALUE at argv[*k], moving *k past it; NULL when argv[*k]
+ * is not --NAME. *missing is set when --NAME comes without a value. */
+static const char *option_value(int argc, char **argv, int *k, const char *name, bool *missing) {
+  size_t n = strlen(name);
+  const char *a = argv[*k];
+  if (strncmp(a, name, n)) return NULL;
+  if (a[n] == '=') return a + n + 1;
+  if (a[n]) return NULL;
+  if (*k + 1 >= argc) {
+    *missing = true;
+    return NULL;
+  }
+  return argv[++*k];
+}
+
+/* Only the options below are options; every other argument is a log line, whatever it
+ * starts with: varnishlog's records start with '-' ("-   FetchError ..."), and a line must
+ * never be mistaken for an option cluster. '--' ends the options; a lone '-' is stdin. */
+static int parse_args(int argc, char **argv, struct explain_args *a) {
+  *a = (struct explain_args){.ref_arg = "results/reference", .top = 5};
+  a->lines = calloc((size_t)argc + 1, sizeof *a->lines);
+  bool options = true, dash = false;
+  for (int k = 1; k < argc; k++) {
+    const char *arg = argv[k], *v;
+    bool missing = false;
+    if (!options || arg[0] != '-' || !arg[1]) {
+      if (options && !strcmp(arg, "-")) dash = true;
+      else a->lines[a->nlines++] = argv[k];
+    } else if (!strcmp(arg, "--")) {
+      options = false;
+    } else if (!strcmp(arg, "--json")) {
+      a->json = true;
+    } else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      a->help = true;
+    } else if ((v = option_value(argc, argv, &k, "--top", &missing))) {
       char *end;
-      long v = strtol(optarg, &end, 10);
-      if (*end || end == optarg || v < 1 || v > 1000) return usage_error("--top wants a number from 1 to 1000, not '%s'", optarg);
-      top = (size_t)v;
-      break;
-    }
-    case O_REF: ref_arg = optarg; break;
-    case 'h': explain_usage(stdout); return 0;
-    case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+      long n = strtol(v, &end, 10);
+      if (*end || end == v || n < 1 || n > 1000) return usage_error("--top wants a number from 1 to 1000, not '%s'", v);
+      a->top = (size_t)n;
+    } else if ((v = option_value(argc, argv, &k, "--reference", &missing))) {
+      a->ref_arg = v;
+    } else if (missing) {
+      return usage_error("option '%s' needs a value", arg);
+    } else {
+      if (looks_like_option(arg))
+        fprintf(stderr, "badup explain: '%s' is not an option, so it is read as a log line "
+                        "(options: --json, --top N, --reference DIR, --help)\n", arg);
+      a->lines[a->nlines++] = argv[k];
     }
   }
-  bool from_stdin = optind == argc || (optind + 1 == argc && !strcmp(argv[optind], "-"));
-  for (int k = optind; k < argc && !from_stdin; k++)
-    if (!strcmp(argv[k], "-")) return usage_error("%s", "'-' (read stdin) cannot be mixed with log lines");
+  if (dash && a->nlines) return usage_error("%s", "'-' (read stdin) cannot be mixed with log lines");
+  a->from_stdin = !a->nlines;
+  return 0;
+}
+
+int explain_main(int argc, char **argv) {
+  struct explain_args args;
+  int prc = parse_args(argc, argv, &args);
+  if (prc || args.help) {
+    free(args.lines);
+    if (args.help) explain_usage(stdout);
+    return prc;
+  }
+  const char *ref_arg = args.ref_arg;
+  bool json = args.json, from_stdin = args.from_stdin;
+  size_t top = args.top;
 
   char *ref_dir = repo_dir(ref_arg);
-  if (!ref_dir) return usage_error("cannot find the reference folder '%s' (run from the repository, or give --reference)", ref_arg);
   struct matcher m;
-  if (matcher_init(&m)) {
-    free(ref_dir);
+  if (!ref_dir || matcher_init(&m)) {
+    free(args.lines);
+    if (ref_dir) free(ref_dir);
+    else usage_error("cannot find the reference folder '%s' (run from the repository, or give --reference)", ref_arg);
     return EXIT_USAGE;
   }
   struct catalog cat = {0};
@@ -940,10 +992,10 @@ int explain_main(int argc, char **argv) {
     }
     free(line);
   } else {
-    for (int k = optind; k < argc; k++) {
-      if (blank(argv[k])) continue;
+    for (size_t k = 0; k < args.nlines; k++) {
+      if (blank(args.lines[k])) continue;
       if (nlines == cap) lines = realloc(lines, (cap = cap ? cap * 2 : 16) * sizeof *lines);
-      lines[nlines++] = strdup(argv[k]);
+      lines[nlines++] = strdup(args.lines[k]);
     }
   }
   if (!nlines) {
@@ -966,5 +1018,6 @@ done:
   catalog_free(&cat);
   matcher_free(&m);
   free(ref_dir);
+  free(args.lines);
   return rc;
 }

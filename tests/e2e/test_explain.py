@@ -21,6 +21,9 @@ import common
 
 REFERENCE = os.path.join(common.REPO, "results", "reference")
 TIMEOUT = 60  # generous: the ASan build is slower, and it reads all twelve reference files
+# varnish 6.0's varnishlog record for an upstream that closed before answering (7.1 writes
+# "HTC eof (-1)" for the same thing): a real line that starts with '-'.
+VARNISHLOG_EOF = "-   FetchError     http first read error: EOF"
 
 
 def run(args, stdin=None):
@@ -257,10 +260,13 @@ class Usage(unittest.TestCase):
 
     def test_usage_errors(self):
         for args, stdin, what in [
-            (["--bogus", "x"], None, "unknown option"),
-            (["--top", "0", "x"], None, "--top"),
-            (["--top", "many", "x"], None, "--top"),
-            (["--top"], None, "needs a value"),
+            (["--top", "0", "x"], None, "--top wants a number from 1 to 1000, not '0'"),
+            (["--top", "many", "x"], None, "not 'many'"),
+            (["--top=many", "x"], None, "not 'many'"),
+            (["--top"], None, "option '--top' needs a value"),
+            (["x", "--reference"], None, "option '--reference' needs a value"),
+            # the value of --top is the next argument, even one that looks like a log line
+            (["--top", VARNISHLOG_EOF], None, "not '%s'" % VARNISHLOG_EOF),
             (["--reference", "/nonexistent/reference", "x"], None, "reference folder"),
             ([], "\n  \n", "no log line"),
             (["a line", "-"], None, "cannot be mixed"),
@@ -270,6 +276,38 @@ class Usage(unittest.TestCase):
                 self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
                 self.assertIn(what, proc.stderr)
                 self.assertEqual(proc.stdout, "")
+
+    def test_lines_starting_with_a_dash_are_log_lines(self):
+        # varnishlog's records start with '-': never an option cluster, never "unknown option"
+        for args in ([VARNISHLOG_EOF], ["--top", "1", VARNISHLOG_EOF], [VARNISHLOG_EOF, "--top", "1"],
+                     ["--", VARNISHLOG_EOF], ["--json", VARNISHLOG_EOF]):
+            with self.subTest(args=args):
+                proc = run(args)
+                self.assertIn(proc.returncode, (0, 1), proc.stderr)
+                self.assertNotIn("option", proc.stderr)
+                if "--json" in args:
+                    self.assertEqual({r["input"] for r in json.loads(proc.stdout)}, {VARNISHLOG_EOF})
+                else:
+                    self.assertIn("recognised: varnish", proc.stdout)
+                    self.assertEqual(proc.stdout.count("recognised:"), 1)
+
+    def test_only_known_options_are_options(self):
+        # an unknown --word is a log line (exit 1: it matches nothing), and stderr names it
+        proc = run(["--bogus", "x y"])
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout.count("recognised:"), 2)
+        self.assertIn("line 1: --bogus", proc.stdout)
+        self.assertIn("'--bogus' is not an option", proc.stderr)
+        # after '--' even a known option is a line; options may follow lines
+        proc = run(["--", "--json"])
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("recognised:", proc.stdout)
+        proc = run(["x y", "--json"])
+        self.assertEqual(proc.returncode, 1)
+        self.assertIsInstance(json.loads(proc.stdout), list)
+        # a lone '-' is stdin
+        proc = run(["-"], stdin=VARNISHLOG_EOF + "\n")
+        self.assertIn("recognised: varnish", proc.stdout)
 
     def test_reference_found_next_to_the_binary(self):
         # from another folder, the default results/reference is found from the binary's place
