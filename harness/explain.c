@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "logline.h"
 #include "paths.h"
 
 #define EXIT_MATCH 0
@@ -74,406 +75,12 @@ void explain_usage(FILE *out) {
         out);
 }
 
-/* ---- what a line is made of ---- */
-
-struct sig {
-  const char *kind; /* static: one of the rule kinds below */
-  char *value;
-  int weight;
-};
-
-struct features {
-  char *norm;    /* the line with its variable parts replaced by placeholders */
-  char **tokens; /* sorted, unique, lower case */
-  double *weights; /* of each token, once the reference is counted */
-  size_t ntok;
-  struct sig *sigs; /* sorted by kind then value, unique */
-  size_t nsig;
-  unsigned proxies; /* bit i: the line has the format of DETECTORS[i].proxy */
-};
-
-/* Signatures, matched against the normalised line. group is the capture that holds the
- * value; all means every match counts (a line can carry several codes). */
-struct sig_rule {
-  const char *kind, *label, *pattern;
-  int group, weight;
-  bool all;
-};
-
-#define HAPROXY_LOG " (-1|[0-9]{3}|<n>) [^ ]+ [^ ]+ [^ ]+ ([-A-Za-z]{4}) [^ ]+/[^ ]+/[^ ]+/[^ ]+/[^ ]+ "
-
-static const struct sig_rule SIG_RULES[] = {
-    /* haproxy's HTTP log: status, bytes, two cookie fields, then the termination state. */
-    {"haproxy-state", "termination state", HAPROXY_LOG, 2, 4, false},
-    {"status", "status", HAPROXY_LOG, 1, 1, false},
-    /* access lines in the common shapes: the status right after the quoted request */
-    {"status", "status", "\"[A-Z]+ [^\"]*\" ([0-9]{3}(\\+abort)?) ", 1, 1, false},
-    {"status", "status", "\"status\":([0-9]{3})", 1, 1, false},
-    /* nginx error log: the message after the pid#tid and the *connection id */
-    {"nginx-message", "message", "\\[(emerg|alert|crit|error|warn|notice|info)\\] <n>#<n>: (\\*<n> )?([^,]+)", 3, 3,
-     false},
-    {"apache-code", "code", "AH[0-9]{5}", 0, 3, true},
-    {"apache-error", "error", "\\] (\\(([0-9]{3}|<n>)\\)[^:]+):", 1, 3, false},
-    {"varnish-fetcherror", "FetchError", "fetcherror=\"([^\"]+)\"", 1, 3, false},
-    {"varnish-fetcherror", "FetchError", "FetchError[ ]+(.+)$", 1, 3, false},
-    {"squid-code", "result code", "(^| )([A-Z]+_[A-Z_]+/([0-9]{3}|<n>)) ", 2, 3, false},
-    {"squid-error", "error page", "err=(ERR_[A-Z_]+)/", 1, 3, false},
-    {"squid-warning", "warning", "(WARNING|ERROR|FATAL): (.+) (for|from) <url>", 2, 3, false},
-    {"trafficserver-codes", "status codes", "(sssc=[^ ]+ cfsc=[^ ]+ pfsc=[^ ]+)", 1, 3, false},
-    {"trafficserver-connect", "connect error", "CONNECT: ([A-Za-z ]+)", 1, 3, false},
-    {"caddy-message", "message", "\"msg\":\"([^\"]+)\"", 1, 3, false},
-    {"caddy-error", "error", "\"error\":\"([^\"]+)\"", 1, 3, false},
-    {"nghttpx-message", "message", "\\[DCONN:[^]]*\\] (.+)$", 1, 3, false},
-    {"nghttpx-backend", "backend", " backend=([^ ]+)", 1, 1, false},
-    {"http-parser-error", "parser error", "HPE_[A-Z_]+", 0, 3, true},
-    {"h2o-message", "message", "in request:[^:]*:(.+)$", 1, 3, false},
-    {"lighttpd-message", "message", "\\([a-z0-9_-]+\\.c\\.<n>\\) (.+)$", 1, 3, false},
-    {"node-error", "error", "(^| )error=\"([^\"]+)\"", 2, 3, false},
-    {"tinyproxy-message", "message",
-     "^(CONNECT|ERROR|WARNING|INFO|NOTICE|CRITICAL|DEBUG) +[A-Za-z]+ <n> <n> \\[<n>\\]: (.+)$", 2, 3, false},
-};
-#define NSIG_RULES (sizeof SIG_RULES / sizeof SIG_RULES[0])
-
-/* Formats only one proxy writes. Access lines in the common log format are left out: apache,
- * lighttpd, h2o and others share it, and the similarity tells them apart well enough. */
-static const struct {
-  const char *proxy, *pattern;
-} DETECTORS[] = {
-    {"haproxy", HAPROXY_LOG},
-    {"nginx", "\\[(emerg|alert|crit|error|warn|notice|info|debug)\\] <n>#<n>: | ua=\"[^\"]*\" us=\""},
-    {"apache2", "\\[[a-z_]+:(emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\\] \\[pid |AH[0-9]{5}: "},
-    {"varnish", "fetcherror=\"|FetchError"},
-    {"squid", "HIER_[A-Z]+/|<n>\\| (WARNING|ERROR|FATAL|NOTICE)| err=(-|ERR_[A-Z_]+)/"},
-    {"trafficserver", " sssc=[^ ]+ cfsc=|^<n> CONNECT: "},
-    {"caddy", "\"logger\":\""},
-    {"nghttpx", "\\[DCONN:|\\(shrpx_| backend="},
-    {"h2o", "\\[lib/[a-z0-9_/]+\\.c\\]| in request:"},
-    {"lighttpd", "\\([a-z0-9_-]+\\.c\\.<n>\\) "},
-    {"node", " attempts=<n>"},
-    {"tinyproxy", "^(CONNECT|ERROR|WARNING|INFO|NOTICE|CRITICAL|DEBUG) +[A-Za-z]+ <n> <n> \\[<n>\\]: "},
-};
-#define NDETECTORS (sizeof DETECTORS / sizeof DETECTORS[0])
-
-struct matcher {
-  regex_t sig_re[NSIG_RULES];
-  regex_t detect_re[NDETECTORS];
-};
-
-/* ---- normalisation ---- */
-
-static bool is_word(int c) { return isalnum(c) || c == '_'; }
-
-/* Length of a dotted IPv4 address at s, or 0. */
-static size_t ipv4_len(const char *s) {
-  size_t i = 0;
-  for (int part = 0; part < 4; part++) {
-    size_t start = i;
-    while (isdigit((unsigned char)s[i]) && i - start < 3) i++;
-    if (i == start) return 0;
-    if (part < 3) {
-      if (s[i] != '.') return 0;
-      i++;
-    }
-  }
-  return isdigit((unsigned char)s[i]) || isalpha((unsigned char)s[i]) ? 0 : i;
-}
-
-/* A 3-digit number standing alone is kept: it is a status (502), an errno (104) or the size
- * of a proxy's error page, all telling; one that follows "pid" or sits in a pid#tid or a
- * [pid] is an id whatever its length. */
-static bool keep_number(const char *line, size_t i, size_t j) {
-  if (j - i != 3 || line[i] == '0') return false;
-  char prev = i ? line[i - 1] : ' ', next = line[j];
-  if (!strchr(" (\"'=/:", prev)) return false;
-  if (next && !strchr(" )\"',:/+]", next)) return false;
-  /* a source line (shrpx_https_upstream.cc:926) moves from one version to the next */
-  if (prev == ':') {
-    size_t k = i - 1;
-    while (k && (is_word((unsigned char)line[k - 1]) || line[k - 1] == '.')) k--;
-    const char *dot = memrchr(line + k, '.', i - 1 - k);
-    if (dot && dot + 1 < line + i - 1 && i - 1 - (size_t)(dot - line) <= 3) return false;
-  }
-  static const char *const id_words[] = {"pid ", "tid ", "descriptor ", "fd ", "fd: "};
-  for (size_t k = 0; k < sizeof id_words / sizeof id_words[0]; k++) {
-    size_t n = strlen(id_words[k]);
-    if (i >= n && !strncmp(line + i - n, id_words[k], n)) return false;
-  }
-  return true;
-}
-
-/* Whether the last word written is a number or a date: then a 3-digit number after it is
- * one of a run of ids (nghttpx's "<time> PID TID ID"), not a status. */
-static bool after_number(const struct buf *out) {
-  size_t end = out->len;
-  if (!end || out->data[end - 1] != ' ') return false;
-  end--;
-  size_t start = end;
-  while (start && out->data[start - 1] != ' ') start--;
-  if (start == end) return false;
-  for (size_t k = start; k < end;) {
-    if (end - k >= 3 && !strncmp(out->data + k, "<n>", 3)) k += 3;
-    else if (strchr("-:.TZ", out->data[k])) k++;
-    else return false;
-  }
-  return true;
-}
-
-/* The line with <url>, <ip>, <path> and <n> (numbers, dates, times, durations, ports, pids,
- * request ids like f8ac5458) in place of the parts that differ between two requests. */
-static char *normalise(const char *s) {
-  struct buf out = {0};
-  size_t n = strlen(s), i = 0;
-  while (i < n) {
-    unsigned char c = (unsigned char)s[i];
-    unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
-    if (isspace(c)) {
-      if (out.len && out.data[out.len - 1] != ' ') buf_puts(&out, " ");
-      i++;
-      continue;
-    }
-    if (isalpha(c) && !is_word(prev)) {
-      size_t j = i;
-      while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '+' || s[j] == '.' || s[j] == '-')) j++;
-      if (j + 2 < n && s[j] == ':' && s[j + 1] == '/' && s[j + 2] == '/') {
-        j += 3;
-        while (j < n && !isspace((unsigned char)s[j]) && !strchr("\"'<>|", s[j])) j++;
-        buf_puts(&out, "<url>");
-        i = j;
-        continue;
-      }
-    }
-    if (isdigit(c) && !is_word(prev) && prev != '.') {
-      size_t len = ipv4_len(s + i);
-      if (len) {
-        i += len;
-        if (s[i] == ':' && isdigit((unsigned char)s[i + 1]))
-          for (i++; isdigit((unsigned char)s[i]); i++) {}
-        buf_puts(&out, "<ip>");
-        continue;
-      }
-    }
-    if (c == '[') { /* [::1]:8080, [2001:db8::1] */
-      size_t j = i + 1, colons = 0;
-      while (j < n && (isxdigit((unsigned char)s[j]) || s[j] == ':' || s[j] == '.')) colons += s[j++] == ':';
-      if (j < n && s[j] == ']' && colons >= 2) {
-        j++;
-        if (s[j] == ':' && isdigit((unsigned char)s[j + 1]))
-          for (j++; isdigit((unsigned char)s[j]); j++) {}
-        buf_puts(&out, "<ip>");
-        i = j;
-        continue;
-      }
-    }
-    /* A path starts after a separator; "be/up", "HTTP/1.1", "I/O" or "lib/core" do not. */
-    if (c == '/' && strchr(" \t\"'=:(,[", prev) && s[i + 1] != '/') {
-      size_t j = i;
-      while (j < n && !isspace((unsigned char)s[j]) && !strchr("\"'?,;:()[]{}|<>", s[j])) j++;
-      if (s[j] == '?')
-        while (j < n && !isspace((unsigned char)s[j]) && !strchr("\"',", s[j])) j++;
-      buf_puts(&out, "<path>");
-      i = j;
-      continue;
-    }
-    /* -1 is a value, not a quantity: haproxy's timer of a response that never came, varnish's
-     * "HTC eof (-1)". */
-    if (c == '-' && s[i + 1] == '1' && !is_word(prev) && !is_word((unsigned char)s[i + 2]) && s[i + 2] != '.') {
-      buf_puts(&out, "-1");
-      i += 2;
-      continue;
-    }
-    if (isdigit(c) && !is_word(prev)) {
-      size_t j = i;
-      bool pure = true, multi = false;
-      while (j < n && is_word((unsigned char)s[j])) pure &= isdigit((unsigned char)s[j++]) != 0;
-      while (j + 1 < n && (s[j] == '.' || s[j] == ':') && isdigit((unsigned char)s[j + 1])) {
-        multi = true;
-        for (j++; j < n && is_word((unsigned char)s[j]); j++) {}
-      }
-      size_t digits = i;
-      while (isdigit((unsigned char)s[digits])) digits++;
-      if (pure && !multi && keep_number(s, i, j) && !(prev == ' ' && after_number(&out))) {
-        buf_append(&out, s + i, j - i);
-      } else if (!multi && !pure) {
-        /* 1002ms keeps its unit; 0x7f3a, 15h42m59s or a hex id (10c4d146) are one number */
-        static const char *const units[] = {"ms", "s", "us", "ns"};
-        bool unit = false;
-        for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
-          unit |= j - digits == strlen(units[k]) && !strncmp(s + digits, units[k], j - digits);
-        if (unit) {
-          buf_puts(&out, "<n>");
-          buf_append(&out, s + digits, j - digits);
-        } else {
-          buf_puts(&out, "<n>");
-        }
-      } else {
-        buf_puts(&out, "<n>");
-      }
-      i = j;
-      continue;
-    }
-    if (is_word(c) && !is_word(prev)) {
-      size_t j = i;
-      bool has_digit = false, id_chars = true;
-      for (; j < n && is_word((unsigned char)s[j]); j++) {
-        has_digit |= isdigit((unsigned char)s[j]) != 0;
-        id_chars &= islower((unsigned char)s[j]) || isdigit((unsigned char)s[j]);
-      }
-      /* request and error ids (nghttpx's f8ac5458, caddy's err_id) are lower case letters
-       * and digits; codes worth keeping (AH01102, HPE_*) are upper case. An id is a number
-       * like any other: a hex id may well be all digits (41890958). */
-      if (has_digit && id_chars && j - i >= 6) buf_puts(&out, "<n>");
-      else buf_append(&out, s + i, j - i);
-      i = j;
-      continue;
-    }
-    buf_append(&out, s + i, 1);
-    i++;
-  }
-  while (out.len && out.data[out.len - 1] == ' ') out.len--;
-  char *r = strdup(buf_cstr(&out));
-  buf_free(&out);
-  return r;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static bool is_date_word(const char *t) {
-  static const char *const words[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                      "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-  for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-    if (!strcmp(t, words[k])) return true;
-  return false;
-}
-
-/* The normalised line as a set of lower-case words; month and day names go, like the rest
- * of the dates. */
-static void tokenise(const char *norm, char ***out, size_t *nout) {
-  size_t cap = 16, n = 0;
-  char **toks = malloc(cap * sizeof *toks);
-  const char *p = norm;
-  while (*p) {
-    while (*p && (isspace((unsigned char)*p) || strchr("\"',;()[]{}=|:/", *p))) p++;
-    const char *start = p;
-    while (*p && !isspace((unsigned char)*p) && !strchr("\"',;()[]{}=|:/", *p)) p++;
-    size_t len = (size_t)(p - start);
-    while (len && start[len - 1] == '.') len--;
-    if (!len) continue;
-    char *t = strndup(start, len);
-    for (char *q = t; *q; q++) *q = (char)tolower((unsigned char)*q);
-    if (is_date_word(t)) {
-      free(t);
-      continue;
-    }
-    if (n == cap) toks = realloc(toks, (cap *= 2) * sizeof *toks);
-    toks[n++] = t;
-  }
-  qsort(toks, n, sizeof *toks, cmp_str);
-  size_t u = 0;
-  for (size_t k = 0; k < n; k++) {
-    if (u && !strcmp(toks[u - 1], toks[k])) free(toks[k]);
-    else toks[u++] = toks[k];
-  }
-  *out = toks;
-  *nout = u;
-}
-
-static int cmp_sig(const void *a, const void *b) {
-  const struct sig *x = a, *y = b;
-  int c = strcmp(x->kind, y->kind);
-  return c ? c : strcmp(x->value, y->value);
-}
-
-static const char *sig_label(const char *kind) {
-  for (size_t r = 0; r < NSIG_RULES; r++)
-    if (!strcmp(SIG_RULES[r].kind, kind)) return SIG_RULES[r].label;
-  return kind;
-}
-
-static char *trimmed(const char *s, size_t len) {
-  while (len && isspace((unsigned char)*s)) s++, len--;
-  while (len && isspace((unsigned char)s[len - 1])) len--;
-  return strndup(s, len);
-}
-
-static void extract_sigs(const struct matcher *m, const char *norm, struct features *f) {
-  size_t cap = 4;
-  f->sigs = malloc(cap * sizeof *f->sigs);
-  f->nsig = 0;
-  for (size_t r = 0; r < NSIG_RULES; r++) {
-    const char *p = norm;
-    regmatch_t g[8];
-    int flags = 0;
-    while (*p && regexec(&m->sig_re[r], p, 8, g, flags) == 0) {
-      int k = SIG_RULES[r].group;
-      if (g[k].rm_so >= 0) {
-        char *v = trimmed(p + g[k].rm_so, (size_t)(g[k].rm_eo - g[k].rm_so));
-        /* "-" is how varnish and squid write "no error": not a signature */
-        if (!*v || !strcmp(v, "-")) {
-          free(v);
-        } else {
-          if (f->nsig == cap) f->sigs = realloc(f->sigs, (cap *= 2) * sizeof *f->sigs);
-          f->sigs[f->nsig++] = (struct sig){SIG_RULES[r].kind, v, SIG_RULES[r].weight};
-        }
-      }
-      if (!SIG_RULES[r].all || g[0].rm_eo == 0) break;
-      p += g[0].rm_eo;
-      flags = REG_NOTBOL;
-    }
-  }
-  qsort(f->sigs, f->nsig, sizeof *f->sigs, cmp_sig);
-  size_t u = 0;
-  for (size_t k = 0; k < f->nsig; k++) {
-    if (u && !cmp_sig(&f->sigs[u - 1], &f->sigs[k])) free(f->sigs[k].value);
-    else f->sigs[u++] = f->sigs[k];
-  }
-  f->nsig = u;
-}
-
-static void features_of(const struct matcher *m, const char *raw, struct features *f) {
-  memset(f, 0, sizeof *f);
-  f->norm = normalise(raw);
-  tokenise(f->norm, &f->tokens, &f->ntok);
-  extract_sigs(m, f->norm, f);
-  for (size_t d = 0; d < NDETECTORS; d++)
-    if (regexec(&m->detect_re[d], f->norm, 0, NULL, 0) == 0) f->proxies |= 1u << d;
-}
-
-static void features_free(struct features *f) {
-  for (size_t k = 0; k < f->ntok; k++) free(f->tokens[k]);
-  for (size_t k = 0; k < f->nsig; k++) free(f->sigs[k].value);
-  free(f->tokens);
-  free(f->weights);
-  free(f->sigs);
-  free(f->norm);
-}
-
-static int matcher_init(struct matcher *m) {
-  for (size_t r = 0; r < NSIG_RULES; r++)
-    if (regcomp(&m->sig_re[r], SIG_RULES[r].pattern, REG_EXTENDED)) {
-      fprintf(stderr, "badup explain: bad pattern for %s\n", SIG_RULES[r].kind);
-      for (size_t k = 0; k < r; k++) regfree(&m->sig_re[k]);
-      return -1;
-    }
-  for (size_t d = 0; d < NDETECTORS; d++)
-    if (regcomp(&m->detect_re[d], DETECTORS[d].pattern, REG_EXTENDED | REG_NOSUB)) {
-      fprintf(stderr, "badup explain: bad pattern for %s\n", DETECTORS[d].proxy);
-      for (size_t k = 0; k < d; k++) regfree(&m->detect_re[k]);
-      for (size_t k = 0; k < NSIG_RULES; k++) regfree(&m->sig_re[k]);
-      return -1;
-    }
-  return 0;
-}
-
-static void matcher_free(struct matcher *m) {
-  for (size_t r = 0; r < NSIG_RULES; r++) regfree(&m->sig_re[r]);
-  for (size_t d = 0; d < NDETECTORS; d++) regfree(&m->detect_re[d]);
-}
 
 /* ---- the reference ---- */
 
 struct ref_line {
   char *raw;
-  struct features f;
+  struct logline f;
 };
 
 struct ref_case {
@@ -503,7 +110,7 @@ static const char *json_str(json_t *o, const char *key) {
   return s ? s : "";
 }
 
-static void add_case(struct catalog *cat, const struct matcher *m, const char *proxy, const char *variant,
+static void add_case(struct catalog *cat, const struct logline_matcher *m, const char *proxy, const char *variant,
                      const char *version, const char *scenario, json_t *sc) {
   const char *log = json_str(sc, "proxy_log");
   if (!*log) return; /* the proxy logged nothing for it: nothing to match */
@@ -524,13 +131,13 @@ static void add_case(struct catalog *cat, const struct matcher *m, const char *p
       if (c->nlines == cap) c->lines = realloc(c->lines, (cap *= 2) * sizeof *c->lines);
       struct ref_line *l = &c->lines[c->nlines++];
       l->raw = strndup(p, len);
-      features_of(m, l->raw, &l->f);
+      logline_read(m, l->raw, &l->f);
     }
     p += len + (end ? 3 : 0);
   }
 }
 
-static int load_file(struct catalog *cat, const struct matcher *m, const char *path, const char *stem) {
+static int load_file(struct catalog *cat, const struct logline_matcher *m, const char *path, const char *stem) {
   json_error_t err;
   json_t *root = json_load_file(path, 0, &err);
   if (!root) {
@@ -589,7 +196,7 @@ static double token_weight(const struct catalog *cat, const char *token) {
 }
 
 /* Looked up once per line, not once per comparison. */
-static void weigh_tokens(const struct catalog *cat, struct features *f) {
+static void weigh_tokens(const struct catalog *cat, struct logline *f) {
   f->weights = malloc((f->ntok ? f->ntok : 1) * sizeof *f->weights);
   for (size_t t = 0; t < f->ntok; t++) f->weights[t] = token_weight(cat, f->tokens[t]);
 }
@@ -612,7 +219,7 @@ static void catalog_free(struct catalog *cat) {
     struct ref_case *rc = &cat->cases[c];
     for (size_t l = 0; l < rc->nlines; l++) {
       free(rc->lines[l].raw);
-      features_free(&rc->lines[l].f);
+      logline_free(&rc->lines[l].f);
     }
     free(rc->lines);
     free(rc->proxy);
@@ -626,7 +233,7 @@ static void catalog_free(struct catalog *cat) {
   free(cat->df);
 }
 
-static int load_catalog(struct catalog *cat, const struct matcher *m, const char *dir) {
+static int load_catalog(struct catalog *cat, const struct logline_matcher *m, const char *dir) {
   struct dirent **names;
   int k = scandir(dir, &names, NULL, alphasort);
   if (k < 0) return -1;
@@ -650,7 +257,7 @@ static int load_catalog(struct catalog *cat, const struct matcher *m, const char
 /* ---- scoring ---- */
 
 /* Weighted Jaccard: the weight of the shared tokens over the weight of all of them. */
-static double token_similarity(const struct catalog *cat, const struct features *a, const struct features *b) {
+static double token_similarity(const struct catalog *cat, const struct logline *a, const struct logline *b) {
   double shared = 0, all = 0;
   size_t i = 0, j = 0;
   while (i < a->ntok || j < b->ntok) {
@@ -664,11 +271,11 @@ static double token_similarity(const struct catalog *cat, const struct features 
   return all > 0 ? shared / all : 0;
 }
 
-static double sig_similarity(const struct features *a, const struct features *b) {
+static double sig_similarity(const struct logline *a, const struct logline *b) {
   double shared = 0, all = 0;
   size_t i = 0, j = 0;
   while (i < a->nsig || j < b->nsig) {
-    int c = i == a->nsig ? 1 : j == b->nsig ? -1 : cmp_sig(&a->sigs[i], &b->sigs[j]);
+    int c = i == a->nsig ? 1 : j == b->nsig ? -1 : logline_cmp_sig(&a->sigs[i], &b->sigs[j]);
     double w = c <= 0 ? a->sigs[i].weight : b->sigs[j].weight;
     all += w;
     if (c == 0) shared += w, i++, j++;
@@ -679,12 +286,12 @@ static double sig_similarity(const struct features *a, const struct features *b)
 }
 
 static int detector_of(const char *proxy) {
-  for (size_t d = 0; d < NDETECTORS; d++)
-    if (!strcmp(DETECTORS[d].proxy, proxy)) return (int)d;
+  for (size_t d = 0; d < logline_nproxies(); d++)
+    if (!strcmp(logline_proxy(d), proxy)) return (int)d;
   return -1;
 }
 
-static double line_score(const struct catalog *cat, const struct features *in, const struct features *ref) {
+static double line_score(const struct catalog *cat, const struct logline *in, const struct logline *ref) {
   double tok = token_similarity(cat, in, ref);
   if (!in->nsig && !ref->nsig) return tok;
   return SIGNATURE_SHARE * sig_similarity(in, ref) + (1 - SIGNATURE_SHARE) * tok;
@@ -708,7 +315,7 @@ static int cmp_candidate(const void *a, const void *b) {
 }
 
 /* Every (proxy, scenario) with its best score over the recorded lines of every version. */
-static struct candidate *rank(const struct catalog *cat, const struct features *in, size_t *ncand) {
+static struct candidate *rank(const struct catalog *cat, const struct logline *in, size_t *ncand) {
   struct candidate *cands = calloc(cat->ncases ? cat->ncases : 1, sizeof *cands);
   double *case_score = calloc(cat->ncases ? cat->ncases : 1, sizeof *case_score);
   const char **case_line = calloc(cat->ncases ? cat->ncases : 1, sizeof *case_line);
@@ -771,16 +378,16 @@ static void proxy_label(const struct ref_case *rc, char *out, size_t size) {
   snprintf(out, size, "%s%s%s", rc->proxy, *rc->variant ? "+" : "", rc->variant);
 }
 
-static void print_recognised(const struct features *in) {
+static void print_recognised(const struct logline *in) {
   struct buf b = {0};
   if (in->proxies) {
-    for (size_t d = 0; d < NDETECTORS; d++)
-      if (in->proxies & (1u << d)) buf_printf(&b, "%s%s", b.len ? " or " : "", DETECTORS[d].proxy);
+    for (size_t d = 0; d < logline_nproxies(); d++)
+      if (in->proxies & (1u << d)) buf_printf(&b, "%s%s", b.len ? " or " : "", logline_proxy(d));
   } else {
     buf_puts(&b, "no known proxy format");
   }
   for (size_t k = 0; k < in->nsig; k++)
-    buf_printf(&b, "%s%s %s", k ? ", " : "; ", sig_label(in->sigs[k].kind), in->sigs[k].value);
+    buf_printf(&b, "%s%s %s", k ? ", " : "; ", logline_sig_label(in->sigs[k].kind), in->sigs[k].value);
   printf("recognised: %s\n", buf_cstr(&b));
   buf_free(&b);
 }
@@ -823,10 +430,10 @@ static json_t *candidate_json(size_t line_no, const char *input, size_t rank_no,
 }
 
 /* Explains one line; returns whether anything matched. */
-static bool explain_line(const struct catalog *cat, const struct matcher *m, const char *line, size_t line_no,
+static bool explain_line(const struct catalog *cat, const struct logline_matcher *m, const char *line, size_t line_no,
                          bool several, size_t top, json_t *json_out) {
-  struct features in;
-  features_of(m, line, &in);
+  struct logline in;
+  logline_read(m, line, &in);
   weigh_tokens(cat, &in);
   size_t n;
   struct candidate *cands = rank(cat, &in, &n);
@@ -854,7 +461,7 @@ static bool explain_line(const struct catalog *cat, const struct matcher *m, con
     for (size_t k = 0; k < shown; k++) print_candidate(k + 1, &cands[k], match);
   }
   free_candidates(cands, n);
-  features_free(&in);
+  logline_free(&in);
   return match;
 }
 
@@ -963,8 +570,8 @@ int explain_main(int argc, char **argv) {
   size_t top = args.top;
 
   char *ref_dir = repo_dir(ref_arg);
-  struct matcher m;
-  if (!ref_dir || matcher_init(&m)) {
+  struct logline_matcher m;
+  if (!ref_dir || logline_matcher_init(&m)) {
     free(args.lines);
     if (ref_dir) free(ref_dir);
     else usage_error("cannot find the reference folder '%s' (run from the repository, or give --reference)", ref_arg);
@@ -1016,7 +623,7 @@ int explain_main(int argc, char **argv) {
   free(lines);
 done:
   catalog_free(&cat);
-  matcher_free(&m);
+  logline_matcher_free(&m);
   free(ref_dir);
   free(args.lines);
   return rc;
