@@ -1,17 +1,9 @@
 /* explain.c: `badup explain`: a proxy's log line in, the scenarios that make the proxy write
- * that line out, ranked, with the commands that reproduce them.
+ * that line out, ranked, with the commands that reproduce them, the versions the answer
+ * comes from, and, when several scenarios tie, what tells them apart.
  *
- * The catalog is results/reference/<proxy>.json: for every proxy version and scenario, the
- * proxy's own log lines for the request (proxy_log, lines joined with " | "). A production
- * line never equals a recorded one: timestamps, addresses, ports, pids, connection and
- * request ids, paths and durations differ. So both sides are normalised first (those parts
- * become placeholders), then compared in two ways:
- *   - signatures: the few fields a proxy uses to say what went wrong (haproxy's termination
- *     state, nginx's error message, apache's AHnnnnn code, varnish's FetchError, squid's
- *     ERR_* id, ...), extracted with one regular expression each and weighed strongly;
- *   - the rest of the line as a set of tokens, each weighed by how rare it is in the
- *     reference (a token every line has, like GET, says nothing).
- * A line whose format one proxy is known to write is matched mainly against that proxy. */
+ * What a line says is logline.c's business, the reference and the ranking explain_rank.c's;
+ * this file reads the arguments and writes the answer (text, or JSON with the same facts). */
 #include "explain.h"
 
 #include <ctype.h>
@@ -19,343 +11,169 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "explain_rank.h"
 #include "logline.h"
 #include "paths.h"
+#include "scenario.h"
 
 #define EXIT_MATCH 0
 #define EXIT_NO_MATCH 1
 #define EXIT_USAGE 2
 
-/* Below this a candidate is only "nearest", not a match. Calibrated on the reference: a line
- * whose signature agrees scores 0.8 or more even with foreign tokens (a syslog prefix, other
- * frontend names); one whose signature disagrees stays under 0.5. */
+/* Below this a candidate is only "nearest", not a match. A line whose verdict and status
+ * agree with a recorded line scores near 1 whatever the deployment's names, prefixes and
+ * fields; a verdict the reference never saw, of the same family, near 0.8; a verdict that
+ * disagrees stays under 0.5. */
 #define MATCH_THRESHOLD 0.6
-/* How much of a score the signatures make when either side has one. */
-#define SIGNATURE_SHARE 0.6
-/* A candidate of a proxy other than the one whose format the line has keeps this much. */
-#define FOREIGN_PROXY_FACTOR 0.5
-/* Versions whose score is this close to the best count as measured for the match. */
-#define SAME_SCORE 0.005
+/* Candidates this close print the same score: for the user they tie. */
+#define TIE 0.005
+/* A candidate with nothing in common with the line is no candidate at all. */
+#define NEAR 0.05
+#define MAX_VERSIONS 64
+
+/* ---- help ---------------------------------------------------------------------------------- */
+
+/* "haproxy 2.6.12, nginx 1.22.1, ..." from the reference folder's files, or NULL. */
+static char *coverage(const char *dir_arg) {
+  char *dir = repo_dir(dir_arg);
+  struct dirent **names;
+  int k = dir ? scandir(dir, &names, NULL, alphasort) : -1;
+  if (k < 0) return free(dir), NULL;
+  struct buf b = {0};
+  for (int i = 0; i < k; i++) {
+    size_t len = strlen(names[i]->d_name);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+    json_t *root = len > 5 && !strcmp(names[i]->d_name + len - 5, ".json") ? json_load_file(path, 0, NULL) : NULL;
+    const char *proxy = json_string_value(json_object_get(root, "proxy")), *version;
+    json_t *v;
+    /* "+retries" files hold the same versions, with retries on */
+    if (proxy && !strchr(names[i]->d_name, '+')) {
+      buf_printf(&b, "%s%s", b.len ? ", " : "", proxy);
+      json_object_foreach(json_object_get(root, "versions"), version, v) buf_printf(&b, " %s", version);
+    }
+    json_decref(root);
+    free(names[i]);
+  }
+  free(names);
+  free(dir);
+  char *r = b.len ? strdup(buf_cstr(&b)) : NULL;
+  buf_free(&b);
+  return r;
+}
 
 void explain_usage(FILE *out) {
   fputs("usage: badup explain [options] [\"LOG LINE\"... | -]\n"
         "\n"
         "Finds the scenarios that make a proxy write a given log line, from the lines each\n"
         "proxy version wrote for each scenario in the reference (results/reference/). Each\n"
-        "argument is one line; with no argument or '-', lines are read from stdin, one\n"
-        "explanation per line. Timestamps, addresses, ports, pids, connection and request\n"
-        "ids, paths and durations may differ from the recorded lines.\n"
+        "argument that is not one of the options below is one line, whatever it starts with\n"
+        "(varnishlog's records start with '-'); with no line or '-', lines are read from\n"
+        "stdin, one explanation per line. What differs by deployment does not count: times\n"
+        "in any common format, syslog, journald and RFC 5424 headers, client addresses (IPv4\n"
+        "or IPv6) and ports, pids and ids, methods, paths and query strings, host, frontend,\n"
+        "backend, server and upstream names, response and error page sizes.\n"
         "\n"
-        "For each line it prints the proxy whose format it recognises, then the matching\n"
-        "scenarios ranked by score (1.00: same signature and same shape), each with the proxy\n"
-        "versions where the line was measured and the commands that reproduce it:\n"
+        "For each line it prints the proxy whose format it recognises, the proxy's verdict\n"
+        "(haproxy's termination state, nginx's message, apache's AH code, varnish's\n"
+        "FetchError, squid's ERR_*, ...), the family of the failure (close, reset, timeout,\n"
+        "refused, connect-timeout, connect-failed, invalid-response, too-large, client) and\n"
+        "the versions of that proxy in the reference; then the matching scenarios ranked by\n"
+        "score (1.00: the same verdict and status), each with the versions where the line\n"
+        "was measured and the commands that reproduce it:\n"
         "  badup serve scenarios/S.lua              point a staging proxy's upstream at the\n"
         "                                           listen= address it prints\n"
         "  badup run --proxy P --scenario S         the built-in proxy set-up\n"
-        "A line it cannot place gets \"no match\" and the nearest candidates.\n"
+        "When scenarios tie, one line each says what differs in the recorded runs: what the\n"
+        "upstream did, what the client saw, upstream attempts, time to the answer.\n"
+        "A verdict worded in a way the reference never saw (another version's wording) is\n"
+        "compared by its family, and says so. A line it cannot place gets \"no match\" and\n"
+        "the nearest candidates.\n"
         "\n"
         "options:\n"
         "  --json            print a JSON array: one object per candidate (line, input,\n"
-        "                    rank, match, scenario, proxy, proxy_version, proxy_versions,\n"
-        "                    score, matched_line, got, expect, reproduce)\n"
+        "                    rank, match, matched_by, scenario, proxy, proxy_version,\n"
+        "                    proxy_versions, reference_versions, recognised,\n"
+        "                    recognised_versions, family, score, matched_line, got, expect,\n"
+        "                    upstream_attempts, elapsed_ms, summary, tied_with, reproduce)\n"
         "  --top N           at most N candidates per line (default 5)\n"
         "  --reference DIR   reference folder (default results/reference)\n"
+        "  --scenarios DIR   scenario folder, for the summaries (default scenarios)\n"
+        "  --                what follows is log lines, even if it looks like an option\n"
         "  -h, --help        this help\n"
         "\n"
         "Exit codes: 0 every line matched, 1 a line matched nothing, 2 usage or set-up error.\n",
         out);
+  char *covered = coverage("results/reference");
+  fprintf(out,
+          "\nThe reference covers %s. A line from another version may word its verdict\n"
+          "otherwise, or decide otherwise.\n",
+          covered ? covered : "nothing here (no results/reference folder found)");
+  free(covered);
 }
 
+/* ---- scenario summaries -------------------------------------------------------------------- */
 
-/* ---- the reference ---- */
-
-struct ref_line {
-  char *raw;
-  struct logline f;
+struct summaries {
+  char *dir; /* NULL when the scenario folder is not found */
+  char **names, **texts;
+  size_t n;
 };
 
-struct ref_case {
-  size_t group; /* cases of the same proxy (and variant) and scenario, across versions */
-  char *proxy;   /* as in the file: haproxy */
-  char *variant; /* "" or what follows '+' in the file name (haproxy+retries.json) */
-  char *version, *scenario, *got, *expect;
-  struct ref_line *lines;
-  size_t nlines;
+/* The scenario file's summary, loaded once (through the simulator's own loader, which
+ * knows the language), or NULL. */
+static const char *summary_of(struct summaries *s, const char *scenario) {
+  for (size_t k = 0; k < s->n; k++)
+    if (!strcmp(s->names[k], scenario)) return s->texts[k];
+  char *text = NULL;
+  if (s->dir) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.lua", s->dir, scenario);
+    struct ctx_var ctx[] = {{"read_timeout", "2"}, {"connect_timeout", "1"}, {"retries", "false"}};
+    struct scenario_opts so = {.seed = 1, .ctx = ctx, .nctx = 3};
+    struct scenario scn;
+    struct buf err = {0};
+    if (access(path, R_OK) == 0 && scenario_load(&scn, path, &so, &err) == 0) {
+      text = scn.summary ? strdup(scn.summary) : NULL;
+      scenario_unload(&scn);
+    }
+    buf_free(&err);
+  }
+  s->names = realloc(s->names, (s->n + 1) * sizeof *s->names);
+  s->texts = realloc(s->texts, (s->n + 1) * sizeof *s->texts);
+  s->names[s->n] = strdup(scenario);
+  s->texts[s->n] = text;
+  return s->texts[s->n++];
+}
+
+static void summaries_free(struct summaries *s) {
+  for (size_t k = 0; k < s->n; k++) free(s->names[k]), free(s->texts[k]);
+  free(s->names);
+  free(s->texts);
+  free(s->dir);
+}
+
+/* ---- one line's answer ------------------------------------------------------------------- */
+
+struct answer {
+  const struct catalog *cat;
+  struct summaries *summaries;
+  const char *input;
+  size_t line_no;
+  struct logline in;
+  struct candidate *cands;
+  size_t n, matched, shown;
+  bool match;
 };
 
-struct doc_freq {
-  char *token; /* borrowed from a ref_line */
-  size_t lines;
-};
-
-struct catalog {
-  struct ref_case *cases;
-  size_t ncases, cap;
-  struct doc_freq *df;
-  size_t ndf, nlines;
-  size_t ngroups;
-};
-
-static const char *json_str(json_t *o, const char *key) {
-  const char *s = json_string_value(json_object_get(o, key));
-  return s ? s : "";
-}
-
-static void add_case(struct catalog *cat, const struct logline_matcher *m, const char *proxy, const char *variant,
-                     const char *version, const char *scenario, json_t *sc) {
-  const char *log = json_str(sc, "proxy_log");
-  if (!*log) return; /* the proxy logged nothing for it: nothing to match */
-  if (cat->ncases == cat->cap) {
-    cat->cap = cat->cap ? cat->cap * 2 : 64;
-    cat->cases = realloc(cat->cases, cat->cap * sizeof *cat->cases);
-  }
-  struct ref_case *c = &cat->cases[cat->ncases++];
-  *c = (struct ref_case){0, strdup(proxy), strdup(variant), strdup(version), strdup(scenario),
-                         strdup(json_str(sc, "got")), strdup(json_str(sc, "expect")), NULL, 0};
-  /* the harness joins a request's lines with " | " */
-  size_t cap = 2;
-  c->lines = malloc(cap * sizeof *c->lines);
-  for (const char *p = log; *p;) {
-    const char *end = strstr(p, " | ");
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len) {
-      if (c->nlines == cap) c->lines = realloc(c->lines, (cap *= 2) * sizeof *c->lines);
-      struct ref_line *l = &c->lines[c->nlines++];
-      l->raw = strndup(p, len);
-      logline_read(m, l->raw, &l->f);
-    }
-    p += len + (end ? 3 : 0);
-  }
-}
-
-static int load_file(struct catalog *cat, const struct logline_matcher *m, const char *path, const char *stem) {
-  json_error_t err;
-  json_t *root = json_load_file(path, 0, &err);
-  if (!root) {
-    fprintf(stderr, "badup explain: %s:%d: %s (skipped)\n", path, err.line, err.text);
-    return -1;
-  }
-  const char *plus = strchr(stem, '+');
-  char *proxy = strdup(json_string_value(json_object_get(root, "proxy")) ? json_str(root, "proxy") : stem);
-  if (!json_string_value(json_object_get(root, "proxy")) && plus) proxy[plus - stem] = 0;
-  const char *version, *scenario;
-  json_t *vobj, *sobj;
-  json_object_foreach(json_object_get(root, "versions"), version, vobj) {
-    json_object_foreach(json_object_get(vobj, "scenarios"), scenario, sobj) {
-      add_case(cat, m, proxy, plus ? plus + 1 : "", version, scenario, sobj);
-    }
-  }
-  free(proxy);
-  json_decref(root);
-  return 0;
-}
-
-static int cmp_df(const void *a, const void *b) {
-  return strcmp(((const struct doc_freq *)a)->token, ((const struct doc_freq *)b)->token);
-}
-
-/* In how many recorded lines each token appears: the rarer, the more it says. */
-static void count_tokens(struct catalog *cat) {
-  size_t total = 0;
-  for (size_t c = 0; c < cat->ncases; c++)
-    for (size_t l = 0; l < cat->cases[c].nlines; l++) total += cat->cases[c].lines[l].f.ntok, cat->nlines++;
-  struct doc_freq *all = malloc((total ? total : 1) * sizeof *all);
-  size_t n = 0;
-  for (size_t c = 0; c < cat->ncases; c++)
-    for (size_t l = 0; l < cat->cases[c].nlines; l++)
-      for (size_t t = 0; t < cat->cases[c].lines[l].f.ntok; t++) all[n++] = (struct doc_freq){cat->cases[c].lines[l].f.tokens[t], 1};
-  qsort(all, n, sizeof *all, cmp_df);
-  size_t u = 0;
-  for (size_t k = 0; k < n; k++) {
-    if (u && !strcmp(all[u - 1].token, all[k].token)) all[u - 1].lines++;
-    else all[u++] = all[k];
-  }
-  cat->df = all;
-  cat->ndf = u;
-}
-
-/* A token no recorded line has (a host name, a frontend's name, a syslog prefix) cannot tell
- * one scenario from another; weighed like a rare one it would only drag every score down, so
- * it weighs like a token a third of the lines have. */
-#define UNSEEN_TOKEN_WEIGHT 1.0
-
-static double token_weight(const struct catalog *cat, const char *token) {
-  struct doc_freq key = {(char *)token, 0};
-  const struct doc_freq *d = bsearch(&key, cat->df, cat->ndf, sizeof *cat->df, cmp_df);
-  if (!d) return UNSEEN_TOKEN_WEIGHT;
-  return log(((double)cat->nlines + 1.0) / ((double)d->lines + 0.5));
-}
-
-/* Looked up once per line, not once per comparison. */
-static void weigh_tokens(const struct catalog *cat, struct logline *f) {
-  f->weights = malloc((f->ntok ? f->ntok : 1) * sizeof *f->weights);
-  for (size_t t = 0; t < f->ntok; t++) f->weights[t] = token_weight(cat, f->tokens[t]);
-}
-
-static bool same_group(const struct ref_case *a, const struct ref_case *b) {
-  return !strcmp(a->proxy, b->proxy) && !strcmp(a->variant, b->variant) && !strcmp(a->scenario, b->scenario);
-}
-
-static void index_catalog(struct catalog *cat) {
-  for (size_t c = 0; c < cat->ncases; c++) {
-    for (size_t l = 0; l < cat->cases[c].nlines; l++) weigh_tokens(cat, &cat->cases[c].lines[l].f);
-    size_t g = 0;
-    while (g < c && !same_group(&cat->cases[g], &cat->cases[c])) g++;
-    cat->cases[c].group = g < c ? cat->cases[g].group : cat->ngroups++;
-  }
-}
-
-static void catalog_free(struct catalog *cat) {
-  for (size_t c = 0; c < cat->ncases; c++) {
-    struct ref_case *rc = &cat->cases[c];
-    for (size_t l = 0; l < rc->nlines; l++) {
-      free(rc->lines[l].raw);
-      logline_free(&rc->lines[l].f);
-    }
-    free(rc->lines);
-    free(rc->proxy);
-    free(rc->variant);
-    free(rc->version);
-    free(rc->scenario);
-    free(rc->got);
-    free(rc->expect);
-  }
-  free(cat->cases);
-  free(cat->df);
-}
-
-static int load_catalog(struct catalog *cat, const struct logline_matcher *m, const char *dir) {
-  struct dirent **names;
-  int k = scandir(dir, &names, NULL, alphasort);
-  if (k < 0) return -1;
-  for (int i = 0; i < k; i++) {
-    const char *name = names[i]->d_name;
-    size_t len = strlen(name);
-    if (name[0] != '.' && len > 5 && !strcmp(name + len - 5, ".json")) {
-      char path[PATH_MAX], stem[NAME_MAX + 1];
-      snprintf(path, sizeof path, "%s/%s", dir, name);
-      snprintf(stem, sizeof stem, "%.*s", (int)(len - 5), name);
-      load_file(cat, m, path, stem);
-    }
-    free(names[i]);
-  }
-  free(names);
-  count_tokens(cat);
-  index_catalog(cat);
-  return 0;
-}
-
-/* ---- scoring ---- */
-
-/* Weighted Jaccard: the weight of the shared tokens over the weight of all of them. */
-static double token_similarity(const struct catalog *cat, const struct logline *a, const struct logline *b) {
-  double shared = 0, all = 0;
-  size_t i = 0, j = 0;
-  while (i < a->ntok || j < b->ntok) {
-    int c = i == a->ntok ? 1 : j == b->ntok ? -1 : strcmp(a->tokens[i], b->tokens[j]);
-    double w = c <= 0 ? a->weights[i] : b->weights[j];
-    all += w;
-    if (c == 0) shared += w, i++, j++;
-    else if (c < 0) i++;
-    else j++;
-  }
-  return all > 0 ? shared / all : 0;
-}
-
-static double sig_similarity(const struct logline *a, const struct logline *b) {
-  double shared = 0, all = 0;
-  size_t i = 0, j = 0;
-  while (i < a->nsig || j < b->nsig) {
-    int c = i == a->nsig ? 1 : j == b->nsig ? -1 : logline_cmp_sig(&a->sigs[i], &b->sigs[j]);
-    double w = c <= 0 ? a->sigs[i].weight : b->sigs[j].weight;
-    all += w;
-    if (c == 0) shared += w, i++, j++;
-    else if (c < 0) i++;
-    else j++;
-  }
-  return all > 0 ? shared / all : 0;
-}
-
-static int detector_of(const char *proxy) {
-  for (size_t d = 0; d < logline_nproxies(); d++)
-    if (!strcmp(logline_proxy(d), proxy)) return (int)d;
-  return -1;
-}
-
-static double line_score(const struct catalog *cat, const struct logline *in, const struct logline *ref) {
-  double tok = token_similarity(cat, in, ref);
-  if (!in->nsig && !ref->nsig) return tok;
-  return SIGNATURE_SHARE * sig_similarity(in, ref) + (1 - SIGNATURE_SHARE) * tok;
-}
-
-struct candidate {
-  const struct ref_case *best; /* the version with the best score */
-  const char **versions;       /* where the line was measured with that score */
-  size_t nversions;
-  double score;
-  const char *matched_line;
-};
-
-static int cmp_candidate(const void *a, const void *b) {
-  const struct candidate *x = a, *y = b;
-  if (x->score != y->score) return x->score > y->score ? -1 : 1;
-  int c = strcmp(x->best->proxy, y->best->proxy);
-  if (c) return c;
-  c = strcmp(x->best->variant, y->best->variant);
-  return c ? c : strcmp(x->best->scenario, y->best->scenario);
-}
-
-/* Every (proxy, scenario) with its best score over the recorded lines of every version. */
-static struct candidate *rank(const struct catalog *cat, const struct logline *in, size_t *ncand) {
-  struct candidate *cands = calloc(cat->ncases ? cat->ncases : 1, sizeof *cands);
-  double *case_score = calloc(cat->ncases ? cat->ncases : 1, sizeof *case_score);
-  const char **case_line = calloc(cat->ncases ? cat->ncases : 1, sizeof *case_line);
-  for (size_t c = 0; c < cat->ncases; c++) {
-    const struct ref_case *rc = &cat->cases[c];
-    int d = detector_of(rc->proxy);
-    bool foreign = in->proxies && (d < 0 || !(in->proxies & (1u << d)));
-    for (size_t l = 0; l < rc->nlines; l++) {
-      double s = line_score(cat, in, &rc->lines[l].f) * (foreign ? FOREIGN_PROXY_FACTOR : 1.0);
-      if (s > case_score[c] || !case_line[c]) case_score[c] = s, case_line[c] = rc->lines[l].raw;
-    }
-  }
-  size_t n = cat->ngroups;
-  size_t *group_size = calloc(n ? n : 1, sizeof *group_size);
-  for (size_t k = 0; k < n; k++) cands[k].score = -1;
-  for (size_t c = 0; c < cat->ncases; c++) {
-    const struct ref_case *rc = &cat->cases[c];
-    struct candidate *k = &cands[rc->group];
-    group_size[rc->group]++;
-    if (case_score[c] > k->score) k->best = rc, k->score = case_score[c], k->matched_line = case_line[c];
-  }
-  for (size_t k = 0; k < n; k++) cands[k].versions = calloc(group_size[k] ? group_size[k] : 1, sizeof *cands[k].versions);
-  for (size_t c = 0; c < cat->ncases; c++) {
-    struct candidate *k = &cands[cat->cases[c].group];
-    if (case_score[c] >= k->score - SAME_SCORE) k->versions[k->nversions++] = cat->cases[c].version;
-  }
-  free(group_size);
-  free(case_score);
-  free(case_line);
-  qsort(cands, n, sizeof *cands, cmp_candidate);
-  *ncand = n;
-  return cands;
-}
-
-static void free_candidates(struct candidate *cands, size_t n) {
-  for (size_t k = 0; k < n; k++) free(cands[k].versions);
-  free(cands);
-}
-
-/* ---- output ---- */
+static const char *const MATCH_BY[] = {"words", "signature", "family"};
 
 static char *serve_command(const struct candidate *c) {
   struct buf b = {0};
@@ -378,29 +196,67 @@ static void proxy_label(const struct ref_case *rc, char *out, size_t size) {
   snprintf(out, size, "%s%s%s", rc->proxy, *rc->variant ? "+" : "", rc->variant);
 }
 
-static void print_recognised(const struct logline *in) {
+/* [first, end): the candidates that tie with cands[k] (an empty tie is k, k + 1). */
+static void tie_of(const struct answer *a, size_t k, size_t *first, size_t *end) {
+  size_t f = k, e = k + 1;
+  while (f > 0 && fabs(a->cands[f - 1].score - a->cands[k].score) < TIE) f--;
+  while (e < a->n && fabs(a->cands[e].score - a->cands[k].score) < TIE && a->cands[e].score > NEAR) e++;
+  *first = f, *end = e;
+}
+
+/* ---- text ---------------------------------------------------------------------------------- */
+
+static void print_recognised(const struct answer *a) {
+  const struct logline *in = &a->in;
   struct buf b = {0};
-  if (in->proxies) {
-    for (size_t d = 0; d < logline_nproxies(); d++)
-      if (in->proxies & (1u << d)) buf_printf(&b, "%s%s", b.len ? " or " : "", logline_proxy(d));
-  } else {
-    buf_puts(&b, "no known proxy format");
-  }
+  for (size_t d = 0; d < logline_nproxies(); d++)
+    if (in->proxies & (1u << d)) buf_printf(&b, "%s%s", b.len ? " or " : "", logline_proxy(d));
+  if (!b.len) buf_puts(&b, "no known proxy format");
   for (size_t k = 0; k < in->nsig; k++)
     buf_printf(&b, "%s%s %s", k ? ", " : "; ", logline_sig_label(in->sigs[k].kind), in->sigs[k].value);
+  if (in->family) buf_printf(&b, "; family %s (%s)", in->family, logline_family_meaning(in->family));
   printf("recognised: %s\n", buf_cstr(&b));
   buf_free(&b);
 }
 
-static void print_candidate(size_t rank_no, const struct candidate *c, bool match) {
+/* Which versions of the recognised proxies the reference holds: an answer is only as good
+ * as the versions it was measured on. */
+static void print_coverage(const struct answer *a) {
+  struct buf b = {0};
+  for (size_t d = 0; d < logline_nproxies(); d++) {
+    if (!(a->in.proxies & (1u << d))) continue;
+    const char *versions[MAX_VERSIONS];
+    size_t nv = catalog_versions(a->cat, logline_proxy(d), versions, MAX_VERSIONS);
+    buf_printf(&b, "%s%s ", b.len ? "; " : "", logline_proxy(d));
+    for (size_t v = 0; v < nv; v++) buf_printf(&b, "%s%s", v ? ", " : "", versions[v]);
+    if (!nv) buf_puts(&b, "(no version)");
+  }
+  if (b.len) printf("reference covers %s; your line may come from another version\n", buf_cstr(&b));
+  buf_free(&b);
+}
+
+/* Says which of the line's verdicts the reference never saw, when that is why the first
+ * candidate was found by family. */
+static void print_unseen(const struct answer *a) {
+  if (!a->n || a->cands[0].by != MATCH_BY_FAMILY) return;
+  for (size_t k = 0; k < a->in.nsig; k++) {
+    const struct logline_sig *s = &a->in.sigs[k];
+    if (logline_sig_generic(s->kind) || catalog_knows(a->cat, s)) continue;
+    printf("note: no recorded line has %s \"%s\"; compared by its family, %s\n", logline_sig_label(s->kind), s->value,
+           a->in.family ? a->in.family : "(none)");
+  }
+}
+
+static void print_candidate(const struct answer *a, size_t k) {
+  const struct candidate *c = &a->cands[k];
   char label[128];
   proxy_label(c->best, label, sizeof label);
   struct buf versions = {0};
   for (size_t v = 0; v < c->nversions; v++) buf_printf(&versions, "%s%s", v ? ", " : "", c->versions[v]);
-  printf("  %zu. %-24s score %.2f  %s %s  (client saw %s, RFC 9110 expects %s)\n", rank_no, c->best->scenario, c->score,
+  printf("  %zu. %-24s score %.2f  %s %s  (client saw %s, RFC 9110 expects %s)\n", k + 1, c->best->scenario, c->score,
          label, buf_cstr(&versions), c->best->got, c->best->expect);
   printf("     recorded:  %s\n", c->matched_line);
-  if (match) {
+  if (a->match) {
     char *serve = serve_command(c), *run = run_command(c);
     printf("     reproduce: %s\n"
            "                  (then point %s's upstream at the listen= address it prints)\n"
@@ -412,58 +268,137 @@ static void print_candidate(size_t rank_no, const struct candidate *c, bool matc
   buf_free(&versions);
 }
 
-static json_t *candidate_json(size_t line_no, const char *input, size_t rank_no, const struct candidate *c, bool match) {
+/* "client saw 502, 1 upstream attempt, 1.4 ms": what the recorded run of a case shows. */
+static void evidence(struct buf *b, const struct ref_case *rc) {
+  buf_printf(b, "client saw %s", rc->got);
+  if (rc->upstream_attempts >= 0)
+    buf_printf(b, ", %ld upstream attempt%s", rc->upstream_attempts, rc->upstream_attempts == 1 ? "" : "s");
+  if (rc->elapsed_ms >= 0) buf_printf(b, ", %.*f ms", rc->elapsed_ms < 10 ? 1 : 0, rc->elapsed_ms);
+}
+
+/* For each tie among the shown candidates, one line per candidate with what differs. */
+static void print_ties(const struct answer *a) {
+  for (size_t k = 0; k < a->shown;) {
+    size_t first, end;
+    tie_of(a, k, &first, &end);
+    if (end - first < 2) {
+      k++;
+      continue;
+    }
+    printf("%zu scenarios tie at %.2f: the line cannot tell them apart. What differs in the recorded runs:\n",
+           end - first, a->cands[k].score);
+    for (size_t t = k; t < end && t < a->shown; t++) {
+      const struct ref_case *rc = a->cands[t].best;
+      const char *summary = summary_of(a->summaries, rc->scenario);
+      struct buf b = {0};
+      evidence(&b, rc);
+      printf("  %-24s %s; %s\n", rc->scenario, summary ? summary : "(no summary)", buf_cstr(&b));
+      buf_free(&b);
+    }
+    if (end > a->shown) printf("  (%zu more tie: --top %zu shows them)\n", end - a->shown, end);
+    k = end;
+  }
+}
+
+static void print_answer(const struct answer *a, bool several) {
+  if (several) printf("%sline %zu: %s\n", a->line_no > 1 ? "\n" : "", a->line_no, a->input);
+  print_recognised(a);
+  print_coverage(a);
+  print_unseen(a);
+  if (a->match) {
+    printf("%zu scenario%s match%s", a->matched, a->matched == 1 ? "" : "s", a->matched == 1 ? "es" : "");
+    if (a->matched > a->shown) printf(" (the best %zu shown; --top N for more)", a->shown);
+    printf(":\n");
+  } else {
+    printf("no match: no recorded line looks like this one (best score %.2f, a match needs %.2f).\n",
+           a->n ? a->cands[0].score : 0.0, MATCH_THRESHOLD);
+    printf(a->shown ? "Nearest candidates:\n" : "Nothing in the reference comes near it.\n");
+  }
+  for (size_t k = 0; k < a->shown; k++) print_candidate(a, k);
+  print_ties(a);
+}
+
+/* ---- JSON: the same facts as fields -------------------------------------------------------- */
+
+static json_t *versions_json(const struct catalog *cat, const char *proxy) {
+  const char *versions[MAX_VERSIONS];
+  size_t nv = catalog_versions(cat, proxy, versions, MAX_VERSIONS);
+  json_t *arr = json_array();
+  for (size_t v = 0; v < nv; v++) json_array_append_new(arr, json_string(versions[v]));
+  return arr;
+}
+
+static void add_recognised(json_t *o, const struct answer *a) {
+  json_t *names = json_array(), *versions = json_object();
+  for (size_t d = 0; d < logline_nproxies(); d++) {
+    if (!(a->in.proxies & (1u << d))) continue;
+    json_array_append_new(names, json_string(logline_proxy(d)));
+    json_object_set_new(versions, logline_proxy(d), versions_json(a->cat, logline_proxy(d)));
+  }
+  json_object_set_new(o, "recognised", names);
+  json_object_set_new(o, "recognised_versions", versions);
+  json_object_set_new(o, "family", a->in.family ? json_string(a->in.family) : json_null());
+}
+
+static void add_evidence(json_t *o, const struct answer *a, size_t k) {
+  const struct ref_case *rc = a->cands[k].best;
+  const char *summary = summary_of(a->summaries, rc->scenario);
+  json_object_set_new(o, "upstream_attempts", rc->upstream_attempts >= 0 ? json_integer(rc->upstream_attempts) : json_null());
+  json_object_set_new(o, "elapsed_ms", rc->elapsed_ms >= 0 ? json_real(rc->elapsed_ms) : json_null());
+  json_object_set_new(o, "summary", summary ? json_string(summary) : json_null());
+  json_t *tied = json_array();
+  size_t first, end;
+  tie_of(a, k, &first, &end);
+  for (size_t t = first; t < end; t++)
+    if (t != k) json_array_append_new(tied, json_string(a->cands[t].best->scenario));
+  json_object_set_new(o, "tied_with", tied);
+}
+
+static json_t *candidate_json(const struct answer *a, size_t k) {
+  const struct candidate *c = &a->cands[k];
   char label[128];
   proxy_label(c->best, label, sizeof label);
   json_t *versions = json_array();
   for (size_t v = 0; v < c->nversions; v++) json_array_append_new(versions, json_string(c->versions[v]));
   char *serve = serve_command(c), *run = run_command(c);
-  json_t *o = json_pack("{s:I, s:s, s:I, s:b, s:s, s:s, s:s, s:o, s:f, s:s, s:s, s:s, s:{s:s, s:s}}", "line",
-                        (json_int_t)line_no, "input", input, "rank", (json_int_t)rank_no, "match", match, "scenario",
-                        c->best->scenario, "proxy", label, "proxy_version", c->nversions ? c->versions[0] : c->best->version,
-                        "proxy_versions", versions, "score", round(c->score * 1000) / 1000, "matched_line",
-                        c->matched_line, "got", c->best->got, "expect", c->best->expect, "reproduce", "serve", serve,
-                        "run", run);
+  json_t *o = json_pack("{s:I, s:s, s:I, s:b, s:s, s:s, s:s, s:s, s:o, s:o}", "line", (json_int_t)a->line_no, "input",
+                        a->input, "rank", (json_int_t)(k + 1), "match", a->match, "matched_by", MATCH_BY[c->by],
+                        "scenario", c->best->scenario, "proxy", label, "proxy_version",
+                        c->nversions ? c->versions[0] : c->best->version, "proxy_versions", versions,
+                        "reference_versions", versions_json(a->cat, c->best->proxy));
+  add_recognised(o, a);
+  json_object_set_new(o, "score", json_real(round(c->score * 1000) / 1000));
+  json_object_set_new(o, "matched_line", json_string(c->matched_line));
+  json_object_set_new(o, "got", json_string(c->best->got));
+  json_object_set_new(o, "expect", json_string(c->best->expect));
+  add_evidence(o, a, k);
+  json_object_set_new(o, "reproduce", json_pack("{s:s, s:s}", "serve", serve, "run", run));
   free(serve);
   free(run);
   return o;
 }
 
 /* Explains one line; returns whether anything matched. */
-static bool explain_line(const struct catalog *cat, const struct logline_matcher *m, const char *line, size_t line_no,
+static bool explain_line(const struct catalog *cat, struct summaries *sums, const char *line, size_t line_no,
                          bool several, size_t top, json_t *json_out) {
-  struct logline in;
-  logline_read(m, line, &in);
-  weigh_tokens(cat, &in);
-  size_t n;
-  struct candidate *cands = rank(cat, &in, &n);
-  size_t matched = 0;
-  while (matched < n && cands[matched].score >= MATCH_THRESHOLD) matched++;
-  bool match = matched > 0;
-  /* a candidate with nothing in common with the line is no candidate at all */
+  struct answer a = {.cat = cat, .summaries = sums, .input = line, .line_no = line_no};
+  catalog_read(cat, line, &a.in);
+  a.cands = rank(cat, &a.in, &a.n);
+  while (a.matched < a.n && a.cands[a.matched].score >= MATCH_THRESHOLD) a.matched++;
+  a.match = a.matched > 0;
   size_t near = 0;
-  while (near < n && cands[near].score > 0.05) near++;
-  size_t shown = match ? (matched < top ? matched : top) : (near < top ? near : top);
-  if (json_out) {
-    for (size_t k = 0; k < shown; k++) json_array_append_new(json_out, candidate_json(line_no, line, k + 1, &cands[k], match));
-  } else {
-    if (several) printf("%sline %zu: %s\n", line_no > 1 ? "\n" : "", line_no, line);
-    print_recognised(&in);
-    if (match) {
-      printf("%zu scenario%s match%s", matched, matched == 1 ? "" : "s", matched == 1 ? "es" : "");
-      if (matched > shown) printf(" (the best %zu shown; --top N for more)", shown);
-      printf(":\n");
-    } else {
-      printf("no match: no recorded line looks like this one (best score %.2f, a match needs %.2f).\n",
-             n ? cands[0].score : 0.0, MATCH_THRESHOLD);
-      printf(shown ? "Nearest candidates:\n" : "Nothing in the reference comes near it.\n");
-    }
-    for (size_t k = 0; k < shown; k++) print_candidate(k + 1, &cands[k], match);
-  }
-  free_candidates(cands, n);
-  logline_free(&in);
-  return match;
+  while (near < a.n && a.cands[near].score > NEAR) near++;
+  a.shown = a.match ? (a.matched < top ? a.matched : top) : (near < top ? near : top);
+  if (json_out)
+    for (size_t k = 0; k < a.shown; k++) json_array_append_new(json_out, candidate_json(&a, k));
+  else
+    print_answer(&a, several);
+  rank_free(a.cands, a.n);
+  logline_free(&a.in);
+  return a.match;
 }
+
+/* ---- arguments ------------------------------------------------------------------------------ */
 
 static int usage_error(const char *msg, const char *arg) {
   fprintf(stderr, "badup explain: ");
@@ -483,12 +418,12 @@ static bool blank(const char *s) {
 }
 
 struct explain_args {
-  const char *ref_arg;
+  const char *ref_arg, *scn_arg;
   bool json;
   size_t top;
   bool help;
-  bool from_stdin;   /* no line given, or '-' */
-  char **lines;      /* borrowed from argv */
+  bool from_stdin; /* no line given, or '-' */
+  char **lines;    /* borrowed from argv */
   size_t nlines;
 };
 
@@ -521,7 +456,7 @@ static const char *option_value(int argc, char **argv, int *k, const char *name,
  * starts with: varnishlog's records start with '-' ("-   FetchError ..."), and a line must
  * never be mistaken for an option cluster. '--' ends the options; a lone '-' is stdin. */
 static int parse_args(int argc, char **argv, struct explain_args *a) {
-  *a = (struct explain_args){.ref_arg = "results/reference", .top = 5};
+  *a = (struct explain_args){.ref_arg = "results/reference", .scn_arg = "scenarios", .top = 5};
   a->lines = calloc((size_t)argc + 1, sizeof *a->lines);
   bool options = true, dash = false;
   for (int k = 1; k < argc; k++) {
@@ -543,12 +478,14 @@ static int parse_args(int argc, char **argv, struct explain_args *a) {
       a->top = (size_t)n;
     } else if ((v = option_value(argc, argv, &k, "--reference", &missing))) {
       a->ref_arg = v;
+    } else if ((v = option_value(argc, argv, &k, "--scenarios", &missing))) {
+      a->scn_arg = v;
     } else if (missing) {
       return usage_error("option '%s' needs a value", arg);
     } else {
       if (looks_like_option(arg))
         fprintf(stderr, "badup explain: '%s' is not an option, so it is read as a log line "
-                        "(options: --json, --top N, --reference DIR, --help)\n", arg);
+                        "(options: --json, --top N, --reference DIR, --scenarios DIR, --help)\n", arg);
       a->lines[a->nlines++] = argv[k];
     }
   }
@@ -557,60 +494,43 @@ static int parse_args(int argc, char **argv, struct explain_args *a) {
   return 0;
 }
 
-int explain_main(int argc, char **argv) {
-  struct explain_args args;
-  int prc = parse_args(argc, argv, &args);
-  if (prc || args.help) {
-    free(args.lines);
-    if (args.help) explain_usage(stdout);
-    return prc;
-  }
-  const char *ref_arg = args.ref_arg;
-  bool json = args.json, from_stdin = args.from_stdin;
-  size_t top = args.top;
-
-  char *ref_dir = repo_dir(ref_arg);
-  struct logline_matcher m;
-  if (!ref_dir || logline_matcher_init(&m)) {
-    free(args.lines);
-    if (ref_dir) free(ref_dir);
-    else usage_error("cannot find the reference folder '%s' (run from the repository, or give --reference)", ref_arg);
-    return EXIT_USAGE;
-  }
-  struct catalog cat = {0};
-  int rc = EXIT_USAGE;
-  if (load_catalog(&cat, &m, ref_dir) || cat.nlines == 0) {
-    fprintf(stderr, "badup explain: no recorded proxy log lines in %s\n", ref_dir);
-    goto done;
-  }
-
-  /* the lines to explain */
+/* The lines to explain, blank ones left out: the arguments, or stdin's lines. */
+static char **gather_lines(const struct explain_args *args, size_t *n) {
   char **lines = NULL;
-  size_t nlines = 0, cap = 0;
-  if (from_stdin) {
-    if (isatty(STDIN_FILENO)) fprintf(stderr, "badup explain: reading log lines from stdin (Ctrl-D to end)\n");
-    char *line = NULL;
-    size_t len = 0;
-    while (getline(&line, &len, stdin) != -1) {
+  size_t cap = 0;
+  *n = 0;
+  char *line = NULL;
+  size_t len = 0;
+  if (args->from_stdin && isatty(STDIN_FILENO))
+    fprintf(stderr, "badup explain: reading log lines from stdin (Ctrl-D to end)\n");
+  for (size_t k = 0;; k++) {
+    const char *l;
+    if (args->from_stdin) {
+      if (getline(&line, &len, stdin) == -1) break;
       chomp(line);
-      if (blank(line)) continue;
-      if (nlines == cap) lines = realloc(lines, (cap = cap ? cap * 2 : 16) * sizeof *lines);
-      lines[nlines++] = strdup(line);
+      l = line;
+    } else {
+      if (k == args->nlines) break;
+      l = args->lines[k];
     }
-    free(line);
-  } else {
-    for (size_t k = 0; k < args.nlines; k++) {
-      if (blank(args.lines[k])) continue;
-      if (nlines == cap) lines = realloc(lines, (cap = cap ? cap * 2 : 16) * sizeof *lines);
-      lines[nlines++] = strdup(args.lines[k]);
-    }
+    if (blank(l)) continue;
+    if (*n == cap) lines = realloc(lines, (cap = cap ? cap * 2 : 16) * sizeof *lines);
+    lines[(*n)++] = strdup(l);
   }
-  if (!nlines) {
+  free(line);
+  return lines;
+}
+
+static int explain_all(const struct catalog *cat, struct summaries *sums, const struct explain_args *args) {
+  size_t n;
+  char **lines = gather_lines(args, &n);
+  int rc;
+  if (!n) {
     rc = usage_error("%s", "no log line given (as an argument, or on stdin)");
   } else {
-    json_t *out = json ? json_array() : NULL;
+    json_t *out = args->json ? json_array() : NULL;
     bool all_matched = true;
-    for (size_t k = 0; k < nlines; k++) all_matched &= explain_line(&cat, &m, lines[k], k + 1, nlines > 1, top, out);
+    for (size_t k = 0; k < n; k++) all_matched &= explain_line(cat, sums, lines[k], k + 1, n > 1, args->top, out);
     if (out) {
       char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
       if (text) puts(text);
@@ -619,11 +539,34 @@ int explain_main(int argc, char **argv) {
     }
     rc = all_matched ? EXIT_MATCH : EXIT_NO_MATCH;
   }
-  for (size_t k = 0; k < nlines; k++) free(lines[k]);
+  for (size_t k = 0; k < n; k++) free(lines[k]);
   free(lines);
-done:
-  catalog_free(&cat);
-  logline_matcher_free(&m);
+  return rc;
+}
+
+int explain_main(int argc, char **argv) {
+  struct explain_args args;
+  int rc = parse_args(argc, argv, &args);
+  if (rc || args.help) {
+    free(args.lines);
+    if (args.help) explain_usage(stdout);
+    return rc;
+  }
+  char *ref_dir = repo_dir(args.ref_arg);
+  struct catalog cat;
+  if (!ref_dir) {
+    rc = usage_error("cannot find the reference folder '%s' (run from the repository, or give --reference)", args.ref_arg);
+  } else if (catalog_load(&cat, ref_dir)) {
+    fprintf(stderr, "badup explain: no recorded proxy log lines in %s\n", ref_dir);
+    catalog_free(&cat);
+    rc = EXIT_USAGE;
+  } else {
+    /* without the scenario folder, ties only lack their summaries */
+    struct summaries sums = {.dir = repo_dir(args.scn_arg)};
+    rc = explain_all(&cat, &sums, &args);
+    summaries_free(&sums);
+    catalog_free(&cat);
+  }
   free(ref_dir);
   free(args.lines);
   return rc;
