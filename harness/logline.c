@@ -154,7 +154,7 @@ static const struct sig_rule SIG_RULES[] = {
     {"nginx-message", "message", "\\[(emerg|alert|crit|error|warn|notice|info)\\] <n>#<n>: (\\*<n> )?([^,]+)", 3, 3,
      false, 0},
     {"apache-code", "code", "AH[0-9]{5}", 0, 3, true, 0},
-    {"apache-error", "error", "\\] (\\(([0-9]{3}|<n>)\\)[^:]+):", 1, 3, false, 0},
+    {"apache-error", "error", "\\] (\\([0-9]+\\)[^:]+):", 1, 3, false, 0},
     {"varnish-fetcherror", "FetchError", "fetcherror=\"([^\"]+)\"", 1, 3, false, 0},
     {"varnish-fetcherror", "FetchError", "FetchError[ ]+(.+)$", 1, 3, false, 0},
     {"squid-code", "result code", "(^| )([A-Z]+_[A-Z_]+/([0-9]{3}|<n>)) ", 2, 3, false, 0},
@@ -408,10 +408,12 @@ static size_t path_len(const char *s) {
 
 /* A 3-digit number standing alone is kept: it is a status (502) or an errno (104), both
  * telling; one that follows "pid" or sits in a pid#tid or a [pid] is an id whatever its
- * length. (Sizes, which a deployment decides, are masked before.) */
+ * length. So is apache's error code before its text, "(70007)The timeout...", "(32)Broken
+ * pipe". (Sizes, which a deployment decides, are masked before.) */
 static bool keep_number(const char *line, size_t i, size_t j) {
-  if (j - i != 3 || line[i] == '0') return false;
   char prev = i ? line[i - 1] : ' ', next = line[j];
+  if (prev == '(' && next == ')' && isalpha((unsigned char)line[j + 1])) return true;
+  if (j - i != 3 || line[i] == '0') return false;
   if (!strchr(" (\"'=/:", prev)) return false;
   if (next && !strchr(" )\"',:/+]", next)) return false;
   /* a source line (shrpx_https_upstream.cc:926) moves from one version to the next */
