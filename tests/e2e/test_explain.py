@@ -57,7 +57,7 @@ DATE_WORDS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oc
 METHODS = r"GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH"
 
 
-def coarse(line):
+def coarse(line, keep_case=False):
     """A normalisation coarser than badup's: addresses, URLs, paths, methods, the bytes an
     upstream sent quoted back (header names, status lines; not the escaped byte nginx
     stops at) and every number masked, order and case ignored. Lines equal here are lines
@@ -72,7 +72,8 @@ def coarse(line):
     s = re.sub(r"\b\d+(\.\d+)?(ms|us|ns|s)\b", r"N\2", s)  # a duration, not an id: 1002ms
     s = re.sub(r"\b(?=[a-z0-9]*[a-z])[a-z0-9]*\d[a-z0-9]*\b", lambda m: " ID " if len(m.group()) >= 6 else m.group(), s)
     s = re.sub(r"\d+", "N", s)
-    words = {w for w in re.split(r"[\s\"',;()\[\]{}=|:/.]+", s.lower()) if w and w not in DATE_WORDS}
+    words = {w for w in re.split(r"[\s\"',;()\[\]{}=|:/.]+", s if keep_case else s.lower())
+             if w and w.lower() not in DATE_WORDS}
     return tuple(sorted(words))
 
 
@@ -400,6 +401,189 @@ class Output(unittest.TestCase):
         proc = run([], stdin=self.haproxy_line("refuse") + "\nthe quick brown fox\n")
         self.assertEqual(proc.returncode, 1)
         self.assertIn("badup run --proxy haproxy --scenario refuse", proc.stdout)
+
+
+def scenario_summary(name):
+    """The summary = "..." of scenarios/<name>.lua, as the file has it."""
+    with open(os.path.join(common.SCENARIOS, name + ".lua")) as f:
+        m = re.search(r'summary\s*=\s*"((?:[^"\\]|\\.)*)"', f.read())
+    return m.group(1).replace('\\"', '"') if m else None
+
+
+def reference_entries():
+    """proxy -> {"versions": [...in file order], "entries": {(version, scenario): entry}}."""
+    out = {}
+    for name in sorted(os.listdir(REFERENCE)):
+        if not name.endswith(".json") or "+" in name:
+            continue
+        with open(os.path.join(REFERENCE, name)) as f:
+            ref = json.load(f)
+        p = out.setdefault(ref["proxy"], {"versions": [], "entries": {}})
+        for version, v in ref["versions"].items():
+            p["versions"].append(version)
+            for scenario, e in v["scenarios"].items():
+                p["entries"][(version, scenario)] = e
+    return out
+
+
+KIN = {"close": {"close", "reset"}, "reset": {"close", "reset"}, "timeout": {"timeout"}}
+OPPOSITE = {"close": {"timeout"}, "reset": {"timeout"}, "timeout": {"close", "reset"}}
+
+# Other versions' (or other code paths') wordings of a verdict, none of them in the
+# reference: (proxy, family, what a recorded line's verdict looks like, the other wording).
+OTHER_WORDINGS = [
+    ("varnish", "close", r'fetcherror="(?!-")[^"]*eof[^"]*"', 'fetcherror="http first read error: EOF"'),
+    ("nginx", "reset", r"\*\d+ [^,]*104: Connection reset by peer[^,]*",
+     "*7 writev() failed (104: Connection reset by peer) while sending request to upstream"),
+    ("nginx", "timeout", r"\*\d+ upstream timed out[^,]*while reading response header[^,]*",
+     "*7 upstream timed out (110: Connection timed out) while sending request to upstream"),
+    ("apache2", "reset", r"\(104\)Connection reset by peer: (\[client [^]]*\] )?AH\d+: [^|]*",
+     "(32)Broken pipe: [client 127.0.0.1:40350] AH01084: pass request body failed to 127.0.0.1:36883 (127.0.0.1)"),
+    ("caddy", "reset", r'"msg":"read tcp [^"]*connection reset by peer"',
+     '"msg":"readfrom tcp 127.0.0.1:56570->127.0.0.1:36505: write: connection reset by peer"'),
+    ("node", "close", r'error="ECONNRESET"', 'error="socket hang up"'),
+]
+
+
+class OtherVersions(unittest.TestCase):
+    """A verdict worded in a way the reference never saw is compared by its family: a line
+    that says the upstream closed or reset ranks close and reset scenarios, never
+    stall or timeout ones, and the other way round; the answer says which versions the
+    reference covers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cases = reference_cases()
+        cls.refs = reference_entries()
+
+    def families_of(self, lines):
+        """The family badup gives each line (None: none)."""
+        out = explain_json(lines, top=1)
+        got = {r["line"]: r["family"] for r in out}
+        return [got.get(n) for n in range(1, len(lines) + 1)]
+
+    def check_ranking(self, line, family):
+        """line matches by family, and only scenarios recorded with a verdict of that family
+        (or its kin) match: never one of the opposite kind (a timeout for a close or reset,
+        and the other way round). Only matches are listed when there is one."""
+        out = explain_json([line], top=100)
+        self.assertTrue(out, "no candidate")
+        self.assertEqual(out[0]["family"], family, out[0])
+        matched = [r for r in out if r["match"]]
+        self.assertTrue(matched, "no match: best %s" % out[0])
+        self.assertEqual(matched[0]["matched_by"], "family", matched[0])
+        fams = self.families_of([r["matched_line"] for r in out])
+        for r, f in zip(matched, fams):
+            self.assertIn(f, KIN[family], "%s (%s) matched: %s" % (r["scenario"], f, r["matched_line"]))
+        self.assertEqual(len(matched), len(out))
+        self.assertFalse([r["scenario"] for r, f in zip(out, fams) if f in OPPOSITE[family]])
+        return out
+
+    def test_varnish_6_eof(self):
+        # varnish 6.0 writes "http first read error: EOF" where 7.1 writes "HTC eof (-1)"
+        out = self.check_ranking(VARNISHLOG_EOF, "close")
+        self.assertEqual(out[0]["proxy"], "varnish")
+        proc = run([VARNISHLOG_EOF])
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+        self.assertIn("family close", proc.stdout)
+        self.assertIn('note: no recorded line has FetchError "http first read error: EOF"', proc.stdout)
+        self.assertNotIn("stall", proc.stdout.split("scenarios tie")[0])
+        for name in ("stall_headers", "stall_body", "stop_reading"):
+            self.assertNotIn("badup serve scenarios/%s.lua" % name, proc.stdout)
+
+    def test_other_wordings_rank_their_family(self):
+        tried = 0
+        for proxy, family, verdict, wording in OTHER_WORDINGS:
+            recorded = [l for (p, _v, _s), lines in sorted(self.cases.items()) if p == proxy
+                        for l in lines if re.search(verdict, l)]
+            with self.subTest(proxy=proxy, wording=wording):
+                self.assertTrue(recorded, "no recorded %s line like %s" % (proxy, verdict))
+                line = re.sub(verdict, lambda m: wording, recorded[0], count=1)
+                self.assertNotEqual(line, recorded[0])
+                self.check_ranking(line, family)
+                tried += 1
+        self.assertEqual(tried, len(OTHER_WORDINGS))
+
+    def test_reference_versions_are_named(self):
+        for proxy in ("haproxy", "varnish"):
+            versions = self.refs[proxy]["versions"]
+            version, scenario = next(iter(self.refs[proxy]["entries"]))
+            line = [l for l in self.cases[(proxy, version, "empty_reply")] if "fetcherror=\"-\"" not in l][0]
+            with self.subTest(proxy=proxy):
+                proc = run([line])
+                self.assertIn("reference covers %s %s; your line may come from another version"
+                              % (proxy, ", ".join(versions)), proc.stdout)
+                r = json.loads(run(["--json", "--top", "1", line]).stdout)[0]
+                self.assertEqual(r["recognised"], [proxy])
+                self.assertEqual(r["recognised_versions"], {proxy: versions})
+                self.assertEqual(r["reference_versions"], versions)
+                self.assertIn(r["proxy_version"], versions)
+        # --help says which proxy versions the reference covers
+        help_text = " ".join(run(["--help"]).stdout.split())
+        for proxy, p in self.refs.items():
+            self.assertIn("%s %s" % (proxy, " ".join(p["versions"])), help_text)
+
+
+class Ties(unittest.TestCase):
+    """Several scenarios at the same score: the answer says, for each, what differs in the
+    recorded evidence (the scenario's summary, what the client saw, upstream attempts, time),
+    in text and in JSON."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cases = reference_cases()
+        cls.refs = reference_entries()
+        cls.version = cls.refs["haproxy"]["versions"][-1]
+        cls.line = production(cls.cases[("haproxy", cls.version, "empty_reply")][0], "empty_reply")
+        # case counts here: haproxy's sH-- (a timeout) is not SH-- (the server closed)
+        same = coarse(cls.cases[("haproxy", cls.version, "empty_reply")][0], keep_case=True)
+        cls.tied = {s for (p, v, s), lines in cls.cases.items() if p == "haproxy" and v == cls.version
+                    and coarse(lines[0], keep_case=True) == same}
+
+    def test_text_says_what_differs(self):
+        self.assertGreaterEqual(len(self.tied), 2, "haproxy writes empty_reply's line for it alone now")
+        top = len(self.tied)
+        proc = run(["--top", str(top), self.line])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("%d scenarios tie at 1.00" % len(self.tied), proc.stdout)
+        block = proc.stdout.split("scenarios tie at")[1]
+        for scenario in sorted(self.tied):
+            e = self.refs["haproxy"]["entries"][(self.version, scenario)]
+            with self.subTest(scenario=scenario):
+                row = [l for l in block.splitlines() if l.split() and l.split()[0] == scenario]
+                self.assertEqual(len(row), 1, block)
+                self.assertIn(scenario_summary(scenario), row[0])
+                self.assertIn("client saw %s" % e["got"], row[0])
+                n = e["upstream_attempts"]
+                self.assertIn("%d upstream attempt%s" % (n, "" if n == 1 else "s"), row[0])
+                self.assertRegex(row[0], r" [\d.]+ ms$")
+        # fewer shown than tie: the rest is counted, with the --top that shows them
+        proc = run(["--top", "2", self.line])
+        self.assertIn("(%d more tie: --top %d shows them)" % (len(self.tied) - 2, len(self.tied)), proc.stdout)
+
+    def test_json_carries_the_same_facts(self):
+        out = explain_json([self.line], top=len(self.tied))
+        self.assertEqual({r["scenario"] for r in out}, self.tied)
+        for r in out:
+            e = self.refs["haproxy"]["entries"][(self.version, r["scenario"])]
+            with self.subTest(scenario=r["scenario"]):
+                self.assertEqual(r["summary"], scenario_summary(r["scenario"]))
+                self.assertEqual(r["got"], e["got"])
+                self.assertEqual(r["upstream_attempts"], e["upstream_attempts"])
+                self.assertAlmostEqual(r["elapsed_ms"], e["elapsed_ms"], places=3)
+                self.assertEqual(set(r["tied_with"]), self.tied - {r["scenario"]})
+                self.assertEqual(r["matched_by"], "signature")
+
+    def test_no_tie_no_block(self):
+        # a line only one scenario writes has nothing to tell apart
+        unique = [(s, l) for (p, v, s), lines in sorted(self.cases.items()) if p == "haproxy" and v == self.version
+                  for l in lines if len({s2 for (p2, v2, s2), l2 in self.cases.items() if p2 == p and v2 == v
+                                         and coarse(l2[0], True) == coarse(l, True)}) == 1]
+        self.assertTrue(unique, "every haproxy line is shared now")
+        scenario, line = unique[0]
+        proc = run(["--top", "1", production(line, scenario)])
+        self.assertNotIn("tie at", proc.stdout)
+        self.assertEqual(json.loads(run(["--json", "--top", "1", production(line, scenario)]).stdout)[0]["tied_with"], [])
 
 
 class Usage(unittest.TestCase):
