@@ -124,8 +124,8 @@ static const struct mask_rule FIELD_MASKS[] = {
     {"\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", GROUP(0), "\\\"<data>\\\""},
     {"invalid HTTP status line: (.*)$", GROUP(1), "<data>"},
     {"NULL characters \\{(.*)$", GROUP(1), "<data>"},
-    /* h2o: "in request:PATH:message", where a query string must not swallow the message */
-    {"in request:(/[^:]*):", GROUP(1), "<path>"},
+    /* h2o: "in request:PATH:message"; its messages hold no colon, a query string may */
+    {"in request:(/.*):[^:]*$", GROUP(1), "<path>"},
 };
 
 /* ---- 5: signatures, formats, families, on the normalised line ---------------------- */
@@ -415,7 +415,7 @@ static bool keep_number(const char *line, size_t i, size_t j) {
   if (prev == '(' && next == ')' && isalpha((unsigned char)line[j + 1])) return true;
   if (j - i != 3 || line[i] == '0') return false;
   if (!strchr(" (\"'=/:", prev)) return false;
-  if (next && !strchr(" )\"',:/+]", next)) return false;
+  if (next && !strchr(" )\"',:/+]}", next)) return false;
   /* a source line (shrpx_https_upstream.cc:926) moves from one version to the next */
   if (prev == ':') {
     size_t k = i - 1;
