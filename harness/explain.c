@@ -40,7 +40,7 @@
 
 /* ---- help ---------------------------------------------------------------------------------- */
 
-/* "haproxy 2.6.12, nginx 1.22.1, ..." from the reference folder's files, or NULL. */
+/* "haproxy 2.6.12; nginx 1.22.1, 1.24.0; ..." from the reference folder's files, or NULL. */
 static char *coverage(const char *dir_arg) {
   char *dir = repo_dir(dir_arg);
   struct dirent **names;
@@ -56,8 +56,9 @@ static char *coverage(const char *dir_arg) {
     json_t *v;
     /* "+retries" files hold the same versions, with retries on */
     if (proxy && !strchr(names[i]->d_name, '+')) {
-      buf_printf(&b, "%s%s", b.len ? ", " : "", proxy);
-      json_object_foreach(json_object_get(root, "versions"), version, v) buf_printf(&b, " %s", version);
+      buf_printf(&b, "%s%s", b.len ? "; " : "", proxy);
+      size_t n = 0;
+      json_object_foreach(json_object_get(root, "versions"), version, v) buf_printf(&b, "%s%s", n++ ? ", " : " ", version);
     }
     json_decref(root);
     free(names[i]);
@@ -69,7 +70,22 @@ static char *coverage(const char *dir_arg) {
   return r;
 }
 
-void explain_usage(FILE *out) {
+/* text, folded at 88 columns. */
+static void print_folded(FILE *out, const char *text) {
+  size_t col = 0;
+  for (const char *p = text; *p;) {
+    size_t word = strcspn(p, " ");
+    if (col && col + 1 + word > 88) fputc('\n', out), col = 0;
+    else if (col) fputc(' ', out), col++;
+    fprintf(out, "%.*s", (int)word, p);
+    col += word;
+    p += word;
+    while (*p == ' ') p++;
+  }
+  fputc('\n', out);
+}
+
+static void usage_for(FILE *out, const char *ref_arg) {
   fputs("usage: badup explain [options] [\"LOG LINE\"... | -]\n"
         "\n"
         "Finds the scenarios that make a proxy write a given log line, from the lines each\n"
@@ -111,13 +127,17 @@ void explain_usage(FILE *out) {
         "\n"
         "Exit codes: 0 every line matched, 1 a line matched nothing, 2 usage or set-up error.\n",
         out);
-  char *covered = coverage("results/reference");
-  fprintf(out,
-          "\nThe reference covers %s. A line from another version may word its verdict\n"
-          "otherwise, or decide otherwise.\n",
-          covered ? covered : "nothing here (no results/reference folder found)");
+  char *covered = coverage(ref_arg);
+  struct buf b = {0};
+  buf_printf(&b, "The reference (%s) covers %s. A line from another version may word its verdict otherwise, "
+             "or decide otherwise.", ref_arg, covered ? covered : "nothing: the folder is not found");
+  fputc('\n', out);
+  print_folded(out, buf_cstr(&b));
+  buf_free(&b);
   free(covered);
 }
+
+void explain_usage(FILE *out) { usage_for(out, "results/reference"); }
 
 /* ---- scenario summaries -------------------------------------------------------------------- */
 
@@ -549,7 +569,7 @@ int explain_main(int argc, char **argv) {
   int rc = parse_args(argc, argv, &args);
   if (rc || args.help) {
     free(args.lines);
-    if (args.help) explain_usage(stdout);
+    if (args.help) usage_for(stdout, args.ref_arg);
     return rc;
   }
   char *ref_dir = repo_dir(args.ref_arg);

@@ -521,7 +521,7 @@ class OtherVersions(unittest.TestCase):
         # --help says which proxy versions the reference covers
         help_text = " ".join(run(["--help"]).stdout.split())
         for proxy, p in self.refs.items():
-            self.assertIn("%s %s" % (proxy, " ".join(p["versions"])), help_text)
+            self.assertIn("%s %s" % (proxy, ", ".join(p["versions"])), help_text)
 
 
 class Ties(unittest.TestCase):
