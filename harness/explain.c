@@ -45,7 +45,10 @@ static char *coverage(const char *dir_arg) {
   char *dir = repo_dir(dir_arg);
   struct dirent **names;
   int k = dir ? scandir(dir, &names, NULL, alphasort) : -1;
-  if (k < 0) return free(dir), NULL;
+  if (k < 0) {
+    free(dir);
+    return NULL;
+  }
   struct buf b = {0};
   for (int i = 0; i < k; i++) {
     size_t len = strlen(names[i]->d_name);
@@ -117,8 +120,9 @@ static void usage_for(FILE *out, const char *ref_arg) {
         "  --json            print a JSON array: one object per candidate (line, input,\n"
         "                    rank, match, matched_by, scenario, proxy, proxy_version,\n"
         "                    proxy_versions, reference_versions, recognised,\n"
-        "                    recognised_versions, family, score, matched_line, got, expect,\n"
-        "                    upstream_attempts, elapsed_ms, summary, tied_with, reproduce)\n"
+        "                    recognised_versions, family, unseen, score, matched_line, got,\n"
+        "                    expect, upstream_attempts, elapsed_ms, summary, tied_with,\n"
+        "                    reproduce)\n"
         "  --top N           at most N candidates per line (default 5)\n"
         "  --reference DIR   reference folder (default results/reference)\n"
         "  --scenarios DIR   scenario folder, for the summaries (default scenarios)\n"
@@ -358,6 +362,14 @@ static void add_recognised(json_t *o, const struct answer *a) {
   json_object_set_new(o, "recognised", names);
   json_object_set_new(o, "recognised_versions", versions);
   json_object_set_new(o, "family", a->in.family ? json_string(a->in.family) : json_null());
+  /* the line's verdicts no recorded line has: compared by their family */
+  json_t *unseen = json_array();
+  for (size_t k = 0; k < a->in.nsig; k++) {
+    const struct logline_sig *s = &a->in.sigs[k];
+    if (logline_sig_generic(s->kind) || catalog_knows(a->cat, s)) continue;
+    json_array_append_new(unseen, json_pack("{s:s, s:s}", "signature", logline_sig_label(s->kind), "value", s->value));
+  }
+  json_object_set_new(o, "unseen", unseen);
 }
 
 static void add_evidence(json_t *o, const struct answer *a, size_t k) {

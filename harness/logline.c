@@ -488,18 +488,24 @@ static size_t put_word(const char *s, size_t i, struct buf *out) {
   return j - i;
 }
 
+/* Writes text for the len bytes it stands for; returns len. */
+static size_t put(struct buf *out, const char *text, size_t len) {
+  buf_puts(out, text);
+  return len;
+}
+
 /* The length of the variable part at s + i, written as its placeholder, or 0. */
 static size_t put_variable(const char *s, size_t i, struct buf *out) {
   unsigned char c = (unsigned char)s[i], prev = i ? (unsigned char)s[i - 1] : ' ';
   size_t len;
-  if (isalpha(c) && !is_word(prev) && (len = url_len(s + i))) return buf_puts(out, "<url>"), len;
-  if ((isxdigit(c) || c == ':' || c == '[') && (len = ip_len(s + i, prev))) return buf_puts(out, "<ip>"), len;
+  if (isalpha(c) && !is_word(prev) && (len = url_len(s + i))) return put(out, "<url>", len);
+  if ((isxdigit(c) || c == ':' || c == '[') && (len = ip_len(s + i, prev))) return put(out, "<ip>", len);
   /* a path starts after a separator; "be/up", "HTTP/1.1", "I/O" or "lib/core" do not */
-  if (c == '/' && strchr(" \t\"'=:(,[", prev) && s[i + 1] != '/') return buf_puts(out, "<path>"), path_len(s + i);
+  if (c == '/' && strchr(" \t\"'=:(,[", prev) && s[i + 1] != '/') return put(out, "<path>", path_len(s + i));
   /* -1 is a value, not a quantity: haproxy's timer of a response that never came,
    * varnish's "HTC eof (-1)" */
   if (c == '-' && s[i + 1] == '1' && !is_word(prev) && !is_word((unsigned char)s[i + 2]) && s[i + 2] != '.')
-    return buf_puts(out, "-1"), 2;
+    return put(out, "-1", 2);
   if (isdigit(c) && !is_word(prev)) return put_number(s, i, out);
   if (is_word(c) && !is_word(prev)) return put_word(s, i, out);
   return 0;
@@ -713,27 +719,39 @@ int logline_proxy_index(const char *proxy) {
 
 /* ---- compiling the tables ---------------------------------------------------------------- */
 
-static int compile(regex_t *re, const char *pattern, int flags, const char *what) {
-  int rc = regcomp(re, pattern, REG_EXTENDED | flags);
-  if (rc) fprintf(stderr, "badup explain: bad pattern for %s: %s\n", what, pattern);
-  return rc;
+/* Every table's patterns, in one list, so a failure frees what compiled before it. */
+struct pattern {
+  regex_t *re;
+  const char *pattern;
+  int flags;
+};
+
+static size_t list_patterns(struct logline_rules *r, struct pattern *p) {
+  size_t n = 0;
+  for (size_t k = 0; k < COUNT(TIME_MASKS); k++) p[n++] = (struct pattern){&r->time_re[k], TIME_MASKS[k].pattern, 0};
+  for (size_t k = 0; k < COUNT(PREFIXES); k++) p[n++] = (struct pattern){&r->prefix_re[k], PREFIXES[k].pattern, 0};
+  for (size_t k = 0; k < COUNT(FIELD_MASKS); k++) p[n++] = (struct pattern){&r->field_re[k], FIELD_MASKS[k].pattern, 0};
+  for (size_t k = 0; k < COUNT(SIG_RULES); k++) p[n++] = (struct pattern){&r->sig_re[k], SIG_RULES[k].pattern, 0};
+  for (size_t k = 0; k < COUNT(DETECTORS); k++)
+    p[n++] = (struct pattern){&r->detect_re[k], DETECTORS[k].pattern, REG_NOSUB};
+  for (size_t k = 0; k < COUNT(FAMILY_RULES); k++)
+    p[n++] = (struct pattern){&r->family_re[k], FAMILY_RULES[k].pattern,
+                              REG_NOSUB | (FAMILY_RULES[k].icase ? REG_ICASE : 0)};
+  return n;
 }
+
+#define NPATTERNS \
+  (COUNT(TIME_MASKS) + COUNT(PREFIXES) + COUNT(FIELD_MASKS) + COUNT(SIG_RULES) + COUNT(DETECTORS) + COUNT(FAMILY_RULES))
 
 struct logline_rules *logline_rules_new(void) {
   struct logline_rules *r = calloc(1, sizeof *r);
-  int bad = 0;
-  for (size_t k = 0; k < COUNT(TIME_MASKS); k++) bad |= compile(&r->time_re[k], TIME_MASKS[k].pattern, 0, "a time");
-  for (size_t k = 0; k < COUNT(PREFIXES); k++) bad |= compile(&r->prefix_re[k], PREFIXES[k].pattern, 0, "a prefix");
-  for (size_t k = 0; k < COUNT(FIELD_MASKS); k++) bad |= compile(&r->field_re[k], FIELD_MASKS[k].pattern, 0, "a field");
-  for (size_t k = 0; k < COUNT(SIG_RULES); k++) bad |= compile(&r->sig_re[k], SIG_RULES[k].pattern, 0, SIG_RULES[k].kind);
-  for (size_t k = 0; k < COUNT(DETECTORS); k++)
-    bad |= compile(&r->detect_re[k], DETECTORS[k].pattern, REG_NOSUB, DETECTORS[k].proxy);
-  for (size_t k = 0; k < COUNT(FAMILY_RULES); k++)
-    bad |= compile(&r->family_re[k], FAMILY_RULES[k].pattern, REG_NOSUB | (FAMILY_RULES[k].icase ? REG_ICASE : 0),
-                   FAMILY_RULES[k].family);
-  if (bad) {
-    /* the tables are constants: a pattern that does not compile is a bug, caught by every
-     * test; what compiled is not worth freeing one by one on the way out */
+  struct pattern p[NPATTERNS];
+  size_t n = r ? list_patterns(r, p) : 0;
+  for (size_t k = 0; k < n; k++) {
+    if (regcomp(p[k].re, p[k].pattern, REG_EXTENDED | p[k].flags) == 0) continue;
+    /* the tables are constants: a pattern that does not compile is a bug every test shows */
+    fprintf(stderr, "badup explain: bad pattern: %s\n", p[k].pattern);
+    while (k--) regfree(p[k].re);
     free(r);
     return NULL;
   }
@@ -742,11 +760,8 @@ struct logline_rules *logline_rules_new(void) {
 
 void logline_rules_free(struct logline_rules *r) {
   if (!r) return;
-  for (size_t k = 0; k < COUNT(TIME_MASKS); k++) regfree(&r->time_re[k]);
-  for (size_t k = 0; k < COUNT(PREFIXES); k++) regfree(&r->prefix_re[k]);
-  for (size_t k = 0; k < COUNT(FIELD_MASKS); k++) regfree(&r->field_re[k]);
-  for (size_t k = 0; k < COUNT(SIG_RULES); k++) regfree(&r->sig_re[k]);
-  for (size_t k = 0; k < COUNT(DETECTORS); k++) regfree(&r->detect_re[k]);
-  for (size_t k = 0; k < COUNT(FAMILY_RULES); k++) regfree(&r->family_re[k]);
+  struct pattern p[NPATTERNS];
+  size_t n = list_patterns(r, p);
+  for (size_t k = 0; k < n; k++) regfree(p[k].re);
   free(r);
 }

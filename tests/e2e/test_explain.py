@@ -483,6 +483,8 @@ class OtherVersions(unittest.TestCase):
         # varnish 6.0 writes "http first read error: EOF" where 7.1 writes "HTC eof (-1)"
         out = self.check_ranking(VARNISHLOG_EOF, "close")
         self.assertEqual(out[0]["proxy"], "varnish")
+        self.assertEqual(out[0]["unseen"], [{"signature": "FetchError", "value": "http first read error: EOF"}])
+        self.assertLess(out[0]["score"], 0.9)  # below any match on the wording itself
         proc = run([VARNISHLOG_EOF])
         self.assertEqual(proc.returncode, 0, proc.stdout)
         self.assertIn("family close", proc.stdout)
