@@ -265,8 +265,10 @@ static void score_kind(const struct query *q, size_t i0, size_t i1, const struct
                        struct sig_score *s) {
   const struct logline *in = q->l;
   const struct logline_sig *any = i1 > i0 ? &in->sigs[i0] : &ref->sigs[j0];
-  /* a status the line's format does not carry is no evidence either way */
-  if (i0 == i1 && logline_sig_generic(any->kind)) return;
+  /* a status the line's format does not carry is no evidence either way; but a line with
+   * no verdict at all ("GET /x HTTP/1.1") has nothing to explain, and the recorded
+   * line's status counts against it */
+  if (i0 == i1 && logline_sig_generic(any->kind) && in->nsig) return;
   double w = any->weight;
   size_t shared = 0, unseen = 0;
   for (size_t i = i0, j = j0; i < i1 && j < j1;) {

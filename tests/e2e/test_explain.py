@@ -393,9 +393,12 @@ class Output(unittest.TestCase):
         self.assertTrue(out and not any(r["match"] for r in out))
 
     def test_nothing_like_a_log_line(self):
-        proc = run(["the quick brown fox"])
-        self.assertEqual(proc.returncode, 1)
-        self.assertIn("no match", proc.stdout)
+        # words, or a request line with no verdict and no status: nothing to explain
+        for line in ("the quick brown fox", "GET /checkout?cart=42 HTTP/1.1", "POST /api/v2/orders HTTP/2.0"):
+            with self.subTest(line=line):
+                proc = run([line])
+                self.assertEqual(proc.returncode, 1, proc.stdout)
+                self.assertIn("no match", proc.stdout)
 
     def test_one_unmatched_line_among_several_exits_1(self):
         proc = run([], stdin=self.haproxy_line("refuse") + "\nthe quick brown fox\n")
