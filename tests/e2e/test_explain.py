@@ -579,6 +579,17 @@ class Ties(unittest.TestCase):
                 self.assertEqual(set(r["tied_with"]), self.tied - {r["scenario"]})
                 self.assertEqual(r["matched_by"], "signature")
 
+    def test_scenario_folder_elsewhere_or_missing(self):
+        # --scenarios names the folder the summaries come from; without one, the rest stays
+        out = json.loads(run(["--json", "--scenarios", common.SCENARIOS, self.line]).stdout)
+        self.assertEqual(out[0]["summary"], scenario_summary(out[0]["scenario"]))
+        proc = run(["--scenarios", "/nonexistent/scenarios", self.line])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("(no summary); client saw", proc.stdout)
+        out = json.loads(run(["--json", "--scenarios", "/nonexistent/scenarios", self.line]).stdout)
+        self.assertIsNone(out[0]["summary"])
+        self.assertTrue(out[0]["tied_with"])
+
     def test_no_tie_no_block(self):
         # a line only one scenario writes has nothing to tell apart
         unique = [(s, l) for (p, v, s), lines in sorted(self.cases.items()) if p == "haproxy" and v == self.version
