@@ -4,7 +4,8 @@
  *   - signatures (SIGNATURE_SHARE of the score): the proxy's own verdict and the status,
  *     as a weighted Jaccard over (kind, key) pairs, plus the line's family. A verdict no
  *     recorded line has (another version's wording) is not simply different: its family
- *     stands in for it, at FAMILY_STANDIN of its weight;
+ *     stands in for it, at FAMILY_STANDIN of its weight. A status the line's format does
+ *     not carry (an error log's) is left out, unless the line has no verdict at all;
  *   - the words outside the signatures, each weighed by how rare it is in the reference.
  *     A word no recorded line has weighs nothing: it cannot speak for any scenario, and it
  *     is what deployments add (a host, a frontend, a field of their own). A recorded word
@@ -23,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The verdict decides; the words around it, once a deployment's parts are placeholders,
+ * are context that separates lines of the same verdict only a little. */
 #define SIGNATURE_SHARE 0.75
 /* A verdict the reference never saw, of the same family, counts two thirds of the same
  * verdict: enough for a match when the rest agrees, never as much as the wording itself. */
