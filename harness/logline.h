@@ -1,0 +1,67 @@
+/* logline.h: what a proxy's log line says, in a form two lines can be compared in.
+ *
+ * A production line never equals a recorded one: times, addresses, ports, pids, ids,
+ * paths, methods, host, frontend, backend and server names, syslog prefixes and sizes
+ * differ by deployment. Reading a line replaces those parts with placeholders (<time>,
+ * <ip>, <host>, <name>, <method>, <path>, <url>, <n>, <data>), then takes from it:
+ *   - signatures: the fields where a proxy states its own verdict (haproxy's termination
+ *     state, nginx's error message, apache's AHnnnnn, varnish's FetchError, squid's ERR_*,
+ *     the status, ...);
+ *   - a family: what kind of failure the line says (close, reset, timeout, refused, ...),
+ *     in words no proxy owns, so a wording the reference lacks still lands near its kin;
+ *   - the words outside the signatures;
+ *   - the proxies whose format the line has. */
+#ifndef BADUP_LOGLINE_H
+#define BADUP_LOGLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct logline_sig {
+  const char *kind; /* static: the rule's kind ("haproxy-state", "status", ...) */
+  char *value;      /* as the normalised line has it: "SH--" */
+  char *key;        /* what two lines compare: the value, or the part of it that is the
+                       verdict ("SH": haproxy's last two letters are cookie flags) */
+  int weight;
+};
+
+struct logline {
+  char *norm;       /* the line with its variable parts replaced by placeholders */
+  char **tokens;    /* the words outside the signatures: sorted, unique, lower case */
+  size_t ntok;
+  double *weights;  /* one per token: left NULL here, for the caller to fill */
+  struct logline_sig *sigs; /* sorted by kind then key, unique */
+  size_t nsig;
+  unsigned proxies; /* bit i: the line has the format (or syslog tag) of logline_proxy(i) */
+  const char *family; /* static: a name from the family table, or NULL */
+};
+
+struct logline_rules; /* the compiled regular expressions */
+
+/* NULL (and a message on stderr) when a pattern does not compile. */
+struct logline_rules *logline_rules_new(void);
+void logline_rules_free(struct logline_rules *r);
+
+/* Reads raw into *out; the caller frees it with logline_free. */
+void logline_read(const struct logline_rules *r, const char *raw, struct logline *out);
+void logline_free(struct logline *l);
+
+/* Orders signatures by kind, then key. */
+int logline_cmp_sig(const void *a, const void *b);
+/* "termination state" for "haproxy-state". */
+const char *logline_sig_label(const char *kind);
+/* A kind many formats carry and many do not (the status): its absence from a line says
+ * nothing, where the absence of a proxy's own verdict does. */
+bool logline_sig_generic(const char *kind);
+
+/* The proxies whose formats are known, in the order of logline.proxies' bits. */
+size_t logline_nproxies(void);
+const char *logline_proxy(size_t i);
+int logline_proxy_index(const char *proxy); /* -1 when unknown */
+
+/* What a family means, in a few words ("the upstream closed the connection early"). */
+const char *logline_family_meaning(const char *family);
+/* 1 for the same family, 0.5 for kin (close and reset: proxies blur FIN and RST), else 0. */
+double logline_family_agreement(const char *a, const char *b);
+
+#endif

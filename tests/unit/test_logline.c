@@ -1,0 +1,296 @@
+/* test_logline.c: harness/logline.c, what `badup explain` reads in a log line: the family of
+ * each proxy's wordings (across versions: varnish 6.0's "http first read error: EOF" and
+ * 7.1's "HTC eof (-1)" are both a close), and that what a deployment decides (times,
+ * syslog headers, names, hosts, methods, paths, sizes, IPv6 clients) reads the same as
+ * what the harness's own set-up wrote. The lines are written here in each proxy's format,
+ * with made-up addresses and names. */
+#include <check.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logline.h"
+
+static struct logline_rules *rules;
+
+static void setup(void) {
+  rules = logline_rules_new();
+  ck_assert_ptr_nonnull(rules);
+}
+
+static void teardown(void) { logline_rules_free(rules); }
+
+static const char *family_of(const char *line) {
+  struct logline l;
+  logline_read(rules, line, &l);
+  const char *f = l.family;
+  logline_free(&l);
+  return f;
+}
+
+static void check_family(const char *line, const char *want) {
+  const char *got = family_of(line);
+  ck_assert_msg(want ? got && !strcmp(got, want) : !got, "family of\n  %s\nis %s, want %s", line, got ? got : "(none)",
+                want ? want : "(none)");
+}
+
+/* The same event worded by other proxies and other versions lands in the same family. */
+START_TEST(test_families_across_proxies_and_versions) {
+  static const struct {
+    const char *line, *family;
+  } cases[] = {
+      /* varnish: 6.0's varnishlog record, 7.1's varnishncsa field */
+      {"-   FetchError     http first read error: EOF", "close"},
+      {"--  FetchError     HTC eof (-1)", "close"},
+      {"b 10.1.2.3 [01/Mar/2027:10:00:00 +0000] \"GET http://api/x HTTP/1.1\" 503 0 0 - fetcherror=\"HTC eof (-1)\"",
+       "close"},
+      {"-   FetchError     first byte timeout", "timeout"},
+      {"-   FetchError     backend default: fail errno 111 (Connection refused)", "refused"},
+      {"-   FetchError     backend default: fail errno 110 (Connection timed out)", "connect-timeout"},
+      {"-   FetchError     straight insufficient bytes", "close"},
+      {"-   FetchError     Connection reset by peer", "reset"},
+      /* nginx: a close, a reset, a read timeout, a connect timeout, a refusal, a client */
+      {"2027/03/01 10:00:00 [error] 31#31: *5 upstream prematurely closed connection while reading response header "
+       "from upstream, client: 10.9.8.7, server: shop, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.2:80/\"",
+       "close"},
+      {"2027/03/01 10:00:00 [error] 31#31: *5 recv() failed (104: Connection reset by peer) while reading response "
+       "header from upstream, client: 10.9.8.7, server: shop",
+       "reset"},
+      {"2027/03/01 10:00:00 [error] 31#31: *5 upstream timed out (110: Connection timed out) while reading response "
+       "header from upstream, client: 10.9.8.7",
+       "timeout"},
+      {"2027/03/01 10:00:00 [error] 31#31: *5 upstream timed out (110: Connection timed out) while connecting to "
+       "upstream, client: 10.9.8.7",
+       "connect-timeout"},
+      {"2027/03/01 10:00:00 [error] 31#31: *5 connect() failed (111: Connection refused) while connecting to upstream",
+       "refused"},
+      {"2027/03/01 10:00:00 [info] 31#31: *5 client prematurely closed connection while reading upstream", "client"},
+      {"2027/03/01 10:00:00 [error] 31#31: *5 upstream sent too big header while reading response header", "too-large"},
+      /* haproxy: the termination state's first two letters */
+      {"10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/0/-1/1 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET / "
+       "HTTP/1.1\"",
+       "close"},
+      {"10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/0/3/9 200 91 - - SD-- 1/1/0/0/0 0/0 \"GET / "
+       "HTTP/1.1\"",
+       "close"},
+      {"10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/0/-1/30001 504 198 - - sH-- 1/1/0/0/0 0/0 \"GET / "
+       "HTTP/1.1\"",
+       "timeout"},
+      {"10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET / "
+       "HTTP/1.1\"",
+       "refused"},
+      {"10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/-1/-1/5000 503 217 - - sC-- 1/1/0/0/0 0/0 \"GET / "
+       "HTTP/1.1\"",
+       "connect-timeout"},
+      {"10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/0/-1/0 502 209 - - PH-- 1/1/0/0/0 0/0 \"GET / "
+       "HTTP/1.1\"",
+       "invalid-response"},
+      {"10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/0/-1/5 400 0 - - CD-- 1/1/0/0/0 0/0 \"GET / "
+       "HTTP/1.1\"",
+       "client"},
+      /* apache: the errno or APR code in parentheses */
+      {"[Mon Mar 01 10:00:00.123456 2027] [proxy_http:error] [pid 9:tid 10] (104)Connection reset by peer: [client "
+       "10.9.8.7:4242] AH01102: error reading status line from remote server app:8080",
+       "reset"},
+      {"[Mon Mar 01 10:00:00.123456 2027] [proxy_http:error] [pid 9:tid 10] (70007)The timeout specified has expired: "
+       "[client 10.9.8.7:4242] AH01102: error reading status line from remote server app:8080",
+       "timeout"},
+      {"[Mon Mar 01 10:00:00.123456 2027] [proxy_http:warn] [pid 9:tid 10] (70014)End of file found: [client "
+       "10.9.8.7:4242] AH10404: Error reading headers from backend",
+       "close"},
+      {"[Mon Mar 01 10:00:00.123456 2027] [proxy:error] [pid 9:tid 10] (111)Connection refused: AH00957: http: attempt "
+       "to connect to 10.0.0.2:8080 (app) failed",
+       "refused"},
+      /* squid: the ERR_ page */
+      {"1803100000.123 12 10.9.8.7 TCP_MISS/502 3500 GET http://app/ HIER_DIRECT/10.0.0.2 text/html "
+       "err=ERR_READ_ERROR/WITH_SERVER",
+       "reset"},
+      {"1803100000.123 12 10.9.8.7 TCP_MISS/504 3500 GET http://app/ HIER_DIRECT/10.0.0.2 text/html "
+       "err=ERR_READ_TIMEOUT/WITH_SERVER",
+       "timeout"},
+      {"1803100000.123 12 10.9.8.7 TCP_MISS/502 3500 GET http://app/ HIER_DIRECT/10.0.0.2 text/html "
+       "err=ERR_ZERO_SIZE_OBJECT/WITH_SERVER",
+       "close"},
+      {"1803100000.123 12 10.9.8.7 TCP_MISS/503 3500 GET http://app/ HIER_DIRECT/10.0.0.2 text/html "
+       "err=ERR_CONNECT_FAIL/WITH_SERVER",
+       "connect-failed"},
+      {"1803100000.123 12 10.9.8.7 TCP_MISS/502 3500 GET http://app/ HIER_DIRECT/10.0.0.2 text/html "
+       "err=ERR_INVALID_RESP/WITH_SERVER",
+       "invalid-response"},
+      {"1803100000.123 12 10.9.8.7 TCP_MISS/502 3500 GET http://app/ HIER_DIRECT/10.0.0.2 text/html "
+       "err=ERR_TOO_BIG/WITH_SERVER",
+       "too-large"},
+      /* caddy, h2o, node, nghttpx, tinyproxy, trafficserver, lighttpd */
+      {"{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"unexpected EOF\",\"status\":502}", "close"},
+      {"{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"read tcp 10.0.0.1:5->10.0.0.2:80: read: "
+       "connection reset by peer\",\"status\":502}",
+       "reset"},
+      {"{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"net/http: timeout awaiting response "
+       "headers\",\"status\":504}",
+       "timeout"},
+      {"{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"dial tcp 10.0.0.2:80: i/o timeout\",\"status\":502}",
+       "connect-timeout"},
+      {"[lib/core/proxy.c] in request:/cart?id=3:I/O error (head)", "close"},
+      {"[lib/core/proxy.c] in request:/cart?id=3:I/O timeout", "timeout"},
+      {"[lib/core/proxy.c] in request:/cart?id=3:connection timeout", "connect-timeout"},
+      {"10.9.8.7 [2027-03-01T10:00:00.000Z] \"GET /x HTTP/1.1\" 502 6ms attempts=1 error=\"socket hang up\"", "close"},
+      {"10.9.8.7 [2027-03-01T10:00:00.000Z] \"GET /x HTTP/1.1\" 502 6ms attempts=1 error=\"ECONNRESET\"", "reset"},
+      {"2027-03-01T10:00:00.000Z 7 8 0badc0de INFO (shrpx_http_downstream_connection.cc:1250) [DCONN:0x7f00] HTTP "
+       "response ended prematurely: HPE_INVALID_EOF_STATE",
+       "close"},
+      {"INFO      Mar 01 10:00:00.123 [77]: process_server_headers failed: Success. host \"app\" using file descriptor 5.",
+       "close"},
+      {"INFO      Mar 01 10:00:00.123 [77]: process_server_headers failed: Resource temporarily unavailable. host "
+       "\"app\" using file descriptor 5.",
+       "timeout"},
+      {"20270301.10h00m00s CONNECT: Connection timed out [110] connecting to 10.0.0.2:80 for host='app' url='http://app/'",
+       "connect-timeout"},
+      {"2027-03-01 10:00:00: (http-header-glue.c.1341) read() 11 12: Connection reset by peer", "reset"},
+      /* no kind of failure at all */
+      {"10.9.8.7 [01/Mar/2027:10:00:00 +0000] \"GET /x HTTP/1.1\" 200 3 904", NULL},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) check_family(cases[k].line, cases[k].family);
+}
+END_TEST
+
+START_TEST(test_family_agreement) {
+  ck_assert_double_eq(logline_family_agreement("close", "close"), 1);
+  ck_assert_double_eq(logline_family_agreement("close", "reset"), 0.5); /* proxies blur FIN and RST */
+  ck_assert_double_eq(logline_family_agreement("refused", "connect-timeout"), 0.5);
+  ck_assert_double_eq(logline_family_agreement("close", "timeout"), 0);
+  ck_assert_double_eq(logline_family_agreement("close", NULL), 0);
+  ck_assert_double_eq(logline_family_agreement(NULL, NULL), 0);
+  ck_assert_str_ne(logline_family_meaning("reset"), "");
+}
+END_TEST
+
+static void check_same(const char *harness, const char *production) {
+  struct logline a, b;
+  logline_read(rules, harness, &a);
+  logline_read(rules, production, &b);
+  bool same = a.ntok == b.ntok && a.nsig == b.nsig;
+  for (size_t k = 0; same && k < a.ntok; k++) same = !strcmp(a.tokens[k], b.tokens[k]);
+  for (size_t k = 0; same && k < a.nsig; k++) same = !strcmp(a.sigs[k].kind, b.sigs[k].kind) && !strcmp(a.sigs[k].key, b.sigs[k].key);
+  ck_assert_msg(same, "\n  %s\n  %s\nread as\n  %s\n  %s", harness, production, a.norm, b.norm);
+  ck_assert_msg(a.nsig > 0, "no signature in %s", a.norm);
+  ck_assert_msg(a.proxies == b.proxies || !a.proxies, "formats %x vs %x", a.proxies, b.proxies);
+  logline_free(&a);
+  logline_free(&b);
+}
+
+/* What a deployment decides reads the same as what the harness wrote. */
+START_TEST(test_deployment_parts_vanish) {
+  /* haproxy: syslog header, names, IPv6 client (no brackets), method, query, error page size */
+  check_same("127.0.0.1:49274 [22/Nov/2026:15:44:06.349] fe be/up 0/0/0/-1/1 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET "
+             "/empty_reply/1 HTTP/1.1\"",
+             "Nov 30 04:12:01 lb1 haproxy[1234]: 2001:db8::7:51732 [30/Nov/2027:04:12:01.001] fe_https~ be_api/api3 "
+             "0/0/0/-1/1 502 1534 - - SH-- 1/1/0/0/0 0/0 \"POST /api/v2/orders?id=1,2&x=y HTTP/1.1\"");
+  /* the same in RFC 5424 and with journald's tag alone; the cookie flags of the state */
+  check_same("127.0.0.1:49274 [22/Nov/2026:15:44:06.349] fe be/up 0/0/0/-1/1 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET "
+             "/empty_reply/1 HTTP/1.1\"",
+             "<134>1 2027-11-30T04:12:01.123456+01:00 lb1 haproxy 1234 - - [::1]:51732 [30/Nov/2027:04:12:01.001] www "
+             "be/<NOSRV> 0/0/0/-1/1 502 209 - - SH-- 1/1/0/0/0 0/0 \"HEAD /x HTTP/1.1\"");
+  check_same("127.0.0.1 [22/Nov/2026:15:43:07 +0000] \"GET /ok/1 HTTP/1.1\" 200 3 2425 2ms",
+             "httpd[77]: 2001:db8::7 [2027-11-30T04:12:01+01:00] \"PUT /a/b?c=d HTTP/2.0\" 200 51234 2425 2ms");
+  /* nginx: server name, Host, upstream URL, client on IPv6, referrer */
+  check_same("2026/11/22 15:43:30 [error] 10238#10238: *2 upstream prematurely closed connection while reading response "
+             "header from upstream, client: 127.0.0.1, server: , request: \"GET /empty_reply/1 HTTP/1.1\", upstream: "
+             "\"http://127.0.0.1:36855/empty_reply/1\", host: \"127.0.0.1:42077\"",
+             "2027/11/30 04:12:01 [error] 31#31: *918273 upstream prematurely closed connection while reading response "
+             "header from upstream, client: 2001:db8::7, server: shop.example.com, request: \"POST /cart?id=1 "
+             "HTTP/1.1\", upstream: \"http://[2001:db8::5]:8080/cart?id=1\", host: \"shop.example.com\"");
+  /* apache: the backend's name */
+  check_same("[Sun Nov 22 15:43:06.799307 2026] [proxy_http:error] [pid 8234:tid 8256] (104)Connection reset by peer: "
+             "[client 127.0.0.1:41772] AH01102: error reading status line from remote server 127.0.0.1:36883",
+             "[Tue Nov 30 04:12:01.000001 2027] [proxy_http:error] [pid 1:tid 2] (104)Connection reset by peer: "
+             "[client 2001:db8::7:51732] AH01102: error reading status line from remote server api.internal:8080");
+  /* squid: the peer's name, the size, the method */
+  check_same("1795362239.694      1 127.0.0.1 TCP_MISS/502 3472 GET http://127.0.0.1:41957/x/1 HIER_DIRECT/127.0.0.1 "
+             "text/html err=ERR_READ_ERROR/WITH_SERVER",
+             "1827637921.123     13 2001:db8::7 TCP_MISS/502 4096 POST http://api.internal:8080/y?z=1 "
+             "HIER_DIRECT/api.internal text/html err=ERR_READ_ERROR/WITH_SERVER");
+  /* caddy: a float or an ISO time, the logger's name, the Host */
+  check_same("{\"level\":\"error\",\"ts\":1795362222.1061654,\"logger\":\"http.log.error.log0\",\"msg\":\"EOF\","
+             "\"request\":{\"remote_ip\":\"127.0.0.1\",\"method\":\"GET\",\"host\":\"127.0.0.1:44089\"},\"status\":502}",
+             "{\"level\":\"error\",\"ts\":\"2027-11-30T04:12:01.123+01:00\",\"logger\":\"http.log.error.shop\","
+             "\"msg\":\"EOF\",\"request\":{\"remote_ip\":\"2001:db8::7\",\"method\":\"DELETE\",\"host\":\"shop.example."
+             "com\"},\"status\":502}");
+  /* h2o: a query string that holds what looks like the message's colon */
+  check_same("[lib/core/proxy.c] in request:/empty_reply/1:I/O error (head)",
+             "[lib/core/proxy.c] in request:/api/orders?fields=id,total&t=a:b:I/O error (head)");
+  /* tinyproxy: its own time, pid, fd and method */
+  check_same("CONNECT   Nov 22 15:43:37.324 [11449]: Request (file descriptor 6): GET /x/1 HTTP/1.1",
+             "CONNECT   Nov 30 04:12:01.999 [77]: Request (file descriptor 23): POST /api?q=1 HTTP/1.1");
+}
+END_TEST
+
+/* A syslog tag that names a proxy recognises it, even on a line in a shared format. */
+START_TEST(test_syslog_tag_names_the_proxy) {
+  struct logline l;
+  logline_read(rules, "Nov 30 04:12:01 web1 nginx[812]: 10.9.8.7 [30/Nov/2027:04:12:01 +0000] \"GET / HTTP/1.1\" 502 157",
+               &l);
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("nginx"));
+  ck_assert_ptr_nonnull(strstr(l.norm, "<ip> [<time>]"));
+  ck_assert_ptr_null(strstr(l.norm, "web1"));
+  logline_free(&l);
+}
+END_TEST
+
+/* What is not an address stays what it is. */
+START_TEST(test_not_addresses) {
+  struct logline l;
+  logline_read(rules, "mac aa:bb:cc:dd:ee:ff std::string be/up I/O", &l);
+  ck_assert_ptr_null(strstr(l.norm, "<ip>"));
+  logline_free(&l);
+}
+END_TEST
+
+/* The verdict is compared as a signature, once: its words are not also words of the line. */
+START_TEST(test_signatures_are_not_words) {
+  struct logline l;
+  logline_read(rules,
+               "10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be/app1 0/0/0/-1/1 502 209 - - SHNN 1/1/0/0/0 0/0 \"GET / "
+               "HTTP/1.1\"",
+               &l);
+  bool state = false, status = false;
+  for (size_t k = 0; k < l.nsig; k++) {
+    if (!strcmp(l.sigs[k].kind, "haproxy-state")) {
+      state = true;
+      ck_assert_str_eq(l.sigs[k].key, "SH");
+    }
+    if (!strcmp(l.sigs[k].kind, "status")) {
+      status = true;
+      ck_assert_str_eq(l.sigs[k].key, "502");
+    }
+  }
+  ck_assert(state && status);
+  for (size_t t = 0; t < l.ntok; t++) {
+    ck_assert_str_ne(l.tokens[t], "shnn");
+    ck_assert_str_ne(l.tokens[t], "502");
+  }
+  logline_free(&l);
+}
+END_TEST
+
+static Suite *logline_suite(void) {
+  Suite *s = suite_create("logline");
+  TCase *tc = tcase_create("core");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_families_across_proxies_and_versions);
+  tcase_add_test(tc, test_family_agreement);
+  tcase_add_test(tc, test_deployment_parts_vanish);
+  tcase_add_test(tc, test_syslog_tag_names_the_proxy);
+  tcase_add_test(tc, test_not_addresses);
+  tcase_add_test(tc, test_signatures_are_not_words);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(logline_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
