@@ -116,7 +116,8 @@ start_badup() {
   _serve=$!
   pids="$pids $_serve"
   _i=0
-  while ! grep -q 'listen=' "$_dir/serve.out" 2>/dev/null; do
+  # The whole line: read while it is being written, it can end at "admin=127.0.0.1:".
+  while [ "$(wc -l <"$_dir/serve.out" 2>/dev/null || echo 0)" -lt 1 ]; do
     _i=$((_i + 1))
     if [ $_i -gt 50 ] || ! kill -0 "$_serve" 2>/dev/null; then
       echo "$me: badup serve did not start:" >&2

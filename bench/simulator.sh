@@ -179,8 +179,11 @@ start_badup() {  # start_badup NAME SCENARIO-FILE: sets started_pid/_listen/_adm
     started_pid=$!
     pids+=("$started_pid")
     for i in $(seq 1 100); do
-        line=$(grep -m1 '^badup serve: ' "$tmp/$name.stdout" || true)
-        [ -n "$line" ] && break
+        # only a whole line: one read while it is written can end at "admin=127.0.0.1:"
+        if [ "$(wc -l <"$tmp/$name.stdout")" -ge 1 ]; then
+            line=$(grep -m1 '^badup serve: ' "$tmp/$name.stdout" || true)
+            break
+        fi
         if ! kill -0 "$started_pid" 2>/dev/null; then
             cat "$tmp/$name.stderr" >&2
             die "badup serve $scenario exited before its startup line"

@@ -92,7 +92,10 @@ static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
   for (char *c = start; *c; c++)
     if (*c == '\n') *c = '|';
   size_t used = strlen(out);
-  snprintf(out + used, outlen - used, "%s%s", used ? " | " : "", start);
+  /* ": " ends a sentence that the lines complete; otherwise lines are joined with " | " */
+  bool after_colon = used >= 2 && !strcmp(out + used - 2, ": ");
+  if (*start) snprintf(out + used, outlen - used, "%s%s", used && !after_colon ? " | " : "", start);
+  else if (after_colon) out[used - 2] = 0;
   free(text);
 }
 
@@ -142,7 +145,7 @@ struct case_ctx {
   const struct run_opts *o;
   const char *dir;      /* the case folder: evidence ends here */
   const char *pdir;     /* where the proxy works (${dir}): the case folder, or a scratch one */
-  char scratch[64];     /* a scratch folder the proxy's user can reach, or "" */
+  char scratch[256];    /* a scratch folder the proxy's user can reach, or "" */
   struct case_result *r;
   struct proc sim, px, side[MAX_SIDECARS];
   int up_port, admin, port;
@@ -206,19 +209,25 @@ static bool proxy_workdir(struct case_ctx *c) {
     return false;
   }
   if (chown(c->dir, pw->pw_uid, pw->pw_gid) == 0 && user_can_write(pw->pw_uid, pw->pw_gid, c->dir)) return true;
-  snprintf(c->scratch, sizeof c->scratch, "/tmp/badup-%s-XXXXXX", c->p->name);
-  if (!mkdtemp(c->scratch) || chown(c->scratch, pw->pw_uid, pw->pw_gid) != 0) {
-    char why[512];
-    snprintf(why, sizeof why, "%s", strerror(errno));
-    c->scratch[0] = 0;
-    snprintf(c->r->got, sizeof c->r->got, "setup_error");
-    snprintf(c->r->detail, sizeof c->r->detail,
-             "%s switches to user '%s', which cannot write to %.200s, and no scratch folder could be made for it: %.100s",
-             c->p->name, c->p->user, c->dir, why);
-    return false;
+  /* $TMPDIR first (a test, or a user, may want the scratch elsewhere), then /tmp; each must
+   * be reachable by the user too (a private 0700 TMPDIR is not). */
+  const char *tmpdir = getenv("TMPDIR");
+  const char *bases[] = {tmpdir && *tmpdir ? tmpdir : "/tmp", "/tmp"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(c->scratch, sizeof c->scratch, "%.180s/badup-%.40s-XXXXXX", bases[i], c->p->name);
+    if (!mkdtemp(c->scratch)) continue;
+    if (chown(c->scratch, pw->pw_uid, pw->pw_gid) == 0 && user_can_write(pw->pw_uid, pw->pw_gid, c->scratch)) {
+      c->pdir = c->scratch;
+      return true;
+    }
+    rmdir(c->scratch);
   }
-  c->pdir = c->scratch;
-  return true;
+  c->scratch[0] = 0;
+  snprintf(c->r->got, sizeof c->r->got, "setup_error");
+  snprintf(c->r->detail, sizeof c->r->detail,
+           "%s switches to user '%s', which can write neither to %.200s nor to a scratch folder under %.60s or /tmp",
+           c->p->name, c->p->user, c->dir, bases[0]);
+  return false;
 }
 
 /* Stage 2: the proxy's files, rendered into the folder it works in. */
@@ -309,8 +318,8 @@ static bool start_proxy(struct case_ctx *c) {
     proc_exited(&c->px);
     proc_describe(&c->px, how, sizeof how);
     snprintf(c->r->got, sizeof c->r->got, "setup_error");
-    snprintf(c->r->detail, sizeof c->r->detail, "%s did not listen on its port %d within %.0f ms (%s): ", p->name,
-             c->port, c->r->ready_ms, how);
+    snprintf(c->r->detail, sizeof c->r->detail, "%s did not become ready: nothing listened on its port %d within %.0f ms (%s): ",
+             p->name, c->port, c->r->ready_ms, how);
     tail_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
     return false;
   }

@@ -28,8 +28,8 @@ def installed(binary):
     return os.access(binary, os.X_OK)
 
 
-def run(args, timeout=180):
-    p = subprocess.run([BADUP, "run"] + args, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+def run(args, timeout=180, env=None):
+    p = subprocess.run([BADUP, "run"] + args, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
     for m in SANITIZER_MARKERS:
         assert m not in p.stderr, p.stderr
     return p
@@ -275,15 +275,24 @@ class UserSwitchingProxy(Base):
         self.addCleanup(shutil.rmtree, parent, True)
         self.assertEqual(stat.S_IMODE(os.stat(parent).st_mode), 0o700)
         out = os.path.join(parent, "out")
-        p = run(["--proxy", "squid", "--scenario", "ok,empty_reply", "--out", out, "--reference", self.ref])
+        # The scratch folder goes under $TMPDIR: a private one shows what is left behind,
+        # whatever other runs do in /tmp at the same time.
+        scratch = tempfile.mkdtemp(prefix="badup-scratch-")
+        self.addCleanup(shutil.rmtree, scratch, True)
+        os.chmod(scratch, 0o711)
+        p = run(["--proxy", "squid", "--scenario", "ok,empty_reply", "--out", out, "--reference", self.ref],
+                env=dict(os.environ, TMPDIR=scratch))
         got = cases(out)
         self.assertEqual(got[("squid", "ok")]["got"], "200", p.stdout + p.stderr)
         self.assertEqual(got[("squid", "empty_reply")]["got"], "502", p.stdout + p.stderr)
         case = os.path.join(out, "cases", "squid", "ok")
         self.assertIn("access.log", os.listdir(case))
         self.assertIn("TCP_MISS/200", got[("squid", "ok")]["proxy_log"])
-        # nothing left behind in /tmp
-        self.assertEqual([n for n in os.listdir("/tmp") if n.startswith("badup-squid-")], [])
+        # squid worked in a scratch folder (its user cannot reach the 0700 parent), and the
+        # folder is gone
+        self.assertEqual(os.listdir(scratch), [])
+        with open(os.path.join(case, "squid.conf")) as f:
+            self.assertIn(os.path.join(scratch, "badup-squid-"), f.read())
 
 
 if __name__ == "__main__":
