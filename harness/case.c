@@ -125,15 +125,16 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
     free(text);
   }
   if (have_re) regfree(&re);
-  if (!out[0]) {
-    /* No log_match, or nothing matched it (a user's --proxy-config may log in another
-     * shape): the last lines are the best evidence there is. stderr counts only when a
-     * log_match was meant to pick from it. */
-    for (size_t i = 0; i < p->nlogs + (have_re ? 1 : 0); i++) {
+  /* Without a log_match, the last lines of each log are the best evidence there is. With
+   * one that matched nothing, the proxy wrote no line about the request (caddy answering a
+   * malformed request from Go's HTTP server, before its own logging): saying so beats
+   * passing off start-up notes as its word on the request. The files are in the case
+   * folder either way. */
+  if (!out[0] && !p->log_match)
+    for (size_t i = 0; i < p->nlogs; i++) {
       log_path(p, dir, i, path, sizeof path);
       tail_lines(path, 2, out, outlen);
     }
-  }
 }
 
 static void fmt_seconds(char *out, size_t len, double s) { snprintf(out, len, "%g", s); }

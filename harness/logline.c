@@ -114,6 +114,10 @@ static const struct mask_rule FIELD_MASKS[] = {
     {"\"host\":\"([^\"]*)\"", GROUP(1), "<host>"},
     {" backend=([^ -][^ ]*)", GROUP(1), "<host>"},
     {" on ([^ ]*) are down", GROUP(1), "<host>"},
+    /* ids a proxy makes up per request or per error: caddy's "err_id":"ubgmbnyuj" (random
+     * letters, with or without a digit: without one the number rule below keeps it as a
+     * word, and two recordings of one fault scored differently), request ids in JSON */
+    {"\"(err_id|request_id|req_id|trace_id|span_id|id)\":\"([^\"]*)\"", GROUP(2), "<n>"},
     /* caddy: a logger's own name ("log0" or what the Caddyfile calls it) */
     {"\"logger\":\"http\\.log\\.(access|error)(\\.[^\"]*)\"", GROUP(2), ""},
     /* what the upstream sent, quoted back: header names and values, status lines. nginx

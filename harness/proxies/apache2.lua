@@ -91,5 +91,5 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
   },
   retries = { off = "# retries off: ", on = "" },
   logs = { "access.log", "error.log" },
-  log_match = ":(error|warn|crit|alert|emerg)\\]|\"GET /",
+  log_match = ":(error|warn|crit|alert|emerg)\\]|\"[A-Z]+ /",
 }

@@ -60,5 +60,5 @@ hosts:
   -- the access line, error.log's "[lib/core/proxy.c] in request:/x:connection failed" /
   -- ":I/O timeout" lines, and a crash ("Assertion ... failed", "received fatal signal 6":
   -- h2o 2.2.5 aborts on "Content-Length: abc", see bad_content_length)
-  log_match = "\"GET /|in request:|\\[(error|warn|crit)|Assertion|fatal signal",
+  log_match = "\"[A-Z]+ /|in request:|\\[(error|warn|crit)|Assertion|fatal signal",
 }

@@ -68,5 +68,5 @@ proxy.server = ( "" => ( (
   -- "server stopped" pair of every case): gw_backend.c / http-header-glue.c / ... lines such
   -- as "establishing connection failed: ...", "read timeout on socket", "response not
   -- received, request sent", "invalid HTTP status line"
-  log_match = "\"GET /|\\(([^s)]|s[^e)]|se[^r)])[^)]*\\) ",
+  log_match = "\"[A-Z]+ /|\\(([^s)]|s[^e)]|se[^r)])[^)]*\\) ",
 }

@@ -57,7 +57,7 @@ log-level=INFO
   -- the access line, WARN/ERROR lines ("Backend connect failed; addr=...: errno=111",
   -- "Connect time out") and the INFO lines that name the failure ("EOF", "Time out",
   -- "HTTP parser failure: ...", "HTTP response ended prematurely: ...", "Network error")
-  log_match = "\"GET /| (WARN|ERROR|FATAL) |\\[DCONN:[^]]*\\] (EOF|Time out|Timeout|HTTP parser failure|HTTP response ended|Network error|Return error reply)",
+  log_match = "\"[A-Z]+ /| (WARN|ERROR|FATAL) |\\[DCONN:[^]]*\\] (EOF|Time out|Timeout|HTTP parser failure|HTTP response ended|Network error|Return error reply)",
   -- the access line is written a moment after the client has its answer; without a short
   -- wait before the stop, SIGTERM (immediate shutdown) sometimes comes first
   settle_ms = 200,

@@ -83,5 +83,5 @@ http {
   },
   retries = { off = "proxy_next_upstream off;", on = "proxy_next_upstream error timeout invalid_header http_502 http_504 non_idempotent;" },
   logs = { "access.log", "error.log" },
-  log_match = "\\[(error|warn|crit|alert)\\]|\"GET /",
+  log_match = "\\[(error|warn|crit|alert)\\]|\"[A-Z]+ /",
 }

@@ -34,5 +34,5 @@ return proxy {
   logs = { "access.log" },
   -- one line per request, with error="ECONNREFUSED" / "read timeout" / "upstream aborted"...;
   -- a crash of the script itself lands in proxy.err
-  log_match = "\"GET /|Error|error:",
+  log_match = "\"[A-Z]+ /|Error|error:",
 }

@@ -95,7 +95,7 @@ cache_effective_user proxy
   logs = { "access.log", "cache.log" },
   -- the request's access line (err=ERR_CONNECT_FAIL, ERR_READ_TIMEOUT, ...; not the
   -- readiness probe's NONE_NONE/000 line) and cache.log's warnings and errors
-  log_match = " GET http://|\\| (WARNING|ERROR|FATAL)",
+  log_match = " [A-Z]+ http://|\\| (WARNING|ERROR|FATAL)",
   ready_timeout = 30,
   cleanup = { "/dev/shm/badup${proxy_port}-*.shm" },
 }

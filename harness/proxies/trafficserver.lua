@@ -125,7 +125,7 @@ logging:
   logs = { "access.log", "error.log", "diags.log" },
   -- the access line (crc/pssc: ERR_CONNECT_FAIL/502, ERR_READ_TIMEOUT/504, ...), error.log's
   -- "CONNECT: ..." lines, and traffic_server's own errors in diags.log / stderr
-  log_match = " GET http://|CONNECT: |traffic_server (ERROR|FATAL|ALERT|EMERGENCY)",
+  log_match = " [A-Z]+ http://|CONNECT: |traffic_server (ERROR|FATAL|ALERT|EMERGENCY)",
   ready_timeout = 30,
   -- access.log is written by a flush task about once a second and not on SIGTERM: wait before
   -- stopping (the harness also waits this long before the request)

@@ -56,7 +56,7 @@ ${retries}
   logs = { "access.log" },
   -- both lines of the request (client side "c", backend side "b" with the fetch error) and a
   -- crash of the child (stderr has "Error: Child (N) died signal=15" on every normal stop)
-  log_match = "\"GET |[Pp]anic|Assert|not responding",
+  log_match = "\"[A-Z]+ |[Pp]anic|Assert|not responding",
   ready_timeout = 30,
   warmup_ms = 300, -- varnishncsa attaching
   settle_ms = 300, -- varnishncsa writing the request's line

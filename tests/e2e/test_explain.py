@@ -62,7 +62,9 @@ def coarse(line, keep_case=False):
     upstream sent quoted back (header names, status lines; not the escaped byte nginx
     stops at) and every number masked, order and case ignored. Lines equal here are lines
     no tool could tell apart once a deployment's own names and content are set aside."""
-    s = re.sub(r'\\"([^"\\]|\\[^"])*\\"', " DATA ", line)
+    # ids a proxy makes up per request (caddy's err_id: random letters, digits or not)
+    s = re.sub(r'"(err_id|request_id|req_id|trace_id|span_id|id)":"[^"]*"', r'"\1":"ID"', line)
+    s = re.sub(r'\\"([^"\\]|\\[^"])*\\"', " DATA ", s)
     s = re.sub(r"'[^']*'", " DATA ", s)
     s = re.sub(r'header: "[^"\\]+', 'header: " DATA ', s)
     s = re.sub(r"(?<=[\"(: ])(%s)(?=[ )\"])" % METHODS, " METHOD ", s)
