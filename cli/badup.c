@@ -30,6 +30,23 @@ static void usage(FILE *out) {
         out);
 }
 
+/* Every command once: its name, its entry point and its --help text. */
+static const struct command {
+  const char *name;
+  int (*main)(int argc, char **argv);
+  void (*usage)(FILE *out);
+} COMMANDS[] = {
+    {"run", run_main, run_usage},         {"list", list_main, list_usage},
+    {"serve", serve_main, serve_usage},   {"explain", explain_main, explain_usage},
+    {"bench", bench_main, bench_usage},   {"plot", plot_main, plot_usage},
+};
+
+static const struct command *command_named(const char *name) {
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
+    if (!strcmp(COMMANDS[i].name, name)) return &COMMANDS[i];
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
@@ -45,21 +62,21 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "help")) {
-    if (argc > 2 && !strcmp(argv[2], "serve")) serve_usage(stdout);
-    else if (argc > 2 && !strcmp(argv[2], "run")) run_usage(stdout);
-    else if (argc > 2 && !strcmp(argv[2], "list")) list_usage(stdout);
-    else if (argc > 2 && !strcmp(argv[2], "explain")) explain_usage(stdout);
-    else if (argc > 2 && !strcmp(argv[2], "bench")) bench_usage(stdout);
-    else if (argc > 2 && !strcmp(argv[2], "plot")) plot_usage(stdout);
-    else usage(stdout);
+    if (argc < 3) {
+      usage(stdout);
+      return 0;
+    }
+    const struct command *c = command_named(argv[2]);
+    if (!c) {
+      fprintf(stderr, "badup help: unknown command '%s'\n", argv[2]);
+      usage(stderr);
+      return 2;
+    }
+    c->usage(stdout);
     return 0;
   }
-  if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
-  if (!strcmp(cmd, "run")) return run_main(argc - 1, argv + 1);
-  if (!strcmp(cmd, "list")) return list_main(argc - 1, argv + 1);
-  if (!strcmp(cmd, "explain")) return explain_main(argc - 1, argv + 1);
-  if (!strcmp(cmd, "bench")) return bench_main(argc - 1, argv + 1);
-  if (!strcmp(cmd, "plot")) return plot_main(argc - 1, argv + 1);
+  const struct command *c = command_named(cmd);
+  if (c) return c->main(argc - 1, argv + 1);
   fprintf(stderr, "badup: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <glob.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -156,6 +157,7 @@ struct case_ctx {
   char *retries;
   char **argv, **env;
   size_t nargs, nenv;
+  char tag[64];         /* BADUP_CASE=...: in the proxy's environment, to know its escapees */
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -276,7 +278,7 @@ static bool render_proxy(struct case_ctx *c) {
   while (p->command[c->nargs]) c->nargs++;
   while (p->env[c->nenv]) c->nenv++;
   c->argv = calloc(c->nargs + 1, sizeof *c->argv);
-  c->env = calloc(c->nenv + 1, sizeof *c->env);
+  c->env = calloc(c->nenv + 2, sizeof *c->env); /* + the case's tag */
   if (!c->argv || !c->env) {
     setup_error(c, "out of memory%s%s", "", "");
     free(bad);
@@ -289,6 +291,10 @@ static bool render_proxy(struct case_ctx *c) {
     free(bad);
     return false;
   }
+  /* Every process the proxy starts inherits the tag, even one that leaves its group. */
+  static _Atomic unsigned long cases;
+  snprintf(c->tag, sizeof c->tag, "BADUP_CASE=%d.%lu", (int)getpid(), atomic_fetch_add(&cases, 1) + 1);
+  c->env[c->nenv++] = strdup(c->tag);
   return true;
 }
 
@@ -315,9 +321,27 @@ static bool start_proxy(struct case_ctx *c) {
   }
   c->r->ready_ms = now_ms() - start;
   if (!ready) {
-    char how[64];
+    char how[64], stray[96];
     proc_exited(&c->px);
     proc_describe(&c->px, how, sizeof how);
+    /* A command that returned 0 without its port listening may have daemonized: its
+     * child is ours (the subreaper's) once it returned, but can take a moment to leave
+     * the group (setsid) and become recognisable. */
+    int strays = 0;
+    for (int waited = 0; !strays && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == 0 && waited <= 300;
+         waited += 20) {
+      strays = proc_kill_strays(c->tag, stray, sizeof stray);
+      if (!strays) sleep_ms(20);
+    }
+    if (strays > 0) {
+      /* Its command returned and left a process outside its group: it daemonized. */
+      snprintf(c->r->got, sizeof c->r->got, "setup_error");
+      snprintf(c->r->detail, sizeof c->r->detail,
+               "%s left the foreground: its command ended (%s) and %s ran on outside its process group "
+               "(badup killed it); its config must keep it in the foreground (docs/proxies.md)",
+               p->name, how, stray);
+      return false;
+    }
     snprintf(c->r->got, sizeof c->r->got, "setup_error");
     snprintf(c->r->detail, sizeof c->r->detail, "%s did not become ready: nothing listened on its port %d within %.0f ms (%s): ",
              p->name, c->port, c->r->ready_ms, how);
@@ -394,6 +418,16 @@ static void collect(struct case_ctx *c, bool exchanged) {
   if (p->settle_ms > 0 && c->px.pid) sleep_ms(p->settle_ms); /* logs written late */
   for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], 2000);
   proc_stop(&c->px, p->stop_grace_ms);
+  char stray[96];
+  if (c->px.pid && proc_kill_strays(c->tag, stray, sizeof stray) > 0) {
+    /* A process of the proxy's that left its group survives the group's SIGKILL: the case
+     * ran with a proxy the harness could not control, which proves nothing. */
+    snprintf(r->got, sizeof r->got, "setup_error");
+    snprintf(r->detail, sizeof r->detail,
+             "%s left the foreground: %s ran on outside its process group (badup killed it); its config must keep "
+             "it in the foreground (docs/proxies.md)",
+             p->name, stray);
+  }
   if (c->sim.pid && c->admin > 0) {
     if (proc_exited(&c->sim)) {
       char how[64];

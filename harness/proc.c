@@ -1,6 +1,7 @@
 /* proc.c: child processes in their own process group, and stopping them for sure. */
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,14 +21,18 @@
 static volatile pid_t groups[MAX_GROUPS];
 static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void registry_add(pid_t pid) {
-  pthread_mutex_lock(&groups_mu);
+static void registry_add_locked(pid_t pid) {
   for (int i = 0; i < MAX_GROUPS; i++)
     if (groups[i] == 0) {
       groups[i] = pid;
       break;
     }
-  pthread_mutex_unlock(&groups_mu);
+}
+
+static bool registered_locked(pid_t pgid) {
+  for (int i = 0; i < MAX_GROUPS; i++)
+    if (groups[i] == pgid) return true;
+  return false;
 }
 
 static void registry_remove(pid_t pid) {
@@ -85,10 +90,13 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
     if (!shadowed) envp[k++] = environ[i];
   }
   envp[k] = NULL;
-  /* Block signals across fork so the child starts clean, then restore them. */
+  /* Block signals across fork so the child starts clean, then restore them. The registry's
+   * lock is held from the fork until the child is registered: a stray hunt in another
+   * thread must never take a child that is ours but not registered yet. */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_mutex_lock(&groups_mu);
   pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
@@ -112,8 +120,9 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
   int fork_errno = errno;
   if (pid > 0) {
     setpgid(pid, pid); /* also here: no window where a kill(-pid) misses it */
-    registry_add(pid);
+    registry_add_locked(pid);
   }
+  pthread_mutex_unlock(&groups_mu);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   free(envp);
   close(out);
@@ -175,4 +184,93 @@ void proc_describe(const struct proc *p, char *buf, size_t len) {
   else if (WIFSIGNALED(p->status))
     snprintf(buf, len, "killed by signal %d (SIG%s)", WTERMSIG(p->status), sigabbrev_np(WTERMSIG(p->status)) ? sigabbrev_np(WTERMSIG(p->status)) : "?");
   else snprintf(buf, len, "status 0x%x", p->status);
+}
+
+/* ppid and pgid of a process, from /proc/PID/stat (the command name may hold spaces and
+ * parentheses: the fields start after the last ')'). */
+static bool stat_of(pid_t pid, pid_t *ppid, pid_t *pgid, char *comm, size_t clen) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+  if (!open_paren || !close_paren || close_paren < open_paren) return false;
+  snprintf(comm, clen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
+  char state;
+  int pp, pg;
+  if (sscanf(close_paren + 1, " %c %d %d", &state, &pp, &pg) != 3) return false;
+  *ppid = pp;
+  *pgid = pg;
+  (void)state; /* a zombie is ours to reap too */
+  return true;
+}
+
+/* Does the environment the process started with hold tag ("NAME=value")? */
+static bool environ_has(pid_t pid, const char *tag) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  static __thread char buf[65536];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  size_t tl = strlen(tag);
+  for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+    if (strlen(p) == tl && !memcmp(p, tag, tl)) return true;
+  return false;
+}
+
+int proc_kill_strays(const char *tag, char *what, size_t len) {
+  pid_t self = getpid(), ours = getpgrp();
+  int found = 0;
+  if (what && len) what[0] = 0;
+  pthread_mutex_lock(&groups_mu);
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0) continue;
+    pid_t ppid, pgid;
+    char comm[64];
+    if (!stat_of((pid_t)pid, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
+    if (pgid == ours || registered_locked(pgid)) continue;
+    if (tag && !environ_has((pid_t)pid, tag)) continue;
+    /* Its whole group goes too: a daemon's workers share the group it made. */
+    kill(-pgid, SIGKILL);
+    kill((pid_t)pid, SIGKILL);
+    if (!found && what && len) snprintf(what, len, "pid %ld (%s)", pid, comm);
+    found++;
+  }
+  if (d) closedir(d);
+  pthread_mutex_unlock(&groups_mu);
+  /* Reap them (and any worker orphaned by the kill) without blocking on legit children. */
+  for (int waited = 0; found && waited < 2000; waited += 5) {
+    bool any = false;
+    pthread_mutex_lock(&groups_mu);
+    d = opendir("/proc");
+    while (d && (e = readdir(d))) {
+      char *end;
+      long pid = strtol(e->d_name, &end, 10);
+      if (*end || pid <= 0) continue;
+      pid_t ppid, pgid;
+      char comm[64];
+      if (!stat_of((pid_t)pid, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
+      if (pgid == ours || registered_locked(pgid)) continue;
+      any = true;
+      waitpid((pid_t)pid, NULL, WNOHANG);
+    }
+    if (d) closedir(d);
+    pthread_mutex_unlock(&groups_mu);
+    if (!any) break;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return found;
 }

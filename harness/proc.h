@@ -43,4 +43,12 @@ void proc_subreaper(void);
 /* Async-signal-safe: SIGKILL every registered live group. */
 void proc_kill_all(void);
 
+/* Kills and reaps every process that escaped the groups we started: a child of ours (we are
+ * the subreaper) outside our own process group and outside every registered group, which
+ * can only be a process that left its group (setsid: a proxy that daemonized) and whose
+ * parent has exited. With a tag ("NAME=value"), only those whose environment holds it (the
+ * case's own: processes inherit it); with NULL, all. Returns how many; the first one's pid
+ * and command name go into `what` ("pid 1234 (nginx)"), when given. */
+int proc_kill_strays(const char *tag, char *what, size_t len);
+
 #endif

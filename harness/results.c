@@ -136,7 +136,7 @@ int reference_update(const char *dir, const char *key, const struct proxy_def *p
       if (cr->ran && !seen_has(seen, cr->got)) json_array_append_new(seen, json_string(cr->got));
     }
     json_object_set_new(sc, r->scn->name,
-                        json_pack("{s:s, s:o, s:s, s:f, s:f, s:I, s:s}", "got", r->r.got, "seen", seen, "expect",
+                        json_pack("{s:s, s:o, s:s, s:f, s:f, s:I, s:s}", "got", row_got(r), "seen", seen, "expect",
                                   r->scn->expect, "elapsed_ms", r->r.elapsed_ms, "case_ms",
                                   r->r.elapsed_ms + r->r.overhead_ms, "upstream_attempts",
                                   (json_int_t)r->r.attempts, "proxy_log", r->r.proxy_log));
@@ -170,7 +170,7 @@ int reference_update(const char *dir, const char *key, const struct proxy_def *p
 static json_t *row_json(const struct row *r) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
                         r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", r->scn->expect,
-                        "got", r->r.got[0] ? r->r.got : "", "verdict", r->verdict);
+                        "got", row_got(r), "verdict", r->verdict);
   json_object_set_new(o, "reason", json_string(r->reason));
   json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
   json_object_set_new(o, "reference_version", r->reference_version[0] ? json_string(r->reference_version) : json_null());
@@ -221,7 +221,8 @@ static void xml_text(struct buf *b, const char *s) {
   }
 }
 
-static bool is_failure(const char *verdict) { return !strcmp(verdict, "fail") || !strcmp(verdict, "error"); }
+static bool is_failure(const char *verdict) { return !strcmp(verdict, "fail"); }
+static bool is_error(const char *verdict) { return !strcmp(verdict, "error"); }
 
 /* An unstable cell names every outcome seen: "closed x2, 502 x1" (or a reference's
  * "closed, 502") becomes "closed|502". */
@@ -240,15 +241,18 @@ static void outcome_alternatives(const char *outcomes, char *out, size_t len) {
 
 static int write_junit(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
   struct buf b = {0};
-  size_t failures = 0, skipped = 0;
+  size_t failures = 0, errors = 0, skipped = 0;
   for (size_t i = 0; i < n; i++) {
     failures += is_failure(rows[i].verdict);
+    errors += is_error(rows[i].verdict);
     skipped += !strcmp(rows[i].verdict, "skipped") || !strcmp(rows[i].verdict, "not_run");
   }
-  buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"badup\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
-             n, failures, skipped, info->duration_s);
-  buf_printf(&b, "  <testsuite name=\"badup run\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" timestamp=\"%s\">\n", n, failures,
-             skipped, info->started);
+  /* JUnit's own two kinds: a failure is the proxy's (an assertion that did not hold), an
+   * error is the case's (it could not run, or the scenario raised). */
+  buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"badup\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+             n, failures, errors, skipped, info->duration_s);
+  buf_printf(&b, "  <testsuite name=\"badup run\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" timestamp=\"%s\">\n", n,
+             failures, errors, skipped, info->started);
   for (size_t i = 0; i < n; i++) {
     const struct row *r = &rows[i];
     buf_puts(&b, "    <testcase classname=\"badup.");
@@ -256,14 +260,16 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     buf_puts(&b, "\" name=\"");
     xml_text(&b, r->scn->name);
     buf_printf(&b, "\" time=\"%.3f\">", r->r.elapsed_ms / 1000);
-    if (is_failure(r->verdict)) {
-      buf_puts(&b, "\n      <failure message=\"");
+    if (is_failure(r->verdict) || is_error(r->verdict)) {
+      const char *tag = is_error(r->verdict) ? "error" : "failure";
+      buf_printf(&b, "\n      <%s message=\"", tag);
       char msg[512];
-      snprintf(msg, sizeof msg, "expected %s, got %s%s%s", r->scn->expect, r->r.got, r->reason[0] ? ": " : "", r->reason);
+      snprintf(msg, sizeof msg, "expected %s, got %s%s%s", r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r),
+               r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "\">");
       buf_printf(&b, "proxy %s %s, scenario %s (%s)\nexpected: %s\ngot: %s\n", r->proxy->name, r->proxy->version,
-                 r->scn->name, r->scn->summary, r->scn->expect, r->r.got);
+                 r->scn->name, r->scn->summary, r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r));
       if (r->reference[0]) buf_printf(&b, "reference (%s %s): %s\n", r->proxy->name, r->reference_version, r->reference);
       if (r->r.detail[0]) {
         buf_puts(&b, "detail: ");
@@ -272,7 +278,7 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
       }
       buf_puts(&b, "proxy log: ");
       xml_text(&b, r->r.proxy_log[0] ? r->r.proxy_log : "(nothing)");
-      buf_puts(&b, "\n</failure>\n    ");
+      buf_printf(&b, "\n</%s>\n    ", tag);
     } else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) {
       buf_puts(&b, "<skipped message=\"");
       xml_text(&b, r->reason);
@@ -280,7 +286,7 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     } else {
       buf_puts(&b, "<system-out>");
       char msg[600];
-      snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", r->verdict, r->outcomes[0] ? r->outcomes : r->r.got,
+      snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", r->verdict, r->outcomes[0] ? r->outcomes : row_got(r),
                r->scn->expect, r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "</system-out>");
@@ -320,14 +326,14 @@ static const struct row *grid_find(const struct row *rows, size_t n, const struc
 static void cell(char *out, size_t len, const struct row *r) {
   if (!r) snprintf(out, len, " ");
   else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) snprintf(out, len, "-");
-  else if (!strcmp(r->verdict, "pass")) snprintf(out, len, "%s", r->r.got);
-  else if (!strcmp(r->verdict, "deviates")) snprintf(out, len, "%s ~", r->r.got);
+  else if (!strcmp(r->verdict, "pass")) snprintf(out, len, "%s", row_got(r));
+  else if (!strcmp(r->verdict, "deviates")) snprintf(out, len, "%s ~", row_got(r));
   else if (!strcmp(r->verdict, "error")) snprintf(out, len, "ERROR !");
   else if (!strcmp(r->verdict, "unstable")) {
     char alt[96];
-    outcome_alternatives(r->alternatives[0] ? r->alternatives : r->r.got, alt, sizeof alt);
+    outcome_alternatives(r->alternatives[0] ? r->alternatives : row_got(r), alt, sizeof alt);
     snprintf(out, len, "%s ?", alt);
-  } else snprintf(out, len, "%s !", r->r.got);
+  } else snprintf(out, len, "%s !", row_got(r));
 }
 
 void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
@@ -362,7 +368,7 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
     }
     fprintf(out, "%s\n", md ? " |" : "");
   }
-  fprintf(out, "%s%s\n", md ? "\n" : "", "cells: outcome as the client saw it; plain = pass (matches expect), ~ = deviates (matches the proxy's recorded reference), ? = unstable (the outcome varies; every one seen), ! = fail, - = skipped");
+  fprintf(out, "%s%s\n", md ? "\n" : "", "cells: outcome as the client saw it; plain = pass (matches expect), ~ = deviates (matches the proxy's recorded reference), ? = unstable (the outcome varies; every one seen), ! = fail, ERROR ! = the case could not run or its scenario raised, - = skipped");
 }
 
 static int write_report(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
@@ -398,7 +404,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
     if (!strcmp(r->verdict, "pass") || !strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) continue;
     any = true;
     fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, r->verdict, r->scn->expect,
-            r->outcomes[0] ? r->outcomes : r->r.got, r->reason[0] ? " (" : "", r->reason);
+            r->outcomes[0] ? r->outcomes : row_got(r), r->reason[0] ? " (" : "", r->reason);
     fprintf(f, "%s", r->reason[0] ? ")" : "");
     if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
     fprintf(f, "\n");
@@ -424,7 +430,8 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
   json_decref(doc);
 
   struct buf b = {0};
-  buf_puts(&b, "proxy,proxy_version,scenario,expect,got,verdict,elapsed_ms,upstream_attempts,proxy_log,reason,reference,proxy_ready_ms\r\n");
+  buf_puts(&b, "proxy,proxy_version,scenario,expect,got,verdict,elapsed_ms,upstream_attempts,proxy_log,reason,reference,"
+              "proxy_ready_ms,outcomes\r\n");
   for (size_t i = 0; i < n; i++) {
     const struct row *r = &rows[i];
     char ms[32], att[32], ready[32];
@@ -435,14 +442,15 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
     csv_field(&b, r->proxy->version ? r->proxy->version : "", false);
     csv_field(&b, r->scn->name, false);
     csv_field(&b, r->scn->expect, false);
-    csv_field(&b, r->r.got, false);
+    csv_field(&b, row_got(r), false);
     csv_field(&b, r->verdict, false);
     csv_field(&b, ms, false);
     csv_field(&b, att, false);
     csv_field(&b, r->r.proxy_log, false);
     csv_field(&b, r->reason, false);
     csv_field(&b, r->reference, false);
-    csv_field(&b, ready, true);
+    csv_field(&b, ready, false);
+    csv_field(&b, r->outcomes, true);
   }
   snprintf(path, sizeof path, "%s/results.csv", dir);
   int rc2 = b.oom ? -ENOMEM : write_atomic(path, b.data, b.len);

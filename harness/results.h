@@ -26,9 +26,13 @@ struct row {
   char reason[512];        /* why it is not a pass */
   char outcomes[256];      /* with --repeat: every outcome of the runs, with counts: "closed x2, 502 x1" */
   char alternatives[256];  /* unstable: the outcomes the cell takes, from the runs or the reference */
+  char most[40];           /* with --repeat: the most frequent outcome of the runs, else "" */
   char reference[40];      /* the recorded outcome used, "" when none */
   char reference_version[48];
 };
+
+/* The row's outcome: its one outcome, or with --repeat the most frequent one. */
+static inline const char *row_got(const struct row *r) { return r->most[0] ? r->most : r->r.got; }
 
 /* Run i (0-based) of a row. */
 static inline struct case_result *row_run(struct row *r, int i) { return i == 0 ? &r->r : &r->more[i - 1]; }

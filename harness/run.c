@@ -134,6 +134,17 @@ static bool selected(const char *name, const char *list) {
   return hit;
 }
 
+/* Is name in the comma list as itself (not through 'all' or a glob)? */
+static bool named_outright(const char *name, const char *list) {
+  if (!list || !strcmp(list, "all")) return false;
+  char *copy = strdup(list), *save = NULL;
+  bool hit = false;
+  for (char *t = strtok_r(copy, ",", &save); t && !hit; t = strtok_r(NULL, ",", &save))
+    hit = !strpbrk(t, "*?[") && !strcmp(t, name);
+  free(copy);
+  return hit;
+}
+
 /* Every name of a comma list must match something; a typo is a usage error. */
 static const char *unmatched(const char *list, const char *const *names, size_t n, char *buf, size_t len) {
   if (!list || !strcmp(list, "all")) return NULL;
@@ -279,12 +290,19 @@ static void *signal_thread(void *arg) {
     if (sigwait(set, &sig) != 0) continue;
     atomic_store(&interrupted, sig);
     proc_kill_all(); /* every proxy and simulator: nothing survives the run */
+    proc_kill_strays(NULL, NULL, 0);
     if (count == 0) {
       static const char msg[] = "\nbadup run: interrupted; stopping every proxy and simulator, writing finished cases\n";
       ssize_t w = write(2, msg, sizeof msg - 1);
       (void)w;
+    } else if (count == 1) {
+      /* People press Ctrl-C twice out of habit: that must not cost the finished cases,
+       * which take well under a second to write now that every process is gone. */
+      static const char msg[] = "badup run: still writing the finished cases; Ctrl-C once more to quit without them\n";
+      ssize_t w = write(2, msg, sizeof msg - 1);
+      (void)w;
     } else {
-      _exit(EXIT_INTERRUPTED); /* a second Ctrl-C: out now; result files are whole or absent */
+      _exit(EXIT_INTERRUPTED); /* out now; result files are whole or absent */
     }
   }
   return NULL;
@@ -317,16 +335,31 @@ static int usage_error(const char *msg, const char *arg) {
   return EXIT_SETUP;
 }
 
-/* The files a run writes at the top of its folder. */
+/* The files a run writes at the top of its folder. MARKER says a run made the folder: only
+ * such a folder is ever emptied for a new run. */
+#define MARKER ".badup-run"
 static const char *const RUN_FILES[] = {"results.json", "results.csv", "junit.xml", "report.md", /* badup plot: */
                                         "time_to_error.dat", "time_to_error.gp", "time_to_error.svg",
                                         "time_to_error.png", NULL};
 
+/* One of RUN_FILES, or one of them with ".tmp.<pid>" (a write an interrupted run left). */
+static bool run_file(const char *name) {
+  for (int i = 0; RUN_FILES[i]; i++) {
+    size_t n = strlen(RUN_FILES[i]);
+    if (strncmp(name, RUN_FILES[i], n) != 0) continue;
+    if (!name[n]) return true;
+    if (strncmp(name + n, ".tmp.", 5) == 0 && name[n + 5] && strspn(name + n + 5, "0123456789") == strlen(name + n + 5))
+      return true;
+  }
+  return false;
+}
+
 /* Checks --out (or makes the default folder) before any case, so a wrong folder is a set-up
  * error (exit 2) and a run never reads or mixes with another run's files: a new or empty
- * folder is used as is; an earlier run's folder is emptied of what that run wrote; anything
- * else is refused. Returns 0, or EXIT_SETUP after saying why. */
-static int prepare_out(const char *out_arg, const char *stamp, char *out, size_t len, bool quiet) {
+ * folder is used as is; a folder an earlier run made (it has MARKER, and nothing but what
+ * a run writes) is emptied of what that run wrote; anything else is refused and left
+ * alone. Returns 0, or EXIT_SETUP after saying why. */
+static int prepare_out(const char *out_arg, const char *stamp, const char *started, char *out, size_t len, bool quiet) {
   if (out_arg) {
     snprintf(out, len, "%s", out_arg);
   } else {
@@ -345,44 +378,45 @@ static int prepare_out(const char *out_arg, const char *stamp, char *out, size_t
       fprintf(stderr, "badup run: --out %s: %s\n", out, strerror(errno));
       return EXIT_SETUP;
     }
-    bool empty = true, earlier_run = false, foreign = false;
+    bool empty = true, marked = false;
+    const char *foreign = NULL;
+    char foreign_name[256] = "";
     struct dirent *e;
     while ((e = readdir(d))) {
       if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
       empty = false;
-      bool ours = !strcmp(e->d_name, "cases");
-      for (int i = 0; RUN_FILES[i]; i++) ours |= !strcmp(e->d_name, RUN_FILES[i]);
-      /* results.json.tmp.PID: an earlier run interrupted while writing */
-      ours |= strstr(e->d_name, ".tmp.") != NULL;
-      if (!strcmp(e->d_name, "results.json")) earlier_run = true;
-      if (!ours) foreign = true;
+      if (!strcmp(e->d_name, MARKER)) marked = true;
+      else if (strcmp(e->d_name, "cases") != 0 && !run_file(e->d_name) && !foreign) {
+        snprintf(foreign_name, sizeof foreign_name, "%s", e->d_name);
+        foreign = foreign_name;
+      }
     }
     closedir(d);
-    char cases[PATH_MAX + 8];
-    snprintf(cases, sizeof cases, "%s/cases", out);
-    if (!earlier_run && access(cases, F_OK) == 0) earlier_run = true;
-    if (!empty && (!earlier_run || foreign)) {
-      fprintf(stderr,
-              "badup run: --out %s is not empty and is not the folder of an earlier run; give a new or empty "
-              "folder (a run never mixes its files with others)\n",
-              out);
+    if (!empty && (!marked || foreign)) {
+      if (!marked)
+        fprintf(stderr,
+                "badup run: --out %s is not empty and no badup run made it (no %s in it); give a new or empty "
+                "folder: a run never mixes its files with others, nor removes them\n",
+                out, MARKER);
+      else
+        fprintf(stderr,
+                "badup run: --out %s holds '%s', which no badup run wrote; it is left alone: move it, or give "
+                "another folder\n",
+                out, foreign);
       return EXIT_SETUP;
     }
     if (!empty) {
+      char cases[PATH_MAX + 8];
+      snprintf(cases, sizeof cases, "%s/cases", out);
       int rc = files_remove_tree(cases);
       d = opendir(out);
       while (d && (e = readdir(d)) && rc == 0) {
-        if (!strstr(e->d_name, ".tmp.")) continue;
+        if (!run_file(e->d_name)) continue;
         char f[PATH_MAX + 256];
         snprintf(f, sizeof f, "%s/%s", out, e->d_name);
-        unlink(f);
-      }
-      if (d) closedir(d);
-      for (int i = 0; RUN_FILES[i] && rc == 0; i++) {
-        char f[PATH_MAX + 16];
-        snprintf(f, sizeof f, "%s/%s", out, RUN_FILES[i]);
         if (unlink(f) != 0 && errno != ENOENT) rc = -errno;
       }
+      if (d) closedir(d);
       if (rc < 0) {
         fprintf(stderr, "badup run: cannot empty the earlier run in %s: %s\n", out, strerror(-rc));
         return EXIT_SETUP;
@@ -404,10 +438,14 @@ static int prepare_out(const char *out_arg, const char *stamp, char *out, size_t
     snprintf(out, len, "%s", abs_out);
     free(abs_out);
   }
-  char cases[PATH_MAX + 8];
-  snprintf(cases, sizeof cases, "%s/cases", out);
-  if (mkdir(cases, 0755) != 0 && errno != EEXIST) {
-    fprintf(stderr, "badup run: cannot create %s: %s\n", cases, strerror(errno));
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/%s", out, MARKER);
+  char text[96];
+  snprintf(text, sizeof text, "badup run %s\n", started);
+  int wrc = write_atomic(path, text, strlen(text));
+  snprintf(path, sizeof path, "%s/cases", out);
+  if (wrc < 0 || (mkdir(path, 0755) != 0 && errno != EEXIST)) {
+    fprintf(stderr, "badup run: cannot write to %s: %s\n", out, strerror(wrc < 0 ? -wrc : errno));
     return EXIT_SETUP;
   }
   return 0;
@@ -451,7 +489,7 @@ static struct job *order_jobs(struct row *rows, size_t nrows, int repeat, json_t
 int run_main(int argc, char **argv) {
   const char *proxy_list = NULL, *scenario_list = NULL, *out_arg = NULL, *shard = NULL;
   const char *ref_dir_arg = "results/reference", *scn_dir_arg = "scenarios", *px_dir_arg = "harness/proxies";
-  bool update_ref = false, quiet = false;
+  bool update_ref = false, quiet = false, ref_given = false;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN), repeat = 1;
   struct run_opts o = {.connect_timeout = 1, .read_timeout = 2, .seed = 1};
   enum { O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED, O_REPEAT };
@@ -501,7 +539,10 @@ int run_main(int argc, char **argv) {
       break;
     }
     case O_UPD: update_ref = true; break;
-    case O_REF: ref_dir_arg = optarg; break;
+    case O_REF:
+      ref_dir_arg = optarg;
+      ref_given = true;
+      break;
     case O_SDIR: scn_dir_arg = optarg; break;
     case O_PDIR: px_dir_arg = optarg; break;
     case O_SEED:
@@ -516,6 +557,10 @@ int run_main(int argc, char **argv) {
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   if (o.proxy_config && access(o.proxy_config, R_OK) != 0) return usage_error("--proxy-config %s: cannot read it", o.proxy_config);
+  /* The reference records what a proxy version does with its shipped definition; a user's
+   * config answering differently would be filed under that version and mislead later runs. */
+  if (o.proxy_config && update_ref)
+    return usage_error("%s", "--update-reference records the shipped definitions' answers; it cannot go with --proxy-config");
 
   char *scn_dir = repo_dir(scn_dir_arg), *px_dir = repo_dir(px_dir_arg);
   if (!scn_dir || !px_dir) {
@@ -526,7 +571,18 @@ int run_main(int argc, char **argv) {
   }
   char *ref_dir = repo_dir(ref_dir_arg);
   if (!ref_dir) {
-    mkdirs(ref_dir_arg);
+    /* A --reference that does not exist is a typo unless this run is to record one: read
+     * as empty, it would turn every known deviation into a failure. */
+    if (!update_ref && ref_given) {
+      free(scn_dir);
+      free(px_dir);
+      return usage_error("--reference %s: no such folder (give --update-reference to record one there)", ref_dir_arg);
+    }
+    if (update_ref && mkdirs(ref_dir_arg) != 0) {
+      free(scn_dir);
+      free(px_dir);
+      return usage_error("--reference %s: cannot create it", ref_dir_arg);
+    }
     ref_dir = strdup(ref_dir_arg);
   }
   int failures = 0, rc = EXIT_SETUP;
@@ -562,6 +618,27 @@ int run_main(int argc, char **argv) {
   if (o.proxy_config && selected_px != 1) {
     fprintf(stderr, "badup run: --proxy-config needs exactly one --proxy\n");
     goto done;
+  }
+  {
+    /* A proxy named outright (not 'all', not a glob) that is not installed is a set-up
+     * error: skipped, it would make a green run that tested nothing. */
+    const char *missing = NULL;
+    size_t runnable = 0;
+    for (size_t p = 0; p < npx; p++) {
+      if (!selected(pxs[p].name, proxy_list)) continue;
+      if (pxs[p].binary) runnable++;
+      else if (!missing && named_outright(pxs[p].name, proxy_list)) missing = pxs[p].name;
+    }
+    for (size_t p = 0; missing && p < npx; p++)
+      if (!strcmp(pxs[p].name, missing)) {
+        fprintf(stderr, "badup run: %s is not installed (looked for %s); install it (sh scripts/install-deps.sh proxies) "
+                        "or leave it out of --proxy\n", missing, pxs[p].binaries[0]);
+        goto done;
+      }
+    if (!runnable) {
+      fprintf(stderr, "badup run: none of the selected proxies is installed (see 'badup list')\n");
+      goto done;
+    }
   }
   /* A user's config must not reach outside the case: refused before any case runs. */
   for (size_t p = 0; o.proxy_config && p < npx; p++) {
@@ -599,7 +676,7 @@ int run_main(int argc, char **argv) {
 
   char started[32], stamp[32];
   iso_now(started, sizeof started, stamp, sizeof stamp);
-  if (prepare_out(out_arg, stamp, out, sizeof out, quiet) != 0) goto done;
+  if (prepare_out(out_arg, stamp, started, out, sizeof out, quiet) != 0) goto done;
 
   /* Signals go to one thread; workers and children never see them. */
   sigset_t set;
@@ -630,13 +707,16 @@ int run_main(int argc, char **argv) {
                          .refs = refs, .out = out, .tty = isatty(2), .quiet = quiet};
   pthread_mutex_init(&js.print_mu, NULL);
   double t0 = now_s();
-  if (!quiet) {
-    size_t installed = 0;
-    for (size_t p = 0; p < npx; p++) installed += selected(pxs[p].name, proxy_list) && pxs[p].binary;
-    fprintf(stderr, "badup run: %zu cases%s (%zu proxies installed of %zu selected, %zu scenarios), %ld jobs, results in %s\n",
-            nrows, repeat > 1 ? " x --repeat" : "", installed, selected_px, nscn, jobs, out);
-  }
   if (jobs > (long)njobs) jobs = (long)(njobs ? njobs : 1);
+  if (!quiet) {
+    size_t installed = 0, nsel = 0;
+    for (size_t p = 0; p < npx; p++) installed += selected(pxs[p].name, proxy_list) && pxs[p].binary;
+    for (size_t i = 0; i < nscn; i++) nsel += selected(scns[i].name, scenario_list);
+    char reps[32] = "";
+    if (repeat > 1) snprintf(reps, sizeof reps, ", each run %ld times", repeat);
+    fprintf(stderr, "badup run: %zu cases%s (%zu proxies installed of %zu selected, %zu scenarios), %ld jobs, results in %s\n",
+            nrows, reps, installed, selected_px, nsel, jobs, out);
+  }
   pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
   js.started = t0;
   atomic_store(&js.workers_left, (int)jobs);
@@ -647,7 +727,10 @@ int run_main(int argc, char **argv) {
   free(order);
   if (js.tty && !quiet) fprintf(stderr, "\n");
 
-  /* Rows that did not finish all their runs. */
+  proc_kill_strays(NULL, NULL, 0); /* anything that escaped a case's process group */
+
+  /* Rows that did not finish all their runs: no verdict, and no half-filled case folder
+   * that could be read as evidence. */
   for (size_t i = 0; i < nrows; i++) {
     struct row *r = &rows[i];
     if (!strcmp(r->verdict, "skipped")) continue;
@@ -655,12 +738,19 @@ int run_main(int argc, char **argv) {
       r->verdict = "not_run";
       r->r.ran = false;
       snprintf(r->reason, sizeof r->reason, "the run was interrupted");
+      for (int k = 0; k < r->repeat; k++) {
+        char dir[PATH_MAX];
+        case_dir(&js, r, k, dir, sizeof dir);
+        files_remove_tree(dir);
+      }
     }
   }
   struct run_info info = {.opts = &o, .duration_s = now_s() - t0, .interrupted = atomic_load(&interrupted) != 0,
                           .jobs = (int)jobs, .shard = shard, .repeat = (int)repeat};
   snprintf(info.started, sizeof info.started, "%s", started);
-  int wrc = results_write(out, rows, nrows, &info);
+  /* With --update-reference the results are written once the reference is (below). */
+  bool recording = update_ref && !info.interrupted;
+  int wrc = recording ? 0 : results_write(out, rows, nrows, &info);
   if (wrc < 0) fprintf(stderr, "badup run: writing results to %s: %s\n", out, strerror(-wrc));
   if (!out_arg && wrc == 0) {
     /* results/latest -> <folder>, replaced atomically. */
@@ -670,14 +760,33 @@ int run_main(int argc, char **argv) {
     const char *base = strrchr(out, '/');
     if (symlink(base ? base + 1 : out, tmp) == 0 && rename(tmp, "results/latest") != 0) unlink(tmp);
   }
-  if (update_ref && !info.interrupted) {
+  if (recording) {
+    /* What the reference said before, for the rows this run changes in it. */
+    for (size_t i = 0; i < nrows; i++) {
+      struct row *r = &rows[i];
+      if (!r->r.ran || !strcmp(r->verdict, "error")) continue;
+      const char *was = r->reference_version[0] && !strcmp(r->reference_version, r->proxy->version) ? r->reference : NULL;
+      if (was && !strcmp(was, row_got(r)) && strcmp(r->verdict, "unstable") != 0) continue;
+      if (!quiet)
+        fprintf(stderr, "badup run: recording %s %s / %s: %s%s%s\n", r->proxy->name, r->proxy->version, r->scn->name,
+                was ? was : "(new)", was ? " -> " : " ", r->outcomes[0] ? r->outcomes : row_got(r));
+    }
     for (size_t p = 0; p < npx; p++)
       if (pxs[p].binary && selected(pxs[p].name, proxy_list)) {
         char key[256];
         reference_key(key, sizeof key, pxs[p].name, o.retries);
         int urc = reference_update(ref_dir, key, &pxs[p], rows, nrows);
         if (urc < 0) fprintf(stderr, "badup run: updating the reference of %s: %s\n", pxs[p].name, strerror(-urc));
+        /* The run's verdicts against what it just recorded: the table then says what the
+         * reference now holds (a deviation, not a failure for lack of one). */
+        json_decref(refs[p]);
+        refs[p] = reference_load(ref_dir, key);
       }
+    for (size_t i = 0; i < nrows; i++)
+      if (rows[i].r.ran && atomic_load(&rows[i].runs_done) == rows[i].repeat)
+        verdict_judge(&rows[i], refs[rows[i].proxy - pxs]);
+    wrc = results_write(out, rows, nrows, &info);
+    if (wrc < 0) fprintf(stderr, "badup run: writing results to %s: %s\n", out, strerror(-wrc));
   }
   results_table(stdout, rows, nrows, false);
   size_t c[7] = {0}; /* pass, deviates, unstable, fail, error, skipped, not run */
@@ -733,13 +842,24 @@ int list_main(int argc, char **argv) {
       return EXIT_SETUP;
     }
   }
+  if (optind < argc) {
+    fprintf(stderr, "badup list: unexpected argument '%s'\n", argv[optind]);
+    list_usage(stderr);
+    return EXIT_SETUP;
+  }
   char *scn_dir = repo_dir(scn_dir_arg), *px_dir = repo_dir(px_dir_arg);
+  if (!scn_dir || !px_dir) {
+    fprintf(stderr, "badup list: cannot find the folder '%s' (run from the repository, or give --scenarios / --proxies)\n",
+            !scn_dir ? scn_dir_arg : px_dir_arg);
+    free(scn_dir);
+    free(px_dir);
+    return EXIT_SETUP;
+  }
   struct run_opts o = {.connect_timeout = 1, .read_timeout = 2, .seed = 1};
   int failures = 0;
   size_t nscn = 0, npx = 0;
-  struct scenario *scns = scn_dir ? load_scenarios(scn_dir, &o, &nscn, &failures) : NULL;
-  struct proxy_def *pxs = px_dir ? proxy_load_dir(px_dir, &npx, &failures) : NULL;
-  if (!scn_dir || !px_dir) fprintf(stderr, "badup list: cannot find %s\n", !scn_dir ? scn_dir_arg : px_dir_arg);
+  struct scenario *scns = load_scenarios(scn_dir, &o, &nscn, &failures);
+  struct proxy_def *pxs = proxy_load_dir(px_dir, &npx, &failures);
   printf("scenarios (%zu):\n", nscn);
   for (size_t i = 0; i < nscn; i++) printf("  %-26s %-14s %s\n", scns[i].name, scns[i].expect, scns[i].summary);
   printf("\nproxies (%zu):\n", npx);

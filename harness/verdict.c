@@ -100,6 +100,11 @@ static size_t distribution(struct row *r, const char **first) {
     if (k < 16) counts[k]++;
   }
   r->outcomes[0] = 0;
+  r->most[0] = 0;
+  size_t best = 0;
+  for (size_t k = 1; k < n; k++)
+    if (counts[k] > counts[best]) best = k;
+  if (r->repeat > 1 && n) snprintf(r->most, sizeof r->most, "%s", names[best]);
   size_t used = 0;
   for (size_t k = 0; k < n && used < sizeof r->outcomes; k++)
     used += (size_t)snprintf(r->outcomes + used, sizeof r->outcomes - used, "%s%s x%d", k ? ", " : "", names[k],

@@ -126,8 +126,9 @@ void bench_usage(FILE *out) {
           "  --timeout S        a request (or connect) with no complete response after S\n"
           "                     seconds counts as 'timeout' and its connection reconnects\n"
           "                     (default %.0f)\n"
-          "  --out DIR          also write DIR/summary.json and DIR/latency.dat\n"
-          "                     (columns: percentile latency_ms; for gnuplot)\n"
+          "  --out DIR          also write DIR/summary.json and DIR/latency.dat (columns:\n"
+          "                     percentile latency_ms, to plot with gnuplot yourself);\n"
+          "                     DIR is checked before the load\n"
           "  --upstream-admin HOST:PORT\n"
           "                     the control API of the badup serve behind the target (the\n"
           "                     admin= address it prints): its request count is read before\n"
@@ -733,8 +734,13 @@ int bench_main(int argc, char **argv) {
     free(b);
     return rc;
   }
-  if (b->o.out && mkdir(b->o.out, 0777) != 0 && errno != EEXIST) {
-    fprintf(stderr, "badup bench: cannot create --out %s: %s\n", b->o.out, strerror(errno));
+  /* --out is checked before the load: a folder that cannot take the results is a usage
+   * error, not a surprise after minutes of load. */
+  struct stat ost;
+  if (b->o.out && ((mkdir(b->o.out, 0777) != 0 && errno != EEXIST) || stat(b->o.out, &ost) != 0 ||
+                   !S_ISDIR(ost.st_mode) || access(b->o.out, W_OK | X_OK) != 0)) {
+    fprintf(stderr, "badup bench: --out %s: %s\n", b->o.out,
+            stat(b->o.out, &ost) == 0 && !S_ISDIR(ost.st_mode) ? "not a folder" : strerror(errno));
     free(b->request);
     free(b);
     return 2;

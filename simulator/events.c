@@ -35,7 +35,13 @@ void conn_record_add(struct conn_record *r, uint32_t t_us, enum event_kind kind,
   struct conn_event *e = &r->events[r->nevents++];
   e->t_us = t_us;
   e->kind = (uint8_t)kind;
-  if (len > sizeof e->detail) len = sizeof e->detail;
+  if (len > sizeof e->detail) {
+    /* Cut, and say so: a reader must not take a cut message for the whole one. */
+    memcpy(e->detail, detail, sizeof e->detail - 3);
+    memcpy(e->detail + sizeof e->detail - 3, "...", 3);
+    e->detail_len = (uint8_t)sizeof e->detail;
+    return;
+  }
   e->detail_len = (uint8_t)len;
   if (len) memcpy(e->detail, detail, len);
 }

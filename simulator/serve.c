@@ -47,8 +47,9 @@ void serve_usage(FILE *out) {
         "  badup serve: listen=127.0.0.1:PORT admin=127.0.0.1:PORT scenarios=N seed=S\n"
         "SIGINT or SIGTERM stops the server (exit 0). Exit 2: usage error, a scenario that\n"
         "does not load (file:line: message on stderr), or an address that cannot be bound.\n"
-        "Control API: GET /health /scenarios /default /stats /events /metrics,\n"
-        "PUT /default {\"name\":...}, POST /stats/reset. See docs/serve.md.\n",
+        "Control API: GET /health /scenarios /default /stats /events /barriers /metrics,\n"
+        "PUT /default {\"name\":...}, POST /stats/reset, POST /barriers/NAME (reach a\n"
+        "barrier a plan waits at), DELETE /barriers. See docs/serve.md.\n",
         out);
 }
 

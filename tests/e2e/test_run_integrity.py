@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -96,6 +97,30 @@ class OutFolder(Base):
         with open(f) as fh:
             self.assertEqual(fh.read(), "not a folder\n")
 
+    def test_a_folder_that_only_looks_like_a_run_is_left_alone(self):
+        # cases/ and report.md of the user's own, no marker of a badup run: nothing removed
+        d = self.path("looks")
+        self.write("looks/cases/customer-123/ticket.txt", "keep me\n")
+        self.write("looks/report.md", "my report\n")
+        self.write("looks/db.tmp.bak", "mine too\n")
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--out", d, "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("no badup run made it", p.stderr)
+        with open(os.path.join(d, "cases", "customer-123", "ticket.txt")) as f:
+            self.assertEqual(f.read(), "keep me\n")
+        with open(os.path.join(d, "report.md")) as f:
+            self.assertEqual(f.read(), "my report\n")
+        self.assertTrue(os.path.exists(os.path.join(d, "db.tmp.bak")))
+
+    def test_a_run_folder_with_a_file_of_mine_is_left_alone(self):
+        out = self.path("out")
+        self.assertEqual(run(["--proxy", "nginx", "--scenario", "ok", "--out", out, "--reference", self.ref]).returncode, 0)
+        self.write("out/notes.txt", "mine\n")
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--out", out, "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("holds 'notes.txt', which no badup run wrote", p.stderr)
+        self.assertTrue(os.path.isfile(os.path.join(out, "results.json")))
+
     def test_a_folder_of_other_files_is_refused_and_left_alone(self):
         d = self.path("mine")
         self.write("mine/notes.txt", "keep me\n")
@@ -122,6 +147,13 @@ class ScenarioErrors(Base):
         self.assertNotIn("reference", c["reason"])
         self.assertIn("ERROR nginx/boom", p.stdout)
         self.assertIn(where, p.stdout)
+        # JUnit: an error, not a failure of the proxy
+        import xml.etree.ElementTree as ET
+        root = ET.parse(os.path.join(self.path("out"), "junit.xml")).getroot()
+        self.assertEqual((root.get("errors"), root.get("failures")), ("1", "0"))
+        case = root.find(".//testcase")
+        self.assertIsNotNone(case.find("error"))
+        self.assertIsNone(case.find("failure"))
 
 
 NGINX_BY_ITSELF = """daemon off;
@@ -144,6 +176,105 @@ http {
     }
 }
 """
+
+
+class Selection(Base):
+    def test_a_proxy_named_but_not_installed_is_a_setup_error(self):
+        px = self.path("proxies")
+        self.write("proxies/ghost.lua", 'return proxy { name = "ghost", binary = { "/nonexistent/ghost" },\n'
+                   '  files = { ["ghost.conf"] = "x" }, command = { "${binary}" } }\n')
+        p = run(["--proxies", px, "--proxy", "ghost", "--scenario", "ok", "--out", self.path("out"),
+                 "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("ghost is not installed (looked for /nonexistent/ghost)", p.stderr)
+        self.assertFalse(os.path.exists(self.path("out")))
+
+    def test_a_reference_folder_that_does_not_exist_is_a_typo(self):
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--out", self.path("out"), "--reference", self.path("typo")])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--reference %s: no such folder" % self.path("typo"), p.stderr)
+        self.assertFalse(os.path.exists(self.path("typo")))
+
+    def test_a_user_config_is_never_recorded_as_the_reference(self):
+        conf = self.write("nginx.conf", NGINX_BY_ITSELF)
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--proxy-config", conf, "--update-reference",
+                 "--out", self.path("out"), "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("cannot go with --proxy-config", p.stderr)
+        self.assertEqual(os.listdir(self.ref), [])
+
+
+DAEMONIZING = """#!/bin/sh
+# A proxy whose command forks a server into its own session and returns at once, as nginx
+# without `daemon off;` does.
+setsid python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+time.sleep(120)
+' "$1" >/dev/null 2>&1 < /dev/null &
+exit 0
+"""
+
+
+class Escapees(Base):
+    def test_a_proxy_that_leaves_the_foreground_is_an_error_and_killed(self):
+        px = self.path("proxies")
+        script = self.write("proxies/daemonizer.sh", DAEMONIZING)
+        os.chmod(script, 0o755)
+        self.write("proxies/daemonizer.lua", 'return proxy { name = "daemonizer", binary = { "%s" },\n'
+                   '  files = { ["d.conf"] = "${upstream_port}" }, command = { "${binary}", "${proxy_port}" },\n'
+                   '  ready_timeout = 3 }\n' % script)
+        before = set(os.listdir("/proc"))
+        p = run(["--proxies", px, "--proxy", "daemonizer", "--scenario", "ok,empty_reply", "--out", self.path("out"),
+                 "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        for c in cases(self.path("out")).values():
+            self.assertEqual(c["verdict"], "error", c)
+            self.assertIn("left the foreground", c["reason"])
+        # nothing of it is left running
+        time.sleep(0.2)
+        left = []
+        for pid in set(os.listdir("/proc")) - before:
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    if b"SO_REUSEADDR" in f.read():
+                        left.append(pid)
+            except OSError:
+                pass
+        self.assertEqual(left, [], "escaped processes still running")
+
+
+class Interrupted(Base):
+    def test_ctrl_c_twice_keeps_the_finished_cases(self):
+        # People press Ctrl-C twice: the second must not cost the results of the cases
+        # that finished; a half-run case leaves no folder behind.
+        out = self.path("out")
+        proc = subprocess.Popen([BADUP, "run", "--proxy", "haproxy,nginx", "--scenario", "ok,empty_reply,stall_headers",
+                                 "--read-timeout", "20", "--jobs", "2", "--out", out, "--reference", self.ref],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the two stalled cases are the ones running
+            if os.path.isdir(out) and len(os.listdir(os.path.join(out, "cases"))) >= 2 and \
+                    all(os.path.exists(os.path.join(out, "cases", px, "stall_headers")) for px in ("haproxy", "nginx")):
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, stderr)
+        self.assertIn("still writing the finished cases", stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            doc = json.load(f)
+        self.assertTrue(doc["interrupted"])
+        verdicts = {(c["proxy"], c["scenario"]): c["verdict"] for c in doc["cases"]}
+        self.assertEqual(verdicts[("haproxy", "stall_headers")], "not_run")
+        self.assertIn(verdicts[("haproxy", "ok")], ("pass", "not_run"))
+        for px in ("haproxy", "nginx"):
+            self.assertFalse(os.path.exists(os.path.join(out, "cases", px, "stall_headers")))
+        self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
 
 
 class InterimResponses(Base):

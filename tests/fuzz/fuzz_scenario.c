@@ -14,12 +14,19 @@
 
 #include "scenario.h"
 
-static char path[256];
+static char path[256], dir[64];
+
+/* libFuzzer ends with exit(): the folder goes with the process, not left in /tmp. */
+static void cleanup(void) {
+  if (path[0]) unlink(path);
+  if (dir[0]) rmdir(dir);
+}
 
 static void setup(void) {
-  char dir[] = "/tmp/badup-fuzz-scenario-XXXXXX";
+  snprintf(dir, sizeof dir, "/tmp/badup-fuzz-scenario-XXXXXX");
   if (!mkdtemp(dir)) abort();
   snprintf(path, sizeof path, "%s/fuzzed.lua", dir);
+  atexit(cleanup);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
