@@ -47,14 +47,17 @@ class Timing(common.TempDirMixin, unittest.TestCase):
         ok = self.server.exchange(request_bytes("/ok/x", close=True))
         self.assertEqual(ok.data, WIRE["ok"]["bytes"])
 
-    def test_stall_body_headers_then_fin_after_read_timeout_plus_1(self):
-        r = self.server.exchange(request_bytes("/stall_body/x"), timeout=8.0)
+    def test_stall_body_headers_then_silence_until_the_peer_closes(self):
+        # Longer than any proxy's read timeout: it ends only when the proxy gives up.
+        with self.server.connect() as s:
+            s.sendall(request_bytes("/stall_body/x"))
+            r = common.read_to_end(s, timeout=READ_TIMEOUT * 2 + 3)
         self.assertEqual(r.data, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
-        self.assertEqual(r.end, "fin")
+        self.assertEqual(r.end, "open", r)
         self.assertLess(r.first_byte, 0.5 + READ_TIMEOUT)
-        stall = READ_TIMEOUT + 1.0
-        self.assertGreaterEqual(r.elapsed, stall * 0.9, r)
-        self.assertLess(r.elapsed, stall + 4.0, r)
+        # our close ended the stall: the event log says the peer finished it
+        common.poll_until(lambda: any(e["scenario"] == "stall_body" and e["end"] == "peer_fin"
+                                      for e in self.server.get("/events")), what="stall_body ended by our FIN")
 
     def test_slow_drip_arrives_in_pieces(self):
         r = self.server.exchange(request_bytes("/slow_drip/x", close=True), timeout=8.0)
@@ -112,8 +115,8 @@ class Timing(common.TempDirMixin, unittest.TestCase):
             r = common.read_to_end(s, timeout=8.0)
         self.assertEqual(r.data, b"")
         self.assertEqual(r.end, "reset", r)
-        # RST after stall(read_timeout + 1), counted from the headers.
-        self.assertGreaterEqual(time.monotonic() - t0, (READ_TIMEOUT + 1.0) * 0.9)
+        # RST after stall(2 * read_timeout + 3), counted from the headers.
+        self.assertGreaterEqual(time.monotonic() - t0, (2 * READ_TIMEOUT + 3.0) * 0.9)
 
     def test_explicit_stall_duration(self):
         d = self.make_tempdir()
@@ -155,11 +158,10 @@ class Timing(common.TempDirMixin, unittest.TestCase):
         self.assertGreaterEqual(secs, 0.9)
 
     @skip_without_curl
-    def test_curl_stall_body_truncated(self):
-        rc, code, err, secs = common.curl(self.server.url("/stall_body/x"))
-        self.assertEqual((rc, code), (18, "200"), err)
-        self.assertIn("transfer closed with 100 bytes remaining to read", err)
-        self.assertGreaterEqual(secs, (READ_TIMEOUT + 1.0) * 0.9)
+    def test_curl_stall_body_times_out_after_the_head(self):
+        rc, code, err, secs = common.curl(self.server.url("/stall_body/x"), max_time=2)
+        self.assertEqual((rc, code), (28, "200"), err)
+        self.assertGreaterEqual(secs, 1.9)
 
     @skip_without_curl
     def test_curl_slow_drip(self):

@@ -32,7 +32,7 @@
 
 static const char *const SKIP[] = {
     "slow_drip.lua",   /* dribbles for 0.7 s */
-    "stop_reading.lua", /* stops reading, so never sees our FIN: stalls ctx.read_timeout + 1 s */
+    "stop_reading.lua", /* stops reading, so never sees our FIN: stalls 2 * ctx.read_timeout + 3 s */
     NULL};
 
 static uv_loop_t loop;
