@@ -12,10 +12,12 @@
  *      there (pid file, logs, sockets, temp and cache folders). Files it includes (`includes`)
  *      are read as part of it, so they are scanned too, when they exist outside the case;
  *      every `must_set` directive is there;
- *   4. only when 1-3 found nothing: the proxy's own checker (`check`) accepts it, run in a
+ *   4. it keeps the proxy in the foreground (`foreground`): a proxy that detaches leaves the
+ *      process group the harness stops, fails every case, and outlives badup;
+ *   5. only when 1-4 found nothing: the proxy's own checker (`check`) accepts it, run in a
  *      scratch folder that stands in for the case folder, with ports the kernel handed out,
  *      and removed after.
- * 1-3 read files only; 4 runs the proxy's binary, never on a config that 1-3 refused. */
+ * 1-4 read files only; 5 runs the proxy's binary, never on a config that 1-4 refused. */
 #include "proxy_config.h"
 
 #include <ctype.h>
@@ -79,6 +81,8 @@ struct checker {
   const struct proxy_def *p;
   lua_State *L; /* string.match for the definition's patterns */
   bool *set;    /* per must_set entry: a scanned statement sets it */
+  bool stays;   /* a statement keeps the proxy in the foreground (foreground.stays) */
+  bool detached; /* a statement makes it detach (foreground.detaches) */
   const struct stmts *shipped;
   bool port_in_shipped[NPORTS]; /* the shipped config holds ${var}: so must the user's */
   bool port_in_user[NPORTS];    /* a statement of the user's config holds it */
@@ -407,6 +411,35 @@ static void missing_ports(struct checker *c, const char *name) {
   }
 }
 
+/* ---- staying in the foreground ------------------------------------------------------------- */
+
+/* The harness stops the process group it started, and a case waits for the command's port:
+ * a daemon is in a session of its own, and its parent exits at once. */
+#define DETACH_WHY                                                                                                     \
+  "would detach into the background, out of the harness's reach (every case would fail, and it would outlive badup)"
+
+static void check_foreground(struct checker *c, const char *file, const struct stmt *s, int at, const char *from) {
+  const struct proxy_foreground *fg = &c->p->foreground;
+  for (char **pat = fg->detaches; *pat; pat++) {
+    char *m = match1(c, s->text, *pat);
+    if (!m) continue;
+    c->detached = true;
+    if (fg->example)
+      problem(c, at, "%s:%d: %.*s: %s " DETACH_WHY "; use `%s`%s", file, s->line, SHOWN, s->text, c->p->name,
+              fg->example, from ? from : "");
+    else
+      problem(c, at, "%s:%d: %.*s: %s " DETACH_WHY "; remove `%.*s`%s", file, s->line, SHOWN, s->text, c->p->name,
+              SHOWN, m, from ? from : "");
+    free(m);
+    break; /* one problem per statement */
+  }
+  if (fg->stays && !c->stays) {
+    char *m = match1(c, s->text, fg->stays);
+    c->stays = m != NULL;
+    free(m);
+  }
+}
+
 /* ---- scanning a file: its statements, then what it includes -------------------------------- */
 
 static void scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at);
@@ -468,7 +501,8 @@ static void follow_include(struct checker *c, const char *file, const struct stm
   globfree(&g);
 }
 
-/* Every statement: its ports, what it sets, where it writes, what it includes. `at` is where an included file's problems sort: the line of its include. */
+/* Every statement: its ports, what it sets, whether it detaches, where it writes, what it
+ * includes. `at` is where an included file's problems sort: the line of its include. */
 static void scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at) {
   struct stmts ss = {0};
   split_statements(text, &ss);
@@ -482,6 +516,7 @@ static void scan_text(struct checker *c, const char *file, const char *text, int
         c->set[k] = m != NULL;
         free(m);
       }
+    check_foreground(c, file, s, here, from);
     for (char **pat = c->p->paths; *pat; pat++) {
       char *v = match1(c, s->text, *pat);
       if (!v) continue;
@@ -755,7 +790,7 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
     /* 1. Every ${name} is a template variable: else every case would fail the same way. */
     unknown_variables(&c, name, text);
 
-    /* 2-3. One scan of the statements, the files it includes with them. */
+    /* 2-4. One scan of the statements, the files it includes with them. */
     split_statements(text, &user);
     split_statements(shipped_config(p), &shipped);
     c.shipped = &shipped;
@@ -782,6 +817,11 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
           problem(&c, NO_LINE, "%s: no `%.*s` in it: %s would use its default %s, outside the case folder; add `%s`",
                   name, (int)strcspn(m->example, " \t=:"), m->example, p->name, m->default_path, m->example);
       }
+      const struct proxy_foreground *fg = &p->foreground;
+      if (fg->stays && !c.stays && !c.detached) /* a statement that detaches was blamed already */
+        problem(&c, NO_LINE, "%s: no `%s` in it: %s detaches into the background by default, out of the harness's "
+                             "reach (every case would fail, and it would outlive badup); add `%s`",
+                name, fg->example, p->name, fg->example);
     }
     if (c.L) lua_close(c.L);
     free(c.set);
@@ -791,8 +831,8 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
   stmts_free(&user);
   stmts_free(&shipped);
 
-  /* 4. The proxy's own word on it, only on a config with nothing else wrong: it runs the
-   * proxy's binary, which must never see a config that writes outside. */
+  /* 5. The proxy's own word on it, only on a config with nothing else wrong: it runs the
+   * proxy's binary, which must never see a config that writes outside or detaches. */
   if (c.problems == 0) {
     if (!p->check) snprintf(c.ok, sizeof c.ok, "%s: %s declares no checker", name, p->name);
     else if (!p->binary) snprintf(c.ok, sizeof c.ok, "%s: %s is not installed: its checker did not run", name, p->name);
