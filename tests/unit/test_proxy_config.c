@@ -339,6 +339,116 @@ START_TEST(test_the_checker_runs_only_on_a_config_without_problems) {
 }
 END_TEST
 
+/* ---- staying in the foreground ------------------------------------------------------------ */
+
+/* nginx's config, every other check satisfied; %s: what it says about daemon. */
+static const char NGINX_WITH[] =
+    "%s\n"
+    "pid ${dir}/n.pid;\n"
+    "events { }\n"
+    "http { access_log ${dir}/access.log;\n"
+    "client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f;\n"
+    "uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;\n"
+    "server { listen 127.0.0.1:${proxy_port};\n"
+    "location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n";
+
+#define DETACHES                                                                                                 \
+  "would detach into the background, out of the harness's reach (every case would fail, and it would outlive "    \
+  "badup)"
+
+/* A config that makes the proxy detach is refused on its line, saying what to write. */
+START_TEST(test_a_config_that_detaches_is_refused) {
+  static const struct {
+    const char *proxy, *text, *want;
+  } cases[] = {
+      {"nginx", "daemon on;", "CONF:1: daemon on: nginx " DETACHES "; use `daemon off;`\n"},
+      {"nginx", "daemon \"ON\";", "CONF:1: daemon \"ON\": nginx " DETACHES "; use `daemon off;`\n"},
+      {"nginx", "# daemon off;",
+       "CONF: no `daemon off;` in it: nginx detaches into the background by default, out of the harness's reach "
+       "(every case would fail, and it would outlive badup); add `daemon off;`\n"},
+      {"nghttpx",
+       "frontend=127.0.0.1,${proxy_port};no-tls\nbackend=${upstream_host},${upstream_port};;proto=http/1.1\n"
+       "pid-file=${dir}/n.pid\ndaemon=yes\n",
+       "CONF:4: daemon=yes: nghttpx " DETACHES "; use `daemon=no`\n"},
+      {"apache2",
+       "PidFile ${dir}/a.pid\nErrorLog ${dir}/e.log\nDefaultRuntimeDir ${dir}\nListen 127.0.0.1:${proxy_port}\n"
+       "ProxyPass / http://${upstream_host}:${upstream_port}/\nUnDefine FOREGROUND\n",
+       "CONF:6: UnDefine FOREGROUND: apache2 " DETACHES "; remove `UnDefine FOREGROUND`\n"},
+      {"node",
+       "const cp = require('child_process');\n"
+       "cp.spawn(process.execPath, process.argv.slice(1), { detached: true, stdio: 'ignore' }).unref();\n",
+       "CONF:2: detached: true, stdio: 'ignore': node " DETACHES "; remove `detached: true`\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char text[2048];
+    if (strcmp(cases[i].proxy, "nginx") == 0) snprintf(text, sizeof text, NGINX_WITH, cases[i].text);
+    else snprintf(text, sizeof text, "%s", cases[i].text);
+    struct buf r = {0};
+    int n = check_text(cases[i].proxy, text, &r);
+    ck_assert_msg(n == 1 && strcmp(buf_cstr(&r), cases[i].want) == 0, "%s, %s: %d problems:\n%swant:\n%s",
+                  cases[i].proxy, cases[i].text, n, buf_cstr(&r), cases[i].want);
+    buf_free(&r);
+  }
+}
+END_TEST
+
+/* What keeps it in the foreground passes, also from a file the config includes. */
+START_TEST(test_a_config_that_stays_passes) {
+  char *dir = uu_mkdtemp();
+  const char *main_ctx = "daemon off;\nworker_processes 1;\n";
+  char *inc = uu_write_file(dir, "main.conf", main_ctx, strlen(main_ctx));
+  char line[4200], text[8192];
+  snprintf(line, sizeof line, "include %s;", inc);
+  const char *stays[] = {"daemon off;", "daemon  OFF ;", "daemon 'off';", line};
+  for (size_t i = 0; i < sizeof stays / sizeof *stays; i++) {
+    snprintf(text, sizeof text, NGINX_WITH, stays[i]);
+    struct buf r = {0};
+    int n = check_text("nginx", text, &r);
+    ck_assert_msg(n == 0, "%s: %s", stays[i], buf_cstr(&r));
+    buf_free(&r);
+  }
+  struct buf r = {0};
+  ck_assert_msg(check_text("nghttpx", "frontend=127.0.0.1,${proxy_port};no-tls\n"
+                                      "backend=${upstream_host},${upstream_port};;proto=http/1.1\ndaemon=no\n",
+                           &r) == 0,
+                "%s", buf_cstr(&r));
+  buf_free(&r);
+  free(inc);
+  uu_rmtree(dir);
+}
+END_TEST
+
+/* Every definition says how its proxy stays in the foreground: a flag on its command line
+ * that no config can undo, or rules for what its config must (not) say. A definition that
+ * loses its flag, or a new one that says nothing, fails here. */
+START_TEST(test_every_definition_stays_in_the_foreground) {
+  static const struct {
+    const char *proxy, *flag; /* NULL: the config must say it (foreground) */
+  } how[] = {
+      {"apache2", "-DFOREGROUND"}, {"caddy", "run"}, {"h2o", NULL},   {"haproxy", "-db"},       {"lighttpd", "-D"},
+      {"nghttpx", NULL},           {"nginx", NULL},  {"node", NULL},  {"squid", "-N"},          {"tinyproxy", "-d"},
+      {"trafficserver", NULL},     {"varnish", "-F"},
+  };
+  for (size_t i = 0; i < ndefs; i++) {
+    const struct proxy_def *p = &defs[i];
+    size_t k = 0;
+    while (k < sizeof how / sizeof *how && strcmp(how[k].proxy, p->name) != 0) k++;
+    ck_assert_msg(k < sizeof how / sizeof *how, "%s: say how it stays in the foreground (docs/proxies.md)", p->name);
+    if (how[k].flag) {
+      bool found = false;
+      for (char **a = p->command; *a && !found; a++) found = strcmp(*a, how[k].flag) == 0;
+      ck_assert_msg(found, "%s: its command lost %s, which keeps it in the foreground", p->name, how[k].flag);
+    }
+  }
+  /* the ones whose config can make them detach, with nothing on the command line to stop it */
+  ck_assert_ptr_nonnull(def("nginx")->foreground.stays);
+  ck_assert_ptr_nonnull(def("nginx")->foreground.detaches[0]);
+  ck_assert_ptr_nonnull(def("nghttpx")->foreground.detaches[0]);
+  ck_assert_ptr_nonnull(def("apache2")->foreground.detaches[0]);
+  ck_assert_ptr_nonnull(def("node")->foreground.detaches[0]);
+}
+END_TEST
+
 static Suite *proxy_config_suite(void) {
   Suite *s = suite_create("proxy_config");
   TCase *tc = tcase_create("shipped");
@@ -358,6 +468,9 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_a_server_of_another_name_is_blamed);
   tcase_add_test(user, test_an_upstream_named_through_a_balancer_passes);
   tcase_add_test(user, test_the_checker_runs_only_on_a_config_without_problems);
+  tcase_add_test(user, test_a_config_that_detaches_is_refused);
+  tcase_add_test(user, test_a_config_that_stays_passes);
+  tcase_add_test(user, test_every_definition_stays_in_the_foreground);
   suite_add_tcase(s, user);
   return s;
 }
