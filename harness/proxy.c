@@ -536,6 +536,40 @@ static void f_must_set(lua_State *L, struct loader *ld, int v) {
   }
 }
 
+/* foreground = { detaches = { patterns }, stays = pattern, example = "daemon off;" }: what in
+ * a config makes the proxy detach. A pattern's capture (at most one) is what a refusal
+ * quotes; without one, the whole match. */
+static void f_foreground(lua_State *L, struct loader *ld, int v) {
+  static const char *const keys[] = {"detaches", "stays", "example", NULL};
+  struct proxy_foreground *fg = &ld->p->foreground;
+  if (!lua_istable(L, v))
+    fail(L, ld, "foreground must be a table { detaches = { ... }, stays = ..., example = ... }, got %s",
+         luaL_typename(L, v));
+  only_keys(L, ld, v, "foreground", keys);
+  size_t n = 0;
+  if (lua_getfield(L, v, "detaches") != LUA_TNIL)
+    n = copy_strings(L, ld, -1, "foreground.detaches", &fg->detaches, false);
+  for (size_t i = 0; i < n; i++) {
+    const char *why = NULL;
+    int c = pattern_captures(fg->detaches[i], &why);
+    if (c < 0) fail(L, ld, "foreground.detaches[%zu] is not a Lua pattern: %s", i + 1, why);
+    if (c > 1)
+      fail(L, ld, "foreground.detaches[%zu] must have at most one capture (what to remove), has %d", i + 1, c);
+  }
+  lua_settop(L, v);
+  if (lua_getfield(L, v, "stays") != LUA_TNIL) {
+    const char *why = NULL;
+    fg->stays = want_string(L, ld, -1, "foreground.stays");
+    if (pattern_captures(fg->stays, &why) < 0) fail(L, ld, "foreground.stays is not a Lua pattern: %s", why);
+  }
+  lua_settop(L, v);
+  if (lua_getfield(L, v, "example") != LUA_TNIL) fg->example = want_string(L, ld, -1, "foreground.example");
+  lua_settop(L, v);
+  if (n == 0 && !fg->stays) fail(L, ld, "foreground needs detaches or stays");
+  /* a config without the statement is refused: the message must say what to add */
+  if (fg->stays && !fg->example) fail(L, ld, "foreground.example is required with foreground.stays");
+}
+
 /* Every field, in the order they are copied (config after files: it names one). */
 static const struct field {
   const char *name;
@@ -567,6 +601,7 @@ static const struct field {
     {"includes", f_includes, false},
     {"paths_base", f_paths_base, false},
     {"must_set", f_must_set, false},
+    {"foreground", f_foreground, false},
 };
 #define NFIELDS (sizeof FIELDS / sizeof *FIELDS)
 
@@ -621,6 +656,7 @@ static int fn_proxy(lua_State *L) {
   empty_list(L, ld, &p->cleanup);
   empty_list(L, ld, &p->paths);
   empty_list(L, ld, &p->includes);
+  empty_list(L, ld, &p->foreground.detaches);
   ld->done = true;
   lua_pushvalue(L, 1); /* remembered, to tell whether the file returns it */
   lua_rawsetp(L, LUA_REGISTRYINDEX, ld);
@@ -697,6 +733,7 @@ static void free_def(struct proxy_def *p) {
   for (size_t i = 0; i < p->nmust_set; i++)
     free(p->must_set[i].directive), free(p->must_set[i].default_path), free(p->must_set[i].example);
   free(p->must_set);
+  free_list(p->foreground.detaches), free(p->foreground.stays), free(p->foreground.example);
   for (size_t i = 0; i < p->nsidecars; i++) free_list(p->sidecars[i]);
   free(p->sidecars);
   for (size_t i = 0; i < p->nfiles; i++) free(p->files[i].name), free(p->files[i].text);

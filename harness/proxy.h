@@ -26,6 +26,18 @@ struct proxy_must_set {
   char *example;      /* a statement that sets it inside the case folder */
 };
 
+/* How a config can make the proxy detach into the background (a daemon in a session of its
+ * own), where the harness loses it: a case sees its command exit, and the daemon outlives
+ * badup. A definition keeps the proxy in the foreground on its command line when a flag
+ * there wins over the config (haproxy -db, squid -N, ...); these rules refuse a config that
+ * would undo that, or that must say so itself (nginx: daemon off;). */
+struct proxy_foreground {
+  char **detaches; /* Lua patterns: a statement that makes it detach; empty: none can */
+  char *stays;     /* Lua pattern: the statement that keeps it attached (it detaches by
+                      default without one), or NULL */
+  char *example;   /* the statement to write instead, or NULL: remove the one that detaches */
+};
+
 struct proxy_def {
   char *name, *summary, *source;
   int line;             /* of the proxy{} call in source */
@@ -60,6 +72,7 @@ struct proxy_def {
   char *paths_base;     /* where relative paths land; NULL: the case folder */
   struct proxy_must_set *must_set;
   size_t nmust_set;
+  struct proxy_foreground foreground;
 };
 
 #define MAX_SIDECARS 4

@@ -1,16 +1,23 @@
 /* proxy_config.c: a user's --proxy-config is checked before any case (see proxy_config.h).
  *
- * In this order, each refusal naming the user's file and line:
- *   1. it is text, and every ${name} in it is a template variable;
- *   2. it holds ${proxy_port} and ${upstream_port} where the shipped config does (a config
- *      that listens elsewhere makes every case wait out ready_timeout; one that sends
- *      elsewhere loads a real upstream);
+ * Every problem is collected, each naming the user's file and line (a run per problem made
+ * adapting a production config take as many runs as it had problems):
+ *   1. it is text (else that is the only problem), and every ${name} in it is a template
+ *      variable;
+ *   2. it listens on ${proxy_port} (every statement that sets the shipped config's listening
+ *      directive holds it: another port is outside the case, and a config that listens
+ *      only elsewhere makes every case wait out ready_timeout) and sends to ${upstream_port}
+ *      (else it loads a real upstream);
  *   3. every path a `paths` pattern captures lies in the case folder: the proxy would write
  *      there (pid file, logs, sockets, temp and cache folders). Files it includes (`includes`)
  *      are read as part of it, so they are scanned too, when they exist outside the case;
- *   4. the proxy's own checker (`check`) accepts it, run in a scratch folder that stands in
- *      for the case folder, with ports the kernel handed out, and removed after.
- * 1-3 read files only; 4 runs the proxy's binary on a config that passed 3. */
+ *      every `must_set` directive is there;
+ *   4. it keeps the proxy in the foreground (`foreground`): a proxy that detaches leaves the
+ *      process group the harness stops, fails every case, and outlives badup;
+ *   5. only when 1-4 found nothing: the proxy's own checker (`check`) accepts it, run in a
+ *      scratch folder that stands in for the case folder, with ports the kernel handed out,
+ *      and removed after.
+ * 1-4 read files only; 5 runs the proxy's binary, never on a config that 1-4 refused. */
 #include "proxy_config.h"
 
 #include <ctype.h>
@@ -18,6 +25,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -55,23 +63,73 @@ struct stmts {
   size_t n, cap;
 };
 
-/* What one check is about: where to write the verdict, and the state it needs. */
+#define NO_LINE INT_MAX /* a problem of the whole file: listed after those with a line */
+
+/* One problem: its text, and where it sorts: the line of the user's config it is at (for a
+ * file the config includes, the line of the include), then the order it was found in. */
+struct problem {
+  int at;
+  unsigned seq;
+  char *text;
+};
+
+/* The two ports the harness hands a case, and what a config must do with each. */
+enum { PORT_LISTEN, PORT_UPSTREAM, NPORTS };
+
+/* What one check is about: the problems found, and the state the scan needs. */
 struct checker {
   const struct proxy_def *p;
   lua_State *L; /* string.match for the definition's patterns */
-  char *msg;
-  size_t len;
-  bool *set;  /* per must_set entry: a scanned statement sets it */
+  bool *set;    /* per must_set entry: a scanned statement sets it */
+  bool stays;   /* a statement keeps the proxy in the foreground (foreground.stays) */
+  bool detached; /* a statement makes it detach (foreground.detaches) */
+  const struct stmts *shipped;
+  bool port_in_shipped[NPORTS]; /* the shipped config holds ${var}: so must the user's */
+  bool port_in_user[NPORTS];    /* a statement of the user's config holds it */
+  bool port_blamed[NPORTS];     /* a statement was blamed for not holding it */
   int nfiles; /* files scanned, the config included */
   char **seen;
   size_t nseen;
+  struct problem shown[PROXY_CONFIG_SHOWN]; /* the first ones in file order, sorted */
+  size_t nshown;
+  int problems; /* all of them, shown or not */
+  unsigned seq;
+  char ok[1024]; /* what was checked, when nothing is wrong */
 };
 
-static int refuse(struct checker *c, const char *fmt, ...) {
+static bool sorts_before(const struct problem *a, const struct problem *b) {
+  return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+/* Counts a problem and keeps it when it is among the first PROXY_CONFIG_SHOWN in file order:
+ * the scans find them in several passes, and a long config must not hold them all. */
+__attribute__((format(printf, 3, 4))) static void problem(struct checker *c, int at, const char *fmt, ...) {
+  char text[2048];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(c->msg, c->len, fmt, ap);
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
+  c->problems++;
+  struct problem np = {at, c->seq++, NULL};
+  if (c->nshown == PROXY_CONFIG_SHOWN) {
+    if (!sorts_before(&np, &c->shown[c->nshown - 1])) return;
+    free(c->shown[--c->nshown].text);
+  }
+  if (!(np.text = strdup(text))) return; /* counted, not shown */
+  size_t k = c->nshown++;
+  for (; k > 0 && sorts_before(&np, &c->shown[k - 1]); k--) c->shown[k] = c->shown[k - 1];
+  c->shown[k] = np;
+}
+
+/* A problem after which nothing more can be checked (an unreadable file, a checker that did
+ * not run): returns -1, for the caller to stop. */
+__attribute__((format(printf, 2, 3))) static int refuse(struct checker *c, const char *fmt, ...) {
+  char text[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  problem(c, NO_LINE, "%s", text);
   return -1;
 }
 
@@ -239,8 +297,8 @@ static void clean_value(char *v) {
 }
 
 /* "FILE:LINE: STATEMENT: why; what to do" for a value that lands outside the case folder. */
-static int refuse_path(struct checker *c, const char *file, const struct stmt *s, const char *v, enum landing where,
-                       const char *from) {
+static void path_problem(struct checker *c, const char *file, const struct stmt *s, int at, const char *v,
+                         enum landing where, const char *from) {
   char why[512];
   const char *base = c->p->paths_base;
   switch (where) {
@@ -260,12 +318,131 @@ static int refuse_path(struct checker *c, const char *file, const struct stmt *s
     break;
   case INSIDE: why[0] = 0; break;
   }
-  return refuse(c, "%s:%d: %.*s: %s%s", file, s->line, SHOWN, s->text, why, from ? from : "");
+  problem(c, at, "%s:%d: %.*s: %s%s", file, s->line, SHOWN, s->text, why, from ? from : "");
 }
 
-/* ---- scanning a file: its paths, then what it includes ------------------------------------- */
+/* ---- ${proxy_port} and ${upstream_port} ---------------------------------------------------- */
 
-static int scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from);
+static const struct {
+  const char *var, *needle, *what;
+  /* Every statement that sets the directive must hold the variable (a listener: any other
+   * port is outside the case), or only some statement of the config must (an upstream may
+   * be named through something that holds it: apache's balancer://, squid's cache_peer). */
+  bool every;
+} PORTS[NPORTS] = {
+    [PORT_LISTEN] = {"proxy_port", "${proxy_port}", "listen on ${proxy_port}, the port the case connects to", true},
+    [PORT_UPSTREAM] = {"upstream_port", "${upstream_port}",
+                       "send to ${upstream_host}:${upstream_port}, the case's simulator (not a real upstream)", false},
+};
+
+/* The first n words of a statement (split at blanks and '='), for comparing directives. */
+static int words(const char *s, char w[][64], int n) {
+  int got = 0;
+  while (got < n) {
+    s += strspn(s, " \t=");
+    size_t k = strcspn(s, " \t=");
+    if (!k) break;
+    snprintf(w[got++], 64, "%.*s", (int)(k < 63 ? k : 63), s);
+    s += k;
+  }
+  return got;
+}
+
+/* A word that names something of the config's own (haproxy's `server up`), where the user's
+ * config has its own name: letters, digits, '_' and '-', not all capitals (trafficserver's
+ * CONFIG is a keyword). Paths ("/"), quoted keys, dotted names are matched as they are. */
+static bool is_own_name(const char *w) {
+  bool lower = false;
+  for (const char *c = w; *c; c++) {
+    if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-') return false;
+    lower |= islower((unsigned char)*c) != 0;
+  }
+  return *w && lower;
+}
+
+/* Does the user's statement set the directive that the template statement sets with ${var}?
+ * The directive is the words before the first one holding a "${" (at most two: "listen",
+ * "server.port", "server up", "CONFIG proxy.config.http.server_ports"); the user's
+ * statement must start with them (a name after the first word matches any name) and go on
+ * with a value. */
+static bool same_directive(const char *tmpl, const char *user) {
+  char tw[2][64], uw[2][64];
+  int tn = words(tmpl, tw, 2), un = words(user, uw, 2), k = 0;
+  while (k < tn && !strstr(tw[k], "${")) k++;
+  if (k == 0 || un < k) return false;
+  for (int i = 0; i < k; i++)
+    if (strcasecmp(tw[i], uw[i]) != 0 && !(i > 0 && is_own_name(tw[i]) && is_own_name(uw[i]))) return false;
+  /* a value after the directive: "server {" is a block, not an upstream server */
+  const char *rest = user;
+  for (int i = 0; i < k; i++) {
+    rest += strspn(rest, " \t=");
+    rest += strcspn(rest, " \t=");
+  }
+  rest += strspn(rest, " \t=");
+  return *rest != 0;
+}
+
+/* Blames a statement that sets a port directive without the port's variable. */
+static void check_ports(struct checker *c, const char *file, const struct stmt *s, int at, const char *from) {
+  for (int i = 0; i < NPORTS; i++) {
+    if (!c->port_in_shipped[i] || strstr(s->text, PORTS[i].needle)) continue;
+    if (!PORTS[i].every && c->port_in_user[i]) continue;
+    if (strstr(s->text, "${dir}")) continue; /* a unix socket in the case folder */
+    for (size_t k = 0; k < c->shipped->n; k++) {
+      const char *t = c->shipped->v[k].text;
+      if (!strstr(t, PORTS[i].needle) || !same_directive(t, s->text)) continue;
+      problem(c, at, "%s:%d: %.*s: the config must %s; use `%.*s`%s", file, s->line, SHOWN, s->text, PORTS[i].what,
+              2 * SHOWN, t, from ? from : "");
+      c->port_blamed[i] = true;
+      break;
+    }
+  }
+}
+
+/* After the scan: a config that names a port nowhere, and has no statement to blame. */
+static void missing_ports(struct checker *c, const char *name) {
+  for (int i = 0; i < NPORTS; i++) {
+    if (!c->port_in_shipped[i] || c->port_in_user[i] || c->port_blamed[i]) continue;
+    const char *t = "";
+    for (size_t k = 0; k < c->shipped->n && !*t; k++)
+      if (strstr(c->shipped->v[k].text, PORTS[i].needle)) t = c->shipped->v[k].text;
+    problem(c, NO_LINE, "%s: the config must %s (no ${%s} in it); add a statement like `%.*s`", name, PORTS[i].what,
+            PORTS[i].var, 2 * SHOWN, t);
+  }
+}
+
+/* ---- staying in the foreground ------------------------------------------------------------- */
+
+/* The harness stops the process group it started, and a case waits for the command's port:
+ * a daemon is in a session of its own, and its parent exits at once. */
+#define DETACH_WHY                                                                                                     \
+  "would detach into the background, out of the harness's reach (every case would fail, and it would outlive badup)"
+
+static void check_foreground(struct checker *c, const char *file, const struct stmt *s, int at, const char *from) {
+  const struct proxy_foreground *fg = &c->p->foreground;
+  for (char **pat = fg->detaches; *pat; pat++) {
+    char *m = match1(c, s->text, *pat);
+    if (!m) continue;
+    c->detached = true;
+    if (fg->example)
+      problem(c, at, "%s:%d: %.*s: %s " DETACH_WHY "; use `%s`%s", file, s->line, SHOWN, s->text, c->p->name,
+              fg->example, from ? from : "");
+    else
+      problem(c, at, "%s:%d: %.*s: %s " DETACH_WHY "; remove `%.*s`%s", file, s->line, SHOWN, s->text, c->p->name,
+              SHOWN, m, from ? from : "");
+    free(m);
+    break; /* one problem per statement */
+  }
+  if (fg->stays && !c->stays) {
+    char *m = match1(c, s->text, fg->stays);
+    c->stays = m != NULL;
+    free(m);
+  }
+}
+
+/* ---- scanning a file: its statements, then what it includes -------------------------------- */
+
+static void scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at);
 
 static bool seen_before(struct checker *c, const char *path) {
   for (size_t i = 0; i < c->nseen; i++)
@@ -282,136 +459,108 @@ static bool seen_before(struct checker *c, const char *path) {
   return false;
 }
 
-static int scan_file(struct checker *c, const char *path, int depth, const char *from) {
+static void scan_file(struct checker *c, const char *path, int depth, const char *from, int at) {
   struct stat st;
-  if (stat(path, &st) != 0 || seen_before(c, path) || c->nfiles >= MAX_INCLUDED_FILES) return 0;
+  if (stat(path, &st) != 0 || seen_before(c, path) || c->nfiles >= MAX_INCLUDED_FILES) return;
   if (S_ISDIR(st.st_mode)) { /* apache's Include DIR takes every file in it */
     struct dirent **names;
-    int k = scandir(path, &names, NULL, alphasort), rc = 0;
+    int k = scandir(path, &names, NULL, alphasort);
     for (int i = 0; i < k; i++) {
       char sub[4096];
-      if (rc == 0 && names[i]->d_name[0] != '.' &&
-          snprintf(sub, sizeof sub, "%s/%s", path, names[i]->d_name) < (int)sizeof sub && stat(sub, &st) == 0 &&
-          S_ISREG(st.st_mode))
-        rc = scan_file(c, sub, depth, from);
+      if (names[i]->d_name[0] != '.' && snprintf(sub, sizeof sub, "%s/%s", path, names[i]->d_name) < (int)sizeof sub &&
+          stat(sub, &st) == 0 && S_ISREG(st.st_mode))
+        scan_file(c, sub, depth, from, at);
       free(names[i]);
     }
     if (k >= 0) free(names);
-    return rc;
+    return;
   }
   size_t len;
   int err;
   char *text = S_ISREG(st.st_mode) ? read_file(path, MAX_CONFIG_BYTES, &len, &err) : NULL;
-  if (!text) return 0; /* unreadable: the proxy's checker will say so */
+  if (!text) return; /* unreadable: the proxy's checker will say so */
   c->nfiles++;
-  int rc = scan_text(c, path, text, depth, from);
+  scan_text(c, path, text, depth, from, at);
   free(text);
-  return rc;
 }
 
 /* Follows an included name when it lies outside the case: absolute, or relative to
  * paths_base. Names in the case folder are the definition's own rendered files. */
-static int follow_include(struct checker *c, const char *file, const struct stmt *s, const char *v, int depth) {
+static void follow_include(struct checker *c, const char *file, const struct stmt *s, const char *v, int depth,
+                           int at) {
   char pattern[4096];
-  if (strncmp(v, "${", 2) == 0 || strchr(v, ':') || strstr(v, "//")) return 0;
+  if (strncmp(v, "${", 2) == 0 || strchr(v, ':') || strstr(v, "//")) return;
   if (v[0] == '/') snprintf(pattern, sizeof pattern, "%s", v);
   else if (c->p->paths_base) snprintf(pattern, sizeof pattern, "%s/%s", c->p->paths_base, v);
-  else return 0;
+  else return;
   char from[512];
   snprintf(from, sizeof from, " (included by %s:%d)", file, s->line);
   glob_t g;
-  if (glob(pattern, 0, NULL, &g) != 0) return 0;
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) rc = scan_file(c, g.gl_pathv[i], depth + 1, from);
+  if (glob(pattern, 0, NULL, &g) != 0) return;
+  for (size_t i = 0; i < g.gl_pathc; i++) scan_file(c, g.gl_pathv[i], depth + 1, from, at);
   globfree(&g);
-  return rc;
 }
 
-static int scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from) {
+/* Every statement: its ports, what it sets, whether it detaches, where it writes, what it
+ * includes. `at` is where an included file's problems sort: the line of its include. */
+static void scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at) {
   struct stmts ss = {0};
   split_statements(text, &ss);
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < ss.n; i++) {
+  for (size_t i = 0; i < ss.n; i++) {
     const struct stmt *s = &ss.v[i];
+    int here = depth == 0 ? s->line : at;
+    check_ports(c, file, s, here, from);
     for (size_t k = 0; k < c->p->nmust_set; k++)
       if (!c->set[k]) {
         char *m = match1(c, s->text, c->p->must_set[k].directive);
         c->set[k] = m != NULL;
         free(m);
       }
-    for (char **pat = c->p->paths; rc == 0 && *pat; pat++) {
+    check_foreground(c, file, s, here, from);
+    for (char **pat = c->p->paths; *pat; pat++) {
       char *v = match1(c, s->text, *pat);
       if (!v) continue;
       clean_value(v);
       enum landing where = landing_of(v, c->p->paths_base);
-      if (where != INSIDE) rc = refuse_path(c, file, s, v, where, from);
+      if (where != INSIDE) path_problem(c, file, s, here, v, where, from);
       free(v);
+      if (where != INSIDE) break; /* one path problem per statement */
     }
-    for (char **pat = c->p->includes; rc == 0 && depth < MAX_INCLUDE_DEPTH && *pat; pat++) {
+    for (char **pat = c->p->includes; depth < MAX_INCLUDE_DEPTH && *pat; pat++) {
       char *v = match1(c, s->text, *pat);
       if (!v) continue;
       clean_value(v);
-      rc = follow_include(c, file, s, v, depth);
+      follow_include(c, file, s, v, depth, here);
       free(v);
     }
   }
   stmts_free(&ss);
-  return rc;
 }
 
-/* ---- ${proxy_port} and ${upstream_port} ---------------------------------------------------- */
-
-/* The first two words of a statement (split at blanks and '='), for comparing directives. */
-static int words(const char *s, char w[2][64]) {
-  int n = 0;
-  while (n < 2) {
-    s += strspn(s, " \t=");
-    size_t k = strcspn(s, " \t=");
-    if (!k) break;
-    snprintf(w[n++], 64, "%.*s", (int)(k < 63 ? k : 63), s);
-    s += k;
+/* Every ${name} that is not a template variable, each where it is: the same reading as
+ * template_render ("$${" is a literal "${"; a "${" without "}" is text). */
+static void unknown_variables(struct checker *c, const char *name, const char *text) {
+  int line = 1;
+  const char *counted = text, *t = text, *open;
+  while ((open = strstr(t, "${"))) {
+    if (open > t && open[-1] == '$') {
+      t = open + 2;
+      continue;
+    }
+    const char *close = strchr(open + 2, '}');
+    if (!close) break;
+    size_t len = (size_t)(close - open - 2);
+    bool known = false;
+    for (int i = 0; i < PV__COUNT && !known; i++)
+      known = strlen(proxy_var_names[i]) == len && memcmp(proxy_var_names[i], open + 2, len) == 0;
+    for (; counted < open; counted++) line += *counted == '\n';
+    if (!known)
+      problem(c, line,
+              "%s:%d: unknown template variable ${%.*s}; the variables are ${proxy_port}, ${upstream_host}, "
+              "${upstream_port}, ${dir}, ... (docs/proxies.md), and $${ is a literal ${",
+              name, line, (int)(len < 80 ? len : 80), open + 2);
+    t = close + 1;
   }
-  return n;
-}
-
-/* Does the user's statement set the directive that the template statement sets with ${var}?
- * The directive is the words before the first one holding a "${" (at most two: "listen",
- * "server.port", "CONFIG proxy.config.http.server_ports"); the user's statement must start
- * with them and go on with a value. */
-static bool same_directive(const char *tmpl, const char *user) {
-  char tw[2][64], uw[2][64];
-  int tn = words(tmpl, tw), un = words(user, uw), k = 0;
-  while (k < tn && !strstr(tw[k], "${")) k++;
-  if (k == 0 || un <= k - 1) return false;
-  for (int i = 0; i < k; i++)
-    if (strcasecmp(tw[i], uw[i]) != 0) return false;
-  /* a value after the directive: "server {" is a block, not an upstream server */
-  const char *rest = user;
-  for (int i = 0; i < k; i++) {
-    rest += strspn(rest, " \t=");
-    rest += strcspn(rest, " \t=");
-  }
-  rest += strspn(rest, " \t=");
-  return *rest != 0;
-}
-
-static int require_var(struct checker *c, const char *file, const struct stmts *user, const struct stmts *shipped,
-                       const char *var, const char *what) {
-  char needle[64];
-  snprintf(needle, sizeof needle, "${%s}", var);
-  bool in_shipped = false;
-  for (size_t i = 0; i < shipped->n && !in_shipped; i++) in_shipped = strstr(shipped->v[i].text, needle) != NULL;
-  if (!in_shipped) return 0; /* this proxy gets it some other way (the command line) */
-  for (size_t i = 0; i < user->n; i++)
-    if (strstr(user->v[i].text, needle)) return 0;
-  /* Missing: blame the user's statement that sets the same directive, if there is one. */
-  for (size_t i = 0; i < shipped->n; i++) {
-    if (!strstr(shipped->v[i].text, needle)) continue;
-    for (size_t j = 0; j < user->n; j++)
-      if (same_directive(shipped->v[i].text, user->v[j].text))
-        return refuse(c, "%s:%d: %.*s: the config must %s", file, user->v[j].line, SHOWN, user->v[j].text, what);
-  }
-  return refuse(c, "%s: the config must %s (no ${%s} in it)", file, what, var);
 }
 
 /* ---- the proxy's own checker ---------------------------------------------------------------- */
@@ -587,7 +736,7 @@ static int run_checker(struct checker *c, const char *name, const char *user_tex
     else if (!WIFEXITED(pr.status) || WEXITSTATUS(pr.status) != 0)
       rc = refuse(c, "%s%s: %s's own check refused it (%s): %s", name, at, p->name, how, lines[0] ? lines : "(no output)");
     else
-      snprintf(c->msg, c->len, "%s: checked by %s's own checker", name, p->name);
+      snprintf(c->ok, sizeof c->ok, "%s: checked by %s's own checker", name, p->name);
     free(out);
   }
   for (size_t i = 0; argv && i < nargs; i++) free(argv[i]);
@@ -620,8 +769,8 @@ static const char *shipped_config(const struct proxy_def *p) {
   return "";
 }
 
-int proxy_config_check(const struct proxy_def *p, const char *user_config, char *msg, size_t len) {
-  struct checker c = {.p = p, .msg = msg, .len = len};
+int proxy_config_check(const struct proxy_def *p, const char *user_config, struct buf *report) {
+  struct checker c = {.p = p};
   char shipped_name[4096];
   snprintf(shipped_name, sizeof shipped_name, "%s[%s]", p->source, p->config);
   const char *name = user_config ? user_config : shipped_name;
@@ -630,79 +779,72 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, char 
     size_t n;
     int err;
     text = read_file(user_config, MAX_CONFIG_BYTES, &n, &err);
-    if (!text) return refuse(&c, "%s: cannot read it: %s", name, strerror(err));
-    if (n > MAX_CONFIG_BYTES) {
-      free(text);
-      return refuse(&c, "%s: larger than %u MiB; not a config", name, MAX_CONFIG_BYTES >> 20);
-    }
-    if (strlen(text) != n) {
-      free(text);
-      return refuse(&c, "%s: contains a NUL byte; not a config", name);
-    }
-  } else {
-    text = strdup(shipped_config(p));
-    if (!text) return refuse(&c, "%s: out of memory", name);
+    if (!text) refuse(&c, "%s: cannot read it: %s", name, strerror(err));
+    else if (n > MAX_CONFIG_BYTES) refuse(&c, "%s: larger than %u MiB; not a config", name, MAX_CONFIG_BYTES >> 20);
+    else if (strlen(text) != n) refuse(&c, "%s: contains a NUL byte; not a config", name);
+  } else if (!(text = strdup(shipped_config(p)))) {
+    refuse(&c, "%s: out of memory", name);
   }
-  int rc = 0;
-
-  /* 1. Every ${name} is a template variable: else every case would fail the same way. */
-  const char *dummy[PV__COUNT];
-  for (int i = 0; i < PV__COUNT; i++) dummy[i] = "1";
-  struct vars dv = {proxy_var_names, dummy, PV__COUNT};
-  char *bad = NULL;
-  free(template_render(text, &dv, &bad));
-  if (bad) {
-    char needle[96];
-    snprintf(needle, sizeof needle, "${%.80s}", bad);
-    const char *at = strstr(text, needle);
-    int line = 1;
-    for (const char *t = text; at && t < at; t++) line += *t == '\n';
-    rc = refuse(&c, "%s:%d: unknown template variable ${%.80s}; the variables are ${proxy_port}, ${upstream_host}, "
-                    "${upstream_port}, ${dir}, ... (docs/proxies.md), and $${ is a literal ${",
-                name, line, bad);
-    free(bad);
-  }
-
-  /* 2. Where it listens and where it sends. */
   struct stmts user = {0}, shipped = {0};
-  split_statements(text, &user);
-  split_statements(shipped_config(p), &shipped);
-  if (rc == 0) rc = require_var(&c, name, &user, &shipped, "proxy_port", "listen on ${proxy_port}");
-  if (rc == 0)
-    rc = require_var(&c, name, &user, &shipped, "upstream_port",
-                     "send to ${upstream_host}:${upstream_port}, the case's simulator (not a real upstream)");
-  stmts_free(&user);
-  stmts_free(&shipped);
+  if (c.problems == 0) {
+    /* 1. Every ${name} is a template variable: else every case would fail the same way. */
+    unknown_variables(&c, name, text);
 
-  /* 3. What it writes, what it includes, and what it leaves to a default outside. */
-  if (rc == 0 && (p->paths[0] || p->includes[0] || p->nmust_set)) {
+    /* 2-4. One scan of the statements, the files it includes with them. */
+    split_statements(text, &user);
+    split_statements(shipped_config(p), &shipped);
+    c.shipped = &shipped;
+    for (int i = 0; i < NPORTS; i++) {
+      for (size_t k = 0; k < shipped.n && !c.port_in_shipped[i]; k++)
+        c.port_in_shipped[i] = strstr(shipped.v[k].text, PORTS[i].needle) != NULL;
+      /* in a statement, not a comment */
+      for (size_t k = 0; k < user.n && !c.port_in_user[i]; k++)
+        c.port_in_user[i] = strstr(user.v[k].text, PORTS[i].needle) != NULL;
+    }
     c.L = luaL_newstate();
     c.set = calloc(p->nmust_set + 1, sizeof *c.set);
-    if (!c.L || !c.set) rc = refuse(&c, "%s: cannot create a Lua state to check it", name);
-    else {
+    if (!c.L || !c.set) {
+      refuse(&c, "%s: cannot create a Lua state to check it", name);
+    } else {
       luaL_requiref(c.L, "string", luaopen_string, 1);
       lua_settop(c.L, 0);
       c.nfiles = 1;
-      rc = scan_text(&c, name, text, 0, NULL);
-    }
-    for (size_t k = 0; rc == 0 && k < p->nmust_set; k++) {
-      const struct proxy_must_set *m = &p->must_set[k];
-      if (!c.set[k])
-        rc = refuse(&c, "%s: no `%.*s` in it: %s would use its default %s, outside the case folder; add `%s`", name,
-                    (int)strcspn(m->example, " \t=:"), m->example, p->name, m->default_path, m->example);
+      scan_text(&c, name, text, 0, NULL, 0);
+      missing_ports(&c, name);
+      for (size_t k = 0; k < p->nmust_set; k++) {
+        const struct proxy_must_set *m = &p->must_set[k];
+        if (!c.set[k])
+          problem(&c, NO_LINE, "%s: no `%.*s` in it: %s would use its default %s, outside the case folder; add `%s`",
+                  name, (int)strcspn(m->example, " \t=:"), m->example, p->name, m->default_path, m->example);
+      }
+      const struct proxy_foreground *fg = &p->foreground;
+      if (fg->stays && !c.stays && !c.detached) /* a statement that detaches was blamed already */
+        problem(&c, NO_LINE, "%s: no `%s` in it: %s detaches into the background by default, out of the harness's "
+                             "reach (every case would fail, and it would outlive badup); add `%s`",
+                name, fg->example, p->name, fg->example);
     }
     if (c.L) lua_close(c.L);
     free(c.set);
+    for (size_t i = 0; i < c.nseen; i++) free(c.seen[i]);
+    free(c.seen);
   }
-  for (size_t i = 0; i < c.nseen; i++) free(c.seen[i]);
-  free(c.seen);
+  stmts_free(&user);
+  stmts_free(&shipped);
 
-  /* 4. The proxy's own word on it. */
-  if (rc == 0) {
-    if (!p->check) snprintf(msg, len, "%s: %s declares no checker", name, p->name);
-    else if (!p->binary) snprintf(msg, len, "%s: %s is not installed: its checker did not run", name, p->name);
-    else rc = run_checker(&c, name, text);
+  /* 5. The proxy's own word on it, only on a config with nothing else wrong: it runs the
+   * proxy's binary, which must never see a config that writes outside or detaches. */
+  if (c.problems == 0) {
+    if (!p->check) snprintf(c.ok, sizeof c.ok, "%s: %s declares no checker", name, p->name);
+    else if (!p->binary) snprintf(c.ok, sizeof c.ok, "%s: %s is not installed: its checker did not run", name, p->name);
+    else run_checker(&c, name, text);
   }
   free(text);
-  return rc;
+
+  if (c.problems == 0) buf_printf(report, "%s\n", c.ok);
+  for (size_t i = 0; i < c.nshown; i++) {
+    buf_printf(report, "%s\n", c.shown[i].text);
+    free(c.shown[i].text);
+  }
+  if ((size_t)c.problems > c.nshown) buf_printf(report, "... and %zu more\n", (size_t)c.problems - c.nshown);
+  return c.problems;
 }

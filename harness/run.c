@@ -640,13 +640,24 @@ int run_main(int argc, char **argv) {
       goto done;
     }
   }
-  /* A user's config must not reach outside the case: refused before any case runs. */
+  /* A user's config must not reach outside the case: refused before any case runs, with
+   * every problem found, so that one edit can fix them all. */
   for (size_t p = 0; o.proxy_config && p < npx; p++) {
-    char why[2048];
-    if (selected(pxs[p].name, proxy_list) && proxy_config_check(&pxs[p], o.proxy_config, why, sizeof why) != 0) {
-      fprintf(stderr, "badup run: %s\n", why);
-      goto done;
+    if (!selected(pxs[p].name, proxy_list)) continue;
+    struct buf report = {0};
+    int problems = proxy_config_check(&pxs[p], o.proxy_config, &report);
+    if (problems > 0) {
+      const char *r = buf_cstr(&report);
+      while (*r) {
+        size_t n = strcspn(r, "\n");
+        fprintf(stderr, "badup run: %.*s\n", (int)n, r);
+        r += n + (r[n] == '\n');
+      }
+      fprintf(stderr, "badup run: %s: %d problem%s; nothing was run\n", o.proxy_config, problems,
+              problems == 1 ? "" : "s");
     }
+    buf_free(&report);
+    if (problems > 0) goto done;
   }
   rows = calloc(nscn * npx + 1, sizeof *rows);
   size_t cell = 0;

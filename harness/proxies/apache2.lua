@@ -89,6 +89,9 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
     { directive = "^%s*ErrorLog%s", default = "/etc/apache2/logs/error_log", example = "ErrorLog ${dir}/error.log" },
     { directive = "^%s*DefaultRuntimeDir%s", default = "/etc/apache2/logs/", example = "DefaultRuntimeDir ${dir}" },
   },
+  -- -DFOREGROUND keeps it in the foreground, but UnDefine acts while the config is read,
+  -- before the MPM looks for FOREGROUND: `UnDefine FOREGROUND` makes apache2 detach.
+  foreground = { detaches = { '^%s*([Uu][Nn][Dd][Ee][Ff][Ii][Nn][Ee]%s+"?FOREGROUND"?)' } },
   retries = { off = "# retries off: ", on = "" },
   logs = { "access.log", "error.log" },
   log_match = ":(error|warn|crit|alert|emerg)\\]|\"[A-Z]+ /",

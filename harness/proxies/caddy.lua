@@ -62,6 +62,8 @@ http://127.0.0.1:${proxy_port} {
 }
 ]],
   },
+  -- `caddy run` stays in the foreground (`caddy start` would detach); a Caddyfile cannot
+  -- change that.
   command = { "/usr/bin/env", "HOME=${dir}", "XDG_DATA_HOME=${dir}/xdg-data", "XDG_CONFIG_HOME=${dir}/xdg-config",
               "${binary}", "run", "--config", "${dir}/Caddyfile", "--adapter", "caddyfile" },
   -- caddy validate adapts the Caddyfile and provisions every module without starting a

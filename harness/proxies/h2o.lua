@@ -39,6 +39,8 @@ hosts:
         proxy.preserve-host: ON
 ]],
   },
+  -- Worker mode, h2o's default, stays in the foreground: only `-m daemon` on the command line
+  -- detaches; h2o.conf has no key for it.
   command = { "${binary}", "-c", "${dir}/h2o.conf" },
   check = { "${binary}", "-t", "-c", "${dir}/h2o.conf" },
   -- What a config line makes h2o write: error-log may also be "| program"; access-log is a

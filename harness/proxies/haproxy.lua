@@ -35,6 +35,7 @@ backend be
     server up ${upstream_host}:${upstream_port}
 ]],
   },
+  -- -db keeps it in the foreground: it wins over `daemon` (and master-worker) in global.
   command = { "${binary}", "-db", "-f", "${dir}/haproxy.cfg" },
   -- -c parses the config and resolves server addresses; it binds nothing.
   check = { "${binary}", "-c", "-f", "${dir}/haproxy.cfg" },

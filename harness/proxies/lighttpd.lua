@@ -42,6 +42,7 @@ proxy.server = ( "" => ( (
 ) ) )
 ]],
   },
+  -- -D: in the foreground (lighttpd detaches by default); no lighttpd.conf key undoes it.
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
   -- -tt: parse the config, load and set up the modules, then exit.
   check = { "${binary}", "-tt", "-f", "${dir}/lighttpd.conf" },

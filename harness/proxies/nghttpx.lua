@@ -52,6 +52,9 @@ log-level=INFO
     "^%s*frontend%s*=%s*(unix:[^,;%s]+)",   -- a unix socket
   },
   includes = { "^%s*include%s*=%s*(%S+)" },
+  -- daemon=yes detaches (and changes to /); its --daemon option takes no argument, so
+  -- nothing on the command line can undo it: the config must not say it.
+  foreground = { detaches = { "^%s*daemon%s*=%s*[Yy][Ee][Ss]%s*$" }, example = "daemon=no" },
   retries = { off = "retries off (no retry option for HTTP/1 backends)", on = "retries requested, but nghttpx has no retry option for HTTP/1 backends" },
   logs = { "access.log", "error.log" },
   -- the access line, WARN/ERROR lines ("Backend connect failed; addr=...: errno=111",

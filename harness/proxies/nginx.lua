@@ -81,6 +81,14 @@ http {
     { directive = "^%s*uwsgi_temp_path%s", default = "/var/lib/nginx/uwsgi", example = "uwsgi_temp_path ${dir}/uwsgi_temp;" },
     { directive = "^%s*scgi_temp_path%s", default = "/var/lib/nginx/scgi", example = "scgi_temp_path ${dir}/scgi_temp;" },
   },
+  -- nginx detaches unless its config says `daemon off;`, and the command line cannot say it
+  -- instead: -g 'daemon off;' makes nginx refuse any config with a daemon line, off or on
+  -- ("daemon" directive is duplicate). So the config must hold `daemon off;`.
+  foreground = {
+    detaches = { "^%s*daemon%s+[\"']?[Oo][Nn][\"']?$" },
+    stays = "^%s*daemon%s+[\"']?[Oo][Ff][Ff][\"']?$",
+    example = "daemon off;",
+  },
   retries = { off = "proxy_next_upstream off;", on = "proxy_next_upstream error timeout invalid_header http_502 http_504 non_idempotent;" },
   logs = { "access.log", "error.log" },
   log_match = "\\[(error|warn|crit|alert)\\]|\"[A-Z]+ /",

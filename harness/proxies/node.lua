@@ -30,6 +30,9 @@ return proxy {
   check = { "${binary}", "--check", "${dir}/proxy.js" },
   -- paths: none. Its config is a JavaScript program: it writes the log file it is given on
   -- argv (${dir}/access.log), and what else a program writes no line pattern can tell.
+  -- `node script` stays in the foreground, but a script can spawn itself detached (its own
+  -- session) and exit. Only the usual way is seen: an options object with detached: true.
+  foreground = { detaches = { "(detached%s*[:=]%s*true)" } },
   retries = { off = "0", on = "2" },
   logs = { "access.log" },
   -- one line per request, with error="ECONNREFUSED" / "read timeout" / "upstream aborted"...;

@@ -62,6 +62,8 @@ cache_effective_user proxy
   },
   settle_ms = 100,
   stop_grace_ms = 300, -- SIGTERM takes 1-2 s even with shutdown_lifetime 0; the log is written by then
+  -- -N: one squid process in the foreground; no squid.conf directive detaches it (and
+  -- `workers N` makes no kids with -N).
   command = { "${binary}", "-N", "-n", "badup${proxy_port}", "-f", "${dir}/squid.conf" },
   user = "proxy", -- cache_effective_user
   -- squid -k parse reads the config and exits; it opens no log, no cache, no socket.

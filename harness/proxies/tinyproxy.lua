@@ -36,6 +36,7 @@ ReverseOnly Yes
 ReversePath "/" "http://${upstream_host}:${upstream_port}/"
 ]],
   },
+  -- -d: in the foreground (tinyproxy detaches by default); its config has no key for it.
   command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },
   -- No check: tinyproxy has no option that only parses its config.
   -- What a config line makes tinyproxy write.

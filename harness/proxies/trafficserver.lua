@@ -102,6 +102,8 @@ logging:
     ["ssl_multicert.config"] = "",
     ["sni.yaml"] = "sni: []\n",
   },
+  -- traffic_server never detaches by itself (traffic_manager would run it); records.config
+  -- has no key for it.
   command = { "${binary}", "--run-root=${dir}/runroot.yaml" },
   -- verify_config loads records.config, remap.config and the other files of -D and exits.
   check = { "${binary}", "--run-root=${dir}/runroot.yaml", "-C", "verify_config", "-D", "${dir}" },

@@ -38,6 +38,7 @@ sub vcl_recv {
 ${retries}
 ]],
   },
+  -- -F: the manager stays in the foreground; a VCL cannot change that.
   command = { "${binary}", "-F", "-j", "none", "-n", "${dir}/varnish", "-a", "127.0.0.1:${proxy_port}",
               "-f", "${dir}/varnish.vcl", "-s", "malloc,16m", "-T", "none" },
   sidecars = {

@@ -53,6 +53,52 @@ http {
 }
 """
 
+# A Debian production nginx config being adapted, six problems in it (the three %s: its pid,
+# access_log and error_log paths; the addresses are loopback ones, so that nothing could reach
+# out even if the check let it run).
+SIX_PROBLEMS = """\
+user root;
+worker_processes 1;
+pid %s;
+daemon off;
+
+events {
+	worker_connections 768;
+}
+
+http {
+	sendfile on;
+	tcp_nopush on;
+	types_hash_max_size 2048;
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+
+	access_log %s;
+	error_log %s;
+	proxy_temp_path ${dir}/proxy_temp;
+	fastcgi_temp_path ${dir}/fastcgi_temp;
+
+	upstream app {
+		server 127.0.0.1:8080;
+		keepalive 16;
+	}
+
+	server {
+		listen 127.0.0.1:80;
+		server_name app.example.com;
+		uwsgi_temp_path ${dir}/uwsgi_temp;
+		scgi_temp_path ${dir}/scgi_temp;
+
+		location / {
+			proxy_pass http://app;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_read_timeout ${read_timeout_ms}ms;
+		}
+	}
+}
+"""
+
 HAPROXY_CFG = """\
 # my haproxy, for badup
 global
@@ -130,6 +176,47 @@ class UserConfig(unittest.TestCase):
         return p, msg[0]
 
     # ---- nginx
+
+    def test_every_problem_in_one_run(self):
+        """A production nginx config being adapted: every problem in one run, in the order of
+        the file, then a count (before, each run named one, and this took six runs)."""
+        pid, access, error = ("/run/nginx-badup-test.pid", "/var/log/nginx/badup-test-access.log",
+                              "/var/log/nginx/badup-test-error.log")
+        for f in (pid, access, error):
+            if os.path.exists(f):
+                self.skipTest("%s exists already" % f)
+        # loopback addresses: nothing may listen or connect elsewhere, even if the check failed
+        text = SIX_PROBLEMS % (pid, access, error)
+        path = self.write("my.conf", text)
+        p = self.run_badup("nginx", path)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stderr.splitlines(), [
+            "badup run: %s:3: pid %s: writes outside the case folder; use ${dir}/nginx-badup-test.pid" % (path, pid),
+            "badup run: %s:17: access_log %s: writes outside the case folder; use ${dir}/badup-test-access.log"
+            % (path, access),
+            "badup run: %s:18: error_log %s: writes outside the case folder; use ${dir}/badup-test-error.log"
+            % (path, error),
+            "badup run: %s:23: server 127.0.0.1:8080: the config must send to ${upstream_host}:${upstream_port}, "
+            "the case's simulator (not a real upstream); use `server ${upstream_host}:${upstream_port}`" % path,
+            "badup run: %s:28: listen 127.0.0.1:80: the config must listen on ${proxy_port}, the port the case "
+            "connects to; use `listen 127.0.0.1:${proxy_port}`" % path,
+            "badup run: %s: no `client_body_temp_path` in it: nginx would use its default /var/lib/nginx/body, "
+            "outside the case folder; add `client_body_temp_path ${dir}/client_body;`" % path,
+            "badup run: %s: 6 problems; nothing was run" % path,
+        ])
+        self.assertFalse(os.path.exists(p.out), "a case ran")
+        for f in (pid, access, error):
+            self.assertFalse(os.path.exists(f), "%s was created" % f)
+
+    def test_one_problem_is_counted_too(self):
+        text = NGINX_CONF.replace("access_log ${dir}/access.log;", "access_log /var/log/nginx/badup-test.log;")
+        path = self.write("my.conf", text)
+        p = self.run_badup("nginx", path)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 2, p.stderr)
+        self.assertTrue(lines[0].startswith("badup run: %s:%d: access_log" % (path, line_of(text, "badup-test"))))
+        self.assertEqual(lines[1], "badup run: %s: 1 problem; nothing was run" % path)
 
     @have_nginx
     def test_nginx_pid_outside_is_refused_and_not_written(self):

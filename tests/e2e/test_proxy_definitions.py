@@ -219,6 +219,20 @@ CASES = [
     ("must_set", '{ { directive = "^pid", default = "/x", example = "pid x", why = "x" } }', "must_set[1]: unknown key 'why'"),
     ("must_set", '{ { directive = "^a", default = "/a", example = "a" }, nil, { directive = "^b", default = "/b", example = "b" } }',
      "must_set has a hole at [2]"),
+    # foreground
+    ("foreground", '"daemon off;"', "foreground must be a table { detaches = { ... }, stays = ..., example = ... }"),
+    ("foreground", "true", "foreground must be a table"),
+    ("foreground", "{}", "foreground needs detaches or stays"),
+    ("foreground", '{ detaches = "^daemon on" }', "foreground.detaches must be a list of strings, got string"),
+    ("foreground", "{ detaches = { 1 } }", "foreground.detaches[1] must be a string, got number"),
+    ("foreground", '{ detaches = { "^a", nil, "^b" } }', "foreground.detaches has a hole at [2]"),
+    ("foreground", '{ detaches = { "^daemon (on" } }', "foreground.detaches[1] is not a Lua pattern"),
+    ("foreground", '{ detaches = { "^(daemon) (on)" } }', "foreground.detaches[1] must have at most one capture"),
+    ("foreground", '{ stays = "^daemon off" }', "foreground.example is required with foreground.stays"),
+    ("foreground", '{ stays = 1, example = "x" }', "foreground.stays must be a string, got number"),
+    ("foreground", '{ stays = "^daemon (off", example = "x" }', "foreground.stays is not a Lua pattern"),
+    ("foreground", '{ detaches = { "^d" }, example = true }', "foreground.example must be a string, got boolean"),
+    ("foreground", '{ detaches = { "^d" }, fix = "x" }', "foreground: unknown key 'fix'"),
     # milliseconds
     ("settle_ms", '"100"', "settle_ms must be a number (milliseconds), got string"),
     ("settle_ms", "true", "settle_ms must be a number (milliseconds), got boolean"),
@@ -295,7 +309,7 @@ class WronglyTypedDefinitions(unittest.TestCase):
         documented = {"name", "summary", "packages", "binary", "version", "files", "config", "command", "env",
                       "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup",
                       "settle_ms", "warmup_ms", "stop_grace_ms", "check", "paths", "includes", "paths_base",
-                      "must_set"}
+                      "must_set", "foreground"}
         self.assertEqual(documented - seen, set(), "fields without a wrong-type case")
 
     def test_a_from_file_that_exists_is_read(self):
