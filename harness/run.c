@@ -569,22 +569,7 @@ int run_main(int argc, char **argv) {
     return usage_error("cannot find the folder '%s' (run from the repository, or give --scenarios / --proxies)",
                        !scn_dir ? scn_dir_arg : px_dir_arg);
   }
-  char *ref_dir = repo_dir(ref_dir_arg);
-  if (!ref_dir) {
-    /* A --reference that does not exist is a typo unless this run is to record one: read
-     * as empty, it would turn every known deviation into a failure. */
-    if (!update_ref && ref_given) {
-      free(scn_dir);
-      free(px_dir);
-      return usage_error("--reference %s: no such folder (give --update-reference to record one there)", ref_dir_arg);
-    }
-    if (update_ref && mkdirs(ref_dir_arg) != 0) {
-      free(scn_dir);
-      free(px_dir);
-      return usage_error("--reference %s: cannot create it", ref_dir_arg);
-    }
-    ref_dir = strdup(ref_dir_arg);
-  }
+  char *ref_dir = NULL;
   int failures = 0, rc = EXIT_SETUP;
   size_t nscn = 0, npx = 0, nrows = 0;
   struct scenario *scns = load_scenarios(scn_dir, &o, &nscn, &failures);
@@ -683,6 +668,22 @@ int run_main(int argc, char **argv) {
   if (nrows == 0) {
     fprintf(stderr, "badup run: nothing selected\n");
     goto done;
+  }
+
+  ref_dir = repo_dir(ref_dir_arg);
+  if (!ref_dir) {
+    /* A --reference that does not exist is a typo unless this run is to record one: read
+     * as empty, it would turn every known deviation into a failure. */
+    if (!update_ref && ref_given) {
+      fprintf(stderr, "badup run: --reference %s: no such folder (give --update-reference to record one there)\n",
+              ref_dir_arg);
+      goto done;
+    }
+    if (update_ref && mkdirs(ref_dir_arg) != 0) {
+      fprintf(stderr, "badup run: --reference %s: cannot create it: %s\n", ref_dir_arg, strerror(errno));
+      goto done;
+    }
+    ref_dir = strdup(ref_dir_arg);
   }
 
   char started[32], stamp[32];

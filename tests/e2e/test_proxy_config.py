@@ -136,6 +136,7 @@ class UserConfig(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="badup-e2e-pconf-")
+        os.mkdir(os.path.join(self.tmp, "ref"))  # an empty reference: every answer is judged by expect alone
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.scratch = os.path.join(self.tmp, "scratch")  # $TMPDIR: where the checker works
         os.mkdir(self.scratch)
