@@ -13,7 +13,9 @@
  *     same event (varnishlog's record of what varnishncsa writes in full, a format without
  *     that field), where a word the line has and the recorded one lacks is plain
  *     disagreement (a Tversky index, alpha 1, beta 1/2).
- * A line whose format one proxy is known to write is matched mainly against that proxy. */
+ * A line whose format one proxy is known to write is matched mainly against that proxy.
+ * A line that says only that something was logged (a status, no verdict) is scaled below
+ * a match: its nearest candidates are worth showing, none of them is its cause. */
 #include "explain_rank.h"
 
 #include <dirent.h>
@@ -333,8 +335,10 @@ static double line_score(const struct query *q, const struct logline *ref, enum 
   struct sig_score s = sig_similarity(q, ref);
   double tok = token_similarity(q->l, ref);
   *by = s.exact ? MATCH_BY_SIGNATURE : s.standin ? MATCH_BY_FAMILY : MATCH_BY_WORDS;
-  if (s.total <= 0) return tok;
-  return SIGNATURE_SHARE * s.credit / s.total + (1 - SIGNATURE_SHARE) * tok;
+  double score = s.total <= 0 ? tok : SIGNATURE_SHARE * s.credit / s.total + (1 - SIGNATURE_SHARE) * tok;
+  /* signatures, but none that says why: the same status is where to look, not the cause */
+  if (q->l->nsig && !q->l->verdict) score *= RANK_NO_VERDICT_FACTOR;
+  return score;
 }
 
 /* ---- ranking -------------------------------------------------------------------------------- */

@@ -68,6 +68,10 @@ struct candidate {
   enum match_by by;
 };
 
+/* What a line with signatures but no verdict (a status alone) keeps of its score: below
+ * any match, however alike the rest of the line. */
+#define RANK_NO_VERDICT_FACTOR 0.5
+
 /* Every recorded (proxy, variant, scenario) with its best score over the recorded lines of
  * every version, best first (ties by proxy, variant, scenario). */
 struct candidate *rank(const struct catalog *cat, const struct logline *in, size_t *n);

@@ -177,6 +177,22 @@ static const struct sig_rule SIG_RULES[] = {
     {"tinyproxy-message", "message", TINYPROXY_LOG "(.+)$", 2, 3, false, 0},
 };
 
+/* Signatures that say only that something was logged, not why: a line with nothing else
+ * is no proxy's verdict (every proxy writes 502 for a dozen faults), and is never a match.
+ * value is an ERE on the signature's value; NULL: every value of the kind. */
+static const struct {
+  const char *kind, *value;
+} NOT_VERDICTS[] = {
+    /* a status says which way to look, not why: one 502 stands for a dozen faults */
+    {"status", NULL},
+    /* which backend nghttpx picked ("-:-": none reached): where, not why */
+    {"nghttpx-backend", NULL},
+    /* caddy's access logger writes this message for every request, served or failed */
+    {"caddy-message", "^handled request$"},
+    /* tinyproxy logs every request so, as it arrives: the cause comes on a later line */
+    {"tinyproxy-message", "^Request \\(file descriptor"},
+};
+
 /* Formats only one proxy writes, and the syslog tags it logs under. Access lines in the
  * common log format are left out: apache, lighttpd, h2o and others share it, and the
  * similarity tells them apart well enough. */
@@ -287,6 +303,7 @@ struct logline_rules {
   regex_t sig_re[COUNT(SIG_RULES)];
   regex_t detect_re[COUNT(DETECTORS)];
   regex_t family_re[COUNT(FAMILY_RULES)];
+  regex_t not_verdict_re[COUNT(NOT_VERDICTS)];
 };
 
 /* ---- masks ---------------------------------------------------------------------------- */
@@ -411,12 +428,16 @@ static size_t path_len(const char *s) {
 }
 
 /* A 3-digit number standing alone is kept: it is a status (502) or an errno (104), both
- * telling; one that follows "pid" or sits in a pid#tid or a [pid] is an id whatever its
- * length. So is apache's error code before its text, "(70007)The timeout...", "(32)Broken
- * pipe". (Sizes, which a deployment decides, are masked before.) */
+ * telling (an access line's status even with a leading 0); one that follows "pid" or sits
+ * in a pid#tid or a [pid] is an id whatever its length. So is apache's error code before
+ * its text, "(70007)The timeout...", "(32)Broken pipe". (Sizes, which a deployment decides,
+ * are masked before.) */
 static bool keep_number(const char *line, size_t i, size_t j) {
   char prev = i ? line[i - 1] : ' ', next = line[j];
   if (prev == '(' && next == ')' && isalpha((unsigned char)line[j + 1])) return true;
+  /* right after a quoted request line: the status, whatever its digits (nginx writes 009
+   * for an HTTP/0.9 answer) */
+  if (j - i == 3 && i >= 2 && prev == ' ' && line[i - 2] == '"' && (!next || next == ' ')) return true;
   if (j - i != 3 || line[i] == '0') return false;
   if (!strchr(" (\"'=/:", prev)) return false;
   if (next && !strchr(" )\"',:/+]}", next)) return false;
@@ -602,11 +623,21 @@ static char *trimmed(const char *s, size_t len) {
   return strndup(s, len);
 }
 
-static void add_sig(struct logline *l, size_t *cap, const struct sig_rule *rule, char *value) {
+/* Whether a signature says why, not only that something was logged (NOT_VERDICTS). */
+static bool says_why(const struct logline_rules *r, const char *kind, const char *value) {
+  for (size_t k = 0; k < COUNT(NOT_VERDICTS); k++)
+    if (!strcmp(NOT_VERDICTS[k].kind, kind) &&
+        (!NOT_VERDICTS[k].value || regexec(&r->not_verdict_re[k], value, 0, NULL, 0) == 0))
+      return false;
+  return true;
+}
+
+static void add_sig(const struct logline_rules *r, struct logline *l, size_t *cap, const struct sig_rule *rule,
+                    char *value) {
   if (l->nsig == *cap) l->sigs = realloc(l->sigs, (*cap *= 2) * sizeof *l->sigs);
   size_t n = strlen(value);
   char *key = strndup(value, rule->key_len && rule->key_len < n ? rule->key_len : n);
-  l->sigs[l->nsig++] = (struct logline_sig){rule->kind, value, key, rule->weight};
+  l->sigs[l->nsig++] = (struct logline_sig){rule->kind, value, key, rule->weight, says_why(r, rule->kind, value)};
 }
 
 /* The signatures of norm into l; their spans become blanks in `blanked` (a copy of norm),
@@ -624,7 +655,7 @@ static void extract_sigs(const struct logline_rules *r, const char *norm, char *
         char *value = trimmed(norm + off + v.rm_so, (size_t)(v.rm_eo - v.rm_so));
         /* "-" is how varnish and squid write "no error": not a signature */
         if (!*value || !strcmp(value, "-")) free(value);
-        else add_sig(l, &cap, rule, value), memset(blanked + off + v.rm_so, ' ', (size_t)(v.rm_eo - v.rm_so));
+        else add_sig(r, l, &cap, rule, value), memset(blanked + off + v.rm_so, ' ', (size_t)(v.rm_eo - v.rm_so));
       }
       if (!rule->all || g[0].rm_eo == 0) break;
       off += (size_t)g[0].rm_eo;
@@ -637,6 +668,7 @@ static void extract_sigs(const struct logline_rules *r, const char *norm, char *
     else l->sigs[u++] = l->sigs[k];
   }
   l->nsig = u;
+  for (size_t k = 0; k < l->nsig; k++) l->verdict |= l->sigs[k].verdict;
 }
 
 static bool has_tag(const char *tags, const char *tag) {
@@ -678,6 +710,8 @@ void logline_read(const struct logline_rules *r, const char *raw, struct logline
   tokenise(blanked, l);
   detect(r, tag, l);
   l->family = classify(r, l);
+  /* words that name a kind of failure say why even where no rule reads a signature */
+  l->verdict |= l->family != NULL;
   free(blanked);
   free(tag);
   free(s);
@@ -741,11 +775,15 @@ static size_t list_patterns(struct logline_rules *r, struct pattern *p) {
   for (size_t k = 0; k < COUNT(FAMILY_RULES); k++)
     p[n++] = (struct pattern){&r->family_re[k], FAMILY_RULES[k].pattern,
                               REG_NOSUB | (FAMILY_RULES[k].icase ? REG_ICASE : 0)};
+  /* a NULL value matches every value of its kind: the pattern is left uncompiled */
+  for (size_t k = 0; k < COUNT(NOT_VERDICTS); k++)
+    if (NOT_VERDICTS[k].value) p[n++] = (struct pattern){&r->not_verdict_re[k], NOT_VERDICTS[k].value, REG_NOSUB};
   return n;
 }
 
-#define NPATTERNS \
-  (COUNT(TIME_MASKS) + COUNT(PREFIXES) + COUNT(FIELD_MASKS) + COUNT(SIG_RULES) + COUNT(DETECTORS) + COUNT(FAMILY_RULES))
+#define NPATTERNS                                                                                                     \
+  (COUNT(TIME_MASKS) + COUNT(PREFIXES) + COUNT(FIELD_MASKS) + COUNT(SIG_RULES) + COUNT(DETECTORS) +                    \
+   COUNT(FAMILY_RULES) + COUNT(NOT_VERDICTS))
 
 struct logline_rules *logline_rules_new(void) {
   struct logline_rules *r = calloc(1, sizeof *r);

@@ -10,7 +10,9 @@
  *   - a family: what kind of failure the line says (close, reset, timeout, refused, ...),
  *     in words no proxy owns, so a wording the reference lacks still lands near its kin;
  *   - the words outside the signatures;
- *   - the proxies whose format the line has. */
+ *   - the proxies whose format the line has;
+ *   - whether it says why at all (a verdict): a status alone does not, every proxy writes
+ *     502 for a dozen faults. */
 #ifndef BADUP_LOGLINE_H
 #define BADUP_LOGLINE_H
 
@@ -23,6 +25,9 @@ struct logline_sig {
   char *key;        /* what two lines compare: the value, or the part of it that is the
                        verdict ("SH": haproxy's last two letters are cookie flags) */
   int weight;
+  bool verdict;     /* it says why (a termination state, an error message, an ERR_ code),
+                       where a status, a backend name or an access log's fixed message
+                       ("handled request") says only that something was logged */
 };
 
 struct logline {
@@ -34,6 +39,7 @@ struct logline {
   size_t nsig;
   unsigned proxies; /* bit i: the line has the format (or syslog tag) of logline_proxy(i) */
   const char *family; /* static: a name from the family table, or NULL */
+  bool verdict;     /* some signature is a verdict, or the words name a family */
 };
 
 struct logline_rules; /* the compiled regular expressions */

@@ -272,6 +272,56 @@ START_TEST(test_signatures_are_not_words) {
 }
 END_TEST
 
+static bool says_why(const char *line) {
+  struct logline l;
+  logline_read(rules, line, &l);
+  bool v = l.verdict;
+  ck_assert_msg(l.nsig > 0 || v, "no signature at all in\n  %s\nread as\n  %s", line, l.norm);
+  logline_free(&l);
+  return v;
+}
+
+/* A status is not a verdict: every proxy writes 502 for a dozen faults. Access lines that
+ * carry only a status (or a backend name, or a message written for every request) say
+ * nothing of why; a termination state, an error message, a result code or words that name
+ * a kind of failure do. */
+START_TEST(test_a_status_is_not_a_verdict) {
+  static const char *const status_only[] = {
+      /* nginx, apache, h2o, nghttpx, varnishncsa in their default (combined) format */
+      "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET /api/cart HTTP/1.1\" 502 157 \"-\" \"Mozilla/5.0\"",
+      "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET http://shop.example.com/cart HTTP/1.1\" 503 282 \"-\" "
+      "\"curl/8.5.0\"",
+      /* lighttpd's default, with the Host second */
+      "203.0.113.9 shop.example.com - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 500 365 \"-\" \"curl/8.5.0\"",
+      /* the harness's formats: nginx's with the upstream's fields, nghttpx's backend */
+      "10.9.8.7 [01/Mar/2027:10:00:00 +0000] \"GET /x HTTP/1.1\" 502 157 rt=0.000 ua=\"10.0.0.2:80\" us=\"502\" "
+      "uct=\"0.000\" urt=\"0.001\"",
+      "10.9.8.7 [2027-03-01T10:00:00.000Z] \"GET /x HTTP/1.1\" 502 129 0.000 backend=-:-",
+      /* nginx's 009 for an HTTP/0.9 answer is a status too */
+      "10.9.8.7 [01/Mar/2027:10:00:00 +0000] \"GET /x HTTP/1.1\" 009 256 rt=0.001 ua=\"10.0.0.2:80\" us=\"200\"",
+      /* caddy's access logger, tinyproxy's request line */
+      "{\"level\":\"error\",\"logger\":\"http.log.access.log0\",\"msg\":\"handled request\",\"status\":502}",
+      "CONNECT   Mar 01 10:00:00.123 [77]: Request (file descriptor 5): GET /x HTTP/1.1",
+      /* varnishncsa with an empty FetchError */
+      "c 10.9.8.7 [01/Mar/2027:10:00:00 +0000] \"GET http://app/x HTTP/1.1\" 503 0 0 - fetcherror=\"-\"",
+  };
+  static const char *const verdicts[] = {
+      "10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be/app1 0/0/0/-1/1 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+      "10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be/app1 0/0/0/0/0 200 91 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+      "1803100000.123 12 10.9.8.7 TCP_MISS/502 3500 GET http://app/ - HIER_DIRECT/10.0.0.2 text/html",
+      "1803100000.123 12 10.9.8.7 ERR_CONNECT_FAIL/502 421 GET http://app/ - DIRECT/app text/html",
+      "2027/03/01 10:00:00 [error] 31#31: *5 connect() failed (111: Connection refused) while connecting to upstream",
+      "{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"EOF\",\"status\":502}",
+      "10.9.8.7 [2027-03-01T10:00:00.000Z] \"GET /x HTTP/1.1\" 502 6ms attempts=1 error=\"ECONNRESET\"",
+      "-   FetchError     http first read error: EOF",
+  };
+  for (size_t k = 0; k < sizeof status_only / sizeof *status_only; k++)
+    ck_assert_msg(!says_why(status_only[k]), "a verdict in\n  %s", status_only[k]);
+  for (size_t k = 0; k < sizeof verdicts / sizeof *verdicts; k++)
+    ck_assert_msg(says_why(verdicts[k]), "no verdict in\n  %s", verdicts[k]);
+}
+END_TEST
+
 static Suite *logline_suite(void) {
   Suite *s = suite_create("logline");
   TCase *tc = tcase_create("core");
@@ -283,6 +333,7 @@ static Suite *logline_suite(void) {
   tcase_add_test(tc, test_syslog_tag_names_the_proxy);
   tcase_add_test(tc, test_not_addresses);
   tcase_add_test(tc, test_signatures_are_not_words);
+  tcase_add_test(tc, test_a_status_is_not_a_verdict);
   suite_add_tcase(s, tc);
   return s;
 }
