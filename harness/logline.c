@@ -114,12 +114,22 @@ static const struct mask_rule FIELD_MASKS[] = {
     {"\"host\":\"([^\"]*)\"", GROUP(1), "<host>"},
     {" backend=([^ -][^ ]*)", GROUP(1), "<host>"},
     {" on ([^ ]*) are down", GROUP(1), "<host>"},
+    /* squid's and trafficserver's default formats: the user the proxy authenticated (a
+     * deployment's, "-" for none) between the URL and the hierarchy route, and the content
+     * type after it (the application's, or text/html of the proxy's own error page); the
+     * harness's formats leave the user out, its trafficserver format the type too */
+    {"<method> [^ ]+ ([^ ]+) (HIER_[A-Z_]+|[A-Z_]*DIRECT|[A-Z_]*PARENT[A-Z_]*|NONE)/", GROUP(1), ""},
+    {"(HIER_[A-Z_]+|[A-Z_]*DIRECT|[A-Z_]*PARENT[A-Z_]*|NONE)/[^ ]+ ([a-z-]+/[^ ]+|-)( |$)", GROUP(2), ""},
     /* ids a proxy makes up per request or per error: caddy's "err_id":"ubgmbnyuj" (random
      * letters, with or without a digit: without one the number rule below keeps it as a
      * word, and two recordings of one fault scored differently), request ids in JSON */
     {"\"(err_id|request_id|req_id|trace_id|span_id|id)\":\"([^\"]*)\"", GROUP(2), "<n>"},
     /* caddy: a logger's own name ("log0" or what the Caddyfile calls it) */
     {"\"logger\":\"http\\.log\\.(access|error)(\\.[^\"]*)\"", GROUP(2), ""},
+    /* caddy's default JSON logs the request's and the response's headers (the harness
+     * deletes them: a huge upstream header would not fit its log tail) and, over HTTPS, the
+     * TLS session: what a client and a deployment send, never the upstream's verdict */
+    {"\"(headers|resp_headers|tls)\":\\{([^{}\"]|\"([^\"\\\\]|\\\\.)*\")*\\},?", GROUP(0), ""},
     /* what the upstream sent, quoted back: header names and values, status lines. nginx
      * stops its quote at the offending byte and escapes it (\x00 a NUL, \x20 a blank),
      * which tells the fault: that part stays */
@@ -194,8 +204,9 @@ static const struct {
 };
 
 /* Formats only one proxy writes, and the syslog tags it logs under. Access lines in the
- * common log format are left out: apache, lighttpd, h2o and others share it, and the
- * similarity tells them apart well enough. */
+ * common and combined log formats are left out: apache, nginx, h2o, nghttpx and
+ * varnishncsa share them, and the similarity tells them apart well enough (lighttpd's
+ * default, with the Host in the second field, is its own). */
 static const struct {
   const char *proxy, *pattern, *tags;
 } DETECTORS[] = {
@@ -205,11 +216,16 @@ static const struct {
      "apache2 httpd apache"},
     {"varnish", "fetcherror=\"|FetchError", "varnishd varnishncsa varnishlog varnish"},
     {"squid", "HIER_[A-Z]+/|<time>\\| (WARNING|ERROR|FATAL|NOTICE)| err=(-|ERR_[A-Z_]+)/", "squid"},
-    {"trafficserver", " sssc=[^ ]+ cfsc=|^<time> CONNECT: ", "traffic_server trafficserver traffic_manager"},
+    /* ...and its default squid format, which lacks sssc=: a hierarchy route without squid's
+     * HIER_ prefix (squid 2 wrote none either; squid 3 on writes HIER_DIRECT) */
+    {"trafficserver", " sssc=[^ ]+ cfsc=|^<time> CONNECT: | (TIMEOUT_)?DIRECT/| NONE/-",
+     "traffic_server trafficserver traffic_manager"},
     {"caddy", "\"logger\":\"", "caddy"},
     {"nghttpx", "\\[DCONN:|\\(shrpx_| backend=", "nghttpx"},
     {"h2o", "\\[lib/[a-z0-9_/]+\\.c\\]| in request:", "h2o"},
-    {"lighttpd", "\\([a-z0-9_-]+\\.c\\.<n>\\) ", "lighttpd"},
+    /* ...and its default access format (%h %V %u %t ...), whose second field is the Host
+     * the client asked for where every other common format has "-" */
+    {"lighttpd", "\\([a-z0-9_-]+\\.c\\.<n>\\) |^<ip> [^ \"-][^ ]* [^ ]+ \\[<time>\\] \"", "lighttpd"},
     {"node", " attempts=<n>", ""},
     {"tinyproxy", TINYPROXY_LOG, "tinyproxy"},
 };

@@ -68,6 +68,9 @@ def coarse(line, keep_case=False):
     s = re.sub(r"'[^']*'", " DATA ", s)
     s = re.sub(r'header: "[^"\\]+', 'header: " DATA ', s)
     s = re.sub(r"(?<=[\"(: ])(%s)(?=[ )\"])" % METHODS, " METHOD ", s)
+    # squid's and trafficserver's content type: the application's (here the scenario's
+    # bytes, "text/pl" of a header cut in half), never production's
+    s = re.sub(r"((HIER_[A-Z_]+|[A-Z_]*DIRECT|NONE)/\S+) (-|[a-z-]+/\S+)(?= |$)", r"\1", s)
     s = re.sub(r"[a-z][a-z0-9+.-]*://[^\s\"'<>|]+", " URL ", s)
     s = re.sub(r"\d+\.\d+\.\d+\.\d+(:\d+)?", " IP ", s)
     s = re.sub(r"(^|(?<=[\s\"'=:(,\[]))/[^\s\"'?,;:()\[\]{}|<>]*(\?[^\s\"',]*)?", " PATH ", s)

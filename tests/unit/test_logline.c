@@ -322,6 +322,48 @@ START_TEST(test_a_status_is_not_a_verdict) {
 }
 END_TEST
 
+/* Proxies' default formats (written here the way their documentation gives them, with
+ * made-up values) read as the harness's formats where they say the same, and are
+ * recognised where only one proxy writes them. */
+START_TEST(test_default_formats) {
+  /* caddy's default JSON adds the request's headers, the TLS session and the response's
+   * headers, which the harness deletes */
+  check_same("{\"level\":\"error\",\"ts\":1795362222.1061654,\"logger\":\"http.log.error.log0\",\"msg\":\"EOF\","
+             "\"request\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":\"41804\",\"proto\":\"HTTP/1.1\",\"method\":"
+             "\"GET\",\"host\":\"127.0.0.1:44089\",\"uri\":\"/x/1\"},\"duration\":0.0009,\"status\":502}",
+             "{\"level\":\"error\",\"ts\":1827637921.5,\"logger\":\"http.log.error\",\"msg\":\"EOF\",\"request\":{"
+             "\"remote_ip\":\"203.0.113.9\",\"remote_port\":\"52114\",\"proto\":\"HTTP/2.0\",\"method\":\"GET\","
+             "\"host\":\"shop.example.com\",\"uri\":\"/api/cart\",\"headers\":{\"User-Agent\":[\"Mozilla/5.0 (X11; "
+             "Linux x86_64)\"],\"Accept\":[\"application/json\"],\"Cookie\":[\"a=\\\"b, c\\\"\"]},\"tls\":{\"resumed\":"
+             "false,\"version\":772,\"cipher_suite\":4865,\"proto\":\"h2\",\"server_name\":\"shop.example.com\"}},"
+             "\"duration\":0.0008,\"status\":502,\"resp_headers\":{\"Server\":[\"Caddy\"]}}");
+  /* squid's default logformat: a user between URL and route, the type of the error page */
+  check_same("1795362239.694      1 127.0.0.1 TCP_MISS/502 3472 GET http://127.0.0.1:41957/x/1 HIER_DIRECT/127.0.0.1 "
+             "- err=ERR_READ_ERROR/WITH_SERVER",
+             "1827637921.123     13 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/checkout alice "
+             "HIER_DIRECT/10.0.0.5 text/html err=ERR_READ_ERROR/WITH_SERVER");
+  struct logline l;
+  /* trafficserver's default squid format, without squid's HIER_ prefix */
+  logline_read(rules, "1827637921.123 12 10.1.2.3 ERR_CONNECT_FAIL/502 421 GET http://app.internal/checkout - "
+               "DIRECT/app.internal text/html", &l);
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("trafficserver"));
+  logline_free(&l);
+  logline_read(rules, "1827637921.123 12 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/ - HIER_DIRECT/10.0.0.5 "
+               "text/html", &l);
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("squid"));
+  logline_free(&l);
+  /* lighttpd's default access format; nginx's combined is nobody's in particular */
+  logline_read(rules, "203.0.113.9 shop.example.com - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 500 365 \"-\" "
+               "\"curl/8.5.0\"", &l);
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("lighttpd"));
+  logline_free(&l);
+  logline_read(rules, "203.0.113.9 - alice [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"",
+               &l);
+  ck_assert_uint_eq(l.proxies, 0);
+  logline_free(&l);
+}
+END_TEST
+
 static Suite *logline_suite(void) {
   Suite *s = suite_create("logline");
   TCase *tc = tcase_create("core");
@@ -334,6 +376,7 @@ static Suite *logline_suite(void) {
   tcase_add_test(tc, test_not_addresses);
   tcase_add_test(tc, test_signatures_are_not_words);
   tcase_add_test(tc, test_a_status_is_not_a_verdict);
+  tcase_add_test(tc, test_default_formats);
   suite_add_tcase(s, tc);
   return s;
 }
