@@ -338,6 +338,22 @@ static char *why_no_match(const struct answer *a, bool rows_inline) {
   return r;
 }
 
+/* The optional field f's text in each candidate of [first, end) whose line has it; true when
+ * two of them differ (then the field would have told them apart). */
+static bool field_tells_apart(const struct answer *a, size_t first, size_t end, size_t f) {
+  char *seen = NULL;
+  bool differ = false;
+  for (size_t t = first; t < end && !differ; t++) {
+    if (!(a->cands[t].missing & (1u << f))) continue;
+    char *text = logline_field_text(a->cat->rules, a->cands[t].matched_line, f);
+    if (!text) continue;
+    if (!seen) seen = text;
+    else differ = strcmp(seen, text) != 0, free(text);
+  }
+  free(seen);
+  return differ;
+}
+
 /* ---- text ---------------------------------------------------------------------------------- */
 
 static void print_recognised(const struct answer *a) {
@@ -381,6 +397,15 @@ static void print_unseen(const struct answer *a) {
   }
 }
 
+/* Says which fields of the recorded lines the line lacks, and that they were left out. */
+static void print_missing(const struct answer *a) {
+  if (!a->n) return;
+  for (size_t f = 0; f < logline_nfields(); f++)
+    if (a->cands[0].missing & (1u << f))
+      printf("note: the line has no %s field (%s); the recorded lines are compared without it\n",
+             logline_field_name(f), logline_field_meaning(f));
+}
+
 static void print_candidate(const struct answer *a, size_t k) {
   const struct candidate *c = &a->cands[k];
   char label[128];
@@ -421,15 +446,28 @@ static void print_ties(const struct answer *a) {
     }
     printf("%zu scenarios tie at %.2f: the line cannot tell them apart. What differs in the recorded runs:\n",
            end - first, a->cands[k].score);
+    /* the fields the line lacks that would have told them apart: each row shows its own */
+    unsigned apart = 0;
+    for (size_t f = 0; f < logline_nfields(); f++)
+      if (field_tells_apart(a, first, end, f)) apart |= 1u << f;
     for (size_t t = k; t < end && t < a->shown; t++) {
       const struct ref_case *rc = a->cands[t].best;
       const char *summary = summary_of(a->summaries, rc->scenario);
       struct buf b = {0};
       evidence(&b, rc);
+      for (size_t f = 0; f < logline_nfields(); f++) {
+        char *text = apart & (1u << f) ? logline_field_text(a->cat->rules, a->cands[t].matched_line, f) : NULL;
+        if (text) buf_printf(&b, ", recorded %s", text);
+        free(text);
+      }
       printf("  %-24s %s; %s\n", rc->scenario, summary ? summary : "(no summary)", buf_cstr(&b));
       buf_free(&b);
     }
     if (end > a->shown) printf("  (%zu more tie: --top %zu shows them)\n", end - a->shown, end);
+    for (size_t f = 0; f < logline_nfields(); f++)
+      if (apart & (1u << f))
+        printf("The line has no %s field, which would tell them apart: %s.\n", logline_field_name(f),
+               logline_field_meaning(f));
     k = end;
   }
 }
@@ -439,6 +477,7 @@ static void print_answer(const struct answer *a, bool several) {
   print_recognised(a);
   print_coverage(a);
   print_unseen(a);
+  print_missing(a);
   if (a->match) {
     printf("%zu scenario%s match%s", a->matched, a->matched == 1 ? "" : "s", a->matched == 1 ? "es" : "");
     if (a->matched > a->shown) printf(" (the best %zu shown; --top N for more)", a->shown);
@@ -507,6 +546,20 @@ static void add_why(json_t *o, const struct answer *a) {
   json_object_set_new(o, "look_in", rows);
 }
 
+/* The fields of the matched line the line lacks (left out of the comparison), with the
+ * matched line's text for each. */
+static void add_missing(json_t *o, const struct answer *a, size_t k) {
+  json_t *arr = json_array();
+  for (size_t f = 0; f < logline_nfields(); f++) {
+    if (!(a->cands[k].missing & (1u << f))) continue;
+    char *text = logline_field_text(a->cat->rules, a->cands[k].matched_line, f);
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "field", logline_field_name(f), "meaning",
+                                         logline_field_meaning(f), "recorded", text ? json_string(text) : json_null()));
+    free(text);
+  }
+  json_object_set_new(o, "missing_fields", arr);
+}
+
 static void add_evidence(json_t *o, const struct answer *a, size_t k) {
   const struct ref_case *rc = a->cands[k].best;
   const char *summary = summary_of(a->summaries, rc->scenario);
@@ -540,6 +593,7 @@ static json_t *candidate_json(const struct answer *a, size_t k) {
   json_object_set_new(o, "got", json_string(c->best->got));
   json_object_set_new(o, "expect", json_string(c->best->expect));
   add_evidence(o, a, k);
+  add_missing(o, a, k);
   json_object_set_new(o, "reproduce", json_pack("{s:s, s:s}", "serve", serve, "run", run));
   free(serve);
   free(run);

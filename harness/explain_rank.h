@@ -66,6 +66,8 @@ struct candidate {
   double score;
   const char *matched_line;
   enum match_by by;
+  unsigned missing; /* the optional fields (logline_field_*) the matched line has and the
+                       explained line lacks: left out of the comparison */
 };
 
 /* What a line with signatures but no verdict (a status alone) keeps of its score: below

@@ -390,9 +390,9 @@ class Output(unittest.TestCase):
         self.assertIn("sC--", first["matched_line"])
         self.assertEqual(first["reproduce"], {"serve": "badup serve scenarios/blackhole.lua",
                                               "run": "badup run --proxy haproxy --scenario blackhole"})
-        # a match needs no reason why not
+        # a match needs no reason why not, and compares every field the recorded line has
         self.assertIsNone(first["why"])
-        self.assertEqual(first["look_in"], [])
+        self.assertEqual((first["look_in"], first["missing_fields"]), ([], []))
 
     def recorded(self, proxy, scenario, words):
         """The recorded line of proxy's newest version for scenario that has `words`."""
@@ -527,6 +527,134 @@ class StatusOnly(unittest.TestCase):
         proc = run([inputs[0][2]])
         self.assertEqual(proc.returncode, 1)
         self.assertIn("Where %s says why:" % inputs[0][0], " ".join(proc.stdout.split()))
+
+
+class DefaultFormats(unittest.TestCase):
+    """Lines in each proxy's own default format, which the harness's formats extend: a
+    field the line's format lacks (squid's err=, trafficserver's sssc=, nginx's us=,
+    varnishncsa's fetcherror=) does not count against it; fields it adds that only say
+    what a client or deployment sent (caddy's headers, squid's user) do not either. The
+    lines are written here from each format's documentation, with made-up values."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cases = reference_cases()
+
+    def scenarios_with(self, proxy, pattern):
+        """The scenarios whose recorded lines of proxy (any version) have pattern (a regex)."""
+        return {s for (p, _v, s), lines in self.cases.items() if p == proxy and any(re.search(pattern, l) for l in lines)}
+
+    def matched(self, line):
+        out = explain_json([line], top=100)
+        self.assertTrue(out, "no candidate")
+        return out, [r for r in out if r["match"]]
+
+    def check_match(self, proxy, line, scenarios):
+        """line matches, every match is proxy's and one of scenarios, and the best are all of
+        them (a tie) at 0.9 or more."""
+        out, matched = self.matched(line)
+        self.assertTrue(matched, "no match: best %s" % out[0])
+        self.assertEqual({r["proxy"] for r in matched}, {proxy}, matched)
+        self.assertLessEqual({r["scenario"] for r in matched}, scenarios)
+        best = {r["scenario"] for r in matched if r["score"] >= matched[0]["score"] - 0.006}
+        self.assertEqual(best, scenarios)
+        self.assertGreaterEqual(matched[0]["score"], 0.9)
+        return matched
+
+    def check_no_match(self, line, status, proxy=None):
+        proc = run([line])
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        out, matched = self.matched(line)
+        self.assertFalse(matched, matched)
+        self.assertIn("the line carries only a status (%s)" % status, out[0]["why"])
+        self.assertEqual(out[0]["recognised"], [proxy] if proxy else [])
+        if proxy:
+            self.assertEqual([row["proxy"] for row in out[0]["look_in"]], [proxy])
+        return out
+
+    def test_squid_native(self):
+        # logformat squid: %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt
+        line = ("1796013161.440      0 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/checkout - "
+                "HIER_DIRECT/10.0.0.5 text/html")
+        tied = self.scenarios_with("squid", r" TCP_MISS/502 ")
+        self.assertGreaterEqual(len(tied), 2)
+        matched = self.check_match("squid", line, tied)
+        for r in matched:
+            self.assertEqual([f["field"] for f in r["missing_fields"]], ["err="], r)
+            self.assertIn("%err_code", r["missing_fields"][0]["meaning"])
+            self.assertRegex(r["missing_fields"][0]["recorded"], r"^err=ERR_[A-Z_]+/")
+        proc = run(["--top", str(len(tied)), line])
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("%d scenarios tie" % len(tied), proc.stdout)
+        self.assertIn("The line has no err= field, which would tell them apart: squid's %err_code", proc.stdout)
+        self.assertRegex(proc.stdout, r"client saw 502, .*, recorded err=ERR_ZERO_SIZE_OBJECT/")
+        self.assertRegex(proc.stdout, r"client saw 502, .*, recorded err=ERR_INVALID_RESP/")
+        # the same with a user squid authenticated and another content type
+        self.check_match("squid", line.replace(" - HIER", " alice HIER").replace("text/html", "text/plain"), tied)
+
+    def test_trafficserver_squid_format(self):
+        # %<cqtq> %<ttms> %<chi> %<crc>/%<pssc> %<psql> %<cqhm> %<cquc> %<caun> %<phr>/%<shn> %<psct>
+        line = ("1796013161.440 1004 10.1.2.3 ERR_CONNECT_FAIL/502 421 GET http://app.internal/checkout - "
+                "DIRECT/app.internal text/html")
+        matched = self.check_match("trafficserver", line, self.scenarios_with("trafficserver", r" ERR_CONNECT_FAIL/502 "))
+        self.assertEqual(matched[0]["recognised"], ["trafficserver"])
+        self.assertEqual([f["field"] for f in matched[0]["missing_fields"]], ["sssc= cfsc= pfsc="])
+
+    def test_haproxy_httplog(self):
+        # option httplog is the harness's format too: the same line, from syslog
+        line = ('Nov 30 06:11:02 lb1 haproxy[2817]: 203.0.113.9:52114 [30/Nov/2026:06:11:02.440] www~ app/app1 '
+                '0/0/1/-1/3 502 209 - - SH-- 3/3/0/0/0 0/0 "GET /api/cart HTTP/1.1"')
+        matched = self.check_match("haproxy", line, self.scenarios_with("haproxy", r" 502 \d+ - - SH-- "))
+        self.assertGreaterEqual(matched[0]["score"], 0.99)
+
+    def test_nginx(self):
+        self.check_no_match(COMBINED_502, "502")
+        # nginx's error log has one format: the harness's is the default
+        error = ('2026/11/30 06:11:02 [error] 2817#2817: *918273 connect() failed (111: Connection refused) while '
+                 'connecting to upstream, client: 203.0.113.9, server: shop.example.com, request: "GET /api/cart '
+                 'HTTP/1.1", upstream: "http://10.0.0.5:8080/api/cart", host: "shop.example.com"')
+        self.check_match("nginx", error, self.scenarios_with("nginx", r"\(111: Connection refused\)"))
+
+    def test_apache(self):
+        # LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"" combined
+        self.check_no_match('203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] "GET /api/cart HTTP/1.1" 503 299 '
+                            '"https://shop.example.com/" "Mozilla/5.0 (X11; Linux x86_64)"', "503")
+        # the default ErrorLogFormat
+        error = ("[Mon Nov 30 06:11:02.440123 2026] [proxy:error] [pid 2817:tid 140522] (111)Connection refused: "
+                 "AH00957: http: attempt to connect to 10.0.0.5:8080 (app.internal:8080) failed")
+        self.check_match("apache2", error, self.scenarios_with("apache2", r"\(111\)Connection refused: AH00957"))
+
+    def test_caddy(self):
+        # the default JSON encoder: the request's headers (and the TLS session over HTTPS),
+        # the response's headers on the access line
+        request = ('"request":{"remote_ip":"203.0.113.9","remote_port":"52114","proto":"HTTP/2.0","method":"GET",'
+                   '"host":"shop.example.com","uri":"/api/cart","headers":{"User-Agent":["Mozilla/5.0 (X11; Linux '
+                   'x86_64)"],"Accept":["application/json"],"Accept-Encoding":["gzip, br"]},"tls":{"resumed":false,'
+                   '"version":772,"cipher_suite":4865,"proto":"h2","server_name":"shop.example.com"}}')
+        access = ('{"level":"error","ts":1796013161.4407,"logger":"http.log.access.log0","msg":"handled request",'
+                  + request + ',"user_id":"","duration":0.000812,"size":0,"status":502,'
+                  '"resp_headers":{"Server":["Caddy"]}}')
+        self.check_no_match(access, "502", "caddy")
+        error = ('{"level":"error","ts":1796013161.4406,"logger":"http.log.error","msg":"dial tcp 10.0.0.5:8080: '
+                 'connect: connection refused",' + request + ',"duration":0.000812,"status":502,'
+                 '"err_id":"k2xvq9mzt","err_trace":"reverseproxy.statusError (reverseproxy.go:1299)"}')
+        matched = self.check_match("caddy", error, self.scenarios_with("caddy", r"connect: connection refused"))
+        self.assertGreaterEqual(matched[0]["score"], 0.99)
+
+    def test_varnishncsa(self):
+        # %h %l %u %t "%r" %s %b "%{Referer}i" "%{User-agent}i": no FetchError
+        out = self.check_no_match('203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] "GET http://shop.example.com/api/cart '
+                                  'HTTP/1.1" 503 282 "-" "Mozilla/5.0 (X11; Linux x86_64)"', "503")
+        varnish = [row for row in out[0]["look_in"] if row["proxy"] == "varnish"]
+        self.assertIn("%{VSL:FetchError}x", varnish[0]["what"])
+
+    def test_lighttpd_h2o_nghttpx(self):
+        # lighttpd: %h %V %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" (the Host second)
+        self.check_no_match('203.0.113.9 shop.example.com - [30/Nov/2026:06:11:02 +0000] "GET /api/cart HTTP/1.1" '
+                            '500 365 "-" "Mozilla/5.0 (X11; Linux x86_64)"', "500", "lighttpd")
+        # h2o and nghttpx write NCSA combined by default
+        self.check_no_match('203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] "GET /api/cart HTTP/2" 502 129 "-" '
+                            '"Mozilla/5.0 (X11; Linux x86_64)"', "502")
 
 
 def scenario_summary(name):

@@ -322,6 +322,58 @@ START_TEST(test_a_status_is_not_a_verdict) {
 }
 END_TEST
 
+static int field_index(const char *name) {
+  for (size_t f = 0; f < logline_nfields(); f++)
+    if (!strcmp(logline_field_name(f), name)) return (int)f;
+  ck_abort_msg("no optional field %s", name);
+  return -1;
+}
+
+/* The fields the harness's formats add: found where they are, absent from a line of the
+ * same kind without them, and never from a line of another kind or one that says the same
+ * in another form. */
+START_TEST(test_optional_fields) {
+  unsigned err = 1u << field_index("err="), fetch = 1u << field_index("fetcherror="), us = 1u << field_index("us=");
+  struct logline harness, native, cache, ncsa, varnishlog, combined;
+  const char *raw = "1795362239.694      1 127.0.0.1 TCP_MISS/502 3472 GET http://127.0.0.1:41957/x/1 "
+                    "HIER_DIRECT/127.0.0.1 text/html err=ERR_READ_ERROR/WITH_SERVER";
+  logline_read(rules, raw, &harness);
+  logline_read(rules, "1827637921.123     13 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/checkout - "
+               "HIER_DIRECT/10.0.0.5 text/html", &native);
+  logline_read(rules, "2026/11/30 05:58:53| WARNING: HTTP header contains NULL characters {Content-Length: 3", &cache);
+  logline_read(rules, "b 127.0.0.1 [30/Nov/2026:05:58:22 +0000] \"GET http://127.0.0.1:45865/x/1 HTTP/1.1\" 503 0 0 - "
+               "fetcherror=\"HTC eof (-1)\"", &ncsa);
+  logline_read(rules, "-   FetchError     http first read error: EOF", &varnishlog);
+  logline_read(rules, "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"",
+               &combined);
+  /* the harness's squid line has err=, with its ERR_ code and family inside it */
+  ck_assert(harness.fields & err);
+  for (size_t k = 0; k < harness.nsig; k++)
+    if (!strcmp(harness.sigs[k].kind, "squid-error")) ck_assert_uint_eq(harness.sigs[k].fields, err);
+    else ck_assert_uint_eq(harness.sigs[k].fields, 0);
+  ck_assert_uint_eq(harness.family_fields, err);
+  for (size_t t = 0; t < harness.ntok; t++)
+    if (!strcmp(harness.tokens[t], "err")) ck_assert_uint_eq(harness.tok_fields[t], err);
+  /* squid's default format lacks it; cache.log is another kind of line */
+  ck_assert(!(native.fields & err));
+  ck_assert(logline_absent_fields(&native) & err);
+  ck_assert_uint_eq(logline_absent_fields(&cache), 0);
+  ck_assert_uint_eq(logline_absent_fields(&harness), 0);
+  /* varnishlog's record says what fetcherror= says: not absent; a combined line lacks it */
+  ck_assert(ncsa.fields & fetch);
+  ck_assert(!(logline_absent_fields(&varnishlog) & fetch));
+  ck_assert(logline_absent_fields(&combined) & fetch);
+  ck_assert(logline_absent_fields(&combined) & us);
+  /* the field's text, as the raw line has it */
+  char *text = logline_field_text(rules, raw, (size_t)field_index("err="));
+  ck_assert_str_eq(text, "err=ERR_READ_ERROR/WITH_SERVER");
+  free(text);
+  ck_assert_ptr_null(logline_field_text(rules, "no such field here", (size_t)field_index("err=")));
+  logline_free(&harness), logline_free(&native), logline_free(&cache);
+  logline_free(&ncsa), logline_free(&varnishlog), logline_free(&combined);
+}
+END_TEST
+
 /* Proxies' default formats (written here the way their documentation gives them, with
  * made-up values) read as the harness's formats where they say the same, and are
  * recognised where only one proxy writes them. */
@@ -376,6 +428,7 @@ static Suite *logline_suite(void) {
   tcase_add_test(tc, test_not_addresses);
   tcase_add_test(tc, test_signatures_are_not_words);
   tcase_add_test(tc, test_a_status_is_not_a_verdict);
+  tcase_add_test(tc, test_optional_fields);
   tcase_add_test(tc, test_default_formats);
   suite_add_tcase(s, tc);
   return s;
