@@ -600,6 +600,15 @@ static json_t *candidate_json(const struct answer *a, size_t k) {
   return o;
 }
 
+/* A line with no candidate near it still gets an object: what it is, and why nothing. */
+static json_t *no_candidate_json(const struct answer *a) {
+  json_t *o = json_pack("{s:I, s:s, s:n, s:b, s:n, s:n}", "line", (json_int_t)a->line_no, "input", a->input, "rank",
+                        "match", 0, "scenario", "proxy");
+  add_recognised(o, a);
+  add_why(o, a);
+  return o;
+}
+
 /* Explains one line; returns whether anything matched. */
 static bool explain_line(const struct catalog *cat, struct summaries *sums, const char *line, size_t line_no,
                          bool several, size_t top, json_t *json_out) {
@@ -614,7 +623,9 @@ static bool explain_line(const struct catalog *cat, struct summaries *sums, cons
   while (near < a.n && a.cands[near].score > NEAR) near++;
   a.shown = a.match ? (a.matched < top ? a.matched : top) : (near < top ? near : top);
   if (!a.match) a.why = why_no_match(&a, true);
-  if (json_out)
+  if (json_out && !a.shown)
+    json_array_append_new(json_out, no_candidate_json(&a));
+  else if (json_out)
     for (size_t k = 0; k < a.shown; k++) json_array_append_new(json_out, candidate_json(&a, k));
   else
     print_answer(&a, several);

@@ -441,6 +441,13 @@ class Output(unittest.TestCase):
                 self.assertEqual(proc.returncode, 1, proc.stdout)
                 self.assertIn("no match", proc.stdout)
 
+    def test_nothing_near_still_answers_in_json(self):
+        # a line with no candidate at all is still in the JSON, with why, not left out
+        out = json.loads(run(["--json", "the quick brown fox"]).stdout)
+        self.assertEqual(len(out), 1, out)
+        self.assertEqual((out[0]["line"], out[0]["rank"], out[0]["match"], out[0]["scenario"]), (1, None, False, None))
+        self.assertIn("nothing in the reference comes near it", out[0]["why"])
+
     def test_one_unmatched_line_among_several_exits_1(self):
         proc = run([], stdin=self.haproxy_line("refuse") + "\nthe quick brown fox\n")
         self.assertEqual(proc.returncode, 1)
