@@ -869,6 +869,11 @@ class Usage(unittest.TestCase):
         self.assertEqual(help_cmd.stdout, proc.stdout)
         top = subprocess.run([common.BADUP, "--help"], capture_output=True, text=True, timeout=TIMEOUT)
         self.assertIn("explain", top.stdout)
+        # --json's fields, of a match, of a no match and of a line with nothing near, are all named
+        listed = set(re.findall(r"[a-z_]+", proc.stdout.split("--json", 1)[1].split("--top")[0]))
+        for line in (COMBINED_502, "the quick brown fox", "-   FetchError     http first read error: EOF"):
+            for key in json.loads(run(["--json", line]).stdout)[0]:
+                self.assertIn(key, listed, line)
 
     def test_usage_errors(self):
         for args, stdin, what in [
