@@ -288,14 +288,17 @@ static void score_kind(const struct query *q, size_t i0, size_t i1, const struct
   double w = any->weight;
   size_t shared = 0, unseen = 0;
   for (size_t i = i0, j = j0; i < i1 && j < j1;) {
+    if (left_out(ref->sigs[j].fields, missing)) {
+      j++;
+      continue;
+    }
     int c = strcmp(in->sigs[i].key, ref->sigs[j].key);
     if (c == 0) shared++;
     if (c <= 0) i++;
     if (c >= 0) j++;
   }
   for (size_t i = i0; i < i1; i++) unseen += q->unseen[i];
-  /* a dropped signature is of a kind the line lacks (see logline_absent_fields): never shared */
-  size_t only_in = i1 - i0 - shared, only_ref = j1 - j0 - shared - dropped;
+  size_t only_in = i1 - i0 - shared, only_ref = j1 - j0 - dropped - shared;
   if (!shared && only_in && only_ref && unseen == only_in) {
     /* the reference never saw this wording: its family stands in for it */
     double a = logline_family_agreement(in->family, ref->family);
