@@ -38,6 +38,58 @@
 #define NEAR 0.05
 #define MAX_VERSIONS 64
 
+_Static_assert(RANK_NO_VERDICT_FACTOR < MATCH_THRESHOLD, "a line without a verdict must stay below a match");
+
+/* Where each proxy says why a request failed: what to look for when a line carries only a
+ * status. log is the file of the proxy's definition (harness/proxies/<name>.lua, `logs`)
+ * that holds it in badup's own set-up ("": the line itself); what says what it looks like
+ * in production. A proxy added to the reference gets a row here. */
+static const struct {
+  const char *proxy, *log, *what;
+} VERDICT_LOGS[] = {
+    /* mod_proxy writes the reason to the error log; the access log has no field for it */
+    {"apache2", "error.log",
+     "the ErrorLog line of the same request, with mod_proxy's AH code and errno "
+     "(\"(111)Connection refused: AH00957\", \"AH01102: error reading status line\")"},
+    /* the access logger writes "handled request" for every request; the error logger the cause */
+    {"caddy", "error.log",
+     "the http.log.error logger's line of the same request: its \"msg\" (\"EOF\", \"dial tcp ...: connect: "
+     "connection refused\")"},
+    /* h2o's access log has no error field; proxy.c writes one error-log line per failure */
+    {"h2o", "error.log", "the error-log line \"[lib/core/proxy.c] in request:PATH:...\" (\"I/O error (head)\", "
+                         "\"connection timeout\")"},
+    /* option httplog always writes the termination state on the line itself */
+    {"haproxy", "",
+     "the termination state on the same httplog line (SH--, sC--, ...): a haproxy line without it comes from a "
+     "log-format that drops %tsc"},
+    /* mod_proxy's reasons go to server.errorlog; an empty reply leaves none (see lighttpd.lua) */
+    {"lighttpd", "error.log",
+     "the server.errorlog line of mod_proxy (\"(gw_backend.c.NNN) establishing connection failed ...\"); an "
+     "empty reply leaves none"},
+    /* below log-level INFO, nghttpx writes only connect failures */
+    {"nghttpx", "error.log",
+     "the errorlog-file lines at log-level INFO (\"[DCONN:...] HTTP response ended prematurely\", \"Time out\")"},
+    /* nginx's access log has no reason field in any format; the error log has the message */
+    {"nginx", "error.log",
+     "the error_log line of the same request (\"upstream prematurely closed connection while reading response "
+     "header from upstream\")"},
+    /* the harness's own proxy appends its error to the access line */
+    {"node", "access.log", "the error=\"...\" at the end of its access line"},
+    /* squid's verdict is the access line's error page, which the default logformat lacks */
+    {"squid", "access.log",
+     "the err=%err_code/%err_detail field of the access line (squid's default logformat lacks it), and cache.log"},
+    /* tinyproxy writes the request first and the cause on later lines of the same log */
+    {"tinyproxy", "tinyproxy.log", "the lines after the request's (\"process_server_headers failed: ...\")"},
+    /* the result code (%<crc>) is trafficserver's verdict, on the access line itself */
+    {"trafficserver", "access.log",
+     "the result code on the access line (%<crc>: ERR_CONNECT_FAIL, ERR_READ_TIMEOUT) and error.log's CONNECT lines"},
+    /* varnishncsa's default format is NCSA combined: the fetch error only with %{VSL:FetchError}x */
+    {"varnish", "access.log",
+     "the FetchError: varnishlog's record, or %{VSL:FetchError}x in varnishncsa's format (its default lacks it)"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 /* ---- help ---------------------------------------------------------------------------------- */
 
 /* "haproxy 2.6.12; nginx 1.22.1, 1.24.0; ..." from the reference folder's files, or NULL. */
@@ -115,14 +167,26 @@ static void usage_for(FILE *out, const char *ref_arg) {
         "A verdict worded in a way the reference never saw (another version's wording) is\n"
         "compared by its family, and says so. A line it cannot place gets \"no match\" and\n"
         "the nearest candidates.\n"
+        "A status alone is not a verdict (every proxy writes 502 for a dozen faults): a line\n"
+        "whose only signature is a status, such as most proxies' access lines, is never a\n"
+        "match. It gets \"no match\", where the proxy writes why (its error log; every\n"
+        "proxy's when the format is nobody's in particular) and the nearest candidates,\n"
+        "below a match.\n"
+        "A field the harness's log format adds to a proxy's default (squid's err=,\n"
+        "trafficserver's sssc= cfsc= pfsc=, nginx's rt= ua= us= uct= urt=, varnishncsa's\n"
+        "fetcherror=) that the line lacks is left out of the comparison, and where it would\n"
+        "tell tied scenarios apart, each one's recorded value is shown.\n"
         "\n"
         "options:\n"
         "  --json            print a JSON array: one object per candidate (line, input,\n"
         "                    rank, match, matched_by, scenario, proxy, proxy_version,\n"
         "                    proxy_versions, reference_versions, recognised,\n"
-        "                    recognised_versions, family, unseen, score, matched_line, got,\n"
-        "                    expect, upstream_attempts, elapsed_ms, summary, tied_with,\n"
-        "                    reproduce)\n"
+        "                    recognised_versions, family, unseen, why, look_in, score,\n"
+        "                    matched_line, got, expect, upstream_attempts, elapsed_ms,\n"
+        "                    summary, tied_with, missing_fields, reproduce); a line with no\n"
+        "                    match lists its nearest candidates with match false and the\n"
+        "                    reason in why, a line with nothing near it one object with\n"
+        "                    rank null\n"
         "  --top N           at most N candidates per line (default 5)\n"
         "  --reference DIR   reference folder (default results/reference)\n"
         "  --scenarios DIR   scenario folder, for the summaries (default scenarios)\n"
@@ -195,6 +259,8 @@ struct answer {
   struct candidate *cands;
   size_t n, matched, shown;
   bool match;
+  bool verdictless; /* signatures, but none says why: never a match */
+  char *why;        /* why there is no match (NULL for a match) */
 };
 
 static const char *const MATCH_BY[] = {"words", "signature", "family"};
@@ -226,6 +292,78 @@ static void tie_of(const struct answer *a, size_t k, size_t *first, size_t *end)
   while (f > 0 && fabs(a->cands[f - 1].score - a->cands[k].score) < TIE) f--;
   while (e < a->n && fabs(a->cands[e].score - a->cands[k].score) < TIE && a->cands[e].score > NEAR) e++;
   *first = f, *end = e;
+}
+
+/* ---- a line that says only that something was logged ------------------------------------ */
+
+/* The rows of VERDICT_LOGS to show: the recognised proxies', or every row when the line's
+ * format is not one proxy's. Returns how many went into rows. */
+static size_t look_in(const struct answer *a, size_t *rows) {
+  size_t n = 0;
+  for (size_t k = 0; k < COUNT(VERDICT_LOGS); k++) {
+    int d = logline_proxy_index(VERDICT_LOGS[k].proxy);
+    if (d >= 0 && (a->in.proxies & (1u << d))) rows[n++] = k;
+  }
+  for (size_t k = 0; !n && k < COUNT(VERDICT_LOGS); k++) rows[k] = k;
+  return n ? n : COUNT(VERDICT_LOGS);
+}
+
+/* "a status (502)", "a status (502) and its backend (-:-)": what a line without a verdict
+ * carries, the status first. */
+static void carried(struct buf *b, const struct logline *in) {
+  size_t n = 0;
+  for (int generic = 1; generic >= 0; generic--)
+    for (size_t k = 0; k < in->nsig; k++) {
+      const struct logline_sig *s = &in->sigs[k];
+      if (logline_sig_generic(s->kind) != (generic == 1)) continue;
+      buf_printf(b, "%s%s %s (%s)", n++ ? " and " : "", generic ? "a" : "its", logline_sig_label(s->kind), s->value);
+    }
+}
+
+/* Why the line matches nothing, in one sentence for JSON; the text output prints the look_in
+ * rows on lines of their own after the first part (up to `rows`). */
+static char *why_no_match(const struct answer *a, bool rows_inline) {
+  struct buf b = {0};
+  if (a->verdictless) {
+    bool status = false;
+    for (size_t k = 0; k < a->in.nsig; k++) status |= logline_sig_generic(a->in.sigs[k].kind);
+    buf_puts(&b, "the line carries only ");
+    carried(&b, &a->in);
+    buf_puts(&b, status ? ", which is not the proxy's verdict: a proxy writes the same status for a dozen faults. "
+                        : ", which is not the proxy's verdict: the proxy writes it for every request. ");
+    size_t rows[COUNT(VERDICT_LOGS)], n = look_in(a, rows);
+    if (n == COUNT(VERDICT_LOGS)) buf_puts(&b, "The proxy's error log line says why:");
+    else if (n == 1) buf_printf(&b, "Where %s says why:", VERDICT_LOGS[rows[0]].proxy);
+    else buf_puts(&b, "Where they say why:");
+    /* in one sentence only where each proxy writes it; look_in has what it looks like */
+    for (size_t k = 0; rows_inline && k < n; k++) {
+      const char *log = VERDICT_LOGS[rows[k]].log;
+      buf_printf(&b, "%s %s (%s)", k ? "," : "", VERDICT_LOGS[rows[k]].proxy, *log ? log : "the line itself");
+    }
+  } else {
+    buf_printf(&b, "no recorded line looks like this one (best score %.2f, a match needs %.2f)",
+               a->n ? a->cands[0].score : 0.0, MATCH_THRESHOLD);
+    if (!a->shown) buf_puts(&b, ", and nothing in the reference comes near it");
+  }
+  char *r = strdup(buf_cstr(&b));
+  buf_free(&b);
+  return r;
+}
+
+/* The optional field f's text in each candidate of [first, end) whose line has it; true when
+ * two of them differ (then the field would have told them apart). */
+static bool field_tells_apart(const struct answer *a, size_t first, size_t end, size_t f) {
+  char *seen = NULL;
+  bool differ = false;
+  for (size_t t = first; t < end && !differ; t++) {
+    if (!(a->cands[t].missing & (1u << f))) continue;
+    char *text = logline_field_text(a->cat->rules, a->cands[t].matched_line, f);
+    if (!text) continue;
+    if (!seen) seen = text;
+    else differ = strcmp(seen, text) != 0, free(text);
+  }
+  free(seen);
+  return differ;
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -271,6 +409,15 @@ static void print_unseen(const struct answer *a) {
   }
 }
 
+/* Says which fields of the recorded lines the line lacks, and that they were left out. */
+static void print_missing(const struct answer *a) {
+  if (!a->n) return;
+  for (size_t f = 0; f < logline_nfields(); f++)
+    if (a->cands[0].missing & (1u << f))
+      printf("note: the line has no %s field (%s); the recorded lines are compared without it\n",
+             logline_field_name(f), logline_field_meaning(f));
+}
+
 static void print_candidate(const struct answer *a, size_t k) {
   const struct candidate *c = &a->cands[k];
   char label[128];
@@ -311,15 +458,28 @@ static void print_ties(const struct answer *a) {
     }
     printf("%zu scenarios tie at %.2f: the line cannot tell them apart. What differs in the recorded runs:\n",
            end - first, a->cands[k].score);
+    /* the fields the line lacks that would have told them apart: each row shows its own */
+    unsigned apart = 0;
+    for (size_t f = 0; f < logline_nfields(); f++)
+      if (field_tells_apart(a, first, end, f)) apart |= 1u << f;
     for (size_t t = k; t < end && t < a->shown; t++) {
       const struct ref_case *rc = a->cands[t].best;
       const char *summary = summary_of(a->summaries, rc->scenario);
       struct buf b = {0};
       evidence(&b, rc);
+      for (size_t f = 0; f < logline_nfields(); f++) {
+        char *text = apart & (1u << f) ? logline_field_text(a->cat->rules, a->cands[t].matched_line, f) : NULL;
+        if (text) buf_printf(&b, ", recorded %s", text);
+        free(text);
+      }
       printf("  %-24s %s; %s\n", rc->scenario, summary ? summary : "(no summary)", buf_cstr(&b));
       buf_free(&b);
     }
     if (end > a->shown) printf("  (%zu more tie: --top %zu shows them)\n", end - a->shown, end);
+    for (size_t f = 0; f < logline_nfields(); f++)
+      if (apart & (1u << f))
+        printf("The line has no %s field, which would tell them apart: %s.\n", logline_field_name(f),
+               logline_field_meaning(f));
     k = end;
   }
 }
@@ -329,10 +489,25 @@ static void print_answer(const struct answer *a, bool several) {
   print_recognised(a);
   print_coverage(a);
   print_unseen(a);
+  print_missing(a);
   if (a->match) {
     printf("%zu scenario%s match%s", a->matched, a->matched == 1 ? "" : "s", a->matched == 1 ? "es" : "");
     if (a->matched > a->shown) printf(" (the best %zu shown; --top N for more)", a->shown);
     printf(":\n");
+  } else if (a->verdictless) {
+    char *why = why_no_match(a, false);
+    struct buf b = {0};
+    buf_printf(&b, "no match: %s", why);
+    print_folded(stdout, buf_cstr(&b));
+    size_t rows[COUNT(VERDICT_LOGS)], n = look_in(a, rows);
+    for (size_t k = 0; k < n; k++) {
+      const char *log = VERDICT_LOGS[rows[k]].log;
+      printf("  %-14s %s%s%s\n", VERDICT_LOGS[rows[k]].proxy, log, *log ? ": " : "", VERDICT_LOGS[rows[k]].what);
+    }
+    printf(a->shown ? "Nearest candidates (alike, but the line alone cannot say which fault it was):\n"
+                    : "Nothing in the reference comes near it.\n");
+    buf_free(&b);
+    free(why);
   } else {
     printf("no match: no recorded line looks like this one (best score %.2f, a match needs %.2f).\n",
            a->n ? a->cands[0].score : 0.0, MATCH_THRESHOLD);
@@ -372,6 +547,31 @@ static void add_recognised(json_t *o, const struct answer *a) {
   json_object_set_new(o, "unseen", unseen);
 }
 
+/* why (null for a match) and, for a line without a verdict, where the proxies say why. */
+static void add_why(json_t *o, const struct answer *a) {
+  json_object_set_new(o, "why", a->why ? json_string(a->why) : json_null());
+  json_t *rows = json_array();
+  size_t idx[COUNT(VERDICT_LOGS)], n = a->verdictless ? look_in(a, idx) : 0;
+  for (size_t k = 0; k < n; k++)
+    json_array_append_new(rows, json_pack("{s:s, s:s, s:s}", "proxy", VERDICT_LOGS[idx[k]].proxy, "log",
+                                          VERDICT_LOGS[idx[k]].log, "what", VERDICT_LOGS[idx[k]].what));
+  json_object_set_new(o, "look_in", rows);
+}
+
+/* The fields of the matched line the line lacks (left out of the comparison), with the
+ * matched line's text for each. */
+static void add_missing(json_t *o, const struct answer *a, size_t k) {
+  json_t *arr = json_array();
+  for (size_t f = 0; f < logline_nfields(); f++) {
+    if (!(a->cands[k].missing & (1u << f))) continue;
+    char *text = logline_field_text(a->cat->rules, a->cands[k].matched_line, f);
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "field", logline_field_name(f), "meaning",
+                                         logline_field_meaning(f), "recorded", text ? json_string(text) : json_null()));
+    free(text);
+  }
+  json_object_set_new(o, "missing_fields", arr);
+}
+
 static void add_evidence(json_t *o, const struct answer *a, size_t k) {
   const struct ref_case *rc = a->cands[k].best;
   const char *summary = summary_of(a->summaries, rc->scenario);
@@ -399,14 +599,25 @@ static json_t *candidate_json(const struct answer *a, size_t k) {
                         c->nversions ? c->versions[0] : c->best->version, "proxy_versions", versions,
                         "reference_versions", versions_json(a->cat, c->best->proxy));
   add_recognised(o, a);
+  add_why(o, a);
   json_object_set_new(o, "score", json_real(round(c->score * 1000) / 1000));
   json_object_set_new(o, "matched_line", json_string(c->matched_line));
   json_object_set_new(o, "got", json_string(c->best->got));
   json_object_set_new(o, "expect", json_string(c->best->expect));
   add_evidence(o, a, k);
+  add_missing(o, a, k);
   json_object_set_new(o, "reproduce", json_pack("{s:s, s:s}", "serve", serve, "run", run));
   free(serve);
   free(run);
+  return o;
+}
+
+/* A line with no candidate near it still gets an object: what it is, and why nothing. */
+static json_t *no_candidate_json(const struct answer *a) {
+  json_t *o = json_pack("{s:I, s:s, s:n, s:b, s:n, s:n}", "line", (json_int_t)a->line_no, "input", a->input, "rank",
+                        "match", 0, "scenario", "proxy");
+  add_recognised(o, a);
+  add_why(o, a);
   return o;
 }
 
@@ -416,15 +627,21 @@ static bool explain_line(const struct catalog *cat, struct summaries *sums, cons
   struct answer a = {.cat = cat, .summaries = sums, .input = line, .line_no = line_no};
   catalog_read(cat, line, &a.in);
   a.cands = rank(cat, &a.in, &a.n);
-  while (a.matched < a.n && a.cands[a.matched].score >= MATCH_THRESHOLD) a.matched++;
+  /* the ranking keeps such a line below the threshold; this says so where it is decided */
+  a.verdictless = a.in.nsig && !a.in.verdict;
+  while (!a.verdictless && a.matched < a.n && a.cands[a.matched].score >= MATCH_THRESHOLD) a.matched++;
   a.match = a.matched > 0;
   size_t near = 0;
   while (near < a.n && a.cands[near].score > NEAR) near++;
   a.shown = a.match ? (a.matched < top ? a.matched : top) : (near < top ? near : top);
-  if (json_out)
+  if (!a.match) a.why = why_no_match(&a, true);
+  if (json_out && !a.shown)
+    json_array_append_new(json_out, no_candidate_json(&a));
+  else if (json_out)
     for (size_t k = 0; k < a.shown; k++) json_array_append_new(json_out, candidate_json(&a, k));
   else
     print_answer(&a, several);
+  free(a.why);
   rank_free(a.cands, a.n);
   logline_free(&a.in);
   return a.match;

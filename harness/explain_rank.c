@@ -13,7 +13,12 @@
  *     same event (varnishlog's record of what varnishncsa writes in full, a format without
  *     that field), where a word the line has and the recorded one lacks is plain
  *     disagreement (a Tversky index, alpha 1, beta 1/2).
- * A line whose format one proxy is known to write is matched mainly against that proxy. */
+ * A line whose format one proxy is known to write is matched mainly against that proxy.
+ * A field the harness's format adds to a proxy's default (squid's err=, nginx's us=, ...)
+ * that the line lacks is left out of the recorded line: its signature, its words and the
+ * family read from it (a default format's line cannot say what it has no field for).
+ * A line that says only that something was logged (a status, no verdict) is scaled below
+ * a match: its nearest candidates are worth showing, none of them is its cause. */
 #include "explain_rank.h"
 
 #include <dirent.h>
@@ -255,19 +260,27 @@ size_t catalog_versions(const struct catalog *cat, const char *proxy, const char
 /* The line being explained, with what is looked up once for all comparisons. */
 struct query {
   const struct logline *l;
-  bool *unseen;  /* per signature: no recorded line has it */
+  bool *unseen;     /* per signature: no recorded line has it */
+  unsigned absent;  /* the optional fields a line of its kind may carry and it lacks */
 };
+
+/* Lies only in fields the line lacks: what it says cannot count against the line. */
+static bool left_out(unsigned fields, unsigned missing) { return fields && !(fields & ~missing); }
 
 struct sig_score {
   double credit, total;
   bool exact, standin;
 };
 
-/* One kind: in->sigs[i0, i1) against ref->sigs[j0, j1), both sorted by key. */
+/* One kind: in->sigs[i0, i1) against ref->sigs[j0, j1), both sorted by key; ref's
+ * signatures in fields the line lacks are left out. */
 static void score_kind(const struct query *q, size_t i0, size_t i1, const struct logline *ref, size_t j0, size_t j1,
-                       struct sig_score *s) {
+                       unsigned missing, struct sig_score *s) {
   const struct logline *in = q->l;
   const struct logline_sig *any = i1 > i0 ? &in->sigs[i0] : &ref->sigs[j0];
+  size_t dropped = 0;
+  for (size_t j = j0; j < j1; j++) dropped += left_out(ref->sigs[j].fields, missing);
+  if (i0 == i1 && dropped == j1 - j0) return;
   /* a status the line's format does not carry is no evidence either way; but a line with
    * no verdict at all ("GET /x HTTP/1.1") has nothing to explain, and the recorded
    * line's status counts against it */
@@ -275,13 +288,17 @@ static void score_kind(const struct query *q, size_t i0, size_t i1, const struct
   double w = any->weight;
   size_t shared = 0, unseen = 0;
   for (size_t i = i0, j = j0; i < i1 && j < j1;) {
+    if (left_out(ref->sigs[j].fields, missing)) {
+      j++;
+      continue;
+    }
     int c = strcmp(in->sigs[i].key, ref->sigs[j].key);
     if (c == 0) shared++;
     if (c <= 0) i++;
     if (c >= 0) j++;
   }
   for (size_t i = i0; i < i1; i++) unseen += q->unseen[i];
-  size_t only_in = i1 - i0 - shared, only_ref = j1 - j0 - shared;
+  size_t only_in = i1 - i0 - shared, only_ref = j1 - j0 - dropped - shared;
   if (!shared && only_in && only_ref && unseen == only_in) {
     /* the reference never saw this wording: its family stands in for it */
     double a = logline_family_agreement(in->family, ref->family);
@@ -295,7 +312,7 @@ static void score_kind(const struct query *q, size_t i0, size_t i1, const struct
   s->exact |= shared && !logline_sig_generic(any->kind);
 }
 
-static struct sig_score sig_similarity(const struct query *q, const struct logline *ref) {
+static struct sig_score sig_similarity(const struct query *q, const struct logline *ref, unsigned missing) {
   struct sig_score s = {0};
   const struct logline *in = q->l;
   size_t i = 0, j = 0;
@@ -305,36 +322,41 @@ static struct sig_score sig_similarity(const struct query *q, const struct logli
     size_t i1 = i, j1 = j;
     while (i1 < in->nsig && c <= 0 && !strcmp(in->sigs[i1].kind, kind)) i1++;
     while (j1 < ref->nsig && c >= 0 && !strcmp(ref->sigs[j1].kind, kind)) j1++;
-    score_kind(q, i, i1, ref, j, j1, &s);
+    score_kind(q, i, i1, ref, j, j1, missing, &s);
     i = i1, j = j1;
   }
-  if (in->family || ref->family) {
+  /* a family read from a field the line lacks is no more the line's business than the field */
+  const char *ref_family = left_out(ref->family_fields, missing) ? NULL : ref->family;
+  if (in->family || ref_family) {
     s.total += FAMILY_WEIGHT;
-    s.credit += FAMILY_WEIGHT * logline_family_agreement(in->family, ref->family);
+    s.credit += FAMILY_WEIGHT * logline_family_agreement(in->family, ref_family);
   }
   return s;
 }
 
 /* The weight of the shared words over itself, the line's other words and half the recorded
- * line's other words. */
-static double token_similarity(const struct logline *in, const struct logline *ref) {
+ * line's other words (but for those only in fields the line lacks). */
+static double token_similarity(const struct logline *in, const struct logline *ref, unsigned missing) {
   double shared = 0, all = 0;
   for (size_t i = 0, j = 0; i < in->ntok || j < ref->ntok;) {
     int c = i == in->ntok ? 1 : j == ref->ntok ? -1 : strcmp(in->tokens[i], ref->tokens[j]);
     if (c == 0) shared += in->weights[i];
     if (c <= 0) all += in->weights[i++];
-    else all += RECORDED_ONLY * ref->weights[j];
+    else if (!left_out(ref->tok_fields[j], missing)) all += RECORDED_ONLY * ref->weights[j];
     if (c >= 0) j++;
   }
   return all > 0 ? shared / all : 0;
 }
 
 static double line_score(const struct query *q, const struct logline *ref, enum match_by *by) {
-  struct sig_score s = sig_similarity(q, ref);
-  double tok = token_similarity(q->l, ref);
+  unsigned missing = ref->fields & q->absent;
+  struct sig_score s = sig_similarity(q, ref, missing);
+  double tok = token_similarity(q->l, ref, missing);
   *by = s.exact ? MATCH_BY_SIGNATURE : s.standin ? MATCH_BY_FAMILY : MATCH_BY_WORDS;
-  if (s.total <= 0) return tok;
-  return SIGNATURE_SHARE * s.credit / s.total + (1 - SIGNATURE_SHARE) * tok;
+  double score = s.total <= 0 ? tok : SIGNATURE_SHARE * s.credit / s.total + (1 - SIGNATURE_SHARE) * tok;
+  /* signatures, but none that says why: the same status is where to look, not the cause */
+  if (q->l->nsig && !q->l->verdict) score *= RANK_NO_VERDICT_FACTOR;
+  return score;
 }
 
 /* ---- ranking -------------------------------------------------------------------------------- */
@@ -352,17 +374,18 @@ struct case_best {
   double score;
   const char *line;
   enum match_by by;
+  unsigned missing;
 };
 
 /* The best of a case's recorded lines for q. */
 static struct case_best best_line(const struct query *q, const struct ref_case *rc) {
   int d = logline_proxy_index(rc->proxy);
   bool foreign = q->l->proxies && (d < 0 || !(q->l->proxies & (1u << d)));
-  struct case_best b = {0, NULL, MATCH_BY_WORDS};
+  struct case_best b = {0, NULL, MATCH_BY_WORDS, 0};
   for (size_t l = 0; l < rc->nlines; l++) {
     enum match_by by;
     double s = line_score(q, &rc->lines[l].l, &by) * (foreign ? FOREIGN_PROXY_FACTOR : 1.0);
-    if (s > b.score || !b.line) b = (struct case_best){s, rc->lines[l].raw, by};
+    if (s > b.score || !b.line) b = (struct case_best){s, rc->lines[l].raw, by, rc->lines[l].l.fields & q->absent};
   }
   return b;
 }
@@ -371,6 +394,7 @@ static void query_init(struct query *q, const struct catalog *cat, const struct 
   q->l = in;
   q->unseen = calloc(in->nsig ? in->nsig : 1, sizeof *q->unseen);
   for (size_t s = 0; s < in->nsig; s++) q->unseen[s] = !catalog_knows(cat, &in->sigs[s]);
+  q->absent = logline_absent_fields(in);
 }
 
 struct candidate *rank(const struct catalog *cat, const struct logline *in, size_t *ncand) {
@@ -387,7 +411,8 @@ struct candidate *rank(const struct catalog *cat, const struct logline *in, size
     best[c] = best_line(&q, rc);
     group_size[rc->group]++;
     if (best[c].score > k->score)
-      k->best = rc, k->score = best[c].score, k->matched_line = best[c].line, k->by = best[c].by;
+      k->best = rc, k->score = best[c].score, k->matched_line = best[c].line, k->by = best[c].by,
+      k->missing = best[c].missing;
   }
   for (size_t k = 0; k < n; k++) cands[k].versions = calloc(group_size[k] ? group_size[k] : 1, sizeof *cands[k].versions);
   for (size_t c = 0; c < cat->ncases; c++) {

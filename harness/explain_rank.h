@@ -66,7 +66,13 @@ struct candidate {
   double score;
   const char *matched_line;
   enum match_by by;
+  unsigned missing; /* the optional fields (logline_field_*) the matched line has and the
+                       explained line lacks: left out of the comparison */
 };
+
+/* What a line with signatures but no verdict (a status alone) keeps of its score: below
+ * any match, however alike the rest of the line. */
+#define RANK_NO_VERDICT_FACTOR 0.5
 
 /* Every recorded (proxy, variant, scenario) with its best score over the recorded lines of
  * every version, best first (ties by proxy, variant, scenario). */

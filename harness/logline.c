@@ -114,12 +114,22 @@ static const struct mask_rule FIELD_MASKS[] = {
     {"\"host\":\"([^\"]*)\"", GROUP(1), "<host>"},
     {" backend=([^ -][^ ]*)", GROUP(1), "<host>"},
     {" on ([^ ]*) are down", GROUP(1), "<host>"},
+    /* squid's and trafficserver's default formats: the user the proxy authenticated (a
+     * deployment's, "-" for none) between the URL and the hierarchy route, and the content
+     * type after it (the application's, or text/html of the proxy's own error page); the
+     * harness's formats leave the user out, its trafficserver format the type too */
+    {"<method> [^ ]+ ([^ ]+) (HIER_[A-Z_]+|[A-Z_]*DIRECT|[A-Z_]*PARENT[A-Z_]*|NONE)/", GROUP(1), ""},
+    {"(HIER_[A-Z_]+|[A-Z_]*DIRECT|[A-Z_]*PARENT[A-Z_]*|NONE)/[^ ]+ ([a-z-]+/[^ ]+|-)( |$)", GROUP(2), ""},
     /* ids a proxy makes up per request or per error: caddy's "err_id":"ubgmbnyuj" (random
      * letters, with or without a digit: without one the number rule below keeps it as a
      * word, and two recordings of one fault scored differently), request ids in JSON */
     {"\"(err_id|request_id|req_id|trace_id|span_id|id)\":\"([^\"]*)\"", GROUP(2), "<n>"},
     /* caddy: a logger's own name ("log0" or what the Caddyfile calls it) */
     {"\"logger\":\"http\\.log\\.(access|error)(\\.[^\"]*)\"", GROUP(2), ""},
+    /* caddy's default JSON logs the request's and the response's headers (the harness
+     * deletes them: a huge upstream header would not fit its log tail) and, over HTTPS, the
+     * TLS session: what a client and a deployment send, never the upstream's verdict */
+    {"\"(headers|resp_headers|tls)\":\\{([^{}\"]|\"([^\"\\\\]|\\\\.)*\")*\\},?", GROUP(0), ""},
     /* what the upstream sent, quoted back: header names and values, status lines. nginx
      * stops its quote at the offending byte and escapes it (\x00 a NUL, \x20 a blank),
      * which tells the fault: that part stays */
@@ -177,9 +187,58 @@ static const struct sig_rule SIG_RULES[] = {
     {"tinyproxy-message", "message", TINYPROXY_LOG "(.+)$", 2, 3, false, 0},
 };
 
+/* Signatures that say only that something was logged, not why: a line with nothing else
+ * is no proxy's verdict (every proxy writes 502 for a dozen faults), and is never a match.
+ * value is an ERE on the signature's value; NULL: every value of the kind. */
+static const struct {
+  const char *kind, *value;
+} NOT_VERDICTS[] = {
+    /* a status says which way to look, not why: one 502 stands for a dozen faults */
+    {"status", NULL},
+    /* which backend nghttpx picked ("-:-": none reached): where, not why */
+    {"nghttpx-backend", NULL},
+    /* caddy's access logger writes this message for every request, served or failed */
+    {"caddy-message", "^handled request$"},
+    /* tinyproxy logs every request so, as it arrives: the cause comes on a later line */
+    {"tinyproxy-message", "^Request \\(file descriptor"},
+};
+
+/* Optional fields: what the harness's formats add to a proxy's default format. A line in
+ * the default format lacks them, and then what a recorded line says in them cannot count
+ * against it (see logline_absent_fields). pattern finds the field, in a raw line and in a
+ * normalised one; kind is the signature the field carries (NULL: none), anchor the
+ * signature every line of that format has; name and meaning are what a user is shown. */
+struct field_rule {
+  const char *proxy, *name, *pattern, *kind, *anchor, *meaning;
+};
+
+static const struct field_rule FIELDS[] = {
+    /* squid's default logformat (squid) ends at the MIME type: the error page is not in it */
+    {"squid", "err=", " err=[^ ]+", "squid-error", "squid-code",
+     "squid's %err_code/%err_detail: the error page squid served, and why; its default "
+     "logformat (squid) lacks it"},
+    /* trafficserver's default squid format ends at the content type */
+    {"trafficserver", "sssc= cfsc= pfsc=", " sssc=[^ ]+ cfsc=[^ ]+ pfsc=[^ ]+", "trafficserver-codes", "squid-code",
+     "trafficserver's %<sssc> %<cfsc> %<pfsc>: the origin's status and how the client and proxy "
+     "sides finished; its default squid format lacks them"},
+    /* varnishncsa's default format is NCSA combined: no FetchError */
+    {"varnish", "fetcherror=", " fetcherror=\"[^\"]*\"", "varnish-fetcherror", "status",
+     "varnishncsa's %{VSL:FetchError}x: why the backend fetch failed; its default format lacks it"},
+    /* nginx's default access format (combined) has none of the upstream's variables */
+    {"nginx", "rt=", " rt=[^ ]+", NULL, "status", "nginx's $request_time; its combined format lacks it"},
+    {"nginx", "ua=", " ua=\"[^\"]*\"", NULL, "status", "nginx's $upstream_addr; its combined format lacks it"},
+    {"nginx", "us=", " us=\"[^\"]*\"", NULL, "status",
+     "nginx's $upstream_status: what the upstream answered, if anything; its combined format lacks it"},
+    {"nginx", "uct=", " uct=\"[^\"]*\"", NULL, "status",
+     "nginx's $upstream_connect_time; its combined format lacks it"},
+    {"nginx", "urt=", " urt=\"[^\"]*\"", NULL, "status",
+     "nginx's $upstream_response_time; its combined format lacks it"},
+};
+
 /* Formats only one proxy writes, and the syslog tags it logs under. Access lines in the
- * common log format are left out: apache, lighttpd, h2o and others share it, and the
- * similarity tells them apart well enough. */
+ * common and combined log formats are left out: apache, nginx, h2o, nghttpx and
+ * varnishncsa share them, and the similarity tells them apart well enough (lighttpd's
+ * default, with the Host in the second field, is its own). */
 static const struct {
   const char *proxy, *pattern, *tags;
 } DETECTORS[] = {
@@ -189,11 +248,16 @@ static const struct {
      "apache2 httpd apache"},
     {"varnish", "fetcherror=\"|FetchError", "varnishd varnishncsa varnishlog varnish"},
     {"squid", "HIER_[A-Z]+/|<time>\\| (WARNING|ERROR|FATAL|NOTICE)| err=(-|ERR_[A-Z_]+)/", "squid"},
-    {"trafficserver", " sssc=[^ ]+ cfsc=|^<time> CONNECT: ", "traffic_server trafficserver traffic_manager"},
+    /* ...and its default squid format, which lacks sssc=: a hierarchy route without squid's
+     * HIER_ prefix (squid 2 wrote none either; squid 3 on writes HIER_DIRECT) */
+    {"trafficserver", " sssc=[^ ]+ cfsc=|^<time> CONNECT: | (TIMEOUT_)?DIRECT/| NONE/-",
+     "traffic_server trafficserver traffic_manager"},
     {"caddy", "\"logger\":\"", "caddy"},
     {"nghttpx", "\\[DCONN:|\\(shrpx_| backend=", "nghttpx"},
     {"h2o", "\\[lib/[a-z0-9_/]+\\.c\\]| in request:", "h2o"},
-    {"lighttpd", "\\([a-z0-9_-]+\\.c\\.<n>\\) ", "lighttpd"},
+    /* ...and its default access format (%h %V %u %t ...), whose second field is the Host
+     * the client asked for where every other common format has "-" */
+    {"lighttpd", "\\([a-z0-9_-]+\\.c\\.<n>\\) |^<ip> [^ \"-][^ ]* [^ ]+ \\[<time>\\] \"", "lighttpd"},
     {"node", " attempts=<n>", ""},
     {"tinyproxy", TINYPROXY_LOG, "tinyproxy"},
 };
@@ -287,6 +351,8 @@ struct logline_rules {
   regex_t sig_re[COUNT(SIG_RULES)];
   regex_t detect_re[COUNT(DETECTORS)];
   regex_t family_re[COUNT(FAMILY_RULES)];
+  regex_t not_verdict_re[COUNT(NOT_VERDICTS)];
+  regex_t field_rule_re[COUNT(FIELDS)];
 };
 
 /* ---- masks ---------------------------------------------------------------------------- */
@@ -411,12 +477,16 @@ static size_t path_len(const char *s) {
 }
 
 /* A 3-digit number standing alone is kept: it is a status (502) or an errno (104), both
- * telling; one that follows "pid" or sits in a pid#tid or a [pid] is an id whatever its
- * length. So is apache's error code before its text, "(70007)The timeout...", "(32)Broken
- * pipe". (Sizes, which a deployment decides, are masked before.) */
+ * telling (an access line's status even with a leading 0); one that follows "pid" or sits
+ * in a pid#tid or a [pid] is an id whatever its length. So is apache's error code before
+ * its text, "(70007)The timeout...", "(32)Broken pipe". (Sizes, which a deployment decides,
+ * are masked before.) */
 static bool keep_number(const char *line, size_t i, size_t j) {
   char prev = i ? line[i - 1] : ' ', next = line[j];
   if (prev == '(' && next == ')' && isalpha((unsigned char)line[j + 1])) return true;
+  /* right after a quoted request line: the status, whatever its digits (nginx writes 009
+   * for an HTTP/0.9 answer) */
+  if (j - i == 3 && i >= 2 && prev == ' ' && line[i - 2] == '"' && (!next || next == ' ')) return true;
   if (j - i != 3 || line[i] == '0') return false;
   if (!strchr(" (\"'=/:", prev)) return false;
   if (next && !strchr(" )\"',:/+]}", next)) return false;
@@ -537,8 +607,6 @@ static char *normalise(const char *s) {
 
 /* ---- 5: signatures, words, formats, family ------------------------------------------ */
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static bool is_date_word(const char *t) {
   static const char *const words[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                       "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -547,22 +615,49 @@ static bool is_date_word(const char *t) {
   return false;
 }
 
-static void sort_unique(char **toks, size_t *n) {
-  qsort(toks, *n, sizeof *toks, cmp_str);
-  size_t u = 0;
-  for (size_t k = 0; k < *n; k++) {
-    if (u && !strcmp(toks[u - 1], toks[k])) free(toks[k]);
-    else toks[u++] = toks[k];
+/* Where each optional field lies in the normalised line: [so, eo), or so < 0. */
+struct spans {
+  regoff_t so[COUNT(FIELDS)], eo[COUNT(FIELDS)];
+};
+
+_Static_assert(COUNT(FIELDS) <= 32, "a line's fields are the bits of an unsigned");
+
+static void find_fields(const struct logline_rules *r, const char *norm, struct spans *sp, struct logline *l) {
+  for (size_t f = 0; f < COUNT(FIELDS); f++) {
+    regmatch_t g[1];
+    sp->so[f] = sp->eo[f] = -1;
+    if (regexec(&r->field_rule_re[f], norm, 1, g, 0)) continue;
+    sp->so[f] = g[0].rm_so, sp->eo[f] = g[0].rm_eo;
+    l->fields |= 1u << f;
   }
-  *n = u;
 }
 
-/* The words of text as a set, lower case; month and day names go, like the rest of the
- * dates. */
-static void tokenise(const char *text, struct logline *l) {
+/* The fields whose span holds the byte at off. */
+static unsigned fields_at(const struct spans *sp, regoff_t off) {
+  unsigned bits = 0;
+  for (size_t f = 0; f < COUNT(FIELDS); f++)
+    if (sp->so[f] >= 0 && off >= sp->so[f] && off < sp->eo[f]) bits |= 1u << f;
+  return bits;
+}
+
+/* Two occurrences of one word or signature: it lies only in fields when both do. */
+static unsigned merge_fields(unsigned a, unsigned b) { return a && b ? a | b : 0; }
+
+struct token {
+  char *text;
+  unsigned fields;
+};
+
+static int cmp_token(const void *a, const void *b) {
+  return strcmp(((const struct token *)a)->text, ((const struct token *)b)->text);
+}
+
+/* The words of text as a set, lower case, each with the fields it lies in; month and day
+ * names go, like the rest of the dates. */
+static void tokenise(const char *text, const struct spans *sp, struct logline *l) {
   static const char *const seps = "\"',;()[]{}=|:/";
-  size_t cap = 16;
-  l->tokens = malloc(cap * sizeof *l->tokens);
+  size_t cap = 16, n = 0;
+  struct token *all = malloc(cap * sizeof *all);
   for (const char *p = text; *p;) {
     while (*p && (isspace((unsigned char)*p) || strchr(seps, *p))) p++;
     const char *start = p;
@@ -576,10 +671,22 @@ static void tokenise(const char *text, struct logline *l) {
       free(t);
       continue;
     }
-    if (l->ntok == cap) l->tokens = realloc(l->tokens, (cap *= 2) * sizeof *l->tokens);
-    l->tokens[l->ntok++] = t;
+    if (n == cap) all = realloc(all, (cap *= 2) * sizeof *all);
+    all[n++] = (struct token){t, fields_at(sp, (regoff_t)(start - text))};
   }
-  sort_unique(l->tokens, &l->ntok);
+  qsort(all, n, sizeof *all, cmp_token);
+  l->tokens = malloc((n ? n : 1) * sizeof *l->tokens);
+  l->tok_fields = malloc((n ? n : 1) * sizeof *l->tok_fields);
+  for (size_t k = 0; k < n; k++) {
+    if (l->ntok && !strcmp(l->tokens[l->ntok - 1], all[k].text)) {
+      l->tok_fields[l->ntok - 1] = merge_fields(l->tok_fields[l->ntok - 1], all[k].fields);
+      free(all[k].text);
+    } else {
+      l->tokens[l->ntok] = all[k].text;
+      l->tok_fields[l->ntok++] = all[k].fields;
+    }
+  }
+  free(all);
 }
 
 int logline_cmp_sig(const void *a, const void *b) {
@@ -602,16 +709,28 @@ static char *trimmed(const char *s, size_t len) {
   return strndup(s, len);
 }
 
-static void add_sig(struct logline *l, size_t *cap, const struct sig_rule *rule, char *value) {
+/* Whether a signature says why, not only that something was logged (NOT_VERDICTS). */
+static bool says_why(const struct logline_rules *r, const char *kind, const char *value) {
+  for (size_t k = 0; k < COUNT(NOT_VERDICTS); k++)
+    if (!strcmp(NOT_VERDICTS[k].kind, kind) &&
+        (!NOT_VERDICTS[k].value || regexec(&r->not_verdict_re[k], value, 0, NULL, 0) == 0))
+      return false;
+  return true;
+}
+
+static void add_sig(const struct logline_rules *r, struct logline *l, size_t *cap, const struct sig_rule *rule,
+                    char *value, unsigned fields) {
   if (l->nsig == *cap) l->sigs = realloc(l->sigs, (*cap *= 2) * sizeof *l->sigs);
   size_t n = strlen(value);
   char *key = strndup(value, rule->key_len && rule->key_len < n ? rule->key_len : n);
-  l->sigs[l->nsig++] = (struct logline_sig){rule->kind, value, key, rule->weight};
+  l->sigs[l->nsig++] =
+      (struct logline_sig){rule->kind, value, key, rule->weight, says_why(r, rule->kind, value), fields};
 }
 
 /* The signatures of norm into l; their spans become blanks in `blanked` (a copy of norm),
  * so the words compared besides them are the words around them. */
-static void extract_sigs(const struct logline_rules *r, const char *norm, char *blanked, struct logline *l) {
+static void extract_sigs(const struct logline_rules *r, const char *norm, char *blanked, const struct spans *sp,
+                         struct logline *l) {
   size_t cap = 4;
   l->sigs = malloc(cap * sizeof *l->sigs);
   for (size_t k = 0; k < COUNT(SIG_RULES); k++) {
@@ -623,8 +742,12 @@ static void extract_sigs(const struct logline_rules *r, const char *norm, char *
       if (v.rm_so >= 0) {
         char *value = trimmed(norm + off + v.rm_so, (size_t)(v.rm_eo - v.rm_so));
         /* "-" is how varnish and squid write "no error": not a signature */
-        if (!*value || !strcmp(value, "-")) free(value);
-        else add_sig(l, &cap, rule, value), memset(blanked + off + v.rm_so, ' ', (size_t)(v.rm_eo - v.rm_so));
+        if (!*value || !strcmp(value, "-")) {
+          free(value);
+        } else {
+          add_sig(r, l, &cap, rule, value, fields_at(sp, (regoff_t)off + v.rm_so));
+          memset(blanked + off + v.rm_so, ' ', (size_t)(v.rm_eo - v.rm_so));
+        }
       }
       if (!rule->all || g[0].rm_eo == 0) break;
       off += (size_t)g[0].rm_eo;
@@ -633,10 +756,15 @@ static void extract_sigs(const struct logline_rules *r, const char *norm, char *
   qsort(l->sigs, l->nsig, sizeof *l->sigs, logline_cmp_sig);
   size_t u = 0;
   for (size_t k = 0; k < l->nsig; k++) {
-    if (u && !logline_cmp_sig(&l->sigs[u - 1], &l->sigs[k])) free(l->sigs[k].value), free(l->sigs[k].key);
-    else l->sigs[u++] = l->sigs[k];
+    if (u && !logline_cmp_sig(&l->sigs[u - 1], &l->sigs[k])) {
+      l->sigs[u - 1].fields = merge_fields(l->sigs[u - 1].fields, l->sigs[k].fields);
+      free(l->sigs[k].value), free(l->sigs[k].key);
+    } else {
+      l->sigs[u++] = l->sigs[k];
+    }
   }
   l->nsig = u;
+  for (size_t k = 0; k < l->nsig; k++) l->verdict |= l->sigs[k].verdict;
 }
 
 static bool has_tag(const char *tags, const char *tag) {
@@ -652,18 +780,24 @@ static void detect(const struct logline_rules *r, const char *tag, struct loglin
       l->proxies |= 1u << d;
 }
 
-static const char *classify(const struct logline_rules *r, const struct logline *l) {
+/* The line's family, and the fields its words came from. */
+static void classify(const struct logline_rules *r, const struct spans *sp, struct logline *l) {
   for (size_t k = 0; k < COUNT(FAMILY_RULES); k++) {
     const char *kind = FAMILY_RULES[k].kind;
+    regmatch_t g[1];
     if (!kind) {
-      if (regexec(&r->family_re[k], l->norm, 0, NULL, 0) == 0) return FAMILY_RULES[k].family;
-      continue;
+      if (regexec(&r->family_re[k], l->norm, 1, g, 0)) continue;
+      l->family = FAMILY_RULES[k].family;
+      l->family_fields = fields_at(sp, g[0].rm_so);
+      return;
     }
     for (size_t s = 0; s < l->nsig; s++)
-      if (!strcmp(l->sigs[s].kind, kind) && regexec(&r->family_re[k], l->sigs[s].value, 0, NULL, 0) == 0)
-        return FAMILY_RULES[k].family;
+      if (!strcmp(l->sigs[s].kind, kind) && regexec(&r->family_re[k], l->sigs[s].value, 1, g, 0) == 0) {
+        l->family = FAMILY_RULES[k].family;
+        l->family_fields = l->sigs[s].fields;
+        return;
+      }
   }
-  return NULL;
 }
 
 void logline_read(const struct logline_rules *r, const char *raw, struct logline *l) {
@@ -673,11 +807,15 @@ void logline_read(const struct logline_rules *r, const char *raw, struct logline
   s = strip_prefixes(r, s, &tag);
   for (size_t k = 0; k < COUNT(FIELD_MASKS); k++) s = mask(&r->field_re[k], &FIELD_MASKS[k], s);
   l->norm = normalise(s);
+  struct spans sp;
+  find_fields(r, l->norm, &sp, l);
   char *blanked = strdup(l->norm);
-  extract_sigs(r, l->norm, blanked, l);
-  tokenise(blanked, l);
+  extract_sigs(r, l->norm, blanked, &sp, l);
+  tokenise(blanked, &sp, l);
   detect(r, tag, l);
-  l->family = classify(r, l);
+  classify(r, &sp, l);
+  /* words that name a kind of failure say why even where no rule reads a signature */
+  l->verdict |= l->family != NULL;
   free(blanked);
   free(tag);
   free(s);
@@ -687,6 +825,7 @@ void logline_free(struct logline *l) {
   for (size_t k = 0; k < l->ntok; k++) free(l->tokens[k]);
   for (size_t k = 0; k < l->nsig; k++) free(l->sigs[k].value), free(l->sigs[k].key);
   free(l->tokens);
+  free(l->tok_fields);
   free(l->weights);
   free(l->sigs);
   free(l->norm);
@@ -721,6 +860,38 @@ int logline_proxy_index(const char *proxy) {
   return -1;
 }
 
+/* ---- optional fields ------------------------------------------------------------------- */
+
+size_t logline_nfields(void) { return COUNT(FIELDS); }
+const char *logline_field_name(size_t i) { return FIELDS[i].name; }
+const char *logline_field_proxy(size_t i) { return FIELDS[i].proxy; }
+const char *logline_field_meaning(size_t i) { return FIELDS[i].meaning; }
+
+static bool has_kind(const struct logline *l, const char *kind) {
+  for (size_t k = 0; k < l->nsig; k++)
+    if (!strcmp(l->sigs[k].kind, kind)) return true;
+  return false;
+}
+
+unsigned logline_absent_fields(const struct logline *in) {
+  unsigned bits = 0;
+  for (size_t f = 0; f < COUNT(FIELDS); f++) {
+    /* a line recognised as another proxy's lacks this proxy's fields by nature */
+    int d = logline_proxy_index(FIELDS[f].proxy);
+    bool could_be = !in->proxies || (d >= 0 && (in->proxies & (1u << d)));
+    if (could_be && !(in->fields & (1u << f)) && has_kind(in, FIELDS[f].anchor) &&
+        !(FIELDS[f].kind && has_kind(in, FIELDS[f].kind)))
+      bits |= 1u << f;
+  }
+  return bits;
+}
+
+char *logline_field_text(const struct logline_rules *r, const char *raw, size_t i) {
+  regmatch_t g[1];
+  if (i >= COUNT(FIELDS) || regexec(&r->field_rule_re[i], raw, 1, g, 0)) return NULL;
+  return trimmed(raw + g[0].rm_so, (size_t)(g[0].rm_eo - g[0].rm_so));
+}
+
 /* ---- compiling the tables ---------------------------------------------------------------- */
 
 /* Every table's patterns, in one list, so a failure frees what compiled before it. */
@@ -738,14 +909,19 @@ static size_t list_patterns(struct logline_rules *r, struct pattern *p) {
   for (size_t k = 0; k < COUNT(SIG_RULES); k++) p[n++] = (struct pattern){&r->sig_re[k], SIG_RULES[k].pattern, 0};
   for (size_t k = 0; k < COUNT(DETECTORS); k++)
     p[n++] = (struct pattern){&r->detect_re[k], DETECTORS[k].pattern, REG_NOSUB};
+  /* where a family's words are tells which field they came from: no REG_NOSUB */
   for (size_t k = 0; k < COUNT(FAMILY_RULES); k++)
-    p[n++] = (struct pattern){&r->family_re[k], FAMILY_RULES[k].pattern,
-                              REG_NOSUB | (FAMILY_RULES[k].icase ? REG_ICASE : 0)};
+    p[n++] = (struct pattern){&r->family_re[k], FAMILY_RULES[k].pattern, FAMILY_RULES[k].icase ? REG_ICASE : 0};
+  /* a NULL value matches every value of its kind: the pattern is left uncompiled */
+  for (size_t k = 0; k < COUNT(NOT_VERDICTS); k++)
+    if (NOT_VERDICTS[k].value) p[n++] = (struct pattern){&r->not_verdict_re[k], NOT_VERDICTS[k].value, REG_NOSUB};
+  for (size_t k = 0; k < COUNT(FIELDS); k++) p[n++] = (struct pattern){&r->field_rule_re[k], FIELDS[k].pattern, 0};
   return n;
 }
 
-#define NPATTERNS \
-  (COUNT(TIME_MASKS) + COUNT(PREFIXES) + COUNT(FIELD_MASKS) + COUNT(SIG_RULES) + COUNT(DETECTORS) + COUNT(FAMILY_RULES))
+#define NPATTERNS                                                                                                     \
+  (COUNT(TIME_MASKS) + COUNT(PREFIXES) + COUNT(FIELD_MASKS) + COUNT(SIG_RULES) + COUNT(DETECTORS) +                    \
+   COUNT(FAMILY_RULES) + COUNT(NOT_VERDICTS) + COUNT(FIELDS))
 
 struct logline_rules *logline_rules_new(void) {
   struct logline_rules *r = calloc(1, sizeof *r);

@@ -10,7 +10,12 @@
  *   - a family: what kind of failure the line says (close, reset, timeout, refused, ...),
  *     in words no proxy owns, so a wording the reference lacks still lands near its kin;
  *   - the words outside the signatures;
- *   - the proxies whose format the line has. */
+ *   - the proxies whose format the line has;
+ *   - whether it says why at all (a verdict): a status alone does not, every proxy writes
+ *     502 for a dozen faults;
+ *   - the optional fields it carries: the harness logs some proxies with fields their
+ *     default formats lack (squid's err=, nginx's us=, varnishncsa's fetcherror=, ...), and
+ *     a production line without such a field says nothing about it. */
 #ifndef BADUP_LOGLINE_H
 #define BADUP_LOGLINE_H
 
@@ -23,6 +28,10 @@ struct logline_sig {
   char *key;        /* what two lines compare: the value, or the part of it that is the
                        verdict ("SH": haproxy's last two letters are cookie flags) */
   int weight;
+  bool verdict;     /* it says why (a termination state, an error message, an ERR_ code),
+                       where a status, a backend name or an access log's fixed message
+                       ("handled request") says only that something was logged */
+  unsigned fields;  /* the optional fields (logline_field_*) it lies in; 0: outside them */
 };
 
 struct logline {
@@ -30,10 +39,15 @@ struct logline {
   char **tokens;    /* the words outside the signatures: sorted, unique, lower case */
   size_t ntok;
   double *weights;  /* one per token: left NULL here, for the caller to fill */
+  unsigned *tok_fields; /* one per token: the optional fields it lies in, 0 when it also
+                           lies outside them */
   struct logline_sig *sigs; /* sorted by kind then key, unique */
   size_t nsig;
   unsigned proxies; /* bit i: the line has the format (or syslog tag) of logline_proxy(i) */
   const char *family; /* static: a name from the family table, or NULL */
+  unsigned family_fields; /* the optional fields the family was read from; 0: outside them */
+  unsigned fields;  /* bit i: the line carries optional field i */
+  bool verdict;     /* some signature is a verdict, or the words name a family */
 };
 
 struct logline_rules; /* the compiled regular expressions */
@@ -53,6 +67,21 @@ const char *logline_sig_label(const char *kind);
 /* A kind many formats carry and many do not (the status): its absence from a line says
  * nothing, where the absence of a proxy's own verdict does. */
 bool logline_sig_generic(const char *kind);
+
+/* Optional fields: parts of a format the harness logs that a proxy's default format lacks.
+ * name is how the field starts ("err="), meaning what it says and who lacks it. */
+size_t logline_nfields(void);
+const char *logline_field_name(size_t i);
+const char *logline_field_proxy(size_t i);
+const char *logline_field_meaning(size_t i);
+/* The fields a line of in's kind could carry but in lacks, so that what a recorded line
+ * says in them cannot count against in: in may be the field's proxy's (recognised as it,
+ * or as no proxy), has the kind of line the field belongs to (a result code for squid's
+ * err=) but neither the field nor what it says in another form (varnishlog's FetchError
+ * record for varnishncsa's fetcherror=). */
+unsigned logline_absent_fields(const struct logline *in);
+/* Field i as raw has it ("err=ERR_ZERO_SIZE_OBJECT/WITH_SERVER"), or NULL; caller frees. */
+char *logline_field_text(const struct logline_rules *r, const char *raw, size_t i);
 
 /* The proxies whose formats are known, in the order of logline.proxies' bits. */
 size_t logline_nproxies(void);

@@ -272,6 +272,150 @@ START_TEST(test_signatures_are_not_words) {
 }
 END_TEST
 
+static bool says_why(const char *line) {
+  struct logline l;
+  logline_read(rules, line, &l);
+  bool v = l.verdict;
+  ck_assert_msg(l.nsig > 0 || v, "no signature at all in\n  %s\nread as\n  %s", line, l.norm);
+  logline_free(&l);
+  return v;
+}
+
+/* A status is not a verdict: every proxy writes 502 for a dozen faults. Access lines that
+ * carry only a status (or a backend name, or a message written for every request) say
+ * nothing of why; a termination state, an error message, a result code or words that name
+ * a kind of failure do. */
+START_TEST(test_a_status_is_not_a_verdict) {
+  static const char *const status_only[] = {
+      /* nginx, apache, h2o, nghttpx, varnishncsa in their default (combined) format */
+      "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET /api/cart HTTP/1.1\" 502 157 \"-\" \"Mozilla/5.0\"",
+      "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET http://shop.example.com/cart HTTP/1.1\" 503 282 \"-\" "
+      "\"curl/8.5.0\"",
+      /* lighttpd's default, with the Host second */
+      "203.0.113.9 shop.example.com - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 500 365 \"-\" \"curl/8.5.0\"",
+      /* the harness's formats: nginx's with the upstream's fields, nghttpx's backend */
+      "10.9.8.7 [01/Mar/2027:10:00:00 +0000] \"GET /x HTTP/1.1\" 502 157 rt=0.000 ua=\"10.0.0.2:80\" us=\"502\" "
+      "uct=\"0.000\" urt=\"0.001\"",
+      "10.9.8.7 [2027-03-01T10:00:00.000Z] \"GET /x HTTP/1.1\" 502 129 0.000 backend=-:-",
+      /* nginx's 009 for an HTTP/0.9 answer is a status too */
+      "10.9.8.7 [01/Mar/2027:10:00:00 +0000] \"GET /x HTTP/1.1\" 009 256 rt=0.001 ua=\"10.0.0.2:80\" us=\"200\"",
+      /* caddy's access logger, tinyproxy's request line */
+      "{\"level\":\"error\",\"logger\":\"http.log.access.log0\",\"msg\":\"handled request\",\"status\":502}",
+      "CONNECT   Mar 01 10:00:00.123 [77]: Request (file descriptor 5): GET /x HTTP/1.1",
+      /* varnishncsa with an empty FetchError */
+      "c 10.9.8.7 [01/Mar/2027:10:00:00 +0000] \"GET http://app/x HTTP/1.1\" 503 0 0 - fetcherror=\"-\"",
+  };
+  static const char *const verdicts[] = {
+      "10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be/app1 0/0/0/-1/1 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+      "10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be/app1 0/0/0/0/0 200 91 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+      "1803100000.123 12 10.9.8.7 TCP_MISS/502 3500 GET http://app/ - HIER_DIRECT/10.0.0.2 text/html",
+      "1803100000.123 12 10.9.8.7 ERR_CONNECT_FAIL/502 421 GET http://app/ - DIRECT/app text/html",
+      "2027/03/01 10:00:00 [error] 31#31: *5 connect() failed (111: Connection refused) while connecting to upstream",
+      "{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"EOF\",\"status\":502}",
+      "10.9.8.7 [2027-03-01T10:00:00.000Z] \"GET /x HTTP/1.1\" 502 6ms attempts=1 error=\"ECONNRESET\"",
+      "-   FetchError     http first read error: EOF",
+  };
+  for (size_t k = 0; k < sizeof status_only / sizeof *status_only; k++)
+    ck_assert_msg(!says_why(status_only[k]), "a verdict in\n  %s", status_only[k]);
+  for (size_t k = 0; k < sizeof verdicts / sizeof *verdicts; k++)
+    ck_assert_msg(says_why(verdicts[k]), "no verdict in\n  %s", verdicts[k]);
+}
+END_TEST
+
+static int field_index(const char *name) {
+  for (size_t f = 0; f < logline_nfields(); f++)
+    if (!strcmp(logline_field_name(f), name)) return (int)f;
+  ck_abort_msg("no optional field %s", name);
+  return -1;
+}
+
+/* The fields the harness's formats add: found where they are, absent from a line of the
+ * same kind without them, and never from a line of another kind or one that says the same
+ * in another form. */
+START_TEST(test_optional_fields) {
+  unsigned err = 1u << field_index("err="), fetch = 1u << field_index("fetcherror="), us = 1u << field_index("us=");
+  struct logline harness, native, cache, ncsa, varnishlog, combined;
+  const char *raw = "1795362239.694      1 127.0.0.1 TCP_MISS/502 3472 GET http://127.0.0.1:41957/x/1 "
+                    "HIER_DIRECT/127.0.0.1 text/html err=ERR_READ_ERROR/WITH_SERVER";
+  logline_read(rules, raw, &harness);
+  logline_read(rules, "1827637921.123     13 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/checkout - "
+               "HIER_DIRECT/10.0.0.5 text/html", &native);
+  logline_read(rules, "2026/11/30 05:58:53| WARNING: HTTP header contains NULL characters {Content-Length: 3", &cache);
+  logline_read(rules, "b 127.0.0.1 [30/Nov/2026:05:58:22 +0000] \"GET http://127.0.0.1:45865/x/1 HTTP/1.1\" 503 0 0 - "
+               "fetcherror=\"HTC eof (-1)\"", &ncsa);
+  logline_read(rules, "-   FetchError     http first read error: EOF", &varnishlog);
+  logline_read(rules, "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"",
+               &combined);
+  /* the harness's squid line has err=, with its ERR_ code and family inside it */
+  ck_assert(harness.fields & err);
+  for (size_t k = 0; k < harness.nsig; k++)
+    if (!strcmp(harness.sigs[k].kind, "squid-error")) ck_assert_uint_eq(harness.sigs[k].fields, err);
+    else ck_assert_uint_eq(harness.sigs[k].fields, 0);
+  ck_assert_uint_eq(harness.family_fields, err);
+  for (size_t t = 0; t < harness.ntok; t++)
+    if (!strcmp(harness.tokens[t], "err")) ck_assert_uint_eq(harness.tok_fields[t], err);
+  /* squid's default format lacks it; cache.log is another kind of line */
+  ck_assert(!(native.fields & err));
+  ck_assert(logline_absent_fields(&native) & err);
+  ck_assert_uint_eq(logline_absent_fields(&cache), 0);
+  ck_assert_uint_eq(logline_absent_fields(&harness), 0);
+  /* varnishlog's record says what fetcherror= says: not absent; a combined line lacks it */
+  ck_assert(ncsa.fields & fetch);
+  ck_assert(!(logline_absent_fields(&varnishlog) & fetch));
+  ck_assert(logline_absent_fields(&combined) & fetch);
+  ck_assert(logline_absent_fields(&combined) & us);
+  /* the field's text, as the raw line has it */
+  char *text = logline_field_text(rules, raw, (size_t)field_index("err="));
+  ck_assert_str_eq(text, "err=ERR_READ_ERROR/WITH_SERVER");
+  free(text);
+  ck_assert_ptr_null(logline_field_text(rules, "no such field here", (size_t)field_index("err=")));
+  logline_free(&harness), logline_free(&native), logline_free(&cache);
+  logline_free(&ncsa), logline_free(&varnishlog), logline_free(&combined);
+}
+END_TEST
+
+/* Proxies' default formats (written here the way their documentation gives them, with
+ * made-up values) read as the harness's formats where they say the same, and are
+ * recognised where only one proxy writes them. */
+START_TEST(test_default_formats) {
+  /* caddy's default JSON adds the request's headers, the TLS session and the response's
+   * headers, which the harness deletes */
+  check_same("{\"level\":\"error\",\"ts\":1795362222.1061654,\"logger\":\"http.log.error.log0\",\"msg\":\"EOF\","
+             "\"request\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":\"41804\",\"proto\":\"HTTP/1.1\",\"method\":"
+             "\"GET\",\"host\":\"127.0.0.1:44089\",\"uri\":\"/x/1\"},\"duration\":0.0009,\"status\":502}",
+             "{\"level\":\"error\",\"ts\":1827637921.5,\"logger\":\"http.log.error\",\"msg\":\"EOF\",\"request\":{"
+             "\"remote_ip\":\"203.0.113.9\",\"remote_port\":\"52114\",\"proto\":\"HTTP/2.0\",\"method\":\"GET\","
+             "\"host\":\"shop.example.com\",\"uri\":\"/api/cart\",\"headers\":{\"User-Agent\":[\"Mozilla/5.0 (X11; "
+             "Linux x86_64)\"],\"Accept\":[\"application/json\"],\"Cookie\":[\"a=\\\"b, c\\\"\"]},\"tls\":{\"resumed\":"
+             "false,\"version\":772,\"cipher_suite\":4865,\"proto\":\"h2\",\"server_name\":\"shop.example.com\"}},"
+             "\"duration\":0.0008,\"status\":502,\"resp_headers\":{\"Server\":[\"Caddy\"]}}");
+  /* squid's default logformat: a user between URL and route, the type of the error page */
+  check_same("1795362239.694      1 127.0.0.1 TCP_MISS/502 3472 GET http://127.0.0.1:41957/x/1 HIER_DIRECT/127.0.0.1 "
+             "- err=ERR_READ_ERROR/WITH_SERVER",
+             "1827637921.123     13 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/checkout alice "
+             "HIER_DIRECT/10.0.0.5 text/html err=ERR_READ_ERROR/WITH_SERVER");
+  struct logline l;
+  /* trafficserver's default squid format, without squid's HIER_ prefix */
+  logline_read(rules, "1827637921.123 12 10.1.2.3 ERR_CONNECT_FAIL/502 421 GET http://app.internal/checkout - "
+               "DIRECT/app.internal text/html", &l);
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("trafficserver"));
+  logline_free(&l);
+  logline_read(rules, "1827637921.123 12 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/ - HIER_DIRECT/10.0.0.5 "
+               "text/html", &l);
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("squid"));
+  logline_free(&l);
+  /* lighttpd's default access format; nginx's combined is nobody's in particular */
+  logline_read(rules, "203.0.113.9 shop.example.com - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 500 365 \"-\" "
+               "\"curl/8.5.0\"", &l);
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("lighttpd"));
+  logline_free(&l);
+  logline_read(rules, "203.0.113.9 - alice [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"",
+               &l);
+  ck_assert_uint_eq(l.proxies, 0);
+  logline_free(&l);
+}
+END_TEST
+
 static Suite *logline_suite(void) {
   Suite *s = suite_create("logline");
   TCase *tc = tcase_create("core");
@@ -283,6 +427,9 @@ static Suite *logline_suite(void) {
   tcase_add_test(tc, test_syslog_tag_names_the_proxy);
   tcase_add_test(tc, test_not_addresses);
   tcase_add_test(tc, test_signatures_are_not_words);
+  tcase_add_test(tc, test_a_status_is_not_a_verdict);
+  tcase_add_test(tc, test_optional_fields);
+  tcase_add_test(tc, test_default_formats);
   suite_add_tcase(s, tc);
   return s;
 }
