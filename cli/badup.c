@@ -8,6 +8,7 @@
 #include "plot.h"
 #include "run.h"
 #include "serve.h"
+#include "supervise.h"
 
 #ifndef BADUP_VERSION
 #define BADUP_VERSION "0.1.0"
@@ -75,6 +76,8 @@ int main(int argc, char **argv) {
     c->usage(stdout);
     return 0;
   }
+  /* Internal: the keeper badup run puts around each proxy (harness/supervise.c). */
+  if (!strcmp(cmd, "__supervise")) return supervise_main(argc - 1, argv + 1);
   const struct command *c = command_named(cmd);
   if (c) return c->main(argc - 1, argv + 1);
   fprintf(stderr, "badup: unknown command '%s'\n", cmd);

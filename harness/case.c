@@ -3,8 +3,9 @@
 #include "case.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
-#include <stdatomic.h>
+#include <limits.h>
 #include <glob.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -24,6 +25,7 @@
 #include "rawclient.h"
 #include "results.h"
 #include "simctl.h"
+#include "supervise.h"
 
 /* The barrier the harness's client reaches when it has the final response's header
  * section (a scenario's barrier("response_head", bound) waits for it). */
@@ -54,29 +56,84 @@ int case_free_port(void) {
   return port;
 }
 
-/* Is a socket listening on this TCP port (any local address, IPv4 or IPv6)? Read from the
- * kernel's socket tables, without connecting: a probe connection would be logged by the
- * proxy (haproxy's <BADREQ> 400 CR--, squid's NONE_NONE/000) and could be mistaken for the
- * case's request. A listening socket accepts connections at once (the kernel completes the
- * handshake), which is all a connect-based probe ever proved. */
-static bool listening(int port) {
+/* The inode of a socket listening on this TCP port (any local address, IPv4 or IPv6), or 0.
+ * Read from the kernel's socket tables, without connecting: a probe connection would be
+ * logged by the proxy (haproxy's <BADREQ> 400 CR--, squid's NONE_NONE/000) and could be
+ * mistaken for the case's request. A listening socket accepts connections at once (the
+ * kernel completes the handshake), which is all a connect-based probe ever proved. */
+static unsigned long listening_inode(int port) {
   static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
   for (int t = 0; t < 2; t++) {
     FILE *f = fopen(tables[t], "r");
     if (!f) continue;
     char line[512];
-    bool found = false;
+    unsigned long found = 0;
     while (!found && fgets(line, sizeof line, f)) {
       char local[80];
       unsigned lport, state;
-      /* "  0: 0100007F:A1B2 00000000:0000 0A ..." */
-      if (sscanf(line, " %*d: %79[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &lport, &state) == 3)
-        found = lport == (unsigned)port && state == 0x0A; /* TCP_LISTEN */
+      unsigned long inode;
+      /* "  0: 0100007F:A1B2 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 INODE" */
+      if (sscanf(line, " %*d: %79[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*d %lu", local, &lport,
+                 &state, &inode) == 4 &&
+          lport == (unsigned)port && state == 0x0A) /* TCP_LISTEN */
+        found = inode ? inode : 1;
     }
     fclose(f);
-    if (found) return true;
+    if (found) return found;
+  }
+  return 0;
+}
+
+/* Is pid the keeper (or a descendant of it)? Walks the parents. */
+static bool descends_from(pid_t pid, pid_t keeper) {
+  for (int depth = 0; pid > 1 && depth < 64; depth++) {
+    if (pid == keeper) return true;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *cp = strrchr(buf, ')');
+    int ppid;
+    if (!cp || sscanf(cp + 1, " %*c %d", &ppid) != 1) return false;
+    pid = ppid;
   }
   return false;
+}
+
+/* Does a process of the keeper's tree hold the socket with this inode? A port handed out by
+ * free_port can be taken by someone else before the proxy binds it (a parallel case that
+ * asked the kernel at the same moment, any process on the machine); the proxy then fails
+ * to bind, and a check by port alone would send the request to that other process. */
+static bool tree_owns_socket(pid_t keeper, unsigned long inode) {
+  char want[64];
+  snprintf(want, sizeof want, "socket:[%lu]", inode);
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  bool owned = false;
+  while (!owned && d && (e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0 || !descends_from((pid_t)pid, keeper)) continue;
+    char fds[64];
+    snprintf(fds, sizeof fds, "/proc/%ld/fd", pid);
+    DIR *fd = opendir(fds);
+    struct dirent *fe;
+    while (!owned && fd && (fe = readdir(fd))) {
+      char link[PATH_MAX], target[128];
+      snprintf(link, sizeof link, "%s/%s", fds, fe->d_name);
+      ssize_t n = readlink(link, target, sizeof target - 1);
+      if (n > 0) {
+        target[n] = 0;
+        owned = !strcmp(target, want);
+      }
+    }
+    if (fd) closedir(fd);
+  }
+  if (d) closedir(d);
+  return owned;
 }
 
 /* The last lines of a file, joined with " | ", appended to out. */
@@ -157,7 +214,6 @@ struct case_ctx {
   char *retries;
   char **argv, **env;
   size_t nargs, nenv;
-  char tag[64];         /* BADUP_CASE=...: in the proxy's environment, to know its escapees */
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -233,6 +289,18 @@ static bool proxy_workdir(struct case_ctx *c) {
   return false;
 }
 
+/* What render_proxy allocated; it can then run again. */
+static void free_render(struct case_ctx *c) {
+  for (size_t i = 0; c->argv && i < c->nargs; i++) free(c->argv[i]);
+  for (size_t i = 0; c->env && i < c->nenv; i++) free(c->env[i]);
+  free(c->argv);
+  free(c->env);
+  free(c->retries);
+  c->argv = c->env = NULL;
+  c->retries = NULL;
+  c->nargs = c->nenv = 0;
+}
+
 /* Stage 2: the proxy's files, rendered into the folder it works in. */
 static bool render_proxy(struct case_ctx *c) {
   const struct proxy_def *p = c->p;
@@ -278,7 +346,7 @@ static bool render_proxy(struct case_ctx *c) {
   while (p->command[c->nargs]) c->nargs++;
   while (p->env[c->nenv]) c->nenv++;
   c->argv = calloc(c->nargs + 1, sizeof *c->argv);
-  c->env = calloc(c->nenv + 2, sizeof *c->env); /* + the case's tag */
+  c->env = calloc(c->nenv + 1, sizeof *c->env);
   if (!c->argv || !c->env) {
     setup_error(c, "out of memory%s%s", "", "");
     free(bad);
@@ -291,62 +359,60 @@ static bool render_proxy(struct case_ctx *c) {
     free(bad);
     return false;
   }
-  /* Every process the proxy starts inherits the tag, even one that leaves its group. */
-  static _Atomic unsigned long cases;
-  snprintf(c->tag, sizeof c->tag, "BADUP_CASE=%d.%lu", (int)getpid(), atomic_fetch_add(&cases, 1) + 1);
-  c->env[c->nenv++] = strdup(c->tag);
   return true;
 }
 
-/* Stage 3: the proxy in its own process group, ready when its port listens; then its
- * companions (a log reader such as varnishncsa). */
-static bool start_proxy(struct case_ctx *c) {
+/* Stage 3: the proxy, through its keeper (supervise.c), ready when a socket of its own
+ * listens on its port; then its companions (a log reader such as varnishncsa). Returns 1
+ * when ready, 0 after a set-up error, -1 when another process holds its port (a new port
+ * and a new start are due). */
+static int start_proxy(struct case_ctx *c) {
   const struct proxy_def *p = c->p;
   char px_out[4096], px_err[4096];
   snprintf(px_out, sizeof px_out, "%s/proxy.out", c->pdir);
   snprintf(px_err, sizeof px_err, "%s/proxy.err", c->pdir);
   double start = now_ms();
-  if (proc_spawn(&c->px, c->argv, c->pdir, px_out, px_err, c->env) != 0) {
+  if (proc_spawn_supervised(&c->px, c->argv, p->stop_grace_ms, c->pdir, px_out, px_err, c->env) != 0) {
     setup_error(c, "cannot start %s: %s", p->binary, strerror(errno));
-    return false;
+    return 0;
   }
-  bool ready = false;
+  bool ready = false, taken = false;
   while (now_ms() - start < p->ready_timeout * 1000) {
     if (proc_exited(&c->px)) break;
-    if (listening(c->port)) {
-      ready = true;
-      break;
+    unsigned long inode = listening_inode(c->port);
+    if (inode) {
+      if (tree_owns_socket(c->px.pid, inode)) {
+        ready = true;
+        break;
+      }
+      /* Someone else's: give the proxy a moment to fail its bind, then start over. */
+      if (now_ms() - start > 500) {
+        taken = true;
+        break;
+      }
     }
     sleep_ms(5);
   }
   c->r->ready_ms = now_ms() - start;
+  if (taken) {
+    proc_stop(&c->px, p->stop_grace_ms);
+    return -1;
+  }
   if (!ready) {
-    char how[64], stray[96];
+    char how[64];
     proc_exited(&c->px);
     proc_describe(&c->px, how, sizeof how);
-    /* A command that returned 0 without its port listening may have daemonized: its
-     * child is ours (the subreaper's) once it returned, but can take a moment to leave
-     * the group (setsid) and become recognisable. */
-    int strays = 0;
-    for (int waited = 0; !strays && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == 0 && waited <= 300;
-         waited += 20) {
-      strays = proc_kill_strays(c->tag, stray, sizeof stray);
-      if (!strays) sleep_ms(20);
-    }
-    if (strays > 0) {
-      /* Its command returned and left a process outside its group: it daemonized. */
-      snprintf(c->r->got, sizeof c->r->got, "setup_error");
-      snprintf(c->r->detail, sizeof c->r->detail,
-               "%s left the foreground: its command ended (%s) and %s ran on outside its process group "
-               "(badup killed it); its config must keep it in the foreground (docs/proxies.md)",
-               p->name, how, stray);
-      return false;
-    }
     snprintf(c->r->got, sizeof c->r->got, "setup_error");
-    snprintf(c->r->detail, sizeof c->r->detail, "%s did not become ready: nothing listened on its port %d within %.0f ms (%s): ",
+    if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND) {
+      /* The keeper's own line says what ran on. */
+      snprintf(c->r->detail, sizeof c->r->detail, "%s: ", p->name);
+      tail_lines(px_err, 1, c->r->detail, sizeof c->r->detail);
+      return 0;
+    }
+    snprintf(c->r->detail, sizeof c->r->detail, "%s did not become ready: nothing of it listened on its port %d within %.0f ms (%s): ",
              p->name, c->port, c->r->ready_ms, how);
     tail_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
-    return false;
+    return 0;
   }
   for (size_t k = 0; k < p->nsidecars && k < MAX_SIDECARS; k++) {
     size_t n = 0;
@@ -356,13 +422,13 @@ static bool start_proxy(struct case_ctx *c) {
     for (size_t i = 0; sargv && i < n && !bad; i++) sargv[i] = template_render(p->sidecars[k][i], &c->v, &bad);
     char so[4096];
     snprintf(so, sizeof so, "%s/sidecar%zu.err", c->pdir, k + 1);
-    if (sargv && !bad) proc_spawn(&c->side[k], sargv, c->pdir, so, so, c->env);
+    if (sargv && !bad) proc_spawn_supervised(&c->side[k], sargv, 2000, c->pdir, so, so, c->env);
     for (size_t i = 0; sargv && i < n; i++) free(sargv[i]);
     free(sargv);
     free(bad);
   }
   if (p->warmup_ms > 0) sleep_ms(p->warmup_ms);
-  return true;
+  return 1;
 }
 
 static void reach_response_head(void *arg) {
@@ -405,7 +471,8 @@ static void collect(struct case_ctx *c, bool exchanged) {
   char path[4096];
   /* A proxy that died on this is the finding. It may still be dying when the client sees
    * its connection go: give it a moment before asking. */
-  if (exchanged && proc_wait(&c->px, 50)) {
+  if (exchanged && proc_wait(&c->px, 50) &&
+      !(WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND)) {
     char how[64];
     proc_describe(&c->px, how, sizeof how);
     char saw[40];
@@ -418,15 +485,14 @@ static void collect(struct case_ctx *c, bool exchanged) {
   if (p->settle_ms > 0 && c->px.pid) sleep_ms(p->settle_ms); /* logs written late */
   for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], 2000);
   proc_stop(&c->px, p->stop_grace_ms);
-  char stray[96];
-  if (c->px.pid && proc_kill_strays(c->tag, stray, sizeof stray) > 0) {
-    /* A process of the proxy's that left its group survives the group's SIGKILL: the case
-     * ran with a proxy the harness could not control, which proves nothing. */
+  if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND &&
+      strcmp(r->got, "setup_error") != 0) {
+    /* Its command went to the background during the case: the case ran with a proxy the
+     * harness could not control, which proves nothing. */
     snprintf(r->got, sizeof r->got, "setup_error");
-    snprintf(r->detail, sizeof r->detail,
-             "%s left the foreground: %s ran on outside its process group (badup killed it); its config must keep "
-             "it in the foreground (docs/proxies.md)",
-             p->name, stray);
+    snprintf(r->detail, sizeof r->detail, "%s: ", p->name);
+    snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
+    tail_lines(path, 1, r->detail, sizeof r->detail);
   }
   if (c->sim.pid && c->admin > 0) {
     if (proc_exited(&c->sim)) {
@@ -491,15 +557,21 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
     return;
   }
   bool exchanged = false;
-  if (start_simulator(&c) && proxy_workdir(&c) && render_proxy(&c) && start_proxy(&c)) {
-    exchange(&c);
-    exchanged = true;
+  if (start_simulator(&c) && proxy_workdir(&c)) {
+    /* A port taken by another process between free_port and the proxy's bind: a new
+     * port, a new start (the files are rendered again with it). */
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      int started = render_proxy(&c) ? start_proxy(&c) : 0;
+      if (started == 1) {
+        exchange(&c);
+        exchanged = true;
+      }
+      if (started != -1) break;
+      free_render(&c);
+      if (attempt == 3) setup_error(&c, "the port given to %s was taken by another process three times%s", p->name, "");
+    }
   }
   collect(&c, exchanged);
-  for (size_t i = 0; c.argv && i < c.nargs; i++) free(c.argv[i]);
-  for (size_t i = 0; c.env && i < c.nenv; i++) free(c.env[i]);
-  free(c.argv);
-  free(c.env);
-  free(c.retries);
+  free_render(&c);
   r->overhead_ms = now_ms() - t0 - r->elapsed_ms;
 }

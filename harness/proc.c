@@ -19,11 +19,13 @@
 /* Registry of live groups. Written under a mutex, read without it by proc_kill_all from a
  * signal context: slots are single words, a stale pid at worst gets a harmless ESRCH. */
 static volatile pid_t groups[MAX_GROUPS];
+static volatile bool kept[MAX_GROUPS]; /* groups[i] is a keeper: interrupt it, it kills its tree */
 static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void registry_add_locked(pid_t pid) {
+static void registry_add_locked(pid_t pid, bool keeper) {
   for (int i = 0; i < MAX_GROUPS; i++)
     if (groups[i] == 0) {
+      kept[i] = keeper;
       groups[i] = pid;
       break;
     }
@@ -47,7 +49,9 @@ void proc_subreaper(void) { prctl(PR_SET_CHILD_SUBREAPER, 1); }
 void proc_kill_all(void) {
   for (int i = 0; i < MAX_GROUPS; i++) {
     pid_t g = groups[i];
-    if (g > 0) kill(-g, SIGKILL);
+    /* A keeper's command runs in a group of its own: the keeper kills that tree at once on
+     * SIGINT, which a SIGKILL to the keeper would leave behind. */
+    if (g > 0) kill(kept[i] ? g : -g, kept[i] ? SIGINT : SIGKILL);
   }
 }
 
@@ -55,8 +59,8 @@ static int open_out(const char *path) {
   return open(path ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
-int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *out_path,
-               const char *err_path, char *const env_extra[]) {
+static int spawn(struct proc *p, char *const argv[], const char *cwd, const char *out_path, const char *err_path,
+                 char *const env_extra[], bool keeper) {
   memset(p, 0, sizeof *p);
   int out = open_out(out_path), err = open_out(err_path), in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (out < 0 || err < 0 || in < 0) {
@@ -97,9 +101,14 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pthread_mutex_lock(&groups_mu);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
+    /* If badup dies (even by SIGKILL, say a CI timeout), this child goes too; a keeper
+     * turns it into a stop of its whole tree. Dead before the call: go now. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
     sigset_t none;
@@ -120,7 +129,7 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
   int fork_errno = errno;
   if (pid > 0) {
     setpgid(pid, pid); /* also here: no window where a kill(-pid) misses it */
-    registry_add_locked(pid);
+    registry_add_locked(pid, keeper);
   }
   pthread_mutex_unlock(&groups_mu);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -131,6 +140,34 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
   if (pid < 0) return -fork_errno;
   p->pid = pid;
   return 0;
+}
+
+int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *out_path, const char *err_path,
+               char *const env_extra[]) {
+  return spawn(p, argv, cwd, out_path, err_path, env_extra, false);
+}
+
+int proc_spawn_supervised(struct proc *p, char *const argv[], int grace_ms, const char *cwd, const char *out_path,
+                          const char *err_path, char *const env_extra[]) {
+  size_t n = 0;
+  while (argv[n]) n++;
+  char **wrapped = calloc(n + 5, sizeof *wrapped);
+  if (!wrapped) return -ENOMEM;
+  char grace[16];
+  snprintf(grace, sizeof grace, "%d", grace_ms);
+  /* "/proc/self/exe" in the child is still our own binary. */
+  wrapped[0] = "/proc/self/exe";
+  wrapped[1] = "__supervise";
+  wrapped[2] = grace;
+  wrapped[3] = "--";
+  for (size_t i = 0; i < n; i++) wrapped[4 + i] = argv[i];
+  int rc = spawn(p, wrapped, cwd, out_path, err_path, env_extra, true);
+  free(wrapped);
+  if (rc == 0) {
+    p->supervised = true;
+    p->grace_ms = grace_ms;
+  }
+  return rc;
 }
 
 bool proc_exited(struct proc *p) {
@@ -158,7 +195,13 @@ bool proc_wait(struct proc *p, int timeout_ms) {
 void proc_stop(struct proc *p, int grace_ms) {
   if (!p->pid) return;
   if (!proc_exited(p)) {
-    kill(-p->pid, SIGTERM);
+    if (p->supervised) {
+      /* The keeper stops its tree in its own grace; it is given that and a margin. */
+      kill(p->pid, SIGTERM);
+      grace_ms = p->grace_ms + 2500;
+    } else {
+      kill(-p->pid, SIGTERM);
+    }
     if (!proc_wait(p, grace_ms)) {
       kill(-p->pid, SIGKILL);
       proc_wait(p, 5000);
@@ -209,24 +252,7 @@ static bool stat_of(pid_t pid, pid_t *ppid, pid_t *pgid, char *comm, size_t clen
   return true;
 }
 
-/* Does the environment the process started with hold tag ("NAME=value")? */
-static bool environ_has(pid_t pid, const char *tag) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  static __thread char buf[65536];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  size_t tl = strlen(tag);
-  for (char *p = buf; p < buf + n; p += strlen(p) + 1)
-    if (strlen(p) == tl && !memcmp(p, tag, tl)) return true;
-  return false;
-}
-
-int proc_kill_strays(const char *tag, char *what, size_t len) {
+int proc_kill_strays(char *what, size_t len) {
   pid_t self = getpid(), ours = getpgrp();
   int found = 0;
   if (what && len) what[0] = 0;
@@ -241,7 +267,6 @@ int proc_kill_strays(const char *tag, char *what, size_t len) {
     char comm[64];
     if (!stat_of((pid_t)pid, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
     if (pgid == ours || registered_locked(pgid)) continue;
-    if (tag && !environ_has((pid_t)pid, tag)) continue;
     /* Its whole group goes too: a daemon's workers share the group it made. */
     kill(-pgid, SIGKILL);
     kill((pid_t)pid, SIGKILL);

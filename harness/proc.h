@@ -14,6 +14,8 @@ struct proc {
   pid_t pid;       /* also the process group id; 0 when not started */
   bool reaped;
   int status;      /* waitpid status once reaped */
+  bool supervised; /* pid is a keeper (supervise.c) around the command */
+  int grace_ms;    /* the keeper's own SIGTERM-to-SIGKILL grace */
 };
 
 /* Starts argv[0] (searched in PATH) in a new process group, in cwd (NULL: ours), with
@@ -22,6 +24,14 @@ struct proc {
  * Returns 0, or -errno (exec failures show up as exit status 127). */
 int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *out_path,
                const char *err_path, char *const env_extra[]);
+
+/* Like proc_spawn, through a keeper (`badup __supervise`, supervise.c) that owns the
+ * command's whole process tree: every process it leaves behind or that escapes its group
+ * (a daemon) is killed, the whole tree stops on proc_stop within grace_ms, and when badup
+ * itself dies. The status seen is the command's, or 125 when it exited 0 and left processes
+ * running (it daemonized; its stderr says which). */
+int proc_spawn_supervised(struct proc *p, char *const argv[], int grace_ms, const char *cwd, const char *out_path,
+                          const char *err_path, char *const env_extra[]);
 
 /* Has it exited? Reaps it if so. */
 bool proc_exited(struct proc *p);
@@ -44,11 +54,10 @@ void proc_subreaper(void);
 void proc_kill_all(void);
 
 /* Kills and reaps every process that escaped the groups we started: a child of ours (we are
- * the subreaper) outside our own process group and outside every registered group, which
- * can only be a process that left its group (setsid: a proxy that daemonized) and whose
- * parent has exited. With a tag ("NAME=value"), only those whose environment holds it (the
- * case's own: processes inherit it); with NULL, all. Returns how many; the first one's pid
- * and command name go into `what` ("pid 1234 (nginx)"), when given. */
-int proc_kill_strays(const char *tag, char *what, size_t len);
+ * the subreaper) outside our own process group and outside every registered group: what a
+ * keeper (supervise.c) left when it was killed before it could stop its tree. Returns how
+ * many; the first one's pid and command name go into `what` ("pid 1234 (nginx)"), when
+ * given. */
+int proc_kill_strays(char *what, size_t len);
 
 #endif

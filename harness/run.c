@@ -290,7 +290,7 @@ static void *signal_thread(void *arg) {
     if (sigwait(set, &sig) != 0) continue;
     atomic_store(&interrupted, sig);
     proc_kill_all(); /* every proxy and simulator: nothing survives the run */
-    proc_kill_strays(NULL, NULL, 0);
+    proc_kill_strays(NULL, 0);
     if (count == 0) {
       static const char msg[] = "\nbadup run: interrupted; stopping every proxy and simulator, writing finished cases\n";
       ssize_t w = write(2, msg, sizeof msg - 1);
@@ -739,7 +739,7 @@ int run_main(int argc, char **argv) {
   free(order);
   if (js.tty && !quiet) fprintf(stderr, "\n");
 
-  proc_kill_strays(NULL, NULL, 0); /* anything that escaped a case's process group */
+  proc_kill_strays(NULL, 0); /* anything that escaped a case's process group */
 
   /* Rows that did not finish all their runs: no verdict, and no half-filled case folder
    * that could be read as evidence. */

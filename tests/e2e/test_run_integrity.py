@@ -212,37 +212,81 @@ import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
 time.sleep(120)
-' "$1" >/dev/null 2>&1 < /dev/null &
+' "$1" "$2" >/dev/null 2>&1 < /dev/null &
 exit 0
 """
 
 
+# The same, with the daemon's environment emptied and a pause before the command returns:
+# nothing of the case's is left on it to recognise it by, and it already listens when the
+# command ends.
+DAEMONIZING_QUIETLY = DAEMONIZING.replace("setsid python3", "setsid env -i python3").replace("exit 0", "sleep 0.5\nexit 0")
+
+
+def descendants_alive(root_pids, marker):
+    left = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if marker in f.read():
+                    left.append(pid)
+        except OSError:
+            pass
+    return left
+
+
 class Escapees(Base):
+    def test_a_quiet_daemon_is_caught_too(self):
+        px = self.path("proxies")
+        script = self.write("proxies/daemonizer.sh", DAEMONIZING_QUIETLY)
+        os.chmod(script, 0o755)
+        self.write("proxies/daemonizer.lua", 'return proxy { name = "daemonizer", binary = { "%s" },\n'
+                   '  files = { ["d.conf"] = "${upstream_port}" }, command = { "${binary}", "${proxy_port}", "${dir}" },\n'
+                   '  ready_timeout = 3 }\n' % script)
+        p = run(["--proxies", px, "--proxy", "daemonizer", "--scenario", "ok,empty_reply,refuse", "--out",
+                 self.path("out"), "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        for c in cases(self.path("out")).values():
+            self.assertEqual(c["verdict"], "error", c)
+            self.assertIn("left the foreground", c["reason"])
+        time.sleep(0.2)
+        self.assertEqual(descendants_alive(None, self.tmp.encode()), [])
+
+    def test_killing_badup_stops_every_proxy_and_simulator(self):
+        # A CI job that times out kills badup with SIGKILL: nothing it started may live on.
+        out = self.path("out")
+        proc = subprocess.Popen([BADUP, "run", "--proxy", "haproxy,nginx", "--scenario", "stall_headers",
+                                 "--read-timeout", "30", "--out", out, "--reference", self.ref, "-q"],
+                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(descendants_alive(None, out.encode())) < 2:
+            time.sleep(0.05)
+        self.assertGreaterEqual(len(descendants_alive(None, out.encode())), 2, "the proxies did not start")
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10  # the proxies' stop grace, and a margin
+        while time.monotonic() < deadline and descendants_alive(None, out.encode()):
+            time.sleep(0.1)
+        self.assertEqual(descendants_alive(None, out.encode()), [])
+
     def test_a_proxy_that_leaves_the_foreground_is_an_error_and_killed(self):
         px = self.path("proxies")
         script = self.write("proxies/daemonizer.sh", DAEMONIZING)
         os.chmod(script, 0o755)
         self.write("proxies/daemonizer.lua", 'return proxy { name = "daemonizer", binary = { "%s" },\n'
-                   '  files = { ["d.conf"] = "${upstream_port}" }, command = { "${binary}", "${proxy_port}" },\n'
+                   '  files = { ["d.conf"] = "${upstream_port}" }, command = { "${binary}", "${proxy_port}", "${dir}" },\n'
                    '  ready_timeout = 3 }\n' % script)
-        before = set(os.listdir("/proc"))
         p = run(["--proxies", px, "--proxy", "daemonizer", "--scenario", "ok,empty_reply", "--out", self.path("out"),
                  "--reference", self.ref])
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
         for c in cases(self.path("out")).values():
             self.assertEqual(c["verdict"], "error", c)
             self.assertIn("left the foreground", c["reason"])
-        # nothing of it is left running
+        # nothing of it is left running (its command line holds our folder)
         time.sleep(0.2)
-        left = []
-        for pid in set(os.listdir("/proc")) - before:
-            try:
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    if b"SO_REUSEADDR" in f.read():
-                        left.append(pid)
-            except OSError:
-                pass
-        self.assertEqual(left, [], "escaped processes still running")
+        self.assertEqual(descendants_alive(None, self.tmp.encode()), [], "escaped processes still running")
 
 
 class Interrupted(Base):
