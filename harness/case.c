@@ -9,6 +9,7 @@
 #include <glob.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <regex.h>
 #include <stdio.h>
@@ -259,6 +260,36 @@ static bool user_can_write(uid_t uid, gid_t gid, const char *dir) {
   return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* The scratch folders in use, so an abrupt end (a third Ctrl-C) can still remove them. */
+#define MAX_SCRATCH 64
+static char scratch_dirs[MAX_SCRATCH][256];
+static pthread_mutex_t scratch_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void scratch_register(const char *dir, bool add) {
+  pthread_mutex_lock(&scratch_mu);
+  for (int i = 0; i < MAX_SCRATCH; i++) {
+    if (add && !scratch_dirs[i][0]) {
+      snprintf(scratch_dirs[i], sizeof scratch_dirs[i], "%s", dir);
+      break;
+    }
+    if (!add && !strcmp(scratch_dirs[i], dir)) {
+      scratch_dirs[i][0] = 0;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&scratch_mu);
+}
+
+void case_remove_scratch(void) {
+  pthread_mutex_lock(&scratch_mu);
+  for (int i = 0; i < MAX_SCRATCH; i++)
+    if (scratch_dirs[i][0]) {
+      files_remove_tree(scratch_dirs[i]);
+      scratch_dirs[i][0] = 0;
+    }
+  pthread_mutex_unlock(&scratch_mu);
+}
+
 static bool proxy_workdir(struct case_ctx *c) {
   c->pdir = c->dir;
   if (!c->p->user || geteuid() != 0) return true;
@@ -277,6 +308,7 @@ static bool proxy_workdir(struct case_ctx *c) {
     if (!mkdtemp(c->scratch)) continue;
     if (chown(c->scratch, pw->pw_uid, pw->pw_gid) == 0 && user_can_write(pw->pw_uid, pw->pw_gid, c->scratch)) {
       c->pdir = c->scratch;
+      scratch_register(c->scratch, true);
       return true;
     }
     rmdir(c->scratch);
@@ -537,6 +569,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
   }
   if (c->scratch[0]) {
     int mrc = files_move_tree(c->scratch, c->dir);
+    scratch_register(c->scratch, false);
     if (mrc < 0 && !r->detail[0])
       snprintf(r->detail, sizeof r->detail, "moving %s's files from %s: %s", p->name, c->scratch, strerror(-mrc));
   }

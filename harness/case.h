@@ -38,6 +38,10 @@ struct case_result {
 /* A loopback port nobody holds right now (bind 0, read it, release it), or -1. */
 int case_free_port(void);
 
+/* Removes the scratch folders of the cases running now (a proxy whose user cannot reach the
+ * case folder works in one): for an abrupt end, when the cases cannot move their files. */
+void case_remove_scratch(void);
+
 /* Runs it; never fails as a function: problems are in r->got / r->detail. */
 void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o,
               const char *case_dir, struct case_result *r);

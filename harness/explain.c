@@ -21,6 +21,7 @@
 #include "explain_rank.h"
 #include "logline.h"
 #include "paths.h"
+#include "results.h"
 #include "scenario.h"
 
 #define EXIT_MATCH 0
@@ -593,15 +594,15 @@ static json_t *candidate_json(const struct answer *a, size_t k) {
   json_t *versions = json_array();
   for (size_t v = 0; v < c->nversions; v++) json_array_append_new(versions, json_string(c->versions[v]));
   char *serve = serve_command(c), *run = run_command(c);
-  json_t *o = json_pack("{s:I, s:s, s:I, s:b, s:s, s:s, s:s, s:s, s:o, s:o}", "line", (json_int_t)a->line_no, "input",
-                        a->input, "rank", (json_int_t)(k + 1), "match", a->match, "matched_by", MATCH_BY[c->by],
+  json_t *o = json_pack("{s:I, s:o, s:I, s:b, s:s, s:s, s:s, s:s, s:o, s:o}", "line", (json_int_t)a->line_no, "input",
+                        json_text(a->input), "rank", (json_int_t)(k + 1), "match", a->match, "matched_by", MATCH_BY[c->by],
                         "scenario", c->best->scenario, "proxy", label, "proxy_version",
                         c->nversions ? c->versions[0] : c->best->version, "proxy_versions", versions,
                         "reference_versions", versions_json(a->cat, c->best->proxy));
   add_recognised(o, a);
   add_why(o, a);
   json_object_set_new(o, "score", json_real(round(c->score * 1000) / 1000));
-  json_object_set_new(o, "matched_line", json_string(c->matched_line));
+  json_object_set_new(o, "matched_line", json_text(c->matched_line));
   json_object_set_new(o, "got", json_string(c->best->got));
   json_object_set_new(o, "expect", json_string(c->best->expect));
   add_evidence(o, a, k);
@@ -614,7 +615,7 @@ static json_t *candidate_json(const struct answer *a, size_t k) {
 
 /* A line with no candidate near it still gets an object: what it is, and why nothing. */
 static json_t *no_candidate_json(const struct answer *a) {
-  json_t *o = json_pack("{s:I, s:s, s:n, s:b, s:n, s:n}", "line", (json_int_t)a->line_no, "input", a->input, "rank",
+  json_t *o = json_pack("{s:I, s:o, s:n, s:b, s:n, s:n}", "line", (json_int_t)a->line_no, "input", json_text(a->input), "rank",
                         "match", 0, "scenario", "proxy");
   add_recognised(o, a);
   add_why(o, a);
@@ -781,7 +782,7 @@ static int explain_all(const struct catalog *cat, struct summaries *sums, const 
     bool all_matched = true;
     for (size_t k = 0; k < n; k++) all_matched &= explain_line(cat, sums, lines[k], k + 1, n > 1, args->top, out);
     if (out) {
-      char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+      char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
       if (text) puts(text);
       free(text);
       json_decref(out);
@@ -812,6 +813,9 @@ int explain_main(int argc, char **argv) {
   } else {
     /* without the scenario folder, ties only lack their summaries */
     struct summaries sums = {.dir = repo_dir(args.scn_arg)};
+    if (!sums.dir && strcmp(args.scn_arg, "scenarios") != 0)
+      fprintf(stderr, "badup explain: --scenarios %s: no such folder; tied candidates are shown without their summaries\n",
+              args.scn_arg);
     rc = explain_all(&cat, &sums, &args);
     summaries_free(&sums);
     catalog_free(&cat);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,36 @@ int write_atomic(const char *path, const char *text, size_t len) {
     return -e;
   }
   return 0;
+}
+
+json_t *json_text(const char *s) {
+  json_t *j = json_string(s ? s : "");
+  if (j) return j;
+  /* Not UTF-8 (a proxy's log line quoting the upstream's bytes, a path in Latin-1): every
+   * byte that is not part of a valid sequence becomes the text \xNN, so nothing is lost
+   * and the document stays valid. */
+  struct buf b = {0};
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+    bool ok = n > 0;
+    for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
+    if (ok && n > 1) {
+      json_t *probe = json_stringn((const char *)p, n); /* overlong or surrogate: jansson knows */
+      ok = probe != NULL;
+      json_decref(probe);
+    }
+    if (ok) {
+      buf_append(&b, p, n);
+      p += n;
+    } else {
+      buf_printf(&b, "\\x%02x", *p);
+      p++;
+    }
+  }
+  j = json_stringn(b.data ? b.data : "", b.len);
+  buf_free(&b);
+  return j ? j : json_string("");
 }
 
 static int write_json(const char *path, json_t *j) {
@@ -130,16 +161,22 @@ int reference_update(const char *dir, const char *key, const struct proxy_def *p
     json_t *seen = json_array();
     size_t k;
     json_t *x;
-    json_array_foreach(json_object_get(old, "seen"), k, x) json_array_append(seen, x);
+    /* Outcomes recorded for another file of the same name (the scenario changed, or a
+     * user's own scenario took a catalog name) say nothing about this one. */
+    const char *old_digest = json_string_value(json_object_get(old, "scenario_digest"));
+    if (!old_digest || !r->scn->digest[0] || !strcmp(old_digest, r->scn->digest))
+      json_array_foreach(json_object_get(old, "seen"), k, x) json_array_append(seen, x);
     for (int rep = 0; rep < r->repeat; rep++) {
       const struct case_result *cr = row_run_const(r, rep);
       if (cr->ran && !seen_has(seen, cr->got)) json_array_append_new(seen, json_string(cr->got));
     }
-    json_object_set_new(sc, r->scn->name,
-                        json_pack("{s:s, s:o, s:s, s:f, s:f, s:I, s:s}", "got", row_got(r), "seen", seen, "expect",
-                                  r->scn->expect, "elapsed_ms", r->r.elapsed_ms, "case_ms",
-                                  r->r.elapsed_ms + r->r.overhead_ms, "upstream_attempts",
-                                  (json_int_t)r->r.attempts, "proxy_log", r->r.proxy_log));
+    json_t *entry = json_pack("{s:s, s:o, s:s, s:f, s:f, s:I}", "got", row_got(r), "seen", seen, "expect",
+                              r->scn->expect, "elapsed_ms", round(r->r.elapsed_ms * 1000) / 1000, "case_ms",
+                              round((r->r.elapsed_ms + r->r.overhead_ms) * 1000) / 1000, "upstream_attempts",
+                              (json_int_t)r->r.attempts);
+    json_object_set_new(entry, "proxy_log", json_text(r->r.proxy_log));
+    if (r->scn->digest[0]) json_object_set_new(entry, "scenario_digest", json_string(r->scn->digest));
+    json_object_set_new(sc, r->scn->name, entry);
     changed++;
   }
   /* Keys sorted, so the checked-in file diffs well. */
@@ -171,7 +208,7 @@ static json_t *row_json(const struct row *r) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
                         r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", r->scn->expect,
                         "got", row_got(r), "verdict", r->verdict);
-  json_object_set_new(o, "reason", json_string(r->reason));
+  json_object_set_new(o, "reason", json_text(r->reason));
   json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
   json_object_set_new(o, "reference_version", r->reference_version[0] ? json_string(r->reference_version) : json_null());
   json_object_set_new(o, "elapsed_ms", json_real(r->r.elapsed_ms));
@@ -180,16 +217,18 @@ static json_t *row_json(const struct row *r) {
   json_object_set_new(o, "overhead_ms", json_real(r->r.overhead_ms));
   json_object_set_new(o, "upstream_attempts", json_integer(r->r.attempts));
   json_object_set_new(o, "upstream_connections", json_integer(r->r.upstream_connections));
-  json_object_set_new(o, "proxy_log", json_string(r->r.proxy_log));
-  json_object_set_new(o, "detail", json_string(r->r.detail));
+  json_object_set_new(o, "proxy_log", json_text(r->r.proxy_log));
+  json_object_set_new(o, "detail", json_text(r->r.detail));
   if (r->outcomes[0]) json_object_set_new(o, "outcomes", json_string(r->outcomes));
   if (r->repeat > 1) {
     json_t *runs = json_array();
     for (int i = 0; i < r->repeat; i++) {
       const struct case_result *cr = row_run_const(r, i);
       if (!cr->ran) continue;
-      json_array_append_new(runs, json_pack("{s:s, s:f, s:I, s:s}", "got", cr->got, "elapsed_ms", cr->elapsed_ms,
-                                            "upstream_attempts", (json_int_t)cr->attempts, "detail", cr->detail));
+      json_t *run = json_pack("{s:s, s:f, s:I}", "got", cr->got, "elapsed_ms", round(cr->elapsed_ms * 1000) / 1000,
+                              "upstream_attempts", (json_int_t)cr->attempts);
+      json_object_set_new(run, "detail", json_text(cr->detail));
+      json_array_append_new(runs, run);
     }
     json_object_set_new(o, "runs", runs);
   }

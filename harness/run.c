@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -181,7 +183,7 @@ struct job_state {
   const struct proxy_def *pxs;
   json_t **refs;            /* per proxy; read-only while workers run */
   const char *out;
-  bool tty, quiet;
+  bool tty, quiet, recording; /* recording: verdicts come after the reference is written */
   pthread_mutex_t print_mu;
   size_t counts[5];         /* pass, deviates, unstable, fail, error */
   double started;
@@ -211,11 +213,14 @@ static void progress(struct job_state *js, const struct row *r, const struct cas
   char line[256];
   status_line(js, line, sizeof line);
   if (js->tty) {
-    fprintf(stderr, "\r\033[K%s | %s %s: %s%s%s", line, r->proxy->name, r->scn->name, cr->got, judged ? " " : "",
-            judged ? r->verdict : "");
+    fprintf(stderr, "\r\033[K%s | %s %s: %s%s%s", line, r->proxy->name, r->scn->name, cr->got,
+            judged && !js->recording ? " " : "", judged && !js->recording ? r->verdict : "");
+  } else if (judged && js->recording) {
+    fprintf(stderr, "[%zu/%zu] %s %s: %s (%.0f ms)\n", atomic_load(&js->done), js->njobs, r->proxy->name, r->scn->name,
+            r->outcomes[0] ? r->outcomes : cr->got, r->r.elapsed_ms);
   } else if (judged) {
     fprintf(stderr, "[%zu/%zu] %s %s: %s %s (%.0f ms)%s%s\n", atomic_load(&js->done), js->njobs, r->proxy->name,
-            r->scn->name, r->outcomes[0] ? r->outcomes : cr->got, r->verdict, cr->elapsed_ms,
+            r->scn->name, r->outcomes[0] ? r->outcomes : cr->got, r->verdict, r->r.elapsed_ms,
             verdict_is_failure(r->verdict) ? ": " : "", verdict_is_failure(r->verdict) ? r->reason : "");
   }
   fflush(stderr);
@@ -302,6 +307,7 @@ static void *signal_thread(void *arg) {
       ssize_t w = write(2, msg, sizeof msg - 1);
       (void)w;
     } else {
+      case_remove_scratch(); /* nothing left in /tmp either */
       _exit(EXIT_INTERRUPTED); /* out now; result files are whole or absent */
     }
   }
@@ -341,6 +347,33 @@ static int usage_error(const char *msg, const char *arg) {
 static const char *const RUN_FILES[] = {"results.json", "results.csv", "junit.xml", "report.md", /* badup plot: */
                                         "time_to_error.dat", "time_to_error.gp", "time_to_error.svg",
                                         "time_to_error.png", NULL};
+
+/* The marker of the run's folder, open and locked (flock) for as long as the run lives:
+ * two runs into one folder would empty each other's cases and overwrite each other's
+ * results. The kernel drops the lock when the process ends, however it ends. */
+static int out_lock = -1;
+
+static int lock_out(const char *out) {
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/%s", out, MARKER);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    fprintf(stderr, "badup run: cannot write to %s: %s\n", out, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char who[96] = "";
+    ssize_t n = pread(fd, who, sizeof who - 1, 0);
+    who[n > 0 ? n : 0] = 0;
+    who[strcspn(who, "\n")] = 0;
+    fprintf(stderr, "badup run: --out %s is in use by another badup run%s%s%s; wait for it, or give another folder\n",
+            out, who[0] ? " (" : "", who, who[0] ? ")" : "");
+    close(fd);
+    return -1;
+  }
+  out_lock = fd;
+  return 0;
+}
 
 /* One of RUN_FILES, or one of them with ".tmp.<pid>" (a write an interrupted run left). */
 static bool run_file(const char *name) {
@@ -392,6 +425,7 @@ static int prepare_out(const char *out_arg, const char *stamp, const char *start
       }
     }
     closedir(d);
+    if (marked && lock_out(out) != 0) return EXIT_SETUP;
     if (!empty && (!marked || foreign)) {
       if (!marked)
         fprintf(stderr,
@@ -438,11 +472,12 @@ static int prepare_out(const char *out_arg, const char *stamp, const char *start
     snprintf(out, len, "%s", abs_out);
     free(abs_out);
   }
+  if (out_lock < 0 && lock_out(out) != 0) return EXIT_SETUP;
   char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/%s", out, MARKER);
   char text[96];
-  snprintf(text, sizeof text, "badup run %s\n", started);
-  int wrc = write_atomic(path, text, strlen(text));
+  snprintf(text, sizeof text, "badup run %s, pid %d\n", started, (int)getpid());
+  /* Into the locked marker itself (a rename would replace the file the lock is on). */
+  int wrc = ftruncate(out_lock, 0) == 0 && pwrite(out_lock, text, strlen(text), 0) == (ssize_t)strlen(text) ? 0 : -errno;
   snprintf(path, sizeof path, "%s/cases", out);
   if (wrc < 0 || (mkdir(path, 0755) != 0 && errno != EEXIST)) {
     fprintf(stderr, "badup run: cannot write to %s: %s\n", out, strerror(wrc < 0 ? -wrc : errno));
@@ -521,7 +556,9 @@ int run_main(int argc, char **argv) {
       if (!*optarg || *end || repeat < 1 || repeat > 100) return usage_error("--repeat wants 1 to 100, got '%s'", optarg);
       break;
     case O_SHARD:
-      if (sscanf(optarg, "%ld/%ld", &shard_i, &shard_n) != 2 || shard_n < 1 || shard_i < 1 || shard_i > shard_n)
+      int used = 0;
+      if (sscanf(optarg, "%ld/%ld%n", &shard_i, &shard_n, &used) != 2 || optarg[used] || shard_n < 1 || shard_i < 1 ||
+          shard_i > shard_n || shard_n > 10000)
         return usage_error("--shard wants I/N with 1 <= I <= N, got '%s'", optarg);
       shard = optarg;
       break;
@@ -534,7 +571,9 @@ int run_main(int argc, char **argv) {
     case O_CT:
     case O_RT: {
       double v = strtod(optarg, &end);
-      if (!*optarg || *end || !(v > 0) || v > 600) return usage_error("timeouts want seconds (0 < S <= 600), got '%s'", optarg);
+      /* Proxies take milliseconds at best, and 0 is "no timeout" to several of them. */
+      if (!*optarg || *end || !(v >= 0.001) || v > 600)
+        return usage_error("timeouts want seconds from 0.001 to 600, got '%s'", optarg);
       if (opt == O_CT) o.connect_timeout = v; else o.read_timeout = v;
       break;
     }
@@ -556,7 +595,10 @@ int run_main(int argc, char **argv) {
     }
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-  if (o.proxy_config && access(o.proxy_config, R_OK) != 0) return usage_error("--proxy-config %s: cannot read it", o.proxy_config);
+  struct stat pc_st;
+  if (o.proxy_config && (stat(o.proxy_config, &pc_st) != 0 || access(o.proxy_config, R_OK) != 0))
+    return usage_error("--proxy-config %s: cannot read it", o.proxy_config);
+  if (o.proxy_config && !S_ISREG(pc_st.st_mode)) return usage_error("--proxy-config %s is not a file", o.proxy_config);
   /* The reference records what a proxy version does with its shipped definition; a user's
    * config answering differently would be filed under that version and mislead later runs. */
   if (o.proxy_config && update_ref)
@@ -665,11 +707,16 @@ int run_main(int argc, char **argv) {
       }
     }
   }
-  if (nrows == 0) {
+  if (nrows == 0 && shard_n == 1) {
     fprintf(stderr, "badup run: nothing selected\n");
     goto done;
   }
 
+  struct stat ref_st;
+  if (stat(ref_dir_arg, &ref_st) == 0 && !S_ISDIR(ref_st.st_mode)) {
+    fprintf(stderr, "badup run: --reference %s is not a folder\n", ref_dir_arg);
+    goto done;
+  }
   ref_dir = repo_dir(ref_dir_arg);
   if (!ref_dir) {
     /* A --reference that does not exist is a typo unless this run is to record one: read
@@ -716,7 +763,7 @@ int run_main(int argc, char **argv) {
   size_t njobs = 0;
   struct job *order = order_jobs(rows, nrows, (int)repeat, refs, pxs, o.read_timeout * 1000, &njobs);
   struct job_state js = {.rows = rows, .nrows = nrows, .jobs = order, .njobs = njobs, .opts = &o, .pxs = pxs,
-                         .refs = refs, .out = out, .tty = isatty(2), .quiet = quiet};
+                         .refs = refs, .out = out, .tty = isatty(2), .quiet = quiet, .recording = update_ref};
   pthread_mutex_init(&js.print_mu, NULL);
   double t0 = now_s();
   if (jobs > (long)njobs) jobs = (long)(njobs ? njobs : 1);
@@ -761,7 +808,7 @@ int run_main(int argc, char **argv) {
                           .jobs = (int)jobs, .shard = shard, .repeat = (int)repeat};
   snprintf(info.started, sizeof info.started, "%s", started);
   /* With --update-reference the results are written once the reference is (below). */
-  bool recording = update_ref && !info.interrupted;
+  bool recording = update_ref && !info.interrupted, ref_failed = false;
   int wrc = recording ? 0 : results_write(out, rows, nrows, &info);
   if (wrc < 0) fprintf(stderr, "badup run: writing results to %s: %s\n", out, strerror(-wrc));
   if (!out_arg && wrc == 0) {
@@ -788,7 +835,10 @@ int run_main(int argc, char **argv) {
         char key[256];
         reference_key(key, sizeof key, pxs[p].name, o.retries);
         int urc = reference_update(ref_dir, key, &pxs[p], rows, nrows);
-        if (urc < 0) fprintf(stderr, "badup run: updating the reference of %s: %s\n", pxs[p].name, strerror(-urc));
+        if (urc < 0) {
+          fprintf(stderr, "badup run: updating the reference of %s in %s: %s\n", pxs[p].name, ref_dir, strerror(-urc));
+          ref_failed = true;
+        }
         /* The run's verdicts against what it just recorded: the table then says what the
          * reference now holds (a deviation, not a failure for lack of one). */
         json_decref(refs[p]);
@@ -817,7 +867,7 @@ int run_main(int argc, char **argv) {
   }
   fflush(stdout);
   client_global_cleanup();
-  rc = info.interrupted ? EXIT_INTERRUPTED : c[4] ? EXIT_SETUP : c[3] ? 1 : 0;
+  rc = info.interrupted ? EXIT_INTERRUPTED : (c[4] || ref_failed || wrc < 0) ? EXIT_SETUP : c[3] ? 1 : 0;
 done:
   if (refs)
     for (size_t p = 0; p < npx; p++) json_decref(refs[p]);

@@ -131,6 +131,11 @@ void verdict_judge(struct row *r, json_t *ref) {
   }
   const char *from = NULL;
   const char *recorded = ref ? reference_lookup(ref, r->proxy->version, s->name, &from) : NULL;
+  /* Recorded for another file of that name (the scenario changed, or a user's own scenario
+   * took a catalog name): not this scenario's outcome. */
+  const char *digest = json_string_value(json_object_get(reference_entry(ref, from, s->name), "scenario_digest"));
+  bool other_file = recorded && digest && s->digest[0] && strcmp(digest, s->digest) != 0;
+  if (other_file) recorded = NULL;
   if (recorded) {
     snprintf(r->reference, sizeof r->reference, "%s", recorded);
     snprintf(r->reference_version, sizeof r->reference_version, "%s", from);
@@ -146,7 +151,7 @@ void verdict_judge(struct row *r, json_t *ref) {
   /* A cell the reference saw answer in several ways for this very version: the proxy is
    * racy there. Whatever this run gave, if it is one of those, the verdict is the same
    * every time. */
-  if (recorded && !strcmp(from, r->proxy->version) && reference_seen_count(ref, from, s->name) > 1 &&
+  if (recorded && !other_file && !strcmp(from, r->proxy->version) && reference_seen_count(ref, from, s->name) > 1 &&
       reference_seen(ref, from, s->name, got)) {
     char seen[200];
     reference_seen_list(ref, from, s->name, seen, sizeof seen);
@@ -167,7 +172,12 @@ void verdict_judge(struct row *r, json_t *ref) {
     if (why) add_reason(r, "%s%s", why, "");
   } else {
     r->verdict = "fail";
-    if (recorded)
+    if (other_file)
+      snprintf(r->reason, sizeof r->reason,
+               "the reference for %s %s was recorded for another file of scenario %s (its steps differ): record "
+               "it again with --update-reference",
+               r->proxy->name, from, s->name);
+    else if (recorded)
       snprintf(r->reason, sizeof r->reason, "the reference for %s %s says %s", r->proxy->name, from, recorded);
     else if (ref && json_object_size(json_object_get(ref, "versions")))
       snprintf(r->reason, sizeof r->reason,
@@ -178,6 +188,11 @@ void verdict_judge(struct row *r, json_t *ref) {
                r->proxy->name);
   }
   if (!strcmp(r->verdict, "fail") && r->r.detail[0] && !strstr(r->reason, r->r.detail)) add_reason(r, "%s%s", r->r.detail, "");
+  /* A failure the upstream never saw is most likely a config that sends elsewhere. */
+  if (!strcmp(r->verdict, "fail") && r->r.attempts == 0 && r->r.upstream_connections == 0 && s->check_attempts < 0 &&
+      s->kind != SCENARIO_LISTENER)
+    add_reason(r, "%s%s", "the request never reached the upstream (0 upstream connections): does the config send it "
+                          "to ${upstream_host}:${upstream_port}?", "");
   /* A pass the upstream never saw is worth saying, even when the scenario allows it. */
   if (!strcmp(r->verdict, "pass") && r->r.attempts == 0 && s->kind != SCENARIO_LISTENER &&
       !strstr(r->r.detail, "answered by itself")) {

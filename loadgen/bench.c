@@ -273,7 +273,7 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
       if (d <= 0 || d > MAX_DURATION) return usage_error("--duration must be > 0 and <= 3600 s (got '%s')", val);
       o->duration = d;
     } else if (!strcmp(a, "--rate")) {
-      if (d <= 0 || d > 1e8) return usage_error("--rate must be > 0 requests/s (got '%s')", val);
+      if (d <= 0 || d > 1e8) return usage_error("--rate must be from a fraction of one to 100000000 requests/s (got '%s')", val);
       o->rate = d;
     } else if (!strcmp(a, "--timeout")) {
       if (d <= 0 || d > MAX_DURATION) return usage_error("--timeout must be > 0 and <= 3600 s (got '%s')", val);

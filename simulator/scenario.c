@@ -59,6 +59,40 @@ static bool is_scenario(lua_State *L, int idx) {
   return same;
 }
 
+/* FNV-1a 64 over the file's lines that are not comments ("--" first, after blanks and
+ * tabs), each with a newline: a comment that changes does not change what the scenario
+ * does, and must not make its recorded outcomes stale. Not a security digest: it tells
+ * apart two files that share a name. "" when the file cannot be read. */
+static void file_digest(const char *path, char out[17]) {
+  out[0] = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return;
+  struct buf b = {0};
+  char tmp[4096];
+  size_t n;
+  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0 && b.len < (4u << 20)) buf_append(&b, tmp, n);
+  fclose(f);
+  if (b.oom) {
+    buf_free(&b);
+    return;
+  }
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < b.len;) {
+    size_t end = i;
+    while (end < b.len && b.data[end] != '\n') end++;
+    size_t k = i;
+    while (k < end && (b.data[k] == ' ' || b.data[k] == '\t')) k++;
+    bool comment = end - k >= 2 && b.data[k] == '-' && b.data[k + 1] == '-';
+    if (!comment) {
+      for (size_t j = i; j < end; j++) h = (h ^ (unsigned char)b.data[j]) * 0x100000001b3ull;
+      h = (h ^ (unsigned char)'\n') * 0x100000001b3ull;
+    }
+    i = end + 1;
+  }
+  buf_free(&b);
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 int scenario_load(struct scenario *s, const char *path, const struct scenario_opts *o,
                   struct buf *err) {
   memset(s, 0, sizeof *s);
@@ -133,6 +167,7 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
     buf_printf(err, "%s:1: out of memory", path);
     goto fail;
   }
+  file_digest(path, s->digest);
   if (lua_getfield(L, t, "plan") == LUA_TFUNCTION) {
     s->kind = SCENARIO_FUNCTION;
     s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);

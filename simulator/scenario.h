@@ -47,6 +47,8 @@ struct scenario {
   double check_min_s, check_max_s; /* for the harness: the outcome's time window; <0: none */
   int check_attempts; /* for the harness: upstream requests expected; <0: not checked */
   char **check_log;    /* for the harness: {proxy, POSIX ERE, proxy, ERE, ..., NULL} */
+  char digest[17];      /* for the harness: FNV-1a 64 of the file without its comment lines,
+                          hex: the reference is only compared with the scenario it recorded */
   char *client_request; /* for the harness: raw bytes sent instead of curl's GET, or NULL */
   size_t client_request_len;
   struct plan *plan; /* static and listener scenarios */
