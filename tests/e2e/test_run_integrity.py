@@ -321,6 +321,55 @@ class Interrupted(Base):
         self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
 
 
+class Recording(Base):
+    def test_a_scenario_of_my_own_is_not_judged_by_the_catalogs_reference(self):
+        # My own refuse.lua answers 503 itself; the reference's refuse is the catalog's.
+        scn = self.path("scenarios")
+        self.write("scenarios/refuse.lua", 'return scenario { summary = "mine", expect = 502,\n'
+                   '  plan = { rxreq(), txresp { status = 503 }, close() } }\n')
+        ref = os.path.join(REPO, "results", "reference")
+        p = run(["--proxy", "haproxy", "--scenarios", scn, "--out", self.path("out"), "--reference", ref])
+        c = cases(self.path("out"))[("haproxy", "refuse")]
+        self.assertEqual((c["got"], c["verdict"]), ("503", "fail"), p.stdout + p.stderr)
+        self.assertIn("recorded for another file of scenario refuse", c["reason"])
+
+    def test_a_reference_that_cannot_be_written_is_a_setup_error(self):
+        not_a_folder = self.write("ref-file", "x\n")
+        p = run(["--proxy", "haproxy", "--scenario", "ok", "--out", self.path("out"), "--reference", not_a_folder,
+                 "--update-reference"])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("is not a folder", p.stderr)
+
+    def test_two_runs_into_one_folder_at_once(self):
+        out = self.path("out")
+        first = subprocess.Popen([BADUP, "run", "--proxy", "nginx", "--scenario", "stall_headers", "--out", out,
+                                  "--reference", self.ref, "-q"], cwd=REPO, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not os.path.exists(os.path.join(out, "cases", "nginx", "stall_headers")):
+            time.sleep(0.05)
+        second = run(["--proxy", "haproxy", "--scenario", "ok", "--out", out, "--reference", self.ref])
+        self.assertEqual(second.returncode, 2, second.stdout + second.stderr)
+        self.assertIn("is in use by another badup run", second.stderr)
+        stdout, stderr = first.communicate(timeout=60)
+        self.assertEqual(first.returncode, 0, stderr)
+        self.assertEqual(set(cases(out)), {("nginx", "stall_headers")})
+
+    def test_an_empty_shard_is_a_green_run(self):
+        p = run(["--proxy", "haproxy", "--scenario", "ok", "--shard", "2/2", "--out", self.path("out"),
+                 "--reference", self.ref])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(self.path("out"), "results.json")) as f:
+            self.assertEqual(json.load(f)["cases"], [])
+        for bad in ("1/4x", "2/2/2", "0/3", "3/2"):
+            self.assertEqual(run(["--shard", bad]).returncode, 2, bad)
+
+    def test_timeouts_below_a_millisecond_are_refused(self):
+        p = run(["--read-timeout", "0.0001", "--proxy", "haproxy", "--scenario", "ok"])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("timeouts want seconds from 0.001 to 600", p.stderr)
+
+
 class InterimResponses(Base):
     def test_a_1xx_is_never_the_outcome(self):
         # nginx 1.22 forwards the upstream's 103 Early Hints, then ends the client's
