@@ -197,8 +197,8 @@ class UserConfig(unittest.TestCase):
             % (path, access),
             "badup run: %s:18: error_log %s: writes outside the case folder; use ${dir}/badup-test-error.log"
             % (path, error),
-            "badup run: %s:23: server 127.0.0.1:8080: the config must send to ${upstream_host}:${upstream_port}, "
-            "the case's simulator (not a real upstream); use `server ${upstream_host}:${upstream_port}`" % path,
+            "badup run: %s:23: server 127.0.0.1:8080: sends to 127.0.0.1:8080, not the case's simulator; use "
+            "`server ${upstream_host}:${upstream_port}`" % path,
             "badup run: %s:28: listen 127.0.0.1:80: the config must listen on ${proxy_port}, the port the case "
             "connects to; use `listen 127.0.0.1:${proxy_port}`" % path,
             "badup run: %s: no `client_body_temp_path` in it: nginx would use its default /var/lib/nginx/body, "
@@ -262,9 +262,13 @@ class UserConfig(unittest.TestCase):
 
     @have_nginx
     def test_nginx_without_upstream_port_is_refused(self):
+        # a loopback address that is not the simulator: nothing could leave the machine even if
+        # the check let it run
         text = NGINX_CONF.replace("proxy_pass http://${upstream_host}:${upstream_port};",
-                                  "proxy_pass http://backend.prod.example:8080;")
-        self.refused("nginx", "my.conf", text, "the config must send to ${upstream_host}:${upstream_port}")
+                                  "proxy_pass http://127.0.0.2:8080;")
+        self.refused("nginx", "my.conf", text, "proxy_pass http://127.0.0.2:8080: sends to http://127.0.0.2:8080, "
+                     "not the case's simulator; use `proxy_pass http://${upstream_host}:${upstream_port}`",
+                     line=line_of(text, "127.0.0.2"))
 
     @have_nginx
     def test_nginx_include_that_writes_outside_is_refused(self):
