@@ -11,6 +11,7 @@
 #include "config_lex.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -432,8 +433,10 @@ static bool yaml_block_header(char *s) {
 }
 
 /* One logical line: its sequence dashes dropped, cut at flow collections' { } [ ] and the
- * commas inside them: `{ proxy.reverse.url: x, y: z }` is two statements. */
-static void yaml_emit(struct lexer *lx, char *s, int line) {
+ * commas inside them: `{ proxy.reverse.url: x, y: z }` is two statements. From `literal` on
+ * (a block scalar's text, or SIZE_MAX) it is text, never cut. */
+static void yaml_emit(struct lexer *lx, char *s, int line, size_t literal) {
+  char *start = s;
   for (;;) {
     while (isspace((unsigned char)*s)) s++;
     if (s[0] == '-' && (!s[1] || isspace((unsigned char)s[1]))) s++;
@@ -443,7 +446,9 @@ static void yaml_emit(struct lexer *lx, char *s, int line) {
   char quote = 0;
   int flow = 0;
   for (char *c = s; *c; c++) {
-    if (quote) {
+    if ((size_t)(c - start) >= literal) {
+      put(lx, *c);
+    } else if (quote) {
       if (*c == quote) quote = 0;
       put(lx, *c);
     } else if (*c == '$' && c[1] == '{' && strchr(c, '}')) { /* a template variable */
@@ -471,6 +476,7 @@ static void yaml_emit(struct lexer *lx, char *s, int line) {
 static void lex_yaml(struct lexer *lx, const char *text) {
   struct buf logical = {0};
   int lline = 0, lindent = 0, block_indent = -1, num = 0;
+  size_t literal = SIZE_MAX; /* where the logical line's block scalar text starts */
   char quote = 0;
   for (const char *l = text; *l; num++) {
     const char *eol = strchr(l, '\n');
@@ -512,9 +518,10 @@ static void lex_yaml(struct lexer *lx, const char *text) {
       } else {
         if (lline) {
           buf_append(&logical, "", 1);
-          if (!logical.oom) yaml_emit(lx, logical.data, lline);
+          if (!logical.oom) yaml_emit(lx, logical.data, lline, literal);
         }
         logical.len = 0;
+        literal = SIZE_MAX;
         buf_puts(&logical, body);
         lline = num + 1, lindent = (int)ind;
       }
@@ -524,6 +531,7 @@ static void lex_yaml(struct lexer *lx, const char *text) {
       logical.len--;
       if (!quote && !logical.oom && yaml_block_header(logical.data)) {
         logical.len = strlen(logical.data);
+        literal = logical.len;
         block_indent = (int)ind;
       }
     }
@@ -531,7 +539,7 @@ static void lex_yaml(struct lexer *lx, const char *text) {
   }
   if (lline) {
     buf_append(&logical, "", 1);
-    if (!logical.oom) yaml_emit(lx, logical.data, lline);
+    if (!logical.oom) yaml_emit(lx, logical.data, lline, literal);
   }
   buf_free(&logical);
 }
