@@ -990,12 +990,15 @@ START_TEST(test_only_a_listening_directive_listens) {
 }
 END_TEST
 
-/* Comments are never statements, by each proxy's own rule: apache's and squid's only at a
- * line's start (a '#' later is an argument), haproxy's and lighttpd's anywhere. */
+/* Comments and strings are never statements, by each proxy's own rule: apache's and squid's
+ * comments only at a line's start (a '#' later is an argument), haproxy's and lighttpd's
+ * anywhere, even inside a word; VCL's {"..."} strings span lines. */
 START_TEST(test_comments_never_count) {
   /* a target in a comment is not judged */
   expect_one("haproxy", "    # server old 10.0.0.5:8080", 0, NULL);
   expect_one("haproxy", "    server s3 ${upstream_host}:${upstream_port} # server old 10.0.0.5:8080", 0, NULL);
+  expect_one("haproxy", "    server s4 ${upstream_host}:${upstream_port}#old: addr 10.0.0.5", 0, NULL);
+  expect_one("varnish", "sub vcl_recv {\n    set req.http.x-note = {\"a\";\n    .host = \"10.0.0.5\";\n\"};\n}", 0, NULL);
   expect_one("apache2", "# ProxyPass /old http://10.0.0.5/", 0, NULL);
   expect_one("lighttpd", "server.tag = \"a#b\" # proxy.server = ( \"\" => (( \"host\" => \"10.0.0.5\" )) )", 0, NULL);
   expect_one("varnish", "/* backend old { .host = \"10.0.0.5\"; } */\n// .host = \"10.0.0.6\";", 0, NULL);
