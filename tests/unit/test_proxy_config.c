@@ -904,6 +904,7 @@ START_TEST(test_daemon_off_counts_only_in_the_main_context) {
       {"events { daemon off; }", "(CONF:1 says it inside `events`, where it may not apply)"},
       {"http { return 200 \"ok\ndaemon off;\n\"; }", NULL},
       {"http { return 200 'ok\n  daemon off;\n'; }", NULL},
+      {"env NOTE=\"ok\n;daemon off;\n\";", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char text[2048];
@@ -933,7 +934,7 @@ START_TEST(test_a_directive_counts_only_where_it_applies) {
     const char *proxy, *text, *want;
   } cases[] = {
       {"nginx",
-       "daemon off; events { } http { return 200 \"\npid ${dir}/n.pid;\n\"; access_log off;\n"
+       "daemon off; env NOTE=\"x\n;pid ${dir}/n.pid;\n\"; events { } http { access_log off;\n"
        "client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f;\n"
        "uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;\n"
        "server { listen 127.0.0.1:${proxy_port}; location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n",
@@ -1000,6 +1001,12 @@ START_TEST(test_comments_never_count) {
   expect_one("haproxy", "    server s4 ${upstream_host}:${upstream_port}#old: addr 10.0.0.5", 0, NULL);
   expect_one("varnish", "sub vcl_recv {\n    set req.http.x-note = {\"a\";\n    .host = \"10.0.0.5\";\n\"};\n}", 0, NULL);
   expect_one("apache2", "# ProxyPass /old http://10.0.0.5/", 0, NULL);
+  char text[2048];
+  snprintf(text, sizeof text, NGINX_WITH, "daemon off;\nhttp { server { location /s { return 200 \"up\n;error_log "
+                                          "/var/log/nginx/badup.log;\n\"; } } }");
+  struct buf r = {0};
+  ck_assert_msg(check_text("nginx", text, &r) == 0, "an error_log in a string: %s", buf_cstr(&r));
+  buf_free(&r);
   expect_one("lighttpd", "server.tag = \"a#b\" # proxy.server = ( \"\" => (( \"host\" => \"10.0.0.5\" )) )", 0, NULL);
   expect_one("varnish", "/* backend old { .host = \"10.0.0.5\"; } */\n// .host = \"10.0.0.6\";", 0, NULL);
   /* apache: a '#' after an argument is one more argument, not a comment: the target is seen */
