@@ -243,14 +243,16 @@ static int pattern_captures(const char *p, const char **why) {
   return n;
 }
 
-/* A list of Lua patterns with exactly one capture each (what they capture is checked). */
-static void copy_patterns(lua_State *L, const struct loader *ld, int idx, const char *what, char ***dst) {
+/* A list of Lua patterns with exactly one capture each (what they capture is checked): `of`
+ * says what the capture is. */
+static void copy_patterns(lua_State *L, const struct loader *ld, int idx, const char *what, char ***dst,
+                          const char *of) {
   size_t n = copy_strings(L, ld, idx, what, dst, false);
   for (size_t i = 0; i < n; i++) {
     const char *why = NULL;
     int c = pattern_captures((*dst)[i], &why);
     if (c < 0) fail(L, ld, "%s[%zu] is not a Lua pattern: %s", what, i + 1, why);
-    if (c != 1) fail(L, ld, "%s[%zu] must have exactly one capture (the path), has %d", what, i + 1, c);
+    if (c != 1) fail(L, ld, "%s[%zu] must have exactly one capture (%s), has %d", what, i + 1, of, c);
   }
 }
 
@@ -497,9 +499,11 @@ static void f_check(lua_State *L, struct loader *ld, int v) {
   want_nonempty(L, ld, copy_strings(L, ld, v, "check", &ld->p->check, true), "check");
 }
 
-static void f_paths(lua_State *L, struct loader *ld, int v) { copy_patterns(L, ld, v, "paths", &ld->p->paths); }
+static void f_paths(lua_State *L, struct loader *ld, int v) {
+  copy_patterns(L, ld, v, "paths", &ld->p->paths, "the path");
+}
 static void f_includes(lua_State *L, struct loader *ld, int v) {
-  copy_patterns(L, ld, v, "includes", &ld->p->includes);
+  copy_patterns(L, ld, v, "includes", &ld->p->includes, "the path");
 }
 
 static void f_paths_base(lua_State *L, struct loader *ld, int v) {
@@ -769,7 +773,9 @@ static void f_targets(lua_State *L, struct loader *ld, int v) {
   }
 }
 
-static void f_groups(lua_State *L, struct loader *ld, int v) { copy_patterns(L, ld, v, "groups", &ld->p->groups); }
+static void f_groups(lua_State *L, struct loader *ld, int v) {
+  copy_patterns(L, ld, v, "groups", &ld->p->groups, "the group's name");
+}
 
 /* Every field, in the order they are copied (config after files: it names one). */
 static const struct field {
