@@ -324,11 +324,18 @@ static bool same_directive(const char *tmpl, const char *user, const char *needl
   return *rest != 0;
 }
 
-/* The shipped statement whose listening directive the user's statement sets, or NULL. */
+/* The shipped statement whose listening directive the user's statement sets, or NULL. When
+ * the shipped listener is the head of a top-level block (caddy's site address), every
+ * top-level block's head is a listener (`example.com {` listens on 80 and 443), except the
+ * global options' (no head) and snippets' (`(name)`, `&(name)`). */
 static const char *listener_of(const struct checker *c, const struct stmt *s) {
   for (size_t k = 0; k < c->shipped->n; k++) {
-    const char *t = c->shipped->v[k].text;
-    if (strstr(t, LISTEN_NEEDLE) && same_directive(t, s->text, LISTEN_NEEDLE)) return t;
+    const struct stmt *t = &c->shipped->v[k];
+    if (!strstr(t->text, LISTEN_NEEDLE)) continue;
+    if (same_directive(t->text, s->text, LISTEN_NEEDLE)) return t->text;
+    size_t first = strcspn(t->text, " \t");
+    bool site = t->head && t->depth == 0 && memmem(t->text, first, "${", 2);
+    if (site && s->head && s->depth == 0 && s->text[0] && !strchr("(&", s->text[0])) return t->text;
   }
   return NULL;
 }

@@ -564,9 +564,9 @@ static const struct {
      "cache_peer ${upstream_host} parent ${upstream_port} 0 originserver",
      "CONF:6: cache_peer 10.0.0.5 parent 8080: sends to 10.0.0.5:8080, not the case's simulator; use "
      "`cache_peer ${upstream_host} parent ${upstream_port}`\n"},
-    {"caddy", "{\n\tadmin off\n}\nhttp://127.0.0.1:${proxy_port} {\n\t%s\n}\n", "reverse_proxy /api/* 10.0.0.5:8080",
+    {"caddy", "{\n\tadmin off\n\tauto_https off\n}\nhttp://127.0.0.1:${proxy_port} {\n\t%s\n}\n", "reverse_proxy /api/* 10.0.0.5:8080",
      "reverse_proxy /api/* ${upstream_host}:${upstream_port}",
-     "CONF:5: reverse_proxy 10.0.0.5:8080: sends to 10.0.0.5:8080, not the case's simulator; use "
+     "CONF:6: reverse_proxy 10.0.0.5:8080: sends to 10.0.0.5:8080, not the case's simulator; use "
      "`reverse_proxy ${upstream_host}:${upstream_port}`\n"},
     {"lighttpd", "server.port = ${proxy_port}\nserver.upload-dirs = ( \"${dir}\" )\n%s\n",
      "proxy.server = ( \"\" => ( ( \"host\" => \"10.0.0.5\", \"port\" => ${upstream_port} ) ) )",
@@ -757,7 +757,7 @@ static const struct {
      "http_port 127.0.0.1:${proxy_port} accel defaultsite=${upstream_host}:${upstream_port} no-vhost\n"
      "pid_filename ${dir}/s.pid\ncache_log ${dir}/c.log\naccess_log stdio:${dir}/a.log\nnetdb_filename none\n",
      ""},
-    {"caddy", "{\n\tadmin off\n}\nhttp://127.0.0.1:${proxy_port} {\n\treverse_proxy ${upstream_host}:${upstream_port}\n",
+    {"caddy", "{\n\tadmin off\n\tauto_https off\n}\nhttp://127.0.0.1:${proxy_port} {\n\treverse_proxy ${upstream_host}:${upstream_port}\n",
      "}\n"},
     {"nghttpx", "frontend=127.0.0.1,${proxy_port};no-tls\nbackend=${upstream_host},${upstream_port};;proto=http/1.1\n",
      ""},
@@ -956,7 +956,7 @@ START_TEST(test_a_directive_counts_only_where_it_applies) {
        "netdb_filename none\n",
        "CONF: no `pid_filename` in its main context (CONF:3 says it inside `if false`"},
       {"caddy",
-       "http://127.0.0.1:${proxy_port} {\n\trespond \"up\n\tadmin off\n\"\n\treverse_proxy "
+       "{\n\tauto_https off\n}\nhttp://127.0.0.1:${proxy_port} {\n\trespond \"up\n\tadmin off\n\"\n\treverse_proxy "
        "${upstream_host}:${upstream_port}\n}\n",
        "CONF: no `admin` in it: caddy would use its default localhost:2019"},
       {"h2o",
@@ -1014,6 +1014,26 @@ START_TEST(test_comments_never_count) {
   /* squid: likewise, and a line continued with '\' goes on */
   expect_one("squid", "cache_peer 10.0.0.5 parent \\\n    8080 0 originserver", 0,
              "cache_peer 10.0.0.5 parent 8080: sends to 10.0.0.5:8080,");
+}
+END_TEST
+
+/* caddy: every site block listens (a domain on 80 and 443), and without auto_https off a site
+ * with a domain name has caddy ask a public CA for a certificate over the network. */
+START_TEST(test_every_caddy_site_listens_and_asks_no_ca) {
+  expect_one("caddy", "}\nexample.com {\n\treverse_proxy ${upstream_host}:${upstream_port}", 1,
+             "example.com: the config must listen on ${proxy_port}, the port the case connects to; use "
+             "`http://127.0.0.1:${proxy_port}`");
+  expect_one("caddy", "}\n(common) {\n\theader X-Badup 1", 0, NULL);
+  struct buf r = {0};
+  int n = check_text("caddy",
+                     "{\n\tadmin off\n}\nhttp://127.0.0.1:${proxy_port} {\n\treverse_proxy "
+                     "${upstream_host}:${upstream_port}\n}\n",
+                     &r);
+  ck_assert_str_eq(buf_cstr(&r), "CONF: no `auto_https` in it: caddy would use its default automatic HTTPS "
+                                 "(certificates asked of a public CA over the network), outside the case folder; add "
+                                 "`auto_https off`\n");
+  ck_assert_int_eq(n, 1);
+  buf_free(&r);
 }
 END_TEST
 
@@ -1125,6 +1145,7 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_only_a_listening_directive_listens);
   tcase_add_test(user, test_comments_never_count);
   tcase_add_test(user, test_directive_names_in_any_case);
+  tcase_add_test(user, test_every_caddy_site_listens_and_asks_no_ca);
   tcase_add_test(user, test_a_statement_over_lines_is_one);
   tcase_add_test(user, test_relative_paths_and_includes_are_resolved);
   suite_add_tcase(s, user);
