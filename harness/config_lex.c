@@ -310,8 +310,10 @@ static void lex_stream(struct lexer *lx, const char *p) {
       continue;
     }
     bool token_start = isspace((unsigned char)prev) || strchr(";{}", prev);
-    if (ch == '#' && (((sx->comments & COMMENT_HASH_LINE) && line_blank && cur_empty(lx)) ||
-                      ((sx->comments & COMMENT_HASH_ANY) && prev != '\\') || ((sx->comments & COMMENT_HASH) && token_start))) {
+    bool comment = ((sx->comments & COMMENT_HASH_LINE) && line_blank && cur_empty(lx)) ||
+                   ((sx->comments & COMMENT_HASH_ANY) && prev != '\\') ||
+                   ((sx->comments & COMMENT_HASH) && token_start);
+    if (ch == '#' && comment) {
       p = skip_to_eol(p);
       continue;
     }

@@ -628,7 +628,8 @@ static int want_word(lua_State *L, const struct loader *ld, int t, const char *k
   char list[160] = "";
   for (int i = 0; names[i]; i++)
     snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i ? ", " : "", names[i]);
-  if (lua_type(L, -1) != LUA_TSTRING) fail(L, ld, "%s.%s must be one of %s, got %s", what, key, list, luaL_typename(L, -1));
+  if (lua_type(L, -1) != LUA_TSTRING)
+    fail(L, ld, "%s.%s must be one of %s, got %s", what, key, list, luaL_typename(L, -1));
   const char *got = lua_tostring(L, -1);
   for (int i = 0; names[i]; i++)
     if (strcmp(got, names[i]) == 0) {
@@ -650,7 +651,8 @@ static void f_syntax(lua_State *L, struct loader *ld, int v) {
   static const unsigned comment_bits[] = {COMMENT_HASH, COMMENT_HASH_ANY, COMMENT_HASH_LINE, COMMENT_SLASHES,
                                           COMMENT_BLOCK};
   struct proxy_syntax *sx = &ld->p->syntax;
-  if (!lua_istable(L, v)) fail(L, ld, "syntax must be a table { ends = ..., blocks = ..., ... }, got %s", luaL_typename(L, v));
+  if (!lua_istable(L, v))
+    fail(L, ld, "syntax must be a table { ends = ..., blocks = ..., ... }, got %s", luaL_typename(L, v));
   only_keys(L, ld, v, "syntax", keys);
   sx->ends = (enum syntax_ends)want_word(L, ld, v, "ends", "syntax", ends, ENDS_LINE);
   sx->multiline = want_word(L, ld, v, "strings", "syntax", strings, 0) == 1;
@@ -662,7 +664,9 @@ static void f_syntax(lua_State *L, struct loader *ld, int v) {
     const char *b = lua_tostring(L, -1);
     if (strcmp(b, "{}") == 0) sx->braces = true;
     else if (strcmp(b, "{} tokens") == 0) sx->braces = sx->brace_tokens = true;
-    else fail(L, ld, "syntax.blocks must be \"{}\", \"{} tokens\" or { open = pattern, close = pattern }, got \"%.40s\"", b);
+    else
+      fail(L, ld, "syntax.blocks must be \"{}\", \"{} tokens\" or { open = pattern, close = pattern }, got \"%.40s\"",
+           b);
   } else if (type == LUA_TTABLE) {
     static const char *const bkeys[] = {"open", "close", NULL};
     int t = lua_gettop(L);
@@ -736,7 +740,8 @@ static void f_targets(lua_State *L, struct loader *ld, int v) {
     if (why && (each || lua_getfield(L, t, "part") != LUA_TNIL))
       fail(L, ld, "%s: why refuses the whole statement: it takes no each or part", what);
     lua_settop(L, t);
-    if (each && r->part == PART_HOST_PORT) fail(L, ld, "%s: each captures one value: part \"host port\" needs match", what);
+    if (each && r->part == PART_HOST_PORT)
+      fail(L, ld, "%s: each captures one value: part \"host port\" needs match", what);
     snprintf(w2, sizeof w2, "%s.match", what);
     if (lua_getfield(L, t, "match") == LUA_TNIL) fail(L, ld, "%s is required", w2);
     /* with each, match may capture the part of the statement each is applied to */

@@ -594,8 +594,9 @@ static bool judge_found(struct checker *c, const char *file, const struct stmt *
   snprintf(use, sizeof use, "%s", r->use ? r->use : u.oom ? "" : u.data);
   buf_free(&u);
   char shown[2 * SHOWN + 80];
+  size_t place = f->shown_to - f->shown_from;
   if (f->each)
-    snprintf(shown, sizeof shown, "%.*s%s%.*s", (int)lead, t, lead ? " " : "", (int)(f->shown_to - f->shown_from > 2 * SHOWN ? 2 * SHOWN : f->shown_to - f->shown_from),
+    snprintf(shown, sizeof shown, "%.*s%s%.*s", (int)lead, t, lead ? " " : "", (int)(place > 2 * SHOWN ? 2 * SHOWN : place),
              t + f->shown_from);
   else
     snprintf(shown, sizeof shown, "%.*s", (int)(f->shown_to > 2 * SHOWN ? 2 * SHOWN : f->shown_to), t);
