@@ -243,14 +243,16 @@ static int pattern_captures(const char *p, const char **why) {
   return n;
 }
 
-/* A list of Lua patterns with exactly one capture each (what they capture is checked). */
-static void copy_patterns(lua_State *L, const struct loader *ld, int idx, const char *what, char ***dst) {
+/* A list of Lua patterns with exactly one capture each (what they capture is checked): `of`
+ * says what the capture is. */
+static void copy_patterns(lua_State *L, const struct loader *ld, int idx, const char *what, char ***dst,
+                          const char *of) {
   size_t n = copy_strings(L, ld, idx, what, dst, false);
   for (size_t i = 0; i < n; i++) {
     const char *why = NULL;
     int c = pattern_captures((*dst)[i], &why);
     if (c < 0) fail(L, ld, "%s[%zu] is not a Lua pattern: %s", what, i + 1, why);
-    if (c != 1) fail(L, ld, "%s[%zu] must have exactly one capture (the path), has %d", what, i + 1, c);
+    if (c != 1) fail(L, ld, "%s[%zu] must have exactly one capture (%s), has %d", what, i + 1, of, c);
   }
 }
 
@@ -497,9 +499,11 @@ static void f_check(lua_State *L, struct loader *ld, int v) {
   want_nonempty(L, ld, copy_strings(L, ld, v, "check", &ld->p->check, true), "check");
 }
 
-static void f_paths(lua_State *L, struct loader *ld, int v) { copy_patterns(L, ld, v, "paths", &ld->p->paths); }
+static void f_paths(lua_State *L, struct loader *ld, int v) {
+  copy_patterns(L, ld, v, "paths", &ld->p->paths, "the path");
+}
 static void f_includes(lua_State *L, struct loader *ld, int v) {
-  copy_patterns(L, ld, v, "includes", &ld->p->includes);
+  copy_patterns(L, ld, v, "includes", &ld->p->includes, "the path");
 }
 
 static void f_paths_base(lua_State *L, struct loader *ld, int v) {
@@ -507,8 +511,25 @@ static void f_paths_base(lua_State *L, struct loader *ld, int v) {
   if (s[0] != '/') fail(L, ld, "paths_base must be an absolute folder, got \"%.60s\"", s);
 }
 
+/* context = "main": a rule that only a statement outside every block satisfies (nginx's pid
+ * and daemon off; apache's PidFile, not inside an <IfModule> that may not apply). */
+static bool want_context(lua_State *L, const struct loader *ld, int t, const char *what) {
+  if (lua_getfield(L, t, "context") == LUA_TNIL) {
+    lua_pop(L, 1);
+    return false;
+  }
+  char w[96];
+  snprintf(w, sizeof w, "%s.context", what);
+  if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "main") != 0)
+    fail(L, ld, "%s must be \"main\" (the statement counts only outside every block), got %s%s%.40s%s", w,
+         luaL_typename(L, -1), lua_type(L, -1) == LUA_TSTRING ? " \"" : "",
+         lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "", lua_type(L, -1) == LUA_TSTRING ? "\"" : "");
+  lua_pop(L, 1);
+  return true;
+}
+
 static void f_must_set(lua_State *L, struct loader *ld, int v) {
-  static const char *const keys[] = {"directive", "default", "example", NULL};
+  static const char *const keys[] = {"directive", "default", "example", "context", NULL};
   struct proxy_def *p = ld->p;
   size_t n = want_list(L, ld, v, "must_set", "{ directive = ..., default = ..., example = ... }");
   p->must_set = calloc(n ? n : 1, sizeof *p->must_set);
@@ -532,6 +553,7 @@ static void f_must_set(lua_State *L, struct loader *ld, int v) {
     }
     const char *why = NULL;
     if (pattern_captures(m->directive, &why) < 0) fail(L, ld, "%s.directive is not a Lua pattern: %s", what, why);
+    m->main_only = want_context(L, ld, t, what);
     lua_settop(L, v);
   }
 }
@@ -540,7 +562,7 @@ static void f_must_set(lua_State *L, struct loader *ld, int v) {
  * a config makes the proxy detach. A pattern's capture (at most one) is what a refusal
  * quotes; without one, the whole match. */
 static void f_foreground(lua_State *L, struct loader *ld, int v) {
-  static const char *const keys[] = {"detaches", "stays", "example", NULL};
+  static const char *const keys[] = {"detaches", "stays", "example", "context", NULL};
   struct proxy_foreground *fg = &ld->p->foreground;
   if (!lua_istable(L, v))
     fail(L, ld, "foreground must be a table { detaches = { ... }, stays = ..., example = ... }, got %s",
@@ -565,9 +587,199 @@ static void f_foreground(lua_State *L, struct loader *ld, int v) {
   lua_settop(L, v);
   if (lua_getfield(L, v, "example") != LUA_TNIL) fg->example = want_string(L, ld, -1, "foreground.example");
   lua_settop(L, v);
+  fg->main_only = want_context(L, ld, v, "foreground");
+  if (fg->main_only && !fg->stays) fail(L, ld, "foreground.context is about stays, which is not given");
   if (n == 0 && !fg->stays) fail(L, ld, "foreground needs detaches or stays");
   /* a config without the statement is refused: the message must say what to add */
   if (fg->stays && !fg->example) fail(L, ld, "foreground.example is required with foreground.stays");
+}
+
+/* A Lua pattern with at most `max` captures (at least `min`), stored in *dst. */
+static void want_pattern(lua_State *L, const struct loader *ld, int idx, const char *what, int min, int max,
+                         char **dst) {
+  *dst = want_string(L, ld, idx, what);
+  const char *why = NULL;
+  int c = pattern_captures(*dst, &why);
+  if (c < 0) fail(L, ld, "%s is not a Lua pattern: %s", what, why);
+  if (c < min || c > max) {
+    if (min == max) fail(L, ld, "%s must have exactly %d capture%s, has %d", what, min, min == 1 ? "" : "s", c);
+    fail(L, ld, "%s must have at most %d capture%s, has %d", what, max, max == 1 ? "" : "s", c);
+  }
+}
+
+static bool want_bool(lua_State *L, const struct loader *ld, int t, const char *key, const char *what, bool dflt) {
+  int type = lua_getfield(L, t, key);
+  bool b = dflt;
+  if (type != LUA_TNIL) {
+    if (type != LUA_TBOOLEAN) fail(L, ld, "%s.%s must be a boolean, got %s", what, key, luaL_typename(L, -1));
+    b = lua_toboolean(L, -1);
+  }
+  lua_pop(L, 1);
+  return b;
+}
+
+/* The value of t[key], one of `names` (NULL-terminated), as its index; dflt when absent. */
+static int want_word(lua_State *L, const struct loader *ld, int t, const char *key, const char *what,
+                     const char *const *names, int dflt) {
+  if (lua_getfield(L, t, key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return dflt;
+  }
+  char list[160] = "";
+  for (int i = 0; names[i]; i++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i ? ", " : "", names[i]);
+  if (lua_type(L, -1) != LUA_TSTRING)
+    fail(L, ld, "%s.%s must be one of %s, got %s", what, key, list, luaL_typename(L, -1));
+  const char *got = lua_tostring(L, -1);
+  for (int i = 0; names[i]; i++)
+    if (strcmp(got, names[i]) == 0) {
+      lua_pop(L, 1);
+      return i;
+    }
+  return fail(L, ld, "%s.%s must be one of %s, got \"%.40s\"", what, key, list, got);
+}
+
+/* syntax = { ends, blocks, data, quotes, strings, escapes, continued, case, comments }: how
+ * the config's language is cut into statements (docs/proxies.md). */
+static void f_syntax(lua_State *L, struct loader *ld, int v) {
+  static const char *const keys[] = {"ends", "blocks", "data", "quotes", "strings", "escapes", "continued",
+                                     "case", "comments", NULL};
+  static const char *const ends[] = {"line", ";", "assignment", "yaml", NULL};
+  static const char *const strings[] = {"line", "multiline", NULL};
+  static const char *const cases[] = {"sensitive", "insensitive", NULL};
+  static const char *const comments[] = {"#", "#any", "^#", "//", "/*", NULL};
+  static const unsigned comment_bits[] = {COMMENT_HASH, COMMENT_HASH_ANY, COMMENT_HASH_LINE, COMMENT_SLASHES,
+                                          COMMENT_BLOCK};
+  struct proxy_syntax *sx = &ld->p->syntax;
+  if (!lua_istable(L, v))
+    fail(L, ld, "syntax must be a table { ends = ..., blocks = ..., ... }, got %s", luaL_typename(L, v));
+  only_keys(L, ld, v, "syntax", keys);
+  sx->ends = (enum syntax_ends)want_word(L, ld, v, "ends", "syntax", ends, ENDS_LINE);
+  sx->multiline = want_word(L, ld, v, "strings", "syntax", strings, 0) == 1;
+  sx->caseless = want_word(L, ld, v, "case", "syntax", cases, 0) == 1;
+  sx->escapes = want_bool(L, ld, v, "escapes", "syntax", true);
+  sx->continued = want_bool(L, ld, v, "continued", "syntax", false);
+  int type = lua_getfield(L, v, "blocks");
+  if (type == LUA_TSTRING) {
+    const char *b = lua_tostring(L, -1);
+    if (strcmp(b, "{}") == 0) sx->braces = true;
+    else if (strcmp(b, "{} tokens") == 0) sx->braces = sx->brace_tokens = true;
+    else
+      fail(L, ld, "syntax.blocks must be \"{}\", \"{} tokens\" or { open = pattern, close = pattern }, got \"%.40s\"",
+           b);
+  } else if (type == LUA_TTABLE) {
+    static const char *const bkeys[] = {"open", "close", NULL};
+    int t = lua_gettop(L);
+    only_keys(L, ld, t, "syntax.blocks", bkeys);
+    if (lua_getfield(L, t, "open") == LUA_TNIL) fail(L, ld, "syntax.blocks.open is required");
+    want_pattern(L, ld, -1, "syntax.blocks.open", 0, 0, &sx->open);
+    if (lua_getfield(L, t, "close") == LUA_TNIL) fail(L, ld, "syntax.blocks.close is required");
+    want_pattern(L, ld, -1, "syntax.blocks.close", 0, 0, &sx->close);
+  } else if (type != LUA_TNIL) {
+    fail(L, ld, "syntax.blocks must be \"{}\", \"{} tokens\" or { open = pattern, close = pattern }, got %s",
+         luaL_typename(L, -1));
+  }
+  lua_settop(L, v);
+  if (lua_getfield(L, v, "data") != LUA_TNIL) {
+    size_t n = copy_strings(L, ld, -1, "syntax.data", &sx->data, false);
+    for (size_t i = 0; i < n; i++) {
+      const char *why = NULL;
+      if (pattern_captures(sx->data[i], &why) < 0) fail(L, ld, "syntax.data[%zu] is not a Lua pattern: %s", i + 1, why);
+    }
+    if (n && !sx->braces && !sx->open) fail(L, ld, "syntax.data names blocks, but syntax.blocks says there are none");
+  }
+  lua_settop(L, v);
+  if (lua_getfield(L, v, "quotes") != LUA_TNIL) {
+    free(sx->quotes);
+    sx->quotes = NULL; /* freed by free_def if want_string fails */
+    sx->quotes = want_string(L, ld, -1, "syntax.quotes");
+    for (const char *q = sx->quotes; *q; q++)
+      if (!strchr("\"'`{", *q)) fail(L, ld, "syntax.quotes may hold \" ' ` and { (VCL's {\"...\"}), got '%c'", *q);
+  }
+  lua_settop(L, v);
+  if (lua_getfield(L, v, "comments") != LUA_TNIL) {
+    int t = lua_gettop(L);
+    size_t n = want_list(L, ld, t, "syntax.comments", "strings");
+    sx->comments = 0;
+    for (size_t i = 0; i < n; i++) {
+      lua_rawgeti(L, t, (lua_Integer)i + 1);
+      const char *got = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+      int k = 0;
+      while (got && comments[k] && strcmp(comments[k], got) != 0) k++;
+      if (!got || !comments[k])
+        fail(L, ld, "syntax.comments[%zu] must be one of \"#\", \"#any\", \"^#\", \"//\", \"/*\", got %s%.40s%s", i + 1,
+             got ? "\"" : luaL_typename(L, -1), got ? got : "", got ? "\"" : "");
+      sx->comments |= comment_bits[k];
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, v);
+}
+
+/* targets = { { match = ..., each = ..., part = ..., skip = ..., unless = ..., why = ... } }:
+ * the statements that name where the proxy sends requests. */
+static void f_targets(lua_State *L, struct loader *ld, int v) {
+  static const char *const keys[] = {"match", "each", "part", "skip", "unless", "why", "use", NULL};
+  static const char *const parts[] = {"address", "host", "port", "host port", "socket", NULL};
+  struct proxy_def *p = ld->p;
+  size_t n = want_list(L, ld, v, "targets", "{ match = ..., ... }");
+  p->targets = calloc(n ? n : 1, sizeof *p->targets);
+  if (!p->targets) fail(L, ld, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    char what[48], w2[64];
+    snprintf(what, sizeof what, "targets[%zu]", i + 1);
+    lua_rawgeti(L, v, (lua_Integer)i + 1);
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) fail(L, ld, "%s must be a table { match = ..., ... }, got %s", what, luaL_typename(L, t));
+    only_keys(L, ld, t, what, keys);
+    struct proxy_target *r = &p->targets[p->ntargets++];
+    r->part = (enum target_part)want_word(L, ld, t, "part", what, parts, PART_ADDRESS);
+    bool why = lua_getfield(L, t, "why") != LUA_TNIL, each = lua_getfield(L, t, "each") != LUA_TNIL;
+    lua_settop(L, t);
+    int captures = r->part == PART_HOST_PORT ? 2 : 1;
+    if (why && (each || lua_getfield(L, t, "part") != LUA_TNIL))
+      fail(L, ld, "%s: why refuses the whole statement: it takes no each or part", what);
+    lua_settop(L, t);
+    if (each && r->part == PART_HOST_PORT)
+      fail(L, ld, "%s: each captures one value: part \"host port\" needs match", what);
+    snprintf(w2, sizeof w2, "%s.match", what);
+    if (lua_getfield(L, t, "match") == LUA_TNIL) fail(L, ld, "%s is required", w2);
+    /* with each, match may capture the part of the statement each is applied to */
+    want_pattern(L, ld, -1, w2, why ? 0 : each ? 0 : captures, why ? 32 : each ? 1 : captures, &r->match);
+    lua_settop(L, t);
+    if (each) {
+      lua_getfield(L, t, "each");
+      snprintf(w2, sizeof w2, "%s.each", what);
+      want_pattern(L, ld, -1, w2, 1, 1, &r->each);
+      lua_settop(L, t);
+    }
+    if (lua_getfield(L, t, "skip") != LUA_TNIL) {
+      snprintf(w2, sizeof w2, "%s.skip", what);
+      want_pattern(L, ld, -1, w2, 0, 32, &r->skip);
+    }
+    lua_settop(L, t);
+    if (lua_getfield(L, t, "unless") != LUA_TNIL) {
+      snprintf(w2, sizeof w2, "%s.unless", what);
+      want_pattern(L, ld, -1, w2, 0, 32, &r->unless);
+    }
+    lua_settop(L, t);
+    if (why) {
+      lua_getfield(L, t, "why");
+      snprintf(w2, sizeof w2, "%s.why", what);
+      r->why = want_string(L, ld, -1, w2);
+      if (!r->why[0]) fail(L, ld, "%s must not be empty", w2);
+      lua_settop(L, t);
+    }
+    if (lua_getfield(L, t, "use") != LUA_TNIL) {
+      snprintf(w2, sizeof w2, "%s.use", what);
+      r->use = want_string(L, ld, -1, w2);
+    }
+    lua_settop(L, v);
+  }
+}
+
+static void f_groups(lua_State *L, struct loader *ld, int v) {
+  copy_patterns(L, ld, v, "groups", &ld->p->groups, "the group's name");
 }
 
 /* Every field, in the order they are copied (config after files: it names one). */
@@ -602,6 +814,9 @@ static const struct field {
     {"paths_base", f_paths_base, false},
     {"must_set", f_must_set, false},
     {"foreground", f_foreground, false},
+    {"syntax", f_syntax, false},
+    {"targets", f_targets, false},
+    {"groups", f_groups, false},
 };
 #define NFIELDS (sizeof FIELDS / sizeof *FIELDS)
 
@@ -636,6 +851,10 @@ static int fn_proxy(lua_State *L) {
   }
   p->ready_timeout = 15.0;
   p->stop_grace_ms = 3000;
+  /* the syntax most config languages share: a statement a line, '#' comments, both quotes */
+  p->syntax.escapes = true;
+  p->syntax.comments = COMMENT_HASH;
+  p->syntax.quotes = dup_or_fail(L, ld, "\"'", 2);
   for (size_t i = 0; i < NFIELDS; i++) {
     if (lua_getfield(L, 1, FIELDS[i].name) == LUA_TNIL) {
       if (FIELDS[i].required) fail(L, ld, "field '%s' is required", FIELDS[i].name);
@@ -657,6 +876,9 @@ static int fn_proxy(lua_State *L) {
   empty_list(L, ld, &p->paths);
   empty_list(L, ld, &p->includes);
   empty_list(L, ld, &p->foreground.detaches);
+  empty_list(L, ld, &p->syntax.data);
+  empty_list(L, ld, &p->groups);
+  if (!p->targets && !(p->targets = calloc(1, sizeof *p->targets))) fail(L, ld, "out of memory");
   ld->done = true;
   lua_pushvalue(L, 1); /* remembered, to tell whether the file returns it */
   lua_rawsetp(L, LUA_REGISTRYINDEX, ld);
@@ -734,6 +956,12 @@ static void free_def(struct proxy_def *p) {
     free(p->must_set[i].directive), free(p->must_set[i].default_path), free(p->must_set[i].example);
   free(p->must_set);
   free_list(p->foreground.detaches), free(p->foreground.stays), free(p->foreground.example);
+  free(p->syntax.open), free(p->syntax.close), free_list(p->syntax.data), free(p->syntax.quotes);
+  for (size_t i = 0; i < p->ntargets; i++) {
+    struct proxy_target *r = &p->targets[i];
+    free(r->match), free(r->each), free(r->skip), free(r->unless), free(r->why), free(r->use);
+  }
+  free(p->targets), free_list(p->groups);
   for (size_t i = 0; i < p->nsidecars; i++) free_list(p->sidecars[i]);
   free(p->sidecars);
   for (size_t i = 0; i < p->nfiles; i++) free(p->files[i].name), free(p->files[i].text);

@@ -24,6 +24,63 @@ struct proxy_must_set {
   char *directive;    /* Lua pattern matching a statement that sets it */
   char *default_path; /* where the proxy writes when nothing sets it */
   char *example;      /* a statement that sets it inside the case folder */
+  bool main_only;     /* only a statement in the main context sets it (context = "main") */
+};
+
+/* How a config language is cut into statements, so that every rule sees whole statements
+ * in their context: a directive whose value is on the next line, a directive inside a
+ * string, a comment, a block of data (nginx's map) or a conditional section must each be
+ * read as the proxy reads it. */
+enum syntax_ends {
+  ENDS_LINE,       /* a statement ends with its line (unless `continued`) */
+  ENDS_SEMICOLON,  /* ... at its ';' (or a block's brace), over lines (nginx, VCL, JS) */
+  ENDS_ASSIGNMENT, /* free form: a statement starts at `name =` (lighttpd) */
+  ENDS_YAML        /* a YAML line with its continuation lines (h2o) */
+};
+
+enum {
+  COMMENT_HASH = 1,      /* '#' at the start of a token, to the end of the line */
+  COMMENT_HASH_ANY = 2,  /* '#' anywhere outside quotes (haproxy, lighttpd) */
+  COMMENT_HASH_LINE = 4, /* only a line whose first character is '#' (apache, squid) */
+  COMMENT_SLASHES = 8,   /* '//' to the end of the line */
+  COMMENT_BLOCK = 16     /* C's block comments */
+};
+
+struct proxy_syntax {
+  enum syntax_ends ends;
+  bool braces;       /* '{' and '}' open and close blocks (the statement before '{' is its head) */
+  bool brace_tokens; /* ... only as tokens of their own (caddy: {placeholders} are text) */
+  char *open, *close; /* Lua patterns: a statement that opens / closes a block (apache's
+                         sections, squid's if/endif), or NULL */
+  char **data;       /* Lua patterns: heads of blocks whose lines are data, not statements */
+  char *quotes;      /* the characters that open a string; '{' is VCL's {"..."} */
+  bool multiline;    /* a string may span lines */
+  bool escapes;      /* '\' escapes the next character in a string */
+  bool continued;    /* a line that ends in '\' goes on on the next one */
+  bool caseless;     /* directive names are case-insensitive: patterns see them lowercased */
+  unsigned comments; /* COMMENT_* */
+};
+
+/* Where a config sends requests: a statement matching `match` names a target (its captures,
+ * or every capture of `each` in it), which must be the case's simulator. */
+enum target_part {
+  PART_ADDRESS,   /* a URL or host[:port] */
+  PART_HOST,      /* a host alone (its port is said elsewhere) */
+  PART_PORT,      /* a port alone */
+  PART_HOST_PORT, /* two captures: the host, then the port */
+  PART_SOCKET     /* a unix socket: never the simulator */
+};
+
+struct proxy_target {
+  char *match;  /* Lua pattern: the statements it is about */
+  char *each;   /* Lua pattern with one capture, applied to every place in the statement, or NULL */
+  char *skip;   /* Lua pattern: a captured value that names no target (ProxyPass !), or NULL */
+  char *unless; /* Lua pattern: a statement that also matches it is fine, or NULL */
+  char *why;    /* a statement that matches is refused with this reason (it sends where
+                   the check cannot follow: a forward proxy, a script), or NULL */
+  char *use;    /* what to write instead, when it is not the statement with the simulator's
+                   address in place of its target (a unix socket), or NULL */
+  enum target_part part;
 };
 
 /* How a config can make the proxy detach into the background (a daemon in a session of its
@@ -36,6 +93,7 @@ struct proxy_foreground {
   char *stays;     /* Lua pattern: the statement that keeps it attached (it detaches by
                       default without one), or NULL */
   char *example;   /* the statement to write instead, or NULL: remove the one that detaches */
+  bool main_only;  /* `stays` counts only in the main context (context = "main") */
 };
 
 struct proxy_def {
@@ -73,6 +131,11 @@ struct proxy_def {
   struct proxy_must_set *must_set;
   size_t nmust_set;
   struct proxy_foreground foreground;
+  struct proxy_syntax syntax;
+  struct proxy_target *targets; /* where a config sends requests */
+  size_t ntargets;
+  char **groups; /* Lua patterns, one capture: a name that stands for targets declared
+                    with it (nginx's upstream NAME, apache's balancer://NAME) */
 };
 
 #define MAX_SIDECARS 4

@@ -1,12 +1,14 @@
 /* proxy_config.h: a user's own proxy config (--proxy-config) is checked before any case.
  *
  * A production config pasted into a run must not reach outside the case: it must listen on
- * ${proxy_port} and send to ${upstream_port} (when the shipped config does), every file it
- * makes the proxy write (the definition's `paths`: pid, logs, sockets, temp and cache
- * folders) must lie in the case folder, it must keep the proxy in the foreground (the
- * definition's `foreground`), and the proxy's own checker (`check`) must accept it, run in a
- * scratch folder that stands in for the case folder and is removed after. Every problem is
- * reported at once: adapting a production config is one edit, not one run per line. */
+ * ${proxy_port} (when the shipped config does), every place it sends requests (the
+ * definition's `targets`) must be the case's simulator, ${upstream_host}:${upstream_port},
+ * every file it makes the proxy write (the definition's `paths`: pid, logs, sockets, temp
+ * and cache folders) must lie in the case folder, it must keep the proxy in the foreground
+ * (the definition's `foreground`), and the proxy's own checker (`check`) must accept it, run
+ * in a scratch folder that stands in for the case folder and is removed after. Statements
+ * are read as the proxy reads them (the definition's `syntax`, config_lex.h). Every problem
+ * is reported at once: adapting a production config is one edit, not one run per line. */
 #ifndef BADUP_PROXY_CONFIG_H
 #define BADUP_PROXY_CONFIG_H
 

@@ -62,36 +62,68 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
   check = { "${binary}", "-t", "-f", "${dir}/apache2.conf" },
   -- Relative paths are relative to ServerRoot (/etc/apache2), never to the case folder.
   paths_base = "/etc/apache2",
-  -- What a config line makes apache write (directive names as the manual writes them).
+  -- One statement a line, continued by a '\' at its end; '#' starts a comment only as a
+  -- line's first character (`ErrorLog x #y` has two arguments); <Section>...</Section> are
+  -- blocks. Directive names are case-insensitive: patterns see them lowercased.
+  syntax = { comments = { "^#" }, continued = true, case = "insensitive", blocks = { open = "^<%a", close = "^</" } },
+  -- What a config line makes apache write.
   paths = {
-    '^%s*PidFile%s+"?([^"%s]+)',
-    '^%s*ErrorLog%s+"?([^"%s]+)',       -- also syslog:facility and "|program"
-    '^%s*CustomLog%s+"?([^"%s]+)',
-    '^%s*TransferLog%s+"?([^"%s]+)',
-    '^%s*GlobalLog%s+"?([^"%s]+)',
-    '^%s*ForensicLog%s+"?([^"%s]+)',
-    '^%s*ScriptLog%s+"?([^"%s]+)',
-    '^%s*ScriptSock%s+"?([^"%s]+)',
-    '^%s*Mutex%s+%a+:([^%s]+)',         -- file:DIR, fcntl:DIR, flock:DIR
-    '^%s*DefaultRuntimeDir%s+"?([^"%s]+)',
-    '^%s*CoreDumpDirectory%s+"?([^"%s]+)',
-    '^%s*ScoreBoardFile%s+"?([^"%s]+)',
-    '^%s*SSLSessionCache%s+%a+:([^%(%s]+)',  -- shmcb:PATH(SIZE), dbm:PATH
-    '^%s*SSLStaplingCache%s+%a+:([^%(%s]+)',
-    '^%s*CacheRoot%s+"?([^"%s]+)',
-    '^%s*DavLockDB%s+"?([^"%s]+)',
+    '^%s*pidfile%s+"?([^"%s]+)',
+    '^%s*errorlog%s+"?([^"%s]+)',       -- also syslog:facility and "|program"
+    '^%s*customlog%s+"?([^"%s]+)',
+    '^%s*transferlog%s+"?([^"%s]+)',
+    '^%s*globallog%s+"?([^"%s]+)',
+    '^%s*forensiclog%s+"?([^"%s]+)',
+    '^%s*scriptlog%s+"?([^"%s]+)',
+    '^%s*scriptsock%s+"?([^"%s]+)',
+    '^%s*mutex%s+%a+:([^%s]+)',         -- file:DIR, fcntl:DIR, flock:DIR
+    '^%s*defaultruntimedir%s+"?([^"%s]+)',
+    '^%s*coredumpdirectory%s+"?([^"%s]+)',
+    '^%s*scoreboardfile%s+"?([^"%s]+)',
+    '^%s*sslsessioncache%s+%a+:([^%(%s]+)',  -- shmcb:PATH(SIZE), dbm:PATH
+    '^%s*sslstaplingcache%s+%a+:([^%(%s]+)',
+    '^%s*cacheroot%s+"?([^"%s]+)',
+    '^%s*davlockdb%s+"?([^"%s]+)',
   },
-  includes = { '^%s*Include%s+"?([^"%s]+)', '^%s*IncludeOptional%s+"?([^"%s]+)' },
+  includes = { '^%s*include%s+"?([^"%s]+)', '^%s*includeoptional%s+"?([^"%s]+)' },
   -- Debian's apache2 -V: DEFAULT_PIDLOG /run/apache2.pid; the error log and the runtime
-  -- folder default to logs/ under ServerRoot.
+  -- folder default to logs/ under ServerRoot. Only a statement outside every section sets
+  -- them: in an <IfModule> that is not loaded it does nothing, and a <VirtualHost>'s ErrorLog
+  -- leaves the server's own at its default.
   must_set = {
-    { directive = "^%s*PidFile%s", default = "/run/apache2.pid", example = "PidFile ${dir}/apache2.pid" },
-    { directive = "^%s*ErrorLog%s", default = "/etc/apache2/logs/error_log", example = "ErrorLog ${dir}/error.log" },
-    { directive = "^%s*DefaultRuntimeDir%s", default = "/etc/apache2/logs/", example = "DefaultRuntimeDir ${dir}" },
+    { directive = "^%s*pidfile%s", default = "/run/apache2.pid", example = "PidFile ${dir}/apache2.pid", context = "main" },
+    { directive = "^%s*errorlog%s", default = "/etc/apache2/logs/error_log", example = "ErrorLog ${dir}/error.log",
+      context = "main" },
+    { directive = "^%s*defaultruntimedir%s", default = "/etc/apache2/logs/", example = "DefaultRuntimeDir ${dir}",
+      context = "main" },
   },
   -- -DFOREGROUND keeps it in the foreground, but UnDefine acts while the config is read,
   -- before the MPM looks for FOREGROUND: `UnDefine FOREGROUND` makes apache2 detach.
-  foreground = { detaches = { '^%s*([Uu][Nn][Dd][Ee][Ff][Ii][Nn][Ee]%s+"?FOREGROUND"?)' } },
+  foreground = { detaches = { '^%s*(undefine%s+"?FOREGROUND"?)' } },
+  -- Where a config sends: ProxyPass and its kin (the URL after the path, or alone in a
+  -- <Location>; `!` and key=value are not targets), BalancerMember (in a <Proxy balancer://>
+  -- section, or after the balancer's URL), RewriteRule with the proxy flag [P], a remote
+  -- proxy (ProxyRemote), a handler that proxies (SetHandler "proxy:fcgi://..."). A
+  -- balancer://NAME is fine when the config declares its members. A forward proxy and Lua
+  -- send where the check cannot follow.
+  targets = {
+    { match = '^%s*proxypass%s+"?([^"%s]+)', skip = "^[^:]*$" },
+    { match = '^%s*proxypass%s+"?[^"%s]+"?%s+"?([^"%s]+)', skip = "^[%w-]*[=!]" },
+    { match = '^%s*proxypassmatch%s+"?([^"%s]+)', skip = "^[^:]*$" },
+    { match = '^%s*proxypassmatch%s+"?[^"%s]+"?%s+"?([^"%s]+)', skip = "^[%w-]*[=!]" },
+    { match = '^%s*proxypassreverse%s+"?([^"%s]+)', skip = "^[^:]*$" },
+    { match = '^%s*proxypassreverse%s+"?[^"%s]+"?%s+"?([^"%s]+)', skip = "^[%w-]*[=!]" },
+    { match = '^%s*balancermember%s+"?([^"%s]+)' },
+    { match = '^%s*balancermember%s+"?balancer://[^"%s]*"?%s+"?([^"%s]+)', skip = "^[%w-]*[=!]" },
+    { match = '^%s*rewriterule%s+%S+%s+"?([^"%s]+)"?%s+%[[^%]]*%f[%w][Pp][Rr]?[Oo]?[Xx]?[Yy]?%f[^%w][^%]]*%]' },
+    { match = '^%s*proxyremote%s+%S+%s+"?([^"%s]+)' },
+    { match = '^%s*proxyremotematch%s+%S+%s+"?([^"%s]+)' },
+    { match = '^%s*sethandler%s+"?proxy:([^"%s]+)' },
+    { match = '^%s*addhandler%s+"?proxy:([^"%s]+)' },
+    { match = "^%s*proxyrequests%s+[Oo][Nn]", why = "sends each request to the host its URL names (a forward proxy)" },
+    { match = "^%s*lua%a+%s", why = "runs Lua, which can send requests anywhere" },
+  },
+  groups = { '^<proxy%s+"?(balancer://[^"/%s>]+)', '^%s*balancermember%s+"?(balancer://[^"/%s]+)' },
   retries = { off = "# retries off: ", on = "" },
   logs = { "access.log", "error.log" },
   log_match = ":(error|warn|crit|alert|emerg)\\]|\"[A-Z]+ /",

@@ -79,8 +79,25 @@ http://127.0.0.1:${proxy_port} {
     "^%s*admin%s+(%S+)",
   },
   includes = { "^%s*import%s+(%S+)" },
+  -- One statement a line; '{' and '}' open and close blocks only as tokens of their own
+  -- ({placeholders} are text); strings ("..." and `...`) may span lines.
+  syntax = { blocks = "{} tokens", strings = "multiline", quotes = '"`' },
+  -- Where a Caddyfile sends: the upstreams of reverse_proxy (after its matcher, if any), of its
+  -- `to` subdirective, of php_fastcgi and forward_auth. Dynamic upstreams are looked up at run
+  -- time.
+  targets = {
+    { match = "^%s*reverse_proxy%s+(.*)", each = "(%S+)", skip = "^[@/*]" },
+    { match = "^%s*to%s+(.*)", each = "(%S+)" },
+    { match = "^%s*php_fastcgi%s+(.*)", each = "(%S+)", skip = "^[@/*]" },
+    { match = "^%s*forward_auth%s+(.*)", each = "(%S+)", skip = "^[@/*]" },
+    { match = "^%s*dynamic%s", why = "looks its upstreams up at run time (DNS, ...), which can send anywhere" },
+  },
+  -- Without auto_https off, a site with a domain name has caddy ask a public CA (Let's
+  -- Encrypt, ZeroSSL) for its certificate, over the network, at start.
   must_set = {
     { directive = "^%s*admin%s", default = "localhost:2019 (the admin endpoint)", example = "admin off" },
+    { directive = "^%s*auto_https%s+off%s*$", default = "automatic HTTPS (certificates asked of a public CA over the network)",
+      example = "auto_https off" },
   },
   retries = { off = "lb_try_duration 0", on = "lb_try_duration 1s\n\t\tlb_try_interval 250ms" },
   logs = { "access.log", "error.log" },

@@ -54,6 +54,16 @@ hosts:
     '^%s*port:%s*"?(/[^"%s]+)',
   },
   includes = { '!file%s+"?([^"%s]+)' },
+  -- YAML: a key's value may be on the next lines (a plain or quoted scalar, or a `|` block);
+  -- flow mappings `{ a: b, c: d }` hold several statements.
+  syntax = { ends = "yaml" },
+  -- Where a config sends: proxy.reverse.url (its value on its line: one written otherwise, or a
+  -- list, is not read, so refused). mruby handlers can send anywhere (http_request).
+  targets = {
+    { match = '^%s*["\']?proxy%.reverse%.url["\']?%s*:%s*(%S*)',
+      use = 'proxy.reverse.url: "http://${upstream_host}:${upstream_port}/"' },
+    { match = '^%s*["\']?mruby%.handler', why = "runs mruby, which can send requests anywhere (http_request)" },
+  },
   must_set = {
     { directive = "^%s*temp%-buffer%-path:", default = "/tmp", example = "temp-buffer-path: ${dir}" },
   },

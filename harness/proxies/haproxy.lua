@@ -49,6 +49,28 @@ backend be
     "^%s*bind%s+(unix@%S+)",
     "^%s*unix%-bind%s+prefix%s+(%S+)",
   },
+  -- One statement a line (no continuation); '#' starts a comment anywhere outside quotes
+  -- (`server up 127.0.0.1:80#x` is a server at 127.0.0.1:80).
+  syntax = { comments = { "#any" } },
+  -- Where a config sends: every `server` line (backend and listen sections; peers' and rings'
+  -- servers connect out too), server-template, dispatch, remote peers, mailers (alert mail),
+  -- and a server's health checks or SOCKS proxy at another address. use-server names a server,
+  -- which is judged on its own line. What takes the destination from the request or runs code
+  -- cannot be judged. No context matters: each of these connects wherever it is written.
+  targets = {
+    { match = "^%s*server%s+%S+%s+(%S+)" },
+    { match = "^%s*server%-template%s+%S+%s+%S+%s+(%S+)" },
+    { match = "^%s*dispatch%s+(%S+)" },
+    { match = "^%s*peer%s+%S+%s+(%S+)" },
+    { match = "^%s*mailer%s+%S+%s+(%S+)" },
+    { match = "^%s*[%w-]*server[%w-]*%s.-%saddr%s+(%S+)", part = "host" },
+    { match = "^%s*[%w-]*server[%w-]*%s.-%sagent%-addr%s+(%S+)", part = "host" },
+    { match = "^%s*[%w-]*server[%w-]*%s.-%ssocks4%s+(%S+)" },
+    { match = "^%s*%S+%-request%s.-%f[%w]set%-dst", why = "sends the request to an address computed from it" },
+    { match = "^%s*option%s+http_proxy", why = "sends each request to the host its URL names (a forward proxy)" },
+    { match = "^%s*option%s+transparent", why = "sends each connection to the address its client connected to" },
+    { match = "^%s*lua%-load", why = "runs Lua, which can connect anywhere (core.tcp, httpclient)" },
+  },
   -- haproxy retries 3 times by default on connect failures.
   retries = { off = "retries 0", on = "retries 3\n    option redispatch\n    retry-on all-retryable-errors" },
   logs = {},

@@ -60,6 +60,19 @@ proxy.server = ( "" => ( (
     '^%s*server%.bind%s*[:+]?=%s*"(/[^"]*)"',          -- a unix socket
   },
   includes = { '^%s*include%s+"([^"]+)"' },
+  -- Free form: a statement is `name = value` wherever its parts are (`server.pid-file\n=\n"/x"`
+  -- is one, and two may share a line); strings may span lines; '#' starts a comment anywhere
+  -- outside a string; `$HTTP[...] { }` conditions are blocks.
+  syntax = { ends = "assignment", blocks = "{}", strings = "multiline", comments = { "#any" } },
+  -- Where a config sends: the hosts and ports of every *.server backend (proxy.server,
+  -- fastcgi.server, scgi.server, ...); a "socket" is a unix socket, never the simulator.
+  targets = {
+    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"host"%s*=>%s*("?[^",%s%)]*"?)', part = "host" },
+    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"port"%s*=>%s*("?[^",%s%)]*"?)', part = "port" },
+    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"socket"%s*=>%s*("?[^",%s%)]*"?)', part = "socket",
+      use = '"host" => "${upstream_host}", "port" => ${upstream_port}' },
+    { match = "^%s*include_shell%s", why = "takes config from a program's output, which can send anywhere" },
+  },
   must_set = {
     { directive = "^%s*server%.upload%-dirs[%s:+=]", default = "/var/tmp", example = 'server.upload-dirs = ( "${dir}" )' },
   },

@@ -52,6 +52,17 @@ log-level=INFO
     "^%s*frontend%s*=%s*(unix:[^,;%s]+)",   -- a unix socket
   },
   includes = { "^%s*include%s*=%s*(%S+)" },
+  -- One option a line, `name=value` to its end (';' separates a backend's parameters); '#'
+  -- starts a comment only as a line's first character.
+  syntax = { comments = { "^#" } },
+  -- Where a config sends: each backend=HOST,PORT (or unix:PATH), and the HTTP proxy backends
+  -- are reached through.
+  targets = {
+    { match = "^%s*backend%s*=%s*([^,;%s]*)%s*,%s*([^;%s]*)", part = "host port" },
+    { match = "^%s*backend%s*=%s*(unix:[^;%s]*)", part = "socket",
+      use = "backend=${upstream_host},${upstream_port};;proto=http/1.1" },
+    { match = "^%s*backend%-http%-proxy%-uri%s*=%s*(%S+)" },
+  },
   -- daemon=yes detaches (and changes to /); its --daemon option takes no argument, so
   -- nothing on the command line can undo it: the config must not say it.
   foreground = { detaches = { "^%s*daemon%s*=%s*[Yy][Ee][Ss]%s*$" }, example = "daemon=no" },

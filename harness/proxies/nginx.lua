@@ -68,10 +68,35 @@ http {
     "^%s*google_perftools_profiles%s+(%S+)",
   },
   includes = { "^%s*include%s+(%S+)" },
+  -- A statement runs to its ';' over lines (`access_log\n    /x.log;` writes /x.log), a string
+  -- may span lines, '#' starts a comment at a token's start. The entries of these blocks are
+  -- keys and values, never directives: `map $a $b { daemon off; }` says nothing about daemon.
+  syntax = {
+    ends = ";", blocks = "{}", strings = "multiline",
+    data = { "^map%s", "^geo%s", "^types$", "^split_clients%s", "^charset_map%s" },
+  },
+  -- Where a config sends requests: the *_pass directives (a URL, an address, or the name of
+  -- an upstream block) and the servers of upstream blocks (http and stream). A name without a
+  -- port is fine when it is an upstream block of the config (`groups`), whose servers are
+  -- judged where they are. Scripts can send anywhere (njs's ngx.fetch, perl).
+  targets = {
+    { match = "^%s*proxy_pass%s+(%S+)" },
+    { match = "^%s*grpc_pass%s+(%S+)" },
+    { match = "^%s*fastcgi_pass%s+(%S+)" },
+    { match = "^%s*uwsgi_pass%s+(%S+)" },
+    { match = "^%s*scgi_pass%s+(%S+)" },
+    { match = "^%s*memcached_pass%s+(%S+)" },
+    { match = "^%s*server%s+(%S+)" },
+    { match = "^%s*js_import%s", why = "runs JavaScript (njs), which can send requests anywhere (ngx.fetch)" },
+    { match = "^%s*js_include%s", why = "runs JavaScript (njs), which can send requests anywhere (ngx.fetch)" },
+    { match = "^%s*perl_require%s", why = "runs Perl, which can send requests anywhere" },
+    { match = "^%s*perl_modules%s", why = "runs Perl, which can send requests anywhere" },
+  },
+  groups = { "^upstream%s+(%S+)$" },
   -- Debian's nginx was built with these outside the case folder (nginx -V); it creates the
   -- temp folders at start even when nothing is buffered.
   must_set = {
-    { directive = "^%s*pid%s", default = "/run/nginx.pid", example = "pid ${dir}/nginx.pid;" },
+    { directive = "^%s*pid%s", default = "/run/nginx.pid", example = "pid ${dir}/nginx.pid;", context = "main" },
     { directive = "^%s*access_log%s", default = "/var/log/nginx/access.log", example = "access_log ${dir}/access.log;" },
     { directive = "^%s*client_body_temp_path%s", default = "/var/lib/nginx/body",
       example = "client_body_temp_path ${dir}/client_body;" },
@@ -83,11 +108,13 @@ http {
   },
   -- nginx detaches unless its config says `daemon off;`, and the command line cannot say it
   -- instead: -g 'daemon off;' makes nginx refuse any config with a daemon line, off or on
-  -- ("daemon" directive is duplicate). So the config must hold `daemon off;`.
+  -- ("daemon" directive is duplicate). So the config must hold `daemon off;`, in the main
+  -- context: nowhere else does nginx read it.
   foreground = {
     detaches = { "^%s*daemon%s+[\"']?[Oo][Nn][\"']?$" },
     stays = "^%s*daemon%s+[\"']?[Oo][Ff][Ff][\"']?$",
     example = "daemon off;",
+    context = "main",
   },
   retries = { off = "proxy_next_upstream off;", on = "proxy_next_upstream error timeout invalid_header http_502 http_504 non_idempotent;" },
   logs = { "access.log", "error.log" },

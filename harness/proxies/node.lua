@@ -30,6 +30,16 @@ return proxy {
   check = { "${binary}", "--check", "${dir}/proxy.js" },
   -- paths: none. Its config is a JavaScript program: it writes the log file it is given on
   -- argv (${dir}/access.log), and what else a program writes no line pattern can tell.
+  -- JavaScript: statements end at ';' or a brace, strings in ' " or `, comments // and /* */.
+  syntax = { ends = ";", blocks = "{}", strings = "multiline", quotes = "\"'`", comments = { "//", "/*" } },
+  -- Where the script sends cannot be checked in general: a program computes its addresses (the
+  -- shipped one takes the simulator's from argv, where the harness puts it). Only what is
+  -- written out in it is judged: a URL in a string, and a host: or port: given as a literal.
+  targets = {
+    { match = "^", each = "['\"`](%a[%w+.-]*://[^'\"`%s]*)" },
+    { match = "^", each = "%f[%w]host%s*:%s*(['\"`][^'\"`]*['\"`])", part = "host" },
+    { match = "^", each = "%f[%w]port%s*:%s*(%d+)", part = "port" },
+  },
   -- `node script` stays in the foreground, but a script can spawn itself detached (its own
   -- session) and exit. Only the usual way is seen: an options object with detached: true.
   foreground = { detaches = { "(detached%s*[:=]%s*true)" } },

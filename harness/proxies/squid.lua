@@ -82,12 +82,35 @@ cache_effective_user proxy
     "^%s*sslcrtd_program%s.-%s%-s%s+(%S+)",   -- the certificate database folder
   },
   includes = { "^%s*include%s+(%S+)" },
-  -- Debian's squid was built with these outside the case folder (squid -v).
+  -- One statement a line, continued by a '\' at its end; '#' starts a comment only as a
+  -- line's first character; `if ... endif` is a block whose lines may not apply (`if false`).
+  syntax = { comments = { "^#" }, continued = true, blocks = { open = "^if%s", close = "^endif%f[%W]" } },
+  -- Where a config sends: a cache_peer (host, then HTTP port), the origin an accelerator goes
+  -- DIRECT to (defaultsite=, which it only uses with no-vhost: else each request's Host header
+  -- says where), an ICAP service. A forward (or intercepting) http_port goes where each request
+  -- says; a URL rewriter can send it anywhere.
+  targets = {
+    { match = "^%s*cache_peer%s+(%S+)%s+%S+%s+(%S+)", part = "host port" },
+    { match = "^%s*https?_port%s.-%sdefaultsite=(%S+)" },
+    { match = "^%s*https?_port%s", unless = "%saccel%f[%W]",
+      why = "sends each request to the host its URL names (no accel: a forward or intercepting proxy)" },
+    { match = "^%s*https?_port%s.-%saccel%f[%W]", unless = "%sno%-vhost%f[%W]",
+      why = "sends each request to the host its Host header names (accel uses vhost unless no-vhost)",
+      use = "http_port 127.0.0.1:${proxy_port} accel defaultsite=${upstream_host}:${upstream_port} no-vhost" },
+    { match = "^%s*icap_service%s+%S+%s+%S+%s+(%S+)" },
+    { match = "^%s*url_rewrite_program%s", why = "hands each URL to a program, which can rewrite it to any host" },
+  },
+  -- Debian's squid was built with these outside the case folder (squid -v). One inside an
+  -- `if` block may never be read.
   must_set = {
-    { directive = "^%s*pid_filename%s", default = "/run/squid.pid", example = "pid_filename ${dir}/squid.pid" },
-    { directive = "^%s*cache_log%s", default = "/var/log/squid/cache.log", example = "cache_log ${dir}/cache.log" },
-    { directive = "^%s*access_log%s", default = "/var/log/squid/access.log", example = "access_log stdio:${dir}/access.log" },
-    { directive = "^%s*netdb_filename%s", default = "/var/spool/squid/netdb.state", example = "netdb_filename none" },
+    { directive = "^%s*pid_filename%s", default = "/run/squid.pid", example = "pid_filename ${dir}/squid.pid",
+      context = "main" },
+    { directive = "^%s*cache_log%s", default = "/var/log/squid/cache.log", example = "cache_log ${dir}/cache.log",
+      context = "main" },
+    { directive = "^%s*access_log%s", default = "/var/log/squid/access.log", example = "access_log stdio:${dir}/access.log",
+      context = "main" },
+    { directive = "^%s*netdb_filename%s", default = "/var/spool/squid/netdb.state", example = "netdb_filename none",
+      context = "main" },
   },
   -- forward_max_tries also bounds re-forwarding (default 25).
   retries = {

@@ -39,11 +39,20 @@ ReversePath "/" "http://${upstream_host}:${upstream_port}/"
   -- -d: in the foreground (tinyproxy detaches by default); its config has no key for it.
   command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },
   -- No check: tinyproxy has no option that only parses its config.
+  -- One statement a line; '#' starts a comment only at a line's start. Keywords are
+  -- case-insensitive (tinyproxy.conf(5)): patterns see them lowercased.
+  syntax = { comments = { "^#" }, case = "insensitive" },
   -- What a config line makes tinyproxy write.
   paths = {
-    '^%s*PidFile%s+"?([^"%s]+)',
-    '^%s*LogFile%s+"?([^"%s]+)',
-    "^%s*(Syslog)%s+[Oo][Nn]",
+    '^%s*pidfile%s+"?([^"%s]+)',
+    '^%s*logfile%s+"?([^"%s]+)',
+    "^%s*(syslog)%s+[Oo][Nn]",
+  },
+  -- Where a config sends: ReversePath's URL, and an upstream proxy (http, socks4, socks5;
+  -- `upstream none` sends nowhere).
+  targets = {
+    { match = '^%s*reversepath%s+"[^"]*"%s+"?([^"%s]+)' },
+    { match = '^%s*upstream%s+[HhSs]%w*%s+"?([^"%s]+)' },
   },
   retries = { off = "retries off (tinyproxy has no retry option)", on = "retries requested, but tinyproxy has no retry option" },
   logs = { "tinyproxy.log" },

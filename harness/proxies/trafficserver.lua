@@ -111,6 +111,31 @@ logging:
   -- runroot.yaml); relative log file names are relative to the log folder, so only absolute
   -- ones are captured.
   paths_base = "/usr",
+  -- One statement a line; '#' starts a comment as a line's first character; remap.config's
+  -- rules may go on over lines ending in '\'.
+  syntax = { comments = { "^#" }, continued = true },
+  -- records.config names the files where ATS reads where to send (remap rules, parent proxies):
+  -- read as part of it. Relative names are relative to the install prefix, like paths.
+  includes = {
+    "^%s*CONFIG%s+proxy%.config%.url_remap%.filename%s+STRING%s+(%S+)",
+    "^%s*CONFIG%s+proxy%.config%.http%.parent_proxy%.file%s+STRING%s+(%S+)",
+    "^%s*%.include%s+(%S+)",
+  },
+  -- Where it sends: the replacement URL of each remap rule, the parents of parent.config; and
+  -- without a remap rule required, or as a forward proxy, the host each request names.
+  targets = {
+    { match = "^%s*map%s+%S+%s+(%S+)" },
+    { match = "^%s*map_with_referer%s+%S+%s+(%S+)" },
+    { match = "^%s*map_with_recv_port%s+%S+%s+(%S+)" },
+    { match = "^%s*regex_map%s+%S+%s+(%S+)" },
+    { match = "^%s*regex_map_with_recv_port%s+%S+%s+(%S+)" },
+    { match = '%sparent%s*=%s*"([^"]*)"', each = "([^;,%s|]+)[^;,%s]*" },
+    { match = '%sparent%s*=%s*([^"%s]+)', each = "([^;,%s|]+)[^;,%s]*" },
+    { match = "^%s*CONFIG%s+proxy%.config%.url_remap%.remap_required%s+INT%s+0%f[%D]",
+      why = "sends a request that no remap rule maps to the host it names" },
+    { match = "^%s*CONFIG%s+proxy%.config%.reverse_proxy%.enabled%s+INT%s+0%f[%D]",
+      why = "sends each request to the host it names (a forward proxy)" },
+  },
   paths = {
     "^%s*CONFIG%s+proxy%.config%.log%.logfile_dir%s+STRING%s+(%S+)",
     "^%s*CONFIG%s+proxy%.config%.local_state_dir%s+STRING%s+(%S+)",

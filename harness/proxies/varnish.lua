@@ -50,6 +50,17 @@ ${retries}
   check = { "${binary}", "-C", "-j", "none", "-n", "${dir}/varnish", "-f", "${dir}/varnish.vcl" },
   -- paths: none. A VCL names no file varnishd writes: its work folder and shared-memory log
   -- are under -n on the command line.
+  -- VCL: a statement runs to its ';' over lines, blocks in braces, "..." strings on one line
+  -- (no escapes) and {"..."} ones over lines, comments #, // and /* */.
+  syntax = { ends = ";", blocks = "{}", quotes = '"{', escapes = false, comments = { "#", "//", "/*" } },
+  -- Where a VCL sends: each backend's .host (with its port, if it says one) and .port; a
+  -- .path is a unix socket.
+  targets = {
+    { match = "^%s*%.host%s*=%s*(%S+)", part = "host" },
+    { match = "^%s*%.port%s*=%s*(%S+)", part = "port" },
+    { match = "^%s*%.path%s*=%s*(%S+)", part = "socket",
+      use = '.host = "${upstream_host}"; .port = "${upstream_port}";' },
+  },
   retries = {
     off = "# retries off: no return (retry)",
     on = "sub vcl_backend_error {\n    if (bereq.retries < 2) {\n        return (retry);\n    }\n}",

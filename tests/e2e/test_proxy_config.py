@@ -197,8 +197,8 @@ class UserConfig(unittest.TestCase):
             % (path, access),
             "badup run: %s:18: error_log %s: writes outside the case folder; use ${dir}/badup-test-error.log"
             % (path, error),
-            "badup run: %s:23: server 127.0.0.1:8080: the config must send to ${upstream_host}:${upstream_port}, "
-            "the case's simulator (not a real upstream); use `server ${upstream_host}:${upstream_port}`" % path,
+            "badup run: %s:23: server 127.0.0.1:8080: sends to 127.0.0.1:8080, not the case's simulator; use "
+            "`server ${upstream_host}:${upstream_port}`" % path,
             "badup run: %s:28: listen 127.0.0.1:80: the config must listen on ${proxy_port}, the port the case "
             "connects to; use `listen 127.0.0.1:${proxy_port}`" % path,
             "badup run: %s: no `client_body_temp_path` in it: nginx would use its default /var/lib/nginx/body, "
@@ -262,9 +262,54 @@ class UserConfig(unittest.TestCase):
 
     @have_nginx
     def test_nginx_without_upstream_port_is_refused(self):
+        # a loopback address that is not the simulator: nothing could leave the machine even if
+        # the check let it run
         text = NGINX_CONF.replace("proxy_pass http://${upstream_host}:${upstream_port};",
-                                  "proxy_pass http://backend.prod.example:8080;")
-        self.refused("nginx", "my.conf", text, "the config must send to ${upstream_host}:${upstream_port}")
+                                  "proxy_pass http://127.0.0.2:8080;")
+        self.refused("nginx", "my.conf", text, "proxy_pass http://127.0.0.2:8080: sends to http://127.0.0.2:8080, "
+                     "not the case's simulator; use `proxy_pass http://${upstream_host}:${upstream_port}`",
+                     line=line_of(text, "127.0.0.2"))
+
+    def test_a_target_elsewhere_beside_the_simulator_is_refused_before_any_case(self):
+        """The user's report: an upstream block names the simulator, a location proxies to
+        another host; the run sent requests there. 127.0.0.2 stands for that host here: on the
+        loopback, so that nothing could leave the machine even if the check let it run."""
+        text = (NGINX_CONF.replace("proxy_pass http://${upstream_host}:${upstream_port};", "proxy_pass http://app;")
+                .replace("    server {\n", "    upstream app { server ${upstream_host}:${upstream_port}; }\n    server {\n"
+                         "        location /api/ { proxy_pass http://127.0.0.2:8080; }\n", 1))
+        path = self.write("my.conf", text)
+        p = self.run_badup("nginx", path)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stderr.splitlines(), [
+            "badup run: %s:%d: proxy_pass http://127.0.0.2:8080: sends to http://127.0.0.2:8080, not the case's "
+            "simulator; use `proxy_pass http://${upstream_host}:${upstream_port}`" % (path, line_of(text, "127.0.0.2")),
+            "badup run: %s: 1 problem; nothing was run" % path,
+        ])
+        self.assertFalse(os.path.exists(p.out), "a case ran")
+
+    def test_a_haproxy_server_elsewhere_is_refused(self):
+        text = HAPROXY_CFG.replace("    server up ${upstream_host}:${upstream_port}\n",
+                                   "    server up ${upstream_host}:${upstream_port}\n    server web2 127.0.0.2:8080 check\n")
+        self.refused("haproxy", "my.cfg", text, "server web2 127.0.0.2:8080: sends to 127.0.0.2:8080, not the case's "
+                     "simulator; use `server web2 ${upstream_host}:${upstream_port}`", line=line_of(text, "web2"))
+
+    def test_a_path_on_the_next_line_is_seen(self):
+        """nginx reads a statement to its ';': the path on the next line is access_log's."""
+        log = os.path.join(tempfile.gettempdir(), "badup-test-%d-next-line.log" % os.getpid())
+        text = NGINX_CONF.replace("access_log ${dir}/access.log;", "access_log\n        %s;" % log)
+        self.refused("nginx", "my.conf", text, "access_log %s: writes outside the case folder" % log,
+                     line=line_of(text, "access_log"))
+        self.assertFalse(os.path.exists(log), "%s was created" % log)
+
+    def test_an_include_that_climbs_out_of_the_case_is_refused(self):
+        outside = os.path.join(self.tmp, "outside")
+        os.mkdir(outside)
+        with open(os.path.join(outside, "inc.conf"), "w") as f:
+            f.write("access_log /var/log/nginx/badup-test-climb.log;\n")
+        rel = "../" * 12 + outside.lstrip("/") + "/inc.conf"
+        text = NGINX_CONF.replace("    server {\n", "    include %s;\n    server {\n" % rel, 1)
+        self.refused("nginx", "my.conf", text, "include %s: '..' leads out of the case folder" % rel,
+                     line=line_of(text, "inc.conf"))
 
     @have_nginx
     def test_nginx_include_that_writes_outside_is_refused(self):

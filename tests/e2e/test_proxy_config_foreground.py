@@ -225,6 +225,25 @@ class Foreground(unittest.TestCase):
         self.refused_before_anything_ran("nginx", NGINX_CONF % "daemon on;",
                                          ":2: daemon on: nginx would detach into the background")
 
+    def test_nginx_daemon_off_in_a_map_is_no_daemon_off(self):
+        """A map's entry `daemon off;` is a key and a value: nginx still detaches."""
+        self.refused_before_anything_ran("nginx", NGINX_CONF % "map $host $unused {\n    daemon off;\n}",
+                                         "no `daemon off;` in it: nginx detaches into the background by default")
+
+    def test_nginx_daemon_off_in_a_string_is_no_daemon_off(self):
+        """A string may span lines in nginx: a line of it that reads `;daemon off;` is text (env
+        is a directive of the main context, so only the string keeps it from counting)."""
+        self.refused_before_anything_ran("nginx", NGINX_CONF % 'env BADUP_NOTE="up\n;daemon off;\n";',
+                                         "no `daemon off;` in it: nginx detaches into the background")
+
+    def test_nginx_daemon_off_inside_a_block_is_refused(self):
+        text = (NGINX_CONF % "").replace("events { worker_connections 64; }", "events { worker_connections 64; daemon off; }")
+        self.refused_before_anything_ran("nginx", text, "no `daemon off;` in its main context (%s:%d says it inside "
+                                         "`events`, where it may not apply)" % (os.path.join(self.tmp, "my.conf"),
+                                                                               text.splitlines().index(
+                                                                                   "events { worker_connections 64; "
+                                                                                   "daemon off; }") + 1))
+
     def test_nginx_without_daemon_off_is_refused(self):
         """Debian's nginx.conf has no daemon line: nginx then detaches by default."""
         self.refused_before_anything_ran("nginx", NGINX_CONF % "", "no `daemon off;` in it: nginx detaches into "
