@@ -112,12 +112,15 @@ CFG
 start_badup() {
   _dir=$1
   shift
+  # A caller may start several simulators into one DIR, one after the other: the last one's
+  # start-up line must never be read as this one's.
+  rm -f "$_dir/serve.out" "$_dir/serve.err"
   "$BADUP" serve --listen 127.0.0.1:0 --seed 1 "$@" >"$_dir/serve.out" 2>"$_dir/serve.err" &
   _serve=$!
   pids="$pids $_serve"
   _i=0
   # The whole line: read while it is being written, it can end at "admin=127.0.0.1:".
-  while [ "$(wc -l <"$_dir/serve.out" 2>/dev/null || echo 0)" -lt 1 ]; do
+  while [ "$( (wc -l <"$_dir/serve.out") 2>/dev/null || echo 0)" -lt 1 ]; do
     _i=$((_i + 1))
     if [ $_i -gt 50 ] || ! kill -0 "$_serve" 2>/dev/null; then
       echo "$me: badup serve did not start:" >&2
@@ -128,6 +131,10 @@ start_badup() {
   done
   upstream_port=$(sed -n 's/.*listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$_dir/serve.out")
   admin_port=$(sed -n 's/.*admin=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$_dir/serve.out")
+  if [ -z "$upstream_port" ] || [ -z "$admin_port" ]; then
+    echo "$me: badup serve's start-up line has no ports: $(cat "$_dir/serve.out")" >&2
+    return 1
+  fi
 }
 
 # start_proxy PROXY DIR READ_MS RETRIES: haproxy or nginx on a kernel-chosen port (sets

@@ -174,13 +174,15 @@ nofile_of() { awk '/^Max open files/ { print $4 }' "/proc/$1/limits"; }
 started_pid=""; started_listen=""; started_admin=""
 start_badup() {  # start_badup NAME SCENARIO-FILE: sets started_pid/_listen/_admin
     local name=$1 scenario=$2 i line=""
+    # Each round starts NAME again: the last round's start-up line must never be read as this one's.
+    rm -f "$tmp/$name.stdout" "$tmp/$name.stderr"
     "$badup" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 "$scenario" \
         >"$tmp/$name.stdout" 2>"$tmp/$name.stderr" &
     started_pid=$!
     pids+=("$started_pid")
     for i in $(seq 1 100); do
         # only a whole line: one read while it is written can end at "admin=127.0.0.1:"
-        if [ "$(wc -l <"$tmp/$name.stdout")" -ge 1 ]; then
+        if [ "$( (wc -l <"$tmp/$name.stdout") 2>/dev/null || echo 0)" -ge 1 ]; then
             line=$(grep -m1 '^badup serve: ' "$tmp/$name.stdout" || true)
             break
         fi
