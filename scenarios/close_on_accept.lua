@@ -17,8 +17,9 @@
 --
 -- Timing: a FIN sent at the very accept would race the proxy's own connect() and write:
 -- one run the proxy meets a closed connection before it writes, the next after, and the
--- same proxy answers two ways. Waiting for its first bytes makes it "closed after my
--- request" every time. accept_close(0) is the racy original.
+-- same proxy answers two ways. Waiting for its whole request (not its first bytes, which a
+-- proxy that writes in pieces sends before the rest) makes it "closed after my request"
+-- every time. accept_close(0) is the racy original.
 --
 -- curl, directly: exit 52 "Empty reply from server", http_code 000 (the request is drained,
 -- so the kernel sends a FIN, not a RST).

@@ -14,8 +14,10 @@
 --
 -- Timing: a RST sent at the very accept would race the proxy's connect(): one run the
 -- proxy sees its connect fail (lighttpd 503, apache 503), the next it sees its read reset
--- (lighttpd 500, apache 502). Waiting for its first bytes makes it the reset read every
--- time. accept_reset(0) is the racy original.
+-- (lighttpd 500, apache 502). A RST at its first bytes would race its later writes: tinyproxy
+-- writes the request line and each header apart, and answered 503 when a header write met
+-- the RST, a silent close when its read did. Waiting for its whole request makes it the reset
+-- read every time. accept_reset(0) is the racy original.
 --
 -- curl, directly: exit 56 "Recv failure: Connection reset by peer", http_code 000.
 return scenario {

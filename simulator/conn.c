@@ -170,6 +170,23 @@ static void peer_closed(struct conn *c) {
 
 static size_t parse(struct conn *c, const char *data, size_t len);
 
+/* A listener fault waits for the peer's whole request, not its first bytes: a proxy that
+ * writes its request in pieces (tinyproxy sends the request line, then each header) would
+ * otherwise meet the fault while still writing one run and while reading the next, and
+ * answer two ways (tinyproxy: 503 when a header write fails, a silent close when the read
+ * does). The bytes are framed by RFC 9112 (http-parser) and dropped. */
+static int accept_request_done(http_parser *p) {
+  http_parser_pause(p, 1);
+  return 0;
+}
+static const http_parser_settings accept_wait_settings = {.on_message_complete = accept_request_done};
+
+/* Is the peer's request complete (or are its bytes no HTTP request at all)? */
+static bool accept_request_in(struct conn *c, const char *data, size_t len) {
+  http_parser_execute(&c->parser, &accept_wait_settings, data, len);
+  return HTTP_PARSER_ERRNO(&c->parser) != HPE_OK;
+}
+
 /* libuv reports end of file on POLLHUP after a short read, also when the peer sent a RST
  * (Linux signals both with POLLHUP); the RST then waits as the socket's pending error,
  * which nobody reads. Without this check a peer that resets mid-request is logged as
@@ -199,7 +216,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   }
   switch (c->state) {
   case CS_ACCEPT_WAIT:
-    accept_fault(c); /* the peer's first bytes: its connect is done, its request out */
+    if (accept_request_in(c, b->base, (size_t)n)) accept_fault(c);
     return;
   case CS_LINGER:
   case CS_HALF:
@@ -552,10 +569,11 @@ void conn_accept(struct server *srv) {
     c->pc = 0;
     double wait = d->plan->steps[0].seconds;
     if (d->plan->listener != STEP_BLACKHOLE && wait > 0) {
-      /* Wait for the peer's first bytes (or the bound), so the fault always meets a peer
+      /* Wait for the peer's whole request (or the bound), so the fault always meets a peer
        * whose connect() has completed and whose request is out: a FIN or RST that raced
        * the peer's connect would make it see a failed connect one time and a failed read
-       * the next. The bytes are dropped unread as far as the peer can tell. */
+       * the next (and one that raced its writes, a failed write). The bytes are dropped
+       * unread as far as the peer can tell. */
       c->state = CS_ACCEPT_WAIT;
       conn_read_start(c);
       wire_timer(c, wait, accept_wait_over);

@@ -14,7 +14,7 @@ enum conn_state {
   CS_LINGER,    /* our FIN is out; draining input until the peer closes or linger ends */
   CS_HALF,      /* halfclose(): our FIN is out; reading until the peer closes */
   CS_BARRIER,   /* a barrier() waits for its name to be reached, or for its bound */
-  CS_ACCEPT_WAIT, /* accept_close/accept_reset: waiting for the peer's first bytes */
+  CS_ACCEPT_WAIT, /* accept_close/accept_reset: waiting for the peer's whole request */
   CS_HOLD       /* nothing more will happen until the peer closes (listener emulation) */
 };
 

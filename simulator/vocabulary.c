@@ -64,11 +64,11 @@ static double check_seconds(lua_State *L, int arg, const char *what) {
 SIMPLE_CTOR(ctor_refuse, STEP_REFUSE, "refuse")
 SIMPLE_CTOR(ctor_blackhole, STEP_BLACKHOLE, "blackhole")
 
-/* accept_close([wait]) / accept_reset([wait]): the fault comes once the peer's first bytes
- * are in, or after `wait` seconds (default 1); 0 acts right after the accept, racing the
- * peer's own connect(). */
+/* accept_close([wait]) / accept_reset([wait]): the fault comes once the peer's whole request
+ * is in (RFC 9112 framing; bytes that are no request count as in), or after `wait` seconds
+ * (default 1); 0 acts right after the accept, racing the peer's own connect(). */
 static int accept_ctor(lua_State *L, enum step_op op, const char *name) {
-  if (lua_gettop(L) > 1) return luaL_error(L, "%s() takes at most one argument: the seconds to wait for the peer's first bytes", name);
+  if (lua_gettop(L) > 1) return luaL_error(L, "%s() takes at most one argument: the seconds to wait for the peer's request", name);
   double wait = lua_isnoneornil(L, 1) ? 1.0 : check_seconds(L, 1, name);
   struct lstep *ls = new_step(L, op, NULL, 0);
   ls->s.seconds = wait;

@@ -4,7 +4,7 @@
 A plan that waits at a barrier must hold its next bytes (or its FIN/RST) until the name is
 reached (POST /barriers/NAME) or the bound passes, whichever is first, and never longer.
 Checked from outside with a raw socket: when the RST comes relative to the POST, and what
-the event log says happened. Also the accept faults, which wait for the peer's first bytes.
+the event log says happened. Also the accept faults, which wait for the peer's whole request.
 """
 import os
 import socket

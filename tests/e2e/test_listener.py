@@ -110,7 +110,7 @@ class AcceptReset(unittest.TestCase):
         cls.server = common.start_class_server(cls, common.scenario_path("reset_on_accept"))
 
     def test_rst_without_a_byte(self):
-        # Nothing sent: the RST comes after accept_reset()'s 1 s wait for the first bytes.
+        # Nothing sent: the RST comes after accept_reset()'s 1 s wait for the request.
         r = self.server.exchange(b"", timeout=3.0)
         self.assertEqual((r.data, r.end), (b"", "reset"), r)
 
@@ -125,6 +125,64 @@ class AcceptReset(unittest.TestCase):
         rc, code, err, _ = common.curl(self.server.url("/x"))
         self.assertEqual((rc, code), (56, "000"), err)
         self.assertIn("Connection reset by peer", err)
+
+
+class AcceptFaultsWaitForTheWholeRequest(unittest.TestCase):
+    """A proxy may write its request in pieces (tinyproxy: the request line, then each
+    header). The fault waits for the whole request, never the first piece, so the proxy
+    meets it reading every time, never writing. A 30 s bound, so only the request's end
+    can explain a fault within seconds."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        cls.tmp = tempfile.mkdtemp(prefix="badup-accept-wait-")
+        cls.paths = {}
+        for name, step in (("rst_after_request", "accept_reset(30)"), ("fin_after_request", "accept_close(30)")):
+            cls.paths[name] = common.write_scenario(cls.tmp, name, (
+                'return scenario { summary = "t", expect = 502, plan = { %s } }\n' % step))
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def check(self, name, end):
+        server = common.start_server(self, self.paths[name])
+        with server.connect(timeout=10) as s:
+            s.sendall(b"GET /x HTTP/1.1\r\nHost: a\r\n")
+            # The request line and one header are in, the head is not over: nothing comes.
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                s.recv(1)
+            s.sendall(b"X-Piece: 2\r\n\r\n")
+            r = common.read_to_end(s, timeout=10.0)
+        self.assertEqual((r.data, r.end), (b"", end), r)
+        self.assertLess(r.elapsed, 5.0, "the fault waited for its bound, not for the request's end")
+
+    def test_reset_after_the_last_header(self):
+        self.check("rst_after_request", "reset")
+
+    def test_fin_after_the_last_header(self):
+        self.check("fin_after_request", "fin")
+
+    def test_a_body_is_part_of_the_request(self):
+        server = common.start_server(self, self.paths["rst_after_request"])
+        with server.connect(timeout=10) as s:
+            s.sendall(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab")
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                s.recv(1)
+            s.sendall(b"cd")
+            r = common.read_to_end(s, timeout=10.0)
+        self.assertEqual((r.data, r.end), (b"", "reset"), r)
+        self.assertLess(r.elapsed, 5.0)
+
+    def test_bytes_that_are_no_request_end_the_wait(self):
+        server = common.start_server(self, self.paths["rst_after_request"])
+        r = server.exchange(b"\x16\x03\x01\x00\x05hello", timeout=10.0)
+        self.assertEqual((r.data, r.end), (b"", "reset"), r)
+        self.assertLess(r.elapsed, 5.0)
 
 
 class ListenerScenariosByPath(unittest.TestCase):

@@ -227,7 +227,7 @@ START_TEST(test_argumentless_steps) {
 }
 END_TEST
 
-/* accept_close/accept_reset wait for the peer's first bytes, 1 s at most by default. */
+/* accept_close/accept_reset wait for the peer's whole request, 1 s at most by default. */
 START_TEST(test_accept_steps_wait) {
   for (int k = 0; k < 2; k++) {
     const char *name = k ? "accept_reset" : "accept_close";
