@@ -404,7 +404,10 @@ static int start_proxy(struct case_ctx *c) {
   snprintf(px_out, sizeof px_out, "%s/proxy.out", c->pdir);
   snprintf(px_err, sizeof px_err, "%s/proxy.err", c->pdir);
   double start = now_ms();
-  if (proc_spawn_supervised(&c->px, c->argv, p->stop_grace_ms, c->pdir, px_out, px_err, c->env) != 0) {
+  /* A user's config (--proxy-config) can write only into the case's folders. */
+  const char *writable[] = {c->dir, c->scratch[0] ? c->scratch : NULL, NULL};
+  const char *const *confined = c->o->confine ? writable : NULL;
+  if (proc_spawn_confined(&c->px, c->argv, p->stop_grace_ms, c->pdir, px_out, px_err, c->env, confined) != 0) {
     setup_error(c, "cannot start %s: %s", p->binary, strerror(errno));
     return 0;
   }
@@ -454,7 +457,7 @@ static int start_proxy(struct case_ctx *c) {
     for (size_t i = 0; sargv && i < n && !bad; i++) sargv[i] = template_render(p->sidecars[k][i], &c->v, &bad);
     char so[4096];
     snprintf(so, sizeof so, "%s/sidecar%zu.err", c->pdir, k + 1);
-    if (sargv && !bad) proc_spawn_supervised(&c->side[k], sargv, 2000, c->pdir, so, so, c->env);
+    if (sargv && !bad) proc_spawn_confined(&c->side[k], sargv, 2000, c->pdir, so, so, c->env, confined);
     for (size_t i = 0; sargv && i < n; i++) free(sargv[i]);
     free(sargv);
     free(bad);

@@ -18,6 +18,7 @@ struct run_opts {
   double connect_timeout, read_timeout;
   bool retries;
   const char *proxy_config;  /* --proxy-config FILE, or NULL */
+  bool confine;              /* the proxy may write only into its case's folders (confine.h) */
   unsigned long seed;
 };
 

@@ -149,18 +149,29 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
 
 int proc_spawn_supervised(struct proc *p, char *const argv[], int grace_ms, const char *cwd, const char *out_path,
                           const char *err_path, char *const env_extra[]) {
-  size_t n = 0;
+  return proc_spawn_confined(p, argv, grace_ms, cwd, out_path, err_path, env_extra, NULL);
+}
+
+int proc_spawn_confined(struct proc *p, char *const argv[], int grace_ms, const char *cwd, const char *out_path,
+                        const char *err_path, char *const env_extra[], const char *const writable[]) {
+  size_t n = 0, nw = 0;
   while (argv[n]) n++;
-  char **wrapped = calloc(n + 5, sizeof *wrapped);
+  while (writable && writable[nw]) nw++;
+  char **wrapped = calloc(n + 2 * nw + 5, sizeof *wrapped);
   if (!wrapped) return -ENOMEM;
   char grace[16];
   snprintf(grace, sizeof grace, "%d", grace_ms);
   /* "/proc/self/exe" in the child is still our own binary. */
-  wrapped[0] = "/proc/self/exe";
-  wrapped[1] = "__supervise";
-  wrapped[2] = grace;
-  wrapped[3] = "--";
-  for (size_t i = 0; i < n; i++) wrapped[4 + i] = argv[i];
+  size_t k = 0;
+  wrapped[k++] = "/proc/self/exe";
+  wrapped[k++] = "__supervise";
+  wrapped[k++] = grace;
+  for (size_t i = 0; i < nw; i++) {
+    wrapped[k++] = "--writable";
+    wrapped[k++] = (char *)writable[i];
+  }
+  wrapped[k++] = "--";
+  for (size_t i = 0; i < n; i++) wrapped[k++] = argv[i];
   int rc = spawn(p, wrapped, cwd, out_path, err_path, env_extra, true);
   free(wrapped);
   if (rc == 0) {

@@ -33,6 +33,13 @@ int proc_spawn(struct proc *p, char *const argv[], const char *cwd, const char *
 int proc_spawn_supervised(struct proc *p, char *const argv[], int grace_ms, const char *cwd, const char *out_path,
                           const char *err_path, char *const env_extra[]);
 
+/* Like proc_spawn_supervised, and the whole tree can write only into the folders of
+ * `writable` (NULL-terminated, at most SUPERVISE_MAX_WRITABLE; confine.h). When the keeper
+ * cannot confine it, nothing starts and the process exits SUPERVISE_CANNOT_CONFINE with the
+ * reason on err_path. */
+int proc_spawn_confined(struct proc *p, char *const argv[], int grace_ms, const char *cwd, const char *out_path,
+                        const char *err_path, char *const env_extra[], const char *const writable[]);
+
 /* Has it exited? Reaps it if so. */
 bool proc_exited(struct proc *p);
 

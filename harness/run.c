@@ -25,6 +25,7 @@
 #include "files.h"
 #include "paths.h"
 #include "proc.h"
+#include "confine.h"
 #include "proxy_config.h"
 #include "results.h"
 #include "verdict.h"
@@ -685,6 +686,18 @@ int run_main(int argc, char **argv) {
     }
     buf_free(&report);
     if (problems > 0) goto done;
+  }
+  if (o.proxy_config) {
+    /* What the checks cannot see (a path built from a variable, a program the config runs),
+     * the mounts stop: the proxy's writes outside its case fail. Where this process may not
+     * confine (no CAP_SYS_ADMIN), the run says so once and goes on with the checks alone. */
+    char why[512];
+    o.confine = confine_probe(why, sizeof why) == 0;
+    if (!o.confine)
+      fprintf(stderr,
+              "badup run: warning: cannot confine the proxy's writes to its case folder (%s); only the checks of %s "
+              "keep it there\n",
+              why, o.proxy_config);
   }
   rows = calloc(nscn * npx + 1, sizeof *rows);
   size_t cell = 0;

@@ -1,4 +1,4 @@
-/* supervise.c: `badup __supervise GRACE_MS -- COMMAND...`, the harness's keeper of one
+/* supervise.c: `badup __supervise GRACE_MS [--writable DIR]... -- COMMAND...`, the harness's keeper of one
  * proxy (never typed by a user; proc_spawn_supervised starts it).
  *
  * A proxy is a tree of processes the harness did not write: a master and workers, and
@@ -14,10 +14,13 @@
  *     by SIGKILL) stops the tree: SIGTERM to its group and to every escaped process, GRACE_MS
  *     to exit, then SIGKILL to all; SIGINT (an interrupted run) kills it all at once; the
  *     keeper exits last, with the command's status.
- * It mirrors the command's end (exit code, or the same signal) so the harness sees the
+ * With --writable, the whole tree can write only into those folders (confine.h): the keeper
+ * confines itself before it starts the command. It mirrors the command's end (exit code, or the same signal) so the harness sees the
  * proxy's own death as before. Only async-free calls after fork in the child; the keeper
  * itself is single-threaded. */
 #include "supervise.h"
+
+#include "confine.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -127,14 +130,30 @@ static int mirror(int status) {
 }
 
 int supervise_main(int argc, char **argv) {
-  /* argv: __supervise GRACE_MS -- COMMAND ARGS... */
-  if (argc < 4 || strcmp(argv[2], "--") != 0) {
-    fprintf(stderr, "badup __supervise: usage: badup __supervise GRACE_MS -- COMMAND [ARGS...] (internal)\n");
+  /* argv: __supervise GRACE_MS [--writable DIR]... -- COMMAND ARGS... */
+  int i = 2;
+  const char *writable[SUPERVISE_MAX_WRITABLE + 1] = {NULL};
+  size_t nw = 0;
+  while (i + 1 < argc && strcmp(argv[i], "--writable") == 0 && nw < SUPERVISE_MAX_WRITABLE) {
+    writable[nw++] = argv[i + 1];
+    i += 2;
+  }
+  if (argc < i + 2 || strcmp(argv[i], "--") != 0) {
+    fprintf(stderr,
+            "badup __supervise: usage: badup __supervise GRACE_MS [--writable DIR]... -- COMMAND [ARGS...] (internal)\n");
     return 2;
   }
   long grace_ms = strtol(argv[1], NULL, 10);
   if (grace_ms < 0 || grace_ms > 600000) grace_ms = 3000;
-  char **cmd = argv + 3;
+  char **cmd = argv + i + 1;
+  if (nw > 0) {
+    /* Before anything of the tree starts: the tree may write only into these folders. */
+    char err[512];
+    if (confine_writes(writable, err, sizeof err) != 0) {
+      fprintf(stderr, "badup: cannot confine %s to its folders: %s\n", cmd[0], err);
+      return SUPERVISE_CANNOT_CONFINE;
+    }
+  }
 
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   sigset_t set;
