@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "files.h"
 #include "proc.h"
 #include "rawclient.h"
@@ -139,7 +140,7 @@ static bool tree_owns_socket(pid_t keeper, unsigned long inode) {
 
 /* The last lines of a file, joined with " | ", appended to out. */
 static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
-  char *text = files_slurp(path, 16384);
+  char *text = fileio_slurp(path, 16384, NULL);
   if (!text) return;
   size_t len = strlen(text);
   while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = 0;
@@ -173,7 +174,7 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
   bool have_re = p->log_match && regcomp(&re, p->log_match, REG_EXTENDED | REG_NOSUB) == 0;
   for (size_t i = 0; have_re && i <= p->nlogs; i++) {
     log_path(p, dir, i, path, sizeof path);
-    char *text = files_slurp(path, 65536);
+    char *text = fileio_slurp(path, 65536, NULL);
     if (!text) continue;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -358,7 +359,7 @@ static bool render_proxy(struct case_ctx *c) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;
     if (c->o->proxy_config && p->config && strcmp(p->files[i].name, p->config) == 0)
-      tmpl = user = files_slurp(c->o->proxy_config, 0);
+      tmpl = user = fileio_slurp(c->o->proxy_config, 0, NULL);
     if (!tmpl) {
       setup_error(c, "cannot read --proxy-config %s%s", c->o->proxy_config, "");
       free(bad);
@@ -535,10 +536,10 @@ static void collect(struct case_ctx *c, bool exchanged) {
       snprintf(path, sizeof path, "%s/simulator.err", c->dir);
       tail_lines(path, 3, r->detail, sizeof r->detail);
     } else {
-      struct simctl_stats st;
+      struct simstats st;
       if (simctl_stats(c->admin, &st) == 0) {
-        r->attempts = st.requests;
-        r->upstream_connections = st.connections;
+        r->attempts = (long)st.requests;
+        r->upstream_connections = (long)st.connections;
         /* A plan function that raised: the scenario's error, not the proxy's. */
         snprintf(path, sizeof path, "%s/simulator.err", c->dir);
         if (st.errors > 0 && strcmp(r->got, "setup_error") != 0) {
@@ -551,7 +552,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
       char *events = simctl_events(c->admin);
       if (events) {
         snprintf(path, sizeof path, "%s/upstream-events.json", c->dir);
-        write_atomic(path, events, strlen(events));
+        fileio_write_atomic(path, events, strlen(events));
         free(events);
       }
     }

@@ -10,27 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-
-int write_atomic(const char *path, const char *text, size_t len) {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return -errno;
-  size_t w = fwrite(text, 1, len, f);
-  if (fflush(f) != 0 || fsync(fileno(f)) != 0 || w != len) {
-    int e = errno ? errno : EIO;
-    fclose(f);
-    unlink(tmp);
-    return -e;
-  }
-  fclose(f);
-  if (rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    return -e;
-  }
-  return 0;
-}
+#include "fileio.h"
 
 json_t *json_text(const char *s) {
   json_t *j = json_string(s ? s : "");
@@ -68,7 +48,7 @@ static int write_json(const char *path, json_t *j) {
   size_t n = strlen(text);
   char *t2 = realloc(text, n + 2);
   if (t2) text = t2, text[n++] = '\n', text[n] = 0;
-  int rc = write_atomic(path, text, n);
+  int rc = fileio_write_atomic(path, text, n);
   free(text);
   return rc;
 }
@@ -333,7 +313,7 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     buf_puts(&b, "</testcase>\n");
   }
   buf_puts(&b, "  </testsuite>\n</testsuites>\n");
-  int rc = b.oom ? -ENOMEM : write_atomic(path, b.data, b.len);
+  int rc = b.oom ? -ENOMEM : fileio_write_atomic(path, b.data, b.len);
   buf_free(&b);
   return rc;
 }
@@ -450,7 +430,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   }
   if (!any) fprintf(f, "Nothing: every case passed.\n");
   fclose(f);
-  int rc = write_atomic(path, text, len);
+  int rc = fileio_write_atomic(path, text, len);
   free(text);
   return rc;
 }
@@ -492,7 +472,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
     csv_field(&b, r->outcomes, true);
   }
   snprintf(path, sizeof path, "%s/results.csv", dir);
-  int rc2 = b.oom ? -ENOMEM : write_atomic(path, b.data, b.len);
+  int rc2 = b.oom ? -ENOMEM : fileio_write_atomic(path, b.data, b.len);
   buf_free(&b);
   snprintf(path, sizeof path, "%s/junit.xml", dir);
   int rc3 = write_junit(path, rows, n, info);

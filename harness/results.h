@@ -77,7 +77,4 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool markdown);
 /* A JSON string of s, valid even when s is not UTF-8 (invalid bytes become the text \xNN). */
 json_t *json_text(const char *s);
 
-/* Atomic write helper: text to path through path.tmp.PID and rename. */
-int write_atomic(const char *path, const char *text, size_t len);
-
 #endif

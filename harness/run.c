@@ -27,6 +27,7 @@
 #include "proc.h"
 #include "proxy_config.h"
 #include "results.h"
+#include "usage.h"
 #include "verdict.h"
 
 #define EXIT_SETUP 2
@@ -334,13 +335,6 @@ static int mkdirs(const char *path) {
   return mkdir(buf, 0755) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
-static int usage_error(const char *msg, const char *arg) {
-  fprintf(stderr, "badup run: ");
-  fprintf(stderr, msg, arg);
-  fprintf(stderr, "\nTry 'badup run --help'.\n");
-  return EXIT_SETUP;
-}
-
 /* The files a run writes at the top of its folder. MARKER says a run made the folder: only
  * such a folder is ever emptied for a new run. */
 #define MARKER ".badup-run"
@@ -549,21 +543,21 @@ int run_main(int argc, char **argv) {
     case O_SCEN: scenario_list = optarg; break;
     case O_JOBS:
       jobs = strtol(optarg, &end, 10);
-      if (!*optarg || *end || jobs < 1 || jobs > 64) return usage_error("--jobs wants 1 to 64, got '%s'", optarg);
+      if (!*optarg || *end || jobs < 1 || jobs > 64) return cli_usage_error("run", "--jobs wants 1 to 64, got '%s'", optarg);
       break;
     case O_REPEAT:
       repeat = strtol(optarg, &end, 10);
-      if (!*optarg || *end || repeat < 1 || repeat > 100) return usage_error("--repeat wants 1 to 100, got '%s'", optarg);
+      if (!*optarg || *end || repeat < 1 || repeat > 100) return cli_usage_error("run", "--repeat wants 1 to 100, got '%s'", optarg);
       break;
     case O_SHARD:
       int used = 0;
       if (sscanf(optarg, "%ld/%ld%n", &shard_i, &shard_n, &used) != 2 || optarg[used] || shard_n < 1 || shard_i < 1 ||
           shard_i > shard_n || shard_n > 10000)
-        return usage_error("--shard wants I/N with 1 <= I <= N, got '%s'", optarg);
+        return cli_usage_error("run", "--shard wants I/N with 1 <= I <= N, got '%s'", optarg);
       shard = optarg;
       break;
     case O_OUT:
-      if (!*optarg) return usage_error("%s", "--out wants a folder");
+      if (!*optarg) return cli_usage_error("run", "%s", "--out wants a folder");
       out_arg = optarg;
       break;
     case O_PCONF: o.proxy_config = optarg; break;
@@ -573,7 +567,7 @@ int run_main(int argc, char **argv) {
       double v = strtod(optarg, &end);
       /* Proxies take milliseconds at best, and 0 is "no timeout" to several of them. */
       if (!*optarg || *end || !(v >= 0.001) || v > 600)
-        return usage_error("timeouts want seconds from 0.001 to 600, got '%s'", optarg);
+        return cli_usage_error("run", "timeouts want seconds from 0.001 to 600, got '%s'", optarg);
       if (opt == O_CT) o.connect_timeout = v; else o.read_timeout = v;
       break;
     }
@@ -586,29 +580,29 @@ int run_main(int argc, char **argv) {
     case O_PDIR: px_dir_arg = optarg; break;
     case O_SEED:
       o.seed = strtoul(optarg, &end, 10);
-      if (!*optarg || *end) return usage_error("--seed wants a number, got '%s'", optarg);
+      if (!*optarg || *end) return cli_usage_error("run", "--seed wants a number, got '%s'", optarg);
       break;
     case 'q': quiet = true; break;
     case 'h': run_usage(stdout); return 0;
-    case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    case ':': return cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
+    default: return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
+  if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
   struct stat pc_st;
   if (o.proxy_config && (stat(o.proxy_config, &pc_st) != 0 || access(o.proxy_config, R_OK) != 0))
-    return usage_error("--proxy-config %s: cannot read it", o.proxy_config);
-  if (o.proxy_config && !S_ISREG(pc_st.st_mode)) return usage_error("--proxy-config %s is not a file", o.proxy_config);
+    return cli_usage_error("run", "--proxy-config %s: cannot read it", o.proxy_config);
+  if (o.proxy_config && !S_ISREG(pc_st.st_mode)) return cli_usage_error("run", "--proxy-config %s is not a file", o.proxy_config);
   /* The reference records what a proxy version does with its shipped definition; a user's
    * config answering differently would be filed under that version and mislead later runs. */
   if (o.proxy_config && update_ref)
-    return usage_error("%s", "--update-reference records the shipped definitions' answers; it cannot go with --proxy-config");
+    return cli_usage_error("run", "%s", "--update-reference records the shipped definitions' answers; it cannot go with --proxy-config");
 
   char *scn_dir = repo_dir(scn_dir_arg), *px_dir = repo_dir(px_dir_arg);
   if (!scn_dir || !px_dir) {
     free(scn_dir);
     free(px_dir);
-    return usage_error("cannot find the folder '%s' (run from the repository, or give --scenarios / --proxies)",
+    return cli_usage_error("run", "cannot find the folder '%s' (run from the repository, or give --scenarios / --proxies)",
                        !scn_dir ? scn_dir_arg : px_dir_arg);
   }
   char *ref_dir = NULL;

@@ -27,13 +27,18 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "buf.h"
+#include "fileio.h"
 #include "histogram.h"
+#include "simstats.h"
 #include "upstream_stats.h"
+#include "usage.h"
 
 #define MAX_CONNECTIONS 10000
 #define MAX_DURATION 3600.0
 #define DEFAULT_DURATION 10.0
 #define DEFAULT_TIMEOUT 5.0
+#define UPSTREAM_STATS_TIMEOUT_MS 5000L
 #define READ_BUF 65536
 #define TICK_MS 1
 
@@ -99,7 +104,7 @@ struct bench {
   uint64_t responses, last_progress_responses;
   /* --upstream-admin: the simulator's counters before the load, and the differences after
    * it (attempts = requests received; -1 when unknown) */
-  struct upstream_counts upstream_before;
+  struct simstats upstream_before;
   long long upstream_attempts, upstream_connections;
 };
 
@@ -147,13 +152,6 @@ void bench_usage(FILE *out) {
           MAX_CONNECTIONS, MAX_DURATION, DEFAULT_DURATION, DEFAULT_TIMEOUT);
 }
 
-static int usage_error(const char *fmt, const char *arg) {
-  fputs("badup bench: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\n(badup bench --help for the options)\n", stderr);
-  return 2;
-}
-
 static bool parse_double(const char *s, double *out) {
   char *end;
   errno = 0;
@@ -167,7 +165,7 @@ static bool parse_double(const char *s, double *out) {
 static int parse_url(struct bench *b, const char *url) {
   const char *p = url;
   if (strncmp(p, "http://", 7) != 0)
-    return usage_error("--url must start with http:// (got '%s')", url);
+    return cli_usage_error("bench", "--url must start with http:// (got '%s')", url);
   p += 7;
   char host[64];
   const char *hs, *he, *rest;
@@ -175,7 +173,7 @@ static int parse_url(struct bench *b, const char *url) {
   if (*p == '[') {
     hs = p + 1;
     he = strchr(hs, ']');
-    if (!he) return usage_error("--url: missing ']' in '%s'", url);
+    if (!he) return cli_usage_error("bench", "--url: missing ']' in '%s'", url);
     rest = he + 1;
     v6 = true;
   } else {
@@ -184,7 +182,7 @@ static int parse_url(struct bench *b, const char *url) {
     rest = he;
   }
   size_t hl = (size_t)(he - hs);
-  if (hl == 0 || hl >= sizeof host) return usage_error("--url: bad host in '%s'", url);
+  if (hl == 0 || hl >= sizeof host) return cli_usage_error("bench", "--url: bad host in '%s'", url);
   memcpy(host, hs, hl);
   host[hl] = '\0';
   unsigned long port = 80;
@@ -193,10 +191,10 @@ static int parse_url(struct bench *b, const char *url) {
     errno = 0;
     port = strtoul(rest + 1, &end, 10);
     if (errno || end == rest + 1 || port == 0 || port > 65535 || (*end && *end != '/' && *end != '?'))
-      return usage_error("--url: bad port in '%s'", url);
+      return cli_usage_error("bench", "--url: bad port in '%s'", url);
     rest = end;
   } else if (*rest && *rest != '/' && *rest != '?') {
-    return usage_error("--url: cannot parse '%s'", url);
+    return cli_usage_error("bench", "--url: cannot parse '%s'", url);
   }
   const char *path = *rest ? rest : "/";
   if (*path == '?') path = rest; /* "?q" without a slash: sent as "/?q" below */
@@ -205,19 +203,19 @@ static int parse_url(struct bench *b, const char *url) {
   if (v6) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&b->addr;
     if (uv_ip6_addr(ip, (int)port, a6) != 0 || strcmp(ip, "::1") != 0)
-      return usage_error("--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
+      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
   } else {
     struct sockaddr_in *a4 = (struct sockaddr_in *)&b->addr;
     if (uv_ip4_addr(ip, (int)port, a4) != 0 || (ntohl(a4->sin_addr.s_addr) >> 24) != 127)
-      return usage_error("--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
+      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
   }
   for (const char *c = path; *c; c++)
-    if ((unsigned char)*c <= ' ' || *c == 0x7f) return usage_error("--url: bad character in path of '%s'", url);
+    if ((unsigned char)*c <= ' ' || *c == 0x7f) return cli_usage_error("bench", "--url: bad character in path of '%s'", url);
   const char *fmt = "GET %s%s HTTP/1.1\r\nHost: %s%s%s:%lu\r\nUser-Agent: badup-bench\r\n\r\n";
   const char *slash = *path == '?' ? "/" : "";
   int n = snprintf(NULL, 0, fmt, slash, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
   b->request = malloc((size_t)n + 1);
-  if (!b->request) return usage_error("%s", "out of memory");
+  if (!b->request) return cli_usage_error("bench", "%s", "out of memory");
   snprintf(b->request, (size_t)n + 1, fmt, slash, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
   b->request_len = (size_t)n;
   return 0;
@@ -248,40 +246,38 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
                                         "--out", "--timeout", "--upstream-admin"};
     bool ok = false;
     for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(a, known[k]);
-    if (!ok) return usage_error("unknown option '%s'", argv[i]);
+    if (!ok) return cli_usage_error("bench", "unknown option '%s'", argv[i]);
     if (!val) {
-      if (i + 1 >= argc) return usage_error("%s needs a value", a);
+      if (i + 1 >= argc) return cli_usage_error("bench", "%s needs a value", a);
       val = argv[++i];
     }
     double d;
     if (!strcmp(a, "--url")) {
       o->url = val;
     } else if (!strcmp(a, "--out")) {
-      if (!*val) return usage_error("%s", "--out needs a folder");
+      if (!*val) return cli_usage_error("bench", "%s", "--out needs a folder");
       o->out = val;
     } else if (!strcmp(a, "--upstream-admin")) {
-      if (upstream_stats_url(val, o->upstream_stats, sizeof o->upstream_stats, &why) != 0) {
-        fprintf(stderr, "badup bench: --upstream-admin '%s': %s\n(badup bench --help for the options)\n", val, why);
-        return 2;
-      }
+      if (upstream_stats_url(val, o->upstream_stats, sizeof o->upstream_stats, &why) != 0)
+        return cli_usage_error("bench", "--upstream-admin '%s': %s", val, why);
     } else if (!parse_double(val, &d)) {
-      return usage_error("not a number: '%s'", val);
+      return cli_usage_error("bench", "not a number: '%s'", val);
     } else if (!strcmp(a, "--connections")) {
       if (d < 1 || d > MAX_CONNECTIONS || d != floor(d))
-        return usage_error("--connections must be a whole number from 1 to 10000 (got '%s')", val);
+        return cli_usage_error("bench", "--connections must be a whole number from 1 to 10000 (got '%s')", val);
       o->connections = (unsigned)d;
     } else if (!strcmp(a, "--duration")) {
-      if (d <= 0 || d > MAX_DURATION) return usage_error("--duration must be > 0 and <= 3600 s (got '%s')", val);
+      if (d <= 0 || d > MAX_DURATION) return cli_usage_error("bench", "--duration must be > 0 and <= 3600 s (got '%s')", val);
       o->duration = d;
     } else if (!strcmp(a, "--rate")) {
-      if (d <= 0 || d > 1e8) return usage_error("--rate must be from a fraction of one to 100000000 requests/s (got '%s')", val);
+      if (d <= 0 || d > 1e8) return cli_usage_error("bench", "--rate must be from a fraction of one to 100000000 requests/s (got '%s')", val);
       o->rate = d;
     } else if (!strcmp(a, "--timeout")) {
-      if (d <= 0 || d > MAX_DURATION) return usage_error("--timeout must be > 0 and <= 3600 s (got '%s')", val);
+      if (d <= 0 || d > MAX_DURATION) return cli_usage_error("bench", "--timeout must be > 0 and <= 3600 s (got '%s')", val);
       o->timeout = d;
     }
   }
-  if (!o->url) return usage_error("%s", "--url is required");
+  if (!o->url) return cli_usage_error("bench", "%s", "--url is required");
   return parse_url(b, o->url);
 }
 
@@ -633,13 +629,9 @@ static void print_summary(const struct bench *b) {
 
 static int write_results(const struct bench *b) {
   const char *dir = b->o.out;
-  size_t dl = strlen(dir) + 32; /* room for "/summary.json.tmp" */
-  char *path = malloc(dl), *tmp = malloc(dl);
-  if (!path || !tmp) {
-    free(path);
-    free(tmp);
-    return 1;
-  }
+  size_t dl = strlen(dir) + 32; /* room for "/summary.json" */
+  char *path = malloc(dl);
+  if (!path) return 1;
   int rc = 0;
   double el = elapsed_s(b);
 
@@ -684,38 +676,31 @@ static int write_results(const struct bench *b) {
     json_object_set_new(root, "upstream_attempts", json_null());
     json_object_set_new(root, "upstream_connections", json_null());
   }
-  /* Each file under a temporary name, renamed when complete: an interrupted or failed write
-   * never leaves a half-written summary where a script would read it. */
-  snprintf(tmp, dl, "%s/summary.json.tmp", dir);
+  /* Each file written atomically (fileio.h): an interrupted or failed write never leaves a
+   * half-written summary where a script would read it. */
   snprintf(path, dl, "%s/summary.json", dir);
-  if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(12)) != 0 ||
-      rename(tmp, path) != 0) {
+  char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+  if (!text || fileio_write_atomic(path, text, strlen(text)) != 0) {
     fprintf(stderr, "badup bench: cannot write %s\n", path);
-    unlink(tmp);
     rc = 1;
   }
+  free(text);
   json_decref(root);
 
-  snprintf(tmp, dl, "%s/latency.dat.tmp", dir);
   snprintf(path, dl, "%s/latency.dat", dir);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    fprintf(stderr, "badup bench: cannot write %s: %s\n", tmp, strerror(errno));
+  struct buf dat = {0};
+  buf_printf(&dat, "# badup bench %s: latency of %llu responses\n# percentile latency_ms\n", b->o.url,
+             (unsigned long long)b->hist.count);
+  if (b->hist.count)
+    for (size_t i = 0; i < sizeof dat_pcts / sizeof *dat_pcts; i++)
+      buf_printf(&dat, "%g %.6f\n", dat_pcts[i], ms(hist_percentile(&b->hist, dat_pcts[i])));
+  int wrc = dat.oom ? -ENOMEM : fileio_write_atomic(path, dat.data, dat.len);
+  if (wrc < 0) {
+    fprintf(stderr, "badup bench: cannot write %s: %s\n", path, strerror(-wrc));
     rc = 1;
-  } else {
-    fprintf(f, "# badup bench %s: latency of %llu responses\n# percentile latency_ms\n", b->o.url,
-            (unsigned long long)b->hist.count);
-    if (b->hist.count)
-      for (size_t i = 0; i < sizeof dat_pcts / sizeof *dat_pcts; i++)
-        fprintf(f, "%g %.6f\n", dat_pcts[i], ms(hist_percentile(&b->hist, dat_pcts[i])));
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-      fprintf(stderr, "badup bench: cannot write %s\n", path);
-      unlink(tmp);
-      rc = 1;
-    }
   }
+  buf_free(&dat);
   free(path);
-  free(tmp);
   return rc;
 }
 
@@ -749,8 +734,8 @@ int bench_main(int argc, char **argv) {
   b->upstream_attempts = -1;
   if (b->o.upstream_stats[0]) {
     char err[512];
-    if (upstream_stats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &b->upstream_before, err,
-                            sizeof err) != 0) {
+    if (simstats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), UPSTREAM_STATS_TIMEOUT_MS,
+                      &b->upstream_before, err, sizeof err) != 0) {
       fprintf(stderr, "badup bench: --upstream-admin: %s\n", err);
       free(b->request);
       free(b);
@@ -799,8 +784,9 @@ int bench_main(int argc, char **argv) {
   if (uv_loop_close(&b->loop) != 0) fputs("badup bench: warning: handles left open\n", stderr);
   if (b->o.upstream_stats[0]) {
     char err[512];
-    struct upstream_counts after;
-    if (upstream_stats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &after, err, sizeof err) != 0) {
+    struct simstats after;
+    if (simstats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), UPSTREAM_STATS_TIMEOUT_MS, &after, err,
+                      sizeof err) != 0) {
       fprintf(stderr, "badup bench: warning: --upstream-admin after the load: %s\n", err);
     } else if (after.requests < b->upstream_before.requests || after.connections < b->upstream_before.connections) {
       fprintf(stderr, "badup bench: warning: --upstream-admin: the counters went back (a POST /stats/reset "
