@@ -33,6 +33,18 @@
  * section (a scenario's barrier("response_head", bound) waits for it). */
 #define BARRIER_RESPONSE_HEAD "response_head"
 
+static const char *const case_outcome_words[CASE_OUTCOMES_COUNT] = {
+#define BADUP_CASE_OUTCOME_WORD(id, word) [CASE_##id] = word,
+    BADUP_CASE_OUTCOMES(BADUP_CASE_OUTCOME_WORD)
+#undef BADUP_CASE_OUTCOME_WORD
+};
+
+const char *case_outcome_word(enum case_outcome o) { return case_outcome_words[o]; }
+
+void case_set_got(struct case_result *r, enum case_outcome o) { snprintf(r->got, sizeof r->got, "%s", case_outcome_words[o]); }
+
+bool case_got_is(const struct case_result *r, enum case_outcome o) { return !strcmp(r->got, case_outcome_words[o]); }
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -219,7 +231,7 @@ struct case_ctx {
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
-  snprintf(c->r->got, sizeof c->r->got, "setup_error");
+  case_set_got(c->r, CASE_SETUP_ERROR);
   snprintf(c->r->detail, sizeof c->r->detail, fmt, a, b);
 }
 
@@ -238,7 +250,7 @@ static bool start_simulator(struct case_ctx *c) {
     return false;
   }
   if (!simctl_ports(sim_out, &c->sim, &c->up_port, &c->admin, c->r->detail, sizeof c->r->detail)) {
-    snprintf(c->r->got, sizeof c->r->got, "setup_error");
+    case_set_got(c->r, CASE_SETUP_ERROR);
     tail_lines(sim_err, 3, c->r->detail, sizeof c->r->detail);
     return false;
   }
@@ -315,7 +327,7 @@ static bool proxy_workdir(struct case_ctx *c) {
     rmdir(c->scratch);
   }
   c->scratch[0] = 0;
-  snprintf(c->r->got, sizeof c->r->got, "setup_error");
+  case_set_got(c->r, CASE_SETUP_ERROR);
   snprintf(c->r->detail, sizeof c->r->detail,
            "%s switches to user '%s', which can write neither to %.200s nor to a scratch folder under %.60s or /tmp",
            c->p->name, c->p->user, c->dir, bases[0]);
@@ -435,7 +447,7 @@ static int start_proxy(struct case_ctx *c) {
     char how[64];
     proc_exited(&c->px);
     proc_describe(&c->px, how, sizeof how);
-    snprintf(c->r->got, sizeof c->r->got, "setup_error");
+    case_set_got(c->r, CASE_SETUP_ERROR);
     if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND) {
       /* The keeper's own line says what ran on. */
       snprintf(c->r->detail, sizeof c->r->detail, "%s: ", p->name);
@@ -510,7 +522,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
     proc_describe(&c->px, how, sizeof how);
     char saw[40];
     snprintf(saw, sizeof saw, "%s", r->got);
-    snprintf(r->got, sizeof r->got, "proxy_died");
+    case_set_got(r, CASE_PROXY_DIED);
     snprintf(r->detail, sizeof r->detail, "%s %s (client saw %s): ", p->name, how, saw);
     snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
     tail_lines(path, 3, r->detail, sizeof r->detail);
@@ -519,10 +531,10 @@ static void collect(struct case_ctx *c, bool exchanged) {
   for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], 2000);
   proc_stop(&c->px, p->stop_grace_ms);
   if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND &&
-      strcmp(r->got, "setup_error") != 0) {
+      !case_got_is(r, CASE_SETUP_ERROR)) {
     /* Its command went to the background during the case: the case ran with a proxy the
      * harness could not control, which proves nothing. */
-    snprintf(r->got, sizeof r->got, "setup_error");
+    case_set_got(r, CASE_SETUP_ERROR);
     snprintf(r->detail, sizeof r->detail, "%s: ", p->name);
     snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
     tail_lines(path, 1, r->detail, sizeof r->detail);
@@ -531,7 +543,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
     if (proc_exited(&c->sim)) {
       char how[64];
       proc_describe(&c->sim, how, sizeof how);
-      snprintf(r->got, sizeof r->got, "setup_error");
+      case_set_got(r, CASE_SETUP_ERROR);
       snprintf(r->detail, sizeof r->detail, "the simulator died (%s): ", how);
       snprintf(path, sizeof path, "%s/simulator.err", c->dir);
       tail_lines(path, 3, r->detail, sizeof r->detail);
@@ -542,7 +554,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
         r->upstream_connections = (long)st.connections;
         /* A plan function that raised: the scenario's error, not the proxy's. */
         snprintf(path, sizeof path, "%s/simulator.err", c->dir);
-        if (st.errors > 0 && strcmp(r->got, "setup_error") != 0) {
+        if (st.errors > 0 && !case_got_is(r, CASE_SETUP_ERROR)) {
           r->scenario_error = true;
           if (!simctl_scenario_error(path, r->detail, sizeof r->detail))
             snprintf(r->detail, sizeof r->detail, "a plan function failed (see simulator.err)");

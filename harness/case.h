@@ -21,8 +21,22 @@ struct run_opts {
   unsigned long seed;
 };
 
+/* The words a case reports in `got` in place of what its client saw (outcome.h's words):
+ * the harness's own, each once. */
+#define BADUP_CASE_OUTCOMES(X)                                                           \
+  X(PROXY_DIED,  "proxy_died")   /* the proxy exited during the case: the finding */      \
+  X(SETUP_ERROR, "setup_error")  /* the case could not be run (detail says why) */        \
+  X(SKIPPED,     "skipped")      /* never run: the proxy is not installed */
+
+enum case_outcome {
+#define BADUP_CASE_OUTCOME_ENUM(id, word) CASE_##id,
+  BADUP_CASE_OUTCOMES(BADUP_CASE_OUTCOME_ENUM)
+#undef BADUP_CASE_OUTCOME_ENUM
+  CASE_OUTCOMES_COUNT
+};
+
 struct case_result {
-  char got[40];              /* outcome, or proxy_died / setup_error */
+  char got[40];              /* an outcome (outcome.h), or a case outcome (above) */
   char detail[512];          /* why, for errors and deaths */
   double elapsed_ms;         /* client: request start to the end of the exchange */
   double first_byte_ms;
@@ -34,6 +48,13 @@ struct case_result {
   bool ran;                  /* false: skipped or never started */
   bool scenario_error;       /* the scenario raised at run time: detail has file:line: message */
 };
+
+/* The word of a case outcome. */
+const char *case_outcome_word(enum case_outcome o);
+/* Sets r->got to the word of o. */
+void case_set_got(struct case_result *r, enum case_outcome o);
+/* Does r->got say o? */
+bool case_got_is(const struct case_result *r, enum case_outcome o);
 
 /* A loopback port nobody holds right now (bind 0, read it, release it), or -1. */
 int case_free_port(void);

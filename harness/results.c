@@ -133,7 +133,7 @@ int reference_update(const char *dir, const char *key, const struct proxy_def *p
   size_t changed = 0;
   for (size_t i = 0; i < n; i++) {
     const struct row *r = &rows[i];
-    if (r->proxy != p || !r->r.ran || !strcmp(r->verdict, "error") || !strcmp(r->verdict, "not_run")) continue;
+    if (r->proxy != p || !r->r.ran || !verdict_info[r->verdict].judged || r->verdict == VERDICT_ERROR) continue;
     /* "seen" keeps every outcome recorded for this version: a proxy that answers one way
      * or another depending on scheduling is racy there, and every answer is what that
      * version does (the verdict of such a cell is "unstable", never "fail"). */
@@ -187,7 +187,7 @@ int reference_update(const char *dir, const char *key, const struct proxy_def *p
 static json_t *row_json(const struct row *r) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
                         r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", r->scn->expect,
-                        "got", row_got(r), "verdict", r->verdict);
+                        "got", row_got(r), "verdict", verdict_word(r->verdict));
   json_object_set_new(o, "reason", json_text(r->reason));
   json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
   json_object_set_new(o, "reference_version", r->reference_version[0] ? json_string(r->reference_version) : json_null());
@@ -240,9 +240,6 @@ static void xml_text(struct buf *b, const char *s) {
   }
 }
 
-static bool is_failure(const char *verdict) { return !strcmp(verdict, "fail"); }
-static bool is_error(const char *verdict) { return !strcmp(verdict, "error"); }
-
 /* An unstable cell names every outcome seen: "closed x2, 502 x1" (or a reference's
  * "closed, 502") becomes "closed|502". */
 static void outcome_alternatives(const char *outcomes, char *out, size_t len) {
@@ -262,9 +259,10 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
   struct buf b = {0};
   size_t failures = 0, errors = 0, skipped = 0;
   for (size_t i = 0; i < n; i++) {
-    failures += is_failure(rows[i].verdict);
-    errors += is_error(rows[i].verdict);
-    skipped += !strcmp(rows[i].verdict, "skipped") || !strcmp(rows[i].verdict, "not_run");
+    const char *tag = verdict_info[rows[i].verdict].junit;
+    failures += tag && !strcmp(tag, "failure");
+    errors += tag && !strcmp(tag, "error");
+    skipped += tag && !strcmp(tag, "skipped");
   }
   /* JUnit's own two kinds: a failure is the proxy's (an assertion that did not hold), an
    * error is the case's (it could not run, or the scenario raised). */
@@ -279,8 +277,8 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     buf_puts(&b, "\" name=\"");
     xml_text(&b, r->scn->name);
     buf_printf(&b, "\" time=\"%.3f\">", r->r.elapsed_ms / 1000);
-    if (is_failure(r->verdict) || is_error(r->verdict)) {
-      const char *tag = is_error(r->verdict) ? "error" : "failure";
+    const char *tag = verdict_info[r->verdict].junit;
+    if (tag && strcmp(tag, "skipped") != 0) {
       buf_printf(&b, "\n      <%s message=\"", tag);
       char msg[512];
       snprintf(msg, sizeof msg, "expected %s, got %s%s%s", r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r),
@@ -298,14 +296,14 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
       buf_puts(&b, "proxy log: ");
       xml_text(&b, r->r.proxy_log[0] ? r->r.proxy_log : "(nothing)");
       buf_printf(&b, "\n</%s>\n    ", tag);
-    } else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) {
-      buf_puts(&b, "<skipped message=\"");
+    } else if (tag) {
+      buf_printf(&b, "<%s message=\"", tag);
       xml_text(&b, r->reason);
       buf_puts(&b, "\"/>");
     } else {
       buf_puts(&b, "<system-out>");
       char msg[600];
-      snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", r->verdict, r->outcomes[0] ? r->outcomes : row_got(r),
+      snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", verdict_word(r->verdict), r->outcomes[0] ? r->outcomes : row_got(r),
                r->scn->expect, r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "</system-out>");
@@ -343,16 +341,24 @@ static const struct row *grid_find(const struct row *rows, size_t n, const struc
 }
 
 static void cell(char *out, size_t len, const struct row *r) {
-  if (!r) snprintf(out, len, " ");
-  else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) snprintf(out, len, "-");
-  else if (!strcmp(r->verdict, "pass")) snprintf(out, len, "%s", row_got(r));
-  else if (!strcmp(r->verdict, "deviates")) snprintf(out, len, "%s ~", row_got(r));
-  else if (!strcmp(r->verdict, "error")) snprintf(out, len, "ERROR !");
-  else if (!strcmp(r->verdict, "unstable")) {
-    char alt[96];
+  if (!r) {
+    snprintf(out, len, " ");
+    return;
+  }
+  char alt[96];
+  switch (r->verdict) {
+  case VERDICT_PASS: snprintf(out, len, "%s", row_got(r)); break;
+  case VERDICT_DEVIATES: snprintf(out, len, "%s ~", row_got(r)); break;
+  case VERDICT_UNSTABLE:
     outcome_alternatives(r->alternatives[0] ? r->alternatives : row_got(r), alt, sizeof alt);
     snprintf(out, len, "%s ?", alt);
-  } else snprintf(out, len, "%s !", row_got(r));
+    break;
+  case VERDICT_FAIL: snprintf(out, len, "%s !", row_got(r)); break;
+  case VERDICT_ERROR: snprintf(out, len, "ERROR !"); break;
+  case VERDICT_SKIPPED:
+  case VERDICT_NOT_RUN: snprintf(out, len, "-"); break;
+  case VERDICT__COUNT: break;
+  }
 }
 
 void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
@@ -395,16 +401,14 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
   if (!f) return -ENOMEM;
-  size_t count[7] = {0};
-  static const char *const names[] = {"pass", "deviates", "unstable", "fail", "error", "skipped", "not_run"};
-  for (size_t i = 0; i < n; i++)
-    for (int k = 0; k < 7; k++)
-      if (!strcmp(rows[i].verdict, names[k])) count[k]++;
+  size_t count[VERDICT__COUNT] = {0};
+  for (size_t i = 0; i < n; i++) count[rows[i].verdict]++;
+  char counts[256];
+  verdict_summary(counts, sizeof counts, count);
   fprintf(f, "# badup run %s\n\n", info->started);
-  fprintf(f, "%zu cases: %zu pass, %zu deviate, %zu unstable, %zu fail, %zu errors, %zu skipped%s. Duration %.1f s, "
-             "%d jobs%s. Upstream connect timeout %g s, read timeout %g s, retries %s.\n\n",
-          n, count[0], count[1], count[2], count[3], count[4], count[5] + count[6],
-          info->interrupted ? " (interrupted)" : "", info->duration_s, info->jobs,
+  fprintf(f, "%zu cases: %s%s. Duration %.1f s, %d jobs%s. Upstream connect timeout %g s, read timeout %g s, "
+             "retries %s.\n\n",
+          n, counts, info->interrupted ? " (interrupted)" : "", info->duration_s, info->jobs,
           info->repeat > 1 ? ", every case run several times (--repeat)" : "", info->opts->connect_timeout,
           info->opts->read_timeout, info->opts->retries ? "on" : "off");
   if (info->shard) fprintf(f, "Shard: %s.\n\n", info->shard);
@@ -420,9 +424,10 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   bool any = false;
   for (size_t i = 0; i < n; i++) {
     const struct row *r = &rows[i];
-    if (!strcmp(r->verdict, "pass") || !strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) continue;
+    if (r->verdict == VERDICT_PASS || !verdict_info[r->verdict].judged) continue;
     any = true;
-    fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, r->verdict, r->scn->expect,
+    fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, verdict_word(r->verdict),
+            r->scn->expect,
             r->outcomes[0] ? r->outcomes : row_got(r), r->reason[0] ? " (" : "", r->reason);
     fprintf(f, "%s", r->reason[0] ? ")" : "");
     if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
@@ -462,7 +467,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
     csv_field(&b, r->scn->name, false);
     csv_field(&b, r->scn->expect, false);
     csv_field(&b, row_got(r), false);
-    csv_field(&b, r->verdict, false);
+    csv_field(&b, verdict_word(r->verdict), false);
     csv_field(&b, ms, false);
     csv_field(&b, att, false);
     csv_field(&b, r->r.proxy_log, false);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "case.h"
+#include "verdict.h"
 
 struct row {
   const struct proxy_def *proxy;
@@ -22,7 +23,7 @@ struct row {
   struct case_result *more; /* runs 2..repeat with --repeat, else NULL */
   int repeat;              /* runs asked for (1 without --repeat) */
   _Atomic int runs_done;
-  const char *verdict;     /* pass, deviates, unstable, fail, error, skipped, not_run */
+  enum verdict verdict;
   char reason[512];        /* why it is not a pass */
   char outcomes[256];      /* with --repeat: every outcome of the runs, with counts: "closed x2, 502 x1" */
   char alternatives[256];  /* unstable: the outcomes the cell takes, from the runs or the reference */

@@ -186,7 +186,7 @@ struct job_state {
   const char *out;
   bool tty, quiet, recording; /* recording: verdicts come after the reference is written */
   pthread_mutex_t print_mu;
-  size_t counts[5];         /* pass, deviates, unstable, fail, error */
+  size_t counts[VERDICT__COUNT];
   double started;
 };
 
@@ -198,14 +198,10 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static size_t verdict_slot(const char *v) {
-  return !strcmp(v, "pass") ? 0 : !strcmp(v, "deviates") ? 1 : !strcmp(v, "unstable") ? 2 : !strcmp(v, "fail") ? 3 : 4;
-}
-
 static void status_line(struct job_state *js, char *buf, size_t len) {
-  snprintf(buf, len, "[%zu/%zu] %d running, %zu pass, %zu deviate, %zu unstable, %zu fail, %zu error",
-           atomic_load(&js->done), js->njobs, atomic_load(&js->running), js->counts[0], js->counts[1], js->counts[2],
-           js->counts[3], js->counts[4]);
+  char counts[160];
+  verdict_progress(counts, sizeof counts, js->counts);
+  snprintf(buf, len, "[%zu/%zu] %d running, %s", atomic_load(&js->done), js->njobs, atomic_load(&js->running), counts);
 }
 
 /* A row is judged as soon as its last run ends, so the progress shows real verdicts. */
@@ -215,13 +211,13 @@ static void progress(struct job_state *js, const struct row *r, const struct cas
   status_line(js, line, sizeof line);
   if (js->tty) {
     fprintf(stderr, "\r\033[K%s | %s %s: %s%s%s", line, r->proxy->name, r->scn->name, cr->got,
-            judged && !js->recording ? " " : "", judged && !js->recording ? r->verdict : "");
+            judged && !js->recording ? " " : "", judged && !js->recording ? verdict_word(r->verdict) : "");
   } else if (judged && js->recording) {
     fprintf(stderr, "[%zu/%zu] %s %s: %s (%.0f ms)\n", atomic_load(&js->done), js->njobs, r->proxy->name, r->scn->name,
             r->outcomes[0] ? r->outcomes : cr->got, r->r.elapsed_ms);
   } else if (judged) {
     fprintf(stderr, "[%zu/%zu] %s %s: %s %s (%.0f ms)%s%s\n", atomic_load(&js->done), js->njobs, r->proxy->name,
-            r->scn->name, r->outcomes[0] ? r->outcomes : cr->got, r->verdict, r->r.elapsed_ms,
+            r->scn->name, r->outcomes[0] ? r->outcomes : cr->got, verdict_word(r->verdict), r->r.elapsed_ms,
             verdict_is_failure(r->verdict) ? ": " : "", verdict_is_failure(r->verdict) ? r->reason : "");
   }
   fflush(stderr);
@@ -281,7 +277,7 @@ static void *worker_loop(struct job_state *js) {
     bool last = atomic_fetch_add(&r->runs_done, 1) + 1 == r->repeat;
     if (last) {
       verdict_judge(r, js->refs[r->proxy - js->pxs]);
-      js->counts[verdict_slot(r->verdict)]++;
+      js->counts[r->verdict]++;
     }
     progress(js, r, cr, last);
     pthread_mutex_unlock(&js->print_mu);
@@ -691,12 +687,12 @@ int run_main(int argc, char **argv) {
       struct row *r = &rows[nrows++];
       r->proxy = &pxs[p];
       r->scn = &scns[s];
-      r->verdict = "not_run";
+      r->verdict = VERDICT_NOT_RUN;
       r->repeat = (int)repeat;
       if (repeat > 1) r->more = calloc((size_t)repeat - 1, sizeof *r->more);
       if (!pxs[p].binary) {
-        r->verdict = "skipped";
-        for (int k = 0; k < r->repeat; k++) snprintf(row_run(r, k)->got, sizeof r->r.got, "skipped");
+        r->verdict = VERDICT_SKIPPED;
+        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
         snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", pxs[p].name, pxs[p].binaries[0]);
       }
     }
@@ -786,9 +782,9 @@ int run_main(int argc, char **argv) {
    * that could be read as evidence. */
   for (size_t i = 0; i < nrows; i++) {
     struct row *r = &rows[i];
-    if (!strcmp(r->verdict, "skipped")) continue;
+    if (r->verdict == VERDICT_SKIPPED) continue;
     if (atomic_load(&r->runs_done) < r->repeat) {
-      r->verdict = "not_run";
+      r->verdict = VERDICT_NOT_RUN;
       r->r.ran = false;
       snprintf(r->reason, sizeof r->reason, "the run was interrupted");
       for (int k = 0; k < r->repeat; k++) {
@@ -817,9 +813,9 @@ int run_main(int argc, char **argv) {
     /* What the reference said before, for the rows this run changes in it. */
     for (size_t i = 0; i < nrows; i++) {
       struct row *r = &rows[i];
-      if (!r->r.ran || !strcmp(r->verdict, "error")) continue;
+      if (!r->r.ran || r->verdict == VERDICT_ERROR) continue;
       const char *was = r->reference_version[0] && !strcmp(r->reference_version, r->proxy->version) ? r->reference : NULL;
-      if (was && !strcmp(was, row_got(r)) && strcmp(r->verdict, "unstable") != 0) continue;
+      if (was && !strcmp(was, row_got(r)) && r->verdict != VERDICT_UNSTABLE) continue;
       if (!quiet)
         fprintf(stderr, "badup run: recording %s %s / %s: %s%s%s\n", r->proxy->name, r->proxy->version, r->scn->name,
                 was ? was : "(new)", was ? " -> " : " ", r->outcomes[0] ? r->outcomes : row_got(r));
@@ -845,23 +841,26 @@ int run_main(int argc, char **argv) {
     if (wrc < 0) fprintf(stderr, "badup run: writing results to %s: %s\n", out, strerror(-wrc));
   }
   results_table(stdout, rows, nrows, false);
-  size_t c[7] = {0}; /* pass, deviates, unstable, fail, error, skipped, not run */
+  size_t c[VERDICT__COUNT] = {0};
+  int worst = 0; /* the highest exit code a verdict asks for */
   for (size_t i = 0; i < nrows; i++) {
-    const char *v = rows[i].verdict;
-    c[!strcmp(v, "skipped") ? 5 : !strcmp(v, "not_run") ? 6 : verdict_slot(v)]++;
+    c[rows[i].verdict]++;
+    if (verdict_info[rows[i].verdict].exit > worst) worst = verdict_info[rows[i].verdict].exit;
   }
-  printf("\n%zu cases: %zu pass, %zu deviate, %zu unstable, %zu fail, %zu errors, %zu skipped%s; %.1f s; results in %s\n",
-         nrows, c[0], c[1], c[2], c[3], c[4], c[5] + c[6], info.interrupted ? " (interrupted)" : "", info.duration_s, out);
+  char counts[256];
+  verdict_summary(counts, sizeof counts, c);
+  printf("\n%zu cases: %s%s; %.1f s; results in %s\n", nrows, counts, info.interrupted ? " (interrupted)" : "",
+         info.duration_s, out);
   for (size_t i = 0; i < nrows; i++) {
     const struct row *r = &rows[i];
-    bool unstable = !strcmp(r->verdict, "unstable");
-    if (!verdict_is_failure(r->verdict) && !unstable) continue;
-    printf("%s %s/%s: expected %s, got %s (%s)\n", unstable ? "UNSTABLE" : !strcmp(r->verdict, "fail") ? "FAIL" : "ERROR",
-           r->proxy->name, r->scn->name, r->scn->expect, r->outcomes[0] ? r->outcomes : r->r.got, r->reason);
+    const char *listed = verdict_info[r->verdict].listed;
+    if (!listed) continue;
+    printf("%s %s/%s: expected %s, got %s (%s)\n", listed, r->proxy->name, r->scn->name, r->scn->expect,
+           r->outcomes[0] ? r->outcomes : r->r.got, r->reason);
   }
   fflush(stdout);
   client_global_cleanup();
-  rc = info.interrupted ? EXIT_INTERRUPTED : (c[4] || ref_failed || wrc < 0) ? EXIT_SETUP : c[3] ? 1 : 0;
+  rc = info.interrupted ? EXIT_INTERRUPTED : (ref_failed || wrc < 0) ? EXIT_SETUP : worst;
 done:
   if (refs)
     for (size_t p = 0; p < npx; p++) json_decref(refs[p]);

@@ -5,7 +5,43 @@
 #include <stdio.h>
 #include <string.h>
 
-bool verdict_is_failure(const char *verdict) { return !strcmp(verdict, "fail") || !strcmp(verdict, "error"); }
+#include "results.h"
+
+const struct verdict_info verdict_info[VERDICT__COUNT] = {
+#define BADUP_VERDICT_INFO(id, word, progress, summary, junit, exit, judged, listed) \
+  [VERDICT_##id] = {word, progress, summary, junit, exit, judged, listed},
+    BADUP_VERDICTS(BADUP_VERDICT_INFO)
+#undef BADUP_VERDICT_INFO
+};
+
+static const char *label_of(int v, bool progress) {
+  return progress ? verdict_info[v].progress : verdict_info[v].summary;
+}
+
+/* "N label, N label, ...": one count per label, verdicts sharing a label (next to each
+ * other) counted together; a verdict with no label is left out. */
+static void counts_line(char *out, size_t len, const size_t counts[VERDICT__COUNT], bool progress) {
+  size_t used = 0;
+  out[0] = 0;
+  for (int v = 0; v < VERDICT__COUNT; v++) {
+    const char *label = label_of(v, progress);
+    if (!label) continue;
+    size_t n = counts[v];
+    while (v + 1 < VERDICT__COUNT && label_of(v + 1, progress) && !strcmp(label, label_of(v + 1, progress)))
+      n += counts[++v];
+    int w = snprintf(out + used, len - used, "%s%zu %s", used ? ", " : "", n, label);
+    if (w < 0 || (size_t)w >= len - used) return;
+    used += (size_t)w;
+  }
+}
+
+void verdict_summary(char *out, size_t len, const size_t counts[VERDICT__COUNT]) {
+  counts_line(out, len, counts, false);
+}
+
+void verdict_progress(char *out, size_t len, const size_t counts[VERDICT__COUNT]) {
+  counts_line(out, len, counts, true);
+}
 
 /* Appends "; text" (or text) to a bounded reason. */
 static void add_reason(struct row *r, const char *fmt, const char *a, const char *b) {
@@ -118,13 +154,13 @@ void verdict_judge(struct row *r, json_t *ref) {
   r->reason[0] = 0;
   for (int i = 0; i < r->repeat; i++) {
     const struct case_result *cr = row_run(r, i);
-    if (!strcmp(cr->got, "setup_error")) {
-      r->verdict = "error";
+    if (case_got_is(cr, CASE_SETUP_ERROR)) {
+      r->verdict = VERDICT_ERROR;
       snprintf(r->reason, sizeof r->reason, "%s", cr->detail);
       return;
     }
     if (cr->scenario_error) {
-      r->verdict = "error";
+      r->verdict = VERDICT_ERROR;
       snprintf(r->reason, sizeof r->reason, "the scenario failed at run time: %.400s", cr->detail);
       return;
     }
@@ -142,7 +178,7 @@ void verdict_judge(struct row *r, json_t *ref) {
   }
   const char *got;
   if (distribution(r, &got) > 1) {
-    r->verdict = "unstable";
+    r->verdict = VERDICT_UNSTABLE;
     snprintf(r->alternatives, sizeof r->alternatives, "%s", r->outcomes);
     snprintf(r->reason, sizeof r->reason, "the outcome varies from run to run: %s", r->outcomes);
     return;
@@ -155,7 +191,7 @@ void verdict_judge(struct row *r, json_t *ref) {
       reference_seen(ref, from, s->name, got)) {
     char seen[200];
     reference_seen_list(ref, from, s->name, seen, sizeof seen);
-    r->verdict = "unstable";
+    r->verdict = VERDICT_UNSTABLE;
     snprintf(r->alternatives, sizeof r->alternatives, "%s", seen);
     snprintf(r->reason, sizeof r->reason, "known to vary for %s %s: the reference saw %s", r->proxy->name, from, seen);
     return;
@@ -163,15 +199,15 @@ void verdict_judge(struct row *r, json_t *ref) {
   if (!strcmp(got, s->expect)) {
     bool ok = true;
     for (int i = 0; i < r->repeat && ok; i++) ok = checks_hold(s, row_run(r, i), r);
-    r->verdict = ok ? "pass" : "fail";
+    r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
   } else if (recorded && (!strcmp(recorded, got) || reference_seen(ref, from, s->name, got))) {
-    r->verdict = "deviates";
+    r->verdict = VERDICT_DEVIATES;
     snprintf(r->reason, sizeof r->reason, "recorded for %s %s", r->proxy->name, from);
     char buf[256];
     const char *why = attempts_problem(s, &r->r, buf, sizeof buf);
     if (why) add_reason(r, "%s%s", why, "");
   } else {
-    r->verdict = "fail";
+    r->verdict = VERDICT_FAIL;
     if (other_file)
       snprintf(r->reason, sizeof r->reason,
                "the reference for %s %s was recorded for another file of scenario %s (its steps differ): record "
@@ -187,14 +223,14 @@ void verdict_judge(struct row *r, json_t *ref) {
       snprintf(r->reason, sizeof r->reason, "no reference recorded for %s (record one with --update-reference)",
                r->proxy->name);
   }
-  if (!strcmp(r->verdict, "fail") && r->r.detail[0] && !strstr(r->reason, r->r.detail)) add_reason(r, "%s%s", r->r.detail, "");
+  if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail)) add_reason(r, "%s%s", r->r.detail, "");
   /* A failure the upstream never saw is most likely a config that sends elsewhere. */
-  if (!strcmp(r->verdict, "fail") && r->r.attempts == 0 && r->r.upstream_connections == 0 && s->check_attempts < 0 &&
+  if (r->verdict == VERDICT_FAIL && r->r.attempts == 0 && r->r.upstream_connections == 0 && s->check_attempts < 0 &&
       s->kind != SCENARIO_LISTENER)
     add_reason(r, "%s%s", "the request never reached the upstream (0 upstream connections): does the config send it "
                           "to ${upstream_host}:${upstream_port}?", "");
   /* A pass the upstream never saw is worth saying, even when the scenario allows it. */
-  if (!strcmp(r->verdict, "pass") && r->r.attempts == 0 && s->kind != SCENARIO_LISTENER &&
+  if (r->verdict == VERDICT_PASS && r->r.attempts == 0 && s->kind != SCENARIO_LISTENER &&
       !strstr(r->r.detail, "answered by itself")) {
     size_t used = strlen(r->r.detail);
     snprintf(r->r.detail + used, sizeof r->r.detail - used, "%sthe proxy answered by itself: 0 upstream attempts",

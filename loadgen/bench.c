@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "histogram.h"
+#include "outcome.h"
 #include "simstats.h"
 #include "upstream_stats.h"
 #include "usage.h"
@@ -42,9 +43,47 @@
 #define READ_BUF 65536
 #define TICK_MS 1
 
-enum fail_kind { F_CLOSED, F_RESET, F_TIMEOUT, F_REFUSED, F_TRUNCATED, F_INVALID, F_ERROR, F_KINDS };
-static const char *const fail_names[F_KINDS] = {"closed", "reset", "timeout", "refused",
-                                                "truncated", "invalid", "error"};
+/* How a request can fail, in the order the status line prints them. Each is named by the
+ * outcome word (outcome.h) of an exchange that ended that way: `alone` when no byte of the
+ * response came, the `suffix` after a status when the response was cut short ("truncated"). */
+#define BENCH_FAILS(X)                                   \
+  /* id         how it ended      after bytes */         \
+  X(CLOSED,     OUTCOME_FIN,      false)                  \
+  X(RESET,      OUTCOME_RESET,    false)                  \
+  X(TIMEOUT,    OUTCOME_TIMEOUT,  false)                  \
+  X(REFUSED,    OUTCOME_REFUSED,  false)                  \
+  X(TRUNCATED,  OUTCOME_FIN,      true)                   \
+  X(INVALID,    OUTCOME_INVALID,  false)                  \
+  X(ERROR,      OUTCOME_ERROR,    false)
+
+enum fail_kind {
+#define BENCH_FAIL_ENUM(id, end, cut) F_##id,
+  BENCH_FAILS(BENCH_FAIL_ENUM)
+#undef BENCH_FAIL_ENUM
+  F_KINDS
+};
+
+static const char *fail_name(enum fail_kind k) {
+  static const char *const alone[] = {
+#define BENCH_END_ALONE(id, a, suffix, ea, es) a,
+      BADUP_OUTCOME_ENDS(BENCH_END_ALONE)
+#undef BENCH_END_ALONE
+  };
+  static const char *const after_status[] = {
+#define BENCH_END_SUFFIX(id, a, suffix, ea, es) suffix,
+      BADUP_OUTCOME_ENDS(BENCH_END_SUFFIX)
+#undef BENCH_END_SUFFIX
+  };
+  static const struct {
+    enum outcome_end end;
+    bool cut;
+  } kinds[F_KINDS] = {
+#define BENCH_FAIL_KIND(id, end, cut) [F_##id] = {end, cut},
+      BENCH_FAILS(BENCH_FAIL_KIND)
+#undef BENCH_FAIL_KIND
+  };
+  return kinds[k].cut ? after_status[kinds[k].end] : alone[kinds[k].end];
+}
 
 enum conn_state {
   C_DOWN,       /* no handle; reconnect on the next tick */
@@ -550,7 +589,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static uint64_t failures(const struct bench *b) {
   uint64_t n = 0;
-  for (int k = 0; k < F_KINDS; k++) n += b->fails[k];
+  for (enum fail_kind k = 0; k < F_KINDS; k++) n += b->fails[k];
   return n;
 }
 
@@ -604,9 +643,9 @@ static void print_summary(const struct bench *b) {
       printf(" %u=%llu", s, (unsigned long long)b->status[s]);
       any = true;
     }
-  for (int k = 0; k < F_KINDS; k++)
+  for (enum fail_kind k = 0; k < F_KINDS; k++)
     if (b->fails[k]) {
-      printf(" %s=%llu", fail_names[k], (unsigned long long)b->fails[k]);
+      printf(" %s=%llu", fail_name(k), (unsigned long long)b->fails[k]);
       any = true;
     }
   printf("%s\n", any ? "" : " none");
@@ -656,8 +695,8 @@ static int write_results(const struct bench *b) {
       snprintf(key, sizeof key, "%u", s);
       json_object_set_new(st, key, json_integer((json_int_t)b->status[s]));
     }
-  for (int k = 0; k < F_KINDS; k++)
-    if (b->fails[k]) json_object_set_new(st, fail_names[k], json_integer((json_int_t)b->fails[k]));
+  for (enum fail_kind k = 0; k < F_KINDS; k++)
+    if (b->fails[k]) json_object_set_new(st, fail_name(k), json_integer((json_int_t)b->fails[k]));
   json_object_set_new(root, "status", st);
   json_t *lat = json_object();
   for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
