@@ -1,4 +1,4 @@
-/* results.c: results.json, results.csv, junit.xml, report.md, and the reference. */
+/* results.c: results.json, results.csv, junit.xml, report.md. */
 #include "results.h"
 
 #include <dirent.h>
@@ -11,176 +11,7 @@
 
 #include "buf.h"
 #include "fileio.h"
-
-json_t *json_text(const char *s) {
-  json_t *j = json_string(s ? s : "");
-  if (j) return j;
-  /* Not UTF-8 (a proxy's log line quoting the upstream's bytes, a path in Latin-1): every
-   * byte that is not part of a valid sequence becomes the text \xNN, so nothing is lost
-   * and the document stays valid. */
-  struct buf b = {0};
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-    bool ok = n > 0;
-    for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
-    if (ok && n > 1) {
-      json_t *probe = json_stringn((const char *)p, n); /* overlong or surrogate: jansson knows */
-      ok = probe != NULL;
-      json_decref(probe);
-    }
-    if (ok) {
-      buf_append(&b, p, n);
-      p += n;
-    } else {
-      buf_printf(&b, "\\x%02x", *p);
-      p++;
-    }
-  }
-  j = json_stringn(b.data ? b.data : "", b.len);
-  buf_free(&b);
-  return j ? j : json_string("");
-}
-
-static int write_json(const char *path, json_t *j) {
-  char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-  if (!text) return -ENOMEM;
-  size_t n = strlen(text);
-  char *t2 = realloc(text, n + 2);
-  if (t2) text = t2, text[n++] = '\n', text[n] = 0;
-  int rc = fileio_write_atomic(path, text, n);
-  free(text);
-  return rc;
-}
-
-/* ---- reference ------------------------------------------------------------------- */
-
-void reference_key(char *out, size_t len, const char *proxy, bool retries) {
-  snprintf(out, len, "%s%s", proxy, retries ? "+retries" : "");
-}
-
-json_t *reference_load(const char *dir, const char *proxy) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s.json", dir, proxy);
-  json_t *j = json_load_file(path, 0, NULL);
-  if (!j || !json_is_object(json_object_get(j, "versions"))) {
-    json_decref(j);
-    j = json_pack("{s:s, s:{}}", "proxy", proxy, "versions");
-  }
-  return j;
-}
-
-json_t *reference_entry(json_t *ref, const char *version, const char *scenario) {
-  json_t *v = json_object_get(json_object_get(ref, "versions"), version ? version : "");
-  return json_object_get(json_object_get(v, "scenarios"), scenario);
-}
-
-/* Is got among the outcomes of a "seen" array? */
-static bool seen_has(json_t *seen, const char *got) {
-  size_t i;
-  json_t *x;
-  json_array_foreach(seen, i, x) if (json_string_value(x) && !strcmp(json_string_value(x), got)) return true;
-  return false;
-}
-
-const char *reference_lookup(json_t *ref, const char *version, const char *scenario, const char **from) {
-  json_t *versions = json_object_get(ref, "versions");
-  *from = version;
-  if (!json_object_get(versions, version)) {
-    /* Not measured for this version: compare with the newest that was, so a change
-     * between versions shows up as a difference. */
-    const char *key, *best = NULL;
-    json_t *val;
-    json_object_foreach(versions, key, val) if (!best || strverscmp(key, best) > 0) best = key;
-    if (!best) return NULL;
-    *from = best;
-  }
-  return json_string_value(json_object_get(reference_entry(ref, *from, scenario), "got"));
-}
-
-bool reference_seen(json_t *ref, const char *version, const char *scenario, const char *got) {
-  return seen_has(json_object_get(reference_entry(ref, version, scenario), "seen"), got);
-}
-
-size_t reference_seen_count(json_t *ref, const char *version, const char *scenario) {
-  return json_array_size(json_object_get(reference_entry(ref, version, scenario), "seen"));
-}
-
-void reference_seen_list(json_t *ref, const char *version, const char *scenario, char *out, size_t len) {
-  out[0] = 0;
-  size_t i, used = 0;
-  json_t *x;
-  json_array_foreach(json_object_get(reference_entry(ref, version, scenario), "seen"), i, x) {
-    int n = snprintf(out + used, len - used, "%s%s", i ? ", " : "", json_string_value(x) ? json_string_value(x) : "?");
-    if (n < 0 || (size_t)n >= len - used) break;
-    used += (size_t)n;
-  }
-}
-
-int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n) {
-  json_t *ref = reference_load(dir, key);
-  json_t *versions = json_object_get(ref, "versions");
-  json_t *v = json_object_get(versions, p->version);
-  if (!v) {
-    v = json_pack("{s:s, s:{}}", "binary", p->binary, "scenarios");
-    json_object_set_new(versions, p->version, v);
-  }
-  json_t *sc = json_object_get(v, "scenarios");
-  char date[16];
-  time_t now = time(NULL);
-  strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
-  json_object_set_new(v, "recorded", json_string(date));
-  size_t changed = 0;
-  for (size_t i = 0; i < n; i++) {
-    const struct row *r = &rows[i];
-    if (r->proxy != p || !r->r.ran || !verdict_info[r->verdict].judged || r->verdict == VERDICT_ERROR) continue;
-    /* "seen" keeps every outcome recorded for this version: a proxy that answers one way
-     * or another depending on scheduling is racy there, and every answer is what that
-     * version does (the verdict of such a cell is "unstable", never "fail"). */
-    json_t *old = json_object_get(sc, r->scn->name);
-    json_t *seen = json_array();
-    size_t k;
-    json_t *x;
-    /* Outcomes recorded for another file of the same name (the scenario changed, or a
-     * user's own scenario took a catalog name) say nothing about this one. */
-    const char *old_digest = json_string_value(json_object_get(old, "scenario_digest"));
-    if (!old_digest || !r->scn->digest[0] || !strcmp(old_digest, r->scn->digest))
-      json_array_foreach(json_object_get(old, "seen"), k, x) json_array_append(seen, x);
-    for (int rep = 0; rep < r->repeat; rep++) {
-      const struct case_result *cr = row_run_const(r, rep);
-      if (cr->ran && !seen_has(seen, cr->got)) json_array_append_new(seen, json_string(cr->got));
-    }
-    json_t *entry = json_pack("{s:s, s:o, s:s, s:f, s:f, s:I}", "got", row_got(r), "seen", seen, "expect",
-                              r->scn->expect, "elapsed_ms", round(r->r.elapsed_ms * 1000) / 1000, "case_ms",
-                              round((r->r.elapsed_ms + r->r.overhead_ms) * 1000) / 1000, "upstream_attempts",
-                              (json_int_t)r->r.attempts);
-    json_object_set_new(entry, "proxy_log", json_text(r->r.proxy_log));
-    if (r->scn->digest[0]) json_object_set_new(entry, "scenario_digest", json_string(r->scn->digest));
-    json_object_set_new(sc, r->scn->name, entry);
-    changed++;
-  }
-  /* Keys sorted, so the checked-in file diffs well. */
-  json_t *sorted = json_object();
-  const char **keys = calloc(json_object_size(sc) + 1, sizeof *keys);
-  size_t nk = 0;
-  const char *name;
-  json_t *val;
-  json_object_foreach(sc, name, val) keys[nk++] = name;
-  for (size_t i = 1; i < nk; i++)
-    for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-      const char *t = keys[j];
-      keys[j] = keys[j - 1];
-      keys[j - 1] = t;
-    }
-  for (size_t i = 0; i < nk; i++) json_object_set(sorted, keys[i], json_object_get(sc, keys[i]));
-  free(keys);
-  json_object_set_new(v, "scenarios", sorted);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s.json", dir, key);
-  int rc = changed ? write_json(path, ref) : 0;
-  json_decref(ref);
-  return rc;
-}
+#include "jsonio.h"
 
 /* ---- writers -------------------------------------------------------------------- */
 
@@ -450,7 +281,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
                           "read_s", info->opts->read_timeout, "retries", info->opts->retries, "cases", arr);
   if (info->shard) json_object_set_new(doc, "shard", json_string(info->shard));
   snprintf(path, sizeof path, "%s/results.json", dir);
-  int rc = write_json(path, doc);
+  int rc = jsonio_write(path, doc);
   json_decref(doc);
 
   struct buf b = {0};

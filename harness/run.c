@@ -26,6 +26,7 @@
 #include "paths.h"
 #include "proc.h"
 #include "proxy_config.h"
+#include "reference.h"
 #include "results.h"
 #include "usage.h"
 #include "verdict.h"
@@ -182,7 +183,7 @@ struct job_state {
   _Atomic int workers_left; /* workers still taking cases */
   const struct run_opts *opts;
   const struct proxy_def *pxs;
-  json_t **refs;            /* per proxy; read-only while workers run */
+  struct reference **refs;  /* per proxy; read-only while workers run */
   const char *out;
   bool tty, quiet, recording; /* recording: verdicts come after the reference is written */
   pthread_mutex_t print_mu;
@@ -478,8 +479,8 @@ static int prepare_out(const char *out_arg, const char *stamp, const char *start
 
 /* Longest expected cases first, by the time each took when the reference was recorded;
  * unknown ones count as long, so they start early too. */
-static struct job *order_jobs(struct row *rows, size_t nrows, int repeat, json_t **refs, const struct proxy_def *pxs,
-                              double default_ms, size_t *njobs) {
+static struct job *order_jobs(struct row *rows, size_t nrows, int repeat, struct reference **refs,
+                              const struct proxy_def *pxs, double default_ms, size_t *njobs) {
   *njobs = nrows * (size_t)repeat;
   struct job *jobs = calloc(*njobs ? *njobs : 1, sizeof *jobs);
   double *est = calloc(*njobs ? *njobs : 1, sizeof *est);
@@ -488,9 +489,7 @@ static struct job *order_jobs(struct row *rows, size_t nrows, int repeat, json_t
     return NULL;
   }
   for (size_t i = 0; i < nrows; i++) {
-    json_t *c = reference_entry(refs[rows[i].proxy - pxs], rows[i].proxy->version, rows[i].scn->name);
-    json_t *case_ms = json_object_get(c, "case_ms");
-    double e = case_ms ? json_number_value(case_ms) : c ? json_number_value(json_object_get(c, "elapsed_ms")) : default_ms;
+    double e = reference_case_ms(refs[rows[i].proxy - pxs], rows[i].proxy->version, rows[i].scn->name, default_ms);
     for (int k = 0; k < repeat; k++) {
       /* repetitions of one row spread over the run rather than all at once */
       size_t j = (size_t)k * nrows + i;
@@ -509,6 +508,35 @@ static struct job *order_jobs(struct row *rows, size_t nrows, int repeat, json_t
     }
   free(est);
   return jobs;
+}
+
+/* Records the rows of proxy p that ran and were judged, errors aside (a case that could not
+ * run says nothing about the proxy), into its reference. 0, or -errno. */
+static int record_reference(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows,
+                            size_t n) {
+  struct reference_record *recs = calloc(n ? n : 1, sizeof *recs);
+  if (!recs) return -ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct row *r = &rows[i];
+    if (r->proxy != p || !r->r.ran || !verdict_info[r->verdict].judged || r->verdict == VERDICT_ERROR) continue;
+    struct reference_record *rec = &recs[k++];
+    *rec = (struct reference_record){.scenario = r->scn->name,
+                                     .got = row_got(r),
+                                     .expect = r->scn->expect,
+                                     .elapsed_ms = r->r.elapsed_ms,
+                                     .case_ms = r->r.elapsed_ms + r->r.overhead_ms,
+                                     .upstream_attempts = r->r.attempts,
+                                     .proxy_log = r->r.proxy_log,
+                                     .digest = r->scn->digest};
+    for (int rep = 0; rep < r->repeat && rec->nseen < REFERENCE_SEEN_MAX; rep++) {
+      const struct case_result *cr = row_run_const(r, rep);
+      if (cr->ran && !reference_record_seen(rec, cr->got)) rec->seen[rec->nseen++] = cr->got;
+    }
+  }
+  int rc = reference_update(dir, key, p->version, p->binary, recs, k);
+  free(recs);
+  return rc;
 }
 
 int run_main(int argc, char **argv) {
@@ -607,7 +635,7 @@ int run_main(int argc, char **argv) {
   struct scenario *scns = load_scenarios(scn_dir, &o, &nscn, &failures);
   struct proxy_def *pxs = proxy_load_dir(px_dir, &npx, &failures);
   struct row *rows = NULL;
-  json_t **refs = NULL;
+  struct reference **refs = NULL;
   char out[PATH_MAX] = "";
   if (failures) {
     fprintf(stderr, "badup run: %d definition%s did not load\n", failures, failures == 1 ? "" : "s");
@@ -824,14 +852,14 @@ int run_main(int argc, char **argv) {
       if (pxs[p].binary && selected(pxs[p].name, proxy_list)) {
         char key[256];
         reference_key(key, sizeof key, pxs[p].name, o.retries);
-        int urc = reference_update(ref_dir, key, &pxs[p], rows, nrows);
+        int urc = record_reference(ref_dir, key, &pxs[p], rows, nrows);
         if (urc < 0) {
           fprintf(stderr, "badup run: updating the reference of %s in %s: %s\n", pxs[p].name, ref_dir, strerror(-urc));
           ref_failed = true;
         }
         /* The run's verdicts against what it just recorded: the table then says what the
          * reference now holds (a deviation, not a failure for lack of one). */
-        json_decref(refs[p]);
+        reference_free(refs[p]);
         refs[p] = reference_load(ref_dir, key);
       }
     for (size_t i = 0; i < nrows; i++)
@@ -863,7 +891,7 @@ int run_main(int argc, char **argv) {
   rc = info.interrupted ? EXIT_INTERRUPTED : (ref_failed || wrc < 0) ? EXIT_SETUP : worst;
 done:
   if (refs)
-    for (size_t p = 0; p < npx; p++) json_decref(refs[p]);
+    for (size_t p = 0; p < npx; p++) reference_free(refs[p]);
   free(refs);
   for (size_t i = 0; rows && i < nrows; i++) free(rows[i].more);
   free(rows);

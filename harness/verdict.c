@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reference.h"
 #include "results.h"
 
 const struct verdict_info verdict_info[VERDICT__COUNT] = {
@@ -149,7 +150,7 @@ static size_t distribution(struct row *r, const char **first) {
   return n;
 }
 
-void verdict_judge(struct row *r, json_t *ref) {
+void verdict_judge(struct row *r, const struct reference *ref) {
   const struct scenario *s = r->scn;
   r->reason[0] = 0;
   for (int i = 0; i < r->repeat; i++) {
@@ -165,12 +166,12 @@ void verdict_judge(struct row *r, json_t *ref) {
       return;
     }
   }
-  const char *from = NULL;
-  const char *recorded = ref ? reference_lookup(ref, r->proxy->version, s->name, &from) : NULL;
+  const char *from = ref ? reference_version_for(ref, r->proxy->version) : NULL;
+  struct reference_record rec;
+  const char *recorded = from && reference_lookup(ref, from, s->name, &rec) && rec.got[0] ? rec.got : NULL;
   /* Recorded for another file of that name (the scenario changed, or a user's own scenario
    * took a catalog name): not this scenario's outcome. */
-  const char *digest = json_string_value(json_object_get(reference_entry(ref, from, s->name), "scenario_digest"));
-  bool other_file = recorded && digest && s->digest[0] && strcmp(digest, s->digest) != 0;
+  bool other_file = recorded && rec.digest[0] && s->digest[0] && strcmp(rec.digest, s->digest) != 0;
   if (other_file) recorded = NULL;
   if (recorded) {
     snprintf(r->reference, sizeof r->reference, "%s", recorded);
@@ -187,10 +188,9 @@ void verdict_judge(struct row *r, json_t *ref) {
   /* A cell the reference saw answer in several ways for this very version: the proxy is
    * racy there. Whatever this run gave, if it is one of those, the verdict is the same
    * every time. */
-  if (recorded && !other_file && !strcmp(from, r->proxy->version) && reference_seen_count(ref, from, s->name) > 1 &&
-      reference_seen(ref, from, s->name, got)) {
+  if (recorded && !other_file && !strcmp(from, r->proxy->version) && rec.nseen > 1 && reference_record_seen(&rec, got)) {
     char seen[200];
-    reference_seen_list(ref, from, s->name, seen, sizeof seen);
+    reference_record_seen_list(&rec, seen, sizeof seen);
     r->verdict = VERDICT_UNSTABLE;
     snprintf(r->alternatives, sizeof r->alternatives, "%s", seen);
     snprintf(r->reason, sizeof r->reason, "known to vary for %s %s: the reference saw %s", r->proxy->name, from, seen);
@@ -200,7 +200,7 @@ void verdict_judge(struct row *r, json_t *ref) {
     bool ok = true;
     for (int i = 0; i < r->repeat && ok; i++) ok = checks_hold(s, row_run(r, i), r);
     r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
-  } else if (recorded && (!strcmp(recorded, got) || reference_seen(ref, from, s->name, got))) {
+  } else if (recorded && (!strcmp(recorded, got) || reference_record_seen(&rec, got))) {
     r->verdict = VERDICT_DEVIATES;
     snprintf(r->reason, sizeof r->reason, "recorded for %s %s", r->proxy->name, from);
     char buf[256];
@@ -215,7 +215,7 @@ void verdict_judge(struct row *r, json_t *ref) {
                r->proxy->name, from, s->name);
     else if (recorded)
       snprintf(r->reason, sizeof r->reason, "the reference for %s %s says %s", r->proxy->name, from, recorded);
-    else if (ref && json_object_size(json_object_get(ref, "versions")))
+    else if (from)
       snprintf(r->reason, sizeof r->reason,
                "the reference for %s %s has no entry for scenario %s (record one with --update-reference)",
                r->proxy->name, from ? from : "", s->name);

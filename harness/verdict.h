@@ -19,8 +19,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
 /* Every verdict, once, in the order the summaries count them. Columns:
  *   word      in results.json, results.csv, report.md and the progress lines
  *   progress  its count's label on the progress line (NULL: not counted there)
@@ -70,9 +68,10 @@ void verdict_summary(char *out, size_t len, const size_t counts[VERDICT__COUNT])
 void verdict_progress(char *out, size_t len, const size_t counts[VERDICT__COUNT]);
 
 struct row;
+struct reference;
 
 /* Sets r->verdict, r->reason, r->outcomes, r->reference and r->reference_version from the
- * row's runs and the proxy's reference (may be NULL). */
-void verdict_judge(struct row *r, json_t *ref);
+ * row's runs and the proxy's reference (reference.h; may be NULL). */
+void verdict_judge(struct row *r, const struct reference *ref);
 
 #endif
