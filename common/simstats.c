@@ -47,7 +47,8 @@ int simstats_read(const char *url, const char *token, long timeout_ms, struct si
   if (rc != CURLE_OK) {
     snprintf(err, errlen, "%s: %s", url, curl_easy_strerror(rc));
   } else if (status != 200) {
-    snprintf(err, errlen, "%s: HTTP %ld%s", url, status, status == 401 ? " (a token is needed: BADUP_ADMIN_TOKEN)" : "");
+    snprintf(err, errlen, "%s: HTTP %ld%s", url, status,
+             status == 401 ? " (a token is needed: BADUP_ADMIN_TOKEN)" : "");
   } else {
     json_error_t jerr;
     json_t *doc = json_loadb(b.data ? b.data : "", b.len, 0, &jerr);

@@ -41,7 +41,9 @@ static const char *const case_outcome_words[CASE_OUTCOMES_COUNT] = {
 
 const char *case_outcome_word(enum case_outcome o) { return case_outcome_words[o]; }
 
-void case_set_got(struct case_result *r, enum case_outcome o) { snprintf(r->got, sizeof r->got, "%s", case_outcome_words[o]); }
+void case_set_got(struct case_result *r, enum case_outcome o) {
+  snprintf(r->got, sizeof r->got, "%s", case_outcome_words[o]);
+}
 
 bool case_got_is(const struct case_result *r, enum case_outcome o) { return !strcmp(r->got, case_outcome_words[o]); }
 

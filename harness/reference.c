@@ -101,13 +101,14 @@ static double number_of(json_t *o, const char *key) {
 
 static void fill(struct reference_record *r, const char *version, const char *scenario, json_t *e) {
   json_t *attempts = json_object_get(e, "upstream_attempts");
+  long n_attempts = json_is_integer(attempts) ? (long)json_integer_value(attempts) : -1;
   *r = (struct reference_record){.version = version,
                                  .scenario = scenario,
                                  .got = text_of(e, "got"),
                                  .expect = text_of(e, "expect"),
                                  .elapsed_ms = number_of(e, "elapsed_ms"),
                                  .case_ms = number_of(e, "case_ms"),
-                                 .upstream_attempts = json_is_integer(attempts) ? (long)json_integer_value(attempts) : -1,
+                                 .upstream_attempts = n_attempts,
                                  .proxy_log = text_of(e, "proxy_log"),
                                  .digest = text_of(e, "scenario_digest")};
   size_t i;

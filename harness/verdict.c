@@ -188,7 +188,8 @@ void verdict_judge(struct row *r, const struct reference *ref) {
   /* A cell the reference saw answer in several ways for this very version: the proxy is
    * racy there. Whatever this run gave, if it is one of those, the verdict is the same
    * every time. */
-  if (recorded && !other_file && !strcmp(from, r->proxy->version) && rec.nseen > 1 && reference_record_seen(&rec, got)) {
+  if (recorded && !other_file && !strcmp(from, r->proxy->version) && rec.nseen > 1 &&
+      reference_record_seen(&rec, got)) {
     char seen[200];
     reference_record_seen_list(&rec, seen, sizeof seen);
     r->verdict = VERDICT_UNSTABLE;
@@ -223,7 +224,8 @@ void verdict_judge(struct row *r, const struct reference *ref) {
       snprintf(r->reason, sizeof r->reason, "no reference recorded for %s (record one with --update-reference)",
                r->proxy->name);
   }
-  if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail)) add_reason(r, "%s%s", r->r.detail, "");
+  if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail))
+    add_reason(r, "%s%s", r->r.detail, "");
   /* A failure the upstream never saw is most likely a config that sends elsewhere. */
   if (r->verdict == VERDICT_FAIL && r->r.attempts == 0 && r->r.upstream_connections == 0 && s->check_attempts < 0 &&
       s->kind != SCENARIO_LISTENER)

@@ -242,14 +242,17 @@ static int parse_url(struct bench *b, const char *url) {
   if (v6) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&b->addr;
     if (uv_ip6_addr(ip, (int)port, a6) != 0 || strcmp(ip, "::1") != 0)
-      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
+      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'",
+                             host);
   } else {
     struct sockaddr_in *a4 = (struct sockaddr_in *)&b->addr;
     if (uv_ip4_addr(ip, (int)port, a4) != 0 || (ntohl(a4->sin_addr.s_addr) >> 24) != 127)
-      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
+      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'",
+                             host);
   }
   for (const char *c = path; *c; c++)
-    if ((unsigned char)*c <= ' ' || *c == 0x7f) return cli_usage_error("bench", "--url: bad character in path of '%s'", url);
+    if ((unsigned char)*c <= ' ' || *c == 0x7f)
+      return cli_usage_error("bench", "--url: bad character in path of '%s'", url);
   const char *fmt = "GET %s%s HTTP/1.1\r\nHost: %s%s%s:%lu\r\nUser-Agent: badup-bench\r\n\r\n";
   const char *slash = *path == '?' ? "/" : "";
   int n = snprintf(NULL, 0, fmt, slash, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
