@@ -10,7 +10,7 @@
  * A failure (refused, reset, closed without a byte, truncated, timeout, invalid response)
  * is counted per kind and the connection reconnects. Latencies of complete responses, any
  * status, go into one histogram (histogram.h). requests/s counts complete responses, like
- * wrk's Requests/sec. */
+ * wrk's Requests/sec. What it measured goes to bench_report.c, which prints and writes it. */
 #include "bench.h"
 
 #include <errno.h>
@@ -24,13 +24,10 @@
 #include <unistd.h>
 
 #include <http_parser.h>
-#include <jansson.h>
 #include <uv.h>
 
-#include "buf.h"
-#include "fileio.h"
+#include "bench_report.h"
 #include "histogram.h"
-#include "outcome.h"
 #include "simstats.h"
 #include "upstream_stats.h"
 #include "usage.h"
@@ -43,49 +40,7 @@
 #define READ_BUF 65536
 #define TICK_MS 1
 
-/* How a request can fail, in the order the status line prints them. Each is named by the
- * outcome word (outcome.h) of an exchange that ended that way: `alone` when no byte of the
- * response came, the `suffix` after a status when the response was cut short ("truncated"). */
-#define BENCH_FAILS(X)                                   \
-  /* id         how it ended      after bytes */         \
-  X(CLOSED,     OUTCOME_FIN,      false)                  \
-  X(RESET,      OUTCOME_RESET,    false)                  \
-  X(TIMEOUT,    OUTCOME_TIMEOUT,  false)                  \
-  X(REFUSED,    OUTCOME_REFUSED,  false)                  \
-  X(TRUNCATED,  OUTCOME_FIN,      true)                   \
-  X(INVALID,    OUTCOME_INVALID,  false)                  \
-  X(ERROR,      OUTCOME_ERROR,    false)
-
-enum fail_kind {
-#define BENCH_FAIL_ENUM(id, end, cut) F_##id,
-  BENCH_FAILS(BENCH_FAIL_ENUM)
-#undef BENCH_FAIL_ENUM
-  F_KINDS
-};
-
-static const char *fail_name(enum fail_kind k) {
-  static const char *const alone[] = {
-#define BENCH_END_ALONE(id, a, suffix, ea, es) a,
-      BADUP_OUTCOME_ENDS(BENCH_END_ALONE)
-#undef BENCH_END_ALONE
-  };
-  static const char *const after_status[] = {
-#define BENCH_END_SUFFIX(id, a, suffix, ea, es) suffix,
-      BADUP_OUTCOME_ENDS(BENCH_END_SUFFIX)
-#undef BENCH_END_SUFFIX
-  };
-  static const struct {
-    enum outcome_end end;
-    bool cut;
-  } kinds[F_KINDS] = {
-#define BENCH_FAIL_KIND(id, end, cut) [F_##id] = {end, cut},
-      BENCH_FAILS(BENCH_FAIL_KIND)
-#undef BENCH_FAIL_KIND
-  };
-  return kinds[k].cut ? after_status[kinds[k].end] : alone[kinds[k].end];
-}
-
-enum conn_state {
+enum load_conn_state {
   C_DOWN,       /* no handle; reconnect on the next tick */
   C_CONNECTING, /* uv_tcp_connect pending */
   C_IDLE,       /* connected, no request in flight (open loop only) */
@@ -95,13 +50,13 @@ enum conn_state {
 
 struct bench;
 
-struct conn {
+struct load_conn {
   struct bench *b;
   uv_tcp_t tcp;
   uv_connect_t creq;
   uv_write_t wreq;
   http_parser parser;
-  enum conn_state state;
+  enum load_conn_state state;
   bool writing;      /* wreq pending */
   bool got_bytes;    /* any byte of the current response */
   bool complete;     /* the current response is complete */
@@ -125,7 +80,7 @@ struct bench {
   struct sockaddr_storage addr;
   char *request;
   size_t request_len;
-  struct conn *conns;
+  struct load_conn *conns;
   uv_timer_t tick, stop_timer, progress;
   uv_signal_t sigint, sigterm;
   http_parser_settings settings;
@@ -138,7 +93,7 @@ struct bench {
   unsigned n_idle;
   /* results */
   struct hist hist;
-  uint64_t status[1000];
+  uint64_t status[BENCH_STATUSES];
   uint64_t fails[F_KINDS];
   uint64_t responses, last_progress_responses;
   /* --upstream-admin: the simulator's counters before the load, and the differences after
@@ -309,13 +264,16 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
         return cli_usage_error("bench", "--connections must be a whole number from 1 to 10000 (got '%s')", val);
       o->connections = (unsigned)d;
     } else if (!strcmp(a, "--duration")) {
-      if (d <= 0 || d > MAX_DURATION) return cli_usage_error("bench", "--duration must be > 0 and <= 3600 s (got '%s')", val);
+      if (d <= 0 || d > MAX_DURATION)
+        return cli_usage_error("bench", "--duration must be > 0 and <= 3600 s (got '%s')", val);
       o->duration = d;
     } else if (!strcmp(a, "--rate")) {
-      if (d <= 0 || d > 1e8) return cli_usage_error("bench", "--rate must be from a fraction of one to 100000000 requests/s (got '%s')", val);
+      if (d <= 0 || d > 1e8)
+        return cli_usage_error("bench", "--rate must be from a fraction of one to 100000000 requests/s (got '%s')", val);
       o->rate = d;
     } else if (!strcmp(a, "--timeout")) {
-      if (d <= 0 || d > MAX_DURATION) return cli_usage_error("bench", "--timeout must be > 0 and <= 3600 s (got '%s')", val);
+      if (d <= 0 || d > MAX_DURATION)
+        return cli_usage_error("bench", "--timeout must be > 0 and <= 3600 s (got '%s')", val);
       o->timeout = d;
     }
   }
@@ -325,9 +283,9 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
 
 /* ---------------------------------------------------------------- connections */
 
-static void conn_connect(struct conn *c);
-static void conn_send(struct conn *c, uint64_t origin);
-static void conn_close(struct conn *c, bool reconnect);
+static void load_connect(struct load_conn *c);
+static void load_send(struct load_conn *c, uint64_t origin);
+static void load_close(struct load_conn *c, bool reconnect);
 
 static uint64_t now_ns(void) { return uv_hrtime(); }
 
@@ -349,17 +307,17 @@ static void record_fail(struct bench *b, enum fail_kind k) {
 
 /* The connection is ready for a request: closed loop sends at once; open loop takes the
  * oldest due request, or waits on the idle stack. */
-static void conn_ready(struct conn *c) {
+static void load_ready(struct load_conn *c) {
   struct bench *b = c->b;
   if (!b->running) return;
   if (!open_loop(b)) {
-    conn_send(c, now_ns());
+    load_send(c, now_ns());
     return;
   }
   uint64_t now = now_ns();
   if (b->sched_sent < sched_due(b, now)) {
     uint64_t origin = sched_time(b, b->sched_sent++);
-    conn_send(c, origin);
+    load_send(c, origin);
   } else {
     c->state = C_IDLE;
     b->idle[b->n_idle++] = (uint64_t)(c - b->conns);
@@ -367,12 +325,12 @@ static void conn_ready(struct conn *c) {
 }
 
 static void on_close(uv_handle_t *h) {
-  struct conn *c = h->data;
+  struct load_conn *c = h->data;
   c->state = C_DOWN;
-  if (c->reconnect && c->b->running) conn_connect(c);
+  if (c->reconnect && c->b->running) load_connect(c);
 }
 
-static void conn_close(struct conn *c, bool reconnect) {
+static void load_close(struct load_conn *c, bool reconnect) {
   if (c->state == C_CLOSING || c->state == C_DOWN) return;
   if (c->state == C_IDLE) { /* take it off the idle stack */
     struct bench *b = c->b;
@@ -389,9 +347,9 @@ static void conn_close(struct conn *c, bool reconnect) {
 }
 
 /* The request in flight failed: count it (if it had started) and reconnect. */
-static void conn_fail(struct conn *c, enum fail_kind k) {
+static void load_fail(struct load_conn *c, enum fail_kind k) {
   if (c->state == C_BUSY || c->state == C_CONNECTING) record_fail(c->b, k);
-  conn_close(c, c->state == C_BUSY);
+  load_close(c, c->state == C_BUSY);
 }
 
 static enum fail_kind kind_of(int err) {
@@ -405,14 +363,14 @@ static enum fail_kind kind_of(int err) {
 }
 
 static int on_message_complete(http_parser *p) {
-  struct conn *c = p->data;
+  struct load_conn *c = p->data;
   /* An interim 1xx (not 101) is not the response: wait for the final one. */
   if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) return 0;
   c->complete = true;
   return 0;
 }
 
-static void record_response(struct conn *c) {
+static void record_response(struct load_conn *c) {
   struct bench *b = c->b;
   if (!b->running) return;
   uint64_t t = now_ns();
@@ -423,25 +381,25 @@ static void record_response(struct conn *c) {
 
 /* A complete response: count it, then the next request (or a fresh connection when the
  * server asked to close; that is not a failure). */
-static void response_done(struct conn *c) {
+static void response_done(struct load_conn *c) {
   record_response(c);
   if (!http_should_keep_alive(&c->parser) || c->parser.status_code == 101) {
-    conn_close(c, true);
+    load_close(c, true);
     return;
   }
-  conn_ready(c);
+  load_ready(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  struct conn *c = h->data;
+  struct load_conn *c = h->data;
   *buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-  struct conn *c = s->data;
+  struct load_conn *c = s->data;
   if (n == 0) return;
   if (c->state != C_BUSY) { /* bytes or EOF with nothing in flight (open loop idle) */
-    conn_close(c, true);
+    load_close(c, true);
     return;
   }
   if (n < 0) {
@@ -450,12 +408,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
       if (c->got_bytes) http_parser_execute(&c->parser, &c->b->settings, NULL, 0);
       if (c->complete) {
         record_response(c);
-        conn_close(c, true);
+        load_close(c, true);
       } else {
-        conn_fail(c, c->got_bytes ? F_TRUNCATED : F_CLOSED);
+        load_fail(c, c->got_bytes ? F_TRUNCATED : F_CLOSED);
       }
     } else {
-      conn_fail(c, kind_of((int)n));
+      load_fail(c, kind_of((int)n));
     }
     return;
   }
@@ -464,9 +422,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (c->parser.http_errno != HPE_OK || (used != (size_t)n && !c->parser.upgrade)) {
     if (c->complete) { /* bytes after a complete response: count it, drop the connection */
       record_response(c);
-      conn_close(c, true);
+      load_close(c, true);
     } else {
-      conn_fail(c, F_INVALID);
+      load_fail(c, F_INVALID);
     }
     return;
   }
@@ -474,12 +432,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 }
 
 static void on_write(uv_write_t *req, int status) {
-  struct conn *c = req->data;
+  struct load_conn *c = req->data;
   c->writing = false;
-  if (status < 0 && status != UV_ECANCELED && c->state == C_BUSY) conn_fail(c, kind_of(status));
+  if (status < 0 && status != UV_ECANCELED && c->state == C_BUSY) load_fail(c, kind_of(status));
 }
 
-static void conn_send(struct conn *c, uint64_t origin) {
+static void load_send(struct load_conn *c, uint64_t origin) {
   c->state = C_BUSY;
   c->origin = origin;
   c->started = now_ns();
@@ -491,7 +449,7 @@ static void conn_send(struct conn *c, uint64_t origin) {
   int r = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
   if (r == (int)c->b->request_len) return;
   if (r < 0 && r != UV_EAGAIN) {
-    conn_fail(c, kind_of(r));
+    load_fail(c, kind_of(r));
     return;
   }
   if (r > 0) {
@@ -502,12 +460,12 @@ static void conn_send(struct conn *c, uint64_t origin) {
   r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &buf, 1, on_write);
   if (r < 0) {
     c->writing = false;
-    conn_fail(c, kind_of(r));
+    load_fail(c, kind_of(r));
   }
 }
 
 static void on_connect(uv_connect_t *req, int status) {
-  struct conn *c = req->data;
+  struct load_conn *c = req->data;
   if (status == UV_ECANCELED || c->state != C_CONNECTING) return;
   if (status < 0) {
     /* A connect that fails is a request that could not be sent. Closed loop counts it;
@@ -519,19 +477,19 @@ static void on_connect(uv_connect_t *req, int status) {
       b->sched_sent++;
       record_fail(b, kind_of(status));
     }
-    conn_close(c, false);
+    load_close(c, false);
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
   int r = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
   if (r < 0) {
-    conn_fail(c, kind_of(r));
+    load_fail(c, kind_of(r));
     return;
   }
-  conn_ready(c);
+  load_ready(c);
 }
 
-static void conn_connect(struct conn *c) {
+static void load_connect(struct load_conn *c) {
   if (uv_tcp_init(&c->b->loop, &c->tcp) != 0) return; /* stays C_DOWN: next tick retries */
   c->tcp.data = c;
   c->creq.data = c;
@@ -541,7 +499,7 @@ static void conn_connect(struct conn *c) {
   int r = uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&c->b->addr, on_connect);
   if (r < 0) {
     record_fail(c->b, kind_of(r));
-    conn_close(c, false);
+    load_close(c, false);
   }
 }
 
@@ -551,7 +509,7 @@ static void stop_all(struct bench *b) {
   if (!b->running) return;
   b->running = false;
   b->t_end = now_ns();
-  for (unsigned i = 0; i < b->o.connections; i++) conn_close(&b->conns[i], false);
+  for (unsigned i = 0; i < b->o.connections; i++) load_close(&b->conns[i], false);
   uv_close((uv_handle_t *)&b->tick, NULL);
   uv_close((uv_handle_t *)&b->stop_timer, NULL);
   uv_close((uv_handle_t *)&b->progress, NULL);
@@ -566,19 +524,19 @@ static void on_tick(uv_timer_t *t) {
   if (open_loop(b)) {
     uint64_t due = sched_due(b, now);
     while (b->n_idle > 0 && b->sched_sent < due) {
-      struct conn *c = &b->conns[b->idle[--b->n_idle]];
-      conn_send(c, sched_time(b, b->sched_sent++));
+      struct load_conn *c = &b->conns[b->idle[--b->n_idle]];
+      load_send(c, sched_time(b, b->sched_sent++));
     }
   }
   /* Timeouts and reconnects: every 50 ms is precise enough and cheap for 10k connections. */
   if (b->tick_n++ % 50 != 0) return;
   now = now_ns(); /* after the sends above: `started` must not be later than `now` */
   for (unsigned i = 0; i < b->o.connections && b->running; i++) {
-    struct conn *c = &b->conns[i];
-    if (c->state == C_DOWN) conn_connect(c);
+    struct load_conn *c = &b->conns[i];
+    if (c->state == C_DOWN) load_connect(c);
     else if ((c->state == C_BUSY || c->state == C_CONNECTING) && now > c->started &&
              now - c->started > b->timeout_ns)
-      conn_fail(c, F_TIMEOUT);
+      load_fail(c, F_TIMEOUT);
   }
 }
 
@@ -590,28 +548,17 @@ static void on_signal(uv_signal_t *s, int signum) {
   stop_all(b);
 }
 
-static uint64_t failures(const struct bench *b) {
-  uint64_t n = 0;
-  for (enum fail_kind k = 0; k < F_KINDS; k++) n += b->fails[k];
-  return n;
-}
-
 static void on_progress(uv_timer_t *t) {
   struct bench *b = t->data;
   double el = (double)(now_ns() - b->t_start) / 1e9;
   fprintf(stderr, "\rbadup bench: %.0f/%.0f s, %llu responses (%llu/s), %llu failures   ", el,
           b->o.duration, (unsigned long long)b->responses,
           (unsigned long long)(b->responses - b->last_progress_responses),
-          (unsigned long long)failures(b));
+          (unsigned long long)bench_failures(b->fails));
   b->last_progress_responses = b->responses;
 }
 
-/* ---------------------------------------------------------------- results */
-
-static const double report_pcts[] = {50, 90, 99, 99.9};
-static const char *const report_names[] = {"p50", "p90", "p99", "p99.9"};
-static const double dat_pcts[] = {0,  10, 20, 25,   30, 40,   50,    60,    70,    75,   80,
-                                  90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
+/* ---------------------------------------------------------------- the report */
 
 /* Open loop: requests due on the timeline by the end that no connection was free to send
  * (all busy with a slow server). Counted, not hidden: they are what the server held back. */
@@ -623,127 +570,27 @@ static uint64_t not_sent(const struct bench *b) {
   return due > b->sched_sent ? due - b->sched_sent : 0;
 }
 
-static double ms(uint64_t ns) { return (double)ns / 1e6; }
-
 static double elapsed_s(const struct bench *b) { return (double)(b->t_end - b->t_start) / 1e9; }
 
-static void print_summary(const struct bench *b) {
-  double el = elapsed_s(b);
-  uint64_t fails = failures(b);
-  printf("badup bench: %s, %s, %u connections%s\n", b->o.url, open_loop(b) ? "open loop" : "closed loop",
-         b->o.connections, b->interrupted ? " (interrupted)" : "");
-  if (open_loop(b))
-    printf("target rate: %.2f requests/s (%llu due but not sent: no free connection)\n", b->o.rate,
-           (unsigned long long)not_sent(b));
-  printf("requests: %llu (%llu responses, %llu failures)\n", (unsigned long long)(b->responses + fails),
-         (unsigned long long)b->responses, (unsigned long long)fails);
-  printf("duration: %.3f s\n", el);
-  printf("requests/s: %.2f\n", el > 0 ? (double)b->responses / el : 0.0);
-  printf("status:");
-  bool any = false;
-  for (unsigned s = 0; s < 1000; s++)
-    if (b->status[s]) {
-      printf(" %u=%llu", s, (unsigned long long)b->status[s]);
-      any = true;
-    }
-  for (enum fail_kind k = 0; k < F_KINDS; k++)
-    if (b->fails[k]) {
-      printf(" %s=%llu", fail_name(k), (unsigned long long)b->fails[k]);
-      any = true;
-    }
-  printf("%s\n", any ? "" : " none");
-  printf("latency (ms):");
-  if (!b->hist.count) {
-    printf(" none (no response)\n"); /* zeros would read as an infinitely fast server */
-  } else {
-    for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
-      printf(" %s=%.3f", report_names[i], ms(hist_percentile(&b->hist, report_pcts[i])));
-    printf(" max=%.3f\n", ms(b->hist.max));
-  }
-  if (b->o.upstream_stats[0]) {
-    uint64_t n = b->responses + fails;
-    if (b->upstream_attempts < 0) printf("upstream attempts: unknown (the control API did not answer)\n");
-    else printf("upstream attempts: %lld (%.3f per client request) on %lld upstream connections\n",
-                b->upstream_attempts, n ? (double)b->upstream_attempts / (double)n : 0.0, b->upstream_connections);
-  }
-  fflush(stdout);
-}
-
-static int write_results(const struct bench *b) {
-  const char *dir = b->o.out;
-  size_t dl = strlen(dir) + 32; /* room for "/summary.json" */
-  char *path = malloc(dl);
-  if (!path) return 1;
-  int rc = 0;
-  double el = elapsed_s(b);
-
-  json_t *root = json_object();
-  json_object_set_new(root, "url", json_string(b->o.url));
-  json_object_set_new(root, "mode", json_string(open_loop(b) ? "open" : "closed"));
-  json_object_set_new(root, "rate", open_loop(b) ? json_real(b->o.rate) : json_null());
-  json_object_set_new(root, "connections", json_integer(b->o.connections));
-  json_object_set_new(root, "duration_requested_s", json_real(b->o.duration));
-  json_object_set_new(root, "timeout_s", json_real(b->o.timeout));
-  json_object_set_new(root, "duration_s", json_real(el));
-  json_object_set_new(root, "interrupted", json_boolean(b->interrupted));
-  json_object_set_new(root, "requests", json_integer((json_int_t)(b->responses + failures(b))));
-  json_object_set_new(root, "responses", json_integer((json_int_t)b->responses));
-  json_object_set_new(root, "failures", json_integer((json_int_t)failures(b)));
-  json_object_set_new(root, "not_sent", json_integer((json_int_t)not_sent(b)));
-  json_object_set_new(root, "requests_per_s", json_real(el > 0 ? (double)b->responses / el : 0.0));
-  json_t *st = json_object();
-  for (unsigned s = 0; s < 1000; s++)
-    if (b->status[s]) {
-      char key[8];
-      snprintf(key, sizeof key, "%u", s);
-      json_object_set_new(st, key, json_integer((json_int_t)b->status[s]));
-    }
-  for (enum fail_kind k = 0; k < F_KINDS; k++)
-    if (b->fails[k]) json_object_set_new(st, fail_name(k), json_integer((json_int_t)b->fails[k]));
-  json_object_set_new(root, "status", st);
-  json_t *lat = json_object();
-  for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
-    json_object_set_new(lat, report_names[i], json_real(ms(hist_percentile(&b->hist, report_pcts[i]))));
-  json_object_set_new(lat, "max", json_real(ms(b->hist.count ? b->hist.max : 0)));
-  json_object_set_new(lat, "min", json_real(ms(b->hist.count ? b->hist.min : 0)));
-  json_object_set_new(lat, "mean", json_real(hist_mean(&b->hist) / 1e6));
-  json_object_set_new(root, "latency_ms", lat);
-  if (b->o.upstream_stats[0] && b->upstream_attempts >= 0) {
-    uint64_t n = b->responses + failures(b);
-    json_object_set_new(root, "upstream_attempts", json_integer(b->upstream_attempts));
-    json_object_set_new(root, "upstream_attempts_per_request",
-                        n ? json_real((double)b->upstream_attempts / (double)n) : json_null());
-    json_object_set_new(root, "upstream_connections", json_integer(b->upstream_connections));
-  } else {
-    json_object_set_new(root, "upstream_attempts", json_null());
-    json_object_set_new(root, "upstream_connections", json_null());
-  }
-  /* Each file written atomically (fileio.h): an interrupted or failed write never leaves a
-   * half-written summary where a script would read it. */
-  snprintf(path, dl, "%s/summary.json", dir);
-  char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
-  if (!text || fileio_write_atomic(path, text, strlen(text)) != 0) {
-    fprintf(stderr, "badup bench: cannot write %s\n", path);
-    rc = 1;
-  }
-  free(text);
-  json_decref(root);
-
-  snprintf(path, dl, "%s/latency.dat", dir);
-  struct buf dat = {0};
-  buf_printf(&dat, "# badup bench %s: latency of %llu responses\n# percentile latency_ms\n", b->o.url,
-             (unsigned long long)b->hist.count);
-  if (b->hist.count)
-    for (size_t i = 0; i < sizeof dat_pcts / sizeof *dat_pcts; i++)
-      buf_printf(&dat, "%g %.6f\n", dat_pcts[i], ms(hist_percentile(&b->hist, dat_pcts[i])));
-  int wrc = dat.oom ? -ENOMEM : fileio_write_atomic(path, dat.data, dat.len);
-  if (wrc < 0) {
-    fprintf(stderr, "badup bench: cannot write %s: %s\n", path, strerror(-wrc));
-    rc = 1;
-  }
-  buf_free(&dat);
-  free(path);
-  return rc;
+/* What the load measured, for bench_report.c. */
+static struct bench_report report_of(const struct bench *b) {
+  return (struct bench_report){.url = b->o.url,
+                               .out = b->o.out,
+                               .open_loop = open_loop(b),
+                               .interrupted = b->interrupted,
+                               .rate = b->o.rate,
+                               .duration = b->o.duration,
+                               .timeout = b->o.timeout,
+                               .connections = b->o.connections,
+                               .elapsed_s = elapsed_s(b),
+                               .not_sent = not_sent(b),
+                               .status = b->status,
+                               .fails = b->fails,
+                               .responses = b->responses,
+                               .hist = &b->hist,
+                               .upstream = b->o.upstream_stats[0] != 0,
+                               .upstream_attempts = b->upstream_attempts,
+                               .upstream_connections = b->upstream_connections};
 }
 
 /* ---------------------------------------------------------------- main */
@@ -819,7 +666,7 @@ int bench_main(int argc, char **argv) {
   for (unsigned i = 0; i < b->o.connections; i++) {
     b->conns[i].b = b;
     b->conns[i].state = C_DOWN;
-    conn_connect(&b->conns[i]);
+    load_connect(&b->conns[i]);
   }
   uv_run(&b->loop, UV_RUN_DEFAULT);
   if (b->progress_on) fputs("\n", stderr);
@@ -839,13 +686,15 @@ int bench_main(int argc, char **argv) {
     }
   }
 
-  print_summary(b);
-  rc = b->o.out ? write_results(b) : 0;
+  struct bench_report report = report_of(b);
+  bench_print_summary(&report);
+  rc = b->o.out ? bench_write_results(&report) : 0;
   if (b->responses == 0 && !rc) {
     /* Nothing answered: a figure of 0 requests/s is not a measurement. Say what happened. */
-    uint64_t fails = failures(b);
+    uint64_t fails = bench_failures(b->fails);
     fprintf(stderr, "badup bench: no response from %s in %.1f s", b->o.url, elapsed_s(b));
-    if (fails && b->fails[F_REFUSED] == fails) fprintf(stderr, ": every connection was refused (is anything listening there?)\n");
+    if (fails && b->fails[F_REFUSED] == fails)
+      fprintf(stderr, ": every connection was refused (is anything listening there?)\n");
     else if (fails) fprintf(stderr, ": every request failed (see the status line)\n");
     else fprintf(stderr, ": no request completed\n");
     rc = 1;
