@@ -33,6 +33,24 @@
  * section (a scenario's barrier("response_head", bound) waits for it). */
 #define BARRIER_RESPONSE_HEAD "response_head"
 
+/* The times a case gives each of its steps (case.h has the timeouts' route). */
+/* The client waits connect + read timeout + this: long enough for the slowest proxy to time
+ * out first and answer (lighttpd answers at read + 2 s). */
+#define CLIENT_GRACE_S 2.5
+/* Between two requests of a scenario: the proxy parks its upstream connection. */
+#define BETWEEN_REQUESTS_MS 50
+/* A proxy still dying when its client saw the connection go: how long to wait for it. */
+#define DEATH_WAIT_MS 50
+/* How often the proxy's port is checked while it starts. */
+#define READY_POLL_MS 5
+/* A socket of someone else's on the proxy's port: how long the proxy gets to fail its bind
+ * before the case starts over on a new port, and how many ports it tries. */
+#define PORT_TAKEN_MS 500
+#define PORT_ATTEMPTS 3
+/* SIGTERM to SIGKILL for a proxy's companions (a log reader) and for the simulator. */
+#define SIDECAR_STOP_GRACE_MS 2000
+#define SIMULATOR_STOP_GRACE_MS 3000
+
 static const char *const case_outcome_words[CASE_OUTCOMES_COUNT] = {
 #define BADUP_CASE_OUTCOME_WORD(id, word) [CASE_##id] = word,
     BADUP_CASE_OUTCOMES(BADUP_CASE_OUTCOME_WORD)
@@ -433,12 +451,12 @@ static int start_proxy(struct case_ctx *c) {
         break;
       }
       /* Someone else's: give the proxy a moment to fail its bind, then start over. */
-      if (now_ms() - start > 500) {
+      if (now_ms() - start > PORT_TAKEN_MS) {
         taken = true;
         break;
       }
     }
-    sleep_ms(5);
+    sleep_ms(READY_POLL_MS);
   }
   c->r->ready_ms = now_ms() - start;
   if (taken) {
@@ -469,7 +487,7 @@ static int start_proxy(struct case_ctx *c) {
     for (size_t i = 0; sargv && i < n && !bad; i++) sargv[i] = template_render(p->sidecars[k][i], &c->v, &bad);
     char so[4096];
     snprintf(so, sizeof so, "%s/sidecar%zu.err", c->pdir, k + 1);
-    if (sargv && !bad) proc_spawn_supervised(&c->side[k], sargv, 2000, c->pdir, so, so, c->env);
+    if (sargv && !bad) proc_spawn_supervised(&c->side[k], sargv, SIDECAR_STOP_GRACE_MS, c->pdir, so, so, c->env);
     for (size_t i = 0; sargv && i < n; i++) free(sargv[i]);
     free(sargv);
     free(bad);
@@ -487,12 +505,11 @@ static void reach_response_head(void *arg) {
  * when it has the response head it reaches the barrier a scenario's plan may wait at. */
 static void exchange(struct case_ctx *c) {
   struct client_result cr;
-  /* Long enough for the slowest proxy to time out first (lighttpd answers at read + 2 s). */
-  double timeout = c->o->connect_timeout + c->o->read_timeout + 2.5;
+  double timeout = c->o->connect_timeout + c->o->read_timeout + CLIENT_GRACE_S;
   char url[512];
   for (int i = 0; i < c->s->requests; i++) {
     if (i > 0) {
-      sleep_ms(50);                      /* let the proxy park its upstream connection */
+      sleep_ms(BETWEEN_REQUESTS_MS);
       simctl_barriers_reset(c->admin);   /* a barrier reached for the last request is not this one's */
     }
     if (c->p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->up_port, c->s->name, i + 1);
@@ -518,7 +535,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
   char path[4096];
   /* A proxy that died on this is the finding. It may still be dying when the client sees
    * its connection go: give it a moment before asking. */
-  if (exchanged && proc_wait(&c->px, 50) &&
+  if (exchanged && proc_wait(&c->px, DEATH_WAIT_MS) &&
       !(WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND)) {
     char how[64];
     proc_describe(&c->px, how, sizeof how);
@@ -530,7 +547,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
     tail_lines(path, 3, r->detail, sizeof r->detail);
   }
   if (p->settle_ms > 0 && c->px.pid) sleep_ms(p->settle_ms); /* logs written late */
-  for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], 2000);
+  for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], SIDECAR_STOP_GRACE_MS);
   proc_stop(&c->px, p->stop_grace_ms);
   if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND &&
       !case_got_is(r, CASE_SETUP_ERROR)) {
@@ -571,7 +588,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
       }
     }
   }
-  proc_stop(&c->sim, 3000);
+  proc_stop(&c->sim, SIMULATOR_STOP_GRACE_MS);
   for (size_t k = 0; p->cleanup && p->cleanup[k] && c->v.n; k++) {
     char *bad = NULL, *pattern = template_render(p->cleanup[k], &c->v, &bad);
     glob_t g;
@@ -608,7 +625,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   if (start_simulator(&c) && proxy_workdir(&c)) {
     /* A port taken by another process between free_port and the proxy's bind: a new
      * port, a new start (the files are rendered again with it). */
-    for (int attempt = 1; attempt <= 3; attempt++) {
+    for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
       int started = render_proxy(&c) ? start_proxy(&c) : 0;
       if (started == 1) {
         exchange(&c);
@@ -616,7 +633,8 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
       }
       if (started != -1) break;
       free_render(&c);
-      if (attempt == 3) setup_error(&c, "the port given to %s was taken by another process three times%s", p->name, "");
+      if (attempt == PORT_ATTEMPTS)
+        setup_error(&c, "the port given to %s was taken by another process three times%s", p->name, "");
     }
   }
   collect(&c, exchanged);

@@ -6,6 +6,7 @@
 #include "paths.h"
 #include "run.h"
 #include "run_parts.h"
+#include "timeouts.h"
 
 void list_usage(FILE *out) {
   fputs("usage: badup list [--scenarios DIR] [--proxies DIR]\n"
@@ -49,7 +50,8 @@ int list_main(int argc, char **argv) {
     free(px_dir);
     return EXIT_SETUP;
   }
-  struct run_opts o = {.connect_timeout = 1, .read_timeout = 2, .seed = 1};
+  struct run_opts o = {.connect_timeout = BADUP_CONNECT_TIMEOUT_S, .read_timeout = BADUP_READ_TIMEOUT_S,
+                       .seed = 1};
   int failures = 0;
   size_t nscn = 0, npx = 0;
   struct scenario *scns = run_load_scenarios(scn_dir, &o, &nscn, &failures);

@@ -20,11 +20,13 @@
 #include "reference.h"
 #include "results.h"
 #include "run_parts.h"
+#include "timeouts.h"
 #include "usage.h"
 #include "verdict.h"
 
 void run_usage(FILE *out) {
-  fputs("usage: badup run [options]\n"
+  fprintf(out,
+        "usage: badup run [options]\n"
         "\n"
         "Run the scenario catalog through real proxies: for every proxy x scenario, a fresh\n"
         "simulator and a fresh proxy on kernel-chosen ports, the scenario's request(s)\n"
@@ -43,8 +45,8 @@ void run_usage(FILE *out) {
         "                         ${proxy_port}, sends to ${upstream_port}, writes only\n"
         "                         under ${dir} and passes the proxy's own checker\n"
         "  --retries              let proxies retry the upstream (off by default)\n"
-        "  --connect-timeout S    upstream connect timeout given to proxies (default 1)\n"
-        "  --read-timeout S       upstream read timeout given to proxies (default 2)\n"
+        "  --connect-timeout S    upstream connect timeout given to proxies (default %g)\n"
+        "  --read-timeout S       upstream read timeout given to proxies (default %g)\n"
         "  --update-reference     record this run's outcomes as the reference\n"
         "  --reference DIR        reference folder (default results/reference)\n"
         "  --scenarios DIR        scenario folder (default scenarios)\n"
@@ -72,14 +74,21 @@ void run_usage(FILE *out) {
         "Exit codes: 0 nothing failed, 1 a case failed, 2 usage or set-up error (also when a\n"
         "case could not be run or its scenario raised: verdict error), 130 interrupted\n"
         "(results of finished cases are still written).\n",
-        out);
+        BADUP_CONNECT_TIMEOUT_S, BADUP_READ_TIMEOUT_S);
 }
 
 /* The command line into *a. 0; -1 after --help (exit 0); or EXIT_SETUP after saying why. */
 static int parse_run_args(int argc, char **argv, struct run_args *a) {
-  *a = (struct run_args){.shard_i = 1, .shard_n = 1, .ref_dir_arg = "results/reference", .scn_dir_arg = "scenarios",
-                         .px_dir_arg = "harness/proxies", .jobs = sysconf(_SC_NPROCESSORS_ONLN), .repeat = 1,
-                         .o = {.connect_timeout = 1, .read_timeout = 2, .seed = 1}};
+  *a = (struct run_args){.shard_i = 1,
+                         .shard_n = 1,
+                         .ref_dir_arg = "results/reference",
+                         .scn_dir_arg = "scenarios",
+                         .px_dir_arg = "harness/proxies",
+                         .jobs = sysconf(_SC_NPROCESSORS_ONLN),
+                         .repeat = 1,
+                         .o = {.connect_timeout = BADUP_CONNECT_TIMEOUT_S,
+                               .read_timeout = BADUP_READ_TIMEOUT_S,
+                               .seed = 1}};
   enum {
     O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED,
     O_REPEAT
