@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "files.h"
 #include "proc.h"
 #include "rawclient.h"
@@ -31,6 +32,38 @@
 /* The barrier the harness's client reaches when it has the final response's header
  * section (a scenario's barrier("response_head", bound) waits for it). */
 #define BARRIER_RESPONSE_HEAD "response_head"
+
+/* The times a case gives each of its steps (case.h has the timeouts' route). */
+/* The client waits connect + read timeout + this: long enough for the slowest proxy to time
+ * out first and answer (lighttpd answers at read + 2 s). */
+#define CLIENT_GRACE_S 2.5
+/* Between two requests of a scenario: the proxy parks its upstream connection. */
+#define BETWEEN_REQUESTS_MS 50
+/* A proxy still dying when its client saw the connection go: how long to wait for it. */
+#define DEATH_WAIT_MS 50
+/* How often the proxy's port is checked while it starts. */
+#define READY_POLL_MS 5
+/* A socket of someone else's on the proxy's port: how long the proxy gets to fail its bind
+ * before the case starts over on a new port, and how many ports it tries. */
+#define PORT_TAKEN_MS 500
+#define PORT_ATTEMPTS 3
+/* SIGTERM to SIGKILL for a proxy's companions (a log reader) and for the simulator. */
+#define SIDECAR_STOP_GRACE_MS 2000
+#define SIMULATOR_STOP_GRACE_MS 3000
+
+static const char *const case_outcome_words[CASE_OUTCOMES_COUNT] = {
+#define BADUP_CASE_OUTCOME_WORD(id, word) [CASE_##id] = word,
+    BADUP_CASE_OUTCOMES(BADUP_CASE_OUTCOME_WORD)
+#undef BADUP_CASE_OUTCOME_WORD
+};
+
+const char *case_outcome_word(enum case_outcome o) { return case_outcome_words[o]; }
+
+void case_set_got(struct case_result *r, enum case_outcome o) {
+  snprintf(r->got, sizeof r->got, "%s", case_outcome_words[o]);
+}
+
+bool case_got_is(const struct case_result *r, enum case_outcome o) { return !strcmp(r->got, case_outcome_words[o]); }
 
 static double now_ms(void) {
   struct timespec ts;
@@ -139,7 +172,7 @@ static bool tree_owns_socket(pid_t keeper, unsigned long inode) {
 
 /* The last lines of a file, joined with " | ", appended to out. */
 static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
-  char *text = files_slurp(path, 16384);
+  char *text = fileio_slurp(path, 16384, NULL);
   if (!text) return;
   size_t len = strlen(text);
   while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = 0;
@@ -173,7 +206,7 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
   bool have_re = p->log_match && regcomp(&re, p->log_match, REG_EXTENDED | REG_NOSUB) == 0;
   for (size_t i = 0; have_re && i <= p->nlogs; i++) {
     log_path(p, dir, i, path, sizeof path);
-    char *text = files_slurp(path, 65536);
+    char *text = fileio_slurp(path, 65536, NULL);
     if (!text) continue;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -218,7 +251,7 @@ struct case_ctx {
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
-  snprintf(c->r->got, sizeof c->r->got, "setup_error");
+  case_set_got(c->r, CASE_SETUP_ERROR);
   snprintf(c->r->detail, sizeof c->r->detail, fmt, a, b);
 }
 
@@ -237,7 +270,7 @@ static bool start_simulator(struct case_ctx *c) {
     return false;
   }
   if (!simctl_ports(sim_out, &c->sim, &c->up_port, &c->admin, c->r->detail, sizeof c->r->detail)) {
-    snprintf(c->r->got, sizeof c->r->got, "setup_error");
+    case_set_got(c->r, CASE_SETUP_ERROR);
     tail_lines(sim_err, 3, c->r->detail, sizeof c->r->detail);
     return false;
   }
@@ -314,7 +347,7 @@ static bool proxy_workdir(struct case_ctx *c) {
     rmdir(c->scratch);
   }
   c->scratch[0] = 0;
-  snprintf(c->r->got, sizeof c->r->got, "setup_error");
+  case_set_got(c->r, CASE_SETUP_ERROR);
   snprintf(c->r->detail, sizeof c->r->detail,
            "%s switches to user '%s', which can write neither to %.200s nor to a scratch folder under %.60s or /tmp",
            c->p->name, c->p->user, c->dir, bases[0]);
@@ -358,7 +391,7 @@ static bool render_proxy(struct case_ctx *c) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;
     if (c->o->proxy_config && p->config && strcmp(p->files[i].name, p->config) == 0)
-      tmpl = user = files_slurp(c->o->proxy_config, 0);
+      tmpl = user = fileio_slurp(c->o->proxy_config, 0, NULL);
     if (!tmpl) {
       setup_error(c, "cannot read --proxy-config %s%s", c->o->proxy_config, "");
       free(bad);
@@ -421,12 +454,12 @@ static int start_proxy(struct case_ctx *c) {
         break;
       }
       /* Someone else's: give the proxy a moment to fail its bind, then start over. */
-      if (now_ms() - start > 500) {
+      if (now_ms() - start > PORT_TAKEN_MS) {
         taken = true;
         break;
       }
     }
-    sleep_ms(5);
+    sleep_ms(READY_POLL_MS);
   }
   c->r->ready_ms = now_ms() - start;
   if (taken) {
@@ -437,7 +470,7 @@ static int start_proxy(struct case_ctx *c) {
     char how[64];
     proc_exited(&c->px);
     proc_describe(&c->px, how, sizeof how);
-    snprintf(c->r->got, sizeof c->r->got, "setup_error");
+    case_set_got(c->r, CASE_SETUP_ERROR);
     if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND) {
       /* The keeper's own line says what ran on. */
       snprintf(c->r->detail, sizeof c->r->detail, "%s: ", p->name);
@@ -457,7 +490,8 @@ static int start_proxy(struct case_ctx *c) {
     for (size_t i = 0; sargv && i < n && !bad; i++) sargv[i] = template_render(p->sidecars[k][i], &c->v, &bad);
     char so[4096];
     snprintf(so, sizeof so, "%s/sidecar%zu.err", c->pdir, k + 1);
-    if (sargv && !bad) proc_spawn_confined(&c->side[k], sargv, 2000, c->pdir, so, so, c->env, confined);
+    if (sargv && !bad)
+      proc_spawn_confined(&c->side[k], sargv, SIDECAR_STOP_GRACE_MS, c->pdir, so, so, c->env, confined);
     for (size_t i = 0; sargv && i < n; i++) free(sargv[i]);
     free(sargv);
     free(bad);
@@ -475,12 +509,11 @@ static void reach_response_head(void *arg) {
  * when it has the response head it reaches the barrier a scenario's plan may wait at. */
 static void exchange(struct case_ctx *c) {
   struct client_result cr;
-  /* Long enough for the slowest proxy to time out first (lighttpd answers at read + 2 s). */
-  double timeout = c->o->connect_timeout + c->o->read_timeout + 2.5;
+  double timeout = c->o->connect_timeout + c->o->read_timeout + CLIENT_GRACE_S;
   char url[512];
   for (int i = 0; i < c->s->requests; i++) {
     if (i > 0) {
-      sleep_ms(50);                      /* let the proxy park its upstream connection */
+      sleep_ms(BETWEEN_REQUESTS_MS);
       simctl_barriers_reset(c->admin);   /* a barrier reached for the last request is not this one's */
     }
     if (c->p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->up_port, c->s->name, i + 1);
@@ -506,25 +539,25 @@ static void collect(struct case_ctx *c, bool exchanged) {
   char path[4096];
   /* A proxy that died on this is the finding. It may still be dying when the client sees
    * its connection go: give it a moment before asking. */
-  if (exchanged && proc_wait(&c->px, 50) &&
+  if (exchanged && proc_wait(&c->px, DEATH_WAIT_MS) &&
       !(WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND)) {
     char how[64];
     proc_describe(&c->px, how, sizeof how);
     char saw[40];
     snprintf(saw, sizeof saw, "%s", r->got);
-    snprintf(r->got, sizeof r->got, "proxy_died");
+    case_set_got(r, CASE_PROXY_DIED);
     snprintf(r->detail, sizeof r->detail, "%s %s (client saw %s): ", p->name, how, saw);
     snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
     tail_lines(path, 3, r->detail, sizeof r->detail);
   }
   if (p->settle_ms > 0 && c->px.pid) sleep_ms(p->settle_ms); /* logs written late */
-  for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], 2000);
+  for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], SIDECAR_STOP_GRACE_MS);
   proc_stop(&c->px, p->stop_grace_ms);
   if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND &&
-      strcmp(r->got, "setup_error") != 0) {
+      !case_got_is(r, CASE_SETUP_ERROR)) {
     /* Its command went to the background during the case: the case ran with a proxy the
      * harness could not control, which proves nothing. */
-    snprintf(r->got, sizeof r->got, "setup_error");
+    case_set_got(r, CASE_SETUP_ERROR);
     snprintf(r->detail, sizeof r->detail, "%s: ", p->name);
     snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
     tail_lines(path, 1, r->detail, sizeof r->detail);
@@ -533,18 +566,18 @@ static void collect(struct case_ctx *c, bool exchanged) {
     if (proc_exited(&c->sim)) {
       char how[64];
       proc_describe(&c->sim, how, sizeof how);
-      snprintf(r->got, sizeof r->got, "setup_error");
+      case_set_got(r, CASE_SETUP_ERROR);
       snprintf(r->detail, sizeof r->detail, "the simulator died (%s): ", how);
       snprintf(path, sizeof path, "%s/simulator.err", c->dir);
       tail_lines(path, 3, r->detail, sizeof r->detail);
     } else {
-      struct simctl_stats st;
+      struct simstats st;
       if (simctl_stats(c->admin, &st) == 0) {
-        r->attempts = st.requests;
-        r->upstream_connections = st.connections;
+        r->attempts = (long)st.requests;
+        r->upstream_connections = (long)st.connections;
         /* A plan function that raised: the scenario's error, not the proxy's. */
         snprintf(path, sizeof path, "%s/simulator.err", c->dir);
-        if (st.errors > 0 && strcmp(r->got, "setup_error") != 0) {
+        if (st.errors > 0 && !case_got_is(r, CASE_SETUP_ERROR)) {
           r->scenario_error = true;
           if (!simctl_scenario_error(path, r->detail, sizeof r->detail))
             snprintf(r->detail, sizeof r->detail, "a plan function failed (see simulator.err)");
@@ -554,12 +587,12 @@ static void collect(struct case_ctx *c, bool exchanged) {
       char *events = simctl_events(c->admin);
       if (events) {
         snprintf(path, sizeof path, "%s/upstream-events.json", c->dir);
-        write_atomic(path, events, strlen(events));
+        fileio_write_atomic(path, events, strlen(events));
         free(events);
       }
     }
   }
-  proc_stop(&c->sim, 3000);
+  proc_stop(&c->sim, SIMULATOR_STOP_GRACE_MS);
   for (size_t k = 0; p->cleanup && p->cleanup[k] && c->v.n; k++) {
     char *bad = NULL, *pattern = template_render(p->cleanup[k], &c->v, &bad);
     glob_t g;
@@ -596,7 +629,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   if (start_simulator(&c) && proxy_workdir(&c)) {
     /* A port taken by another process between free_port and the proxy's bind: a new
      * port, a new start (the files are rendered again with it). */
-    for (int attempt = 1; attempt <= 3; attempt++) {
+    for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
       int started = render_proxy(&c) ? start_proxy(&c) : 0;
       if (started == 1) {
         exchange(&c);
@@ -604,7 +637,8 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
       }
       if (started != -1) break;
       free_render(&c);
-      if (attempt == 3) setup_error(&c, "the port given to %s was taken by another process three times%s", p->name, "");
+      if (attempt == PORT_ATTEMPTS)
+        setup_error(&c, "the port given to %s was taken by another process three times%s", p->name, "");
     }
   }
   collect(&c, exchanged);

@@ -4,7 +4,26 @@
  * proxy on ports the kernel handed out, waits until the proxy accepts connections, sends
  * the request(s), asks the simulator how many attempts reached it, stops both (process
  * groups, SIGTERM then SIGKILL) and keeps every log in the case folder. A proxy that dies
- * is an outcome ("proxy_died"), not an error of the harness. */
+ * is an outcome ("proxy_died"), not an error of the harness.
+ *
+ * The read timeout's route, from the command line to the verdict (the connect timeout's is
+ * the same, less the checks). Each crossing of a process or a file is a text conversion
+ * ("%g"), so both loads of a scenario see the same number:
+ *   1. `badup run --read-timeout S` (default BADUP_READ_TIMEOUT_S, common/timeouts.h) into
+ *      run_opts.read_timeout (run.c);
+ *   2. run_matrix.c loads every scenario with ctx.read_timeout = S for its metadata: a
+ *      scenario may compute its checks from it (check = { min_s = ctx.read_timeout * 0.95 }),
+ *      which come back as scenario.check_min_s / check_max_s; and a case the reference has
+ *      no time for counts as taking S when the cases are ordered;
+ *   3. per case (case.c): the simulator child gets `--set read_timeout=S` and loads the
+ *      scenario again with that ctx, in its own Lua state: what its plan stalls for;
+ *   4. the proxy's files get ${read_timeout} (S) and ${read_timeout_ms} (render_proxy), which
+ *      its definition writes into its config (haproxy's `timeout server`);
+ *   5. the client gives up after connect + read + CLIENT_GRACE_S, so the proxy times out
+ *      first and its answer is what the client sees;
+ *   6. verdict.c compares the case's elapsed time with check_min_s / check_max_s;
+ *   7. results.c writes S as timeouts.read_s in results.json, where `badup plot` reads it to
+ *      draw the timeout line. */
 #ifndef BADUP_CASE_H
 #define BADUP_CASE_H
 
@@ -22,8 +41,22 @@ struct run_opts {
   unsigned long seed;
 };
 
+/* The words a case reports in `got` in place of what its client saw (outcome.h's words):
+ * the harness's own, each once. */
+#define BADUP_CASE_OUTCOMES(X)                                                           \
+  X(PROXY_DIED,  "proxy_died")   /* the proxy exited during the case: the finding */      \
+  X(SETUP_ERROR, "setup_error")  /* the case could not be run (detail says why) */        \
+  X(SKIPPED,     "skipped")      /* never run: the proxy is not installed */
+
+enum case_outcome {
+#define BADUP_CASE_OUTCOME_ENUM(id, word) CASE_##id,
+  BADUP_CASE_OUTCOMES(BADUP_CASE_OUTCOME_ENUM)
+#undef BADUP_CASE_OUTCOME_ENUM
+  CASE_OUTCOMES_COUNT
+};
+
 struct case_result {
-  char got[40];              /* outcome, or proxy_died / setup_error */
+  char got[40];              /* an outcome (outcome.h), or a case outcome (above) */
   char detail[512];          /* why, for errors and deaths */
   double elapsed_ms;         /* client: request start to the end of the exchange */
   double first_byte_ms;
@@ -35,6 +68,13 @@ struct case_result {
   bool ran;                  /* false: skipped or never started */
   bool scenario_error;       /* the scenario raised at run time: detail has file:line: message */
 };
+
+/* The word of a case outcome. */
+const char *case_outcome_word(enum case_outcome o);
+/* Sets r->got to the word of o. */
+void case_set_got(struct case_result *r, enum case_outcome o);
+/* Does r->got say o? */
+bool case_got_is(const struct case_result *r, enum case_outcome o);
 
 /* A loopback port nobody holds right now (bind 0, read it, release it), or -1. */
 int case_free_port(void);

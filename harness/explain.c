@@ -21,6 +21,7 @@
 #include "explain_rank.h"
 #include "logline.h"
 #include "paths.h"
+#include "reference.h"
 #include "results.h"
 #include "scenario.h"
 
@@ -107,16 +108,17 @@ static char *coverage(const char *dir_arg) {
     size_t len = strlen(names[i]->d_name);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-    json_t *root = len > 5 && !strcmp(names[i]->d_name + len - 5, ".json") ? json_load_file(path, 0, NULL) : NULL;
-    const char *proxy = json_string_value(json_object_get(root, "proxy")), *version;
-    json_t *v;
+    char err[160];
+    struct reference *ref =
+        len > 5 && !strcmp(names[i]->d_name + len - 5, ".json") ? reference_read(path, err, sizeof err) : NULL;
+    const char *proxy = reference_proxy(ref), *versions[64];
     /* "+retries" files hold the same versions, with retries on */
     if (proxy && !strchr(names[i]->d_name, '+')) {
       buf_printf(&b, "%s%s", b.len ? "; " : "", proxy);
-      size_t n = 0;
-      json_object_foreach(json_object_get(root, "versions"), version, v) buf_printf(&b, "%s%s", n++ ? ", " : " ", version);
+      size_t nv = reference_versions(ref, versions, 64);
+      for (size_t n = 0; n < nv; n++) buf_printf(&b, "%s%s", n ? ", " : " ", versions[n]);
     }
-    json_decref(root);
+    reference_free(ref);
     free(names[i]);
   }
   free(names);

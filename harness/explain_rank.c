@@ -22,12 +22,13 @@
 #include "explain_rank.h"
 
 #include <dirent.h>
-#include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "reference.h"
 
 /* The verdict decides; the words around it, once a deployment's parts are placeholders,
  * are context that separates lines of the same verdict only a little. */
@@ -54,11 +55,6 @@ struct known_sig {
 
 /* ---- loading ---------------------------------------------------------------------------- */
 
-static const char *json_str(json_t *o, const char *key) {
-  const char *s = json_string_value(json_object_get(o, key));
-  return s ? s : "";
-}
-
 static void add_lines(const struct catalog *cat, struct ref_case *c, const char *log) {
   /* the harness joins a request's lines with " | " */
   size_t cap = 2;
@@ -76,46 +72,39 @@ static void add_lines(const struct catalog *cat, struct ref_case *c, const char 
   }
 }
 
-static void add_case(struct catalog *cat, const char *proxy, const char *variant, const char *version,
-                     const char *scenario, json_t *sc) {
-  const char *log = json_str(sc, "proxy_log");
-  if (!*log) return; /* the proxy logged nothing for it: nothing to match */
+static void add_case(struct catalog *cat, const char *proxy, const char *variant, const struct reference_record *rec) {
+  if (!*rec->proxy_log) return; /* the proxy logged nothing for it: nothing to match */
   if (cat->ncases == cat->cap) {
     cat->cap = cat->cap ? cat->cap * 2 : 64;
     cat->cases = realloc(cat->cases, cat->cap * sizeof *cat->cases);
   }
   struct ref_case *c = &cat->cases[cat->ncases++];
-  json_t *attempts = json_object_get(sc, "upstream_attempts"), *elapsed = json_object_get(sc, "elapsed_ms");
   *c = (struct ref_case){.proxy = strdup(proxy),
                          .variant = strdup(variant),
-                         .version = strdup(version),
-                         .scenario = strdup(scenario),
-                         .got = strdup(json_str(sc, "got")),
-                         .expect = strdup(json_str(sc, "expect")),
-                         .upstream_attempts = json_is_integer(attempts) ? (long)json_integer_value(attempts) : -1,
-                         .elapsed_ms = json_is_number(elapsed) ? json_number_value(elapsed) : -1};
-  add_lines(cat, c, log);
+                         .version = strdup(rec->version),
+                         .scenario = strdup(rec->scenario),
+                         .got = strdup(rec->got),
+                         .expect = strdup(rec->expect),
+                         .upstream_attempts = rec->upstream_attempts,
+                         .elapsed_ms = rec->elapsed_ms};
+  add_lines(cat, c, rec->proxy_log);
 }
 
 static int load_file(struct catalog *cat, const char *path, const char *stem) {
-  json_error_t err;
-  json_t *root = json_load_file(path, 0, &err);
-  if (!root) {
-    fprintf(stderr, "badup explain: %s:%d: %s (skipped)\n", path, err.line, err.text);
+  char err[256];
+  struct reference *ref = reference_read(path, err, sizeof err);
+  if (!ref) {
+    fprintf(stderr, "badup explain: %s:%s (skipped)\n", path, err);
     return -1;
   }
   const char *plus = strchr(stem, '+');
-  char *proxy = strdup(json_string_value(json_object_get(root, "proxy")) ? json_str(root, "proxy") : stem);
-  if (!json_string_value(json_object_get(root, "proxy")) && plus) proxy[plus - stem] = 0;
-  const char *version, *scenario;
-  json_t *vobj, *sobj;
-  json_object_foreach(json_object_get(root, "versions"), version, vobj) {
-    json_object_foreach(json_object_get(vobj, "scenarios"), scenario, sobj) {
-      add_case(cat, proxy, plus ? plus + 1 : "", version, scenario, sobj);
-    }
-  }
+  char *proxy = strdup(reference_proxy(ref) ? reference_proxy(ref) : stem);
+  if (!reference_proxy(ref) && plus) proxy[plus - stem] = 0;
+  struct reference_iter it = {0};
+  struct reference_record rec;
+  while (reference_next(ref, &it, &rec)) add_case(cat, proxy, plus ? plus + 1 : "", &rec);
   free(proxy);
-  json_decref(root);
+  reference_free(ref);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-/* files.c: the harness's file chores. */
+/* files.c: the harness's file chores over folders (whole files are fileio.h's). */
 #include "files.h"
 
 #include <dirent.h>
@@ -11,29 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-
-char *files_slurp(const char *path, size_t max) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  struct buf b = {0};
-  char tmp[4096];
-  size_t n;
-  if (max) {
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    if (size > (long)max) fseek(f, size - (long)max, SEEK_SET);
-    else fseek(f, 0, SEEK_SET);
-  }
-  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_append(&b, tmp, n);
-  fclose(f);
-  buf_append(&b, "", 1);
-  if (b.oom) {
-    buf_free(&b);
-    return NULL;
-  }
-  return b.data;
-}
+#include "fileio.h"
 
 int files_write(const char *path, const char *text) {
   char dirs[PATH_MAX];
@@ -44,10 +22,7 @@ int files_write(const char *path, const char *text) {
       mkdir(dirs, 0755);
       *p = '/';
     }
-  FILE *f = fopen(path, "wb");
-  if (!f) return -errno;
-  fputs(text, f);
-  return fclose(f) == 0 ? 0 : -errno;
+  return fileio_write_atomic(path, text, strlen(text));
 }
 
 int files_remove_tree(const char *path) {

@@ -1,17 +1,14 @@
-/* files.h: the harness's file chores: reading a whole file, writing one with its folders,
- * removing a tree the run owns, moving a tree across file systems.
+/* files.h: the harness's file chores over folders: writing a file with its folders,
+ * removing a tree the run owns, moving a tree across file systems. Reading and writing one
+ * whole file is common/fileio.h's.
  *
- * Functions return 0 or -errno; text comes back malloc'd and NUL-terminated (the caller
- * frees it), or NULL. */
+ * Functions return 0 or -errno. */
 #ifndef BADUP_FILES_H
 #define BADUP_FILES_H
 
 #include <stddef.h>
 
-/* The whole file, or its last `max` bytes when max > 0. NULL when it cannot be read. */
-char *files_slurp(const char *path, size_t max);
-
-/* Writes text to path, creating the folders on the way. */
+/* Writes text to path (atomically, fileio.h), creating the folders on the way. */
 int files_write(const char *path, const char *text);
 
 /* Removes path and everything under it (no symlink is followed). 0 when it did not exist. */

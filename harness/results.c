@@ -1,4 +1,4 @@
-/* results.c: results.json, results.csv, junit.xml, report.md, and the reference. */
+/* results.c: results.json, results.csv, junit.xml, report.md. */
 #include "results.h"
 
 #include <dirent.h>
@@ -10,204 +10,15 @@
 #include <unistd.h>
 
 #include "buf.h"
-
-int write_atomic(const char *path, const char *text, size_t len) {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return -errno;
-  size_t w = fwrite(text, 1, len, f);
-  if (fflush(f) != 0 || fsync(fileno(f)) != 0 || w != len) {
-    int e = errno ? errno : EIO;
-    fclose(f);
-    unlink(tmp);
-    return -e;
-  }
-  fclose(f);
-  if (rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    return -e;
-  }
-  return 0;
-}
-
-json_t *json_text(const char *s) {
-  json_t *j = json_string(s ? s : "");
-  if (j) return j;
-  /* Not UTF-8 (a proxy's log line quoting the upstream's bytes, a path in Latin-1): every
-   * byte that is not part of a valid sequence becomes the text \xNN, so nothing is lost
-   * and the document stays valid. */
-  struct buf b = {0};
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-    bool ok = n > 0;
-    for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
-    if (ok && n > 1) {
-      json_t *probe = json_stringn((const char *)p, n); /* overlong or surrogate: jansson knows */
-      ok = probe != NULL;
-      json_decref(probe);
-    }
-    if (ok) {
-      buf_append(&b, p, n);
-      p += n;
-    } else {
-      buf_printf(&b, "\\x%02x", *p);
-      p++;
-    }
-  }
-  j = json_stringn(b.data ? b.data : "", b.len);
-  buf_free(&b);
-  return j ? j : json_string("");
-}
-
-static int write_json(const char *path, json_t *j) {
-  char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-  if (!text) return -ENOMEM;
-  size_t n = strlen(text);
-  char *t2 = realloc(text, n + 2);
-  if (t2) text = t2, text[n++] = '\n', text[n] = 0;
-  int rc = write_atomic(path, text, n);
-  free(text);
-  return rc;
-}
-
-/* ---- reference ------------------------------------------------------------------- */
-
-void reference_key(char *out, size_t len, const char *proxy, bool retries) {
-  snprintf(out, len, "%s%s", proxy, retries ? "+retries" : "");
-}
-
-json_t *reference_load(const char *dir, const char *proxy) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s.json", dir, proxy);
-  json_t *j = json_load_file(path, 0, NULL);
-  if (!j || !json_is_object(json_object_get(j, "versions"))) {
-    json_decref(j);
-    j = json_pack("{s:s, s:{}}", "proxy", proxy, "versions");
-  }
-  return j;
-}
-
-json_t *reference_entry(json_t *ref, const char *version, const char *scenario) {
-  json_t *v = json_object_get(json_object_get(ref, "versions"), version ? version : "");
-  return json_object_get(json_object_get(v, "scenarios"), scenario);
-}
-
-/* Is got among the outcomes of a "seen" array? */
-static bool seen_has(json_t *seen, const char *got) {
-  size_t i;
-  json_t *x;
-  json_array_foreach(seen, i, x) if (json_string_value(x) && !strcmp(json_string_value(x), got)) return true;
-  return false;
-}
-
-const char *reference_lookup(json_t *ref, const char *version, const char *scenario, const char **from) {
-  json_t *versions = json_object_get(ref, "versions");
-  *from = version;
-  if (!json_object_get(versions, version)) {
-    /* Not measured for this version: compare with the newest that was, so a change
-     * between versions shows up as a difference. */
-    const char *key, *best = NULL;
-    json_t *val;
-    json_object_foreach(versions, key, val) if (!best || strverscmp(key, best) > 0) best = key;
-    if (!best) return NULL;
-    *from = best;
-  }
-  return json_string_value(json_object_get(reference_entry(ref, *from, scenario), "got"));
-}
-
-bool reference_seen(json_t *ref, const char *version, const char *scenario, const char *got) {
-  return seen_has(json_object_get(reference_entry(ref, version, scenario), "seen"), got);
-}
-
-size_t reference_seen_count(json_t *ref, const char *version, const char *scenario) {
-  return json_array_size(json_object_get(reference_entry(ref, version, scenario), "seen"));
-}
-
-void reference_seen_list(json_t *ref, const char *version, const char *scenario, char *out, size_t len) {
-  out[0] = 0;
-  size_t i, used = 0;
-  json_t *x;
-  json_array_foreach(json_object_get(reference_entry(ref, version, scenario), "seen"), i, x) {
-    int n = snprintf(out + used, len - used, "%s%s", i ? ", " : "", json_string_value(x) ? json_string_value(x) : "?");
-    if (n < 0 || (size_t)n >= len - used) break;
-    used += (size_t)n;
-  }
-}
-
-int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n) {
-  json_t *ref = reference_load(dir, key);
-  json_t *versions = json_object_get(ref, "versions");
-  json_t *v = json_object_get(versions, p->version);
-  if (!v) {
-    v = json_pack("{s:s, s:{}}", "binary", p->binary, "scenarios");
-    json_object_set_new(versions, p->version, v);
-  }
-  json_t *sc = json_object_get(v, "scenarios");
-  char date[16];
-  time_t now = time(NULL);
-  strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
-  json_object_set_new(v, "recorded", json_string(date));
-  size_t changed = 0;
-  for (size_t i = 0; i < n; i++) {
-    const struct row *r = &rows[i];
-    if (r->proxy != p || !r->r.ran || !strcmp(r->verdict, "error") || !strcmp(r->verdict, "not_run")) continue;
-    /* "seen" keeps every outcome recorded for this version: a proxy that answers one way
-     * or another depending on scheduling is racy there, and every answer is what that
-     * version does (the verdict of such a cell is "unstable", never "fail"). */
-    json_t *old = json_object_get(sc, r->scn->name);
-    json_t *seen = json_array();
-    size_t k;
-    json_t *x;
-    /* Outcomes recorded for another file of the same name (the scenario changed, or a
-     * user's own scenario took a catalog name) say nothing about this one. */
-    const char *old_digest = json_string_value(json_object_get(old, "scenario_digest"));
-    if (!old_digest || !r->scn->digest[0] || !strcmp(old_digest, r->scn->digest))
-      json_array_foreach(json_object_get(old, "seen"), k, x) json_array_append(seen, x);
-    for (int rep = 0; rep < r->repeat; rep++) {
-      const struct case_result *cr = row_run_const(r, rep);
-      if (cr->ran && !seen_has(seen, cr->got)) json_array_append_new(seen, json_string(cr->got));
-    }
-    json_t *entry = json_pack("{s:s, s:o, s:s, s:f, s:f, s:I}", "got", row_got(r), "seen", seen, "expect",
-                              r->scn->expect, "elapsed_ms", round(r->r.elapsed_ms * 1000) / 1000, "case_ms",
-                              round((r->r.elapsed_ms + r->r.overhead_ms) * 1000) / 1000, "upstream_attempts",
-                              (json_int_t)r->r.attempts);
-    json_object_set_new(entry, "proxy_log", json_text(r->r.proxy_log));
-    if (r->scn->digest[0]) json_object_set_new(entry, "scenario_digest", json_string(r->scn->digest));
-    json_object_set_new(sc, r->scn->name, entry);
-    changed++;
-  }
-  /* Keys sorted, so the checked-in file diffs well. */
-  json_t *sorted = json_object();
-  const char **keys = calloc(json_object_size(sc) + 1, sizeof *keys);
-  size_t nk = 0;
-  const char *name;
-  json_t *val;
-  json_object_foreach(sc, name, val) keys[nk++] = name;
-  for (size_t i = 1; i < nk; i++)
-    for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-      const char *t = keys[j];
-      keys[j] = keys[j - 1];
-      keys[j - 1] = t;
-    }
-  for (size_t i = 0; i < nk; i++) json_object_set(sorted, keys[i], json_object_get(sc, keys[i]));
-  free(keys);
-  json_object_set_new(v, "scenarios", sorted);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s.json", dir, key);
-  int rc = changed ? write_json(path, ref) : 0;
-  json_decref(ref);
-  return rc;
-}
+#include "fileio.h"
+#include "jsonio.h"
 
 /* ---- writers -------------------------------------------------------------------- */
 
 static json_t *row_json(const struct row *r) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
                         r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", r->scn->expect,
-                        "got", row_got(r), "verdict", r->verdict);
+                        "got", row_got(r), "verdict", verdict_word(r->verdict));
   json_object_set_new(o, "reason", json_text(r->reason));
   json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
   json_object_set_new(o, "reference_version", r->reference_version[0] ? json_string(r->reference_version) : json_null());
@@ -260,9 +71,6 @@ static void xml_text(struct buf *b, const char *s) {
   }
 }
 
-static bool is_failure(const char *verdict) { return !strcmp(verdict, "fail"); }
-static bool is_error(const char *verdict) { return !strcmp(verdict, "error"); }
-
 /* An unstable cell names every outcome seen: "closed x2, 502 x1" (or a reference's
  * "closed, 502") becomes "closed|502". */
 static void outcome_alternatives(const char *outcomes, char *out, size_t len) {
@@ -282,9 +90,10 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
   struct buf b = {0};
   size_t failures = 0, errors = 0, skipped = 0;
   for (size_t i = 0; i < n; i++) {
-    failures += is_failure(rows[i].verdict);
-    errors += is_error(rows[i].verdict);
-    skipped += !strcmp(rows[i].verdict, "skipped") || !strcmp(rows[i].verdict, "not_run");
+    const char *tag = verdict_info[rows[i].verdict].junit;
+    failures += tag && !strcmp(tag, "failure");
+    errors += tag && !strcmp(tag, "error");
+    skipped += tag && !strcmp(tag, "skipped");
   }
   /* JUnit's own two kinds: a failure is the proxy's (an assertion that did not hold), an
    * error is the case's (it could not run, or the scenario raised). */
@@ -299,8 +108,8 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     buf_puts(&b, "\" name=\"");
     xml_text(&b, r->scn->name);
     buf_printf(&b, "\" time=\"%.3f\">", r->r.elapsed_ms / 1000);
-    if (is_failure(r->verdict) || is_error(r->verdict)) {
-      const char *tag = is_error(r->verdict) ? "error" : "failure";
+    const char *tag = verdict_info[r->verdict].junit;
+    if (tag && strcmp(tag, "skipped") != 0) {
       buf_printf(&b, "\n      <%s message=\"", tag);
       char msg[512];
       snprintf(msg, sizeof msg, "expected %s, got %s%s%s", r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r),
@@ -318,14 +127,14 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
       buf_puts(&b, "proxy log: ");
       xml_text(&b, r->r.proxy_log[0] ? r->r.proxy_log : "(nothing)");
       buf_printf(&b, "\n</%s>\n    ", tag);
-    } else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) {
-      buf_puts(&b, "<skipped message=\"");
+    } else if (tag) {
+      buf_printf(&b, "<%s message=\"", tag);
       xml_text(&b, r->reason);
       buf_puts(&b, "\"/>");
     } else {
       buf_puts(&b, "<system-out>");
       char msg[600];
-      snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", r->verdict, r->outcomes[0] ? r->outcomes : row_got(r),
+      snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", verdict_word(r->verdict), r->outcomes[0] ? r->outcomes : row_got(r),
                r->scn->expect, r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "</system-out>");
@@ -333,7 +142,7 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     buf_puts(&b, "</testcase>\n");
   }
   buf_puts(&b, "  </testsuite>\n</testsuites>\n");
-  int rc = b.oom ? -ENOMEM : write_atomic(path, b.data, b.len);
+  int rc = b.oom ? -ENOMEM : fileio_write_atomic(path, b.data, b.len);
   buf_free(&b);
   return rc;
 }
@@ -363,16 +172,24 @@ static const struct row *grid_find(const struct row *rows, size_t n, const struc
 }
 
 static void cell(char *out, size_t len, const struct row *r) {
-  if (!r) snprintf(out, len, " ");
-  else if (!strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) snprintf(out, len, "-");
-  else if (!strcmp(r->verdict, "pass")) snprintf(out, len, "%s", row_got(r));
-  else if (!strcmp(r->verdict, "deviates")) snprintf(out, len, "%s ~", row_got(r));
-  else if (!strcmp(r->verdict, "error")) snprintf(out, len, "ERROR !");
-  else if (!strcmp(r->verdict, "unstable")) {
-    char alt[96];
+  if (!r) {
+    snprintf(out, len, " ");
+    return;
+  }
+  char alt[96];
+  switch (r->verdict) {
+  case VERDICT_PASS: snprintf(out, len, "%s", row_got(r)); break;
+  case VERDICT_DEVIATES: snprintf(out, len, "%s ~", row_got(r)); break;
+  case VERDICT_UNSTABLE:
     outcome_alternatives(r->alternatives[0] ? r->alternatives : row_got(r), alt, sizeof alt);
     snprintf(out, len, "%s ?", alt);
-  } else snprintf(out, len, "%s !", row_got(r));
+    break;
+  case VERDICT_FAIL: snprintf(out, len, "%s !", row_got(r)); break;
+  case VERDICT_ERROR: snprintf(out, len, "ERROR !"); break;
+  case VERDICT_SKIPPED:
+  case VERDICT_NOT_RUN: snprintf(out, len, "-"); break;
+  case VERDICT__COUNT: break;
+  }
 }
 
 void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
@@ -415,16 +232,14 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
   if (!f) return -ENOMEM;
-  size_t count[7] = {0};
-  static const char *const names[] = {"pass", "deviates", "unstable", "fail", "error", "skipped", "not_run"};
-  for (size_t i = 0; i < n; i++)
-    for (int k = 0; k < 7; k++)
-      if (!strcmp(rows[i].verdict, names[k])) count[k]++;
+  size_t count[VERDICT__COUNT] = {0};
+  for (size_t i = 0; i < n; i++) count[rows[i].verdict]++;
+  char counts[256];
+  verdict_summary(counts, sizeof counts, count);
   fprintf(f, "# badup run %s\n\n", info->started);
-  fprintf(f, "%zu cases: %zu pass, %zu deviate, %zu unstable, %zu fail, %zu errors, %zu skipped%s. Duration %.1f s, "
-             "%d jobs%s. Upstream connect timeout %g s, read timeout %g s, retries %s.\n\n",
-          n, count[0], count[1], count[2], count[3], count[4], count[5] + count[6],
-          info->interrupted ? " (interrupted)" : "", info->duration_s, info->jobs,
+  fprintf(f, "%zu cases: %s%s. Duration %.1f s, %d jobs%s. Upstream connect timeout %g s, read timeout %g s, "
+             "retries %s.\n\n",
+          n, counts, info->interrupted ? " (interrupted)" : "", info->duration_s, info->jobs,
           info->repeat > 1 ? ", every case run several times (--repeat)" : "", info->opts->connect_timeout,
           info->opts->read_timeout, info->opts->retries ? "on" : "off");
   if (info->shard) fprintf(f, "Shard: %s.\n\n", info->shard);
@@ -440,9 +255,10 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   bool any = false;
   for (size_t i = 0; i < n; i++) {
     const struct row *r = &rows[i];
-    if (!strcmp(r->verdict, "pass") || !strcmp(r->verdict, "skipped") || !strcmp(r->verdict, "not_run")) continue;
+    if (r->verdict == VERDICT_PASS || !verdict_info[r->verdict].judged) continue;
     any = true;
-    fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, r->verdict, r->scn->expect,
+    fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, verdict_word(r->verdict),
+            r->scn->expect,
             r->outcomes[0] ? r->outcomes : row_got(r), r->reason[0] ? " (" : "", r->reason);
     fprintf(f, "%s", r->reason[0] ? ")" : "");
     if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
@@ -450,7 +266,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   }
   if (!any) fprintf(f, "Nothing: every case passed.\n");
   fclose(f);
-  int rc = write_atomic(path, text, len);
+  int rc = fileio_write_atomic(path, text, len);
   free(text);
   return rc;
 }
@@ -465,7 +281,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
                           "read_s", info->opts->read_timeout, "retries", info->opts->retries, "cases", arr);
   if (info->shard) json_object_set_new(doc, "shard", json_string(info->shard));
   snprintf(path, sizeof path, "%s/results.json", dir);
-  int rc = write_json(path, doc);
+  int rc = jsonio_write(path, doc);
   json_decref(doc);
 
   struct buf b = {0};
@@ -482,7 +298,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
     csv_field(&b, r->scn->name, false);
     csv_field(&b, r->scn->expect, false);
     csv_field(&b, row_got(r), false);
-    csv_field(&b, r->verdict, false);
+    csv_field(&b, verdict_word(r->verdict), false);
     csv_field(&b, ms, false);
     csv_field(&b, att, false);
     csv_field(&b, r->r.proxy_log, false);
@@ -492,7 +308,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
     csv_field(&b, r->outcomes, true);
   }
   snprintf(path, sizeof path, "%s/results.csv", dir);
-  int rc2 = b.oom ? -ENOMEM : write_atomic(path, b.data, b.len);
+  int rc2 = b.oom ? -ENOMEM : fileio_write_atomic(path, b.data, b.len);
   buf_free(&b);
   snprintf(path, sizeof path, "%s/junit.xml", dir);
   int rc3 = write_junit(path, rows, n, info);

@@ -2,8 +2,7 @@
  *
  * A run's folder gets results.json (the source of truth), results.csv, junit.xml and
  * report.md. Every file is written to a temporary name and renamed, so an interrupted run
- * never leaves half a file. The reference (results/reference/<proxy>.json) records, per
- * proxy version, what each scenario gave; it turns a known deviation into "deviates". */
+ * never leaves half a file. The reference is reference.h's. */
 #ifndef BADUP_RESULTS_H
 #define BADUP_RESULTS_H
 
@@ -11,9 +10,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include <jansson.h>
 
 #include "case.h"
+#include "jsonio.h"
+#include "verdict.h"
 
 struct row {
   const struct proxy_def *proxy;
@@ -22,7 +22,7 @@ struct row {
   struct case_result *more; /* runs 2..repeat with --repeat, else NULL */
   int repeat;              /* runs asked for (1 without --repeat) */
   _Atomic int runs_done;
-  const char *verdict;     /* pass, deviates, unstable, fail, error, skipped, not_run */
+  enum verdict verdict;
   char reason[512];        /* why it is not a pass */
   char outcomes[256];      /* with --repeat: every outcome of the runs, with counts: "closed x2, 502 x1" */
   char alternatives[256];  /* unstable: the outcomes the cell takes, from the runs or the reference */
@@ -50,34 +50,10 @@ struct run_info {
   int repeat;              /* runs per case (--repeat) */
 };
 
-/* Loads results/reference/<key>.json, or an empty reference. Caller decrefs. The key is
- * the proxy's name, with "+retries" for runs with retries on (other answers). */
-json_t *reference_load(const char *dir, const char *key);
-void reference_key(char *out, size_t len, const char *proxy, bool retries);
-/* The recorded outcome for proxy version / scenario; falls back to the newest recorded
- * version when this one has none (and says which in *from). NULL when nothing. */
-const char *reference_lookup(json_t *ref, const char *version, const char *scenario, const char **from);
-/* The recorded entry of one scenario for one exact proxy version, or NULL. */
-json_t *reference_entry(json_t *ref, const char *version, const char *scenario);
-/* Was `got` ever recorded for this exact version and scenario? */
-bool reference_seen(json_t *ref, const char *version, const char *scenario, const char *got);
-/* How many different outcomes were recorded for this exact version and scenario. */
-size_t reference_seen_count(json_t *ref, const char *version, const char *scenario);
-/* The recorded outcomes for this version and scenario, ", "-joined, into out. */
-void reference_seen_list(json_t *ref, const char *version, const char *scenario, char *out, size_t len);
-/* Merges the rows of one proxy into its reference file (atomically). */
-int reference_update(const char *dir, const char *key, const struct proxy_def *p, const struct row *rows, size_t n);
-
 /* Writes results.json, results.csv, junit.xml and report.md into dir. */
 int results_write(const char *dir, const struct row *rows, size_t n, const struct run_info *info);
 
 /* The table: scenarios as rows, proxies as columns. */
 void results_table(FILE *out, const struct row *rows, size_t n, bool markdown);
-
-/* A JSON string of s, valid even when s is not UTF-8 (invalid bytes become the text \xNN). */
-json_t *json_text(const char *s);
-
-/* Atomic write helper: text to path through path.tmp.PID and rename. */
-int write_atomic(const char *path, const char *text, size_t len);
 
 #endif

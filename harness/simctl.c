@@ -10,7 +10,11 @@
 #include <curl/curl.h>
 
 #include "buf.h"
-#include "files.h"
+#include "fileio.h"
+#include "simstats.h"
+
+/* Every control API call: the simulator answers from memory, at once. */
+#define CALL_TIMEOUT_MS 3000L
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -28,7 +32,7 @@ static int port_after(const char *text, const char *key) {
 
 bool simctl_ports(const char *out_path, struct proc *sim, int *port, int *admin, char *err, size_t errlen) {
   for (int waited = 0; waited < 10000; waited += 2) {
-    char *text = files_slurp(out_path, 0);
+    char *text = fileio_slurp(out_path, 0, NULL);
     if (text && strstr(text, "listen=") && strstr(text, "admin=") && strchr(strstr(text, "admin="), '\n')) {
       *port = port_after(text, "listen=");
       *admin = port_after(text, "admin=");
@@ -67,31 +71,24 @@ static char *call(int admin, const char *method, const char *path) {
   if (!strcmp(method, "POST")) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_PROXY, "");
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, CALL_TIMEOUT_MS);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
   CURLcode rc = curl_easy_perform(h);
   long code = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
   curl_easy_cleanup(h);
-  buf_append(&b, "", 1);
-  if (rc != CURLE_OK || code != 200 || b.oom) {
+  if (rc != CURLE_OK || code != 200) {
     buf_free(&b);
     return NULL;
   }
-  return b.data;
+  return buf_take(&b);
 }
 
-int simctl_stats(int admin, struct simctl_stats *st) {
-  char *doc = call(admin, "GET", "/stats");
-  json_t *j = doc ? json_loads(doc, 0, NULL) : NULL;
-  free(doc);
-  if (!j) return -1;
-  st->requests = (long)json_integer_value(json_object_get(j, "requests"));
-  st->connections = (long)json_integer_value(json_object_get(j, "connections"));
-  st->errors = (long)json_integer_value(json_object_get(j, "errors"));
-  json_decref(j);
-  return 0;
+int simctl_stats(int admin, struct simstats *st) {
+  char url[64], err[256];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/stats", admin);
+  return simstats_read(url, NULL, CALL_TIMEOUT_MS, st, err, sizeof err);
 }
 
 char *simctl_events(int admin) { return call(admin, "GET", "/events?limit=200"); }
@@ -111,7 +108,7 @@ int simctl_barriers_reset(int admin) {
 }
 
 bool simctl_scenario_error(const char *err_path, char *out, size_t len) {
-  char *text = files_slurp(err_path, 65536);
+  char *text = fileio_slurp(err_path, 65536, NULL);
   if (!text) return false;
   /* serve's data plane writes "badup: connection N: file:line: message" then the traceback */
   static const char prefix[] = "badup: connection ";

@@ -11,16 +11,14 @@
 #include <stddef.h>
 
 #include "proc.h"
+#include "simstats.h"
 
 /* Waits (up to 10 s) for the start-up line `badup serve: listen=HOST:PORT admin=HOST:PORT`
  * in out_path and reads both ports. On failure returns false with the reason in err. */
 bool simctl_ports(const char *out_path, struct proc *sim, int *port, int *admin, char *err, size_t errlen);
 
-/* What the upstream counted. */
-struct simctl_stats {
-  long requests, connections, errors; /* -1: unknown */
-};
-int simctl_stats(int admin, struct simctl_stats *st);
+/* GET /stats: what the upstream counted (simstats.h). 0, or -1 with *st untouched. */
+int simctl_stats(int admin, struct simstats *st);
 
 /* GET /events: every connection the simulator saw, finished and still open, as JSON text
  * (caller frees), or NULL. */

@@ -5,7 +5,44 @@
 #include <stdio.h>
 #include <string.h>
 
-bool verdict_is_failure(const char *verdict) { return !strcmp(verdict, "fail") || !strcmp(verdict, "error"); }
+#include "reference.h"
+#include "results.h"
+
+const struct verdict_info verdict_info[VERDICT__COUNT] = {
+#define BADUP_VERDICT_INFO(id, word, progress, summary, junit, exit, judged, listed) \
+  [VERDICT_##id] = {word, progress, summary, junit, exit, judged, listed},
+    BADUP_VERDICTS(BADUP_VERDICT_INFO)
+#undef BADUP_VERDICT_INFO
+};
+
+static const char *label_of(int v, bool progress) {
+  return progress ? verdict_info[v].progress : verdict_info[v].summary;
+}
+
+/* "N label, N label, ...": one count per label, verdicts sharing a label (next to each
+ * other) counted together; a verdict with no label is left out. */
+static void counts_line(char *out, size_t len, const size_t counts[VERDICT__COUNT], bool progress) {
+  size_t used = 0;
+  out[0] = 0;
+  for (int v = 0; v < VERDICT__COUNT; v++) {
+    const char *label = label_of(v, progress);
+    if (!label) continue;
+    size_t n = counts[v];
+    while (v + 1 < VERDICT__COUNT && label_of(v + 1, progress) && !strcmp(label, label_of(v + 1, progress)))
+      n += counts[++v];
+    int w = snprintf(out + used, len - used, "%s%zu %s", used ? ", " : "", n, label);
+    if (w < 0 || (size_t)w >= len - used) return;
+    used += (size_t)w;
+  }
+}
+
+void verdict_summary(char *out, size_t len, const size_t counts[VERDICT__COUNT]) {
+  counts_line(out, len, counts, false);
+}
+
+void verdict_progress(char *out, size_t len, const size_t counts[VERDICT__COUNT]) {
+  counts_line(out, len, counts, true);
+}
 
 /* Appends "; text" (or text) to a bounded reason. */
 static void add_reason(struct row *r, const char *fmt, const char *a, const char *b) {
@@ -113,28 +150,28 @@ static size_t distribution(struct row *r, const char **first) {
   return n;
 }
 
-void verdict_judge(struct row *r, json_t *ref) {
+void verdict_judge(struct row *r, const struct reference *ref) {
   const struct scenario *s = r->scn;
   r->reason[0] = 0;
   for (int i = 0; i < r->repeat; i++) {
     const struct case_result *cr = row_run(r, i);
-    if (!strcmp(cr->got, "setup_error")) {
-      r->verdict = "error";
+    if (case_got_is(cr, CASE_SETUP_ERROR)) {
+      r->verdict = VERDICT_ERROR;
       snprintf(r->reason, sizeof r->reason, "%s", cr->detail);
       return;
     }
     if (cr->scenario_error) {
-      r->verdict = "error";
+      r->verdict = VERDICT_ERROR;
       snprintf(r->reason, sizeof r->reason, "the scenario failed at run time: %.400s", cr->detail);
       return;
     }
   }
-  const char *from = NULL;
-  const char *recorded = ref ? reference_lookup(ref, r->proxy->version, s->name, &from) : NULL;
+  const char *from = ref ? reference_version_for(ref, r->proxy->version) : NULL;
+  struct reference_record rec;
+  const char *recorded = from && reference_lookup(ref, from, s->name, &rec) && rec.got[0] ? rec.got : NULL;
   /* Recorded for another file of that name (the scenario changed, or a user's own scenario
    * took a catalog name): not this scenario's outcome. */
-  const char *digest = json_string_value(json_object_get(reference_entry(ref, from, s->name), "scenario_digest"));
-  bool other_file = recorded && digest && s->digest[0] && strcmp(digest, s->digest) != 0;
+  bool other_file = recorded && rec.digest[0] && s->digest[0] && strcmp(rec.digest, s->digest) != 0;
   if (other_file) recorded = NULL;
   if (recorded) {
     snprintf(r->reference, sizeof r->reference, "%s", recorded);
@@ -142,7 +179,7 @@ void verdict_judge(struct row *r, json_t *ref) {
   }
   const char *got;
   if (distribution(r, &got) > 1) {
-    r->verdict = "unstable";
+    r->verdict = VERDICT_UNSTABLE;
     snprintf(r->alternatives, sizeof r->alternatives, "%s", r->outcomes);
     snprintf(r->reason, sizeof r->reason, "the outcome varies from run to run: %s", r->outcomes);
     return;
@@ -151,11 +188,11 @@ void verdict_judge(struct row *r, json_t *ref) {
   /* A cell the reference saw answer in several ways for this very version: the proxy is
    * racy there. Whatever this run gave, if it is one of those, the verdict is the same
    * every time. */
-  if (recorded && !other_file && !strcmp(from, r->proxy->version) && reference_seen_count(ref, from, s->name) > 1 &&
-      reference_seen(ref, from, s->name, got)) {
+  if (recorded && !other_file && !strcmp(from, r->proxy->version) && rec.nseen > 1 &&
+      reference_record_seen(&rec, got)) {
     char seen[200];
-    reference_seen_list(ref, from, s->name, seen, sizeof seen);
-    r->verdict = "unstable";
+    reference_record_seen_list(&rec, seen, sizeof seen);
+    r->verdict = VERDICT_UNSTABLE;
     snprintf(r->alternatives, sizeof r->alternatives, "%s", seen);
     snprintf(r->reason, sizeof r->reason, "known to vary for %s %s: the reference saw %s", r->proxy->name, from, seen);
     return;
@@ -163,15 +200,15 @@ void verdict_judge(struct row *r, json_t *ref) {
   if (!strcmp(got, s->expect)) {
     bool ok = true;
     for (int i = 0; i < r->repeat && ok; i++) ok = checks_hold(s, row_run(r, i), r);
-    r->verdict = ok ? "pass" : "fail";
-  } else if (recorded && (!strcmp(recorded, got) || reference_seen(ref, from, s->name, got))) {
-    r->verdict = "deviates";
+    r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
+  } else if (recorded && (!strcmp(recorded, got) || reference_record_seen(&rec, got))) {
+    r->verdict = VERDICT_DEVIATES;
     snprintf(r->reason, sizeof r->reason, "recorded for %s %s", r->proxy->name, from);
     char buf[256];
     const char *why = attempts_problem(s, &r->r, buf, sizeof buf);
     if (why) add_reason(r, "%s%s", why, "");
   } else {
-    r->verdict = "fail";
+    r->verdict = VERDICT_FAIL;
     if (other_file)
       snprintf(r->reason, sizeof r->reason,
                "the reference for %s %s was recorded for another file of scenario %s (its steps differ): record "
@@ -179,7 +216,7 @@ void verdict_judge(struct row *r, json_t *ref) {
                r->proxy->name, from, s->name);
     else if (recorded)
       snprintf(r->reason, sizeof r->reason, "the reference for %s %s says %s", r->proxy->name, from, recorded);
-    else if (ref && json_object_size(json_object_get(ref, "versions")))
+    else if (from)
       snprintf(r->reason, sizeof r->reason,
                "the reference for %s %s has no entry for scenario %s (record one with --update-reference)",
                r->proxy->name, from ? from : "", s->name);
@@ -187,14 +224,15 @@ void verdict_judge(struct row *r, json_t *ref) {
       snprintf(r->reason, sizeof r->reason, "no reference recorded for %s (record one with --update-reference)",
                r->proxy->name);
   }
-  if (!strcmp(r->verdict, "fail") && r->r.detail[0] && !strstr(r->reason, r->r.detail)) add_reason(r, "%s%s", r->r.detail, "");
+  if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail))
+    add_reason(r, "%s%s", r->r.detail, "");
   /* A failure the upstream never saw is most likely a config that sends elsewhere. */
-  if (!strcmp(r->verdict, "fail") && r->r.attempts == 0 && r->r.upstream_connections == 0 && s->check_attempts < 0 &&
+  if (r->verdict == VERDICT_FAIL && r->r.attempts == 0 && r->r.upstream_connections == 0 && s->check_attempts < 0 &&
       s->kind != SCENARIO_LISTENER)
     add_reason(r, "%s%s", "the request never reached the upstream (0 upstream connections): does the config send it "
                           "to ${upstream_host}:${upstream_port}?", "");
   /* A pass the upstream never saw is worth saying, even when the scenario allows it. */
-  if (!strcmp(r->verdict, "pass") && r->r.attempts == 0 && s->kind != SCENARIO_LISTENER &&
+  if (r->verdict == VERDICT_PASS && r->r.attempts == 0 && s->kind != SCENARIO_LISTENER &&
       !strstr(r->r.detail, "answered by itself")) {
     size_t used = strlen(r->r.detail);
     snprintf(r->r.detail + used, sizeof r->r.detail - used, "%sthe proxy answered by itself: 0 upstream attempts",

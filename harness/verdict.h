@@ -10,19 +10,68 @@
  *             upstream attempts, the proxy's log line);
  *   deviates  another outcome, the one the reference recorded for this proxy version;
  *   fail      anything else, with the reason.
+ * A row that was never judged is skipped (its proxy is not installed) or not_run (the run
+ * was interrupted before it ended).
  * judge() reads the reference but never changes it: worker threads call it concurrently. */
 #ifndef BADUP_VERDICT_H
 #define BADUP_VERDICT_H
 
-#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
-#include "results.h"
+/* Every verdict, once, in the order the summaries count them. Columns:
+ *   word      in results.json, results.csv, report.md and the progress lines
+ *   progress  its count's label on the progress line (NULL: not counted there)
+ *   summary   its count's label in the closing line "N pass, N deviate, ..."; verdicts with
+ *             the same label next to each other count together
+ *   junit     the element its testcase gets in junit.xml (NULL: a passing testcase)
+ *   exit      the exit code it asks of `badup run` (the highest asked wins)
+ *   judged    the case ran and its outcome was judged
+ *   listed    its headline in the list under the table (NULL: not listed) */
+#define BADUP_VERDICTS(X)                                                                    \
+  /* id        word        progress    summary     junit       exit  judged  listed */       \
+  X(PASS,      "pass",     "pass",     "pass",     NULL,       0,    true,   NULL)           \
+  X(DEVIATES,  "deviates", "deviate",  "deviate",  NULL,       0,    true,   NULL)           \
+  X(UNSTABLE,  "unstable", "unstable", "unstable", NULL,       0,    true,   "UNSTABLE")     \
+  X(FAIL,      "fail",     "fail",     "fail",     "failure",  1,    true,   "FAIL")         \
+  X(ERROR,     "error",    "error",    "errors",   "error",    2,    true,   "ERROR")        \
+  X(SKIPPED,   "skipped",  NULL,       "skipped",  "skipped",  0,    false,  NULL)           \
+  X(NOT_RUN,   "not_run",  NULL,       "skipped",  "skipped",  0,    false,  NULL)
 
-/* Sets r->verdict, r->reason, r->outcomes, r->reference and r->reference_version from the
- * row's runs and the proxy's reference (may be NULL). */
-void verdict_judge(struct row *r, json_t *ref);
+enum verdict {
+#define BADUP_VERDICT_ENUM(id, word, progress, summary, junit, exit, judged, listed) VERDICT_##id,
+  BADUP_VERDICTS(BADUP_VERDICT_ENUM)
+#undef BADUP_VERDICT_ENUM
+  VERDICT__COUNT
+};
+
+struct verdict_info {
+  const char *word, *progress, *summary, *junit;
+  int exit;
+  bool judged;
+  const char *listed;
+};
+
+/* The columns above, indexed by enum verdict. */
+extern const struct verdict_info verdict_info[VERDICT__COUNT];
+
+static inline const char *verdict_word(enum verdict v) { return verdict_info[v].word; }
 
 /* Is this verdict a reason for a non-zero exit? (fail: 1; error: 2) */
-bool verdict_is_failure(const char *verdict);
+static inline bool verdict_is_failure(enum verdict v) { return verdict_info[v].exit != 0; }
+
+/* "N pass, N deviate, N unstable, N fail, N errors, N skipped" from counts per verdict,
+ * into out. */
+void verdict_summary(char *out, size_t len, const size_t counts[VERDICT__COUNT]);
+
+/* "N pass, N deviate, N unstable, N fail, N error": the progress line's counts. */
+void verdict_progress(char *out, size_t len, const size_t counts[VERDICT__COUNT]);
+
+struct row;
+struct reference;
+
+/* Sets r->verdict, r->reason, r->outcomes, r->reference and r->reference_version from the
+ * row's runs and the proxy's reference (reference.h; may be NULL). */
+void verdict_judge(struct row *r, const struct reference *ref);
 
 #endif

@@ -10,7 +10,7 @@
  * A failure (refused, reset, closed without a byte, truncated, timeout, invalid response)
  * is counted per kind and the connection reconnects. Latencies of complete responses, any
  * status, go into one histogram (histogram.h). requests/s counts complete responses, like
- * wrk's Requests/sec. */
+ * wrk's Requests/sec. What it measured goes to bench_report.c, which prints and writes it. */
 #include "bench.h"
 
 #include <errno.h>
@@ -24,24 +24,23 @@
 #include <unistd.h>
 
 #include <http_parser.h>
-#include <jansson.h>
 #include <uv.h>
 
+#include "bench_report.h"
 #include "histogram.h"
+#include "simstats.h"
 #include "upstream_stats.h"
+#include "usage.h"
 
 #define MAX_CONNECTIONS 10000
 #define MAX_DURATION 3600.0
 #define DEFAULT_DURATION 10.0
 #define DEFAULT_TIMEOUT 5.0
+#define UPSTREAM_STATS_TIMEOUT_MS 5000L
 #define READ_BUF 65536
 #define TICK_MS 1
 
-enum fail_kind { F_CLOSED, F_RESET, F_TIMEOUT, F_REFUSED, F_TRUNCATED, F_INVALID, F_ERROR, F_KINDS };
-static const char *const fail_names[F_KINDS] = {"closed", "reset", "timeout", "refused",
-                                                "truncated", "invalid", "error"};
-
-enum conn_state {
+enum load_conn_state {
   C_DOWN,       /* no handle; reconnect on the next tick */
   C_CONNECTING, /* uv_tcp_connect pending */
   C_IDLE,       /* connected, no request in flight (open loop only) */
@@ -51,13 +50,13 @@ enum conn_state {
 
 struct bench;
 
-struct conn {
+struct load_conn {
   struct bench *b;
   uv_tcp_t tcp;
   uv_connect_t creq;
   uv_write_t wreq;
   http_parser parser;
-  enum conn_state state;
+  enum load_conn_state state;
   bool writing;      /* wreq pending */
   bool got_bytes;    /* any byte of the current response */
   bool complete;     /* the current response is complete */
@@ -81,7 +80,7 @@ struct bench {
   struct sockaddr_storage addr;
   char *request;
   size_t request_len;
-  struct conn *conns;
+  struct load_conn *conns;
   uv_timer_t tick, stop_timer, progress;
   uv_signal_t sigint, sigterm;
   http_parser_settings settings;
@@ -94,12 +93,12 @@ struct bench {
   unsigned n_idle;
   /* results */
   struct hist hist;
-  uint64_t status[1000];
+  uint64_t status[BENCH_STATUSES];
   uint64_t fails[F_KINDS];
   uint64_t responses, last_progress_responses;
   /* --upstream-admin: the simulator's counters before the load, and the differences after
    * it (attempts = requests received; -1 when unknown) */
-  struct upstream_counts upstream_before;
+  struct simstats upstream_before;
   long long upstream_attempts, upstream_connections;
 };
 
@@ -147,13 +146,6 @@ void bench_usage(FILE *out) {
           MAX_CONNECTIONS, MAX_DURATION, DEFAULT_DURATION, DEFAULT_TIMEOUT);
 }
 
-static int usage_error(const char *fmt, const char *arg) {
-  fputs("badup bench: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\n(badup bench --help for the options)\n", stderr);
-  return 2;
-}
-
 static bool parse_double(const char *s, double *out) {
   char *end;
   errno = 0;
@@ -167,7 +159,7 @@ static bool parse_double(const char *s, double *out) {
 static int parse_url(struct bench *b, const char *url) {
   const char *p = url;
   if (strncmp(p, "http://", 7) != 0)
-    return usage_error("--url must start with http:// (got '%s')", url);
+    return cli_usage_error("bench", "--url must start with http:// (got '%s')", url);
   p += 7;
   char host[64];
   const char *hs, *he, *rest;
@@ -175,7 +167,7 @@ static int parse_url(struct bench *b, const char *url) {
   if (*p == '[') {
     hs = p + 1;
     he = strchr(hs, ']');
-    if (!he) return usage_error("--url: missing ']' in '%s'", url);
+    if (!he) return cli_usage_error("bench", "--url: missing ']' in '%s'", url);
     rest = he + 1;
     v6 = true;
   } else {
@@ -184,7 +176,7 @@ static int parse_url(struct bench *b, const char *url) {
     rest = he;
   }
   size_t hl = (size_t)(he - hs);
-  if (hl == 0 || hl >= sizeof host) return usage_error("--url: bad host in '%s'", url);
+  if (hl == 0 || hl >= sizeof host) return cli_usage_error("bench", "--url: bad host in '%s'", url);
   memcpy(host, hs, hl);
   host[hl] = '\0';
   unsigned long port = 80;
@@ -193,10 +185,10 @@ static int parse_url(struct bench *b, const char *url) {
     errno = 0;
     port = strtoul(rest + 1, &end, 10);
     if (errno || end == rest + 1 || port == 0 || port > 65535 || (*end && *end != '/' && *end != '?'))
-      return usage_error("--url: bad port in '%s'", url);
+      return cli_usage_error("bench", "--url: bad port in '%s'", url);
     rest = end;
   } else if (*rest && *rest != '/' && *rest != '?') {
-    return usage_error("--url: cannot parse '%s'", url);
+    return cli_usage_error("bench", "--url: cannot parse '%s'", url);
   }
   const char *path = *rest ? rest : "/";
   if (*path == '?') path = rest; /* "?q" without a slash: sent as "/?q" below */
@@ -205,19 +197,22 @@ static int parse_url(struct bench *b, const char *url) {
   if (v6) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&b->addr;
     if (uv_ip6_addr(ip, (int)port, a6) != 0 || strcmp(ip, "::1") != 0)
-      return usage_error("--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
+      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'",
+                             host);
   } else {
     struct sockaddr_in *a4 = (struct sockaddr_in *)&b->addr;
     if (uv_ip4_addr(ip, (int)port, a4) != 0 || (ntohl(a4->sin_addr.s_addr) >> 24) != 127)
-      return usage_error("--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'", host);
+      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'",
+                             host);
   }
   for (const char *c = path; *c; c++)
-    if ((unsigned char)*c <= ' ' || *c == 0x7f) return usage_error("--url: bad character in path of '%s'", url);
+    if ((unsigned char)*c <= ' ' || *c == 0x7f)
+      return cli_usage_error("bench", "--url: bad character in path of '%s'", url);
   const char *fmt = "GET %s%s HTTP/1.1\r\nHost: %s%s%s:%lu\r\nUser-Agent: badup-bench\r\n\r\n";
   const char *slash = *path == '?' ? "/" : "";
   int n = snprintf(NULL, 0, fmt, slash, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
   b->request = malloc((size_t)n + 1);
-  if (!b->request) return usage_error("%s", "out of memory");
+  if (!b->request) return cli_usage_error("bench", "%s", "out of memory");
   snprintf(b->request, (size_t)n + 1, fmt, slash, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
   b->request_len = (size_t)n;
   return 0;
@@ -248,48 +243,49 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
                                         "--out", "--timeout", "--upstream-admin"};
     bool ok = false;
     for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(a, known[k]);
-    if (!ok) return usage_error("unknown option '%s'", argv[i]);
+    if (!ok) return cli_usage_error("bench", "unknown option '%s'", argv[i]);
     if (!val) {
-      if (i + 1 >= argc) return usage_error("%s needs a value", a);
+      if (i + 1 >= argc) return cli_usage_error("bench", "%s needs a value", a);
       val = argv[++i];
     }
     double d;
     if (!strcmp(a, "--url")) {
       o->url = val;
     } else if (!strcmp(a, "--out")) {
-      if (!*val) return usage_error("%s", "--out needs a folder");
+      if (!*val) return cli_usage_error("bench", "%s", "--out needs a folder");
       o->out = val;
     } else if (!strcmp(a, "--upstream-admin")) {
-      if (upstream_stats_url(val, o->upstream_stats, sizeof o->upstream_stats, &why) != 0) {
-        fprintf(stderr, "badup bench: --upstream-admin '%s': %s\n(badup bench --help for the options)\n", val, why);
-        return 2;
-      }
+      if (upstream_stats_url(val, o->upstream_stats, sizeof o->upstream_stats, &why) != 0)
+        return cli_usage_error("bench", "--upstream-admin '%s': %s", val, why);
     } else if (!parse_double(val, &d)) {
-      return usage_error("not a number: '%s'", val);
+      return cli_usage_error("bench", "not a number: '%s'", val);
     } else if (!strcmp(a, "--connections")) {
       if (d < 1 || d > MAX_CONNECTIONS || d != floor(d))
-        return usage_error("--connections must be a whole number from 1 to 10000 (got '%s')", val);
+        return cli_usage_error("bench", "--connections must be a whole number from 1 to 10000 (got '%s')", val);
       o->connections = (unsigned)d;
     } else if (!strcmp(a, "--duration")) {
-      if (d <= 0 || d > MAX_DURATION) return usage_error("--duration must be > 0 and <= 3600 s (got '%s')", val);
+      if (d <= 0 || d > MAX_DURATION)
+        return cli_usage_error("bench", "--duration must be > 0 and <= 3600 s (got '%s')", val);
       o->duration = d;
     } else if (!strcmp(a, "--rate")) {
-      if (d <= 0 || d > 1e8) return usage_error("--rate must be from a fraction of one to 100000000 requests/s (got '%s')", val);
+      if (d <= 0 || d > 1e8)
+        return cli_usage_error("bench", "--rate must be from a fraction of one to 100000000 requests/s (got '%s')", val);
       o->rate = d;
     } else if (!strcmp(a, "--timeout")) {
-      if (d <= 0 || d > MAX_DURATION) return usage_error("--timeout must be > 0 and <= 3600 s (got '%s')", val);
+      if (d <= 0 || d > MAX_DURATION)
+        return cli_usage_error("bench", "--timeout must be > 0 and <= 3600 s (got '%s')", val);
       o->timeout = d;
     }
   }
-  if (!o->url) return usage_error("%s", "--url is required");
+  if (!o->url) return cli_usage_error("bench", "%s", "--url is required");
   return parse_url(b, o->url);
 }
 
 /* ---------------------------------------------------------------- connections */
 
-static void conn_connect(struct conn *c);
-static void conn_send(struct conn *c, uint64_t origin);
-static void conn_close(struct conn *c, bool reconnect);
+static void load_connect(struct load_conn *c);
+static void load_send(struct load_conn *c, uint64_t origin);
+static void load_close(struct load_conn *c, bool reconnect);
 
 static uint64_t now_ns(void) { return uv_hrtime(); }
 
@@ -311,17 +307,17 @@ static void record_fail(struct bench *b, enum fail_kind k) {
 
 /* The connection is ready for a request: closed loop sends at once; open loop takes the
  * oldest due request, or waits on the idle stack. */
-static void conn_ready(struct conn *c) {
+static void load_ready(struct load_conn *c) {
   struct bench *b = c->b;
   if (!b->running) return;
   if (!open_loop(b)) {
-    conn_send(c, now_ns());
+    load_send(c, now_ns());
     return;
   }
   uint64_t now = now_ns();
   if (b->sched_sent < sched_due(b, now)) {
     uint64_t origin = sched_time(b, b->sched_sent++);
-    conn_send(c, origin);
+    load_send(c, origin);
   } else {
     c->state = C_IDLE;
     b->idle[b->n_idle++] = (uint64_t)(c - b->conns);
@@ -329,12 +325,12 @@ static void conn_ready(struct conn *c) {
 }
 
 static void on_close(uv_handle_t *h) {
-  struct conn *c = h->data;
+  struct load_conn *c = h->data;
   c->state = C_DOWN;
-  if (c->reconnect && c->b->running) conn_connect(c);
+  if (c->reconnect && c->b->running) load_connect(c);
 }
 
-static void conn_close(struct conn *c, bool reconnect) {
+static void load_close(struct load_conn *c, bool reconnect) {
   if (c->state == C_CLOSING || c->state == C_DOWN) return;
   if (c->state == C_IDLE) { /* take it off the idle stack */
     struct bench *b = c->b;
@@ -351,9 +347,9 @@ static void conn_close(struct conn *c, bool reconnect) {
 }
 
 /* The request in flight failed: count it (if it had started) and reconnect. */
-static void conn_fail(struct conn *c, enum fail_kind k) {
+static void load_fail(struct load_conn *c, enum fail_kind k) {
   if (c->state == C_BUSY || c->state == C_CONNECTING) record_fail(c->b, k);
-  conn_close(c, c->state == C_BUSY);
+  load_close(c, c->state == C_BUSY);
 }
 
 static enum fail_kind kind_of(int err) {
@@ -367,14 +363,14 @@ static enum fail_kind kind_of(int err) {
 }
 
 static int on_message_complete(http_parser *p) {
-  struct conn *c = p->data;
+  struct load_conn *c = p->data;
   /* An interim 1xx (not 101) is not the response: wait for the final one. */
   if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) return 0;
   c->complete = true;
   return 0;
 }
 
-static void record_response(struct conn *c) {
+static void record_response(struct load_conn *c) {
   struct bench *b = c->b;
   if (!b->running) return;
   uint64_t t = now_ns();
@@ -385,25 +381,25 @@ static void record_response(struct conn *c) {
 
 /* A complete response: count it, then the next request (or a fresh connection when the
  * server asked to close; that is not a failure). */
-static void response_done(struct conn *c) {
+static void response_done(struct load_conn *c) {
   record_response(c);
   if (!http_should_keep_alive(&c->parser) || c->parser.status_code == 101) {
-    conn_close(c, true);
+    load_close(c, true);
     return;
   }
-  conn_ready(c);
+  load_ready(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  struct conn *c = h->data;
+  struct load_conn *c = h->data;
   *buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-  struct conn *c = s->data;
+  struct load_conn *c = s->data;
   if (n == 0) return;
   if (c->state != C_BUSY) { /* bytes or EOF with nothing in flight (open loop idle) */
-    conn_close(c, true);
+    load_close(c, true);
     return;
   }
   if (n < 0) {
@@ -412,12 +408,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
       if (c->got_bytes) http_parser_execute(&c->parser, &c->b->settings, NULL, 0);
       if (c->complete) {
         record_response(c);
-        conn_close(c, true);
+        load_close(c, true);
       } else {
-        conn_fail(c, c->got_bytes ? F_TRUNCATED : F_CLOSED);
+        load_fail(c, c->got_bytes ? F_TRUNCATED : F_CLOSED);
       }
     } else {
-      conn_fail(c, kind_of((int)n));
+      load_fail(c, kind_of((int)n));
     }
     return;
   }
@@ -426,9 +422,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (c->parser.http_errno != HPE_OK || (used != (size_t)n && !c->parser.upgrade)) {
     if (c->complete) { /* bytes after a complete response: count it, drop the connection */
       record_response(c);
-      conn_close(c, true);
+      load_close(c, true);
     } else {
-      conn_fail(c, F_INVALID);
+      load_fail(c, F_INVALID);
     }
     return;
   }
@@ -436,12 +432,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 }
 
 static void on_write(uv_write_t *req, int status) {
-  struct conn *c = req->data;
+  struct load_conn *c = req->data;
   c->writing = false;
-  if (status < 0 && status != UV_ECANCELED && c->state == C_BUSY) conn_fail(c, kind_of(status));
+  if (status < 0 && status != UV_ECANCELED && c->state == C_BUSY) load_fail(c, kind_of(status));
 }
 
-static void conn_send(struct conn *c, uint64_t origin) {
+static void load_send(struct load_conn *c, uint64_t origin) {
   c->state = C_BUSY;
   c->origin = origin;
   c->started = now_ns();
@@ -453,7 +449,7 @@ static void conn_send(struct conn *c, uint64_t origin) {
   int r = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
   if (r == (int)c->b->request_len) return;
   if (r < 0 && r != UV_EAGAIN) {
-    conn_fail(c, kind_of(r));
+    load_fail(c, kind_of(r));
     return;
   }
   if (r > 0) {
@@ -464,12 +460,12 @@ static void conn_send(struct conn *c, uint64_t origin) {
   r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &buf, 1, on_write);
   if (r < 0) {
     c->writing = false;
-    conn_fail(c, kind_of(r));
+    load_fail(c, kind_of(r));
   }
 }
 
 static void on_connect(uv_connect_t *req, int status) {
-  struct conn *c = req->data;
+  struct load_conn *c = req->data;
   if (status == UV_ECANCELED || c->state != C_CONNECTING) return;
   if (status < 0) {
     /* A connect that fails is a request that could not be sent. Closed loop counts it;
@@ -481,19 +477,19 @@ static void on_connect(uv_connect_t *req, int status) {
       b->sched_sent++;
       record_fail(b, kind_of(status));
     }
-    conn_close(c, false);
+    load_close(c, false);
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
   int r = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
   if (r < 0) {
-    conn_fail(c, kind_of(r));
+    load_fail(c, kind_of(r));
     return;
   }
-  conn_ready(c);
+  load_ready(c);
 }
 
-static void conn_connect(struct conn *c) {
+static void load_connect(struct load_conn *c) {
   if (uv_tcp_init(&c->b->loop, &c->tcp) != 0) return; /* stays C_DOWN: next tick retries */
   c->tcp.data = c;
   c->creq.data = c;
@@ -503,7 +499,7 @@ static void conn_connect(struct conn *c) {
   int r = uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&c->b->addr, on_connect);
   if (r < 0) {
     record_fail(c->b, kind_of(r));
-    conn_close(c, false);
+    load_close(c, false);
   }
 }
 
@@ -513,7 +509,7 @@ static void stop_all(struct bench *b) {
   if (!b->running) return;
   b->running = false;
   b->t_end = now_ns();
-  for (unsigned i = 0; i < b->o.connections; i++) conn_close(&b->conns[i], false);
+  for (unsigned i = 0; i < b->o.connections; i++) load_close(&b->conns[i], false);
   uv_close((uv_handle_t *)&b->tick, NULL);
   uv_close((uv_handle_t *)&b->stop_timer, NULL);
   uv_close((uv_handle_t *)&b->progress, NULL);
@@ -528,19 +524,19 @@ static void on_tick(uv_timer_t *t) {
   if (open_loop(b)) {
     uint64_t due = sched_due(b, now);
     while (b->n_idle > 0 && b->sched_sent < due) {
-      struct conn *c = &b->conns[b->idle[--b->n_idle]];
-      conn_send(c, sched_time(b, b->sched_sent++));
+      struct load_conn *c = &b->conns[b->idle[--b->n_idle]];
+      load_send(c, sched_time(b, b->sched_sent++));
     }
   }
   /* Timeouts and reconnects: every 50 ms is precise enough and cheap for 10k connections. */
   if (b->tick_n++ % 50 != 0) return;
   now = now_ns(); /* after the sends above: `started` must not be later than `now` */
   for (unsigned i = 0; i < b->o.connections && b->running; i++) {
-    struct conn *c = &b->conns[i];
-    if (c->state == C_DOWN) conn_connect(c);
+    struct load_conn *c = &b->conns[i];
+    if (c->state == C_DOWN) load_connect(c);
     else if ((c->state == C_BUSY || c->state == C_CONNECTING) && now > c->started &&
              now - c->started > b->timeout_ns)
-      conn_fail(c, F_TIMEOUT);
+      load_fail(c, F_TIMEOUT);
   }
 }
 
@@ -552,28 +548,17 @@ static void on_signal(uv_signal_t *s, int signum) {
   stop_all(b);
 }
 
-static uint64_t failures(const struct bench *b) {
-  uint64_t n = 0;
-  for (int k = 0; k < F_KINDS; k++) n += b->fails[k];
-  return n;
-}
-
 static void on_progress(uv_timer_t *t) {
   struct bench *b = t->data;
   double el = (double)(now_ns() - b->t_start) / 1e9;
   fprintf(stderr, "\rbadup bench: %.0f/%.0f s, %llu responses (%llu/s), %llu failures   ", el,
           b->o.duration, (unsigned long long)b->responses,
           (unsigned long long)(b->responses - b->last_progress_responses),
-          (unsigned long long)failures(b));
+          (unsigned long long)bench_failures(b->fails));
   b->last_progress_responses = b->responses;
 }
 
-/* ---------------------------------------------------------------- results */
-
-static const double report_pcts[] = {50, 90, 99, 99.9};
-static const char *const report_names[] = {"p50", "p90", "p99", "p99.9"};
-static const double dat_pcts[] = {0,  10, 20, 25,   30, 40,   50,    60,    70,    75,   80,
-                                  90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
+/* ---------------------------------------------------------------- the report */
 
 /* Open loop: requests due on the timeline by the end that no connection was free to send
  * (all busy with a slow server). Counted, not hidden: they are what the server held back. */
@@ -585,138 +570,27 @@ static uint64_t not_sent(const struct bench *b) {
   return due > b->sched_sent ? due - b->sched_sent : 0;
 }
 
-static double ms(uint64_t ns) { return (double)ns / 1e6; }
-
 static double elapsed_s(const struct bench *b) { return (double)(b->t_end - b->t_start) / 1e9; }
 
-static void print_summary(const struct bench *b) {
-  double el = elapsed_s(b);
-  uint64_t fails = failures(b);
-  printf("badup bench: %s, %s, %u connections%s\n", b->o.url, open_loop(b) ? "open loop" : "closed loop",
-         b->o.connections, b->interrupted ? " (interrupted)" : "");
-  if (open_loop(b))
-    printf("target rate: %.2f requests/s (%llu due but not sent: no free connection)\n", b->o.rate,
-           (unsigned long long)not_sent(b));
-  printf("requests: %llu (%llu responses, %llu failures)\n", (unsigned long long)(b->responses + fails),
-         (unsigned long long)b->responses, (unsigned long long)fails);
-  printf("duration: %.3f s\n", el);
-  printf("requests/s: %.2f\n", el > 0 ? (double)b->responses / el : 0.0);
-  printf("status:");
-  bool any = false;
-  for (unsigned s = 0; s < 1000; s++)
-    if (b->status[s]) {
-      printf(" %u=%llu", s, (unsigned long long)b->status[s]);
-      any = true;
-    }
-  for (int k = 0; k < F_KINDS; k++)
-    if (b->fails[k]) {
-      printf(" %s=%llu", fail_names[k], (unsigned long long)b->fails[k]);
-      any = true;
-    }
-  printf("%s\n", any ? "" : " none");
-  printf("latency (ms):");
-  if (!b->hist.count) {
-    printf(" none (no response)\n"); /* zeros would read as an infinitely fast server */
-  } else {
-    for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
-      printf(" %s=%.3f", report_names[i], ms(hist_percentile(&b->hist, report_pcts[i])));
-    printf(" max=%.3f\n", ms(b->hist.max));
-  }
-  if (b->o.upstream_stats[0]) {
-    uint64_t n = b->responses + fails;
-    if (b->upstream_attempts < 0) printf("upstream attempts: unknown (the control API did not answer)\n");
-    else printf("upstream attempts: %lld (%.3f per client request) on %lld upstream connections\n",
-                b->upstream_attempts, n ? (double)b->upstream_attempts / (double)n : 0.0, b->upstream_connections);
-  }
-  fflush(stdout);
-}
-
-static int write_results(const struct bench *b) {
-  const char *dir = b->o.out;
-  size_t dl = strlen(dir) + 32; /* room for "/summary.json.tmp" */
-  char *path = malloc(dl), *tmp = malloc(dl);
-  if (!path || !tmp) {
-    free(path);
-    free(tmp);
-    return 1;
-  }
-  int rc = 0;
-  double el = elapsed_s(b);
-
-  json_t *root = json_object();
-  json_object_set_new(root, "url", json_string(b->o.url));
-  json_object_set_new(root, "mode", json_string(open_loop(b) ? "open" : "closed"));
-  json_object_set_new(root, "rate", open_loop(b) ? json_real(b->o.rate) : json_null());
-  json_object_set_new(root, "connections", json_integer(b->o.connections));
-  json_object_set_new(root, "duration_requested_s", json_real(b->o.duration));
-  json_object_set_new(root, "timeout_s", json_real(b->o.timeout));
-  json_object_set_new(root, "duration_s", json_real(el));
-  json_object_set_new(root, "interrupted", json_boolean(b->interrupted));
-  json_object_set_new(root, "requests", json_integer((json_int_t)(b->responses + failures(b))));
-  json_object_set_new(root, "responses", json_integer((json_int_t)b->responses));
-  json_object_set_new(root, "failures", json_integer((json_int_t)failures(b)));
-  json_object_set_new(root, "not_sent", json_integer((json_int_t)not_sent(b)));
-  json_object_set_new(root, "requests_per_s", json_real(el > 0 ? (double)b->responses / el : 0.0));
-  json_t *st = json_object();
-  for (unsigned s = 0; s < 1000; s++)
-    if (b->status[s]) {
-      char key[8];
-      snprintf(key, sizeof key, "%u", s);
-      json_object_set_new(st, key, json_integer((json_int_t)b->status[s]));
-    }
-  for (int k = 0; k < F_KINDS; k++)
-    if (b->fails[k]) json_object_set_new(st, fail_names[k], json_integer((json_int_t)b->fails[k]));
-  json_object_set_new(root, "status", st);
-  json_t *lat = json_object();
-  for (size_t i = 0; i < sizeof report_pcts / sizeof *report_pcts; i++)
-    json_object_set_new(lat, report_names[i], json_real(ms(hist_percentile(&b->hist, report_pcts[i]))));
-  json_object_set_new(lat, "max", json_real(ms(b->hist.count ? b->hist.max : 0)));
-  json_object_set_new(lat, "min", json_real(ms(b->hist.count ? b->hist.min : 0)));
-  json_object_set_new(lat, "mean", json_real(hist_mean(&b->hist) / 1e6));
-  json_object_set_new(root, "latency_ms", lat);
-  if (b->o.upstream_stats[0] && b->upstream_attempts >= 0) {
-    uint64_t n = b->responses + failures(b);
-    json_object_set_new(root, "upstream_attempts", json_integer(b->upstream_attempts));
-    json_object_set_new(root, "upstream_attempts_per_request",
-                        n ? json_real((double)b->upstream_attempts / (double)n) : json_null());
-    json_object_set_new(root, "upstream_connections", json_integer(b->upstream_connections));
-  } else {
-    json_object_set_new(root, "upstream_attempts", json_null());
-    json_object_set_new(root, "upstream_connections", json_null());
-  }
-  /* Each file under a temporary name, renamed when complete: an interrupted or failed write
-   * never leaves a half-written summary where a script would read it. */
-  snprintf(tmp, dl, "%s/summary.json.tmp", dir);
-  snprintf(path, dl, "%s/summary.json", dir);
-  if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(12)) != 0 ||
-      rename(tmp, path) != 0) {
-    fprintf(stderr, "badup bench: cannot write %s\n", path);
-    unlink(tmp);
-    rc = 1;
-  }
-  json_decref(root);
-
-  snprintf(tmp, dl, "%s/latency.dat.tmp", dir);
-  snprintf(path, dl, "%s/latency.dat", dir);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    fprintf(stderr, "badup bench: cannot write %s: %s\n", tmp, strerror(errno));
-    rc = 1;
-  } else {
-    fprintf(f, "# badup bench %s: latency of %llu responses\n# percentile latency_ms\n", b->o.url,
-            (unsigned long long)b->hist.count);
-    if (b->hist.count)
-      for (size_t i = 0; i < sizeof dat_pcts / sizeof *dat_pcts; i++)
-        fprintf(f, "%g %.6f\n", dat_pcts[i], ms(hist_percentile(&b->hist, dat_pcts[i])));
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-      fprintf(stderr, "badup bench: cannot write %s\n", path);
-      unlink(tmp);
-      rc = 1;
-    }
-  }
-  free(path);
-  free(tmp);
-  return rc;
+/* What the load measured, for bench_report.c. */
+static struct bench_report report_of(const struct bench *b) {
+  return (struct bench_report){.url = b->o.url,
+                               .out = b->o.out,
+                               .open_loop = open_loop(b),
+                               .interrupted = b->interrupted,
+                               .rate = b->o.rate,
+                               .duration = b->o.duration,
+                               .timeout = b->o.timeout,
+                               .connections = b->o.connections,
+                               .elapsed_s = elapsed_s(b),
+                               .not_sent = not_sent(b),
+                               .status = b->status,
+                               .fails = b->fails,
+                               .responses = b->responses,
+                               .hist = &b->hist,
+                               .upstream = b->o.upstream_stats[0] != 0,
+                               .upstream_attempts = b->upstream_attempts,
+                               .upstream_connections = b->upstream_connections};
 }
 
 /* ---------------------------------------------------------------- main */
@@ -749,8 +623,8 @@ int bench_main(int argc, char **argv) {
   b->upstream_attempts = -1;
   if (b->o.upstream_stats[0]) {
     char err[512];
-    if (upstream_stats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &b->upstream_before, err,
-                            sizeof err) != 0) {
+    if (simstats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), UPSTREAM_STATS_TIMEOUT_MS,
+                      &b->upstream_before, err, sizeof err) != 0) {
       fprintf(stderr, "badup bench: --upstream-admin: %s\n", err);
       free(b->request);
       free(b);
@@ -792,15 +666,16 @@ int bench_main(int argc, char **argv) {
   for (unsigned i = 0; i < b->o.connections; i++) {
     b->conns[i].b = b;
     b->conns[i].state = C_DOWN;
-    conn_connect(&b->conns[i]);
+    load_connect(&b->conns[i]);
   }
   uv_run(&b->loop, UV_RUN_DEFAULT);
   if (b->progress_on) fputs("\n", stderr);
   if (uv_loop_close(&b->loop) != 0) fputs("badup bench: warning: handles left open\n", stderr);
   if (b->o.upstream_stats[0]) {
     char err[512];
-    struct upstream_counts after;
-    if (upstream_stats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), &after, err, sizeof err) != 0) {
+    struct simstats after;
+    if (simstats_read(b->o.upstream_stats, getenv("BADUP_ADMIN_TOKEN"), UPSTREAM_STATS_TIMEOUT_MS, &after, err,
+                      sizeof err) != 0) {
       fprintf(stderr, "badup bench: warning: --upstream-admin after the load: %s\n", err);
     } else if (after.requests < b->upstream_before.requests || after.connections < b->upstream_before.connections) {
       fprintf(stderr, "badup bench: warning: --upstream-admin: the counters went back (a POST /stats/reset "
@@ -811,13 +686,15 @@ int bench_main(int argc, char **argv) {
     }
   }
 
-  print_summary(b);
-  rc = b->o.out ? write_results(b) : 0;
+  struct bench_report report = report_of(b);
+  bench_print_summary(&report);
+  rc = b->o.out ? bench_write_results(&report) : 0;
   if (b->responses == 0 && !rc) {
     /* Nothing answered: a figure of 0 requests/s is not a measurement. Say what happened. */
-    uint64_t fails = failures(b);
+    uint64_t fails = bench_failures(b->fails);
     fprintf(stderr, "badup bench: no response from %s in %.1f s", b->o.url, elapsed_s(b));
-    if (fails && b->fails[F_REFUSED] == fails) fprintf(stderr, ": every connection was refused (is anything listening there?)\n");
+    if (fails && b->fails[F_REFUSED] == fails)
+      fprintf(stderr, ": every connection was refused (is anything listening there?)\n");
     else if (fails) fprintf(stderr, ": every request failed (see the status line)\n");
     else fprintf(stderr, ": no request completed\n");
     rc = 1;

@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 
 #include "outcome.h"
+#include "timeouts.h"
 #include "vocabulary.h"
 
 const char *const scenario_kind_names[3] = {"static", "function", "listener"};
@@ -15,9 +16,9 @@ bool scenario_expect_valid(const char *e) { return outcome_expect_valid(e); }
 
 static void set_ctx(lua_State *L, const struct scenario_opts *o) {
   lua_createtable(L, 0, 4);
-  lua_pushnumber(L, 1.0);
+  lua_pushnumber(L, BADUP_CONNECT_TIMEOUT_S);
   lua_setfield(L, -2, "connect_timeout");
-  lua_pushnumber(L, 2.0);
+  lua_pushnumber(L, BADUP_READ_TIMEOUT_S);
   lua_setfield(L, -2, "read_timeout");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "retries");

@@ -62,6 +62,14 @@ const char *buf_cstr(struct buf *b) {
   return b->data;
 }
 
+char *buf_take(struct buf *b) {
+  buf_cstr(b);
+  char *s = b->oom ? NULL : b->data;
+  if (s) b->data = NULL;
+  buf_free(b);
+  return s;
+}
+
 void buf_free(struct buf *b) {
   free(b->data);
   b->data = NULL;

@@ -18,6 +18,9 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_consume(struct buf *b, size_t n); /* drops the first n bytes */
 /* The contents as a C string (a NUL is kept after len); "" when empty or out of memory. */
 const char *buf_cstr(struct buf *b);
+/* Hands the contents over as a malloc'd C string (the caller frees it; "" when empty) and
+ * leaves the buffer empty; NULL, with the buffer freed, when memory ran out. */
+char *buf_take(struct buf *b);
 void buf_free(struct buf *b);
 
 #endif

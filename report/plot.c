@@ -2,12 +2,11 @@
  *
  * badup writes the data (.dat) and the gnuplot script (.gp) into DIR, then runs gnuplot as a
  * child in DIR (the script names its files relative to DIR, so gnuplot alone redraws them).
- * Every file is written under a temporary name and renamed. */
+ * Every file is written atomically (fileio.h). */
 #include "plot.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "buf.h"
+#include "fileio.h"
 
 #define MAX_SERIES 64
 #define GNUPLOT_MISSING 127
@@ -48,60 +50,30 @@ void plot_usage(FILE *out) {
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-struct sbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...) {
-  if (b->oom) return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = b->cap - b->len;
-    int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n < 0) { b->oom = true; return; }
-    if ((size_t)n < room) { b->len += (size_t)n; return; }
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap - b->len <= (size_t)n) cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) { b->oom = true; return; }
-    b->p = np;
-    b->cap = cap;
-  }
-}
-
 /* A gnuplot single-quoted string: only ' needs escaping (doubled). */
-static void sb_gpstr(struct sbuf *b, const char *s) {
-  sb_printf(b, "'");
+static void sb_gpstr(struct buf *b, const char *s) {
+  buf_printf(b, "'");
   for (; *s; s++) {
-    if (*s == '\'') sb_printf(b, "''");
-    else sb_printf(b, "%c", *s);
+    if (*s == '\'') buf_printf(b, "''");
+    else buf_printf(b, "%c", *s);
   }
-  sb_printf(b, "'");
+  buf_printf(b, "'");
 }
 
 /* A token for a whitespace-separated .dat column: no blanks, quotes or '#'. */
-static void sb_token(struct sbuf *b, const char *s) {
-  if (!*s) { sb_printf(b, "-"); return; }
-  for (; *s; s++) sb_printf(b, "%c", (*s == ' ' || *s == '\t' || *s == '"' || *s == '#' || *s == '\n') ? '_' : *s);
+static void sb_token(struct buf *b, const char *s) {
+  if (!*s) { buf_printf(b, "-"); return; }
+  for (; *s; s++) buf_printf(b, "%c", (*s == ' ' || *s == '\t' || *s == '"' || *s == '#' || *s == '\n') ? '_' : *s);
 }
 
-static int write_atomic(const char *dir, const char *name, const struct sbuf *b) {
-  char path[4096], tmp[4200];
+/* DIR/NAME from the buffer, atomically (fileio.h); says why on stderr when it cannot. */
+static int write_file(const char *dir, const char *name, const struct buf *b) {
+  char path[4096];
   if (b->oom) { fprintf(stderr, "badup plot: out of memory writing %s\n", name); return -1; }
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) { fprintf(stderr, "badup plot: %s: %s\n", tmp, strerror(errno)); return -1; }
-  bool ok = fwrite(b->p ? b->p : "", 1, b->len, f) == b->len;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    fprintf(stderr, "badup plot: cannot write %s: %s\n", path, strerror(errno));
-    unlink(tmp);
+  int rc = fileio_write_atomic(path, b->data, b->len);
+  if (rc < 0) {
+    fprintf(stderr, "badup plot: cannot write %s: %s\n", path, strerror(-rc));
     return -1;
   }
   return 0;
@@ -139,10 +111,10 @@ static int intern(char **names, size_t *n, const char *name, const char *what, c
 }
 
 /* The terminal lines every script starts with. */
-static void gp_terminal(struct sbuf *gp, bool png, int width, int height, const char *base) {
-  if (png) sb_printf(gp, "set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n", width, height);
-  else sb_printf(gp, "set terminal svg size %d,%d noenhanced font 'sans,12' background '#ffffff'\n", width, height);
-  sb_printf(gp, "set output '%s.%s'\n", base, png ? "png" : "svg");
+static void gp_terminal(struct buf *gp, bool png, int width, int height, const char *base) {
+  if (png) buf_printf(gp, "set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n", width, height);
+  else buf_printf(gp, "set terminal svg size %d,%d noenhanced font 'sans,12' background '#ffffff'\n", width, height);
+  buf_printf(gp, "set output '%s.%s'\n", base, png ? "png" : "svg");
 }
 
 /* ---- gnuplot as a child ------------------------------------------------------------ */
@@ -219,14 +191,14 @@ static int plot_time_to_error(const char *dir, bool png) {
     return 2;
   }
 
-  struct sbuf dat = {0}, gp = {0};
-  sb_printf(&dat, "# time_to_error.dat, written by `badup plot` from results.json: how long each proxy's client\n"
+  struct buf dat = {0}, gp = {0};
+  buf_printf(&dat, "# time_to_error.dat, written by `badup plot` from results.json: how long each proxy's client\n"
                   "# waited for its outcome (elapsed_ms), per scenario. One block per proxy (gnuplot index N).\n"
                   "# columns: 1 x (scenario number + offset of the proxy), 2 elapsed_ms, 3 got (what the client\n"
                   "#   saw), 4 scenario, 5 verdict, 6 first_byte_ms\n");
   double width = np > 1 ? 0.7 / (double)np : 0.0;
   for (size_t p = 0; p < np; p++) {
-    sb_printf(&dat, "%s# index %zu: proxy %s\n", p ? "\n\n" : "", p, proxies[p]);
+    buf_printf(&dat, "%s# index %zu: proxy %s\n", p ? "\n\n" : "", p, proxies[p]);
     json_array_foreach(cases, i, c) {
       const char *cp = json_string_value(json_object_get(c, "proxy"));
       const char *cs = json_string_value(json_object_get(c, "scenario"));
@@ -234,23 +206,23 @@ static int plot_time_to_error(const char *dir, bool png) {
       const char *got = json_string_value(json_object_get(c, "got"));
       const char *verdict = json_string_value(json_object_get(c, "verdict"));
       double x = (double)index_of(scen, ns, cs) + ((double)p - (double)(np - 1) / 2.0) * width;
-      sb_printf(&dat, "%.3f %.1f \"", x, json_number_value(json_object_get(c, "elapsed_ms")));
+      buf_printf(&dat, "%.3f %.1f \"", x, json_number_value(json_object_get(c, "elapsed_ms")));
       sb_token(&dat, got ? got : "");
-      sb_printf(&dat, "\" ");
+      buf_printf(&dat, "\" ");
       sb_token(&dat, cs);
-      sb_printf(&dat, " ");
+      buf_printf(&dat, " ");
       sb_token(&dat, verdict ? verdict : "");
-      sb_printf(&dat, " %.1f\n", json_number_value(json_object_get(c, "first_byte_ms")));
+      buf_printf(&dat, " %.1f\n", json_number_value(json_object_get(c, "first_byte_ms")));
     }
   }
 
   int w = 360 + 70 * (int)ns;
   if (w < 800) w = 800;
   if (w > 4000) w = 4000;
-  sb_printf(&gp, "# time_to_error.gp, written by `badup plot`: redraw with `gnuplot time_to_error.gp` in this folder.\n"
+  buf_printf(&gp, "# time_to_error.gp, written by `badup plot`: redraw with `gnuplot time_to_error.gp` in this folder.\n"
                  "# Data: time_to_error.dat (columns documented in its header), one block per proxy.\n");
   gp_terminal(&gp, png, w, 600, "time_to_error");
-  sb_printf(&gp, "set title 'Time to error: how long the client waited for its outcome, per fault and proxy'\n"
+  buf_printf(&gp, "set title 'Time to error: how long the client waited for its outcome, per fault and proxy'\n"
                  "set xlabel 'scenario (upstream fault); point label: what the client got'\n"
                  "set ylabel 'time to outcome (ms, log scale)'\n"
                  "set logscale y\n"
@@ -261,36 +233,36 @@ static int plot_time_to_error(const char *dir, bool png) {
                  "set xtics rotate by -45 nomirror (",
             ns - 1);
   for (size_t s = 0; s < ns; s++) {
-    sb_printf(&gp, "%s", s ? ", " : "");
+    buf_printf(&gp, "%s", s ? ", " : "");
     sb_gpstr(&gp, scen[s]);
-    sb_printf(&gp, " %zu", s);
+    buf_printf(&gp, " %zu", s);
   }
-  sb_printf(&gp, ")\n");
+  buf_printf(&gp, ")\n");
   if (read_s > 0) {
-    sb_printf(&gp, "set arrow from graph 0, first %g to graph 1, first %g nohead dashtype 2 linecolor 'gray40'\n"
+    buf_printf(&gp, "set arrow from graph 0, first %g to graph 1, first %g nohead dashtype 2 linecolor 'gray40'\n"
                    "set label 'proxy read timeout (%g s)' at graph 0.01, first %g offset 0,0.6 textcolor 'gray40'\n",
               read_s * 1000, read_s * 1000, read_s, read_s * 1000);
   }
-  sb_printf(&gp, "plot \\\n");
+  buf_printf(&gp, "plot \\\n");
   for (size_t p = 0; p < np; p++) {
-    sb_printf(&gp, "  'time_to_error.dat' index %zu using 1:($2 > 0.1 ? $2 : 0.1) with points pointtype 7 "
+    buf_printf(&gp, "  'time_to_error.dat' index %zu using 1:($2 > 0.1 ? $2 : 0.1) with points pointtype 7 "
                    "pointsize 1.2 linecolor %zu title ",
               p, p + 1);
     sb_gpstr(&gp, proxies[p]);
-    sb_printf(&gp, ", \\\n  '' index %zu using 1:($2 > 0.1 ? $2 : 0.1):3 with labels offset 0,0.9 font ',8' "
+    buf_printf(&gp, ", \\\n  '' index %zu using 1:($2 > 0.1 ? $2 : 0.1):3 with labels offset 0,0.9 font ',8' "
                    "textcolor lt %zu notitle%s\n",
               p, p + 1, p + 1 < np ? ", \\" : "");
   }
   free(scen);
   json_decref(doc);
 
-  if (write_atomic(dir, "time_to_error.dat", &dat) || write_atomic(dir, "time_to_error.gp", &gp)) {
-    free(dat.p);
-    free(gp.p);
+  if (write_file(dir, "time_to_error.dat", &dat) || write_file(dir, "time_to_error.gp", &gp)) {
+    buf_free(&dat);
+    buf_free(&gp);
     return 1;
   }
-  free(dat.p);
-  free(gp.p);
+  buf_free(&dat);
+  buf_free(&gp);
   int rc = run_gnuplot(dir, "time_to_error.gp");
   if (rc == 0) printf("badup plot: %s/time_to_error.%s\n", dir, png ? "png" : "svg");
   return rc;
@@ -324,8 +296,8 @@ static int plot_error_rate(const char *dir, bool png) {
     return rc;
   }
 
-  struct sbuf gp = {0};
-  sb_printf(&gp, "# error_rate.gp, written by `badup plot`: redraw with `gnuplot error_rate.gp` in this folder.\n"
+  struct buf gp = {0};
+  buf_printf(&gp, "# error_rate.gp, written by `badup plot`: redraw with `gnuplot error_rate.gp` in this folder.\n"
                  "# Data: error_rate.dat, one row per proxy and injected fault rate (bench/fault_sweep.sh):\n"
                  "#   1 proxy (a name without blanks; e.g. haproxy+retries for a variant)\n"
                  "#   2 fault_rate   fraction of upstream requests given a fault (0..1)\n"
@@ -338,7 +310,7 @@ static int plot_error_rate(const char *dir, bool png) {
                  "#                  (optional: older files have six columns)\n"
                  "# Lines starting with '#' are comments. A variant (name with '+') is drawn dashed.\n");
   gp_terminal(&gp, png, 900, 600, "error_rate");
-  sb_printf(&gp, "set title 'Client-visible error rate against injected upstream fault rate'\n"
+  buf_printf(&gp, "set title 'Client-visible error rate against injected upstream fault rate'\n"
                  "set xlabel 'injected upstream fault rate (%% of requests)'\n"
                  "set ylabel 'client-visible errors: non-2xx or failed (%% of requests)'\n"
                  "set grid\n"
@@ -346,19 +318,19 @@ static int plot_error_rate(const char *dir, bool png) {
                  "set xrange [0:*]\n"
                  "set yrange [0:*]\n"
                  "proxies = \"");
-  for (size_t p = 0; p < np; p++) sb_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
-  sb_printf(&gp, "\"\nplot \\\n");
+  for (size_t p = 0; p < np; p++) buf_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
+  buf_printf(&gp, "\"\nplot \\\n");
   for (size_t p = 0; p < np; p++)
-    sb_printf(&gp, "  'error_rate.dat' using (100*$2):(strcol(1) eq word(proxies, %zu) ? 100*$3 : NaN) with linespoints "
+    buf_printf(&gp, "  'error_rate.dat' using (100*$2):(strcol(1) eq word(proxies, %zu) ? 100*$3 : NaN) with linespoints "
                    "linewidth 2 pointtype 7 linecolor %zu dashtype %d title word(proxies, %zu), \\\n",
               p + 1, p + 1, strchr(proxies[p], '+') ? 2 : 1, p + 1);
-  sb_printf(&gp, "  x with lines dashtype 3 linecolor 'gray50' title 'errors = faults (nothing hidden)'\n");
+  buf_printf(&gp, "  x with lines dashtype 3 linecolor 'gray50' title 'errors = faults (nothing hidden)'\n");
   for (size_t p = 0; p < np; p++) free(proxies[p]);
-  if (write_atomic(dir, "error_rate.gp", &gp)) {
-    free(gp.p);
+  if (write_file(dir, "error_rate.gp", &gp)) {
+    buf_free(&gp);
     return 1;
   }
-  free(gp.p);
+  buf_free(&gp);
   rc = run_gnuplot(dir, "error_rate.gp");
   if (rc == 0) printf("badup plot: %s/error_rate.%s\n", dir, png ? "png" : "svg");
   return rc;
@@ -394,11 +366,11 @@ static int plot_capacity(const char *dir, bool png) {
     fprintf(stderr, "badup plot: %s: no data rows (columns: proxy upstream requests_s)\n", path);
     rc = 2;
   }
-  struct sbuf gp = {0};
+  struct buf gp = {0};
   if (rc) goto out;
 
   int ib = index_of((const char **)ups, nu, "badup"), in = index_of((const char **)ups, nu, "nginx");
-  sb_printf(&gp, "# capacity.gp, written by `badup plot`: redraw with `gnuplot capacity.gp` in this folder.\n"
+  buf_printf(&gp, "# capacity.gp, written by `badup plot`: redraw with `gnuplot capacity.gp` in this folder.\n"
                  "# Data: capacity.dat, one row per proxy and upstream (bench/capacity.sh):\n"
                  "#   1 proxy       the proxy loaded (a name without blanks)\n"
                  "#   2 upstream    what served behind it: badup (its healthy path, scenarios/ok.lua) or\n"
@@ -406,7 +378,7 @@ static int plot_capacity(const char *dir, bool png) {
                  "#   3 requests_s  the proxy's complete responses per second (median of the rounds)\n"
                  "# Lines starting with '#' are comments. One bar per row, clustered by proxy.\n");
   gp_terminal(&gp, png, 900, 600, "capacity");
-  sb_printf(&gp, "set title 'Capacity: proxy requests/s with badup or nginx as the upstream'\n"
+  buf_printf(&gp, "set title 'Capacity: proxy requests/s with badup or nginx as the upstream'\n"
                  "set xlabel 'proxy (ratio: requests/s with badup / with nginx upstream)'\n"
                  "set ylabel 'proxy throughput (requests/s)'\n"
                  "set grid ytics\n"
@@ -424,15 +396,15 @@ static int plot_capacity(const char *dir, bool png) {
       snprintf(label, sizeof label, "%s (%.3f)", proxies[p], rps[p][ib] / rps[p][in]);
     else
       snprintf(label, sizeof label, "%s", proxies[p]);
-    sb_printf(&gp, "%s", p ? ", " : "");
+    buf_printf(&gp, "%s", p ? ", " : "");
     sb_gpstr(&gp, label);
-    sb_printf(&gp, " %zu", p);
+    buf_printf(&gp, " %zu", p);
   }
-  sb_printf(&gp, ")\nproxies = \"");
-  for (size_t p = 0; p < np; p++) sb_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
-  sb_printf(&gp, "\"\nupstreams = \"");
-  for (size_t u = 0; u < nu; u++) sb_printf(&gp, "%s%s", u ? " " : "", ups[u]);
-  sb_printf(&gp, "\"\n"
+  buf_printf(&gp, ")\nproxies = \"");
+  for (size_t p = 0; p < np; p++) buf_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
+  buf_printf(&gp, "\"\nupstreams = \"");
+  for (size_t u = 0; u < nu; u++) buf_printf(&gp, "%s%s", u ? " " : "", ups[u]);
+  buf_printf(&gp, "\"\n"
                  "# position of word s in list l (0-based), -1 if absent\n"
                  "pos(l, s, i) = i > words(l) ? -1 : (word(l, i) eq s ? i - 1 : pos(l, s, i + 1))\n"
                  "bw = %g\n"
@@ -444,14 +416,14 @@ static int plot_capacity(const char *dir, bool png) {
                  "(strcol(2) eq word(upstreams, u) ? $3 : NaN):(sprintf('%%.0f', $3)) with labels "
                  "offset 0,0.7 font ',9' notitle\n",
             0.8 / (double)nu);
-  if (write_atomic(dir, "capacity.gp", &gp)) {
+  if (write_file(dir, "capacity.gp", &gp)) {
     rc = 1;
     goto out;
   }
   rc = run_gnuplot(dir, "capacity.gp");
   if (rc == 0) printf("badup plot: %s/capacity.%s\n", dir, png ? "png" : "svg");
 out:
-  free(gp.p);
+  buf_free(&gp);
   for (size_t p = 0; p < np; p++) free(proxies[p]);
   for (size_t u = 0; u < nu; u++) free(ups[u]);
   return rc;
@@ -515,13 +487,13 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
     fprintf(stderr, "badup plot: %s: no data rows\n", path);
     rc = 2;
   }
-  struct sbuf gp = {0};
+  struct buf gp = {0};
   if (rc) goto out;
 
   /* One panel per series side by side, the same y range in all, so they compare at a glance. */
   if (ymin <= 0) ymin = 0.01;
   double lo = ymin / 1.5, hi = ymax * 1.5;
-  sb_printf(&gp, "# %s.gp, written by `badup plot`: redraw with `gnuplot %s.gp` in this folder.\n"
+  buf_printf(&gp, "# %s.gp, written by `badup plot`: redraw with `gnuplot %s.gp` in this folder.\n"
                  "# Data: %s.dat (bench/latency_sweep.sh), one row per series and point:\n"
                  "#   1 series (a proxy, or direct: the simulator alone)  2 connections\n"
                  "#   3 upstream_latency_ms (mean injected)  4 p50  5 p90  6 p99  7 p99.9  8 max (ms)\n"
@@ -531,14 +503,14 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
             k->base, k->base, k->base, k->xcol);
   int panel_w = 420;
   gp_terminal(&gp, png, panel_w * (int)ns + 40 < 800 ? 800 : panel_w * (int)ns + 40, 560, k->base);
-  sb_printf(&gp, "set multiplot layout 1,%zu title ", ns);
+  buf_printf(&gp, "set multiplot layout 1,%zu title ", ns);
   {
     char t[512];
     if (k->identity && dist[0]) snprintf(t, sizeof t, "%s (%s distribution)", k->title, dist);
     else snprintf(t, sizeof t, "%s", k->title);
     sb_gpstr(&gp, t);
   }
-  sb_printf(&gp, " font ',14'\n"
+  buf_printf(&gp, " font ',14'\n"
                  "set xlabel '%s'\n"
                  "set ylabel 'client latency (ms, log scale)'\n"
                  "set logscale y\n"
@@ -551,29 +523,29 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
   static const char *const pct[] = {"p50", "p90", "p99", "p99.9", "max"};
   static const char *const color[] = {"#1f4e9c", "#2a9d4b", "#e08a00", "#c8102e", "#666666"};
   for (size_t i = 0; i < ns; i++) {
-    sb_printf(&gp, "set title ");
+    buf_printf(&gp, "set title ");
     sb_gpstr(&gp, series[i]);
-    sb_printf(&gp, "\nplot \\\n");
+    buf_printf(&gp, "\nplot \\\n");
     for (int c = 0; c < 5; c++) {
-      sb_printf(&gp, "  '%s.dat' using %d:(strcol(1) eq ", k->base, k->xcol);
+      buf_printf(&gp, "  '%s.dat' using %d:(strcol(1) eq ", k->base, k->xcol);
       sb_gpstr(&gp, series[i]);
-      sb_printf(&gp, " ? $%d : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '%s'%s "
+      buf_printf(&gp, " ? $%d : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '%s'%s "
                      "title '%s'%s\n",
                 4 + c, color[c], c == 4 ? " dashtype 2" : "", pct[c], (c < 4 || k->identity) ? ", \\" : "");
     }
     if (k->identity)
-      sb_printf(&gp, "  x > 0 ? x : NaN with lines linewidth 1.5 dashtype 3 linecolor 'black' title 'injected mean'\n");
+      buf_printf(&gp, "  x > 0 ? x : NaN with lines linewidth 1.5 dashtype 3 linecolor 'black' title 'injected mean'\n");
   }
-  sb_printf(&gp, "unset multiplot\n");
+  buf_printf(&gp, "unset multiplot\n");
   snprintf(name, sizeof name, "%s.gp", k->base);
-  if (write_atomic(dir, name, &gp)) {
+  if (write_file(dir, name, &gp)) {
     rc = 1;
     goto out;
   }
   rc = run_gnuplot(dir, name);
   if (rc == 0) printf("badup plot: %s/%s.%s\n", dir, k->base, png ? "png" : "svg");
 out:
-  free(gp.p);
+  buf_free(&gp);
   for (size_t i = 0; i < ns; i++) free(series[i]);
   return rc;
 }
