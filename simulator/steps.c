@@ -122,14 +122,9 @@ static bool exec_keepalive(struct conn *c, const struct step *s) {
 typedef bool (*step_fn)(struct conn *c, const struct step *s);
 
 static const step_fn executors[STEP__COUNT] = {
-    [STEP_REFUSE] = exec_listener,  [STEP_BLACKHOLE] = exec_listener,
-    [STEP_ACCEPT_CLOSE] = exec_listener, [STEP_ACCEPT_RESET] = exec_listener,
-    [STEP_RXREQ] = exec_start,      [STEP_RXHDRS] = exec_start,
-    [STEP_SEND] = exec_send,        [STEP_TXRESP] = exec_send,
-    [STEP_DRIBBLE] = exec_dribble,  [STEP_STALL] = exec_stall,
-    [STEP_STOPREAD] = exec_stopread, [STEP_BARRIER] = exec_barrier, [STEP_CLOSE] = exec_end,
-    [STEP_RESET] = exec_end,        [STEP_HALFCLOSE] = exec_end,
-    [STEP_KEEPALIVE] = exec_keepalive,
+#define BADUP_STEP_EXEC(id, name, kind, ctor, exec) [STEP_##id] = exec,
+    BADUP_STEPS(BADUP_STEP_EXEC)
+#undef BADUP_STEP_EXEC
 };
 
 bool step_execute(struct conn *c, const struct step *s) { return executors[s->op](c, s); }

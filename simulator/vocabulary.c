@@ -471,19 +471,16 @@ void vocabulary_open(lua_State *L) {
   lua_pop(L, 1);
   luaL_newmetatable(L, SCENARIO_META);
   lua_pop(L, 1);
+  /* Every step's constructor under its name, from BADUP_STEPS (plan.h). */
   static const luaL_Reg fns[] = {
-      {"refuse", ctor_refuse},     {"blackhole", ctor_blackhole},   {"accept_close", ctor_accept_close},
-      {"accept_reset", ctor_accept_reset}, {"rxreq", ctor_rxreq},   {"rxhdrs", ctor_rxhdrs},
-      {"send", ctor_send},         {"txresp", ctor_txresp},         {"dribble", ctor_dribble},
-      {"stall", ctor_stall},       {"stopread", ctor_stopread},     {"barrier", ctor_barrier},
-      {"close", ctor_close},
-      {"reset", ctor_reset},       {"halfclose", ctor_halfclose},   {"keepalive", ctor_keepalive},
-      {"scenario", fn_scenario},   {"response", fn_response},       {NULL, NULL}};
+#define BADUP_STEP_REG(id, name, kind, ctor, exec) {name, ctor},
+      BADUP_STEPS(BADUP_STEP_REG)
+#undef BADUP_STEP_REG
+      {"scenario", fn_scenario},
+      {"response", fn_response},
+      {NULL, NULL}};
   lua_pushglobaltable(L);
   luaL_setfuncs(L, fns, 0);
   lua_pop(L, 1);
 }
 
-/* The constructor table above must name every step of BADUP_STEPS: a step added to the
- * list without a constructor fails this count at compile time. */
-_Static_assert(STEP__COUNT == 16, "update vocabulary_open() when BADUP_STEPS changes");
