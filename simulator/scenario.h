@@ -72,7 +72,4 @@ void scenario_unload(struct scenario *s);
  * a static 200 "ok". Returns 0 or -1 (out of memory). */
 int scenario_builtin_ok(struct scenario *s);
 
-/* Is `expect` an outcome a scenario may expect? outcome_expect_valid (outcome.h) decides. */
-bool scenario_expect_valid(const char *expect);
-
 #endif

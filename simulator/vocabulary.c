@@ -13,7 +13,6 @@
 
 #include "outcome.h"
 #include "response.h"
-#include "scenario.h"
 
 #define STEP_META "badup.step"
 #define SCENARIO_META "badup.scenario"
@@ -353,7 +352,7 @@ static int fn_scenario(lua_State *L) {
   } else if (ty != LUA_TSTRING) {
     return luaL_error(L, "scenario{}: expect is required: %s", words);
   }
-  if (!scenario_expect_valid(lua_tostring(L, -1)))
+  if (!outcome_expect_valid(lua_tostring(L, -1)))
     return luaL_error(L, "scenario{}: expect '%s' is not %s", lua_tostring(L, -1), words);
   lua_setfield(L, 1, "expect"); /* normalised to a string */
   ty = lua_getfield(L, 1, "rfc");
