@@ -1,7 +1,10 @@
-/* conn.h: the pieces of a connection shared by conn.c (reading, parsing, dispatch),
- * steps.c (the executors of plan steps) and wire.c (bytes and TCP decisions). */
+/* conn.h: a connection of the data plane, shared by conn.c (reading, parsing, dispatch),
+ * steps.c (the executors of plan steps) and wire.c (bytes and TCP decisions). Loop thread
+ * only. */
 #ifndef BADUP_CONN_H
 #define BADUP_CONN_H
+
+#include <http_parser.h>
 
 #include "server.h"
 
@@ -18,7 +21,42 @@ enum conn_state {
   CS_HOLD       /* nothing more will happen until the peer closes (listener emulation) */
 };
 
-/* Milliseconds since accept, for events. */
+struct conn {
+  uv_tcp_t tcp;
+  uv_timer_t timer;
+  uv_shutdown_t shutdown_req;
+  struct server *srv;
+  struct conn *prev, *next;
+  http_parser parser;
+  struct scenario *scn;     /* scenario of the current request */
+  struct plan *plan;        /* plan being executed */
+  uint16_t pc;              /* index of the step being executed */
+  enum conn_state state;
+  uint8_t after_flush;      /* STEP_CLOSE/RESET/HALFCLOSE waiting for writes, or 0 */
+  uint8_t nhandles;         /* open libuv handles; free at zero */
+  bool closing, peer_eof, keep_alive, reading_stopped, in_message, dispatch_ready,
+      msg_dispatched, in_pump, expect_continue, counted;
+  uint8_t hdr_match;        /* header-name matcher state for Expect */
+  uint32_t pending_writes;
+  uint32_t drib_off;
+  uint32_t conn_seq;
+  enum http_errno parse_error;
+  struct buf pend;          /* bytes read but not parsed yet */
+  struct request *req;      /* details for plan functions, when srv->collect */
+  struct conn_record rec;
+  uint64_t t0;              /* uv_hrtime() at accept */
+  char hname[8];
+  uint8_t hname_len;
+  uint8_t url_len;
+  char url[96];             /* start of the request target, for routing and events */
+};
+
+
+/* conn.c: a new connection on the listener. */
+void conn_accept(struct server *srv);
+void conn_close(struct conn *c, enum conn_end end);
+
+/* Microseconds since accept, for events. */
 uint32_t conn_elapsed_us(const struct conn *c);
 void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t len);
 

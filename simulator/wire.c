@@ -97,7 +97,6 @@ void wire_do_finish(struct conn *c, enum step_op how) {
   case STEP_CLOSE:
   case STEP_HALFCLOSE:
     c->state = how == STEP_CLOSE ? CS_LINGER : CS_HALF;
-    c->end = END_FIN;
     if (c->peer_eof && how == STEP_CLOSE) {
       /* Nothing more can come in: a plain close sends the FIN. */
       conn_close(c, END_FIN);
