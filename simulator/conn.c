@@ -107,7 +107,7 @@ static void on_handle_closed(uv_handle_t *h) {
   if (--c->nhandles == 0) conn_free(c);
 }
 
-void conn_close(struct conn *c, enum conn_end end) {
+void conn_release(struct conn *c, enum conn_end end) {
   if (c->closing) return;
   c->closing = true;
   if (c->rec.end == END_OPEN) c->rec.end = (uint8_t)end;
@@ -153,12 +153,12 @@ static void peer_closed(struct conn *c) {
   switch (c->state) {
   case CS_LINGER:
   case CS_HALF:
-    conn_close(c, END_FIN);
+    conn_release(c, END_FIN);
     break;
   case CS_READING:
   case CS_STALLED:
   case CS_HOLD:
-    conn_close(c, END_PEER_FIN);
+    conn_release(c, END_PEER_FIN);
     break;
   case CS_ACCEPT_WAIT:
     accept_fault(c); /* the peer gave up first; the fault still happens, and is logged */
@@ -193,7 +193,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
       if (n == UV_EOF) n = UV_ECONNRESET;
       const char *e = uv_err_name((int)n);
       conn_event(c, EV_PEER_RESET, e, strlen(e));
-      conn_close(c, END_PEER_RESET);
+      conn_release(c, END_PEER_RESET);
     }
     return;
   }
@@ -392,7 +392,7 @@ static void bad_request(struct conn *c) {
   c->state = CS_RUNNING;
   if (e == HPE_HEADER_OVERFLOW) wire_write(c, RESP_431, sizeof RESP_431 - 1, NULL);
   else wire_write(c, RESP_400, sizeof RESP_400 - 1, NULL);
-  if (!c->closing) wire_finish(c, STEP_CLOSE);
+  if (!c->closing) wire_finish(c, CONN_FIN);
 }
 
 /* ---- plans -------------------------------------------------------------------------- */
@@ -412,7 +412,7 @@ static void dispatch(struct conn *c) {
       fprintf(stderr, "badup: connection %llu: %s\n", (unsigned long long)c->rec.id, msg);
       conn_event(c, EV_ERROR, msg, first);
       buf_free(&err);
-      conn_close(c, END_ERROR);
+      conn_release(c, END_ERROR);
       return;
     }
   }
@@ -441,13 +441,13 @@ static void idle_over(uv_timer_t *t) {
   struct conn *c = t->data;
   if (c->closing || c->state != CS_READING || c->in_message || c->pend.len) return;
   conn_event(c, EV_IDLE_CLOSE, NULL, 0);
-  wire_finish(c, STEP_CLOSE);
+  wire_finish(c, CONN_FIN);
 }
 
 void conn_keepalive(struct conn *c, double idle) {
   c->state = CS_READING;
   if (!c->keep_alive || c->parser.upgrade) {
-    wire_finish(c, STEP_CLOSE);
+    wire_finish(c, CONN_FIN);
     return;
   }
   if (idle != STEP_FOREVER) wire_timer(c, idle, idle_over);
@@ -498,12 +498,12 @@ static void accept_fault(struct conn *c) {
   conn_event(c, EV_STEP, step_names[op], strlen(step_names[op]));
   c->state = CS_RUNNING;
   if (op == STEP_ACCEPT_CLOSE) {
-    wire_do_finish(c, STEP_CLOSE);
+    wire_do_finish(c, CONN_FIN);
   } else if (op == STEP_BLACKHOLE) {
     c->state = CS_HOLD;
     conn_read_start(c);
   } else {
-    conn_close(c, END_RESET);
+    conn_release(c, END_RESET);
   }
 }
 

@@ -21,6 +21,15 @@ enum conn_state {
   CS_HOLD       /* nothing more will happen until the peer closes (listener emulation) */
 };
 
+/* How an exchange ends on the wire, once every queued write is out. Not a step: close(),
+ * reset() and halfclose() ask for these, and so do the connection's own endings (a bad
+ * request, an idle keep-alive, a listener fault). */
+enum conn_finish {
+  CONN_FIN,        /* FIN, then drain input until the peer closes or the linger time passes */
+  CONN_RST,        /* RST (SO_LINGER 0 and close): unsent bytes are dropped */
+  CONN_HALF_CLOSE  /* FIN, then read until the peer closes, however long */
+};
+
 struct conn {
   uv_tcp_t tcp;
   uv_timer_t timer;
@@ -32,7 +41,7 @@ struct conn {
   struct plan *plan;        /* plan being executed */
   uint16_t pc;              /* index of the step being executed */
   enum conn_state state;
-  uint8_t after_flush;      /* STEP_CLOSE/RESET/HALFCLOSE waiting for writes, or 0 */
+  enum conn_finish after_flush; /* CS_FLUSHING: how to end once the writes are out */
   uint8_t nhandles;         /* open libuv handles; free at zero */
   bool closing, peer_eof, keep_alive, reading_stopped, in_message, dispatch_ready,
       msg_dispatched, in_pump, expect_continue, counted;
@@ -54,7 +63,10 @@ struct conn {
 
 /* conn.c: a new connection on the listener. */
 void conn_accept(struct server *srv);
-void conn_close(struct conn *c, enum conn_end end);
+/* Lets the connection go now, whatever is queued: its record says `end`, its socket is
+ * closed (an RST for END_RESET and END_ERROR, else close(2)), and it is freed once its
+ * libuv handles have closed. Not the close() step, which is wire_finish(c, CONN_FIN). */
+void conn_release(struct conn *c, enum conn_end end);
 
 /* Microseconds since accept, for events. */
 uint32_t conn_elapsed_us(const struct conn *c);
@@ -81,8 +93,8 @@ bool conn_stalled_forever(const struct conn *c);
 
 /* wire.c */
 int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner);
-void wire_finish(struct conn *c, enum step_op how); /* STEP_CLOSE, STEP_RESET, STEP_HALFCLOSE */
-void wire_do_finish(struct conn *c, enum step_op how);
+void wire_finish(struct conn *c, enum conn_finish how);
+void wire_do_finish(struct conn *c, enum conn_finish how);
 void wire_timer(struct conn *c, double seconds, uv_timer_cb cb);
 
 #endif

@@ -140,7 +140,7 @@ void server_stop(struct server *srv) {
   if (srv->stopping) return;
   srv->stopping = true;
   listener_close(srv);
-  for (struct conn *c = srv->conns; c; c = c->next) conn_close(c, END_SHUTDOWN);
+  for (struct conn *c = srv->conns; c; c = c->next) conn_release(c, END_SHUTDOWN);
   /* Wake any control-API thread still waiting for a call, and refuse new ones. */
   pthread_mutex_lock(&srv->mu);
   srv->calls_closed = true;

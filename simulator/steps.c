@@ -14,10 +14,10 @@ static bool exec_listener(struct conn *c, const struct step *s) {
   switch (s->op) {
   case STEP_REFUSE:
   case STEP_ACCEPT_RESET:
-    wire_finish(c, STEP_RESET);
+    wire_finish(c, CONN_RST);
     break;
   case STEP_ACCEPT_CLOSE:
-    wire_finish(c, STEP_CLOSE);
+    wire_finish(c, CONN_FIN);
     break;
   default: /* blackhole: say nothing, ever; the peer gives up */
     c->state = CS_HOLD;
@@ -55,7 +55,7 @@ static bool exec_dribble(struct conn *c, const struct step *s) {
 
 static bool exec_stall(struct conn *c, const struct step *s) {
   if (c->peer_eof) { /* nobody is waiting any more */
-    conn_close(c, END_PEER_FIN);
+    conn_release(c, END_PEER_FIN);
     return false;
   }
   c->state = CS_STALLED;
@@ -110,7 +110,7 @@ void step_barrier_reached(struct server *srv, const char *name) {
 }
 
 static bool exec_end(struct conn *c, const struct step *s) {
-  wire_finish(c, s->op);
+  wire_finish(c, s->op == STEP_RESET ? CONN_RST : s->op == STEP_HALFCLOSE ? CONN_HALF_CLOSE : CONN_FIN);
   return false;
 }
 

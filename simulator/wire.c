@@ -26,14 +26,10 @@ static void write_done(uv_write_t *req, int status) {
   c->pending_writes--;
   if (c->closing) return;
   if (status < 0) {
-    conn_close(c, END_PEER_RESET);
+    conn_release(c, END_PEER_RESET);
     return;
   }
-  if (c->pending_writes == 0 && c->after_flush) {
-    enum step_op how = c->after_flush;
-    c->after_flush = 0;
-    wire_do_finish(c, how);
-  }
+  if (c->pending_writes == 0 && c->state == CS_FLUSHING) wire_do_finish(c, c->after_flush);
 }
 
 int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner) {
@@ -43,14 +39,14 @@ int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner) {
     int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     if (n == (int)len) return 0;
     if (n < 0 && n != UV_EAGAIN) {
-      conn_close(c, END_PEER_RESET);
+      conn_release(c, END_PEER_RESET);
       return n;
     }
     if (n > 0) b = uv_buf_init((char *)p + n, (unsigned)(len - (size_t)n));
   }
   struct write_req *w = malloc(sizeof *w);
   if (!w) {
-    conn_close(c, END_ERROR);
+    conn_release(c, END_ERROR);
     return UV_ENOMEM;
   }
   w->owner = owner;
@@ -60,7 +56,7 @@ int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner) {
   if (rc < 0) {
     plan_unref(owner);
     free(w);
-    conn_close(c, END_PEER_RESET);
+    conn_release(c, END_PEER_RESET);
     return rc;
   }
   c->pending_writes++;
@@ -69,54 +65,52 @@ int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner) {
 
 static void linger_over(uv_timer_t *t) {
   struct conn *c = t->data;
-  conn_close(c, END_FIN);
+  conn_release(c, END_FIN);
 }
 
 static void shutdown_done(uv_shutdown_t *req, int status) {
   struct conn *c = req->data;
   if (c->closing) return;
   if (status < 0) {
-    conn_close(c, END_PEER_RESET);
+    conn_release(c, END_PEER_RESET);
     return;
   }
   if (c->peer_eof) {
     /* The peer finished first: both FINs are out, nothing left to drain. */
-    conn_close(c, c->state == CS_HALF ? END_FIN : END_FIN);
+    conn_release(c, c->state == CS_HALF ? END_FIN : END_FIN);
     return;
   }
   if (c->state == CS_LINGER) wire_timer(c, c->srv->linger_ms / 1000.0, linger_over);
 }
 
-void wire_do_finish(struct conn *c, enum step_op how) {
+void wire_do_finish(struct conn *c, enum conn_finish how) {
   if (c->closing) return;
   uv_timer_stop(&c->timer);
   switch (how) {
-  case STEP_RESET:
-    conn_close(c, END_RESET);
+  case CONN_RST:
+    conn_release(c, END_RESET);
     return;
-  case STEP_CLOSE:
-  case STEP_HALFCLOSE:
-    c->state = how == STEP_CLOSE ? CS_LINGER : CS_HALF;
-    if (c->peer_eof && how == STEP_CLOSE) {
+  case CONN_FIN:
+  case CONN_HALF_CLOSE:
+    c->state = how == CONN_FIN ? CS_LINGER : CS_HALF;
+    if (c->peer_eof && how == CONN_FIN) {
       /* Nothing more can come in: a plain close sends the FIN. */
-      conn_close(c, END_FIN);
+      conn_release(c, END_FIN);
       return;
     }
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_done) < 0) {
-      conn_close(c, END_FIN);
+      conn_release(c, END_FIN);
       return;
     }
     if (!c->reading_stopped) conn_read_start(c);
     return;
-  default:
-    return;
   }
 }
 
-void wire_finish(struct conn *c, enum step_op how) {
+void wire_finish(struct conn *c, enum conn_finish how) {
   if (c->pending_writes) {
-    c->after_flush = (uint8_t)how;
+    c->after_flush = how;
     c->state = CS_FLUSHING;
     return;
   }
