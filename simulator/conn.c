@@ -1,15 +1,14 @@
 /* conn.c: a connection's life: accept, read, parse, pick a scenario, run its plan, close.
  *
- * Parsing and plan execution never nest: parser callbacks only record what they saw and
- * pause the parser when a plan should start; pump() then starts it outside the parser.
- * Bytes that arrive while a plan runs (pipelined requests, or anything while stalled)
- * wait in c->pend and are parsed when the plan ends with keep-alive. */
+ * Parsing and plan execution never nest: parser callbacks (conn_parse.c) only record what
+ * they saw and pause the parser when a plan should start; pump() then starts it outside
+ * the parser. Bytes that arrive while a plan runs (pipelined requests, or anything while
+ * stalled) wait in c->pend and are parsed when the plan ends with keep-alive. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "addr.h"
@@ -20,7 +19,6 @@
 static const char RESP_400[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 static const char RESP_431[] =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-static const char RESP_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 uint32_t conn_elapsed_us(const struct conn *c) { return (uint32_t)((uv_hrtime() - c->t0) / 1000u); }
 
@@ -32,7 +30,7 @@ void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t
   conn_record_add(&c->rec, conn_elapsed_us(c), kind, detail, len);
 }
 
-static void count_connection(struct conn *c, struct scenario *s) {
+void conn_count(struct conn *c, struct scenario *s) {
   if (c->counted) return;
   c->counted = true;
   c->rec.scenario = s->name;
@@ -84,7 +82,7 @@ static void conn_free(struct conn *c) {
   struct server *srv = c->srv;
   if (c->prev) c->prev->next = c->next; else srv->conns = c->next;
   if (c->next) c->next->prev = c->prev;
-  if (!c->counted) count_connection(c, &srv->scenarios[atomic_load(&srv->default_idx)]);
+  if (!c->counted) conn_count(c, &srv->scenarios[atomic_load(&srv->default_idx)]);
   event_log_push(&srv->log, &c->rec);
   plan_unref(c->plan);
   buf_free(&c->pend);
@@ -168,8 +166,6 @@ static void peer_closed(struct conn *c) {
   }
 }
 
-static size_t parse(struct conn *c, const char *data, size_t len);
-
 /* libuv reports end of file on POLLHUP after a short read, also when the peer sent a RST
  * (Linux signals both with POLLHUP); the RST then waits as the socket's pending error,
  * which nobody reads. Without this check a peer that resets mid-request is logged as
@@ -214,7 +210,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     break;
   case CS_READING:
     if (c->pend.len == 0) {
-      size_t used = parse(c, b->base, (size_t)n);
+      size_t used = conn_parse(c, b->base, (size_t)n);
       if (used < (size_t)n) buf_append(&c->pend, b->base + used, (size_t)n - used);
       pump(c);
       return;
@@ -226,162 +222,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   buf_append(&c->pend, b->base, (size_t)n);
   if (c->pend.len > MAX_PENDING) conn_read_stop(c); /* pump() resumes once it drains */
   if (c->state == CS_READING) pump(c);
-}
-
-/* ---- parsing ------------------------------------------------------------------------ */
-
-static struct scenario *route(struct conn *c) {
-  struct server *srv = c->srv;
-  int idx = atomic_load(&srv->default_idx);
-  if (srv->routed && c->url_len) {
-    const char *u = c->url;
-    size_t n = c->url_len;
-    if (u[0] != '/') { /* absolute-form: http://host/name/... */
-      const char *p = memchr(u, ':', n);
-      if (p && (size_t)(u + n - p) > 3 && p[1] == '/' && p[2] == '/') {
-        p += 3;
-        const char *slash = memchr(p, '/', (size_t)(u + n - p));
-        n = slash ? (size_t)(u + n - slash) : 0;
-        u = slash;
-      } else {
-        n = 0;
-      }
-    }
-    if (n > 1) {
-      size_t i = 1;
-      while (i < n && u[i] != '/' && u[i] != '?') i++;
-      int f = server_find(srv, u + 1, i - 1);
-      if (f >= 0) idx = f;
-    }
-  }
-  return &srv->scenarios[idx];
-}
-
-static int on_message_begin(http_parser *p) {
-  struct conn *c = p->data;
-  c->in_message = true;
-  c->msg_dispatched = false;
-  c->expect_continue = false;
-  c->url_len = 0;
-  c->hname_len = 0;
-  c->hdr_match = 0;
-  c->conn_seq++;
-  uv_timer_stop(&c->timer); /* a keep-alive idle timer no longer applies */
-  if (c->req) request_reset(c->req);
-  return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  size_t room = sizeof c->url - c->url_len;
-  size_t n = len < room ? len : room;
-  memcpy(c->url + c->url_len, at, n);
-  c->url_len = (uint8_t)(c->url_len + n);
-  if (c->req) buf_append(&c->req->target, at, len);
-  return 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  if (c->hdr_match == 2) c->hname_len = 0; /* a new field after a value */
-  c->hdr_match = 1;
-  for (size_t i = 0; i < len; i++) {
-    if (c->hname_len < sizeof c->hname) c->hname[c->hname_len] = at[i];
-    if (c->hname_len < 255) c->hname_len++;
-  }
-  if (c->req) request_add_field(c->req, at, len);
-  return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  c->hdr_match = 2;
-  if (c->hname_len == 6 && strncasecmp(c->hname, "expect", 6) == 0) {
-    for (size_t i = 0; i + 12 <= len; i++)
-      if (strncasecmp(at + i, "100-continue", 12) == 0) c->expect_continue = true;
-  }
-  if (c->req) request_add_value(c->req, at, len);
-  return 0;
-}
-
-static bool has_body(const http_parser *p) {
-  return (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != UINT64_MAX);
-}
-
-static int on_headers_complete(http_parser *p) {
-  struct conn *c = p->data;
-  struct server *srv = c->srv;
-  c->keep_alive = http_should_keep_alive(p) != 0;
-  struct scenario *s = route(c);
-  c->scn = s;
-  count_connection(c, s);
-  uint64_t seq = atomic_fetch_add_explicit(&s->stats.requests, 1, memory_order_relaxed) + 1;
-  atomic_fetch_add_explicit(&srv->total_requests, 1, memory_order_relaxed);
-  c->rec.requests++;
-  if (c->rec.nevents < EVENTS_PER_CONN) {
-    char detail[sizeof c->url + 16];
-    int dl = snprintf(detail, sizeof detail, "%s %.*s", http_method_str(p->method), (int)c->url_len, c->url);
-    conn_event(c, EV_REQUEST, detail, dl > 0 ? (size_t)dl : 0);
-  } else {
-    c->rec.dropped++;
-  }
-  if (c->req) {
-    snprintf(c->req->method, sizeof c->req->method, "%s", http_method_str(p->method));
-    c->req->http_major = p->http_major;
-    c->req->http_minor = p->http_minor;
-    c->req->conn_id = c->rec.id;
-    c->req->conn_seq = c->conn_seq;
-    c->req->seq = seq;
-    c->req->peer = c->rec.peer;
-    c->req->scenario = s->name;
-  }
-  if (s->plan && s->plan->start == STEP_RXHDRS) {
-    c->dispatch_ready = true;
-    http_parser_pause(p, 1);
-    return 0;
-  }
-  if (c->expect_continue && s->continue100 && has_body(p)) {
-    conn_event(c, EV_CONTINUE, NULL, 0);
-    wire_write(c, RESP_100, sizeof RESP_100 - 1, NULL);
-  }
-  return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  if (c->req) request_add_body(c->req, at, len);
-  return 0;
-}
-
-static int on_message_complete(http_parser *p) {
-  struct conn *c = p->data;
-  c->in_message = false;
-  if (!c->msg_dispatched) {
-    c->dispatch_ready = true;
-    http_parser_pause(p, 1);
-  }
-  return 0;
-}
-
-static const http_parser_settings parser_settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_value = on_header_value,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
-
-/* Feeds bytes to the parser; returns how many it took. Stops early when a plan is due
- * (c->dispatch_ready) or on a malformed request (c->parse_error). */
-static size_t parse(struct conn *c, const char *data, size_t len) {
-  if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) http_parser_pause(&c->parser, 0);
-  size_t n = http_parser_execute(&c->parser, &parser_settings, data, len);
-  enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-  if (e != HPE_OK && e != HPE_PAUSED) c->parse_error = e;
-  else if (e == HPE_OK && n < len && c->parser.upgrade) n = len; /* not HTTP any more: dropped */
-  return n;
 }
 
 static void bad_request(struct conn *c) {
@@ -470,7 +310,7 @@ static void pump(struct conn *c) {
       continue;
     }
     if (c->pend.len == 0) break;
-    size_t n = parse(c, c->pend.data, c->pend.len);
+    size_t n = conn_parse(c, c->pend.data, c->pend.len);
     buf_consume(&c->pend, n);
     if (n == 0 && !c->dispatch_ready && !c->parse_error) break;
   }
@@ -538,8 +378,7 @@ void conn_accept(struct server *srv) {
   atomic_fetch_add_explicit(&srv->open_conns, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&srv->total_conns, 1, memory_order_relaxed);
   conn_event(c, EV_ACCEPT, c->rec.peer, strlen(c->rec.peer));
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
+  conn_parse_init(c);
   c->state = CS_READING;
 
   struct scenario *d = &srv->scenarios[atomic_load(&srv->default_idx)];
@@ -547,7 +386,7 @@ void conn_accept(struct server *srv) {
     /* accept_close / accept_reset act before a byte is read. (refuse and blackhole never
      * get here: the listener itself does them.) */
     c->scn = d;
-    count_connection(c, d);
+    conn_count(c, d);
     c->plan = d->plan; /* static: never freed by the connection */
     c->pc = 0;
     double wait = d->plan->steps[0].seconds;
@@ -564,7 +403,7 @@ void conn_accept(struct server *srv) {
     accept_fault(c);
     return;
   }
-  if (!srv->routed) count_connection(c, d);
+  if (!srv->routed) conn_count(c, d);
   if (srv->collect) c->req = calloc(1, sizeof *c->req);
   conn_read_start(c);
 }

@@ -68,6 +68,16 @@ void conn_accept(struct server *srv);
  * libuv handles have closed. Not the close() step, which is wire_finish(c, CONN_FIN). */
 void conn_release(struct conn *c, enum conn_end end);
 
+/* conn.c: counts the connection for scenario s, once (its first request, or its accept
+ * under a listener fault). */
+void conn_count(struct conn *c, struct scenario *s);
+
+/* conn_parse.c: sets up the connection's request parser. */
+void conn_parse_init(struct conn *c);
+/* conn_parse.c: feeds bytes to the parser; returns how many it took. Stops early when a
+ * plan is due (c->dispatch_ready) or on a malformed request (c->parse_error). */
+size_t conn_parse(struct conn *c, const char *data, size_t len);
+
 /* Microseconds since accept, for events. */
 uint32_t conn_elapsed_us(const struct conn *c);
 void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t len);
