@@ -1,11 +1,47 @@
-/* conn.c: a connection's life: accept, read, parse, pick a scenario, run its plan, close.
+/* conn.c: a connection's life: accept, read, pick a scenario, run its plan, end.
  *
- * Parsing and plan execution never nest: parser callbacks (conn_parse.c) only record what
- * they saw and pause the parser when a plan should start; pump() then starts it outside
- * the parser. Bytes that arrive while a plan runs (pipelined requests, or anything while
- * stalled) wait in c->pend and are parsed when the plan ends with keep-alive. */
+ * The connection's state machine lives here, and only here: steps (steps.c) and listener
+ * faults (listener.c) say what should happen next, the wire (wire.c) reports what
+ * happened, and this file changes c->state. Parsing and plan execution never nest: the
+ * parser's callbacks (conn_parse.c) only record what they saw and pause the parser when a
+ * plan should start; pump() then starts it outside the parser. Bytes that arrive while a
+ * plan runs (pipelined requests, or anything while stalled) wait in c->pend and are parsed
+ * when the plan ends with keep-alive.
+ *
+ * States and transitions ("released": conn_release, the socket goes and the connection is
+ * freed after its close callbacks; a peer's RST, a failed write and the server's stop
+ * release in every state):
+ *
+ *   READING      a request is due (pump)                          -> RUNNING
+ *                a malformed request: 400 or 431, then a FIN      -> RUNNING -> finish
+ *                keep-alive idle time over                        -> finish (FIN)
+ *                the peer's FIN                                   -> released
+ *   RUNNING      a step is done                                   -> RUNNING (next step)
+ *                a step waits                                     -> DRIBBLING | STALLED | BARRIER
+ *                keepalive() or the plan's end                    -> READING, or finish (FIN)
+ *                                                                    without keep-alive
+ *                close() / reset() / halfclose()                  -> finish
+ *                blackhole() reached by path                      -> HOLD
+ *                the plan function failed                         -> released (RST)
+ *   finish       writes queued                                    -> FLUSHING
+ *                FIN / half-close                                 -> LINGER / HALF
+ *                RST                                              -> released
+ *   DRIBBLING    timer: next piece; after the last one            -> RUNNING
+ *   STALLED      timer                                            -> RUNNING
+ *                the peer's FIN                                   -> released
+ *   BARRIER      name reached, or its bound passed                -> RUNNING
+ *   FLUSHING     the last queued write completed                  -> finish
+ *   LINGER       the peer's FIN, or the linger time passed        -> released
+ *   HALF         the peer's FIN                                   -> released
+ *   ACCEPT_WAIT  the peer's first bytes or FIN, or the wait over  -> the listener fault:
+ *                                                                    finish (accept_close) or
+ *                                                                    released (accept_reset)
+ *   HOLD         the peer's FIN                                   -> released
+ */
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +56,14 @@ static const char RESP_400[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\
 static const char RESP_431[] =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
-uint32_t conn_elapsed_us(const struct conn *c) { return (uint32_t)((uv_hrtime() - c->t0) / 1000u); }
+static uint32_t elapsed_us(const struct conn *c) { return (uint32_t)((uv_hrtime() - c->t0) / 1000u); }
 
 void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t len) {
   if (c->rec.nevents >= EVENTS_PER_CONN) {
     c->rec.dropped++; /* long keep-alive connections: only the start is kept */
     return;
   }
-  conn_record_add(&c->rec, conn_elapsed_us(c), kind, detail, len);
+  conn_record_add(&c->rec, elapsed_us(c), kind, detail, len);
 }
 
 void conn_count(struct conn *c, struct scenario *s) {
@@ -76,7 +112,7 @@ size_t server_open_records(struct server *srv, size_t limit, struct conn_record 
   return n;
 }
 
-/* ---- closing ------------------------------------------------------------------------ */
+/* ---- releasing ---------------------------------------------------------------------- */
 
 static void conn_free(struct conn *c) {
   struct server *srv = c->srv;
@@ -102,6 +138,7 @@ static void conn_free(struct conn *c) {
 
 static void on_handle_closed(uv_handle_t *h) {
   struct conn *c = h->data;
+  assert(c->nhandles > 0);
   if (--c->nhandles == 0) conn_free(c);
 }
 
@@ -117,6 +154,93 @@ void conn_release(struct conn *c, enum conn_end end) {
   if (!rst || uv_tcp_close_reset(&c->tcp, on_handle_closed) != 0)
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+/* ---- the timer ---------------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+
+/* One timer per connection; what its firing means depends on the state it fires in. */
+static void arm_timer(struct conn *c, double seconds) {
+  uv_update_time(c->srv->loop); /* stall durations count from now, not from loop start */
+  /* libuv keeps time in whole milliseconds, truncated: a timer can fire up to 1 ms before
+   * its full length has passed. Rounding up and adding that millisecond means a stall is
+   * never shorter than the scenario asked (on average 0.5 ms longer). */
+  uint64_t ms = (uint64_t)ceil(seconds * 1000.0) + (seconds > 0 ? 1 : 0);
+  uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+/* ---- endings ------------------------------------------------------------------------ */
+
+static void pump(struct conn *c);
+static void follow(struct conn *c, struct step_result r);
+
+/* FIN, half-close or RST now: every queued write is out. */
+static void finish_now(struct conn *c, enum conn_finish how) {
+  if (c->closing) return;
+  uv_timer_stop(&c->timer);
+  if (how == CONN_RST) {
+    conn_release(c, END_RESET);
+    return;
+  }
+  assert(how == CONN_FIN || how == CONN_HALF_CLOSE);
+  c->state = how == CONN_FIN ? CS_LINGER : CS_HALF;
+  if (c->peer_eof && how == CONN_FIN) {
+    /* Nothing more can come in: a plain close sends the FIN. */
+    conn_release(c, END_FIN);
+    return;
+  }
+  if (wire_shutdown(c) < 0) {
+    conn_release(c, END_FIN);
+    return;
+  }
+  if (!c->reading_stopped) conn_read_start(c);
+}
+
+/* FIN, half-close or RST once every queued write is out (the bytes of a response go
+ * before the FIN that ends it, and an RST does not cut them short). */
+static void finish(struct conn *c, enum conn_finish how) {
+  if (c->pending_writes) {
+    c->after_flush = how;
+    c->state = CS_FLUSHING;
+    return;
+  }
+  finish_now(c, how);
+}
+
+void conn_written(struct conn *c, int status) {
+  if (c->closing) return;
+  if (status < 0) {
+    conn_release(c, END_PEER_RESET);
+    return;
+  }
+  if (c->pending_writes == 0 && c->state == CS_FLUSHING) finish_now(c, c->after_flush);
+}
+
+void conn_shut(struct conn *c, int status) {
+  if (c->closing) return;
+  if (status < 0) {
+    conn_release(c, END_PEER_RESET);
+    return;
+  }
+  if (c->peer_eof) {
+    /* The peer finished first: both FINs are out, nothing left to drain. */
+    conn_release(c, END_FIN);
+    return;
+  }
+  if (c->state == CS_LINGER) arm_timer(c, c->srv->linger_ms / 1000.0);
+}
+
+/* The plan is over and the connection stays open for the next request, `idle` seconds at
+ * most (STEP_FOREVER: no bound); without keep-alive, a FIN. */
+static void keepalive(struct conn *c, double idle) {
+  c->state = CS_READING;
+  if (!c->keep_alive || c->parser.upgrade) {
+    finish(c, CONN_FIN);
+    return;
+  }
+  if (idle != STEP_FOREVER) arm_timer(c, idle);
+  pump(c);
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
@@ -136,13 +260,13 @@ void conn_read_start(struct conn *c) {
 
 void conn_read_stop(struct conn *c) { uv_read_stop((uv_stream_t *)&c->tcp); }
 
-bool conn_stalled_forever(const struct conn *c) {
+/* In a stall() with no end: what the peer sends is read and dropped. */
+static bool stalled_forever(const struct conn *c) {
   if (c->state != CS_STALLED) return false;
   const struct step *s = &c->plan->steps[c->pc];
   return s->op == STEP_STALL && s->seconds == STEP_FOREVER;
 }
 
-static void pump(struct conn *c);
 static void accept_fault(struct conn *c);
 
 static void peer_closed(struct conn *c) {
@@ -166,24 +290,15 @@ static void peer_closed(struct conn *c) {
   }
 }
 
-/* libuv reports end of file on POLLHUP after a short read, also when the peer sent a RST
- * (Linux signals both with POLLHUP); the RST then waits as the socket's pending error,
- * which nobody reads. Without this check a peer that resets mid-request is logged as
- * peer_fin, and /events lies about how the proxy ended the connection. (After our own FIN,
- * in CS_LINGER or CS_HALF, the connection ended as ours whatever the peer does.) */
-static bool peer_reset_pending(struct conn *c) {
-  uv_os_fd_t fd;
-  int err = 0;
-  socklen_t len = sizeof err;
-  return uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
-         err == ECONNRESET;
-}
-
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   struct conn *c = s->data;
   if (c->closing || n == 0) return;
   if (n < 0) {
-    if (n == UV_EOF && (c->state == CS_LINGER || c->state == CS_HALF || !peer_reset_pending(c))) {
+    /* A RST after a short read comes as end of file; without asking, a peer that resets
+     * mid-request would be logged as peer_fin, and /events would lie about how the proxy
+     * ended the connection. (After our own FIN, in CS_LINGER or CS_HALF, the connection
+     * ended as ours whatever the peer does.) */
+    if (n == UV_EOF && (c->state == CS_LINGER || c->state == CS_HALF || !wire_peer_reset_pending(c))) {
       peer_closed(c);
     } else {
       if (n == UV_EOF) n = UV_ECONNRESET;
@@ -205,8 +320,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     /* A stall that never ends never parses what follows: drop it and keep reading, so a
      * flooding peer costs no memory and its FIN or RST still ends the connection. (Had
      * reading stopped at MAX_PENDING, nothing would notice the peer leave, and the
-     * connection, its fd and 1 MiB would be held forever.) See exec_stall. */
-    if (conn_stalled_forever(c)) return;
+     * connection, its fd and 1 MiB would be held forever.) See follow(). */
+    if (stalled_forever(c)) return;
     break;
   case CS_READING:
     if (c->pend.len == 0) {
@@ -230,12 +345,77 @@ static void bad_request(struct conn *c) {
   conn_event(c, EV_BAD_REQUEST, name, strlen(name));
   atomic_fetch_add_explicit(&c->srv->bad_requests, 1, memory_order_relaxed);
   c->state = CS_RUNNING;
-  if (e == HPE_HEADER_OVERFLOW) wire_write(c, RESP_431, sizeof RESP_431 - 1, NULL);
-  else wire_write(c, RESP_400, sizeof RESP_400 - 1, NULL);
-  if (!c->closing) wire_finish(c, CONN_FIN);
+  int rc = e == HPE_HEADER_OVERFLOW ? wire_write(c, RESP_431, sizeof RESP_431 - 1, NULL)
+                                    : wire_write(c, RESP_400, sizeof RESP_400 - 1, NULL);
+  if (rc < 0) conn_release(c, conn_end_of_write(rc));
+  else finish(c, CONN_FIN);
 }
 
 /* ---- plans -------------------------------------------------------------------------- */
+
+static void run_plan(struct conn *c) {
+  while (!c->closing && c->state == CS_RUNNING) {
+    if (c->pc >= c->plan->nsteps) {
+      keepalive(c, STEP_FOREVER);
+      return;
+    }
+    const struct step *s = &c->plan->steps[c->pc];
+    atomic_fetch_add_explicit(&c->scn->stats.steps[s->op], 1, memory_order_relaxed);
+    conn_event(c, EV_STEP, step_names[s->op], strlen(step_names[s->op]));
+    struct step_result r = step_execute(c, s);
+    if (r.next != STEP_NEXT) {
+      follow(c, r);
+      return;
+    }
+    c->pc++;
+  }
+}
+
+/* The step at c->pc is over (its timer fired, or its barrier was reached): the next. */
+static void step_over(struct conn *c) {
+  c->state = CS_RUNNING;
+  c->pc++;
+  run_plan(c);
+}
+
+/* Does what a step or a listener fault asked for, other than going on at once. */
+static void follow(struct conn *c, struct step_result r) {
+  if (r.next == STEP_WAIT) {
+    assert(r.wait == CS_DRIBBLING || r.wait == CS_STALLED || r.wait == CS_BARRIER);
+    c->state = r.wait;
+    if (r.seconds != STEP_FOREVER) {
+      arm_timer(c, r.seconds);
+      return;
+    }
+    uv_timer_stop(&c->timer); /* on_timer acts by state: nothing may fire in this one */
+    if (r.wait == CS_STALLED && !c->reading_stopped) {
+      /* Nothing after this stall will ever parse the input: drop what is buffered and read
+       * on (reading may have stopped at MAX_PENDING), or a flooding peer that then leaves
+       * would hold the connection forever. */
+      buf_free(&c->pend);
+      conn_read_start(c);
+    }
+    return;
+  }
+  assert(r.next == STEP_END);
+  switch (r.how) {
+  case CONN_FIN:
+  case CONN_RST:
+  case CONN_HALF_CLOSE:
+    finish(c, r.how);
+    break;
+  case CONN_KEEPALIVE:
+    keepalive(c, r.seconds);
+    break;
+  case CONN_HOLD:
+    uv_timer_stop(&c->timer);
+    c->state = CS_HOLD;
+    break;
+  case CONN_DROP:
+    conn_release(c, r.why);
+    break;
+  }
+}
 
 static void dispatch(struct conn *c) {
   c->msg_dispatched = true;
@@ -260,38 +440,7 @@ static void dispatch(struct conn *c) {
   c->plan = p;
   c->pc = 0;
   c->state = CS_RUNNING;
-  conn_run_plan(c);
-}
-
-void conn_run_plan(struct conn *c) {
-  while (!c->closing && c->state == CS_RUNNING) {
-    if (c->pc >= c->plan->nsteps) {
-      conn_keepalive(c, STEP_FOREVER);
-      return;
-    }
-    const struct step *s = &c->plan->steps[c->pc];
-    atomic_fetch_add_explicit(&c->scn->stats.steps[s->op], 1, memory_order_relaxed);
-    conn_event(c, EV_STEP, step_names[s->op], strlen(step_names[s->op]));
-    if (!step_execute(c, s)) return;
-    c->pc++;
-  }
-}
-
-static void idle_over(uv_timer_t *t) {
-  struct conn *c = t->data;
-  if (c->closing || c->state != CS_READING || c->in_message || c->pend.len) return;
-  conn_event(c, EV_IDLE_CLOSE, NULL, 0);
-  wire_finish(c, CONN_FIN);
-}
-
-void conn_keepalive(struct conn *c, double idle) {
-  c->state = CS_READING;
-  if (!c->keep_alive || c->parser.upgrade) {
-    wire_finish(c, CONN_FIN);
-    return;
-  }
-  if (idle != STEP_FOREVER) wire_timer(c, idle, idle_over);
-  pump(c);
+  run_plan(c);
 }
 
 /* Parses buffered input and starts plans until it runs out of input or a plan waits.
@@ -319,6 +468,58 @@ static void pump(struct conn *c) {
   c->in_pump = false;
 }
 
+void conn_barrier_reached(struct server *srv, const char *name) {
+  size_t len = strlen(name);
+  /* run_plan may release a connection, but it stays on the list until its close callbacks
+   * have run, later in the loop: the walk is safe. */
+  for (struct conn *c = srv->conns; c; c = c->next) {
+    if (c->closing || c->state != CS_BARRIER) continue;
+    const struct step *s = &c->plan->steps[c->pc];
+    if (s->len != len || memcmp(s->bytes, name, len) != 0) continue;
+    uv_timer_stop(&c->timer);
+    conn_event(c, EV_BARRIER_REACHED, s->bytes, s->len);
+    step_over(c);
+  }
+}
+
+static void on_timer(uv_timer_t *t) {
+  struct conn *c = t->data;
+  if (c->closing) return;
+  const struct step *s = c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER
+                             ? &c->plan->steps[c->pc]
+                             : NULL;
+  switch (c->state) {
+  case CS_READING: /* keep-alive idle time over, unless a request has begun meanwhile */
+    if (c->in_message || c->pend.len) return;
+    conn_event(c, EV_IDLE_CLOSE, NULL, 0);
+    finish(c, CONN_FIN);
+    return;
+  case CS_ACCEPT_WAIT: /* the peer sent nothing in time: the fault happens anyway */
+    accept_fault(c);
+    return;
+  case CS_LINGER: /* the peer kept its side open past the linger time */
+    conn_release(c, END_FIN);
+    return;
+  case CS_DRIBBLING: {
+    struct step_result r = step_dribble_on(c, s);
+    if (r.next != STEP_NEXT) {
+      follow(c, r);
+      return;
+    }
+    break;
+  }
+  case CS_BARRIER:
+    conn_event(c, EV_BARRIER_TIMEOUT, s->bytes, s->len);
+    break;
+  case CS_STALLED:
+    break;
+  default: /* nothing waits on the timer in the other states */
+    return;
+  }
+  conn_event(c, EV_STEP_DONE, step_names[s->op], strlen(step_names[s->op]));
+  step_over(c);
+}
+
 /* ---- accept ------------------------------------------------------------------------- */
 
 static void peer_name(struct conn *c) {
@@ -332,24 +533,11 @@ static void on_refused_closed(uv_handle_t *h) { free(h->data); }
 
 /* The listener fault of a connection accepted under a listener scenario, now. */
 static void accept_fault(struct conn *c) {
-  struct scenario *d = c->scn;
-  enum step_op op = (enum step_op)d->plan->listener;
-  atomic_fetch_add_explicit(&d->stats.steps[op], 1, memory_order_relaxed);
+  enum step_op op = (enum step_op)c->plan->listener;
+  atomic_fetch_add_explicit(&c->scn->stats.steps[op], 1, memory_order_relaxed);
   conn_event(c, EV_STEP, step_names[op], strlen(step_names[op]));
   c->state = CS_RUNNING;
-  if (op == STEP_ACCEPT_CLOSE) {
-    wire_do_finish(c, CONN_FIN);
-  } else if (op == STEP_BLACKHOLE) {
-    c->state = CS_HOLD;
-    conn_read_start(c);
-  } else {
-    conn_release(c, END_RESET);
-  }
-}
-
-static void accept_wait_over(uv_timer_t *t) {
-  struct conn *c = t->data;
-  if (!c->closing && c->state == CS_ACCEPT_WAIT) accept_fault(c);
+  follow(c, listener_fault(op));
 }
 
 void conn_accept(struct server *srv) {
@@ -383,21 +571,17 @@ void conn_accept(struct server *srv) {
 
   struct scenario *d = &srv->scenarios[atomic_load(&srv->default_idx)];
   if (d->kind == SCENARIO_LISTENER) {
-    /* accept_close / accept_reset act before a byte is read. (refuse and blackhole never
-     * get here: the listener itself does them.) */
+    /* A listener fault the socket itself cannot do (listener.c says which), on each
+     * connection before a byte of it is parsed. */
     c->scn = d;
     conn_count(c, d);
     c->plan = d->plan; /* static: never freed by the connection */
     c->pc = 0;
-    double wait = d->plan->steps[0].seconds;
-    if (d->plan->listener != STEP_BLACKHOLE && wait > 0) {
-      /* Wait for the peer's first bytes (or the bound), so the fault always meets a peer
-       * whose connect() has completed and whose request is out: a FIN or RST that raced
-       * the peer's connect would make it see a failed connect one time and a failed read
-       * the next. The bytes are dropped unread as far as the peer can tell. */
+    conn_read_start(c);
+    double wait = listener_fault_wait(d->plan);
+    if (wait > 0) {
       c->state = CS_ACCEPT_WAIT;
-      conn_read_start(c);
-      wire_timer(c, wait, accept_wait_over);
+      arm_timer(c, wait);
       return;
     }
     accept_fault(c);

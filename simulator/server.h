@@ -17,18 +17,10 @@
 
 #include "buf.h"
 #include "events.h"
+#include "listener.h"
 #include "plan.h"
 #include "request.h"
 #include "scenario.h"
-
-enum listener_mode { LISTEN_ACCEPT, LISTEN_REFUSE, LISTEN_BLACKHOLE, LISTEN_NONE };
-
-struct listener {
-  enum listener_mode mode;
-  uv_tcp_t *tcp; /* LISTEN_ACCEPT: heap, freed by its close callback */
-  int raw_fd;    /* LISTEN_REFUSE, LISTEN_BLACKHOLE: bound socket; else -1 */
-  int filler_fd; /* LISTEN_BLACKHOLE: the connection that keeps the backlog full */
-};
 
 struct conn;
 
@@ -116,9 +108,5 @@ int server_apply_default(struct server *srv, int idx);
 
 /* Index of a scenario by name, or -1. Any thread (scenarios never change after start). */
 int server_find(const struct server *srv, const char *name, size_t len);
-
-/* listener.c */
-int listener_set(struct server *srv, enum listener_mode mode, const char **why);
-void listener_close(struct server *srv);
 
 #endif
