@@ -1,8 +1,8 @@
 /* conn.c: a connection's life: accept, read, pick a scenario, run its plan, end.
  *
  * The connection's state machine lives here, and only here: steps (steps.c) and listener
- * faults (listener.c) say what should happen next, the wire (wire.c) reports what
- * happened, and this file changes c->state. Parsing and plan execution never nest: the
+ * faults (listener.c) say what should happen next, the transport (transport.h) carries
+ * the bytes and reports what happened, and this file changes c->state. Parsing and plan execution never nest: the
  * parser's callbacks (conn_parse.c) only record what they saw and pause the parser when a
  * plan should start; pump() then starts it outside the parser. Bytes that arrive while a
  * plan runs (pipelined requests, or anything while stalled) wait in c->pend and are parsed
@@ -136,11 +136,14 @@ static void conn_free(struct conn *c) {
   }
 }
 
-static void on_handle_closed(uv_handle_t *h) {
-  struct conn *c = h->data;
+/* The transport or the timer has closed; the connection goes with the last of them. */
+static void handle_gone(struct conn *c) {
   assert(c->nhandles > 0);
   if (--c->nhandles == 0) conn_free(c);
 }
+
+static void on_timer_closed(uv_handle_t *h) { handle_gone(h->data); }
+static void on_transport_closed(void *owner) { handle_gone(owner); }
 
 void conn_release(struct conn *c, enum conn_end end) {
   if (c->closing) return;
@@ -149,11 +152,14 @@ void conn_release(struct conn *c, enum conn_end end) {
   const char *name = conn_end_names[c->rec.end];
   conn_event(c, EV_CLOSE, name, strlen(name));
   uv_timer_stop(&c->timer);
-  uv_read_stop((uv_stream_t *)&c->tcp);
-  bool rst = end == END_RESET || end == END_ERROR;
-  if (!rst || uv_tcp_close_reset(&c->tcp, on_handle_closed) != 0)
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+  if (end == END_RESET || end == END_ERROR) transport_reset(c->tp);
+  else transport_close(c->tp);
+  uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+/* Reading stops at MAX_PENDING, for stopread() and at release; everything else reads. */
+static void read_start(struct conn *c) {
+  if (!c->closing) transport_read_start(c->tp); /* already reading: no cost */
 }
 
 /* ---- the timer ---------------------------------------------------------------------- */
@@ -190,17 +196,17 @@ static void finish_now(struct conn *c, enum conn_finish how) {
     conn_release(c, END_FIN);
     return;
   }
-  if (wire_shutdown(c) < 0) {
+  if (transport_shutdown(c->tp) < 0) {
     conn_release(c, END_FIN);
     return;
   }
-  if (!c->reading_stopped) conn_read_start(c);
+  if (!c->reading_stopped) read_start(c);
 }
 
 /* FIN, half-close or RST once every queued write is out (the bytes of a response go
  * before the FIN that ends it, and an RST does not cut them short). */
 static void finish(struct conn *c, enum conn_finish how) {
-  if (c->pending_writes) {
+  if (c->tp->pending_writes) {
     c->after_flush = how;
     c->state = CS_FLUSHING;
     return;
@@ -208,16 +214,18 @@ static void finish(struct conn *c, enum conn_finish how) {
   finish_now(c, how);
 }
 
-void conn_written(struct conn *c, int status) {
+static void on_written(void *owner, int status) {
+  struct conn *c = owner;
   if (c->closing) return;
   if (status < 0) {
     conn_release(c, END_PEER_RESET);
     return;
   }
-  if (c->pending_writes == 0 && c->state == CS_FLUSHING) finish_now(c, c->after_flush);
+  if (c->tp->pending_writes == 0 && c->state == CS_FLUSHING) finish_now(c, c->after_flush);
 }
 
-void conn_shut(struct conn *c, int status) {
+static void on_shut(void *owner, int status) {
+  struct conn *c = owner;
   if (c->closing) return;
   if (status < 0) {
     conn_release(c, END_PEER_RESET);
@@ -244,21 +252,6 @@ static void keepalive(struct conn *c, double idle) {
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
-  (void)suggested;
-  struct conn *c = h->data;
-  *b = uv_buf_init(c->srv->readbuf, sizeof c->srv->readbuf);
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
-
-void conn_read_start(struct conn *c) {
-  /* Already reading: libuv answers UV_EALREADY at no cost. */
-  if (!c->closing) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-}
-
-void conn_read_stop(struct conn *c) { uv_read_stop((uv_stream_t *)&c->tcp); }
 
 /* In a stall() with no end: what the peer sends is read and dropped. */
 static bool stalled_forever(const struct conn *c) {
@@ -290,15 +283,15 @@ static void peer_closed(struct conn *c) {
   }
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
-  struct conn *c = s->data;
-  if (c->closing || n == 0) return;
+static void on_read(void *owner, ssize_t n, const char *data) {
+  struct conn *c = owner;
+  if (c->closing) return;
   if (n < 0) {
     /* A RST after a short read comes as end of file; without asking, a peer that resets
      * mid-request would be logged as peer_fin, and /events would lie about how the proxy
      * ended the connection. (After our own FIN, in CS_LINGER or CS_HALF, the connection
      * ended as ours whatever the peer does.) */
-    if (n == UV_EOF && (c->state == CS_LINGER || c->state == CS_HALF || !wire_peer_reset_pending(c))) {
+    if (n == UV_EOF && (c->state == CS_LINGER || c->state == CS_HALF || !transport_peer_reset_pending(c->tp))) {
       peer_closed(c);
     } else {
       if (n == UV_EOF) n = UV_ECONNRESET;
@@ -325,8 +318,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     break;
   case CS_READING:
     if (c->pend.len == 0) {
-      size_t used = conn_parse(c, b->base, (size_t)n);
-      if (used < (size_t)n) buf_append(&c->pend, b->base + used, (size_t)n - used);
+      size_t used = conn_parse(c, data, (size_t)n);
+      if (used < (size_t)n) buf_append(&c->pend, data + used, (size_t)n - used);
       pump(c);
       return;
     }
@@ -334,8 +327,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   default:
     break;
   }
-  buf_append(&c->pend, b->base, (size_t)n);
-  if (c->pend.len > MAX_PENDING) conn_read_stop(c); /* pump() resumes once it drains */
+  buf_append(&c->pend, data, (size_t)n);
+  if (c->pend.len > MAX_PENDING) transport_read_stop(c->tp); /* pump() resumes once it drains */
   if (c->state == CS_READING) pump(c);
 }
 
@@ -345,8 +338,8 @@ static void bad_request(struct conn *c) {
   conn_event(c, EV_BAD_REQUEST, name, strlen(name));
   atomic_fetch_add_explicit(&c->srv->bad_requests, 1, memory_order_relaxed);
   c->state = CS_RUNNING;
-  int rc = e == HPE_HEADER_OVERFLOW ? wire_write(c, RESP_431, sizeof RESP_431 - 1, NULL)
-                                    : wire_write(c, RESP_400, sizeof RESP_400 - 1, NULL);
+  int rc = e == HPE_HEADER_OVERFLOW ? transport_write(c->tp, RESP_431, sizeof RESP_431 - 1, NULL)
+                                    : transport_write(c->tp, RESP_400, sizeof RESP_400 - 1, NULL);
   if (rc < 0) conn_release(c, conn_end_of_write(rc));
   else finish(c, CONN_FIN);
 }
@@ -393,7 +386,7 @@ static void follow(struct conn *c, struct step_result r) {
        * on (reading may have stopped at MAX_PENDING), or a flooding peer that then leaves
        * would hold the connection forever. */
       buf_free(&c->pend);
-      conn_read_start(c);
+      read_start(c);
     }
     return;
   }
@@ -464,7 +457,7 @@ static void pump(struct conn *c) {
     if (n == 0 && !c->dispatch_ready && !c->parse_error) break;
   }
   if (!c->closing && c->state == CS_READING && !c->reading_stopped && c->pend.len <= MAX_PENDING)
-    conn_read_start(c);
+    read_start(c);
   c->in_pump = false;
 }
 
@@ -524,12 +517,16 @@ static void on_timer(uv_timer_t *t) {
 
 static void peer_name(struct conn *c) {
   struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) ss.ss_family = AF_UNSPEC;
+  if (transport_peer_address(c->tp, &ss) != 0) ss.ss_family = AF_UNSPEC;
   addr_format(&ss, c->rec.peer, sizeof c->rec.peer);
 }
 
-static void on_refused_closed(uv_handle_t *h) { free(h->data); }
+static const struct transport_events conn_transport_events = {
+    .read = on_read,
+    .written = on_written,
+    .shut = on_shut,
+    .closed = on_transport_closed,
+};
 
 /* The listener fault of a connection accepted under a listener scenario, now. */
 static void accept_fault(struct conn *c) {
@@ -544,16 +541,14 @@ void conn_accept(struct server *srv) {
   struct conn *c = calloc(1, sizeof *c);
   if (!c) return;
   c->srv = srv;
-  uv_tcp_init(srv->loop, &c->tcp);
-  c->tcp.data = c;
-  if (uv_accept((uv_stream_t *)srv->lst.tcp, (uv_stream_t *)&c->tcp) != 0) {
-    uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
+  if (transport_tcp_accept((uv_stream_t *)srv->lst.tcp, srv->readbuf, sizeof srv->readbuf, &conn_transport_events, c,
+                           &c->tp) < 0) {
+    free(c);
     return;
   }
   uv_timer_init(srv->loop, &c->timer);
   c->timer.data = c;
   c->nhandles = 2;
-  uv_tcp_nodelay(&c->tcp, 1); /* every write is its own segment: dribbles stay dribbles */
   c->next = srv->conns;
   if (c->next) c->next->prev = c;
   srv->conns = c;
@@ -577,7 +572,7 @@ void conn_accept(struct server *srv) {
     conn_count(c, d);
     c->plan = d->plan; /* static: never freed by the connection */
     c->pc = 0;
-    conn_read_start(c);
+    read_start(c);
     double wait = listener_fault_wait(d->plan);
     if (wait > 0) {
       c->state = CS_ACCEPT_WAIT;
@@ -589,5 +584,5 @@ void conn_accept(struct server *srv) {
   }
   if (!srv->routed) conn_count(c, d);
   if (srv->collect) c->req = calloc(1, sizeof *c->req);
-  conn_read_start(c);
+  read_start(c);
 }

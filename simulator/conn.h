@@ -3,14 +3,15 @@
  * conn.c owns the connection's state machine: every change of c->state happens there.
  * conn_parse.c records what the request's bytes say, steps.c runs one step at a time and
  * returns what should happen next (struct step_result), listener.c says what each
- * listener fault does, and wire.c moves the bytes and makes the TCP decisions. None of
- * them ends a connection or changes its state: they say so, and conn.c does it. */
+ * listener fault does, and a transport (transport.h) moves the bytes. None of them ends a
+ * connection or changes its state: they say so, and conn.c does it. */
 #ifndef BADUP_CONN_H
 #define BADUP_CONN_H
 
 #include <http_parser.h>
 
 #include "server.h"
+#include "transport.h"
 
 /* Where a connection is; conn.c's opening comment gives the transitions. */
 enum conn_state {
@@ -55,9 +56,8 @@ struct step_result {
 };
 
 struct conn {
-  uv_tcp_t tcp;
+  struct transport *tp;     /* what carries the bytes; every read and write goes through it */
   uv_timer_t timer;
-  uv_shutdown_t shutdown_req;
   struct server *srv;
   struct conn *prev, *next;
   http_parser parser;
@@ -66,11 +66,10 @@ struct conn {
   uint16_t pc;              /* index of the step being executed */
   enum conn_state state;
   enum conn_finish after_flush; /* CS_FLUSHING: how to end once the writes are out */
-  uint8_t nhandles;         /* open libuv handles; free at zero */
+  uint8_t nhandles;         /* the transport and the timer until each has closed; free at 0 */
   bool closing, peer_eof, keep_alive, reading_stopped, in_message, dispatch_ready,
       msg_dispatched, in_pump, expect_continue, counted;
   uint8_t hdr_match;        /* header-name matcher state for Expect */
-  uint32_t pending_writes;  /* queued writes not completed yet */
   uint32_t drib_off;        /* bytes of the current dribble() already sent */
   uint32_t conn_seq;
   enum http_errno parse_error;
@@ -104,18 +103,9 @@ void conn_count(struct conn *c, struct scenario *s);
 /* Appends an event to the connection's record; the time is microseconds since accept. */
 void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t len);
 
-/* Starts and stops reading from the socket (a no-op once released). */
-void conn_read_start(struct conn *c);
-void conn_read_stop(struct conn *c);
-
 /* How a connection whose write failed with err ended, for its record: out of memory is
  * ours, anything else is the peer's doing (a reset, a closed socket). */
 static inline enum conn_end conn_end_of_write(int err) { return err == UV_ENOMEM ? END_ERROR : END_PEER_RESET; }
-
-/* Wire callbacks: a queued write completed, and the FIN asked by wire_shutdown is out;
- * status 0 or a negative libuv error. */
-void conn_written(struct conn *c, int status);
-void conn_shut(struct conn *c, int status);
 
 /* ---- conn_parse.c ---------------------------------------------------------------------- */
 
@@ -132,20 +122,5 @@ struct step_result step_execute(struct conn *c, const struct step *s);
 /* The timer of a dribble() in CS_DRIBBLING fired: sends its next piece and says what
  * comes next (STEP_NEXT once the last piece is out). */
 struct step_result step_dribble_on(struct conn *c, const struct step *s);
-
-/* ---- wire.c ---------------------------------------------------------------------------- */
-
-/* Writes len bytes at p after those already queued. The bytes must stay valid until the
- * write completes: they belong to `owner` (a plan, which gains a reference until then) or
- * are static (owner NULL). Returns 0 (written, or queued: c->pending_writes counts it and
- * conn_written follows), or a negative libuv error: nothing was queued, and the caller
- * decides what happens to the connection. */
-int wire_write(struct conn *c, const char *p, size_t len, struct plan *owner);
-/* Sends our FIN once queued writes are out; conn_shut follows. Returns 0 or a negative
- * libuv error (then conn_shut does not follow). */
-int wire_shutdown(struct conn *c);
-/* The peer's RST is waiting as the socket's pending error: Linux reports a RST that
- * follows a short read as end of file. */
-bool wire_peer_reset_pending(struct conn *c);
 
 #endif

@@ -124,7 +124,7 @@ static int on_headers_complete(http_parser *p) {
   }
   if (c->expect_continue && s->continue100 && has_body(p)) {
     conn_event(c, EV_CONTINUE, NULL, 0);
-    int rc = c->closing ? 0 : wire_write(c, RESP_100, sizeof RESP_100 - 1, NULL);
+    int rc = c->closing ? 0 : transport_write(c->tp, RESP_100, sizeof RESP_100 - 1, NULL);
     if (rc < 0) conn_release(c, conn_end_of_write(rc)); /* the parser stops at the message's end */
   }
   return 0;

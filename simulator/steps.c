@@ -18,7 +18,7 @@ static struct step_result wait_in(enum conn_state state, double seconds) {
 
 static struct step_result end_with(enum conn_finish how) { return (struct step_result){.next = STEP_END, .how = how}; }
 
-/* A write the wire refused: the connection goes, and its record says why. */
+/* A write the transport refused: the connection goes, and its record says why. */
 static struct step_result write_failed(int err) {
   return (struct step_result){.next = STEP_END, .how = CONN_DROP, .why = conn_end_of_write(err)};
 }
@@ -36,7 +36,7 @@ static struct step_result exec_start(struct conn *c, const struct step *s) {
 }
 
 static struct step_result exec_send(struct conn *c, const struct step *s) {
-  int rc = wire_write(c, s->bytes, s->len, c->plan);
+  int rc = transport_write(c->tp, s->bytes, s->len, c->plan);
   return rc < 0 ? write_failed(rc) : go_on();
 }
 
@@ -49,7 +49,7 @@ static struct step_result exec_dribble(struct conn *c, const struct step *s) {
 struct step_result step_dribble_on(struct conn *c, const struct step *s) {
   size_t n = s->len - c->drib_off;
   if (n > s->n) n = s->n;
-  int rc = wire_write(c, s->bytes + c->drib_off, n, c->plan);
+  int rc = transport_write(c->tp, s->bytes + c->drib_off, n, c->plan);
   if (rc < 0) return write_failed(rc);
   c->drib_off += (uint32_t)n;
   return c->drib_off < s->len ? wait_in(CS_DRIBBLING, s->seconds) : go_on();
@@ -63,7 +63,7 @@ static struct step_result exec_stall(struct conn *c, const struct step *s) {
 
 static struct step_result exec_stopread(struct conn *c, const struct step *s) {
   (void)s;
-  conn_read_stop(c);
+  transport_read_stop(c->tp);
   c->reading_stopped = true;
   return go_on();
 }
