@@ -115,6 +115,7 @@ size_t server_open_records(struct server *srv, size_t limit, struct conn_record 
 /* ---- releasing ---------------------------------------------------------------------- */
 
 static void conn_free(struct conn *c) {
+  assert(c->closing && c->nhandles == 0);
   struct server *srv = c->srv;
   if (c->prev) c->prev->next = c->next; else srv->conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -256,6 +257,7 @@ static void keepalive(struct conn *c, double idle) {
 /* In a stall() with no end: what the peer sends is read and dropped. */
 static bool stalled_forever(const struct conn *c) {
   if (c->state != CS_STALLED) return false;
+  assert(c->pc < c->plan->nsteps);
   const struct step *s = &c->plan->steps[c->pc];
   return s->op == STEP_STALL && s->seconds == STEP_FOREVER;
 }
@@ -285,6 +287,7 @@ static void peer_closed(struct conn *c) {
 
 static void on_read(void *owner, ssize_t n, const char *data) {
   struct conn *c = owner;
+  assert(n != 0);
   if (c->closing) return;
   if (n < 0) {
     /* A RST after a short read comes as end of file; without asking, a peer that resets
@@ -405,6 +408,7 @@ static void follow(struct conn *c, struct step_result r) {
     c->state = CS_HOLD;
     break;
   case CONN_DROP:
+    assert(r.why != END_OPEN);
     conn_release(c, r.why);
     break;
   }
@@ -467,6 +471,7 @@ void conn_barrier_reached(struct server *srv, const char *name) {
    * have run, later in the loop: the walk is safe. */
   for (struct conn *c = srv->conns; c; c = c->next) {
     if (c->closing || c->state != CS_BARRIER) continue;
+    assert(c->pc < c->plan->nsteps);
     const struct step *s = &c->plan->steps[c->pc];
     if (s->len != len || memcmp(s->bytes, name, len) != 0) continue;
     uv_timer_stop(&c->timer);
@@ -478,6 +483,9 @@ void conn_barrier_reached(struct server *srv, const char *name) {
 static void on_timer(uv_timer_t *t) {
   struct conn *c = t->data;
   if (c->closing) return;
+  /* A step that waits on the timer is the one at c->pc: the plan has not run past it. */
+  assert(!(c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER) ||
+         c->pc < c->plan->nsteps);
   const struct step *s = c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER
                              ? &c->plan->steps[c->pc]
                              : NULL;
@@ -530,6 +538,7 @@ static const struct transport_events conn_transport_events = {
 
 /* The listener fault of a connection accepted under a listener scenario, now. */
 static void accept_fault(struct conn *c) {
+  assert(c->plan && c->plan->listener != STEP__COUNT && c->tp->pending_writes == 0);
   enum step_op op = (enum step_op)c->plan->listener;
   atomic_fetch_add_explicit(&c->scn->stats.steps[op], 1, memory_order_relaxed);
   conn_event(c, EV_STEP, step_names[op], strlen(step_names[op]));

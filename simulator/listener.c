@@ -9,6 +9,7 @@
  *              queue full"), so the peer's connect times out.
  * A switch closes the old socket and binds a new one to the same address and port
  * (SO_REUSEADDR), so the port is never released for long. */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ double listener_fault_wait(const struct plan *p) {
 }
 
 struct step_result listener_fault(enum step_op op) {
+  assert(step_kinds[op] == STEP_KIND_LISTENER);
   switch (op) {
   case STEP_REFUSE:       /* too late to refuse: the nearest is a reset */
   case STEP_ACCEPT_RESET:

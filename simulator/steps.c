@@ -6,6 +6,7 @@
  * barrier), or end the exchange in some way. It never changes the connection's state,
  * arms its timer or ends it: conn.c does what the result says. Nothing here blocks: a
  * stall is a timer, not a sleep. */
+#include <assert.h>
 #include <string.h>
 
 #include "conn.h"
@@ -47,6 +48,7 @@ static struct step_result exec_dribble(struct conn *c, const struct step *s) {
 }
 
 struct step_result step_dribble_on(struct conn *c, const struct step *s) {
+  assert(c->drib_off < s->len);
   size_t n = s->len - c->drib_off;
   if (n > s->n) n = s->n;
   int rc = transport_write(c->tp, s->bytes + c->drib_off, n, c->plan);
