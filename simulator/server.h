@@ -75,7 +75,8 @@ struct server {
  * scenario's listener mode. Returns 0 or a negative libuv/errno code with *why set. */
 int server_start(struct server *srv, uv_loop_t *loop, const struct sockaddr *addr, const char **why);
 
-/* Stops accepting, closes every connection; the loop then runs out. Loop thread. */
+/* Stops accepting and releases every connection (conn_release); the loop then runs out.
+ * Loop thread. */
 void server_stop(struct server *srv);
 
 /* Frees what server_start allocated, after the loop has ended. */
