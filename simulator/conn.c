@@ -483,12 +483,10 @@ void conn_barrier_reached(struct server *srv, const char *name) {
 static void on_timer(uv_timer_t *t) {
   struct conn *c = t->data;
   if (c->closing) return;
+  bool step_waits = c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER;
   /* A step that waits on the timer is the one at c->pc: the plan has not run past it. */
-  assert(!(c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER) ||
-         c->pc < c->plan->nsteps);
-  const struct step *s = c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER
-                             ? &c->plan->steps[c->pc]
-                             : NULL;
+  assert(!step_waits || c->pc < c->plan->nsteps);
+  const struct step *s = step_waits ? &c->plan->steps[c->pc] : NULL;
   switch (c->state) {
   case CS_READING: /* keep-alive idle time over, unless a request has begun meanwhile */
     if (c->in_message || c->pend.len) return;
