@@ -1,15 +1,50 @@
-/* conn.c: a connection's life: accept, read, parse, pick a scenario, run its plan, close.
+/* conn.c: a connection's life: accept, read, pick a scenario, run its plan, end.
  *
- * Parsing and plan execution never nest: parser callbacks only record what they saw and
- * pause the parser when a plan should start; pump() then starts it outside the parser.
- * Bytes that arrive while a plan runs (pipelined requests, or anything while stalled)
- * wait in c->pend and are parsed when the plan ends with keep-alive. */
+ * The connection's state machine lives here, and only here: steps (steps.c) and listener
+ * faults (listener.c) say what should happen next, the transport (transport.h) carries
+ * the bytes and reports what happened, and this file changes c->state. Parsing and plan execution never nest: the
+ * parser's callbacks (conn_parse.c) only record what they saw and pause the parser when a
+ * plan should start; pump() then starts it outside the parser. Bytes that arrive while a
+ * plan runs (pipelined requests, or anything while stalled) wait in c->pend and are parsed
+ * when the plan ends with keep-alive.
+ *
+ * States and transitions ("released": conn_release, the socket goes and the connection is
+ * freed after its close callbacks; a peer's RST, a failed write and the server's stop
+ * release in every state):
+ *
+ *   READING      a request is due (pump)                          -> RUNNING
+ *                a malformed request: 400 or 431, then a FIN      -> RUNNING -> finish
+ *                keep-alive idle time over                        -> finish (FIN)
+ *                the peer's FIN                                   -> released
+ *   RUNNING      a step is done                                   -> RUNNING (next step)
+ *                a step waits                                     -> DRIBBLING | STALLED | BARRIER
+ *                keepalive() or the plan's end                    -> READING, or finish (FIN)
+ *                                                                    without keep-alive
+ *                close() / reset() / halfclose()                  -> finish
+ *                blackhole() reached by path                      -> HOLD
+ *                the plan function failed                         -> released (RST)
+ *   finish       writes queued                                    -> FLUSHING
+ *                FIN / half-close                                 -> LINGER / HALF
+ *                RST                                              -> released
+ *   DRIBBLING    timer: next piece; after the last one            -> RUNNING
+ *   STALLED      timer                                            -> RUNNING
+ *                the peer's FIN                                   -> released
+ *   BARRIER      name reached, or its bound passed                -> RUNNING
+ *   FLUSHING     the last queued write completed                  -> finish
+ *   LINGER       the peer's FIN, or the linger time passed        -> released
+ *   HALF         the peer's FIN                                   -> released
+ *   ACCEPT_WAIT  the peer's whole request or FIN, or the wait over -> the listener fault:
+ *                                                                   finish (accept_close) or
+ *                                                                   released (accept_reset)
+ *   HOLD         the peer's FIN                                   -> released
+ */
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "addr.h"
@@ -20,19 +55,18 @@
 static const char RESP_400[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 static const char RESP_431[] =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-static const char RESP_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-uint32_t conn_elapsed_us(const struct conn *c) { return (uint32_t)((uv_hrtime() - c->t0) / 1000u); }
+static uint32_t elapsed_us(const struct conn *c) { return (uint32_t)((uv_hrtime() - c->t0) / 1000u); }
 
 void conn_event(struct conn *c, enum event_kind kind, const char *detail, size_t len) {
   if (c->rec.nevents >= EVENTS_PER_CONN) {
     c->rec.dropped++; /* long keep-alive connections: only the start is kept */
     return;
   }
-  conn_record_add(&c->rec, conn_elapsed_us(c), kind, detail, len);
+  conn_record_add(&c->rec, elapsed_us(c), kind, detail, len);
 }
 
-static void count_connection(struct conn *c, struct scenario *s) {
+void conn_count(struct conn *c, struct scenario *s) {
   if (c->counted) return;
   c->counted = true;
   c->rec.scenario = s->name;
@@ -78,13 +112,14 @@ size_t server_open_records(struct server *srv, size_t limit, struct conn_record 
   return n;
 }
 
-/* ---- closing ------------------------------------------------------------------------ */
+/* ---- releasing ---------------------------------------------------------------------- */
 
 static void conn_free(struct conn *c) {
+  assert(c->closing && c->nhandles == 0);
   struct server *srv = c->srv;
   if (c->prev) c->prev->next = c->next; else srv->conns = c->next;
   if (c->next) c->next->prev = c->prev;
-  if (!c->counted) count_connection(c, &srv->scenarios[atomic_load(&srv->default_idx)]);
+  if (!c->counted) conn_count(c, &srv->scenarios[atomic_load(&srv->default_idx)]);
   event_log_push(&srv->log, &c->rec);
   plan_unref(c->plan);
   buf_free(&c->pend);
@@ -102,49 +137,131 @@ static void conn_free(struct conn *c) {
   }
 }
 
-static void on_handle_closed(uv_handle_t *h) {
-  struct conn *c = h->data;
+/* The transport or the timer has closed; the connection goes with the last of them. */
+static void handle_gone(struct conn *c) {
+  assert(c->nhandles > 0);
   if (--c->nhandles == 0) conn_free(c);
 }
 
-void conn_close(struct conn *c, enum conn_end end) {
+static void on_timer_closed(uv_handle_t *h) { handle_gone(h->data); }
+static void on_transport_closed(void *owner) { handle_gone(owner); }
+
+void conn_release(struct conn *c, enum conn_end end) {
   if (c->closing) return;
   c->closing = true;
   if (c->rec.end == END_OPEN) c->rec.end = (uint8_t)end;
   const char *name = conn_end_names[c->rec.end];
   conn_event(c, EV_CLOSE, name, strlen(name));
   uv_timer_stop(&c->timer);
-  uv_read_stop((uv_stream_t *)&c->tcp);
-  bool rst = end == END_RESET || end == END_ERROR;
-  if (!rst || uv_tcp_close_reset(&c->tcp, on_handle_closed) != 0)
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+  if (end == END_RESET || end == END_ERROR) transport_reset(c->tp);
+  else transport_close(c->tp);
+  uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+/* Reading stops at MAX_PENDING, for stopread() and at release; everything else reads. */
+static void read_start(struct conn *c) {
+  if (!c->closing) transport_read_start(c->tp); /* already reading: no cost */
+}
+
+/* ---- the timer ---------------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+
+/* One timer per connection; what its firing means depends on the state it fires in. */
+static void arm_timer(struct conn *c, double seconds) {
+  uv_update_time(c->srv->loop); /* stall durations count from now, not from loop start */
+  /* libuv keeps time in whole milliseconds, truncated: a timer can fire up to 1 ms before
+   * its full length has passed. Rounding up and adding that millisecond means a stall is
+   * never shorter than the scenario asked (on average 0.5 ms longer). */
+  uint64_t ms = (uint64_t)ceil(seconds * 1000.0) + (seconds > 0 ? 1 : 0);
+  uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+/* ---- endings ------------------------------------------------------------------------ */
+
+static void pump(struct conn *c);
+static void follow(struct conn *c, struct step_result r);
+
+/* FIN, half-close or RST now: every queued write is out. */
+static void finish_now(struct conn *c, enum conn_finish how) {
+  if (c->closing) return;
+  uv_timer_stop(&c->timer);
+  if (how == CONN_RST) {
+    conn_release(c, END_RESET);
+    return;
+  }
+  assert(how == CONN_FIN || how == CONN_HALF_CLOSE);
+  c->state = how == CONN_FIN ? CS_LINGER : CS_HALF;
+  if (c->peer_eof && how == CONN_FIN) {
+    /* Nothing more can come in: a plain close sends the FIN. */
+    conn_release(c, END_FIN);
+    return;
+  }
+  if (transport_shutdown(c->tp) < 0) {
+    conn_release(c, END_FIN);
+    return;
+  }
+  if (!c->reading_stopped) read_start(c);
+}
+
+/* FIN, half-close or RST once every queued write is out (the bytes of a response go
+ * before the FIN that ends it, and an RST does not cut them short). */
+static void finish(struct conn *c, enum conn_finish how) {
+  if (c->tp->pending_writes) {
+    c->after_flush = how;
+    c->state = CS_FLUSHING;
+    return;
+  }
+  finish_now(c, how);
+}
+
+static void on_written(void *owner, int status) {
+  struct conn *c = owner;
+  if (c->closing) return;
+  if (status < 0) {
+    conn_release(c, END_PEER_RESET);
+    return;
+  }
+  if (c->tp->pending_writes == 0 && c->state == CS_FLUSHING) finish_now(c, c->after_flush);
+}
+
+static void on_shut(void *owner, int status) {
+  struct conn *c = owner;
+  if (c->closing) return;
+  if (status < 0) {
+    conn_release(c, END_PEER_RESET);
+    return;
+  }
+  if (c->peer_eof) {
+    /* The peer finished first: both FINs are out, nothing left to drain. */
+    conn_release(c, END_FIN);
+    return;
+  }
+  if (c->state == CS_LINGER) arm_timer(c, c->srv->linger_ms / 1000.0);
+}
+
+/* The plan is over and the connection stays open for the next request, `idle` seconds at
+ * most (STEP_FOREVER: no bound); without keep-alive, a FIN. */
+static void keepalive(struct conn *c, double idle) {
+  c->state = CS_READING;
+  if (!c->keep_alive || c->parser.upgrade) {
+    finish(c, CONN_FIN);
+    return;
+  }
+  if (idle != STEP_FOREVER) arm_timer(c, idle);
+  pump(c);
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
-  (void)suggested;
-  struct conn *c = h->data;
-  *b = uv_buf_init(c->srv->readbuf, sizeof c->srv->readbuf);
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
-
-void conn_read_start(struct conn *c) {
-  /* Already reading: libuv answers UV_EALREADY at no cost. */
-  if (!c->closing) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-}
-
-void conn_read_stop(struct conn *c) { uv_read_stop((uv_stream_t *)&c->tcp); }
-
-bool conn_stalled_forever(const struct conn *c) {
+/* In a stall() with no end: what the peer sends is read and dropped. */
+static bool stalled_forever(const struct conn *c) {
   if (c->state != CS_STALLED) return false;
+  assert(c->pc < c->plan->nsteps);
   const struct step *s = &c->plan->steps[c->pc];
   return s->op == STEP_STALL && s->seconds == STEP_FOREVER;
 }
 
-static void pump(struct conn *c);
 static void accept_fault(struct conn *c);
 
 static void peer_closed(struct conn *c) {
@@ -153,12 +270,12 @@ static void peer_closed(struct conn *c) {
   switch (c->state) {
   case CS_LINGER:
   case CS_HALF:
-    conn_close(c, END_FIN);
+    conn_release(c, END_FIN);
     break;
   case CS_READING:
   case CS_STALLED:
   case CS_HOLD:
-    conn_close(c, END_PEER_FIN);
+    conn_release(c, END_PEER_FIN);
     break;
   case CS_ACCEPT_WAIT:
     accept_fault(c); /* the peer gave up first; the fault still happens, and is logged */
@@ -168,55 +285,28 @@ static void peer_closed(struct conn *c) {
   }
 }
 
-static size_t parse(struct conn *c, const char *data, size_t len);
-
-/* A listener fault waits for the peer's whole request, not its first bytes: a proxy that
- * writes its request in pieces (tinyproxy sends the request line, then each header) would
- * otherwise meet the fault while still writing one run and while reading the next, and
- * answer two ways (tinyproxy: 503 when a header write fails, a silent close when the read
- * does). The bytes are framed by RFC 9112 (http-parser) and dropped. */
-static int accept_request_done(http_parser *p) {
-  http_parser_pause(p, 1);
-  return 0;
-}
-static const http_parser_settings accept_wait_settings = {.on_message_complete = accept_request_done};
-
-/* Is the peer's request complete (or are its bytes no HTTP request at all)? */
-static bool accept_request_in(struct conn *c, const char *data, size_t len) {
-  http_parser_execute(&c->parser, &accept_wait_settings, data, len);
-  return HTTP_PARSER_ERRNO(&c->parser) != HPE_OK;
-}
-
-/* libuv reports end of file on POLLHUP after a short read, also when the peer sent a RST
- * (Linux signals both with POLLHUP); the RST then waits as the socket's pending error,
- * which nobody reads. Without this check a peer that resets mid-request is logged as
- * peer_fin, and /events lies about how the proxy ended the connection. (After our own FIN,
- * in CS_LINGER or CS_HALF, the connection ended as ours whatever the peer does.) */
-static bool peer_reset_pending(struct conn *c) {
-  uv_os_fd_t fd;
-  int err = 0;
-  socklen_t len = sizeof err;
-  return uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
-         err == ECONNRESET;
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
-  struct conn *c = s->data;
-  if (c->closing || n == 0) return;
+static void on_read(void *owner, ssize_t n, const char *data) {
+  struct conn *c = owner;
+  assert(n != 0);
+  if (c->closing) return;
   if (n < 0) {
-    if (n == UV_EOF && (c->state == CS_LINGER || c->state == CS_HALF || !peer_reset_pending(c))) {
+    /* A RST after a short read comes as end of file; without asking, a peer that resets
+     * mid-request would be logged as peer_fin, and /events would lie about how the proxy
+     * ended the connection. (After our own FIN, in CS_LINGER or CS_HALF, the connection
+     * ended as ours whatever the peer does.) */
+    if (n == UV_EOF && (c->state == CS_LINGER || c->state == CS_HALF || !transport_peer_reset_pending(c->tp))) {
       peer_closed(c);
     } else {
       if (n == UV_EOF) n = UV_ECONNRESET;
       const char *e = uv_err_name((int)n);
       conn_event(c, EV_PEER_RESET, e, strlen(e));
-      conn_close(c, END_PEER_RESET);
+      conn_release(c, END_PEER_RESET);
     }
     return;
   }
   switch (c->state) {
   case CS_ACCEPT_WAIT:
-    if (accept_request_in(c, b->base, (size_t)n)) accept_fault(c);
+    if (conn_parse_request_in(c, data, (size_t)n)) accept_fault(c); /* its connect done, its request out */
     return;
   case CS_LINGER:
   case CS_HALF:
@@ -226,13 +316,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     /* A stall that never ends never parses what follows: drop it and keep reading, so a
      * flooding peer costs no memory and its FIN or RST still ends the connection. (Had
      * reading stopped at MAX_PENDING, nothing would notice the peer leave, and the
-     * connection, its fd and 1 MiB would be held forever.) See exec_stall. */
-    if (conn_stalled_forever(c)) return;
+     * connection, its fd and 1 MiB would be held forever.) See follow(). */
+    if (stalled_forever(c)) return;
     break;
   case CS_READING:
     if (c->pend.len == 0) {
-      size_t used = parse(c, b->base, (size_t)n);
-      if (used < (size_t)n) buf_append(&c->pend, b->base + used, (size_t)n - used);
+      size_t used = conn_parse(c, data, (size_t)n);
+      if (used < (size_t)n) buf_append(&c->pend, data + used, (size_t)n - used);
       pump(c);
       return;
     }
@@ -240,165 +330,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   default:
     break;
   }
-  buf_append(&c->pend, b->base, (size_t)n);
-  if (c->pend.len > MAX_PENDING) conn_read_stop(c); /* pump() resumes once it drains */
+  buf_append(&c->pend, data, (size_t)n);
+  if (c->pend.len > MAX_PENDING) transport_read_stop(c->tp); /* pump() resumes once it drains */
   if (c->state == CS_READING) pump(c);
-}
-
-/* ---- parsing ------------------------------------------------------------------------ */
-
-static struct scenario *route(struct conn *c) {
-  struct server *srv = c->srv;
-  int idx = atomic_load(&srv->default_idx);
-  if (srv->routed && c->url_len) {
-    const char *u = c->url;
-    size_t n = c->url_len;
-    if (u[0] != '/') { /* absolute-form: http://host/name/... */
-      const char *p = memchr(u, ':', n);
-      if (p && (size_t)(u + n - p) > 3 && p[1] == '/' && p[2] == '/') {
-        p += 3;
-        const char *slash = memchr(p, '/', (size_t)(u + n - p));
-        n = slash ? (size_t)(u + n - slash) : 0;
-        u = slash;
-      } else {
-        n = 0;
-      }
-    }
-    if (n > 1) {
-      size_t i = 1;
-      while (i < n && u[i] != '/' && u[i] != '?') i++;
-      int f = server_find(srv, u + 1, i - 1);
-      if (f >= 0) idx = f;
-    }
-  }
-  return &srv->scenarios[idx];
-}
-
-static int on_message_begin(http_parser *p) {
-  struct conn *c = p->data;
-  c->in_message = true;
-  c->msg_dispatched = false;
-  c->expect_continue = false;
-  c->url_len = 0;
-  c->hname_len = 0;
-  c->hdr_match = 0;
-  c->conn_seq++;
-  uv_timer_stop(&c->timer); /* a keep-alive idle timer no longer applies */
-  if (c->req) request_reset(c->req);
-  return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  size_t room = sizeof c->url - c->url_len;
-  size_t n = len < room ? len : room;
-  memcpy(c->url + c->url_len, at, n);
-  c->url_len = (uint8_t)(c->url_len + n);
-  if (c->req) buf_append(&c->req->target, at, len);
-  return 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  if (c->hdr_match == 2) c->hname_len = 0; /* a new field after a value */
-  c->hdr_match = 1;
-  for (size_t i = 0; i < len; i++) {
-    if (c->hname_len < sizeof c->hname) c->hname[c->hname_len] = at[i];
-    if (c->hname_len < 255) c->hname_len++;
-  }
-  if (c->req) request_add_field(c->req, at, len);
-  return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  c->hdr_match = 2;
-  if (c->hname_len == 6 && strncasecmp(c->hname, "expect", 6) == 0) {
-    for (size_t i = 0; i + 12 <= len; i++)
-      if (strncasecmp(at + i, "100-continue", 12) == 0) c->expect_continue = true;
-  }
-  if (c->req) request_add_value(c->req, at, len);
-  return 0;
-}
-
-static bool has_body(const http_parser *p) {
-  return (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != UINT64_MAX);
-}
-
-static int on_headers_complete(http_parser *p) {
-  struct conn *c = p->data;
-  struct server *srv = c->srv;
-  c->keep_alive = http_should_keep_alive(p) != 0;
-  struct scenario *s = route(c);
-  c->scn = s;
-  count_connection(c, s);
-  uint64_t seq = atomic_fetch_add_explicit(&s->stats.requests, 1, memory_order_relaxed) + 1;
-  atomic_fetch_add_explicit(&srv->total_requests, 1, memory_order_relaxed);
-  c->rec.requests++;
-  if (c->rec.nevents < EVENTS_PER_CONN) {
-    char detail[sizeof c->url + 16];
-    int dl = snprintf(detail, sizeof detail, "%s %.*s", http_method_str(p->method), (int)c->url_len, c->url);
-    conn_event(c, EV_REQUEST, detail, dl > 0 ? (size_t)dl : 0);
-  } else {
-    c->rec.dropped++;
-  }
-  if (c->req) {
-    snprintf(c->req->method, sizeof c->req->method, "%s", http_method_str(p->method));
-    c->req->http_major = p->http_major;
-    c->req->http_minor = p->http_minor;
-    c->req->conn_id = c->rec.id;
-    c->req->conn_seq = c->conn_seq;
-    c->req->seq = seq;
-    c->req->peer = c->rec.peer;
-    c->req->scenario = s->name;
-  }
-  if (s->plan && s->plan->start == STEP_RXHDRS) {
-    c->dispatch_ready = true;
-    http_parser_pause(p, 1);
-    return 0;
-  }
-  if (c->expect_continue && s->continue100 && has_body(p)) {
-    conn_event(c, EV_CONTINUE, NULL, 0);
-    wire_write(c, RESP_100, sizeof RESP_100 - 1, NULL);
-  }
-  return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len) {
-  struct conn *c = p->data;
-  if (c->req) request_add_body(c->req, at, len);
-  return 0;
-}
-
-static int on_message_complete(http_parser *p) {
-  struct conn *c = p->data;
-  c->in_message = false;
-  if (!c->msg_dispatched) {
-    c->dispatch_ready = true;
-    http_parser_pause(p, 1);
-  }
-  return 0;
-}
-
-static const http_parser_settings parser_settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_value = on_header_value,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
-
-/* Feeds bytes to the parser; returns how many it took. Stops early when a plan is due
- * (c->dispatch_ready) or on a malformed request (c->parse_error). */
-static size_t parse(struct conn *c, const char *data, size_t len) {
-  if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) http_parser_pause(&c->parser, 0);
-  size_t n = http_parser_execute(&c->parser, &parser_settings, data, len);
-  enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-  if (e != HPE_OK && e != HPE_PAUSED) c->parse_error = e;
-  else if (e == HPE_OK && n < len && c->parser.upgrade) n = len; /* not HTTP any more: dropped */
-  return n;
 }
 
 static void bad_request(struct conn *c) {
@@ -407,12 +341,78 @@ static void bad_request(struct conn *c) {
   conn_event(c, EV_BAD_REQUEST, name, strlen(name));
   atomic_fetch_add_explicit(&c->srv->bad_requests, 1, memory_order_relaxed);
   c->state = CS_RUNNING;
-  if (e == HPE_HEADER_OVERFLOW) wire_write(c, RESP_431, sizeof RESP_431 - 1, NULL);
-  else wire_write(c, RESP_400, sizeof RESP_400 - 1, NULL);
-  if (!c->closing) wire_finish(c, STEP_CLOSE);
+  int rc = e == HPE_HEADER_OVERFLOW ? transport_write(c->tp, RESP_431, sizeof RESP_431 - 1, NULL)
+                                    : transport_write(c->tp, RESP_400, sizeof RESP_400 - 1, NULL);
+  if (rc < 0) conn_release(c, conn_end_of_write(rc));
+  else finish(c, CONN_FIN);
 }
 
 /* ---- plans -------------------------------------------------------------------------- */
+
+static void run_plan(struct conn *c) {
+  while (!c->closing && c->state == CS_RUNNING) {
+    if (c->pc >= c->plan->nsteps) {
+      keepalive(c, STEP_FOREVER);
+      return;
+    }
+    const struct step *s = &c->plan->steps[c->pc];
+    atomic_fetch_add_explicit(&c->scn->stats.steps[s->op], 1, memory_order_relaxed);
+    conn_event(c, EV_STEP, step_names[s->op], strlen(step_names[s->op]));
+    struct step_result r = step_execute(c, s);
+    if (r.next != STEP_NEXT) {
+      follow(c, r);
+      return;
+    }
+    c->pc++;
+  }
+}
+
+/* The step at c->pc is over (its timer fired, or its barrier was reached): the next. */
+static void step_over(struct conn *c) {
+  c->state = CS_RUNNING;
+  c->pc++;
+  run_plan(c);
+}
+
+/* Does what a step or a listener fault asked for, other than going on at once. */
+static void follow(struct conn *c, struct step_result r) {
+  if (r.next == STEP_WAIT) {
+    assert(r.wait == CS_DRIBBLING || r.wait == CS_STALLED || r.wait == CS_BARRIER);
+    c->state = r.wait;
+    if (r.seconds != STEP_FOREVER) {
+      arm_timer(c, r.seconds);
+      return;
+    }
+    uv_timer_stop(&c->timer); /* on_timer acts by state: nothing may fire in this one */
+    if (r.wait == CS_STALLED && !c->reading_stopped) {
+      /* Nothing after this stall will ever parse the input: drop what is buffered and read
+       * on (reading may have stopped at MAX_PENDING), or a flooding peer that then leaves
+       * would hold the connection forever. */
+      buf_free(&c->pend);
+      read_start(c);
+    }
+    return;
+  }
+  assert(r.next == STEP_END);
+  switch (r.how) {
+  case CONN_FIN:
+  case CONN_RST:
+  case CONN_HALF_CLOSE:
+    finish(c, r.how);
+    break;
+  case CONN_KEEPALIVE:
+    keepalive(c, r.seconds);
+    break;
+  case CONN_HOLD:
+    uv_timer_stop(&c->timer);
+    c->state = CS_HOLD;
+    break;
+  case CONN_DROP:
+    assert(r.why != END_OPEN);
+    conn_release(c, r.why);
+    break;
+  }
+}
 
 static void dispatch(struct conn *c) {
   c->msg_dispatched = true;
@@ -429,7 +429,7 @@ static void dispatch(struct conn *c) {
       fprintf(stderr, "badup: connection %llu: %s\n", (unsigned long long)c->rec.id, msg);
       conn_event(c, EV_ERROR, msg, first);
       buf_free(&err);
-      conn_close(c, END_ERROR);
+      conn_release(c, END_ERROR);
       return;
     }
   }
@@ -437,38 +437,7 @@ static void dispatch(struct conn *c) {
   c->plan = p;
   c->pc = 0;
   c->state = CS_RUNNING;
-  conn_run_plan(c);
-}
-
-void conn_run_plan(struct conn *c) {
-  while (!c->closing && c->state == CS_RUNNING) {
-    if (c->pc >= c->plan->nsteps) {
-      conn_keepalive(c, STEP_FOREVER);
-      return;
-    }
-    const struct step *s = &c->plan->steps[c->pc];
-    atomic_fetch_add_explicit(&c->scn->stats.steps[s->op], 1, memory_order_relaxed);
-    conn_event(c, EV_STEP, step_names[s->op], strlen(step_names[s->op]));
-    if (!step_execute(c, s)) return;
-    c->pc++;
-  }
-}
-
-static void idle_over(uv_timer_t *t) {
-  struct conn *c = t->data;
-  if (c->closing || c->state != CS_READING || c->in_message || c->pend.len) return;
-  conn_event(c, EV_IDLE_CLOSE, NULL, 0);
-  wire_finish(c, STEP_CLOSE);
-}
-
-void conn_keepalive(struct conn *c, double idle) {
-  c->state = CS_READING;
-  if (!c->keep_alive || c->parser.upgrade) {
-    wire_finish(c, STEP_CLOSE);
-    return;
-  }
-  if (idle != STEP_FOREVER) wire_timer(c, idle, idle_over);
-  pump(c);
+  run_plan(c);
 }
 
 /* Parses buffered input and starts plans until it runs out of input or a plan waits.
@@ -487,62 +456,106 @@ static void pump(struct conn *c) {
       continue;
     }
     if (c->pend.len == 0) break;
-    size_t n = parse(c, c->pend.data, c->pend.len);
+    size_t n = conn_parse(c, c->pend.data, c->pend.len);
     buf_consume(&c->pend, n);
     if (n == 0 && !c->dispatch_ready && !c->parse_error) break;
   }
   if (!c->closing && c->state == CS_READING && !c->reading_stopped && c->pend.len <= MAX_PENDING)
-    conn_read_start(c);
+    read_start(c);
   c->in_pump = false;
+}
+
+void conn_barrier_reached(struct server *srv, const char *name) {
+  size_t len = strlen(name);
+  /* run_plan may release a connection, but it stays on the list until its close callbacks
+   * have run, later in the loop: the walk is safe. */
+  for (struct conn *c = srv->conns; c; c = c->next) {
+    if (c->closing || c->state != CS_BARRIER) continue;
+    assert(c->pc < c->plan->nsteps);
+    const struct step *s = &c->plan->steps[c->pc];
+    if (s->len != len || memcmp(s->bytes, name, len) != 0) continue;
+    uv_timer_stop(&c->timer);
+    conn_event(c, EV_BARRIER_REACHED, s->bytes, s->len);
+    step_over(c);
+  }
+}
+
+static void on_timer(uv_timer_t *t) {
+  struct conn *c = t->data;
+  if (c->closing) return;
+  bool step_waits = c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER;
+  /* A step that waits on the timer is the one at c->pc: the plan has not run past it. */
+  assert(!step_waits || c->pc < c->plan->nsteps);
+  const struct step *s = step_waits ? &c->plan->steps[c->pc] : NULL;
+  switch (c->state) {
+  case CS_READING: /* keep-alive idle time over, unless a request has begun meanwhile */
+    if (c->in_message || c->pend.len) return;
+    conn_event(c, EV_IDLE_CLOSE, NULL, 0);
+    finish(c, CONN_FIN);
+    return;
+  case CS_ACCEPT_WAIT: /* the peer sent nothing in time: the fault happens anyway */
+    accept_fault(c);
+    return;
+  case CS_LINGER: /* the peer kept its side open past the linger time */
+    conn_release(c, END_FIN);
+    return;
+  case CS_DRIBBLING: {
+    struct step_result r = step_dribble_on(c, s);
+    if (r.next != STEP_NEXT) {
+      follow(c, r);
+      return;
+    }
+    break;
+  }
+  case CS_BARRIER:
+    conn_event(c, EV_BARRIER_TIMEOUT, s->bytes, s->len);
+    break;
+  case CS_STALLED:
+    break;
+  default: /* nothing waits on the timer in the other states */
+    return;
+  }
+  conn_event(c, EV_STEP_DONE, step_names[s->op], strlen(step_names[s->op]));
+  step_over(c);
 }
 
 /* ---- accept ------------------------------------------------------------------------- */
 
 static void peer_name(struct conn *c) {
   struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) ss.ss_family = AF_UNSPEC;
+  if (transport_peer_address(c->tp, &ss) != 0) ss.ss_family = AF_UNSPEC;
   addr_format(&ss, c->rec.peer, sizeof c->rec.peer);
 }
 
-static void on_refused_closed(uv_handle_t *h) { free(h->data); }
+static const struct transport_events conn_transport_events = {
+    .read = on_read,
+    .written = on_written,
+    .shut = on_shut,
+    .closed = on_transport_closed,
+};
 
 /* The listener fault of a connection accepted under a listener scenario, now. */
 static void accept_fault(struct conn *c) {
-  struct scenario *d = c->scn;
-  enum step_op op = (enum step_op)d->plan->listener;
-  atomic_fetch_add_explicit(&d->stats.steps[op], 1, memory_order_relaxed);
+  assert(c->plan && c->plan->listener != STEP__COUNT && c->tp->pending_writes == 0);
+  enum step_op op = (enum step_op)c->plan->listener;
+  atomic_fetch_add_explicit(&c->scn->stats.steps[op], 1, memory_order_relaxed);
   conn_event(c, EV_STEP, step_names[op], strlen(step_names[op]));
   c->state = CS_RUNNING;
-  if (op == STEP_ACCEPT_CLOSE) {
-    wire_do_finish(c, STEP_CLOSE);
-  } else if (op == STEP_BLACKHOLE) {
-    c->state = CS_HOLD;
-    conn_read_start(c);
-  } else {
-    conn_close(c, END_RESET);
-  }
-}
-
-static void accept_wait_over(uv_timer_t *t) {
-  struct conn *c = t->data;
-  if (!c->closing && c->state == CS_ACCEPT_WAIT) accept_fault(c);
+  follow(c, listener_fault(op));
 }
 
 void conn_accept(struct server *srv) {
   struct conn *c = calloc(1, sizeof *c);
   if (!c) return;
   c->srv = srv;
-  uv_tcp_init(srv->loop, &c->tcp);
-  c->tcp.data = c;
-  if (uv_accept((uv_stream_t *)srv->lst.tcp, (uv_stream_t *)&c->tcp) != 0) {
-    uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
+  if (transport_tcp_accept((uv_stream_t *)srv->lst.tcp, srv->readbuf, sizeof srv->readbuf, &conn_transport_events, c,
+                           &c->tp) < 0) {
+    free(c);
     return;
   }
   uv_timer_init(srv->loop, &c->timer);
   c->timer.data = c;
   c->nhandles = 2;
-  uv_tcp_nodelay(&c->tcp, 1); /* every write is its own segment: dribbles stay dribbles */
   c->next = srv->conns;
   if (c->next) c->next->prev = c;
   srv->conns = c;
@@ -555,34 +568,28 @@ void conn_accept(struct server *srv) {
   atomic_fetch_add_explicit(&srv->open_conns, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&srv->total_conns, 1, memory_order_relaxed);
   conn_event(c, EV_ACCEPT, c->rec.peer, strlen(c->rec.peer));
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
+  conn_parse_init(c);
   c->state = CS_READING;
 
   struct scenario *d = &srv->scenarios[atomic_load(&srv->default_idx)];
   if (d->kind == SCENARIO_LISTENER) {
-    /* accept_close / accept_reset act before a byte is read. (refuse and blackhole never
-     * get here: the listener itself does them.) */
+    /* A listener fault the socket itself cannot do (listener.c says which), on each
+     * connection before a byte of it is parsed. */
     c->scn = d;
-    count_connection(c, d);
+    conn_count(c, d);
     c->plan = d->plan; /* static: never freed by the connection */
     c->pc = 0;
-    double wait = d->plan->steps[0].seconds;
-    if (d->plan->listener != STEP_BLACKHOLE && wait > 0) {
-      /* Wait for the peer's whole request (or the bound), so the fault always meets a peer
-       * whose connect() has completed and whose request is out: a FIN or RST that raced
-       * the peer's connect would make it see a failed connect one time and a failed read
-       * the next (and one that raced its writes, a failed write). The bytes are dropped
-       * unread as far as the peer can tell. */
+    read_start(c);
+    double wait = listener_fault_wait(d->plan);
+    if (wait > 0) {
       c->state = CS_ACCEPT_WAIT;
-      conn_read_start(c);
-      wire_timer(c, wait, accept_wait_over);
+      arm_timer(c, wait);
       return;
     }
     accept_fault(c);
     return;
   }
-  if (!srv->routed) count_connection(c, d);
+  if (!srv->routed) conn_count(c, d);
   if (srv->collect) c->req = calloc(1, sizeof *c->req);
-  conn_read_start(c);
+  read_start(c);
 }

@@ -1,4 +1,5 @@
-/* listener.c: the listening socket in each of its modes.
+/* listener.c: the listening socket in each of its modes, and what each listener fault
+ * does to a connection (listener.h).
  *
  *   accept:    an ordinary libuv listener (4096 backlog);
  *   refuse:    the port stays bound, but nobody listens: the kernel answers SYNs with RST,
@@ -8,12 +9,43 @@
  *              queue full"), so the peer's connect times out.
  * A switch closes the old socket and binds a new one to the same address and port
  * (SO_REUSEADDR), so the port is never released for long. */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "conn.h"
+
+enum listener_mode listener_mode_for(const struct scenario *s) {
+  if (s->kind != SCENARIO_LISTENER) return LISTEN_ACCEPT;
+  switch (s->plan->listener) {
+  case STEP_REFUSE: return LISTEN_REFUSE;
+  case STEP_BLACKHOLE: return LISTEN_BLACKHOLE;
+  default: return LISTEN_ACCEPT; /* accept_close / accept_reset act on each accept */
+  }
+}
+
+double listener_fault_wait(const struct plan *p) {
+  /* accept_close([wait]) / accept_reset([wait]) carry the wait; a FIN or RST that raced the
+   * peer's connect would make it see a failed connect one time and a failed read the next.
+   * A blackhole has nothing to wait for. */
+  if (p->listener == STEP_BLACKHOLE || !(p->steps[0].seconds > 0)) return 0;
+  return p->steps[0].seconds;
+}
+
+struct step_result listener_fault(enum step_op op) {
+  assert(step_kinds[op] == STEP_KIND_LISTENER);
+  switch (op) {
+  case STEP_REFUSE:       /* too late to refuse: the nearest is a reset */
+  case STEP_ACCEPT_RESET:
+    return (struct step_result){.next = STEP_END, .how = CONN_RST};
+  case STEP_ACCEPT_CLOSE:
+    return (struct step_result){.next = STEP_END, .how = CONN_FIN};
+  default: /* blackhole: say nothing, ever; the peer gives up */
+    return (struct step_result){.next = STEP_END, .how = CONN_HOLD};
+  }
+}
 
 static socklen_t addr_len(const struct sockaddr_storage *ss) {
   return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);

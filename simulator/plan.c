@@ -5,13 +5,13 @@
 #include <string.h>
 
 const char *const step_names[STEP__COUNT] = {
-#define BADUP_STEP_NAME(id, name, kind) name,
+#define BADUP_STEP_NAME(id, name, kind, ctor, exec) name,
     BADUP_STEPS(BADUP_STEP_NAME)
 #undef BADUP_STEP_NAME
 };
 
 const enum step_kind step_kinds[STEP__COUNT] = {
-#define BADUP_STEP_KIND(id, name, kind) kind,
+#define BADUP_STEP_KIND(id, name, kind, ctor, exec) kind,
     BADUP_STEPS(BADUP_STEP_KIND)
 #undef BADUP_STEP_KIND
 };

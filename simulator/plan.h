@@ -16,24 +16,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* X(ID, lua_name, kind): kind is one of STEP_KIND_* below. */
-#define BADUP_STEPS(X)                             \
-  X(REFUSE, "refuse", STEP_KIND_LISTENER)          \
-  X(BLACKHOLE, "blackhole", STEP_KIND_LISTENER)    \
-  X(ACCEPT_CLOSE, "accept_close", STEP_KIND_LISTENER) \
-  X(ACCEPT_RESET, "accept_reset", STEP_KIND_LISTENER) \
-  X(RXREQ, "rxreq", STEP_KIND_START)               \
-  X(RXHDRS, "rxhdrs", STEP_KIND_START)             \
-  X(SEND, "send", STEP_KIND_ACTION)                \
-  X(TXRESP, "txresp", STEP_KIND_ACTION)            \
-  X(DRIBBLE, "dribble", STEP_KIND_ACTION)          \
-  X(STALL, "stall", STEP_KIND_ACTION)              \
-  X(STOPREAD, "stopread", STEP_KIND_ACTION)        \
-  X(BARRIER, "barrier", STEP_KIND_ACTION)          \
-  X(CLOSE, "close", STEP_KIND_END)                 \
-  X(RESET, "reset", STEP_KIND_END)                 \
-  X(HALFCLOSE, "halfclose", STEP_KIND_END)         \
-  X(KEEPALIVE, "keepalive", STEP_KIND_END)
+/* X(ID, lua_name, kind, constructor, executor): kind is one of STEP_KIND_* below; the
+ * constructor is a lua_CFunction of vocabulary.c, the executor a step_fn of steps.c. Both
+ * tables are generated from this list: a step without either does not compile. */
+#define BADUP_STEPS(X)                                                                  \
+  X(REFUSE, "refuse", STEP_KIND_LISTENER, ctor_refuse, exec_listener)                   \
+  X(BLACKHOLE, "blackhole", STEP_KIND_LISTENER, ctor_blackhole, exec_listener)          \
+  X(ACCEPT_CLOSE, "accept_close", STEP_KIND_LISTENER, ctor_accept_close, exec_listener) \
+  X(ACCEPT_RESET, "accept_reset", STEP_KIND_LISTENER, ctor_accept_reset, exec_listener) \
+  X(RXREQ, "rxreq", STEP_KIND_START, ctor_rxreq, exec_start)                            \
+  X(RXHDRS, "rxhdrs", STEP_KIND_START, ctor_rxhdrs, exec_start)                         \
+  X(SEND, "send", STEP_KIND_ACTION, ctor_send, exec_send)                               \
+  X(TXRESP, "txresp", STEP_KIND_ACTION, ctor_txresp, exec_send)                         \
+  X(DRIBBLE, "dribble", STEP_KIND_ACTION, ctor_dribble, exec_dribble)                   \
+  X(STALL, "stall", STEP_KIND_ACTION, ctor_stall, exec_stall)                           \
+  X(STOPREAD, "stopread", STEP_KIND_ACTION, ctor_stopread, exec_stopread)               \
+  X(BARRIER, "barrier", STEP_KIND_ACTION, ctor_barrier, exec_barrier)                   \
+  X(CLOSE, "close", STEP_KIND_END, ctor_close, exec_end)                                \
+  X(RESET, "reset", STEP_KIND_END, ctor_reset, exec_end)                                \
+  X(HALFCLOSE, "halfclose", STEP_KIND_END, ctor_halfclose, exec_end)                    \
+  X(KEEPALIVE, "keepalive", STEP_KIND_END, ctor_keepalive, exec_keepalive)
 
 enum step_kind {
   STEP_KIND_LISTENER, /* only step of a static plan; acts on the listening socket */
@@ -43,7 +45,7 @@ enum step_kind {
 };
 
 enum step_op {
-#define BADUP_STEP_ENUM(id, name, kind) STEP_##id,
+#define BADUP_STEP_ENUM(id, name, kind, ctor, exec) STEP_##id,
   BADUP_STEPS(BADUP_STEP_ENUM)
 #undef BADUP_STEP_ENUM
   STEP__COUNT

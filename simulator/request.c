@@ -128,36 +128,74 @@ static void push_header_list(lua_State *L, const struct request *r) {
   }
 }
 
+/* The fields a plan function can read, in the order docs/scenarios.md lists them: each
+ * row is one push_<name> below, and the lookup table is generated from the list, so a
+ * field cannot be listed without a reader or read without being listed. */
+#define REQUEST_FIELDS(X) \
+  X(method)               \
+  X(target)               \
+  X(path)                 \
+  X(query)                \
+  X(version)              \
+  X(headers)              \
+  X(header_list)          \
+  X(body)                 \
+  X(conn_id)              \
+  X(conn_seq)             \
+  X(seq)                  \
+  X(peer)                 \
+  X(scenario)
+
+/* The request target; NULL until one arrived, and NULL + 0 is undefined. */
+static const char *target_of(const struct request *r) { return r->target.data ? r->target.data : ""; }
+static const char *query_mark(const struct request *r) { return memchr(target_of(r), '?', r->target.len); }
+
+/* Each pushes one field's value. Stack: +1. */
+static void push_method(lua_State *L, const struct request *r) { lua_pushstring(L, r->method); }
+static void push_target(lua_State *L, const struct request *r) { lua_pushlstring(L, target_of(r), r->target.len); }
+static void push_path(lua_State *L, const struct request *r) {
+  const char *q = query_mark(r);
+  lua_pushlstring(L, target_of(r), q ? (size_t)(q - target_of(r)) : r->target.len);
+}
+static void push_query(lua_State *L, const struct request *r) {
+  const char *t = target_of(r), *q = query_mark(r);
+  if (q) lua_pushlstring(L, q + 1, r->target.len - (size_t)(q - t) - 1);
+  else lua_pushliteral(L, "");
+}
+static void push_version(lua_State *L, const struct request *r) {
+  lua_pushfstring(L, "HTTP/%d.%d", (int)r->http_major, (int)r->http_minor);
+}
+static void push_body(lua_State *L, const struct request *r) {
+  lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
+}
+static void push_conn_id(lua_State *L, const struct request *r) { lua_pushinteger(L, (lua_Integer)r->conn_id); }
+static void push_conn_seq(lua_State *L, const struct request *r) { lua_pushinteger(L, (lua_Integer)r->conn_seq); }
+static void push_seq(lua_State *L, const struct request *r) { lua_pushinteger(L, (lua_Integer)r->seq); }
+static void push_peer(lua_State *L, const struct request *r) { lua_pushstring(L, r->peer ? r->peer : ""); }
+static void push_scenario(lua_State *L, const struct request *r) { lua_pushstring(L, r->scenario ? r->scenario : ""); }
+
+static const struct {
+  const char *name;
+  void (*push)(lua_State *L, const struct request *r);
+} request_fields[] = {
+#define REQUEST_FIELD_ROW(name) {#name, push_##name},
+    REQUEST_FIELDS(REQUEST_FIELD_ROW)
+#undef REQUEST_FIELD_ROW
+};
+
+/* __index: a field of the list, computed now; nil for any other key. */
 static int req_index(lua_State *L) {
   struct lreq *lr = luaL_checkudata(L, 1, REQ_META);
   const struct request *r = lr->r;
   if (!r) return luaL_error(L, "the request is only available during its plan function");
-  static const char *const keys[] = {"method",  "target",   "path",     "query", "version",
-                                     "headers", "header_list", "body",  "conn_id", "conn_seq",
-                                     "seq",     "peer",     "scenario", NULL};
   const char *k = luaL_checkstring(L, 2);
-  int which = -1;
-  for (int i = 0; keys[i]; i++)
-    if (strcmp(k, keys[i]) == 0) which = i;
-  const char *t = r->target.data ? r->target.data : "";
-  size_t tl = r->target.len;
-  const char *q = memchr(t, '?', tl);
-  switch (which) {
-  case 0: lua_pushstring(L, r->method); break;
-  case 1: lua_pushlstring(L, t, tl); break;
-  case 2: lua_pushlstring(L, t, q ? (size_t)(q - t) : tl); break;
-  case 3: if (q) lua_pushlstring(L, q + 1, tl - (size_t)(q - t) - 1); else lua_pushliteral(L, ""); break;
-  case 4: lua_pushfstring(L, "HTTP/%d.%d", (int)r->http_major, (int)r->http_minor); break;
-  case 5: push_headers(L, r); break;
-  case 6: push_header_list(L, r); break;
-  case 7: lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len); break;
-  case 8: lua_pushinteger(L, (lua_Integer)r->conn_id); break;
-  case 9: lua_pushinteger(L, (lua_Integer)r->conn_seq); break;
-  case 10: lua_pushinteger(L, (lua_Integer)r->seq); break;
-  case 11: lua_pushstring(L, r->peer ? r->peer : ""); break;
-  case 12: lua_pushstring(L, r->scenario ? r->scenario : ""); break;
-  default: lua_pushnil(L); break;
+  for (size_t i = 0; i < sizeof request_fields / sizeof *request_fields; i++) {
+    if (strcmp(k, request_fields[i].name) == 0) {
+      request_fields[i].push(L, r);
+      return 1;
+    }
   }
+  lua_pushnil(L);
   return 1;
 }
 

@@ -6,13 +6,10 @@
 
 #include <lauxlib.h>
 
-#include "outcome.h"
 #include "timeouts.h"
 #include "vocabulary.h"
 
 const char *const scenario_kind_names[3] = {"static", "function", "listener"};
-
-bool scenario_expect_valid(const char *e) { return outcome_expect_valid(e); }
 
 static void set_ctx(lua_State *L, const struct scenario_opts *o) {
   lua_createtable(L, 0, 4);

@@ -43,14 +43,18 @@ struct scenario {
   char *name, *file, *summary, *expect, *rfc;
   enum scenario_kind kind;
   bool continue100;
-  int requests;      /* for the harness: requests sent through the proxy (the last counts) */
-  double check_min_s, check_max_s; /* for the harness: the outcome's time window; <0: none */
-  int check_attempts; /* for the harness: upstream requests expected; <0: not checked */
-  char **check_log;    /* for the harness: {proxy, POSIX ERE, proxy, ERE, ..., NULL} */
-  char digest[17];      /* for the harness: FNV-1a 64 of the file without its comment lines,
-                          hex: the reference is only compared with the scenario it recorded */
-  char *client_request; /* for the harness: raw bytes sent instead of curl's GET, or NULL */
-  size_t client_request_len;
+  /* What the harness needs to run the scenario through a proxy and judge the outcome;
+   * the data plane never reads these. (Unnamed, so they read as s->requests.) */
+  struct {
+    int requests;          /* requests sent through the proxy (the last counts) */
+    double check_min_s, check_max_s; /* the outcome's time window; <0: none */
+    int check_attempts;    /* upstream requests expected; <0: not checked */
+    char **check_log;      /* {proxy, POSIX ERE, proxy, ERE, ..., NULL} */
+    char digest[17];       /* FNV-1a 64 of the file without its comment lines, hex: the
+                              reference is only compared with the scenario it recorded */
+    char *client_request;  /* raw bytes sent instead of curl's GET, or NULL */
+    size_t client_request_len;
+  };
   struct plan *plan; /* static and listener scenarios */
   struct sandbox sb;
   int fn_ref;        /* plan function in the registry, or LUA_NOREF */
@@ -71,8 +75,5 @@ void scenario_unload(struct scenario *s);
 /* The scenario that answers requests no loaded scenario claims when none is named "ok":
  * a static 200 "ok". Returns 0 or -1 (out of memory). */
 int scenario_builtin_ok(struct scenario *s);
-
-/* Is `expect` an outcome a scenario may expect? outcome_expect_valid (outcome.h) decides. */
-bool scenario_expect_valid(const char *expect);
 
 #endif

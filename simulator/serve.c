@@ -281,8 +281,9 @@ int serve_main(int argc, char **argv) {
   raise_fd_limit();
   uv_loop_init(&loop);
   loop_open = true;
-  if (server_start(srv, &loop, (struct sockaddr *)&laddr, &why) < 0) {
-    fprintf(stderr, "badup serve: --listen %s: %s: %s\n", listen_s, why, strerror(errno));
+  int src = server_start(srv, &loop, (struct sockaddr *)&laddr, &why);
+  if (src < 0) {
+    fprintf(stderr, "badup serve: --listen %s: %s: %s\n", listen_s, why, strerror(-src));
     server_stop(srv);
     uv_run(&loop, UV_RUN_DEFAULT);
     server_destroy(srv);

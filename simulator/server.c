@@ -10,18 +10,9 @@
 #include "addr.h"
 #include "conn.h"
 
-static enum listener_mode mode_for(const struct scenario *s) {
-  if (s->kind != SCENARIO_LISTENER) return LISTEN_ACCEPT;
-  switch (s->plan->listener) {
-  case STEP_REFUSE: return LISTEN_REFUSE;
-  case STEP_BLACKHOLE: return LISTEN_BLACKHOLE;
-  default: return LISTEN_ACCEPT; /* accept_close / accept_reset act on each accept */
-  }
-}
-
 int server_apply_default(struct server *srv, int idx) {
   const char *why = NULL;
-  int rc = listener_set(srv, mode_for(&srv->scenarios[idx]), &why);
+  int rc = listener_set(srv, listener_mode_for(&srv->scenarios[idx]), &why);
   if (rc < 0) {
     fprintf(stderr, "badup: cannot switch the listener to %s: %s: %s\n", srv->scenarios[idx].name,
             why ? why : "?", strerror(-rc));
@@ -103,7 +94,7 @@ int server_barrier_reach(struct server *srv, const char *name) {
   }
   b->reached = true;
   b->reaches++;
-  step_barrier_reached(srv, b->name);
+  conn_barrier_reached(srv, b->name);
   return 0;
 }
 
@@ -129,7 +120,7 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct sockaddr *add
     if (srv->scenarios[i].kind == SCENARIO_FUNCTION) srv->collect = true;
   uv_async_init(loop, &srv->async, on_async);
   srv->async.data = srv;
-  int rc = listener_set(srv, mode_for(&srv->scenarios[atomic_load(&srv->default_idx)]), why);
+  int rc = listener_set(srv, listener_mode_for(&srv->scenarios[atomic_load(&srv->default_idx)]), why);
   if (rc < 0) return rc;
   /* The address with the real port, for the start-up line. */
   addr_format(&srv->addr, srv->addr_str, sizeof srv->addr_str);
@@ -140,7 +131,7 @@ void server_stop(struct server *srv) {
   if (srv->stopping) return;
   srv->stopping = true;
   listener_close(srv);
-  for (struct conn *c = srv->conns; c; c = c->next) conn_close(c, END_SHUTDOWN);
+  for (struct conn *c = srv->conns; c; c = c->next) conn_release(c, END_SHUTDOWN);
   /* Wake any control-API thread still waiting for a call, and refuse new ones. */
   pthread_mutex_lock(&srv->mu);
   srv->calls_closed = true;

@@ -13,23 +13,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <http_parser.h>
 #include <uv.h>
 
 #include "buf.h"
 #include "events.h"
+#include "listener.h"
 #include "plan.h"
 #include "request.h"
 #include "scenario.h"
-
-enum listener_mode { LISTEN_ACCEPT, LISTEN_REFUSE, LISTEN_BLACKHOLE, LISTEN_NONE };
-
-struct listener {
-  enum listener_mode mode;
-  uv_tcp_t *tcp; /* LISTEN_ACCEPT: heap, freed by its close callback */
-  int raw_fd;    /* LISTEN_REFUSE, LISTEN_BLACKHOLE: bound socket; else -1 */
-  int filler_fd; /* LISTEN_BLACKHOLE: the connection that keeps the backlog full */
-};
 
 struct conn;
 
@@ -80,42 +71,12 @@ struct server {
   char readbuf[64 * 1024]; /* shared by all reads: read callbacks consume it at once */
 };
 
-struct conn {
-  uv_tcp_t tcp;
-  uv_timer_t timer;
-  uv_shutdown_t shutdown_req;
-  struct server *srv;
-  struct conn *prev, *next;
-  http_parser parser;
-  struct scenario *scn;     /* scenario of the current request */
-  struct plan *plan;        /* plan being executed */
-  uint16_t pc;              /* index of the step being executed */
-  uint8_t state;            /* enum conn_state (conn.c) */
-  uint8_t after_flush;      /* STEP_CLOSE/RESET/HALFCLOSE waiting for writes, or 0 */
-  uint8_t nhandles;         /* open libuv handles; free at zero */
-  uint8_t end;              /* enum conn_end once known */
-  bool closing, peer_eof, keep_alive, reading_stopped, in_message, dispatch_ready,
-      msg_dispatched, in_pump, expect_continue, counted;
-  uint8_t hdr_match;        /* header-name matcher state for Expect */
-  uint32_t pending_writes;
-  uint32_t drib_off;
-  uint32_t conn_seq;
-  enum http_errno parse_error;
-  struct buf pend;          /* bytes read but not parsed yet */
-  struct request *req;      /* details for plan functions, when srv->collect */
-  struct conn_record rec;
-  uint64_t t0;              /* uv_hrtime() at accept */
-  char hname[8];
-  uint8_t hname_len;
-  uint8_t url_len;
-  char url[96];             /* start of the request target, for routing and events */
-};
-
 /* Sets up the server on loop: binds addr (port 0 allowed) and applies the default
  * scenario's listener mode. Returns 0 or a negative libuv/errno code with *why set. */
 int server_start(struct server *srv, uv_loop_t *loop, const struct sockaddr *addr, const char **why);
 
-/* Stops accepting, closes every connection; the loop then runs out. Loop thread. */
+/* Stops accepting and releases every connection (conn_release); the loop then runs out.
+ * Loop thread. */
 void server_stop(struct server *srv);
 
 /* Frees what server_start allocated, after the loop has ended. */
@@ -148,13 +109,5 @@ int server_apply_default(struct server *srv, int idx);
 
 /* Index of a scenario by name, or -1. Any thread (scenarios never change after start). */
 int server_find(const struct server *srv, const char *name, size_t len);
-
-/* conn.c: a new connection on the listener. */
-void conn_accept(struct server *srv);
-void conn_close(struct conn *c, enum conn_end end);
-
-/* listener.c */
-int listener_set(struct server *srv, enum listener_mode mode, const char **why);
-void listener_close(struct server *srv);
 
 #endif

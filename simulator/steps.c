@@ -1,156 +1,104 @@
 /* steps.c: what each step does when a plan reaches it.
  *
- * One executor per step kind, dispatched from the same BADUP_STEPS list as the
- * constructors. An executor either finishes at once (returns true: the plan goes on), or
- * arms the connection's timer / waits for the peer and returns false; the timer callback
- * then resumes the plan. Nothing here blocks: a stall is a timer, not a sleep. */
+ * One executor per step kind, generated from the same BADUP_STEPS list as the
+ * constructors. An executor does the step's own work (bytes out, an event) and returns
+ * what should happen next: go on, wait in some state (for a timer, the peer or a
+ * barrier), or end the exchange in some way. It never changes the connection's state,
+ * arms its timer or ends it: conn.c does what the result says. Nothing here blocks: a
+ * stall is a timer, not a sleep. */
+#include <assert.h>
 #include <string.h>
 
 #include "conn.h"
 
-/* Listener faults requested per request (a folder of scenarios routes by path after the
- * connection was accepted): the nearest thing that can still happen on this connection. */
-static bool exec_listener(struct conn *c, const struct step *s) {
-  switch (s->op) {
-  case STEP_REFUSE:
-  case STEP_ACCEPT_RESET:
-    wire_finish(c, STEP_RESET);
-    break;
-  case STEP_ACCEPT_CLOSE:
-    wire_finish(c, STEP_CLOSE);
-    break;
-  default: /* blackhole: say nothing, ever; the peer gives up */
-    c->state = CS_HOLD;
-    break;
-  }
-  return false;
+static struct step_result go_on(void) { return (struct step_result){.next = STEP_NEXT}; }
+
+static struct step_result wait_in(enum conn_state state, double seconds) {
+  return (struct step_result){.next = STEP_WAIT, .wait = state, .seconds = seconds};
 }
 
-static bool exec_start(struct conn *c, const struct step *s) {
+static struct step_result end_with(enum conn_finish how) { return (struct step_result){.next = STEP_END, .how = how}; }
+
+/* A write the transport refused: the connection goes, and its record says why. */
+static struct step_result write_failed(int err) {
+  return (struct step_result){.next = STEP_END, .how = CONN_DROP, .why = conn_end_of_write(err)};
+}
+
+/* Listener steps reached by a request (a folder of scenarios routes by path after the
+ * connection was accepted): listener.c says what is left of the fault. */
+static struct step_result exec_listener(struct conn *c, const struct step *s) {
+  (void)c;
+  return listener_fault(s->op);
+}
+
+static struct step_result exec_start(struct conn *c, const struct step *s) {
   (void)c, (void)s; /* plan_build folds these into plan->start */
-  return true;
+  return go_on();
 }
 
-static bool exec_send(struct conn *c, const struct step *s) {
-  return wire_write(c, s->bytes, s->len, c->plan) == 0 && !c->closing;
+static struct step_result exec_send(struct conn *c, const struct step *s) {
+  int rc = transport_write(c->tp, s->bytes, s->len, c->plan);
+  return rc < 0 ? write_failed(rc) : go_on();
 }
 
-static bool dribble_piece(struct conn *c, const struct step *s) {
+static struct step_result exec_dribble(struct conn *c, const struct step *s) {
+  c->drib_off = 0;
+  if (s->len == 0) return go_on();
+  return step_dribble_on(c, s);
+}
+
+struct step_result step_dribble_on(struct conn *c, const struct step *s) {
+  assert(c->drib_off < s->len);
   size_t n = s->len - c->drib_off;
   if (n > s->n) n = s->n;
-  if (wire_write(c, s->bytes + c->drib_off, n, c->plan) != 0 || c->closing) return false;
+  int rc = transport_write(c->tp, s->bytes + c->drib_off, n, c->plan);
+  if (rc < 0) return write_failed(rc);
   c->drib_off += (uint32_t)n;
-  return true;
+  return c->drib_off < s->len ? wait_in(CS_DRIBBLING, s->seconds) : go_on();
 }
 
-static bool exec_dribble(struct conn *c, const struct step *s) {
-  c->drib_off = 0;
-  if (s->len == 0) return true;
-  if (!dribble_piece(c, s)) return false;
-  if (c->drib_off >= s->len) return true;
-  c->state = CS_DRIBBLING;
-  wire_timer(c, s->seconds, step_timer_fired);
-  return false;
+static struct step_result exec_stall(struct conn *c, const struct step *s) {
+  if (c->peer_eof) /* nobody is waiting any more */
+    return (struct step_result){.next = STEP_END, .how = CONN_DROP, .why = END_PEER_FIN};
+  return wait_in(CS_STALLED, s->seconds);
 }
 
-static bool exec_stall(struct conn *c, const struct step *s) {
-  if (c->peer_eof) { /* nobody is waiting any more */
-    conn_close(c, END_PEER_FIN);
-    return false;
-  }
-  c->state = CS_STALLED;
-  if (s->seconds != STEP_FOREVER) {
-    wire_timer(c, s->seconds, step_timer_fired);
-  } else if (!c->reading_stopped) {
-    /* Nothing after this stall will ever parse the input: drop what is buffered and read
-     * on (reading may have stopped at MAX_PENDING), or a flooding peer that then leaves
-     * would hold the connection forever. */
-    buf_free(&c->pend);
-    conn_read_start(c);
-  }
-  return false;
-}
-
-static bool exec_stopread(struct conn *c, const struct step *s) {
+static struct step_result exec_stopread(struct conn *c, const struct step *s) {
   (void)s;
-  conn_read_stop(c);
+  transport_read_stop(c->tp);
   c->reading_stopped = true;
-  return true;
+  return go_on();
 }
 
 /* barrier(name, bound): go on at once when the name was reached already; else wait until
- * it is (step_barrier_reached) or until the bound passes (step_timer_fired). Either way
- * the plan goes on: the bound is what makes a proxy that buffers answer the same way every
- * time, and the event log says which of the two happened. */
-static bool exec_barrier(struct conn *c, const struct step *s) {
+ * it is (conn_barrier_reached) or until the bound passes (the timer). Either way the plan
+ * goes on: the bound is what makes a proxy that buffers answer the same way every time,
+ * and the event log says which of the two happened. */
+static struct step_result exec_barrier(struct conn *c, const struct step *s) {
   const struct barrier *b = server_barrier_find(c->srv, s->bytes, s->len);
   if (b && b->reached) {
     conn_event(c, EV_BARRIER_REACHED, s->bytes, s->len);
-    return true;
+    return go_on();
   }
-  c->state = CS_BARRIER;
-  wire_timer(c, s->seconds, step_timer_fired);
-  return false;
+  return wait_in(CS_BARRIER, s->seconds);
 }
 
-void step_barrier_reached(struct server *srv, const char *name) {
-  size_t len = strlen(name);
-  /* conn_run_plan may close a connection, but it stays on the list until its close
-   * callbacks have run, later in the loop: the walk is safe. */
-  for (struct conn *c = srv->conns; c; c = c->next) {
-    if (c->closing || c->state != CS_BARRIER) continue;
-    const struct step *s = &c->plan->steps[c->pc];
-    if (s->len != len || memcmp(s->bytes, name, len) != 0) continue;
-    uv_timer_stop(&c->timer);
-    conn_event(c, EV_BARRIER_REACHED, s->bytes, s->len);
-    c->state = CS_RUNNING;
-    c->pc++;
-    conn_run_plan(c);
-  }
+static struct step_result exec_end(struct conn *c, const struct step *s) {
+  (void)c;
+  return end_with(s->op == STEP_RESET ? CONN_RST : s->op == STEP_HALFCLOSE ? CONN_HALF_CLOSE : CONN_FIN);
 }
 
-static bool exec_end(struct conn *c, const struct step *s) {
-  wire_finish(c, s->op);
-  return false;
+static struct step_result exec_keepalive(struct conn *c, const struct step *s) {
+  (void)c;
+  return (struct step_result){.next = STEP_END, .how = CONN_KEEPALIVE, .seconds = s->seconds};
 }
 
-static bool exec_keepalive(struct conn *c, const struct step *s) {
-  conn_keepalive(c, s->seconds);
-  return false;
-}
-
-typedef bool (*step_fn)(struct conn *c, const struct step *s);
+typedef struct step_result (*step_fn)(struct conn *c, const struct step *s);
 
 static const step_fn executors[STEP__COUNT] = {
-    [STEP_REFUSE] = exec_listener,  [STEP_BLACKHOLE] = exec_listener,
-    [STEP_ACCEPT_CLOSE] = exec_listener, [STEP_ACCEPT_RESET] = exec_listener,
-    [STEP_RXREQ] = exec_start,      [STEP_RXHDRS] = exec_start,
-    [STEP_SEND] = exec_send,        [STEP_TXRESP] = exec_send,
-    [STEP_DRIBBLE] = exec_dribble,  [STEP_STALL] = exec_stall,
-    [STEP_STOPREAD] = exec_stopread, [STEP_BARRIER] = exec_barrier, [STEP_CLOSE] = exec_end,
-    [STEP_RESET] = exec_end,        [STEP_HALFCLOSE] = exec_end,
-    [STEP_KEEPALIVE] = exec_keepalive,
+#define BADUP_STEP_EXEC(id, name, kind, ctor, exec) [STEP_##id] = exec,
+    BADUP_STEPS(BADUP_STEP_EXEC)
+#undef BADUP_STEP_EXEC
 };
 
-bool step_execute(struct conn *c, const struct step *s) { return executors[s->op](c, s); }
-
-void step_timer_fired(uv_timer_t *t) {
-  struct conn *c = t->data;
-  if (c->closing) return;
-  const struct step *s = &c->plan->steps[c->pc];
-  if (c->state == CS_DRIBBLING) {
-    if (!dribble_piece(c, s)) return;
-    if (c->drib_off < s->len) {
-      wire_timer(c, s->seconds, step_timer_fired);
-      return;
-    }
-  } else if (c->state == CS_BARRIER) {
-    conn_event(c, EV_BARRIER_TIMEOUT, s->bytes, s->len);
-  } else if (c->state != CS_STALLED) {
-    return;
-  }
-  conn_event(c, EV_STEP_DONE, step_names[s->op], strlen(step_names[s->op]));
-  c->state = CS_RUNNING;
-  c->pc++;
-  conn_run_plan(c);
-}
+struct step_result step_execute(struct conn *c, const struct step *s) { return executors[s->op](c, s); }

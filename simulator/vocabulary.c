@@ -13,7 +13,6 @@
 
 #include "outcome.h"
 #include "response.h"
-#include "scenario.h"
 
 #define STEP_META "badup.step"
 #define SCENARIO_META "badup.scenario"
@@ -331,6 +330,62 @@ static int step_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---- plans -------------------------------------------------------------------------- */
+
+/* The steps of a Lua list, borrowed: each points into its userdata, which the list keeps
+ * alive. Short lists need no allocation. */
+struct step_list {
+  const struct step *small[32];
+  const struct step **v;
+  size_t n;
+};
+
+static void step_list_free(struct step_list *sl) {
+  if (sl->v != sl->small) free(sl->v);
+  sl->v = NULL;
+}
+
+/* Reads the list of steps at idx into sl and checks their order (plan_check). Returns 0,
+ * or -1 with *err set to "source:line: message". Release sl with step_list_free either way. */
+static int step_list_read(lua_State *L, int idx, const char *source, int fallback_line, struct step_list *sl,
+                          struct buf *err) {
+  idx = lua_absindex(L, idx);
+  err->len = 0;
+  sl->v = sl->small;
+  sl->n = 0;
+  if (!lua_istable(L, idx)) {
+    buf_printf(err, "%s:%d: a plan must be a list of steps, got %s", source, fallback_line, luaL_typename(L, idx));
+    return -1;
+  }
+  size_t n = lua_rawlen(L, idx);
+  if (n > 1000) n = 1001; /* plan_check reports it */
+  if (n > sizeof sl->small / sizeof *sl->small && !(sl->v = malloc(n * sizeof *sl->v))) {
+    sl->v = sl->small;
+    buf_printf(err, "%s:%d: out of memory", source, fallback_line);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    struct lstep *ls = luaL_testudata(L, -1, STEP_META);
+    if (!ls) {
+      buf_printf(err, "%s:%d: plan item %zu is not a step (got %s); steps are made by calling close(), txresp{...}, ...",
+                 source, fallback_line, i + 1, luaL_typename(L, -1));
+      lua_pop(L, 1);
+      return -1;
+    }
+    sl->v[i] = &ls->s; /* the table keeps the userdata alive */
+    lua_pop(L, 1);
+  }
+  sl->n = n;
+  size_t bad;
+  const char *why = plan_check(sl->v, n, &bad);
+  if (why) {
+    buf_printf(err, "%s:%d: %s", source, n ? sl->v[bad < n ? bad : n - 1]->line : fallback_line, why);
+    return -1;
+  }
+  return 0;
+}
+
 /* ---- scenario{} -------------------------------------------------------------------- */
 
 static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", NULL};
@@ -353,7 +408,7 @@ static int fn_scenario(lua_State *L) {
   } else if (ty != LUA_TSTRING) {
     return luaL_error(L, "scenario{}: expect is required: %s", words);
   }
-  if (!scenario_expect_valid(lua_tostring(L, -1)))
+  if (!outcome_expect_valid(lua_tostring(L, -1)))
     return luaL_error(L, "scenario{}: expect '%s' is not %s", lua_tostring(L, -1), words);
   lua_setfield(L, 1, "expect"); /* normalised to a string */
   ty = lua_getfield(L, 1, "rfc");
@@ -398,18 +453,21 @@ static int fn_scenario(lua_State *L) {
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "plan");
   if (ty == LUA_TTABLE) {
-    /* Check the static plan now, so a wrong order is a load error at the step's line. */
+    /* Check the static plan now, so a wrong order is a load error at the step's line.
+     * Only checked: scenario_load compiles the list the returned table holds then, once. */
     lua_Debug ar;
     const char *src = "?";
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar)) src = ar.short_src;
     struct buf err = {0};
-    struct plan *p = vocabulary_to_plan(L, -1, 1, src, caller_line(L), &err);
-    if (!p) {
+    struct step_list sl;
+    int rc = step_list_read(L, -1, src, caller_line(L), &sl, &err);
+    step_list_free(&sl);
+    if (rc != 0) {
       lua_pushlstring(L, err.data ? err.data : "invalid plan", err.len);
       buf_free(&err);
       return lua_error(L);
     }
-    plan_unref(p);
+    buf_free(&err);
   } else if (ty != LUA_TFUNCTION) {
     return luaL_error(L, "scenario{}: plan must be a list of steps or a function(req) returning one");
   }
@@ -421,44 +479,13 @@ static int fn_scenario(lua_State *L) {
 
 struct plan *vocabulary_to_plan(lua_State *L, int idx, uint32_t refs, const char *source,
                                 int fallback_line, struct buf *err) {
-  idx = lua_absindex(L, idx);
-  err->len = 0;
-  if (!lua_istable(L, idx)) {
-    buf_printf(err, "%s:%d: a plan must be a list of steps, got %s", source, fallback_line, luaL_typename(L, idx));
-    return NULL;
-  }
-  size_t n = lua_rawlen(L, idx);
-  if (n > 1000) n = 1001; /* plan_check reports it */
-  const struct step *small[32];
-  const struct step **steps = n <= 32 ? small : malloc(n * sizeof *steps);
-  if (!steps) {
-    buf_printf(err, "%s:%d: out of memory", source, fallback_line);
-    return NULL;
-  }
+  struct step_list sl;
   struct plan *p = NULL;
-  size_t i;
-  for (i = 0; i < n; i++) {
-    lua_rawgeti(L, idx, (lua_Integer)i + 1);
-    struct lstep *ls = luaL_testudata(L, -1, STEP_META);
-    if (!ls) {
-      buf_printf(err, "%s:%d: plan item %zu is not a step (got %s); steps are made by calling close(), txresp{...}, ...",
-                 source, fallback_line, i + 1, luaL_typename(L, -1));
-      lua_pop(L, 1);
-      goto out;
-    }
-    steps[i] = &ls->s; /* the table keeps the userdata alive until plan_build copies it */
-    lua_pop(L, 1);
+  if (step_list_read(L, idx, source, fallback_line, &sl, err) == 0) {
+    p = plan_build(sl.v, sl.n, refs);
+    if (!p) buf_printf(err, "%s:%d: out of memory", source, fallback_line);
   }
-  size_t bad;
-  const char *why = plan_check(steps, n, &bad);
-  if (why) {
-    buf_printf(err, "%s:%d: %s", source, n ? steps[bad < n ? bad : n - 1]->line : fallback_line, why);
-    goto out;
-  }
-  p = plan_build(steps, n, refs);
-  if (!p) buf_printf(err, "%s:%d: out of memory", source, fallback_line);
-out:
-  if (steps != small) free(steps);
+  step_list_free(&sl);
   return p;
 }
 
@@ -471,19 +498,16 @@ void vocabulary_open(lua_State *L) {
   lua_pop(L, 1);
   luaL_newmetatable(L, SCENARIO_META);
   lua_pop(L, 1);
+  /* Every step's constructor under its name, from BADUP_STEPS (plan.h). */
   static const luaL_Reg fns[] = {
-      {"refuse", ctor_refuse},     {"blackhole", ctor_blackhole},   {"accept_close", ctor_accept_close},
-      {"accept_reset", ctor_accept_reset}, {"rxreq", ctor_rxreq},   {"rxhdrs", ctor_rxhdrs},
-      {"send", ctor_send},         {"txresp", ctor_txresp},         {"dribble", ctor_dribble},
-      {"stall", ctor_stall},       {"stopread", ctor_stopread},     {"barrier", ctor_barrier},
-      {"close", ctor_close},
-      {"reset", ctor_reset},       {"halfclose", ctor_halfclose},   {"keepalive", ctor_keepalive},
-      {"scenario", fn_scenario},   {"response", fn_response},       {NULL, NULL}};
+#define BADUP_STEP_REG(id, name, kind, ctor, exec) {name, ctor},
+      BADUP_STEPS(BADUP_STEP_REG)
+#undef BADUP_STEP_REG
+      {"scenario", fn_scenario},
+      {"response", fn_response},
+      {NULL, NULL}};
   lua_pushglobaltable(L);
   luaL_setfuncs(L, fns, 0);
   lua_pop(L, 1);
 }
 
-/* The constructor table above must name every step of BADUP_STEPS: a step added to the
- * list without a constructor fails this count at compile time. */
-_Static_assert(STEP__COUNT == 16, "update vocabulary_open() when BADUP_STEPS changes");

@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "outcome.h"
 #include "plan.h"
 #include "request.h"
 #include "sandbox.h"
@@ -1128,9 +1129,9 @@ START_TEST(test_expect_valid) {
                                     "http09+timeout", "200+closed", "200+refused", "200+error", "200+Reset",
                                     "200+truncated+reset", "closed+truncated", "+reset"};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-    ck_assert_msg(scenario_expect_valid(good[i]), "'%s' should be valid", good[i]);
+    ck_assert_msg(outcome_expect_valid(good[i]), "'%s' should be valid", good[i]);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    ck_assert_msg(!scenario_expect_valid(bad[i]), "'%s' should be invalid", bad[i]);
+    ck_assert_msg(!outcome_expect_valid(bad[i]), "'%s' should be invalid", bad[i]);
 }
 END_TEST
 
@@ -1162,7 +1163,7 @@ START_TEST(test_catalog_loads) {
       failures++;
       continue;
     }
-    bool ok = s.summary[0] && scenario_expect_valid(s.expect);
+    bool ok = s.summary[0] && outcome_expect_valid(s.expect);
     if (s.kind == SCENARIO_FUNCTION) {
       ok = ok && s.fn_ref != LUA_NOREF && !s.plan;
     } else {
