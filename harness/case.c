@@ -170,6 +170,32 @@ static bool tree_owns_socket(pid_t keeper, unsigned long inode) {
   return owned;
 }
 
+/* A TCP port other than `port` on which a socket of the keeper's tree listens, or 0. A user's
+ * config (--proxy-config) may listen on the case's port only: the checks of its text refuse
+ * `listen 80` beside it, and this sees what they cannot (a second address in a list, a
+ * listener in a block a reading does not know). Ports are the kernel's word, read from its
+ * tables as for readiness. */
+static int stray_listener(pid_t keeper, int port) {
+  static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+  for (int t = 0; t < 2; t++) {
+    FILE *f = fopen(tables[t], "r");
+    if (!f) continue;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+      unsigned lport, state;
+      unsigned long inode;
+      if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*d %lu", &lport, &state,
+                 &inode) == 3 &&
+          state == 0x0A && lport != (unsigned)port && inode && tree_owns_socket(keeper, inode))
+        found = (int)lport;
+    }
+    fclose(f);
+    if (found) return found;
+  }
+  return 0;
+}
+
 /* The last lines of a file, joined with " | ", appended to out. */
 static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
   char *text = fileio_slurp(path, 16384, NULL);
@@ -497,6 +523,15 @@ static int start_proxy(struct case_ctx *c) {
     free(bad);
   }
   if (p->warmup_ms > 0) sleep_ms(p->warmup_ms);
+  int stray = c->o->proxy_config ? stray_listener(c->px.pid, c->port) : 0;
+  if (stray) {
+    case_set_got(c->r, CASE_SETUP_ERROR);
+    snprintf(c->r->detail, sizeof c->r->detail,
+             "%s listens on port %d too, which the case did not ask the kernel for: a --proxy-config may listen on "
+             "${proxy_port} (%d) only",
+             p->name, stray, c->port);
+    return 0;
+  }
   return 1;
 }
 

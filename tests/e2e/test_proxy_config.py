@@ -348,6 +348,24 @@ class UserConfig(unittest.TestCase):
     # ---- haproxy
 
     @have_haproxy
+    def test_a_second_listener_the_text_hides_is_seen_running(self):
+        # A second address in haproxy's bind list holds ${proxy_port} on the same line, so a
+        # reading of the text lets it by; the case sees the proxy's sockets in the kernel's
+        # tables and refuses to run it: setup_error, exit 2, the port named.
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        other = s.getsockname()[1]
+        s.close()
+        text = HAPROXY_CFG.replace("bind 127.0.0.1:${proxy_port}", "bind 127.0.0.1:${proxy_port},127.0.0.1:%d" % other)
+        p = self.run_badup("haproxy", self.write("my.cfg", text))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        with open(os.path.join(p.out, "results.json")) as f:
+            case = json.load(f)["cases"][0]
+        self.assertEqual(case["got"], "setup_error", case)
+        self.assertIn("listens on port %d too" % other, case["detail"])
+
+    @have_haproxy
     def test_haproxy_log_to_dev_log_is_refused(self):
         text = HAPROXY_CFG.replace("log stderr format raw local0 info", "log /dev/log local0")
         self.refused("haproxy", "my.cfg", text, "log /dev/log local0: sends to the system log",
