@@ -153,6 +153,7 @@ static void free_def(struct proxy_def *p) {
     free(r->match), free(r->each), free(r->skip), free(r->unless), free(r->why), free(r->use);
   }
   free(p->targets), ld_free_list(p->groups);
+  proxy_explain_free(p->explain);
   for (size_t i = 0; i < p->nsidecars; i++) ld_free_list(p->sidecars[i]);
   free(p->sidecars);
   for (size_t i = 0; i < p->nfiles; i++) free(p->files[i].name), free(p->files[i].text);
@@ -186,6 +187,15 @@ struct proxy_def *proxy_load_dir(const char *dir, size_t *n, int *failures) {
                 defs[j].source);
         rc = -1;
       }
+    for (size_t j = 0; rc == 0 && j < *n; j++) {
+      /* explain tells proxies apart by their verdicts' kinds: one kind, one proxy */
+      const char *kind = proxy_explain_shared_kind(&defs[j], &defs[*n]);
+      if (kind) {
+        fprintf(stderr, "%s:%d: proxy{}: explain: signature kind '%s' is taken by %s\n", path, defs[*n].line, kind,
+                defs[j].source);
+        rc = -1;
+      }
+    }
     if (rc == 0) (*n)++;
     else {
       free_def(&defs[*n]);

@@ -495,5 +495,6 @@ const struct ld_field LD_FIELDS[] = {
     {"syntax", f_syntax, false},
     {"targets", f_targets, false},
     {"groups", f_groups, false},
+    {"explain", ld_explain, false}, /* after logs: look_in names one */
 };
 const size_t LD_NFIELDS = sizeof LD_FIELDS / sizeof *LD_FIELDS;

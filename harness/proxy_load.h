@@ -77,4 +77,10 @@ char *ld_read_text(const char *path, size_t max, size_t *len);
 
 void ld_free_list(char **l);
 
+/* proxy_explain_def.c: the explain field's reader; freeing what it read; the first signature
+ * kind (status aside) that b declares and a declares too, or NULL. */
+void ld_explain(lua_State *L, struct loader *ld, int v);
+void proxy_explain_free(struct proxy_explain *e);
+const char *proxy_explain_shared_kind(const struct proxy_def *a, const struct proxy_def *b);
+
 #endif

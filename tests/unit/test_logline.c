@@ -10,15 +10,26 @@
 #include <string.h>
 
 #include "logline.h"
+#include "proxy.h"
+#include "unit_util.h"
 
+/* The rules are badup's own and the shipped definitions' (their explain fields). */
+static struct proxy_def *defs;
+static size_t ndefs;
 static struct logline_rules *rules;
 
 static void setup(void) {
-  rules = logline_rules_new();
+  int failures = 0;
+  defs = proxy_load_dir(uu_proxies_dir(), &ndefs, &failures);
+  ck_assert_msg(failures == 0, "%d definitions under %s did not load", failures, uu_proxies_dir());
+  rules = logline_rules_new(defs, ndefs);
   ck_assert_ptr_nonnull(rules);
 }
 
-static void teardown(void) { logline_rules_free(rules); }
+static void teardown(void) {
+  logline_rules_free(rules);
+  proxy_free_all(defs, ndefs);
+}
 
 static const char *family_of(const char *line) {
   struct logline l;
@@ -229,7 +240,7 @@ START_TEST(test_syslog_tag_names_the_proxy) {
   struct logline l;
   logline_read(rules, "Nov 30 04:12:01 web1 nginx[812]: 10.9.8.7 [30/Nov/2027:04:12:01 +0000] \"GET / HTTP/1.1\" 502 157",
                &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("nginx"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "nginx"));
   ck_assert_ptr_nonnull(strstr(l.norm, "<ip> [<time>]"));
   ck_assert_ptr_null(strstr(l.norm, "web1"));
   logline_free(&l);
@@ -323,8 +334,8 @@ START_TEST(test_a_status_is_not_a_verdict) {
 END_TEST
 
 static int field_index(const char *name) {
-  for (size_t f = 0; f < logline_nfields(); f++)
-    if (!strcmp(logline_field_name(f), name)) return (int)f;
+  for (size_t f = 0; f < logline_nfields(rules); f++)
+    if (!strcmp(logline_field_name(rules, f), name)) return (int)f;
   ck_abort_msg("no optional field %s", name);
   return -1;
 }
@@ -356,14 +367,14 @@ START_TEST(test_optional_fields) {
     if (!strcmp(harness.tokens[t], "err")) ck_assert_uint_eq(harness.tok_fields[t], err);
   /* squid's default format lacks it; cache.log is another kind of line */
   ck_assert(!(native.fields & err));
-  ck_assert(logline_absent_fields(&native) & err);
-  ck_assert_uint_eq(logline_absent_fields(&cache), 0);
-  ck_assert_uint_eq(logline_absent_fields(&harness), 0);
+  ck_assert(logline_absent_fields(rules, &native) & err);
+  ck_assert_uint_eq(logline_absent_fields(rules, &cache), 0);
+  ck_assert_uint_eq(logline_absent_fields(rules, &harness), 0);
   /* varnishlog's record says what fetcherror= says: not absent; a combined line lacks it */
   ck_assert(ncsa.fields & fetch);
-  ck_assert(!(logline_absent_fields(&varnishlog) & fetch));
-  ck_assert(logline_absent_fields(&combined) & fetch);
-  ck_assert(logline_absent_fields(&combined) & us);
+  ck_assert(!(logline_absent_fields(rules, &varnishlog) & fetch));
+  ck_assert(logline_absent_fields(rules, &combined) & fetch);
+  ck_assert(logline_absent_fields(rules, &combined) & us);
   /* the field's text, as the raw line has it */
   char *text = logline_field_text(rules, raw, (size_t)field_index("err="));
   ck_assert_str_eq(text, "err=ERR_READ_ERROR/WITH_SERVER");
@@ -398,16 +409,16 @@ START_TEST(test_default_formats) {
   /* trafficserver's default squid format, without squid's HIER_ prefix */
   logline_read(rules, "1827637921.123 12 10.1.2.3 ERR_CONNECT_FAIL/502 421 GET http://app.internal/checkout - "
                "DIRECT/app.internal text/html", &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("trafficserver"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "trafficserver"));
   logline_free(&l);
   logline_read(rules, "1827637921.123 12 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/ - HIER_DIRECT/10.0.0.5 "
                "text/html", &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("squid"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "squid"));
   logline_free(&l);
   /* lighttpd's default access format; nginx's combined is nobody's in particular */
   logline_read(rules, "203.0.113.9 shop.example.com - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 500 365 \"-\" "
                "\"curl/8.5.0\"", &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("lighttpd"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "lighttpd"));
   logline_free(&l);
   logline_read(rules, "203.0.113.9 - alice [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"",
                &l);
