@@ -201,9 +201,13 @@ void proxy_free_all(struct proxy_def *defs, size_t n);
 /* The template variables, in this order (values[] is indexed by them). */
 enum proxy_var {
   PV_BINARY, PV_DIR, PV_PROXY_PORT, PV_UPSTREAM_HOST, PV_UPSTREAM_PORT, PV_CONNECT_TIMEOUT,
-  PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO, PV__COUNT
+  PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO,
+  PV_MAX_CONNECTIONS, PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
+
+/* ${max_connections} in a case: one request at a time needs few. */
+#define PROXY_MAX_CONNECTIONS 256
 
 /* ${name} substitution; unknown names are an error (returned in *bad, caller frees).
  * "$${" is a literal "${". */
@@ -213,5 +217,40 @@ struct vars {
   size_t n;
 };
 char *template_render(const char *tmpl, const struct vars *v, char **bad);
+
+/* One instance of a proxy: what its templates are rendered with. Strings are borrowed and
+ * must outlive the rendering. */
+struct proxy_instance {
+  const char *dir;           /* ${dir}, absolute: its files are written there, it runs there */
+  int port;                  /* ${proxy_port} */
+  const char *upstream_host; /* ${upstream_host} */
+  int upstream_port;         /* ${upstream_port} */
+  double connect_timeout, read_timeout; /* seconds */
+  bool retries;              /* ${retries} is retries.on (else retries.off) */
+  const char *scenario;      /* ${scenario} ("" outside a case) */
+  int max_connections;       /* ${max_connections}; 0: PROXY_MAX_CONNECTIONS */
+  const char *config_file;   /* a file that replaces the config template (--proxy-config), or NULL */
+};
+
+/* A rendered instance: the variables' values, and its command's argv and environment
+ * ("NAME=value"), both NULL-terminated. */
+struct proxy_rendered {
+  char port[16], upstream_port[16], connect_timeout[32], read_timeout[32], connect_timeout_ms[32],
+      read_timeout_ms[32], max_connections[16];
+  char *retries;
+  const char *values[PV__COUNT];
+  struct vars vars;          /* the variables and their values: for sidecars and cleanup */
+  char **argv, **env;
+  size_t nargs, nenv;
+};
+
+/* Renders p (probed: p->binary is ${binary}) for `in`: writes its files into in->dir (and
+ * the folders they are in), and its command line and environment into *out. 0, or -1 with
+ * why in err: a --proxy-config that cannot be read, a file that cannot be written, an
+ * unknown variable, no memory. Either way proxy_rendered_free frees what it made (out may be
+ * rendered again after). */
+int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out, char *err,
+                 size_t errlen);
+void proxy_rendered_free(struct proxy_rendered *r);
 
 #endif

@@ -120,13 +120,15 @@ int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     return pc_refuse(c, "%s: cannot make a scratch folder to check it in (%s): %s", name, tmpl, strerror(errno));
   }
-  char sport[16], sup[16];
+  char sport[16], sup[16], smax[16];
+  snprintf(smax, sizeof smax, "%d", PROXY_MAX_CONNECTIONS);
   snprintf(sport, sizeof sport, "%d", case_free_port());
   snprintf(sup, sizeof sup, "%d", case_free_port());
   const char *values[PV__COUNT] = {
       [PV_BINARY] = p->binary, [PV_DIR] = dir, [PV_PROXY_PORT] = sport, [PV_UPSTREAM_HOST] = "127.0.0.1",
       [PV_UPSTREAM_PORT] = sup, [PV_CONNECT_TIMEOUT] = "1", [PV_READ_TIMEOUT] = "2",
-      [PV_CONNECT_TIMEOUT_MS] = "1000", [PV_READ_TIMEOUT_MS] = "2000", [PV_RETRIES] = "", [PV_SCENARIO] = "ok"};
+      [PV_CONNECT_TIMEOUT_MS] = "1000", [PV_READ_TIMEOUT_MS] = "2000", [PV_RETRIES] = "", [PV_SCENARIO] = "ok",
+      [PV_MAX_CONNECTIONS] = smax};
   struct vars v = {proxy_var_names, values, PV__COUNT};
   char *bad = NULL, *retries = template_render(p->retries_off, &v, &bad);
   values[PV_RETRIES] = retries;

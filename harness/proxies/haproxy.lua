@@ -19,7 +19,7 @@ return proxy {
     ["haproxy.cfg"] = [[
 global
     log stderr format raw local0 info
-    maxconn 256
+    maxconn ${max_connections}
     pidfile ${dir}/haproxy.pid
 
 defaults

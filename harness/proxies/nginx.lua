@@ -18,7 +18,7 @@ user root;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
 
-events { worker_connections 256; }
+events { worker_connections ${max_connections}; }
 
 http {
     log_format badup '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
