@@ -427,6 +427,89 @@ START_TEST(test_default_formats) {
 }
 END_TEST
 
+static bool has_sig(const struct logline *l, const char *kind, const char *value) {
+  for (size_t k = 0; k < l->nsig; k++)
+    if (!strcmp(l->sigs[k].kind, kind) && (!value || !strcmp(l->sigs[k].value, value))) return true;
+  return false;
+}
+
+/* Without definitions, explain still reads what no proxy owns, and no line is any proxy's. */
+START_TEST(test_without_definitions) {
+  struct logline_rules *bare = logline_rules_new(NULL, 0);
+  ck_assert_ptr_nonnull(bare);
+  ck_assert_uint_eq(logline_nproxies(bare), 0);
+  ck_assert_uint_eq(logline_nfields(bare), 0);
+  struct logline l;
+  logline_read(bare, "1827637921.123 12 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/ - HIER_DIRECT/10.0.0.5 "
+               "text/html", &l);
+  ck_assert(has_sig(&l, "squid-code", "TCP_MISS/502"));
+  ck_assert_uint_eq(l.proxies, 0);
+  logline_free(&l);
+  logline_read(bare, "10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/0/-1/5 502 209 - - SH-- 1/1/0/0/0 "
+               "0/0 \"GET / HTTP/1.1\"", &l);
+  ck_assert(!has_sig(&l, "haproxy-state", NULL)); /* haproxy's own: in haproxy.lua */
+  ck_assert_uint_eq(l.proxies, 0);
+  logline_free(&l);
+  logline_read(bare, "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl\"", &l);
+  ck_assert(has_sig(&l, "status", "502"));
+  ck_assert(!l.verdict);
+  logline_free(&l);
+  logline_rules_free(bare);
+}
+END_TEST
+
+/* A definition of one's own teaches explain its format, verdicts and families. */
+START_TEST(test_a_definition_of_ones_own) {
+  static const char tiny[] =
+      "return proxy { name = \"tiny\", binary = { \"true\" }, files = { [\"t.conf\"] = \"\" },\n"
+      "  command = { \"${binary}\" }, logs = { \"access.log\" },\n"
+      "  explain = { detect = { \"^tiny-proxy: \" }, tags = { \"tiny\" },\n"
+      "    signatures = { { kind = \"tiny-upstream\", label = \"upstream\", pattern = \" upstream=([a-z-]+)\",\n"
+      "                     group = 1, not_verdict = \"^ok$\" } },\n"
+      "    families = { { kind = \"tiny-upstream\", pattern = \"^closed-early$\", family = \"close\" } },\n"
+      "    look_in = { log = \"access.log\", what = \"the upstream= field\" } } }\n";
+  char *dir = uu_mkdtemp();
+  free(uu_write_file(dir, "tiny.lua", tiny, strlen(tiny)));
+  size_t n = 0;
+  int failures = 0;
+  struct proxy_def *mine = proxy_load_dir(dir, &n, &failures);
+  ck_assert_int_eq(failures, 0);
+  struct logline_rules *r = logline_rules_new(mine, n);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_int_eq(logline_proxy_index(r, "tiny"), 0);
+  ck_assert_str_eq(logline_look_in_log(r, 0), "access.log");
+  struct logline l;
+  logline_read(r, "Nov 30 10:00:00 web1 tiny[42]: tiny-proxy: GET /api?x=1 status=502 upstream=closed-early", &l);
+  ck_assert_uint_eq(l.proxies, 1);
+  ck_assert(has_sig(&l, "tiny-upstream", "closed-early"));
+  ck_assert_str_eq(logline_sig_label(r, "tiny-upstream"), "upstream");
+  ck_assert_str_eq(l.family, "close");
+  ck_assert(l.verdict);
+  logline_free(&l);
+  logline_read(r, "tiny-proxy: GET / status=200 upstream=ok", &l);
+  ck_assert(has_sig(&l, "tiny-upstream", "ok"));
+  ck_assert(!l.verdict); /* not_verdict: "ok" says nothing of a failure */
+  logline_free(&l);
+  logline_rules_free(r);
+  proxy_free_all(mine, n);
+  uu_rmtree(dir);
+}
+END_TEST
+
+/* A line two formats claim names first the proxy whose verdict it carries. */
+START_TEST(test_the_proxy_whose_verdict_it_carries_comes_first) {
+  struct logline l;
+  logline_read(rules, "20261130.05h56m34s CONNECT: attempt fail [CONNECTION_ERROR] to 127.0.0.1:42887 for "
+               "host='127.0.0.1' connection_result=Connection timed out [110] error=Success [0] attempts=0 "
+               "url='http://127.0.0.1:42887/blackhole/1'", &l);
+  size_t order[32], n = logline_recognised(rules, &l, order);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_str_eq(logline_proxy(rules, order[0]), "trafficserver");
+  ck_assert_str_eq(logline_proxy(rules, order[1]), "node");
+  logline_free(&l);
+}
+END_TEST
+
 static Suite *logline_suite(void) {
   Suite *s = suite_create("logline");
   TCase *tc = tcase_create("core");
@@ -441,6 +524,9 @@ static Suite *logline_suite(void) {
   tcase_add_test(tc, test_a_status_is_not_a_verdict);
   tcase_add_test(tc, test_optional_fields);
   tcase_add_test(tc, test_default_formats);
+  tcase_add_test(tc, test_without_definitions);
+  tcase_add_test(tc, test_a_definition_of_ones_own);
+  tcase_add_test(tc, test_the_proxy_whose_verdict_it_carries_comes_first);
   suite_add_tcase(s, tc);
   return s;
 }
