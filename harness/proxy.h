@@ -230,6 +230,7 @@ struct proxy_instance {
   const char *scenario;      /* ${scenario} ("" outside a case) */
   int max_connections;       /* ${max_connections}; 0: PROXY_MAX_CONNECTIONS */
   const char *config_file;   /* a file that replaces the config template (--proxy-config), or NULL */
+  const char *config_text;   /* ... or its text, or NULL */
 };
 
 /* A rendered instance: the variables' values, and its command's argv and environment

@@ -120,46 +120,25 @@ int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     return pc_refuse(c, "%s: cannot make a scratch folder to check it in (%s): %s", name, tmpl, strerror(errno));
   }
-  char sport[16], sup[16], smax[16];
-  snprintf(smax, sizeof smax, "%d", PROXY_MAX_CONNECTIONS);
-  snprintf(sport, sizeof sport, "%d", case_free_port());
-  snprintf(sup, sizeof sup, "%d", case_free_port());
-  const char *values[PV__COUNT] = {
-      [PV_BINARY] = p->binary, [PV_DIR] = dir, [PV_PROXY_PORT] = sport, [PV_UPSTREAM_HOST] = "127.0.0.1",
-      [PV_UPSTREAM_PORT] = sup, [PV_CONNECT_TIMEOUT] = "1", [PV_READ_TIMEOUT] = "2",
-      [PV_CONNECT_TIMEOUT_MS] = "1000", [PV_READ_TIMEOUT_MS] = "2000", [PV_RETRIES] = "", [PV_SCENARIO] = "ok",
-      [PV_MAX_CONNECTIONS] = smax};
-  struct vars v = {proxy_var_names, values, PV__COUNT};
-  char *bad = NULL, *retries = template_render(p->retries_off, &v, &bad);
-  values[PV_RETRIES] = retries;
+  /* The files as a case would have them, the user's text for the config. */
+  struct proxy_instance in = {.dir = dir, .port = case_free_port(), .upstream_host = "127.0.0.1",
+                              .upstream_port = case_free_port(), .connect_timeout = 1, .read_timeout = 2,
+                              .scenario = "ok", .config_text = user_text};
+  struct proxy_rendered rd;
+  char why[1024];
   int rc = 0;
-  char path[4096];
-  for (size_t i = 0; rc == 0 && i < p->nfiles; i++) {
-    bool is_config = strcmp(p->files[i].name, p->config) == 0;
-    char *text = template_render(is_config ? user_text : p->files[i].text, &v, &bad);
-    snprintf(path, sizeof path, "%s/%s", dir, p->files[i].name);
-    for (char *s = path + strlen(dir) + 1; *s; s++) /* files may live in sub-folders */
-      if (*s == '/') {
-        *s = 0;
-        mkdir(path, 0755);
-        *s = '/';
-      }
-    FILE *f = fopen(path, "wb");
-    bool written = f && fputs(text, f) != EOF;
-    if (f && fclose(f) != 0) written = false;
-    if (!written) rc = pc_refuse(c, "%s: cannot write %s to check it", name, path);
-    free(text);
-  }
-  size_t nargs = 0, nenv = 0;
+  if (proxy_render(p, &in, &rd, why, sizeof why) != 0) rc = pc_refuse(c, "%s: %s to check it", name, why);
+  char path[4096], *bad = NULL;
+  size_t nargs = 0;
   while (p->check[nargs]) nargs++;
-  while (p->env[nenv]) nenv++;
-  char **argv = calloc(nargs + 1, sizeof *argv), **env = calloc(nenv + 2, sizeof *env);
-  for (size_t i = 0; argv && i < nargs; i++) argv[i] = template_render(p->check[i], &v, &bad);
-  for (size_t i = 0; env && i < nenv; i++) env[i] = template_render(p->env[i], &v, &bad);
+  /* the environment is the proxy's (borrowed from rd), and TMPDIR */
+  char **argv = calloc(nargs + 1, sizeof *argv), **env = calloc(rd.nenv + 2, sizeof *env);
+  for (size_t i = 0; argv && i < nargs; i++) argv[i] = template_render(p->check[i], &rd.vars, &bad);
+  for (size_t i = 0; env && rd.env && i < rd.nenv; i++) env[i] = rd.env[i];
   /* Temporary files of the checker and its helpers (varnishd runs gcc) go to the scratch too. */
   char tmpdir[4200];
   snprintf(tmpdir, sizeof tmpdir, "TMPDIR=%s", dir);
-  if (env) env[nenv] = tmpdir;
+  if (env) env[rd.env ? rd.nenv : 0] = tmpdir;
   char out_path[4096];
   snprintf(out_path, sizeof out_path, "%s/check.out", dir);
   struct proc pr;
@@ -200,12 +179,11 @@ int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
     free(out);
   }
   for (size_t i = 0; argv && i < nargs; i++) free(argv[i]);
-  for (size_t i = 0; env && i < nenv; i++) free(env[i]);
   free(argv);
   free(env);
   /* What a checker leaves outside its folder by name (squid's shared memory segments). */
   for (size_t k = 0; p->cleanup[k]; k++) {
-    char *bad2 = NULL, *pattern = template_render(p->cleanup[k], &v, &bad2);
+    char *bad2 = NULL, *pattern = template_render(p->cleanup[k], &rd.vars, &bad2);
     glob_t g;
     if (!bad2 && glob(pattern, 0, NULL, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
@@ -215,7 +193,7 @@ int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
     free(bad2);
   }
   nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  free(retries);
+  proxy_rendered_free(&rd);
   free(bad);
   pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* a pending Ctrl-C acts now */
   return rc;

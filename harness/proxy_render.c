@@ -97,8 +97,9 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
   for (size_t i = 0; i < p->nfiles && !bad; i++) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;
-    if (in->config_file && p->config && strcmp(p->files[i].name, p->config) == 0)
-      tmpl = user = files_slurp(in->config_file, 0);
+    bool is_config = p->config && strcmp(p->files[i].name, p->config) == 0;
+    if (is_config && in->config_text) tmpl = in->config_text;
+    else if (is_config && in->config_file) tmpl = user = files_slurp(in->config_file, 0);
     if (!tmpl) {
       snprintf(err, errlen, "cannot read --proxy-config %s", in->config_file);
       free(bad);
