@@ -224,5 +224,65 @@ class OneFileProxy(unittest.TestCase):
         self.assertEqual(rows[0][10], "0", rows)  # no errors
 
 
+class RenderUsage(unittest.TestCase):
+    """badup proxy render: --help, and exit 2 with a message for what cannot be rendered."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="badup-e2e-render-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_help(self):
+        for args in (["proxy", "--help"], ["proxy", "render", "--help"], ["help", "proxy"]):
+            p = badup(args)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("usage: badup proxy render NAME --upstream [HOST:]PORT --dir DIR", p.stdout)
+        self.assertIn("proxy render NAME", badup(["--help"]).stdout)
+
+    def test_usage_errors(self):
+        d = os.path.join(self.tmp, "d")
+        cases = [
+            (["proxy"], "usage: badup proxy render"),
+            (["proxy", "frob"], "unknown subcommand 'frob'"),
+            (["proxy", "render", "--upstream", "80", "--dir", d], "which proxy?"),
+            (["proxy", "render", "haproxy", "--dir", d], "--upstream [HOST:]PORT is required"),
+            (["proxy", "render", "haproxy", "--upstream", "80"], "--dir DIR is required"),
+            (["proxy", "render", "haproxy", "--upstream", "70000", "--dir", d], "--upstream wants [HOST:]PORT"),
+            (["proxy", "render", "haproxy", "--upstream", "::1:80", "--dir", d], "--upstream wants [HOST:]PORT"),
+            (["proxy", "render", "haproxy", "--upstream", "80", "--dir", d, "--listen", "0"], "--listen wants a port"),
+            (["proxy", "render", "haproxy", "--upstream", "80", "--dir", d, "--read-timeout", "0"],
+             "timeouts want seconds"),
+            (["proxy", "render", "haproxy", "--upstream", "80", "--dir", d, "--max-connections", "x"],
+             "--max-connections wants"),
+            (["proxy", "render", "haproxy", "--upstream", "80", "--dir", d, "--frob"], "unknown option '--frob'"),
+            (["proxy", "render", "haproxy", "nginx", "--upstream", "80", "--dir", d], "unexpected argument 'nginx'"),
+            (["proxy", "render", "no-such", "--upstream", "80", "--dir", d], "no proxy is named 'no-such'"),
+            (["proxy", "render", "haproxy", "--upstream", "80", "--dir", d, "--proxies", os.path.join(self.tmp, "x")],
+             "cannot find the proxy definitions"),
+            (["proxy", "render", "haproxy", "--upstream", "80", "--dir", "/proc/badup"], "--dir /proc/badup: cannot"),
+        ]
+        for args, want in cases:
+            with self.subTest(args=args):
+                p = badup(args)
+                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                self.assertIn(want, p.stderr)
+                self.assertEqual(p.stdout, "")
+        self.assertFalse(os.path.exists(d), "a refused render made its folder")
+
+    def test_render_options(self):
+        d = os.path.join(self.tmp, "a b")  # a folder whose name needs quoting
+        p = badup(["proxy", "render", "haproxy", "--upstream", "localhost:8081", "--dir", d, "--listen", "18080",
+                   "--connect-timeout", "0.25", "--read-timeout", "3", "--retries", "--max-connections", "4096"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        fields = dict(l.split(": ", 1) for l in p.stdout.splitlines())
+        self.assertEqual(fields["port"], "18080")
+        self.assertEqual(fields["url"], "http://127.0.0.1:18080/")
+        self.assertEqual(fields["command"].split(" && exec ")[0], "cd '%s'" % os.path.realpath(d))
+        with open(os.path.join(d, "haproxy.cfg")) as f:
+            cfg = f.read()
+        for want in ("maxconn 4096", "timeout connect 250ms", "timeout server  3000ms", "bind 127.0.0.1:18080",
+                     "server up localhost:8081", "retries 3"):
+            self.assertIn(want, cfg)
+
+
 if __name__ == "__main__":
     unittest.main()
