@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/capacity.sh: is the simulator ever the bottleneck? Through each proxy (haproxy, nginx;
-# the minimal configs of bench/lib.sh: retries off, upstream keep-alive), load with
+# configured as `badup run` tests them, by bench/lib.sh's start_proxy: retries off), load with
 # `badup bench --connections 50 --duration 5` while the upstream is
 #   badup  `badup serve scenarios/ok.lua` (badup's healthy path), or
 #   nginx  nginx `return 200 "ok\n"`, one worker;
@@ -99,7 +99,7 @@ printf '%-8s %-6s %5s %11s %8s  %s\n' proxy upstream round requests/s errors sta
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
   for proxy in $PROXIES; do
-    if ! command -v "$proxy" >/dev/null 2>&1; then
+    if ! proxy_installed "$proxy"; then
       [ "$round" -eq 1 ] && echo "capacity.sh: $proxy not installed, skipped" >&2
       continue
     fi

@@ -1,17 +1,16 @@
 #!/bin/sh
 # bench/fault_sweep.sh: client-visible error rate against injected upstream fault rate, one line
 # per proxy. For each proxy (haproxy, nginx) and each fault rate P, a fresh
-# `badup serve --set fault_rate=P bench/scenarios/fault_mix.lua` behind the proxy (minimal config,
-# read timeout 1 s, upstream keep-alive), loaded by `badup bench --connections 20 --duration 3`;
+# `badup serve --set fault_rate=P bench/scenarios/fault_mix.lua` behind the proxy (configured as
+# `badup run` tests it, read timeout 1 s), loaded by `badup bench --connections 20 --duration 3`;
 # the non-2xx + failed fraction goes into OUT/error_rate.dat, with the number of requests the
 # upstream received (`badup bench --upstream-admin`, from the simulator's GET /stats: more than
 # the client sent means the proxy retried), then `badup plot OUT` draws OUT/error_rate.svg.
 #
 # RETRIES picks the modes, a list (default "0"):
-#   0  retries off (haproxy `retries 0`, nginx `proxy_next_upstream off`): series haproxy, nginx
-#   1  retries on (bench/lib.sh start_proxy: haproxy `retries 3`, `option redispatch`,
-#      `retry-on all-retryable-errors`; nginx `proxy_next_upstream error timeout http_502` with
-#      the upstream listed twice): series haproxy+retries, nginx+retries
+#   0  retries off (the definition's retries.off, as `badup run`): series haproxy, nginx
+#   1  retries on (its retries.on, as `badup run --retries`; see harness/proxies/PROXY.lua):
+#      series haproxy+retries, nginx+retries
 # RETRIES="0 1" draws both on one graph, with and without retries.
 #
 #   bench/fault_sweep.sh [OUT]                       default OUT: results/bench/fault_sweep
@@ -71,8 +70,8 @@ dat="$work/error_rate.dat"
 {
   echo "# error_rate.dat, written by bench/fault_sweep.sh: $FAULT faults from bench/scenarios/fault_mix.lua,"
   echo "# $CONNECTIONS connections, ${DURATION} s per point, proxy read timeout ${READ_TIMEOUT} s; series"
-  echo "# PROXY: retries off; PROXY+retries: haproxy retries 3 + option redispatch + retry-on"
-  echo "# all-retryable-errors, nginx proxy_next_upstream error timeout http_502 (upstream listed twice)."
+  echo "# PROXY: retries off; PROXY+retries: retries on, as badup run --retries configures them"
+  echo "# (retries.on of harness/proxies/PROXY.lua)."
   echo "# upstream_attempts: requests the upstream received (simulator GET /stats \"requests\")."
   echo "# columns: proxy fault_rate error_rate requests errors requests_s upstream_attempts"
 } >"$dat"
@@ -80,7 +79,7 @@ printf '%-15s %6s %9s %9s %8s %11s %9s  %s\n' proxy fault errors% requests error
 read_ms=$(awk -v s="$READ_TIMEOUT" 'BEGIN { printf "%d", s * 1000 }')
 for mode in $RETRIES; do
 for proxy in $PROXIES; do
-  if ! command -v "$proxy" >/dev/null 2>&1; then
+  if ! proxy_installed "$proxy"; then
     echo "fault_sweep.sh: $proxy not installed, skipped" >&2; continue
   fi
   series=$proxy

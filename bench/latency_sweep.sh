@@ -1,8 +1,8 @@
 #!/bin/sh
 # bench/latency_sweep.sh: client latency percentiles (p50, p90, p99, p99.9, max) per proxy,
 # against concurrency and against injected upstream latency. Two sweeps, each point a fresh
-# `badup serve bench/scenarios/latency.lua` behind a fresh proxy (bench/lib.sh's minimal
-# configs: retries off, upstream keep-alive, read timeout 5 s), loaded by a closed-loop
+# `badup serve bench/scenarios/latency.lua` behind a fresh proxy (configured as `badup run` tests
+# it, by bench/lib.sh's start_proxy: retries off, read timeout 5 s), loaded by a closed-loop
 # `badup bench` for DURATION seconds:
 #   1. concurrency: CONCURRENCY connections (default "1 10 50 100 200 400"), the upstream
 #      answering at once: the latency is the proxy's own, queueing included
@@ -56,7 +56,7 @@ mkdir -p "$out" "$POINTS"
 series=""
 [ "$DIRECT" = 1 ] && series="direct"
 for p in $PROXIES; do
-  if command -v "$p" >/dev/null 2>&1; then series="$series $p"; else echo "latency_sweep.sh: $p not installed, skipped" >&2; fi
+  if proxy_installed "$p"; then series="$series $p"; else echo "latency_sweep.sh: $p not installed, skipped" >&2; fi
 done
 [ -n "$series" ] || { echo "latency_sweep.sh: nothing to measure (no proxy installed and DIRECT=0)" >&2; exit 2; }
 

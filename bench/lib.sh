@@ -1,8 +1,11 @@
 # bench/lib.sh: what the sh benchmark scripts (capacity.sh, fault_sweep.sh, latency_sweep.sh)
 # share: the processes they start (stopped by PID, never by name), kernel-chosen ports, a
-# minimal nginx, a badup serve, the proxies under test in one minimal config each, the
-# reading of `badup bench` summaries, and Ctrl-C. Source it after setting $me (the script's
+# minimal nginx (as an upstream), a badup serve, the proxies under test as their definitions
+# configure them (`badup proxy render`), the reading of `badup bench` summaries, and Ctrl-C. Source it after setting $me (the script's
 # name, for messages) and $BADUP (the binary).
+#
+# PROXY_DEFS, when set, is the folder of proxy definitions (default: the repository's
+# harness/proxies), for a proxy defined elsewhere.
 #
 # Sourcing it checks $BADUP (exit 2 if it is not there), makes the scratch folder $work
 # (removed on exit) and puts /usr/sbin on the PATH, where Debian installs haproxy and nginx.
@@ -137,66 +140,38 @@ start_badup() {
   fi
 }
 
-# start_proxy PROXY DIR READ_MS RETRIES: haproxy or nginx on a kernel-chosen port (sets
-# proxy_port) in front of 127.0.0.1:$upstream_port, minimal config in DIR: connect timeout 1 s,
-# read timeout READ_MS, upstream keep-alive. RETRIES 0: haproxy `retries 0`, nginx
-# `proxy_next_upstream off`. RETRIES 1: haproxy `retries 3`, `option redispatch`,
-# `retry-on all-retryable-errors`; nginx `proxy_next_upstream error timeout http_502` with the
-# upstream listed twice (max_fails=0, never marked down) so it has somewhere to retry.
+# proxy_installed PROXY: true when PROXY's definition finds its binary (`badup list`).
+proxy_installed() {
+  "$BADUP" list ${PROXY_DEFS:+--proxies "$PROXY_DEFS"} 2>/dev/null |
+    awk -v p="$1" '/^proxies/ { s = 1; next } s && $1 == p { ok = $2 == "installed" } END { exit !ok }'
+}
+
+# start_proxy PROXY DIR READ_MS RETRIES: PROXY (haproxy, nginx, or any definition of
+# harness/proxies, or of $PROXY_DEFS when set) on a kernel-chosen port (sets proxy_port) in front of 127.0.0.1:$upstream_port,
+# in the configuration `badup run` tests: `badup proxy render` writes its files into DIR from
+# its definition, with connect timeout 1 s, read timeout READ_MS, room for 4096 connections
+# (${max_connections}), and RETRIES 1: the definition's retries.on (`badup run --retries`), 0:
+# retries.off. Its sidecars (varnish's log reader) start once it listens. Output in DIR/proxy.log.
 start_proxy() {
   mkdir -p "$2"
-  proxy_port=$(free_port)
-  if [ "$4" = 1 ]; then
-    hretries="retries 3
-    option redispatch
-    retry-on all-retryable-errors"
-    nservers="server 127.0.0.1:$upstream_port max_fails=0; server 127.0.0.1:$upstream_port max_fails=0;"
-    nnext="error timeout http_502"
-  else
-    hretries="retries 0"
-    nservers="server 127.0.0.1:$upstream_port;"
-    nnext="off"
-  fi
-  case "$1" in
-    haproxy)
-      cat >"$2/haproxy.cfg" <<CFG
-global
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 1000ms
-    timeout server  ${3}ms
-    timeout client  30s
-    $hretries
-frontend fe
-    bind 127.0.0.1:$proxy_port
-    default_backend be
-backend be
-    server up 127.0.0.1:$upstream_port
-CFG
-      haproxy -db -f "$2/haproxy.cfg" >"$2/proxy.log" 2>&1 &
-      pids="$pids $!"
-      ;;
-    nginx)
-      start_nginx "$2" "    upstream up { $nservers keepalive 64; }
-    server {
-        listen 127.0.0.1:$proxy_port;
-        location / {
-            proxy_pass http://up;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-            proxy_connect_timeout 1000ms;
-            proxy_read_timeout ${3}ms;
-            proxy_next_upstream $nnext;
-        }
-    }"
-      ;;
-    *)
-      echo "$me: no minimal config for proxy '$1' (haproxy, nginx)" >&2
-      return 1
-      ;;
-  esac
+  _read_s=$(awk -v ms="$3" 'BEGIN { printf "%g", ms / 1000 }')
+  _retries=""
+  [ "$4" = 1 ] && _retries="--retries"
+  "$BADUP" proxy render "$1" ${PROXY_DEFS:+--proxies "$PROXY_DEFS"} --upstream "127.0.0.1:$upstream_port" \
+    --dir "$2" --connect-timeout 1 --read-timeout "$_read_s" --max-connections 4096 $_retries >"$2/render.out" ||
+    { echo "$me: cannot render $1's configuration" >&2; return 1; }
+  proxy_port=$(sed -n 's/^port: //p' "$2/render.out")
+  # sh execs the command: the PID recorded is the proxy's
+  sh -c "$(sed -n 's/^command: //p' "$2/render.out")" >"$2/proxy.log" 2>&1 &
+  pids="$pids $!"
   wait_port "$proxy_port" || { echo "$me: $1 did not start:" >&2; cat "$2"/*.log >&2 2>/dev/null; return 1; }
+  _n=$(grep -c '^sidecar: ' "$2/render.out" || true)
+  _i=1
+  while [ "$_i" -le "$_n" ]; do
+    sh -c "$(sed -n 's/^sidecar: //p' "$2/render.out" | sed -n "${_i}p")" >>"$2/sidecar.log" 2>&1 &
+    pids="$pids $!"
+    _i=$((_i + 1))
+  done
 }
 
 # bench_row SUMMARY.JSON: one line "requests_s requests errors p50 p90 p99 p99.9 max attempts

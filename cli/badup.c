@@ -6,6 +6,7 @@
 #include "bench.h"
 #include "explain.h"
 #include "plot.h"
+#include "proxy_cmd.h"
 #include "run.h"
 #include "serve.h"
 #include "supervise.h"
@@ -24,6 +25,7 @@ static void usage(FILE *out) {
         "  explain LINE    find the scenarios that make a proxy write this log line\n"
         "  bench --url URL load a loopback HTTP server: requests/s, status mix, latency\n"
         "  plot DIR        (re)draw the gnuplot graphs of a results or bench folder\n"
+        "  proxy render NAME  write a proxy's config for an upstream; print how to start it\n"
         "  help COMMAND    show a command's options\n"
         "\n"
         "options: -h, --help (this text), --version\n"
@@ -40,6 +42,7 @@ static const struct command {
     {"run", run_main, run_usage},         {"list", list_main, list_usage},
     {"serve", serve_main, serve_usage},   {"explain", explain_main, explain_usage},
     {"bench", bench_main, bench_usage},   {"plot", plot_main, plot_usage},
+    {"proxy", proxy_main, proxy_usage},
 };
 
 static const struct command *command_named(const char *name) {

@@ -255,8 +255,6 @@ static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, s
     }
 }
 
-static void fmt_seconds(char *out, size_t len, double s) { snprintf(out, len, "%g", s); }
-
 /* Everything one case holds while it runs. */
 struct case_ctx {
   const struct proxy_def *p;
@@ -268,12 +266,9 @@ struct case_ctx {
   struct case_result *r;
   struct proc sim, px, side[MAX_SIDECARS];
   int up_port, admin, port;
-  char sport[16], sup[16], sct_ms[32], srt_ms[32], sct[32], srt[32];
-  const char *values[PV__COUNT];
-  struct vars v;
-  char *retries;
+  struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
+  struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
-  size_t nargs, nenv;
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -382,74 +377,25 @@ static bool proxy_workdir(struct case_ctx *c) {
 
 /* What render_proxy allocated; it can then run again. */
 static void free_render(struct case_ctx *c) {
-  for (size_t i = 0; c->argv && i < c->nargs; i++) free(c->argv[i]);
-  for (size_t i = 0; c->env && i < c->nenv; i++) free(c->env[i]);
-  free(c->argv);
-  free(c->env);
-  free(c->retries);
+  proxy_rendered_free(&c->rd);
   c->argv = c->env = NULL;
-  c->retries = NULL;
-  c->nargs = c->nenv = 0;
 }
 
-/* Stage 2: the proxy's files, rendered into the folder it works in. */
+/* Stage 2: the proxy's files, rendered into the folder it works in, on a port of its own. */
 static bool render_proxy(struct case_ctx *c) {
-  const struct proxy_def *p = c->p;
   c->port = case_free_port();
-  snprintf(c->sport, sizeof c->sport, "%d", c->port);
-  snprintf(c->sup, sizeof c->sup, "%d", c->up_port);
-  fmt_seconds(c->sct, sizeof c->sct, c->o->connect_timeout);
-  fmt_seconds(c->srt, sizeof c->srt, c->o->read_timeout);
-  snprintf(c->sct_ms, sizeof c->sct_ms, "%ld", (long)(c->o->connect_timeout * 1000 + 0.5));
-  snprintf(c->srt_ms, sizeof c->srt_ms, "%ld", (long)(c->o->read_timeout * 1000 + 0.5));
-  const char *values[PV__COUNT] = {
-      [PV_BINARY] = p->binary, [PV_DIR] = c->pdir, [PV_PROXY_PORT] = c->sport, [PV_UPSTREAM_HOST] = "127.0.0.1",
-      [PV_UPSTREAM_PORT] = c->sup, [PV_CONNECT_TIMEOUT] = c->sct, [PV_READ_TIMEOUT] = c->srt,
-      [PV_CONNECT_TIMEOUT_MS] = c->sct_ms, [PV_READ_TIMEOUT_MS] = c->srt_ms, [PV_RETRIES] = "",
-      [PV_SCENARIO] = c->s->name};
-  memcpy(c->values, values, sizeof values);
-  c->v = (struct vars){proxy_var_names, c->values, PV__COUNT};
-  char *bad = NULL;
-  /* The retries text may use the other variables (a port, a timeout). */
-  c->retries = template_render(c->o->retries ? p->retries_on : p->retries_off, &c->v, &bad);
-  c->values[PV_RETRIES] = c->retries;
-  for (size_t i = 0; i < p->nfiles && !bad; i++) {
-    const char *tmpl = p->files[i].text;
-    char *user = NULL;
-    if (c->o->proxy_config && p->config && strcmp(p->files[i].name, p->config) == 0)
-      tmpl = user = fileio_slurp(c->o->proxy_config, 0, NULL);
-    if (!tmpl) {
-      setup_error(c, "cannot read --proxy-config %s%s", c->o->proxy_config, "");
-      free(bad);
-      return false;
-    }
-    char *text = template_render(tmpl, &c->v, &bad);
-    free(user);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", c->pdir, p->files[i].name);
-    if (!bad && files_write(path, text) != 0) {
-      setup_error(c, "cannot write %.400s%s", path, "");
-      free(text);
-      return false;
-    }
-    free(text);
-  }
-  while (p->command[c->nargs]) c->nargs++;
-  while (p->env[c->nenv]) c->nenv++;
-  c->argv = calloc(c->nargs + 1, sizeof *c->argv);
-  c->env = calloc(c->nenv + 1, sizeof *c->env);
-  if (!c->argv || !c->env) {
-    setup_error(c, "out of memory%s%s", "", "");
-    free(bad);
+  struct proxy_instance in = {.dir = c->pdir, .port = c->port, .upstream_host = "127.0.0.1",
+                              .upstream_port = c->up_port, .connect_timeout = c->o->connect_timeout,
+                              .read_timeout = c->o->read_timeout, .retries = c->o->retries, .scenario = c->s->name,
+                              .config_file = c->o->proxy_config};
+  char why[sizeof c->r->detail];
+  if (proxy_render(c->p, &in, &c->rd, why, sizeof why) != 0) {
+    setup_error(c, "%s%s", why, "");
     return false;
   }
-  for (size_t i = 0; i < c->nargs && !bad; i++) c->argv[i] = template_render(p->command[i], &c->v, &bad);
-  for (size_t i = 0; i < c->nenv && !bad; i++) c->env[i] = template_render(p->env[i], &c->v, &bad);
-  if (bad) {
-    setup_error(c, "%.300s: unknown template variable ${%.100s}", p->source, bad);
-    free(bad);
-    return false;
-  }
+  c->v = c->rd.vars;
+  c->argv = c->rd.argv;
+  c->env = c->rd.env;
   return true;
 }
 

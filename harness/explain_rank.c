@@ -192,9 +192,9 @@ static void index_catalog(struct catalog *cat) {
   }
 }
 
-int catalog_load(struct catalog *cat, const char *dir) {
+int catalog_load(struct catalog *cat, const char *dir, const struct proxy_def *defs, size_t ndefs) {
   memset(cat, 0, sizeof *cat);
-  cat->rules = logline_rules_new();
+  cat->rules = logline_rules_new(defs, ndefs);
   struct dirent **names;
   int k = cat->rules ? scandir(dir, &names, NULL, alphasort) : -1;
   if (k < 0) return -1;
@@ -248,6 +248,7 @@ size_t catalog_versions(const struct catalog *cat, const char *proxy, const char
 
 /* The line being explained, with what is looked up once for all comparisons. */
 struct query {
+  const struct logline_rules *rules;
   const struct logline *l;
   bool *unseen;     /* per signature: no recorded line has it */
   unsigned absent;  /* the optional fields a line of its kind may carry and it lacks */
@@ -368,7 +369,7 @@ struct case_best {
 
 /* The best of a case's recorded lines for q. */
 static struct case_best best_line(const struct query *q, const struct ref_case *rc) {
-  int d = logline_proxy_index(rc->proxy);
+  int d = logline_proxy_index(q->rules, rc->proxy);
   bool foreign = q->l->proxies && (d < 0 || !(q->l->proxies & (1u << d)));
   struct case_best b = {0, NULL, MATCH_BY_WORDS, 0};
   for (size_t l = 0; l < rc->nlines; l++) {
@@ -380,10 +381,11 @@ static struct case_best best_line(const struct query *q, const struct ref_case *
 }
 
 static void query_init(struct query *q, const struct catalog *cat, const struct logline *in) {
+  q->rules = cat->rules;
   q->l = in;
   q->unseen = calloc(in->nsig ? in->nsig : 1, sizeof *q->unseen);
   for (size_t s = 0; s < in->nsig; s++) q->unseen[s] = !catalog_knows(cat, &in->sigs[s]);
-  q->absent = logline_absent_fields(in);
+  q->absent = logline_absent_fields(cat->rules, in);
 }
 
 struct candidate *rank(const struct catalog *cat, const struct logline *in, size_t *ncand) {

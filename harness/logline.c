@@ -1,14 +1,17 @@
 /* logline.c: from a proxy's log line to what it says (see logline.h).
  *
  * Reading a line runs, in order:
- *   1. TIME_MASKS: every common timestamp shape becomes <time>, so two lines agree
- *      whatever clock and format wrote them;
- *   2. PREFIXES: a syslog or journald header is cut off (its tag may name the proxy);
- *   3. FIELD_MASKS: the fields that are a deployment's own (names, hosts, methods, sizes,
- *      the bytes an upstream sent) become placeholders, each by the shape of its format;
- *   4. normalise(): addresses, URLs, paths, numbers and ids become placeholders;
- *   5. SIG_RULES pick the proxy's verdict, DETECTORS the formats, FAMILY_RULES the kind
- *      of failure; the words left outside the signatures are the line's tokens.
+ *   1-4. logline_norm.c: every common timestamp shape becomes <time>; a syslog or journald
+ *      header is cut off (its tag may name the proxy); the fields that are a deployment's
+ *      own (names, hosts, methods, sizes, the bytes an upstream sent) become placeholders,
+ *      each by the shape of its format; addresses, URLs, paths, numbers and ids become
+ *      placeholders;
+ *   5. signatures pick the proxy's verdict, detectors the formats, family rows the kind of
+ *      failure; the words left outside the signatures are the line's tokens.
+ * The rules are badup's own, for what no one proxy owns (a status in an access line,
+ * http-parser's HPE_* codes, squid's native access format, which trafficserver writes too,
+ * the families), and those of each proxy definition's `explain` field (its formats, masks,
+ * signatures, families and optional fields): a proxy is known in its definition only.
  * Every table is data with the reason for each row next to it; rows are POSIX EREs. */
 #include "logline.h"
 
@@ -19,247 +22,31 @@
 #include <string.h>
 
 #include "buf.h"
+#include "logline_int.h"
+#include "proxy.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define GROUP(k) (1u << (k))
+#define MAX_BITS 32 /* proxies and optional fields are the bits of an unsigned */
 
-/* ---- 1-3: masks, applied to the raw line -------------------------------------------- */
-
-/* In every match of pattern, the groups in `groups` (bit 0: the whole match) become
- * `with`. */
-struct mask_rule {
-  const char *pattern;
-  unsigned groups;
-  const char *with;
-};
-
-#define MON "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-#define WDAY "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
-#define HMS "[0-9]{2}:[0-9]{2}:[0-9]{2}"
-#define FRAC "([.,][0-9]+)?"
-
-static const struct mask_rule TIME_MASKS[] = {
-    /* apache's error log, ctime: Sun Nov 22 15:43:07.310307 2026 */
-    {WDAY " " MON " [ 0-9]?[0-9] " HMS FRAC " [0-9]{4}", GROUP(0), "<time>"},
-    /* HTTP dates: Sun, 22 Nov 2026 15:43:07 GMT */
-    {WDAY ", [0-9]{2} " MON " [0-9]{4} " HMS "( GMT| [+-][0-9]{4})?", GROUP(0), "<time>"},
-    /* ISO 8601 / RFC 3339 (nghttpx, node, caddy's iso8601, RFC 5424, journalctl -o
-     * short-iso, lighttpd's "2026-11-22 15:44:06"): a date alone is left alone */
-    {"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]" HMS FRAC "(Z|[+-][0-9]{2}:?[0-9]{2})?", GROUP(0), "<time>"},
-    /* nginx's error log, squid's cache.log: 2026/11/22 15:43:37 */
-    {"[0-9]{4}/[0-9]{2}/[0-9]{2} " HMS FRAC, GROUP(0), "<time>"},
-    /* common log format: 22/Nov/2026:15:43:07 +0000, haproxy's 22/Nov/2026:15:44:03.867 */
-    {"[0-9]{1,2}/" MON "/[0-9]{4}:" HMS FRAC "( [+-][0-9]{4})?", GROUP(0), "<time>"},
-    /* syslog (RFC 3164), journald's short format, tinyproxy: Nov 22 15:43:37.324 */
-    {MON " [ 0-9]?[0-9] " HMS FRAC "( [0-9]{4})?", GROUP(0), "<time>"},
-    /* trafficserver's diags.log: 20261122.15h42m59s */
-    {"[0-9]{8}\\.[0-9]{2}h[0-9]{2}m[0-9]{2}s", GROUP(0), "<time>"},
-    /* Unix time, in seconds with a fraction or in milliseconds (squid, trafficserver, caddy) */
-    {"(^|[^0-9.])(1[0-9]{9}(\\.[0-9]+)?|1[0-9]{12})([^0-9.]|$)", GROUP(2), "<time>"},
-    /* a time of day left over */
-    {"(^|[^0-9:])(" HMS FRAC ")", GROUP(2), "<time>"},
-};
-
-/* Headers that syslog, journald or a container runtime put before the proxy's own line;
- * cut off. tag is the capture that holds the program name (0: none). Times are already
- * <time> here. */
-static const struct {
-  const char *pattern;
-  int tag;
-} PREFIXES[] = {
-    /* RFC 5424: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA */
-    {"^<[0-9]{1,3}>1 [^ ]+ [^ ]+ ([^ ]+) [^ ]+ [^ ]+ (-|(\\[[^]]*\\])+) ?", 1},
-    /* RFC 3164, journald, rsyslog: [<PRI>]TIME [HOST] TAG[PID]: (haproxy on a local socket
-     * sends no host) */
-    {"^(<[0-9]{1,3}>)?<time> ([^ :]+ )?([A-Za-z0-9_./-]+)\\[[0-9]+\\]: ", 3},
-    /* the same without a pid: then the host must be there, else trafficserver's own
-     * "<time> CONNECT: " would pass for a tag */
-    {"^(<[0-9]{1,3}>)?<time> [^ :]+ ([A-Za-z0-9_./-]+): ", 2},
-    /* the tag alone (docker's syslog driver, logger without a date) */
-    {"^([A-Za-z][A-Za-z0-9_.-]*)\\[[0-9]+\\]: ", 1},
-    /* container runtimes (CRI): TIME STREAM FLAG */
-    {"^<time> (stdout|stderr) [FP] ", 0},
-};
-
-#define METHODS "GET|HEAD|POST|PUT|DELETE|OPTIONS|TRACE|PATCH|CONNECT|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|PURGE|BAN"
-#define TIMERS "[-+0-9]+/[-+0-9]+/[-+0-9]+/[-+0-9]+/\\+?[-0-9]+"
-
-static const struct mask_rule FIELD_MASKS[] = {
-    /* haproxy: frontend, backend/server names ("fe_https~ be_api/api3", "be/<NOSRV>") */
-    {"\\[<time>\\] ([^ ]+) ([^ /]+)/([^ ]+) [-+0-9]+/", GROUP(1) | GROUP(2) | GROUP(3), "<name>"},
-    /* varnish: the backend's name in "backend default: fail errno 111" */
-    {"backend ([^ :\"]+): fail", GROUP(1), "<name>"},
-    /* sizes: of the response or of the proxy's error page (a deployment's errorfile or
-     * synth template): haproxy's after the status; access lines' after the status;
-     * squid's and trafficserver's after CODE/STATUS; lighttpd's request; caddy's */
-    {TIMERS " (-1|[0-9]{3}) (\\+?[0-9]+) ", GROUP(2), "<n>"},
-    {"HTTP/[0-9.]+\" (-|[0-9]{3})(\\+[a-z]+)? ([0-9]+)( |$)", GROUP(3), "<n>"},
-    {"[A-Z_]+/[0-9]{3} ([0-9]+) ", GROUP(1), "<n>"},
-    {"request sent: ([0-9]+)", GROUP(1), "<n>"},
-    {"\"(size|bytes_read|duration)\":([-+0-9.eE]+)", GROUP(2), "<n>"},
-    /* the request's method: a request line, squid's and trafficserver's "METHOD URL",
-     * tinyproxy's "): GET /", apache's "(GET)", caddy's "method":"GET" */
-    {"([\"(]|: | )(" METHODS ")([ )\"])", GROUP(2), "<method>"},
-    /* hosts: nginx's server_name and Host; apache's backend in AH01102, AH01114, AH00957;
-     * squid's and trafficserver's HIER_DIRECT/host; tinyproxy's; caddy's Host; nghttpx's
-     * backend; lighttpd's "on HOST are down" */
-    {", server: ([^,]*),", GROUP(1), "<host>"},
-    {", host: \"([^\"]*)\"", GROUP(1), "<host>"},
-    {"remote server ([^ ,]+)", GROUP(1), "<host>"},
-    {"connection to backend: ([^ ,]+)", GROUP(1), "<host>"},
-    {"attempt to connect to ([^ ]+) \\(([^)]*)\\)", GROUP(1) | GROUP(2), "<host>"},
-    {"(HIER_[A-Z_]+|[A-Z_]*DIRECT|[A-Z_]*PARENT[A-Z_]*)/([^ -][^ ]*)", GROUP(2), "<host>"},
-    {" host \"([^\"]*)\"", GROUP(1), "<host>"},
-    {"connection to ([^ ]+)$", GROUP(1), "<host>"},
-    {"\"host\":\"([^\"]*)\"", GROUP(1), "<host>"},
-    {" backend=([^ -][^ ]*)", GROUP(1), "<host>"},
-    {" on ([^ ]*) are down", GROUP(1), "<host>"},
-    /* squid's and trafficserver's default formats: the user the proxy authenticated (a
-     * deployment's, "-" for none) between the URL and the hierarchy route, and the content
-     * type after it (the application's, or text/html of the proxy's own error page); the
-     * harness's formats leave the user out, its trafficserver format the type too */
-    {"<method> [^ ]+ ([^ ]+) (HIER_[A-Z_]+|[A-Z_]*DIRECT|[A-Z_]*PARENT[A-Z_]*|NONE)/", GROUP(1), ""},
-    {"(HIER_[A-Z_]+|[A-Z_]*DIRECT|[A-Z_]*PARENT[A-Z_]*|NONE)/[^ ]+ ([a-z-]+/[^ ]+|-)( |$)", GROUP(2), ""},
-    /* ids a proxy makes up per request or per error: caddy's "err_id":"ubgmbnyuj" (random
-     * letters, with or without a digit: without one the number rule below keeps it as a
-     * word, and two recordings of one fault scored differently), request ids in JSON */
-    {"\"(err_id|request_id|req_id|trace_id|span_id|id)\":\"([^\"]*)\"", GROUP(2), "<n>"},
-    /* caddy: a logger's own name ("log0" or what the Caddyfile calls it) */
-    {"\"logger\":\"http\\.log\\.(access|error)(\\.[^\"]*)\"", GROUP(2), ""},
-    /* caddy's default JSON logs the request's and the response's headers (the harness
-     * deletes them: a huge upstream header would not fit its log tail) and, over HTTPS, the
-     * TLS session: what a client and a deployment send, never the upstream's verdict */
-    {"\"(headers|resp_headers|tls)\":\\{([^{}\"]|\"([^\"\\\\]|\\\\.)*\")*\\},?", GROUP(0), ""},
-    /* what the upstream sent, quoted back: header names and values, status lines. nginx
-     * stops its quote at the offending byte and escapes it (\x00 a NUL, \x20 a blank),
-     * which tells the fault: that part stays */
-    {"header: \"([^\"\\\\]+)", GROUP(1), "<data>"},
-    {"'[^']*'", GROUP(0), "'<data>'"},
-    {"\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", GROUP(0), "\\\"<data>\\\""},
-    {"invalid HTTP status line: (.*)$", GROUP(1), "<data>"},
-    {"NULL characters \\{(.*)$", GROUP(1), "<data>"},
-    /* h2o: "in request:PATH:message"; its messages hold no colon, a query string may */
-    {"in request:(/.*):[^:]*$", GROUP(1), "<path>"},
-};
-
-/* ---- 5: signatures, formats, families, on the normalised line ---------------------- */
-
-/* group is the capture that holds the value; all means every match counts (a line can
- * carry several codes); key_len > 0 compares only the value's first key_len bytes. */
-struct sig_rule {
-  const char *kind, *label, *pattern;
-  int group, weight;
-  bool all;
-  size_t key_len;
-};
-
-#define HAPROXY_LOG " (-1|[0-9]{3}|<n>) [^ ]+ [^ ]+ [^ ]+ ([-A-Za-z]{4}) [^ ]+/[^ ]+/[^ ]+/[^ ]+/[^ ]+ "
-#define TINYPROXY_LOG "^(CONNECT|ERROR|WARNING|INFO|NOTICE|CRITICAL|DEBUG) +<time> \\[<n>\\]: "
+/* ---- 5: badup's own signatures and families, on the normalised line ----------------- */
 
 static const struct sig_rule SIG_RULES[] = {
-    /* haproxy's HTTP log: status, bytes, two cookie fields, then the termination state,
-     * whose last two letters are cookie flags (a deployment's persistence, not a verdict) */
-    {"haproxy-state", "termination state", HAPROXY_LOG, 2, 4, false, 2},
-    {"status", "status", HAPROXY_LOG, 1, 1, false, 0},
     /* access lines in the common shapes: the status right after the quoted request */
-    {"status", "status", "\"(<method>|[A-Z]+) [^\"]*\" ([0-9]{3}(\\+abort)?)( |$)", 2, 1, false, 0},
-    {"status", "status", "\"status\":([0-9]{3})", 1, 1, false, 0},
-    /* nginx error log: the message after the pid#tid and the *connection id */
-    {"nginx-message", "message", "\\[(emerg|alert|crit|error|warn|notice|info)\\] <n>#<n>: (\\*<n> )?([^,]+)", 3, 3,
-     false, 0},
-    {"apache-code", "code", "AH[0-9]{5}", 0, 3, true, 0},
-    {"apache-error", "error", "\\] (\\([0-9]+\\)[^:]+):", 1, 3, false, 0},
-    {"varnish-fetcherror", "FetchError", "fetcherror=\"([^\"]+)\"", 1, 3, false, 0},
-    {"varnish-fetcherror", "FetchError", "FetchError[ ]+(.+)$", 1, 3, false, 0},
-    {"squid-code", "result code", "(^| )([A-Z]+_[A-Z_]+/([0-9]{3}|<n>)) ", 2, 3, false, 0},
-    {"squid-error", "error page", "err=(ERR_[A-Z_]+)/", 1, 3, false, 0},
-    {"squid-warning", "warning", "(WARNING|ERROR|FATAL): (.+) (for|from) <url>", 2, 3, false, 0},
-    {"trafficserver-codes", "status codes", "(sssc=[^ ]+ cfsc=[^ ]+ pfsc=[^ ]+)", 1, 3, false, 0},
-    {"trafficserver-connect", "connect error", "CONNECT: ([A-Za-z ]+)", 1, 3, false, 0},
-    {"caddy-message", "message", "\"msg\":\"(([^\"\\\\]|\\\\.)+)\"", 1, 3, false, 0},
-    {"caddy-error", "error", "\"error\":\"(([^\"\\\\]|\\\\.)+)\"", 1, 3, false, 0},
-    {"nghttpx-message", "message", "\\[DCONN:[^]]*\\] (.+)$", 1, 3, false, 0},
-    {"nghttpx-backend", "backend", " backend=([^ ]+)", 1, 1, false, 0},
-    {"http-parser-error", "parser error", "HPE_[A-Z_]+", 0, 3, true, 0},
-    {"h2o-message", "message", "in request:[^:]*:(.+)$", 1, 3, false, 0},
-    {"lighttpd-message", "message", "\\([a-z0-9_-]+\\.c\\.<n>\\) (.+)$", 1, 3, false, 0},
-    {"node-error", "error", "(^| )error=\"([^\"]+)\"", 2, 3, false, 0},
-    {"tinyproxy-message", "message", TINYPROXY_LOG "(.+)$", 2, 3, false, 0},
+    {"status", "status", "\"(<method>|[A-Z]+) [^\"]*\" ([0-9]{3}(\\+abort)?)( |$)", 2, 1, false, 0, -1},
+    {"status", "status", "\"status\":([0-9]{3})", 1, 1, false, 0, -1},
+    /* squid's native access format, which trafficserver writes too: the result code */
+    {"squid-code", "result code", "(^| )([A-Z]+_[A-Z_]+/([0-9]{3}|<n>)) ", 2, 3, false, 0, -1},
+    /* http-parser's error codes, in the lines of any proxy built on it (node, nghttpx) */
+    {"http-parser-error", "parser error", "HPE_[A-Z_]+", 0, 3, true, 0, -1},
 };
 
 /* Signatures that say only that something was logged, not why: a line with nothing else
  * is no proxy's verdict (every proxy writes 502 for a dozen faults), and is never a match.
- * value is an ERE on the signature's value; NULL: every value of the kind. */
-static const struct {
-  const char *kind, *value;
-} NOT_VERDICTS[] = {
+ * value is an ERE on the signature's value; NULL: every value of the kind. A definition adds
+ * its own (explain.signatures' not_verdict). */
+static const struct not_verdict NOT_VERDICTS[] = {
     /* a status says which way to look, not why: one 502 stands for a dozen faults */
     {"status", NULL},
-    /* which backend nghttpx picked ("-:-": none reached): where, not why */
-    {"nghttpx-backend", NULL},
-    /* caddy's access logger writes this message for every request, served or failed */
-    {"caddy-message", "^handled request$"},
-    /* tinyproxy logs every request so, as it arrives: the cause comes on a later line */
-    {"tinyproxy-message", "^Request \\(file descriptor"},
-};
-
-/* Optional fields: what the harness's formats add to a proxy's default format. A line in
- * the default format lacks them, and then what a recorded line says in them cannot count
- * against it (see logline_absent_fields). pattern finds the field, in a raw line and in a
- * normalised one; kind is the signature the field carries (NULL: none), anchor the
- * signature every line of that format has; name and meaning are what a user is shown. */
-struct field_rule {
-  const char *proxy, *name, *pattern, *kind, *anchor, *meaning;
-};
-
-static const struct field_rule FIELDS[] = {
-    /* squid's default logformat (squid) ends at the MIME type: the error page is not in it */
-    {"squid", "err=", " err=[^ ]+", "squid-error", "squid-code",
-     "squid's %err_code/%err_detail: the error page squid served, and why; its default "
-     "logformat (squid) lacks it"},
-    /* trafficserver's default squid format ends at the content type */
-    {"trafficserver", "sssc= cfsc= pfsc=", " sssc=[^ ]+ cfsc=[^ ]+ pfsc=[^ ]+", "trafficserver-codes", "squid-code",
-     "trafficserver's %<sssc> %<cfsc> %<pfsc>: the origin's status and how the client and proxy "
-     "sides finished; its default squid format lacks them"},
-    /* varnishncsa's default format is NCSA combined: no FetchError */
-    {"varnish", "fetcherror=", " fetcherror=\"[^\"]*\"", "varnish-fetcherror", "status",
-     "varnishncsa's %{VSL:FetchError}x: why the backend fetch failed; its default format lacks it"},
-    /* nginx's default access format (combined) has none of the upstream's variables */
-    {"nginx", "rt=", " rt=[^ ]+", NULL, "status", "nginx's $request_time; its combined format lacks it"},
-    {"nginx", "ua=", " ua=\"[^\"]*\"", NULL, "status", "nginx's $upstream_addr; its combined format lacks it"},
-    {"nginx", "us=", " us=\"[^\"]*\"", NULL, "status",
-     "nginx's $upstream_status: what the upstream answered, if anything; its combined format lacks it"},
-    {"nginx", "uct=", " uct=\"[^\"]*\"", NULL, "status",
-     "nginx's $upstream_connect_time; its combined format lacks it"},
-    {"nginx", "urt=", " urt=\"[^\"]*\"", NULL, "status",
-     "nginx's $upstream_response_time; its combined format lacks it"},
-};
-
-/* Formats only one proxy writes, and the syslog tags it logs under. Access lines in the
- * common and combined log formats are left out: apache, nginx, h2o, nghttpx and
- * varnishncsa share them, and the similarity tells them apart well enough (lighttpd's
- * default, with the Host in the second field, is its own). */
-static const struct {
-  const char *proxy, *pattern, *tags;
-} DETECTORS[] = {
-    {"haproxy", HAPROXY_LOG, "haproxy"},
-    {"nginx", "\\[(emerg|alert|crit|error|warn|notice|info|debug)\\] <n>#<n>: | ua=\"[^\"]*\" us=\"", "nginx"},
-    {"apache2", "\\[[a-z_]+:(emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\\] \\[pid |AH[0-9]{5}: ",
-     "apache2 httpd apache"},
-    {"varnish", "fetcherror=\"|FetchError", "varnishd varnishncsa varnishlog varnish"},
-    {"squid", "HIER_[A-Z]+/|<time>\\| (WARNING|ERROR|FATAL|NOTICE)| err=(-|ERR_[A-Z_]+)/", "squid"},
-    /* ...and its default squid format, which lacks sssc=: a hierarchy route without squid's
-     * HIER_ prefix (squid 2 wrote none either; squid 3 on writes HIER_DIRECT) */
-    {"trafficserver", " sssc=[^ ]+ cfsc=|^<time> CONNECT: | (TIMEOUT_)?DIRECT/| NONE/-",
-     "traffic_server trafficserver traffic_manager"},
-    {"caddy", "\"logger\":\"", "caddy"},
-    {"nghttpx", "\\[DCONN:|\\(shrpx_| backend=", "nghttpx"},
-    {"h2o", "\\[lib/[a-z0-9_/]+\\.c\\]| in request:", "h2o"},
-    /* ...and its default access format (%h %V %u %t ...), whose second field is the Host
-     * the client asked for where every other common format has "-" */
-    {"lighttpd", "\\([a-z0-9_-]+\\.c\\.<n>\\) |^<ip> [^ \"-][^ ]* [^ ]+ \\[<time>\\] \"", "lighttpd"},
-    {"node", " attempts=<n>", ""},
-    {"tinyproxy", TINYPROXY_LOG, "tinyproxy"},
 };
 
 /* The kind of failure a line says, in words no proxy owns: a wording the reference lacks
@@ -267,21 +54,9 @@ static const struct {
  * a kind reads the value of that signature; a row without reads the whole normalised line
  * (whose names, hosts, paths and quoted bytes are placeholders by now). The first row that
  * matches wins, so narrower rows come first. kin groups families that proxies blur. */
-struct family_rule {
-  const char *family, *kind, *pattern;
-  bool icase;
-};
-
+/* badup's own family rows; a definition's (explain.families) read its own signatures and come
+ * first. */
 static const struct family_rule FAMILY_RULES[] = {
-    /* haproxy's termination state: the first letter says who ended the session (C, c the
-     * client; S the server; s a server-side timeout; P haproxy on a protocol error), the
-     * second in which phase (C connect, H headers, D data) */
-    {"client", "haproxy-state", "^[Cc]", false},
-    {"refused", "haproxy-state", "^SC", false},
-    {"connect-timeout", "haproxy-state", "^sC", false},
-    {"close", "haproxy-state", "^S[HDRLQT]", false}, /* S: FIN or RST, haproxy does not say which */
-    {"timeout", "haproxy-state", "^s[HDRLQT]", false},
-    {"invalid-response", "haproxy-state", "^P[HD]", false},
     /* the client went away: not the upstream's doing (nginx's 499, squid's CLIENT_GONE) */
     {"client", NULL, "client (prematurely )?closed|client_gone|client (aborted|went away|disconnected)", true},
     /* a limit of the proxy's: header or response too big (nginx, lighttpd, squid's
@@ -344,267 +119,6 @@ static const struct {
     {"client", "client", "the client went away or was too slow, not the upstream"},
 };
 
-struct logline_rules {
-  regex_t time_re[COUNT(TIME_MASKS)];
-  regex_t prefix_re[COUNT(PREFIXES)];
-  regex_t field_re[COUNT(FIELD_MASKS)];
-  regex_t sig_re[COUNT(SIG_RULES)];
-  regex_t detect_re[COUNT(DETECTORS)];
-  regex_t family_re[COUNT(FAMILY_RULES)];
-  regex_t not_verdict_re[COUNT(NOT_VERDICTS)];
-  regex_t field_rule_re[COUNT(FIELDS)];
-};
-
-/* ---- masks ---------------------------------------------------------------------------- */
-
-/* s with rule applied to every match; s is freed. */
-static char *mask(const regex_t *re, const struct mask_rule *rule, char *s) {
-  struct buf out = {0};
-  const char *p = s;
-  regmatch_t g[10];
-  int flags = 0;
-  while (*p && regexec(re, p, 10, g, flags) == 0) {
-    size_t at = 0, end = (size_t)g[0].rm_eo;
-    for (int k = 0; k < 10; k++) {
-      if (!(rule->groups & GROUP(k)) || g[k].rm_so < 0 || (size_t)g[k].rm_so < at) continue;
-      buf_append(&out, p + at, (size_t)g[k].rm_so - at);
-      buf_puts(&out, rule->with);
-      at = (size_t)g[k].rm_eo;
-    }
-    if (end <= at) end = at;
-    if (end == 0) end = 1; /* an empty match: step over one byte */
-    buf_append(&out, p + at, end - at);
-    p += end;
-    flags = REG_NOTBOL;
-  }
-  buf_puts(&out, p);
-  free(s);
-  char *r = strdup(buf_cstr(&out));
-  buf_free(&out);
-  return r;
-}
-
-/* s without its syslog or runtime headers; *tag gets the program name of the first one
- * (or stays NULL). s is freed. */
-static char *strip_prefixes(const struct logline_rules *r, char *s, char **tag) {
-  for (bool cut = true; cut;) {
-    cut = false;
-    for (size_t k = 0; k < COUNT(PREFIXES) && !cut; k++) {
-      regmatch_t g[6];
-      if (regexec(&r->prefix_re[k], s, 6, g, 0) || g[0].rm_eo == 0) continue;
-      int t = PREFIXES[k].tag;
-      if (t && !*tag && g[t].rm_so >= 0) *tag = strndup(s + g[t].rm_so, (size_t)(g[t].rm_eo - g[t].rm_so));
-      memmove(s, s + g[0].rm_eo, strlen(s + g[0].rm_eo) + 1);
-      cut = true;
-    }
-  }
-  return s;
-}
-
-/* ---- 4: normalisation ----------------------------------------------------------------- */
-
-static bool is_word(int c) { return isalnum(c) || c == '_'; }
-
-/* Length of a dotted IPv4 address at s, or 0. */
-static size_t ipv4_len(const char *s) {
-  size_t i = 0;
-  for (int part = 0; part < 4; part++) {
-    size_t start = i;
-    while (isdigit((unsigned char)s[i]) && i - start < 3) i++;
-    if (i == start) return 0;
-    if (part < 3) {
-      if (s[i] != '.') return 0;
-      i++;
-    }
-  }
-  return isdigit((unsigned char)s[i]) || isalpha((unsigned char)s[i]) ? 0 : i;
-}
-
-/* Length of an IPv6 address at s, with what a log glues to it (haproxy's and apache's
- * ":port", a "%zone"), or 0. It needs a "::" or all seven colons, so a time of day or a
- * MAC address is not one. */
-static size_t ipv6_len(const char *s) {
-  size_t i = 0, colons = 0;
-  bool double_colon = false, hex = false;
-  for (; isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'; i++) {
-    if (s[i] != ':') hex = true;
-    else if (colons++, s[i + 1] == ':') double_colon = true;
-  }
-  if (!hex || colons < 2 || !(double_colon || colons >= 7) || is_word((unsigned char)s[i])) return 0;
-  if (s[i] == '%')
-    for (i++; isalnum((unsigned char)s[i]); i++) {}
-  return i;
-}
-
-/* Length of an address at s: IPv4 (with a port), IPv6, [IPv6] (with a port), or 0. */
-static size_t ip_len(const char *s, unsigned char prev) {
-  size_t i = 0;
-  if (s[0] == '[') {
-    i = ipv6_len(s + 1);
-    if (!i || s[i + 1] != ']') return 0;
-    i += 2;
-  } else if (!is_word(prev) && prev != '.' && prev != ':') {
-    i = ipv4_len(s);
-    if (!i) return ipv6_len(s);
-  } else {
-    return 0;
-  }
-  if (s[i] == ':' && isdigit((unsigned char)s[i + 1]))
-    for (i++; isdigit((unsigned char)s[i]); i++) {}
-  return i;
-}
-
-/* Length of a URL (scheme://...) at s, or 0. */
-static size_t url_len(const char *s) {
-  size_t j = 0;
-  while (isalnum((unsigned char)s[j]) || s[j] == '+' || s[j] == '.' || s[j] == '-') j++;
-  if (!j || strncmp(s + j, "://", 3)) return 0;
-  for (j += 3; s[j] && !isspace((unsigned char)s[j]) && !strchr("\"'<>|", s[j]); j++) {}
-  return j;
-}
-
-/* Length of a path at s (which starts with '/'), with its query string: that ends at a
- * blank, a quote, or a comma that ends a field (lighttpd's "for /x?, closing"), as query
- * strings hold commas, colons and slashes of their own. */
-static size_t path_len(const char *s) {
-  size_t j = 0;
-  while (s[j] && !isspace((unsigned char)s[j]) && !strchr("\"'?,;:()[]{}|<>", s[j])) j++;
-  if (s[j] == '?')
-    while (s[j] && !isspace((unsigned char)s[j]) && !strchr("\"'", s[j]) &&
-           !(s[j] == ',' && (!s[j + 1] || isspace((unsigned char)s[j + 1]))))
-      j++;
-  return j;
-}
-
-/* A 3-digit number standing alone is kept: it is a status (502) or an errno (104), both
- * telling (an access line's status even with a leading 0); one that follows "pid" or sits
- * in a pid#tid or a [pid] is an id whatever its length. So is apache's error code before
- * its text, "(70007)The timeout...", "(32)Broken pipe". (Sizes, which a deployment decides,
- * are masked before.) */
-static bool keep_number(const char *line, size_t i, size_t j) {
-  char prev = i ? line[i - 1] : ' ', next = line[j];
-  if (prev == '(' && next == ')' && isalpha((unsigned char)line[j + 1])) return true;
-  /* right after a quoted request line: the status, whatever its digits (nginx writes 009
-   * for an HTTP/0.9 answer) */
-  if (j - i == 3 && i >= 2 && prev == ' ' && line[i - 2] == '"' && (!next || next == ' ')) return true;
-  if (j - i != 3 || line[i] == '0') return false;
-  if (!strchr(" (\"'=/:", prev)) return false;
-  if (next && !strchr(" )\"',:/+]}", next)) return false;
-  /* a source line (shrpx_https_upstream.cc:926) moves from one version to the next */
-  if (prev == ':') {
-    size_t k = i - 1;
-    while (k && (is_word((unsigned char)line[k - 1]) || line[k - 1] == '.')) k--;
-    const char *dot = memrchr(line + k, '.', i - 1 - k);
-    if (dot && dot + 1 < line + i - 1 && i - 1 - (size_t)(dot - line) <= 3) return false;
-  }
-  static const char *const id_words[] = {"pid ", "tid ", "descriptor ", "fd ", "fd: "};
-  for (size_t k = 0; k < COUNT(id_words); k++) {
-    size_t n = strlen(id_words[k]);
-    if (i >= n && !strncmp(line + i - n, id_words[k], n)) return false;
-  }
-  return true;
-}
-
-/* Whether the last word written is a number or a date: then a 3-digit number after it is
- * one of a run of ids (nghttpx's "<time> PID TID ID"), not a status. */
-static bool after_number(const struct buf *out) {
-  size_t end = out->len;
-  if (!end || out->data[end - 1] != ' ') return false;
-  end--;
-  size_t start = end;
-  while (start && out->data[start - 1] != ' ') start--;
-  if (start == end) return false;
-  for (size_t k = start; k < end;) {
-    if (end - k >= 3 && !strncmp(out->data + k, "<n>", 3)) k += 3;
-    else if (strchr("-:.TZ", out->data[k])) k++;
-    else return false;
-  }
-  return true;
-}
-
-/* The number at s + i (a digit): kept, <n>, or <n> with its unit (1002ms). Returns its
- * length. */
-static size_t put_number(const char *s, size_t i, struct buf *out) {
-  size_t j = i;
-  bool pure = true, multi = false;
-  while (is_word((unsigned char)s[j])) pure &= isdigit((unsigned char)s[j++]) != 0;
-  while ((s[j] == '.' || s[j] == ':') && isdigit((unsigned char)s[j + 1])) {
-    multi = true;
-    for (j++; is_word((unsigned char)s[j]); j++) {}
-  }
-  unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
-  if (pure && !multi && keep_number(s, i, j) && !(prev == ' ' && after_number(out))) {
-    buf_append(out, s + i, j - i);
-    return j - i;
-  }
-  buf_puts(out, "<n>");
-  /* 1002ms keeps its unit; 0x7f3a, 15h42m59s or a hex id (10c4d146) are one number */
-  size_t digits = i;
-  while (isdigit((unsigned char)s[digits])) digits++;
-  static const char *const units[] = {"ms", "s", "us", "ns"};
-  for (size_t k = 0; !multi && !pure && k < COUNT(units); k++)
-    if (j - digits == strlen(units[k]) && !strncmp(s + digits, units[k], j - digits)) buf_append(out, s + digits, j - digits);
-  return j - i;
-}
-
-/* The word at s + i: request and error ids (nghttpx's f8ac5458, caddy's err_id) are lower
- * case letters and digits and become <n>; codes worth keeping (AH01102, HPE_*) are upper
- * case. A hex id may well be all digits (41890958): put_number sees those. */
-static size_t put_word(const char *s, size_t i, struct buf *out) {
-  size_t j = i;
-  bool has_digit = false, id_chars = true;
-  for (; is_word((unsigned char)s[j]); j++) {
-    has_digit |= isdigit((unsigned char)s[j]) != 0;
-    id_chars &= islower((unsigned char)s[j]) || isdigit((unsigned char)s[j]);
-  }
-  if (has_digit && id_chars && j - i >= 6) buf_puts(out, "<n>");
-  else buf_append(out, s + i, j - i);
-  return j - i;
-}
-
-/* Writes text for the len bytes it stands for; returns len. */
-static size_t put(struct buf *out, const char *text, size_t len) {
-  buf_puts(out, text);
-  return len;
-}
-
-/* The length of the variable part at s + i, written as its placeholder, or 0. */
-static size_t put_variable(const char *s, size_t i, struct buf *out) {
-  unsigned char c = (unsigned char)s[i], prev = i ? (unsigned char)s[i - 1] : ' ';
-  size_t len;
-  if (isalpha(c) && !is_word(prev) && (len = url_len(s + i))) return put(out, "<url>", len);
-  if ((isxdigit(c) || c == ':' || c == '[') && (len = ip_len(s + i, prev))) return put(out, "<ip>", len);
-  /* a path starts after a separator; "be/up", "HTTP/1.1", "I/O" or "lib/core" do not */
-  if (c == '/' && strchr(" \t\"'=:(,[", prev) && s[i + 1] != '/') return put(out, "<path>", path_len(s + i));
-  /* -1 is a value, not a quantity: haproxy's timer of a response that never came,
-   * varnish's "HTC eof (-1)" */
-  if (c == '-' && s[i + 1] == '1' && !is_word(prev) && !is_word((unsigned char)s[i + 2]) && s[i + 2] != '.')
-    return put(out, "-1", 2);
-  if (isdigit(c) && !is_word(prev)) return put_number(s, i, out);
-  if (is_word(c) && !is_word(prev)) return put_word(s, i, out);
-  return 0;
-}
-
-/* The line with <url>, <ip>, <path> and <n> (numbers, durations, ports, pids, request ids)
- * in place of the parts that differ between two requests; blanks collapsed. */
-static char *normalise(const char *s) {
-  struct buf out = {0};
-  for (size_t i = 0; s[i];) {
-    if (isspace((unsigned char)s[i])) {
-      if (out.len && out.data[out.len - 1] != ' ') buf_puts(&out, " ");
-      i++;
-      continue;
-    }
-    size_t len = put_variable(s, i, &out);
-    if (!len) buf_append(&out, s + i, len = 1);
-    i += len;
-  }
-  while (out.len && out.data[out.len - 1] == ' ') out.len--;
-  char *r = strdup(buf_cstr(&out));
-  buf_free(&out);
-  return r;
-}
-
 /* ---- 5: signatures, words, formats, family ------------------------------------------ */
 
 static bool is_date_word(const char *t) {
@@ -617,16 +131,16 @@ static bool is_date_word(const char *t) {
 
 /* Where each optional field lies in the normalised line: [so, eo), or so < 0. */
 struct spans {
-  regoff_t so[COUNT(FIELDS)], eo[COUNT(FIELDS)];
+  size_t n;
+  regoff_t so[MAX_BITS], eo[MAX_BITS];
 };
 
-_Static_assert(COUNT(FIELDS) <= 32, "a line's fields are the bits of an unsigned");
-
 static void find_fields(const struct logline_rules *r, const char *norm, struct spans *sp, struct logline *l) {
-  for (size_t f = 0; f < COUNT(FIELDS); f++) {
+  sp->n = r->nfields;
+  for (size_t f = 0; f < r->nfields; f++) {
     regmatch_t g[1];
     sp->so[f] = sp->eo[f] = -1;
-    if (regexec(&r->field_rule_re[f], norm, 1, g, 0)) continue;
+    if (regexec(&r->field_re[f], norm, 1, g, 0)) continue;
     sp->so[f] = g[0].rm_so, sp->eo[f] = g[0].rm_eo;
     l->fields |= 1u << f;
   }
@@ -635,10 +149,11 @@ static void find_fields(const struct logline_rules *r, const char *norm, struct 
 /* The fields whose span holds the byte at off. */
 static unsigned fields_at(const struct spans *sp, regoff_t off) {
   unsigned bits = 0;
-  for (size_t f = 0; f < COUNT(FIELDS); f++)
+  for (size_t f = 0; f < sp->n; f++)
     if (sp->so[f] >= 0 && off >= sp->so[f] && off < sp->eo[f]) bits |= 1u << f;
   return bits;
 }
+
 
 /* Two occurrences of one word or signature: it lies only in fields when both do. */
 static unsigned merge_fields(unsigned a, unsigned b) { return a && b ? a | b : 0; }
@@ -695,9 +210,9 @@ int logline_cmp_sig(const void *a, const void *b) {
   return c ? c : strcmp(x->key, y->key);
 }
 
-const char *logline_sig_label(const char *kind) {
-  for (size_t r = 0; r < COUNT(SIG_RULES); r++)
-    if (!strcmp(SIG_RULES[r].kind, kind)) return SIG_RULES[r].label;
+const char *logline_sig_label(const struct logline_rules *r, const char *kind) {
+  for (size_t k = 0; k < r->nsigs; k++)
+    if (!strcmp(r->sigs[k].kind, kind)) return r->sigs[k].label;
   return kind;
 }
 
@@ -709,11 +224,10 @@ static char *trimmed(const char *s, size_t len) {
   return strndup(s, len);
 }
 
-/* Whether a signature says why, not only that something was logged (NOT_VERDICTS). */
+/* Whether a signature says why, not only that something was logged (not_verdict rows). */
 static bool says_why(const struct logline_rules *r, const char *kind, const char *value) {
-  for (size_t k = 0; k < COUNT(NOT_VERDICTS); k++)
-    if (!strcmp(NOT_VERDICTS[k].kind, kind) &&
-        (!NOT_VERDICTS[k].value || regexec(&r->not_verdict_re[k], value, 0, NULL, 0) == 0))
+  for (size_t k = 0; k < r->nnots; k++)
+    if (!strcmp(r->nots[k].kind, kind) && (!r->nots[k].value || regexec(&r->not_re[k], value, 0, NULL, 0) == 0))
       return false;
   return true;
 }
@@ -725,6 +239,8 @@ static void add_sig(const struct logline_rules *r, struct logline *l, size_t *ca
   char *key = strndup(value, rule->key_len && rule->key_len < n ? rule->key_len : n);
   l->sigs[l->nsig++] =
       (struct logline_sig){rule->kind, value, key, rule->weight, says_why(r, rule->kind, value), fields};
+  /* a proxy's own verdict names it first among the proxies the line could be from */
+  if (rule->owner >= 0 && !logline_sig_generic(rule->kind)) l->own |= 1u << rule->owner;
 }
 
 /* The signatures of norm into l; their spans become blanks in `blanked` (a copy of norm),
@@ -733,8 +249,8 @@ static void extract_sigs(const struct logline_rules *r, const char *norm, char *
                          struct logline *l) {
   size_t cap = 4;
   l->sigs = malloc(cap * sizeof *l->sigs);
-  for (size_t k = 0; k < COUNT(SIG_RULES); k++) {
-    const struct sig_rule *rule = &SIG_RULES[k];
+  for (size_t k = 0; k < r->nsigs; k++) {
+    const struct sig_rule *rule = &r->sigs[k];
     regmatch_t g[8];
     int flags = 0;
     for (size_t off = 0; norm[off] && regexec(&r->sig_re[k], norm + off, 8, g, flags) == 0; flags = REG_NOTBOL) {
@@ -767,33 +283,33 @@ static void extract_sigs(const struct logline_rules *r, const char *norm, char *
   for (size_t k = 0; k < l->nsig; k++) l->verdict |= l->sigs[k].verdict;
 }
 
-static bool has_tag(const char *tags, const char *tag) {
-  size_t n = strlen(tag);
-  for (const char *p = tags; (p = strstr(p, tag)); p += n)
-    if ((p == tags || p[-1] == ' ') && (p[n] == ' ' || !p[n])) return true;
+static bool has_tag(char *const *tags, const char *tag) {
+  for (char *const *t = tags; t && *t; t++)
+    if (!strcmp(*t, tag)) return true;
   return false;
 }
 
 static void detect(const struct logline_rules *r, const char *tag, struct logline *l) {
-  for (size_t d = 0; d < COUNT(DETECTORS); d++)
-    if (regexec(&r->detect_re[d], l->norm, 0, NULL, 0) == 0 || (tag && has_tag(DETECTORS[d].tags, tag)))
-      l->proxies |= 1u << d;
+  for (size_t d = 0; d < r->ndetect; d++)
+    if (regexec(&r->detect_re[d], l->norm, 0, NULL, 0) == 0) l->proxies |= 1u << r->detect_owner[d];
+  for (size_t p = 0; tag && p < r->nproxies; p++)
+    if (has_tag(r->proxies[p].tags, tag)) l->proxies |= 1u << p;
 }
 
 /* The line's family, and the fields its words came from. */
 static void classify(const struct logline_rules *r, const struct spans *sp, struct logline *l) {
-  for (size_t k = 0; k < COUNT(FAMILY_RULES); k++) {
-    const char *kind = FAMILY_RULES[k].kind;
+  for (size_t k = 0; k < r->nfamilies; k++) {
+    const char *kind = r->families[k].kind;
     regmatch_t g[1];
     if (!kind) {
       if (regexec(&r->family_re[k], l->norm, 1, g, 0)) continue;
-      l->family = FAMILY_RULES[k].family;
+      l->family = r->families[k].family;
       l->family_fields = fields_at(sp, g[0].rm_so);
       return;
     }
     for (size_t s = 0; s < l->nsig; s++)
       if (!strcmp(l->sigs[s].kind, kind) && regexec(&r->family_re[k], l->sigs[s].value, 1, g, 0) == 0) {
-        l->family = FAMILY_RULES[k].family;
+        l->family = r->families[k].family;
         l->family_fields = l->sigs[s].fields;
         return;
       }
@@ -802,11 +318,8 @@ static void classify(const struct logline_rules *r, const struct spans *sp, stru
 
 void logline_read(const struct logline_rules *r, const char *raw, struct logline *l) {
   memset(l, 0, sizeof *l);
-  char *s = strdup(raw), *tag = NULL;
-  for (size_t k = 0; k < COUNT(TIME_MASKS); k++) s = mask(&r->time_re[k], &TIME_MASKS[k], s);
-  s = strip_prefixes(r, s, &tag);
-  for (size_t k = 0; k < COUNT(FIELD_MASKS); k++) s = mask(&r->field_re[k], &FIELD_MASKS[k], s);
-  l->norm = normalise(s);
+  char *tag = NULL;
+  l->norm = norm_line(r, raw, &tag);
   struct spans sp;
   find_fields(r, l->norm, &sp, l);
   char *blanked = strdup(l->norm);
@@ -818,7 +331,6 @@ void logline_read(const struct logline_rules *r, const char *raw, struct logline
   l->verdict |= l->family != NULL;
   free(blanked);
   free(tag);
-  free(s);
 }
 
 void logline_free(struct logline *l) {
@@ -851,21 +363,48 @@ double logline_family_agreement(const char *a, const char *b) {
   return strcmp(FAMILIES[x].kin, FAMILIES[y].kin) ? 0 : 0.5;
 }
 
-size_t logline_nproxies(void) { return COUNT(DETECTORS); }
-const char *logline_proxy(size_t i) { return DETECTORS[i].proxy; }
+bool logline_is_family(const char *name) { return family_index(name) >= 0; }
 
-int logline_proxy_index(const char *proxy) {
-  for (size_t d = 0; d < COUNT(DETECTORS); d++)
-    if (!strcmp(DETECTORS[d].proxy, proxy)) return (int)d;
+const char *logline_family_names(void) {
+  return "close, reset, timeout, refused, connect-timeout, connect-failed, invalid-response, too-large, client";
+}
+
+bool logline_builtin_kind(const char *kind) {
+  for (size_t k = 0; k < COUNT(SIG_RULES); k++)
+    if (!strcmp(SIG_RULES[k].kind, kind)) return true;
+  return false;
+}
+
+const char *logline_builtin_kinds(void) { return "status, squid-code, http-parser-error"; }
+
+/* ---- proxies ----------------------------------------------------------------------------- */
+
+size_t logline_nproxies(const struct logline_rules *r) { return r->nproxies; }
+const char *logline_proxy(const struct logline_rules *r, size_t i) { return r->proxies[i].name; }
+
+int logline_proxy_index(const struct logline_rules *r, const char *proxy) {
+  for (size_t d = 0; d < r->nproxies; d++)
+    if (!strcmp(r->proxies[d].name, proxy)) return (int)d;
   return -1;
 }
 
+size_t logline_recognised(const struct logline_rules *r, const struct logline *l, size_t *order) {
+  size_t n = 0;
+  for (int own = 1; own >= 0; own--)
+    for (size_t d = 0; d < r->nproxies; d++)
+      if ((l->proxies & (1u << d)) && ((l->own & (1u << d)) != 0) == (own == 1)) order[n++] = d;
+  return n;
+}
+
+const char *logline_look_in_log(const struct logline_rules *r, size_t i) { return r->proxies[i].look_log; }
+const char *logline_look_in_what(const struct logline_rules *r, size_t i) { return r->proxies[i].look_what; }
+
 /* ---- optional fields ------------------------------------------------------------------- */
 
-size_t logline_nfields(void) { return COUNT(FIELDS); }
-const char *logline_field_name(size_t i) { return FIELDS[i].name; }
-const char *logline_field_proxy(size_t i) { return FIELDS[i].proxy; }
-const char *logline_field_meaning(size_t i) { return FIELDS[i].meaning; }
+size_t logline_nfields(const struct logline_rules *r) { return r->nfields; }
+const char *logline_field_name(const struct logline_rules *r, size_t i) { return r->fields[i].name; }
+const char *logline_field_proxy(const struct logline_rules *r, size_t i) { return r->fields[i].proxy; }
+const char *logline_field_meaning(const struct logline_rules *r, size_t i) { return r->fields[i].meaning; }
 
 static bool has_kind(const struct logline *l, const char *kind) {
   for (size_t k = 0; k < l->nsig; k++)
@@ -873,14 +412,14 @@ static bool has_kind(const struct logline *l, const char *kind) {
   return false;
 }
 
-unsigned logline_absent_fields(const struct logline *in) {
+unsigned logline_absent_fields(const struct logline_rules *r, const struct logline *in) {
   unsigned bits = 0;
-  for (size_t f = 0; f < COUNT(FIELDS); f++) {
+  for (size_t f = 0; f < r->nfields; f++) {
     /* a line recognised as another proxy's lacks this proxy's fields by nature */
-    int d = logline_proxy_index(FIELDS[f].proxy);
+    int d = logline_proxy_index(r, r->fields[f].proxy);
     bool could_be = !in->proxies || (d >= 0 && (in->proxies & (1u << d)));
-    if (could_be && !(in->fields & (1u << f)) && has_kind(in, FIELDS[f].anchor) &&
-        !(FIELDS[f].kind && has_kind(in, FIELDS[f].kind)))
+    if (could_be && !(in->fields & (1u << f)) && has_kind(in, r->fields[f].anchor) &&
+        !(r->fields[f].kind && has_kind(in, r->fields[f].kind)))
       bits |= 1u << f;
   }
   return bits;
@@ -888,11 +427,63 @@ unsigned logline_absent_fields(const struct logline *in) {
 
 char *logline_field_text(const struct logline_rules *r, const char *raw, size_t i) {
   regmatch_t g[1];
-  if (i >= COUNT(FIELDS) || regexec(&r->field_rule_re[i], raw, 1, g, 0)) return NULL;
+  if (i >= r->nfields || regexec(&r->field_re[i], raw, 1, g, 0)) return NULL;
   return trimmed(raw + g[0].rm_so, (size_t)(g[0].rm_eo - g[0].rm_so));
 }
 
-/* ---- compiling the tables ---------------------------------------------------------------- */
+/* ---- building the tables ------------------------------------------------------------------- */
+
+/* How many rows each table gets from the definitions. */
+struct counts {
+  size_t masks, sigs, nots, families, fields, detect, proxies;
+};
+
+static void count_rows(const struct proxy_def *defs, size_t ndefs, struct counts *c) {
+  memset(c, 0, sizeof *c);
+  for (size_t i = 0; i < ndefs; i++) {
+    const struct proxy_explain *e = defs[i].explain;
+    if (!e) continue;
+    c->proxies++;
+    c->masks += e->nmasks, c->sigs += e->nsignatures, c->families += e->nfamilies, c->fields += e->nfields;
+    for (char **d = e->detect; *d; d++) c->detect++;
+    for (size_t s = 0; s < e->nsignatures; s++)
+      c->nots += e->signatures[s].not_verdict || e->signatures[s].not_verdict_re;
+  }
+}
+
+/* The definitions' rows after (families: before) badup's own. */
+static void fill_rows(struct logline_rules *r, const struct proxy_def *defs, size_t ndefs) {
+  for (size_t k = 0; k < NORM_NFIELD_MASKS; k++) r->masks[r->nmasks++] = NORM_FIELD_MASKS[k];
+  for (size_t k = 0; k < COUNT(SIG_RULES); k++) r->sigs[r->nsigs++] = SIG_RULES[k];
+  for (size_t k = 0; k < COUNT(NOT_VERDICTS); k++) r->nots[r->nnots++] = NOT_VERDICTS[k];
+  for (size_t i = 0; i < ndefs; i++) {
+    const struct proxy_explain *e = defs[i].explain;
+    if (!e) continue;
+    int owner = (int)r->nproxies;
+    r->proxies[r->nproxies++] = (struct known_proxy){defs[i].name, e->tags, e->look_in_log, e->look_in_what};
+    for (char **d = e->detect; *d; d++) {
+      r->detect_owner[r->ndetect] = owner;
+      r->detect[r->ndetect++] = *d;
+    }
+    for (size_t k = 0; k < e->nmasks; k++)
+      r->masks[r->nmasks++] = (struct mask_rule){e->masks[k].pattern, e->masks[k].groups, e->masks[k].with};
+    for (size_t k = 0; k < e->nsignatures; k++) {
+      const struct proxy_signature *s = &e->signatures[k];
+      r->sigs[r->nsigs++] = (struct sig_rule){s->kind, s->label, s->pattern, s->group, s->weight, s->all, s->key_len,
+                                              owner};
+      if (s->not_verdict || s->not_verdict_re) r->nots[r->nnots++] = (struct not_verdict){s->kind, s->not_verdict_re};
+    }
+    /* a proxy's rows read its own signatures, which say more than words: they come first */
+    for (size_t k = 0; k < e->nfamilies; k++)
+      r->families[r->nfamilies++] =
+          (struct family_rule){e->families[k].family, e->families[k].kind, e->families[k].pattern, false};
+    for (size_t k = 0; k < e->nfields; k++) {
+      const struct proxy_field *f = &e->fields[k];
+      r->fields[r->nfields++] = (struct field_rule){defs[i].name, f->name, f->pattern, f->kind, f->anchor, f->meaning};
+    }
+  }
+  for (size_t k = 0; k < COUNT(FAMILY_RULES); k++) r->families[r->nfamilies++] = FAMILY_RULES[k];
+}
 
 /* Every table's patterns, in one list, so a failure frees what compiled before it. */
 struct pattern {
@@ -901,47 +492,94 @@ struct pattern {
   int flags;
 };
 
-static size_t list_patterns(struct logline_rules *r, struct pattern *p) {
+static size_t list_patterns(const struct logline_rules *r, struct pattern *p) {
   size_t n = 0;
-  for (size_t k = 0; k < COUNT(TIME_MASKS); k++) p[n++] = (struct pattern){&r->time_re[k], TIME_MASKS[k].pattern, 0};
-  for (size_t k = 0; k < COUNT(PREFIXES); k++) p[n++] = (struct pattern){&r->prefix_re[k], PREFIXES[k].pattern, 0};
-  for (size_t k = 0; k < COUNT(FIELD_MASKS); k++) p[n++] = (struct pattern){&r->field_re[k], FIELD_MASKS[k].pattern, 0};
-  for (size_t k = 0; k < COUNT(SIG_RULES); k++) p[n++] = (struct pattern){&r->sig_re[k], SIG_RULES[k].pattern, 0};
-  for (size_t k = 0; k < COUNT(DETECTORS); k++)
-    p[n++] = (struct pattern){&r->detect_re[k], DETECTORS[k].pattern, REG_NOSUB};
+  for (size_t k = 0; k < NORM_NTIME_MASKS; k++)
+    p[n++] = (struct pattern){&r->time_re[k], NORM_TIME_MASKS[k].pattern, 0};
+  for (size_t k = 0; k < NORM_NPREFIXES; k++) p[n++] = (struct pattern){&r->prefix_re[k], NORM_PREFIXES[k].pattern, 0};
+  for (size_t k = 0; k < r->nmasks; k++) p[n++] = (struct pattern){&r->mask_re[k], r->masks[k].pattern, 0};
+  for (size_t k = 0; k < r->nsigs; k++) p[n++] = (struct pattern){&r->sig_re[k], r->sigs[k].pattern, 0};
+  for (size_t k = 0; k < r->ndetect; k++) p[n++] = (struct pattern){&r->detect_re[k], r->detect[k], REG_NOSUB};
   /* where a family's words are tells which field they came from: no REG_NOSUB */
-  for (size_t k = 0; k < COUNT(FAMILY_RULES); k++)
-    p[n++] = (struct pattern){&r->family_re[k], FAMILY_RULES[k].pattern, FAMILY_RULES[k].icase ? REG_ICASE : 0};
+  for (size_t k = 0; k < r->nfamilies; k++)
+    p[n++] = (struct pattern){&r->family_re[k], r->families[k].pattern, r->families[k].icase ? REG_ICASE : 0};
   /* a NULL value matches every value of its kind: the pattern is left uncompiled */
-  for (size_t k = 0; k < COUNT(NOT_VERDICTS); k++)
-    if (NOT_VERDICTS[k].value) p[n++] = (struct pattern){&r->not_verdict_re[k], NOT_VERDICTS[k].value, REG_NOSUB};
-  for (size_t k = 0; k < COUNT(FIELDS); k++) p[n++] = (struct pattern){&r->field_rule_re[k], FIELDS[k].pattern, 0};
+  for (size_t k = 0; k < r->nnots; k++)
+    if (r->nots[k].value) p[n++] = (struct pattern){&r->not_re[k], r->nots[k].value, REG_NOSUB};
+  for (size_t k = 0; k < r->nfields; k++) p[n++] = (struct pattern){&r->field_re[k], r->fields[k].pattern, 0};
   return n;
 }
 
-#define NPATTERNS                                                                                                     \
-  (COUNT(TIME_MASKS) + COUNT(PREFIXES) + COUNT(FIELD_MASKS) + COUNT(SIG_RULES) + COUNT(DETECTORS) +                    \
-   COUNT(FAMILY_RULES) + COUNT(NOT_VERDICTS) + COUNT(FIELDS))
+static void free_tables(struct logline_rules *r) {
+  free(r->time_re), free(r->prefix_re);
+  free(r->masks), free(r->mask_re);
+  free(r->sigs), free(r->sig_re);
+  free(r->nots), free(r->not_re);
+  free(r->families), free(r->family_re);
+  free(r->fields), free(r->field_re);
+  free(r->detect), free(r->detect_owner), free(r->detect_re);
+  free(r->proxies);
+  free(r);
+}
 
-struct logline_rules *logline_rules_new(void) {
-  struct logline_rules *r = calloc(1, sizeof *r);
-  struct pattern p[NPATTERNS];
-  size_t n = r ? list_patterns(r, p) : 0;
-  for (size_t k = 0; k < n; k++) {
-    if (regcomp(p[k].re, p[k].pattern, REG_EXTENDED | p[k].flags) == 0) continue;
-    /* the tables are constants: a pattern that does not compile is a bug every test shows */
-    fprintf(stderr, "badup explain: bad pattern: %s\n", p[k].pattern);
-    while (k--) regfree(p[k].re);
-    free(r);
+struct logline_rules *logline_rules_new(const struct proxy_def *defs, size_t ndefs) {
+  struct counts c;
+  count_rows(defs, ndefs, &c);
+  if (c.proxies > MAX_BITS || c.fields > MAX_BITS) {
+    fprintf(stderr, "badup: %zu definitions have an explain field, with %zu optional fields: explain reads at most %d "
+                    "of each\n", c.proxies, c.fields, MAX_BITS);
     return NULL;
   }
+  struct logline_rules *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  size_t nmasks = NORM_NFIELD_MASKS + c.masks, nsigs = COUNT(SIG_RULES) + c.sigs, nnots = COUNT(NOT_VERDICTS) + c.nots,
+         nfamilies = COUNT(FAMILY_RULES) + c.families;
+  /* one more of each: a table may be empty, and calloc(0) may return NULL */
+  r->time_re = calloc(NORM_NTIME_MASKS + 1, sizeof *r->time_re);
+  r->prefix_re = calloc(NORM_NPREFIXES + 1, sizeof *r->prefix_re);
+  r->masks = calloc(nmasks + 1, sizeof *r->masks), r->mask_re = calloc(nmasks + 1, sizeof *r->mask_re);
+  r->sigs = calloc(nsigs + 1, sizeof *r->sigs), r->sig_re = calloc(nsigs + 1, sizeof *r->sig_re);
+  r->nots = calloc(nnots + 1, sizeof *r->nots), r->not_re = calloc(nnots + 1, sizeof *r->not_re);
+  r->families = calloc(nfamilies + 1, sizeof *r->families), r->family_re = calloc(nfamilies + 1, sizeof *r->family_re);
+  r->fields = calloc(c.fields + 1, sizeof *r->fields), r->field_re = calloc(c.fields + 1, sizeof *r->field_re);
+  r->detect = calloc(c.detect + 1, sizeof *r->detect), r->detect_owner = calloc(c.detect + 1, sizeof *r->detect_owner);
+  r->detect_re = calloc(c.detect + 1, sizeof *r->detect_re);
+  r->proxies = calloc(c.proxies + 1, sizeof *r->proxies);
+  size_t npatterns = NORM_NTIME_MASKS + NORM_NPREFIXES + nmasks + nsigs + c.detect + nfamilies + nnots + c.fields;
+  struct pattern *p = calloc(npatterns + 1, sizeof *p);
+  if (!p || !r->time_re || !r->prefix_re || !r->masks || !r->mask_re || !r->sigs || !r->sig_re || !r->nots ||
+      !r->not_re || !r->families || !r->family_re || !r->fields || !r->field_re || !r->detect || !r->detect_owner ||
+      !r->detect_re || !r->proxies) {
+    fprintf(stderr, "badup explain: out of memory\n");
+    free(p);
+    free_tables(r);
+    return NULL;
+  }
+  fill_rows(r, defs, ndefs);
+  size_t n = list_patterns(r, p);
+  for (size_t k = 0; k < n; k++) {
+    if (regcomp(p[k].re, p[k].pattern, REG_EXTENDED | p[k].flags) == 0) continue;
+    /* badup's tables are constants and a definition's patterns compiled when it loaded: a
+     * pattern that does not compile here is a bug */
+    fprintf(stderr, "badup explain: bad pattern: %s\n", p[k].pattern);
+    while (k--) regfree(p[k].re);
+    free(p);
+    free_tables(r);
+    return NULL;
+  }
+  free(p);
   return r;
 }
 
 void logline_rules_free(struct logline_rules *r) {
   if (!r) return;
-  struct pattern p[NPATTERNS];
-  size_t n = list_patterns(r, p);
-  for (size_t k = 0; k < n; k++) regfree(p[k].re);
-  free(r);
+  size_t n = NORM_NTIME_MASKS + NORM_NPREFIXES + r->nmasks + r->nsigs + r->ndetect + r->nfamilies + r->nnots +
+             r->nfields;
+  struct pattern *p = calloc(n + 1, sizeof *p);
+  if (p) {
+    n = list_patterns(r, p);
+    for (size_t k = 0; k < n; k++) regfree(p[k].re);
+    free(p);
+  }
+  free_tables(r);
 }

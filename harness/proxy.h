@@ -2,7 +2,8 @@
  *
  * The file returns proxy { ... } (see docs/proxies.md): where the binary is, how to get
  * its version, the files to render into the case folder (with ${...} variables), the
- * command that runs it in the foreground, how retries are switched, and its logs.
+ * command that runs it in the foreground, how retries are switched, its logs, and how
+ * `badup explain` reads them.
  * Every field is type-checked by proxy{} itself, inside the protected call that runs the
  * file, and copied into struct proxy_def there: nothing reads Lua afterwards. Definitions
  * are plain data once loaded: worker threads share them read-only. */
@@ -96,6 +97,55 @@ struct proxy_foreground {
   bool main_only;  /* `stays` counts only in the main context (context = "main") */
 };
 
+/* How `badup explain` reads the proxy's log lines (explain = { ... }, docs/proxies.md). Every
+ * pattern is a POSIX ERE, applied to a line after badup's proxy-neutral reading has replaced
+ * times, addresses, URLs, paths and numbers by placeholders (<time>, <ip>, <n>, ...). */
+struct proxy_mask {       /* a part of its lines that is a deployment's own (a name, a size) */
+  char *pattern;
+  unsigned groups;        /* bit k: capture k becomes `with` (bit 0: the whole match) */
+  char *with;             /* "<name>", "<host>", "<n>", "<data>", "<path>" or "" */
+};
+
+struct proxy_signature {  /* where it states its verdict */
+  char *kind;             /* names the verdict ("haproxy-state"); "status" is badup's own */
+  char *label;            /* how explain names it ("termination state") */
+  char *pattern;
+  int group;              /* the capture that holds the value (0: the whole match) */
+  int weight;             /* 1 to 10: how much it counts when two lines compare */
+  bool all;               /* every match of the line counts, not the first only */
+  size_t key_len;         /* > 0: two values compare by their first key_len bytes */
+  bool not_verdict;       /* no value of this kind says why, only that something was logged */
+  char *not_verdict_re;   /* ... or only the values matching it (caddy's "handled request"), or NULL */
+};
+
+struct proxy_family {     /* the kind of failure a value of one of its signatures says */
+  char *kind, *pattern;
+  char *family;           /* one of logline.h's families: close, reset, timeout, ... */
+};
+
+struct proxy_field {      /* a field the harness's log format adds to the proxy's default one */
+  char *name;             /* how it starts ("err=") */
+  char *pattern;          /* where it is, in a raw line and in a read one */
+  char *kind;             /* the signature it carries, or NULL */
+  char *anchor;           /* a signature every line of that format has ("status") */
+  char *meaning;          /* what it says and who lacks it, for the user */
+};
+
+struct proxy_explain {
+  char **detect;          /* lines in a format only it writes; NULL-terminated */
+  char **tags;            /* the program names it logs under to syslog; NULL-terminated */
+  struct proxy_mask *masks;
+  size_t nmasks;
+  struct proxy_signature *signatures;
+  size_t nsignatures;
+  struct proxy_family *families;
+  size_t nfamilies;
+  struct proxy_field *fields;
+  size_t nfields;
+  char *look_in_log;      /* the file of `logs` where it says why ("" the line itself), or NULL */
+  char *look_in_what;     /* what that looks like in production */
+};
+
 struct proxy_def {
   char *name, *summary, *source;
   int line;             /* of the proxy{} call in source */
@@ -136,6 +186,7 @@ struct proxy_def {
   size_t ntargets;
   char **groups; /* Lua patterns, one capture: a name that stands for targets declared
                     with it (nginx's upstream NAME, apache's balancer://NAME) */
+  struct proxy_explain *explain; /* NULL: explain does not know its lines */
 };
 
 #define MAX_SIDECARS 4
@@ -150,9 +201,13 @@ void proxy_free_all(struct proxy_def *defs, size_t n);
 /* The template variables, in this order (values[] is indexed by them). */
 enum proxy_var {
   PV_BINARY, PV_DIR, PV_PROXY_PORT, PV_UPSTREAM_HOST, PV_UPSTREAM_PORT, PV_CONNECT_TIMEOUT,
-  PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO, PV__COUNT
+  PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO,
+  PV_MAX_CONNECTIONS, PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
+
+/* ${max_connections} in a case: one request at a time needs few. */
+#define PROXY_MAX_CONNECTIONS 256
 
 /* ${name} substitution; unknown names are an error (returned in *bad, caller frees).
  * "$${" is a literal "${". */
@@ -162,5 +217,41 @@ struct vars {
   size_t n;
 };
 char *template_render(const char *tmpl, const struct vars *v, char **bad);
+
+/* One instance of a proxy: what its templates are rendered with. Strings are borrowed and
+ * must outlive the rendering. */
+struct proxy_instance {
+  const char *dir;           /* ${dir}, absolute: its files are written there, it runs there */
+  int port;                  /* ${proxy_port} */
+  const char *upstream_host; /* ${upstream_host} */
+  int upstream_port;         /* ${upstream_port} */
+  double connect_timeout, read_timeout; /* seconds */
+  bool retries;              /* ${retries} is retries.on (else retries.off) */
+  const char *scenario;      /* ${scenario} ("" outside a case) */
+  int max_connections;       /* ${max_connections}; 0: PROXY_MAX_CONNECTIONS */
+  const char *config_file;   /* a file that replaces the config template (--proxy-config), or NULL */
+  const char *config_text;   /* ... or its text, or NULL */
+};
+
+/* A rendered instance: the variables' values, and its command's argv and environment
+ * ("NAME=value"), both NULL-terminated. */
+struct proxy_rendered {
+  char port[16], upstream_port[16], connect_timeout[32], read_timeout[32], connect_timeout_ms[32],
+      read_timeout_ms[32], max_connections[16];
+  char *retries;
+  const char *values[PV__COUNT];
+  struct vars vars;          /* the variables and their values: for sidecars and cleanup */
+  char **argv, **env;
+  size_t nargs, nenv;
+};
+
+/* Renders p (probed: p->binary is ${binary}) for `in`: writes its files into in->dir (and
+ * the folders they are in), and its command line and environment into *out. 0, or -1 with
+ * why in err: a --proxy-config that cannot be read, a file that cannot be written, an
+ * unknown variable, no memory. Either way proxy_rendered_free frees what it made (out may be
+ * rendered again after). */
+int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out, char *err,
+                 size_t errlen);
+void proxy_rendered_free(struct proxy_rendered *r);
 
 #endif

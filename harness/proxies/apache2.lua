@@ -127,4 +127,29 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
   retries = { off = "# retries off: ", on = "" },
   logs = { "access.log", "error.log" },
   log_match = ":(error|warn|crit|alert|emerg)\\]|\"[A-Z]+ /",
+  -- How `badup explain` reads apache's lines (docs/proxies.md, "explain").
+  explain = {
+    detect = {
+      "\\[[a-z_]+:(emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\\] \\[pid ", -- [module:level] [pid
+      "AH[0-9]{5}: ",
+    },
+    tags = { "apache2", "httpd", "apache" },
+    masks = {
+      -- the backend a deployment names, in AH01102, AH01114 and AH00957
+      { pattern = "remote server ([^ ,]+)", groups = { 1 }, with = "<host>" },
+      { pattern = "connection to backend: ([^ ,]+)", groups = { 1 }, with = "<host>" },
+      { pattern = "attempt to connect to ([^ ]+) \\(([^)]*)\\)", groups = { 1, 2 }, with = "<host>" },
+    },
+    signatures = {
+      -- every AH code of the line, and the errno apache quotes before its text: "(111)Connection refused"
+      { kind = "apache-code", label = "code", pattern = "AH[0-9]{5}", all = true },
+      { kind = "apache-error", label = "error", pattern = "\\] (\\([0-9]+\\)[^:]+):", group = 1 },
+    },
+    -- mod_proxy writes the reason to the error log; the access log has no field for it
+    look_in = {
+      log = "error.log",
+      what = "the ErrorLog line of the same request, with mod_proxy's AH code and errno "
+          .. "(\"(111)Connection refused: AH00957\", \"AH01102: error reading status line\")",
+    },
+  },
 }

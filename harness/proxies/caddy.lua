@@ -105,4 +105,34 @@ http://127.0.0.1:${proxy_port} {
   -- ("msg":"dial tcp ...: connection refused", "net/http: timeout awaiting response headers",
   -- "aborting with incomplete response"); not the start-up warnings
   log_match = "\"level\":\"(error|panic|fatal)\"|\"uri\":\"/",
+  -- How `badup explain` reads caddy's lines (docs/proxies.md, "explain"): JSON, one object a
+  -- line, from its loggers.
+  explain = {
+    detect = { "\"logger\":\"" },
+    tags = { "caddy" },
+    masks = {
+      -- sizes and durations
+      { pattern = "\"(size|bytes_read|duration)\":([-+0-9.eE]+)", groups = { 2 }, with = "<n>" },
+      -- the Host asked for
+      { pattern = "\"host\":\"([^\"]*)\"", groups = { 1 }, with = "<host>" },
+      -- a logger's own name ("log0", or what the Caddyfile calls it)
+      { pattern = "\"logger\":\"http\\.log\\.(access|error)(\\.[^\"]*)\"", groups = { 2 }, with = "" },
+      -- its default JSON logs the request's and the response's headers (the harness deletes
+      -- them: a huge upstream header would not fit its log tail) and, over HTTPS, the TLS
+      -- session: what a client and a deployment send, never the upstream's verdict
+      { pattern = "\"(headers|resp_headers|tls)\":\\{([^{}\"]|\"([^\"\\\\]|\\\\.)*\")*\\},?", with = "" },
+    },
+    signatures = {
+      -- the access logger writes "handled request" for every request, served or failed
+      { kind = "caddy-message", label = "message", pattern = "\"msg\":\"(([^\"\\\\]|\\\\.)+)\"", group = 1,
+        not_verdict = "^handled request$" },
+      { kind = "caddy-error", label = "error", pattern = "\"error\":\"(([^\"\\\\]|\\\\.)+)\"", group = 1 },
+    },
+    -- the access logger writes "handled request" for every request; the error logger the cause
+    look_in = {
+      log = "error.log",
+      what = "the http.log.error logger's line of the same request: its \"msg\" (\"EOF\", \"dial tcp ...: "
+          .. "connect: connection refused\")",
+    },
+  },
 }

@@ -73,4 +73,22 @@ hosts:
   -- ":I/O timeout" lines, and a crash ("Assertion ... failed", "received fatal signal 6":
   -- h2o 2.2.5 aborts on "Content-Length: abc", see bad_content_length)
   log_match = "\"[A-Z]+ /|in request:|\\[(error|warn|crit)|Assertion|fatal signal",
+  -- How `badup explain` reads h2o's lines (docs/proxies.md, "explain").
+  explain = {
+    detect = { "\\[lib/[a-z0-9_/]+\\.c\\]", " in request:" },
+    tags = { "h2o" },
+    masks = {
+      -- "in request:PATH:message": its messages hold no colon, a query string may
+      { pattern = "in request:(/.*):[^:]*$", groups = { 1 }, with = "<path>" },
+    },
+    signatures = {
+      { kind = "h2o-message", label = "message", pattern = "in request:[^:]*:(.+)$", group = 1 },
+    },
+    -- h2o's access log has no error field; proxy.c writes one error-log line per failure
+    look_in = {
+      log = "error.log",
+      what = "the error-log line \"[lib/core/proxy.c] in request:PATH:...\" (\"I/O error (head)\", "
+          .. "\"connection timeout\")",
+    },
+  },
 }

@@ -2,6 +2,12 @@
 -- Timeouts in ms (haproxy rejects fractional seconds). haproxy cannot write a log file
 -- itself: `log stderr` sends the HTTP log (with its termination state, e.g. SH--) to
 -- stderr, which the harness keeps as proxy.err.
+-- The HTTP log (option httplog) from the status on: status, bytes, two cookie fields, the
+-- termination state, the connection counts; and its timers (Tq/Tw/Tc/Tr/Ta). explain reads
+-- both (see explain below).
+local HTTPLOG = " (-1|[0-9]{3}|<n>) [^ ]+ [^ ]+ [^ ]+ ([-A-Za-z]{4}) [^ ]+/[^ ]+/[^ ]+/[^ ]+/[^ ]+ "
+local TIMERS = "[-+0-9]+/[-+0-9]+/[-+0-9]+/[-+0-9]+/\\+?[-0-9]+"
+
 return proxy {
   name = "haproxy",
   summary = "haproxy reverse proxy (mode http, option httplog)",
@@ -13,7 +19,7 @@ return proxy {
     ["haproxy.cfg"] = [[
 global
     log stderr format raw local0 info
-    maxconn 256
+    maxconn ${max_connections}
     pidfile ${dir}/haproxy.pid
 
 defaults
@@ -78,4 +84,39 @@ backend be
   -- quoted request), not by frontend names, so a user's --proxy-config still matches.
   log_match = "[A-Za-z-]{4} [0-9]+/[0-9]+/[0-9]+/[0-9]+/[0-9]+ [0-9]+/[0-9]+ \"",
   settle_ms = 100, -- the log line is written when the session ends; let it reach stderr
+  -- How `badup explain` reads haproxy's lines (docs/proxies.md, "explain"). option httplog:
+  -- client, [time], frontend, backend/server, timers, the status, bytes, two cookie fields,
+  -- the termination state, connection counts, queues, "request".
+  explain = {
+    detect = { HTTPLOG },
+    tags = { "haproxy" },
+    masks = {
+      -- a deployment's frontend and backend/server names ("fe_https~ be_api/api3", "be/<NOSRV>")
+      { pattern = "\\[<time>\\] ([^ ]+) ([^ /]+)/([^ ]+) [-+0-9]+/", groups = { 1, 2, 3 }, with = "<name>" },
+      -- the size after the status: of the response, or of a deployment's errorfile
+      { pattern = TIMERS .. " (-1|[0-9]{3}) (\\+?[0-9]+) ", groups = { 2 }, with = "<n>" },
+    },
+    signatures = {
+      -- the termination state; its last two letters are cookie flags (a deployment's
+      -- persistence, not a verdict): two states compare by the first two
+      { kind = "haproxy-state", label = "termination state", pattern = HTTPLOG, group = 2, weight = 4, key_len = 2 },
+      { kind = "status", pattern = HTTPLOG, group = 1, weight = 1 },
+    },
+    -- The first letter of the state says who ended the session (C, c the client; S the
+    -- server; s a server-side timeout; P haproxy on a protocol error), the second in which
+    -- phase (C connect, H headers, D data).
+    families = {
+      { kind = "haproxy-state", pattern = "^[Cc]", family = "client" },
+      { kind = "haproxy-state", pattern = "^SC", family = "refused" },
+      { kind = "haproxy-state", pattern = "^sC", family = "connect-timeout" },
+      { kind = "haproxy-state", pattern = "^S[HDRLQT]", family = "close" }, -- FIN or RST: haproxy does not say which
+      { kind = "haproxy-state", pattern = "^s[HDRLQT]", family = "timeout" },
+      { kind = "haproxy-state", pattern = "^P[HD]", family = "invalid-response" },
+    },
+    -- option httplog always writes the termination state on the line itself
+    look_in = {
+      what = "the termination state on the same httplog line (SH--, sC--, ...): a haproxy line without it comes "
+          .. "from a log-format that drops %tsc",
+    },
+  },
 }

@@ -83,4 +83,29 @@ proxy.server = ( "" => ( (
   -- as "establishing connection failed: ...", "read timeout on socket", "response not
   -- received, request sent", "invalid HTTP status line"
   log_match = "\"[A-Z]+ /|\\(([^s)]|s[^e)]|se[^r)])[^)]*\\) ",
+  -- How `badup explain` reads lighttpd's lines (docs/proxies.md, "explain").
+  explain = {
+    detect = {
+      "\\([a-z0-9_-]+\\.c\\.<n>\\) ", -- the error log: (file.c.NNN) message
+      -- its default access format (%h %V %u %t ...), whose second field is the Host the client
+      -- asked for where every other common format has "-"
+      "^<ip> [^ \"-][^ ]* [^ ]+ \\[<time>\\] \"",
+    },
+    tags = { "lighttpd" },
+    masks = {
+      -- the size of the request it sent, the host it names, the status line the upstream sent
+      { pattern = "request sent: ([0-9]+)", groups = { 1 }, with = "<n>" },
+      { pattern = " on ([^ ]*) are down", groups = { 1 }, with = "<host>" },
+      { pattern = "invalid HTTP status line: (.*)$", groups = { 1 }, with = "<data>" },
+    },
+    signatures = {
+      { kind = "lighttpd-message", label = "message", pattern = "\\([a-z0-9_-]+\\.c\\.<n>\\) (.+)$", group = 1 },
+    },
+    -- mod_proxy's reasons go to server.errorlog; an empty reply leaves none (see above)
+    look_in = {
+      log = "error.log",
+      what = "the server.errorlog line of mod_proxy (\"(gw_backend.c.NNN) establishing connection failed ...\"); "
+          .. "an empty reply leaves none",
+    },
+  },
 }

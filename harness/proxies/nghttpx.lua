@@ -75,4 +75,25 @@ log-level=INFO
   -- the access line is written a moment after the client has its answer; without a short
   -- wait before the stop, SIGTERM (immediate shutdown) sometimes comes first
   settle_ms = 200,
+  -- How `badup explain` reads nghttpx's lines (docs/proxies.md, "explain").
+  explain = {
+    detect = { "\\[DCONN:", "\\(shrpx_", " backend=" },
+    tags = { "nghttpx" },
+    masks = {
+      -- the backend a deployment names ("-:-": none reached, left as is)
+      { pattern = " backend=([^ -][^ ]*)", groups = { 1 }, with = "<host>" },
+    },
+    signatures = {
+      { kind = "nghttpx-message", label = "message", pattern = "\\[DCONN:[^]]*\\] (.+)$", group = 1 },
+      -- which backend it picked ("-:-": none reached): where, not why
+      { kind = "nghttpx-backend", label = "backend", pattern = " backend=([^ ]+)", group = 1, weight = 1,
+        not_verdict = true },
+    },
+    -- below log-level INFO, nghttpx writes only connect failures
+    look_in = {
+      log = "error.log",
+      what = "the errorlog-file lines at log-level INFO (\"[DCONN:...] HTTP response ended prematurely\", "
+          .. "\"Time out\")",
+    },
+  },
 }

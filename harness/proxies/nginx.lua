@@ -18,7 +18,7 @@ user root;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
 
-events { worker_connections 256; }
+events { worker_connections ${max_connections}; }
 
 http {
     log_format badup '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
@@ -119,4 +119,45 @@ http {
   retries = { off = "proxy_next_upstream off;", on = "proxy_next_upstream error timeout invalid_header http_502 http_504 non_idempotent;" },
   logs = { "access.log", "error.log" },
   log_match = "\\[(error|warn|crit|alert)\\]|\"[A-Z]+ /",
+  -- How `badup explain` reads nginx's lines (docs/proxies.md, "explain").
+  explain = {
+    detect = {
+      "\\[(emerg|alert|crit|error|warn|notice|info|debug)\\] <n>#<n>: ", -- the error log: [level] pid#tid:
+      " ua=\"[^\"]*\" us=\"",                                            -- the access format above
+    },
+    tags = { "nginx" },
+    masks = {
+      -- a deployment's server_name and the Host asked for
+      { pattern = ", server: ([^,]*),", groups = { 1 }, with = "<host>" },
+      { pattern = ", host: \"([^\"]*)\"", groups = { 1 }, with = "<host>" },
+      -- a header the upstream sent, quoted back. nginx stops its quote at the offending byte
+      -- and escapes it (\x00 a NUL, \x20 a blank), which tells the fault: that part stays
+      { pattern = "header: \"([^\"\\\\]+)", groups = { 1 }, with = "<data>" },
+    },
+    signatures = {
+      -- the error log's message, after the pid#tid and the *connection id
+      { kind = "nginx-message", label = "message", group = 3,
+        pattern = "\\[(emerg|alert|crit|error|warn|notice|info)\\] <n>#<n>: (\\*<n> )?([^,]+)" },
+    },
+    -- The access format above adds what nginx's default (combined) lacks: none of the
+    -- upstream's variables is in it.
+    fields = {
+      { name = "rt=", pattern = " rt=[^ ]+", anchor = "status",
+        meaning = "nginx's $request_time; its combined format lacks it" },
+      { name = "ua=", pattern = " ua=\"[^\"]*\"", anchor = "status",
+        meaning = "nginx's $upstream_addr; its combined format lacks it" },
+      { name = "us=", pattern = " us=\"[^\"]*\"", anchor = "status",
+        meaning = "nginx's $upstream_status: what the upstream answered, if anything; its combined format lacks it" },
+      { name = "uct=", pattern = " uct=\"[^\"]*\"", anchor = "status",
+        meaning = "nginx's $upstream_connect_time; its combined format lacks it" },
+      { name = "urt=", pattern = " urt=\"[^\"]*\"", anchor = "status",
+        meaning = "nginx's $upstream_response_time; its combined format lacks it" },
+    },
+    -- nginx's access log has no reason field in any format; the error log has the message
+    look_in = {
+      log = "error.log",
+      what = "the error_log line of the same request (\"upstream prematurely closed connection while reading "
+          .. "response header from upstream\")",
+    },
+  },
 }

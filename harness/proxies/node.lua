@@ -48,4 +48,13 @@ return proxy {
   -- one line per request, with error="ECONNREFUSED" / "read timeout" / "upstream aborted"...;
   -- a crash of the script itself lands in proxy.err
   log_match = "\"[A-Z]+ /|Error|error:",
+  -- How `badup explain` reads node-proxy.js's access lines (docs/proxies.md, "explain").
+  explain = {
+    detect = { " attempts=<n>" },
+    signatures = {
+      { kind = "node-error", label = "error", pattern = "(^| )error=\"([^\"]+)\"", group = 2 },
+    },
+    -- the harness's own proxy appends its error to the access line
+    look_in = { log = "access.log", what = "the error=\"...\" at the end of its access line" },
+  },
 }

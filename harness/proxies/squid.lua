@@ -123,4 +123,35 @@ cache_effective_user proxy
   log_match = " [A-Z]+ http://|\\| (WARNING|ERROR|FATAL)",
   ready_timeout = 30,
   cleanup = { "/dev/shm/badup${proxy_port}-*.shm" },
+  -- How `badup explain` reads squid's lines (docs/proxies.md, "explain"). Its native access
+  -- format (the result code, TCP_MISS/502, and the hierarchy route, HIER_DIRECT/host) is read
+  -- by badup itself: trafficserver writes it too.
+  explain = {
+    detect = {
+      "HIER_[A-Z]+/",                             -- the route, as squid 3 on writes it
+      "<time>\\| (WARNING|ERROR|FATAL|NOTICE)",   -- cache.log
+      " err=(-|ERR_[A-Z_]+)/",                    -- the access format above
+    },
+    tags = { "squid" },
+    masks = {
+      -- what the upstream sent, quoted back
+      { pattern = "NULL characters \\{(.*)$", groups = { 1 }, with = "<data>" },
+    },
+    signatures = {
+      { kind = "squid-error", label = "error page", pattern = "err=(ERR_[A-Z_]+)/", group = 1 },
+      { kind = "squid-warning", label = "warning", pattern = "(WARNING|ERROR|FATAL): (.+) (for|from) <url>", group = 2 },
+    },
+    -- squid's default logformat (squid) ends at the MIME type: the error page is not in it
+    fields = {
+      { name = "err=", pattern = " err=[^ ]+", kind = "squid-error", anchor = "squid-code",
+        meaning = "squid's %err_code/%err_detail: the error page squid served, and why; its default "
+               .. "logformat (squid) lacks it" },
+    },
+    -- squid's verdict is the access line's error page, which the default logformat lacks
+    look_in = {
+      log = "access.log",
+      what = "the err=%err_code/%err_detail field of the access line (squid's default logformat lacks it), and "
+          .. "cache.log",
+    },
+  },
 }

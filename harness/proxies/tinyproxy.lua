@@ -14,6 +14,9 @@
 --    "...: Resource temporarily unavailable" = the read timeout / "...: Success" = EOF), not
 --    the readiness probe's "read_request_line: Client ... closed socket before read" nor the
 --    "You SHOULD set a UserName" warning.
+-- A line of its log, as explain reads it (see explain below): LEVEL time [pid]: message.
+local LOGLINE = "^(CONNECT|ERROR|WARNING|INFO|NOTICE|CRITICAL|DEBUG) +<time> \\[<n>\\]: "
+
 return proxy {
   name = "tinyproxy",
   summary = "tinyproxy 1.11 reverse proxy (ReversePath, ReverseOnly)",
@@ -57,4 +60,24 @@ ReversePath "/" "http://${upstream_host}:${upstream_port}/"
   retries = { off = "retries off (tinyproxy has no retry option)", on = "retries requested, but tinyproxy has no retry option" },
   logs = { "tinyproxy.log" },
   log_match = "Request \\(file descriptor|[Cc]ould not|failed|[Tt]ime ?out|[Ii]nvalid|CRITICAL",
+  -- How `badup explain` reads tinyproxy's lines (docs/proxies.md, "explain"): LEVEL time [pid]: message.
+  explain = {
+    detect = { LOGLINE },
+    tags = { "tinyproxy" },
+    masks = {
+      -- the upstream a deployment names
+      { pattern = " host \"([^\"]*)\"", groups = { 1 }, with = "<host>" },
+      { pattern = "connection to ([^ ]+)$", groups = { 1 }, with = "<host>" },
+    },
+    signatures = {
+      -- it logs every request so, as it arrives: the cause comes on a later line
+      { kind = "tinyproxy-message", label = "message", pattern = LOGLINE .. "(.+)$", group = 2,
+        not_verdict = "^Request \\(file descriptor" },
+    },
+    -- tinyproxy writes the request first and the cause on later lines of the same log
+    look_in = {
+      log = "tinyproxy.log",
+      what = "the lines after the request's (\"process_server_headers failed: ...\")",
+    },
+  },
 }

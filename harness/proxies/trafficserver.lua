@@ -158,4 +158,34 @@ logging:
   -- stopping (the harness also waits this long before the request)
   settle_ms = 1500,
   stop_grace_ms = 300, -- its logs are flushed by then (settle_ms); SIGTERM takes ~1 s more
+  -- How `badup explain` reads trafficserver's lines (docs/proxies.md, "explain"). Its access
+  -- lines are in squid's native format, which badup reads itself (the result code).
+  explain = {
+    detect = {
+      " sssc=[^ ]+ cfsc=",   -- the access format above
+      "^<time> CONNECT: ",   -- error.log
+      -- its default squid format, which lacks sssc=: a hierarchy route without squid's HIER_
+      -- prefix (squid 2 wrote none either; squid 3 on writes HIER_DIRECT)
+      " (TIMEOUT_)?DIRECT/",
+      " NONE/-",
+    },
+    tags = { "traffic_server", "trafficserver", "traffic_manager" },
+    signatures = {
+      { kind = "trafficserver-codes", label = "status codes", pattern = "(sssc=[^ ]+ cfsc=[^ ]+ pfsc=[^ ]+)", group = 1 },
+      { kind = "trafficserver-connect", label = "connect error", pattern = "CONNECT: ([A-Za-z ]+)", group = 1 },
+    },
+    -- its default squid format ends at the content type
+    fields = {
+      { name = "sssc= cfsc= pfsc=", pattern = " sssc=[^ ]+ cfsc=[^ ]+ pfsc=[^ ]+", kind = "trafficserver-codes",
+        anchor = "squid-code",
+        meaning = "trafficserver's %<sssc> %<cfsc> %<pfsc>: the origin's status and how the client and proxy "
+               .. "sides finished; its default squid format lacks them" },
+    },
+    -- the result code (%<crc>) is trafficserver's verdict, on the access line itself
+    look_in = {
+      log = "access.log",
+      what = "the result code on the access line (%<crc>: ERR_CONNECT_FAIL, ERR_READ_TIMEOUT) and error.log's "
+          .. "CONNECT lines",
+    },
+  },
 }

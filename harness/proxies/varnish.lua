@@ -72,4 +72,29 @@ ${retries}
   ready_timeout = 30,
   warmup_ms = 300, -- varnishncsa attaching
   settle_ms = 300, -- varnishncsa writing the request's line
+  -- How `badup explain` reads varnish's lines (docs/proxies.md, "explain"): varnishncsa's
+  -- access lines with fetcherror=, and varnishlog's FetchError records.
+  explain = {
+    detect = { "fetcherror=\"", "FetchError" },
+    tags = { "varnishd", "varnishncsa", "varnishlog", "varnish" },
+    masks = {
+      -- the backend's name in "backend default: fail errno 111"
+      { pattern = "backend ([^ :\"]+): fail", groups = { 1 }, with = "<name>" },
+    },
+    signatures = {
+      { kind = "varnish-fetcherror", label = "FetchError", pattern = "fetcherror=\"([^\"]+)\"", group = 1 },
+      { kind = "varnish-fetcherror", label = "FetchError", pattern = "FetchError[ ]+(.+)$", group = 1 },
+    },
+    -- varnishncsa's default format is NCSA combined: no FetchError
+    fields = {
+      { name = "fetcherror=", pattern = " fetcherror=\"[^\"]*\"", kind = "varnish-fetcherror", anchor = "status",
+        meaning = "varnishncsa's %{VSL:FetchError}x: why the backend fetch failed; its default format lacks it" },
+    },
+    -- varnishncsa's default format is NCSA combined: the fetch error only with %{VSL:FetchError}x
+    look_in = {
+      log = "access.log",
+      what = "the FetchError: varnishlog's record, or %{VSL:FetchError}x in varnishncsa's format (its default "
+          .. "lacks it)",
+    },
+  },
 }

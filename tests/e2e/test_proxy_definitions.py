@@ -7,13 +7,15 @@ unknown ${variable}. `badup list --proxies DIR` and `badup run --proxies DIR` mu
 2 (set-up error), print `FILE:LINE: proxy{}: ...` naming the field, where LINE is the line
 of the `proxy {` call, and neither may die of a signal or print a sanitizer report.
 """
+import glob
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import unittest
 
-from common import BADUP, SANITIZER_MARKERS, SCENARIOS, require_binary
+from common import BADUP, REPO, SANITIZER_MARKERS, SCENARIOS, require_binary
 
 PROXY_LINE = 4  # the line of `return proxy {` in every generated file
 
@@ -25,6 +27,27 @@ BASE = {
     "files": '{ ["t.conf"] = "listen ${proxy_port}\\n" }',
     "command": '{ "${binary}", "-c", "exit 0" }',
 }
+
+
+def documented_keys(section):
+    """The keys of the table in docs/proxies.md's section (| `key` | ... |)."""
+    with open(os.path.join(REPO, "docs", "proxies.md")) as f:
+        text = f.read()
+    body = text.split("\n" + section, 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"(?m)^\| `(\w+)` \|", body))
+
+
+def shipped_keys():
+    """The fields the shipped definitions use (the keys two spaces in), and the keys of their
+    explain fields (four spaces in, inside explain = { ... })."""
+    fields, explain = set(), set()
+    for path in glob.glob(os.path.join(REPO, "harness", "proxies", "*.lua")):
+        with open(path) as f:
+            text = f.read()
+        fields |= set(re.findall(r"(?m)^  (\w+) = ", text))
+        block = text.split("\n  explain = {\n", 1)[1].split("\n  },\n", 1)[0]
+        explain |= set(re.findall(r"(?m)^    (\w+) = ", block))
+    return fields, explain
 
 
 def definition(fields):
@@ -279,6 +302,64 @@ CASES = [
     ("targets", '{ { match = "^a (%S+)" }, nil, { match = "^b (%S+)" } }', "targets has a hole at [2]"),
     ("groups", '{ "^upstream %S+" }', "groups[1] must have exactly one capture (the group's name), has 0"),
     ("groups", '"^upstream (%S+)"', "groups must be a list of strings, got string"),
+    # user
+    ("user", "1", "user must be a string, got number"),
+    ("user", '{ "proxy" }', "user must be a string, got table"),
+    ("user", '""', "user must be an account name"),
+    ("user", '"proxy:proxy"', "user must be an account name"),
+    # explain (patterns are POSIX EREs, compiled at load)
+    ("explain", '"oops"', "explain must be a table { detect = ..., signatures = ..., ... }, got string"),
+    ("explain", "true", "explain must be a table"),
+    ("explain", "{ detect = 1 }", "explain.detect must be a list of strings, got number"),
+    ("explain", '{ detect = { "(" } }', "explain.detect[1] is not a POSIX extended regular expression"),
+    ("explain", '{ detect = { "a", nil, "b" } }', "explain.detect has a hole at [2]"),
+    ("explain", '{ tags = { "a b" } }', "explain.tags[1] must be a program name"),
+    ("explain", '{ tags = "t" }', "explain.tags must be a list of strings, got string"),
+    ("explain", "{ flags = 1 }", "explain: unknown key 'flags'"),
+    ("explain", '{ masks = { "x" } }', "explain.masks[1] must be a table"),
+    ("explain", '{ masks = { { with = "" } } }', "explain.masks[1].pattern is required"),
+    ("explain", '{ masks = { { pattern = "a" } } }', "explain.masks[1].with is required"),
+    ("explain", '{ masks = { { pattern = "(a)", with = "", groups = { 2 } } } }',
+     "explain.masks[1].groups[1] must be a capture of the pattern, 0 (the whole match) to 1"),
+    ("explain", '{ masks = { { pattern = "a", with = "", groups = {} } } }',
+     "explain.masks[1].groups must not be empty"),
+    ("explain", '{ signatures = { { pattern = "a" } } }', "explain.signatures[1].kind is required"),
+    ("explain", '{ signatures = { { kind = "T x", pattern = "a" } } }', "explain.signatures[1].kind must be 1 to 40"),
+    ("explain", '{ signatures = { { kind = "t-x" } } }', "explain.signatures[1].pattern is required"),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "a[" } } }',
+     "explain.signatures[1].pattern is not a POSIX extended regular expression"),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "(a)", group = 2 } } }',
+     "explain.signatures[1].pattern has 1 capture: it needs at least 2"),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "a", group = "1" } } }',
+     "explain.signatures[1].group must be a whole number from 0 to 7, got string"),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "a", weight = 0 } } }',
+     "explain.signatures[1].weight must be a whole number from 1 to 10, got 0"),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "a", all = 1 } } }',
+     "explain.signatures[1].all must be a boolean, got number"),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "a", not_verdict = 1 } } }',
+     "explain.signatures[1].not_verdict must be true (no value says why) or a pattern"),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "a", not_verdict = "(" } } }',
+     "explain.signatures[1].not_verdict is not a POSIX extended regular expression"),
+    ("explain", '{ signatures = { { kind = "squid-code", pattern = "a" } } }',
+     'explain.signatures[1].kind "squid-code" is one badup reads itself'),
+    ("explain", '{ signatures = { { kind = "status", label = "code", pattern = "a" } } }',
+     'the kind "status" is badup\'s own and takes no label'),
+    ("explain", '{ signatures = { { kind = "t-x", label = "a", pattern = "a" },'
+                ' { kind = "t-x", label = "b", pattern = "b" } } }',
+     "explain.signatures[2].label \"b\" differs from explain.signatures[1]'s for the same kind"),
+    ("explain", '{ families = { { kind = "t-x", pattern = "a", family = "close" } } }',
+     'explain.families[1].kind "t-x" must be one of explain.signatures\' kinds'),
+    ("explain", '{ signatures = { { kind = "t-x", pattern = "a" } },'
+                ' families = { { kind = "t-x", pattern = "a", family = "boom" } } }',
+     "explain.families[1].family must be one of close, reset, timeout"),
+    ("explain", '{ fields = { { name = "a=", pattern = "a=", anchor = "t-x", meaning = "m" } } }',
+     'explain.fields[1].anchor "t-x" must be one of explain.signatures\' kinds or one badup reads itself'),
+    ("explain", '{ fields = { { name = "a=", pattern = "a=", anchor = "status" } } }',
+     "explain.fields[1].meaning is required"),
+    ("explain", "{ look_in = { log = \"t.log\" } }", "explain.look_in.what is required"),
+    ("explain", '{ look_in = { log = "other.log", what = "w" } }',
+     'explain.look_in.log "other.log" must be one of logs'),
+    ("explain", '{ look_in = "error.log" }', "explain.look_in must be a table { log = ..., what = ... }, got string"),
     # milliseconds
     ("settle_ms", '"100"', "settle_ms must be a number (milliseconds), got string"),
     ("settle_ms", "true", "settle_ms must be a number (milliseconds), got boolean"),
@@ -352,10 +433,7 @@ class WronglyTypedDefinitions(unittest.TestCase):
                 fields[field] = value
                 d, path = self.folder_with(definition(fields), {"t.js": "// beside the definition\n"})
                 self.refused(d, path, want, prefix="proxy{}: ")
-        documented = {"name", "summary", "packages", "binary", "version", "files", "config", "command", "env",
-                      "retries", "logs", "log_match", "forward", "ready_timeout", "sidecars", "cleanup",
-                      "settle_ms", "warmup_ms", "stop_grace_ms", "check", "paths", "includes", "paths_base",
-                      "must_set", "foreground"}
+        documented = documented_keys("## Fields")
         self.assertEqual(documented - seen, set(), "fields without a wrong-type case")
 
     def test_a_from_file_that_exists_is_read(self):
@@ -399,6 +477,34 @@ class WronglyTypedDefinitions(unittest.TestCase):
         with open(os.path.join(d, "u.lua"), "w") as f:
             f.write(definition(BASE))
         self.refused(d, os.path.join(d, "u.lua"), "name 't' is taken by")
+
+    def test_a_signature_kind_is_one_definitions(self):
+        explain = '{ signatures = { { kind = "t-state", pattern = "state=([A-Z]+)", group = 1 } } }'
+        d, path = self.folder_with(definition(dict(BASE, explain=explain)))
+        with open(os.path.join(d, "u.lua"), "w") as f:
+            f.write(definition(dict(BASE, name='"u"', explain=explain)))
+        self.refused(d, os.path.join(d, "u.lua"), "explain: signature kind 't-state' is taken by")
+
+    def test_an_explain_field_that_loads(self):
+        explain = """{
+            detect = { "^t: " }, tags = { "t" },
+            masks = { { pattern = "host=([^ ]+)", groups = { 1 }, with = "<host>" } },
+            signatures = { { kind = "t-state", label = "state", pattern = "state=([A-Z]+)", group = 1, weight = 4,
+                             key_len = 2, all = true, not_verdict = "^OK$" },
+                           { kind = "status", pattern = "status=([0-9]+)", group = 1, weight = 1 } },
+            families = { { kind = "t-state", pattern = "^RST", family = "reset" } },
+            fields = { { name = "x=", pattern = " x=[^ ]+", kind = "t-state", anchor = "status", meaning = "m" } },
+            look_in = { log = "t.log", what = "the state= field" } }"""
+        d, _ = self.folder_with(definition(dict(BASE, logs='{ "t.log" }', explain=explain)))
+        p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_every_field_the_shipped_definitions_use_is_documented(self):
+        fields, explain = shipped_keys()
+        self.assertIn("explain", fields)
+        self.assertEqual(fields - documented_keys("## Fields"), set(), "fields missing from docs/proxies.md")
+        self.assertEqual(explain - documented_keys("## How explain reads"), set(),
+                         "explain keys missing from docs/proxies.md")
 
     def test_a_long_path_is_named_in_full(self):
         deep = os.path.join(self.tmp, "a-folder-with-a-long-name-" * 4)

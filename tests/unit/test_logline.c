@@ -10,15 +10,26 @@
 #include <string.h>
 
 #include "logline.h"
+#include "proxy.h"
+#include "unit_util.h"
 
+/* The rules are badup's own and the shipped definitions' (their explain fields). */
+static struct proxy_def *defs;
+static size_t ndefs;
 static struct logline_rules *rules;
 
 static void setup(void) {
-  rules = logline_rules_new();
+  int failures = 0;
+  defs = proxy_load_dir(uu_proxies_dir(), &ndefs, &failures);
+  ck_assert_msg(failures == 0, "%d definitions under %s did not load", failures, uu_proxies_dir());
+  rules = logline_rules_new(defs, ndefs);
   ck_assert_ptr_nonnull(rules);
 }
 
-static void teardown(void) { logline_rules_free(rules); }
+static void teardown(void) {
+  logline_rules_free(rules);
+  proxy_free_all(defs, ndefs);
+}
 
 static const char *family_of(const char *line) {
   struct logline l;
@@ -229,7 +240,7 @@ START_TEST(test_syslog_tag_names_the_proxy) {
   struct logline l;
   logline_read(rules, "Nov 30 04:12:01 web1 nginx[812]: 10.9.8.7 [30/Nov/2027:04:12:01 +0000] \"GET / HTTP/1.1\" 502 157",
                &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("nginx"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "nginx"));
   ck_assert_ptr_nonnull(strstr(l.norm, "<ip> [<time>]"));
   ck_assert_ptr_null(strstr(l.norm, "web1"));
   logline_free(&l);
@@ -323,8 +334,8 @@ START_TEST(test_a_status_is_not_a_verdict) {
 END_TEST
 
 static int field_index(const char *name) {
-  for (size_t f = 0; f < logline_nfields(); f++)
-    if (!strcmp(logline_field_name(f), name)) return (int)f;
+  for (size_t f = 0; f < logline_nfields(rules); f++)
+    if (!strcmp(logline_field_name(rules, f), name)) return (int)f;
   ck_abort_msg("no optional field %s", name);
   return -1;
 }
@@ -356,14 +367,14 @@ START_TEST(test_optional_fields) {
     if (!strcmp(harness.tokens[t], "err")) ck_assert_uint_eq(harness.tok_fields[t], err);
   /* squid's default format lacks it; cache.log is another kind of line */
   ck_assert(!(native.fields & err));
-  ck_assert(logline_absent_fields(&native) & err);
-  ck_assert_uint_eq(logline_absent_fields(&cache), 0);
-  ck_assert_uint_eq(logline_absent_fields(&harness), 0);
+  ck_assert(logline_absent_fields(rules, &native) & err);
+  ck_assert_uint_eq(logline_absent_fields(rules, &cache), 0);
+  ck_assert_uint_eq(logline_absent_fields(rules, &harness), 0);
   /* varnishlog's record says what fetcherror= says: not absent; a combined line lacks it */
   ck_assert(ncsa.fields & fetch);
-  ck_assert(!(logline_absent_fields(&varnishlog) & fetch));
-  ck_assert(logline_absent_fields(&combined) & fetch);
-  ck_assert(logline_absent_fields(&combined) & us);
+  ck_assert(!(logline_absent_fields(rules, &varnishlog) & fetch));
+  ck_assert(logline_absent_fields(rules, &combined) & fetch);
+  ck_assert(logline_absent_fields(rules, &combined) & us);
   /* the field's text, as the raw line has it */
   char *text = logline_field_text(rules, raw, (size_t)field_index("err="));
   ck_assert_str_eq(text, "err=ERR_READ_ERROR/WITH_SERVER");
@@ -398,20 +409,103 @@ START_TEST(test_default_formats) {
   /* trafficserver's default squid format, without squid's HIER_ prefix */
   logline_read(rules, "1827637921.123 12 10.1.2.3 ERR_CONNECT_FAIL/502 421 GET http://app.internal/checkout - "
                "DIRECT/app.internal text/html", &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("trafficserver"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "trafficserver"));
   logline_free(&l);
   logline_read(rules, "1827637921.123 12 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/ - HIER_DIRECT/10.0.0.5 "
                "text/html", &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("squid"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "squid"));
   logline_free(&l);
   /* lighttpd's default access format; nginx's combined is nobody's in particular */
   logline_read(rules, "203.0.113.9 shop.example.com - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 500 365 \"-\" "
                "\"curl/8.5.0\"", &l);
-  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index("lighttpd"));
+  ck_assert_uint_eq(l.proxies, 1u << logline_proxy_index(rules, "lighttpd"));
   logline_free(&l);
   logline_read(rules, "203.0.113.9 - alice [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"",
                &l);
   ck_assert_uint_eq(l.proxies, 0);
+  logline_free(&l);
+}
+END_TEST
+
+static bool has_sig(const struct logline *l, const char *kind, const char *value) {
+  for (size_t k = 0; k < l->nsig; k++)
+    if (!strcmp(l->sigs[k].kind, kind) && (!value || !strcmp(l->sigs[k].value, value))) return true;
+  return false;
+}
+
+/* Without definitions, explain still reads what no proxy owns, and no line is any proxy's. */
+START_TEST(test_without_definitions) {
+  struct logline_rules *bare = logline_rules_new(NULL, 0);
+  ck_assert_ptr_nonnull(bare);
+  ck_assert_uint_eq(logline_nproxies(bare), 0);
+  ck_assert_uint_eq(logline_nfields(bare), 0);
+  struct logline l;
+  logline_read(bare, "1827637921.123 12 10.1.2.3 TCP_MISS/502 3360 GET http://app.internal/ - HIER_DIRECT/10.0.0.5 "
+               "text/html", &l);
+  ck_assert(has_sig(&l, "squid-code", "TCP_MISS/502"));
+  ck_assert_uint_eq(l.proxies, 0);
+  logline_free(&l);
+  logline_read(bare, "10.9.8.7:4242 [01/Mar/2027:10:00:00.123] www be_app/app1 0/0/0/-1/5 502 209 - - SH-- 1/1/0/0/0 "
+               "0/0 \"GET / HTTP/1.1\"", &l);
+  ck_assert(!has_sig(&l, "haproxy-state", NULL)); /* haproxy's own: in haproxy.lua */
+  ck_assert_uint_eq(l.proxies, 0);
+  logline_free(&l);
+  logline_read(bare, "203.0.113.9 - - [30/Nov/2026:06:11:02 +0000] \"GET /cart HTTP/1.1\" 502 157 \"-\" \"curl\"", &l);
+  ck_assert(has_sig(&l, "status", "502"));
+  ck_assert(!l.verdict);
+  logline_free(&l);
+  logline_rules_free(bare);
+}
+END_TEST
+
+/* A definition of one's own teaches explain its format, verdicts and families. */
+START_TEST(test_a_definition_of_ones_own) {
+  static const char tiny[] =
+      "return proxy { name = \"tiny\", binary = { \"true\" }, files = { [\"t.conf\"] = \"\" },\n"
+      "  command = { \"${binary}\" }, logs = { \"access.log\" },\n"
+      "  explain = { detect = { \"^tiny-proxy: \" }, tags = { \"tiny\" },\n"
+      "    signatures = { { kind = \"tiny-upstream\", label = \"upstream\", pattern = \" upstream=([a-z-]+)\",\n"
+      "                     group = 1, not_verdict = \"^ok$\" } },\n"
+      "    families = { { kind = \"tiny-upstream\", pattern = \"^closed-early$\", family = \"close\" } },\n"
+      "    look_in = { log = \"access.log\", what = \"the upstream= field\" } } }\n";
+  char *dir = uu_mkdtemp();
+  free(uu_write_file(dir, "tiny.lua", tiny, strlen(tiny)));
+  size_t n = 0;
+  int failures = 0;
+  struct proxy_def *mine = proxy_load_dir(dir, &n, &failures);
+  ck_assert_int_eq(failures, 0);
+  struct logline_rules *r = logline_rules_new(mine, n);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_int_eq(logline_proxy_index(r, "tiny"), 0);
+  ck_assert_str_eq(logline_look_in_log(r, 0), "access.log");
+  struct logline l;
+  logline_read(r, "Nov 30 10:00:00 web1 tiny[42]: tiny-proxy: GET /api?x=1 status=502 upstream=closed-early", &l);
+  ck_assert_uint_eq(l.proxies, 1);
+  ck_assert(has_sig(&l, "tiny-upstream", "closed-early"));
+  ck_assert_str_eq(logline_sig_label(r, "tiny-upstream"), "upstream");
+  ck_assert_str_eq(l.family, "close");
+  ck_assert(l.verdict);
+  logline_free(&l);
+  logline_read(r, "tiny-proxy: GET / status=200 upstream=ok", &l);
+  ck_assert(has_sig(&l, "tiny-upstream", "ok"));
+  ck_assert(!l.verdict); /* not_verdict: "ok" says nothing of a failure */
+  logline_free(&l);
+  logline_rules_free(r);
+  proxy_free_all(mine, n);
+  uu_rmtree(dir);
+}
+END_TEST
+
+/* A line two formats claim names first the proxy whose verdict it carries. */
+START_TEST(test_the_proxy_whose_verdict_it_carries_comes_first) {
+  struct logline l;
+  logline_read(rules, "20261130.05h56m34s CONNECT: attempt fail [CONNECTION_ERROR] to 127.0.0.1:42887 for "
+               "host='127.0.0.1' connection_result=Connection timed out [110] error=Success [0] attempts=0 "
+               "url='http://127.0.0.1:42887/blackhole/1'", &l);
+  size_t order[32], n = logline_recognised(rules, &l, order);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_str_eq(logline_proxy(rules, order[0]), "trafficserver");
+  ck_assert_str_eq(logline_proxy(rules, order[1]), "node");
   logline_free(&l);
 }
 END_TEST
@@ -430,6 +524,9 @@ static Suite *logline_suite(void) {
   tcase_add_test(tc, test_a_status_is_not_a_verdict);
   tcase_add_test(tc, test_optional_fields);
   tcase_add_test(tc, test_default_formats);
+  tcase_add_test(tc, test_without_definitions);
+  tcase_add_test(tc, test_a_definition_of_ones_own);
+  tcase_add_test(tc, test_the_proxy_whose_verdict_it_carries_comes_first);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -25,20 +25,10 @@
 static struct proxy_def *defs;
 static size_t ndefs;
 
-/* $BADUP_PROXIES, or harness/proxies beside $BADUP_SCENARIOS (both set by ctest). */
-static const char *proxies_dir(void) {
-  static char dir[4096];
-  const char *given = getenv("BADUP_PROXIES");
-  if (given && *given) return given;
-  const char *scn = getenv("BADUP_SCENARIOS");
-  snprintf(dir, sizeof dir, "%s/../harness/proxies", scn && *scn ? scn : "scenarios");
-  return dir;
-}
-
 static void load(void) {
   int failures = 0;
-  defs = proxy_load_dir(proxies_dir(), &ndefs, &failures);
-  ck_assert_msg(failures == 0, "%d definitions under %s did not load", failures, proxies_dir());
+  defs = proxy_load_dir(uu_proxies_dir(), &ndefs, &failures);
+  ck_assert_msg(failures == 0, "%d definitions under %s did not load", failures, uu_proxies_dir());
   ck_assert_uint_gt(ndefs, 0);
   ck_assert_uint_le(ndefs, MAX_DEFS);
 }
@@ -85,7 +75,7 @@ END_TEST
 static struct proxy_def *def(const char *name) {
   for (size_t i = 0; i < ndefs; i++)
     if (strcmp(defs[i].name, name) == 0) return &defs[i];
-  ck_abort_msg("no definition named %s under %s", name, proxies_dir());
+  ck_abort_msg("no definition named %s under %s", name, uu_proxies_dir());
   return NULL;
 }
 

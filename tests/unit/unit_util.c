@@ -103,6 +103,15 @@ const char *uu_cstr(struct buf *b) {
   return b->data;
 }
 
+const char *uu_proxies_dir(void) {
+  static char dir[4096];
+  const char *given = getenv("BADUP_PROXIES");
+  if (given && *given) return given;
+  const char *scn = getenv("BADUP_SCENARIOS");
+  snprintf(dir, sizeof dir, "%s/../harness/proxies", scn && *scn ? scn : "scenarios");
+  return dir;
+}
+
 /* ---- the data plane on a thread ------------------------------------------------------ */
 
 static void on_stop(uv_async_t *a) {

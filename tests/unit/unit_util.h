@@ -37,6 +37,10 @@ void uu_rmtree(char *dir);
 /* NUL-terminated view of a buf (appends a NUL outside len). "" for an empty buf. */
 const char *uu_cstr(struct buf *b);
 
+/* The shipped proxy definitions: $BADUP_PROXIES, or harness/proxies beside $BADUP_SCENARIOS
+ * (both set by ctest). A static buffer. */
+const char *uu_proxies_dir(void);
+
 /* ---- the data plane on a thread ------------------------------------------------------ */
 
 struct uu_server {

@@ -1,0 +1,295 @@
+/* proxy_cmd.c: `badup proxy render`: one proxy's files rendered into a folder for a given
+ * upstream, the way a case renders them (proxy_render), and the command line that starts it,
+ * so that a benchmark or a person runs exactly the configuration `badup run` tests. */
+#include "proxy_cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "case.h"
+#include "paths.h"
+#include "proxy.h"
+
+#define EXIT_SETUP 2
+
+void proxy_usage(FILE *out) {
+  fputs("usage: badup proxy render NAME --upstream [HOST:]PORT --dir DIR [options]\n"
+        "\n"
+        "Writes the files of proxy NAME (harness/proxies/NAME.lua) into DIR, rendered for an\n"
+        "upstream at HOST:PORT the way `badup run` renders them for a case, and prints how to\n"
+        "start it. Nothing is started.\n"
+        "\n"
+        "options:\n"
+        "  --upstream [HOST:]PORT  where the proxy sends requests (HOST default 127.0.0.1)\n"
+        "  --dir DIR               where the files go, made if missing; ${dir} of the templates\n"
+        "  --listen PORT           the port it listens on (default: one the kernel hands out,\n"
+        "                          free when asked, as `badup run` picks them)\n"
+        "  --connect-timeout S     upstream connect timeout (default 1)\n"
+        "  --read-timeout S        upstream read timeout (default 2)\n"
+        "  --retries               let it retry the upstream (its definition's retries.on)\n"
+        "  --max-connections N     connections it accepts at once, for definitions that\n"
+        "                          say (default 256, as in a case)\n"
+        "  --proxies DIR           proxy definitions (default harness/proxies)\n"
+        "  -h, --help              this help\n"
+        "\n"
+        "It prints, one a line:\n"
+        "  proxy: NAME VERSION (BINARY)\n"
+        "  dir: DIR\n"
+        "  port: PORT\n"
+        "  url: the URL a client asks (a forward proxy: the upstream's, through PORT)\n"
+        "  command: cd DIR && exec [env NAME=value ...] BINARY ARGS...   (sh syntax)\n"
+        "  sidecar: ...   (per companion to start once it listens: a log reader)\n"
+        "  logs: FILES, and its stdout and stderr\n"
+        "The command runs it in the foreground; `sh -c \"$command\"` starts it with the\n"
+        "shell's PID becoming the proxy's.\n"
+        "\n"
+        "Exit codes: 0 rendered, 2 usage or set-up error (an unknown proxy, a definition that\n"
+        "does not load, a folder that cannot be written).\n",
+        out);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "badup proxy: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'badup proxy --help'.\n");
+  return EXIT_SETUP;
+}
+
+struct render_args {
+  const char *name, *dir, *px_arg;
+  char host[256];
+  int upstream_port, listen_port, max_connections;
+  double connect_timeout, read_timeout;
+  bool retries;
+};
+
+static bool parse_port(const char *s, int *port) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < 1 || v > 65535) return false;
+  *port = (int)v;
+  return true;
+}
+
+/* [HOST:]PORT. A host with a ':' of its own (IPv6) is refused: templates write HOST:PORT. */
+static bool parse_upstream(const char *s, struct render_args *a) {
+  const char *colon = strrchr(s, ':');
+  if (!colon) {
+    snprintf(a->host, sizeof a->host, "127.0.0.1");
+    return parse_port(s, &a->upstream_port);
+  }
+  size_t n = (size_t)(colon - s);
+  if (n == 0 || n >= sizeof a->host || memchr(s, ':', n) || strpbrk(s, " \t\"'")) return false;
+  snprintf(a->host, sizeof a->host, "%.*s", (int)n, s);
+  return parse_port(colon + 1, &a->upstream_port);
+}
+
+static int parse_render_args(int argc, char **argv, struct render_args *a) {
+  enum { O_UP = 256, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR };
+  static const struct option longopts[] = {
+      {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
+      {"listen", required_argument, NULL, O_LISTEN},        {"connect-timeout", required_argument, NULL, O_CT},
+      {"read-timeout", required_argument, NULL, O_RT},      {"retries", no_argument, NULL, O_RETRIES},
+      {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
+      {"help", no_argument, NULL, 'h'},                     {NULL, 0, NULL, 0}};
+  *a = (struct render_args){.px_arg = "harness/proxies", .connect_timeout = 1, .read_timeout = 2};
+  bool upstream = false;
+  int opt;
+  optind = 1;
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    char *end;
+    switch (opt) {
+    case O_UP:
+      if (!parse_upstream(optarg, a))
+        return usage_error("--upstream wants [HOST:]PORT (an IPv4 address or a name), got '%s'", optarg);
+      upstream = true;
+      break;
+    case O_DIR:
+      if (!*optarg) return usage_error("%s", "--dir wants a folder");
+      a->dir = optarg;
+      break;
+    case O_LISTEN:
+      if (!parse_port(optarg, &a->listen_port))
+        return usage_error("--listen wants a port from 1 to 65535, got '%s'", optarg);
+      break;
+    case O_CT:
+    case O_RT: {
+      double v = strtod(optarg, &end);
+      if (!*optarg || *end || !(v >= 0.001) || v > 600)
+        return usage_error("timeouts want seconds from 0.001 to 600, got '%s'", optarg);
+      if (opt == O_CT) a->connect_timeout = v;
+      else a->read_timeout = v;
+      break;
+    }
+    case O_RETRIES: a->retries = true; break;
+    case O_MAX: {
+      long v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 1 || v > 1000000)
+        return usage_error("--max-connections wants 1 to 1000000, got '%s'", optarg);
+      a->max_connections = (int)v;
+      break;
+    }
+    case O_PDIR: a->px_arg = optarg; break;
+    case 'h': proxy_usage(stdout); return -1;
+    case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind >= argc) return usage_error("%s", "which proxy? (badup proxy render NAME ...; 'badup list' shows them)");
+  a->name = argv[optind++];
+  if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
+  if (!upstream) return usage_error("%s", "--upstream [HOST:]PORT is required: where the proxy sends requests");
+  if (!a->dir) return usage_error("%s", "--dir DIR is required: where its files go");
+  return 0;
+}
+
+/* mkdir -p, then the absolute path (${dir} is absolute: proxies run there). */
+static char *make_dir(const char *dir) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *p = path + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      mkdir(path, 0755);
+      *p = '/';
+    }
+  if (mkdir(path, 0755) != 0 && errno != EEXIST) return NULL;
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || access(path, W_OK | X_OK) != 0) return NULL;
+  return realpath(path, NULL);
+}
+
+/* s as one sh word: as is when it holds only safe characters, else in single quotes. */
+static void sh_word(struct buf *b, const char *s) {
+  if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(s)) {
+    buf_puts(b, s);
+    return;
+  }
+  buf_puts(b, "'");
+  for (const char *c = s; *c; c++) buf_puts(b, *c == '\'' ? "'\\''" : (char[]){*c, 0});
+  buf_puts(b, "'");
+}
+
+/* "cd DIR && exec [env NAME=value ...] ARGV...": the environment first, as the harness
+ * puts it (it wins over an inherited variable of the same name). */
+static void print_command(const char *label, const char *dir, char **argv, char **env) {
+  struct buf b = {0};
+  buf_puts(&b, "cd ");
+  sh_word(&b, dir);
+  buf_puts(&b, " && exec");
+  if (env && *env) buf_puts(&b, " env");
+  for (char **e = env; e && *e; e++) buf_puts(&b, " "), sh_word(&b, *e);
+  for (char **a = argv; *a; a++) buf_puts(&b, " "), sh_word(&b, *a);
+  printf("%s: %s\n", label, buf_cstr(&b));
+  buf_free(&b);
+}
+
+/* The proxy's user (squid's, when badup runs as root) must be able to write where it works. */
+static int hand_dir_to_user(const struct proxy_def *p, const char *dir) {
+  if (!p->user || geteuid() != 0) return 0;
+  struct passwd *pw = getpwnam(p->user);
+  if (!pw) {
+    fprintf(stderr, "badup proxy: %s switches to user '%s', which does not exist on this machine\n", p->name, p->user);
+    return -1;
+  }
+  if (chown(dir, pw->pw_uid, pw->pw_gid) != 0)
+    fprintf(stderr, "badup proxy: note: cannot hand %s to user %s (%s); %s may not be able to write there\n", dir,
+            p->user, strerror(errno), p->name);
+  return 0;
+}
+
+static int print_rendered(const struct proxy_def *p, const struct render_args *a, const char *dir, int port,
+                          const struct proxy_rendered *rd) {
+  printf("proxy: %s %s (%s)\n", p->name, p->version ? p->version : "unknown", p->binary);
+  printf("dir: %s\n", dir);
+  printf("port: %d\n", port);
+  if (p->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
+  else printf("url: http://127.0.0.1:%d/\n", port);
+  print_command("command", dir, rd->argv, rd->env);
+  int rc = 0;
+  for (size_t k = 0; k < p->nsidecars; k++) {
+    size_t n = 0;
+    while (p->sidecars[k][n]) n++;
+    char **sargv = calloc(n + 1, sizeof *sargv);
+    char *bad = NULL;
+    for (size_t i = 0; sargv && i < n && !bad; i++) sargv[i] = template_render(p->sidecars[k][i], &rd->vars, &bad);
+    if (sargv && !bad) print_command("sidecar", dir, sargv, rd->env);
+    else rc = -1;
+    for (size_t i = 0; sargv && i < n; i++) free(sargv[i]);
+    free(sargv);
+    free(bad);
+  }
+  struct buf logs = {0};
+  for (size_t i = 0; i < p->nlogs; i++) buf_printf(&logs, "%s%s/%s", i ? " " : "", dir, p->logs[i]);
+  printf("logs: %s%sits stdout and stderr\n", buf_cstr(&logs), logs.len ? ", and " : "");
+  buf_free(&logs);
+  return rc;
+}
+
+static int render_main(int argc, char **argv) {
+  struct render_args a;
+  int rc = parse_render_args(argc, argv, &a);
+  if (rc) return rc < 0 ? 0 : rc;
+  char *px_dir = repo_dir(a.px_arg);
+  if (!px_dir)
+    return usage_error("cannot find the proxy definitions '%s' (run from the repository, or give --proxies)", a.px_arg);
+  int failures = 0;
+  size_t n = 0;
+  struct proxy_def *defs = proxy_load_dir(px_dir, &n, &failures), *p = NULL;
+  for (size_t i = 0; i < n && !p; i++)
+    if (!strcmp(defs[i].name, a.name)) p = &defs[i];
+  char *dir = NULL;
+  rc = EXIT_SETUP;
+  if (failures) {
+    fprintf(stderr, "badup proxy: %d definition%s did not load\n", failures, failures == 1 ? "" : "s");
+  } else if (!p) {
+    fprintf(stderr, "badup proxy: no proxy is named '%s' in %s (see 'badup list')\n", a.name, px_dir);
+  } else if (!(dir = make_dir(a.dir))) {
+    fprintf(stderr, "badup proxy: --dir %s: cannot make or write it: %s\n", a.dir, strerror(errno ? errno : EACCES));
+  } else if (hand_dir_to_user(p, dir) == 0) {
+    proxy_probe(p);
+    if (!p->binary) { /* rendered all the same: the files may be for another machine */
+      fprintf(stderr, "badup proxy: note: %s is not installed (looked for %s); the command names %s\n", p->name,
+              p->binaries[0], p->binaries[0]);
+      p->binary = strdup(p->binaries[0]);
+    }
+    int port = a.listen_port ? a.listen_port : case_free_port();
+    struct proxy_instance in = {.dir = dir, .port = port, .upstream_host = a.host, .upstream_port = a.upstream_port,
+                                .connect_timeout = a.connect_timeout, .read_timeout = a.read_timeout,
+                                .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
+    struct proxy_rendered rd;
+    char why[1024];
+    if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
+    else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
+    else if (print_rendered(p, &a, dir, port, &rd) != 0) fprintf(stderr, "badup proxy: a sidecar did not render\n");
+    else rc = 0;
+    if (port >= 0) proxy_rendered_free(&rd);
+  }
+  free(dir);
+  proxy_free_all(defs, n);
+  free(px_dir);
+  return rc;
+}
+
+int proxy_main(int argc, char **argv) {
+  if (argc < 2) {
+    proxy_usage(stderr);
+    return EXIT_SETUP;
+  }
+  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+    proxy_usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "render")) return render_main(argc - 1, argv + 1);
+  return usage_error("unknown subcommand '%s' (there is: render)", argv[1]);
+}

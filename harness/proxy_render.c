@@ -1,0 +1,137 @@
+/* proxy_render.c: a definition's templates with the values of one proxy instance. */
+#include "proxy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fileio.h"
+#include "files.h"
+
+const char *const proxy_var_names[PV__COUNT] = {
+    [PV_BINARY] = "binary",
+    [PV_DIR] = "dir",
+    [PV_PROXY_PORT] = "proxy_port",
+    [PV_UPSTREAM_HOST] = "upstream_host",
+    [PV_UPSTREAM_PORT] = "upstream_port",
+    [PV_CONNECT_TIMEOUT] = "connect_timeout",
+    [PV_READ_TIMEOUT] = "read_timeout",
+    [PV_CONNECT_TIMEOUT_MS] = "connect_timeout_ms",
+    [PV_READ_TIMEOUT_MS] = "read_timeout_ms",
+    [PV_RETRIES] = "retries",
+    [PV_SCENARIO] = "scenario",
+    [PV_MAX_CONNECTIONS] = "max_connections",
+};
+
+char *template_render(const char *t, const struct vars *v, char **bad) {
+  struct buf b = {0};
+  *bad = NULL;
+  while (*t) {
+    const char *open = strstr(t, "${");
+    if (!open) {
+      buf_puts(&b, t);
+      break;
+    }
+    if (open > t && open[-1] == '$') { /* "$${" is a literal "${" */
+      buf_append(&b, t, (size_t)(open - t));
+      buf_puts(&b, "{");
+      t = open + 2;
+      continue;
+    }
+    buf_append(&b, t, (size_t)(open - t));
+    const char *close = strchr(open + 2, '}');
+    if (!close) {
+      buf_puts(&b, open);
+      break;
+    }
+    size_t len = (size_t)(close - open - 2);
+    size_t i;
+    for (i = 0; i < v->n; i++)
+      if (strlen(v->names[i]) == len && memcmp(v->names[i], open + 2, len) == 0) break;
+    if (i == v->n) {
+      if (!*bad) *bad = strndup(open + 2, len);
+    } else {
+      buf_puts(&b, v->values[i]);
+    }
+    t = close + 1;
+  }
+  buf_append(&b, "", 1);
+  return b.data;
+}
+
+static void fmt_seconds(char *out, size_t len, double s) { snprintf(out, len, "%g", s); }
+
+void proxy_rendered_free(struct proxy_rendered *r) {
+  for (size_t i = 0; r->argv && i < r->nargs; i++) free(r->argv[i]);
+  for (size_t i = 0; r->env && i < r->nenv; i++) free(r->env[i]);
+  free(r->argv);
+  free(r->env);
+  free(r->retries);
+  memset(r, 0, sizeof *r);
+}
+
+int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out, char *err,
+                 size_t errlen) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->port, sizeof out->port, "%d", in->port);
+  snprintf(out->upstream_port, sizeof out->upstream_port, "%d", in->upstream_port);
+  fmt_seconds(out->connect_timeout, sizeof out->connect_timeout, in->connect_timeout);
+  fmt_seconds(out->read_timeout, sizeof out->read_timeout, in->read_timeout);
+  snprintf(out->connect_timeout_ms, sizeof out->connect_timeout_ms, "%ld", (long)(in->connect_timeout * 1000 + 0.5));
+  snprintf(out->read_timeout_ms, sizeof out->read_timeout_ms, "%ld", (long)(in->read_timeout * 1000 + 0.5));
+  snprintf(out->max_connections, sizeof out->max_connections, "%d",
+           in->max_connections > 0 ? in->max_connections : PROXY_MAX_CONNECTIONS);
+  const char *values[PV__COUNT] = {
+      [PV_BINARY] = p->binary, [PV_DIR] = in->dir, [PV_PROXY_PORT] = out->port,
+      [PV_UPSTREAM_HOST] = in->upstream_host, [PV_UPSTREAM_PORT] = out->upstream_port,
+      [PV_CONNECT_TIMEOUT] = out->connect_timeout, [PV_READ_TIMEOUT] = out->read_timeout,
+      [PV_CONNECT_TIMEOUT_MS] = out->connect_timeout_ms, [PV_READ_TIMEOUT_MS] = out->read_timeout_ms,
+      [PV_RETRIES] = "", [PV_SCENARIO] = in->scenario ? in->scenario : "",
+      [PV_MAX_CONNECTIONS] = out->max_connections};
+  memcpy(out->values, values, sizeof values);
+  out->vars = (struct vars){proxy_var_names, out->values, PV__COUNT};
+  char *bad = NULL;
+  /* The retries text may use the other variables (a port, a timeout). */
+  out->retries = template_render(in->retries ? p->retries_on : p->retries_off, &out->vars, &bad);
+  out->values[PV_RETRIES] = out->retries;
+  for (size_t i = 0; i < p->nfiles && !bad; i++) {
+    const char *tmpl = p->files[i].text;
+    char *user = NULL;
+    bool is_config = p->config && strcmp(p->files[i].name, p->config) == 0;
+    if (is_config && in->config_text) tmpl = in->config_text;
+    else if (is_config && in->config_file) tmpl = user = fileio_slurp(in->config_file, 0, NULL);
+    if (!tmpl) {
+      snprintf(err, errlen, "cannot read --proxy-config %s", in->config_file);
+      free(bad);
+      return -1;
+    }
+    char *text = template_render(tmpl, &out->vars, &bad);
+    free(user);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", in->dir, p->files[i].name);
+    if (!bad && files_write(path, text) != 0) {
+      snprintf(err, errlen, "cannot write %.400s", path);
+      free(text);
+      return -1;
+    }
+    free(text);
+  }
+  while (p->command[out->nargs]) out->nargs++;
+  while (p->env[out->nenv]) out->nenv++;
+  out->argv = calloc(out->nargs + 1, sizeof *out->argv);
+  out->env = calloc(out->nenv + 1, sizeof *out->env);
+  if (!out->argv || !out->env) {
+    snprintf(err, errlen, "out of memory");
+    free(bad);
+    return -1;
+  }
+  for (size_t i = 0; i < out->nargs && !bad; i++) out->argv[i] = template_render(p->command[i], &out->vars, &bad);
+  for (size_t i = 0; i < out->nenv && !bad; i++) out->env[i] = template_render(p->env[i], &out->vars, &bad);
+  if (bad) {
+    snprintf(err, errlen, "%.300s: unknown template variable ${%.100s}", p->source, bad);
+    free(bad);
+    return -1;
+  }
+  return 0;
+}
