@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include "buf.h"
 #include "proxy.h"
 
@@ -31,5 +33,9 @@
  * without any other problem. Touches nothing outside a scratch folder of its own, which it
  * removes. */
 int proxy_config_check(const struct proxy_def *p, const char *user_config, struct buf *report);
+
+/* Did a Ctrl-C (SIGINT, SIGTERM or SIGHUP) stop a checker? The signal was taken: the caller
+ * ends the run as interrupted. */
+bool proxy_config_interrupted(void);
 
 #endif

@@ -15,10 +15,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "case.h"
+#include "confine.h"
 #include "proc.h"
 
 /* ---- the proxy's own checker ---------------------------------------------------------------- */
@@ -99,6 +101,23 @@ static void first_lines(const char *out, char *dst, size_t len) {
   }
 }
 
+/* A Ctrl-C (SIGINT, SIGTERM, SIGHUP) came while a checker ran. */
+static bool check_interrupted;
+
+/* The checker's grace to stop on SIGTERM (it is stopped only when it overran or badup was
+ * interrupted). */
+#define CHECK_STOP_GRACE_MS 1000
+
+/* May this process confine a checker's writes (confine.h)? Asked once. */
+static bool checker_can_confine(void) {
+  static int can = -1;
+  if (can < 0) {
+    char why[256];
+    can = confine_probe(why, sizeof why) == 0;
+  }
+  return can;
+}
+
 /* Renders the definition's files (the user's text for the config) into dir, with the
  * template variables of a case; then runs the checker there. */
 int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
@@ -144,7 +163,11 @@ int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
   struct proc pr;
   int spawned = -1;
   if (rc == 0 && (!argv || !env)) rc = pc_refuse(c, "%s: out of memory", name);
-  if (rc == 0 && (spawned = proc_spawn(&pr, argv, dir, out_path, out_path, env)) != 0)
+  /* The checker reads the user's config as the proxy will, and may open what it names (nginx
+   * -t opens every log): it can write into its scratch folder only, like the proxy later. */
+  const char *writable[] = {dir, NULL};
+  if (rc == 0 && (spawned = proc_spawn_confined(&pr, argv, CHECK_STOP_GRACE_MS, dir, out_path, out_path, env,
+                                                checker_can_confine() ? writable : NULL)) != 0)
     rc = pc_refuse(c, "%s: cannot run %s's checker %s: %s", name, p->name, argv[0], strerror(-spawned));
   else if (rc == 0) {
     bool done = false, interrupted = false;
@@ -170,7 +193,10 @@ int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
     int line = out ? blamed_line(out, name) : 0;
     char at[24] = "";
     if (line > 0) snprintf(at, sizeof at, ":%d", line);
-    if (interrupted) rc = pc_refuse(c, "%s: interrupted while %s's checker ran", name, p->name);
+    if (interrupted) {
+      rc = pc_refuse(c, "%s: interrupted while %s's checker ran", name, p->name);
+      check_interrupted = true;
+    }
     else if (!done) rc = pc_refuse(c, "%s: %s's checker (%s) did not finish within %d s", name, p->name, argv[0], CHECK_TIMEOUT_MS / 1000);
     else if (!WIFEXITED(pr.status) || WEXITSTATUS(pr.status) != 0)
       rc = pc_refuse(c, "%s%s: %s's own check refused it (%s): %s", name, at, p->name, how, lines[0] ? lines : "(no output)");
@@ -195,6 +221,15 @@ int pc_run_checker(struct checker *c, const char *name, const char *user_text) {
   nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   proxy_rendered_free(&rd);
   free(bad);
-  pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* a pending Ctrl-C acts now */
+  if (check_interrupted) {
+    /* Taken here, so that the caller ends the run as interrupted (exit 130) whatever the
+     * signal's disposition (a shell's background job ignores SIGINT; SIGTERM would kill). */
+    struct timespec now = {0, 0};
+    while (sigtimedwait(&stop_sigs, NULL, &now) > 0) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* a signal outside the checker acts now */
   return rc;
 }
+
+bool proxy_config_interrupted(void) { return check_interrupted; }

@@ -333,7 +333,12 @@ int run_main(int argc, char **argv) {
   char *ref_dir = NULL;
   char out[PATH_MAX] = "", started[32], stamp[32];
   rc = EXIT_SETUP;
-  if (run_matrix_build(&m, &a) != 0 || !(ref_dir = reference_dir(&a))) goto done;
+  int built = run_matrix_build(&m, &a);
+  if (built != 0) {
+    rc = built; /* EXIT_SETUP, or EXIT_INTERRUPTED while a config was checked */
+    goto done;
+  }
+  if (!(ref_dir = reference_dir(&a))) goto done;
   if (a.o.proxy_config) {
     /* What the checks of the config cannot see (a path built from a variable, a program the
      * config runs), the mounts stop: the proxy's writes outside its case fail. Where this

@@ -152,6 +152,11 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
     if (!run_selected(m->pxs[p].name, a->proxy_list)) continue;
     struct buf report = {0};
     int problems = proxy_config_check(&m->pxs[p], a->o.proxy_config, &report);
+    if (problems > 0 && proxy_config_interrupted()) {
+      buf_free(&report);
+      fprintf(stderr, "badup run: interrupted while %s was checked; nothing was run\n", a->o.proxy_config);
+      return EXIT_INTERRUPTED;
+    }
     if (problems > 0) {
       const char *r = buf_cstr(&report);
       while (*r) {

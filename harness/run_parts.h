@@ -56,7 +56,8 @@ struct run_matrix {
 
 /* Loads the definitions, checks the selection (every name matches something, a proxy named
  * outright is installed, --proxy-config passes its checks) and makes the rows. 0, or
- * EXIT_SETUP; the matrix is to be freed either way. */
+ * EXIT_SETUP, or EXIT_INTERRUPTED when a Ctrl-C stopped the check of a --proxy-config; the
+ * matrix is to be freed either way. */
 int run_matrix_build(struct run_matrix *m, const struct run_args *a);
 void run_matrix_free(struct run_matrix *m);
 

@@ -9,12 +9,15 @@ process may not confine (no CAP_SYS_ADMIN): the run then warns and relies on the
 """
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 from common import BADUP, SANITIZER_MARKERS, SCENARIOS, require_binary
 from test_proxy_config import NGINX_CONF, have_nginx
+from test_proxy_one_file import TINY_LUA, TINY_PY
 
 # What the keeper exits with when it cannot confine (harness/supervise.h).
 CANNOT_CONFINE = 124
@@ -117,6 +120,69 @@ class Confine(unittest.TestCase):
         with open(os.path.join(out, "cases", "nginx", "ok", "error.log")) as f:
             self.assertIn("Read-only file system", f.read())
 
+    def tiny_with_checker(self, check):
+        """A proxy defined in a folder of the test's (tiny, tests/e2e/test_proxy_one_file.py),
+        with a config file (tiny.conf) and a checker `sh -c CHECK` run in the check's scratch
+        folder (${dir}). Returns the definitions' folder."""
+        defs = os.path.join(self.tmp, "proxies")
+        os.mkdir(defs)
+        files = '["tiny.py"] = { from = "tiny-proxy.py" } },'
+        lua = TINY_LUA.replace(files, files + '\n  config = "tiny.conf",\n  check = { "sh", "-c", "%s" },' % check, 1)
+        lua = lua.replace('files = { ["tiny.py"]', 'files = { ["tiny.conf"] = "${dir}/x\\n", ["tiny.py"]', 1)
+        for name, text in (("tiny.lua", lua), ("tiny-proxy.py", TINY_PY)):
+            with open(os.path.join(defs, name), "w") as f:
+                f.write(text)
+        return defs
+
+    def run_tiny(self, defs, config_text, signal_after=None):
+        config = os.path.join(self.tmp, "my.conf")
+        with open(config, "w") as f:
+            f.write(config_text)
+        self.scratch = os.path.join(self.tmp, "scratch")
+        os.makedirs(self.scratch, exist_ok=True)
+        self.out = os.path.join(self.tmp, "out")
+        p = subprocess.Popen([BADUP, "run", "--proxies", defs, "--proxy", "tiny", "--scenario", "ok",
+                              "--proxy-config", config, "--scenarios", SCENARIOS, "--out", self.out],
+                             env=dict(os.environ, TMPDIR=self.scratch), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if signal_after:
+            # Once the checker runs (it touches ${dir}/started): a signal before it would be
+            # a signal to a run that has nothing to clean up yet.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and p.poll() is None and not any(
+                    os.path.exists(os.path.join(self.scratch, d, "started")) for d in os.listdir(self.scratch)):
+                time.sleep(0.05)
+            p.send_signal(signal_after)
+        out, err = p.communicate(timeout=120)
+        p.stdout_text, p.stderr_text = out, err
+        return p
+
+    def test_the_checker_of_a_user_config_writes_inside_its_scratch_only(self):
+        # The checker writes where the config says (as nginx -t opens every log it names):
+        # confined like the proxy, its write elsewhere fails, the check refuses with the
+        # checker's own words, and nothing is there.
+        target = os.path.join(self.outside, "written-by-the-checker")
+        defs = self.tiny_with_checker("touch $(cat ${dir}/tiny.conf) && echo checked")
+        p = self.run_tiny(defs, target + "\n")
+        self.assertEqual(p.returncode, 2, p.stdout_text + p.stderr_text)
+        self.assertIn("own check refused it", p.stderr_text)
+        self.assertIn("Read-only file system", p.stderr_text)
+        self.assertFalse(os.path.exists(target), "the checker wrote outside its scratch folder")
+        self.assertEqual(os.listdir(self.scratch), [], "the check left its scratch folder behind")
+        self.assertFalse(os.path.exists(self.out), "a case ran")
+
+    def test_a_signal_while_the_checker_runs_is_an_interrupted_run(self):
+        # SIGINT or SIGTERM while the config is checked: exit 130 as for any interrupted
+        # run, the checker stopped, its scratch folder gone, no case run.
+        defs = self.tiny_with_checker("touch ${dir}/started; sleep 30")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(signal=sig.name):
+                p = self.run_tiny(defs, "x\n", signal_after=sig)
+                self.assertEqual(p.returncode, 130, p.stderr_text)
+                self.assertIn("interrupted while", p.stderr_text)
+                self.assertNotIn("problem", p.stderr_text)
+                self.assertEqual(os.listdir(self.scratch), [], "the check left its scratch folder behind")
+                self.assertFalse(os.path.exists(self.out), "a case ran")
 
 if __name__ == "__main__":
     unittest.main()
