@@ -21,6 +21,7 @@
 #include "explain_answer.h"
 #include "explain_rank.h"
 #include "paths.h"
+#include "usage.h"
 #include "proxy.h"
 #include "reference.h"
 #include "results.h"
@@ -140,13 +141,6 @@ void explain_usage(FILE *out) { usage_for(out, "results/reference"); }
 
 /* ---- arguments ------------------------------------------------------------------------------ */
 
-static int usage_error(const char *msg, const char *arg) {
-  fprintf(stderr, "badup explain: ");
-  fprintf(stderr, msg, arg);
-  fprintf(stderr, "\nTry 'badup explain --help'.\n");
-  return EXIT_USAGE;
-}
-
 static void chomp(char *s) {
   size_t len = strlen(s);
   while (len && (s[len - 1] == '\n' || s[len - 1] == '\r')) s[--len] = 0;
@@ -215,7 +209,8 @@ static int parse_args(int argc, char **argv, struct explain_args *a) {
     } else if ((v = option_value(argc, argv, &k, "--top", &missing))) {
       char *end;
       long n = strtol(v, &end, 10);
-      if (*end || end == v || n < 1 || n > 1000) return usage_error("--top wants a number from 1 to 1000, not '%s'", v);
+      if (*end || end == v || n < 1 || n > 1000)
+        return cli_usage_error("explain", "--top wants a number from 1 to 1000, not '%s'", v);
       a->top = (size_t)n;
     } else if ((v = option_value(argc, argv, &k, "--reference", &missing))) {
       a->ref_arg = v;
@@ -224,7 +219,7 @@ static int parse_args(int argc, char **argv, struct explain_args *a) {
     } else if ((v = option_value(argc, argv, &k, "--proxies", &missing))) {
       a->px_arg = v;
     } else if (missing) {
-      return usage_error("option '%s' needs a value", arg);
+      return cli_usage_error("explain", "option '%s' needs a value", arg);
     } else {
       if (looks_like_option(arg))
         fprintf(stderr, "badup explain: '%s' is not an option, so it is read as a log line "
@@ -233,7 +228,7 @@ static int parse_args(int argc, char **argv, struct explain_args *a) {
       a->lines[a->nlines++] = argv[k];
     }
   }
-  if (dash && a->nlines) return usage_error("%s", "'-' (read stdin) cannot be mixed with log lines");
+  if (dash && a->nlines) return cli_usage_error("explain", "%s", "'-' (read stdin) cannot be mixed with log lines");
   a->from_stdin = !a->nlines;
   return 0;
 }
@@ -270,7 +265,7 @@ static int explain_all(const struct catalog *cat, struct summaries *sums, const 
   char **lines = gather_lines(args, &n);
   int rc;
   if (!n) {
-    rc = usage_error("%s", "no log line given (as an argument, or on stdin)");
+    rc = cli_usage_error("explain", "%s", "no log line given (as an argument, or on stdin)");
   } else {
     json_t *out = args->json ? json_array() : NULL;
     bool all_matched = true;
@@ -302,10 +297,12 @@ int explain_main(int argc, char **argv) {
   size_t ndefs = 0;
   int failures = 0;
   if (!ref_dir) {
-    rc = usage_error("cannot find the reference folder '%s' (run from the repository, or give --reference)", args.ref_arg);
+    rc = cli_usage_error("explain", "cannot find the reference folder '%s' (run from the repository, or give --reference)",
+                         args.ref_arg);
   } else if (!px_dir) {
-    rc = usage_error("cannot find the proxy definitions '%s' (run from the repository, or give --proxies)",
-                     args.px_arg);
+    rc = cli_usage_error("explain",
+                         "cannot find the proxy definitions '%s' (run from the repository, or give --proxies)",
+                         args.px_arg);
   } else if ((defs = proxy_load_dir(px_dir, &ndefs, &failures)), failures) {
     fprintf(stderr, "badup explain: %d definition%s did not load\n", failures, failures == 1 ? "" : "s");
     rc = EXIT_USAGE;

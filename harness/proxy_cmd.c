@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "case.h"
 #include "paths.h"
+#include "usage.h"
 #include "proxy.h"
 
 #define EXIT_SETUP 2
@@ -55,13 +56,6 @@ void proxy_usage(FILE *out) {
         "Exit codes: 0 rendered, 2 usage or set-up error (an unknown proxy, a definition that\n"
         "does not load, a folder that cannot be written).\n",
         out);
-}
-
-static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "badup proxy: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nTry 'badup proxy --help'.\n");
-  return EXIT_SETUP;
 }
 
 struct render_args {
@@ -111,22 +105,22 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
     switch (opt) {
     case O_UP:
       if (!parse_upstream(optarg, a))
-        return usage_error("--upstream wants [HOST:]PORT (an IPv4 address or a name), got '%s'", optarg);
+        return cli_usage_error("proxy", "--upstream wants [HOST:]PORT (an IPv4 address or a name), got '%s'", optarg);
       upstream = true;
       break;
     case O_DIR:
-      if (!*optarg) return usage_error("%s", "--dir wants a folder");
+      if (!*optarg) return cli_usage_error("proxy", "%s", "--dir wants a folder");
       a->dir = optarg;
       break;
     case O_LISTEN:
       if (!parse_port(optarg, &a->listen_port))
-        return usage_error("--listen wants a port from 1 to 65535, got '%s'", optarg);
+        return cli_usage_error("proxy", "--listen wants a port from 1 to 65535, got '%s'", optarg);
       break;
     case O_CT:
     case O_RT: {
       double v = strtod(optarg, &end);
       if (!*optarg || *end || !(v >= 0.001) || v > 600)
-        return usage_error("timeouts want seconds from 0.001 to 600, got '%s'", optarg);
+        return cli_usage_error("proxy", "timeouts want seconds from 0.001 to 600, got '%s'", optarg);
       if (opt == O_CT) a->connect_timeout = v;
       else a->read_timeout = v;
       break;
@@ -135,21 +129,23 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
     case O_MAX: {
       long v = strtol(optarg, &end, 10);
       if (!*optarg || *end || v < 1 || v > 1000000)
-        return usage_error("--max-connections wants 1 to 1000000, got '%s'", optarg);
+        return cli_usage_error("proxy", "--max-connections wants 1 to 1000000, got '%s'", optarg);
       a->max_connections = (int)v;
       break;
     }
     case O_PDIR: a->px_arg = optarg; break;
     case 'h': proxy_usage(stdout); return -1;
-    case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    case ':': return cli_usage_error("proxy", "option '%s' needs a value", argv[optind - 1]);
+    default: return cli_usage_error("proxy", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind >= argc) return usage_error("%s", "which proxy? (badup proxy render NAME ...; 'badup list' shows them)");
+  if (optind >= argc)
+    return cli_usage_error("proxy", "%s", "which proxy? (badup proxy render NAME ...; 'badup list' shows them)");
   a->name = argv[optind++];
-  if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-  if (!upstream) return usage_error("%s", "--upstream [HOST:]PORT is required: where the proxy sends requests");
-  if (!a->dir) return usage_error("%s", "--dir DIR is required: where its files go");
+  if (optind < argc) return cli_usage_error("proxy", "unexpected argument '%s'", argv[optind]);
+  if (!upstream)
+    return cli_usage_error("proxy", "%s", "--upstream [HOST:]PORT is required: where the proxy sends requests");
+  if (!a->dir) return cli_usage_error("proxy", "%s", "--dir DIR is required: where its files go");
   return 0;
 }
 
@@ -242,7 +238,8 @@ static int render_main(int argc, char **argv) {
   if (rc) return rc < 0 ? 0 : rc;
   char *px_dir = repo_dir(a.px_arg);
   if (!px_dir)
-    return usage_error("cannot find the proxy definitions '%s' (run from the repository, or give --proxies)", a.px_arg);
+    return cli_usage_error("proxy", "cannot find the proxy definitions '%s' (run from the repository, or give --proxies)",
+                           a.px_arg);
   int failures = 0;
   size_t n = 0;
   struct proxy_def *defs = proxy_load_dir(px_dir, &n, &failures), *p = NULL;
@@ -291,5 +288,5 @@ int proxy_main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(argv[1], "render")) return render_main(argc - 1, argv + 1);
-  return usage_error("unknown subcommand '%s' (there is: render)", argv[1]);
+  return cli_usage_error("proxy", "unknown subcommand '%s' (there is: render)", argv[1]);
 }
