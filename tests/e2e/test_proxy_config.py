@@ -422,8 +422,9 @@ class UserConfig(unittest.TestCase):
         return d
 
     def test_ctrl_c_during_the_check_leaves_nothing(self):
-        pidfile = os.path.join(self.tmp, "checker.pid")
-        proxies = self.fake_proxies("echo $$ > %s; exec sleep 30" % pidfile)
+        # The checker can write into its scratch folder only (${dir}; the rest is read-only
+        # for it, harness/confine.h): it leaves its pid there.
+        proxies = self.fake_proxies("echo $$ > ${dir}/checker.pid; exec sleep 30")
         config = self.write("my.conf", "listen ${proxy_port}\nsend ${upstream_port}\nlog ${dir}/x.log\n")
         argv = [BADUP, "run", "--proxies", proxies, "--proxy", "fake", "--scenario", "ok", "--proxy-config", config,
                 "--scenarios", SCENARIOS, "--reference", os.path.join(self.tmp, "ref"),
@@ -433,11 +434,13 @@ class UserConfig(unittest.TestCase):
         try:
             deadline = time.monotonic() + 15
             def checker_pid():
-                try:
-                    with open(pidfile) as f:
-                        return int(f.read())
-                except (OSError, ValueError):
-                    return None
+                for d in os.listdir(self.scratch):
+                    try:
+                        with open(os.path.join(self.scratch, d, "checker.pid")) as f:
+                            return int(f.read())
+                    except (OSError, ValueError):
+                        pass
+                return None
             while checker_pid() is None:
                 if p.poll() is not None:
                     self.fail("badup ended before its checker started: %s" % p.communicate()[1])
@@ -451,7 +454,7 @@ class UserConfig(unittest.TestCase):
             if p.poll() is None:
                 p.kill()
                 p.communicate()
-        self.assertIn(p.returncode, (-signal.SIGINT, 130), err)
+        self.assertEqual(p.returncode, 130, err)
         for marker in SANITIZER_MARKERS:
             self.assertNotIn(marker, err)
         self.assertEqual(os.listdir(self.scratch), [], "the scratch folder survived Ctrl-C")
