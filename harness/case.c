@@ -266,6 +266,7 @@ struct case_ctx {
   struct case_result *r;
   struct proc sim, px, side[MAX_SIDECARS];
   int up_port, admin, port;
+  int attempt;              /* 1.. PORT_ATTEMPTS: the proxy's start on its attempt-th port */
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
@@ -401,8 +402,8 @@ static bool render_proxy(struct case_ctx *c) {
 
 /* Stage 3: the proxy, through its keeper (supervise.c), ready when a socket of its own
  * listens on its port; then its companions (a log reader such as varnishncsa). Returns 1
- * when ready, 0 after a set-up error, -1 when another process holds its port (a new port
- * and a new start are due). */
+ * when ready, 0 after a set-up error, -1 when another process holds its port, or the proxy
+ * exited before it listened and attempts are left (a new port and a new start are due). */
 static int start_proxy(struct case_ctx *c) {
   const struct proxy_def *p = c->p;
   char px_out[4096], px_err[4096];
@@ -440,17 +441,29 @@ static int start_proxy(struct case_ctx *c) {
   }
   if (!ready) {
     char how[64];
-    proc_exited(&c->px);
+    bool exited = proc_exited(&c->px);
+    int status = exited && c->px.reaped && WIFEXITED(c->px.status) ? WEXITSTATUS(c->px.status) : -1;
+    /* A proxy that exits before it listens has most often lost its port to another process
+     * between free_port and its bind (an outgoing connection of anyone may take any
+     * ephemeral port, and is gone before anyone looks): a new start on a new port, as for a
+     * port seen taken. A proxy that cannot start at all fails every attempt, and the last
+     * one says why. Leaving the foreground and a failed confinement are no port's fault. */
+    if (exited && c->attempt < PORT_ATTEMPTS && status != SUPERVISE_LEFT_FOREGROUND &&
+        status != SUPERVISE_CANNOT_CONFINE)
+      return -1;
     proc_describe(&c->px, how, sizeof how);
     case_set_got(c->r, CASE_SETUP_ERROR);
-    if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND) {
+    if (status == SUPERVISE_LEFT_FOREGROUND) {
       /* The keeper's own line says what ran on. */
       snprintf(c->r->detail, sizeof c->r->detail, "%s: ", p->name);
       tail_lines(px_err, 1, c->r->detail, sizeof c->r->detail);
       return 0;
     }
-    snprintf(c->r->detail, sizeof c->r->detail, "%s did not become ready: nothing of it listened on its port %d within %.0f ms (%s): ",
-             p->name, c->port, c->r->ready_ms, how);
+    char starts[64] = "";
+    if (c->attempt > 1) snprintf(starts, sizeof starts, " (started %d times, each on a new port)", c->attempt);
+    snprintf(c->r->detail, sizeof c->r->detail,
+             "%s did not become ready%s: nothing of it listened on its port %d within %.0f ms (%s): ", p->name, starts,
+             c->port, c->r->ready_ms, how);
     tail_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
     return 0;
   }
@@ -608,9 +621,11 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   }
   bool exchanged = false;
   if (start_simulator(&c) && proxy_workdir(&c)) {
-    /* A port taken by another process between free_port and the proxy's bind: a new
-     * port, a new start (the files are rendered again with it). */
+    /* A port taken by another process between free_port and the proxy's bind (seen, or
+     * the proxy exited before it listened): a new port, a new start (the files are rendered
+     * again with it). */
     for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+      c.attempt = attempt;
       int started = render_proxy(&c) ? start_proxy(&c) : 0;
       if (started == 1) {
         exchange(&c);

@@ -436,6 +436,51 @@ class Readiness(Base):
         self.assertNotIn("BADREQ", log)
         self.assertEqual(len([l for l in log.splitlines() if "HTTP/1.1" in l]), 1, log)
 
+    def test_a_proxy_that_exits_before_it_listens_starts_again_on_a_new_port(self):
+        # Any process's outgoing connection may take the ephemeral port a case handed its
+        # proxy, and be gone before anyone looks: the proxy then fails its bind and exits
+        # (tinyproxy: "Could not create listening sockets", exit 71), which was a false
+        # setup_error one matrix run in five. The case starts it again on a new port.
+        from test_proxy_one_file import TINY_LUA, TINY_PY
+        defs = self.path("proxies")
+        os.mkdir(defs)
+        first = 'command = { "${binary}", "${dir}/tiny.py",'
+        self.assertIn(first, TINY_LUA)
+        # The first start exits as a lost bind does; the next ones run the proxy.
+        lua = TINY_LUA.replace(first, 'command = { "/bin/sh", "-c", [[test -e ${dir}/.started || '
+                               '{ touch ${dir}/.started; echo "Could not create listening sockets" >&2; exit 71; }; '
+                               'exec "$0" "$@"]], "${binary}", "${dir}/tiny.py",', 1)
+        for name, text in (("tiny.lua", lua), ("tiny-proxy.py", TINY_PY)):
+            with open(os.path.join(defs, name), "w") as f:
+                f.write(text)
+        out = self.path("out")
+        p = run(["--proxies", defs, "--proxy", "tiny", "--scenario", "ok", "--out", out, "--reference", self.ref])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        c = cases(out)[("tiny", "ok")]
+        self.assertEqual((c["got"], c["verdict"]), ("200", "pass"), c)
+        with open(os.path.join(out, "cases", "tiny", "ok", "proxy.err")) as f:
+            self.assertIn("Could not create listening sockets", f.read())
+
+    def test_a_proxy_that_never_starts_is_tried_on_three_ports_and_says_why(self):
+        from test_proxy_one_file import TINY_LUA, TINY_PY
+        defs = self.path("proxies")
+        os.mkdir(defs)
+        first = 'command = { "${binary}", "${dir}/tiny.py",'
+        lua = TINY_LUA.replace(first, 'command = { "/bin/sh", "-c", [[echo "no such luck" >&2; exit 71]], '
+                               '"${binary}", "${dir}/tiny.py",', 1)
+        for name, text in (("tiny.lua", lua), ("tiny-proxy.py", TINY_PY)):
+            with open(os.path.join(defs, name), "w") as f:
+                f.write(text)
+        out = self.path("out")
+        p = run(["--proxies", defs, "--proxy", "tiny", "--scenario", "ok", "--out", out, "--reference", self.ref])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        c = cases(out)[("tiny", "ok")]
+        self.assertEqual(c["got"], "setup_error", c)
+        self.assertIn("started 3 times, each on a new port", c["detail"])
+        self.assertIn("no such luck", c["detail"])
+        with open(os.path.join(out, "cases", "tiny", "ok", "proxy.err")) as f:
+            self.assertEqual(f.read().count("no such luck"), 3)
+
 
 class Evidence(Base):
     def test_upstream_events_list_the_connection_a_proxy_kept_open(self):
