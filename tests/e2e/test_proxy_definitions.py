@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from common import BADUP, REPO, SANITIZER_MARKERS, SCENARIOS, require_binary
@@ -513,6 +514,63 @@ class WronglyTypedDefinitions(unittest.TestCase):
         with open(path, "w") as f:
             f.write("-- one\nlocal t = nil\nreturn proxy { name = t.x }\n")
         self.refused(deep, path, "attempt to index", line=3)
+
+    def listed(self, d):
+        """badup list's line for proxy t, split into name, installed, version, binary."""
+        p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = [l.split("  ") for l in p.stdout.splitlines() if l.startswith("  t ")]
+        self.assertEqual(len(rows), 1, p.stdout)
+        return [c.strip() for c in rows[0] if c.strip()]
+
+    def test_a_version_probe_that_never_ends_is_cut_at_ten_seconds(self):
+        version = '{ args = { "-c", "import time; time.sleep(100000)" }, pattern = "v(%S+)" }'
+        d, _ = self.folder_with(definition(dict(BASE, binary='{ "/usr/bin/python3" }', version=version)))
+        started = time.monotonic()
+        row = self.listed(d)
+        self.assertLess(time.monotonic() - started, 30)
+        self.assertEqual(row[1:3], ["installed", "unknown"])
+
+    def test_a_version_probe_that_leaves_the_pipe_open_ends_when_it_exits(self):
+        # setsid puts the sleep out of the probe's process group: it keeps the pipe open.
+        version = '{ args = { "-c", "setsid sleep 20 & echo v1.5" }, pattern = "v(%S+)" }'
+        d, _ = self.folder_with(definition(dict(BASE, version=version)))
+        started = time.monotonic()
+        row = self.listed(d)
+        self.assertLess(time.monotonic() - started, 8)
+        self.assertEqual(row[2], "1.5")
+
+    def test_a_version_probe_leaves_no_process_behind(self):
+        marker = os.path.join(self.tmp, "probe-marker")
+        version = ('{ args = { "-c", "(exec >/dev/null 2>&1; exec -a %s sleep 60) & echo v2" }, pattern = "v(%%S+)" }'
+                   % marker)
+        d, _ = self.folder_with(definition(dict(BASE, binary='{ "/bin/bash" }', version=version)))
+        self.assertEqual(self.listed(d)[2], "2")
+
+        def left():
+            found = []
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        if f.read().startswith(marker.encode()):
+                            found.append(pid)
+                except OSError:
+                    pass
+            return found
+        # SIGKILL lands a moment later in a process the kernel handed to another parent
+        deadline = time.monotonic() + 5
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(left(), [], "the probe's child outlived it (60 s sleep)")
+
+    def test_a_version_that_is_not_printable_is_shown_with_question_marks(self):
+        version = '{ args = { "-c", "printf \'v1\\\\377\\\\001x\\n\'" }, pattern = "v(%S+)" }'
+        d, _ = self.folder_with(definition(dict(BASE, version=version)))
+        self.assertEqual(self.listed(d)[2], "1??x")
+
+    def test_a_folder_is_not_an_installed_binary(self):
+        d, _ = self.folder_with(definition(dict(BASE, binary='{ "/tmp" }')))
+        self.assertEqual(self.listed(d)[1:3], ["not installed", "-"])
 
 
 if __name__ == "__main__":
