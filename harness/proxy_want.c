@@ -43,11 +43,31 @@ char *ld_dup(lua_State *L, const struct loader *ld, const char *s, size_t len) {
 }
 
 /* A copy of the string at idx. The caller stores it before anything else can fail. */
+/* Whether s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). */
+static bool is_utf8(const unsigned char *s, size_t len) {
+  for (size_t i = 0; i < len;) {
+    unsigned c = s[i];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || n > len - i) return false;
+    unsigned cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+    for (size_t k = 1; k < n; k++) {
+      if ((s[i + k] & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (s[i + k] & 0x3f);
+    }
+    static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n;
+  }
+  return true;
+}
+
 char *ld_string(lua_State *L, const struct loader *ld, int idx, const char *what) {
   if (lua_type(L, idx) != LUA_TSTRING) ld_fail(L, ld, "%s must be a string, got %s", what, luaL_typename(L, idx));
   size_t len;
   const char *s = lua_tolstring(L, idx, &len);
   if (strlen(s) != len) ld_fail(L, ld, "%s contains a NUL byte", what); /* C strings from here on */
+  /* names and versions reach results.json, and JSON holds UTF-8 only */
+  if (!is_utf8((const unsigned char *)s, len)) ld_fail(L, ld, "%s is not UTF-8", what);
   return ld_dup(L, ld, s, len);
 }
 

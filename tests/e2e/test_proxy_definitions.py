@@ -72,6 +72,8 @@ CASES = [
     ("summary", "1", "summary must be a string, got number"),
     ("summary", "false", "summary must be a string, got boolean"),
     ("summary", '{ "a" }', "summary must be a string, got table"),
+    ("summary", '"a\\255b"', "summary is not UTF-8"),
+    ("summary", '"\\192\\128"', "summary is not UTF-8"),
     # packages
     ("packages", '"nginx"', "packages must be a list of strings, got string"),
     ("packages", "1", "packages must be a list of strings, got number"),
@@ -128,6 +130,8 @@ CASES = [
     ("files", '{ [""] = "x" }', "the name is empty"),
     ("files", '{ ["t.conf"] = "a\\nlisten ${prxy_port}\\n" }', "unknown template variable ${prxy_port}"),
     ("files", '{ ["t.conf"] = "a\\0b" }', "contains a NUL byte"),
+    ("files", '{ ["t\\255.conf"] = "x" }', "a name in files is not UTF-8"),
+    ("files", '{ ["t.conf"] = "\\237\\160\\128" }', 'files["t.conf"] is not UTF-8'),
     # config
     ("config", "1", "config must be a string, got number"),
     ("config", "true", "config must be a string, got boolean"),
