@@ -82,6 +82,8 @@ static void f_files(lua_State *L, struct loader *ld, int v) {
     snprintf(what, sizeof what, "files[\"%.60s\"]", f->name);
     const char *why = ld_unsafe_relative(f->name);
     if (why) ld_fail(L, ld, "%s: the name %s (files are written into the case folder)", what, why);
+    const char *own = ld_harness_file(f->name);
+    if (own) ld_fail(L, ld, "%s: the harness writes %s into the case folder: choose another name", what, own);
     if (lua_type(L, val) == LUA_TSTRING) {
       f->text = ld_string(L, ld, val, what);
     } else if (lua_istable(L, val)) {

@@ -58,6 +58,9 @@ void ld_template(lua_State *L, const struct loader *ld, const char *text, const 
 int ld_ms(lua_State *L, const struct loader *ld, int idx, const char *what);
 /* Why a name the harness joins to the case folder would land elsewhere, or NULL. */
 const char *ld_unsafe_relative(const char *s);
+/* Which of the files the harness writes into the case folder the name s (or its first
+ * folder) is, or NULL when none. */
+const char *ld_harness_file(const char *s);
 /* The number of captures of a Lua pattern, or -1 with *why when string.match would raise
  * an error on it. */
 int ld_pattern_captures(const char *p, const char **why);

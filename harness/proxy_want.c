@@ -161,6 +161,28 @@ const char *ld_unsafe_relative(const char *s) {
     if (*c) c++;
   }
   if (s[strlen(s) - 1] == '/') return "names a folder";
+  const char *last = strrchr(s, '/');
+  if (strcmp(last ? last + 1 : s, ".") == 0) return "names a folder";
+  return NULL;
+}
+
+/* The files the harness itself writes into a case folder: the evidence of the case, which
+ * a definition's file of the same name would overwrite (or be overwritten by). */
+static const char *const HARNESS_FILES[] = {"simulator.out", "simulator.err", "proxy.out", "proxy.err",
+                                            "upstream-events.json", NULL};
+
+const char *ld_harness_file(const char *s) {
+  /* the first part of the name that counts: "./x" and ".//x" are x */
+  while (s[0] == '/' || (s[0] == '.' && s[1] == '/')) s++;
+  size_t n = strcspn(s, "/");
+  for (size_t i = 0; HARNESS_FILES[i]; i++)
+    if (strlen(HARNESS_FILES[i]) == n && strncmp(s, HARNESS_FILES[i], n) == 0) return HARNESS_FILES[i];
+  /* sidecarN.err; and fileio_write_atomic's upstream-events.json.tmp.PID */
+  unsigned k;
+  int end = 0;
+  if (sscanf(s, "sidecar%u.err%n", &k, &end) == 1 && (size_t)end == n && s[7] >= '0' && s[7] <= '9')
+    return "sidecarN.err";
+  if (strncmp(s, "upstream-events.json.tmp.", 25) == 0) return "upstream-events.json";
   return NULL;
 }
 
