@@ -3,10 +3,12 @@
 #include "proxy.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lauxlib.h>
 
@@ -179,7 +181,13 @@ struct proxy_def *proxy_load_dir(const char *dir, size_t *n, int *failures) {
   for (int i = 0; i < k; i++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-    int rc = load_one(dir, path, &defs[*n]);
+    /* Opening a FIFO waits for a writer for ever (and a device may do anything): only a
+     * regular file is read, told by stat() before anything opens it. */
+    struct stat st;
+    int rc = -1;
+    if (stat(path, &st) != 0) fprintf(stderr, "%s: cannot read it: %s\n", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode)) fprintf(stderr, "%s: not a regular file\n", path);
+    else rc = load_one(dir, path, &defs[*n]);
     for (size_t j = 0; rc == 0 && j < *n; j++)
       if (strcmp(defs[j].name, defs[*n].name) == 0) {
         /* --proxy picks by name: a second definition of it would never run */

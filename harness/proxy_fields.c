@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lauxlib.h>
 
@@ -98,6 +99,8 @@ static void f_files(lua_State *L, struct loader *ld, int v) {
       free(from);
       if (bad) ld_fail(L, ld, "%s %s (it names a file beside the definition)", w2, bad);
       if (n >= (int)sizeof full) ld_fail(L, ld, "%s: the path is too long", w2);
+      struct stat st; /* a FIFO would keep the open waiting for a writer for ever */
+      if (stat(full, &st) == 0 && !S_ISREG(st.st_mode)) ld_fail(L, ld, "%s: %s: not a regular file", w2, full);
       size_t len = 0;
       errno = 0;
       f->text = ld_read_text(full, MAX_FROM_BYTES, &len);

@@ -588,6 +588,23 @@ class WronglyTypedDefinitions(unittest.TestCase):
         d, _ = self.folder_with(definition(dict(BASE, binary='{ "/tmp" }')))
         self.assertEqual(self.listed(d)[1:3], ["not installed", "-"])
 
+    def test_a_fifo_named_lua_is_refused_not_waited_on(self):
+        d, _ = self.folder_with(definition(BASE))
+        fifo = os.path.join(d, "u.lua")
+        os.mkfifo(fifo)
+        for args in (["list", "--proxies", d, "--scenarios", SCENARIOS],
+                     ["run", "--proxies", d, "--scenarios", SCENARIOS, "--proxy", "t", "--scenario", "ok",
+                      "--reference", os.path.join(d, "ref"), "--out", os.path.join(d, "out")]):
+            p = self.badup(args, cwd=d)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(fifo + ": not a regular file", p.stderr)
+
+    def test_a_from_file_that_is_a_fifo_is_refused(self):
+        fields = dict(BASE, files='{ ["t.conf"] = { from = "t.js" } }')
+        d, path = self.folder_with(definition(fields))
+        os.mkfifo(os.path.join(d, "t.js"))
+        self.refused(d, path, "t.js: not a regular file", prefix="proxy{}: ")
+
 
 if __name__ == "__main__":
     unittest.main()
