@@ -39,8 +39,11 @@
 #define CLIENT_GRACE_S 2.5
 /* Between two requests of a scenario: the proxy parks its upstream connection. */
 #define BETWEEN_REQUESTS_MS 50
-/* A proxy still dying when its client saw the connection go: how long to wait for it. */
+/* A proxy still dying when its client saw the connection go: how long to wait for it; and,
+ * when its command is seen dead already (the keeper still has to stop the rest of the tree
+ * and mirror the death, which a loaded machine can delay), how long to wait for that. */
 #define DEATH_WAIT_MS 50
+#define DYING_WAIT_MS 3000
 /* How often the proxy's port is checked while it starts. */
 #define READY_POLL_MS 5
 /* A socket of someone else's on the proxy's port: how long the proxy gets to fail its bind
@@ -196,6 +199,44 @@ static int stray_listener(pid_t keeper, int port) {
   return 0;
 }
 
+/* The keeper's child: the proxy's command. 0 when none is found. */
+static pid_t keeper_child(pid_t keeper) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  pid_t found = 0;
+  while (!found && d && (e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0) continue;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *cp = strrchr(buf, ')');
+    int ppid;
+    if (cp && sscanf(cp + 1, " %*c %d", &ppid) == 1 && ppid == keeper) found = (pid_t)pid;
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+/* Has this process ended (a zombie, or gone)? */
+static bool process_ended(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return true;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *cp = strrchr(buf, ')');
+  char state = 0;
+  return !cp || sscanf(cp + 1, " %c", &state) != 1 || state == 'Z' || state == 'X';
+}
+
 /* The last lines of a file, joined with " | ", appended to out. */
 static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
   char *text = fileio_slurp(path, 16384, NULL);
@@ -267,6 +308,7 @@ struct case_ctx {
   struct proc sim, px, side[MAX_SIDECARS];
   int up_port, admin, port;
   int attempt;              /* 1.. PORT_ATTEMPTS: the proxy's start on its attempt-th port */
+  pid_t command;            /* the keeper's child, the proxy's command, once it is ready */
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
@@ -424,6 +466,7 @@ static int start_proxy(struct case_ctx *c) {
     if (inode) {
       if (tree_owns_socket(c->px.pid, inode)) {
         ready = true;
+        c->command = keeper_child(c->px.pid);
         break;
       }
       /* Someone else's: give the proxy a moment to fail its bind, then start over. */
@@ -532,8 +575,18 @@ static void collect(struct case_ctx *c, bool exchanged) {
   struct case_result *r = c->r;
   char path[4096];
   /* A proxy that died on this is the finding. It may still be dying when the client sees
-   * its connection go: give it a moment before asking. */
-  if (exchanged && proc_wait(&c->px, DEATH_WAIT_MS) &&
+   * its connection go: give it a moment before asking; and when its command has ended
+   * already (h2o aborts, and its socket closes as it dies), wait for the keeper to say so,
+   * however loaded the machine: the same death is proxy_died every run. */
+  bool died = false;
+  if (exchanged) {
+    double t0 = now_ms(), limit = DEATH_WAIT_MS;
+    while (!(died = proc_exited(&c->px)) && now_ms() - t0 < limit) {
+      if (c->command > 0 && process_ended(c->command)) limit = DYING_WAIT_MS;
+      sleep_ms(READY_POLL_MS);
+    }
+  }
+  if (died &&
       !(WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND)) {
     char how[64];
     proc_describe(&c->px, how, sizeof how);
