@@ -370,6 +370,49 @@ class Recording(Base):
         self.assertIn("timeouts want seconds from 0.001 to 600", p.stderr)
 
 
+class BrokenReference(Base):
+    """A reference file that exists but does not load stops the run before any case: judged
+    against it the run would be judged against nothing, and recording over it would lose it."""
+
+    def shipped(self):
+        with open(os.path.join(REPO, "results", "reference", "haproxy.json")) as f:
+            return f.read()
+
+    def test_a_reference_that_does_not_load_stops_the_run_and_is_left_as_it_is(self):
+        good = json.loads(self.shipped())
+        entry = next(iter(next(iter(good["versions"].values()))["scenarios"].values()))
+        broken = {
+            "truncated": (self.shipped()[:-2], "line "),
+            "not an object": ("[1, 2]\n", "not a JSON object"),
+            "another proxy's": (json.dumps(dict(good, proxy="nginx")), 'it is the reference of "nginx", not of "haproxy"'),
+            "versions a list": (json.dumps({"proxy": "haproxy", "versions": []}), '"versions" is missing or not'),
+            "got a number": (json.dumps({"proxy": "haproxy", "versions": {"1": {"scenarios": {
+                "ok": dict(entry, got=200)}}}}), 'version "1", scenario "ok": got has the wrong type'),
+            "seen of numbers": (json.dumps({"proxy": "haproxy", "versions": {"1": {"scenarios": {
+                "ok": dict(entry, seen=[502])}}}}), 'version "1", scenario "ok": seen has the wrong type'),
+        }
+        for what, (text, why) in broken.items():
+            for update in ([], ["--update-reference"]):
+                with self.subTest(what=what, update=update):
+                    path = os.path.join(self.ref, "haproxy.json")
+                    with open(path, "w") as f:
+                        f.write(text)
+                    out = self.path("out")
+                    p = run(["--proxy", "haproxy", "--scenario", "ok", "--reference", self.ref, "--out", out] + update)
+                    self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                    self.assertIn("%s: %s" % (path, why), p.stderr)
+                    self.assertNotIn("cases", p.stderr)  # stopped before announcing any case
+                    self.assertFalse(os.path.exists(out), "a refused run made its results folder")
+                    with open(path) as f:
+                        self.assertEqual(f.read(), text, "the broken reference was rewritten")
+                    self.assertEqual(os.listdir(self.ref), ["haproxy.json"])
+
+    def test_a_broken_reference_of_a_proxy_not_run_is_none_of_this_runs_business(self):
+        self.write("reference/nginx.json", "{")
+        p = run(["--proxy", "haproxy", "--scenario", "ok", "--reference", self.ref, "--out", self.path("out")])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
 class InterimResponses(Base):
     def test_a_1xx_is_never_the_outcome(self):
         # nginx 1.22 forwards the upstream's 103 Early Hints, then ends the client's
