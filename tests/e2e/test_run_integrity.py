@@ -413,6 +413,42 @@ class BrokenReference(Base):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
+class InterruptedWaits(Base):
+    def test_ctrl_c_during_a_long_warmup_or_settle_ends_the_run_at_once(self):
+        # A definition's warmup_ms and settle_ms may be seconds; an interrupted run must not
+        # wait them out before it exits.
+        from test_proxy_one_file import TINY_LUA, TINY_PY
+        defs = self.path("proxies")
+        os.mkdir(defs)
+        for wait in ("warmup_ms", "settle_ms"):
+            with self.subTest(wait=wait):
+                lua = TINY_LUA.replace("settle_ms = 50,", "%s = 30000," % wait, 1)
+                self.assertIn("%s = 30000" % wait, lua)
+                for name, text in (("tiny.lua", lua), ("tiny-proxy.py", TINY_PY)):
+                    with open(os.path.join(defs, name), "w") as f:
+                        f.write(text)
+                out = self.path("out-" + wait)
+                proc = subprocess.Popen([BADUP, "run", "--proxies", defs, "--proxy", "tiny", "--scenario", "ok",
+                                         "--out", out, "--reference", self.ref],
+                                        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                case = os.path.join(out, "cases", "tiny", "ok")
+                deadline = time.monotonic() + 30
+                log = os.path.join(case, "access.log")
+
+                def in_the_wait():  # the proxy has started (warmup), or answered (settle)
+                    return os.path.exists(log) and (wait == "warmup_ms" or os.path.getsize(log) > 0)
+                while time.monotonic() < deadline and not in_the_wait():
+                    time.sleep(0.05)
+                time.sleep(1)
+                self.assertIsNone(proc.poll(), "the run ended before its wait")
+                sent = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                stdout, stderr = proc.communicate(timeout=60)
+                took = time.monotonic() - sent
+                self.assertEqual(proc.returncode, 130, stdout + stderr)
+                self.assertLess(took, 5, "the interrupted run waited out its %s" % wait)
+
+
 class InterimResponses(Base):
     def test_a_1xx_is_never_the_outcome(self):
         # nginx 1.22 forwards the upstream's 103 Early Hints, then ends the client's
