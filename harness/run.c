@@ -48,7 +48,8 @@ void run_usage(FILE *out) {
         "  --retries              let proxies retry the upstream (off by default)\n"
         "  --connect-timeout S    upstream connect timeout given to proxies (default %g)\n"
         "  --read-timeout S       upstream read timeout given to proxies (default %g)\n"
-        "  --update-reference     record this run's outcomes as the reference\n"
+        "  --update-reference     record this run's outcomes as the reference (with\n"
+        "                         --proxies, into a --reference folder of your own)\n"
         "  --reference DIR        reference folder (default results/reference)\n"
         "  --scenarios DIR        scenario folder (default scenarios)\n"
         "  --proxies DIR          proxy definitions (default harness/proxies)\n"
@@ -76,6 +77,18 @@ void run_usage(FILE *out) {
         "case could not be run or its scenario raised: verdict error), 130 interrupted\n"
         "(results of finished cases are still written).\n",
         BADUP_CONNECT_TIMEOUT_S, BADUP_READ_TIMEOUT_S);
+}
+
+/* Is given the shipped harness/proxies (the same folder, however it is spelled)? */
+static bool shipped_proxies(const char *given) {
+  char *mine = repo_dir(given), *shipped = repo_dir("harness/proxies");
+  char *a = mine ? realpath(mine, NULL) : NULL, *b = shipped ? realpath(shipped, NULL) : NULL;
+  bool same = a && b && !strcmp(a, b);
+  free(a);
+  free(b);
+  free(mine);
+  free(shipped);
+  return same;
 }
 
 /* The command line into *a. 0; -1 after --help (exit 0); or EXIT_SETUP after saying why. */
@@ -172,7 +185,11 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
   if (a->o.proxy_config && a->update_ref)
     return cli_usage_error("run", "%s", "--update-reference records the shipped definitions' answers; it cannot go "
                                         "with --proxy-config");
-
+  /* The shipped reference holds the shipped definitions' answers: a user's definition of the
+   * same name would overwrite them. */
+  if (a->update_ref && !a->ref_given && !shipped_proxies(a->px_dir_arg))
+    return cli_usage_error("run", "%s", "--update-reference with --proxies records a reference for your definitions: "
+                                        "give --reference DIR");
   return 0;
 }
 

@@ -412,6 +412,27 @@ class BrokenReference(Base):
         p = run(["--proxy", "haproxy", "--scenario", "ok", "--reference", self.ref, "--out", self.path("out")])
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
+    def test_update_reference_with_my_definitions_needs_my_reference_folder(self):
+        # A definition of my own named like a shipped one would rewrite the shipped reference.
+        defs = self.path("proxies")
+        os.mkdir(defs)
+        shutil.copy(os.path.join(REPO, "harness", "proxies", "haproxy.lua"), defs)
+        shipped = os.path.join(REPO, "results", "reference", "haproxy.json")
+        before = os.stat(shipped).st_mtime_ns
+        p = run(["--proxies", defs, "--proxy", "haproxy", "--scenario", "ok", "--update-reference",
+                 "--out", self.path("out")])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--update-reference with --proxies records a reference for your definitions: "
+                      "give --reference DIR", p.stderr)
+        self.assertEqual(os.stat(shipped).st_mtime_ns, before)
+        self.assertFalse(os.path.exists(self.path("out")))
+        # with a reference folder of my own it records there
+        p = run(["--proxies", defs, "--proxy", "haproxy", "--scenario", "ok", "--update-reference",
+                 "--reference", self.ref, "--out", self.path("out")])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(os.listdir(self.ref), ["haproxy.json"])
+        self.assertEqual(os.stat(shipped).st_mtime_ns, before)
+
 
 class InterruptedWaits(Base):
     def test_ctrl_c_during_a_long_warmup_or_settle_ends_the_run_at_once(self):
