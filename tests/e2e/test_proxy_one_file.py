@@ -236,6 +236,7 @@ class RenderUsage(unittest.TestCase):
             p = badup(args)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("usage: badup proxy render NAME --upstream [HOST:]PORT --dir DIR", p.stdout)
+            self.assertIn("(it holds .badup-render): then its contents are removed first", p.stdout)
         self.assertIn("proxy render NAME", badup(["--help"]).stdout)
 
     def test_usage_errors(self):
@@ -267,6 +268,44 @@ class RenderUsage(unittest.TestCase):
                 self.assertIn(want, p.stderr)
                 self.assertEqual(p.stdout, "")
         self.assertFalse(os.path.exists(d), "a refused render made its folder")
+
+    def render_into(self, d):
+        return badup(["proxy", "render", "haproxy", "--upstream", "8081", "--dir", d])
+
+    def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(self):
+        d = os.path.join(self.tmp, "mine")
+        os.mkdir(d)
+        with open(os.path.join(d, "haproxy.cfg"), "w") as f:
+            f.write("my own config\n")
+        p = self.render_into(d)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--dir %s: is not empty, and not a folder `badup proxy render` made (it has no .badup-render)"
+                      % d, p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(os.listdir(d), ["haproxy.cfg"])
+        with open(os.path.join(d, "haproxy.cfg")) as f:
+            self.assertEqual(f.read(), "my own config\n")
+
+    def test_a_folder_render_made_is_replaced(self):
+        d = os.path.join(self.tmp, "rendered")
+        os.mkdir(d)  # empty: taken
+        self.assertEqual(self.render_into(d).returncode, 0)
+        self.assertEqual(sorted(os.listdir(d)), [".badup-render", "haproxy.cfg"])
+        with open(os.path.join(d, "stale.log"), "w") as f:
+            f.write("from the proxy the last render started\n")
+        p = self.render_into(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(sorted(os.listdir(d)), [".badup-render", "haproxy.cfg"])
+
+    def test_a_file_is_not_a_folder(self):
+        f = os.path.join(self.tmp, "file")
+        with open(f, "w") as fh:
+            fh.write("x\n")
+        p = self.render_into(f)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--dir %s: is not a folder" % f, p.stderr)
+        with open(f) as fh:
+            self.assertEqual(fh.read(), "x\n")
 
     def test_render_options(self):
         d = os.path.join(self.tmp, "a b")  # a folder whose name needs quoting
