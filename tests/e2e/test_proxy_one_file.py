@@ -10,6 +10,7 @@ without it, except with CI=true."""
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -169,6 +170,31 @@ class OneFileProxy(unittest.TestCase):
         self.assertFalse(first["match"])
         self.assertEqual(first["look_in"],
                          [{"proxy": "tiny", "log": "access.log", "what": "the upstream= field of its line"}])
+
+    def test_explain_reproduces_with_the_folders_it_was_given(self):
+        # The run it prints runs this definition against this reference: without --proxies
+        # there is no proxy named tiny.
+        self.assertEqual(self.ran.returncode, 0, self.ran.stderr)
+        p = self.explain("tiny-proxy: GET /x status=502 upstream=closed-early")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        repro = json.loads(p.stdout)[0]["reproduce"]
+        self.assertEqual(repro["run"], "badup run --proxy tiny --scenario empty_reply --proxies %s --reference %s "
+                         "--scenarios %s" % (self.defs, self.ref, common.SCENARIOS))
+        self.assertEqual(repro["serve"], "badup serve %s/empty_reply.lua" % common.SCENARIOS)
+        out = os.path.join(self.tmp, "reproduced")
+        argv = shlex.split(repro["run"])
+        self.assertEqual(argv[0], "badup")
+        ran = badup(argv[1:] + ["--out", out, "--quiet"], cwd=self.tmp)  # from elsewhere than the repository
+        self.assertEqual(ran.returncode, 0, ran.stderr + ran.stdout)
+        with open(os.path.join(out, "results.json")) as f:
+            case = json.load(f)["cases"][0]
+        self.assertEqual((case["proxy"], case["scenario"], case["got"], case["verdict"]),
+                         ("tiny", "empty_reply", "502", "pass"))
+        # the options given, and only those
+        text = badup(["explain", "--reference", self.ref, "--proxies", self.defs,
+                      "tiny-proxy: GET /x status=502 upstream=closed-early"]).stdout
+        self.assertIn("badup run --proxy tiny --scenario empty_reply --proxies %s --reference %s\n"
+                      % (self.defs, self.ref), text)
 
     def test_explain_without_the_definition_does_not_know_it(self):
         # the shipped definitions know nothing of tiny's format
