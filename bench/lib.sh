@@ -157,9 +157,11 @@ start_proxy() {
   _read_s=$(awk -v ms="$3" 'BEGIN { printf "%g", ms / 1000 }')
   _retries=""
   [ "$4" = 1 ] && _retries="--retries"
-  "$BADUP" proxy render "$1" ${PROXY_DEFS:+--proxies "$PROXY_DEFS"} --upstream "127.0.0.1:$upstream_port" \
-    --dir "$2" --connect-timeout 1 --read-timeout "$_read_s" --max-connections 4096 $_retries >"$2/render.out" ||
+  # render wants its folder empty (or its own): its output goes there once it has rendered
+  _rendered=$("$BADUP" proxy render "$1" ${PROXY_DEFS:+--proxies "$PROXY_DEFS"} --upstream "127.0.0.1:$upstream_port" \
+    --dir "$2" --connect-timeout 1 --read-timeout "$_read_s" --max-connections 4096 $_retries) ||
     { echo "$me: cannot render $1's configuration" >&2; return 1; }
+  printf '%s\n' "$_rendered" >"$2/render.out"
   proxy_port=$(sed -n 's/^port: //p' "$2/render.out")
   # sh execs the command: the PID recorded is the proxy's
   sh -c "$(sed -n 's/^command: //p' "$2/render.out")" >"$2/proxy.log" 2>&1 &

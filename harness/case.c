@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,9 +75,20 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static atomic_bool stopping;
+
+void case_stop_waiting(void) { atomic_store(&stopping, true); }
+
+/* Sleeps ms, in steps short enough that an interrupted run does not wait out a definition's
+ * warmup or settle time (they may be seconds) before it can end. */
 static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
+  enum { STEP_MS = 20 };
+  double until = now_ms() + ms;
+  for (double left = ms; left > 0 && !atomic_load(&stopping); left = until - now_ms()) {
+    long step = left < STEP_MS ? (long)(left * 1e6) : STEP_MS * 1000000L;
+    struct timespec ts = {0, step > 0 ? step : 1};
+    nanosleep(&ts, NULL);
+  }
 }
 
 /* A port nobody holds right now: bind 0, read it, release it. The proxy binds it a few

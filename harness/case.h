@@ -83,6 +83,11 @@ int case_free_port(void);
  * case folder works in one): for an abrupt end, when the cases cannot move their files. */
 void case_remove_scratch(void);
 
+/* From now on every wait of a case (a definition's warmup_ms and settle_ms, the pauses
+ * between requests) ends at once: the run is being interrupted and its processes are gone.
+ * Safe from any thread. */
+void case_stop_waiting(void);
+
 /* Runs it; never fails as a function: problems are in r->got / r->detail. */
 void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o,
               const char *case_dir, struct case_result *r);

@@ -92,6 +92,8 @@ static void usage_for(FILE *out, const char *ref_arg) {
         "  badup serve scenarios/S.lua              point a staging proxy's upstream at the\n"
         "                                           listen= address it prints\n"
         "  badup run --proxy P --scenario S         the built-in proxy set-up\n"
+        "(with the --proxies, --reference and --scenarios given here, so that they run the\n"
+        "same definitions, reference and scenarios).\n"
         "When scenarios tie, one line each says what differs in the recorded runs: what the\n"
         "upstream did, what the client saw, upstream attempts, time to the answer.\n"
         "A verdict worded in a way the reference never saw (another version's wording) is\n"
@@ -153,6 +155,7 @@ static bool blank(const char *s) {
 
 struct explain_args {
   const char *ref_arg, *scn_arg, *px_arg;
+  bool ref_given, scn_given, px_given;
   bool json;
   size_t top;
   bool help;
@@ -214,10 +217,13 @@ static int parse_args(int argc, char **argv, struct explain_args *a) {
       a->top = (size_t)n;
     } else if ((v = option_value(argc, argv, &k, "--reference", &missing))) {
       a->ref_arg = v;
+      a->ref_given = true;
     } else if ((v = option_value(argc, argv, &k, "--scenarios", &missing))) {
       a->scn_arg = v;
+      a->scn_given = true;
     } else if ((v = option_value(argc, argv, &k, "--proxies", &missing))) {
       a->px_arg = v;
+      a->px_given = true;
     } else if (missing) {
       return cli_usage_error("explain", "option '%s' needs a value", arg);
     } else {
@@ -260,6 +266,31 @@ static char **gather_lines(const struct explain_args *args, size_t *n) {
   return lines;
 }
 
+/* s as one sh word into b: as is when it holds only safe characters, else single-quoted. */
+static void sh_word(struct buf *b, const char *s) {
+  if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(s)) {
+    buf_puts(b, s);
+    return;
+  }
+  buf_puts(b, "'");
+  for (const char *c = s; *c; c++) buf_puts(b, *c == '\'' ? "'\\''" : (char[]){*c, 0});
+  buf_puts(b, "'");
+}
+
+/* The folders given on the command line, as `badup run` takes them: a reproducing run of a
+ * user's definitions needs them, or it runs the shipped ones (or none of that name). */
+static void reproduce_options(const struct explain_args *args, struct buf *run, struct buf *scn) {
+  const char *names[] = {"--proxies", "--reference", "--scenarios"};
+  const char *given[] = {args->px_given ? args->px_arg : NULL, args->ref_given ? args->ref_arg : NULL,
+                         args->scn_given ? args->scn_arg : NULL};
+  for (size_t i = 0; i < 3; i++)
+    if (given[i]) {
+      buf_printf(run, " %s ", names[i]);
+      sh_word(run, given[i]);
+    }
+  sh_word(scn, args->scn_arg);
+}
+
 static int explain_all(const struct catalog *cat, struct summaries *sums, const struct explain_args *args) {
   size_t n;
   char **lines = gather_lines(args, &n);
@@ -269,7 +300,13 @@ static int explain_all(const struct catalog *cat, struct summaries *sums, const 
   } else {
     json_t *out = args->json ? json_array() : NULL;
     bool all_matched = true;
-    for (size_t k = 0; k < n; k++) all_matched &= explain_line(cat, sums, lines[k], k + 1, n > 1, args->top, out);
+    struct buf run = {0}, scn = {0};
+    reproduce_options(args, &run, &scn);
+    struct reproduce repro = {.run_options = buf_cstr(&run), .scenario_dir = buf_cstr(&scn)};
+    for (size_t k = 0; k < n; k++)
+      all_matched &= explain_line(cat, sums, &repro, lines[k], k + 1, n > 1, args->top, out);
+    buf_free(&run);
+    buf_free(&scn);
     if (out) {
       char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
       if (text) puts(text);

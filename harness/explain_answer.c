@@ -86,6 +86,7 @@ void summaries_free(struct summaries *s) {
 struct answer {
   const struct catalog *cat;
   struct summaries *summaries;
+  const struct reproduce *repro;
   const char *input;
   size_t line_no;
   struct logline in;
@@ -98,18 +99,18 @@ struct answer {
 
 static const char *const MATCH_BY[] = {"words", "signature", "family"};
 
-static char *serve_command(const struct candidate *c) {
+static char *serve_command(const struct answer *a, const struct candidate *c) {
   struct buf b = {0};
-  buf_printf(&b, "badup serve scenarios/%s.lua", c->best->scenario);
+  buf_printf(&b, "badup serve %s/%s.lua", a->repro->scenario_dir, c->best->scenario);
   char *r = strdup(buf_cstr(&b));
   buf_free(&b);
   return r;
 }
 
-static char *run_command(const struct candidate *c) {
+static char *run_command(const struct answer *a, const struct candidate *c) {
   struct buf b = {0};
-  buf_printf(&b, "badup run --proxy %s --scenario %s%s", c->best->proxy, c->best->scenario,
-             !strcmp(c->best->variant, "retries") ? " --retries" : "");
+  buf_printf(&b, "badup run --proxy %s --scenario %s%s%s", c->best->proxy, c->best->scenario,
+             !strcmp(c->best->variant, "retries") ? " --retries" : "", a->repro->run_options);
   char *r = strdup(buf_cstr(&b));
   buf_free(&b);
   return r;
@@ -271,7 +272,7 @@ static void print_candidate(const struct answer *a, size_t k) {
          label, buf_cstr(&versions), c->best->got, c->best->expect);
   printf("     recorded:  %s\n", c->matched_line);
   if (a->match) {
-    char *serve = serve_command(c), *run = run_command(c);
+    char *serve = serve_command(a, c), *run = run_command(a, c);
     printf("     reproduce: %s\n"
            "                  (then point %s's upstream at the listen= address it prints)\n"
            "                %s\n",
@@ -445,7 +446,7 @@ static json_t *candidate_json(const struct answer *a, size_t k) {
   proxy_label(c->best, label, sizeof label);
   json_t *versions = json_array();
   for (size_t v = 0; v < c->nversions; v++) json_array_append_new(versions, json_string(c->versions[v]));
-  char *serve = serve_command(c), *run = run_command(c);
+  char *serve = serve_command(a, c), *run = run_command(a, c);
   json_t *o = json_pack("{s:I, s:o, s:I, s:b, s:s, s:s, s:s, s:s, s:o, s:o}", "line", (json_int_t)a->line_no, "input",
                         json_text(a->input), "rank", (json_int_t)(k + 1), "match", a->match, "matched_by", MATCH_BY[c->by],
                         "scenario", c->best->scenario, "proxy", label, "proxy_version",
@@ -475,9 +476,9 @@ static json_t *no_candidate_json(const struct answer *a) {
 }
 
 /* Explains one line; returns whether anything matched. */
-bool explain_line(const struct catalog *cat, struct summaries *sums, const char *line, size_t line_no, bool several,
-                  size_t top, json_t *json_out) {
-  struct answer a = {.cat = cat, .summaries = sums, .input = line, .line_no = line_no};
+bool explain_line(const struct catalog *cat, struct summaries *sums, const struct reproduce *repro, const char *line,
+                  size_t line_no, bool several, size_t top, json_t *json_out) {
+  struct answer a = {.cat = cat, .summaries = sums, .repro = repro, .input = line, .line_no = line_no};
   catalog_read(cat, line, &a.in);
   a.cands = rank(cat, &a.in, &a.n);
   /* the ranking keeps such a line below the threshold; this says so where it is decided */

@@ -18,10 +18,18 @@ struct summaries {
 };
 void summaries_free(struct summaries *s);
 
+/* What the commands that reproduce a candidate need of the command line explain was given,
+ * so that they run the same definitions, reference and scenarios. */
+struct reproduce {
+  const char *run_options;  /* "" or " --proxies DIR --reference DIR --scenarios DIR", the
+                             * ones given, sh-quoted: appended to `badup run ...` */
+  const char *scenario_dir; /* sh-quoted; the folder `badup serve` takes the scenario from */
+};
+
 /* Explains one line: printed (several: with its number), or appended to json_out (a JSON
  * array) when it is not NULL. Returns whether anything matched. */
-bool explain_line(const struct catalog *cat, struct summaries *sums, const char *line, size_t line_no, bool several,
-                  size_t top, json_t *json_out);
+bool explain_line(const struct catalog *cat, struct summaries *sums, const struct reproduce *repro, const char *line,
+                  size_t line_no, bool several, size_t top, json_t *json_out);
 
 /* text, folded at 88 columns. */
 void explain_fold(FILE *out, const char *text);

@@ -3,6 +3,7 @@
  * so that a benchmark or a person runs exactly the configuration `badup run` tests. */
 #include "proxy_cmd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -16,11 +17,16 @@
 
 #include "buf.h"
 #include "case.h"
+#include "files.h"
 #include "paths.h"
 #include "usage.h"
 #include "proxy.h"
 
 #define EXIT_SETUP 2
+
+/* The file render leaves in its folder: a folder holding it is one render made, whose files
+ * a new render may replace; any other folder with files in it is someone's, left alone. */
+#define RENDER_MARKER ".badup-render"
 
 void proxy_usage(FILE *out) {
   fputs("usage: badup proxy render NAME --upstream [HOST:]PORT --dir DIR [options]\n"
@@ -31,7 +37,9 @@ void proxy_usage(FILE *out) {
         "\n"
         "options:\n"
         "  --upstream [HOST:]PORT  where the proxy sends requests (HOST default 127.0.0.1)\n"
-        "  --dir DIR               where the files go, made if missing; ${dir} of the templates\n"
+        "  --dir DIR               where the files go, made if missing; ${dir} of the templates.\n"
+        "                          It must be new or empty, or a folder render made before\n"
+        "                          (it holds " RENDER_MARKER "): then its contents are removed first\n"
         "  --listen PORT           the port it listens on (default: one the kernel hands out,\n"
         "                          free when asked, as `badup run` picks them)\n"
         "  --connect-timeout S     upstream connect timeout (default 1)\n"
@@ -149,19 +157,65 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
   return 0;
 }
 
-/* mkdir -p, then the absolute path (${dir} is absolute: proxies run there). */
-static char *make_dir(const char *dir) {
+/* Empties a folder render made; refuses any other that is not empty. 0, or -1 after saying
+ * why into err. */
+static int claim_dir(const char *path, char *err, size_t errlen) {
+  DIR *d = opendir(path);
+  if (!d) return snprintf(err, errlen, "cannot read it: %s", strerror(errno)), -1;
+  bool empty = true, ours = false;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      empty = false;
+      ours |= !strcmp(e->d_name, RENDER_MARKER);
+    }
+  if (!empty && !ours) {
+    closedir(d);
+    snprintf(err, errlen, "is not empty, and not a folder `badup proxy render` made (it has no " RENDER_MARKER
+                          "): give a new or empty folder");
+    return -1;
+  }
+  rewinddir(d);
+  int rc = 0;
+  char entry[PATH_MAX + 256];
+  while (rc == 0 && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(entry, sizeof entry, "%s/%s", path, e->d_name);
+      int r = files_remove_tree(entry);
+      if (r != 0) {
+        snprintf(err, errlen, "cannot remove %.400s of the render before: %s", e->d_name, strerror(-r));
+        rc = -1;
+      }
+    }
+  closedir(d);
+  return rc;
+}
+
+/* mkdir -p, or a folder render made before, emptied; then the absolute path (${dir} is
+ * absolute: proxies run there), with render's marker in it. NULL after saying why into err. */
+static char *make_dir(const char *dir, char *err, size_t errlen) {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s", dir);
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) return snprintf(err, errlen, "is not a folder"), NULL;
+  if (stat(path, &st) == 0 && claim_dir(path, err, errlen) != 0) return NULL;
   for (char *p = path + 1; *p; p++)
     if (*p == '/') {
       *p = 0;
       mkdir(path, 0755);
       *p = '/';
     }
-  if (mkdir(path, 0755) != 0 && errno != EEXIST) return NULL;
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || access(path, W_OK | X_OK) != 0) return NULL;
+  if ((mkdir(path, 0755) != 0 && errno != EEXIST) || stat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+      access(path, W_OK | X_OK) != 0) {
+    snprintf(err, errlen, "cannot make or write it: %s", strerror(errno ? errno : EACCES));
+    return NULL;
+  }
+  char marker[PATH_MAX + 32];
+  snprintf(marker, sizeof marker, "%s/" RENDER_MARKER, path);
+  if (files_write(marker, "written by `badup proxy render`: a new render replaces this folder's files\n") != 0) {
+    snprintf(err, errlen, "cannot make or write it: %s", strerror(errno ? errno : EACCES));
+    return NULL;
+  }
   return realpath(path, NULL);
 }
 
@@ -245,14 +299,14 @@ static int render_main(int argc, char **argv) {
   struct proxy_def *defs = proxy_load_dir(px_dir, &n, &failures), *p = NULL;
   for (size_t i = 0; i < n && !p; i++)
     if (!strcmp(defs[i].name, a.name)) p = &defs[i];
-  char *dir = NULL;
+  char *dir = NULL, why[1024];
   rc = EXIT_SETUP;
   if (failures) {
     fprintf(stderr, "badup proxy: %d definition%s did not load\n", failures, failures == 1 ? "" : "s");
   } else if (!p) {
     fprintf(stderr, "badup proxy: no proxy is named '%s' in %s (see 'badup list')\n", a.name, px_dir);
-  } else if (!(dir = make_dir(a.dir))) {
-    fprintf(stderr, "badup proxy: --dir %s: cannot make or write it: %s\n", a.dir, strerror(errno ? errno : EACCES));
+  } else if (!(dir = make_dir(a.dir, why, sizeof why))) {
+    fprintf(stderr, "badup proxy: --dir %s: %s\n", a.dir, why);
   } else if (hand_dir_to_user(p, dir) == 0) {
     proxy_probe(p);
     if (!p->binary) { /* rendered all the same: the files may be for another machine */
@@ -265,7 +319,6 @@ static int render_main(int argc, char **argv) {
                                 .connect_timeout = a.connect_timeout, .read_timeout = a.read_timeout,
                                 .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
     struct proxy_rendered rd;
-    char why[1024];
     if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
     else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
     else if (print_rendered(p, &a, dir, port, &rd) != 0) fprintf(stderr, "badup proxy: a sidecar did not render\n");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -37,12 +38,79 @@ static json_t *checked(json_t *doc) {
   return NULL;
 }
 
-struct reference *reference_load(const char *dir, const char *key) {
+/* Why a scenario's entry has the wrong shape, or NULL: every field the file may hold has its
+ * type, so a hand-edited file cannot be half read. */
+static const char *entry_error(json_t *e) {
+  static const char *const texts[] = {"got", "expect", "proxy_log", "scenario_digest"};
+  static const char *const numbers[] = {"elapsed_ms", "case_ms"};
+  if (!json_is_object(e)) return "is not an object";
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    if (json_object_get(e, texts[i]) && !json_is_string(json_object_get(e, texts[i]))) return texts[i];
+  for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+    if (json_object_get(e, numbers[i]) && !json_is_number(json_object_get(e, numbers[i]))) return numbers[i];
+  json_t *attempts = json_object_get(e, "upstream_attempts");
+  if (attempts && !json_is_integer(attempts)) return "upstream_attempts";
+  json_t *seen = json_object_get(e, "seen"), *x;
+  size_t i;
+  if (seen && !json_is_array(seen)) return "seen";
+  json_array_foreach(seen, i, x) if (!json_is_string(x)) return "seen";
+  return NULL;
+}
+
+/* Says into why (size len) what is wrong with the shape of a parsed file of key; false when
+ * nothing is. */
+static bool shape_error(json_t *doc, const char *key, char *why, size_t len) {
+  if (!json_is_object(doc)) return snprintf(why, len, "not a JSON object"), true;
+  const char *proxy = json_string_value(json_object_get(doc, "proxy"));
+  if (!proxy) return snprintf(why, len, "\"proxy\" is missing or not a string"), true;
+  if (strcmp(proxy, key))
+    return snprintf(why, len, "it is the reference of \"%s\", not of \"%s\"", proxy, key), true;
+  json_t *versions = json_object_get(doc, "versions");
+  if (!json_is_object(versions)) return snprintf(why, len, "\"versions\" is missing or not an object"), true;
+  const char *version, *scenario;
+  json_t *v, *e;
+  json_object_foreach(versions, version, v) {
+    if (!json_is_object(v)) return snprintf(why, len, "version \"%s\" is not an object", version), true;
+    for (const char *const *f = (const char *const[]){"binary", "recorded", NULL}; *f; f++)
+      if (json_object_get(v, *f) && !json_is_string(json_object_get(v, *f)))
+        return snprintf(why, len, "version \"%s\": \"%s\" is not a string", version, *f), true;
+    json_t *sc = json_object_get(v, "scenarios");
+    if (sc && !json_is_object(sc))
+      return snprintf(why, len, "version \"%s\": \"scenarios\" is not an object", version), true;
+    json_object_foreach(sc, scenario, e) {
+      const char *bad = entry_error(e);
+      if (bad)
+        return snprintf(why, len, "version \"%s\", scenario \"%s\": %s%s", version, scenario, bad,
+                        json_is_object(e) ? " has the wrong type" : ""),
+               true;
+    }
+  }
+  return false;
+}
+
+struct reference *reference_load(const char *dir, const char *key, char *err, size_t errlen) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.json", dir, key);
-  json_t *doc = checked(json_load_file(path, 0, NULL));
-  if (!doc) doc = json_pack("{s:s, s:{}}", "proxy", key, "versions");
-  return wrap(doc);
+  json_t *doc;
+  if (access(path, F_OK) != 0 && errno == ENOENT) {
+    doc = json_pack("{s:s, s:{}}", "proxy", key, "versions");
+  } else {
+    json_error_t jerr;
+    char why[384];
+    doc = json_load_file(path, 0, &jerr);
+    if (!doc) {
+      snprintf(err, errlen, "%s: line %d: %s", path, jerr.line, jerr.text);
+      return NULL;
+    }
+    if (shape_error(doc, key, why, sizeof why)) {
+      snprintf(err, errlen, "%s: %s", path, why);
+      json_decref(doc);
+      return NULL;
+    }
+  }
+  struct reference *ref = wrap(doc);
+  if (!ref) snprintf(err, errlen, "%s: out of memory", path);
+  return ref;
 }
 
 struct reference *reference_read(const char *path, char *err, size_t errlen) {
@@ -199,8 +267,10 @@ static json_t *sorted(json_t *sc) {
 int reference_update(const char *dir, const char *key, const char *version, const char *binary,
                      const struct reference_record *recs, size_t n) {
   if (n == 0) return 0;
-  struct reference *ref = reference_load(dir, key);
-  if (!ref) return -ENOMEM;
+  char why[512];
+  /* A file that does not read is never replaced: what it held would be lost. */
+  struct reference *ref = reference_load(dir, key, why, sizeof why);
+  if (!ref) return -EINVAL;
   json_t *versions = versions_of(ref);
   json_t *v = json_object_get(versions, version);
   if (!v) {

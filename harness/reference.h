@@ -45,9 +45,12 @@ struct reference_record {
 /* "<proxy>" or "<proxy>+retries", into out. */
 void reference_key(char *out, size_t len, const char *proxy, bool retries);
 
-/* dir/<key>.json; a file that is missing or does not parse reads as an empty reference (a
- * run without one compares with nothing). NULL only when memory runs out. */
-struct reference *reference_load(const char *dir, const char *key);
+/* dir/<key>.json; a missing file reads as an empty reference (a run without one compares
+ * with nothing). NULL when the file does not parse or has the wrong shape (not an object,
+ * another key's "proxy", a field of the wrong type), or memory runs out: then err (size
+ * errlen) says "dir/<key>.json: why". A run judged against a broken file would be judged
+ * against nothing, and recording over it would lose what it held. */
+struct reference *reference_load(const char *dir, const char *key, char *err, size_t errlen);
 
 /* The file at path, or NULL when it cannot be read or parsed: then err (size errlen) says
  * "LINE: why". */
@@ -96,7 +99,7 @@ bool reference_next(const struct reference *ref, struct reference_iter *it, stru
  * dir/<key>.json, atomically. A scenario's entry is replaced; its `seen` keeps the outcomes
  * recorded before (unless they were recorded for another file of that scenario: another
  * digest) and adds the record's. Returns 0 (also when n is 0: nothing is written), or
- * -errno. */
+ * -errno (-EINVAL when the file there does not load: it is left as it is). */
 int reference_update(const char *dir, const char *key, const char *version, const char *binary,
                      const struct reference_record *recs, size_t n);
 

@@ -48,7 +48,8 @@ void run_usage(FILE *out) {
         "  --retries              let proxies retry the upstream (off by default)\n"
         "  --connect-timeout S    upstream connect timeout given to proxies (default %g)\n"
         "  --read-timeout S       upstream read timeout given to proxies (default %g)\n"
-        "  --update-reference     record this run's outcomes as the reference\n"
+        "  --update-reference     record this run's outcomes as the reference (with\n"
+        "                         --proxies, into a --reference folder of your own)\n"
         "  --reference DIR        reference folder (default results/reference)\n"
         "  --scenarios DIR        scenario folder (default scenarios)\n"
         "  --proxies DIR          proxy definitions (default harness/proxies)\n"
@@ -76,6 +77,18 @@ void run_usage(FILE *out) {
         "case could not be run or its scenario raised: verdict error), 130 interrupted\n"
         "(results of finished cases are still written).\n",
         BADUP_CONNECT_TIMEOUT_S, BADUP_READ_TIMEOUT_S);
+}
+
+/* Is given the shipped harness/proxies (the same folder, however it is spelled)? */
+static bool shipped_proxies(const char *given) {
+  char *mine = repo_dir(given), *shipped = repo_dir("harness/proxies");
+  char *a = mine ? realpath(mine, NULL) : NULL, *b = shipped ? realpath(shipped, NULL) : NULL;
+  bool same = a && b && !strcmp(a, b);
+  free(a);
+  free(b);
+  free(mine);
+  free(shipped);
+  return same;
 }
 
 /* The command line into *a. 0; -1 after --help (exit 0); or EXIT_SETUP after saying why. */
@@ -172,7 +185,11 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
   if (a->o.proxy_config && a->update_ref)
     return cli_usage_error("run", "%s", "--update-reference records the shipped definitions' answers; it cannot go "
                                         "with --proxy-config");
-
+  /* The shipped reference holds the shipped definitions' answers: a user's definition of the
+   * same name would overwrite them. */
+  if (a->update_ref && !a->ref_given && !shipped_proxies(a->px_dir_arg))
+    return cli_usage_error("run", "%s", "--update-reference with --proxies records a reference for your definitions: "
+                                        "give --reference DIR");
   return 0;
 }
 
@@ -198,6 +215,28 @@ static char *reference_dir(const struct run_args *a) {
     return NULL;
   }
   return strdup(a->ref_dir_arg);
+}
+
+/* Every proxy's reference, before any case: one that exists but does not load stops the run
+ * (judged against it, the run would be judged against nothing; recorded over, what it held
+ * would be lost). NULL after saying why. */
+static struct reference **load_references(const struct run_args *a, const struct run_matrix *m, const char *dir) {
+  struct reference **refs = calloc(m->npx ? m->npx : 1, sizeof *refs);
+  if (!refs) {
+    fprintf(stderr, "badup run: out of memory\n");
+    return NULL;
+  }
+  for (size_t p = 0; p < m->npx; p++) {
+    if (!run_selected(m->pxs[p].name, a->proxy_list)) continue; /* no rows: nothing to judge */
+    char key[256], why[1024];
+    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries);
+    if ((refs[p] = reference_load(dir, key, why, sizeof why))) continue;
+    fprintf(stderr, "badup run: %s\n", why);
+    for (size_t q = 0; q < p; q++) reference_free(refs[q]);
+    free(refs);
+    return NULL;
+  }
+  return refs;
 }
 
 static void announce(const struct run_args *a, const struct run_matrix *m, long jobs, const char *out) {
@@ -291,7 +330,11 @@ static bool record_run(const struct run_args *a, struct run_matrix *m, struct re
       ok = false;
     }
     reference_free(refs[p]);
-    refs[p] = reference_load(ref_dir, key);
+    char why[1024];
+    if (!(refs[p] = reference_load(ref_dir, key, why, sizeof why))) {
+      fprintf(stderr, "badup run: %s\n", why);
+      ok = false;
+    }
   }
   for (size_t i = 0; i < m->nrows; i++)
     if (m->rows[i].r.ran && atomic_load(&m->rows[i].runs_done) == m->rows[i].repeat)
@@ -339,6 +382,7 @@ int run_main(int argc, char **argv) {
     goto done;
   }
   if (!(ref_dir = reference_dir(&a))) goto done;
+  if (!(refs = load_references(&a, &m, ref_dir))) goto done;
   if (a.o.proxy_config) {
     /* What the checks of the config cannot see (a path built from a variable, a program the
      * config runs), the mounts stop: the proxy's writes outside its case fail. Where this
@@ -360,16 +404,10 @@ int run_main(int argc, char **argv) {
     goto done;
   }
 
-  refs = calloc(m.npx, sizeof *refs);
-  for (size_t p = 0; refs && p < m.npx; p++) {
-    char key[256];
-    reference_key(key, sizeof key, m.pxs[p].name, a.o.retries);
-    refs[p] = reference_load(ref_dir, key);
-  }
   size_t njobs = 0;
   double unknown_ms = a.o.read_timeout * 1000; /* a case not in the reference counts as a long one */
   struct run_job *order =
-      refs ? run_order_by_reference(m.rows, m.nrows, (int)a.repeat, refs, m.pxs, unknown_ms, &njobs) : NULL;
+      run_order_by_reference(m.rows, m.nrows, (int)a.repeat, refs, m.pxs, unknown_ms, &njobs);
   if (!order) {
     fprintf(stderr, "badup run: out of memory\n");
     client_global_cleanup();

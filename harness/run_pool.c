@@ -137,6 +137,7 @@ static void *signal_thread(void *arg) {
     int sig;
     if (sigwait(set, &sig) != 0) continue;
     atomic_store(&interrupted, sig);
+    case_stop_waiting(); /* a case's warmup or settle wait would hold the exit for seconds */
     proc_kill_all(); /* every proxy and simulator: nothing survives the run */
     proc_kill_strays(NULL, 0);
     if (count == 0) {

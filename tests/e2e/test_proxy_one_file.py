@@ -10,6 +10,7 @@ without it, except with CI=true."""
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -170,6 +171,31 @@ class OneFileProxy(unittest.TestCase):
         self.assertEqual(first["look_in"],
                          [{"proxy": "tiny", "log": "access.log", "what": "the upstream= field of its line"}])
 
+    def test_explain_reproduces_with_the_folders_it_was_given(self):
+        # The run it prints runs this definition against this reference: without --proxies
+        # there is no proxy named tiny.
+        self.assertEqual(self.ran.returncode, 0, self.ran.stderr)
+        p = self.explain("tiny-proxy: GET /x status=502 upstream=closed-early")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        repro = json.loads(p.stdout)[0]["reproduce"]
+        self.assertEqual(repro["run"], "badup run --proxy tiny --scenario empty_reply --proxies %s --reference %s "
+                         "--scenarios %s" % (self.defs, self.ref, common.SCENARIOS))
+        self.assertEqual(repro["serve"], "badup serve %s/empty_reply.lua" % common.SCENARIOS)
+        out = os.path.join(self.tmp, "reproduced")
+        argv = shlex.split(repro["run"])
+        self.assertEqual(argv[0], "badup")
+        ran = badup(argv[1:] + ["--out", out, "--quiet"], cwd=self.tmp)  # from elsewhere than the repository
+        self.assertEqual(ran.returncode, 0, ran.stderr + ran.stdout)
+        with open(os.path.join(out, "results.json")) as f:
+            case = json.load(f)["cases"][0]
+        self.assertEqual((case["proxy"], case["scenario"], case["got"], case["verdict"]),
+                         ("tiny", "empty_reply", "502", "pass"))
+        # the options given, and only those
+        text = badup(["explain", "--reference", self.ref, "--proxies", self.defs,
+                      "tiny-proxy: GET /x status=502 upstream=closed-early"]).stdout
+        self.assertIn("badup run --proxy tiny --scenario empty_reply --proxies %s --reference %s\n"
+                      % (self.defs, self.ref), text)
+
     def test_explain_without_the_definition_does_not_know_it(self):
         # the shipped definitions know nothing of tiny's format
         p = badup(["explain", "--json", "--reference", self.ref, "tiny-proxy: GET /x status=502 upstream=closed-early"])
@@ -236,6 +262,7 @@ class RenderUsage(unittest.TestCase):
             p = badup(args)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("usage: badup proxy render NAME --upstream [HOST:]PORT --dir DIR", p.stdout)
+            self.assertIn("(it holds .badup-render): then its contents are removed first", p.stdout)
         self.assertIn("proxy render NAME", badup(["--help"]).stdout)
 
     def test_usage_errors(self):
@@ -267,6 +294,44 @@ class RenderUsage(unittest.TestCase):
                 self.assertIn(want, p.stderr)
                 self.assertEqual(p.stdout, "")
         self.assertFalse(os.path.exists(d), "a refused render made its folder")
+
+    def render_into(self, d):
+        return badup(["proxy", "render", "haproxy", "--upstream", "8081", "--dir", d])
+
+    def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(self):
+        d = os.path.join(self.tmp, "mine")
+        os.mkdir(d)
+        with open(os.path.join(d, "haproxy.cfg"), "w") as f:
+            f.write("my own config\n")
+        p = self.render_into(d)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--dir %s: is not empty, and not a folder `badup proxy render` made (it has no .badup-render)"
+                      % d, p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(os.listdir(d), ["haproxy.cfg"])
+        with open(os.path.join(d, "haproxy.cfg")) as f:
+            self.assertEqual(f.read(), "my own config\n")
+
+    def test_a_folder_render_made_is_replaced(self):
+        d = os.path.join(self.tmp, "rendered")
+        os.mkdir(d)  # empty: taken
+        self.assertEqual(self.render_into(d).returncode, 0)
+        self.assertEqual(sorted(os.listdir(d)), [".badup-render", "haproxy.cfg"])
+        with open(os.path.join(d, "stale.log"), "w") as f:
+            f.write("from the proxy the last render started\n")
+        p = self.render_into(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(sorted(os.listdir(d)), [".badup-render", "haproxy.cfg"])
+
+    def test_a_file_is_not_a_folder(self):
+        f = os.path.join(self.tmp, "file")
+        with open(f, "w") as fh:
+            fh.write("x\n")
+        p = self.render_into(f)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--dir %s: is not a folder" % f, p.stderr)
+        with open(f) as fh:
+            self.assertEqual(fh.read(), "x\n")
 
     def test_render_options(self):
         d = os.path.join(self.tmp, "a b")  # a folder whose name needs quoting

@@ -370,6 +370,106 @@ class Recording(Base):
         self.assertIn("timeouts want seconds from 0.001 to 600", p.stderr)
 
 
+class BrokenReference(Base):
+    """A reference file that exists but does not load stops the run before any case: judged
+    against it the run would be judged against nothing, and recording over it would lose it."""
+
+    def shipped(self):
+        with open(os.path.join(REPO, "results", "reference", "haproxy.json")) as f:
+            return f.read()
+
+    def test_a_reference_that_does_not_load_stops_the_run_and_is_left_as_it_is(self):
+        good = json.loads(self.shipped())
+        entry = next(iter(next(iter(good["versions"].values()))["scenarios"].values()))
+        broken = {
+            "truncated": (self.shipped()[:-2], "line "),
+            "not an object": ("[1, 2]\n", "not a JSON object"),
+            "another proxy's": (json.dumps(dict(good, proxy="nginx")), 'it is the reference of "nginx", not of "haproxy"'),
+            "versions a list": (json.dumps({"proxy": "haproxy", "versions": []}), '"versions" is missing or not'),
+            "got a number": (json.dumps({"proxy": "haproxy", "versions": {"1": {"scenarios": {
+                "ok": dict(entry, got=200)}}}}), 'version "1", scenario "ok": got has the wrong type'),
+            "seen of numbers": (json.dumps({"proxy": "haproxy", "versions": {"1": {"scenarios": {
+                "ok": dict(entry, seen=[502])}}}}), 'version "1", scenario "ok": seen has the wrong type'),
+        }
+        for what, (text, why) in broken.items():
+            for update in ([], ["--update-reference"]):
+                with self.subTest(what=what, update=update):
+                    path = os.path.join(self.ref, "haproxy.json")
+                    with open(path, "w") as f:
+                        f.write(text)
+                    out = self.path("out")
+                    p = run(["--proxy", "haproxy", "--scenario", "ok", "--reference", self.ref, "--out", out] + update)
+                    self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                    self.assertIn("%s: %s" % (path, why), p.stderr)
+                    self.assertNotIn("cases", p.stderr)  # stopped before announcing any case
+                    self.assertFalse(os.path.exists(out), "a refused run made its results folder")
+                    with open(path) as f:
+                        self.assertEqual(f.read(), text, "the broken reference was rewritten")
+                    self.assertEqual(os.listdir(self.ref), ["haproxy.json"])
+
+    def test_a_broken_reference_of_a_proxy_not_run_is_none_of_this_runs_business(self):
+        self.write("reference/nginx.json", "{")
+        p = run(["--proxy", "haproxy", "--scenario", "ok", "--reference", self.ref, "--out", self.path("out")])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_update_reference_with_my_definitions_needs_my_reference_folder(self):
+        # A definition of my own named like a shipped one would rewrite the shipped reference.
+        defs = self.path("proxies")
+        os.mkdir(defs)
+        shutil.copy(os.path.join(REPO, "harness", "proxies", "haproxy.lua"), defs)
+        shipped = os.path.join(REPO, "results", "reference", "haproxy.json")
+        before = os.stat(shipped).st_mtime_ns
+        p = run(["--proxies", defs, "--proxy", "haproxy", "--scenario", "ok", "--update-reference",
+                 "--out", self.path("out")])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--update-reference with --proxies records a reference for your definitions: "
+                      "give --reference DIR", p.stderr)
+        self.assertEqual(os.stat(shipped).st_mtime_ns, before)
+        self.assertFalse(os.path.exists(self.path("out")))
+        # with a reference folder of my own it records there
+        p = run(["--proxies", defs, "--proxy", "haproxy", "--scenario", "ok", "--update-reference",
+                 "--reference", self.ref, "--out", self.path("out")])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(os.listdir(self.ref), ["haproxy.json"])
+        self.assertEqual(os.stat(shipped).st_mtime_ns, before)
+
+
+class InterruptedWaits(Base):
+    def test_ctrl_c_during_a_long_warmup_or_settle_ends_the_run_at_once(self):
+        # A definition's warmup_ms and settle_ms may be seconds; an interrupted run must not
+        # wait them out before it exits.
+        from test_proxy_one_file import TINY_LUA, TINY_PY
+        defs = self.path("proxies")
+        os.mkdir(defs)
+        for wait in ("warmup_ms", "settle_ms"):
+            with self.subTest(wait=wait):
+                lua = TINY_LUA.replace("settle_ms = 50,", "%s = 30000," % wait, 1)
+                self.assertIn("%s = 30000" % wait, lua)
+                for name, text in (("tiny.lua", lua), ("tiny-proxy.py", TINY_PY)):
+                    with open(os.path.join(defs, name), "w") as f:
+                        f.write(text)
+                out = self.path("out-" + wait)
+                proc = subprocess.Popen([BADUP, "run", "--proxies", defs, "--proxy", "tiny", "--scenario", "ok",
+                                         "--out", out, "--reference", self.ref],
+                                        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                case = os.path.join(out, "cases", "tiny", "ok")
+                deadline = time.monotonic() + 30
+                log = os.path.join(case, "access.log")
+
+                def in_the_wait():  # the proxy has started (warmup), or answered (settle)
+                    return os.path.exists(log) and (wait == "warmup_ms" or os.path.getsize(log) > 0)
+                while time.monotonic() < deadline and not in_the_wait():
+                    time.sleep(0.05)
+                time.sleep(1)
+                self.assertIsNone(proc.poll(), "the run ended before its wait")
+                sent = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                stdout, stderr = proc.communicate(timeout=60)
+                took = time.monotonic() - sent
+                self.assertEqual(proc.returncode, 130, stdout + stderr)
+                self.assertLess(took, 5, "the interrupted run waited out its %s" % wait)
+
+
 class InterimResponses(Base):
     def test_a_1xx_is_never_the_outcome(self):
         # nginx 1.22 forwards the upstream's 103 Early Hints, then ends the client's
