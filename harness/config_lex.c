@@ -2,8 +2,9 @@
  *
  * One pass over the text, character by character, with what the syntax says: where a
  * statement ends (its line, its ';', the next `name =`, a YAML line and its continuation),
- * which characters open strings and whether those span lines, what a comment is, whether a
- * '\' at a line's end continues it, and how blocks open and close. A block's head is a
+ * which characters open strings (at a word's start only, or anywhere), whether those span
+ * lines, where '\' escapes, what a comment is, whether a '\' at a line's end continues it, and
+ * how blocks open and close. A block's head is a
  * statement too (caddy's `reverse_proxy 10.0.0.5:8080 {` names a target); the statements of
  * a data block (nginx's map, types, ...) are left out: they are keys and values, never
  * directives. Where the reading and the proxy's could differ, it errs towards seeing more
@@ -232,14 +233,23 @@ static void emit(struct lexer *lx, bool head) {
   lx->quoted = false;
 }
 
-/* Where a quote that opens at p closes (the characters after its last one), or NULL. */
-static bool quote_opens(const struct proxy_syntax *sx, const char *p, char *kind) {
-  if (*p == '{') {
-    if (strchr(sx->quotes, '{') && p[1] == '"') return *kind = 'L', true; /* VCL's {"..."} */
-    return false;
+/* Does a string open at p, and of which kind: the quote character, or 'L' for a VCL long string
+ * ({"..."} or """..."""), which spans lines and takes no escapes. *open: its opening's length. */
+static bool quote_opens(const struct proxy_syntax *sx, const char *p, char *kind, size_t *open) {
+  bool vcl = strchr(sx->quotes, '{') != NULL;
+  if (vcl && ((p[0] == '{' && p[1] == '"') || (p[0] == '"' && p[1] == '"' && p[2] == '"'))) {
+    *open = p[0] == '{' ? 2 : 3;
+    return *kind = p[0] == '{' ? 'L' : 'T', true;
   }
-  if (*p && strchr(sx->quotes, *p)) return *kind = *p, true;
+  if (*p && *p != '{' && strchr(sx->quotes, *p)) return *open = 1, *kind = *p, true;
   return false;
+}
+
+/* The length of the delimiter that closes a string of this kind at p, or 0. */
+static size_t quote_closes(char kind, const char *p) {
+  if (kind == 'L') return p[0] == '"' && p[1] == '}' ? 2 : 0;
+  if (kind == 'T') return p[0] == '"' && p[1] == '"' && p[2] == '"' ? 3 : 0;
+  return *p == kind ? 1 : 0;
 }
 
 /* lighttpd: does a new statement start at p? `name =` (or +=, :=, ?=; not ==, =~, =>), a
@@ -267,38 +277,42 @@ static void lex_stream(struct lexer *lx, const char *p) {
   const struct proxy_syntax *sx = lx->sx;
   char quote = 0, prev = '\n';
   bool line_blank = true; /* only blanks so far on this line */
+  bool word_start = true; /* the next character starts a word: after a blank, a ';' or a brace */
   int parens = 0;
   while (*p) {
     char ch = *p;
+    if (sx->continued && ch == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
+      p += p[1] == '\n' ? 2 : 3; /* the next line goes on with this statement, and its string */
+      lx->line++;
+      if (!quote) {
+        put(lx, ' ');
+        prev = ' ';
+        word_start = true;
+      }
+      continue;
+    }
     if (quote) {
-      if (ch == '\n' && !(sx->multiline || quote == 'L')) {
+      if (ch == '\n' && !(sx->multiline || quote == 'L' || quote == 'T')) {
         quote = 0; /* the string ends with its line; the newline is read below */
         lx->quoted = false;
       } else {
         if (ch == '\n') lx->line++, line_blank = true;
-        if (sx->escapes && quote != 'L' && ch == '\\' && p[1] && p[1] != '\n') {
+        if (ch == '\\' && strchr(sx->escapes, quote) && p[1] && p[1] != '\n') {
           put(lx, ch), put(lx, p[1]);
           p += 2;
           continue;
         }
-        bool closes = quote == 'L' ? ch == '"' && p[1] == '}' : ch == quote;
-        put(lx, ch);
-        p++;
+        size_t closes = quote_closes(quote, p);
+        puts_n(lx, p, closes ? closes : 1);
+        p += closes ? closes : 1;
         if (closes) {
-          if (quote == 'L') put(lx, *p++);
           quote = 0;
           lx->quoted = false;
           prev = '"';
+          word_start = false;
         }
         continue;
       }
-    }
-    if (sx->continued && ch == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
-      p += p[1] == '\n' ? 2 : 3; /* the next line goes on with this statement */
-      lx->line++;
-      put(lx, ' ');
-      prev = ' ';
-      continue;
     }
     if (ch == '\n') {
       p++;
@@ -307,12 +321,22 @@ static void lex_stream(struct lexer *lx, const char *p) {
       lx->line++;
       line_blank = true;
       prev = '\n';
+      word_start = true;
+      continue;
+    }
+    /* nginx's \" and \; are characters of a word, haproxy's \# and \  too */
+    if (sx->word_escapes && ch == '\\' && p[1] && p[1] != '\n' && p[1] != '\r') {
+      size_t n = p[1] == '$' ? 1 : 2; /* a template variable after it is still one */
+      puts_n(lx, p, n);
+      p += n;
+      prev = 'a'; /* as after a word's character */
+      word_start = line_blank = false;
       continue;
     }
     bool token_start = isspace((unsigned char)prev) || strchr(";{}", prev);
     bool comment = ((sx->comments & COMMENT_HASH_LINE) && line_blank && cur_empty(lx)) ||
                    ((sx->comments & COMMENT_HASH_ANY) && prev != '\\') ||
-                   ((sx->comments & COMMENT_HASH) && token_start);
+                   ((sx->comments & COMMENT_HASH) && word_start);
     if (ch == '#' && comment) {
       p = skip_to_eol(p);
       continue;
@@ -327,6 +351,7 @@ static void lex_stream(struct lexer *lx, const char *p) {
       for (; p < stop; p++) lx->line += *p == '\n';
       put(lx, ' ');
       prev = ' ';
+      word_start = true;
       continue;
     }
     if (!isspace((unsigned char)ch)) line_blank = false;
@@ -338,15 +363,19 @@ static void lex_stream(struct lexer *lx, const char *p) {
         puts_n(lx, p, (size_t)(close + 1 - p));
         p = close + 1;
         prev = 'x';
+        word_start = false;
         continue;
       }
     }
+    /* a quote in the middle of a word is a character of it where the proxy says so (nginx's
+     * a"b, apache's it's) */
     char kind;
-    if (quote_opens(sx, p, &kind)) {
+    size_t open;
+    if ((sx->quote_anywhere || word_start) && quote_opens(sx, p, &kind, &open)) {
       quote = kind;
       lx->quoted = true;
-      put(lx, *p++);
-      if (kind == 'L') put(lx, *p++);
+      puts_n(lx, p, open);
+      p += open;
       continue;
     }
     if (sx->ends == ENDS_ASSIGNMENT) {
@@ -365,17 +394,20 @@ static void lex_stream(struct lexer *lx, const char *p) {
         pop(lx);
       }
       prev = ch;
+      word_start = true;
       p++;
       continue;
     }
     if (ch == ';' && sx->ends == ENDS_SEMICOLON) {
       emit(lx, false);
       prev = ch;
+      word_start = true;
       p++;
       continue;
     }
     put(lx, ch);
     prev = ch;
+    word_start = isspace((unsigned char)ch) != 0;
     p++;
   }
   emit(lx, false);

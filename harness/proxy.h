@@ -54,9 +54,11 @@ struct proxy_syntax {
   char *open, *close; /* Lua patterns: a statement that opens / closes a block (apache's
                          sections, squid's if/endif), or NULL */
   char **data;       /* Lua patterns: heads of blocks whose lines are data, not statements */
-  char *quotes;      /* the characters that open a string; '{' is VCL's {"..."} */
+  char *quotes;      /* the characters that open a string; '{' is VCL's {"..."} and """...""" */
+  bool quote_anywhere; /* ... anywhere outside one, not only at a word's start (nginx's a"b is a word) */
   bool multiline;    /* a string may span lines */
-  bool escapes;      /* '\' escapes the next character in a string */
+  char *escapes;     /* the quotes (of `quotes`) whose strings take '\' escapes of the next character */
+  bool word_escapes; /* '\' escapes the next character outside strings too (nginx, haproxy) */
   bool continued;    /* a line that ends in '\' goes on on the next one */
   bool caseless;     /* directive names are case-insensitive: patterns see them lowercased */
   unsigned comments; /* COMMENT_* */

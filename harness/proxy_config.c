@@ -173,13 +173,24 @@ static const char *basename_of(const char *v) {
   return s && s[1] ? s + 1 : v;
 }
 
-/* Trims blanks, one pair of quotes, and a trailing ',' or ';' (lists, VCL). */
+/* Trims blanks, one pair of quotes (VCL's {"..."} and """...""" too), and a trailing ',' or ';'
+ * (lists, VCL). */
 void pc_clean_value(char *v) {
   size_t n = strlen(v);
   while (n && (isspace((unsigned char)v[n - 1]) || v[n - 1] == ',' || v[n - 1] == ';')) v[--n] = 0;
   size_t lead = strspn(v, " \t");
   memmove(v, v + lead, n - lead + 1);
   n -= lead;
+  static const char *const long_strings[][2] = {{"{\"", "\"}"}, {"\"\"\"", "\"\"\""}};
+  for (int k = 0; k < 2; k++) {
+    size_t open = strlen(long_strings[k][0]), close = strlen(long_strings[k][1]);
+    if (n >= open + close && strncmp(v, long_strings[k][0], open) == 0 &&
+        strcmp(v + n - close, long_strings[k][1]) == 0) {
+      memmove(v, v + open, n - open - close);
+      v[n - open - close] = 0;
+      return;
+    }
+  }
   if (n && (v[0] == '"' || v[0] == '\'' || v[0] == '`')) {
     memmove(v, v + 1, n--);
     if (n && (v[n - 1] == '"' || v[n - 1] == '\'' || v[n - 1] == '`')) v[--n] = 0;

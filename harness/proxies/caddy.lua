@@ -79,9 +79,11 @@ http://127.0.0.1:${proxy_port} {
     "^%s*admin%s+(%S+)",
   },
   includes = { "^%s*import%s+(%S+)" },
-  -- One statement a line; '{' and '}' open and close blocks only as tokens of their own
-  -- ({placeholders} are text); strings ("..." and `...`) may span lines.
-  syntax = { blocks = "{} tokens", strings = "multiline", quotes = '"`' },
+  -- One statement a line, or more with a '\' at a line's end; '{' and '}' open and close
+  -- blocks only as tokens of their own ({placeholders} are text); strings ("..." and `...`)
+  -- open only at a token's start (`it"s` is a word) and may span lines; '\' escapes in "..."
+  -- only (caddyfile/lexer.go).
+  syntax = { blocks = "{} tokens", strings = "multiline", quotes = '"`', escapes = '"', continued = true },
   -- Where a Caddyfile sends: the upstreams of reverse_proxy (after its matcher, if any), of its
   -- `to` subdirective, of php_fastcgi and forward_auth. Dynamic upstreams are looked up at run
   -- time.

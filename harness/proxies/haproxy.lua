@@ -56,8 +56,9 @@ backend be
     "^%s*unix%-bind%s+prefix%s+(%S+)",
   },
   -- One statement a line (no continuation); '#' starts a comment anywhere outside quotes
-  -- (`server up 127.0.0.1:80#x` is a server at 127.0.0.1:80).
-  syntax = { comments = { "#any" } },
+  -- (`server up 127.0.0.1:80#x` is a server at 127.0.0.1:80). Quotes open anywhere in a word
+  -- (`a"b c"d` is one word), '\' escapes outside quotes and in "..." ones, never in '...'.
+  syntax = { comments = { "#any" }, quote_at = "anywhere", escapes = '"', word_escapes = true },
   -- Where a config sends: every `server` line (backend and listen sections; peers' and rings'
   -- servers connect out too), server-template, dispatch, remote peers, mailers (alert mail),
   -- and a server's health checks or SOCKS proxy at another address. use-server names a server,

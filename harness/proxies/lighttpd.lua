@@ -61,9 +61,11 @@ proxy.server = ( "" => ( (
   },
   includes = { '^%s*include%s+"([^"]+)"' },
   -- Free form: a statement is `name = value` wherever its parts are (`server.pid-file\n=\n"/x"`
-  -- is one, and two may share a line); strings may span lines; '#' starts a comment anywhere
-  -- outside a string; `$HTTP[...] { }` conditions are blocks.
-  syntax = { ends = "assignment", blocks = "{}", strings = "multiline", comments = { "#any" } },
+  -- is one, and two may share a line); "..." strings (the only ones) open anywhere and may
+  -- span lines; '#' starts a comment anywhere outside a string; `$HTTP[...] { }` conditions
+  -- are blocks.
+  syntax = { ends = "assignment", blocks = "{}", quotes = '"', quote_at = "anywhere", strings = "multiline",
+             comments = { "#any" } },
   -- Where a config sends: the hosts and ports of every *.server backend (proxy.server,
   -- fastcgi.server, scgi.server, ...); a "socket" is a unix socket, never the simulator.
   targets = {

@@ -51,8 +51,10 @@ ${retries}
   -- paths: none. A VCL names no file varnishd writes: its work folder and shared-memory log
   -- are under -n on the command line.
   -- VCL: a statement runs to its ';' over lines, blocks in braces, "..." strings on one line
-  -- (no escapes) and {"..."} ones over lines, comments #, // and /* */.
-  syntax = { ends = ";", blocks = "{}", quotes = '"{', escapes = false, comments = { "#", "//", "/*" } },
+  -- (no escapes) and {"..."} and """...""" ones over lines, each opening anywhere, comments #
+  -- (anywhere outside a string), // and /* */ (vcc_token.c).
+  syntax = { ends = ";", blocks = "{}", quotes = '"{', quote_at = "anywhere", escapes = false,
+             comments = { "#any", "//", "/*" } },
   -- Where a VCL sends: each backend's .host (with its port, if it says one) and .port; a
   -- .path is a unix socket.
   targets = {

@@ -345,6 +345,23 @@ class UserConfig(unittest.TestCase):
             rendered = f.read()
         self.assertIn("pid %s/nginx.pid;" % os.path.join(p.out, "cases", "nginx", "ok"), rendered)
 
+    @have_nginx
+    def test_quotes_inside_words_are_read_as_nginx_reads_them(self):
+        """nginx opens a string only at a word's start, and `\\"` outside one is a character:
+        `a"b`, `it's` and `\\"abc` are words. A statement between two of them is seen (it was
+        read as a string), and a config made of them is valid and runs (one was refused)."""
+        hidden = ('add_header X-A a"b;\n    access_log /var/log/nginx/badup-test-hidden.log;\n'
+                  '    add_header X-B c"d;\n')
+        text = NGINX_CONF.replace("    server {\n", "    " + hidden + "    server {\n", 1)
+        self.refused("nginx", "my.conf", text, "access_log /var/log/nginx/badup-test-hidden.log: writes outside",
+                     line=line_of(text, "hidden"))
+        words = 'add_header X-A a"b;\n    add_header X-B it\'s;\n    add_header X-C \\"abc;\n'
+        p = self.run_badup("nginx", self.write("words.conf", NGINX_CONF.replace("    server {\n",
+                                                                                "    " + words + "    server {\n", 1)))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(p.out, "results.json")) as f:
+            self.assertEqual([c["got"] for c in json.load(f)["cases"]], ["200"])
+
     # ---- haproxy
 
     @have_haproxy

@@ -735,6 +735,12 @@ END_TEST
 static const struct {
   const char *proxy, *base, *end;
 } BASES[] = {
+    {"nginx",
+     "daemon off;\npid ${dir}/n.pid;\nevents { }\nhttp { access_log ${dir}/access.log;\n"
+     "client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f;\n"
+     "uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;\nserver { listen 127.0.0.1:${proxy_port};\n"
+     "location / { proxy_pass http://${upstream_host}:${upstream_port}; }\n",
+     "} }\n"},
     {"haproxy",
      "global\n    pidfile ${dir}/h.pid\nfrontend fe\n    bind 127.0.0.1:${proxy_port}\n"
      "    default_backend be\nbackend be\n    server up ${upstream_host}:${upstream_port}\n",
@@ -894,7 +900,7 @@ START_TEST(test_daemon_off_counts_only_in_the_main_context) {
       {"events { daemon off; }", "(CONF:1 says it inside `events`, where it may not apply)"},
       {"http { return 200 \"ok\ndaemon off;\n\"; }", NULL},
       {"http { return 200 'ok\n  daemon off;\n'; }", NULL},
-      {"env NOTE=\"ok\n;daemon off;\n\";", NULL},
+      {"env \"NOTE=ok\n;daemon off;\n\";", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char text[2048];
@@ -924,7 +930,7 @@ START_TEST(test_a_directive_counts_only_where_it_applies) {
     const char *proxy, *text, *want;
   } cases[] = {
       {"nginx",
-       "daemon off; env NOTE=\"x\n;pid ${dir}/n.pid;\n\"; events { } http { access_log off;\n"
+       "daemon off; env \"NOTE=x\n;pid ${dir}/n.pid;\n\"; events { } http { access_log off;\n"
        "client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f;\n"
        "uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;\n"
        "server { listen 127.0.0.1:${proxy_port}; location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n",
@@ -1004,6 +1010,46 @@ START_TEST(test_comments_never_count) {
   /* squid: likewise, and a line continued with '\' goes on */
   expect_one("squid", "cache_peer 10.0.0.5 parent \\\n    8080 0 originserver", 0,
              "cache_peer 10.0.0.5 parent 8080: sends to 10.0.0.5:8080,");
+}
+END_TEST
+
+/* A quote opens a string where the proxy's own reader opens one, and '\\' escapes where it does:
+ * nginx, caddy and apache only at a word's start (`a"b` and `it's` are words: a string read
+ * from there would hide the statements up to the next quote), haproxy, lighttpd and VCL
+ * anywhere; nginx's `\\"` and haproxy's `\\"` are characters of a word, haproxy's '...' and
+ * caddy's `...` take no escapes. Each of these configs is valid for its proxy. */
+START_TEST(test_quotes_and_escapes_as_the_proxy_reads_them) {
+  static const struct {
+    const char *proxy, *lines;
+    int line;
+    const char *want; /* NULL: passes */
+  } cases[] = {
+      {"nginx", "add_header X-A a\"b;\naccess_log /var/log/x.log;\nadd_header X-B c\"d;", 1,
+       "access_log /var/log/x.log: writes outside the case folder"},
+      {"nginx", "add_header X-A it's;\naccess_log /var/log/x.log;\nadd_header X-B don't;", 1,
+       "access_log /var/log/x.log: writes outside the case folder"},
+      {"nginx", "add_header X-A \\\"abc;\nadd_header X-B \\\"def;", 0, NULL},
+      {"nginx", "add_header X-A \\\"abc;\naccess_log /var/log/x.log;\nadd_header X-B \\\"def;", 1,
+       "access_log /var/log/x.log: writes outside the case folder"},
+      {"nginx", "add_header X-A \"a\\\"b;\naccess_log /var/log/x.log;\";", 0, NULL},
+      {"caddy", "\theader X-A it\"s\n\tlog {\n\t\toutput file /var/log/x.log\n\t}\n\theader X-B it\"s", 2,
+       "output file /var/log/x.log: writes outside the case folder"},
+      {"caddy", "\theader X-A `a\\`\n\tlog {\n\t\toutput file /var/log/x.log\n\t}\n\theader X-B `b`", 2,
+       "output file /var/log/x.log: writes outside the case folder"},
+      {"caddy", "\treverse_proxy /a ${upstream_host}:${upstream_port} \\\n\t\t10.0.0.5:80", 0,
+       "reverse_proxy 10.0.0.5:80: sends to 10.0.0.5:80,"},
+      {"apache2", "Header set X-A it's\nCustomLog /var/log/x.log combined\nHeader set X-B don't", 1,
+       "CustomLog /var/log/x.log combined: writes outside the case folder"},
+      {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie a\\\"b # addr 10.0.0.9", 0, NULL},
+      {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie 'a\\' # addr 10.0.0.9", 0, NULL},
+      {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie a\"b # c\"d addr 10.0.0.9", 0,
+       "server s2 ${upstream_host}:${upstream_port} cookie a\"b # c\"d addr 10.0.0.9: sends to 10.0.0.9,"},
+      {"varnish", "backend b2 { .host = {\"${upstream_host}\"}; .port = \"\"\"${upstream_port}\"\"\"; }", 0, NULL},
+      {"varnish", "sub vcl_recv { set req.http.x = \"\"\"a\"b\"\"\"; } backend b3 { .host = \"10.0.0.5\"; }", 0,
+       ".host = \"10.0.0.5\": sends to 10.0.0.5,"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    expect_one(cases[i].proxy, cases[i].lines, cases[i].line, cases[i].want);
 }
 END_TEST
 
@@ -1134,6 +1180,7 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_a_directive_counts_only_where_it_applies);
   tcase_add_test(user, test_only_a_listening_directive_listens);
   tcase_add_test(user, test_comments_never_count);
+  tcase_add_test(user, test_quotes_and_escapes_as_the_proxy_reads_them);
   tcase_add_test(user, test_directive_names_in_any_case);
   tcase_add_test(user, test_every_caddy_site_listens_and_asks_no_ca);
   tcase_add_test(user, test_a_statement_over_lines_is_one);
