@@ -179,6 +179,7 @@ struct proxy_def {
   char **check;         /* argv templates of the proxy's own config checker, or NULL */
   char **paths;         /* Lua patterns, one capture: where a config line makes it write */
   char **includes;      /* Lua patterns, one capture: files a config line makes it read */
+  bool include_folders; /* an include of a folder reads the files in it (apache); else it is refused */
   char *paths_base;     /* where relative paths land; NULL: the case folder */
   struct proxy_must_set *must_set;
   size_t nmust_set;

@@ -230,6 +230,11 @@ static void f_includes(lua_State *L, struct loader *ld, int v) {
   ld_patterns(L, ld, v, "includes", &ld->p->includes, "the path");
 }
 
+static void f_include_folders(lua_State *L, struct loader *ld, int v) {
+  if (lua_type(L, v) != LUA_TBOOLEAN) ld_fail(L, ld, "include_folders must be a boolean, got %s", luaL_typename(L, v));
+  ld->p->include_folders = lua_toboolean(L, v);
+}
+
 static void f_paths_base(lua_State *L, struct loader *ld, int v) {
   char *s = ld->p->paths_base = ld_string(L, ld, v, "paths_base");
   if (s[0] != '/') ld_fail(L, ld, "paths_base must be an absolute folder, got \"%.60s\"", s);
@@ -504,6 +509,7 @@ const struct ld_field LD_FIELDS[] = {
     {"check", f_check, false},
     {"paths", f_paths, false},
     {"includes", f_includes, false},
+    {"include_folders", f_include_folders, false},
     {"paths_base", f_paths_base, false},
     {"must_set", f_must_set, false},
     {"foreground", f_foreground, false},

@@ -87,6 +87,7 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
     '^%s*davlockdb%s+"?([^"%s]+)',
   },
   includes = { '^%s*include%s+"?([^"%s]+)', '^%s*includeoptional%s+"?([^"%s]+)' },
+  include_folders = true, -- Include DIR reads every file under it, sub-folders too
   -- Debian's apache2 -V: DEFAULT_PIDLOG /run/apache2.pid; the error log and the runtime
   -- folder default to logs/ under ServerRoot. Only a statement outside every section sets
   -- them: in an <IfModule> that is not loaded it does nothing, and a <VirtualHost>'s ErrorLog

@@ -362,6 +362,44 @@ class UserConfig(unittest.TestCase):
         with open(os.path.join(p.out, "results.json")) as f:
             self.assertEqual([c["got"] for c in json.load(f)["cases"]], ["200"])
 
+    def test_a_file_that_cannot_be_read_says_why(self):
+        """A --proxy-config or an include that cannot be read is refused with the reason, never
+        skipped. File modes bind an unprivileged account only: as root, it runs as nobody."""
+        p = subprocess.run([BADUP, "run", "--proxy", "nginx", "--proxy-config", os.path.join(self.tmp, "nope.conf"),
+                            "--out", os.path.join(self.tmp, "out")], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--proxy-config %s: cannot read it: No such file or directory" % os.path.join(self.tmp, "nope.conf"),
+                      p.stderr)
+        os.chmod(self.tmp, 0o755)
+        secret = self.write("secret.conf", "access_log /var/log/nginx/badup-test-secret.log;\n")
+        os.chmod(secret, 0)
+        config = self.write("my.conf", NGINX_CONF.replace("    server {\n", "    include %s;\n    server {\n" % secret, 1))
+        os.chmod(config, 0o644)
+        unreadable = self.write("unreadable.conf", NGINX_CONF)
+        os.chmod(unreadable, 0)
+
+        def as_nobody():
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+
+        def run(cfg):
+            return subprocess.run([BADUP, "run", "--proxy", "nginx", "--scenario", "ok", "--proxy-config", cfg,
+                                   "--scenarios", SCENARIOS, "--out", os.path.join(self.tmp, "out")],
+                                  cwd=self.tmp, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                                  preexec_fn=as_nobody)
+
+        p = run(unreadable)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--proxy-config %s: cannot read it: Permission denied" % unreadable, p.stderr)
+        p = run(config)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("badup run: %s:%d: include %s: cannot read %s: Permission denied\n"
+                      % (config, line_of(NGINX_CONF, "    server {"), secret, secret), p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")), "a case ran")
+
     # ---- haproxy
 
     @have_haproxy

@@ -225,6 +225,7 @@ CASES = [
     ("includes", '"^include (%S+)"', "includes must be a list of strings, got string"),
     ("includes", "{ true }", "includes[1] must be a string, got boolean"),
     ("includes", '{ "^include %S+" }', "includes[1] must have exactly one capture"),
+    ("include_folders", '"yes"', "include_folders must be a boolean, got string"),
     # paths_base
     ("paths_base", "1", "paths_base must be a string, got number"),
     ("paths_base", "{}", "paths_base must be a string, got table"),

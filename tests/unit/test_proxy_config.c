@@ -769,16 +769,22 @@ static const struct {
      ""},
 };
 
-/* Checks BASES[proxy] + lines: want NULL passes; else one problem, starting "CONF:<line>: want". */
-static void expect_one(const char *proxy, const char *lines, int line, const char *want) {
+/* BASES[proxy] with lines in it, into text; returns the line they start on. */
+static int with_base(const char *proxy, const char *lines, char *text, size_t len) {
   const char *base = NULL, *end = "";
   int at = 1;
   for (size_t k = 0; k < sizeof BASES / sizeof *BASES; k++)
     if (strcmp(BASES[k].proxy, proxy) == 0) base = BASES[k].base, end = BASES[k].end;
   ck_assert_msg(base != NULL, "no base config for %s", proxy);
   for (const char *c = base; *c; c++) at += *c == '\n';
+  snprintf(text, len, "%s%s\n%s", base, lines, end);
+  return at;
+}
+
+/* Checks BASES[proxy] + lines: want NULL passes; else one problem, starting "CONF:<line>: want". */
+static void expect_one(const char *proxy, const char *lines, int line, const char *want) {
   char text[8192], prefix[1200];
-  snprintf(text, sizeof text, "%s%s\n%s", base, lines, end);
+  int at = with_base(proxy, lines, text, sizeof text);
   struct buf r = {0};
   int n = check_text(proxy, text, &r);
   if (!want) {
@@ -1145,6 +1151,93 @@ START_TEST(test_relative_paths_and_includes_are_resolved) {
 }
 END_TEST
 
+/* Checks BASES[proxy] + lines: exactly the one problem `want` (a whole line). */
+static void expect_exactly(const char *proxy, const char *lines, const char *want) {
+  char text[8192];
+  with_base(proxy, lines, text, sizeof text);
+  struct buf r = {0};
+  int n = check_text(proxy, text, &r);
+  ck_assert_msg(n == 1 && strcmp(buf_cstr(&r), want) == 0, "%s, %s: %d problems:\n%swant:\n%s", proxy, lines, n,
+                buf_cstr(&r), want);
+  buf_free(&r);
+}
+
+/* What the check does not read it cannot vouch for: each of these is a problem at the include
+ * that leads to it, never a file silently left out (nginx's lines start on line 9). */
+START_TEST(test_what_the_check_cannot_read_is_refused_at_its_include) {
+  char *dir = uu_mkdtemp(), *many = uu_mkdtemp(), *folder = uu_mkdtemp();
+  char text[8192], name[64], line[4200], want[8192];
+  for (int i = 1; i <= 9; i++) { /* d1 includes d2 ... includes d9 */
+    if (i < 9) snprintf(text, sizeof text, "include %s/d%d.conf;\n", dir, i + 1);
+    else snprintf(text, sizeof text, "gzip on;\n");
+    snprintf(name, sizeof name, "d%d.conf", i);
+    free(uu_write_file(dir, name, text, strlen(text)));
+  }
+  snprintf(line, sizeof line, "include %s/d2.conf;", dir); /* 8 levels: read */
+  expect_one("nginx", line, 0, NULL);
+  snprintf(line, sizeof line, "include %s/d1.conf;", dir);
+  snprintf(want, sizeof want,
+           "%s/d8.conf:1: include %s/d9.conf: %s/d9.conf is 9 includes deep, deeper than the check follows (8): it "
+           "would go unchecked; include it from a file nearer the config (included by %s/d7.conf:1)\n",
+           dir, dir, dir, dir);
+  expect_exactly("nginx", line, want);
+
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof name, "f%03d.conf", i);
+    free(uu_write_file(many, name, "gzip on;\n", 9));
+  }
+  snprintf(line, sizeof line, "include %s/*.conf;", many);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s/*.conf: the config and what it includes are more than 256 files, the most the check "
+           "reads: %s/f255.conf and the files after it would go unchecked; include fewer files\n",
+           many, many);
+  expect_exactly("nginx", line, want);
+
+  snprintf(text, sizeof text, "include %s/loop.conf;\n", dir);
+  free(uu_write_file(dir, "loop.conf", text, strlen(text)));
+  snprintf(line, sizeof line, "include %s/loop.conf;", dir);
+  snprintf(want, sizeof want,
+           "%s/loop.conf:1: include %s/loop.conf: an include loop (%s/loop.conf:1 > %s/loop.conf): nginx would "
+           "read it again and again until it fails; remove the include (included by CONF:9)\n",
+           dir, dir, dir, dir);
+  expect_exactly("nginx", line, want);
+
+  snprintf(line, sizeof line, "include %s;", folder);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s: %s is a folder, which nginx does not read (it includes files); name its files: "
+           "`include %s/*`\n",
+           folder, folder, folder);
+  expect_exactly("nginx", line, want);
+
+  free(uu_write_file(dir, "nul.conf", "gzip on;\0access_log /var/log/x.log;\n", 37));
+  snprintf(line, sizeof line, "include %s/nul.conf;", dir);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s/nul.conf: %s/nul.conf contains a NUL byte, past which the check cannot read; not a "
+           "config\n",
+           dir, dir);
+  expect_exactly("nginx", line, want);
+
+  snprintf(text, sizeof text, "%s/self.conf", dir); /* a link to itself: unreadable, even by root */
+  ck_assert_int_eq(symlink(text, text), 0);
+  snprintf(line, sizeof line, "include %s/self.conf;", dir);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s/self.conf: cannot read %s/self.conf: Too many levels of symbolic links\n", dir, dir);
+  expect_exactly("nginx", line, want);
+
+  /* apache reads a folder, dot files too */
+  free(uu_write_file(folder, ".x.conf", "CustomLog /var/log/x.log combined\n", 34));
+  snprintf(line, sizeof line, "Include %s", folder);
+  snprintf(want, sizeof want,
+           "%s/.x.conf:1: CustomLog /var/log/x.log combined: writes outside the case folder; use ${dir}/x.log "
+           "(included by CONF:6)\n",
+           folder);
+  expect_exactly("apache2", line, want);
+  uu_rmtree(dir);
+  uu_rmtree(many);
+  uu_rmtree(folder);
+}
+END_TEST
+
 static Suite *proxy_config_suite(void) {
   Suite *s = suite_create("proxy_config");
   TCase *tc = tcase_create("shipped");
@@ -1185,6 +1278,7 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_every_caddy_site_listens_and_asks_no_ca);
   tcase_add_test(user, test_a_statement_over_lines_is_one);
   tcase_add_test(user, test_relative_paths_and_includes_are_resolved);
+  tcase_add_test(user, test_what_the_check_cannot_read_is_refused_at_its_include);
   suite_add_tcase(s, user);
   return s;
 }
