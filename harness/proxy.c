@@ -153,6 +153,7 @@ static void free_def(struct proxy_def *p) {
   for (size_t i = 0; i < p->ntargets; i++) {
     struct proxy_target *r = &p->targets[i];
     free(r->match), free(r->each), free(r->skip), free(r->unless), free(r->why), free(r->use);
+    free(r->needs);
   }
   free(p->targets), ld_free_list(p->groups);
   proxy_explain_free(p->explain);

@@ -83,6 +83,8 @@ struct proxy_target {
                    the check cannot follow: a forward proxy, a script), or NULL */
   char *use;    /* what to write instead, when it is not the statement with the simulator's
                    address in place of its target (a unix socket), or NULL */
+  char *needs;  /* part host: Lua pattern of the statement that says its port, which its block
+                   (or, with each, the parentheses around it) must hold, or NULL */
   enum target_part part;
 };
 

@@ -370,7 +370,7 @@ void pc_scan_text(struct checker *c, const char *file, const char *text, int dep
       free(v);
       if (where != INSIDE) break; /* one path problem per statement */
     }
-    pc_check_targets(c, file, s, here, from);
+    pc_check_targets(c, file, &ss, i, here, from);
     pc_declare_groups(c, s);
     struct lex_from inner = {s->depth, s->in};
     for (char **pat = c->p->includes; *pat; pat++) {

@@ -105,10 +105,12 @@ void pc_follow_include(struct checker *c, const char *file, const struct stmt *s
 bool pc_chain_push(struct checker *c, const char *key, const char *name);
 void pc_chain_pop(struct checker *c);
 
-/* proxy_config_targets.c: every target the statement names, judged (at most one problem for
- * it); the group names it declares; after the scan, targets that named no declared group;
- * a statement of the shipped config that sends to the simulator, kept in c->sim_example. */
-void pc_check_targets(struct checker *c, const char *file, const struct stmt *s, int at, const char *from);
+/* proxy_config_targets.c: every target statement i of its file's ss names, judged (at most
+ * one problem for it); the group names it declares; after the scan, targets that named no
+ * declared group; a statement of the shipped config that sends to the simulator, kept in
+ * c->sim_example. */
+void pc_check_targets(struct checker *c, const char *file, const struct stmts *ss, size_t i, int at,
+                      const char *from);
 void pc_declare_groups(struct checker *c, const struct stmt *s);
 void pc_resolve_group_refs(struct checker *c);
 void pc_find_sim_example(struct checker *c, const struct stmt *s);

@@ -420,7 +420,7 @@ static void f_syntax(lua_State *L, struct loader *ld, int v) {
 /* targets = { { match = ..., each = ..., part = ..., skip = ..., unless = ..., why = ... } }:
  * the statements that name where the proxy sends requests. */
 static void f_targets(lua_State *L, struct loader *ld, int v) {
-  static const char *const keys[] = {"match", "each", "part", "skip", "unless", "why", "use", NULL};
+  static const char *const keys[] = {"match", "each", "part", "skip", "unless", "why", "use", "needs", NULL};
   static const char *const parts[] = {"address", "host", "port", "host port", "socket", NULL};
   struct proxy_def *p = ld->p;
   size_t n = ld_list(L, ld, v, "targets", "{ match = ..., ... }");
@@ -475,6 +475,12 @@ static void f_targets(lua_State *L, struct loader *ld, int v) {
     if (lua_getfield(L, t, "use") != LUA_TNIL) {
       snprintf(w2, sizeof w2, "%s.use", what);
       r->use = ld_string(L, ld, -1, w2);
+    }
+    lua_settop(L, t);
+    if (lua_getfield(L, t, "needs") != LUA_TNIL) {
+      snprintf(w2, sizeof w2, "%s.needs", what);
+      ld_pattern(L, ld, -1, w2, 0, 32, &r->needs);
+      if (r->part != PART_HOST) ld_fail(L, ld, "%s is about a host's port: it needs part \"host\"", w2);
     }
     lua_settop(L, v);
   }

@@ -67,9 +67,11 @@ proxy.server = ( "" => ( (
   syntax = { ends = "assignment", blocks = "{}", quotes = '"', quote_at = "anywhere", strings = "multiline",
              comments = { "#any" } },
   -- Where a config sends: the hosts and ports of every *.server backend (proxy.server,
-  -- fastcgi.server, scgi.server, ...); a "socket" is a unix socket, never the simulator.
+  -- fastcgi.server, scgi.server, ...: a host without a "port" in its ( ) goes to port 80); a
+  -- "socket" is a unix socket, never the simulator.
   targets = {
-    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"host"%s*=>%s*("?[^",%s%)]*"?)', part = "host" },
+    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"host"%s*=>%s*("?[^",%s%)]*"?)', part = "host",
+      needs = '"port"%s*=>' },
     { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"port"%s*=>%s*("?[^",%s%)]*"?)', part = "port" },
     { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"socket"%s*=>%s*("?[^",%s%)]*"?)', part = "socket",
       use = '"host" => "${upstream_host}", "port" => ${upstream_port}' },

@@ -420,6 +420,14 @@ class UserConfig(unittest.TestCase):
         self.assertEqual(case["got"], "setup_error", case)
         self.assertIn("listens on port %d too" % other, case["detail"])
 
+    def test_a_haproxy_health_check_elsewhere_is_refused(self):
+        """`check port N` sends the server's health checks to port N: the simulator's port only."""
+        text = HAPROXY_CFG.replace("server up ${upstream_host}:${upstream_port}",
+                                   "server up ${upstream_host}:${upstream_port} check port 18081 inter 200")
+        self.refused("haproxy", "my.cfg", text, "server up ${upstream_host}:${upstream_port} check port 18081: sends "
+                     "to port 18081, not the case's simulator; use `server up ${upstream_host}:${upstream_port} "
+                     "check port ${upstream_port}`", line=line_of(text, "18081"))
+
     @have_haproxy
     def test_haproxy_log_to_dev_log_is_refused(self):
         text = HAPROXY_CFG.replace("log stderr format raw local0 info", "log /dev/log local0")

@@ -781,6 +781,8 @@ static int with_base(const char *proxy, const char *lines, char *text, size_t le
   return at;
 }
 
+static void expect_exactly(const char *proxy, const char *lines, const char *want);
+
 /* Checks BASES[proxy] + lines: want NULL passes; else one problem, starting "CONF:<line>: want". */
 static void expect_one(const char *proxy, const char *lines, int line, const char *want) {
   char text[8192], prefix[1200];
@@ -815,6 +817,14 @@ START_TEST(test_every_kind_of_target_is_judged) {
        "simulator; remove it"},
       {"haproxy", "    option http_proxy", 0, "option http_proxy: sends each request to the host its URL names"},
       {"haproxy", "    dispatch 10.0.0.5:80", 0, "dispatch 10.0.0.5:80: sends to 10.0.0.5:80,"},
+      {"haproxy", "    server s5 ${upstream_host}:${upstream_port} check port 18081 inter 200", 0,
+       "server s5 ${upstream_host}:${upstream_port} check port 18081: sends to port 18081, not the case's simulator; "
+       "use `server s5 ${upstream_host}:${upstream_port} check port ${upstream_port}`"},
+      {"haproxy", "    server s6 ${upstream_host}:${upstream_port} check port ${upstream_port}", 0, NULL},
+      {"haproxy", "    server port ${upstream_host}:${upstream_port}", 0, NULL},
+      {"haproxy", "    default-server port 9000 inter 1s", 0, "default-server port 9000: sends to port 9000,"},
+      {"haproxy", "    server s7 ${upstream_host}:${upstream_port} agent-check agent-port 9999", 0,
+       "server s7 ${upstream_host}:${upstream_port} agent-check agent-port 9999: sends to port 9999,"},
       {"haproxy", "peers p\n    peer other 10.0.0.7:1024", 1, "peer other 10.0.0.7:1024: sends to 10.0.0.7:1024,"},
       {"apache2", "RewriteRule ^/(.*)$ http://10.0.0.5/$1 [L,P]", 0,
        "RewriteRule ^/(.*)$ http://10.0.0.5/$1: sends to http://10.0.0.5/$1,"},
@@ -856,6 +866,12 @@ START_TEST(test_every_kind_of_target_is_judged) {
        ".host = \"10.0.0.6\": sends to 10.0.0.6,"},
       {"varnish", "backend b4 { .host = \"${upstream_host}:8080\"; }", 0,
        ".host = \"${upstream_host}:8080\": sends to ${upstream_host}:8080,"},
+      {"varnish", "backend b5 { .host = \"${upstream_host}\"; }", 0,
+       ".host = \"${upstream_host}\": sends to ${upstream_host}, not the case's simulator (no port: it would go to "
+       "the default one); add `.port = \"${upstream_port}\"` beside it"},
+      {"varnish", "backend b6 { .port = \"${upstream_port}\"; .probe = { .url = \"/\"; } .host = \"${upstream_host}\"; }",
+       0, NULL},
+      {"varnish", "backend b7 { .host = \"${upstream_host}:${upstream_port}\"; }", 0, NULL},
       {"h2o", "      \"/b\": { proxy.reverse.url: \"http://10.0.0.7/\", proxy.timeout.io: 100 }", 0,
        "proxy.reverse.url: \"http://10.0.0.7/\": sends to http://10.0.0.7/,"},
       {"h2o", "      \"/c\":\n        proxy.reverse.url:\n          http://10.0.0.8/", 1,
@@ -868,11 +884,32 @@ START_TEST(test_every_kind_of_target_is_judged) {
        "fastcgi.server = \"socket\" => \"/run/php.sock\": sends to /run/php.sock,"},
       {"lighttpd", "proxy.server += ( \"/y\" => (( \"host\" => var.backend, \"port\" => 8080 )) )", 0,
        "proxy.server += \"host\" => var.backend: sends to var.backend,"},
+      {"lighttpd", "proxy.server += ( \"/z\" => (( \"host\" => \"${upstream_host}\" )) )", 0,
+       "proxy.server += \"host\" => \"${upstream_host}\": sends to ${upstream_host}, not the case's simulator (no "
+       "port: it would go to the default one); add `\"port\" => ${upstream_port}` beside it"},
+      {"lighttpd", "proxy.server += ( \"/w\" => (( \"port\" => ${upstream_port}, \"host\" => \"${upstream_host}\" )) )",
+       0, NULL},
       {"lighttpd", "include_shell \"cat /etc/lighttpd/backends.conf\"", 0,
        "include_shell \"cat /etc/lighttpd/backends.conf\": takes config from a program's output"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     expect_one(cases[i].proxy, cases[i].lines, cases[i].line, cases[i].want);
+}
+END_TEST
+
+/* A VCL's include is read as part of it: a backend elsewhere in it is refused there. */
+START_TEST(test_a_vcl_include_is_read) {
+  char *dir = uu_mkdtemp(), line[4200], want[8192];
+  const char *evil = "backend evil {\n    .host = \"10.0.0.5\";\n    .port = \"${upstream_port}\";\n}\n";
+  char *inc = uu_write_file(dir, "evil.vcl", evil, strlen(evil));
+  snprintf(line, sizeof line, "include \"%s\";", inc);
+  snprintf(want, sizeof want,
+           "%s:2: .host = \"10.0.0.5\": sends to 10.0.0.5, not the case's simulator; use `.host = "
+           "\"${upstream_host}\"` (included by CONF:3)\n",
+           inc);
+  expect_exactly("varnish", line, want);
+  free(inc);
+  uu_rmtree(dir);
 }
 END_TEST
 
@@ -1269,6 +1306,7 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_a_group_is_judged_by_its_members);
   tcase_add_test(user, test_every_kind_of_target_is_judged);
   tcase_add_test(user, test_a_config_must_send_to_the_simulator_somewhere);
+  tcase_add_test(user, test_a_vcl_include_is_read);
   tcase_add_test(user, test_daemon_off_counts_only_in_the_main_context);
   tcase_add_test(user, test_a_directive_counts_only_where_it_applies);
   tcase_add_test(user, test_only_a_listening_directive_listens);
