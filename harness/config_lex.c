@@ -94,6 +94,7 @@ int lex_find(lua_State *L, const char *text, const char *pattern, size_t init, s
              size_t cap[][2], int max) {
   char kinds[32];
   int n = 0, got = -1;
+  if (!L) return -1; /* reading comments only (lex_comments): no pattern is asked */
   char *pat = with_positions(pattern, kinds, 32, &n);
   if (!pat) return -1;
   int top = lua_gettop(L);
@@ -139,6 +140,8 @@ struct lexer {
   const struct proxy_syntax *sx;
   lua_State *L;
   struct stmts *out;
+  const char *base;            /* the text being read */
+  struct lex_spans *comments;  /* where its comments are, or NULL: not asked */
   const struct lex_from *from;
   struct buf cur; /* the statement being read */
   int cur_line;   /* where it started; 0: nothing in it yet */
@@ -147,6 +150,19 @@ struct lexer {
   struct frame stack[MAX_DEPTH];
   int sp, deeper; /* blocks open; those beyond MAX_DEPTH are only counted */
 };
+
+static void comment_at(struct lexer *lx, const char *from, const char *to) {
+  struct lex_spans *c = lx->comments;
+  if (!c || to <= from) return;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 16;
+    size_t(*v)[2] = realloc(c->v, cap * sizeof *v);
+    if (!v) return; /* a comment less known: its ${name} is judged like the rest */
+    c->v = v, c->cap = cap;
+  }
+  c->v[c->n][0] = (size_t)(from - lx->base), c->v[c->n][1] = (size_t)(to - lx->base);
+  c->n++;
+}
 
 static void put(struct lexer *lx, char ch) {
   if (ch == '\n' || ch == '\r' || ch == '\t' || ch == '\v' || ch == '\f') ch = ' ';
@@ -337,17 +353,16 @@ static void lex_stream(struct lexer *lx, const char *p) {
     bool comment = ((sx->comments & COMMENT_HASH_LINE) && line_blank && cur_empty(lx)) ||
                    ((sx->comments & COMMENT_HASH_ANY) && prev != '\\') ||
                    ((sx->comments & COMMENT_HASH) && word_start);
-    if (ch == '#' && comment) {
-      p = skip_to_eol(p);
-      continue;
-    }
-    if (ch == '/' && p[1] == '/' && (sx->comments & COMMENT_SLASHES)) {
-      p = skip_to_eol(p);
+    if ((ch == '#' && comment) || (ch == '/' && p[1] == '/' && (sx->comments & COMMENT_SLASHES))) {
+      const char *eol = skip_to_eol(p);
+      comment_at(lx, p, eol);
+      p = eol;
       continue;
     }
     if (ch == '/' && p[1] == '*' && (sx->comments & COMMENT_BLOCK)) {
       const char *end = strstr(p + 2, "*/");
       const char *stop = end ? end + 2 : p + strlen(p);
+      comment_at(lx, p, stop);
       for (; p < stop; p++) lx->line += *p == '\n';
       put(lx, ' ');
       prev = ' ';
@@ -535,6 +550,7 @@ static void lex_yaml(struct lexer *lx, const char *text) {
     }
     if (quote) { /* a quoted scalar over lines */
       size_t keep = yaml_scan(l, n, &quote);
+      comment_at(lx, l + keep, l + n);
       buf_puts(&logical, " ");
       buf_append(&logical, l + ind, keep > ind ? keep - ind : 0);
       l = next;
@@ -542,6 +558,7 @@ static void lex_yaml(struct lexer *lx, const char *text) {
     }
     char q = 0;
     size_t keep = yaml_scan(l + ind, n - ind, &q) + ind;
+    comment_at(lx, l + keep, l + n);
     while (keep > ind && isspace((unsigned char)l[keep - 1])) keep--;
     if (keep > ind) {
       char *body = strndup(l + ind, keep - ind);
@@ -580,11 +597,32 @@ static void lex_yaml(struct lexer *lx, const char *text) {
 
 void lex_config(const struct proxy_syntax *sx, lua_State *L, const char *text, const struct lex_from *from,
                 struct stmts *out) {
-  struct lexer lx = {.sx = sx, .L = L, .out = out, .from = from, .line = 1};
+  struct lexer lx = {.sx = sx, .L = L, .out = out, .base = text, .from = from, .line = 1};
   if (sx->ends == ENDS_YAML) lex_yaml(&lx, text);
   else lex_stream(&lx, text);
   while (lx.sp > 0 || lx.deeper) pop(&lx); /* blocks a file leaves open end with it */
   buf_free(&lx.cur);
+}
+
+void lex_comments(const struct proxy_syntax *sx, const char *text, struct lex_spans *out) {
+  struct stmts unused = {0};
+  struct lexer lx = {.sx = sx, .out = &unused, .base = text, .comments = out, .line = 1};
+  if (sx->ends == ENDS_YAML) lex_yaml(&lx, text);
+  else lex_stream(&lx, text);
+  while (lx.sp > 0 || lx.deeper) pop(&lx);
+  buf_free(&lx.cur);
+  stmts_free(&unused);
+}
+
+bool lex_in_spans(const struct lex_spans *s, size_t off) {
+  for (size_t i = 0; i < s->n; i++)
+    if (off >= s->v[i][0] && off < s->v[i][1]) return true;
+  return false;
+}
+
+void lex_spans_free(struct lex_spans *s) {
+  free(s->v);
+  memset(s, 0, sizeof *s);
 }
 
 void stmts_free(struct stmts *s) {

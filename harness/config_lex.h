@@ -43,6 +43,16 @@ void lex_config(const struct proxy_syntax *sx, lua_State *L, const char *text, c
                 struct stmts *out);
 void stmts_free(struct stmts *s);
 
+/* Where the comments of a text are, as the proxy reads it: byte ranges [v[i][0], v[i][1]), in
+ * the order of the text. */
+struct lex_spans {
+  size_t (*v)[2];
+  size_t n, cap;
+};
+void lex_comments(const struct proxy_syntax *sx, const char *text, struct lex_spans *out);
+bool lex_in_spans(const struct lex_spans *s, size_t off);
+void lex_spans_free(struct lex_spans *s);
+
 /* string.find(text, pattern, init) with the capture positions: returns -1 when the pattern
  * does not match (or is not one), else the number of captures (at most max are stored), with
  * the match in [*from, *to) and capture i in [cap[i][0], cap[i][1]), byte offsets into text.

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,6 +343,24 @@ static void check_foreground(struct checker *c, const char *file, const struct s
   }
 }
 
+/* ---- what must be set ------------------------------------------------------------------------ */
+
+/* A statement of a must_set directive (the example's first word) whose value does not set it
+ * (caddy's `auto_https disable_redirects` still asks a CA): kept, to be blamed on its line
+ * rather than reported missing, if nothing sets it. */
+static void check_wrong_value(struct checker *c, size_t k, const char *file, const struct stmt *s, int at,
+                              const char *from) {
+  const struct proxy_must_set *m = &c->p->must_set[k];
+  size_t n = strcspn(m->example, " \t=:"), sn = strcspn(s->key, " \t=:");
+  bool same = n == sn && (c->p->syntax.caseless ? strncasecmp(s->key, m->example, n) : strncmp(s->key, m->example, n)) == 0;
+  if (!same) return;
+  char text[2048];
+  snprintf(text, sizeof text, "%s:%d: %.*s: not a value that keeps %s from its default %s, outside the case folder; "
+           "use `%s`%s", file, s->line, SHOWN, s->text, c->p->name, m->default_path, m->example, from ? from : "");
+  c->set_wrong[k].at = at;
+  c->set_wrong[k].text = strdup(text);
+}
+
 /* ---- scanning a file: its statements, then what it includes -------------------------------- */
 
 /* Every statement: where it listens, what it sets, whether it detaches, where it writes and
@@ -359,6 +378,8 @@ void pc_scan_text(struct checker *c, const char *file, const char *text, int dep
       if (!c->set[k] && pc_matches(c, s, c->p->must_set[k].directive)) {
         if (!c->p->must_set[k].main_only || s->depth == 0) c->set[k] = true;
         else if (!c->set_elsewhere[k]) c->set_elsewhere[k] = where_elsewhere(file, s);
+      } else if (!c->set[k] && !c->set_wrong[k].text) {
+        check_wrong_value(c, k, file, s, here, from);
       }
     check_foreground(c, file, s, here, from);
     for (char **pat = c->p->paths; *pat; pat++) {
@@ -385,12 +406,16 @@ void pc_scan_text(struct checker *c, const char *file, const char *text, int dep
 }
 
 /* Every ${name} that is not a template variable, each where it is: the same reading as
- * template_render ("$${" is a literal "${"; a "${" without "}" is text). */
+ * template_render ("$${" is a literal "${"; a "${" without "}" is text). One in a comment is
+ * none: the proxy never reads it, and the rendering leaves it as it is (Debian's apache2.conf
+ * has `#Mutex file:${APACHE_LOCK_DIR} default`). */
 static void unknown_variables(struct checker *c, const char *name, const char *text) {
   int line = 1;
   const char *counted = text, *t = text, *open;
+  struct lex_spans comments = {0};
+  lex_comments(&c->p->syntax, text, &comments);
   while ((open = strstr(t, "${"))) {
-    if (open > t && open[-1] == '$') {
+    if ((open > t && open[-1] == '$') || lex_in_spans(&comments, (size_t)(open - text))) {
       t = open + 2;
       continue;
     }
@@ -408,6 +433,7 @@ static void unknown_variables(struct checker *c, const char *name, const char *t
                  name, line, (int)(len < 80 ? len : 80), open + 2);
     t = close + 1;
   }
+  lex_spans_free(&comments);
 }
 /* ---- the whole check ------------------------------------------------------------------------- */
 
@@ -453,7 +479,8 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
     c.L = luaL_newstate();
     c.set = calloc(p->nmust_set + 1, sizeof *c.set);
     c.set_elsewhere = calloc(p->nmust_set + 1, sizeof *c.set_elsewhere);
-    if (!c.L || !c.set || !c.set_elsewhere) {
+    c.set_wrong = calloc(p->nmust_set + 1, sizeof *c.set_wrong);
+    if (!c.L || !c.set || !c.set_elsewhere || !c.set_wrong) {
       pc_refuse(&c, "%s: cannot create a Lua state to check it", name);
     } else {
       luaL_requiref(c.L, "string", luaopen_string, 1);
@@ -490,6 +517,10 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
       for (size_t k = 0; k < p->nmust_set; k++) {
         const struct proxy_must_set *m = &p->must_set[k];
         if (c.set[k]) continue;
+        if (c.set_wrong[k].text) {
+          pc_problem(&c, c.set_wrong[k].at, "%s", c.set_wrong[k].text);
+          continue;
+        }
         char elsewhere[1200] = "";
         if (c.set_elsewhere[k]) snprintf(elsewhere, sizeof elsewhere, " (%s)", c.set_elsewhere[k]);
         /* a statement that is only where it may not apply is named: it looked like enough */
@@ -514,6 +545,8 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
     if (c.L) lua_close(c.L);
     for (size_t k = 0; c.set_elsewhere && k < p->nmust_set; k++) free(c.set_elsewhere[k]);
     free(c.set_elsewhere);
+    for (size_t k = 0; c.set_wrong && k < p->nmust_set; k++) free(c.set_wrong[k].text);
+    free(c.set_wrong);
     free(c.set);
     free(c.stays_elsewhere);
     for (size_t i = 0; i < c.ngroups; i++) free(c.groups[i]);

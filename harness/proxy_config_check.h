@@ -45,6 +45,8 @@ struct checker {
   lua_State *L; /* string.find for the definition's patterns */
   bool *set;    /* per must_set entry: a scanned statement sets it */
   char **set_elsewhere; /* per must_set entry: where a statement outside its context sets it */
+  struct problem *set_wrong; /* per must_set entry: the first statement of its directive whose
+                                value does not set it (`auto_https disable_redirects`), as a problem */
   bool stays;   /* a statement keeps the proxy in the foreground (foreground.stays) */
   char *stays_elsewhere;
   bool detached; /* a statement makes it detach (foreground.detaches) */

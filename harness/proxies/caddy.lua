@@ -95,7 +95,9 @@ http://127.0.0.1:${proxy_port} {
     { match = "^%s*dynamic%s", why = "looks its upstreams up at run time (DNS, ...), which can send anywhere" },
   },
   -- Without auto_https off, a site with a domain name has caddy ask a public CA (Let's
-  -- Encrypt, ZeroSSL) for its certificate, over the network, at start.
+  -- Encrypt, ZeroSSL) for its certificate, over the network, at start. Its other values leave
+  -- part of it on: disable_redirects and ignore_loaded_certs still ask, disable_certs still
+  -- serves HTTPS on 443 and redirects from 80 (caddy's docs, the auto_https option).
   must_set = {
     { directive = "^%s*admin%s", default = "localhost:2019 (the admin endpoint)", example = "admin off" },
     { directive = "^%s*auto_https%s+off%s*$", default = "automatic HTTPS (certificates asked of a public CA over the network)",

@@ -326,6 +326,19 @@ class UserConfig(unittest.TestCase):
                      line=line_of(text, "read_timout"))
 
     @have_nginx
+    def test_a_variable_in_a_comment_runs_as_written(self):
+        """A ${name} in a comment is no template variable: the check passes it, and the case
+        renders the comment as written (the rendering failed on it)."""
+        text = NGINX_CONF.replace("    server {\n", "    # upstream was ${BACKEND_ADDR}, port ${upstream_port}\n"
+                                  "    server {\n", 1)
+        p = self.run_badup("nginx", self.write("my.conf", text))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(p.out, "results.json")) as f:
+            self.assertEqual([c["got"] for c in json.load(f)["cases"]], ["200"])
+        with open(os.path.join(p.out, "cases", "nginx", "ok", "nginx.conf")) as f:
+            self.assertIn("    # upstream was ${BACKEND_ADDR}, port ", f.read())
+
+    @have_nginx
     def test_nginx_syntax_error_is_refused_by_nginx_t(self):
         text = NGINX_CONF.replace("    server {\n", "    proxy_buffering maybe;\n    server {\n", 1)
         _, msg = self.refused("nginx", "my.conf", text, "nginx's own check refused it", line=line_of(text, "maybe"))

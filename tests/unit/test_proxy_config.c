@@ -1096,6 +1096,21 @@ START_TEST(test_quotes_and_escapes_as_the_proxy_reads_them) {
 }
 END_TEST
 
+/* A ${name} in a comment is no template variable: the proxy never reads it, and the rendering
+ * leaves it as written (Debian's apache2.conf has `#Mutex file:${APACHE_LOCK_DIR} default`).
+ * Anywhere else it is. */
+START_TEST(test_a_variable_in_a_comment_is_no_problem) {
+  expect_one("apache2", "#Mutex file:${APACHE_LOCK_DIR} default", 0, NULL);
+  expect_one("nginx", "# upstream was ${BACKEND_ADDR}", 0, NULL);
+  expect_one("haproxy", "    server s9 ${upstream_host}:${upstream_port} # was ${BACKEND}", 0, NULL);
+  expect_one("varnish", "// was ${BACKEND}\n/* and ${OTHER} */", 0, NULL);
+  expect_one("h2o", "# was ${BACKEND}", 0, NULL);
+  expect_one("lighttpd", "server.tag = \"x\" # was ${BACKEND}", 0, NULL);
+  expect_one("nginx", "add_header X-A \"${BACKEND_ADDR}\";", 0, "unknown template variable ${BACKEND_ADDR}");
+  expect_one("apache2", "ServerAdmin ${APACHE_ADMIN}", 0, "unknown template variable ${APACHE_ADMIN}");
+}
+END_TEST
+
 /* caddy: every site block listens (a domain on 80 and 443), and without auto_https off a site
  * with a domain name has caddy ask a public CA for a certificate over the network. */
 START_TEST(test_every_caddy_site_listens_and_asks_no_ca) {
@@ -1111,6 +1126,16 @@ START_TEST(test_every_caddy_site_listens_and_asks_no_ca) {
   ck_assert_str_eq(buf_cstr(&r), "CONF: no `auto_https` in it: caddy would use its default automatic HTTPS "
                                  "(certificates asked of a public CA over the network), outside the case folder; add "
                                  "`auto_https off`\n");
+  ck_assert_int_eq(n, 1);
+  buf_free(&r);
+  /* a value that leaves some of it on is blamed on its line, not reported missing */
+  n = check_text("caddy",
+                 "{\n\tadmin off\n\tauto_https disable_redirects\n}\nhttp://127.0.0.1:${proxy_port} {\n\treverse_proxy "
+                 "${upstream_host}:${upstream_port}\n}\n",
+                 &r);
+  ck_assert_str_eq(buf_cstr(&r), "CONF:3: auto_https disable_redirects: not a value that keeps caddy from its default "
+                                 "automatic HTTPS (certificates asked of a public CA over the network), outside the "
+                                 "case folder; use `auto_https off`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
@@ -1312,6 +1337,7 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_only_a_listening_directive_listens);
   tcase_add_test(user, test_comments_never_count);
   tcase_add_test(user, test_quotes_and_escapes_as_the_proxy_reads_them);
+  tcase_add_test(user, test_a_variable_in_a_comment_is_no_problem);
   tcase_add_test(user, test_directive_names_in_any_case);
   tcase_add_test(user, test_every_caddy_site_listens_and_asks_no_ca);
   tcase_add_test(user, test_a_statement_over_lines_is_one);
