@@ -145,6 +145,8 @@ struct lexer {
   const struct lex_from *from;
   struct buf cur; /* the statement being read */
   int cur_line;   /* where it started; 0: nothing in it yet */
+  size_t *breaks; /* where its later lines start in cur */
+  size_t nbreaks, capbreaks;
   int line;       /* the line being read */
   bool quoted;    /* cur ends inside a string (its blanks are kept as they are) */
   struct frame stack[MAX_DEPTH];
@@ -177,6 +179,19 @@ static void puts_n(struct lexer *lx, const char *s, size_t n) {
 
 static bool cur_empty(const struct lexer *lx) { return lx->cur_line == 0; }
 
+/* The text goes on to the next line: within a statement, where its next line starts. */
+static void next_line(struct lexer *lx) {
+  lx->line++;
+  if (cur_empty(lx)) return;
+  if (lx->nbreaks == lx->capbreaks) {
+    size_t cap = lx->capbreaks ? 2 * lx->capbreaks : 8;
+    size_t *v = realloc(lx->breaks, cap * sizeof *v);
+    if (!v) return; /* its lines after this one are told as this one */
+    lx->breaks = v, lx->capbreaks = cap;
+  }
+  lx->breaks[lx->nbreaks++] = lx->cur.len;
+}
+
 static void stmt_add(struct lexer *lx, const char *text, bool head) {
   struct stmts *s = lx->out;
   if (s->n == s->cap) {
@@ -197,6 +212,12 @@ static void stmt_add(struct lexer *lx, const char *text, bool head) {
   if (lx->sx->caseless) /* directive names: the first word (apache's <Proxy too) */
     for (char *k = st->key; *k && !isspace((unsigned char)*k); k++) *k = (char)tolower((unsigned char)*k);
   st->line = lx->cur_line ? lx->cur_line : lx->line;
+  st->breaks = NULL;
+  st->nbreaks = 0;
+  if (lx->nbreaks && (st->breaks = malloc(lx->nbreaks * sizeof *st->breaks))) {
+    memcpy(st->breaks, lx->breaks, lx->nbreaks * sizeof *st->breaks);
+    st->nbreaks = lx->nbreaks;
+  }
   st->depth = (lx->from ? lx->from->depth : 0) + lx->sp + lx->deeper;
   st->head = head;
   s->n++;
@@ -246,6 +267,7 @@ static void emit(struct lexer *lx, bool head) {
   }
   lx->cur.len = 0;
   lx->cur_line = 0;
+  lx->nbreaks = 0;
   lx->quoted = false;
 }
 
@@ -299,7 +321,7 @@ static void lex_stream(struct lexer *lx, const char *p) {
     char ch = *p;
     if (sx->continued && ch == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
       p += p[1] == '\n' ? 2 : 3; /* the next line goes on with this statement, and its string */
-      lx->line++;
+      next_line(lx);
       if (!quote) {
         put(lx, ' ');
         prev = ' ';
@@ -312,7 +334,7 @@ static void lex_stream(struct lexer *lx, const char *p) {
         quote = 0; /* the string ends with its line; the newline is read below */
         lx->quoted = false;
       } else {
-        if (ch == '\n') lx->line++, line_blank = true;
+        if (ch == '\n') next_line(lx), line_blank = true;
         if (ch == '\\' && strchr(sx->escapes, quote) && p[1] && p[1] != '\n') {
           put(lx, ch), put(lx, p[1]);
           p += 2;
@@ -334,7 +356,7 @@ static void lex_stream(struct lexer *lx, const char *p) {
       p++;
       if (sx->ends == ENDS_LINE && parens == 0) emit(lx, false);
       else put(lx, ' ');
-      lx->line++;
+      next_line(lx);
       line_blank = true;
       prev = '\n';
       word_start = true;
@@ -363,7 +385,8 @@ static void lex_stream(struct lexer *lx, const char *p) {
       const char *end = strstr(p + 2, "*/");
       const char *stop = end ? end + 2 : p + strlen(p);
       comment_at(lx, p, stop);
-      for (; p < stop; p++) lx->line += *p == '\n';
+      for (; p < stop; p++)
+        if (*p == '\n') next_line(lx);
       put(lx, ' ');
       prev = ' ';
       word_start = true;
@@ -602,6 +625,13 @@ void lex_config(const struct proxy_syntax *sx, lua_State *L, const char *text, c
   else lex_stream(&lx, text);
   while (lx.sp > 0 || lx.deeper) pop(&lx); /* blocks a file leaves open end with it */
   buf_free(&lx.cur);
+  free(lx.breaks);
+}
+
+int stmt_line_at(const struct stmt *s, size_t off) {
+  int line = s->line;
+  for (size_t i = 0; i < s->nbreaks && s->breaks[i] <= off; i++) line++;
+  return line;
 }
 
 void lex_comments(const struct proxy_syntax *sx, const char *text, struct lex_spans *out) {
@@ -611,6 +641,7 @@ void lex_comments(const struct proxy_syntax *sx, const char *text, struct lex_sp
   else lex_stream(&lx, text);
   while (lx.sp > 0 || lx.deeper) pop(&lx);
   buf_free(&lx.cur);
+  free(lx.breaks);
   stmts_free(&unused);
 }
 
@@ -626,7 +657,7 @@ void lex_spans_free(struct lex_spans *s) {
 }
 
 void stmts_free(struct stmts *s) {
-  for (size_t i = 0; i < s->n; i++) free(s->v[i].text), free(s->v[i].key), free(s->v[i].in);
+  for (size_t i = 0; i < s->n; i++) free(s->v[i].text), free(s->v[i].key), free(s->v[i].in), free(s->v[i].breaks);
   free(s->v);
   memset(s, 0, sizeof *s);
 }

@@ -78,7 +78,16 @@ static void judge_address(const char *v, struct judged *j) {
       has_prefix(a, "sockpair@") || has_prefix(a, "fd@") || a[0] == '/') {
     j->v = ELSEWHERE;
     j->why = "a unix socket, not the simulator's address";
-    snprintf(j->fixed, sizeof j->fixed, "%s${upstream_host}:${upstream_port}", prefix);
+    /* apache's unix:/path|fcgi://host/x: a URL, whose path the simulator's keeps (over HTTP,
+     * which the simulator speaks) */
+    const char *bar = strchr(a, '|'), *url = bar ? bar + 1 : NULL, *path = NULL;
+    size_t un = 0;
+    while (url && (isalnum((unsigned char)url[un]) || (url[un] && strchr("+.-", url[un])))) un++;
+    if (url && un && strncmp(url + un, "://", 3) == 0) path = url + un + 3 + strcspn(url + un + 3, "/");
+    if (path)
+      snprintf(j->fixed, sizeof j->fixed, "http://${upstream_host}:${upstream_port}%s", path);
+    else
+      snprintf(j->fixed, sizeof j->fixed, "%s${upstream_host}:${upstream_port}", prefix);
     return;
   }
   static const char *const families[] = {"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@", NULL};
@@ -271,7 +280,9 @@ static bool port_example(struct checker *c, const char *needs, char *dst, size_t
 static bool judge_found(struct checker *c, const struct scan_at *w, const struct stmt *s,
                         const struct proxy_target *r, const struct found *f) {
   const char *file = w->file, *from = w->from;
-  int at = w->at;
+  /* one of a statement's targets (`each`) is on its own line, which may be past the
+   * statement's first (a lighttpd list's host) */
+  int line = f->each ? stmt_line_at(s, f->cap[0][0]) : s->line, at = from ? w->at : line;
   char v[2][512] = {"", ""};
   for (int i = 0; i < f->ncap && i < 2; i++) {
     snprintf(v[i], sizeof v[i], "%.*s", (int)(f->cap[i][1] - f->cap[i][0]), s->text + f->cap[i][0]);
@@ -332,7 +343,7 @@ static bool judge_found(struct checker *c, const struct scan_at *w, const struct
   else
     snprintf(shown, sizeof shown, "%.*s", (int)(f->shown_to > 2 * SHOWN ? 2 * SHOWN : f->shown_to), t);
   char text[4096];
-  snprintf(text, sizeof text, "%s:%d: %s: sends to %s, not the case's simulator%s%s%s; %s%s", file, s->line,
+  snprintf(text, sizeof text, "%s:%d: %s: sends to %s, not the case's simulator%s%s%s; %s%s", file, line,
            shown, target, j.why ? " (" : "", j.why ? j.why : "", j.why ? ")" : "", use, from ? from : "");
   if (j.v == GROUP) { /* fine if the config declares it: known after the scan */
     group_ref_add(c, at, &j, text);

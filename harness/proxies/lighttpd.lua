@@ -68,11 +68,12 @@ proxy.server = ( "" => ( (
              comments = { "#any" } },
   -- Where a config sends: the hosts and ports of every *.server backend (proxy.server,
   -- fastcgi.server, scgi.server, ...: a host without a "port" in its ( ) goes to port 80); a
-  -- "socket" is a unix socket, never the simulator.
+  -- "socket" is a unix socket, never the simulator. What to write is the pair in its list.
   targets = {
     { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"host"%s*=>%s*("?[^",%s%)]*"?)', part = "host",
-      needs = '"port"%s*=>' },
-    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"port"%s*=>%s*("?[^",%s%)]*"?)', part = "port" },
+      needs = '"port"%s*=>', use = '"host" => "${upstream_host}"' },
+    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"port"%s*=>%s*("?[^",%s%)]*"?)', part = "port",
+      use = '"port" => ${upstream_port}' },
     { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"socket"%s*=>%s*("?[^",%s%)]*"?)', part = "socket",
       use = '"host" => "${upstream_host}", "port" => ${upstream_port}' },
     { match = "^%s*include_shell%s", why = "takes config from a program's output, which can send anywhere" },

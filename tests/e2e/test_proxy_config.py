@@ -575,6 +575,18 @@ class UserConfig(unittest.TestCase):
         self.assertIn("%s: fake's own check refused it (exit status 4): (no output)" % config, p.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
 
+    def test_the_checkers_error_is_shown_not_its_noise(self):
+        """varnishd -C writes a line about its build folder before every error: the message
+        shows the error (it showed the noise)."""
+        proxies = self.fake_proxies("echo \"Could not delete 'vcl_boot.1796029143.446808/vgc.sym': No such file or "
+                                    "directory\"; echo 'Message from VCC-compiler:'; echo \"Symbol not found: 'x'\"; "
+                                    "echo 'Running VCC-compiler failed, exited with 2'; exit 2")
+        config = self.write("my.conf", "listen ${proxy_port}\nsend ${upstream_port}\n")
+        p = self.run_badup_fake(proxies, config)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("%s: fake's own check refused it (exit status 2): Message from VCC-compiler: | Symbol not "
+                      "found: 'x' | Running VCC-compiler failed, exited with 2\n" % config, p.stderr)
+
     def test_a_config_with_a_nul_byte_is_refused(self):
         path = self.write("my.conf", "daemon off;\0\n")
         p = self.run_badup("nginx", path)

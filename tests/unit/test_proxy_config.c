@@ -562,7 +562,7 @@ static const struct {
      "proxy.server = ( \"\" => ( ( \"host\" => \"10.0.0.5\", \"port\" => ${upstream_port} ) ) )",
      "proxy.server = ( \"\" => ( ( \"host\" => \"${upstream_host}\", \"port\" => ${upstream_port} ) ) )",
      "CONF:3: proxy.server = \"host\" => \"10.0.0.5\": sends to 10.0.0.5, not the case's simulator; use "
-     "`proxy.server = \"host\" => \"${upstream_host}\"`\n"},
+     "`\"host\" => \"${upstream_host}\"`\n"},
     {"h2o",
      "listen:\n  host: 127.0.0.1\n  port: ${proxy_port}\ntemp-buffer-path: ${dir}\nhosts:\n  \"default\":\n"
      "    paths:\n      \"/\":\n        %s\n",
@@ -897,6 +897,22 @@ START_TEST(test_every_kind_of_target_is_judged) {
 }
 END_TEST
 
+/* What the message says to write is valid where it goes, on the line of the target: apache's
+ * unix socket URL becomes an http:// one (the simulator speaks HTTP), a lighttpd backend's
+ * pair is named in its list, on its own line. */
+START_TEST(test_what_to_write_instead_is_valid_and_where_it_goes) {
+  expect_one("apache2", "ProxyPass /php unix:/run/php/php-fpm.sock|fcgi://localhost/x/", 0,
+             "ProxyPass /php unix:/run/php/php-fpm.sock|fcgi://localhost/x/: sends to "
+             "unix:/run/php/php-fpm.sock|fcgi://localhost/x/, not the case's simulator (a unix socket, not the "
+             "simulator's address); use `ProxyPass /php http://${upstream_host}:${upstream_port}/x/`");
+  expect_exactly("lighttpd",
+                 "proxy.server += ( \"/v\" => ( (\n    \"host\" => \"${upstream_host}\",\n    \"port\" => ${upstream_port}\n"
+                 "), (\n    \"host\" => \"10.0.0.5\",\n    \"port\" => 8080\n) ) )",
+                 "CONF:8: proxy.server += \"host\" => \"10.0.0.5\": sends to 10.0.0.5, not the case's simulator; use "
+                 "`\"host\" => \"${upstream_host}\"`\n");
+}
+END_TEST
+
 /* A VCL's include is read as part of it: a backend elsewhere in it is refused there. */
 START_TEST(test_a_vcl_include_is_read) {
   char *dir = uu_mkdtemp(), line[4200], want[8192];
@@ -1079,7 +1095,7 @@ START_TEST(test_quotes_and_escapes_as_the_proxy_reads_them) {
        "output file /var/log/x.log: writes outside the case folder"},
       {"caddy", "\theader X-A `a\\`\n\tlog {\n\t\toutput file /var/log/x.log\n\t}\n\theader X-B `b`", 2,
        "output file /var/log/x.log: writes outside the case folder"},
-      {"caddy", "\treverse_proxy /a ${upstream_host}:${upstream_port} \\\n\t\t10.0.0.5:80", 0,
+      {"caddy", "\treverse_proxy /a ${upstream_host}:${upstream_port} \\\n\t\t10.0.0.5:80", 1,
        "reverse_proxy 10.0.0.5:80: sends to 10.0.0.5:80,"},
       {"apache2", "Header set X-A it's\nCustomLog /var/log/x.log combined\nHeader set X-B don't", 1,
        "CustomLog /var/log/x.log combined: writes outside the case folder"},
@@ -1332,6 +1348,7 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_every_kind_of_target_is_judged);
   tcase_add_test(user, test_a_config_must_send_to_the_simulator_somewhere);
   tcase_add_test(user, test_a_vcl_include_is_read);
+  tcase_add_test(user, test_what_to_write_instead_is_valid_and_where_it_goes);
   tcase_add_test(user, test_daemon_off_counts_only_in_the_main_context);
   tcase_add_test(user, test_a_directive_counts_only_where_it_applies);
   tcase_add_test(user, test_only_a_listening_directive_listens);
