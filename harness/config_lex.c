@@ -453,9 +453,21 @@ static void lex_stream(struct lexer *lx, const char *p) {
 
 /* ---- YAML (h2o): a line, with its continuation lines ------------------------------------- */
 
+/* Does a scalar start at l[i] (so a quote there opens a quoted one, a '[' or '{' a flow
+ * collection)? At the line's start, after `key: `, `- ` or `? `, or in a flow collection after
+ * its '[', '{' or ','. Elsewhere a quote is text of a plain scalar: `note: it's`. */
+static bool yaml_scalar_starts(const char *l, size_t i, int flow) {
+  size_t k = i;
+  while (k > 0 && (l[k - 1] == ' ' || l[k - 1] == '\t')) k--;
+  if (k == 0) return true;
+  char b = l[k - 1];
+  return (flow > 0 && strchr("[{,", b)) || (k < i && strchr(":-?", b));
+}
+
 /* Where the quote state stands after the line [l, l+n): *quote is 0, '"' or '\''. Returns the
  * length of the line without its comment ('#' after a blank, outside quotes). */
 static size_t yaml_scan(const char *l, size_t n, char *quote) {
+  int flow = 0;
   for (size_t i = 0; i < n; i++) {
     char ch = l[i];
     if (*quote == '"') {
@@ -464,8 +476,12 @@ static size_t yaml_scan(const char *l, size_t n, char *quote) {
     } else if (*quote == '\'') {
       if (ch == '\'' && i + 1 < n && l[i + 1] == '\'') i++;
       else if (ch == '\'') *quote = 0;
-    } else if (ch == '"' || ch == '\'') {
+    } else if ((ch == '"' || ch == '\'') && yaml_scalar_starts(l, i, flow)) {
       *quote = ch;
+    } else if ((ch == '[' || ch == '{') && yaml_scalar_starts(l, i, flow)) {
+      flow++;
+    } else if ((ch == ']' || ch == '}') && flow > 0) {
+      flow--;
     } else if (ch == '#' && (i == 0 || isspace((unsigned char)l[i - 1]))) {
       return i;
     }
@@ -481,7 +497,7 @@ static bool yaml_new_entry(const char *s) {
   for (const char *c = s; *c; c++) {
     if (quote) {
       if (*c == quote) quote = 0;
-    } else if (*c == '"' || *c == '\'') {
+    } else if ((*c == '"' || *c == '\'') && yaml_scalar_starts(s, (size_t)(c - s), 0)) {
       quote = *c;
     } else if (*c == ':' && (!c[1] || isspace((unsigned char)c[1]))) {
       return true;
@@ -527,14 +543,14 @@ static void yaml_emit(struct lexer *lx, char *s, int line, size_t literal) {
       char *close = strchr(c, '}');
       puts_n(lx, c, (size_t)(close + 1 - c));
       c = close;
-    } else if (*c == '"' || *c == '\'') {
+    } else if ((*c == '"' || *c == '\'') && yaml_scalar_starts(s, (size_t)(c - s), flow)) {
       quote = *c;
       put(lx, *c);
-    } else if (*c == '{' || *c == '[') {
+    } else if ((*c == '{' || *c == '[') && yaml_scalar_starts(s, (size_t)(c - s), flow)) {
       flow++;
       emit(lx, false);
-    } else if (*c == '}' || *c == ']') {
-      flow -= flow > 0;
+    } else if ((*c == '}' || *c == ']') && flow > 0) {
+      flow--;
       emit(lx, false);
     } else if (*c == ',' && flow > 0) {
       emit(lx, false);

@@ -1103,6 +1103,8 @@ START_TEST(test_quotes_and_escapes_as_the_proxy_reads_them) {
       {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie 'a\\' # addr 10.0.0.9", 0, NULL},
       {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie a\"b # c\"d addr 10.0.0.9", 0,
        "server s2 ${upstream_host}:${upstream_port} cookie a\"b # c\"d addr 10.0.0.9: sends to 10.0.0.9,"},
+      {"h2o", "      \"/b\":\n        header.add: X-A:it's\n        proxy.reverse.url: http://10.0.0.5/\n"
+       "        header.unset: don't", 2, "proxy.reverse.url: http://10.0.0.5/: sends to http://10.0.0.5/,"},
       {"varnish", "backend b2 { .host = {\"${upstream_host}\"}; .port = \"\"\"${upstream_port}\"\"\"; }", 0, NULL},
       {"varnish", "sub vcl_recv { set req.http.x = \"\"\"a\"b\"\"\"; } backend b3 { .host = \"10.0.0.5\"; }", 0,
        ".host = \"10.0.0.5\": sends to 10.0.0.5,"},
