@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
 
 #include "buf.h"
 
@@ -139,7 +142,7 @@ static void scan_folder(struct checker *c, const struct include_at *in, const ch
   for (int i = 0; i < k; i++) {
     const char *n = names[i]->d_name;
     char sub[4096];
-    if (strcmp(n, ".") != 0 && strcmp(n, "..") != 0 && snprintf(sub, sizeof sub, "%s/%s", path, n) < (int)sizeof sub)
+    if (!c->capped && strcmp(n, ".") != 0 && strcmp(n, "..") != 0 && snprintf(sub, sizeof sub, "%s/%s", path, n) < (int)sizeof sub)
       scan_path(c, in, sub, folders + 1);
     free(names[i]);
   }
@@ -167,8 +170,11 @@ static void scan_path(struct checker *c, const struct include_at *in, const char
     }
     return;
   }
-  if (!S_ISREG(st.st_mode)) {
-    include_problem(c, in, "%s is not a file", path);
+  if (S_ISCHR(st.st_mode) && strcmp(path, "/dev/null") == 0) return; /* empty */
+  struct statfs fs;
+  if (!S_ISREG(st.st_mode) ||
+      (statfs(path, &fs) == 0 && (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC))) {
+    include_problem(c, in, "%s is not a config file", path); /* a kernel file may never end (/proc/kmsg) */
     return;
   }
   char key[64];

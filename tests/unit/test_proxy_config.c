@@ -1304,6 +1304,11 @@ START_TEST(test_what_the_check_cannot_read_is_refused_at_its_include) {
            "CONF:9: include %s/self.conf: cannot read %s/self.conf: Too many levels of symbolic links\n", dir, dir);
   expect_exactly("nginx", line, want);
 
+  /* a kernel file may never end (/proc/kmsg); /dev/null is empty */
+  expect_exactly("nginx", "include /proc/self/status;", "CONF:9: include /proc/self/status: /proc/self/status is not a "
+                                                        "config file\n");
+  expect_one("nginx", "include /dev/null;", 0, NULL);
+
   /* apache reads a folder, dot files too */
   free(uu_write_file(folder, ".x.conf", "CustomLog /var/log/x.log combined\n", 34));
   snprintf(line, sizeof line, "Include %s", folder);
