@@ -4,10 +4,9 @@
  * statement ends (its line, its ';', the next `name =`, a YAML line and its continuation),
  * which characters open strings (at a word's start only, or anywhere), whether those span
  * lines, where '\' escapes, what a comment is, whether a '\' at a line's end continues it, and
- * how blocks open and close. A block's head is a
- * statement too (caddy's `reverse_proxy 10.0.0.5:8080 {` names a target); the statements of
- * a data block (nginx's map, types, ...) are left out: they are keys and values, never
- * directives. Where the reading and the proxy's could differ, it errs towards seeing more
+ * how blocks open and close. A block's head is a statement too (caddy's `reverse_proxy
+ * 10.0.0.5:8080 {` names a target); the statements of a data block (nginx's map, types, ...)
+ * are left out: they are keys and values, never directives. Where the reading and the proxy's could differ, it errs towards seeing more
  * statements than the proxy does: a refusing rule then refuses more, never less. */
 #include "config_lex.h"
 
@@ -271,8 +270,8 @@ static void emit(struct lexer *lx, bool head) {
   lx->quoted = false;
 }
 
-/* Does a string open at p, and of which kind: the quote character, or 'L' for a VCL long string
- * ({"..."} or """..."""), which spans lines and takes no escapes. *open: its opening's length. */
+/* Does a string open at p, and of which kind: the quote character, or a VCL long string ('L':
+ * {"..."}, 'T': """..."""), which spans lines and takes no escapes. *open: its opening's length. */
 static bool quote_opens(const struct proxy_syntax *sx, const char *p, char *kind, size_t *open) {
   bool vcl = strchr(sx->quotes, '{') != NULL;
   if (vcl && ((p[0] == '{' && p[1] == '"') || (p[0] == '"' && p[1] == '"' && p[2] == '"'))) {

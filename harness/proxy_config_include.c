@@ -121,7 +121,10 @@ static void read_included(struct checker *c, const struct include_at *in, const 
     return;
   }
   c->nfiles++;
-  if (!pc_chain_push(c, key, name)) return;
+  if (!pc_chain_push(c, key, name)) {
+    include_problem(c, in, "out of memory reading %s", name);
+    return;
+  }
   pc_scan_text(c, name, text, in->depth + 1, in->inner_from, in->at, in->ctx);
   pc_chain_pop(c);
 }
