@@ -2,11 +2,11 @@
  *
  * One pass over the text, character by character, with what the syntax says: where a
  * statement ends (its line, its ';', the next `name =`, a YAML line and its continuation),
- * which characters open strings and whether those span lines, what a comment is, whether a
- * '\' at a line's end continues it, and how blocks open and close. A block's head is a
- * statement too (caddy's `reverse_proxy 10.0.0.5:8080 {` names a target); the statements of
- * a data block (nginx's map, types, ...) are left out: they are keys and values, never
- * directives. Where the reading and the proxy's could differ, it errs towards seeing more
+ * which characters open strings (at a word's start only, or anywhere), whether those span
+ * lines, where '\' escapes, what a comment is, whether a '\' at a line's end continues it, and
+ * how blocks open and close. A block's head is a statement too (caddy's `reverse_proxy
+ * 10.0.0.5:8080 {` names a target); the statements of a data block (nginx's map, types, ...)
+ * are left out: they are keys and values, never directives. Where the reading and the proxy's could differ, it errs towards seeing more
  * statements than the proxy does: a refusing rule then refuses more, never less. */
 #include "config_lex.h"
 
@@ -93,6 +93,7 @@ int lex_find(lua_State *L, const char *text, const char *pattern, size_t init, s
              size_t cap[][2], int max) {
   char kinds[32];
   int n = 0, got = -1;
+  if (!L) return -1; /* reading comments only (lex_comments): no pattern is asked */
   char *pat = with_positions(pattern, kinds, 32, &n);
   if (!pat) return -1;
   int top = lua_gettop(L);
@@ -138,14 +139,31 @@ struct lexer {
   const struct proxy_syntax *sx;
   lua_State *L;
   struct stmts *out;
+  const char *base;            /* the text being read */
+  struct lex_spans *comments;  /* where its comments are, or NULL: not asked */
   const struct lex_from *from;
   struct buf cur; /* the statement being read */
   int cur_line;   /* where it started; 0: nothing in it yet */
+  size_t *breaks; /* where its later lines start in cur */
+  size_t nbreaks, capbreaks;
   int line;       /* the line being read */
   bool quoted;    /* cur ends inside a string (its blanks are kept as they are) */
   struct frame stack[MAX_DEPTH];
   int sp, deeper; /* blocks open; those beyond MAX_DEPTH are only counted */
 };
+
+static void comment_at(struct lexer *lx, const char *from, const char *to) {
+  struct lex_spans *c = lx->comments;
+  if (!c || to <= from) return;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 16;
+    size_t(*v)[2] = realloc(c->v, cap * sizeof *v);
+    if (!v) return; /* a comment less known: its ${name} is judged like the rest */
+    c->v = v, c->cap = cap;
+  }
+  c->v[c->n][0] = (size_t)(from - lx->base), c->v[c->n][1] = (size_t)(to - lx->base);
+  c->n++;
+}
 
 static void put(struct lexer *lx, char ch) {
   if (ch == '\n' || ch == '\r' || ch == '\t' || ch == '\v' || ch == '\f') ch = ' ';
@@ -159,6 +177,19 @@ static void puts_n(struct lexer *lx, const char *s, size_t n) {
 }
 
 static bool cur_empty(const struct lexer *lx) { return lx->cur_line == 0; }
+
+/* The text goes on to the next line: within a statement, where its next line starts. */
+static void next_line(struct lexer *lx) {
+  lx->line++;
+  if (cur_empty(lx)) return;
+  if (lx->nbreaks == lx->capbreaks) {
+    size_t cap = lx->capbreaks ? 2 * lx->capbreaks : 8;
+    size_t *v = realloc(lx->breaks, cap * sizeof *v);
+    if (!v) return; /* its lines after this one are told as this one */
+    lx->breaks = v, lx->capbreaks = cap;
+  }
+  lx->breaks[lx->nbreaks++] = lx->cur.len;
+}
 
 static void stmt_add(struct lexer *lx, const char *text, bool head) {
   struct stmts *s = lx->out;
@@ -180,6 +211,12 @@ static void stmt_add(struct lexer *lx, const char *text, bool head) {
   if (lx->sx->caseless) /* directive names: the first word (apache's <Proxy too) */
     for (char *k = st->key; *k && !isspace((unsigned char)*k); k++) *k = (char)tolower((unsigned char)*k);
   st->line = lx->cur_line ? lx->cur_line : lx->line;
+  st->breaks = NULL;
+  st->nbreaks = 0;
+  if (lx->nbreaks && (st->breaks = malloc(lx->nbreaks * sizeof *st->breaks))) {
+    memcpy(st->breaks, lx->breaks, lx->nbreaks * sizeof *st->breaks);
+    st->nbreaks = lx->nbreaks;
+  }
   st->depth = (lx->from ? lx->from->depth : 0) + lx->sp + lx->deeper;
   st->head = head;
   s->n++;
@@ -229,17 +266,27 @@ static void emit(struct lexer *lx, bool head) {
   }
   lx->cur.len = 0;
   lx->cur_line = 0;
+  lx->nbreaks = 0;
   lx->quoted = false;
 }
 
-/* Where a quote that opens at p closes (the characters after its last one), or NULL. */
-static bool quote_opens(const struct proxy_syntax *sx, const char *p, char *kind) {
-  if (*p == '{') {
-    if (strchr(sx->quotes, '{') && p[1] == '"') return *kind = 'L', true; /* VCL's {"..."} */
-    return false;
+/* Does a string open at p, and of which kind: the quote character, or a VCL long string ('L':
+ * {"..."}, 'T': """..."""), which spans lines and takes no escapes. *open: its opening's length. */
+static bool quote_opens(const struct proxy_syntax *sx, const char *p, char *kind, size_t *open) {
+  bool vcl = strchr(sx->quotes, '{') != NULL;
+  if (vcl && ((p[0] == '{' && p[1] == '"') || (p[0] == '"' && p[1] == '"' && p[2] == '"'))) {
+    *open = p[0] == '{' ? 2 : 3;
+    return *kind = p[0] == '{' ? 'L' : 'T', true;
   }
-  if (*p && strchr(sx->quotes, *p)) return *kind = *p, true;
+  if (*p && *p != '{' && strchr(sx->quotes, *p)) return *open = 1, *kind = *p, true;
   return false;
+}
+
+/* The length of the delimiter that closes a string of this kind at p, or 0. */
+static size_t quote_closes(char kind, const char *p) {
+  if (kind == 'L') return p[0] == '"' && p[1] == '}' ? 2 : 0;
+  if (kind == 'T') return p[0] == '"' && p[1] == '"' && p[2] == '"' ? 3 : 0;
+  return *p == kind ? 1 : 0;
 }
 
 /* lighttpd: does a new statement start at p? `name =` (or +=, :=, ?=; not ==, =~, =>), a
@@ -267,66 +314,81 @@ static void lex_stream(struct lexer *lx, const char *p) {
   const struct proxy_syntax *sx = lx->sx;
   char quote = 0, prev = '\n';
   bool line_blank = true; /* only blanks so far on this line */
+  bool word_start = true; /* the next character starts a word: after a blank, a ';' or a brace */
   int parens = 0;
   while (*p) {
     char ch = *p;
+    if (sx->continued && ch == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
+      p += p[1] == '\n' ? 2 : 3; /* the next line goes on with this statement, and its string */
+      next_line(lx);
+      if (!quote) {
+        put(lx, ' ');
+        prev = ' ';
+        word_start = true;
+      }
+      continue;
+    }
     if (quote) {
-      if (ch == '\n' && !(sx->multiline || quote == 'L')) {
+      if (ch == '\n' && !(sx->multiline || quote == 'L' || quote == 'T')) {
         quote = 0; /* the string ends with its line; the newline is read below */
         lx->quoted = false;
       } else {
-        if (ch == '\n') lx->line++, line_blank = true;
-        if (sx->escapes && quote != 'L' && ch == '\\' && p[1] && p[1] != '\n') {
+        if (ch == '\n') next_line(lx), line_blank = true;
+        if (ch == '\\' && strchr(sx->escapes, quote) && p[1] && p[1] != '\n') {
           put(lx, ch), put(lx, p[1]);
           p += 2;
           continue;
         }
-        bool closes = quote == 'L' ? ch == '"' && p[1] == '}' : ch == quote;
-        put(lx, ch);
-        p++;
+        size_t closes = quote_closes(quote, p);
+        puts_n(lx, p, closes ? closes : 1);
+        p += closes ? closes : 1;
         if (closes) {
-          if (quote == 'L') put(lx, *p++);
           quote = 0;
           lx->quoted = false;
           prev = '"';
+          word_start = false;
         }
         continue;
       }
-    }
-    if (sx->continued && ch == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
-      p += p[1] == '\n' ? 2 : 3; /* the next line goes on with this statement */
-      lx->line++;
-      put(lx, ' ');
-      prev = ' ';
-      continue;
     }
     if (ch == '\n') {
       p++;
       if (sx->ends == ENDS_LINE && parens == 0) emit(lx, false);
       else put(lx, ' ');
-      lx->line++;
+      next_line(lx);
       line_blank = true;
       prev = '\n';
+      word_start = true;
+      continue;
+    }
+    /* nginx's \" and \; are characters of a word, haproxy's \# and \  too */
+    if (sx->word_escapes && ch == '\\' && p[1] && p[1] != '\n' && p[1] != '\r') {
+      size_t n = p[1] == '$' ? 1 : 2; /* a template variable after it is still one */
+      puts_n(lx, p, n);
+      p += n;
+      prev = 'a'; /* as after a word's character */
+      word_start = line_blank = false;
       continue;
     }
     bool token_start = isspace((unsigned char)prev) || strchr(";{}", prev);
     bool comment = ((sx->comments & COMMENT_HASH_LINE) && line_blank && cur_empty(lx)) ||
                    ((sx->comments & COMMENT_HASH_ANY) && prev != '\\') ||
-                   ((sx->comments & COMMENT_HASH) && token_start);
-    if (ch == '#' && comment) {
-      p = skip_to_eol(p);
-      continue;
-    }
-    if (ch == '/' && p[1] == '/' && (sx->comments & COMMENT_SLASHES)) {
-      p = skip_to_eol(p);
+                   ((sx->comments & COMMENT_HASH) && word_start);
+    if ((ch == '#' && comment) || (ch == '/' && p[1] == '/' && (sx->comments & COMMENT_SLASHES))) {
+      const char *eol = skip_to_eol(p);
+      comment_at(lx, p, eol);
+      p = eol;
       continue;
     }
     if (ch == '/' && p[1] == '*' && (sx->comments & COMMENT_BLOCK)) {
       const char *end = strstr(p + 2, "*/");
       const char *stop = end ? end + 2 : p + strlen(p);
-      for (; p < stop; p++) lx->line += *p == '\n';
+      comment_at(lx, p, stop);
+      for (; p < stop; p++)
+        if (*p == '\n') next_line(lx);
       put(lx, ' ');
       prev = ' ';
+      word_start = true;
       continue;
     }
     if (!isspace((unsigned char)ch)) line_blank = false;
@@ -338,15 +400,19 @@ static void lex_stream(struct lexer *lx, const char *p) {
         puts_n(lx, p, (size_t)(close + 1 - p));
         p = close + 1;
         prev = 'x';
+        word_start = false;
         continue;
       }
     }
+    /* a quote in the middle of a word is a character of it where the proxy says so (nginx's
+     * a"b, apache's it's) */
     char kind;
-    if (quote_opens(sx, p, &kind)) {
+    size_t open;
+    if ((sx->quote_anywhere || word_start) && quote_opens(sx, p, &kind, &open)) {
       quote = kind;
       lx->quoted = true;
-      put(lx, *p++);
-      if (kind == 'L') put(lx, *p++);
+      puts_n(lx, p, open);
+      p += open;
       continue;
     }
     if (sx->ends == ENDS_ASSIGNMENT) {
@@ -365,17 +431,20 @@ static void lex_stream(struct lexer *lx, const char *p) {
         pop(lx);
       }
       prev = ch;
+      word_start = true;
       p++;
       continue;
     }
     if (ch == ';' && sx->ends == ENDS_SEMICOLON) {
       emit(lx, false);
       prev = ch;
+      word_start = true;
       p++;
       continue;
     }
     put(lx, ch);
     prev = ch;
+    word_start = isspace((unsigned char)ch) != 0;
     p++;
   }
   emit(lx, false);
@@ -383,9 +452,21 @@ static void lex_stream(struct lexer *lx, const char *p) {
 
 /* ---- YAML (h2o): a line, with its continuation lines ------------------------------------- */
 
+/* Does a scalar start at l[i] (so a quote there opens a quoted one, a '[' or '{' a flow
+ * collection)? At the line's start, after `key: `, `- ` or `? `, or in a flow collection after
+ * its '[', '{' or ','. Elsewhere a quote is text of a plain scalar: `note: it's`. */
+static bool yaml_scalar_starts(const char *l, size_t i, int flow) {
+  size_t k = i;
+  while (k > 0 && (l[k - 1] == ' ' || l[k - 1] == '\t')) k--;
+  if (k == 0) return true;
+  char b = l[k - 1];
+  return (flow > 0 && strchr("[{,", b)) || (k < i && strchr(":-?", b));
+}
+
 /* Where the quote state stands after the line [l, l+n): *quote is 0, '"' or '\''. Returns the
  * length of the line without its comment ('#' after a blank, outside quotes). */
 static size_t yaml_scan(const char *l, size_t n, char *quote) {
+  int flow = 0;
   for (size_t i = 0; i < n; i++) {
     char ch = l[i];
     if (*quote == '"') {
@@ -394,8 +475,12 @@ static size_t yaml_scan(const char *l, size_t n, char *quote) {
     } else if (*quote == '\'') {
       if (ch == '\'' && i + 1 < n && l[i + 1] == '\'') i++;
       else if (ch == '\'') *quote = 0;
-    } else if (ch == '"' || ch == '\'') {
+    } else if ((ch == '"' || ch == '\'') && yaml_scalar_starts(l, i, flow)) {
       *quote = ch;
+    } else if ((ch == '[' || ch == '{') && yaml_scalar_starts(l, i, flow)) {
+      flow++;
+    } else if ((ch == ']' || ch == '}') && flow > 0) {
+      flow--;
     } else if (ch == '#' && (i == 0 || isspace((unsigned char)l[i - 1]))) {
       return i;
     }
@@ -411,7 +496,7 @@ static bool yaml_new_entry(const char *s) {
   for (const char *c = s; *c; c++) {
     if (quote) {
       if (*c == quote) quote = 0;
-    } else if (*c == '"' || *c == '\'') {
+    } else if ((*c == '"' || *c == '\'') && yaml_scalar_starts(s, (size_t)(c - s), 0)) {
       quote = *c;
     } else if (*c == ':' && (!c[1] || isspace((unsigned char)c[1]))) {
       return true;
@@ -457,14 +542,14 @@ static void yaml_emit(struct lexer *lx, char *s, int line, size_t literal) {
       char *close = strchr(c, '}');
       puts_n(lx, c, (size_t)(close + 1 - c));
       c = close;
-    } else if (*c == '"' || *c == '\'') {
+    } else if ((*c == '"' || *c == '\'') && yaml_scalar_starts(s, (size_t)(c - s), flow)) {
       quote = *c;
       put(lx, *c);
-    } else if (*c == '{' || *c == '[') {
+    } else if ((*c == '{' || *c == '[') && yaml_scalar_starts(s, (size_t)(c - s), flow)) {
       flow++;
       emit(lx, false);
-    } else if (*c == '}' || *c == ']') {
-      flow -= flow > 0;
+    } else if ((*c == '}' || *c == ']') && flow > 0) {
+      flow--;
       emit(lx, false);
     } else if (*c == ',' && flow > 0) {
       emit(lx, false);
@@ -503,6 +588,7 @@ static void lex_yaml(struct lexer *lx, const char *text) {
     }
     if (quote) { /* a quoted scalar over lines */
       size_t keep = yaml_scan(l, n, &quote);
+      comment_at(lx, l + keep, l + n);
       buf_puts(&logical, " ");
       buf_append(&logical, l + ind, keep > ind ? keep - ind : 0);
       l = next;
@@ -510,6 +596,7 @@ static void lex_yaml(struct lexer *lx, const char *text) {
     }
     char q = 0;
     size_t keep = yaml_scan(l + ind, n - ind, &q) + ind;
+    comment_at(lx, l + keep, l + n);
     while (keep > ind && isspace((unsigned char)l[keep - 1])) keep--;
     if (keep > ind) {
       char *body = strndup(l + ind, keep - ind);
@@ -548,15 +635,44 @@ static void lex_yaml(struct lexer *lx, const char *text) {
 
 void lex_config(const struct proxy_syntax *sx, lua_State *L, const char *text, const struct lex_from *from,
                 struct stmts *out) {
-  struct lexer lx = {.sx = sx, .L = L, .out = out, .from = from, .line = 1};
+  struct lexer lx = {.sx = sx, .L = L, .out = out, .base = text, .from = from, .line = 1};
   if (sx->ends == ENDS_YAML) lex_yaml(&lx, text);
   else lex_stream(&lx, text);
   while (lx.sp > 0 || lx.deeper) pop(&lx); /* blocks a file leaves open end with it */
   buf_free(&lx.cur);
+  free(lx.breaks);
+}
+
+int stmt_line_at(const struct stmt *s, size_t off) {
+  int line = s->line;
+  for (size_t i = 0; i < s->nbreaks && s->breaks[i] <= off; i++) line++;
+  return line;
+}
+
+void lex_comments(const struct proxy_syntax *sx, const char *text, struct lex_spans *out) {
+  struct stmts unused = {0};
+  struct lexer lx = {.sx = sx, .out = &unused, .base = text, .comments = out, .line = 1};
+  if (sx->ends == ENDS_YAML) lex_yaml(&lx, text);
+  else lex_stream(&lx, text);
+  while (lx.sp > 0 || lx.deeper) pop(&lx);
+  buf_free(&lx.cur);
+  free(lx.breaks);
+  stmts_free(&unused);
+}
+
+bool lex_in_spans(const struct lex_spans *s, size_t off) {
+  for (size_t i = 0; i < s->n; i++)
+    if (off >= s->v[i][0] && off < s->v[i][1]) return true;
+  return false;
+}
+
+void lex_spans_free(struct lex_spans *s) {
+  free(s->v);
+  memset(s, 0, sizeof *s);
 }
 
 void stmts_free(struct stmts *s) {
-  for (size_t i = 0; i < s->n; i++) free(s->v[i].text), free(s->v[i].key), free(s->v[i].in);
+  for (size_t i = 0; i < s->n; i++) free(s->v[i].text), free(s->v[i].key), free(s->v[i].in), free(s->v[i].breaks);
   free(s->v);
   memset(s, 0, sizeof *s);
 }

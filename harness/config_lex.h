@@ -24,6 +24,8 @@ struct stmt {
   char *in;   /* the head of the innermost block around it, "" in the main context */
   int depth;  /* blocks around it (those around the include of its file too): 0 = main */
   bool head;  /* it opens a block */
+  size_t *breaks; /* where its later lines start in text, when it spans lines */
+  size_t nbreaks;
 };
 
 struct stmts {
@@ -42,6 +44,18 @@ struct lex_from {
 void lex_config(const struct proxy_syntax *sx, lua_State *L, const char *text, const struct lex_from *from,
                 struct stmts *out);
 void stmts_free(struct stmts *s);
+/* The line of a statement's text at byte offset off (a value on its third line). */
+int stmt_line_at(const struct stmt *s, size_t off);
+
+/* Where the comments of a text are, as the proxy reads it: byte ranges [v[i][0], v[i][1]), in
+ * the order of the text. */
+struct lex_spans {
+  size_t (*v)[2];
+  size_t n, cap;
+};
+void lex_comments(const struct proxy_syntax *sx, const char *text, struct lex_spans *out);
+bool lex_in_spans(const struct lex_spans *s, size_t off);
+void lex_spans_free(struct lex_spans *s);
 
 /* string.find(text, pattern, init) with the capture positions: returns -1 when the pattern
  * does not match (or is not one), else the number of captures (at most max are stored), with

@@ -48,10 +48,11 @@ static int fn_proxy(lua_State *L) {
   }
   p->ready_timeout = 15.0;
   p->stop_grace_ms = 3000;
-  /* the syntax most config languages share: a statement a line, '#' comments, both quotes */
-  p->syntax.escapes = true;
+  /* the syntax most config languages share: a statement a line, '#' comments, both quotes (at a
+   * word's start, with '\' escapes in them) */
   p->syntax.comments = COMMENT_HASH;
   p->syntax.quotes = ld_dup(L, ld, "\"'", 2);
+  p->syntax.escapes = ld_dup(L, ld, "\"'", 2);
   for (size_t i = 0; i < LD_NFIELDS; i++) {
     if (lua_getfield(L, 1, LD_FIELDS[i].name) == LUA_TNIL) {
       if (LD_FIELDS[i].required) ld_fail(L, ld, "field '%s' is required", LD_FIELDS[i].name);
@@ -149,10 +150,12 @@ static void free_def(struct proxy_def *p) {
     free(p->must_set[i].directive), free(p->must_set[i].default_path), free(p->must_set[i].example);
   free(p->must_set);
   ld_free_list(p->foreground.detaches), free(p->foreground.stays), free(p->foreground.example);
-  free(p->syntax.open), free(p->syntax.close), ld_free_list(p->syntax.data), free(p->syntax.quotes);
+  free(p->syntax.open), free(p->syntax.close), ld_free_list(p->syntax.data), free(p->syntax.quotes),
+      free(p->syntax.escapes);
   for (size_t i = 0; i < p->ntargets; i++) {
     struct proxy_target *r = &p->targets[i];
     free(r->match), free(r->each), free(r->skip), free(r->unless), free(r->why), free(r->use);
+    free(r->needs);
   }
   free(p->targets), ld_free_list(p->groups);
   proxy_explain_free(p->explain);

@@ -54,9 +54,11 @@ struct proxy_syntax {
   char *open, *close; /* Lua patterns: a statement that opens / closes a block (apache's
                          sections, squid's if/endif), or NULL */
   char **data;       /* Lua patterns: heads of blocks whose lines are data, not statements */
-  char *quotes;      /* the characters that open a string; '{' is VCL's {"..."} */
+  char *quotes;      /* the characters that open a string; '{' is VCL's {"..."} and """...""" */
+  bool quote_anywhere; /* ... anywhere outside one, not only at a word's start (nginx's a"b is a word) */
   bool multiline;    /* a string may span lines */
-  bool escapes;      /* '\' escapes the next character in a string */
+  char *escapes;     /* the quotes (of `quotes`) whose strings take '\' escapes of the next character */
+  bool word_escapes; /* '\' escapes the next character outside strings too (nginx, haproxy) */
   bool continued;    /* a line that ends in '\' goes on on the next one */
   bool caseless;     /* directive names are case-insensitive: patterns see them lowercased */
   unsigned comments; /* COMMENT_* */
@@ -81,6 +83,8 @@ struct proxy_target {
                    the check cannot follow: a forward proxy, a script), or NULL */
   char *use;    /* what to write instead, when it is not the statement with the simulator's
                    address in place of its target (a unix socket), or NULL */
+  char *needs;  /* part host: Lua pattern of the statement that says its port, which its block
+                   (or, with each, the parentheses around it) must hold, or NULL */
   enum target_part part;
 };
 
@@ -177,6 +181,7 @@ struct proxy_def {
   char **check;         /* argv templates of the proxy's own config checker, or NULL */
   char **paths;         /* Lua patterns, one capture: where a config line makes it write */
   char **includes;      /* Lua patterns, one capture: files a config line makes it read */
+  bool include_folders; /* an include of a folder reads the files in it (apache); else it is refused */
   char *paths_base;     /* where relative paths land; NULL: the case folder */
   struct proxy_must_set *must_set;
   size_t nmust_set;

@@ -11,8 +11,8 @@
  *      ${upstream_port}: a target elsewhere would load a real host with the catalog's faults;
  *   3. every path a `paths` pattern captures lies in the case folder: the proxy would write
  *      there (pid file, logs, sockets, temp and cache folders). Files it includes (`includes`)
- *      are read as part of it, so they are scanned too, when they exist outside the case;
- *      every `must_set` directive is there;
+ *      are read as part of it, so they are scanned too (proxy_config_include.c: one it
+ *      cannot read is a problem); every `must_set` directive is there;
  *   4. it keeps the proxy in the foreground (`foreground`): a proxy that detaches leaves the
  *      process group the harness stops, fails every case, and outlives badup;
  *   5. only when 1-4 found nothing: the proxy's own checker (`check`) accepts it, run in a
@@ -29,15 +29,15 @@
 #include "proxy_config_check.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,7 +124,7 @@ enum landing { INSIDE, ABSOLUTE, RELATIVE_TO_BASE, CLIMBS, ADDRESS, SYSLOG, PIPE
 
 /* Does a relative path, read from its folder, end up above it? `a/../b` does not, `a/../..`
  * does: the path is resolved, not searched for "..". */
-static bool climbs_out(const char *path) {
+bool pc_climbs_out(const char *path) {
   int depth = 0;
   for (const char *c = path; *c;) {
     size_t n = strcspn(c, "/");
@@ -160,26 +160,37 @@ static enum landing landing_of(const char *v, const char *base) {
   size_t word = 0;
   while (isalpha((unsigned char)v[word])) word++;
   if (word && v[word] == ':' && (v[word + 1] == '/' || strncmp(v + word + 1, "${", 2) == 0)) v += word + 1;
-  if (strncmp(v, "${dir}", 6) == 0 && (v[6] == '/' || v[6] == 0)) return climbs_out(v + 6) ? CLIMBS : INSIDE;
+  if (strncmp(v, "${dir}", 6) == 0 && (v[6] == '/' || v[6] == 0)) return pc_climbs_out(v + 6) ? CLIMBS : INSIDE;
   if (v[0] == '/') return own_stream(v) ? INSIDE : v[1] == '/' ? ADDRESS : ABSOLUTE;
   if (v[0] == '$') return VARIABLE;
   if (strchr(v, ':') || strchr(v, '@') || strstr(v, "//")) return ADDRESS;
   if (base) return RELATIVE_TO_BASE;
-  return climbs_out(v) ? CLIMBS : INSIDE;
+  return pc_climbs_out(v) ? CLIMBS : INSIDE;
 }
 
-static const char *basename_of(const char *v) {
+const char *pc_basename(const char *v) {
   const char *s = strrchr(v, '/');
   return s && s[1] ? s + 1 : v;
 }
 
-/* Trims blanks, one pair of quotes, and a trailing ',' or ';' (lists, VCL). */
+/* Trims blanks, one pair of quotes (VCL's {"..."} and """...""" too), and a trailing ',' or ';'
+ * (lists, VCL). */
 void pc_clean_value(char *v) {
   size_t n = strlen(v);
   while (n && (isspace((unsigned char)v[n - 1]) || v[n - 1] == ',' || v[n - 1] == ';')) v[--n] = 0;
   size_t lead = strspn(v, " \t");
   memmove(v, v + lead, n - lead + 1);
   n -= lead;
+  static const char *const long_strings[][2] = {{"{\"", "\"}"}, {"\"\"\"", "\"\"\""}};
+  for (int k = 0; k < 2; k++) {
+    size_t open = strlen(long_strings[k][0]), close = strlen(long_strings[k][1]);
+    if (n >= open + close && strncmp(v, long_strings[k][0], open) == 0 &&
+        strcmp(v + n - close, long_strings[k][1]) == 0) {
+      memmove(v, v + open, n - open - close);
+      v[n - open - close] = 0;
+      return;
+    }
+  }
   if (n && (v[0] == '"' || v[0] == '\'' || v[0] == '`')) {
     memmove(v, v + 1, n--);
     if (n && (v[n - 1] == '"' || v[n - 1] == '\'' || v[n - 1] == '`')) v[--n] = 0;
@@ -192,12 +203,12 @@ static void path_problem(struct checker *c, const char *file, const struct stmt 
   char why[512];
   const char *base = c->p->paths_base;
   switch (where) {
-  case ABSOLUTE: snprintf(why, sizeof why, "writes outside the case folder; use ${dir}/%s", basename_of(v)); break;
+  case ABSOLUTE: snprintf(why, sizeof why, "writes outside the case folder; use ${dir}/%s", pc_basename(v)); break;
   case RELATIVE_TO_BASE:
     snprintf(why, sizeof why, "a relative path is relative to %s for %s, outside the case folder; use ${dir}/%s",
              base, c->p->name, v);
     break;
-  case CLIMBS: snprintf(why, sizeof why, "'..' leads out of the case folder; use ${dir}/%s", basename_of(v)); break;
+  case CLIMBS: snprintf(why, sizeof why, "'..' leads out of the case folder; use ${dir}/%s", pc_basename(v)); break;
   case ADDRESS:
     snprintf(why, sizeof why, "%s is an address, not a file: it reaches outside the case folder; keep it under ${dir}", v);
     break;
@@ -332,119 +343,31 @@ static void check_foreground(struct checker *c, const char *file, const struct s
   }
 }
 
+/* ---- what must be set ------------------------------------------------------------------------ */
+
+/* A statement of a must_set directive (the example's first word) whose value does not set it
+ * (caddy's `auto_https disable_redirects` still asks a CA): kept, to be blamed on its line
+ * rather than reported missing, if nothing sets it. */
+static void check_wrong_value(struct checker *c, size_t k, const char *file, const struct stmt *s, int at,
+                              const char *from) {
+  const struct proxy_must_set *m = &c->p->must_set[k];
+  size_t n = strcspn(m->example, " \t=:"), sn = strcspn(s->key, " \t=:");
+  bool same = n == sn && (c->p->syntax.caseless ? strncasecmp(s->key, m->example, n) : strncmp(s->key, m->example, n)) == 0;
+  if (!same) return;
+  char text[2048];
+  snprintf(text, sizeof text, "%s:%d: %.*s: not a value that keeps %s from its default %s, outside the case folder; "
+           "use `%s`%s", file, s->line, SHOWN, s->text, c->p->name, m->default_path, m->example, from ? from : "");
+  c->set_wrong[k].at = at;
+  c->set_wrong[k].text = strdup(text);
+}
+
 /* ---- scanning a file: its statements, then what it includes -------------------------------- */
-
-static void scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at,
-                      const struct lex_from *ctx);
-
-static bool seen_before(struct checker *c, const char *path) {
-  for (size_t i = 0; i < c->nseen; i++)
-    if (strcmp(c->seen[i], path) == 0) return true;
-  char **grown = realloc(c->seen, (c->nseen + 1) * sizeof *grown);
-  char *copy = strdup(path);
-  if (!grown || !copy) {
-    free(copy);
-    if (grown) c->seen = grown;
-    return true; /* out of memory: stop following includes */
-  }
-  c->seen = grown;
-  c->seen[c->nseen++] = copy;
-  return false;
-}
-
-static void scan_file(struct checker *c, const char *path, int depth, const char *from, int at,
-                      const struct lex_from *ctx) {
-  struct stat st;
-  if (stat(path, &st) != 0 || seen_before(c, path) || c->nfiles >= MAX_INCLUDED_FILES) return;
-  if (S_ISDIR(st.st_mode)) { /* apache's Include DIR takes every file in it */
-    struct dirent **names;
-    int k = scandir(path, &names, NULL, alphasort);
-    for (int i = 0; i < k; i++) {
-      char sub[4096];
-      if (names[i]->d_name[0] != '.' && snprintf(sub, sizeof sub, "%s/%s", path, names[i]->d_name) < (int)sizeof sub &&
-          stat(sub, &st) == 0 && S_ISREG(st.st_mode))
-        scan_file(c, sub, depth, from, at, ctx);
-      free(names[i]);
-    }
-    if (k >= 0) free(names);
-    return;
-  }
-  size_t len;
-  int err;
-  char *text = S_ISREG(st.st_mode) ? pc_read_file(path, MAX_CONFIG_BYTES, &len, &err) : NULL;
-  if (!text) return; /* unreadable: the proxy's checker will say so */
-  c->nfiles++;
-  scan_text(c, path, text, depth, from, at, ctx);
-  free(text);
-}
-
-static void scan_glob(struct checker *c, const char *pattern, int depth, const char *from, int at,
-                      const struct lex_from *ctx) {
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) != 0) return;
-  for (size_t i = 0; i < g.gl_pathc; i++) scan_file(c, g.gl_pathv[i], depth + 1, from, at, ctx);
-  globfree(&g);
-}
-
-/* A file in the case folder: at run time only the definition's own rendered files are there
- * (trafficserver's records.config names its remap.config), so that is what is read. */
-static void scan_in_case(struct checker *c, const char *rel, int depth, const char *from, int at,
-                         const struct lex_from *ctx) {
-  while (rel[0] == '.' && rel[1] == '/') rel += 2;
-  const struct proxy_def *p = c->p;
-  for (size_t i = 0; i < p->nfiles; i++) {
-    if (strcmp(p->files[i].name, rel) != 0 || strcmp(p->files[i].name, p->config) == 0) continue;
-    char name[4096];
-    snprintf(name, sizeof name, "%s[%s]", p->source, p->files[i].name);
-    if (seen_before(c, name) || c->nfiles >= MAX_INCLUDED_FILES) return;
-    c->nfiles++;
-    scan_text(c, name, p->files[i].text, depth + 1, from, at, ctx);
-  }
-}
-
-/* Follows an included name to the file the proxy would read: relative to paths_base, or to
- * the case folder (the proxy runs there; its config is copied there); a name in an included
- * file outside the case may also be relative to that file's folder, so both are read. A
- * relative name that climbs out of the case folder leads to a file no one can tell (it
- * depends on where the case folder is): refused. */
-static void follow_include(struct checker *c, const char *file, const struct stmt *s, const char *v, int depth,
-                           int at, const struct lex_from *ctx) {
-  char from[512], pattern[4096];
-  snprintf(from, sizeof from, " (included by %s:%d)", file, s->line);
-  if (!*v) return;
-  if (strncmp(v, "${dir}", 6) == 0 && (v[6] == '/' || v[6] == 0)) {
-    if (climbs_out(v + 6)) path_problem(c, file, s, at, v, CLIMBS, depth ? from : NULL);
-    else scan_in_case(c, v + 6 + (v[6] == '/'), depth, from, at, ctx);
-    return;
-  }
-  if (v[0] == '$' || strchr(v, ':') || strstr(v, "//")) return; /* a variable (refused as unknown), or no file */
-  if (v[0] == '/') {
-    scan_glob(c, v, depth, from, at, ctx);
-    return;
-  }
-  if (c->p->paths_base) {
-    snprintf(pattern, sizeof pattern, "%s/%s", c->p->paths_base, v);
-    scan_glob(c, pattern, depth, from, at, ctx);
-  } else if (climbs_out(v)) {
-    pc_problem(c, at,
-               "%s:%d: %.*s: '..' leads out of the case folder, to a file that depends on where the case folder "
-               "is; name it by its absolute path (it is checked too) or use ${dir}/%s%s",
-               file, s->line, SHOWN, s->text, basename_of(v), depth ? from : "");
-  } else {
-    scan_in_case(c, v, depth, from, at, ctx);
-  }
-  const char *slash = strrchr(file, '/');
-  if (depth > 0 && file[0] == '/' && slash) { /* relative to the including file's folder */
-    snprintf(pattern, sizeof pattern, "%.*s/%s", (int)(slash - file), file, v);
-    scan_glob(c, pattern, depth, from, at, ctx);
-  }
-}
 
 /* Every statement: where it listens, what it sets, whether it detaches, where it writes and
  * sends, what it includes. `at` is where an included file's problems sort: the line of its
  * include. ctx: the context its include is in. */
-static void scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at,
-                      const struct lex_from *ctx) {
+void pc_scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at,
+                  const struct lex_from *ctx) {
   struct stmts ss = {0};
   lex_config(&c->p->syntax, c->L, text, ctx, &ss);
   for (size_t i = 0; i < ss.n; i++) {
@@ -455,6 +378,8 @@ static void scan_text(struct checker *c, const char *file, const char *text, int
       if (!c->set[k] && pc_matches(c, s, c->p->must_set[k].directive)) {
         if (!c->p->must_set[k].main_only || s->depth == 0) c->set[k] = true;
         else if (!c->set_elsewhere[k]) c->set_elsewhere[k] = where_elsewhere(file, s);
+      } else if (!c->set[k] && !c->set_wrong[k].text) {
+        check_wrong_value(c, k, file, s, here, from);
       }
     check_foreground(c, file, s, here, from);
     for (char **pat = c->p->paths; *pat; pat++) {
@@ -466,14 +391,14 @@ static void scan_text(struct checker *c, const char *file, const char *text, int
       free(v);
       if (where != INSIDE) break; /* one path problem per statement */
     }
-    pc_check_targets(c, file, s, here, from);
+    pc_check_targets(c, file, &ss, i, here, from);
     pc_declare_groups(c, s);
     struct lex_from inner = {s->depth, s->in};
-    for (char **pat = c->p->includes; depth < MAX_INCLUDE_DEPTH && *pat; pat++) {
+    for (char **pat = c->p->includes; *pat; pat++) {
       char *v = pc_match_stmt(c, s, *pat);
       if (!v) continue;
       pc_clean_value(v);
-      follow_include(c, file, s, v, depth, here, &inner);
+      pc_follow_include(c, file, s, v, depth, here, from, &inner);
       free(v);
     }
   }
@@ -481,12 +406,16 @@ static void scan_text(struct checker *c, const char *file, const char *text, int
 }
 
 /* Every ${name} that is not a template variable, each where it is: the same reading as
- * template_render ("$${" is a literal "${"; a "${" without "}" is text). */
+ * template_render ("$${" is a literal "${"; a "${" without "}" is text). One in a comment is
+ * none: the proxy never reads it, and the rendering leaves it as it is (Debian's apache2.conf
+ * has `#Mutex file:${APACHE_LOCK_DIR} default`). */
 static void unknown_variables(struct checker *c, const char *name, const char *text) {
   int line = 1;
   const char *counted = text, *t = text, *open;
+  struct lex_spans comments = {0};
+  lex_comments(&c->p->syntax, text, &comments);
   while ((open = strstr(t, "${"))) {
-    if (open > t && open[-1] == '$') {
+    if ((open > t && open[-1] == '$') || lex_in_spans(&comments, (size_t)(open - text))) {
       t = open + 2;
       continue;
     }
@@ -504,6 +433,7 @@ static void unknown_variables(struct checker *c, const char *name, const char *t
                  name, line, (int)(len < 80 ? len : 80), open + 2);
     t = close + 1;
   }
+  lex_spans_free(&comments);
 }
 /* ---- the whole check ------------------------------------------------------------------------- */
 
@@ -549,7 +479,8 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
     c.L = luaL_newstate();
     c.set = calloc(p->nmust_set + 1, sizeof *c.set);
     c.set_elsewhere = calloc(p->nmust_set + 1, sizeof *c.set_elsewhere);
-    if (!c.L || !c.set || !c.set_elsewhere) {
+    c.set_wrong = calloc(p->nmust_set + 1, sizeof *c.set_wrong);
+    if (!c.L || !c.set || !c.set_elsewhere || !c.set_wrong) {
       pc_refuse(&c, "%s: cannot create a Lua state to check it", name);
     } else {
       luaL_requiref(c.L, "string", luaopen_string, 1);
@@ -558,7 +489,16 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
       c.shipped = &shipped;
       read_shipped(&c, &shipped);
       c.nfiles = 1;
-      scan_text(&c, name, text, 0, NULL, 0, NULL);
+      /* the config heads the chain of files being read: an include of it is a loop */
+      char key[64];
+      struct stat st;
+      if (user_config && stat(user_config, &st) == 0)
+        snprintf(key, sizeof key, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+      else
+        snprintf(key, sizeof key, "(the config)");
+      bool pushed = pc_chain_push(&c, key, name);
+      pc_scan_text(&c, name, text, 0, NULL, 0, NULL);
+      if (pushed) pc_chain_pop(&c);
       pc_resolve_group_refs(&c);
       if (c.listen_in_shipped && !c.listen_in_user && !c.listen_blamed) {
         const char *t = "";
@@ -577,6 +517,10 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
       for (size_t k = 0; k < p->nmust_set; k++) {
         const struct proxy_must_set *m = &p->must_set[k];
         if (c.set[k]) continue;
+        if (c.set_wrong[k].text) {
+          pc_problem(&c, c.set_wrong[k].at, "%s", c.set_wrong[k].text);
+          continue;
+        }
         char elsewhere[1200] = "";
         if (c.set_elsewhere[k]) snprintf(elsewhere, sizeof elsewhere, " (%s)", c.set_elsewhere[k]);
         /* a statement that is only where it may not apply is named: it looked like enough */
@@ -601,6 +545,8 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
     if (c.L) lua_close(c.L);
     for (size_t k = 0; c.set_elsewhere && k < p->nmust_set; k++) free(c.set_elsewhere[k]);
     free(c.set_elsewhere);
+    for (size_t k = 0; c.set_wrong && k < p->nmust_set; k++) free(c.set_wrong[k].text);
+    free(c.set_wrong);
     free(c.set);
     free(c.stays_elsewhere);
     for (size_t i = 0; i < c.ngroups; i++) free(c.groups[i]);

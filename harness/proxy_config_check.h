@@ -1,6 +1,7 @@
 /* proxy_config_check.h: what the files of the --proxy-config check share (proxy_config.c
- * scans the statements; proxy_config_targets.c judges where they send; proxy_config_own.c
- * runs the proxy's own checker). Not an API: nothing else includes it. */
+ * scans the statements; proxy_config_targets.c judges where they send; proxy_config_include.c
+ * follows what they include; proxy_config_own.c runs the proxy's own checker). Not an API:
+ * nothing else includes it. */
 #ifndef BADUP_PROXY_CONFIG_CHECK_H
 #define BADUP_PROXY_CONFIG_CHECK_H
 
@@ -14,8 +15,8 @@
 #include "proxy_config.h"
 
 #define MAX_CONFIG_BYTES (4u << 20)
-#define MAX_INCLUDED_FILES 256 /* scanned per check; beyond that, includes are not followed */
-#define MAX_INCLUDE_DEPTH 8
+#define MAX_INCLUDED_FILES 256 /* read per check, the config included; one more is a problem */
+#define MAX_INCLUDE_DEPTH 8    /* levels of includes below the config; one more is a problem */
 #define CHECK_TIMEOUT_MS 30000
 #define SHOWN 100 /* characters of a statement quoted in a message */
 
@@ -44,6 +45,8 @@ struct checker {
   lua_State *L; /* string.find for the definition's patterns */
   bool *set;    /* per must_set entry: a scanned statement sets it */
   char **set_elsewhere; /* per must_set entry: where a statement outside its context sets it */
+  struct problem *set_wrong; /* per must_set entry: the first statement of its directive whose
+                                value does not set it (`auto_https disable_redirects`), as a problem */
   bool stays;   /* a statement keeps the proxy in the foreground (foreground.stays) */
   char *stays_elsewhere;
   bool detached; /* a statement makes it detach (foreground.detaches) */
@@ -59,8 +62,14 @@ struct checker {
   struct group_ref *refs;
   size_t nrefs;
   int nfiles; /* files scanned, the config included */
-  char **seen;
+  bool capped; /* an include went past MAX_INCLUDED_FILES (said once) */
+  char **seen; /* the files read: "dev:ino", or "source[name]" for the definition's own */
   size_t nseen;
+  struct {
+    char *key, *name; /* as in seen; as messages name it */
+    int via;          /* the line of its include being followed */
+  } chain[MAX_INCLUDE_DEPTH + 1]; /* the files being read, the config first: an include of one is a loop */
+  int nchain;
   struct problem shown[PROXY_CONFIG_SHOWN]; /* the first ones in file order, sorted */
   size_t nshown;
   int problems; /* all of them, shown or not */
@@ -80,10 +89,30 @@ bool pc_matches(struct checker *c, const struct stmt *s, const char *pattern);
 /* Trims blanks, one pair of quotes, and a trailing ',' or ';'. */
 void pc_clean_value(char *v);
 
-/* proxy_config_targets.c: every target the statement names, judged (at most one problem for
- * it); the group names it declares; after the scan, targets that named no declared group;
- * a statement of the shipped config that sends to the simulator, kept in c->sim_example. */
-void pc_check_targets(struct checker *c, const char *file, const struct stmt *s, int at, const char *from);
+/* Scans one file's statements with every rule, following its includes. depth: 0 for the
+ * config; from: how the file was included (" (included by FILE:LINE)") or NULL; at: where its
+ * problems sort; ctx: the context of its include, or NULL. */
+void pc_scan_text(struct checker *c, const char *file, const char *text, int depth, const char *from, int at,
+                  const struct lex_from *ctx);
+/* Does a relative path, read from its folder, end up above it? */
+bool pc_climbs_out(const char *path);
+/* The last part of a path. */
+const char *pc_basename(const char *v);
+
+/* proxy_config_include.c: follows what an include statement names (v: its value) into the
+ * files the proxy would read, each scanned (pc_scan_text) or refused (unreadable, past a
+ * limit, a folder, a loop). The chain of files being read starts with the config's. */
+void pc_follow_include(struct checker *c, const char *file, const struct stmt *s, const char *v, int depth, int at,
+                       const char *from, const struct lex_from *ctx);
+bool pc_chain_push(struct checker *c, const char *key, const char *name);
+void pc_chain_pop(struct checker *c);
+
+/* proxy_config_targets.c: every target statement i of its file's ss names, judged (at most
+ * one problem for it); the group names it declares; after the scan, targets that named no
+ * declared group; a statement of the shipped config that sends to the simulator, kept in
+ * c->sim_example. */
+void pc_check_targets(struct checker *c, const char *file, const struct stmts *ss, size_t i, int at,
+                      const char *from);
 void pc_declare_groups(struct checker *c, const struct stmt *s);
 void pc_resolve_group_refs(struct checker *c);
 void pc_find_sim_example(struct checker *c, const struct stmt *s);

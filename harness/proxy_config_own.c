@@ -74,16 +74,23 @@ static int blamed_line(const char *out, const char *name) {
   return 0;
 }
 
+/* A line a checker writes whatever the config: varnishd -C's cleanup of its build folder
+ * ("Could not delete 'vcl_boot.1796029143.446808/vgc.sym': No such file or directory"). */
+static bool noise(const char *l, size_t n) {
+  return n > 22 && strncmp(l, "Could not delete 'vcl_", 22) == 0;
+}
+
 /* What the checker said: its first line that reads like an error and the two lines after it
  * (apache names the line, then the problem; varnish says "Message from VCC-compiler:", then
- * the problem), or its first three lines; joined with " | ". */
+ * the problem), or its first three lines; joined with " | ". Noise lines are left out. */
 static void first_lines(const char *out, char *dst, size_t len) {
   static const char *const marks[] = {"emerg", "alert", "crit", "error", "fatal", "syntax", "invalid", "unknown",
-                                      "fail", "bungled", "unexpected", "missing", "not allowed", "no such", NULL};
+                                      "fail", "bungled", "unexpected", "missing", "not allowed", "no such",
+                                      "message from vcc", NULL};
   const char *from = NULL;
   for (const char *l = out; *l && !from;) {
     size_t n = strcspn(l, "\n");
-    for (int i = 0; marks[i] && !from; i++)
+    for (int i = 0; marks[i] && !from && !noise(l, n); i++)
       for (size_t k = 0; k + strlen(marks[i]) <= n && !from; k++)
         if (strncasecmp(l + k, marks[i], strlen(marks[i])) == 0) from = l;
     l += n + (l[n] == '\n');
@@ -92,7 +99,7 @@ static void first_lines(const char *out, char *dst, size_t len) {
   int taken = 0;
   for (const char *l = from ? from : out; *l && taken < 3;) {
     size_t n = strcspn(l, "\n");
-    if (strspn(l, " \t\r") < n) {
+    if (strspn(l, " \t\r") < n && !noise(l, n)) {
       size_t used = strlen(dst);
       snprintf(dst + used, len - used, "%s%.*s", used ? " | " : "", (int)(n > 300 ? 300 : n), l);
       taken++;

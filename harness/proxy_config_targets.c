@@ -18,6 +18,7 @@ enum verdict { SIMULATOR, GROUP, ELSEWHERE };
 
 struct judged {
   enum verdict v;
+  bool with_port;    /* PART_HOST: the value holds its port */
   const char *why;   /* why it is not the simulator, when the value alone does not say it */
   char full[256];    /* GROUP: the name as "scheme://name", and alone */
   char host[256];
@@ -77,7 +78,16 @@ static void judge_address(const char *v, struct judged *j) {
       has_prefix(a, "sockpair@") || has_prefix(a, "fd@") || a[0] == '/') {
     j->v = ELSEWHERE;
     j->why = "a unix socket, not the simulator's address";
-    snprintf(j->fixed, sizeof j->fixed, "%s${upstream_host}:${upstream_port}", prefix);
+    /* apache's unix:/path|fcgi://host/x: a URL, whose path the simulator's keeps (over HTTP,
+     * which the simulator speaks) */
+    const char *bar = strchr(a, '|'), *url = bar ? bar + 1 : NULL, *path = NULL;
+    size_t un = 0;
+    while (url && (isalnum((unsigned char)url[un]) || (url[un] && strchr("+.-", url[un])))) un++;
+    if (url && un && strncmp(url + un, "://", 3) == 0) path = url + un + 3 + strcspn(url + un + 3, "/");
+    if (path)
+      snprintf(j->fixed, sizeof j->fixed, "http://${upstream_host}:${upstream_port}%s", path);
+    else
+      snprintf(j->fixed, sizeof j->fixed, "%s${upstream_host}:${upstream_port}", prefix);
     return;
   }
   static const char *const families[] = {"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@", NULL};
@@ -147,6 +157,7 @@ static void judge(enum target_part part, const char *v, const char *v2, struct j
     if (has_variable(v, strlen(v))) j->why = "a variable: where it leads is only known at run time";
     else if (!*v) j->why = "no host";
     else if (is_sim_host(v, hn) && (!one || is_sim_port(colon + 1, strlen(colon + 1)))) j->v = SIMULATOR;
+    j->with_port = one;
     snprintf(j->fixed, sizeof j->fixed, "${upstream_host}%s", one ? ":${upstream_port}" : "");
     return;
   }
@@ -203,9 +214,75 @@ void pc_resolve_group_refs(struct checker *c) {
   c->nrefs = 0;
 }
 
+/* Where the statement is: its file's statements, and where problems go. */
+struct scan_at {
+  const char *file, *from;
+  int at;
+  const struct stmts *ss;
+  size_t i;
+};
+
+/* Does a statement of s's block (ss->v[i]'s siblings: the same depth and context, up to the
+ * block's braces) match the pattern? */
+static bool block_holds(struct checker *c, const struct stmts *ss, size_t i, const char *pattern) {
+  const struct stmt *s = &ss->v[i];
+  for (int dir = -1; dir <= 1; dir += 2)
+    for (size_t k = i; dir < 0 ? k-- > 0 : ++k < ss->n;) {
+      const struct stmt *t = &ss->v[k];
+      if (t->depth < s->depth) break; /* the block's head, or what follows it */
+      if (t->depth == s->depth && strcmp(t->in, s->in) == 0 && pc_matches(c, t, pattern)) return true;
+    }
+  return false;
+}
+
+/* Do the innermost parentheses around [from, to) of the statement match the pattern (a
+ * lighttpd backend's ( "host" => ..., "port" => ... ))? */
+static bool parens_hold(struct checker *c, const struct stmt *s, size_t from, size_t to, const char *pattern) {
+  const char *t = s->key;
+  size_t open = 0, close = 0, n = strlen(t);
+  int depth = 0;
+  bool found = false;
+  for (size_t k = from; k-- > 0 && !found;) {
+    if (t[k] == ')') depth++;
+    else if (t[k] == '(' && depth-- == 0) open = k, found = true;
+  }
+  if (!found) return false;
+  found = false;
+  depth = 0;
+  for (size_t k = to; k < n && !found; k++) {
+    if (t[k] == '(') depth++;
+    else if (t[k] == ')' && depth-- == 0) close = k, found = true;
+  }
+  if (!found) return false;
+  char *inside = strndup(t + open, close + 1 - open);
+  bool holds = inside && lex_matches(c->L, inside, pattern);
+  free(inside);
+  return holds;
+}
+
+/* The shipped config's way of saying a host's port (what `needs` matches there, up to the
+ * value's end: `.port = "${upstream_port}"`, `"port" => ${upstream_port}`), into dst. */
+static bool port_example(struct checker *c, const char *needs, char *dst, size_t len) {
+  for (size_t k = 0; c->shipped && k < c->shipped->n; k++) {
+    const struct stmt *t = &c->shipped->v[k];
+    size_t from, to, cap[1][2];
+    if (lex_find(c->L, t->key, needs, 0, &from, &to, cap, 0) < 0) continue;
+    from += strspn(t->text + from, " ");
+    to += strspn(t->text + to, " ");
+    to += strcspn(t->text + to, ",;) ");
+    snprintf(dst, len, "%.*s", (int)(to - from), t->text + from);
+    return true;
+  }
+  return false;
+}
+
 /* Judges one found target; returns true when it refused it (one problem per statement). */
-static bool judge_found(struct checker *c, const char *file, const struct stmt *s, int at, const char *from,
+static bool judge_found(struct checker *c, const struct scan_at *w, const struct stmt *s,
                         const struct proxy_target *r, const struct found *f) {
+  const char *file = w->file, *from = w->from;
+  /* one of a statement's targets (`each`) is on its own line, which may be past the
+   * statement's first (a lighttpd list's host) */
+  int line = f->each ? stmt_line_at(s, f->cap[0][0]) : s->line, at = from ? w->at : line;
   char v[2][512] = {"", ""};
   for (int i = 0; i < f->ncap && i < 2; i++) {
     snprintf(v[i], sizeof v[i], "%.*s", (int)(f->cap[i][1] - f->cap[i][0]), s->text + f->cap[i][0]);
@@ -214,6 +291,14 @@ static bool judge_found(struct checker *c, const char *file, const struct stmt *
   if (r->skip && (lex_matches(c->L, v[0], r->skip) || (f->ncap > 1 && lex_matches(c->L, v[1], r->skip)))) return false;
   struct judged j;
   judge(r->part, v[0], v[1], &j);
+  /* a host alone goes to the default port, unless its block (its parentheses) says another */
+  bool no_port = j.v == SIMULATOR && r->needs && !j.with_port &&
+                 !(f->each ? parens_hold(c, s, f->cap[0][0], f->cap[0][1], r->needs)
+                           : block_holds(c, w->ss, w->i, r->needs));
+  if (no_port) {
+    j.v = ELSEWHERE;
+    j.why = "no port: it would go to the default one";
+  }
   if (j.v == SIMULATOR) {
     c->sim_in_user = true;
     return false;
@@ -246,8 +331,10 @@ static bool judge_found(struct checker *c, const char *file, const struct stmt *
   }
   if (pos < f->shown_to) buf_append(&u, t + pos, f->shown_to - pos);
   buf_append(&u, "", 1);
-  snprintf(use, sizeof use, "%s", r->use ? r->use : u.oom ? "" : u.data);
+  snprintf(use, sizeof use, "use `%s`", r->use ? r->use : u.oom ? "" : u.data);
   buf_free(&u);
+  char port[512];
+  if (no_port && port_example(c, r->needs, port, sizeof port)) snprintf(use, sizeof use, "add `%s` beside it", port);
   char shown[2 * SHOWN + 80];
   size_t place = f->shown_to - f->shown_from;
   if (f->each)
@@ -256,7 +343,7 @@ static bool judge_found(struct checker *c, const char *file, const struct stmt *
   else
     snprintf(shown, sizeof shown, "%.*s", (int)(f->shown_to > 2 * SHOWN ? 2 * SHOWN : f->shown_to), t);
   char text[4096];
-  snprintf(text, sizeof text, "%s:%d: %s: sends to %s, not the case's simulator%s%s%s; use `%s`%s", file, s->line,
+  snprintf(text, sizeof text, "%s:%d: %s: sends to %s, not the case's simulator%s%s%s; %s%s", file, line,
            shown, target, j.why ? " (" : "", j.why ? j.why : "", j.why ? ")" : "", use, from ? from : "");
   if (j.v == GROUP) { /* fine if the config declares it: known after the scan */
     group_ref_add(c, at, &j, text);
@@ -309,15 +396,10 @@ static bool each_target(struct checker *c, const struct stmt *s, target_fn fn, v
   return false;
 }
 
-struct scan_at {
-  const char *file, *from;
-  int at;
-};
-
 static bool refuse_target(struct checker *c, const struct stmt *s, const struct proxy_target *r, const struct found *f,
                           void *arg) {
   const struct scan_at *w = arg;
-  if (f) return judge_found(c, w->file, s, w->at, w->from, r, f);
+  if (f) return judge_found(c, w, s, r, f);
   if (r->use)
     pc_problem(c, w->at, "%s:%d: %.*s: %s, not only to the case's simulator; use `%s`%s", w->file, s->line, SHOWN,
                s->text, r->why, r->use, w->from ? w->from : "");
@@ -330,9 +412,11 @@ static bool refuse_target(struct checker *c, const struct stmt *s, const struct 
 
 /* Every target a statement names, each judged; at most one problem for it: a name that waits
  * for the groups is forgotten when the statement is refused for another target. */
-void pc_check_targets(struct checker *c, const char *file, const struct stmt *s, int at, const char *from) {
+void pc_check_targets(struct checker *c, const char *file, const struct stmts *ss, size_t i, int at,
+                      const char *from) {
+  const struct stmt *s = &ss->v[i];
   size_t refs = c->nrefs;
-  struct scan_at w = {file, from, at};
+  struct scan_at w = {file, from, at, ss, i};
   if (!each_target(c, s, refuse_target, &w)) return;
   while (c->nrefs > refs) {
     struct group_ref *r = &c->refs[--c->nrefs];

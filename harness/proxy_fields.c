@@ -235,6 +235,11 @@ static void f_includes(lua_State *L, struct loader *ld, int v) {
   ld_patterns(L, ld, v, "includes", &ld->p->includes, "the path");
 }
 
+static void f_include_folders(lua_State *L, struct loader *ld, int v) {
+  if (lua_type(L, v) != LUA_TBOOLEAN) ld_fail(L, ld, "include_folders must be a boolean, got %s", luaL_typename(L, v));
+  ld->p->include_folders = lua_toboolean(L, v);
+}
+
 static void f_paths_base(lua_State *L, struct loader *ld, int v) {
   char *s = ld->p->paths_base = ld_string(L, ld, v, "paths_base");
   if (s[0] != '/') ld_fail(L, ld, "paths_base must be an absolute folder, got \"%.60s\"", s);
@@ -323,12 +328,13 @@ static void f_foreground(lua_State *L, struct loader *ld, int v) {
   if (fg->stays && !fg->example) ld_fail(L, ld, "foreground.example is required with foreground.stays");
 }
 
-/* syntax = { ends, blocks, data, quotes, strings, escapes, continued, case, comments }: how
- * the config's language is cut into statements (docs/proxies.md). */
+/* syntax = { ends, blocks, data, quotes, quote_at, strings, escapes, word_escapes, continued, case,
+ * comments }: how the config's language is cut into statements (docs/proxies.md). */
 static void f_syntax(lua_State *L, struct loader *ld, int v) {
-  static const char *const keys[] = {"ends", "blocks", "data", "quotes", "strings", "escapes", "continued",
-                                     "case", "comments", NULL};
+  static const char *const keys[] = {"ends", "blocks", "data", "quotes", "quote_at", "strings", "escapes",
+                                     "word_escapes", "continued", "case", "comments", NULL};
   static const char *const ends[] = {"line", ";", "assignment", "yaml", NULL};
+  static const char *const quote_at[] = {"word", "anywhere", NULL};
   static const char *const strings[] = {"line", "multiline", NULL};
   static const char *const cases[] = {"sensitive", "insensitive", NULL};
   static const char *const comments[] = {"#", "#any", "^#", "//", "/*", NULL};
@@ -339,9 +345,10 @@ static void f_syntax(lua_State *L, struct loader *ld, int v) {
     ld_fail(L, ld, "syntax must be a table { ends = ..., blocks = ..., ... }, got %s", luaL_typename(L, v));
   ld_only_keys(L, ld, v, "syntax", keys);
   sx->ends = (enum syntax_ends)ld_word(L, ld, v, "ends", "syntax", ends, ENDS_LINE);
+  sx->quote_anywhere = ld_word(L, ld, v, "quote_at", "syntax", quote_at, 0) == 1;
   sx->multiline = ld_word(L, ld, v, "strings", "syntax", strings, 0) == 1;
   sx->caseless = ld_word(L, ld, v, "case", "syntax", cases, 0) == 1;
-  sx->escapes = ld_bool(L, ld, v, "escapes", "syntax", true);
+  sx->word_escapes = ld_bool(L, ld, v, "word_escapes", "syntax", false);
   sx->continued = ld_bool(L, ld, v, "continued", "syntax", false);
   int type = lua_getfield(L, v, "blocks");
   if (type == LUA_TSTRING) {
@@ -383,6 +390,19 @@ static void f_syntax(lua_State *L, struct loader *ld, int v) {
       if (!strchr("\"'`{", *q)) ld_fail(L, ld, "syntax.quotes may hold \" ' ` and { (VCL's {\"...\"}), got '%c'", *q);
   }
   lua_settop(L, v);
+  /* escapes: true (in every string, the default), false, or the quotes whose strings take them */
+  int etype = lua_getfield(L, v, "escapes");
+  const char *in = etype == LUA_TNIL || (etype == LUA_TBOOLEAN && lua_toboolean(L, -1)) ? sx->quotes
+                   : etype == LUA_TBOOLEAN                                             ? ""
+                   : etype == LUA_TSTRING                                              ? lua_tostring(L, -1)
+                                                                                       : NULL;
+  if (!in) ld_fail(L, ld, "syntax.escapes must be a boolean or a string of quotes, got %s", luaL_typename(L, -1));
+  for (const char *q = in; *q; q++)
+    if (!strchr(sx->quotes, *q)) ld_fail(L, ld, "syntax.escapes names '%c', which is not one of syntax.quotes", *q);
+  char *escapes = ld_dup(L, ld, in, strlen(in));
+  free(sx->escapes);
+  sx->escapes = escapes;
+  lua_settop(L, v);
   if (lua_getfield(L, v, "comments") != LUA_TNIL) {
     int t = lua_gettop(L);
     size_t n = ld_list(L, ld, t, "syntax.comments", "strings");
@@ -405,7 +425,7 @@ static void f_syntax(lua_State *L, struct loader *ld, int v) {
 /* targets = { { match = ..., each = ..., part = ..., skip = ..., unless = ..., why = ... } }:
  * the statements that name where the proxy sends requests. */
 static void f_targets(lua_State *L, struct loader *ld, int v) {
-  static const char *const keys[] = {"match", "each", "part", "skip", "unless", "why", "use", NULL};
+  static const char *const keys[] = {"match", "each", "part", "skip", "unless", "why", "use", "needs", NULL};
   static const char *const parts[] = {"address", "host", "port", "host port", "socket", NULL};
   struct proxy_def *p = ld->p;
   size_t n = ld_list(L, ld, v, "targets", "{ match = ..., ... }");
@@ -461,6 +481,12 @@ static void f_targets(lua_State *L, struct loader *ld, int v) {
       snprintf(w2, sizeof w2, "%s.use", what);
       r->use = ld_string(L, ld, -1, w2);
     }
+    lua_settop(L, t);
+    if (lua_getfield(L, t, "needs") != LUA_TNIL) {
+      snprintf(w2, sizeof w2, "%s.needs", what);
+      ld_pattern(L, ld, -1, w2, 0, 32, &r->needs);
+      if (r->part != PART_HOST) ld_fail(L, ld, "%s is about a host's port: it needs part \"host\"", w2);
+    }
     lua_settop(L, v);
   }
 }
@@ -494,6 +520,7 @@ const struct ld_field LD_FIELDS[] = {
     {"check", f_check, false},
     {"paths", f_paths, false},
     {"includes", f_includes, false},
+    {"include_folders", f_include_folders, false},
     {"paths_base", f_paths_base, false},
     {"must_set", f_must_set, false},
     {"foreground", f_foreground, false},

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config_lex.h"
 #include "fileio.h"
 #include "files.h"
 
@@ -60,6 +61,34 @@ char *template_render(const char *t, const struct vars *v, char **bad) {
   return b.data;
 }
 
+/* A user's config with every ${name} in its comments that is not a variable made a literal
+ * ("$${name}"): the proxy never reads a comment, so one there must not fail the rendering
+ * (Debian's apache2.conf has `#Mutex file:${APACHE_LOCK_DIR} default`). NULL: no memory. */
+static char *comment_names_literal(const struct proxy_def *p, const char *text, const struct vars *v) {
+  struct lex_spans comments = {0};
+  lex_comments(&p->syntax, text, &comments);
+  struct buf b = {0};
+  const char *t = text, *open;
+  while ((open = strstr(t, "${"))) {
+    const char *close = strchr(open + 2, '}');
+    size_t len = close ? (size_t)(close - open - 2) : 0, i = 0;
+    while (i < v->n && !(strlen(v->names[i]) == len && memcmp(v->names[i], open + 2, len) == 0)) i++;
+    buf_append(&b, t, (size_t)(open - t));
+    if (close && i == v->n && !(open > text && open[-1] == '$') && lex_in_spans(&comments, (size_t)(open - text)))
+      buf_puts(&b, "$");
+    buf_puts(&b, "${");
+    t = open + 2;
+  }
+  buf_puts(&b, t);
+  buf_append(&b, "", 1);
+  lex_spans_free(&comments);
+  if (b.oom) {
+    buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
 static void fmt_seconds(char *out, size_t len, double s) { snprintf(out, len, "%g", s); }
 
 void proxy_rendered_free(struct proxy_rendered *r) {
@@ -105,6 +134,16 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
       snprintf(err, errlen, "cannot read --proxy-config %s", in->config_file);
       free(bad);
       return -1;
+    }
+    if (is_config && (in->config_text || in->config_file)) {
+      char *literal = comment_names_literal(p, tmpl, &out->vars);
+      free(user);
+      if (!literal) {
+        snprintf(err, errlen, "out of memory");
+        free(bad);
+        return -1;
+      }
+      tmpl = user = literal;
     }
     char *text = template_render(tmpl, &out->vars, &bad);
     free(user);

@@ -177,7 +177,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
   if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
   struct stat pc_st;
   if (a->o.proxy_config && (stat(a->o.proxy_config, &pc_st) != 0 || access(a->o.proxy_config, R_OK) != 0))
-    return cli_usage_error("run", "--proxy-config %s: cannot read it", a->o.proxy_config);
+    return cli_usage_error("run", "--proxy-config %s: cannot read it: %s", a->o.proxy_config, strerror(errno));
   if (a->o.proxy_config && !S_ISREG(pc_st.st_mode))
     return cli_usage_error("run", "--proxy-config %s is not a file", a->o.proxy_config);
   /* The reference records what a proxy version does with its shipped definition; a user's

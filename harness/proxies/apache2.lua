@@ -63,8 +63,9 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
   -- Relative paths are relative to ServerRoot (/etc/apache2), never to the case folder.
   paths_base = "/etc/apache2",
   -- One statement a line, continued by a '\' at its end; '#' starts a comment only as a
-  -- line's first character (`ErrorLog x #y` has two arguments); <Section>...</Section> are
-  -- blocks. Directive names are case-insensitive: patterns see them lowercased.
+  -- line's first character (`ErrorLog x #y` has two arguments); a quote opens a string only at
+  -- a word's start (`it's` is a word; ap_getword_conf); <Section>...</Section> are blocks.
+  -- Directive names are case-insensitive: patterns see them lowercased.
   syntax = { comments = { "^#" }, continued = true, case = "insensitive", blocks = { open = "^<%a", close = "^</" } },
   -- What a config line makes apache write.
   paths = {
@@ -86,6 +87,7 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
     '^%s*davlockdb%s+"?([^"%s]+)',
   },
   includes = { '^%s*include%s+"?([^"%s]+)', '^%s*includeoptional%s+"?([^"%s]+)' },
+  include_folders = true, -- Include DIR reads every file under it, sub-folders too
   -- Debian's apache2 -V: DEFAULT_PIDLOG /run/apache2.pid; the error log and the runtime
   -- folder default to logs/ under ServerRoot. Only a statement outside every section sets
   -- them: in an <IfModule> that is not loaded it does nothing, and a <VirtualHost>'s ErrorLog

@@ -79,9 +79,11 @@ http://127.0.0.1:${proxy_port} {
     "^%s*admin%s+(%S+)",
   },
   includes = { "^%s*import%s+(%S+)" },
-  -- One statement a line; '{' and '}' open and close blocks only as tokens of their own
-  -- ({placeholders} are text); strings ("..." and `...`) may span lines.
-  syntax = { blocks = "{} tokens", strings = "multiline", quotes = '"`' },
+  -- One statement a line, or more with a '\' at a line's end; '{' and '}' open and close
+  -- blocks only as tokens of their own ({placeholders} are text); strings ("..." and `...`)
+  -- open only at a token's start (`it"s` is a word) and may span lines; '\' escapes in "..."
+  -- only (caddyfile/lexer.go).
+  syntax = { blocks = "{} tokens", strings = "multiline", quotes = '"`', escapes = '"', continued = true },
   -- Where a Caddyfile sends: the upstreams of reverse_proxy (after its matcher, if any), of its
   -- `to` subdirective, of php_fastcgi and forward_auth. Dynamic upstreams are looked up at run
   -- time.
@@ -93,7 +95,9 @@ http://127.0.0.1:${proxy_port} {
     { match = "^%s*dynamic%s", why = "looks its upstreams up at run time (DNS, ...), which can send anywhere" },
   },
   -- Without auto_https off, a site with a domain name has caddy ask a public CA (Let's
-  -- Encrypt, ZeroSSL) for its certificate, over the network, at start.
+  -- Encrypt, ZeroSSL) for its certificate, over the network, at start. Its other values leave
+  -- part of it on: disable_redirects and ignore_loaded_certs still ask, disable_certs still
+  -- serves HTTPS on 443 and redirects from 80 (caddy's docs, the auto_https option).
   must_set = {
     { directive = "^%s*admin%s", default = "localhost:2019 (the admin endpoint)", example = "admin off" },
     { directive = "^%s*auto_https%s+off%s*$", default = "automatic HTTPS (certificates asked of a public CA over the network)",

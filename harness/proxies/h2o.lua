@@ -55,7 +55,8 @@ hosts:
   },
   includes = { '!file%s+"?([^"%s]+)' },
   -- YAML: a key's value may be on the next lines (a plain or quoted scalar, or a `|` block);
-  -- flow mappings `{ a: b, c: d }` hold several statements.
+  -- flow mappings `{ a: b, c: d }` hold several statements; a quote opens a quoted scalar only
+  -- where a scalar starts (`X-A:it's` is plain).
   syntax = { ends = "yaml" },
   -- Where a config sends: proxy.reverse.url (its value on its line: one written otherwise, or a
   -- list, is not read, so refused). mruby handlers can send anywhere (http_request).

@@ -56,13 +56,15 @@ backend be
     "^%s*unix%-bind%s+prefix%s+(%S+)",
   },
   -- One statement a line (no continuation); '#' starts a comment anywhere outside quotes
-  -- (`server up 127.0.0.1:80#x` is a server at 127.0.0.1:80).
-  syntax = { comments = { "#any" } },
+  -- (`server up 127.0.0.1:80#x` is a server at 127.0.0.1:80). Quotes open anywhere in a word
+  -- (`a"b c"d` is one word), '\' escapes outside quotes and in "..." ones, never in '...'.
+  syntax = { comments = { "#any" }, quote_at = "anywhere", escapes = '"', word_escapes = true },
   -- Where a config sends: every `server` line (backend and listen sections; peers' and rings'
   -- servers connect out too), server-template, dispatch, remote peers, mailers (alert mail),
-  -- and a server's health checks or SOCKS proxy at another address. use-server names a server,
-  -- which is judged on its own line. What takes the destination from the request or runs code
-  -- cannot be judged. No context matters: each of these connects wherever it is written.
+  -- and a server's health checks, agent or SOCKS proxy at another address or port. use-server
+  -- names a server, which is judged on its own line. What takes the destination from the
+  -- request or runs code cannot be judged. No context matters: each of these connects wherever
+  -- it is written.
   targets = {
     { match = "^%s*server%s+%S+%s+(%S+)" },
     { match = "^%s*server%-template%s+%S+%s+%S+%s+(%S+)" },
@@ -71,6 +73,11 @@ backend be
     { match = "^%s*mailer%s+%S+%s+(%S+)" },
     { match = "^%s*[%w-]*server[%w-]*%s.-%saddr%s+(%S+)", part = "host" },
     { match = "^%s*[%w-]*server[%w-]*%s.-%sagent%-addr%s+(%S+)", part = "host" },
+    -- its health checks' port (`check port 8080`) and its agent's: after the server's name
+    { match = "^%s*[%w-]*server[%w-]*%s+%S+%s.-%sport%s+(%S+)", part = "port" },
+    { match = "^%s*default%-server.-%sport%s+(%S+)", part = "port" },
+    { match = "^%s*[%w-]*server[%w-]*%s+%S+%s.-%sagent%-port%s+(%S+)", part = "port" },
+    { match = "^%s*default%-server.-%sagent%-port%s+(%S+)", part = "port" },
     { match = "^%s*[%w-]*server[%w-]*%s.-%ssocks4%s+(%S+)" },
     { match = "^%s*%S+%-request%s.-%f[%w]set%-dst", why = "sends the request to an address computed from it" },
     { match = "^%s*option%s+http_proxy", why = "sends each request to the host its URL names (a forward proxy)" },

@@ -61,14 +61,19 @@ proxy.server = ( "" => ( (
   },
   includes = { '^%s*include%s+"([^"]+)"' },
   -- Free form: a statement is `name = value` wherever its parts are (`server.pid-file\n=\n"/x"`
-  -- is one, and two may share a line); strings may span lines; '#' starts a comment anywhere
-  -- outside a string; `$HTTP[...] { }` conditions are blocks.
-  syntax = { ends = "assignment", blocks = "{}", strings = "multiline", comments = { "#any" } },
+  -- is one, and two may share a line); "..." strings (the only ones) open anywhere and may
+  -- span lines; '#' starts a comment anywhere outside a string; `$HTTP[...] { }` conditions
+  -- are blocks.
+  syntax = { ends = "assignment", blocks = "{}", quotes = '"', quote_at = "anywhere", strings = "multiline",
+             comments = { "#any" } },
   -- Where a config sends: the hosts and ports of every *.server backend (proxy.server,
-  -- fastcgi.server, scgi.server, ...); a "socket" is a unix socket, never the simulator.
+  -- fastcgi.server, scgi.server, ...: a host without a "port" in its ( ) goes to port 80); a
+  -- "socket" is a unix socket, never the simulator. What to write is the pair in its list.
   targets = {
-    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"host"%s*=>%s*("?[^",%s%)]*"?)', part = "host" },
-    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"port"%s*=>%s*("?[^",%s%)]*"?)', part = "port" },
+    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"host"%s*=>%s*("?[^",%s%)]*"?)', part = "host",
+      needs = '"port"%s*=>', use = '"host" => "${upstream_host}"' },
+    { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"port"%s*=>%s*("?[^",%s%)]*"?)', part = "port",
+      use = '"port" => ${upstream_port}' },
     { match = "^%s*[%w_]+%.server%s*[:+]?=", each = '"socket"%s*=>%s*("?[^",%s%)]*"?)', part = "socket",
       use = '"host" => "${upstream_host}", "port" => ${upstream_port}' },
     { match = "^%s*include_shell%s", why = "takes config from a program's output, which can send anywhere" },

@@ -52,9 +52,9 @@ log-level=INFO
     "^%s*frontend%s*=%s*(unix:[^,;%s]+)",   -- a unix socket
   },
   includes = { "^%s*include%s*=%s*(%S+)" },
-  -- One option a line, `name=value` to its end (';' separates a backend's parameters); '#'
-  -- starts a comment only as a line's first character.
-  syntax = { comments = { "^#" } },
+  -- One option a line, `name=value` to its end (';' separates a backend's parameters), quotes
+  -- and all; '#' starts a comment only as a line's first character.
+  syntax = { comments = { "^#" }, quotes = "" },
   -- Where a config sends: each backend=HOST,PORT (or unix:PATH), and the HTTP proxy backends
   -- are reached through.
   targets = {

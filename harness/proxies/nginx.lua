@@ -69,10 +69,12 @@ http {
   },
   includes = { "^%s*include%s+(%S+)" },
   -- A statement runs to its ';' over lines (`access_log\n    /x.log;` writes /x.log), a string
-  -- may span lines, '#' starts a comment at a token's start. The entries of these blocks are
-  -- keys and values, never directives: `map $a $b { daemon off; }` says nothing about daemon.
+  -- may span lines, a quote opens one and '#' starts a comment only at a word's start (`a"b`
+  -- and `it's` are words), '\' escapes anywhere (`\"` and `\;` are characters of a word;
+  -- ngx_conf_file.c). The entries of these blocks are keys and values, never directives:
+  -- `map $a $b { daemon off; }` says nothing about daemon.
   syntax = {
-    ends = ";", blocks = "{}", strings = "multiline",
+    ends = ";", blocks = "{}", strings = "multiline", word_escapes = true,
     data = { "^map%s", "^geo%s", "^types$", "^split_clients%s", "^charset_map%s" },
   },
   -- Where a config sends requests: the *_pass directives (a URL, an address, or the name of

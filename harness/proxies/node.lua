@@ -31,7 +31,8 @@ return proxy {
   -- paths: none. Its config is a JavaScript program: it writes the log file it is given on
   -- argv (${dir}/access.log), and what else a program writes no line pattern can tell.
   -- JavaScript: statements end at ';' or a brace, strings in ' " or `, comments // and /* */.
-  syntax = { ends = ";", blocks = "{}", strings = "multiline", quotes = "\"'`", comments = { "//", "/*" } },
+  syntax = { ends = ";", blocks = "{}", strings = "multiline", quotes = "\"'`", quote_at = "anywhere",
+             comments = { "//", "/*" } },
   -- Where the script sends cannot be checked in general: a program computes its addresses (the
   -- shipped one takes the simulator's from argv, where the harness puts it). Only what is
   -- written out in it is judged: a URL in a string, and a host: or port: given as a literal.

@@ -83,7 +83,8 @@ cache_effective_user proxy
   },
   includes = { "^%s*include%s+(%S+)" },
   -- One statement a line, continued by a '\' at its end; '#' starts a comment only as a
-  -- line's first character; `if ... endif` is a block whose lines may not apply (`if false`).
+  -- line's first character; a quote opens a string only at a word's start; `if ... endif` is a
+  -- block whose lines may not apply (`if false`).
   syntax = { comments = { "^#" }, continued = true, blocks = { open = "^if%s", close = "^endif%f[%W]" } },
   -- Where a config sends: a cache_peer (host, then HTTP port), the origin an accelerator goes
   -- DIRECT to (defaultsite=, which it only uses with no-vhost: else each request's Host header

@@ -42,9 +42,10 @@ ReversePath "/" "http://${upstream_host}:${upstream_port}/"
   -- -d: in the foreground (tinyproxy detaches by default); its config has no key for it.
   command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },
   -- No check: tinyproxy has no option that only parses its config.
-  -- One statement a line; '#' starts a comment only at a line's start. Keywords are
-  -- case-insensitive (tinyproxy.conf(5)): patterns see them lowercased.
-  syntax = { comments = { "^#" }, case = "insensitive" },
+  -- One statement a line; '#' starts a comment only at a line's start; "..." is its only
+  -- string, without escapes. Keywords are case-insensitive (tinyproxy.conf(5)): patterns see
+  -- them lowercased.
+  syntax = { comments = { "^#" }, case = "insensitive", quotes = '"', escapes = false },
   -- What a config line makes tinyproxy write.
   paths = {
     '^%s*pidfile%s+"?([^"%s]+)',

@@ -121,6 +121,7 @@ logging:
     "^%s*CONFIG%s+proxy%.config%.http%.parent_proxy%.file%s+STRING%s+(%S+)",
     "^%s*%.include%s+(%S+)",
   },
+  include_folders = true, -- .include DIR reads every file in it (RemapConfig.cc)
   -- Where it sends: the replacement URL of each remap rule, the parents of parent.config; and
   -- without a remap rule required, or as a forward proxy, the host each request names.
   targets = {

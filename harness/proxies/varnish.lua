@@ -51,12 +51,18 @@ ${retries}
   -- paths: none. A VCL names no file varnishd writes: its work folder and shared-memory log
   -- are under -n on the command line.
   -- VCL: a statement runs to its ';' over lines, blocks in braces, "..." strings on one line
-  -- (no escapes) and {"..."} ones over lines, comments #, // and /* */.
-  syntax = { ends = ";", blocks = "{}", quotes = '"{', escapes = false, comments = { "#", "//", "/*" } },
-  -- Where a VCL sends: each backend's .host (with its port, if it says one) and .port; a
-  -- .path is a unix socket.
+  -- (no escapes) and {"..."} and """...""" ones over lines, each opening anywhere, comments #
+  -- (anywhere outside a string), // and /* */ (vcc_token.c).
+  syntax = { ends = ";", blocks = "{}", quotes = '"{', quote_at = "anywhere", escapes = false,
+             comments = { "#any", "//", "/*" } },
+  -- A VCL's include is read as part of it (include +glob too); a relative name is looked up in
+  -- vcl_path, /etc/varnish first (its other folder holds the packages' own VCL).
+  includes = { '^%s*include%s+"([^"]+)"', '^%s*include%s+%+glob%s+"([^"]+)"' },
+  paths_base = "/etc/varnish",
+  -- Where a VCL sends: each backend's .host (with its port, if it says one; else its block's
+  -- .port, or port 80) and .port; a .path is a unix socket.
   targets = {
-    { match = "^%s*%.host%s*=%s*(%S+)", part = "host" },
+    { match = "^%s*%.host%s*=%s*(%S+)", part = "host", needs = "^%s*%.port%s*=" },
     { match = "^%s*%.port%s*=%s*(%S+)", part = "port" },
     { match = "^%s*%.path%s*=%s*(%S+)", part = "socket",
       use = '.host = "${upstream_host}"; .port = "${upstream_port}";' },

@@ -326,6 +326,19 @@ class UserConfig(unittest.TestCase):
                      line=line_of(text, "read_timout"))
 
     @have_nginx
+    def test_a_variable_in_a_comment_runs_as_written(self):
+        """A ${name} in a comment is no template variable: the check passes it, and the case
+        renders the comment as written (the rendering failed on it)."""
+        text = NGINX_CONF.replace("    server {\n", "    # upstream was ${BACKEND_ADDR}, port ${upstream_port}\n"
+                                  "    server {\n", 1)
+        p = self.run_badup("nginx", self.write("my.conf", text))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(p.out, "results.json")) as f:
+            self.assertEqual([c["got"] for c in json.load(f)["cases"]], ["200"])
+        with open(os.path.join(p.out, "cases", "nginx", "ok", "nginx.conf")) as f:
+            self.assertIn("    # upstream was ${BACKEND_ADDR}, port ", f.read())
+
+    @have_nginx
     def test_nginx_syntax_error_is_refused_by_nginx_t(self):
         text = NGINX_CONF.replace("    server {\n", "    proxy_buffering maybe;\n    server {\n", 1)
         _, msg = self.refused("nginx", "my.conf", text, "nginx's own check refused it", line=line_of(text, "maybe"))
@@ -344,6 +357,61 @@ class UserConfig(unittest.TestCase):
         with open(os.path.join(p.out, "cases", "nginx", "ok", "nginx.conf")) as f:
             rendered = f.read()
         self.assertIn("pid %s/nginx.pid;" % os.path.join(p.out, "cases", "nginx", "ok"), rendered)
+
+    @have_nginx
+    def test_quotes_inside_words_are_read_as_nginx_reads_them(self):
+        """nginx opens a string only at a word's start, and `\\"` outside one is a character:
+        `a"b`, `it's` and `\\"abc` are words. A statement between two of them is seen (it was
+        read as a string), and a config made of them is valid and runs (one was refused)."""
+        hidden = ('add_header X-A a"b;\n    access_log /var/log/nginx/badup-test-hidden.log;\n'
+                  '    add_header X-B c"d;\n')
+        text = NGINX_CONF.replace("    server {\n", "    " + hidden + "    server {\n", 1)
+        self.refused("nginx", "my.conf", text, "access_log /var/log/nginx/badup-test-hidden.log: writes outside",
+                     line=line_of(text, "hidden"))
+        words = 'add_header X-A a"b;\n    add_header X-B it\'s;\n    add_header X-C \\"abc;\n'
+        p = self.run_badup("nginx", self.write("words.conf", NGINX_CONF.replace("    server {\n",
+                                                                                "    " + words + "    server {\n", 1)))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(p.out, "results.json")) as f:
+            self.assertEqual([c["got"] for c in json.load(f)["cases"]], ["200"])
+
+    def test_a_file_that_cannot_be_read_says_why(self):
+        """A --proxy-config or an include that cannot be read is refused with the reason, never
+        skipped. File modes bind an unprivileged account only: as root, it runs as nobody."""
+        p = subprocess.run([BADUP, "run", "--proxy", "nginx", "--proxy-config", os.path.join(self.tmp, "nope.conf"),
+                            "--out", os.path.join(self.tmp, "out")], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--proxy-config %s: cannot read it: No such file or directory" % os.path.join(self.tmp, "nope.conf"),
+                      p.stderr)
+        os.chmod(self.tmp, 0o755)
+        secret = self.write("secret.conf", "access_log /var/log/nginx/badup-test-secret.log;\n")
+        os.chmod(secret, 0)
+        config = self.write("my.conf", NGINX_CONF.replace("    server {\n", "    include %s;\n    server {\n" % secret, 1))
+        os.chmod(config, 0o644)
+        unreadable = self.write("unreadable.conf", NGINX_CONF)
+        os.chmod(unreadable, 0)
+
+        def as_nobody():
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+
+        def run(cfg):
+            return subprocess.run([BADUP, "run", "--proxy", "nginx", "--scenario", "ok", "--proxy-config", cfg,
+                                   "--scenarios", SCENARIOS, "--out", os.path.join(self.tmp, "out")],
+                                  cwd=self.tmp, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                                  preexec_fn=as_nobody)
+
+        p = run(unreadable)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--proxy-config %s: cannot read it: Permission denied" % unreadable, p.stderr)
+        p = run(config)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("badup run: %s:%d: include %s: cannot read %s: Permission denied\n"
+                      % (config, line_of(NGINX_CONF, "    server {"), secret, secret), p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")), "a case ran")
 
     # ---- haproxy
 
@@ -364,6 +432,14 @@ class UserConfig(unittest.TestCase):
             case = json.load(f)["cases"][0]
         self.assertEqual(case["got"], "setup_error", case)
         self.assertIn("listens on port %d too" % other, case["detail"])
+
+    def test_a_haproxy_health_check_elsewhere_is_refused(self):
+        """`check port N` sends the server's health checks to port N: the simulator's port only."""
+        text = HAPROXY_CFG.replace("server up ${upstream_host}:${upstream_port}",
+                                   "server up ${upstream_host}:${upstream_port} check port 18081 inter 200")
+        self.refused("haproxy", "my.cfg", text, "server up ${upstream_host}:${upstream_port} check port 18081: sends "
+                     "to port 18081, not the case's simulator; use `server up ${upstream_host}:${upstream_port} "
+                     "check port ${upstream_port}`", line=line_of(text, "18081"))
 
     @have_haproxy
     def test_haproxy_log_to_dev_log_is_refused(self):
@@ -501,6 +577,18 @@ class UserConfig(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("%s: fake's own check refused it (exit status 4): (no output)" % config, p.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+
+    def test_the_checkers_error_is_shown_not_its_noise(self):
+        """varnishd -C writes a line about its build folder before every error: the message
+        shows the error (it showed the noise)."""
+        proxies = self.fake_proxies("echo \"Could not delete 'vcl_boot.1796029143.446808/vgc.sym': No such file or "
+                                    "directory\"; echo 'Message from VCC-compiler:'; echo \"Symbol not found: 'x'\"; "
+                                    "echo 'Running VCC-compiler failed, exited with 2'; exit 2")
+        config = self.write("my.conf", "listen ${proxy_port}\nsend ${upstream_port}\n")
+        p = self.run_badup_fake(proxies, config)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("%s: fake's own check refused it (exit status 2): Message from VCC-compiler: | Symbol not "
+                      "found: 'x' | Running VCC-compiler failed, exited with 2\n" % config, p.stderr)
 
     def test_a_config_with_a_nul_byte_is_refused(self):
         path = self.write("my.conf", "daemon off;\0\n")

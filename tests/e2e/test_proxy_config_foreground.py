@@ -233,7 +233,7 @@ class Foreground(unittest.TestCase):
     def test_nginx_daemon_off_in_a_string_is_no_daemon_off(self):
         """A string may span lines in nginx: a line of it that reads `;daemon off;` is text (env
         is a directive of the main context, so only the string keeps it from counting)."""
-        self.refused_before_anything_ran("nginx", NGINX_CONF % 'env BADUP_NOTE="up\n;daemon off;\n";',
+        self.refused_before_anything_ran("nginx", NGINX_CONF % 'env "BADUP_NOTE=up\n;daemon off;\n";',
                                          "no `daemon off;` in it: nginx detaches into the background")
 
     def test_nginx_daemon_off_inside_a_block_is_refused(self):

@@ -563,7 +563,7 @@ static const struct {
      "proxy.server = ( \"\" => ( ( \"host\" => \"10.0.0.5\", \"port\" => ${upstream_port} ) ) )",
      "proxy.server = ( \"\" => ( ( \"host\" => \"${upstream_host}\", \"port\" => ${upstream_port} ) ) )",
      "CONF:3: proxy.server = \"host\" => \"10.0.0.5\": sends to 10.0.0.5, not the case's simulator; use "
-     "`proxy.server = \"host\" => \"${upstream_host}\"`\n"},
+     "`\"host\" => \"${upstream_host}\"`\n"},
     {"h2o",
      "listen:\n  host: 127.0.0.1\n  port: ${proxy_port}\ntemp-buffer-path: ${dir}\nhosts:\n  \"default\":\n"
      "    paths:\n      \"/\":\n        %s\n",
@@ -736,6 +736,12 @@ END_TEST
 static const struct {
   const char *proxy, *base, *end;
 } BASES[] = {
+    {"nginx",
+     "daemon off;\npid ${dir}/n.pid;\nevents { }\nhttp { access_log ${dir}/access.log;\n"
+     "client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f;\n"
+     "uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;\nserver { listen 127.0.0.1:${proxy_port};\n"
+     "location / { proxy_pass http://${upstream_host}:${upstream_port}; }\n",
+     "} }\n"},
     {"haproxy",
      "global\n    pidfile ${dir}/h.pid\nfrontend fe\n    bind 127.0.0.1:${proxy_port}\n"
      "    default_backend be\nbackend be\n    server up ${upstream_host}:${upstream_port}\n",
@@ -764,16 +770,24 @@ static const struct {
      ""},
 };
 
-/* Checks BASES[proxy] + lines: want NULL passes; else one problem, starting "CONF:<line>: want". */
-static void expect_one(const char *proxy, const char *lines, int line, const char *want) {
+/* BASES[proxy] with lines in it, into text; returns the line they start on. */
+static int with_base(const char *proxy, const char *lines, char *text, size_t len) {
   const char *base = NULL, *end = "";
   int at = 1;
   for (size_t k = 0; k < sizeof BASES / sizeof *BASES; k++)
     if (strcmp(BASES[k].proxy, proxy) == 0) base = BASES[k].base, end = BASES[k].end;
   ck_assert_msg(base != NULL, "no base config for %s", proxy);
   for (const char *c = base; *c; c++) at += *c == '\n';
+  snprintf(text, len, "%s%s\n%s", base, lines, end);
+  return at;
+}
+
+static void expect_exactly(const char *proxy, const char *lines, const char *want);
+
+/* Checks BASES[proxy] + lines: want NULL passes; else one problem, starting "CONF:<line>: want". */
+static void expect_one(const char *proxy, const char *lines, int line, const char *want) {
   char text[8192], prefix[1200];
-  snprintf(text, sizeof text, "%s%s\n%s", base, lines, end);
+  int at = with_base(proxy, lines, text, sizeof text);
   struct buf r = {0};
   int n = check_text(proxy, text, &r);
   if (!want) {
@@ -804,6 +818,14 @@ START_TEST(test_every_kind_of_target_is_judged) {
        "simulator; remove it"},
       {"haproxy", "    option http_proxy", 0, "option http_proxy: sends each request to the host its URL names"},
       {"haproxy", "    dispatch 10.0.0.5:80", 0, "dispatch 10.0.0.5:80: sends to 10.0.0.5:80,"},
+      {"haproxy", "    server s5 ${upstream_host}:${upstream_port} check port 18081 inter 200", 0,
+       "server s5 ${upstream_host}:${upstream_port} check port 18081: sends to port 18081, not the case's simulator; "
+       "use `server s5 ${upstream_host}:${upstream_port} check port ${upstream_port}`"},
+      {"haproxy", "    server s6 ${upstream_host}:${upstream_port} check port ${upstream_port}", 0, NULL},
+      {"haproxy", "    server port ${upstream_host}:${upstream_port}", 0, NULL},
+      {"haproxy", "    default-server port 9000 inter 1s", 0, "default-server port 9000: sends to port 9000,"},
+      {"haproxy", "    server s7 ${upstream_host}:${upstream_port} agent-check agent-port 9999", 0,
+       "server s7 ${upstream_host}:${upstream_port} agent-check agent-port 9999: sends to port 9999,"},
       {"haproxy", "peers p\n    peer other 10.0.0.7:1024", 1, "peer other 10.0.0.7:1024: sends to 10.0.0.7:1024,"},
       {"apache2", "RewriteRule ^/(.*)$ http://10.0.0.5/$1 [L,P]", 0,
        "RewriteRule ^/(.*)$ http://10.0.0.5/$1: sends to http://10.0.0.5/$1,"},
@@ -845,6 +867,12 @@ START_TEST(test_every_kind_of_target_is_judged) {
        ".host = \"10.0.0.6\": sends to 10.0.0.6,"},
       {"varnish", "backend b4 { .host = \"${upstream_host}:8080\"; }", 0,
        ".host = \"${upstream_host}:8080\": sends to ${upstream_host}:8080,"},
+      {"varnish", "backend b5 { .host = \"${upstream_host}\"; }", 0,
+       ".host = \"${upstream_host}\": sends to ${upstream_host}, not the case's simulator (no port: it would go to "
+       "the default one); add `.port = \"${upstream_port}\"` beside it"},
+      {"varnish", "backend b6 { .port = \"${upstream_port}\"; .probe = { .url = \"/\"; } .host = \"${upstream_host}\"; }",
+       0, NULL},
+      {"varnish", "backend b7 { .host = \"${upstream_host}:${upstream_port}\"; }", 0, NULL},
       {"h2o", "      \"/b\": { proxy.reverse.url: \"http://10.0.0.7/\", proxy.timeout.io: 100 }", 0,
        "proxy.reverse.url: \"http://10.0.0.7/\": sends to http://10.0.0.7/,"},
       {"h2o", "      \"/c\":\n        proxy.reverse.url:\n          http://10.0.0.8/", 1,
@@ -857,11 +885,48 @@ START_TEST(test_every_kind_of_target_is_judged) {
        "fastcgi.server = \"socket\" => \"/run/php.sock\": sends to /run/php.sock,"},
       {"lighttpd", "proxy.server += ( \"/y\" => (( \"host\" => var.backend, \"port\" => 8080 )) )", 0,
        "proxy.server += \"host\" => var.backend: sends to var.backend,"},
+      {"lighttpd", "proxy.server += ( \"/z\" => (( \"host\" => \"${upstream_host}\" )) )", 0,
+       "proxy.server += \"host\" => \"${upstream_host}\": sends to ${upstream_host}, not the case's simulator (no "
+       "port: it would go to the default one); add `\"port\" => ${upstream_port}` beside it"},
+      {"lighttpd", "proxy.server += ( \"/w\" => (( \"port\" => ${upstream_port}, \"host\" => \"${upstream_host}\" )) )",
+       0, NULL},
       {"lighttpd", "include_shell \"cat /etc/lighttpd/backends.conf\"", 0,
        "include_shell \"cat /etc/lighttpd/backends.conf\": takes config from a program's output"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     expect_one(cases[i].proxy, cases[i].lines, cases[i].line, cases[i].want);
+}
+END_TEST
+
+/* What the message says to write is valid where it goes, on the line of the target: apache's
+ * unix socket URL becomes an http:// one (the simulator speaks HTTP), a lighttpd backend's
+ * pair is named in its list, on its own line. */
+START_TEST(test_what_to_write_instead_is_valid_and_where_it_goes) {
+  expect_one("apache2", "ProxyPass /php unix:/run/php/php-fpm.sock|fcgi://localhost/x/", 0,
+             "ProxyPass /php unix:/run/php/php-fpm.sock|fcgi://localhost/x/: sends to "
+             "unix:/run/php/php-fpm.sock|fcgi://localhost/x/, not the case's simulator (a unix socket, not the "
+             "simulator's address); use `ProxyPass /php http://${upstream_host}:${upstream_port}/x/`");
+  expect_exactly("lighttpd",
+                 "proxy.server += ( \"/v\" => ( (\n    \"host\" => \"${upstream_host}\",\n    \"port\" => ${upstream_port}\n"
+                 "), (\n    \"host\" => \"10.0.0.5\",\n    \"port\" => 8080\n) ) )",
+                 "CONF:8: proxy.server += \"host\" => \"10.0.0.5\": sends to 10.0.0.5, not the case's simulator; use "
+                 "`\"host\" => \"${upstream_host}\"`\n");
+}
+END_TEST
+
+/* A VCL's include is read as part of it: a backend elsewhere in it is refused there. */
+START_TEST(test_a_vcl_include_is_read) {
+  char *dir = uu_mkdtemp(), line[4200], want[8192];
+  const char *evil = "backend evil {\n    .host = \"10.0.0.5\";\n    .port = \"${upstream_port}\";\n}\n";
+  char *inc = uu_write_file(dir, "evil.vcl", evil, strlen(evil));
+  snprintf(line, sizeof line, "include \"%s\";", inc);
+  snprintf(want, sizeof want,
+           "%s:2: .host = \"10.0.0.5\": sends to 10.0.0.5, not the case's simulator; use `.host = "
+           "\"${upstream_host}\"` (included by CONF:3)\n",
+           inc);
+  expect_exactly("varnish", line, want);
+  free(inc);
+  uu_rmtree(dir);
 }
 END_TEST
 
@@ -895,7 +960,7 @@ START_TEST(test_daemon_off_counts_only_in_the_main_context) {
       {"events { daemon off; }", "(CONF:1 says it inside `events`, where it may not apply)"},
       {"http { return 200 \"ok\ndaemon off;\n\"; }", NULL},
       {"http { return 200 'ok\n  daemon off;\n'; }", NULL},
-      {"env NOTE=\"ok\n;daemon off;\n\";", NULL},
+      {"env \"NOTE=ok\n;daemon off;\n\";", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char text[2048];
@@ -925,7 +990,7 @@ START_TEST(test_a_directive_counts_only_where_it_applies) {
     const char *proxy, *text, *want;
   } cases[] = {
       {"nginx",
-       "daemon off; env NOTE=\"x\n;pid ${dir}/n.pid;\n\"; events { } http { access_log off;\n"
+       "daemon off; env \"NOTE=x\n;pid ${dir}/n.pid;\n\"; events { } http { access_log off;\n"
        "client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f;\n"
        "uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;\n"
        "server { listen 127.0.0.1:${proxy_port}; location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n",
@@ -1008,6 +1073,63 @@ START_TEST(test_comments_never_count) {
 }
 END_TEST
 
+/* A quote opens a string where the proxy's own reader opens one, and '\\' escapes where it does:
+ * nginx, caddy and apache only at a word's start (`a"b` and `it's` are words: a string read
+ * from there would hide the statements up to the next quote), haproxy, lighttpd and VCL
+ * anywhere; nginx's `\\"` and haproxy's `\\"` are characters of a word, haproxy's '...' and
+ * caddy's `...` take no escapes. Each of these configs is valid for its proxy. */
+START_TEST(test_quotes_and_escapes_as_the_proxy_reads_them) {
+  static const struct {
+    const char *proxy, *lines;
+    int line;
+    const char *want; /* NULL: passes */
+  } cases[] = {
+      {"nginx", "add_header X-A a\"b;\naccess_log /var/log/x.log;\nadd_header X-B c\"d;", 1,
+       "access_log /var/log/x.log: writes outside the case folder"},
+      {"nginx", "add_header X-A it's;\naccess_log /var/log/x.log;\nadd_header X-B don't;", 1,
+       "access_log /var/log/x.log: writes outside the case folder"},
+      {"nginx", "add_header X-A \\\"abc;\nadd_header X-B \\\"def;", 0, NULL},
+      {"nginx", "add_header X-A \\\"abc;\naccess_log /var/log/x.log;\nadd_header X-B \\\"def;", 1,
+       "access_log /var/log/x.log: writes outside the case folder"},
+      {"nginx", "add_header X-A \"a\\\"b;\naccess_log /var/log/x.log;\";", 0, NULL},
+      {"caddy", "\theader X-A it\"s\n\tlog {\n\t\toutput file /var/log/x.log\n\t}\n\theader X-B it\"s", 2,
+       "output file /var/log/x.log: writes outside the case folder"},
+      {"caddy", "\theader X-A `a\\`\n\tlog {\n\t\toutput file /var/log/x.log\n\t}\n\theader X-B `b`", 2,
+       "output file /var/log/x.log: writes outside the case folder"},
+      {"caddy", "\treverse_proxy /a ${upstream_host}:${upstream_port} \\\n\t\t10.0.0.5:80", 1,
+       "reverse_proxy 10.0.0.5:80: sends to 10.0.0.5:80,"},
+      {"apache2", "Header set X-A it's\nCustomLog /var/log/x.log combined\nHeader set X-B don't", 1,
+       "CustomLog /var/log/x.log combined: writes outside the case folder"},
+      {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie a\\\"b # addr 10.0.0.9", 0, NULL},
+      {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie 'a\\' # addr 10.0.0.9", 0, NULL},
+      {"haproxy", "    server s2 ${upstream_host}:${upstream_port} cookie a\"b # c\"d addr 10.0.0.9", 0,
+       "server s2 ${upstream_host}:${upstream_port} cookie a\"b # c\"d addr 10.0.0.9: sends to 10.0.0.9,"},
+      {"h2o", "      \"/b\":\n        header.add: X-A:it's\n        proxy.reverse.url: http://10.0.0.5/\n"
+       "        header.unset: don't", 2, "proxy.reverse.url: http://10.0.0.5/: sends to http://10.0.0.5/,"},
+      {"varnish", "backend b2 { .host = {\"${upstream_host}\"}; .port = \"\"\"${upstream_port}\"\"\"; }", 0, NULL},
+      {"varnish", "sub vcl_recv { set req.http.x = \"\"\"a\"b\"\"\"; } backend b3 { .host = \"10.0.0.5\"; }", 0,
+       ".host = \"10.0.0.5\": sends to 10.0.0.5,"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    expect_one(cases[i].proxy, cases[i].lines, cases[i].line, cases[i].want);
+}
+END_TEST
+
+/* A ${name} in a comment is no template variable: the proxy never reads it, and the rendering
+ * leaves it as written (Debian's apache2.conf has `#Mutex file:${APACHE_LOCK_DIR} default`).
+ * Anywhere else it is. */
+START_TEST(test_a_variable_in_a_comment_is_no_problem) {
+  expect_one("apache2", "#Mutex file:${APACHE_LOCK_DIR} default", 0, NULL);
+  expect_one("nginx", "# upstream was ${BACKEND_ADDR}", 0, NULL);
+  expect_one("haproxy", "    server s9 ${upstream_host}:${upstream_port} # was ${BACKEND}", 0, NULL);
+  expect_one("varnish", "// was ${BACKEND}\n/* and ${OTHER} */", 0, NULL);
+  expect_one("h2o", "# was ${BACKEND}", 0, NULL);
+  expect_one("lighttpd", "server.tag = \"x\" # was ${BACKEND}", 0, NULL);
+  expect_one("nginx", "add_header X-A \"${BACKEND_ADDR}\";", 0, "unknown template variable ${BACKEND_ADDR}");
+  expect_one("apache2", "ServerAdmin ${APACHE_ADMIN}", 0, "unknown template variable ${APACHE_ADMIN}");
+}
+END_TEST
+
 /* caddy: every site block listens (a domain on 80 and 443), and without auto_https off a site
  * with a domain name has caddy ask a public CA for a certificate over the network. */
 START_TEST(test_every_caddy_site_listens_and_asks_no_ca) {
@@ -1023,6 +1145,16 @@ START_TEST(test_every_caddy_site_listens_and_asks_no_ca) {
   ck_assert_str_eq(buf_cstr(&r), "CONF: no `auto_https` in it: caddy would use its default automatic HTTPS "
                                  "(certificates asked of a public CA over the network), outside the case folder; add "
                                  "`auto_https off`\n");
+  ck_assert_int_eq(n, 1);
+  buf_free(&r);
+  /* a value that leaves some of it on is blamed on its line, not reported missing */
+  n = check_text("caddy",
+                 "{\n\tadmin off\n\tauto_https disable_redirects\n}\nhttp://127.0.0.1:${proxy_port} {\n\treverse_proxy "
+                 "${upstream_host}:${upstream_port}\n}\n",
+                 &r);
+  ck_assert_str_eq(buf_cstr(&r), "CONF:3: auto_https disable_redirects: not a value that keeps caddy from its default "
+                                 "automatic HTTPS (certificates asked of a public CA over the network), outside the "
+                                 "case folder; use `auto_https off`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
@@ -1100,6 +1232,98 @@ START_TEST(test_relative_paths_and_includes_are_resolved) {
 }
 END_TEST
 
+/* Checks BASES[proxy] + lines: exactly the one problem `want` (a whole line). */
+static void expect_exactly(const char *proxy, const char *lines, const char *want) {
+  char text[8192];
+  with_base(proxy, lines, text, sizeof text);
+  struct buf r = {0};
+  int n = check_text(proxy, text, &r);
+  ck_assert_msg(n == 1 && strcmp(buf_cstr(&r), want) == 0, "%s, %s: %d problems:\n%swant:\n%s", proxy, lines, n,
+                buf_cstr(&r), want);
+  buf_free(&r);
+}
+
+/* What the check does not read it cannot vouch for: each of these is a problem at the include
+ * that leads to it, never a file silently left out (nginx's lines start on line 9). */
+START_TEST(test_what_the_check_cannot_read_is_refused_at_its_include) {
+  char *dir = uu_mkdtemp(), *many = uu_mkdtemp(), *folder = uu_mkdtemp();
+  char text[8192], name[64], line[4200], want[8192];
+  for (int i = 1; i <= 9; i++) { /* d1 includes d2 ... includes d9 */
+    if (i < 9) snprintf(text, sizeof text, "include %s/d%d.conf;\n", dir, i + 1);
+    else snprintf(text, sizeof text, "gzip on;\n");
+    snprintf(name, sizeof name, "d%d.conf", i);
+    free(uu_write_file(dir, name, text, strlen(text)));
+  }
+  snprintf(line, sizeof line, "include %s/d2.conf;", dir); /* 8 levels: read */
+  expect_one("nginx", line, 0, NULL);
+  snprintf(line, sizeof line, "include %s/d1.conf;", dir);
+  snprintf(want, sizeof want,
+           "%s/d8.conf:1: include %s/d9.conf: %s/d9.conf is 9 includes deep, deeper than the check follows (8): it "
+           "would go unchecked; include it from a file nearer the config (included by %s/d7.conf:1)\n",
+           dir, dir, dir, dir);
+  expect_exactly("nginx", line, want);
+
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof name, "f%03d.conf", i);
+    free(uu_write_file(many, name, "gzip on;\n", 9));
+  }
+  snprintf(line, sizeof line, "include %s/*.conf;", many);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s/*.conf: the config and what it includes are more than 256 files, the most the check "
+           "reads: %s/f255.conf and the files after it would go unchecked; include fewer files\n",
+           many, many);
+  expect_exactly("nginx", line, want);
+
+  snprintf(text, sizeof text, "include %s/loop.conf;\n", dir);
+  free(uu_write_file(dir, "loop.conf", text, strlen(text)));
+  snprintf(line, sizeof line, "include %s/loop.conf;", dir);
+  snprintf(want, sizeof want,
+           "%s/loop.conf:1: include %s/loop.conf: an include loop (%s/loop.conf:1 > %s/loop.conf): nginx would "
+           "read it again and again until it fails; remove the include (included by CONF:9)\n",
+           dir, dir, dir, dir);
+  expect_exactly("nginx", line, want);
+
+  snprintf(line, sizeof line, "include %s;", folder);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s: %s is a folder, which nginx does not read (it includes files); name its files: "
+           "`include %s/*`\n",
+           folder, folder, folder);
+  expect_exactly("nginx", line, want);
+
+  free(uu_write_file(dir, "nul.conf", "gzip on;\0access_log /var/log/x.log;\n", 37));
+  snprintf(line, sizeof line, "include %s/nul.conf;", dir);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s/nul.conf: %s/nul.conf contains a NUL byte, past which the check cannot read; not a "
+           "config\n",
+           dir, dir);
+  expect_exactly("nginx", line, want);
+
+  snprintf(text, sizeof text, "%s/self.conf", dir); /* a link to itself: unreadable, even by root */
+  ck_assert_int_eq(symlink(text, text), 0);
+  snprintf(line, sizeof line, "include %s/self.conf;", dir);
+  snprintf(want, sizeof want,
+           "CONF:9: include %s/self.conf: cannot read %s/self.conf: Too many levels of symbolic links\n", dir, dir);
+  expect_exactly("nginx", line, want);
+
+  /* a kernel file may never end (/proc/kmsg); /dev/null is empty */
+  expect_exactly("nginx", "include /proc/self/status;", "CONF:9: include /proc/self/status: /proc/self/status is not a "
+                                                        "config file\n");
+  expect_one("nginx", "include /dev/null;", 0, NULL);
+
+  /* apache reads a folder, dot files too */
+  free(uu_write_file(folder, ".x.conf", "CustomLog /var/log/x.log combined\n", 34));
+  snprintf(line, sizeof line, "Include %s", folder);
+  snprintf(want, sizeof want,
+           "%s/.x.conf:1: CustomLog /var/log/x.log combined: writes outside the case folder; use ${dir}/x.log "
+           "(included by CONF:6)\n",
+           folder);
+  expect_exactly("apache2", line, want);
+  uu_rmtree(dir);
+  uu_rmtree(many);
+  uu_rmtree(folder);
+}
+END_TEST
+
 static Suite *proxy_config_suite(void) {
   Suite *s = suite_create("proxy_config");
   TCase *tc = tcase_create("shipped");
@@ -1131,14 +1355,19 @@ static Suite *proxy_config_suite(void) {
   tcase_add_test(user, test_a_group_is_judged_by_its_members);
   tcase_add_test(user, test_every_kind_of_target_is_judged);
   tcase_add_test(user, test_a_config_must_send_to_the_simulator_somewhere);
+  tcase_add_test(user, test_a_vcl_include_is_read);
+  tcase_add_test(user, test_what_to_write_instead_is_valid_and_where_it_goes);
   tcase_add_test(user, test_daemon_off_counts_only_in_the_main_context);
   tcase_add_test(user, test_a_directive_counts_only_where_it_applies);
   tcase_add_test(user, test_only_a_listening_directive_listens);
   tcase_add_test(user, test_comments_never_count);
+  tcase_add_test(user, test_quotes_and_escapes_as_the_proxy_reads_them);
+  tcase_add_test(user, test_a_variable_in_a_comment_is_no_problem);
   tcase_add_test(user, test_directive_names_in_any_case);
   tcase_add_test(user, test_every_caddy_site_listens_and_asks_no_ca);
   tcase_add_test(user, test_a_statement_over_lines_is_one);
   tcase_add_test(user, test_relative_paths_and_includes_are_resolved);
+  tcase_add_test(user, test_what_the_check_cannot_read_is_refused_at_its_include);
   suite_add_tcase(s, user);
   return s;
 }
