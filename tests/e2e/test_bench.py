@@ -197,16 +197,20 @@ class Bench(unittest.TestCase):
         with open(os.path.join(out, "summary.json")) as f:
             j = json.load(f)
         received = srv.get("/stats")["requests"]
-        self.assertEqual(j["upstream_attempts"], received, j)
+        # bench reads /stats when its load ends; a request of each of its 4 connections may
+        # still be in flight then, and counted by the upstream only after.
+        self.assertGreaterEqual(received, j["upstream_attempts"], j)
+        self.assertLessEqual(received, j["upstream_attempts"] + 4, j)
+        self.assertGreaterEqual(j["upstream_attempts"], s["requests"] - 4, j)
         self.assertGreaterEqual(received, s["requests"])
         self.assertLessEqual(received, s["requests"] + 4)
         m = re.search(r"^upstream attempts: (\d+) \(([0-9.]+) per client request\) on (\d+) upstream connections$",
                       text, re.M)
         self.assertIsNotNone(m, text)
-        self.assertEqual(int(m.group(1)), received)
+        self.assertEqual(int(m.group(1)), j["upstream_attempts"])
         self.assertEqual(int(m.group(3)), 4)  # keep-alive: one upstream connection per client connection
         self.assertEqual(j["upstream_connections"], 4)
-        self.assertAlmostEqual(j["upstream_attempts_per_request"], received / s["requests"], delta=1e-6)
+        self.assertAlmostEqual(j["upstream_attempts_per_request"], j["upstream_attempts"] / s["requests"], delta=1e-6)
         self.assertEqual(sorted(os.listdir(out)), ["latency.dat", "summary.json"])  # no temporary left
         # Without the option the field is there, and null.
         rc, text, err = self.bench(srv.url("/"), "--duration", "0.2", "--out", out)
