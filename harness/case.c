@@ -105,27 +105,30 @@ int case_free_port(void) {
   return port;
 }
 
-/* The inode of a socket listening on this TCP port (any local address, IPv4 or IPv6), or 0.
- * Read from the kernel's socket tables, without connecting: a probe connection would be
- * logged by the proxy (haproxy's <BADREQ> 400 CR--, squid's NONE_NONE/000) and could be
- * mistaken for the case's request. A listening socket accepts connections at once (the
- * kernel completes the handshake), which is all a connect-based probe ever proved. */
-static unsigned long listening_inode(int port) {
+/* The first TCP listener (IPv4 or IPv6) for which want(port, inode, arg) is true: its port,
+ * with its inode in *inode; 0 when none is. Read from the kernel's socket tables, without
+ * connecting: a probe connection would be logged by the proxy (haproxy's <BADREQ> 400 CR--,
+ * squid's NONE_NONE/000) and could be mistaken for the case's request. A listening socket
+ * accepts connections at once (the kernel completes the handshake), which is all a
+ * connect-based probe ever proved. */
+static int find_listener(bool (*want)(unsigned port, unsigned long inode, void *arg), void *arg,
+                         unsigned long *inode) {
   static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
   for (int t = 0; t < 2; t++) {
     FILE *f = fopen(tables[t], "r");
     if (!f) continue;
     char line[512];
-    unsigned long found = 0;
+    int found = 0;
     while (!found && fgets(line, sizeof line, f)) {
-      char local[80];
       unsigned lport, state;
-      unsigned long inode;
+      unsigned long ino;
       /* "  0: 0100007F:A1B2 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 INODE" */
-      if (sscanf(line, " %*d: %79[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*d %lu", local, &lport,
-                 &state, &inode) == 4 &&
-          lport == (unsigned)port && state == 0x0A) /* TCP_LISTEN */
-        found = inode ? inode : 1;
+      if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*d %lu", &lport, &state,
+                 &ino) == 3 &&
+          state == 0x0A /* TCP_LISTEN */ && want(lport, ino, arg)) {
+        found = (int)lport;
+        *inode = ino;
+      }
     }
     fclose(f);
     if (found) return found;
@@ -133,21 +136,24 @@ static unsigned long listening_inode(int port) {
   return 0;
 }
 
+static bool on_port(unsigned port, unsigned long inode, void *arg) {
+  (void)inode;
+  return port == *(const unsigned *)arg;
+}
+
+/* The inode of a socket listening on this TCP port (any local address), or 0. */
+static unsigned long listening_inode(int port) {
+  unsigned want = (unsigned)port;
+  unsigned long inode = 0;
+  if (!find_listener(on_port, &want, &inode)) return 0;
+  return inode ? inode : 1;
+}
+
 /* Is pid the keeper (or a descendant of it)? Walks the parents. */
 static bool descends_from(pid_t pid, pid_t keeper) {
   for (int depth = 0; pid > 1 && depth < 64; depth++) {
     if (pid == keeper) return true;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *cp = strrchr(buf, ')');
-    int ppid;
-    if (!cp || sscanf(cp + 1, " %*c %d", &ppid) != 1) return false;
-    pid = ppid;
+    if (!proc_stat(pid, NULL, &pid, NULL, NULL, 0)) return false;
   }
   return false;
 }
@@ -185,30 +191,25 @@ static bool tree_owns_socket(pid_t keeper, unsigned long inode) {
   return owned;
 }
 
+struct stray {
+  pid_t keeper;
+  unsigned port;
+};
+
+static bool strays(unsigned port, unsigned long inode, void *arg) {
+  const struct stray *w = arg;
+  return port != w->port && inode && tree_owns_socket(w->keeper, inode);
+}
+
 /* A TCP port other than `port` on which a socket of the keeper's tree listens, or 0. A user's
  * config (--proxy-config) may listen on the case's port only: the checks of its text refuse
  * `listen 80` beside it, and this sees what they cannot (a second address in a list, a
  * listener in a block a reading does not know). Ports are the kernel's word, read from its
  * tables as for readiness. */
 static int stray_listener(pid_t keeper, int port) {
-  static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
-  for (int t = 0; t < 2; t++) {
-    FILE *f = fopen(tables[t], "r");
-    if (!f) continue;
-    char line[512];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-      unsigned lport, state;
-      unsigned long inode;
-      if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*d %lu", &lport, &state,
-                 &inode) == 3 &&
-          state == 0x0A && lport != (unsigned)port && inode && tree_owns_socket(keeper, inode))
-        found = (int)lport;
-    }
-    fclose(f);
-    if (found) return found;
-  }
-  return 0;
+  struct stray w = {keeper, (unsigned)port};
+  unsigned long inode;
+  return find_listener(strays, &w, &inode);
 }
 
 /* The keeper's child: the proxy's command. 0 when none is found. */
@@ -219,17 +220,8 @@ static pid_t keeper_child(pid_t keeper) {
   while (!found && d && (e = readdir(d))) {
     char *end;
     long pid = strtol(e->d_name, &end, 10);
-    if (*end || pid <= 0) continue;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *cp = strrchr(buf, ')');
-    int ppid;
-    if (cp && sscanf(cp + 1, " %*c %d", &ppid) == 1 && ppid == keeper) found = (pid_t)pid;
+    pid_t ppid;
+    if (!*end && pid > 0 && proc_stat((pid_t)pid, NULL, &ppid, NULL, NULL, 0) && ppid == keeper) found = (pid_t)pid;
   }
   if (d) closedir(d);
   return found;
@@ -237,16 +229,8 @@ static pid_t keeper_child(pid_t keeper) {
 
 /* Has this process ended (a zombie, or gone)? */
 static bool process_ended(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return true;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  const char *cp = strrchr(buf, ')');
   char state = 0;
-  return !cp || sscanf(cp + 1, " %c", &state) != 1 || state == 'Z' || state == 'X';
+  return !proc_stat(pid, &state, NULL, NULL, NULL, 0) || state == 'Z' || state == 'X';
 }
 
 /* The last lines of a file, joined with " | ", appended to out. */

@@ -240,9 +240,7 @@ void proc_describe(const struct proc *p, char *buf, size_t len) {
   else snprintf(buf, len, "status 0x%x", p->status);
 }
 
-/* ppid and pgid of a process, from /proc/PID/stat (the command name may hold spaces and
- * parentheses: the fields start after the last ')'). */
-static bool stat_of(pid_t pid, pid_t *ppid, pid_t *pgid, char *comm, size_t clen) {
+bool proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, char *comm, size_t clen) {
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -251,15 +249,16 @@ static bool stat_of(pid_t pid, pid_t *ppid, pid_t *pgid, char *comm, size_t clen
   close(fd);
   if (n <= 0) return false;
   buf[n] = 0;
+  /* The command name may hold spaces and parentheses: the fields start after the last ')'. */
   char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
   if (!open_paren || !close_paren || close_paren < open_paren) return false;
-  snprintf(comm, clen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
-  char state;
+  if (comm && clen) snprintf(comm, clen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
+  char st;
   int pp, pg;
-  if (sscanf(close_paren + 1, " %c %d %d", &state, &pp, &pg) != 3) return false;
-  *ppid = pp;
-  *pgid = pg;
-  (void)state; /* a zombie is ours to reap too */
+  if (sscanf(close_paren + 1, " %c %d %d", &st, &pp, &pg) != 3) return false;
+  if (state) *state = st;
+  if (ppid) *ppid = pp;
+  if (pgid) *pgid = pg;
   return true;
 }
 
@@ -276,7 +275,7 @@ int proc_kill_strays(char *what, size_t len) {
     if (*end || pid <= 0) continue;
     pid_t ppid, pgid;
     char comm[64];
-    if (!stat_of((pid_t)pid, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
+    if (!proc_stat((pid_t)pid, NULL, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
     if (pgid == ours || registered_locked(pgid)) continue;
     /* Its whole group goes too: a daemon's workers share the group it made. */
     kill(-pgid, SIGKILL);
@@ -297,7 +296,7 @@ int proc_kill_strays(char *what, size_t len) {
       if (*end || pid <= 0) continue;
       pid_t ppid, pgid;
       char comm[64];
-      if (!stat_of((pid_t)pid, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
+      if (!proc_stat((pid_t)pid, NULL, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
       if (pgid == ours || registered_locked(pgid)) continue;
       any = true;
       waitpid((pid_t)pid, NULL, WNOHANG);

@@ -40,6 +40,11 @@ int proc_spawn_supervised(struct proc *p, char *const argv[], int grace_ms, cons
 int proc_spawn_confined(struct proc *p, char *const argv[], int grace_ms, const char *cwd, const char *out_path,
                         const char *err_path, char *const env_extra[], const char *const writable[]);
 
+/* What /proc/PID/stat says of a process: its state ('R', 'S', 'Z', ...), parent, process
+ * group and command name (each may be NULL). false when the process is gone (or the file
+ * does not read as one). */
+bool proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, char *comm, size_t clen);
+
 /* Has it exited? Reaps it if so. */
 bool proc_exited(struct proc *p);
 

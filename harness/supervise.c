@@ -21,6 +21,7 @@
 #include "supervise.h"
 
 #include "confine.h"
+#include "proc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -55,20 +56,9 @@ static int each_child(void (*fn)(pid_t pid, pid_t pgid, const char *comm, void *
     char *end;
     long pid = strtol(e->d_name, &end, 10);
     if (*end || pid <= 0) continue;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ssize_t r = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (r <= 0) continue;
-    buf[r] = 0;
-    char *op = strchr(buf, '('), *cp = strrchr(buf, ')');
-    char state;
-    int ppid, pgid;
-    if (!op || !cp || sscanf(cp + 1, " %c %d %d", &state, &ppid, &pgid) != 3 || ppid != self) continue;
+    pid_t ppid, pgid;
     char comm[64];
-    snprintf(comm, sizeof comm, "%.*s", (int)(cp - op - 1), op + 1);
+    if (!proc_stat((pid_t)pid, NULL, &ppid, &pgid, comm, sizeof comm) || ppid != self) continue;
     n++;
     if (fn) fn((pid_t)pid, (pid_t)pgid, comm, arg);
   }
