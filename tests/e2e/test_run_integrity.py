@@ -305,9 +305,16 @@ class Interrupted(Base):
             time.sleep(0.05)
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        # The second Ctrl-C once the run says it is stopping, so it lands while the stop is
+        # under way: a fixed pause could come after a stop that is quick.
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if "interrupted; stopping" in line:
+                proc.send_signal(signal.SIGINT)
+                break
+        stdout, rest = proc.communicate(timeout=60)
+        stderr = "".join(seen) + rest
         self.assertEqual(proc.returncode, 130, stderr)
         self.assertIn("still writing the finished cases", stderr)
         with open(os.path.join(out, "results.json")) as f:
