@@ -140,6 +140,8 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
     if (s->client_request) memcpy(s->client_request, b, n), s->client_request_len = n;
   }
   lua_pop(L, 1);
+  if (lua_getfield(L, t, "client") == LUA_TTABLE && !(s->client = client_part_from_lua(L, -1, path, err))) goto fail;
+  lua_pop(L, 1);
   if (lua_getfield(L, t, "check") == LUA_TTABLE) {
     if (lua_getfield(L, -1, "min_s") == LUA_TNUMBER) s->check_min_s = lua_tonumber(L, -1);
     if (lua_getfield(L, -2, "max_s") == LUA_TNUMBER) s->check_max_s = lua_tonumber(L, -1);
@@ -236,6 +238,7 @@ void scenario_unload(struct scenario *s) {
   free(s->expect);
   free(s->rfc);
   free(s->client_request);
+  client_part_free(s->client);
   for (char **l = s->check_log; l && *l; l++) free(*l);
   free(s->check_log);
   memset(s, 0, sizeof *s);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "client_part.h"
 #include "plan.h"
 #include "request.h"
 #include "sandbox.h"
@@ -54,6 +55,7 @@ struct scenario {
                               reference is only compared with the scenario it recorded */
     char *client_request;  /* raw bytes sent instead of curl's GET, or NULL */
     size_t client_request_len;
+    struct client_part *client; /* `client = { request{...}, ... }`, or NULL */
   };
   struct plan *plan; /* static and listener scenarios */
   struct sandbox sb;

@@ -11,6 +11,7 @@
 
 #include <lauxlib.h>
 
+#include "client_part.h"
 #include "outcome.h"
 #include "response.h"
 
@@ -388,8 +389,14 @@ static int step_list_read(lua_State *L, int idx, const char *source, int fallbac
 
 /* ---- scenario{} -------------------------------------------------------------------- */
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "client", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
+
+static bool has_key(lua_State *L, int t, const char *k) {
+  bool has = lua_getfield(L, t, k) != LUA_TNIL;
+  lua_pop(L, 1);
+  return has;
+}
 
 static int fn_scenario(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -424,6 +431,13 @@ static int fn_scenario(lua_State *L) {
   ty = lua_getfield(L, 1, "client_request");
   if (ty != LUA_TNIL && (ty != LUA_TSTRING || lua_rawlen(L, -1) == 0))
     return luaL_error(L, "scenario{}: client_request must be the non-empty bytes the harness sends to the proxy");
+  lua_pop(L, 1);
+  /* The client part: a scripted client in place of curl's GET or client_request's bytes. */
+  if (lua_getfield(L, 1, "client") != LUA_TNIL) {
+    if (has_key(L, 1, "client_request") || has_key(L, 1, "requests"))
+      return luaL_error(L, "scenario{}: client replaces client_request and requests: use one of them");
+    client_part_check(L, -1);
+  }
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "check");
   if (ty != LUA_TNIL) {
@@ -509,5 +523,6 @@ void vocabulary_open(lua_State *L) {
   lua_pushglobaltable(L);
   luaL_setfuncs(L, fns, 0);
   lua_pop(L, 1);
+  client_part_open(L);
 }
 
