@@ -25,7 +25,7 @@
 #include "fileio.h"
 #include "files.h"
 #include "proc.h"
-#include "rawclient.h"
+#include "case_client.h"
 #include "results.h"
 #include "simctl.h"
 #include "supervise.h"
@@ -308,6 +308,7 @@ struct case_ctx {
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
+  struct seen seen;         /* what the client saw, response by response */
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -544,17 +545,26 @@ static void exchange(struct case_ctx *c) {
   struct client_result cr;
   double timeout = c->o->connect_timeout + c->o->read_timeout + CLIENT_GRACE_S;
   char url[512];
-  for (int i = 0; i < c->s->requests; i++) {
+  /* A scenario's client part is one script however many requests it holds. */
+  int requests = c->s->client ? 1 : c->s->requests;
+  for (int i = 0; i < requests; i++) {
     if (i > 0) {
       sleep_ms(BETWEEN_REQUESTS_MS);
       simctl_barriers_reset(c->admin);   /* a barrier reached for the last request is not this one's */
     }
+    seen_free(&c->seen); /* the last request's exchange is the one kept */
     if (c->p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->up_port, c->s->name, i + 1);
     else snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->port, c->s->name, i + 1);
-    if (c->s->client_request)
-      rawclient_exchange(c->port, c->s->client_request, c->s->client_request_len, timeout, &cr, reach_response_head, c);
-    else
-      client_get(url, timeout, &cr, c->p->forward ? c->port : 0, reach_response_head, c);
+    if (c->s->client || c->s->client_request) {
+      /* The expect's `connection` assertion needs the client to watch the last connection. */
+      bool wait_conn = false;
+      struct case_client_in in = {.s = c->s, .dir = c->dir, .proxy_port = c->port, .upstream_ports = &c->up_port,
+                                  .nupstreams = 1, .admin = c->admin, .forward = c->p->forward,
+                                  .timeout_s = timeout, .wait_conn = wait_conn};
+      case_client_run(&in, &cr, &c->seen);
+    } else {
+      client_get_seen(url, timeout, &cr, c->p->forward ? c->port : 0, reach_response_head, c, &c->seen);
+    }
   }
   struct case_result *r = c->r;
   snprintf(r->got, sizeof r->got, "%s", cr.outcome);
@@ -688,5 +698,6 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   }
   collect(&c, exchanged);
   free_render(&c);
+  seen_free(&c.seen);
   r->overhead_ms = now_ms() - t0 - r->elapsed_ms;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -26,11 +27,64 @@ struct sink {
   int lengths;      /* Content-Length fields in the head being received */
   void (*on_final_head)(void *);
   void *arg;
+  struct seen *seen;     /* NULL: not kept */
+  long cur;              /* seen->responses index of the final response, or -1 */
+  int interim[SEEN_MAX_INTERIM];
+  int ninterim;
+  struct timespec t0;
 };
+
+static double since(const struct timespec *t0) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)(ts.tv_sec - t0->tv_sec) + (double)(ts.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static struct seen_response *current(struct sink *s) {
+  return s->seen && s->cur >= 0 ? &s->seen->responses[s->cur] : NULL;
+}
+
+/* A line without its CR LF. */
+static size_t line_len(const char *p, size_t len) {
+  while (len && (p[len - 1] == '\n' || p[len - 1] == '\r')) len--;
+  return len;
+}
+
+/* The status line of a final response starts the one curl's exchange keeps in seen. */
+static void seen_status_line(struct sink *s, const char *p, size_t len) {
+  if (!s->seen) return;
+  if (s->head_status > 0 && s->head_status < 200) {
+    if (s->ninterim < SEEN_MAX_INTERIM) s->interim[s->ninterim++] = s->head_status;
+    return;
+  }
+  if (s->head_status < 200) return;
+  struct seen_response *r = seen_add_response(s->seen, 0, 0);
+  if (!r) return;
+  s->cur = (long)(r - s->seen->responses);
+  len = line_len(p, len);
+  snprintf(r->version, sizeof r->version, "%.8s", p);
+  r->status = s->head_status;
+  if (len > 13) {
+    char *reason = strndup(p + 13, len - 13);
+    if (reason) free(r->reason), r->reason = reason;
+  }
+  memcpy(r->interim, s->interim, sizeof r->interim);
+  r->ninterim = s->ninterim;
+}
+
+static void seen_field_line(struct sink *s, const char *p, size_t len) {
+  struct seen_response *r = current(s);
+  const char *colon = memchr(p, ':', len);
+  if (!r || !colon) return;
+  size_t vlen = line_len(colon + 1, len - (size_t)(colon + 1 - p));
+  seen_add_field(r, p, (size_t)(colon - p), colon + 1, vlen);
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
   struct sink *s = arg;
   s->r->body_bytes += size * n;
+  struct seen_response *r = current(s);
+  if (r) seen_add_body(r, p, size * n);
   return size * n;
 }
 
@@ -80,6 +134,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
     s->saw_status |= s->head_status != 0;
     s->bad_status_line |= s->head_status < 0;
     if (s->head_status >= 200) r->status = s->head_status;
+    seen_status_line(s, p, len);
   } else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n')) {
     /* A head whose framing is invalid is no head the client can use, final or not. */
     bool usable = !s->bad_length;
@@ -87,11 +142,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
       r->interim++;
     } else if (usable && s->head_status >= 200) {
       r->final_head = true;
+      struct seen_response *sr = current(s);
+      if (sr) sr->head_complete = true, sr->head_s = since(&s->t0);
       if (s->on_final_head) s->on_final_head(s->arg);
     }
     s->head_status = 0;
-  } else if (bad_content_length(s, p, len)) {
-    s->bad_length = true;
+  } else {
+    if (bad_content_length(s, p, len)) s->bad_length = true;
+    if (s->head_status >= 200) seen_field_line(s, p, len);
   }
   return len;
 }
@@ -117,7 +175,13 @@ static enum outcome_end end_of(CURLcode rc, long oserr) {
 
 int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
                void (*on_final_head)(void *), void *arg) {
+  return client_get_seen(url, timeout_s, r, proxy_port, on_final_head, arg, NULL);
+}
+
+int client_get_seen(const char *url, double timeout_s, struct client_result *r, int proxy_port,
+                    void (*on_final_head)(void *), void *arg, struct seen *seen) {
   memset(r, 0, sizeof *r);
+  if (seen) memset(seen, 0, sizeof *seen);
   CURL *h = curl_easy_init();
   if (!h) {
     snprintf(r->error, sizeof r->error, "curl: curl_easy_init failed");
@@ -125,7 +189,8 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
     outcome_format(r->outcome, sizeof r->outcome, 0, OUTCOME_ERROR);
     return 0;
   }
-  struct sink s = {.r = r, .on_final_head = on_final_head, .arg = arg};
+  struct sink s = {.r = r, .on_final_head = on_final_head, .arg = arg, .seen = seen, .cur = -1};
+  clock_gettime(CLOCK_MONOTONIC, &s.t0);
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -183,6 +248,16 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
     else snprintf(r->error, sizeof r->error, "curl: (%d) %s, yet %s", (int)rc, curl_easy_strerror(rc), why);
   }
   outcome_format(r->outcome, sizeof r->outcome, status, r->end);
+  if (seen) {
+    long sent = 0, conns = 0;
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
+    seen->requests_sent = sent > 0;
+    seen->connections = (int)conns;
+    seen->total_s = total;
+    struct seen_response *sr = current(&s);
+    if (sr) sr->complete = r->end == OUTCOME_COMPLETE && r->final_head;
+  }
   curl_easy_cleanup(h);
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "outcome.h"
+#include "seen.h"
 
 /* What a client saw. Everything is zero/empty when nothing was received. */
 struct client_result {
@@ -40,6 +41,13 @@ void client_global_cleanup(void);
  * passed to it. Returns 0 (the outcome is in *r). */
 int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
                void (*on_final_head)(void *), void *arg);
+
+/* client_get, and what came in *seen too (zeroed first; NULL: not kept; the caller frees it
+ * with seen_free): the final response's status line, header fields (as curl hands them
+ * over), content (decoded from chunks, kept up to SEEN_BODY_CAP) and the 1xx before it.
+ * Request 0 on connection 0; last_conn is not watched. */
+int client_get_seen(const char *url, double timeout_s, struct client_result *r, int proxy_port,
+                    void (*on_final_head)(void *), void *arg, struct seen *seen);
 
 /* GET a small document (the simulator's control API); NUL-terminated, caller frees.
  * Returns NULL on any failure. */

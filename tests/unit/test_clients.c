@@ -173,7 +173,7 @@ static void on_final_head(void *arg) {
 static const char GET[] = "GET /case HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: badup-test\r\nAccept: */*\r\n\r\n";
 static const char HEAD[] = "HEAD /case HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: badup-test\r\nAccept: */*\r\n\r\n";
 
-struct seen {
+struct both_saw {
   struct client_result curl, raw;
   int curl_hooks, raw_hooks;
   bool curl_hook_missed, raw_hook_missed;
@@ -186,7 +186,7 @@ static void show(const char *who, const struct client_result *r) {
 
 /* Runs client_get, then rawclient_exchange with the equivalent GET, against the script;
  * asserts both say `want`. */
-static void run_both(const char *name, const struct act *acts, double timeout, const char *want, struct seen *w) {
+static void run_both(const char *name, const struct act *acts, double timeout, const char *want, struct both_saw *w) {
   struct script_server s;
   memset(w, 0, sizeof *w);
   script_start(&s, acts, 2, 1);
@@ -224,7 +224,7 @@ static void run_raw(const char *name, const struct act *acts, int requests, cons
 }
 
 /* Both clients saw the same response: same status, 1xx count, body bytes, head. */
-static void assert_agree(const struct seen *w) {
+static void assert_agree(const struct both_saw *w) {
   ck_assert_int_eq(w->curl.status, w->raw.status);
   ck_assert_int_eq(w->curl.final_head, w->raw.final_head);
   ck_assert_int_eq(w->curl.interim, w->raw.interim);
@@ -232,7 +232,7 @@ static void assert_agree(const struct seen *w) {
   ck_assert_int_eq(w->curl_hooks, w->raw_hooks);
 }
 
-static void assert_complete(const struct seen *w, int status, size_t body) {
+static void assert_complete(const struct both_saw *w, int status, size_t body) {
   assert_agree(w);
   ck_assert_int_eq(w->curl.status, status);
   ck_assert(w->curl.final_head);
@@ -244,7 +244,7 @@ static void assert_complete(const struct seen *w, int status, size_t body) {
 }
 
 /* A broken exchange: curl's own words, as its command line prints them. */
-static void assert_curl_said(const struct seen *w, int code) {
+static void assert_curl_said(const struct both_saw *w, int code) {
   char prefix[32];
   snprintf(prefix, sizeof prefix, "curl: (%d) ", code);
   ck_assert_msg(!strncmp(w->curl.error, prefix, strlen(prefix)), "curl error '%s' does not start with '%s'",
@@ -257,7 +257,7 @@ static void assert_curl_said(const struct seen *w, int code) {
 
 START_TEST(test_content_length_200) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("Content-Length 200", acts, 5, "200", &w);
   assert_complete(&w, 200, 5);
 }
@@ -267,7 +267,7 @@ END_TEST
 START_TEST(test_chunked_keepalive) {
   static const struct act acts[] = {
       SEND("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), STALL};
-  struct seen w;
+  struct both_saw w;
   run_both("chunked 200, keep-alive", acts, 5, "200", &w);
   assert_complete(&w, 200, 11);
   ck_assert_double_lt(w.curl.total_s, 3);
@@ -300,7 +300,7 @@ END_TEST
 START_TEST(test_interim_100_then_200) {
   static const struct act acts[] = {
       SEND("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("100 then 200", acts, 5, "200", &w);
   assert_complete(&w, 200, 2);
   ck_assert_int_eq(w.curl.interim, 1);
@@ -309,7 +309,7 @@ END_TEST
 
 START_TEST(test_204_keepalive) {
   static const struct act acts[] = {SEND("HTTP/1.1 204 No Content\r\n\r\n"), STALL};
-  struct seen w;
+  struct both_saw w;
   run_both("204, keep-alive", acts, 5, "204", &w);
   assert_complete(&w, 204, 0);
   ck_assert_double_lt(w.curl.total_s, 3);
@@ -320,7 +320,7 @@ END_TEST
 /* A 304 has no body even when it repeats the Content-Length of the representation. */
 START_TEST(test_304_keepalive) {
   static const struct act acts[] = {SEND("HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n"), STALL};
-  struct seen w;
+  struct both_saw w;
   run_both("304, keep-alive", acts, 5, "304", &w);
   assert_complete(&w, 304, 0);
   ck_assert_double_lt(w.curl.total_s, 3);
@@ -330,7 +330,7 @@ END_TEST
 
 START_TEST(test_close_delimited) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("close-delimited 200", acts, 5, "200", &w);
   assert_complete(&w, 200, 13);
 }
@@ -340,7 +340,7 @@ END_TEST
 
 START_TEST(test_content_length_short_fin) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabcdef"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("Content-Length 100, 6 bytes, FIN", acts, 5, "200+truncated", &w);
   assert_agree(&w);
   ck_assert_int_eq(w.curl.status, 200);
@@ -353,7 +353,7 @@ END_TEST
 /* The RST waits for the client's hook: the head is in, the reset comes after it. */
 START_TEST(test_content_length_short_rst) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabcdef"), WAIT_HOOK, RST};
-  struct seen w;
+  struct both_saw w;
   run_both("Content-Length 100, 6 bytes, RST", acts, 5, "200+reset", &w);
   assert_agree(&w);
   ck_assert_int_eq(w.curl.status, 200);
@@ -364,7 +364,7 @@ END_TEST
 START_TEST(test_chunked_no_last_chunk_fin) {
   static const struct act acts[] = {
       SEND("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("chunked without the last chunk, FIN", acts, 5, "200+truncated", &w);
   assert_agree(&w);
   ck_assert_uint_eq(w.curl.body_bytes, 11);
@@ -376,7 +376,7 @@ END_TEST
 START_TEST(test_bad_chunk_size) {
   static const struct act acts[] = {
       SEND("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("chunk size zz", acts, 5, "200+invalid", &w);
   assert_agree(&w);
   assert_curl_said(&w, 56);
@@ -385,7 +385,7 @@ END_TEST
 
 START_TEST(test_nul_in_header) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nX-Bad: a\0b\r\nContent-Length: 2\r\n\r\nok"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("NUL in a header", acts, 5, "200+invalid", &w);
   ck_assert_int_eq(w.curl.status, 200);
   ck_assert_int_eq(w.raw.status, 200);
@@ -399,7 +399,7 @@ END_TEST
 
 START_TEST(test_stall_after_head) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), STALL};
-  struct seen w;
+  struct both_saw w;
   run_both("stall after the head", acts, 0.5, "200+timeout", &w);
   assert_agree(&w);
   assert_curl_said(&w, 28);
@@ -411,7 +411,7 @@ END_TEST
 /* curl's CURLINFO_RESPONSE_CODE says 103 here; a 1xx is never the answer. */
 START_TEST(test_interim_103_then_fin) {
   static const struct act acts[] = {SEND("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("103 then FIN", acts, 5, "closed", &w);
   assert_agree(&w);
   ck_assert_int_eq(w.curl.status, 0);
@@ -424,7 +424,7 @@ END_TEST
 
 START_TEST(test_nothing_then_fin) {
   static const struct act acts[] = {FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("no byte, FIN", acts, 5, "closed", &w);
   assert_agree(&w);
   assert_curl_said(&w, 52);
@@ -433,7 +433,7 @@ END_TEST
 
 START_TEST(test_nothing_then_rst) {
   static const struct act acts[] = {RST};
-  struct seen w;
+  struct both_saw w;
   run_both("no byte, RST", acts, 5, "reset", &w);
   assert_agree(&w);
   assert_curl_said(&w, 56);
@@ -442,7 +442,7 @@ END_TEST
 
 START_TEST(test_http09) {
   static const struct act acts[] = {SEND("hello world"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("no status line", acts, 5, "http09", &w);
   assert_agree(&w);
   ck_assert_uint_eq(w.curl.body_bytes, 11);
@@ -476,7 +476,7 @@ END_TEST
  * before the body, and exactly once. */
 START_TEST(test_hook_before_body) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"), WAIT_HOOK, SEND("hello"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("hook between head and body", acts, 5, "200", &w);
   assert_complete(&w, 200, 5);
   ck_assert_int_eq(w.curl_hooks, 1);
@@ -490,7 +490,7 @@ START_TEST(test_hook_after_interim) {
   static const struct act acts[] = {SEND("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"),
                                     SLEEP(50), SEND("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"), WAIT_HOOK,
                                     SEND("ok"), FIN};
-  struct seen w;
+  struct both_saw w;
   run_both("103, then 200: the hook for the 200", acts, 5, "200", &w);
   assert_complete(&w, 200, 2);
   ck_assert_int_eq(w.curl.interim, 1);
@@ -577,7 +577,7 @@ static const struct edge {
 
 START_TEST(test_edge_bytes) {
   const struct edge *e = &edges[_i];
-  struct seen w;
+  struct both_saw w;
   run_both(e->name, e->acts, 2, e->want, &w);
   ck_assert_int_eq(w.curl.status, w.raw.status);
   ck_assert_int_eq((int)w.curl.end, (int)w.raw.end);

@@ -1,0 +1,53 @@
+/* case_client.c: a case's exchange on raw sockets. */
+#include "case_client.h"
+
+#include <stdio.h>
+
+#include "client_barrier.h"
+#include "client_script.h"
+
+/* The barriers a scenario's plan may wait at (docs/scenarios.md, "Barriers"). */
+#define BARRIER_RESPONSE_HEAD "response_head"
+#define BARRIER_REQUEST_SENT "request_sent"
+
+struct hooks {
+  char admin[32];
+  bool last_only; /* client_request: the last request's head only, as it always was */
+};
+
+static void on_head(void *arg, int request, bool last) {
+  const struct hooks *h = arg;
+  if (last || !h->last_only) client_barrier_reach(h->admin, BARRIER_RESPONSE_HEAD);
+}
+
+static void on_sent(void *arg, int request) { client_barrier_reach(((const struct hooks *)arg)->admin, BARRIER_REQUEST_SENT); }
+
+static int on_barrier(void *arg, const char *name) {
+  return client_barrier_reached(((const struct hooks *)arg)->admin, name);
+}
+
+void case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen) {
+  const struct scenario *s = in->s;
+  struct client_request raw = {.raw = {s->client_request, s->client_request_len}, .send_body_bytes = -1,
+                               .expect_100 = -1};
+  struct client_part one = {&raw, 1};
+  const struct client_part *part = s->client ? s->client : &one;
+  struct hooks h = {.last_only = !s->client};
+  snprintf(h.admin, sizeof h.admin, "127.0.0.1:%d", in->admin);
+  char proxy[32], ups[8][32];
+  snprintf(proxy, sizeof proxy, "127.0.0.1:%d", in->proxy_port);
+  struct client_vars v = {.proxy = proxy, .scenario = s->name, .forward = in->forward};
+  for (int i = 0; i < in->nupstreams && i < 8; i++) {
+    snprintf(ups[i], sizeof ups[i], "127.0.0.1:%d", in->upstream_ports[i]);
+    v.upstreams[i] = ups[i];
+  }
+  struct client_transcript t = {0};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = in->proxy_port, .timeout_s = in->timeout_s,
+                                 .wait_conn = in->wait_conn, .transcript = &t,
+                                 .hooks = {.response_head = in->admin > 0 ? on_head : NULL,
+                                           .request_sent = in->admin > 0 && s->client ? on_sent : NULL,
+                                           .barrier_reached = in->admin > 0 ? on_barrier : NULL, .arg = &h}};
+  client_script_run(part, &v, &o, r, seen);
+  client_transcript_write(&t, in->dir);
+  client_transcript_free(&t);
+}

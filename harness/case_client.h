@@ -1,0 +1,33 @@
+/* case_client.h: a case's exchange on raw sockets: the scenario's client part, or its
+ * client_request bytes (a one-request part), through the proxy under test; the bytes of each
+ * connection kept in the case folder (client-sent.txt, client-received.txt).
+ *
+ * The client reaches the simulator's barriers (over its control API): "response_head" when it
+ * has the header section of a final response (for client_request, of the last one only, as
+ * ever), "request_sent" when a request's bytes are all written; and waits for those its
+ * requests name (wait{}, abort{at = "barrier"}). */
+#ifndef BADUP_CASE_CLIENT_H
+#define BADUP_CASE_CLIENT_H
+
+#include <stdbool.h>
+
+#include "client.h"
+#include "scenario.h"
+#include "seen.h"
+
+struct case_client_in {
+  const struct scenario *s;
+  const char *dir;           /* the case folder */
+  int proxy_port;
+  const int *upstream_ports; /* upstream 1, 2, ... */
+  int nupstreams;
+  int admin;                 /* the simulator's control API port */
+  bool forward;              /* a forward proxy: absolute-form targets */
+  double timeout_s;          /* per request */
+  bool wait_conn;            /* see client_script_opts */
+};
+
+/* Runs the client part (or client_request's bytes); *seen is the caller's to free. */
+void case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen);
+
+#endif
