@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "client_cmd.h"
 #include "explain.h"
 #include "plot.h"
 #include "proxy_cmd.h"
@@ -22,6 +23,7 @@ static void usage(FILE *out) {
         "  run             run the scenario catalog through real proxies, with verdicts\n"
         "  list            list the scenarios and the proxies (installed or not)\n"
         "  serve PATH...   serve Lua scenarios as a misbehaving HTTP upstream\n"
+        "  client FILE --to HOST:PORT  send a scenario's client part; print what came back\n"
         "  explain LINE    find the scenarios that make a proxy write this log line\n"
         "  bench --url URL load a loopback HTTP server: requests/s, status mix, latency\n"
         "  plot DIR        (re)draw the gnuplot graphs of a results or bench folder\n"
@@ -42,7 +44,7 @@ static const struct command {
     {"run", run_main, run_usage},         {"list", list_main, list_usage},
     {"serve", serve_main, serve_usage},   {"explain", explain_main, explain_usage},
     {"bench", bench_main, bench_usage},   {"plot", plot_main, plot_usage},
-    {"proxy", proxy_main, proxy_usage},
+    {"proxy", proxy_main, proxy_usage},   {"client", client_main, client_usage},
 };
 
 static const struct command *command_named(const char *name) {

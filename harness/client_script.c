@@ -145,7 +145,7 @@ static void reset_conn(struct conn *c) {
 /* Can request i go on the open connection? Its last response ended, the proxy did not
  * close it, and a look at the socket finds no FIN or RST waiting. */
 static bool reusable(struct conn *c) {
-  if (c->fd < 0 || c->eof || c->reset || c->shut || c->aborted || c->broken || !c->rd.done) return false;
+  if (c->fd < 0 || c->eof || c->reset || c->shut || c->aborted || c->broken || !c->rd.done || c->rd.closing) return false;
   char b;
   ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
   return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));

@@ -231,6 +231,9 @@ static int rs_complete(http_parser *p) {
     struct seen_response *s = current(x);
     if (s) s->complete = true;
     x->cur = -1;
+    /* RFC 9112 9.3, 9.6: "Connection: close", or HTTP/1.0 without keep-alive, ends the
+     * connection after this response: no further request goes on it. */
+    x->closing = !http_should_keep_alive(p);
     if (++x->finals == x->nq) x->done = true;
   }
   http_parser_pause(p, 1);

@@ -53,6 +53,7 @@ struct resp_reader {
   bool in_message, status_line, head_done;
   int status;
   bool bad_status, done, switched, nul, oom;
+  bool closing;      /* the last final response said the connection ends (RFC 9112 9.6) */
   size_t hlen;       /* bytes kept in r->headers */
   long cur;          /* seen->responses index of the final response being read, or -1 */
   int interim[SEEN_MAX_INTERIM];

@@ -1,0 +1,204 @@
+/* client_cmd.c: `badup client FILE --to HOST:PORT`: a scenario's client part against any
+ * address, and what came back, response by response. The client half of a scenario on its
+ * own, the way VTest's client runs against a server of one's choice. */
+#include "client_cmd.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_barrier.h"
+#include "client_script.h"
+#include "jsonio.h"
+#include "scenario.h"
+#include "usage.h"
+
+/* Each request waits this long for its response unless --timeout says otherwise. */
+#define DEFAULT_TIMEOUT_S 10.0
+#define MAX_UPSTREAMS 8
+
+void client_usage(FILE *out) {
+  fputs("usage: badup client FILE --to HOST:PORT [options]\n"
+        "\n"
+        "Send the client part of a scenario file (its `client = { request{...}, ... }`, or its\n"
+        "client_request bytes) to HOST:PORT, on raw sockets, and print what came back: each\n"
+        "final response's status line, header fields and content length, how the last\n"
+        "connection ended, and the outcome word of the last request (docs/scenarios.md).\n"
+        "The scenario's plan is not run: point --to at a proxy in front of `badup serve`, or at\n"
+        "any HTTP server.\n"
+        "\n"
+        "options:\n"
+        "  --to HOST:PORT        where to connect (required); also ${proxy} and the Host field\n"
+        "  --upstream HOST:PORT  the value of ${upstream} (again: ${upstream2}, ...)\n"
+        "  --admin HOST:PORT     a badup serve control API: barriers are reached there\n"
+        "                        (response_head, request_sent) and waited for (wait{}, abort{})\n"
+        "  --forward             default targets in absolute form: http://${upstream}/...\n"
+        "  --timeout S           how long each request waits for its response (default 10)\n"
+        "  --set NAME=VALUE      a ctx value for the scenario file (repeatable)\n"
+        "  --json                print one JSON document instead of text\n"
+        "  -h, --help            this text\n"
+        "\n"
+        "Exit codes: 0 the requests were sent (whatever came back), 2 usage error or a file\n"
+        "that does not load.\n",
+        out);
+}
+
+static const char *const conn_words[] = {"unknown", "kept", "closed", "reset"};
+
+struct cmd {
+  const char *file, *to, *admin;
+  const char *upstreams[MAX_UPSTREAMS];
+  int nupstreams;
+  bool json, forward;
+  double timeout;
+  struct ctx_var ctx[16];
+  size_t nctx;
+};
+
+static int on_barrier(void *arg, const char *name) { return client_barrier_reached(arg, name); }
+static void on_head(void *arg, int request, bool last) { client_barrier_reach(arg, "response_head"); }
+static void on_sent(void *arg, int request) { client_barrier_reach(arg, "request_sent"); }
+
+static void print_text(const struct client_result *r, const struct seen *s) {
+  for (size_t i = 0; i < s->nresponses; i++) {
+    const struct seen_response *x = &s->responses[i];
+    printf("response %zu (request %d, connection %d):", i + 1, x->request + 1, x->connection + 1);
+    for (int k = 0; k < x->ninterim; k++) printf(" %d", x->interim[k]);
+    printf("%s %s %d %s\n", x->ninterim ? " then" : "", x->version, x->status, x->reason);
+    for (size_t k = 0; k < x->nfields; k++) printf("  %s: %s\n", x->fields[k].name, x->fields[k].value);
+    printf("  content: %zu bytes%s\n", x->body_bytes, x->complete ? "" : " (the message did not end)");
+  }
+  printf("requests sent: %d, connections: %d, last connection: %s\n", s->requests_sent, s->connections,
+         conn_words[s->last_conn]);
+  printf("outcome: %s (%.3f s)%s%s\n", r->outcome, r->total_s, r->error[0] ? ": " : "", r->error);
+}
+
+static void print_json(const struct client_result *r, const struct seen *s) {
+  json_t *list = json_array();
+  for (size_t i = 0; i < s->nresponses; i++) {
+    const struct seen_response *x = &s->responses[i];
+    json_t *fields = json_array(), *interim = json_array();
+    for (size_t k = 0; k < x->nfields; k++)
+      json_array_append_new(fields, json_pack("[oo]", json_text(x->fields[k].name), json_text(x->fields[k].value)));
+    for (int k = 0; k < x->ninterim; k++) json_array_append_new(interim, json_integer(x->interim[k]));
+    json_array_append_new(list, json_pack("{s:i, s:i, s:s, s:i, s:o, s:o, s:o, s:I, s:o, s:b, s:b, s:f}",
+                                          "request", x->request + 1, "connection", x->connection + 1, "version",
+                                          x->version, "status", x->status, "reason", json_text(x->reason),
+                                          "headers", fields, "interim", interim, "body_length",
+                                          (json_int_t)x->body_bytes, "body", json_text(x->body ? x->body : ""),
+                                          "head_complete", x->head_complete, "complete", x->complete, "head_s",
+                                          x->head_s));
+  }
+  json_t *doc = json_pack("{s:s, s:o, s:o, s:i, s:i, s:s, s:f}", "outcome", r->outcome, "error", json_text(r->error),
+                          "responses", list, "requests_sent", s->requests_sent, "connections", s->connections,
+                          "last_connection", conn_words[s->last_conn], "total_s", r->total_s);
+  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+  if (text) puts(text);
+  free(text);
+  json_decref(doc);
+}
+
+static int parse(int argc, char **argv, struct cmd *c) {
+  c->timeout = DEFAULT_TIMEOUT_S;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has = i + 1 < argc;
+    if (!strcmp(a, "--json")) c->json = true;
+    else if (!strcmp(a, "--forward")) c->forward = true;
+    else if (!strcmp(a, "--to") && has) c->to = argv[++i];
+    else if (!strcmp(a, "--admin") && has) c->admin = argv[++i];
+    else if (!strcmp(a, "--upstream") && has) {
+      if (c->nupstreams == MAX_UPSTREAMS) return cli_usage_error("client", "at most %d --upstream", MAX_UPSTREAMS);
+      c->upstreams[c->nupstreams++] = argv[++i];
+    } else if (!strcmp(a, "--timeout") && has) {
+      char *end;
+      c->timeout = strtod(argv[++i], &end);
+      if (*end || !(c->timeout > 0) || c->timeout > 86400)
+        return cli_usage_error("client", "--timeout takes seconds, more than 0, got '%s'", argv[i]);
+    } else if (!strcmp(a, "--set") && has) {
+      char *eq = strchr(argv[++i], '=');
+      if (!eq || eq == argv[i] || c->nctx == sizeof c->ctx / sizeof *c->ctx)
+        return cli_usage_error("client", "--set takes NAME=VALUE, got '%s'", argv[i]);
+      *eq = 0;
+      c->ctx[c->nctx++] = (struct ctx_var){argv[i], eq + 1};
+    } else if (a[0] == '-' && a[1]) {
+      return cli_usage_error("client", "unknown option or missing value: '%s'", a);
+    } else if (c->file) {
+      return cli_usage_error("client", "one scenario file only, got '%s' too", a);
+    } else {
+      c->file = a;
+    }
+  }
+  if (!c->file) return cli_usage_error("client", "which scenario file?");
+  if (!c->to) return cli_usage_error("client", "--to HOST:PORT is required");
+  return 0;
+}
+
+/* "HOST:PORT" into host and port; "[V6]:PORT" too. */
+static int split(const char *text, char *host, size_t len, int *port) {
+  const char *colon = strrchr(text, ':');
+  if (!colon || colon == text) return -1;
+  char *end;
+  long p = strtol(colon + 1, &end, 10);
+  if (*end || p < 1 || p > 65535) return -1;
+  const char *h = text;
+  size_t n = (size_t)(colon - text);
+  if (h[0] == '[' && n >= 2 && h[n - 1] == ']') h++, n -= 2;
+  snprintf(host, len, "%.*s", (int)n, h);
+  *port = (int)p;
+  return 0;
+}
+
+int client_main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      client_usage(stdout);
+      return 0;
+    }
+  struct cmd c = {0};
+  int rc = parse(argc, argv, &c);
+  if (rc) return rc;
+  char host[256];
+  int port;
+  if (split(c.to, host, sizeof host, &port) != 0)
+    return cli_usage_error("client", "--to takes HOST:PORT, got '%s'", c.to);
+  struct scenario s;
+  struct buf err = {0};
+  struct scenario_opts so = {.ctx = c.ctx, .nctx = c.nctx};
+  if (scenario_load(&s, c.file, &so, &err) != 0) {
+    fprintf(stderr, "%s\n", buf_cstr(&err));
+    buf_free(&err);
+    return 2;
+  }
+  buf_free(&err);
+  if (!s.client && !s.client_request) {
+    fprintf(stderr, "%s:1: the scenario has no client part: give it client = { request{...} } or client_request\n",
+            c.file);
+    scenario_unload(&s);
+    return 2;
+  }
+  struct client_request raw = {.raw = {s.client_request, s.client_request_len}, .send_body_bytes = -1, .expect_100 = -1};
+  struct client_part one = {&raw, 1};
+  struct client_vars v = {.proxy = c.to, .scenario = s.name, .forward = c.forward};
+  for (int i = 0; i < c.nupstreams; i++) v.upstreams[i] = c.upstreams[i];
+  struct client_script_opts o = {.host = host, .port = port, .timeout_s = c.timeout, .wait_conn = true};
+  if (c.admin) {
+    o.hooks = (struct client_hooks){.response_head = on_head, .request_sent = on_sent, .barrier_reached = on_barrier,
+                                    .arg = (void *)c.admin};
+  }
+  struct client_result r;
+  struct seen seen;
+  rc = client_script_run(s.client ? s.client : &one, &v, &o, &r, &seen);
+  if (rc != 0) {
+    fprintf(stderr, "badup %s\n", r.error);
+    rc = 2;
+  } else if (c.json) {
+    print_json(&r, &seen);
+  } else {
+    print_text(&r, &seen);
+  }
+  seen_free(&seen);
+  scenario_unload(&s);
+  return rc;
+}
