@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "client_script.h"
 #include "rawclient.h"
 #include "unit_util.h"
 
@@ -450,6 +451,55 @@ START_TEST(test_http09) {
 }
 END_TEST
 
+/* Both clients keep the same struct seen of the same bytes: status line, fields in order,
+ * decoded content, the 1xx before the final response. */
+START_TEST(test_both_keep_the_same_seen) {
+  static const struct act acts[] = {
+      SEND("HTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
+           "HTTP/1.1 200 Fine Thanks\r\nTransfer-Encoding: chunked\r\nX-A:  one \r\nX-A: two\r\n\r\n"
+           "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
+      FIN};
+  struct script_server s;
+  script_start(&s, acts, 2, 1);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
+  struct client_result cr, rr;
+  struct seen cs, rs;
+  client_get_seen(url, 5, &cr, 0, NULL, NULL, &cs);
+  struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
+  struct client_part part = {&q, 1};
+  struct client_vars v = {0};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5};
+  ck_assert_int_eq(client_script_run(&part, &v, &o, &rr, &rs), 0);
+  script_stop(&s);
+  ck_assert_str_eq(cr.outcome, "200");
+  ck_assert_str_eq(rr.outcome, "200");
+  const struct seen *both[] = {&cs, &rs};
+  for (int i = 0; i < 2; i++) {
+    const struct seen *w = both[i];
+    ck_assert_uint_eq(w->nresponses, 1);
+    const struct seen_response *r = seen_last(w);
+    ck_assert_str_eq(r->version, "HTTP/1.1");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(r->reason, "Fine Thanks");
+    ck_assert_uint_eq(r->nfields, 3);
+    ck_assert_str_eq(r->fields[0].name, "Transfer-Encoding");
+    size_t n;
+    ck_assert_str_eq(seen_field(r, "x-a", &n), "one");
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(r->body, "abcde");
+    ck_assert_uint_eq(r->body_bytes, 5);
+    ck_assert_int_eq(r->ninterim, 1);
+    ck_assert_int_eq(r->interim[0], 103);
+    ck_assert(r->head_complete && r->complete);
+    ck_assert_int_eq(w->requests_sent, 1);
+    ck_assert_int_eq(w->connections, 1);
+  }
+  seen_free(&cs);
+  seen_free(&rs);
+}
+END_TEST
+
 START_TEST(test_refused) {
   /* A port the kernel handed out and nobody listens on any more. */
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -610,6 +660,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_nothing_then_rst);
   tcase_add_test(tc, test_http09);
   tcase_add_test(tc, test_refused);
+  tcase_add_test(tc, test_both_keep_the_same_seen);
   tcase_add_test(tc, test_hook_before_body);
   tcase_add_test(tc, test_hook_after_interim);
   tcase_add_test(tc, test_pipelined_last_counts);
