@@ -561,7 +561,10 @@ static void exchange(struct case_ctx *c) {
       struct case_client_in in = {.s = c->s, .dir = c->dir, .proxy_port = c->port, .upstream_ports = &c->up_port,
                                   .nupstreams = 1, .admin = c->admin, .forward = c->p->forward,
                                   .timeout_s = timeout, .wait_conn = wait_conn};
-      case_client_run(&in, &cr, &c->seen);
+      if (case_client_run(&in, &cr, &c->seen) != 0) {
+        setup_error(c, "%s%s", cr.error, "");
+        return;
+      }
     } else {
       client_get_seen(url, timeout, &cr, c->p->forward ? c->port : 0, reach_response_head, c, &c->seen);
     }

@@ -26,7 +26,7 @@ static int on_barrier(void *arg, const char *name) {
   return client_barrier_reached(((const struct hooks *)arg)->admin, name);
 }
 
-void case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen) {
+int case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen) {
   const struct scenario *s = in->s;
   struct client_request raw = {.raw = {s->client_request, s->client_request_len}, .send_body_bytes = -1,
                                .expect_100 = -1};
@@ -47,7 +47,8 @@ void case_client_run(const struct case_client_in *in, struct client_result *r, s
                                  .hooks = {.response_head = in->admin > 0 ? on_head : NULL,
                                            .request_sent = in->admin > 0 && s->client ? on_sent : NULL,
                                            .barrier_reached = in->admin > 0 ? on_barrier : NULL, .arg = &h}};
-  client_script_run(part, &v, &o, r, seen);
+  int rc = client_script_run(part, &v, &o, r, seen);
   client_transcript_write(&t, in->dir);
   client_transcript_free(&t);
+  return rc;
 }

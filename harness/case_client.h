@@ -27,7 +27,9 @@ struct case_client_in {
   bool wait_conn;            /* see client_script_opts */
 };
 
-/* Runs the client part (or client_request's bytes); *seen is the caller's to free. */
-void case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen);
+/* Runs the client part (or client_request's bytes); *seen is the caller's to free.
+ * Returns 0, or -1 when the part could not be sent at all (r->error says why: a
+ * placeholder the case has no value for). */
+int case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen);
 
 #endif

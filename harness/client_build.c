@@ -56,8 +56,9 @@ int client_build(const struct client_request *q, int n, const struct client_vars
   if (expand(head, q->target ? q->target : dflt, n, v, err, errlen) != 0) return -1;
   buf_printf(head, " %s\r\n", q->version);
   if (q->host && !has_header(q, "Host")) {
+    /* Through a forward proxy the host is the upstream's, as curl writes it. */
     buf_puts(head, "Host: ");
-    if (expand(head, "${proxy}", n, v, err, errlen) != 0) return -1;
+    if (expand(head, v->forward ? "${upstream}" : "${proxy}", n, v, err, errlen) != 0) return -1;
     buf_puts(head, "\r\n");
   }
   for (size_t i = 0; i < q->nheaders; i++) {

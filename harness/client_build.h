@@ -2,8 +2,8 @@
  * placeholders of the case that runs it.
  *
  * Nothing is corrected: headers are written as given, malformed or not. What is added, and
- * only when the request's own headers do not say it: `Host: ${proxy}` (RFC 9112 3.2; not
- * with host = false), `Content-Length` (RFC 9112 6.2; the body's length, or `length`), or
+ * only when the request's own headers do not say it: `Host: ${proxy}` (RFC 9112 3.2; `${upstream}`
+ * through a forward proxy; not with host = false), `Content-Length` (RFC 9112 6.2; the body's length, or `length`), or
  * `Transfer-Encoding: chunked` with chunks (RFC 9112 7.1), `Expect: 100-continue` with
  * expect_100 (RFC 9110 10.1.1). */
 #ifndef BADUP_CLIENT_BUILD_H

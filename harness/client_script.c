@@ -201,7 +201,7 @@ static void mark_sent(struct run *x, struct sender *s, bool failed) {
   for (int k = 0; k < s->n && !failed; k++)
     if (!s->done_sent[k] && s->sent >= (s->ends[k] < s->limit ? s->ends[k] : s->limit)) {
       s->done_sent[k] = true;
-      x->seen->requests_sent++;
+      x->seen->requests_sent += x->b[s->first + k].nreq;
       if (x->o->hooks.request_sent) x->o->hooks.request_sent(x->o->hooks.arg, x->b[s->first + k].first);
     }
 }
@@ -372,6 +372,16 @@ static int open_for(struct run *x, const struct client_request *q, double deadli
   struct conn *c = &x->c;
   if (q->connection != CLIENT_CONN_NEW && reusable(c)) return 0;
   int index = c->index + 1;
+  struct client_transcript *t = x->o->transcript;
+  if (t && q->connection != CLIENT_CONN_NEW && c->index > 0) {
+    /* "same" found the connection gone: the transcript says why a new one starts. */
+    static const char fmt[] = "%s--- connection %d (connection %d could not be reused: %s) ---\n";
+    const char *why = c->eof || c->reset ? "the proxy closed it" : c->rd.closing ? "the response said close"
+                                                                 : "its exchange did not end well";
+    buf_printf(&t->sent, fmt, t->sent.len ? "\n" : "", index, c->index, why);
+    buf_printf(&t->received, fmt, t->received.len ? "\n" : "", index, c->index, why);
+    t->sent_conn = t->received_conn = index;
+  }
   close_conn(c);
   memset(c, 0, sizeof *c);
   c->fd = -1;
