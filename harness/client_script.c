@@ -168,7 +168,6 @@ struct sender {
   size_t head_len;      /* the bytes before the body (one request alone) */
   bool gated;           /* expect_100: the body waits for 100 Continue */
   double gate_until;
-  int continues_at_start;
   size_t finals_at_start;
 };
 
@@ -323,7 +322,16 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
       keep(&x->o->transcript->received, &x->o->transcript->received_cut, &x->o->transcript->received_conn, c->index,
            buf, (size_t)n);
     int rc = resp_reader_feed(&c->rd, buf, (size_t)n);
-    if (rc > 0) return (struct group_end){OUTCOME_COMPLETE, false};
+    if (rc > 0) {
+      /* The point of an abort came with the last bytes (the head and the whole body in one
+       * read): the client still ends the connection there, as it was told to. */
+      double unused = deadline;
+      int late = c->aborted ? 0 : abort_due(x, s, t_group, now_s(), &unused);
+      if (late == 2) reset_conn(c);
+      else if (late == 1) shutdown(c->fd, SHUT_WR), c->shut = true;
+      c->aborted |= late != 0;
+      return (struct group_end){OUTCOME_COMPLETE, false};
+    }
     if (rc < 0) {
       resp_reader_why(&c->rd, r->error, sizeof r->error);
       c->broken = true; /* unusable from here */

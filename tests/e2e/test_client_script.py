@@ -364,6 +364,22 @@ class ClientScript(unittest.TestCase):
                     self.assertEqual(out["outcome"], want, out)
                     self.assertEqual(out["last_connection"], "unknown")
 
+    def test_abort_still_ends_the_connection_when_the_response_came_whole(self):
+        for how in ("fin", "reset"):
+            with self.subTest(how=how):
+                got = {}
+
+                def h(peer, i, s):
+                    read_head(s)
+                    s.sendall(OK)
+                    got["end"] = client_end(s)
+
+                peer = Peer(h)
+                out = self.client(self.scenario('request { abort = { at = "response_head", how = "%s" } },' % how),
+                                  peer.port)
+                peer.join(self)
+                self.assertEqual((got["end"], out["outcome"]), (how, "200"))
+
     # ---- barriers ------------------------------------------------------------------------
 
     def start_serve(self):
