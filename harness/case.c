@@ -30,10 +30,6 @@
 #include "simctl.h"
 #include "supervise.h"
 
-/* The barrier the harness's client reaches when it has the final response's header
- * section (a scenario's barrier("response_head", bound) waits for it). */
-#define BARRIER_RESPONSE_HEAD "response_head"
-
 /* The times a case gives each of its steps (case.h has the timeouts' route). */
 /* The client waits connect + read timeout + this: long enough for the slowest proxy to time
  * out first and answer (lighttpd answers at read + 2 s). */
@@ -534,39 +530,26 @@ static int start_proxy(struct case_ctx *c) {
   return 1;
 }
 
-static void reach_response_head(void *arg) {
-  const struct case_ctx *c = arg;
-  simctl_barrier_reach(c->admin, BARRIER_RESPONSE_HEAD);
-}
-
 /* Stage 4: the client's request(s). Its timeout leaves the proxy time to time out first;
  * when it has the response head it reaches the barrier a scenario's plan may wait at. */
 static void exchange(struct case_ctx *c) {
   struct client_result cr;
-  double timeout = c->o->connect_timeout + c->o->read_timeout + CLIENT_GRACE_S;
-  char url[512];
+  /* wait_conn: the expect's `connection` assertion needs the client to watch the last
+   * connection after the last response. */
+  struct case_client_in in = {.s = c->s, .dir = c->dir, .proxy_port = c->port, .upstream_ports = &c->up_port,
+                              .nupstreams = 1, .admin = c->admin, .forward = c->p->forward,
+                              .timeout_s = c->o->connect_timeout + c->o->read_timeout + CLIENT_GRACE_S,
+                              .wait_conn = false};
   /* A scenario's client part is one script however many requests it holds. */
-  int requests = c->s->client ? 1 : c->s->requests;
-  for (int i = 0; i < requests; i++) {
-    if (i > 0) {
+  for (in.n = 1; in.n <= (c->s->client ? 1 : c->s->requests); in.n++) {
+    if (in.n > 1) {
       sleep_ms(BETWEEN_REQUESTS_MS);
       simctl_barriers_reset(c->admin);   /* a barrier reached for the last request is not this one's */
     }
     seen_free(&c->seen); /* the last request's exchange is the one kept */
-    if (c->p->forward) snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->up_port, c->s->name, i + 1);
-    else snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", c->port, c->s->name, i + 1);
-    if (c->s->client || c->s->client_request) {
-      /* The expect's `connection` assertion needs the client to watch the last connection. */
-      bool wait_conn = false;
-      struct case_client_in in = {.s = c->s, .dir = c->dir, .proxy_port = c->port, .upstream_ports = &c->up_port,
-                                  .nupstreams = 1, .admin = c->admin, .forward = c->p->forward,
-                                  .timeout_s = timeout, .wait_conn = wait_conn};
-      if (case_client_run(&in, &cr, &c->seen) != 0) {
-        setup_error(c, "%s%s", cr.error, "");
-        return;
-      }
-    } else {
-      client_get_seen(url, timeout, &cr, c->p->forward ? c->port : 0, reach_response_head, c, &c->seen);
+    if (case_client_run(&in, &cr, &c->seen) != 0) {
+      setup_error(c, "%s%s", cr.error, "");
+      return;
     }
   }
   struct case_result *r = c->r;

@@ -26,8 +26,24 @@ static int on_barrier(void *arg, const char *name) {
   return client_barrier_reached(((const struct hooks *)arg)->admin, name);
 }
 
+/* curl's GET: the barrier when the final response's head came. */
+static void curl_head(void *arg) {
+  const struct hooks *h = arg;
+  client_barrier_reach(h->admin, BARRIER_RESPONSE_HEAD);
+}
+
 int case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen) {
   const struct scenario *s = in->s;
+  if (!s->client && !s->client_request) {
+    char url[512];
+    struct hooks h = {0};
+    snprintf(h.admin, sizeof h.admin, "127.0.0.1:%d", in->admin);
+    /* Through a forward proxy: the upstream's URL, and the proxy as curl's proxy. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", in->forward ? in->upstream_ports[0] : in->proxy_port,
+             s->name, in->n);
+    return client_get_seen(url, in->timeout_s, r, in->forward ? in->proxy_port : 0, in->admin > 0 ? curl_head : NULL,
+                           &h, seen);
+  }
   struct client_request raw = {.raw = {s->client_request, s->client_request_len}, .send_body_bytes = -1,
                                .expect_100 = -1};
   struct client_part one = {&raw, 1};

@@ -1,6 +1,7 @@
-/* case_client.h: a case's exchange on raw sockets: the scenario's client part, or its
- * client_request bytes (a one-request part), through the proxy under test; the bytes of each
- * connection kept in the case folder (client-sent.txt, client-received.txt).
+/* case_client.h: a case's exchange with the proxy under test: the scenario's client part,
+ * or its client_request bytes (a one-request part), on raw sockets, the bytes of each
+ * connection kept in the case folder (client-sent.txt, client-received.txt); or else curl's
+ * GET /<scenario>/<n>.
  *
  * The client reaches the simulator's barriers (over its control API): "response_head" when it
  * has the header section of a final response (for client_request, of the last one only, as
@@ -25,9 +26,11 @@ struct case_client_in {
   bool forward;              /* a forward proxy: absolute-form targets */
   double timeout_s;          /* per request */
   bool wait_conn;            /* see client_script_opts */
+  int n;                     /* which of the scenario's `requests` this is, from 1 (curl's
+                                GET and client_request: each is an exchange of its own) */
 };
 
-/* Runs the client part (or client_request's bytes); *seen is the caller's to free.
+/* Runs the exchange; *seen is the caller's to free.
  * Returns 0, or -1 when the part could not be sent at all (r->error says why: a
  * placeholder the case has no value for). */
 int case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen);
