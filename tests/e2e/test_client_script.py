@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -330,6 +331,25 @@ class ClientScript(unittest.TestCase):
         peer.join(self)
         self.assertEqual((peer.accepted, out["connections"], out["outcome"]), (2, 2, "200"))
         self.assertEqual(out["last_connection"], "closed")
+
+    def test_how_the_proxy_left_the_last_connection(self):
+        def kept(peer, i, s):
+            read_head(s)
+            s.sendall(OK)
+            time.sleep(1.5 * common.TIME_FACTOR)
+
+        def reset(peer, i, s):
+            read_head(s)
+            s.sendall(OK)
+            time.sleep(0.2)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close() sends an RST
+
+        for handler, want in ((kept, "kept"), (reset, "reset")):
+            with self.subTest(want=want):
+                peer = Peer(handler)
+                out = self.client(self.scenario("request { },"), peer.port)
+                peer.join(self)
+                self.assertEqual((out["outcome"], out["last_connection"]), ("200", want))
 
     # ---- the client's own end ------------------------------------------------------------
 

@@ -500,6 +500,56 @@ START_TEST(test_both_keep_the_same_seen) {
 }
 END_TEST
 
+/* The transcript keeps the first 64 KiB of what was sent, and says how much it cut. */
+START_TEST(test_transcript_is_cut_at_64_kib) {
+  static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), FIN};
+  struct script_server s;
+  script_start(&s, acts, 1, 1);
+  /* A header line longer than the cut: the server reads it all before it answers. */
+  size_t big = CLIENT_TRANSCRIPT_MAX + 1000;
+  char *line = malloc(big + 1);
+  memcpy(line, "X-Big: ", 7);
+  memset(line + 7, 'x', big - 7);
+  line[big] = 0;
+  struct client_request q = {.method = "POST", .version = "HTTP/1.1", .length = CLIENT_LENGTH_AUTO,
+                             .headers = &line, .nheaders = 1, .host = true, .send_body_bytes = -1, .expect_100 = -1};
+  struct client_part part = {&q, 1};
+  struct client_vars v = {.proxy = "127.0.0.1:1", .scenario = "big"};
+  struct client_transcript t = {0};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5, .transcript = &t};
+  struct client_result r;
+  struct seen seen;
+  ck_assert_int_eq(client_script_run(&part, &v, &o, &r, &seen), 0);
+  script_stop(&s);
+  ck_assert_str_eq(r.outcome, "200");
+  char *dir = uu_mkdtemp();
+  ck_assert_int_eq(client_transcript_write(&t, dir), 0);
+  char path[512];
+  snprintf(path, sizeof path, "%s/client-sent.txt", dir);
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  static char text[CLIENT_TRANSCRIPT_MAX + 4096];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  static const char start[] = "--- connection 1 ---\nPOST /big/1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nX-Big: xxx";
+  ck_assert(!strncmp(text, start, sizeof start - 1));
+  ck_assert_msg(strstr(text, " more bytes not kept (the file keeps the first 65536) ---\n"), "%s", text + 65000);
+  ck_assert_uint_lt(n, CLIENT_TRANSCRIPT_MAX + 200);
+  snprintf(path, sizeof path, "%s/client-received.txt", dir);
+  f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  ck_assert_str_eq(text, "--- connection 1 ---\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  client_transcript_free(&t);
+  seen_free(&seen);
+  free(line);
+  uu_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_refused) {
   /* A port the kernel handed out and nobody listens on any more. */
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -661,6 +711,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_http09);
   tcase_add_test(tc, test_refused);
   tcase_add_test(tc, test_both_keep_the_same_seen);
+  tcase_add_test(tc, test_transcript_is_cut_at_64_kib);
   tcase_add_test(tc, test_hook_before_body);
   tcase_add_test(tc, test_hook_after_interim);
   tcase_add_test(tc, test_pipelined_last_counts);
