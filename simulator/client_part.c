@@ -147,7 +147,10 @@ static void push_header_lines(lua_State *L, int h) {
  * the line it was written on). */
 static int ctor_request(lua_State *L) {
   if (lua_gettop(L) > 1) return luaL_error(L, "request{} takes one table: request { method = \"POST\", ... }");
-  if (lua_isnoneornil(L, 1)) lua_newtable(L), lua_replace(L, 1);
+  if (lua_isnoneornil(L, 1)) { /* request() is request{}: every default */
+    lua_settop(L, 0);
+    lua_newtable(L);
+  }
   luaL_checktype(L, 1, LUA_TTABLE);
   check_known(L, 1, request_fields, "request{}");
   lua_newtable(L);

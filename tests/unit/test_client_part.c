@@ -62,11 +62,13 @@ START_TEST(test_converted_fields) {
                         "      pace = { bytes = 2, every = 0.25 }, expect_100 = 1.5 },\n"
                         "    request { raw = 'GET / HTTP/1.1\\r\\n\\r\\n', abort = { at = 'body_bytes', bytes = 7, how = 'reset' } },\n"
                         "    request { connection = 'pipelined' },\n"
-                        "    request { connection = 'new', send_body_bytes = 0 },\n"
+                        "    request { connection = 'new', send_body_bytes = 0 }, request(),\n"
                         "    request { connection = 'new', wait = { barrier = 'go', s = 2 }, abort = { at = 'barrier', barrier = 'b1' } },"),
                    0);
   ck_assert_ptr_nonnull(scn.client);
-  ck_assert_uint_eq(scn.client->n, 5);
+  ck_assert_uint_eq(scn.client->n, 6);
+  ck_assert_str_eq(scn.client->requests[4].method, "GET");
+  ck_assert_int_eq(scn.client->requests[4].connection, CLIENT_CONN_SAME);
   const struct client_request *q = scn.client->requests;
   ck_assert_int_eq(q[0].line, 5);
   ck_assert_str_eq(q[0].method, "POST");
@@ -83,11 +85,11 @@ START_TEST(test_converted_fields) {
   ck_assert_int_eq(q[2].connection, CLIENT_CONN_PIPELINED);
   ck_assert_int_eq(q[2].send_body_bytes, -1);
   ck_assert_int_eq(q[3].send_body_bytes, 0);
-  ck_assert_int_eq(q[4].connection, CLIENT_CONN_NEW);
-  ck_assert_str_eq(q[4].wait.barrier, "go");
-  ck_assert(q[4].wait.s == 2);
-  ck_assert_str_eq(q[4].abort.barrier, "b1");
-  ck_assert(!q[4].abort.reset);
+  ck_assert_int_eq(q[5].connection, CLIENT_CONN_NEW);
+  ck_assert_str_eq(q[5].wait.barrier, "go");
+  ck_assert(q[5].wait.s == 2);
+  ck_assert_str_eq(q[5].abort.barrier, "b1");
+  ck_assert(!q[5].abort.reset);
 }
 END_TEST
 
