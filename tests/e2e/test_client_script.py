@@ -448,6 +448,23 @@ class ClientScript(unittest.TestCase):
 
     # ---- the command ---------------------------------------------------------------------
 
+    def test_client_request_bytes_run_too(self):
+        got = {}
+
+        def h(peer, i, s):
+            got["bytes"] = read_head(s)[0]
+            s.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+        peer = Peer(h)
+        path = os.path.join(self.tmp, "raw.lua")
+        with open(path, "w") as f:
+            f.write('return scenario { summary = "raw", expect = 400, plan = { rxreq(), close() },\n'
+                    '  client_request = "GET / HTTP/9.9\\r\\n\\r\\n" }\n')
+        out = self.client(path, peer.port)
+        peer.join(self)
+        self.assertEqual(got["bytes"], b"GET / HTTP/9.9\r\n\r\n")
+        self.assertEqual((out["outcome"], out["last_connection"]), ("400", "closed"))
+
     def test_help_and_errors(self):
         p = badup(["client", "--help"])
         self.assertEqual(p.returncode, 0)
