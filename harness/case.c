@@ -302,7 +302,9 @@ struct case_ctx {
   char scratch[256];    /* a scratch folder the proxy's user can reach, or "" */
   struct case_result *r;
   struct proc sim, px, side[MAX_SIDECARS];
-  int up_port, admin, port;
+  int up_port, admin, port; /* up_port: upstream 1's, up_ports[0] */
+  int up_ports[SCENARIO_MAX_UPSTREAMS]; /* every upstream's port, in order */
+  int nups;
   int attempt;              /* 1.. PORT_ATTEMPTS: the proxy's start on its attempt-th port */
   pid_t command;            /* the keeper's child, the proxy's command, once it is ready */
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
@@ -329,11 +331,13 @@ static bool start_simulator(struct case_ctx *c) {
     setup_error(c, "cannot start the simulator: %s%s", strerror(errno), "");
     return false;
   }
-  if (!simctl_ports(sim_out, &c->sim, &c->up_port, &c->admin, c->r->detail, sizeof c->r->detail)) {
+  if (!simctl_ports(sim_out, &c->sim, c->up_ports, SCENARIO_MAX_UPSTREAMS, &c->nups, &c->admin, c->r->detail,
+                    sizeof c->r->detail)) {
     case_set_got(c->r, CASE_SETUP_ERROR);
     tail_lines(sim_err, 3, c->r->detail, sizeof c->r->detail);
     return false;
   }
+  c->up_port = c->up_ports[0];
   return true;
 }
 
@@ -632,6 +636,13 @@ static void collect(struct case_ctx *c, bool exchanged) {
         snprintf(path, sizeof path, "%s/upstream-events.json", c->dir);
         fileio_write_atomic(path, events, strlen(events));
         free(events);
+      }
+      /* What the upstream received, request by request: the fields the proxy forwarded. */
+      char *reqs = simctl_requests(c->admin);
+      if (reqs) {
+        snprintf(path, sizeof path, "%s/upstream-requests.json", c->dir);
+        fileio_write_atomic(path, reqs, strlen(reqs));
+        free(reqs);
       }
     }
   }
