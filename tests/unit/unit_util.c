@@ -144,6 +144,7 @@ int uu_server_start(struct uu_server *u, const char *lua, int linger_ms, struct 
   u->srv->nscenarios = 1;
   u->srv->routed = false;
   u->srv->linger_ms = linger_ms;
+  u->srv->nups = u->scn->nupstreams; /* a port per upstream, as badup serve does */
   atomic_store(&u->srv->default_idx, 0);
   if (uv_loop_init(&u->loop) != 0) die("uv_loop_init");
   struct sockaddr_in sin;
