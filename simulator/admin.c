@@ -59,6 +59,7 @@ static json_t *scenario_json(const struct scenario *s, bool is_default) {
                         "expect", s->expect ? s->expect : "", "kind", scenario_kind_names[s->kind], "rfc", s->rfc,
                         "default", is_default);
   json_object_set_new(o, "file", json_string(s->file ? s->file : ""));
+  json_object_set_new(o, "upstreams", json_integer(s->nupstreams ? s->nupstreams : 1));
   return o;
 }
 

@@ -125,6 +125,47 @@ class Numbered(unittest.TestCase, Tmp):
         self.assertEqual([q["target"] for q in reqs], ["/only/2"])
 
 
+class Folder(unittest.TestCase):
+    """Served with other scenarios: as many ports as the one that asks for the most."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = tempfile.mkdtemp(prefix="badup-e2e-ups-folder-")
+        cls.addClassCleanup(shutil.rmtree, d, True)
+        common.write_scenario(d, "numbered", NUMBERED)
+        common.write_scenario(d, "static", STATIC)
+        common.write_scenario(d, "one_refuses", ONE_REFUSES)
+        cls.server = common.start_class_server(cls, d)
+
+    def test_switching_the_default_switches_each_port_alone(self):
+        first, second = upstream_addrs(self.server)
+        self.addCleanup(self.server.admin, "PUT", "/default", {"name": "ok"})
+        status, _ = self.server.admin("PUT", "/default", {"name": "one_refuses"})
+        self.assertEqual(status, 200)
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(first, timeout=5).close()
+        self.assertTrue(exchange(second, common.request_bytes("/y")).data.endswith(b"second"))
+        status, _ = self.server.admin("PUT", "/default", {"name": "ok"})
+        self.assertEqual(status, 200)
+        for addr in (first, second):
+            r = exchange(addr, common.request_bytes("/z", close=True))
+            self.assertTrue(r.data.startswith(b"HTTP/1.1 200 OK"), r)
+
+    def test_routed_on_every_port(self):
+        addrs = upstream_addrs(self.server)
+        self.assertEqual(len(addrs), 2, self.server.startup_line)
+        r = exchange(addrs[1], common.request_bytes("/numbered/x"))
+        self.assertTrue(r.data.endswith(b"upstream 2"), r)
+        # static has one upstream: on port 2 it runs its only plan
+        r = exchange(addrs[1], common.request_bytes("/static/x", close=True))
+        self.assertTrue(r.data.endswith(b"ok"), r)
+        counts = {s["name"]: s["upstreams"] for s in self.server.get("/scenarios")}
+        self.assertEqual((counts["numbered"], counts["static"], counts["ok"]), (2, 1, 1))
+        reqs = self.server.get("/requests")["requests"]
+        self.assertEqual([(q["upstream"], q["scenario"]) for q in reqs if q["target"].endswith("/x")],
+                         [(2, "numbered"), (2, "static")])
+
+
 class OneRefuses(unittest.TestCase, Tmp):
     @classmethod
     def setUpClass(cls):
