@@ -308,6 +308,7 @@ struct case_ctx {
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
+  struct seen seen;         /* what the client saw, response by response (seen.h) */
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -564,6 +565,24 @@ static void exchange(struct case_ctx *c) {
   if (cr.error[0]) snprintf(r->detail, sizeof r->detail, "%s", cr.error);
 }
 
+/* A table expect's assertions (expect_eval.h), once every piece of evidence is in: what the
+ * client saw, the requests the upstream received (upstream-requests.json), its counters
+ * and the proxy's lines. r->got becomes the signature. A case that died or could not run
+ * has its word and nothing to assert. */
+static void assert_expectation(struct case_ctx *c) {
+  struct case_result *r = c->r;
+  if (!c->s->expectation || case_got_is(r, CASE_SETUP_ERROR) || case_got_is(r, CASE_PROXY_DIED)) return;
+  char path[4096], outcome[sizeof r->got];
+  snprintf(path, sizeof path, "%s/upstream-requests.json", c->dir);
+  snprintf(outcome, sizeof outcome, "%s", r->got);
+  char *requests = fileio_slurp(path, 16u << 20, NULL);
+  struct expect_inputs in = {.outcome = outcome, .seen = &c->seen, .requests_json = requests,
+                             .attempts = r->attempts, .connections = r->upstream_connections,
+                             .proxy = c->p->name, .proxy_log = r->proxy_log, .elapsed_s = r->elapsed_ms / 1000};
+  expect_evaluate(c->s->expectation, &in, &r->expect, r->got, sizeof r->got);
+  free(requests);
+}
+
 /* Stage 5: the evidence. The proxy goes first, so every upstream connection it held has
  * ended when the simulator is asked what it saw; the simulator last. */
 static void collect(struct case_ctx *c, bool exchanged) {
@@ -586,7 +605,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
       !(WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND)) {
     char how[64];
     proc_describe(&c->px, how, sizeof how);
-    char saw[40];
+    char saw[sizeof r->got];
     snprintf(saw, sizeof saw, "%s", r->got);
     case_set_got(r, CASE_PROXY_DIED);
     snprintf(r->detail, sizeof r->detail, "%s %s (client saw %s): ", p->name, how, saw);
@@ -653,6 +672,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
       snprintf(r->detail, sizeof r->detail, "moving %s's files from %s: %s", p->name, c->scratch, strerror(-mrc));
   }
   if (c->px.pid) proxy_lines(p, c->dir, r->proxy_log, sizeof r->proxy_log);
+  if (exchanged) assert_expectation(c);
 }
 
 void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o, const char *dir,
@@ -687,6 +707,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
     }
   }
   collect(&c, exchanged);
+  seen_free(&c.seen);
   free_render(&c);
   r->overhead_ms = now_ms() - t0 - r->elapsed_ms;
 }

@@ -124,6 +124,26 @@ static bool checks_hold(const struct scenario *s, const struct case_result *cr, 
   return log_ok(s, cr, r);
 }
 
+/* Did every run give what the scenario expects? A plain expect is one outcome word; a table
+ * expect (expectation.h) holds when one of its alternatives held fully (expect_eval.h). */
+static bool expect_met(const struct scenario *s, struct row *r, const char *got) {
+  if (!s->expectation) return !strcmp(got, s->expect);
+  for (int i = 0; i < r->repeat; i++)
+    if (!row_run(r, i)->expect.passed) return false;
+  return true;
+}
+
+/* Puts the failed assertions of the row's first run at the head of its reason: they say
+ * what differs better than anything after them. */
+static void name_failed_assertions(struct row *r) {
+  char list[sizeof r->reason], rest[sizeof r->reason];
+  expect_failed_list(&r->r.expect, list, sizeof list);
+  if (!list[0]) return;
+  snprintf(rest, sizeof rest, "%s", r->reason);
+  snprintf(r->reason, sizeof r->reason, "%s", list);
+  if (rest[0]) add_reason(r, "%s%s", rest, "");
+}
+
 /* "closed x2, 502 x1", in order of first appearance; returns the number of distinct ones. */
 static size_t distribution(struct row *r, const char **first) {
   const char *names[16];
@@ -197,7 +217,7 @@ void verdict_judge(struct row *r, const struct reference *ref) {
     snprintf(r->reason, sizeof r->reason, "known to vary for %s %s: the reference saw %s", r->proxy->name, from, seen);
     return;
   }
-  if (!strcmp(got, s->expect)) {
+  if (expect_met(s, r, got)) {
     bool ok = true;
     for (int i = 0; i < r->repeat && ok; i++) ok = checks_hold(s, row_run(r, i), r);
     r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
@@ -224,6 +244,7 @@ void verdict_judge(struct row *r, const struct reference *ref) {
       snprintf(r->reason, sizeof r->reason, "no reference recorded for %s (record one with --update-reference)",
                r->proxy->name);
   }
+  if (r->verdict == VERDICT_FAIL || r->verdict == VERDICT_DEVIATES) name_failed_assertions(r);
   if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail))
     add_reason(r, "%s%s", r->r.detail, "");
   /* A failure the upstream never saw is most likely a config that sends elsewhere. */
