@@ -506,6 +506,7 @@ struct expectation *expectation_read(lua_State *L, int idx, char *err, size_t er
     } else {
       s->min_s = s->max_s = -1;
       s->attempts = s->connections = -1;
+      s->final.body.length = -1;
       ok = status_word(&r, t, &s->final.status);
     }
     lua_settop(L, top);
