@@ -324,9 +324,26 @@ static bool start_simulator(struct case_ctx *c) {
   snprintf(seed, sizeof seed, "%lu", c->o->seed);
   snprintf(rt, sizeof rt, "read_timeout=%g", c->o->read_timeout);
   snprintf(ct, sizeof ct, "connect_timeout=%g", c->o->connect_timeout);
-  char *sim_argv[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
-                      c->o->retries ? "retries=true" : "retries=false", c->s->file, NULL};
-  if (proc_spawn(&c->sim, sim_argv, NULL, sim_out, sim_err, NULL) != 0) {
+  char *fixed[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
+                   c->o->retries ? "retries=true" : "retries=false"};
+  size_t nfixed = sizeof fixed / sizeof *fixed, n = nfixed;
+  /* badup run --set NAME=VALUE: the same ctx values as the harness's own load had. */
+  char **sim_argv = calloc(nfixed + 2 * c->o->nctx + 2, sizeof *sim_argv);
+  bool spawned = false;
+  if (sim_argv) {
+    memcpy(sim_argv, fixed, sizeof fixed);
+    for (size_t i = 0; i < c->o->nctx; i++) {
+      sim_argv[n++] = "--set";
+      if (asprintf(&sim_argv[n], "%s=%s", c->o->ctx[i].name, c->o->ctx[i].value) < 0) sim_argv[n] = NULL;
+      if (!sim_argv[n]) break;
+      n++;
+    }
+    sim_argv[n++] = c->s->file;
+    spawned = n == nfixed + 2 * c->o->nctx + 1 && proc_spawn(&c->sim, sim_argv, NULL, sim_out, sim_err, NULL) == 0;
+    for (size_t i = nfixed + 1; i < n; i += 2) if (sim_argv[i] != c->s->file) free(sim_argv[i]);
+    free(sim_argv);
+  }
+  if (!spawned) {
     setup_error(c, "cannot start the simulator: %s%s", strerror(errno), "");
     return false;
   }

@@ -40,6 +40,8 @@ struct run_opts {
   const char *proxy_config;  /* --proxy-config FILE, or NULL */
   bool confine;              /* the proxy may write only into its case's folders (confine.h) */
   unsigned long seed;
+  const struct ctx_var *ctx; /* --set NAME=VALUE: more ctx values for the scenarios (both loads) */
+  size_t nctx;
 };
 
 /* The words a case reports in `got` in place of what its client saw (outcome.h's words):
