@@ -43,6 +43,8 @@ static json_t *row_json(const struct row *r) {
       json_t *run = json_pack("{s:s, s:f, s:I}", "got", cr->got, "elapsed_ms", round(cr->elapsed_ms * 1000) / 1000,
                               "upstream_attempts", (json_int_t)cr->attempts);
       json_object_set_new(run, "detail", json_text(cr->detail));
+      json_t *run_assertions = assertions_json(cr);
+      if (run_assertions) json_object_set_new(run, "assertions", run_assertions);
       json_array_append_new(runs, run);
     }
     json_object_set_new(o, "runs", runs);

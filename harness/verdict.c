@@ -210,7 +210,7 @@ void verdict_judge(struct row *r, const struct reference *ref) {
    * every time. */
   if (recorded && !other_file && !strcmp(from, r->proxy->version) && rec.nseen > 1 &&
       reference_record_seen(&rec, got)) {
-    char seen[200];
+    char seen[sizeof r->alternatives];
     reference_record_seen_list(&rec, seen, sizeof seen);
     r->verdict = VERDICT_UNSTABLE;
     snprintf(r->alternatives, sizeof r->alternatives, "%s", seen);

@@ -6,6 +6,7 @@
  * the reports show. What the client saw is built by hand with seen.h's functions; what the
  * upstream received is the JSON text of GET /requests. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -421,6 +422,26 @@ START_TEST(test_verdicts) {
 }
 END_TEST
 
+START_TEST(test_an_unstable_cell_names_whole_signatures) {
+  static struct proxy_def px = {.name = "haproxy", .version = "2.6"};
+  static struct scenario scn = {.name = "hop", .expect = "200"};
+  static struct row row;
+  memset(&row, 0, sizeof row);
+  row.proxy = &px;
+  row.scn = &scn;
+  row.repeat = 3;
+  row.verdict = VERDICT_UNSTABLE;
+  snprintf(row.alternatives, sizeof row.alternatives, "200 !connection x2, 502 x1");
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  results_table(f, &row, 1, false);
+  fclose(f);
+  ck_assert_msg(strstr(text, "200 !connection|502 ?") != NULL, "%s", text);
+  free(text);
+}
+END_TEST
+
 static Suite *expect_suite(void) {
   Suite *s = suite_create("expect");
   TCase *tc = tcase_create("read");
@@ -444,6 +465,7 @@ static Suite *expect_suite(void) {
   tcase_add_test(tc, test_a_long_signature_is_cut);
   tcase_add_test(tc, test_reference_round_trip);
   tcase_add_test(tc, test_verdicts);
+  tcase_add_test(tc, test_an_unstable_cell_names_whole_signatures);
   suite_add_tcase(s, tc);
   return s;
 }
