@@ -560,3 +560,9 @@ void expectation_free(struct expectation *e) {
   free(e->alt);
   free(e);
 }
+
+bool expectation_asks_connection(const struct expectation *e) {
+  for (size_t i = 0; e && i < e->n; i++)
+    if (e->alt[i].connection != EXPECT_CONN_ANY) return true;
+  return false;
+}

@@ -119,4 +119,8 @@ struct expectation *expectation_read(lua_State *L, int idx, char *err, size_t er
 
 void expectation_free(struct expectation *e);
 
+/* Does an alternative assert the connection's fate after the last response? (The client
+ * then waits a moment for the proxy's FIN or RST.) NULL: no. */
+bool expectation_asks_connection(const struct expectation *e);
+
 #endif

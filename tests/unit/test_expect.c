@@ -133,6 +133,10 @@ START_TEST(test_read_every_field) {
   ck_assert_uint_eq(s->nlog, 2);
   ck_assert_str_eq(s->log[0].proxy, "haproxy"); /* sorted */
   ck_assert_uint_eq(s->nresponses, 2);
+  ck_assert(expectation_asks_connection(e));
+  expectation_free(e);
+  e = read_expect("{ 502, { status = 200, headers = { present = {'Via'} } } }");
+  ck_assert(!expectation_asks_connection(e));
   expectation_free(e);
 }
 END_TEST
@@ -411,12 +415,22 @@ START_TEST(test_verdicts) {
   verdict_judge(&row, ref);
   ck_assert_str_eq(verdict_word(row.verdict), "deviates");
   ck_assert_ptr_nonnull(strstr(row.reason, "expected absent, got '1'"));
-  /* The proxy drops the field: the alternative holds, a pass. */
+  /* The proxy drops the field: the alternative holds; but with no attempt, no pass. */
+  row.r.attempts = 0;
   seen.responses[0].fields[3].name[0] = 'Y';
   expect_evaluate(scn.expectation, &in, &row.r.expect, row.r.got, sizeof row.r.got);
   ck_assert_str_eq(row.r.got, "200");
   verdict_judge(&row, ref);
+  ck_assert_str_eq(verdict_word(row.verdict), "fail"); /* 0 attempts: the proxy answered by itself */
+  row.r.attempts = 1;
+  verdict_judge(&row, ref);
   ck_assert_str_eq(verdict_word(row.verdict), "pass");
+  expectation_free(scn.expectation);
+  scn.expectation = read_expect("{ status = 200, attempts = 0 }");
+  row.r.attempts = in.attempts = 0;
+  expect_evaluate(scn.expectation, &in, &row.r.expect, row.r.got, sizeof row.r.got);
+  verdict_judge(&row, ref);
+  ck_assert_str_eq(verdict_word(row.verdict), "pass"); /* the table's attempts = 0 decides */
   reference_free(ref);
   expectation_free(scn.expectation);
 }
