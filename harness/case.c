@@ -324,26 +324,25 @@ static bool start_simulator(struct case_ctx *c) {
   snprintf(seed, sizeof seed, "%lu", c->o->seed);
   snprintf(rt, sizeof rt, "read_timeout=%g", c->o->read_timeout);
   snprintf(ct, sizeof ct, "connect_timeout=%g", c->o->connect_timeout);
-  char *fixed[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
-                   c->o->retries ? "retries=true" : "retries=false"};
-  size_t nfixed = sizeof fixed / sizeof *fixed, n = nfixed;
-  /* badup run --set NAME=VALUE: the same ctx values as the harness's own load had. */
-  char **sim_argv = calloc(nfixed + 2 * c->o->nctx + 2, sizeof *sim_argv);
-  bool spawned = false;
-  if (sim_argv) {
-    memcpy(sim_argv, fixed, sizeof fixed);
-    for (size_t i = 0; i < c->o->nctx; i++) {
-      sim_argv[n++] = "--set";
-      if (asprintf(&sim_argv[n], "%s=%s", c->o->ctx[i].name, c->o->ctx[i].value) < 0) sim_argv[n] = NULL;
-      if (!sim_argv[n]) break;
-      n++;
-    }
-    sim_argv[n++] = c->s->file;
-    spawned = n == nfixed + 2 * c->o->nctx + 1 && proc_spawn(&c->sim, sim_argv, NULL, sim_out, sim_err, NULL) == 0;
-    for (size_t i = nfixed + 1; i < n; i += 2) if (sim_argv[i] != c->s->file) free(sim_argv[i]);
-    free(sim_argv);
+  /* badup run --set NAME=VALUE after the harness's own: the same ctx as its own load. */
+  size_t n = 0, max = 12 + 2 * c->o->nctx; /* the NULL at the end included */
+  char **argv = calloc(max, sizeof *argv), **owned = calloc(c->o->nctx + 1, sizeof *owned);
+  bool ok = argv && owned;
+  const char *fixed[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
+                         c->o->retries ? "retries=true" : "retries=false"};
+  for (size_t i = 0; ok && i < sizeof fixed / sizeof *fixed; i++) argv[n++] = (char *)fixed[i];
+  for (size_t i = 0; ok && i < c->o->nctx; i++) {
+    argv[n++] = "--set";
+    ok = asprintf(&owned[i], "%s=%s", c->o->ctx[i].name, c->o->ctx[i].value) >= 0;
+    argv[n++] = ok ? owned[i] : NULL;
+    if (!ok) owned[i] = NULL;
   }
-  if (!spawned) {
+  if (ok) argv[n++] = c->s->file;
+  ok = ok && proc_spawn(&c->sim, argv, NULL, sim_out, sim_err, NULL) == 0;
+  for (size_t i = 0; owned && i < c->o->nctx; i++) free(owned[i]);
+  free(owned);
+  free(argv);
+  if (!ok) {
     setup_error(c, "cannot start the simulator: %s%s", strerror(errno), "");
     return false;
   }
@@ -582,22 +581,14 @@ static void exchange(struct case_ctx *c) {
   if (cr.error[0]) snprintf(r->detail, sizeof r->detail, "%s", cr.error);
 }
 
-/* A table expect's assertions (expect_eval.h), once every piece of evidence is in: what the
- * client saw, the requests the upstream received (upstream-requests.json), its counters
- * and the proxy's lines. r->got becomes the signature. A case that died or could not run
- * has its word and nothing to assert. */
+/* A table expect's assertions (expect_eval.h), once every piece of evidence is in; r->got
+ * becomes the signature. A case that died or could not run has its word alone. */
 static void assert_expectation(struct case_ctx *c) {
   struct case_result *r = c->r;
   if (!c->s->expectation || case_got_is(r, CASE_SETUP_ERROR) || case_got_is(r, CASE_PROXY_DIED)) return;
-  char path[4096], outcome[sizeof r->got];
-  snprintf(path, sizeof path, "%s/upstream-requests.json", c->dir);
-  snprintf(outcome, sizeof outcome, "%s", r->got);
-  char *requests = fileio_slurp(path, 16u << 20, NULL);
-  struct expect_inputs in = {.outcome = outcome, .seen = &c->seen, .requests_json = requests,
-                             .attempts = r->attempts, .connections = r->upstream_connections,
+  struct expect_inputs in = {.seen = &c->seen, .attempts = r->attempts, .connections = r->upstream_connections,
                              .proxy = c->p->name, .proxy_log = r->proxy_log, .elapsed_s = r->elapsed_ms / 1000};
-  expect_evaluate(c->s->expectation, &in, &r->expect, r->got, sizeof r->got);
-  free(requests);
+  expect_evaluate_case(c->s->expectation, c->dir, &in, &r->expect, r->got, sizeof r->got);
 }
 
 /* Stage 5: the evidence. The proxy goes first, so every upstream connection it held has

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "fileio.h"
+
 /* The assertions of one alternative, as they are evaluated. */
 struct alist {
   struct expect_assertion *v;
@@ -334,4 +336,18 @@ void expect_failed_list(const struct expect_report *r, char *out, size_t len) {
     if (w < 0) break;
     used += (size_t)w;
   }
+}
+
+void expect_evaluate_case(const struct expectation *e, const char *dir, struct expect_inputs *in,
+                          struct expect_report *out, char *got, size_t len) {
+  char path[4096], *outcome = strdup(got);
+  snprintf(path, sizeof path, "%s/upstream-requests.json", dir);
+  char *requests = fileio_slurp(path, 16u << 20, NULL);
+  in->outcome = outcome ? outcome : "error";
+  in->requests_json = requests;
+  expect_evaluate(e, in, out, got, len);
+  in->outcome = NULL;
+  in->requests_json = NULL;
+  free(requests);
+  free(outcome);
 }

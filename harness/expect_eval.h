@@ -63,6 +63,12 @@ struct expect_report {
 void expect_evaluate(const struct expectation *e, const struct expect_inputs *in, struct expect_report *out,
                      char *signature, size_t len);
 
+/* expect_evaluate for a case: the outcome is what got holds (it becomes the signature), and
+ * the upstream's requests are read from dir/upstream-requests.json (unknown when it is
+ * not there); in->outcome and in->requests_json are set here. */
+void expect_evaluate_case(const struct expectation *e, const char *dir, struct expect_inputs *in,
+                          struct expect_report *out, char *got, size_t len);
+
 /* "ID: expected E, got G" for failed assertions of r, "; "-joined, into out (size len). */
 void expect_failed_list(const struct expect_report *r, char *out, size_t len);
 
