@@ -15,6 +15,7 @@ import tempfile
 import unittest
 
 import common
+from test_proxy_config import HAPROXY_CFG
 from test_proxy_one_file import TINY_LUA, TINY_PY
 
 # name -> (file text, line the error must name, words the message must contain)
@@ -195,6 +196,19 @@ class FailedAssertion(unittest.TestCase):
         c = self.case("again")
         self.assertEqual((c["got"], c["verdict"]), (signature, "deviates"))
         self.assertIn("expected present, got", c["reason"])
+
+    @unittest.skipUnless(shutil.which("haproxy") or os.path.exists("/usr/sbin/haproxy"), "haproxy is not installed")
+    def test_set_goes_with_a_proxy_config(self):
+        cfg = os.path.join(self.tmp, "my.cfg")
+        with open(cfg, "w") as f:
+            f.write(HAPROXY_CFG)
+        out = os.path.join(self.tmp, "pconf")
+        p = badup(["run", "--proxy", "haproxy", "--proxy-config", cfg, "--scenarios", self.scns, "--reference",
+                   self.ref, "--out", out, "--quiet", "--set", "field=X-Badup-Never"])
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            (c,) = json.load(f)["cases"]
+        self.assertEqual((c["got"], c["verdict"]), ("200 !headers.present:X-Badup-Never", "fail"))
 
     def test_set_is_checked(self):
         for bad, word in (("field", "--set wants NAME=VALUE"), ("1x=2", "--set wants NAME=VALUE"),
