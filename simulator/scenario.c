@@ -143,7 +143,19 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   }
   int t = lua_gettop(L);
   s->summary = dup_field(L, t, "summary");
-  s->expect = dup_field(L, t, "expect");
+  if (lua_getfield(L, t, "expect") == LUA_TTABLE) {
+    char why[512];
+    s->expectation = expectation_read(L, -1, why, sizeof why);
+    if (!s->expectation) {
+      lua_settop(L, 0);
+      buf_printf(err, "%s:1: scenario{}: %s", path, why);
+      goto fail;
+    }
+    s->expect = strdup(s->expectation->alt[0].final.status);
+  } else {
+    s->expect = lua_tostring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
+  }
+  lua_pop(L, 1);
   s->rfc = dup_field(L, t, "rfc");
   lua_getfield(L, t, "continue100");
   s->continue100 = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
@@ -279,6 +291,7 @@ void scenario_unload(struct scenario *s) {
   free(s->expect);
   free(s->rfc);
   free(s->client_request);
+  expectation_free(s->expectation);
   for (char **l = s->check_log; l && *l; l++) free(*l);
   free(s->check_log);
   memset(s, 0, sizeof *s);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "expectation.h"
 #include "plan.h"
 #include "request.h"
 #include "sandbox.h"
@@ -64,6 +65,8 @@ struct scenario {
                               reference is only compared with the scenario it recorded */
     char *client_request;  /* raw bytes sent instead of curl's GET, or NULL */
     size_t client_request_len;
+    struct expectation *expectation; /* expect given as a table (then expect is the first
+                                        alternative's status word), or NULL */
   };
   struct plan *plan; /* static and listener scenarios */
   struct sandbox sb;

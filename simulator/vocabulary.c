@@ -12,6 +12,7 @@
 
 #include <lauxlib.h>
 
+#include "expectation.h"
 #include "outcome.h"
 #include "response.h"
 #include "scenario.h"
@@ -465,15 +466,24 @@ static int fn_scenario(lua_State *L) {
   /* The accepted words come from outcome.h's list, never spelled out here. */
   char words[256];
   outcome_expect_describe(words, sizeof words);
-  if (ty == LUA_TNUMBER) {
-    lua_pushstring(L, lua_tostring(L, -1));
-    lua_remove(L, -2);
-  } else if (ty != LUA_TSTRING) {
-    return luaL_error(L, "scenario{}: expect is required: %s", words);
+  if (ty == LUA_TTABLE) {
+    /* Assertions (expectation.h): checked here, converted again by scenario_load. */
+    char why[512];
+    struct expectation *e = expectation_read(L, -1, why, sizeof why);
+    if (!e) return luaL_error(L, "scenario{}: %s", why);
+    expectation_free(e);
+    lua_pop(L, 1);
+  } else {
+    if (ty == LUA_TNUMBER) {
+      lua_pushstring(L, lua_tostring(L, -1));
+      lua_remove(L, -2);
+    } else if (ty != LUA_TSTRING) {
+      return luaL_error(L, "scenario{}: expect is required: %s, or a table of assertions", words);
+    }
+    if (!outcome_expect_valid(lua_tostring(L, -1)))
+      return luaL_error(L, "scenario{}: expect '%s' is not %s", lua_tostring(L, -1), words);
+    lua_setfield(L, 1, "expect"); /* normalised to a string */
   }
-  if (!outcome_expect_valid(lua_tostring(L, -1)))
-    return luaL_error(L, "scenario{}: expect '%s' is not %s", lua_tostring(L, -1), words);
-  lua_setfield(L, 1, "expect"); /* normalised to a string */
   ty = lua_getfield(L, 1, "rfc");
   if (ty != LUA_TNIL && ty != LUA_TSTRING) return luaL_error(L, "scenario{}: rfc must be a string");
   lua_pop(L, 1);
