@@ -530,7 +530,9 @@ class RunWithClientPart(unittest.TestCase):
             with open(os.path.join(defs, name), "w") as f:
                 f.write(text)
         with open(os.path.join(scen, "two_gets.lua"), "w") as f:
-            f.write('return scenario {\n  summary = "two requests of the client part", expect = 200,\n'
+            f.write('return scenario {\n  summary = "two requests of the client part",\n'
+                    '  expect = { status = 200, body = "hello", connection = "closed",\n'
+                    '             responses = { { status = 200 }, { status = 200 } } },\n'
                     '  plan = { rxreq(), txresp { body = "hello" } },\n'
                     '  client = { request { headers = { "X-A: 1" } }, request { target = "/second" } },\n}\n')
         out = os.path.join(tmp, "run")
@@ -540,6 +542,10 @@ class RunWithClientPart(unittest.TestCase):
         with open(os.path.join(out, "results.json")) as f:
             cases = json.load(f)["cases"]
         self.assertEqual([(c["scenario"], c["got"]) for c in cases], [("two_gets", "200")])
+        # what the client saw reaches the assertions: content, the connection, each response
+        self.assertEqual({a["id"]: a["ok"] for a in cases[0]["assertions"]},
+                         {"status": True, "body.equal": True, "connection": True, "responses[1].status": True,
+                          "responses[2].status": True})
         case_dirs = [os.path.join(dp) for dp, dn, fn in os.walk(out) if "client-sent.txt" in fn]
         self.assertEqual(len(case_dirs), 1, list(os.walk(out)))
         with open(os.path.join(case_dirs[0], "client-sent.txt"), "rb") as f:
