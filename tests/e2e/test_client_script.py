@@ -446,6 +446,22 @@ class ClientScript(unittest.TestCase):
             names = {b["name"]: b["reached"] for b in json.load(r)["barriers"]}
         self.assertTrue(names.get("request_sent"), names)
 
+    def test_abort_when_the_upstream_reaches_a_barrier(self):
+        # no proxy: badup client straight at badup serve, whose plan reaches the barrier
+        path = os.path.join(self.tmp, "reach.lua")
+        with open(path, "w") as f:
+            f.write('return scenario { summary = "reach", expect = "closed",\n'
+                    '  plan = { rxhdrs(), reach("upstream_has_head"), stall(20) },\n'
+                    '  client = { request { abort = { at = "barrier", barrier = "upstream_has_head", how = "reset" } } } }\n')
+        p = subprocess.Popen([common.BADUP, "serve", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (p.kill(), p.wait(), p.stdout.close(), p.stderr.close()))
+        m = re.search(r"listen=\S+:(\d+) admin=(\S+)", p.stdout.readline())
+        self.assertTrue(m)
+        t = time.monotonic()
+        out = self.client(path, int(m.group(1)), "--admin", m.group(2), timeout=10)
+        self.assertEqual(out["outcome"], "closed")
+        self.assertLess(time.monotonic() - t, 5 * common.TIME_FACTOR)
+
     # ---- the command ---------------------------------------------------------------------
 
     def test_client_request_bytes_run_too(self):
