@@ -266,7 +266,7 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
       reset_conn(c);
       c->aborted = true;
       snprintf(r->error, sizeof r->error, "raw client: the client reset the connection itself (abort)");
-      return (struct group_end){OUTCOME_FIN, true};
+      return (struct group_end){OUTCOME_ABORTED, true};
     }
     if (ab == 1) {
       shutdown(c->fd, SHUT_WR);

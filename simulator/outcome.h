@@ -15,7 +15,9 @@
  *   200+reset       the final status came, then ECONNRESET before the message's end
  *   200+invalid     the final status came, then bytes that do not parse
  *   200+timeout     the final status came, the message did not end in time
- *   closed | reset | timeout | invalid | refused | error   no final status came
+ *   200+aborted     the final status came, then the client itself reset the connection
+ *                   (a client part's abort = { how = "reset" }) before the message's end
+ *   closed | reset | timeout | invalid | aborted | refused | error   no final status came
  *   http09, http09+reset, http09+timeout   bytes with no status line (HTTP/0.9 style)
  */
 #ifndef BADUP_OUTCOME_H
@@ -36,6 +38,7 @@
   X(RESET,     "reset",   "reset",      true,         true)              \
   X(INVALID,   "invalid", "invalid",    true,         true)              \
   X(TIMEOUT,   "timeout", "timeout",    true,         true)              \
+  X(ABORTED,   "aborted", "aborted",    true,         true)              \
   X(REFUSED,   "refused", NULL,         false,        false)             \
   X(ERROR,     "error",   NULL,         false,        false)
 

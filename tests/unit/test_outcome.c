@@ -24,6 +24,8 @@ START_TEST(test_format) {
   ck_assert_str_eq(fmt(0, OUTCOME_FIN), "closed");
   ck_assert_str_eq(fmt(0, OUTCOME_RESET), "reset");
   ck_assert_str_eq(fmt(0, OUTCOME_INVALID), "invalid");
+  ck_assert_str_eq(fmt(0, OUTCOME_ABORTED), "aborted");
+  ck_assert_str_eq(fmt(200, OUTCOME_ABORTED), "200+aborted");
   ck_assert_str_eq(fmt(0, OUTCOME_TIMEOUT), "timeout");
   ck_assert_str_eq(fmt(0, OUTCOME_REFUSED), "refused");
   ck_assert_str_eq(fmt(0, OUTCOME_ERROR), "error");
@@ -59,11 +61,12 @@ START_TEST(test_formatted_words_and_expect) {
     char out[OUTCOME_MAX];
     if (outcome_format(out, sizeof out, 504, (enum outcome_end)end) == 0) {
       bool listed = end == OUTCOME_COMPLETE || end == OUTCOME_FIN || end == OUTCOME_RESET ||
-                    end == OUTCOME_INVALID || end == OUTCOME_TIMEOUT;
+                    end == OUTCOME_INVALID || end == OUTCOME_TIMEOUT || end == OUTCOME_ABORTED;
       ck_assert_msg(outcome_expect_valid(out) == listed, "%s", out);
     }
     if (end != OUTCOME_COMPLETE && outcome_format(out, sizeof out, 0, (enum outcome_end)end) == 0) {
-      bool listed = end == OUTCOME_FIN || end == OUTCOME_RESET || end == OUTCOME_INVALID || end == OUTCOME_TIMEOUT;
+      bool listed = end == OUTCOME_FIN || end == OUTCOME_RESET || end == OUTCOME_INVALID || end == OUTCOME_TIMEOUT ||
+                    end == OUTCOME_ABORTED;
       ck_assert_msg(outcome_expect_valid(out) == listed, "%s", out);
     }
   }
@@ -76,7 +79,7 @@ START_TEST(test_describe) {
   char out[256];
   ck_assert_int_eq(outcome_expect_describe(out, sizeof out), 0);
   ck_assert_str_eq(out, "a status (100-999), \"NNN+truncated\", \"NNN+reset\", \"NNN+invalid\", \"NNN+timeout\", "
-                        "\"closed\", \"reset\", \"invalid\" or \"timeout\"");
+                        "\"NNN+aborted\", \"closed\", \"reset\", \"invalid\", \"timeout\" or \"aborted\"");
   char small[10];
   ck_assert_int_eq(outcome_expect_describe(small, sizeof small), -ENOSPC);
   ck_assert_int_eq(outcome_expect_describe(small, 0), -ENOSPC);
