@@ -23,6 +23,14 @@ return proxy {
   binary = { "/usr/bin/caddy", "caddy" },
   version = { args = { "version" }, pattern = "v?(%d+%.%d+%.%d+)" },
   config = "Caddyfile",
+  -- Several upstreams: listed after reverse_proxy, lb_policy first (caddy's default, random,
+  -- would make a case's outcome a draw): the first unless it is down; with --retries,
+  -- lb_try_duration tries the next one (any request whose connection failed, a GET whose
+  -- exchange failed).
+  upstreams = {
+    each = "${upstream_host}:${upstream_port}", join = " ",
+    several = { lb_policy = "\n\t\tlb_policy first" },
+  },
   files = {
     ["Caddyfile"] = [[
 {
@@ -52,12 +60,12 @@ http://127.0.0.1:${proxy_port} {
 			}
 		}
 	}
-	reverse_proxy ${upstream_host}:${upstream_port} {
+	reverse_proxy ${upstream_servers} {
 		transport http {
 			dial_timeout ${connect_timeout}s
 			response_header_timeout ${read_timeout}s
 		}
-		${retries}
+		${retries}${lb_policy}
 	}
 }
 ]],

@@ -23,11 +23,14 @@ return proxy {
   binary = { "/usr/sbin/nghttpx", "nghttpx" },
   version = { args = { "--version" }, pattern = "nghttp2/(%d+%.%d+%.%d+)" },
   config = "nghttpx.conf",
+  -- Several upstreams: one backend= line each; backends of the same pattern share the
+  -- requests (round robin). A request is never re-sent, to the same or another.
+  upstreams = { each = "backend=${upstream_host},${upstream_port};;proto=http/1.1" },
   files = {
     ["nghttpx.conf"] = [[
 # ${retries}
 frontend=127.0.0.1,${proxy_port};no-tls
-backend=${upstream_host},${upstream_port};;proto=http/1.1
+${upstream_servers}
 backend-connect-timeout=${connect_timeout_ms}ms
 backend-read-timeout=${read_timeout_ms}ms
 backend-write-timeout=${read_timeout_ms}ms
