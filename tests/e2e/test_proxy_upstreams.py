@@ -235,6 +235,57 @@ class RenderedWithTwo(Base):
         self.assertIn("--upstreams wants", p.stderr)
 
 
+MY_NGINX = """\
+daemon off;
+worker_processes 1;
+user root;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 64; }
+http {
+    access_log ${dir}/access.log;
+    client_body_temp_path ${dir}/client_body;
+    proxy_temp_path ${dir}/proxy_temp;
+    fastcgi_temp_path ${dir}/fastcgi_temp;
+    uwsgi_temp_path ${dir}/uwsgi_temp;
+    scgi_temp_path ${dir}/scgi_temp;
+    upstream app {
+        ${upstream_servers}
+    }
+    server {
+        listen 127.0.0.1:${proxy_port};
+        location / { proxy_pass http://app; %s}
+    }
+}
+"""
+
+
+class UsersConfig(Base):
+    """A --proxy-config writes every upstream with ${upstream_servers}, as the shipped one."""
+
+    def run_with(self, extra):
+        if not self.proxies.get("nginx", (False, 0))[0]:
+            self.skipTest("nginx is not installed (make test installs it)")
+        cfg = os.path.join(self.tmp, "my.conf")
+        with open(cfg, "w") as f:
+            f.write(MY_NGINX % extra)
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(os.path.join(self.tmp, "ref"), exist_ok=True)
+        return badup(["run", "--proxy", "nginx", "--scenario", "ok", "--proxy-config", cfg, "--reference",
+                      os.path.join(self.tmp, "ref"), "--out", out], timeout=120)
+
+    def test_a_config_with_upstream_servers_passes_the_checks_and_runs(self):
+        p = self.run_with("")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp, "out", "cases", "nginx", "ok", "nginx.conf")) as f:
+            self.assertRegex(f.read(), r"upstream app \{\n        server 127\.0\.0\.1:\d+;\n    \}")
+
+    def test_its_other_targets_are_still_judged(self):
+        p = self.run_with("mirror /m; } location /m { proxy_pass http://10.0.0.5:8080; ")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("sends to http://10.0.0.5:8080, not the case's simulator", p.stderr)
+
+
 class FailoverOnTheWire(Base):
     """The first upstream resets, the second answers: the proxy's retries decide."""
 
