@@ -24,6 +24,7 @@ return proxy {
   binary = { "/usr/bin/traffic_server", "traffic_server" },
   version = { args = { "--version" }, pattern = "Traffic Server (%d+%.%d+%.%d+)" },
   config = "records.config",
+  upstreams = { max = 1, why = "its remap rule names one origin; parent selection is not written" },
   files = {
     ["runroot.yaml"] = [[
 prefix: /usr
