@@ -28,14 +28,18 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BADUP, REPO, require_binary  # noqa: E402
+from common import BADUP, REPO, SANITIZER_MARKERS, require_binary  # noqa: E402
 
 RUNS = 5
 
 
 def badup(args, timeout=60):
-    return subprocess.run([BADUP] + args, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          errors="replace", timeout=timeout)
+    p = subprocess.run([BADUP] + args, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       errors="replace", timeout=timeout)
+    for marker in SANITIZER_MARKERS:
+        if marker in p.stderr:
+            raise AssertionError("sanitizer report from badup %s:\n%s" % (" ".join(args), p.stderr))
+    return p
 
 
 def listed():
