@@ -25,15 +25,12 @@ return proxy {
   config = "nghttpx.conf",
   -- Several backend= lines of one pattern share the requests from a random start (weighted
   -- round robin): which upstream a case's request reached would be a draw.
-  upstreams = { max = 1, why = "it picks among backends from a random start: the outcome would be a draw" },
-  -- Several upstreams: one backend= line each; backends of the same pattern share the
-  -- requests (round robin). A request is never re-sent, to the same or another.
-  upstreams = { each = "backend=${upstream_host},${upstream_port};;proto=http/1.1" },
+  upstreams = { max = 1, why = "it picks among its backends from a random start: the outcome would be a draw" },
   files = {
     ["nghttpx.conf"] = [[
 # ${retries}
 frontend=127.0.0.1,${proxy_port};no-tls
-${upstream_servers}
+backend=${upstream_host},${upstream_port};;proto=http/1.1
 backend-connect-timeout=${connect_timeout_ms}ms
 backend-read-timeout=${read_timeout_ms}ms
 backend-write-timeout=${read_timeout_ms}ms

@@ -27,7 +27,8 @@ return proxy {
   binary = { "/usr/sbin/squid", "squid" },
   version = { args = { "-v" }, pattern = "Version (%d+%.%d+[%.%d]*)" },
   config = "squid.conf",
-  upstreams = { max = 1, why = "its accelerator forwards DIRECT to defaultsite; cache_peer origin servers start DOWN (see above)" },
+  -- (cache_peer origin servers would start DOWN: see above)
+  upstreams = { max = 1, why = "its accelerator forwards DIRECT to defaultsite, one origin server" },
   files = {
     ["squid.conf"] = [[
 http_port 127.0.0.1:${proxy_port} accel defaultsite=${upstream_host}:${upstream_port} no-vhost

@@ -194,6 +194,13 @@ class RenderedWithTwo(Base):
             if name in self.proxies:
                 self.assertEqual(self.proxies[name][1], 1, name)
 
+    def test_the_docs_table_says_what_the_list_says(self):
+        with open(os.path.join(REPO, "docs", "proxies.md")) as f:
+            text = f.read()
+        body = text.split("\n## Several upstreams", 1)[1].split("\n## ", 1)[0]
+        documented = {m.group(1): int(m.group(2)) for m in re.finditer(r"(?m)^\| (\S+) \| (\d) \|", body)}
+        self.assertEqual(documented, {n: ups for n, (_, ups) in self.proxies.items()})
+
     def test_every_installed_proxy_that_takes_two_passes_its_own_check(self):
         names = [n for n, (inst, ups) in sorted(self.proxies.items()) if inst and ups > 1]
         if not names:
