@@ -302,12 +302,15 @@ struct case_ctx {
   char scratch[256];    /* a scratch folder the proxy's user can reach, or "" */
   struct case_result *r;
   struct proc sim, px, side[MAX_SIDECARS];
-  int up_port, admin, port;
+  int up_port, admin, port; /* up_port: upstream 1's, up_ports[0] */
+  int up_ports[SCENARIO_MAX_UPSTREAMS]; /* every upstream's port, in order */
+  int nups;
   int attempt;              /* 1.. PORT_ATTEMPTS: the proxy's start on its attempt-th port */
   pid_t command;            /* the keeper's child, the proxy's command, once it is ready */
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
+  struct seen seen;         /* what the client saw, response by response (seen.h) */
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -323,17 +326,35 @@ static bool start_simulator(struct case_ctx *c) {
   snprintf(seed, sizeof seed, "%lu", c->o->seed);
   snprintf(rt, sizeof rt, "read_timeout=%g", c->o->read_timeout);
   snprintf(ct, sizeof ct, "connect_timeout=%g", c->o->connect_timeout);
-  char *sim_argv[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
-                      c->o->retries ? "retries=true" : "retries=false", c->s->file, NULL};
-  if (proc_spawn(&c->sim, sim_argv, NULL, sim_out, sim_err, NULL) != 0) {
+  /* badup run --set NAME=VALUE after the harness's own: the same ctx as its own load. */
+  size_t n = 0, max = 12 + 2 * c->o->nctx; /* the NULL at the end included */
+  char **argv = calloc(max, sizeof *argv), **owned = calloc(c->o->nctx + 1, sizeof *owned);
+  bool ok = argv && owned;
+  const char *fixed[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
+                         c->o->retries ? "retries=true" : "retries=false"};
+  for (size_t i = 0; ok && i < sizeof fixed / sizeof *fixed; i++) argv[n++] = (char *)fixed[i];
+  for (size_t i = 0; ok && i < c->o->nctx; i++) {
+    argv[n++] = "--set";
+    ok = asprintf(&owned[i], "%s=%s", c->o->ctx[i].name, c->o->ctx[i].value) >= 0;
+    argv[n++] = ok ? owned[i] : NULL;
+    if (!ok) owned[i] = NULL;
+  }
+  if (ok) argv[n++] = c->s->file;
+  ok = ok && proc_spawn(&c->sim, argv, NULL, sim_out, sim_err, NULL) == 0;
+  for (size_t i = 0; owned && i < c->o->nctx; i++) free(owned[i]);
+  free(owned);
+  free(argv);
+  if (!ok) {
     setup_error(c, "cannot start the simulator: %s%s", strerror(errno), "");
     return false;
   }
-  if (!simctl_ports(sim_out, &c->sim, &c->up_port, &c->admin, c->r->detail, sizeof c->r->detail)) {
+  if (!simctl_ports(sim_out, &c->sim, c->up_ports, SCENARIO_MAX_UPSTREAMS, &c->nups, &c->admin, c->r->detail,
+                    sizeof c->r->detail)) {
     case_set_got(c->r, CASE_SETUP_ERROR);
     tail_lines(sim_err, 3, c->r->detail, sizeof c->r->detail);
     return false;
   }
+  c->up_port = c->up_ports[0];
   return true;
 }
 
@@ -565,6 +586,16 @@ static void exchange(struct case_ctx *c) {
   if (cr.error[0]) snprintf(r->detail, sizeof r->detail, "%s", cr.error);
 }
 
+/* A table expect's assertions (expect_eval.h), once every piece of evidence is in; r->got
+ * becomes the signature. A case that died or could not run has its word alone. */
+static void assert_expectation(struct case_ctx *c) {
+  struct case_result *r = c->r;
+  if (!c->s->expectation || case_got_is(r, CASE_SETUP_ERROR) || case_got_is(r, CASE_PROXY_DIED)) return;
+  struct expect_inputs in = {.seen = &c->seen, .attempts = r->attempts, .connections = r->upstream_connections,
+                             .proxy = c->p->name, .proxy_log = r->proxy_log, .elapsed_s = r->elapsed_ms / 1000};
+  expect_evaluate_case(c->s->expectation, c->dir, &in, &r->expect, r->got, sizeof r->got);
+}
+
 /* Stage 5: the evidence. The proxy goes first, so every upstream connection it held has
  * ended when the simulator is asked what it saw; the simulator last. */
 static void collect(struct case_ctx *c, bool exchanged) {
@@ -587,7 +618,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
       !(WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND)) {
     char how[64];
     proc_describe(&c->px, how, sizeof how);
-    char saw[40];
+    char saw[sizeof r->got];
     snprintf(saw, sizeof saw, "%s", r->got);
     case_set_got(r, CASE_PROXY_DIED);
     snprintf(r->detail, sizeof r->detail, "%s %s (client saw %s): ", p->name, how, saw);
@@ -634,6 +665,13 @@ static void collect(struct case_ctx *c, bool exchanged) {
         fileio_write_atomic(path, events, strlen(events));
         free(events);
       }
+      /* What the upstream received, request by request: the fields the proxy forwarded. */
+      char *reqs = simctl_requests(c->admin);
+      if (reqs) {
+        snprintf(path, sizeof path, "%s/upstream-requests.json", c->dir);
+        fileio_write_atomic(path, reqs, strlen(reqs));
+        free(reqs);
+      }
     }
   }
   proc_stop(&c->sim, SIMULATOR_STOP_GRACE_MS);
@@ -654,6 +692,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
       snprintf(r->detail, sizeof r->detail, "moving %s's files from %s: %s", p->name, c->scratch, strerror(-mrc));
   }
   if (c->px.pid) proxy_lines(p, c->dir, r->proxy_log, sizeof r->proxy_log);
+  if (exchanged) assert_expectation(c);
 }
 
 void case_run(const struct proxy_def *p, const struct scenario *s, const struct run_opts *o, const char *dir,
@@ -688,6 +727,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
     }
   }
   collect(&c, exchanged);
+  seen_free(&c.seen);
   free_render(&c);
   r->overhead_ms = now_ms() - t0 - r->elapsed_ms;
 }

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 
 #include "client.h"
+#include "expect_eval.h"
 #include "proxy.h"
 #include "scenario.h"
 
@@ -39,6 +40,8 @@ struct run_opts {
   const char *proxy_config;  /* --proxy-config FILE, or NULL */
   bool confine;              /* the proxy may write only into its case's folders (confine.h) */
   unsigned long seed;
+  const struct ctx_var *ctx; /* --set NAME=VALUE: more ctx values for the scenarios (both loads) */
+  size_t nctx;
 };
 
 /* The words a case reports in `got` in place of what its client saw (outcome.h's words):
@@ -56,7 +59,9 @@ enum case_outcome {
 };
 
 struct case_result {
-  char got[40];              /* an outcome (outcome.h), or a case outcome (above) */
+  char got[EXPECT_SIGNATURE_MAX]; /* an outcome (outcome.h), or a case outcome (above); with a
+                                     table expect, the signature (expect_eval.h):
+                                     "200 !headers.absent:X-Badup-Hop" */
   char detail[512];          /* why, for errors and deaths */
   double elapsed_ms;         /* client: request start to the end of the exchange */
   double first_byte_ms;
@@ -67,6 +72,7 @@ struct case_result {
   char proxy_log[1024];      /* the proxy's lines for the request */
   bool ran;                  /* false: skipped or never started */
   bool scenario_error;       /* the scenario raised at run time: detail has file:line: message */
+  struct expect_report expect; /* the assertions of a table expect (expect_eval.h) */
 };
 
 /* The word of a case outcome. */

@@ -189,7 +189,7 @@ const char *ld_unsafe_relative(const char *s) {
 /* The files the harness itself writes into a case folder: the evidence of the case, which
  * a definition's file of the same name would overwrite (or be overwritten by). */
 static const char *const HARNESS_FILES[] = {"simulator.out", "simulator.err", "proxy.out", "proxy.err",
-                                            "upstream-events.json", NULL};
+                                            "upstream-events.json", "upstream-requests.json", NULL};
 
 const char *ld_harness_file(const char *s) {
   /* the first part of the name that counts: "./x" and ".//x" are x */
@@ -203,6 +203,7 @@ const char *ld_harness_file(const char *s) {
   if (sscanf(s, "sidecar%u.err%n", &k, &end) == 1 && (size_t)end == n && s[7] >= '0' && s[7] <= '9')
     return "sidecarN.err";
   if (strncmp(s, "upstream-events.json.tmp.", 25) == 0) return "upstream-events.json";
+  if (strncmp(s, "upstream-requests.json.tmp.", 27) == 0) return "upstream-requests.json";
   return NULL;
 }
 

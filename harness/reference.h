@@ -31,7 +31,8 @@ struct reference;
 struct reference_record {
   const char *version;    /* the proxy version it was recorded for */
   const char *scenario;
-  const char *got;        /* the outcome (with --repeat, the most frequent) */
+  const char *got;        /* the outcome (with --repeat, the most frequent); for a table expect
+                             its signature, "200 !headers.absent:X-Badup-Hop" (expect_eval.h) */
   const char *seen[REFERENCE_SEEN_MAX]; /* every outcome recorded for this version and scenario */
   size_t nseen;
   const char *expect;     /* the scenario's expect when it was recorded */

@@ -15,6 +15,8 @@
 
 /* ---- writers -------------------------------------------------------------------- */
 
+static json_t *assertions_json(const struct case_result *cr);
+
 static json_t *row_json(const struct row *r) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
                         r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", r->scn->expect,
@@ -30,6 +32,8 @@ static json_t *row_json(const struct row *r) {
   json_object_set_new(o, "upstream_connections", json_integer(r->r.upstream_connections));
   json_object_set_new(o, "proxy_log", json_text(r->r.proxy_log));
   json_object_set_new(o, "detail", json_text(r->r.detail));
+  json_t *assertions = assertions_json(&r->r);
+  if (assertions) json_object_set_new(o, "assertions", assertions);
   if (r->outcomes[0]) json_object_set_new(o, "outcomes", json_string(r->outcomes));
   if (r->repeat > 1) {
     json_t *runs = json_array();
@@ -39,6 +43,8 @@ static json_t *row_json(const struct row *r) {
       json_t *run = json_pack("{s:s, s:f, s:I}", "got", cr->got, "elapsed_ms", round(cr->elapsed_ms * 1000) / 1000,
                               "upstream_attempts", (json_int_t)cr->attempts);
       json_object_set_new(run, "detail", json_text(cr->detail));
+      json_t *run_assertions = assertions_json(cr);
+      if (run_assertions) json_object_set_new(run, "assertions", run_assertions);
       json_array_append_new(runs, run);
     }
     json_object_set_new(o, "runs", runs);
@@ -72,18 +78,35 @@ static void xml_text(struct buf *b, const char *s) {
 }
 
 /* An unstable cell names every outcome seen: "closed x2, 502 x1" (or a reference's
- * "closed, 502") becomes "closed|502". */
+ * "closed, 502") becomes "closed|502". An outcome may be a signature with spaces
+ * ("200 !connection"): items end at ", ", and a count is a last " xN". */
 static void outcome_alternatives(const char *outcomes, char *out, size_t len) {
   size_t used = 0;
   out[0] = 0;
   for (const char *p = outcomes; *p;) {
-    size_t word = strcspn(p, " ,");
+    const char *end = strstr(p, ", ");
+    size_t item = end ? (size_t)(end - p) : strlen(p), word = item;
+    const char *x = memrchr(p, ' ', item);
+    if (x && x[1] == 'x' && x + 2 < p + item && strspn(x + 2, "0123456789") == (size_t)(p + item - x - 2))
+      word = (size_t)(x - p);
     int w = snprintf(out + used, len - used, "%s%.*s", used ? "|" : "", (int)word, p);
     if (w < 0 || (size_t)w >= len - used) break;
     used += (size_t)w;
-    p += strcspn(p, ",");
+    p += item;
     while (*p == ',' || *p == ' ') p++;
   }
+}
+
+/* The assertions of a table expect: [{id, expected, got, ok}], or NULL without one. */
+static json_t *assertions_json(const struct case_result *cr) {
+  if (!cr->expect.evaluated) return NULL;
+  json_t *arr = json_array();
+  for (size_t i = 0; i < cr->expect.n; i++) {
+    const struct expect_assertion *a = &cr->expect.a[i];
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "id", a->id, "expected", a->expected, "got",
+                                         a->got, "ok", a->ok));
+  }
+  return arr;
 }
 
 static int write_junit(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
@@ -111,7 +134,7 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     const char *tag = verdict_info[r->verdict].junit;
     if (tag && strcmp(tag, "skipped") != 0) {
       buf_printf(&b, "\n      <%s message=\"", tag);
-      char msg[512];
+      char msg[2048];
       snprintf(msg, sizeof msg, "expected %s, got %s%s%s", r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r),
                r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
@@ -119,6 +142,15 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
       buf_printf(&b, "proxy %s %s, scenario %s (%s)\nexpected: %s\ngot: %s\n", r->proxy->name, r->proxy->version,
                  r->scn->name, r->scn->summary, r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r));
       if (r->reference[0]) buf_printf(&b, "reference (%s %s): %s\n", r->proxy->name, r->reference_version, r->reference);
+      for (size_t k = 0; k < r->r.expect.n; k++) {
+        const struct expect_assertion *a = &r->r.expect.a[k];
+        if (a->ok) continue;
+        buf_printf(&b, "assertion %s: expected ", a->id);
+        xml_text(&b, a->expected);
+        buf_puts(&b, ", got ");
+        xml_text(&b, a->got);
+        buf_puts(&b, "\n");
+      }
       if (r->r.detail[0]) {
         buf_puts(&b, "detail: ");
         xml_text(&b, r->r.detail);
@@ -133,7 +165,7 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
       buf_puts(&b, "\"/>");
     } else {
       buf_puts(&b, "<system-out>");
-      char msg[600];
+      char msg[2048];
       snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", verdict_word(r->verdict), r->outcomes[0] ? r->outcomes : row_got(r),
                r->scn->expect, r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
@@ -176,7 +208,7 @@ static void cell(char *out, size_t len, const struct row *r) {
     snprintf(out, len, " ");
     return;
   }
-  char alt[96];
+  char alt[EXPECT_SIGNATURE_MAX];
   switch (r->verdict) {
   case VERDICT_PASS: snprintf(out, len, "%s", row_got(r)); break;
   case VERDICT_DEVIATES: snprintf(out, len, "%s ~", row_got(r)); break;
@@ -202,7 +234,7 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
   for (size_t p = 0; p < g.np; p++)
     if ((int)strlen(g.proxies[p]->name) > w) w = (int)strlen(g.proxies[p]->name);
   for (size_t i = 0; i < n; i++) {
-    char c[128];
+    char c[EXPECT_SIGNATURE_MAX + 8];
     cell(c, sizeof c, &rows[i]);
     if ((int)strlen(c) > w) w = (int)strlen(c);
   }
@@ -218,7 +250,7 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
   for (size_t s = 0; s < g.ns; s++) {
     fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, g.scns[s]->name, sep, g.scns[s]->expect);
     for (size_t p = 0; p < g.np; p++) {
-      char c[128];
+      char c[EXPECT_SIGNATURE_MAX + 8];
       cell(c, sizeof c, grid_find(rows, n, g.proxies[p], g.scns[s]));
       fprintf(out, "%s%-*s", sep, w, c);
     }

@@ -23,11 +23,11 @@ struct row {
   int repeat;              /* runs asked for (1 without --repeat) */
   _Atomic int runs_done;
   enum verdict verdict;
-  char reason[512];        /* why it is not a pass */
-  char outcomes[256];      /* with --repeat: every outcome of the runs, with counts: "closed x2, 502 x1" */
-  char alternatives[256];  /* unstable: the outcomes the cell takes, from the runs or the reference */
-  char most[40];           /* with --repeat: the most frequent outcome of the runs, else "" */
-  char reference[40];      /* the recorded outcome used, "" when none */
+  char reason[1024];       /* why it is not a pass */
+  char outcomes[768];      /* with --repeat: every outcome of the runs, with counts: "closed x2, 502 x1" */
+  char alternatives[768];  /* unstable: the outcomes the cell takes, from the runs or the reference */
+  char most[EXPECT_SIGNATURE_MAX]; /* with --repeat: the most frequent outcome of the runs, else "" */
+  char reference[EXPECT_SIGNATURE_MAX]; /* the recorded outcome (a signature) used, "" when none */
   char reference_version[48];
 };
 

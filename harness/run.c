@@ -54,6 +54,10 @@ void run_usage(FILE *out) {
         "  --scenarios DIR        scenario folder (default scenarios)\n"
         "  --proxies DIR          proxy definitions (default harness/proxies)\n"
         "  --seed N               seed passed to the simulator (default 1)\n"
+        "  --set NAME=VALUE       add to the ctx table the scenarios see, in the harness\n"
+        "                         and in the simulator (an expect can read ctx.NAME);\n"
+        "                         \"true\"/\"false\" are booleans, numbers are numbers;\n"
+        "                         repeatable, also with --proxy-config\n"
         "  --repeat N             run every case N times (1-100) and report the outcomes'\n"
         "                         distribution; cases whose outcome varies are 'unstable'\n"
         "  -q, --quiet            no progress, only the table\n"
@@ -105,7 +109,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
                                .seed = 1}};
   enum {
     O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED,
-    O_REPEAT
+    O_REPEAT, O_SET
   };
   static const struct option longopts[] = {
       {"proxy", required_argument, NULL, O_PROXY},   {"scenario", required_argument, NULL, O_SCEN},
@@ -116,6 +120,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       {"reference", required_argument, NULL, O_REF}, {"scenarios", required_argument, NULL, O_SDIR},
       {"proxies", required_argument, NULL, O_PDIR},  {"seed", required_argument, NULL, O_SEED},
       {"repeat", required_argument, NULL, O_REPEAT}, {"quiet", no_argument, NULL, 'q'},
+      {"set", required_argument, NULL, O_SET},
       {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
@@ -168,6 +173,24 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       a->o.seed = strtoul(optarg, &end, 10);
       if (!*optarg || *end) return cli_usage_error("run", "--seed wants a number, got '%s'", optarg);
       break;
+    case O_SET: {
+      char *eq = strchr(optarg, '=');
+      size_t nlen = eq ? (size_t)(eq - optarg) : 0;
+      if (!eq || !nlen || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != nlen ||
+          (optarg[0] >= '0' && optarg[0] <= '9'))
+        return cli_usage_error("run", "--set wants NAME=VALUE with NAME a Lua name, got '%s'", optarg);
+      /* The harness's own values go to the proxy too: set by their options, so both agree. */
+      static const char *const own[][2] = {{"read_timeout", "--read-timeout"},
+                                           {"connect_timeout", "--connect-timeout"}, {"retries", "--retries"}};
+      for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (strlen(own[i][0]) == nlen && !strncmp(optarg, own[i][0], nlen))
+          return cli_usage_error("run", "--set %s: give %s instead (the proxy gets it too)", own[i][0], own[i][1]);
+      if (a->o.nctx == RUN_MAX_SET) return cli_usage_error("run", "at most %d --set options", RUN_MAX_SET);
+      *eq = 0;
+      a->set[a->o.nctx++] = (struct ctx_var){optarg, eq + 1};
+      a->o.ctx = a->set;
+      break;
+    }
     case 'q': a->quiet = true; break;
     case 'h': run_usage(stdout); return -1;
     case ':': return cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);

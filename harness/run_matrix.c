@@ -23,8 +23,21 @@ struct scenario *run_load_scenarios(const char *dir, const struct run_opts *o, s
   char rt[64], ct[64];
   snprintf(rt, sizeof rt, "%g", o->read_timeout);
   snprintf(ct, sizeof ct, "%g", o->connect_timeout);
-  struct ctx_var ctx[] = {{"read_timeout", rt}, {"connect_timeout", ct}, {"retries", o->retries ? "true" : "false"}};
-  struct scenario_opts so = {.seed = o->seed, .ctx = ctx, .nctx = 3};
+  /* The harness's values, then --set's (checked not to name these: the proxy gets the same). */
+  struct ctx_var *ctx = calloc(3 + o->nctx, sizeof *ctx);
+  if (!ctx) {
+    *failures += 1;
+    fprintf(stderr, "badup: out of memory\n");
+    free(list);
+    for (int i = 0; i < k; i++) free(names[i]);
+    free(names);
+    return NULL;
+  }
+  ctx[0] = (struct ctx_var){"read_timeout", rt};
+  ctx[1] = (struct ctx_var){"connect_timeout", ct};
+  ctx[2] = (struct ctx_var){"retries", o->retries ? "true" : "false"};
+  for (size_t i = 0; i < o->nctx; i++) ctx[3 + i] = o->ctx[i];
+  struct scenario_opts so = {.seed = o->seed, .ctx = ctx, .nctx = 3 + o->nctx};
   for (int i = 0; i < k; i++) {
     size_t len = strlen(names[i]->d_name);
     if (len > 4 && names[i]->d_name[0] != '.' && !strcmp(names[i]->d_name + len - 4, ".lua")) {
@@ -46,6 +59,7 @@ struct scenario *run_load_scenarios(const char *dir, const struct run_opts *o, s
     free(names[i]);
   }
   free(names);
+  free(ctx);
   return list;
 }
 

@@ -21,6 +21,8 @@
 
 #define EXIT_SETUP 2
 #define EXIT_INTERRUPTED 130
+/* --set options a run takes. */
+#define RUN_MAX_SET 32
 
 /* The command line of `badup run`, checked. */
 struct run_args {
@@ -31,6 +33,7 @@ struct run_args {
   const char *ref_dir_arg, *scn_dir_arg, *px_dir_arg;
   bool update_ref, ref_given, quiet;
   long jobs, repeat;
+  struct ctx_var set[RUN_MAX_SET]; /* --set NAME=VALUE, pointing into argv; o.ctx points here */
   struct run_opts o;
 };
 

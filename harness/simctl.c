@@ -30,14 +30,36 @@ static int port_after(const char *text, const char *key) {
   return colon ? atoi(colon + 1) : -1;
 }
 
-bool simctl_ports(const char *out_path, struct proc *sim, int *port, int *admin, char *err, size_t errlen) {
+/* upstreams=H:P,H:P,...: each port in order into ports; returns how many, or -1. */
+static int ports_list(const char *text, int *ports, int max) {
+  const char *k = strstr(text, " upstreams=");
+  if (!k) return 0;
+  k += 11;
+  size_t word = strcspn(k, " \n");
+  int n = 0;
+  for (const char *p = k; p < k + word && n < max;) {
+    size_t item = strcspn(p, ", \n");
+    const char *colon = memrchr(p, ':', item);
+    if (!colon) return -1;
+    ports[n] = atoi(colon + 1);
+    if (ports[n++] <= 0) return -1;
+    p += item;
+    if (*p == ',') p++;
+  }
+  return n;
+}
+
+bool simctl_ports(const char *out_path, struct proc *sim, int *ports, int max_ports, int *nports, int *admin,
+                  char *err, size_t errlen) {
   for (int waited = 0; waited < 10000; waited += 2) {
     char *text = fileio_slurp(out_path, 0, NULL);
     if (text && strstr(text, "listen=") && strstr(text, "admin=") && strchr(strstr(text, "admin="), '\n')) {
-      *port = port_after(text, "listen=");
+      ports[0] = port_after(text, "listen=");
       *admin = port_after(text, "admin=");
+      int n = ports_list(text, ports, max_ports);
+      *nports = n > 0 ? n : 1;
       free(text);
-      if (*port > 0 && *admin > 0) return true;
+      if (ports[0] > 0 && *admin > 0 && n >= 0) return true;
       snprintf(err, errlen, "the simulator's start-up line has no ports");
       return false;
     }
@@ -92,6 +114,8 @@ int simctl_stats(int admin, struct simstats *st) {
 }
 
 char *simctl_events(int admin) { return call(admin, "GET", "/events?limit=200"); }
+
+char *simctl_requests(int admin) { return call(admin, "GET", "/requests"); }
 
 int simctl_barrier_reach(int admin, const char *name) {
   char path[96];

@@ -13,9 +13,12 @@
 #include "proc.h"
 #include "simstats.h"
 
-/* Waits (up to 10 s) for the start-up line `badup serve: listen=HOST:PORT admin=HOST:PORT`
- * in out_path and reads both ports. On failure returns false with the reason in err. */
-bool simctl_ports(const char *out_path, struct proc *sim, int *port, int *admin, char *err, size_t errlen);
+/* Waits (up to 10 s) for the start-up line `badup serve: listen=HOST:PORT admin=HOST:PORT
+ * [upstreams=HOST:PORT,HOST:PORT...]` in out_path and reads its ports: every upstream's into
+ * ports (at most max_ports, upstream 1 first: listen= alone means one), their count into
+ * *nports, the control API's into *admin. On failure returns false with the reason in err. */
+bool simctl_ports(const char *out_path, struct proc *sim, int *ports, int max_ports, int *nports, int *admin,
+                  char *err, size_t errlen);
 
 /* GET /stats: what the upstream counted (simstats.h). 0, or -1 with *st untouched. */
 int simctl_stats(int admin, struct simstats *st);
@@ -23,6 +26,10 @@ int simctl_stats(int admin, struct simstats *st);
 /* GET /events: every connection the simulator saw, finished and still open, as JSON text
  * (caller frees), or NULL. */
 char *simctl_events(int admin);
+
+/* GET /requests: every request the upstreams received, in order, as JSON text
+ * ({"requests": [...]}, docs/serve.md; caller frees), or NULL. */
+char *simctl_requests(int admin);
 
 /* POST /barriers/NAME: the harness's side of a barrier is reached. */
 int simctl_barrier_reach(int admin, const char *name);

@@ -6,9 +6,11 @@
  *   unstable  the runs disagree, or the reference recorded several outcomes for this proxy
  *             version and this run gave one of them: the outcome depends on scheduling in
  *             the proxy, so it is reported with every outcome seen and never as a failure;
- *   pass      the outcome is the scenario's `expect`, and its checks hold (time window,
- *             upstream attempts, the proxy's log line);
- *   deviates  another outcome, the one the reference recorded for this proxy version;
+ *   pass      the outcome is the scenario's `expect` (a table: one of its alternatives held,
+ *             expect_eval.h), and its checks hold (time window, upstream attempts, the
+ *             proxy's log line);
+ *   deviates  another outcome, the one the reference recorded for this proxy version
+ *             (outcomes are compared as signatures: "200 !connection" is not "200");
  *   fail      anything else, with the reason.
  * A row that was never judged is skipped (its proxy is not installed) or not_run (the run
  * was interrupted before it ended).

@@ -59,6 +59,7 @@ static json_t *scenario_json(const struct scenario *s, bool is_default) {
                         "expect", s->expect ? s->expect : "", "kind", scenario_kind_names[s->kind], "rfc", s->rfc,
                         "default", is_default);
   json_object_set_new(o, "file", json_string(s->file ? s->file : ""));
+  json_object_set_new(o, "upstreams", json_integer(s->nupstreams ? s->nupstreams : 1));
   return o;
 }
 
@@ -115,11 +116,17 @@ static enum MHD_Result get_stats(struct MHD_Connection *conn, struct server *srv
     json_object_set_new(per, srv->scenarios[i].name, counters_json(&srv->scenarios[i].stats));
     errors += (json_int_t)atomic_load(&srv->scenarios[i].stats.errors);
   }
-  json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o}", "connections", (json_int_t)atomic_load(&srv->total_conns),
+  /* Per upstream (listening port), in order: which of several a proxy sent to. */
+  json_t *ups = json_array();
+  for (int i = 0; i < srv->nups; i++)
+    json_array_append_new(ups, json_pack("{s:i, s:s, s:I, s:I}", "upstream", i + 1, "listen", srv->ups[i].addr_str,
+                                         "connections", (json_int_t)atomic_load(&srv->ups[i].connections), "requests",
+                                         (json_int_t)atomic_load(&srv->ups[i].requests)));
+  json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o}", "connections", (json_int_t)atomic_load(&srv->total_conns),
                         "requests", (json_int_t)atomic_load(&srv->total_requests), "errors", errors, "open_connections",
                         (json_int_t)atomic_load(&srv->open_conns), "bad_requests",
                         (json_int_t)atomic_load(&srv->bad_requests), "default",
-                        srv->scenarios[atomic_load(&srv->default_idx)].name, "scenarios", per);
+                        srv->scenarios[atomic_load(&srv->default_idx)].name, "scenarios", per, "upstreams", ups);
   return send_json(conn, 200, o);
 }
 
@@ -134,7 +141,12 @@ static enum MHD_Result reset_stats(struct MHD_Connection *conn, struct server *s
   atomic_store(&srv->total_conns, 0);
   atomic_store(&srv->total_requests, 0);
   atomic_store(&srv->bad_requests, 0);
+  for (int i = 0; i < srv->nups; i++) {
+    atomic_store(&srv->ups[i].connections, 0);
+    atomic_store(&srv->ups[i].requests, 0);
+  }
   event_log_clear(&srv->log);
+  received_clear(&srv->received);
   return send_json(conn, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -153,10 +165,10 @@ static void add_record(const struct conn_record *r, void *arg) {
     if (e->detail_len) json_object_set_new(ev, "detail", json_stringn_nocheck(e->detail, e->detail_len));
     json_array_append_new(evs, ev);
   }
-  json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:I, s:o}", "id", (json_int_t)r->id, "start_unix_ms",
+  json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:i, s:I, s:s, s:I, s:o}", "id", (json_int_t)r->id, "start_unix_ms",
                         (json_int_t)r->start_ms, "peer", r->peer, "scenario", r->scenario ? r->scenario : "",
-                        "requests", (json_int_t)r->requests, "end", conn_end_names[r->end], "dropped_events",
-                        (json_int_t)r->dropped, "events", evs);
+                        "upstream", (int)(r->upstream ? r->upstream : 1), "requests", (json_int_t)r->requests, "end",
+                        conn_end_names[r->end], "dropped_events", (json_int_t)r->dropped, "events", evs);
   json_array_append_new(ctx->arr, o);
 }
 
@@ -201,6 +213,22 @@ static enum MHD_Result get_events(struct MHD_Connection *conn, struct server *sr
   }
   while (json_array_size(ctx.arr) > (size_t)limit) json_array_remove(ctx.arr, 0);
   return send_json(conn, 200, ctx.arr);
+}
+
+/* GET /requests?limit=N&upstream=K: what the upstreams received, oldest first (received.h);
+ * DELETE /requests forgets it. */
+static enum MHD_Result requests(struct MHD_Connection *conn, struct server *srv, bool get) {
+  if (!get) {
+    received_clear(&srv->received);
+    return send_json(conn, 200, json_pack("{s:[]}", "requests"));
+  }
+  const char *lim = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+  const char *up = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "upstream");
+  long limit = lim ? strtol(lim, NULL, 10) : RECEIVED_CAP;
+  if (limit <= 0 || limit > RECEIVED_CAP) limit = RECEIVED_CAP;
+  json_t *a = received_json(&srv->received, (size_t)limit, up ? atoi(up) : 0);
+  if (!a) return send_error(conn, 500, "out of memory");
+  return send_json(conn, 200, json_pack("{s:o}", "requests", a));
 }
 
 /* ---- barriers: POST /barriers/NAME reaches one, GET lists them, DELETE forgets them ---- */
@@ -325,12 +353,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
   if (strcmp(method, "POST") == 0 && strcmp(url, "/stats/reset") == 0) return reset_stats(conn, srv);
   if (get && strcmp(url, "/events") == 0) return get_events(conn, srv);
   if (get && strcmp(url, "/metrics") == 0) return get_metrics(conn, srv);
+  if ((get || !strcmp(method, "DELETE")) && strcmp(url, "/requests") == 0) return requests(conn, srv, get);
   if (strcmp(url, "/barriers") == 0) return barriers(conn, srv, method, NULL);
   if (strncmp(url, "/barriers/", 10) == 0) return barriers(conn, srv, method, url + 10);
-  static const char *const known[] = {"/health", "/scenarios", "/default", "/stats", "/stats/reset", "/events", "/metrics", NULL};
+  static const char *const known[] = {"/health", "/scenarios", "/default", "/stats", "/stats/reset", "/events", "/requests", "/metrics", NULL};
   for (int i = 0; known[i]; i++)
     if (strcmp(url, known[i]) == 0) return send_error(conn, 405, "method not allowed");
-  return send_error(conn, 404, "unknown path; see GET /health, /scenarios, /default, /stats, /events, /barriers, /metrics");
+  return send_error(conn, 404, "unknown path; see GET /health, /scenarios, /default, /stats, /events, /requests, /barriers, /metrics");
 }
 
 static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {

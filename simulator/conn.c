@@ -120,6 +120,8 @@ static void conn_free(struct conn *c) {
   if (c->prev) c->prev->next = c->next; else srv->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   if (!c->counted) conn_count(c, &srv->scenarios[atomic_load(&srv->default_idx)]);
+  /* A request whose head came but whose message never ended: what came of its body. */
+  if (c->received_id && c->req) received_body(&srv->received, c->received_id, c->req, false);
   event_log_push(&srv->log, &c->rec);
   plan_unref(c->plan);
   buf_free(&c->pend);
@@ -417,8 +419,9 @@ static void follow(struct conn *c, struct step_result r) {
 static void dispatch(struct conn *c) {
   c->msg_dispatched = true;
   struct scenario *s = c->scn;
-  struct plan *p = s->plan;
-  if (s->kind == SCENARIO_FUNCTION) {
+  struct upstream_plan up = scenario_upstream(s, c->up);
+  struct plan *p = up.plan;
+  if (up.kind == SCENARIO_FUNCTION) {
     struct buf err = {0};
     p = scenario_call(s, c->req, &err);
     if (p) buf_free(&err);
@@ -544,11 +547,14 @@ static void accept_fault(struct conn *c) {
   follow(c, listener_fault(op));
 }
 
-void conn_accept(struct server *srv) {
+void conn_accept(struct upstream_port *u) {
+  struct server *srv = u->srv;
   struct conn *c = calloc(1, sizeof *c);
   if (!c) return;
   c->srv = srv;
-  if (transport_tcp_accept((uv_stream_t *)srv->lst.tcp, srv->readbuf, sizeof srv->readbuf, &conn_transport_events, c,
+  c->up = (uint8_t)u->index;
+  c->rec.upstream = (uint8_t)(u->index + 1);
+  if (transport_tcp_accept((uv_stream_t *)u->lst.tcp, srv->readbuf, sizeof srv->readbuf, &conn_transport_events, c,
                            &c->tp) < 0) {
     free(c);
     return;
@@ -567,20 +573,22 @@ void conn_accept(struct server *srv) {
   peer_name(c);
   atomic_fetch_add_explicit(&srv->open_conns, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&srv->total_conns, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&u->connections, 1, memory_order_relaxed);
   conn_event(c, EV_ACCEPT, c->rec.peer, strlen(c->rec.peer));
   conn_parse_init(c);
   c->state = CS_READING;
 
   struct scenario *d = &srv->scenarios[atomic_load(&srv->default_idx)];
-  if (d->kind == SCENARIO_LISTENER) {
+  struct upstream_plan up = scenario_upstream(d, c->up);
+  if (up.kind == SCENARIO_LISTENER) {
     /* A listener fault the socket itself cannot do (listener.c says which), on each
      * connection before a byte of it is parsed. */
     c->scn = d;
     conn_count(c, d);
-    c->plan = d->plan; /* static: never freed by the connection */
+    c->plan = up.plan; /* static: never freed by the connection */
     c->pc = 0;
     read_start(c);
-    double wait = listener_fault_wait(d->plan);
+    double wait = listener_fault_wait(up.plan);
     if (wait > 0) {
       c->state = CS_ACCEPT_WAIT;
       arm_timer(c, wait);
@@ -590,6 +598,12 @@ void conn_accept(struct server *srv) {
     return;
   }
   if (!srv->routed) conn_count(c, d);
-  if (srv->collect) c->req = calloc(1, sizeof *c->req);
+  /* Every request is recorded (GET /requests); a plan function may read its whole body,
+   * the record keeps its start. */
+  c->req = calloc(1, sizeof *c->req);
+  if (c->req) {
+    c->req->body_cap = srv->collect ? REQUEST_MAX_BODY : RECEIVED_BODY_KEPT;
+    c->req->upstream = (uint8_t)(u->index + 1);
+  }
   read_start(c);
 }

@@ -74,7 +74,9 @@ struct conn {
   uint32_t conn_seq;
   enum http_errno parse_error;
   struct buf pend;          /* bytes read but not parsed yet */
-  struct request *req;      /* details for plan functions, when srv->collect */
+  struct request *req;      /* the request's details: for GET /requests, and plan functions */
+  uint64_t received_id;     /* its record in srv->received from its head to its end, or 0 */
+  uint8_t up;               /* the upstream (listening port) it came in on, 0-based */
   struct conn_record rec;
   uint64_t t0;              /* uv_hrtime() at accept */
   char hname[8];
@@ -85,8 +87,8 @@ struct conn {
 
 /* ---- conn.c ---------------------------------------------------------------------------- */
 
-/* A new connection on the listener. */
-void conn_accept(struct server *srv);
+/* A new connection on upstream u's listener. */
+void conn_accept(struct upstream_port *u);
 
 /* Lets the connection go now, whatever is queued: its record says `end`, its socket is
  * closed (an RST for END_RESET and END_ERROR, else close(2)), and it is freed once its

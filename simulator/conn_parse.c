@@ -107,6 +107,7 @@ static int on_headers_complete(http_parser *p) {
   } else {
     c->rec.dropped++;
   }
+  atomic_fetch_add_explicit(&srv->ups[c->up].requests, 1, memory_order_relaxed);
   if (c->req) {
     snprintf(c->req->method, sizeof c->req->method, "%s", http_method_str(p->method));
     c->req->http_major = p->http_major;
@@ -116,8 +117,10 @@ static int on_headers_complete(http_parser *p) {
     c->req->seq = seq;
     c->req->peer = c->rec.peer;
     c->req->scenario = s->name;
+    c->received_id = received_head(&srv->received, c->req, c->up + 1, s->name);
   }
-  if (s->plan && s->plan->start == STEP_RXHDRS) {
+  struct upstream_plan up = scenario_upstream(s, c->up);
+  if (up.plan && up.plan->start == STEP_RXHDRS) {
     c->dispatch_ready = true;
     http_parser_pause(p, 1);
     return 0;
@@ -139,6 +142,8 @@ static int on_body(http_parser *p, const char *at, size_t len) {
 static int on_message_complete(http_parser *p) {
   struct conn *c = p->data;
   c->in_message = false;
+  if (c->received_id && c->req) received_body(&c->srv->received, c->received_id, c->req, true);
+  c->received_id = 0;
   if (!c->msg_dispatched) {
     c->dispatch_ready = true;
     http_parser_pause(p, 1);

@@ -67,6 +67,7 @@ struct conn_record {
   char peer[48];
   const char *scenario; /* a scenario's name: lives as long as the server */
   uint32_t requests;
+  uint8_t upstream;     /* the upstream it came in on, 1.. */
   uint8_t end;          /* enum conn_end */
   uint16_t nevents, cap;
   uint32_t dropped;

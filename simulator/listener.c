@@ -17,9 +17,10 @@
 
 #include "conn.h"
 
-enum listener_mode listener_mode_for(const struct scenario *s) {
-  if (s->kind != SCENARIO_LISTENER) return LISTEN_ACCEPT;
-  switch (s->plan->listener) {
+enum listener_mode listener_mode_for(const struct scenario *s, int up) {
+  struct upstream_plan u = scenario_upstream(s, up);
+  if (u.kind != SCENARIO_LISTENER) return LISTEN_ACCEPT;
+  switch (u.plan->listener) {
   case STEP_REFUSE: return LISTEN_REFUSE;
   case STEP_BLACKHOLE: return LISTEN_BLACKHOLE;
   default: return LISTEN_ACCEPT; /* accept_close / accept_reset act on each accept */
@@ -51,32 +52,32 @@ static socklen_t addr_len(const struct sockaddr_storage *ss) {
   return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-static int bound_socket(struct server *srv, const char **why) {
-  int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+static int bound_socket(struct upstream_port *u, const char **why) {
+  int fd = socket(u->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     *why = "socket";
     return -errno;
   }
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (srv->addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&srv->addr, addr_len(&srv->addr)) < 0) {
+  if (u->addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&u->addr, addr_len(&u->addr)) < 0) {
     int e = -errno;
     close(fd);
     *why = "bind";
     return e;
   }
-  socklen_t len = sizeof srv->addr;
-  getsockname(fd, (struct sockaddr *)&srv->addr, &len); /* port 0 becomes the real port */
+  socklen_t len = sizeof u->addr;
+  getsockname(fd, (struct sockaddr *)&u->addr, &len); /* port 0 becomes the real port */
   return fd;
 }
 
 /* A non-blocking connect to ourselves; true when it completes within ms. */
-static bool connect_within(struct server *srv, int *out, int ms) {
-  int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+static bool connect_within(struct upstream_port *u, int *out, int ms) {
+  int fd = socket(u->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
   *out = fd;
-  if (connect(fd, (struct sockaddr *)&srv->addr, addr_len(&srv->addr)) == 0) return true;
+  if (connect(fd, (struct sockaddr *)&u->addr, addr_len(&u->addr)) == 0) return true;
   if (errno != EINPROGRESS) return false;
   struct pollfd p = {.fd = fd, .events = POLLOUT};
   if (poll(&p, 1, ms) != 1) return false;
@@ -86,7 +87,7 @@ static bool connect_within(struct server *srv, int *out, int ms) {
   return err == 0;
 }
 
-static int blackhole(struct server *srv, int fd, const char **why) {
+static int blackhole(struct upstream_port *u, int fd, const char **why) {
   if (listen(fd, 0) < 0) {
     *why = "listen";
     return -errno;
@@ -94,14 +95,14 @@ static int blackhole(struct server *srv, int fd, const char **why) {
   /* Fill the accept queue, then prove it is full: a probe connect must hang. */
   for (int i = 0; i < 4; i++) {
     int probe = -1;
-    bool done = connect_within(srv, &probe, i == 0 ? 1000 : 100);
+    bool done = connect_within(u, &probe, i == 0 ? 1000 : 100);
     if (!done) {
       if (probe >= 0) close(probe);
       if (i > 0) return 0;
       *why = "blackhole: cannot fill the accept queue";
       return -EIO;
     }
-    if (srv->lst.filler_fd < 0) srv->lst.filler_fd = probe;
+    if (u->lst.filler_fd < 0) u->lst.filler_fd = probe;
     else close(probe); /* extra: accept-queue slots stay taken by the kernel's child */
   }
   *why = "blackhole: the accept queue does not fill";
@@ -111,24 +112,24 @@ static int blackhole(struct server *srv, int fd, const char **why) {
 static void free_handle(uv_handle_t *h) { free(h); }
 
 static void on_connection(uv_stream_t *l, int status) {
-  struct server *srv = l->data;
-  if (status < 0 || srv->stopping) return;
-  conn_accept(srv);
+  struct upstream_port *u = l->data;
+  if (status < 0 || u->srv->stopping) return;
+  conn_accept(u);
 }
 
-void listener_close(struct server *srv) {
-  if (srv->lst.tcp) uv_close((uv_handle_t *)srv->lst.tcp, free_handle); /* closes the fd now */
-  if (srv->lst.raw_fd >= 0) close(srv->lst.raw_fd);
-  if (srv->lst.filler_fd >= 0) close(srv->lst.filler_fd);
-  srv->lst.tcp = NULL;
-  srv->lst.raw_fd = srv->lst.filler_fd = -1;
-  srv->lst.mode = LISTEN_NONE;
+void listener_close(struct upstream_port *u) {
+  if (u->lst.tcp) uv_close((uv_handle_t *)u->lst.tcp, free_handle); /* closes the fd now */
+  if (u->lst.raw_fd >= 0) close(u->lst.raw_fd);
+  if (u->lst.filler_fd >= 0) close(u->lst.filler_fd);
+  u->lst.tcp = NULL;
+  u->lst.raw_fd = u->lst.filler_fd = -1;
+  u->lst.mode = LISTEN_NONE;
 }
 
-int listener_set(struct server *srv, enum listener_mode mode, const char **why) {
-  if (srv->lst.mode == mode) return 0;
-  listener_close(srv);
-  int fd = bound_socket(srv, why);
+int listener_set(struct upstream_port *u, enum listener_mode mode, const char **why) {
+  if (u->lst.mode == mode) return 0;
+  listener_close(u);
+  int fd = bound_socket(u, why);
   if (fd < 0) return fd;
   int rc = 0;
   switch (mode) {
@@ -139,23 +140,23 @@ int listener_set(struct server *srv, enum listener_mode mode, const char **why) 
       *why = "out of memory";
       return UV_ENOMEM;
     }
-    uv_tcp_init(srv->loop, t);
-    t->data = srv;
+    uv_tcp_init(u->srv->loop, t);
+    t->data = u;
     if ((rc = uv_tcp_open(t, fd)) < 0 || (rc = uv_listen((uv_stream_t *)t, 4096, on_connection)) < 0) {
       *why = "listen";
       uv_close((uv_handle_t *)t, free_handle);
       return rc;
     }
-    srv->lst.tcp = t;
+    u->lst.tcp = t;
     break;
   }
   case LISTEN_REFUSE:
-    srv->lst.raw_fd = fd;
+    u->lst.raw_fd = fd;
     break;
   case LISTEN_BLACKHOLE:
-    srv->lst.raw_fd = fd;
-    if ((rc = blackhole(srv, fd, why)) < 0) {
-      listener_close(srv);
+    u->lst.raw_fd = fd;
+    if ((rc = blackhole(u, fd, why)) < 0) {
+      listener_close(u);
       return rc;
     }
     break;
@@ -163,6 +164,6 @@ int listener_set(struct server *srv, enum listener_mode mode, const char **why) 
     close(fd);
     break;
   }
-  srv->lst.mode = mode;
+  u->lst.mode = mode;
   return 0;
 }

@@ -19,6 +19,7 @@
 
 struct server;
 struct scenario;
+struct upstream_port;
 struct step_result;
 
 enum listener_mode { LISTEN_ACCEPT, LISTEN_REFUSE, LISTEN_BLACKHOLE, LISTEN_NONE };
@@ -30,15 +31,15 @@ struct listener {
   int filler_fd; /* LISTEN_BLACKHOLE: the connection that keeps the backlog full */
 };
 
-/* The mode the listening socket needs while s is the default scenario: refuse and
- * blackhole for those steps, accept for everything else. */
-enum listener_mode listener_mode_for(const struct scenario *s);
+/* The mode upstream `up`'s (0-based) listening socket needs while s is the default
+ * scenario: refuse and blackhole for those steps, accept for everything else. */
+enum listener_mode listener_mode_for(const struct scenario *s, int up);
 
-/* Puts the listening socket in `mode`, on srv->addr (a switch binds the same address and
- * port again at once). Returns 0, or a negative errno/libuv code with *why naming the
- * call that failed. */
-int listener_set(struct server *srv, enum listener_mode mode, const char **why);
-void listener_close(struct server *srv);
+/* Puts the upstream's listening socket in `mode`, on u->addr (a switch binds the same
+ * address and port again at once). Returns 0, or a negative errno/libuv code with *why
+ * naming the call that failed. */
+int listener_set(struct upstream_port *u, enum listener_mode mode, const char **why);
+void listener_close(struct upstream_port *u);
 
 /* For a connection accepted under the listener plan p: seconds to wait for the peer's
  * whole request before the fault (so it always meets a peer whose connect() has completed

@@ -32,6 +32,7 @@
   X(STALL, "stall", STEP_KIND_ACTION, ctor_stall, exec_stall)                           \
   X(STOPREAD, "stopread", STEP_KIND_ACTION, ctor_stopread, exec_stopread)               \
   X(BARRIER, "barrier", STEP_KIND_ACTION, ctor_barrier, exec_barrier)                   \
+  X(REACH, "reach", STEP_KIND_ACTION, ctor_reach, exec_reach)                           \
   X(CLOSE, "close", STEP_KIND_END, ctor_close, exec_end)                                \
   X(RESET, "reset", STEP_KIND_END, ctor_reset, exec_end)                                \
   X(HALFCLOSE, "halfclose", STEP_KIND_END, ctor_halfclose, exec_end)                    \
@@ -71,7 +72,7 @@ struct step {
   uint32_t n;          /* dribble piece size */
   size_t len;          /* bytes to send (send, txresp, dribble) */
   const char *bytes;   /* into the owning plan's pool (or a Lua step's own storage); for
-                          barrier(): its name */
+                          barrier() and reach(): its name */
 };
 
 struct plan {

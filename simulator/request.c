@@ -21,6 +21,7 @@ void request_reset(struct request *r) {
   r->in_value = false;
   r->body.len = 0;
   r->body_truncated = false;
+  r->body_length = 0;
 }
 
 void request_free(struct request *r) {
@@ -48,7 +49,9 @@ void request_add_value(struct request *r, const char *p, size_t n) {
 }
 
 void request_add_body(struct request *r, const char *p, size_t n) {
-  size_t room = REQUEST_MAX_BODY - r->body.len;
+  r->body_length += n;
+  size_t cap = r->body_cap ? r->body_cap : REQUEST_MAX_BODY;
+  size_t room = r->body.len < cap ? cap - r->body.len : 0;
   if (n > room) {
     n = room;
     r->body_truncated = true;
@@ -56,13 +59,8 @@ void request_add_body(struct request *r, const char *p, size_t n) {
   buf_append(&r->body, p, n);
 }
 
-/* Iterates the "name\0value\0" list; the last value may lack its NUL, so lengths are
- * computed against the buffer's end. */
-struct field_iter {
-  const char *p, *end;
-};
-
-static bool next_field(struct field_iter *it, const char **name, size_t *nlen, const char **val,
+/* The last value may lack its NUL, so lengths are computed against the buffer's end. */
+bool request_next_field(struct request_field_iter *it, const char **name, size_t *nlen, const char **val,
                        size_t *vlen) {
   if (it->p >= it->end) return false;
   *name = it->p;
@@ -93,10 +91,10 @@ static void push_headers(lua_State *L, const struct request *r) {
   lua_createtable(L, 0, (int)r->nfields);
   /* fields.data is NULL until a first header: NULL + 0 is undefined (found by fuzz_request). */
   const char *f = r->fields.data ? r->fields.data : "";
-  struct field_iter it = {f, f + r->fields.len};
+  struct request_field_iter it = {f, f + r->fields.len};
   const char *n, *v;
   size_t nl, vl;
-  while (next_field(&it, &n, &nl, &v, &vl)) {
+  while (request_next_field(&it, &n, &nl, &v, &vl)) {
     push_lower(L, n, nl);
     lua_pushvalue(L, -1);
     if (lua_rawget(L, -3) == LUA_TSTRING) { /* a repeat: join with ", " as RFC 9110 5.3 */
@@ -114,11 +112,11 @@ static void push_headers(lua_State *L, const struct request *r) {
 static void push_header_list(lua_State *L, const struct request *r) {
   lua_createtable(L, (int)r->nfields, 0);
   const char *f = r->fields.data ? r->fields.data : ""; /* as in push_headers */
-  struct field_iter it = {f, f + r->fields.len};
+  struct request_field_iter it = {f, f + r->fields.len};
   const char *n, *v;
   size_t nl, vl;
   lua_Integer i = 1;
-  while (next_field(&it, &n, &nl, &v, &vl)) {
+  while (request_next_field(&it, &n, &nl, &v, &vl)) {
     lua_createtable(L, 2, 0);
     lua_pushlstring(L, n, nl);
     lua_rawseti(L, -2, 1);
@@ -144,7 +142,8 @@ static void push_header_list(lua_State *L, const struct request *r) {
   X(conn_seq)             \
   X(seq)                  \
   X(peer)                 \
-  X(scenario)
+  X(scenario)             \
+  X(upstream)
 
 /* The request target; NULL until one arrived, and NULL + 0 is undefined. */
 static const char *target_of(const struct request *r) { return r->target.data ? r->target.data : ""; }
@@ -173,6 +172,7 @@ static void push_conn_seq(lua_State *L, const struct request *r) { lua_pushinteg
 static void push_seq(lua_State *L, const struct request *r) { lua_pushinteger(L, (lua_Integer)r->seq); }
 static void push_peer(lua_State *L, const struct request *r) { lua_pushstring(L, r->peer ? r->peer : ""); }
 static void push_scenario(lua_State *L, const struct request *r) { lua_pushstring(L, r->scenario ? r->scenario : ""); }
+static void push_upstream(lua_State *L, const struct request *r) { lua_pushinteger(L, r->upstream ? r->upstream : 1); }
 
 static const struct {
   const char *name;

@@ -24,7 +24,10 @@ struct request {
   uint32_t nfields;
   bool in_value;        /* parser state: last callback was a header value */
   struct buf body;
-  bool body_truncated;
+  bool body_truncated;  /* more came than body_cap: the rest was counted, not kept */
+  uint64_t body_length; /* every body byte that arrived, kept or not */
+  uint32_t body_cap;    /* body bytes kept; 0 means REQUEST_MAX_BODY */
+  uint8_t upstream;     /* the upstream (listening port) it came in on, 1.. */
   uint64_t conn_id;
   uint32_t conn_seq;
   uint64_t seq;
@@ -40,6 +43,14 @@ void request_free(struct request *r);
 void request_add_field(struct request *r, const char *p, size_t n);
 void request_add_value(struct request *r, const char *p, size_t n);
 void request_add_body(struct request *r, const char *p, size_t n);
+
+/* Walks the "name\0value\0" list of fields (the last value may lack its NUL while the
+ * header section is being read). Start with it = {fields.data, fields.data + fields.len}. */
+struct request_field_iter {
+  const char *p, *end;
+};
+bool request_next_field(struct request_field_iter *it, const char **name, size_t *nlen, const char **val,
+                        size_t *vlen);
 
 /* Registers the proxy's metatable in L. */
 void request_open(lua_State *L);

@@ -91,6 +91,26 @@ static void file_digest(const char *path, char out[17]) {
   snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
+/* The plan at the top of the stack (popped) into *u: a function is kept in the registry,
+ * a list is compiled. 0, or -1 with *err set. */
+static int load_plan(lua_State *L, const char *path, struct upstream_plan *u, struct buf *err) {
+  if (lua_type(L, -1) == LUA_TFUNCTION) {
+    u->kind = SCENARIO_FUNCTION;
+    u->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+  }
+  u->plan = vocabulary_to_plan(L, -1, 0, path, 1, err);
+  lua_pop(L, 1);
+  if (!u->plan) return -1;
+  u->kind = u->plan->listener != STEP__COUNT ? SCENARIO_LISTENER : SCENARIO_STATIC;
+  return 0;
+}
+
+struct upstream_plan scenario_upstream(const struct scenario *s, int up) {
+  if (up > 0 && s->more && up < s->nupstreams) return s->more[up - 1];
+  return (struct upstream_plan){.kind = s->kind, .plan = s->plan, .fn_ref = s->fn_ref};
+}
+
 int scenario_load(struct scenario *s, const char *path, const struct scenario_opts *o,
                   struct buf *err) {
   memset(s, 0, sizeof *s);
@@ -123,7 +143,19 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   }
   int t = lua_gettop(L);
   s->summary = dup_field(L, t, "summary");
-  s->expect = dup_field(L, t, "expect");
+  if (lua_getfield(L, t, "expect") == LUA_TTABLE) {
+    char why[512];
+    s->expectation = expectation_read(L, -1, why, sizeof why);
+    if (!s->expectation) {
+      lua_settop(L, 0);
+      buf_printf(err, "%s:1: scenario{}: %s", path, why);
+      goto fail;
+    }
+    s->expect = strdup(s->expectation->alt[0].final.status);
+  } else {
+    s->expect = lua_tostring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
+  }
+  lua_pop(L, 1);
   s->rfc = dup_field(L, t, "rfc");
   lua_getfield(L, t, "continue100");
   s->continue100 = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
@@ -166,14 +198,35 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
     goto fail;
   }
   file_digest(path, s->digest);
-  if (lua_getfield(L, t, "plan") == LUA_TFUNCTION) {
-    s->kind = SCENARIO_FUNCTION;
-    s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  } else {
-    s->plan = vocabulary_to_plan(L, -1, 0, path, 1, err);
-    lua_pop(L, 1);
-    if (!s->plan) goto fail_msg;
-    s->kind = s->plan->listener != STEP__COUNT ? SCENARIO_LISTENER : SCENARIO_STATIC;
+  s->nupstreams = 1;
+  int ut = lua_getfield(L, t, "upstreams");
+  if (ut == LUA_TNUMBER) {
+    s->nupstreams = (int)lua_tointeger(L, -1); /* fn_scenario checked 1..8 */
+  } else if (ut == LUA_TTABLE) {
+    /* Each upstream its own plan (fn_scenario checked the list and each plan). */
+    s->nupstreams = (int)lua_rawlen(L, -1);
+    if (s->nupstreams > 1 && !(s->more = calloc((size_t)s->nupstreams - 1, sizeof *s->more))) {
+      buf_printf(err, "%s:1: out of memory", path);
+      goto fail;
+    }
+    for (int i = 0; i < s->nupstreams; i++) {
+      struct upstream_plan u = {.fn_ref = LUA_NOREF};
+      lua_rawgeti(L, -1, i + 1);
+      lua_getfield(L, -1, "plan");
+      int rc = load_plan(L, path, &u, err);
+      lua_pop(L, 1);
+      if (i == 0) s->kind = u.kind, s->plan = u.plan, s->fn_ref = u.fn_ref;
+      else s->more[i - 1] = u;
+      if (rc != 0) goto fail_msg;
+    }
+  }
+  lua_pop(L, 1);
+  if (ut != LUA_TTABLE) {
+    struct upstream_plan u = {.fn_ref = LUA_NOREF};
+    lua_getfield(L, t, "plan");
+    int rc = load_plan(L, path, &u, err);
+    s->kind = u.kind, s->plan = u.plan, s->fn_ref = u.fn_ref;
+    if (rc != 0) goto fail_msg;
   }
   lua_settop(L, 0);
   lua_gc(L, LUA_GCCOLLECT);
@@ -192,7 +245,7 @@ fail:
 
 struct plan *scenario_call(struct scenario *s, const struct request *req, struct buf *err) {
   lua_State *L = s->sb.L;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, scenario_upstream(s, req && req->upstream ? req->upstream - 1 : 0).fn_ref);
   lua_Debug ar;
   lua_pushvalue(L, -1);
   int line = lua_getinfo(L, ">S", &ar) ? ar.linedefined : 0;
@@ -230,12 +283,15 @@ struct plan *scenario_call(struct scenario *s, const struct request *req, struct
 void scenario_unload(struct scenario *s) {
   sandbox_close(&s->sb);
   plan_free(s->plan);
+  for (int i = 0; s->more && i < s->nupstreams - 1; i++) plan_free(s->more[i].plan);
+  free(s->more);
   free(s->name);
   free(s->file);
   free(s->summary);
   free(s->expect);
   free(s->rfc);
   free(s->client_request);
+  expectation_free(s->expectation);
   for (char **l = s->check_log; l && *l; l++) free(*l);
   free(s->check_log);
   memset(s, 0, sizeof *s);
@@ -254,6 +310,7 @@ int scenario_builtin_ok(struct scenario *s) {
   s->expect = strdup("200");
   s->continue100 = true;
   s->requests = 1;
+  s->nupstreams = 1;
   s->check_min_s = s->check_max_s = -1;
   s->check_attempts = -1;
   s->plan = plan_build(steps, 1, 0);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "expectation.h"
 #include "plan.h"
 #include "request.h"
 #include "sandbox.h"
@@ -18,6 +19,16 @@
 enum scenario_kind { SCENARIO_STATIC, SCENARIO_FUNCTION, SCENARIO_LISTENER };
 
 extern const char *const scenario_kind_names[3];
+
+/* A scenario serves 1 to SCENARIO_MAX_UPSTREAMS upstreams, each on a port of its own. */
+#define SCENARIO_MAX_UPSTREAMS 8
+
+/* What one upstream runs. */
+struct upstream_plan {
+  enum scenario_kind kind;
+  struct plan *plan; /* static and listener */
+  int fn_ref;        /* a plan function in the registry, or LUA_NOREF */
+};
 
 /* Counters: written by the data plane, read by the control API thread. */
 struct scenario_stats {
@@ -54,10 +65,17 @@ struct scenario {
                               reference is only compared with the scenario it recorded */
     char *client_request;  /* raw bytes sent instead of curl's GET, or NULL */
     size_t client_request_len;
+    struct expectation *expectation; /* expect given as a table (then expect is the first
+                                        alternative's status word), or NULL */
   };
   struct plan *plan; /* static and listener scenarios */
   struct sandbox sb;
   int fn_ref;        /* plan function in the registry, or LUA_NOREF */
+  /* kind, plan and fn_ref are upstream 1's. `upstreams = N` (the harness starts N upstreams,
+   * the simulator listens on N ports) runs them on every upstream; `upstreams = { {plan =
+   * ...}, ... }` gives each its own: upstream k's is more[k - 2]. */
+  int nupstreams;             /* 1.. SCENARIO_MAX_UPSTREAMS */
+  struct upstream_plan *more; /* nupstreams - 1 of them, or NULL */
   struct scenario_stats stats;
 };
 
@@ -66,7 +84,11 @@ struct scenario {
 int scenario_load(struct scenario *s, const char *path, const struct scenario_opts *o,
                   struct buf *err);
 
-/* Calls the plan function for req. Returns a plan with one reference, or NULL and *err
+/* What upstream `up` (0-based) runs: its own plan, or upstream 1's when the scenario gives
+ * all the same (or has fewer upstreams than that: a folder served with several ports). */
+struct upstream_plan scenario_upstream(const struct scenario *s, int up);
+
+/* Calls the plan function of the upstream req came in on (req->upstream) for req. Returns a plan with one reference, or NULL and *err
  * ("file:line: message"). Never raises; the state stays usable. */
 struct plan *scenario_call(struct scenario *s, const struct request *req, struct buf *err);
 

@@ -45,11 +45,15 @@ void serve_usage(FILE *out) {
         "\n"
         "On start, one line goes to stdout:\n"
         "  badup serve: listen=127.0.0.1:PORT admin=127.0.0.1:PORT scenarios=N seed=S\n"
+        "A scenario with `upstreams` listens on a port per upstream: --listen is upstream 1's,\n"
+        "the others get ports from the kernel, and the line lists them all after admin=:\n"
+        "  upstreams=127.0.0.1:PORT1,127.0.0.1:PORT2\n"
         "SIGINT or SIGTERM stops the server (exit 0). Exit 2: usage error, a scenario that\n"
         "does not load (file:line: message on stderr), or an address that cannot be bound.\n"
-        "Control API: GET /health /scenarios /default /stats /events /barriers /metrics,\n"
-        "PUT /default {\"name\":...}, POST /stats/reset, POST /barriers/NAME (reach a\n"
-        "barrier a plan waits at), DELETE /barriers. See docs/serve.md.\n",
+        "Control API: GET /health /scenarios /default /stats /events /requests /barriers\n"
+        "/metrics, PUT /default {\"name\":...}, POST /stats/reset, DELETE /requests,\n"
+        "POST /barriers/NAME (reach a barrier a plan waits at), DELETE /barriers.\n"
+        "See docs/serve.md.\n",
         out);
 }
 
@@ -265,6 +269,9 @@ int serve_main(int argc, char **argv) {
   }
   srv->scenarios = ld.list;
   srv->nscenarios = ld.n;
+  /* As many ports as the scenario that asks for the most upstreams. */
+  for (size_t i = 0; i < ld.n; i++)
+    if (ld.list[i].nupstreams > srv->nups) srv->nups = ld.list[i].nupstreams;
   srv->routed = routed;
   srv->linger_ms = (int)linger;
   int def = routed ? server_find(srv, "ok", 2) : 0;
@@ -304,8 +311,15 @@ int serve_main(int argc, char **argv) {
   srv->sigint.data = srv->sigterm.data = srv;
   uv_signal_start(&srv->sigint, on_signal, SIGINT);
   uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
-  printf("badup serve: listen=%s admin=%s scenarios=%zu seed=%lu\n", srv->addr_str, admin_on ? admin.addr_str : "off",
-         srv->nscenarios, opts.seed);
+  /* Upstream 1 stays listen=, so readers of one upstream need not change; upstreams= lists
+   * every port, upstream 1 first, when there are several. */
+  char ups[SCENARIO_MAX_UPSTREAMS * 66 + 16] = "";
+  for (int i = 0; srv->nups > 1 && i < srv->nups; i++) {
+    size_t n = strlen(ups);
+    snprintf(ups + n, sizeof ups - n, "%s%s", i ? "," : " upstreams=", srv->ups[i].addr_str);
+  }
+  printf("badup serve: listen=%s admin=%s%s scenarios=%zu seed=%lu\n", srv->ups[0].addr_str,
+         admin_on ? admin.addr_str : "off", ups, srv->nscenarios, opts.seed);
   fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
   admin_stop(&admin);

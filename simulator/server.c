@@ -11,12 +11,14 @@
 #include "conn.h"
 
 int server_apply_default(struct server *srv, int idx) {
-  const char *why = NULL;
-  int rc = listener_set(srv, listener_mode_for(&srv->scenarios[idx]), &why);
-  if (rc < 0) {
-    fprintf(stderr, "badup: cannot switch the listener to %s: %s: %s\n", srv->scenarios[idx].name,
-            why ? why : "?", strerror(-rc));
-    return rc;
+  for (int u = 0; u < srv->nups; u++) {
+    const char *why = NULL;
+    int rc = listener_set(&srv->ups[u], listener_mode_for(&srv->scenarios[idx], u), &why);
+    if (rc < 0) {
+      fprintf(stderr, "badup: cannot switch the listener of upstream %d to %s: %s: %s\n", u + 1,
+              srv->scenarios[idx].name, why ? why : "?", strerror(-rc));
+      return rc;
+    }
   }
   atomic_store(&srv->default_idx, idx);
   return 0;
@@ -108,29 +110,45 @@ int server_find(const struct server *srv, const char *name, size_t len) {
 
 int server_start(struct server *srv, uv_loop_t *loop, const struct sockaddr *addr, const char **why) {
   srv->loop = loop;
-  srv->lst.mode = LISTEN_NONE;
-  srv->lst.raw_fd = srv->lst.filler_fd = -1;
+  if (srv->nups < 1) srv->nups = 1;
+  if (srv->nups > SCENARIO_MAX_UPSTREAMS) srv->nups = SCENARIO_MAX_UPSTREAMS;
+  for (int i = 0; i < srv->nups; i++) {
+    struct upstream_port *u = &srv->ups[i];
+    u->srv = srv;
+    u->index = i;
+    u->lst.mode = LISTEN_NONE;
+    u->lst.raw_fd = u->lst.filler_fd = -1;
+    memcpy(&u->addr, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    /* Upstream 1 gets the address asked for; the others the same host, a port each of the
+     * kernel's choosing. */
+    if (i > 0 && u->addr.ss_family == AF_INET6) ((struct sockaddr_in6 *)&u->addr)->sin6_port = 0;
+    else if (i > 0) ((struct sockaddr_in *)&u->addr)->sin_port = 0;
+  }
   if (!srv->linger_ms) srv->linger_ms = 2000;
-  memcpy(&srv->addr, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
   event_log_init(&srv->log);
+  received_init(&srv->received);
   pthread_mutex_init(&srv->mu, NULL);
   pthread_mutex_init(&srv->call_mu, NULL);
   pthread_cond_init(&srv->cv, NULL);
   for (size_t i = 0; i < srv->nscenarios; i++)
-    if (srv->scenarios[i].kind == SCENARIO_FUNCTION) srv->collect = true;
+    for (int u = 0; u < srv->scenarios[i].nupstreams || u == 0; u++)
+      if (scenario_upstream(&srv->scenarios[i], u).kind == SCENARIO_FUNCTION) srv->collect = true;
   uv_async_init(loop, &srv->async, on_async);
   srv->async.data = srv;
-  int rc = listener_set(srv, listener_mode_for(&srv->scenarios[atomic_load(&srv->default_idx)]), why);
-  if (rc < 0) return rc;
-  /* The address with the real port, for the start-up line. */
-  addr_format(&srv->addr, srv->addr_str, sizeof srv->addr_str);
+  for (int i = 0; i < srv->nups; i++) {
+    struct upstream_port *u = &srv->ups[i];
+    int rc = listener_set(u, listener_mode_for(&srv->scenarios[atomic_load(&srv->default_idx)], i), why);
+    if (rc < 0) return rc;
+    /* The address with the real port, for the start-up line. */
+    addr_format(&u->addr, u->addr_str, sizeof u->addr_str);
+  }
   return 0;
 }
 
 void server_stop(struct server *srv) {
   if (srv->stopping) return;
   srv->stopping = true;
-  listener_close(srv);
+  for (int i = 0; i < srv->nups; i++) listener_close(&srv->ups[i]);
   for (struct conn *c = srv->conns; c; c = c->next) conn_release(c, END_SHUTDOWN);
   /* Wake any control-API thread still waiting for a call, and refuse new ones. */
   pthread_mutex_lock(&srv->mu);
@@ -143,6 +161,7 @@ void server_stop(struct server *srv) {
 
 void server_destroy(struct server *srv) {
   event_log_destroy(&srv->log);
+  received_destroy(&srv->received);
   pthread_mutex_destroy(&srv->mu);
   pthread_mutex_destroy(&srv->call_mu);
   pthread_cond_destroy(&srv->cv);

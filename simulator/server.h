@@ -19,6 +19,7 @@
 #include "events.h"
 #include "listener.h"
 #include "plan.h"
+#include "received.h"
 #include "request.h"
 #include "scenario.h"
 
@@ -35,6 +36,17 @@ struct barrier {
   uint64_t reaches; /* times it was reached since the last reset */
 };
 
+/* One upstream: a listening port of its own, with its own listener mode (a scenario's
+ * `upstreams` may refuse on one port and answer on another). */
+struct upstream_port {
+  struct server *srv;
+  int index;                    /* 0-based; the upstream's number is index + 1 */
+  struct sockaddr_storage addr; /* bound address, with the real port */
+  char addr_str[64];
+  struct listener lst;
+  _Atomic uint64_t connections, requests; /* since the last /stats/reset */
+};
+
 struct server {
   uv_loop_t *loop;
   struct scenario *scenarios;
@@ -44,9 +56,8 @@ struct server {
   _Atomic int default_idx;
   int linger_ms;        /* after our FIN: how long to drain before closing */
 
-  struct sockaddr_storage addr; /* bound address, with the real port */
-  char addr_str[64];
-  struct listener lst;
+  struct upstream_port ups[SCENARIO_MAX_UPSTREAMS];
+  int nups;             /* listening ports; 0 before server_start means 1 */
 
   uv_signal_t sigint, sigterm;
   uv_async_t async;
@@ -62,6 +73,7 @@ struct server {
   size_t nbarriers;
 
   struct event_log log;
+  struct received_log received; /* every request the upstreams received (GET /requests) */
   _Atomic int64_t open_conns;
   _Atomic uint64_t total_conns, total_requests, bad_requests;
   uint64_t next_conn_id;
@@ -71,8 +83,9 @@ struct server {
   char readbuf[64 * 1024]; /* shared by all reads: read callbacks consume it at once */
 };
 
-/* Sets up the server on loop: binds addr (port 0 allowed) and applies the default
- * scenario's listener mode. Returns 0 or a negative libuv/errno code with *why set. */
+/* Sets up the server on loop: binds srv->nups ports (upstream 1 on addr, port 0 allowed; the
+ * others on addr's host, ports the kernel picks) and applies the default scenario's listener
+ * mode on each. Returns 0 or a negative libuv/errno code with *why set. */
 int server_start(struct server *srv, uv_loop_t *loop, const struct sockaddr *addr, const char **why);
 
 /* Stops accepting and releases every connection (conn_release); the loop then runs out.

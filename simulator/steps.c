@@ -83,6 +83,17 @@ static struct step_result exec_barrier(struct conn *c, const struct step *s) {
   return wait_in(CS_BARRIER, s->seconds);
 }
 
+/* reach(name): the barrier is reached now; connections waiting at it go on (in this call:
+ * this connection is running, so it is not among them). Out of names is no reason to end
+ * the exchange: the event log says so and the plan goes on. */
+static struct step_result exec_reach(struct conn *c, const struct step *s) {
+  char name[BARRIER_NAME_MAX];
+  memcpy(name, s->bytes, s->len); /* checked at load: shorter than BARRIER_NAME_MAX */
+  name[s->len] = 0;
+  if (server_barrier_reach(c->srv, name) < 0) conn_event(c, EV_ERROR, "too many barrier names", 22);
+  return go_on();
+}
+
 static struct step_result exec_end(struct conn *c, const struct step *s) {
   (void)c;
   return end_with(s->op == STEP_RESET ? CONN_RST : s->op == STEP_HALFCLOSE ? CONN_HALF_CLOSE : CONN_FIN);

@@ -6,13 +6,16 @@
 #include "vocabulary.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "expectation.h"
 #include "outcome.h"
 #include "response.h"
+#include "scenario.h"
 
 #define STEP_META "badup.step"
 #define SCENARIO_META "badup.scenario"
@@ -90,6 +93,19 @@ static int ctor_barrier(lua_State *L) {
   if (!(bound > 0)) return luaL_error(L, "barrier(): the bound must be more than 0 seconds (every wait ends)");
   struct lstep *ls = new_step(L, STEP_BARRIER, name, len);
   ls->s.seconds = bound;
+  return 1;
+}
+/* reach(name): the upstream reaches barrier `name` itself, as POST /barriers/NAME does: a
+ * connection waiting at barrier(name) goes on, and so does a client that waits for it
+ * (request{ wait = { barrier = name } }). */
+static int ctor_reach(lua_State *L) {
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
+  if (lua_gettop(L) != 1) return luaL_error(L, "reach() takes one barrier name");
+  if (!barrier_name_valid(name, len))
+    return luaL_error(L, "reach(): the name must be 1 to %d characters of A-Z a-z 0-9 _ . -, got '%s'",
+                      BARRIER_NAME_MAX - 1, name);
+  new_step(L, STEP_REACH, name, len);
   return 1;
 }
 SIMPLE_CTOR(ctor_rxreq, STEP_RXREQ, "rxreq")
@@ -388,8 +404,56 @@ static int step_list_read(lua_State *L, int idx, const char *source, int fallbac
 
 /* ---- scenario{} -------------------------------------------------------------------- */
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
+
+/* Checks the plan at idx (a static plan now, so a wrong order is a load error at the
+ * step's line; a function when it is called). Only checked: scenario_load compiles the list
+ * the returned table holds then, once. Raises. */
+static void check_plan(lua_State *L, int idx, const char *what) {
+  int ty = lua_type(L, idx);
+  if (ty == LUA_TFUNCTION) return;
+  if (ty != LUA_TTABLE) {
+    luaL_error(L, "%s must be a list of steps or a function(req) returning one", what);
+    return;
+  }
+  lua_Debug ar;
+  const char *src = "?";
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar)) src = ar.short_src;
+  struct buf err = {0};
+  struct step_list sl;
+  int rc = step_list_read(L, idx, src, caller_line(L), &sl, &err);
+  step_list_free(&sl);
+  if (rc != 0) {
+    lua_pushlstring(L, err.data ? err.data : "invalid plan", err.len);
+    buf_free(&err);
+    lua_error(L);
+  }
+  buf_free(&err);
+}
+
+/* upstreams = { {plan = ...}, ... }: 1 to SCENARIO_MAX_UPSTREAMS entries, each a table with
+ * a plan of its own (listener steps allowed: each upstream has its own port). Raises. */
+static void check_upstreams(lua_State *L, int t) {
+  size_t n = lua_rawlen(L, t);
+  size_t keys = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) keys++, lua_pop(L, 1);
+  if (n < 1 || n > SCENARIO_MAX_UPSTREAMS || keys != n)
+    luaL_error(L, "scenario{}: upstreams must be an integer from 1 to %d, or a list of 1 to %d { plan = ... }, one per upstream",
+               SCENARIO_MAX_UPSTREAMS, SCENARIO_MAX_UPSTREAMS);
+  static const char *const known[] = {"plan", NULL};
+  for (size_t i = 1; i <= n; i++) {
+    char what[64];
+    snprintf(what, sizeof what, "scenario{}: upstreams[%zu]", i);
+    if (lua_rawgeti(L, t, (lua_Integer)i) != LUA_TTABLE) luaL_error(L, "%s must be a table { plan = ... }", what);
+    check_fields(L, lua_gettop(L), known, what);
+    lua_getfield(L, -1, "plan");
+    snprintf(what, sizeof what, "scenario{}: upstreams[%zu].plan", i);
+    check_plan(L, lua_gettop(L), what);
+    lua_pop(L, 2);
+  }
+}
 
 static int fn_scenario(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -402,15 +466,24 @@ static int fn_scenario(lua_State *L) {
   /* The accepted words come from outcome.h's list, never spelled out here. */
   char words[256];
   outcome_expect_describe(words, sizeof words);
-  if (ty == LUA_TNUMBER) {
-    lua_pushstring(L, lua_tostring(L, -1));
-    lua_remove(L, -2);
-  } else if (ty != LUA_TSTRING) {
-    return luaL_error(L, "scenario{}: expect is required: %s", words);
+  if (ty == LUA_TTABLE) {
+    /* Assertions (expectation.h): checked here, converted again by scenario_load. */
+    char why[512];
+    struct expectation *e = expectation_read(L, -1, why, sizeof why);
+    if (!e) return luaL_error(L, "scenario{}: %s", why);
+    expectation_free(e);
+    lua_pop(L, 1);
+  } else {
+    if (ty == LUA_TNUMBER) {
+      lua_pushstring(L, lua_tostring(L, -1));
+      lua_remove(L, -2);
+    } else if (ty != LUA_TSTRING) {
+      return luaL_error(L, "scenario{}: expect is required: %s, or a table of assertions", words);
+    }
+    if (!outcome_expect_valid(lua_tostring(L, -1)))
+      return luaL_error(L, "scenario{}: expect '%s' is not %s", lua_tostring(L, -1), words);
+    lua_setfield(L, 1, "expect"); /* normalised to a string */
   }
-  if (!outcome_expect_valid(lua_tostring(L, -1)))
-    return luaL_error(L, "scenario{}: expect '%s' is not %s", lua_tostring(L, -1), words);
-  lua_setfield(L, 1, "expect"); /* normalised to a string */
   ty = lua_getfield(L, 1, "rfc");
   if (ty != LUA_TNIL && ty != LUA_TSTRING) return luaL_error(L, "scenario{}: rfc must be a string");
   lua_pop(L, 1);
@@ -451,26 +524,17 @@ static int fn_scenario(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
+  ty = lua_getfield(L, 1, "upstreams");
+  bool own_plans = ty == LUA_TTABLE;
+  if (own_plans) check_upstreams(L, lua_gettop(L));
+  else if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > SCENARIO_MAX_UPSTREAMS))
+    return luaL_error(L, "scenario{}: upstreams must be an integer from 1 to %d, or a list of { plan = ... }, one per upstream",
+                      SCENARIO_MAX_UPSTREAMS);
+  lua_pop(L, 1);
   ty = lua_getfield(L, 1, "plan");
-  if (ty == LUA_TTABLE) {
-    /* Check the static plan now, so a wrong order is a load error at the step's line.
-     * Only checked: scenario_load compiles the list the returned table holds then, once. */
-    lua_Debug ar;
-    const char *src = "?";
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar)) src = ar.short_src;
-    struct buf err = {0};
-    struct step_list sl;
-    int rc = step_list_read(L, -1, src, caller_line(L), &sl, &err);
-    step_list_free(&sl);
-    if (rc != 0) {
-      lua_pushlstring(L, err.data ? err.data : "invalid plan", err.len);
-      buf_free(&err);
-      return lua_error(L);
-    }
-    buf_free(&err);
-  } else if (ty != LUA_TFUNCTION) {
-    return luaL_error(L, "scenario{}: plan must be a list of steps or a function(req) returning one");
-  }
+  if (own_plans && ty != LUA_TNIL)
+    return luaL_error(L, "scenario{}: with upstreams = { {plan = ...}, ... } each upstream has its own plan: drop the plan at the top");
+  if (!own_plans) check_plan(L, lua_gettop(L), "scenario{}: plan");
   lua_pop(L, 1);
   lua_pushvalue(L, 1);
   luaL_setmetatable(L, SCENARIO_META);

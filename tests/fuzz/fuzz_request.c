@@ -153,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct client cl = {.data = data, .len = size};
   cl.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (cl.fd < 0) abort();
-  int rc = connect(cl.fd, (const struct sockaddr *)&srv->addr, sizeof(struct sockaddr_in));
+  int rc = connect(cl.fd, (const struct sockaddr *)&srv->ups[0].addr, sizeof(struct sockaddr_in));
   if (rc != 0 && errno != EINPROGRESS && errno != EINTR) {
     fprintf(stderr, "fuzz_request: connect: %s\n", strerror(errno));
     abort();

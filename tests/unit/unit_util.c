@@ -144,6 +144,7 @@ int uu_server_start(struct uu_server *u, const char *lua, int linger_ms, struct 
   u->srv->nscenarios = 1;
   u->srv->routed = false;
   u->srv->linger_ms = linger_ms;
+  u->srv->nups = u->scn->nupstreams; /* a port per upstream, as badup serve does */
   atomic_store(&u->srv->default_idx, 0);
   if (uv_loop_init(&u->loop) != 0) die("uv_loop_init");
   struct sockaddr_in sin;
@@ -161,7 +162,7 @@ int uu_server_start(struct uu_server *u, const char *lua, int linger_ms, struct 
     u->scn = NULL;
     return -1;
   }
-  u->port = ntohs(((struct sockaddr_in *)&u->srv->addr)->sin_port);
+  u->port = ntohs(((struct sockaddr_in *)&u->srv->ups[0].addr)->sin_port);
   uv_async_init(&u->loop, &u->stop_async, on_stop);
   u->stop_async.data = u;
   if (pthread_create(&u->thread, NULL, loop_thread, u) != 0) die("pthread_create");

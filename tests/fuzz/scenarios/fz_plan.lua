@@ -9,7 +9,7 @@ return scenario {
     for k, v in pairs(req.headers) do seen[#seen + 1] = k .. "=" .. v end
     for _, h in ipairs(req.header_list) do seen[#seen + 1] = h[1] .. ":" .. h[2] end
     local info = table.concat({ req.method, req.target, req.path, req.query, req.version,
-      req.body, req.conn_id, req.conn_seq, req.seq, req.peer, req.scenario,
+      req.body, req.conn_id, req.conn_seq, req.seq, req.peer, req.scenario, req.upstream,
       tostring(req.nosuchfield) }, "|") .. table.concat(seen, ",")
     local how = req.headers["x-plan"] or ""
     if how == "close" then return { send(info:sub(1, 10)), close() } end
@@ -27,6 +27,7 @@ return scenario {
     if how == "empty" then return {} end
     if how == "loop" then while true do end end
     if how == "rxreq" then return { rxreq(), close() } end
+    if how == "reach" then return { reach("fz"), barrier("fz", 0.005), txresp { status = 200 }, close() } end
     if how == "bytes" then return { send(response { status = 200, body = info }:sub(1, #info % 50)), keepalive() } end
     return { txresp { status = 200, headers = { ["X-Seen"] = #info }, body = info }, keepalive() }
   end,

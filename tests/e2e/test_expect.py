@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""`expect` as a table (docs/scenarios.md, "Assertions"): a bad table does not load
+(`badup serve` and `badup run` exit 2 with FILE:LINE: message), and a failed assertion is in
+the case's signature: `badup run` through a one-file Python proxy (tests/e2e/
+test_proxy_one_file.py's `tiny`) fails on it, names it in results.json, junit.xml and the
+list under the table, and once recorded with --update-reference the same signature deviates.
+`--set NAME=VALUE` gives the scenario the field name its assertion reads (ctx.field)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import common
+from test_proxy_config import HAPROXY_CFG
+from test_proxy_one_file import TINY_LUA, TINY_PY
+
+# name -> (file text, line the error must name, words the message must contain)
+BAD = {
+    "unknown_field": ("""-- bad: an assertion that does not exist
+return scenario {
+  summary = "x",
+  expect  = { status = 200, colour = "red" },
+  plan    = { rxreq(), close() },
+}
+""", 2, "unknown field 'colour'"),
+    "wrong_type": ("""-- bad: headers.absent is a list of names
+return scenario {
+  summary = "x",
+  expect  = { status = 200, headers = { absent = "Via" } },
+  plan    = { rxreq(), close() },
+}
+""", 2, "expect.headers: absent must be a table"),
+    "bad_regex": ("""-- bad: an ERE that does not compile is a load error, not a failed case
+return scenario {
+  summary = "x",
+  expect  = { status = 200, headers = { match = { Server = "(nginx" } } },
+  plan    = { rxreq(), close() },
+}
+""", 2, "is not a valid POSIX ERE"),
+    "bad_outcome_word": ("""-- bad: alternatives are outcome words
+return scenario {
+  summary = "x",
+  expect  = { 502, "sometimes" },
+  plan    = { rxreq(), close() },
+}
+""", 2, "expect[2]: status 'sometimes' is not"),
+    "no_status": ("""-- bad: a set of assertions says which status
+return scenario {
+  summary = "x",
+  expect  = { reason = "OK" },
+  plan    = { rxreq(), close() },
+}
+""", 2, "status is required"),
+    "bad_connection": ("""-- bad: connection is closed or kept
+return scenario {
+  summary = "x",
+  expect  = { status = 200, connection = "open" },
+  plan    = { rxreq(), close() },
+}
+""", 2, "connection must be \"closed\" or \"kept\""),
+}
+
+# ok, with an assertion no proxy can meet: a field the upstream never sends and `tiny`
+# never adds. Its name comes from `badup run --set field=...`, which the simulator's load
+# of the file gets too (or the upstream closes, and the outcome is 502).
+NEVER = """-- the upstream answers 200 "ok"; expect a field nobody sends
+return scenario {
+  summary = "200 ok, and a field nobody adds",
+  expect  = { status = 200, headers = { present = { ctx.field } }, attempts = 1 },
+  -- without ctx.field in the simulator too, the upstream closes: the proxy answers 502
+  plan    = ctx.field and { rxreq(), txresp { status = 200, body = "ok" } } or { rxreq(), close() },
+}
+"""
+
+
+def setUpModule():
+    common.require_binary()
+
+
+def badup(args, timeout=120):
+    p = subprocess.run([common.BADUP] + args, capture_output=True, text=True, timeout=timeout, cwd=common.REPO)
+    for marker in common.SANITIZER_MARKERS:
+        assert marker not in p.stderr, p.stderr
+    return p
+
+
+class LoadErrors(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="badup-e2e-expect-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def check(self, name):
+        text, line, word = BAD[name]
+        path = common.write_scenario(self.dir, name, text)
+        p = badup(["serve"] + common.FAST + [path], timeout=20)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertNotIn("badup serve: listen=", p.stdout)
+        m = re.search(r"^(%s|%s):%d: (.*)$" % (re.escape(path), re.escape(os.path.basename(path)), line), p.stderr,
+                      re.M)
+        self.assertTrue(m, "no %s:%d: line in:\n%s" % (path, line, p.stderr))
+        self.assertIn(word, m.group(2))
+
+    def test_run_refuses_a_folder_with_a_bad_table(self):
+        path = common.write_scenario(self.dir, "bad_regex", BAD["bad_regex"][0])
+        p = badup(["run", "--scenarios", self.dir, "--proxy", "all", "--out", os.path.join(self.dir, "out"),
+                   "--quiet"])
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"%s:2: .*is not a valid POSIX ERE" % re.escape(path))
+
+
+def _bad(name):
+    def test(self):
+        self.check(name)
+    test.__name__ = "test_" + name
+    return test
+
+
+for _name in BAD:
+    setattr(LoadErrors, "test_" + _name, _bad(_name))
+
+
+class FailedAssertion(unittest.TestCase):
+    """One scenario through `tiny`: fail, then recorded, then deviates."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="badup-e2e-expect-run-")
+        cls.defs = os.path.join(cls.tmp, "proxies")
+        cls.scns = os.path.join(cls.tmp, "scenarios")
+        os.makedirs(cls.defs)
+        os.makedirs(cls.scns)
+        for name, text in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
+            with open(os.path.join(cls.defs, name), "w") as f:
+                f.write(text)
+        with open(os.path.join(cls.scns, "never.lua"), "w") as f:
+            f.write(NEVER)
+        cls.ref = os.path.join(cls.tmp, "reference")
+        os.makedirs(cls.ref)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, True)
+
+    def run_once(self, out, *extra):
+        return badup(["run", "--proxies", self.defs, "--proxy", "tiny", "--scenarios", self.scns,
+                      "--reference", self.ref, "--out", os.path.join(self.tmp, out), "--quiet",
+                      "--set", "field=X-Badup-Never"] + list(extra), timeout=120)
+
+    def case(self, out):
+        with open(os.path.join(self.tmp, out, "results.json")) as f:
+            cases = json.load(f)["cases"]
+        self.assertEqual(len(cases), 1, cases)
+        return cases[0]
+
+    def test_fail_then_recorded_then_deviates(self):
+        signature = "200 !headers.present:X-Badup-Never"
+        p = self.run_once("first")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        c = self.case("first")
+        self.assertEqual((c["expect"], c["got"], c["verdict"]), ("200", signature, "fail"))
+        by_id = {a["id"]: a for a in c["assertions"]}
+        self.assertEqual(sorted(by_id), ["attempts", "headers.present:X-Badup-Never", "status"])
+        self.assertEqual((by_id["status"]["ok"], by_id["status"]["got"]), (True, "200"))
+        self.assertEqual(by_id["attempts"], {"id": "attempts", "expected": "1", "got": "1", "ok": True})
+        failed = by_id["headers.present:X-Badup-Never"]
+        self.assertEqual((failed["ok"], failed["expected"]), (False, "present"))
+        named = "headers.present:X-Badup-Never: expected present, got %s" % failed["got"]
+        self.assertTrue(c["reason"].startswith(named), c["reason"])
+        # the list under the table, and the JUnit failure
+        self.assertIn("FAIL tiny/never: expected 200, got %s (%s" % (signature, named), p.stdout)
+        with open(os.path.join(self.tmp, "first", "junit.xml")) as f:
+            junit = f.read()
+        self.assertIn('<failure message="expected 200, got %s: %s' % (signature, named), junit)
+        self.assertIn("assertion headers.present:X-Badup-Never: expected present, got", junit)
+        # the CSV keeps its columns; got holds the signature
+        with open(os.path.join(self.tmp, "first", "results.csv")) as f:
+            rows = f.read().splitlines()
+        self.assertTrue(rows[0].startswith("proxy,proxy_version,scenario,expect,got,verdict,"), rows[0])
+        self.assertIn(",never,200,%s,fail," % signature, rows[1])
+
+        p = self.run_once("recorded", "--update-reference")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual((self.case("recorded")["got"], self.case("recorded")["verdict"]), (signature, "deviates"))
+        with open(os.path.join(self.ref, "tiny.json")) as f:
+            ref = json.load(f)
+        (version,) = ref["versions"].values()
+        self.assertEqual(version["scenarios"]["never"]["got"], signature)
+        self.assertEqual(version["scenarios"]["never"]["seen"], [signature])
+
+        p = self.run_once("again")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        c = self.case("again")
+        self.assertEqual((c["got"], c["verdict"]), (signature, "deviates"))
+        self.assertIn("expected present, got", c["reason"])
+
+    @unittest.skipUnless(shutil.which("haproxy") or os.path.exists("/usr/sbin/haproxy"), "haproxy is not installed")
+    def test_set_goes_with_a_proxy_config(self):
+        cfg = os.path.join(self.tmp, "my.cfg")
+        with open(cfg, "w") as f:
+            f.write(HAPROXY_CFG)
+        out = os.path.join(self.tmp, "pconf")
+        p = badup(["run", "--proxy", "haproxy", "--proxy-config", cfg, "--scenarios", self.scns, "--reference",
+                   self.ref, "--out", out, "--quiet", "--set", "field=X-Badup-Never"])
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            (c,) = json.load(f)["cases"]
+        self.assertEqual((c["got"], c["verdict"]), ("200 !headers.present:X-Badup-Never", "fail"))
+
+    def test_set_is_checked(self):
+        for bad, word in (("field", "--set wants NAME=VALUE"), ("1x=2", "--set wants NAME=VALUE"),
+                          ("read_timeout=1", "give --read-timeout instead")):
+            p = badup(["run", "--proxies", self.defs, "--proxy", "tiny", "--scenarios", self.scns, "--set", bad])
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn(word, p.stderr)
+        p = badup(["run", "--help"])
+        self.assertIn("--set NAME=VALUE", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,493 @@
+/* test_expect.c: `expect` tables: read and checked (simulator/expectation.c), evaluated
+ * against what a case saw (harness/expect_eval.c), judged (harness/verdict.c), and their
+ * signatures recorded in and read back from the reference (harness/reference.c).
+ *
+ * Every assertion kind is evaluated holding and failing, with the expected and got texts
+ * the reports show. What the client saw is built by hand with seen.h's functions; what the
+ * upstream received is the JSON text of GET /requests. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "expect_eval.h"
+#include "expectation.h"
+#include "reference.h"
+#include "results.h"
+#include "unit_util.h"
+#include "verdict.h"
+
+static char why[512];
+
+/* The expectation of the Lua expression `expect`, or NULL (why says why). */
+static struct expectation *read_expect(const char *expect) {
+  lua_State *L = luaL_newstate();
+  char chunk[4096];
+  snprintf(chunk, sizeof chunk, "return %s", expect);
+  ck_assert_int_eq(luaL_dostring(L, chunk), LUA_OK);
+  why[0] = 0;
+  struct expectation *e = expectation_read(L, -1, why, sizeof why);
+  ck_assert_int_eq(lua_gettop(L), 1); /* the stack as it was */
+  lua_close(L);
+  return e;
+}
+
+/* A response as a client would have filled it: status, reason, fields ("Name: value"
+ * strings, NULL-ended), a complete body. */
+static struct seen_response *respond(struct seen *s, int status, const char *reason, const char *const *fields,
+                                     const char *body) {
+  struct seen_response *r = seen_add_response(s, (int)s->nresponses, 0);
+  ck_assert_ptr_nonnull(r);
+  r->status = status;
+  free(r->reason);
+  r->reason = strdup(reason);
+  for (const char *const *f = fields; f && *f; f++) {
+    const char *colon = strchr(*f, ':');
+    ck_assert_int_eq(seen_add_field(r, *f, (size_t)(colon - *f), colon + 1, strlen(colon + 1)), 0);
+  }
+  ck_assert_int_eq(seen_add_body(r, body, strlen(body)), 0);
+  r->head_complete = r->complete = true;
+  return r;
+}
+
+static struct seen seen;
+static struct expect_report rep;
+static char sig[EXPECT_SIGNATURE_MAX];
+static struct expect_inputs in;
+
+#define REQUESTS                                                                                                  \
+  "{\"requests\":[{\"upstream\":1,\"conn\":1,\"seq\":1,\"method\":\"POST\",\"target\":\"/x\",\"version\":"         \
+  "\"HTTP/1.1\",\"headers\":[[\"Host\",\"127.0.0.1:1\"],[\"Content-Length\",\"5\"],[\"Via\",\"1.1 a\"]],"          \
+  "\"body_length\":5,\"body\":\"hello\",\"body_truncated\":false,\"complete\":true},"                              \
+  "{\"upstream\":2,\"conn\":2,\"seq\":1,\"method\":\"GET\",\"target\":\"/y\",\"version\":\"HTTP/1.1\","            \
+  "\"headers\":[[\"Host\",\"127.0.0.1:2\"]],\"body_length\":0,\"body\":\"\",\"body_truncated\":false,"            \
+  "\"complete\":true}]}"
+
+static void setup(void) {
+  memset(&seen, 0, sizeof seen);
+  static const char *const fields[] = {"Server: nginx/1.22", "Content-Length: 5", "Via: 1.1 proxy",
+                                       "X-Badup-Hop: 1", NULL};
+  struct seen_response *r = respond(&seen, 200, "OK", fields, "hello");
+  r->interim[0] = 103;
+  r->ninterim = 1;
+  seen.last_conn = SEEN_CONN_KEPT;
+  in = (struct expect_inputs){.outcome = "200", .seen = &seen, .requests_json = REQUESTS, .attempts = 2,
+                              .connections = 2, .proxy = "haproxy", .proxy_log = "be/s1 0/0/1/2/3 200 SD--",
+                              .elapsed_s = 0.25};
+}
+
+static void teardown(void) { seen_free(&seen); }
+
+/* Evaluates the expression against `in`. */
+static void eval(const char *expect) {
+  struct expectation *e = read_expect(expect);
+  ck_assert_msg(e != NULL, "%s: %s", expect, why);
+  expect_evaluate(e, &in, &rep, sig, sizeof sig);
+  expectation_free(e);
+}
+
+/* The reported assertion with this id; fails the test when there is none. */
+static const struct expect_assertion *find(const char *id) {
+  for (size_t i = 0; i < rep.n; i++)
+    if (!strcmp(rep.a[i].id, id)) return &rep.a[i];
+  ck_abort_msg("no assertion %s (signature %s)", id, sig);
+  return NULL;
+}
+
+/* The assertion holds (ok) or fails with the expected and got texts given. */
+static void check_one(const char *expect, const char *id, bool ok, const char *expected, const char *got) {
+  eval(expect);
+  const struct expect_assertion *a = find(id);
+  ck_assert_msg(a->ok == ok, "%s: %s ok=%d (expected %s, got %s)", expect, id, a->ok, a->expected, a->got);
+  ck_assert_str_eq(a->expected, expected);
+  ck_assert_str_eq(a->got, got);
+  ck_assert(rep.passed == ok);
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+START_TEST(test_read_every_field) {
+  struct expectation *e = read_expect(
+      "{ 400, { status = 200, reason = 'OK', headers = { present = {'Via'}, absent = {'X-Badup-Hop'},"
+      " equal = {['Content-Length'] = '5'}, match = {Server = '^nginx'}, count = {['Content-Length'] = 1} },"
+      " body = { equal = 'hello', match = 'l+', length = 5 }, interim = {103}, connection = 'kept',"
+      " min_s = 0.1, max_s = 3, attempts = 1, connections = 1,"
+      " upstream = { method = 'GET', target = '/x', version = 'HTTP/1.1', headers = { absent = {'TE'} },"
+      " body_length = 0, upstream = 1 }, log = { haproxy = 'SD--', nginx = 'upstream' },"
+      " responses = { { status = 200, headers = { present = {'Via'} } }, { reason = 'OK' } } } }");
+  ck_assert_msg(e != NULL, "%s", why);
+  ck_assert_uint_eq(e->n, 2);
+  ck_assert_str_eq(e->alt[0].final.status, "400");
+  const struct expect_set *s = &e->alt[1];
+  ck_assert_str_eq(s->final.status, "200");
+  ck_assert_uint_eq(s->final.headers.n, 5);
+  ck_assert_int_eq(s->final.headers.v[0].kind, EXPECT_H_PRESENT);
+  ck_assert_int_eq(s->final.headers.v[4].kind, EXPECT_H_COUNT);
+  ck_assert_int_eq(s->final.body.length, 5);
+  ck_assert_int_eq(s->connection, EXPECT_CONN_KEPT);
+  ck_assert_uint_eq(s->nupstream, 1);
+  ck_assert_int_eq(s->upstream[0].upstream, 1);
+  ck_assert_uint_eq(s->nlog, 2);
+  ck_assert_str_eq(s->log[0].proxy, "haproxy"); /* sorted */
+  ck_assert_uint_eq(s->nresponses, 2);
+  ck_assert(expectation_asks_connection(e));
+  expectation_free(e);
+  e = read_expect("{ 502, { status = 200, headers = { present = {'Via'} } } }");
+  ck_assert(!expectation_asks_connection(e));
+  expectation_free(e);
+}
+END_TEST
+
+/* Each bad table, and a word its message must hold. */
+START_TEST(test_read_errors) {
+  static const char *const bad[][2] = {
+      {"{ status = 200, colour = 'red' }", "unknown field 'colour'"},
+      {"{ reason = 'OK' }", "status is required"},
+      {"{ status = 'nope' }", "status 'nope' is not"},
+      {"{ 200, 'sometimes' }", "expect[2]: status 'sometimes' is not"},
+      {"{ status = 200.5 }", "status 200.5 is not"},
+      {"{ status = 200, headers = { present = 'Via' } }", "expect.headers: present must be a table"},
+      {"{ status = 200, headers = { absent = { 5 } } }", "list of field names"},
+      {"{ status = 200, headers = { present = { 'Bad Name' } } }", "'Bad Name' is not a field name"},
+      {"{ status = 200, headers = { match = { Server = '(' } } }", "/(/ is not a valid POSIX ERE"},
+      {"{ status = 200, headers = { count = { Via = -1 } } }", "count[\"Via\"] must be an integer"},
+      {"{ status = 200, headers = { equal = { Via = true } } }", "equal[\"Via\"] must be a string"},
+      {"{ status = 200, headers = { nope = {} } }", "expect.headers: unknown field 'nope'"},
+      {"{ status = 200, body = 5 }", "body must be a string or a table"},
+      {"{ status = 200, body = { match = '[' } }", "body.match /[/ is not a valid POSIX ERE"},
+      {"{ status = 200, body = { length = 'five' } }", "length must be an integer"},
+      {"{ status = 200, interim = { 200 } }", "interim[1] must be a 1xx status"},
+      {"{ status = 200, interim = 1 }", "interim must be a list of 1xx statuses or 0"},
+      {"{ status = 200, connection = 'open' }", "connection must be \"closed\" or \"kept\""},
+      {"{ status = 200, min_s = -1 }", "min_s must be a non-negative number"},
+      {"{ status = 200, attempts = 1.5 }", "attempts must be an integer"},
+      {"{ status = 200, upstream = { verb = 'GET' } }", "expect.upstream: unknown field 'verb'"},
+      {"{ status = 200, upstream = { upstream = 9 } }", "upstream must be an integer from 1 to 8"},
+      {"{ status = 200, upstream = {}, upstream_requests = { {} } }", "not both"},
+      {"{ status = 200, upstream_requests = { { method = 1 } } }", "upstream_requests[1]: method must be a string"},
+      {"{ status = 200, log = { haproxy = '(' } }", "log pattern /(/ is not a valid POSIX ERE"},
+      {"{ status = 200, log = { 'SD--' } }", "log must map proxy names"},
+      {"{ status = 200, responses = { { status = 'x' } } }", "expect.responses[1]: status 'x' is not"},
+      {"{ status = 200, responses = { { connection = 'kept' } } }", "responses[1]: unknown field 'connection'"},
+      {"{ 200, status = 502 }", "a list of alternatives"},
+      {"{ 200, true }", "expect[2]: status must be"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct expectation *e = read_expect(bad[i][0]);
+    ck_assert_msg(e == NULL, "%s was read", bad[i][0]);
+    ck_assert_msg(strstr(why, bad[i][1]) != NULL, "%s: '%s' does not say '%s'", bad[i][0], why, bad[i][1]);
+  }
+}
+END_TEST
+
+/* ---- every assertion kind, holding and failing ------------------------------------ */
+
+START_TEST(test_status_and_reason) {
+  check_one("{ status = 200 }", "status", true, "200", "200");
+  check_one("{ status = 502 }", "status", false, "502", "200");
+  check_one("{ status = 200, reason = 'OK' }", "reason", true, "'OK'", "'OK'");
+  check_one("{ status = 200, reason = 'Fine' }", "reason", false, "'Fine'", "'OK'");
+}
+END_TEST
+
+START_TEST(test_headers) {
+  check_one("{ status = 200, headers = { present = {'via'} } }", "headers.present:via", true, "present", "'1.1 proxy'");
+  check_one("{ status = 200, headers = { present = {'Age'} } }", "headers.present:Age", false, "present", "absent");
+  check_one("{ status = 200, headers = { absent = {'Age'} } }", "headers.absent:Age", true, "absent", "absent");
+  check_one("{ status = 200, headers = { absent = {'X-Badup-Hop'} } }", "headers.absent:X-Badup-Hop", false, "absent",
+            "'1'");
+  check_one("{ status = 200, headers = { equal = {['Content-Length'] = '5'} } }", "headers.equal:Content-Length", true,
+            "'5'", "'5'");
+  check_one("{ status = 200, headers = { equal = {['Content-Length'] = 6} } }", "headers.equal:Content-Length", false,
+            "'6'", "'5'");
+  check_one("{ status = 200, headers = { match = {Server = '^nginx'} } }", "headers.match:Server", true, "/^nginx/",
+            "'nginx/1.22'");
+  check_one("{ status = 200, headers = { match = {Server = '^Apache'} } }", "headers.match:Server", false,
+            "/^Apache/", "'nginx/1.22'");
+  check_one("{ status = 200, headers = { count = {Via = 1} } }", "headers.count:Via", true, "1", "1");
+  check_one("{ status = 200, headers = { count = {Via = 2} } }", "headers.count:Via", false, "2", "1");
+}
+END_TEST
+
+START_TEST(test_body) {
+  check_one("{ status = 200, body = 'hello' }", "body.equal", true, "'hello'", "'hello'");
+  check_one("{ status = 200, body = { equal = 'bye' } }", "body.equal", false, "'bye'", "'hello'");
+  check_one("{ status = 200, body = { match = '^hel+o$' } }", "body.match", true, "/^hel+o$/", "'hello'");
+  check_one("{ status = 200, body = { match = 'bye' } }", "body.match", false, "/bye/", "'hello'");
+  check_one("{ status = 200, body = { length = 5 } }", "body.length", true, "5", "5");
+  check_one("{ status = 200, body = { length = 0 } }", "body.length", false, "0", "5");
+}
+END_TEST
+
+START_TEST(test_interim_and_connection) {
+  check_one("{ status = 200, interim = {103} }", "interim", true, "103", "103");
+  check_one("{ status = 200, interim = 0 }", "interim", false, "none", "103");
+  check_one("{ status = 200, connection = 'kept' }", "connection", true, "kept", "kept");
+  check_one("{ status = 200, connection = 'closed' }", "connection", false, "closed", "kept");
+  seen.last_conn = SEEN_CONN_RESET; /* "closed" includes a reset */
+  check_one("{ status = 200, connection = 'closed' }", "connection", true, "closed", "reset");
+}
+END_TEST
+
+START_TEST(test_time_and_counts) {
+  check_one("{ status = 200, min_s = 0.2 }", "min_s", true, ">= 0.200 s", "0.250 s");
+  check_one("{ status = 200, min_s = 1 }", "min_s", false, ">= 1.000 s", "0.250 s");
+  check_one("{ status = 200, max_s = 1 }", "max_s", true, "<= 1.000 s", "0.250 s");
+  check_one("{ status = 200, max_s = 0.1 }", "max_s", false, "<= 0.100 s", "0.250 s");
+  check_one("{ status = 200, attempts = 2 }", "attempts", true, "2", "2");
+  check_one("{ status = 200, attempts = 1 }", "attempts", false, "1", "2");
+  check_one("{ status = 200, connections = 2 }", "connections", true, "2", "2");
+  in.connections = -1;
+  check_one("{ status = 200, connections = 1 }", "connections", false, "1", "unknown");
+}
+END_TEST
+
+START_TEST(test_upstream) {
+  check_one("{ status = 200, upstream = { method = 'POST' } }", "upstream.method", true, "'POST'", "'POST'");
+  check_one("{ status = 200, upstream = { target = '/y' } }", "upstream.target", false, "'/y'", "'/x'");
+  check_one("{ status = 200, upstream = { version = 'HTTP/1.1' } }", "upstream.version", true, "'HTTP/1.1'",
+            "'HTTP/1.1'");
+  check_one("{ status = 200, upstream = { headers = { absent = {'content-length'} } } }",
+            "upstream.headers.absent:content-length", false, "absent", "'5'");
+  check_one("{ status = 200, upstream = { headers = { equal = {Via = '1.1 a'} } } }", "upstream.headers.equal:Via",
+            true, "'1.1 a'", "'1.1 a'");
+  check_one("{ status = 200, upstream = { body_length = 5 } }", "upstream.body_length", true, "5", "5");
+  check_one("{ status = 200, upstream = { upstream = 2 } }", "upstream.upstream", false, "2", "1");
+  check_one("{ status = 200, upstream_requests = { {}, { method = 'GET', upstream = 2 } } }",
+            "upstream_requests[2].upstream", true, "2", "2");
+  check_one("{ status = 200, upstream_requests = { {}, {}, { method = 'GET' } } }", "upstream_requests[3].method",
+            false, "'GET'", "no request");
+  in.requests_json = NULL;
+  check_one("{ status = 200, upstream = { method = 'GET' } }", "upstream.method", false, "'GET'",
+            "unknown (no record of the upstream's requests)");
+}
+END_TEST
+
+START_TEST(test_log) {
+  check_one("{ status = 200, log = { haproxy = 'SD--' } }", "log.haproxy", true, "/SD--/", "'be/s1 0/0/1/2/3 200 SD--'");
+  check_one("{ status = 200, log = { haproxy = 'SH--' } }", "log.haproxy", false, "/SH--/", "'be/s1 0/0/1/2/3 200 SD--'");
+  /* Another proxy's pattern is not this case's assertion. */
+  eval("{ status = 200, log = { nginx = 'nothing' } }");
+  ck_assert_uint_eq(rep.n, 1);
+  ck_assert(rep.passed);
+}
+END_TEST
+
+START_TEST(test_responses) {
+  static const char *const none[] = {NULL};
+  struct seen_response *second = respond(&seen, 404, "Not Found", none, "");
+  second->complete = false; /* cut short: the client's outcome says how */
+  in.outcome = "404+reset";
+  check_one("{ status = '404+reset', responses = { { status = 200, reason = 'OK' }, { status = '404+reset' } } }",
+            "responses[2].status", true, "404+reset", "404+reset");
+  check_one("{ status = '404+reset', responses = { { status = 200, headers = { absent = {'Via'} } } } }",
+            "responses[1].headers.absent:Via", false, "absent", "'1.1 proxy'");
+  check_one("{ status = '404+reset', responses = { {}, {}, { status = 200 } } }", "responses[3].status", false, "200",
+            "none");
+  check_one("{ status = '404+reset', responses = { {}, {}, { reason = 'OK' } } }", "responses[3].reason", false,
+            "'OK'", "no response");
+}
+END_TEST
+
+START_TEST(test_no_response_at_all) {
+  seen_free(&seen);
+  memset(&seen, 0, sizeof seen);
+  in.outcome = "closed";
+  check_one("{ status = 'closed', headers = { present = {'Via'} } }", "headers.present:Via", false, "present",
+            "no response");
+  check_one("{ status = 'closed', headers = { absent = {'Via'} } }", "headers.absent:Via", false, "absent",
+            "no response");
+}
+END_TEST
+
+/* ---- alternatives and signatures -------------------------------------------------- */
+
+START_TEST(test_alternatives) {
+  in.outcome = "505";
+  eval("{ 400, 505 }");
+  ck_assert(rep.passed);
+  ck_assert_uint_eq(rep.alternative, 1);
+  ck_assert_str_eq(sig, "505");
+  in.outcome = "502";
+  eval("{ 400, 505 }");
+  ck_assert(!rep.passed);
+  ck_assert_uint_eq(rep.alternative, 0); /* none matches its status: the first */
+  ck_assert_str_eq(sig, "502");          /* the status is not in it: the word says it */
+  in.outcome = "200";
+  /* The second holds: reported, though the first's status matches too. */
+  eval("{ { status = 200, headers = { absent = {'Via'} } }, { status = 200, headers = { present = {'Via'} } } }");
+  ck_assert(rep.passed);
+  ck_assert_uint_eq(rep.alternative, 1);
+  ck_assert_str_eq(sig, "200");
+  /* None holds: the first whose status matches is reported. */
+  eval("{ 400, { status = 200, headers = { absent = {'Via'} } }, { status = 200, connection = 'closed' } }");
+  ck_assert(!rep.passed);
+  ck_assert_uint_eq(rep.alternative, 1);
+  ck_assert_str_eq(sig, "200 !headers.absent:Via");
+}
+END_TEST
+
+START_TEST(test_signature) {
+  eval("{ status = 200, headers = { absent = {'X-Badup-Hop'}, present = {'Via'} }, connection = 'closed',"
+       " body = { length = 5 } }");
+  ck_assert(!rep.passed);
+  /* present before absent, in the order of expect_eval.h */
+  ck_assert_str_eq(sig, "200 !headers.absent:X-Badup-Hop !connection");
+  ck_assert_uint_eq(rep.failed, 2);
+}
+END_TEST
+
+START_TEST(test_failed_list) {
+  eval("{ status = 200, headers = { absent = {'X-Badup-Hop'} }, connection = 'closed' }");
+  char list[512];
+  expect_failed_list(&rep, list, sizeof list);
+  ck_assert_str_eq(list, "headers.absent:X-Badup-Hop: expected absent, got '1'; connection: expected closed, got kept");
+}
+END_TEST
+
+START_TEST(test_a_long_signature_is_cut) {
+  char expect[4096] = "{ status = 200, headers = { present = {";
+  for (int i = 0; i < 40; i++)
+    snprintf(expect + strlen(expect), sizeof expect - strlen(expect), "%s'X-Missing-Field-%02d'", i ? "," : "", i);
+  strcat(expect, "} } }");
+  eval(expect);
+  ck_assert_uint_lt(strlen(sig), EXPECT_SIGNATURE_MAX);
+  ck_assert_ptr_nonnull(strstr(sig, " !..."));
+  ck_assert_uint_eq(rep.n, EXPECT_ASSERTIONS_MAX);
+  ck_assert_uint_eq(rep.failed, 40);
+}
+END_TEST
+
+/* ---- the reference and the verdict ------------------------------------------------- */
+
+START_TEST(test_reference_round_trip) {
+  char *dir = uu_mkdtemp();
+  const char *signature = "200 !headers.absent:X-Badup-Hop !upstream_requests[2].headers.equal:Via";
+  struct reference_record rec = {.scenario = "hop", .got = signature, .seen = {signature}, .nseen = 1,
+                                 .expect = "200", .elapsed_ms = 1, .case_ms = 2, .upstream_attempts = 1,
+                                 .proxy_log = "", .digest = "0123456789abcdef"};
+  ck_assert_int_eq(reference_update(dir, "haproxy", "2.6", "/usr/sbin/haproxy", &rec, 1), 0);
+  char err[256];
+  struct reference *ref = reference_load(dir, "haproxy", err, sizeof err);
+  ck_assert_msg(ref != NULL, "%s", err);
+  struct reference_record back;
+  ck_assert(reference_lookup(ref, "2.6", "hop", &back));
+  ck_assert_str_eq(back.got, signature);
+  ck_assert(reference_record_seen(&back, signature));
+  ck_assert(!reference_record_seen(&back, "200"));
+  reference_free(ref);
+  uu_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_verdicts) {
+  static struct proxy_def px = {.name = "haproxy", .version = "2.6"};
+  static struct scenario scn;
+  static struct row row;
+  memset(&scn, 0, sizeof scn);
+  memset(&row, 0, sizeof row);
+  scn.name = "hop";
+  scn.kind = SCENARIO_STATIC;
+  scn.check_min_s = scn.check_max_s = -1;
+  scn.check_attempts = -1;
+  scn.expectation = read_expect("{ status = 200, headers = { absent = {'X-Badup-Hop'} } }");
+  scn.expect = "200";
+  row.proxy = &px;
+  row.scn = &scn;
+  row.repeat = 1;
+  row.r.ran = true;
+  row.r.attempts = row.r.upstream_connections = 1;
+  in.outcome = "200";
+  expect_evaluate(scn.expectation, &in, &row.r.expect, row.r.got, sizeof row.r.got);
+  ck_assert_str_eq(row.r.got, "200 !headers.absent:X-Badup-Hop");
+  verdict_judge(&row, NULL);
+  ck_assert_str_eq(verdict_word(row.verdict), "fail");
+  ck_assert_msg(strstr(row.reason, "headers.absent:X-Badup-Hop: expected absent, got '1'") == row.reason, "%s",
+                row.reason);
+  /* Recorded: the same signature deviates. */
+  const char *text = "{\"proxy\":\"haproxy\",\"versions\":{\"2.6\":{\"scenarios\":{\"hop\":{\"got\":\"200 "
+                     "!headers.absent:X-Badup-Hop\",\"seen\":[\"200 !headers.absent:X-Badup-Hop\"]}}}}}";
+  struct reference *ref = reference_parse(text);
+  ck_assert_ptr_nonnull(ref);
+  verdict_judge(&row, ref);
+  ck_assert_str_eq(verdict_word(row.verdict), "deviates");
+  ck_assert_ptr_nonnull(strstr(row.reason, "expected absent, got '1'"));
+  /* The proxy drops the field: the alternative holds; but with no attempt, no pass. */
+  row.r.attempts = 0;
+  seen.responses[0].fields[3].name[0] = 'Y';
+  expect_evaluate(scn.expectation, &in, &row.r.expect, row.r.got, sizeof row.r.got);
+  ck_assert_str_eq(row.r.got, "200");
+  verdict_judge(&row, ref);
+  ck_assert_str_eq(verdict_word(row.verdict), "fail"); /* 0 attempts: the proxy answered by itself */
+  row.r.attempts = 1;
+  verdict_judge(&row, ref);
+  ck_assert_str_eq(verdict_word(row.verdict), "pass");
+  expectation_free(scn.expectation);
+  scn.expectation = read_expect("{ status = 200, attempts = 0 }");
+  row.r.attempts = in.attempts = 0;
+  expect_evaluate(scn.expectation, &in, &row.r.expect, row.r.got, sizeof row.r.got);
+  verdict_judge(&row, ref);
+  ck_assert_str_eq(verdict_word(row.verdict), "pass"); /* the table's attempts = 0 decides */
+  reference_free(ref);
+  expectation_free(scn.expectation);
+}
+END_TEST
+
+START_TEST(test_an_unstable_cell_names_whole_signatures) {
+  static struct proxy_def px = {.name = "haproxy", .version = "2.6"};
+  static struct scenario scn = {.name = "hop", .expect = "200"};
+  static struct row row;
+  memset(&row, 0, sizeof row);
+  row.proxy = &px;
+  row.scn = &scn;
+  row.repeat = 3;
+  row.verdict = VERDICT_UNSTABLE;
+  snprintf(row.alternatives, sizeof row.alternatives, "200 !connection x2, 502 x1");
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  results_table(f, &row, 1, false);
+  fclose(f);
+  ck_assert_msg(strstr(text, "200 !connection|502 ?") != NULL, "%s", text);
+  free(text);
+}
+END_TEST
+
+static Suite *expect_suite(void) {
+  Suite *s = suite_create("expect");
+  TCase *tc = tcase_create("read");
+  tcase_add_test(tc, test_read_every_field);
+  tcase_add_test(tc, test_read_errors);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("evaluate");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_status_and_reason);
+  tcase_add_test(tc, test_headers);
+  tcase_add_test(tc, test_body);
+  tcase_add_test(tc, test_interim_and_connection);
+  tcase_add_test(tc, test_time_and_counts);
+  tcase_add_test(tc, test_upstream);
+  tcase_add_test(tc, test_log);
+  tcase_add_test(tc, test_responses);
+  tcase_add_test(tc, test_no_response_at_all);
+  tcase_add_test(tc, test_alternatives);
+  tcase_add_test(tc, test_signature);
+  tcase_add_test(tc, test_failed_list);
+  tcase_add_test(tc, test_a_long_signature_is_cut);
+  tcase_add_test(tc, test_reference_round_trip);
+  tcase_add_test(tc, test_verdicts);
+  tcase_add_test(tc, test_an_unstable_cell_names_whole_signatures);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(expect_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
