@@ -102,8 +102,7 @@ static const char *unmatched(const char *list, const char *const *names, size_t 
 
 /* How many upstreams a case of the scenario listens on (the proxy must send to them all). */
 static int scenario_upstreams(const struct scenario *s) {
-  (void)s;
-  return 1; /* a scenario has one upstream */
+  return s->nupstreams;
 }
 
 int run_matrix_build(struct run_matrix *m, const struct run_args *a) {

@@ -4,7 +4,8 @@
   upstreams=N) is rendered with two (`badup proxy render --upstreams`), and its own checker
   (the `check:` line) accepts the files; a proxy without a checker is started and must
   listen.
-- A proxy that takes one upstream refuses to render two, saying so.
+- A proxy that takes one upstream refuses to render two, saying so; a case of a scenario
+  with two upstreams is skipped for it, with why, and runs through the ones that take two.
 - haproxy and nginx for real: two upstreams on raw sockets, the first resets every
   connection right after reading the request, the second answers 200. With --retries the
   client gets 200 and the second upstream got the request; without, the client gets 502 and
@@ -14,6 +15,7 @@
 Runs standalone: BADUP=build/badup python3 tests/e2e/test_proxy_upstreams.py
 """
 
+import json
 import os
 import re
 import shutil
@@ -295,6 +297,56 @@ class UsersConfig(Base):
         p = self.run_with("mirror /m; } location /m { proxy_pass http://10.0.0.5:8080; ")
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("sends to http://10.0.0.5:8080, not the case's simulator", p.stderr)
+
+
+TWO_UPSTREAMS = """\
+return scenario {
+  summary = "the first upstream resets after the request, the second answers",
+  expect  = ctx.retries and 200 or 502,
+  upstreams = {
+    { plan = { rxreq(), reset() } },
+    { plan = { rxreq(), txresp { body = "second" } } },
+  },
+}
+"""
+
+
+class CasesWithTwoUpstreams(Base):
+    """badup run: a scenario with two upstreams runs through the proxies that take them, and
+    is skipped, with why, for one that takes one."""
+
+    def run_cases(self, retries):
+        for name in ("haproxy", "nginx", "tinyproxy"):
+            if not self.proxies.get(name, (False, 0))[0]:
+                self.skipTest("%s is not installed (make test installs it)" % name)
+        scn = os.path.join(self.tmp, "scenarios")
+        os.makedirs(scn)
+        with open(os.path.join(scn, "failover_reset.lua"), "w") as f:
+            f.write(TWO_UPSTREAMS)
+        ref, out = os.path.join(self.tmp, "ref"), os.path.join(self.tmp, "out")
+        os.makedirs(ref)
+        args = ["run", "--scenarios", scn, "--proxy", "haproxy,nginx,tinyproxy", "--reference", ref, "--out", out]
+        p = badup(args + (["--retries"] if retries else []), timeout=240)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            cases = {c["proxy"]: c for c in json.load(f)["cases"]}
+        return out, cases
+
+    def test_with_retries_the_second_answers(self):
+        out, cases = self.run_cases(True)
+        for name in ("haproxy", "nginx"):
+            self.assertEqual((cases[name]["got"], cases[name]["verdict"]), ("200", "pass"), cases[name])
+        with open(os.path.join(out, "cases", "nginx", "failover_reset", "nginx.conf")) as f:
+            self.assertEqual(len(re.findall(r"(?m)^        server 127\.0\.0\.1:\d+;$", f.read())), 2)
+        tiny = cases["tinyproxy"]
+        self.assertEqual((tiny["got"], tiny["verdict"]), ("skipped", "skipped"))
+        self.assertEqual(tiny["reason"], "tinyproxy sends to one upstream only (ReversePath maps a path to one URL)")
+
+    def test_without_retries_the_first_one_is_the_answer(self):
+        _, cases = self.run_cases(False)
+        for name in ("haproxy", "nginx"):
+            self.assertEqual((cases[name]["got"], cases[name]["verdict"]), ("502", "pass"), cases[name])
+        self.assertEqual(cases["tinyproxy"]["verdict"], "skipped")
 
 
 class FailoverOnTheWire(Base):
