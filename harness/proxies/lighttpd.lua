@@ -20,8 +20,8 @@ return proxy {
   version = { args = { "-v" }, pattern = "lighttpd/(%d+%.%d+%.%d+)" },
   config = "lighttpd.conf",
   -- Several upstreams: one ( "host", "port", ... ) each in the list; lighttpd's balance
-  -- "fair" (the least loaded, the first on a tie). It never re-sends a request: another
-  -- host gets the next request when one was disabled (a failed connect).
+  -- "fair" (the least loaded, the first on a tie). A failed connect goes on to another host,
+  -- --retries or not; a request that went out is never re-sent.
   upstreams = {
     each = [[(
     "host" => "${upstream_host}",
