@@ -10,7 +10,8 @@
   connection right after reading the request, the second answers 200. With --retries the
   client gets 200 and the second upstream got the request; without, the client gets 502 and
   the second got nothing. Five times each: the outcome must not vary. The other proxies that
-  take two, twice each, with what each does (EXPECT).
+  take two, twice each, with what each does (EXPECT); and apache2's and lighttpd's answer to a
+  first upstream that refuses connections.
 
 Runs standalone: BADUP=build/badup python3 tests/e2e/test_proxy_upstreams.py
 """
@@ -410,6 +411,31 @@ class FailoverOnTheWire(Base):
                     if not self.proxies.get(name, (False, 0))[0]:
                         continue
                     self.run_proxy(name, retries)
+
+    def test_a_refused_first_upstream(self):
+        """Nothing listens on the first: two requests, one after the other."""
+        want = {("apache2", True): [200, 200], ("apache2", False): [503, 200],
+                ("lighttpd", True): [200, 200], ("lighttpd", False): [200, 200]}
+        for (name, retries), statuses in sorted(want.items()):
+            with self.subTest(proxy=name, retries=retries):
+                if not self.proxies.get(name, (False, 0))[0]:
+                    continue
+                second = Upstream(reset=False)
+                d = os.path.join(self.tmp, "refused-%s-%d" % (name, retries))
+                out = render(name, [free_port(), second.port], d, retries)
+                port = int(out["port"])
+                proc = subprocess.Popen(["sh", "-c", out["command"]], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+                try:
+                    deadline = time.monotonic() + 30
+                    while not listening(port) and proc.poll() is None and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                    got = [get(port, "/refused/%d" % i) for i in range(2)]
+                finally:
+                    stop(proc)
+                    second.close()
+                self.assertEqual(got, statuses)
+                self.assertEqual(second.requests, statuses.count(200))
 
     def test_haproxy_with_retries_goes_to_the_second(self):
         self.run_proxy("haproxy", True)
