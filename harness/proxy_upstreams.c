@@ -107,8 +107,8 @@ void ld_upstreams(lua_State *L, struct loader *ld, int v) {
   u->max = each ? PROXY_UPSTREAMS_MAX : 1;
   if (lua_getfield(L, v, "max") != LUA_TNIL) {
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > PROXY_UPSTREAMS_MAX)
-      ld_fail(L, ld, "upstreams.max must be a whole number from 1 to %d, got %s%s", PROXY_UPSTREAMS_MAX,
-              lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1), "");
+      ld_fail(L, ld, "upstreams.max must be a whole number from 1 to %d, got %s", PROXY_UPSTREAMS_MAX,
+              lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
     u->max = (int)lua_tointeger(L, -1);
   }
   lua_settop(L, v);
