@@ -442,6 +442,7 @@ static bool render_proxy(struct case_ctx *c) {
   c->port = case_free_port();
   struct proxy_instance in = {.dir = c->pdir, .port = c->port, .upstream_host = "127.0.0.1",
                               .upstream_port = c->up_port, .connect_timeout = c->o->connect_timeout,
+                              .upstream_ports = c->up_ports, .nupstreams = c->nups, /* every upstream, in order */
                               .read_timeout = c->o->read_timeout, .retries = c->o->retries, .scenario = c->s->name,
                               .config_file = c->o->proxy_config};
   char why[sizeof c->r->detail];

@@ -12,7 +12,7 @@ void list_usage(FILE *out) {
   fputs("usage: badup list [--scenarios DIR] [--proxies DIR]\n"
         "\n"
         "Prints the scenarios (name, expect, summary) and the proxies (name, installed or\n"
-        "not, version).\n",
+        "not, version, upstreams=N: how many upstreams it can send to, the binary).\n",
         out);
 }
 
@@ -61,8 +61,10 @@ int list_main(int argc, char **argv) {
   printf("\nproxies (%zu):\n", npx);
   for (size_t i = 0; i < npx; i++) {
     proxy_probe(&pxs[i]);
-    printf("  %-14s %-14s %-10s %s\n", pxs[i].name, pxs[i].binary ? "installed" : "not installed",
-           pxs[i].version ? pxs[i].version : "-", pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
+    char ups[16];
+    snprintf(ups, sizeof ups, "upstreams=%d", pxs[i].upstreams.max);
+    printf("  %-14s %-14s %-10s %-12s %s\n", pxs[i].name, pxs[i].binary ? "installed" : "not installed",
+           pxs[i].version ? pxs[i].version : "-", ups, pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
   }
   for (size_t i = 0; i < nscn; i++) scenario_unload(&scns[i]);
   free(scns);

@@ -48,6 +48,7 @@ static int fn_proxy(lua_State *L) {
   }
   p->ready_timeout = 15.0;
   p->stop_grace_ms = 3000;
+  p->upstreams.max = 1; /* without the upstreams field, it sends to one */
   /* the syntax most config languages share: a statement a line, '#' comments, both quotes (at a
    * word's start, with '\' escapes in them) */
   p->syntax.comments = COMMENT_HASH;
@@ -61,6 +62,7 @@ static int fn_proxy(lua_State *L) {
     }
     lua_settop(L, 1);
   }
+  ld_upstreams_finish(L, ld);
   if (!p->config) p->config = ld_dup(L, ld, p->files[0].name, strlen(p->files[0].name));
   bool found = false;
   for (size_t i = 0; i < p->nfiles; i++) found |= strcmp(p->files[i].name, p->config) == 0;
@@ -159,6 +161,7 @@ static void free_def(struct proxy_def *p) {
   }
   free(p->targets), ld_free_list(p->groups);
   proxy_explain_free(p->explain);
+  proxy_upstreams_free(&p->upstreams);
   for (size_t i = 0; i < p->nsidecars; i++) ld_free_list(p->sidecars[i]);
   free(p->sidecars);
   for (size_t i = 0; i < p->nfiles; i++) free(p->files[i].name), free(p->files[i].text);

@@ -150,6 +150,31 @@ struct proxy_explain {
   char *look_in_what;     /* what that looks like in production */
 };
 
+/* A text written once per upstream (docs/proxies.md, "Several upstreams"). */
+struct proxy_list {
+  char *each; /* template: ${upstream_port}, ${upstream_index}, ${upstream_suffix} are that upstream's */
+  char *join; /* between two (default "\n") */
+};
+
+/* A variable of the definition's own that is "" with one upstream (upstreams.several). */
+struct proxy_several {
+  char *name;
+  char *text;              /* a template, or NULL: */
+  struct proxy_list list;  /* ... a text per upstream */
+};
+
+/* How many upstreams (origin servers) a proxy can send to, and how its files say them. */
+#define PROXY_UPSTREAMS_MAX 8
+#define PROXY_UPSTREAMS_SEVERAL 16 /* own variables at most */
+struct proxy_upstreams {
+  int max;                       /* 1..PROXY_UPSTREAMS_MAX; 1: it sends to one upstream only */
+  struct proxy_list servers;     /* ${upstream_servers}; each is NULL without one */
+  struct proxy_several *several;
+  size_t nseveral;
+  char *retries_on, *retries_off; /* ${retries} with more than one upstream, or NULL: retries' own */
+  char *why;                     /* max 1: why it cannot send to more, or NULL */
+};
+
 struct proxy_def {
   char *name, *summary, *source;
   int line;             /* of the proxy{} call in source */
@@ -192,6 +217,7 @@ struct proxy_def {
   char **groups; /* Lua patterns, one capture: a name that stands for targets declared
                     with it (nginx's upstream NAME, apache's balancer://NAME) */
   struct proxy_explain *explain; /* NULL: explain does not know its lines */
+  struct proxy_upstreams upstreams;
 };
 
 #define MAX_SIDECARS 4
@@ -207,7 +233,7 @@ void proxy_free_all(struct proxy_def *defs, size_t n);
 enum proxy_var {
   PV_BINARY, PV_DIR, PV_PROXY_PORT, PV_UPSTREAM_HOST, PV_UPSTREAM_PORT, PV_CONNECT_TIMEOUT,
   PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO,
-  PV_MAX_CONNECTIONS, PV__COUNT
+  PV_MAX_CONNECTIONS, PV_UPSTREAM_SERVERS, PV_UPSTREAM_INDEX, PV_UPSTREAM_SUFFIX, PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
 
@@ -229,7 +255,9 @@ struct proxy_instance {
   const char *dir;           /* ${dir}, absolute: its files are written there, it runs there */
   int port;                  /* ${proxy_port} */
   const char *upstream_host; /* ${upstream_host} */
-  int upstream_port;         /* ${upstream_port} */
+  int upstream_port;         /* ${upstream_port}: the first upstream */
+  const int *upstream_ports; /* every upstream's port, upstream_ports[0] first, or NULL: */
+  int nupstreams;            /* ... 0 or 1: upstream_port alone */
   double connect_timeout, read_timeout; /* seconds */
   bool retries;              /* ${retries} is retries.on (else retries.off) */
   const char *scenario;      /* ${scenario} ("" outside a case) */
@@ -244,13 +272,17 @@ struct proxy_rendered {
   char port[16], upstream_port[16], connect_timeout[32], read_timeout[32], connect_timeout_ms[32],
       read_timeout_ms[32], max_connections[16];
   char *retries;
+  char *servers;             /* ${upstream_servers} */
+  char **several;            /* the definition's own variables' values (upstreams.several) */
   const char *values[PV__COUNT];
+  const char **all_names, **all_values; /* values[] and the definition's own, for vars */
   struct vars vars;          /* the variables and their values: for sidecars and cleanup */
   char **argv, **env;
   size_t nargs, nenv;
 };
 
-/* Renders p (probed: p->binary is ${binary}) for `in`: writes its files into in->dir (and
+/* Renders p (probed: p->binary is ${binary}) for `in`, whose upstreams must be at most
+ * p->upstreams.max (proxy_upstreams_refuse): writes its files into in->dir (and
  * the folders they are in), and its command line and environment into *out. 0, or -1 with
  * why in err: a --proxy-config that cannot be read, a file that cannot be written, an
  * unknown variable, no memory. Either way proxy_rendered_free frees what it made (out may be
@@ -258,5 +290,16 @@ struct proxy_rendered {
 int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out, char *err,
                  size_t errlen);
 void proxy_rendered_free(struct proxy_rendered *r);
+
+/* proxy_upstreams.c. Why a case whose scenario has n upstreams cannot run through p, into
+ * why ("nginx sends to one upstream only"; "... at most 2 upstreams"; a user's config without
+ * ${upstream_servers}), and true; false when it can. config_text: the --proxy-config's text, or NULL. */
+bool proxy_upstreams_refuse(const struct proxy_def *p, int n, const char *config_text, char *why, size_t len);
+/* The text of a config as one upstream renders the upstream variables (${upstream_servers}
+ * is `each` for upstream 1, the definition's own variables ""), every other ${name} kept:
+ * what the --proxy-config checks read. Malloc'd; NULL: no memory. */
+char *proxy_upstreams_as_one(const struct proxy_def *p, const char *text);
+/* Is len bytes at name a template variable of p (the standard ones and its own)? */
+bool proxy_var_known(const struct proxy_def *p, const char *name, size_t len);
 
 #endif

@@ -30,6 +30,7 @@
 
 void proxy_usage(FILE *out) {
   fputs("usage: badup proxy render NAME --upstream [HOST:]PORT --dir DIR [options]\n"
+        "       badup proxy render NAME --upstreams [HOST:]PORT,PORT[,...] --dir DIR [options]\n"
         "\n"
         "Writes the files of proxy NAME (harness/proxies/NAME.lua) into DIR, rendered for an\n"
         "upstream at HOST:PORT the way `badup run` renders them for a case, and prints how to\n"
@@ -37,6 +38,9 @@ void proxy_usage(FILE *out) {
         "\n"
         "options:\n"
         "  --upstream [HOST:]PORT  where the proxy sends requests (HOST default 127.0.0.1)\n"
+        "  --upstreams [HOST:]PORT,PORT,...\n"
+        "                          several upstreams on HOST, the first is ${upstream_port}\n"
+        "                          (for a proxy whose definition takes that many: badup list)\n"
         "  --dir DIR               where the files go, made if missing; ${dir} of the templates.\n"
         "                          It must be new or empty, or a folder render made before\n"
         "                          (it holds " RENDER_MARKER "): then its contents are removed first\n"
@@ -57,6 +61,7 @@ void proxy_usage(FILE *out) {
         "  url: the URL a client asks (a forward proxy: the upstream's, through PORT)\n"
         "  command: cd DIR && exec [env NAME=value ...] BINARY ARGS...   (sh syntax)\n"
         "  sidecar: ...   (per companion to start once it listens: a log reader)\n"
+        "  check: ...     (the proxy's own checker of these files, when it has one)\n"
         "  logs: FILES, and its stdout and stderr\n"
         "The command runs it in the foreground; `sh -c \"$command\"` starts it with the\n"
         "shell's PID becoming the proxy's.\n"
@@ -70,6 +75,7 @@ struct render_args {
   const char *name, *dir, *px_arg;
   char host[256];
   int upstream_port, listen_port, max_connections;
+  int ports[PROXY_UPSTREAMS_MAX], nports; /* --upstreams */
   double connect_timeout, read_timeout;
   bool retries;
 };
@@ -95,10 +101,31 @@ static bool parse_upstream(const char *s, struct render_args *a) {
   return parse_port(colon + 1, &a->upstream_port);
 }
 
+/* [HOST:]PORT,PORT,...: the first as --upstream, the others on the same host. */
+static bool parse_upstreams(const char *s, struct render_args *a) {
+  char first[300];
+  size_t n = strcspn(s, ",");
+  if (!s[n] || n >= sizeof first) return false;
+  snprintf(first, sizeof first, "%.*s", (int)n, s);
+  if (!parse_upstream(first, a)) return false;
+  a->ports[0] = a->upstream_port;
+  a->nports = 1;
+  for (const char *p = s + n; *p == ',';) {
+    char one[16];
+    size_t k = strcspn(p + 1, ",");
+    if (a->nports == PROXY_UPSTREAMS_MAX || k == 0 || k >= sizeof one) return false;
+    snprintf(one, sizeof one, "%.*s", (int)k, p + 1);
+    if (!parse_port(one, &a->ports[a->nports++])) return false;
+    p += 1 + k;
+  }
+  return true;
+}
+
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
-  enum { O_UP = 256, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR };
+  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
+      {"upstreams", required_argument, NULL, O_UPS},
       {"listen", required_argument, NULL, O_LISTEN},        {"connect-timeout", required_argument, NULL, O_CT},
       {"read-timeout", required_argument, NULL, O_RT},      {"retries", no_argument, NULL, O_RETRIES},
       {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
@@ -114,6 +141,14 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
     case O_UP:
       if (!parse_upstream(optarg, a))
         return cli_usage_error("proxy", "--upstream wants [HOST:]PORT (an IPv4 address or a name), got '%s'", optarg);
+      if (upstream) return cli_usage_error("proxy", "%s", "give --upstream or --upstreams, once");
+      upstream = true;
+      break;
+    case O_UPS:
+      if (upstream) return cli_usage_error("proxy", "%s", "give --upstream or --upstreams, once");
+      if (!parse_upstreams(optarg, a))
+        return cli_usage_error("proxy", "--upstreams wants [HOST:]PORT,PORT[,...] (2 to %d ports), got '%s'",
+                               PROXY_UPSTREAMS_MAX, optarg);
       upstream = true;
       break;
     case O_DIR:
@@ -152,7 +187,8 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
   a->name = argv[optind++];
   if (optind < argc) return cli_usage_error("proxy", "unexpected argument '%s'", argv[optind]);
   if (!upstream)
-    return cli_usage_error("proxy", "%s", "--upstream [HOST:]PORT is required: where the proxy sends requests");
+    return cli_usage_error("proxy", "%s",
+                           "--upstream [HOST:]PORT is required (or --upstreams): where the proxy sends requests");
   if (!a->dir) return cli_usage_error("proxy", "%s", "--dir DIR is required: where its files go");
   return 0;
 }
@@ -263,6 +299,11 @@ static int print_rendered(const struct proxy_def *p, const struct render_args *a
   printf("proxy: %s %s (%s)\n", p->name, p->version ? p->version : "unknown", p->binary);
   printf("dir: %s\n", dir);
   printf("port: %d\n", port);
+  if (a->nports > 1) {
+    printf("upstreams:");
+    for (int k = 0; k < a->nports; k++) printf(" %s:%d", a->host, a->ports[k]);
+    printf("\n");
+  }
   if (p->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
   else printf("url: http://127.0.0.1:%d/\n", port);
   print_command("command", dir, rd->argv, rd->env);
@@ -277,6 +318,18 @@ static int print_rendered(const struct proxy_def *p, const struct render_args *a
     else rc = -1;
     for (size_t i = 0; sargv && i < n; i++) free(sargv[i]);
     free(sargv);
+    free(bad);
+  }
+  if (p->check) { /* the proxy's own checker of the files, as --proxy-config runs it */
+    size_t n = 0;
+    while (p->check[n]) n++;
+    char **cargv = calloc(n + 1, sizeof *cargv);
+    char *bad = NULL;
+    for (size_t i = 0; cargv && i < n && !bad; i++) cargv[i] = template_render(p->check[i], &rd->vars, &bad);
+    if (cargv && !bad) print_command("check", dir, cargv, rd->env);
+    else rc = -1;
+    for (size_t i = 0; cargv && i < n; i++) free(cargv[i]);
+    free(cargv);
     free(bad);
   }
   struct buf logs = {0};
@@ -316,14 +369,17 @@ static int render_main(int argc, char **argv) {
     }
     int port = a.listen_port ? a.listen_port : case_free_port();
     struct proxy_instance in = {.dir = dir, .port = port, .upstream_host = a.host, .upstream_port = a.upstream_port,
+                                .upstream_ports = a.ports, .nupstreams = a.nports,
                                 .connect_timeout = a.connect_timeout, .read_timeout = a.read_timeout,
                                 .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
-    struct proxy_rendered rd;
-    if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
+    struct proxy_rendered rd = {0};
+    if (proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) fprintf(stderr, "badup proxy: %s\n", why);
+    else if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
     else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
-    else if (print_rendered(p, &a, dir, port, &rd) != 0) fprintf(stderr, "badup proxy: a sidecar did not render\n");
+    else if (print_rendered(p, &a, dir, port, &rd) != 0)
+      fprintf(stderr, "badup proxy: a sidecar or the check did not render\n");
     else rc = 0;
-    if (port >= 0) proxy_rendered_free(&rd);
+    proxy_rendered_free(&rd); /* zeroed when nothing was rendered */
   }
   free(dir);
   proxy_free_all(defs, n);

@@ -422,9 +422,7 @@ static void unknown_variables(struct checker *c, const char *name, const char *t
     const char *close = strchr(open + 2, '}');
     if (!close) break;
     size_t len = (size_t)(close - open - 2);
-    bool known = false;
-    for (int i = 0; i < PV__COUNT && !known; i++)
-      known = strlen(proxy_var_names[i]) == len && memcmp(proxy_var_names[i], open + 2, len) == 0;
+    bool known = proxy_var_known(c->p, open + 2, len);
     for (; counted < open; counted++) line += *counted == '\n';
     if (!known)
       pc_problem(c, line,
@@ -442,6 +440,11 @@ static const char *shipped_config(const struct proxy_def *p) {
     if (strcmp(p->files[i].name, p->config) == 0) return p->files[i].text;
   return "";
 }
+
+/* A config's text as the rules read it: its upstreams as one upstream renders them
+ * (${upstream_servers} is `each` with the simulator's address in it), the rest as written.
+ * NULL: no memory. */
+static char *as_read(const struct proxy_def *p, const char *text) { return proxy_upstreams_as_one(p, text); }
 
 /* A shipped statement whose target is the simulator: what a user's config that sends nowhere
  * is shown. */
@@ -474,18 +477,19 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
   if (c.problems == 0) {
     /* 1. Every ${name} is a template variable: else every case would fail the same way. */
     unknown_variables(&c, name, text);
+    char *one = as_read(p, text), *shipped_one = as_read(p, shipped_config(p));
 
     /* 2-4. One scan of the statements, the files it includes with them. */
     c.L = luaL_newstate();
     c.set = calloc(p->nmust_set + 1, sizeof *c.set);
     c.set_elsewhere = calloc(p->nmust_set + 1, sizeof *c.set_elsewhere);
     c.set_wrong = calloc(p->nmust_set + 1, sizeof *c.set_wrong);
-    if (!c.L || !c.set || !c.set_elsewhere || !c.set_wrong) {
+    if (!c.L || !c.set || !c.set_elsewhere || !c.set_wrong || !one || !shipped_one) {
       pc_refuse(&c, "%s: cannot create a Lua state to check it", name);
     } else {
       luaL_requiref(c.L, "string", luaopen_string, 1);
       lua_settop(c.L, 0);
-      lex_config(&p->syntax, c.L, shipped_config(p), NULL, &shipped);
+      lex_config(&p->syntax, c.L, shipped_one, NULL, &shipped);
       c.shipped = &shipped;
       read_shipped(&c, &shipped);
       c.nfiles = 1;
@@ -497,7 +501,7 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
       else
         snprintf(key, sizeof key, "(the config)");
       bool pushed = pc_chain_push(&c, key, name);
-      pc_scan_text(&c, name, text, 0, NULL, 0, NULL);
+      pc_scan_text(&c, name, one, 0, NULL, 0, NULL);
       if (pushed) pc_chain_pop(&c);
       pc_resolve_group_refs(&c);
       if (c.listen_in_shipped && !c.listen_in_user && !c.listen_blamed) {
@@ -543,6 +547,8 @@ int proxy_config_check(const struct proxy_def *p, const char *user_config, struc
       }
     }
     if (c.L) lua_close(c.L);
+    free(one);
+    free(shipped_one);
     for (size_t k = 0; c.set_elsewhere && k < p->nmust_set; k++) free(c.set_elsewhere[k]);
     free(c.set_elsewhere);
     for (size_t k = 0; c.set_wrong && k < p->nmust_set; k++) free(c.set_wrong[k].text);

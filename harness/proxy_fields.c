@@ -495,13 +495,15 @@ static void f_groups(lua_State *L, struct loader *ld, int v) {
   ld_patterns(L, ld, v, "groups", &ld->p->groups, "the group's name");
 }
 
-/* Every field, in the order they are copied (config after files: it names one). */
+/* Every field, in the order they are copied (config after files: it names one; upstreams
+ * before the templates, whose variables it adds to). */
 const struct ld_field LD_FIELDS[] = {
     {"name", f_name, true},
     {"summary", f_summary, false},
     {"packages", f_packages, false},
     {"binary", f_binary, true},
     {"version", f_version, false},
+    {"upstreams", ld_upstreams, false}, /* before every template: they may use its variables */
     {"files", f_files, true},
     {"config", f_config, false},
     {"command", f_command, true},

@@ -54,6 +54,8 @@ size_t ld_strings(lua_State *L, const struct loader *ld, int idx, const char *wh
 void ld_nonempty(lua_State *L, const struct loader *ld, size_t n, const char *what);
 /* Fails on an unknown ${name} in text. */
 void ld_template(lua_State *L, const struct loader *ld, const char *text, const char *what);
+/* ... plain: in a text written per upstream, which knows the standard variables only. */
+void ld_template_in(lua_State *L, const struct loader *ld, const char *text, const char *what, bool plain);
 /* A whole number of milliseconds, 0..MAX_MS. */
 int ld_ms(lua_State *L, const struct loader *ld, int idx, const char *what);
 /* Why a name the harness joins to the case folder would land elsewhere, or NULL. */
@@ -85,5 +87,12 @@ void ld_free_list(char **l);
 void ld_explain(lua_State *L, struct loader *ld, int v);
 void proxy_explain_free(struct proxy_explain *e);
 const char *proxy_explain_shared_kind(const struct proxy_def *a, const struct proxy_def *b);
+
+/* proxy_upstreams.c: the upstreams field's reader (before files: they may use its
+ * variables); once every field is read, that ${upstream_servers} and each of its own
+ * variables is used somewhere; freeing it. */
+void ld_upstreams(lua_State *L, struct loader *ld, int v);
+void ld_upstreams_finish(lua_State *L, struct loader *ld);
+void proxy_upstreams_free(struct proxy_upstreams *u);
 
 #endif

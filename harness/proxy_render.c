@@ -23,6 +23,9 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_RETRIES] = "retries",
     [PV_SCENARIO] = "scenario",
     [PV_MAX_CONNECTIONS] = "max_connections",
+    [PV_UPSTREAM_SERVERS] = "upstream_servers",
+    [PV_UPSTREAM_INDEX] = "upstream_index",
+    [PV_UPSTREAM_SUFFIX] = "upstream_suffix",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -97,7 +100,86 @@ void proxy_rendered_free(struct proxy_rendered *r) {
   free(r->argv);
   free(r->env);
   free(r->retries);
+  free(r->servers);
+  for (size_t i = 0; r->several && r->several[i]; i++) free(r->several[i]);
+  free(r->several);
+  free(r->all_names);
+  free(r->all_values);
   memset(r, 0, sizeof *r);
+}
+
+/* A list's `each` once per upstream, with that upstream's ${upstream_port}, ${upstream_index}
+ * (1, 2, ...) and ${upstream_suffix} ("", "2", ...), joined. values: the standard ones. */
+static char *render_list(const struct proxy_list *l, const int *ports, int n, const char *const *values, char **bad) {
+  struct buf b = {0};
+  for (int k = 0; k < n && l->each && !*bad; k++) {
+    char port[16], index[16], suffix[16];
+    snprintf(port, sizeof port, "%d", ports[k]);
+    snprintf(index, sizeof index, "%d", k + 1);
+    if (k) snprintf(suffix, sizeof suffix, "%d", k + 1);
+    else suffix[0] = 0; /* the first keeps the name it has with one upstream */
+    const char *mine[PV__COUNT];
+    memcpy(mine, values, sizeof mine);
+    mine[PV_UPSTREAM_PORT] = port, mine[PV_UPSTREAM_INDEX] = index, mine[PV_UPSTREAM_SUFFIX] = suffix;
+    struct vars v = {proxy_var_names, mine, PV__COUNT};
+    char *one = template_render(l->each, &v, bad);
+    if (k) buf_puts(&b, l->join);
+    buf_puts(&b, one);
+    free(one);
+  }
+  buf_append(&b, "", 1);
+  return b.data;
+}
+
+/* ${retries}, ${upstream_servers} and the definition's own variables, in this order: retries
+ * knows the standard variables (as with one upstream), the lists know retries, and the
+ * definition's texts know the lists. With one upstream, its own variables are "". Sets
+ * out->vars. 0, or -1 with why in err. */
+static int render_upstreams(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out,
+                            char **bad, char *err, size_t errlen) {
+  const struct proxy_upstreams *u = &p->upstreams;
+  int n = in->nupstreams > 1 && in->upstream_ports ? in->nupstreams : 1;
+  const int *ports = n > 1 ? in->upstream_ports : &in->upstream_port;
+  if (n > u->max) {
+    snprintf(err, errlen, "%s sends to at most %d upstream%s, not %d", p->name, u->max, u->max == 1 ? "" : "s", n);
+    return -1;
+  }
+  struct vars base = {proxy_var_names, out->values, PV__COUNT};
+  const char *retries = in->retries ? p->retries_on : p->retries_off;
+  if (n > 1 && u->retries_on) retries = in->retries ? u->retries_on : u->retries_off;
+  /* The retries text may use the other variables (a port, a timeout). */
+  out->retries = template_render(retries, &base, bad);
+  out->values[PV_RETRIES] = out->retries;
+  out->servers = render_list(&u->servers, ports, n, out->values, bad);
+  out->values[PV_UPSTREAM_SERVERS] = out->servers;
+  size_t all = PV__COUNT + u->nseveral;
+  out->several = calloc(u->nseveral + 1, sizeof *out->several);
+  out->all_names = calloc(all, sizeof *out->all_names);
+  out->all_values = calloc(all, sizeof *out->all_values);
+  if (!out->retries || !out->servers || !out->several || !out->all_names || !out->all_values) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < PV__COUNT; i++) out->all_names[i] = proxy_var_names[i], out->all_values[i] = out->values[i];
+  for (size_t i = 0; i < u->nseveral; i++) {
+    out->all_names[PV__COUNT + i] = u->several[i].name;
+    out->several[i] = n > 1 && u->several[i].list.each ? render_list(&u->several[i].list, ports, n, out->values, bad)
+                                                       : strdup("");
+    out->all_values[PV__COUNT + i] = out->several[i] ? out->several[i] : "";
+  }
+  out->vars = (struct vars){out->all_names, out->all_values, all};
+  for (size_t i = 0; n > 1 && i < u->nseveral && !*bad; i++)
+    if (u->several[i].text) { /* the other texts are "" while it is written: it may not use them */
+      char *text = template_render(u->several[i].text, &out->vars, bad);
+      free(out->several[i]);
+      out->all_values[PV__COUNT + i] = out->several[i] = text;
+    }
+  for (size_t i = 0; i < u->nseveral; i++)
+    if (!out->several[i]) {
+      snprintf(err, errlen, "out of memory");
+      return -1;
+    }
+  return 0;
 }
 
 int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out, char *err,
@@ -119,11 +201,12 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
       [PV_RETRIES] = "", [PV_SCENARIO] = in->scenario ? in->scenario : "",
       [PV_MAX_CONNECTIONS] = out->max_connections};
   memcpy(out->values, values, sizeof values);
-  out->vars = (struct vars){proxy_var_names, out->values, PV__COUNT};
+  out->values[PV_UPSTREAM_SERVERS] = "", out->values[PV_UPSTREAM_INDEX] = "1", out->values[PV_UPSTREAM_SUFFIX] = "";
   char *bad = NULL;
-  /* The retries text may use the other variables (a port, a timeout). */
-  out->retries = template_render(in->retries ? p->retries_on : p->retries_off, &out->vars, &bad);
-  out->values[PV_RETRIES] = out->retries;
+  if (render_upstreams(p, in, out, &bad, err, errlen) != 0) {
+    free(bad);
+    return -1;
+  }
   for (size_t i = 0; i < p->nfiles && !bad; i++) {
     const char *tmpl = p->files[i].text;
     char *user = NULL;

@@ -97,11 +97,20 @@ size_t ld_list(lua_State *L, const struct loader *ld, int idx, const char *what,
   return count;
 }
 
-/* Fails on an unknown ${name}: found at load, not in every case that renders it. */
-void ld_template(lua_State *L, const struct loader *ld, const char *text, const char *what) {
-  const char *dummy[PV__COUNT];
-  for (int i = 0; i < PV__COUNT; i++) dummy[i] = "1";
-  struct vars v = {proxy_var_names, dummy, PV__COUNT};
+/* Fails on an unknown ${name}: found at load, not in every case that renders it. The
+ * variables are the standard ones, ${upstream_servers} when upstreams.each says how one is
+ * written, and the definition's own (upstreams.several); a text written per upstream (plain)
+ * knows only the standard ones: it is part of those. */
+void ld_template_in(lua_State *L, const struct loader *ld, const char *text, const char *what, bool plain) {
+  const struct proxy_upstreams *u = &ld->p->upstreams;
+  const char *names[PV__COUNT + PROXY_UPSTREAMS_SEVERAL], *dummy[PV__COUNT + PROXY_UPSTREAMS_SEVERAL];
+  size_t n = 0;
+  for (int i = 0; i < PV__COUNT; i++)
+    if (i != PV_UPSTREAM_SERVERS || (!plain && u->servers.each)) names[n++] = proxy_var_names[i];
+  for (size_t i = 0; !plain && i < u->nseveral && n < PV__COUNT + PROXY_UPSTREAMS_SEVERAL; i++)
+    names[n++] = u->several[i].name;
+  for (size_t i = 0; i < n; i++) dummy[i] = "1";
+  struct vars v = {names, dummy, n};
   char *bad = NULL;
   free(template_render(text, &v, &bad));
   if (!bad) return;
@@ -116,7 +125,18 @@ void ld_template(lua_State *L, const struct loader *ld, const char *text, const 
     for (const char *c = text; at && c < at; c++) line += *c == '\n';
     if (at) snprintf(where, sizeof where, " (its line %d)", line);
   }
+  bool own = !strcmp(name, proxy_var_names[PV_UPSTREAM_SERVERS]);
+  for (size_t i = 0; i < u->nseveral; i++) own |= !strcmp(name, u->several[i].name);
+  if (own && plain)
+    ld_fail(L, ld, "%s%s: ${%s} is not known in a text written per upstream (it is made of them)", what, where, name);
+  if (own)
+    ld_fail(L, ld, "%s%s: ${%s} needs upstreams.each, how one upstream is written (docs/proxies.md)", what, where,
+            name);
   ld_fail(L, ld, "%s%s: unknown template variable ${%s} (write $${ for a literal ${)", what, where, name);
+}
+
+void ld_template(lua_State *L, const struct loader *ld, const char *text, const char *what) {
+  ld_template_in(L, ld, text, what, false);
 }
 
 /* A list of strings, stored in *dst (NULL-terminated) before it is filled. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "paths.h"
 #include "proxy_config.h"
 #include "run_parts.h"
@@ -99,6 +100,11 @@ static const char *unmatched(const char *list, const char *const *names, size_t 
   return bad;
 }
 
+/* How many upstreams a case of the scenario listens on (the proxy must send to them all). */
+static int scenario_upstreams(const struct scenario *s) {
+  return s->nupstreams;
+}
+
 int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
   memset(m, 0, sizeof *m);
   m->scn_dir = repo_dir(a->scn_dir_arg);
@@ -184,6 +190,8 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
     buf_free(&report);
     if (problems > 0) return EXIT_SETUP;
   }
+  /* A user's config that does not write every upstream sends to the first only. */
+  char *config_text = a->o.proxy_config ? fileio_slurp(a->o.proxy_config, 0, NULL) : NULL;
   m->rows = calloc(m->nscn * m->npx + 1, sizeof *m->rows);
   size_t cell = 0;
   for (size_t p = 0; p < m->npx; p++) {
@@ -203,9 +211,14 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
         for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
         snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", m->pxs[p].name,
                  m->pxs[p].binaries[0]);
+      } else if (proxy_upstreams_refuse(&m->pxs[p], scenario_upstreams(r->scn), config_text, r->reason,
+                                        sizeof r->reason)) {
+        r->verdict = VERDICT_SKIPPED; /* it cannot send to every upstream the scenario has */
+        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
       }
     }
   }
+  free(config_text);
   if (m->nrows == 0 && a->shard_n == 1) {
     fprintf(stderr, "badup run: nothing selected\n");
     return EXIT_SETUP;

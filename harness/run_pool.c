@@ -103,7 +103,7 @@ static void *worker_loop(struct job_state *js) {
     struct row *r = &js->rows[js->jobs[k].row];
     int rep = js->jobs[k].rep;
     struct case_result *cr = row_run(r, rep);
-    if (!r->proxy->binary) continue;
+    if (r->verdict == VERDICT_SKIPPED) continue; /* not installed, or it cannot send to every upstream */
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/cases/%s", js->out, r->proxy->name);
     mkdir(dir, 0755);

@@ -20,6 +20,14 @@ return proxy {
   binary = { "/usr/sbin/apache2", "apache2" },
   version = { args = { "-v" }, pattern = "Apache/(%d+%.%d+%.%d+)" },
   config = "apache2.conf",
+  -- Several upstreams: a BalancerMember each; the balancer (byrequests, from the first) takes
+  -- "/" whatever --retries says. With it, maxattempts=2 (a failed connect goes to the next
+  -- member); without, maxattempts=0: no other member is tried.
+  upstreams = {
+    each = 'BalancerMember "http://127.0.0.1:${upstream_port}" connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0',
+    join = "\n    ",
+    retries = { on = "", off = "ProxyPass / balancer://up/ maxattempts=0\n# retries off: " },
+  },
   files = {
     ["apache2.conf"] = [[
 ServerRoot "/etc/apache2"
@@ -50,7 +58,7 @@ CustomLog ${dir}/access.log badup
 ProxyRequests Off
 
 <Proxy "balancer://up">
-    BalancerMember "http://127.0.0.1:${upstream_port}" connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0
+    ${upstream_servers}
 </Proxy>
 ${retries}ProxyPass / balancer://up/ maxattempts=2
 ProxyPass        / http://${upstream_host}:${upstream_port}/ connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0

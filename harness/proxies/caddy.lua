@@ -23,6 +23,16 @@ return proxy {
   binary = { "/usr/bin/caddy", "caddy" },
   version = { args = { "version" }, pattern = "v?(%d+%.%d+%.%d+)" },
   config = "Caddyfile",
+  -- Several upstreams: listed after reverse_proxy, lb_policy first (caddy's default, random,
+  -- would make a case's outcome a draw): the first that is not down. With --retries,
+  -- lb_try_duration tries again (any request whose connection failed, a GET whose exchange
+  -- failed), and fail_duration marks an upstream that failed down for 10 s, so the next try
+  -- goes to the next one (without it, `first` would pick the failed one again and again).
+  upstreams = {
+    each = "${upstream_host}:${upstream_port}", join = " ",
+    several = { lb_policy = "\n\t\tlb_policy first" },
+    retries = { off = "lb_try_duration 0", on = "lb_try_duration 1s\n\t\tlb_try_interval 250ms\n\t\tfail_duration 10s" },
+  },
   files = {
     ["Caddyfile"] = [[
 {
@@ -52,12 +62,12 @@ http://127.0.0.1:${proxy_port} {
 			}
 		}
 	}
-	reverse_proxy ${upstream_host}:${upstream_port} {
+	reverse_proxy ${upstream_servers} {
 		transport http {
 			dial_timeout ${connect_timeout}s
 			response_header_timeout ${read_timeout}s
 		}
-		${retries}
+		${retries}${lb_policy}
 	}
 }
 ]],

@@ -16,6 +16,7 @@ return proxy {
   binary = { "/usr/bin/h2o", "h2o" },
   version = { args = { "--version" }, pattern = "h2o version (%d+%.%d+%.%d+)" },
   config = "h2o.conf",
+  upstreams = { max = 1, why = "h2o 2.2's proxy.reverse.url takes one URL; a list came in 2.3" },
   files = {
     ["h2o.conf"] = [[
 # ${retries}

@@ -15,6 +15,9 @@ return proxy {
   binary = { "/usr/sbin/haproxy", "haproxy" },
   version = { args = { "-v" }, pattern = "HA%-?Proxy version (%d+%.%d+%.%d+)" },
   config = "haproxy.cfg",
+  -- Several upstreams: one `server` line each (up, up2, ...), balance roundrobin (haproxy's
+  -- default, from the first). A retry goes to another server only with option redispatch.
+  upstreams = { each = "server up${upstream_suffix} ${upstream_host}:${upstream_port}", join = "\n    " },
   files = {
     ["haproxy.cfg"] = [[
 global
@@ -38,7 +41,7 @@ frontend fe
     default_backend be
 
 backend be
-    server up ${upstream_host}:${upstream_port}
+    ${upstream_servers}
 ]],
   },
   -- -db keeps it in the foreground: it wins over `daemon` (and master-worker) in global.

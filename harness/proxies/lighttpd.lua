@@ -19,6 +19,20 @@ return proxy {
   binary = { "/usr/sbin/lighttpd", "lighttpd" },
   version = { args = { "-v" }, pattern = "lighttpd/(%d+%.%d+%.%d+)" },
   config = "lighttpd.conf",
+  -- Several upstreams: one ( "host", "port", ... ) each in the list; lighttpd's balance
+  -- "fair" (the least loaded, the first on a tie). A failed connect goes on to another host,
+  -- --retries or not; a request that went out is never re-sent.
+  upstreams = {
+    each = [[(
+    "host" => "${upstream_host}",
+    "port" => ${upstream_port},
+    "connect-timeout" => ${connect_timeout},
+    "read-timeout" => ${read_timeout},
+    "write-timeout" => ${read_timeout},
+    "disable-time" => 0
+)]],
+    join = ", ",
+  },
   files = {
     ["lighttpd.conf"] = [[
 server.modules = ( "mod_proxy", "mod_accesslog" )
@@ -32,14 +46,7 @@ accesslog.filename = "${dir}/access.log"
 accesslog.format = "%h %t \"%r\" %>s %b %D"
 proxy.debug = 0
 # ${retries}
-proxy.server = ( "" => ( (
-    "host" => "${upstream_host}",
-    "port" => ${upstream_port},
-    "connect-timeout" => ${connect_timeout},
-    "read-timeout" => ${read_timeout},
-    "write-timeout" => ${read_timeout},
-    "disable-time" => 0
-) ) )
+proxy.server = ( "" => ( ${upstream_servers} ) )
 ]],
   },
   -- -D: in the foreground (lighttpd detaches by default); no lighttpd.conf key undoes it.

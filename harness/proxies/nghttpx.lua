@@ -23,6 +23,9 @@ return proxy {
   binary = { "/usr/sbin/nghttpx", "nghttpx" },
   version = { args = { "--version" }, pattern = "nghttp2/(%d+%.%d+%.%d+)" },
   config = "nghttpx.conf",
+  -- Several backend= lines of one pattern share the requests from a random start (weighted
+  -- round robin): which upstream a case's request reached would be a draw.
+  upstreams = { max = 1, why = "it picks among its backends from a random start: the outcome would be a draw" },
   files = {
     ["nghttpx.conf"] = [[
 # ${retries}

@@ -9,6 +9,11 @@ return proxy {
   binary = { "/usr/sbin/nginx", "nginx" },
   version = { args = { "-v" }, pattern = "nginx/(%d+%.%d+%.%d+)" },
   config = "nginx.conf",
+  -- Several upstreams: one `server` line each in the upstream block, nginx's defaults kept
+  -- (round robin from the first; max_fails=1 fail_timeout=10s: a server that failed is left
+  -- out for 10 s). Without --retries, proxy_next_upstream off: a failure is the client's;
+  -- with it, the next server gets the request (error, timeout, ...).
+  upstreams = { each = "server ${upstream_host}:${upstream_port};", join = "\n        " },
   files = {
     ["nginx.conf"] = [[
 daemon off;
@@ -32,7 +37,7 @@ http {
     scgi_temp_path        ${dir}/scgi_temp;
 
     upstream up {
-        server ${upstream_host}:${upstream_port};
+        ${upstream_servers}
         keepalive 8;
     }
 

@@ -1,9 +1,11 @@
 // badup: a typical hand-rolled Node.js reverse proxy on the core `http` module, used by
 // harness/proxies/node.lua (copied into the case folder as proxy.js).
 //
-// usage: node proxy.js LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT CONNECT_TIMEOUT_S READ_TIMEOUT_S RETRIES LOG_FILE
-//   timeouts in seconds (fractions allowed); RETRIES = extra attempts for idempotent requests
-//   that failed before any response byte (0 = none); LOG_FILE gets one line per request.
+// usage: node proxy.js LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORTS CONNECT_TIMEOUT_S READ_TIMEOUT_S RETRIES LOG_FILE
+//   UPSTREAM_PORTS: one port, or several separated by commas (a request goes to the first,
+//   each retry to the next); timeouts in seconds (fractions allowed); RETRIES = extra attempts
+//   for idempotent requests that failed before any response byte (0 = none); LOG_FILE gets
+//   one line per request.
 //
 // What it does, the way such proxies are usually written:
 //   - upstream keep-alive pool (http.Agent keepAlive), so a reused connection can die;
@@ -25,7 +27,7 @@ if (args.length < 7) {
 }
 const listenPort = Number(args[0]);
 const upstreamHost = args[1];
-const upstreamPort = Number(args[2]);
+const upstreamPorts = String(args[2]).split(',').map(Number);
 const connectMs = Number(args[3]) * 1000;
 const readMs = Number(args[4]) * 1000;
 const retries = Number(args[5]) || 0;
@@ -67,7 +69,8 @@ function proxy(req, res) {
     const headers = Object.assign({}, req.headers);
     for (const h of HOP_BY_HOP) delete headers[h];
     headers['x-forwarded-for'] = req.socket.remoteAddress;
-    const up = http.request({ host: upstreamHost, port: upstreamPort, method: req.method, path: req.url, headers, agent });
+    const port = upstreamPorts[(attempts - 1) % upstreamPorts.length];
+    const up = http.request({ host: upstreamHost, port, method: req.method, path: req.url, headers, agent });
     current = up;
 
     // Failure before any response byte: retry (if allowed) or answer 502/504.
@@ -138,7 +141,7 @@ function proxy(req, res) {
 }
 
 http.createServer(proxy).listen(listenPort, '127.0.0.1', () => {
-  process.stdout.write('node-proxy listening on 127.0.0.1:' + listenPort + ' -> ' + upstreamHost + ':' + upstreamPort + '\n');
+  process.stdout.write('node-proxy listening on 127.0.0.1:' + listenPort + ' -> ' + upstreamHost + ':' + upstreamPorts.join(',') + '\n');
 });
 
 for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => process.exit(0));

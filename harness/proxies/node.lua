@@ -21,10 +21,13 @@ return proxy {
   binary = { "node", "/usr/bin/node", "/usr/local/bin/node" },
   version = { args = { "--version" }, pattern = "v(%d+%.%d+%.%d+)" },
   config = "proxy.js",
+  -- Several upstreams: their ports on argv, separated by commas; a request goes to the first,
+  -- each retry (--retries) to the next.
+  upstreams = { each = "${upstream_port}", join = "," },
   files = {
     ["proxy.js"] = { from = "node-proxy.js" },
   },
-  command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_port}",
+  command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_servers}",
               "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log" },
   -- node --check parses the script without running it.
   check = { "${binary}", "--check", "${dir}/proxy.js" },

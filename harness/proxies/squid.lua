@@ -27,6 +27,8 @@ return proxy {
   binary = { "/usr/sbin/squid", "squid" },
   version = { args = { "-v" }, pattern = "Version (%d+%.%d+[%.%d]*)" },
   config = "squid.conf",
+  -- (cache_peer origin servers would start DOWN: see above)
+  upstreams = { max = 1, why = "its accelerator forwards DIRECT to defaultsite, one origin server" },
   files = {
     ["squid.conf"] = [[
 http_port 127.0.0.1:${proxy_port} accel defaultsite=${upstream_host}:${upstream_port} no-vhost

@@ -24,6 +24,7 @@ return proxy {
   binary = { "/usr/bin/tinyproxy", "tinyproxy" },
   version = { args = { "-v" }, pattern = "tinyproxy (%d+%.%d+%.%d+)" },
   config = "tinyproxy.conf",
+  upstreams = { max = 1, why = "ReversePath maps a path to one URL" },
   files = {
     ["tinyproxy.conf"] = [[
 # ${retries}

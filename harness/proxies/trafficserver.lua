@@ -24,6 +24,10 @@ return proxy {
   binary = { "/usr/bin/traffic_server", "traffic_server" },
   version = { args = { "--version" }, pattern = "Traffic Server (%d+%.%d+%.%d+)" },
   config = "records.config",
+  -- One upstream: parent.config with the upstreams as origin servers (parent_is_proxy=false)
+  -- needs parent_proxy.self_detect 0 (127.0.0.1 is ATS's own host: marked down), and even then
+  -- 9.2 logged every request DIRECT to the remap rule's origin in a quick try: not written.
+  upstreams = { max = 1, why = "its remap rule names one origin; parent selection is not written" },
   files = {
     ["runroot.yaml"] = [[
 prefix: /usr

@@ -19,17 +19,41 @@ return proxy {
   binary = { "/usr/sbin/varnishd", "varnishd" },
   version = { args = { "-V" }, pattern = "varnish%-(%d+%.%d+%.%d+)" },
   config = "varnish.vcl",
-  files = {
-    ["varnish.vcl"] = [[
-vcl 4.1;
-
-backend up {
+  -- Several upstreams: a backend each (up, up2, ...) behind a round_robin director of the
+  -- directors vmod (a sub defined twice runs both, in order: vcl_recv picks the director,
+  -- then passes). A fetch goes to the next backend; with --retries, return (retry) in
+  -- vcl_backend_error asks the director again, so the retry goes to the next one.
+  upstreams = {
+    each = [[backend up${upstream_suffix} {
     .host = "${upstream_host}";
     .port = "${upstream_port}";
     .connect_timeout = ${connect_timeout}s;
     .first_byte_timeout = ${read_timeout}s;
     .between_bytes_timeout = ${read_timeout}s;
+}]],
+    join = "\n\n",
+    several = {
+      director = [[
+
+
+import directors;
+
+sub vcl_init {
+    new ups = directors.round_robin();
+    ${director_members}
 }
+
+sub vcl_recv {
+    set req.backend_hint = ups.backend();
+}]],
+      director_members = { each = "ups.add_backend(up${upstream_suffix});", join = "\n    " },
+    },
+  },
+  files = {
+    ["varnish.vcl"] = [[
+vcl 4.1;
+
+${upstream_servers}${director}
 
 sub vcl_recv {
     return (pass);
