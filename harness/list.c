@@ -1,6 +1,7 @@
 /* list.c: `badup list`: the scenarios and the proxies, as `badup run` would load them. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "paths.h"
@@ -57,7 +58,11 @@ int list_main(int argc, char **argv) {
   struct scenario *scns = run_load_scenarios(scn_dir, &o, &nscn, &failures);
   struct proxy_def *pxs = proxy_load_dir(px_dir, &npx, &failures);
   printf("scenarios (%zu):\n", nscn);
-  for (size_t i = 0; i < nscn; i++) printf("  %-26s %-14s %s\n", scns[i].name, scns[i].expect, scns[i].summary);
+  int width = 26; /* the longest name sets the column, so every summary starts in it */
+  for (size_t i = 0; i < nscn; i++)
+    if ((int)strlen(scns[i].name) > width) width = (int)strlen(scns[i].name);
+  for (size_t i = 0; i < nscn; i++)
+    printf("  %-*s %-14s %s\n", width, scns[i].name, scns[i].expect, scns[i].summary);
   printf("\nproxies (%zu):\n", npx);
   for (size_t i = 0; i < npx; i++) {
     proxy_probe(&pxs[i]);
