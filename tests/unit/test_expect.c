@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "events.h"
 #include "expect_eval.h"
 #include "expectation.h"
 #include "reference.h"
@@ -526,6 +527,20 @@ START_TEST(test_upstream_closed) {
 }
 END_TEST
 
+/* upstream_closed_s needs each connection's close: a record full of events still gets it. */
+START_TEST(test_a_full_record_keeps_its_close) {
+  struct conn_record r = {0};
+  for (uint32_t i = 0; i < EVENTS_PER_CONN + 10; i++) conn_record_add(&r, i, EV_STEP, "dribble", 7);
+  conn_record_add(&r, 5000000, EV_CLOSE, "peer_fin", 8);
+  ck_assert_uint_eq(r.nevents, EVENTS_PER_CONN);
+  ck_assert_uint_eq(r.dropped, 11); /* the 10 that did not fit, and the one the close took */
+  ck_assert_int_eq(r.events[EVENTS_PER_CONN - 1].kind, EV_CLOSE);
+  ck_assert_uint_eq(r.events[EVENTS_PER_CONN - 1].t_us, 5000000);
+  ck_assert_uint_eq(r.events[EVENTS_PER_CONN - 2].t_us, EVENTS_PER_CONN - 2);
+  conn_record_free(&r);
+}
+END_TEST
+
 START_TEST(test_upstream_closed_read) {
   struct expectation *e = read_expect("{ 502, { status = 'closed', upstream_closed = true, upstream_closed_s = 1.5 } }");
   ck_assert_msg(e != NULL, "%s", why);
@@ -564,6 +579,7 @@ static Suite *expect_suite(void) {
   tcase_add_test(tc, test_read_every_field);
   tcase_add_test(tc, test_read_errors);
   tcase_add_test(tc, test_upstream_closed_read);
+  tcase_add_test(tc, test_a_full_record_keeps_its_close);
   suite_add_tcase(s, tc);
   tc = tcase_create("evaluate");
   tcase_add_checked_fixture(tc, setup, teardown);
