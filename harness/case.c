@@ -50,6 +50,9 @@
 /* SIGTERM to SIGKILL for a proxy's companions (a log reader) and for the simulator. */
 #define SIDECAR_STOP_GRACE_MS 2000
 #define SIMULATOR_STOP_GRACE_MS 3000
+/* How long a proxy may take to close its upstream connections after the exchange, when an
+ * expect asks whether it did (upstream_closed). */
+#define UPSTREAM_CLOSE_WAIT_S 1.0
 
 static const char *const case_outcome_words[CASE_OUTCOMES_COUNT] = {
 #define BADUP_CASE_OUTCOME_WORD(id, word) [CASE_##id] = word,
@@ -307,6 +310,7 @@ struct case_ctx {
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
   struct seen seen;         /* what the client saw, response by response (seen.h) */
+  double proxy_stop_unix_ms; /* wall clock when the proxy began to be stopped (expect_eval.h) */
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -587,7 +591,8 @@ static void assert_expectation(struct case_ctx *c) {
   struct case_result *r = c->r;
   if (!c->s->expectation || case_got_is(r, CASE_SETUP_ERROR) || case_got_is(r, CASE_PROXY_DIED)) return;
   struct expect_inputs in = {.seen = &c->seen, .attempts = r->attempts, .connections = r->upstream_connections,
-                             .proxy = c->p->name, .proxy_log = r->proxy_log, .elapsed_s = r->elapsed_ms / 1000};
+                             .proxy = c->p->name, .proxy_log = r->proxy_log, .elapsed_s = r->elapsed_ms / 1000,
+                             .proxy_stop_unix_ms = c->proxy_stop_unix_ms};
   expect_evaluate_case(c->s->expectation, c->dir, &in, &r->expect, r->got, sizeof r->got);
 }
 
@@ -621,6 +626,13 @@ static void collect(struct case_ctx *c, bool exchanged) {
     tail_lines(path, 3, r->detail, sizeof r->detail);
   }
   if (p->settle_ms > 0 && c->px.pid) sleep_ms(p->settle_ms); /* logs written late */
+  /* upstream_closed: a proxy closes the upstream after its client has gone, and may take a
+   * moment; what it still holds when it is stopped, it never closed on its own. */
+  if (exchanged && !died && c->admin > 0 && expectation_asks_upstream_closed(c->s->expectation))
+    case_client_wait_upstream(c->admin, UPSTREAM_CLOSE_WAIT_S);
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  c->proxy_stop_unix_ms = wall.tv_sec * 1e3 + wall.tv_nsec / 1e6;
   for (int k = 0; k < MAX_SIDECARS; k++) proc_stop(&c->side[k], SIDECAR_STOP_GRACE_MS);
   proc_stop(&c->px, p->stop_grace_ms);
   if (c->px.reaped && WIFEXITED(c->px.status) && WEXITSTATUS(c->px.status) == SUPERVISE_LEFT_FOREGROUND &&

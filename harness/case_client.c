@@ -2,9 +2,13 @@
 #include "case_client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "client_barrier.h"
 #include "client_script.h"
+#include "expect_eval.h"
+#include "simctl.h"
 
 /* The barriers a scenario's plan may wait at (docs/scenarios.md, "Barriers"). */
 #define BARRIER_RESPONSE_HEAD "response_head"
@@ -41,8 +45,12 @@ int case_client_run(const struct case_client_in *in, struct client_result *r, st
     /* Through a forward proxy: the upstream's URL, and the proxy as curl's proxy. */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", in->forward ? in->upstream_ports[0] : in->proxy_port,
              s->name, in->n);
-    return client_get_seen(url, in->timeout_s, r, in->forward ? in->proxy_port : 0, in->admin > 0 ? curl_head : NULL,
-                           &h, seen);
+    struct client_transcript t = {0};
+    int rc = client_get_seen(url, in->timeout_s, r, in->forward ? in->proxy_port : 0,
+                             in->admin > 0 ? curl_head : NULL, &h, seen, &t);
+    client_transcript_write(&t, in->dir);
+    client_transcript_free(&t);
+    return rc;
   }
   struct client_request raw = {.raw = {s->client_request, s->client_request_len}, .send_body_bytes = -1,
                                .expect_100 = -1};
@@ -67,4 +75,17 @@ int case_client_run(const struct case_client_in *in, struct client_result *r, st
   client_transcript_write(&t, in->dir);
   client_transcript_free(&t);
   return rc;
+}
+
+void case_client_wait_upstream(int admin, double max_s) {
+  struct timespec t0, now, pause = {0, 20 * 1000000L};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    char *events = simctl_events(admin);
+    int open = expect_events_open(events);
+    free(events);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (open <= 0 || (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= max_s) return;
+    nanosleep(&pause, NULL);
+  }
 }

@@ -35,4 +35,8 @@ struct case_client_in {
  * placeholder the case has no value for). */
 int case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen);
 
+/* After the exchange: waits until the simulator (control API port admin) has no upstream
+ * connection open, at most max_s seconds (asking every 20 ms). */
+void case_client_wait_upstream(int admin, double max_s);
+
 #endif

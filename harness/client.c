@@ -32,6 +32,7 @@ struct sink {
   int interim[SEEN_MAX_INTERIM];
   int ninterim;
   struct timespec t0;
+  struct client_transcript *transcript; /* NULL: not kept */
 };
 
 static double since(const struct timespec *t0) {
@@ -154,6 +155,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
   return len;
 }
 
+/* The bytes of the exchange as curl shows them to a debug callback: the request head and
+ * body it wrote; the response's header lines and body bytes as it read them (its one
+ * connection, FORBID_REUSE: "connection 1"). Its own notes (CURLINFO_TEXT) are not bytes. */
+static int on_debug(CURL *h, curl_infotype type, char *p, size_t n, void *arg) {
+  struct sink *s = arg;
+  if (type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT) client_transcript_sent(s->transcript, 1, p, n);
+  else if (type == CURLINFO_HEADER_IN || type == CURLINFO_DATA_IN) client_transcript_received(s->transcript, 1, p, n);
+  return 0;
+}
+
 /* How curl's exchange ended, in outcome.h's terms. CURLINFO_OS_ERRNO tells a reset from a
  * receive error that is curl's own verdict on the bytes (errno 0: a bad chunk size). */
 static enum outcome_end end_of(CURLcode rc, long oserr) {
@@ -175,11 +186,11 @@ static enum outcome_end end_of(CURLcode rc, long oserr) {
 
 int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
                void (*on_final_head)(void *), void *arg) {
-  return client_get_seen(url, timeout_s, r, proxy_port, on_final_head, arg, NULL);
+  return client_get_seen(url, timeout_s, r, proxy_port, on_final_head, arg, NULL, NULL);
 }
 
 int client_get_seen(const char *url, double timeout_s, struct client_result *r, int proxy_port,
-                    void (*on_final_head)(void *), void *arg, struct seen *seen) {
+                    void (*on_final_head)(void *), void *arg, struct seen *seen, struct client_transcript *transcript) {
   memset(r, 0, sizeof *r);
   if (seen) memset(seen, 0, sizeof *seen);
   CURL *h = curl_easy_init();
@@ -189,7 +200,8 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
     outcome_format(r->outcome, sizeof r->outcome, 0, OUTCOME_ERROR);
     return 0;
   }
-  struct sink s = {.r = r, .on_final_head = on_final_head, .arg = arg, .seen = seen, .cur = -1};
+  struct sink s = {.r = r, .on_final_head = on_final_head, .arg = arg, .seen = seen, .cur = -1,
+                   .transcript = transcript};
   clock_gettime(CLOCK_MONOTONIC, &s.t0);
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(h, CURLOPT_URL, url);
@@ -201,6 +213,12 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  if (transcript) {
+    /* The debug callback is called only in verbose mode; it then gets what stderr would. */
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, &s);
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+  }
   char proxy[64] = ""; /* never an environment proxy: we talk to ours */
   if (proxy_port > 0) snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", proxy_port);
   curl_easy_setopt(h, CURLOPT_PROXY, proxy);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "client_transcript.h"
 #include "outcome.h"
 #include "seen.h"
 
@@ -45,9 +46,11 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
 /* client_get, and what came in *seen too (zeroed first; NULL: not kept; the caller frees it
  * with seen_free): the final response's status line, header fields (as curl hands them
  * over), content (decoded from chunks, kept up to SEEN_BODY_CAP) and the 1xx before it.
- * Request 0 on connection 0; last_conn is not watched. */
+ * Request 0 on connection 0; last_conn is not watched. With transcript (NULL: not kept),
+ * the bytes as curl hands them to its debug callback (CURLOPT_DEBUGFUNCTION): the request
+ * it wrote, the response's header lines and body bytes as it read them, as connection 1. */
 int client_get_seen(const char *url, double timeout_s, struct client_result *r, int proxy_port,
-                    void (*on_final_head)(void *), void *arg, struct seen *seen);
+                    void (*on_final_head)(void *), void *arg, struct seen *seen, struct client_transcript *transcript);
 
 /* GET a small document (the simulator's control API); NUL-terminated, caller frees.
  * Returns NULL on any failure. */

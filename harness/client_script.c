@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "resp_reader.h"
 
 /* How often a barrier is asked about while a request waits for it. */
@@ -31,41 +30,6 @@ static void sleep_s(double s) {
   if (s <= 0) return;
   struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
   nanosleep(&ts, NULL);
-}
-
-/* ---- transcripts --------------------------------------------------------------------- */
-
-static void keep(struct buf *b, size_t *cut, int *last_conn, int conn, const char *p, size_t n) {
-  if (*last_conn != conn) {
-    if (b->len < CLIENT_TRANSCRIPT_MAX) buf_printf(b, "%s--- connection %d ---\n", b->len ? "\n" : "", conn);
-    *last_conn = conn;
-  }
-  size_t room = b->len < CLIENT_TRANSCRIPT_MAX ? CLIENT_TRANSCRIPT_MAX - b->len : 0, take = n < room ? n : room;
-  buf_append(b, p, take);
-  *cut += n - take;
-}
-
-static int write_one(const struct buf *b, size_t cut, const char *dir, const char *name) {
-  struct buf text = {0};
-  buf_append(&text, b->data ? b->data : "", b->len);
-  if (cut) buf_printf(&text, "\n--- %zu more bytes not kept (the file keeps the first %u) ---\n", cut, CLIENT_TRANSCRIPT_MAX);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  int rc = text.oom ? -ENOMEM : fileio_write_atomic(path, text.data ? text.data : "", text.len);
-  buf_free(&text);
-  return rc < 0 ? rc : 0;
-}
-
-int client_transcript_write(const struct client_transcript *t, const char *dir) {
-  int rc = write_one(&t->sent, t->sent_cut, dir, "client-sent.txt");
-  int rc2 = write_one(&t->received, t->received_cut, dir, "client-received.txt");
-  return rc ? rc : rc2;
-}
-
-void client_transcript_free(struct client_transcript *t) {
-  buf_free(&t->sent);
-  buf_free(&t->received);
-  memset(t, 0, sizeof *t);
 }
 
 /* ---- the exchange -------------------------------------------------------------------- */
@@ -290,9 +254,7 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
         reset_seen = errno == ECONNRESET || errno == EPIPE;
         send_failed = true;
       } else if (w > 0) {
-        if (x->o->transcript)
-          keep(&x->o->transcript->sent, &x->o->transcript->sent_cut, &x->o->transcript->sent_conn, c->index,
-               s->out.data + s->sent, (size_t)w);
+        if (x->o->transcript) client_transcript_sent(x->o->transcript, c->index, s->out.data + s->sent, (size_t)w);
         s->sent += (size_t)w;
       }
       mark_sent(x, s, send_failed);
@@ -318,9 +280,7 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
       return (struct group_end){OUTCOME_FIN, false};
     }
     if (r->first_byte_s == 0) r->first_byte_s = now_s() - x->t0;
-    if (x->o->transcript)
-      keep(&x->o->transcript->received, &x->o->transcript->received_cut, &x->o->transcript->received_conn, c->index,
-           buf, (size_t)n);
+    if (x->o->transcript) client_transcript_received(x->o->transcript, c->index, buf, (size_t)n);
     int rc = resp_reader_feed(&c->rd, buf, (size_t)n);
     if (rc > 0) {
       /* The point of an abort came with the last bytes (the head and the whole body in one
@@ -355,9 +315,7 @@ static enum seen_conn watch_close(struct run *x) {
     ssize_t n = recv(c->fd, buf, sizeof buf, 0);
     if (n == 0) return SEEN_CONN_CLOSED;
     if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET ? SEEN_CONN_RESET : SEEN_CONN_CLOSED;
-    if (n > 0 && x->o->transcript)
-      keep(&x->o->transcript->received, &x->o->transcript->received_cut, &x->o->transcript->received_conn, c->index,
-           buf, (size_t)n);
+    if (n > 0 && x->o->transcript) client_transcript_received(x->o->transcript, c->index, buf, (size_t)n);
   }
   return SEEN_CONN_KEPT;
 }

@@ -28,6 +28,7 @@
 #include "client.h"
 #include "client_build.h"
 #include "client_part.h"
+#include "client_transcript.h"
 #include "seen.h"
 
 /* What the exchange tells the outside world, all on the client's thread; every member may
@@ -44,14 +45,6 @@ struct client_hooks {
   void *arg;
 };
 
-/* The bytes the client sent and received, per connection ("--- connection N ---" lines
- * between them), each kept up to CLIENT_TRANSCRIPT_MAX bytes. */
-#define CLIENT_TRANSCRIPT_MAX (64u * 1024u)
-struct client_transcript {
-  struct buf sent, received;
-  size_t sent_cut, received_cut; /* bytes not kept */
-  int sent_conn, received_conn;  /* the connection of the last bytes kept, 0: none yet */
-};
 
 struct client_script_opts {
   const char *host;          /* the proxy's address (a name or a numeric address) */
@@ -69,10 +62,5 @@ struct client_script_opts {
  * then r->error says why and r->outcome is "error". */
 int client_script_run(const struct client_part *part, const struct client_vars *v, const struct client_script_opts *o,
                       struct client_result *r, struct seen *seen);
-
-/* Writes client-sent.txt and client-received.txt into dir, each with a last line saying how
- * many bytes were cut when some were. Returns 0 or -errno. */
-int client_transcript_write(const struct client_transcript *t, const char *dir);
-void client_transcript_free(struct client_transcript *t);
 
 #endif

@@ -235,8 +235,97 @@ static void eval_count(struct alist *l, const char *id, long want, long have) {
   say(add(l, have == want, "%s", id), exp, got);
 }
 
+/* ---- upstream_closed: who ended each upstream connection (expectation.h's rule) ---- */
+
+struct upconn {
+  long long id;
+  const char *end;   /* the record's end: "peer_fin", "fin", "open", ... */
+  const char *state; /* an open one's, or NULL */
+  double t_ms;       /* the proxy's: its first peer_fin/peer_reset; else the close; -1: unknown */
+  bool by_proxy;     /* ended by the proxy's FIN or RST, before its stop */
+  bool at_stop;      /* a peer_fin/peer_reset at or after the proxy's stop */
+};
+
+static double event_t(json_t *ev) { return json_number_value(json_object_get(ev, "t_ms")); }
+
+static void upconn_read(json_t *rec, double stop_unix_ms, struct upconn *u) {
+  memset(u, 0, sizeof *u);
+  u->id = json_integer_value(json_object_get(rec, "id"));
+  u->end = json_string_value(json_object_get(rec, "end"));
+  if (!u->end) u->end = "unknown";
+  u->state = json_string_value(json_object_get(rec, "state"));
+  double first_peer = -1, close = -1;
+  size_t i;
+  json_t *ev;
+  json_array_foreach(json_object_get(rec, "events"), i, ev) {
+    const char *what = json_string_value(json_object_get(ev, "what"));
+    if (!what) continue;
+    if (first_peer < 0 && (!strcmp(what, "peer_fin") || !strcmp(what, "peer_reset"))) first_peer = event_t(ev);
+    if (!strcmp(what, "close")) close = event_t(ev);
+  }
+  bool peer = !strcmp(u->end, "peer_fin") || !strcmp(u->end, "peer_reset");
+  /* The proxy's first FIN or RST, which may precede the close by a plan still writing. */
+  u->t_ms = peer ? (first_peer >= 0 ? first_peer : close) : close;
+  double start = json_number_value(json_object_get(rec, "start_unix_ms"));
+  u->at_stop = peer && stop_unix_ms > 0 && u->t_ms >= 0 && start + u->t_ms >= stop_unix_ms;
+  u->by_proxy = peer && !u->at_stop;
+}
+
+/* "connection 3 ended by the upstream (fin) at 3.20 s", and the like. */
+static void upconn_say(const struct upconn *u, char *out, size_t len) {
+  char at[32] = "";
+  if (u->t_ms >= 0) snprintf(at, sizeof at, " at %.2f s", u->t_ms / 1000);
+  if (u->by_proxy) snprintf(out, len, "connection %lld closed by the proxy (%s)%s", u->id, u->end, at);
+  else if (u->at_stop)
+    snprintf(out, len, "connection %lld held by the proxy until it was stopped (%s%s)", u->id, u->end, at);
+  else if (!strcmp(u->end, "open"))
+    snprintf(out, len, "connection %lld still open (%s)", u->id, u->state ? u->state : "?");
+  else if (!strcmp(u->end, "shutdown"))
+    snprintf(out, len, "connection %lld ended by the simulator's shutdown%s", u->id, at);
+  else snprintf(out, len, "connection %lld ended by the upstream (%s)%s", u->id, u->end, at);
+}
+
+static void eval_upstream_closed(struct alist *l, const struct expect_set *s, const struct expect_inputs *in,
+                                 json_t *records) {
+  if (s->upstream_closed == EXPECT_UPCLOSED_ANY) return;
+  bool want = s->upstream_closed == EXPECT_UPCLOSED_TRUE;
+  char got[96], got_s[96], exp_s[96];
+  size_t n = json_array_size(records), others = 0;
+  struct upconn first_other = {0}, latest = {.t_ms = -2};
+  for (size_t i = 0; i < n; i++) {
+    struct upconn u;
+    upconn_read(json_array_get(records, i), in->proxy_stop_unix_ms, &u);
+    if (!u.by_proxy && !others++) first_other = u;
+    /* The proxy's latest close, an unknown time being the latest of all. */
+    if (u.by_proxy && (latest.t_ms == -2 || u.t_ms < 0 || (latest.t_ms >= 0 && u.t_ms > latest.t_ms))) latest = u;
+  }
+  bool all = n > 0 && others == 0, ok = want ? all : n > 0 && others > 0;
+  if (!json_is_array(records)) {
+    snprintf(got, sizeof got, "unknown (no record of the upstream's connections)");
+  } else if (n == 0) {
+    snprintf(got, sizeof got, "no upstream connection");
+  } else if (others) {
+    upconn_say(&first_other, got, sizeof got);
+    if (others > 1) snprintf(got + strlen(got), sizeof got - strlen(got), " (and %zu more)", others - 1);
+  } else {
+    upconn_say(&latest, got, sizeof got);
+    if (n > 1) snprintf(got + strlen(got), sizeof got - strlen(got), ", the last of %zu", n);
+  }
+  say(add(l, ok, "upstream_closed"),
+      want ? "every upstream connection closed by the proxy" : "an upstream connection not closed by the proxy", got);
+  if (s->upstream_closed_s < 0) return;
+  snprintf(exp_s, sizeof exp_s, "closed by the proxy within %.3g s of its accept", s->upstream_closed_s);
+  bool in_time = all && latest.t_ms >= 0 && latest.t_ms <= s->upstream_closed_s * 1000;
+  if (all && latest.t_ms < 0)
+    snprintf(got_s, sizeof got_s, "connection %lld closed by the proxy at an unknown time", latest.id);
+  else if (all) upconn_say(&latest, got_s, sizeof got_s);
+  else snprintf(got_s, sizeof got_s, "%s", got);
+  say(add(l, in_time, "upstream_closed_s"), exp_s, got_s);
+}
+
 /* Every assertion of one alternative, in the order of expect_eval.h. */
-static void eval_set(struct alist *l, const struct expect_set *s, const struct expect_inputs *in, json_t *requests) {
+static void eval_set(struct alist *l, const struct expect_set *s, const struct expect_inputs *in, json_t *requests,
+                     json_t *records) {
   const struct seen_response *last = in->seen ? seen_last(in->seen) : NULL;
   eval_response(l, "", &s->final, last, in->outcome, "no response");
   char exp[96], got[96];
@@ -259,6 +348,7 @@ static void eval_set(struct alist *l, const struct expect_set *s, const struct e
   }
   eval_count(l, "attempts", s->attempts, in->attempts);
   eval_count(l, "connections", s->connections, in->connections);
+  eval_upstream_closed(l, s, in, records);
   for (size_t i = 0; i < s->nupstream; i++) {
     char prefix[48];
     if (s->upstream_list) snprintf(prefix, sizeof prefix, "upstream_requests[%zu].", i + 1);
@@ -299,10 +389,11 @@ void expect_evaluate(const struct expectation *e, const struct expect_inputs *in
   out->evaluated = true;
   json_t *doc = in->requests_json ? json_loads(in->requests_json, 0, NULL) : NULL;
   json_t *requests = json_object_get(doc, "requests");
+  json_t *records = in->events_json ? json_loads(in->events_json, 0, NULL) : NULL;
   struct alist *lists = calloc(e->n, sizeof *lists);
   size_t pick = 0, by_status = e->n, held = e->n;
   for (size_t i = 0; lists && i < e->n; i++) {
-    eval_set(&lists[i], &e->alt[i], in, requests);
+    eval_set(&lists[i], &e->alt[i], in, requests, records);
     if (held == e->n && all_ok(&lists[i])) held = i;
     if (by_status == e->n && !strcmp(e->alt[i].final.status, in->outcome)) by_status = i;
   }
@@ -324,6 +415,24 @@ void expect_evaluate(const struct expectation *e, const struct expect_inputs *in
   for (size_t i = 0; lists && i < e->n; i++) free(lists[i].v);
   free(lists);
   json_decref(doc);
+  json_decref(records);
+}
+
+int expect_events_open(const char *events_json) {
+  json_t *records = events_json ? json_loads(events_json, 0, NULL) : NULL;
+  if (!json_is_array(records)) {
+    json_decref(records);
+    return -1;
+  }
+  int open = 0;
+  size_t i;
+  json_t *rec;
+  json_array_foreach(records, i, rec) {
+    const char *end = json_string_value(json_object_get(rec, "end"));
+    open += end && !strcmp(end, "open");
+  }
+  json_decref(records);
+  return open;
 }
 
 void expect_failed_list(const struct expect_report *r, char *out, size_t len) {
@@ -343,11 +452,16 @@ void expect_evaluate_case(const struct expectation *e, const char *dir, struct e
   char path[4096], *outcome = strdup(got);
   snprintf(path, sizeof path, "%s/upstream-requests.json", dir);
   char *requests = fileio_slurp(path, 16u << 20, NULL);
+  snprintf(path, sizeof path, "%s/upstream-events.json", dir);
+  char *events = fileio_slurp(path, 16u << 20, NULL);
   in->outcome = outcome ? outcome : "error";
   in->requests_json = requests;
+  in->events_json = events;
   expect_evaluate(e, in, out, got, len);
   in->outcome = NULL;
   in->requests_json = NULL;
+  in->events_json = NULL;
   free(requests);
+  free(events);
   free(outcome);
 }

@@ -2,8 +2,9 @@
  *
  * A pure function of its inputs: the expectation, what the client saw (seen.h), the text
  * of the simulator's GET /requests ({"requests":[{"upstream":1,"method":...,"headers":
- * [[name,value],...],"body_length":N,...}]}), the upstream's counters, the proxy's log
- * lines and the exchange's duration.
+ * [[name,value],...],"body_length":N,...}]}), the text of its GET /events ([{"id":N,
+ * "start_unix_ms":N,"end":"peer_fin",...,"events":[{"t_ms":N,"what":"close",...}]}]), the
+ * upstream's counters, the proxy's log lines and the exchange's duration.
  *
  * Every alternative is evaluated; the case passes when one holds fully. The assertions
  * reported are those of the alternative that held, else of the first whose status is the
@@ -14,6 +15,7 @@
  *
  * Assertion ids (stable text):
  *   status, reason, interim, connection, min_s, max_s, attempts, connections,
+ *   upstream_closed, upstream_closed_s,
  *   headers.KIND:Name (KIND: present absent equal match count), body.equal, body.match,
  *   body.length, upstream.method|target|version|body_length|upstream,
  *   upstream.headers.KIND:Name, upstream_requests[N].… (1-based), log.PROXY,
@@ -44,6 +46,10 @@ struct expect_inputs {
   const char *outcome;        /* the client's outcome word (outcome.h) */
   const struct seen *seen;    /* may be empty: then response assertions fail ("no response") */
   const char *requests_json;  /* GET /requests text, or NULL when unknown */
+  const char *events_json;    /* GET /events text (upstream connections), or NULL when unknown */
+  double proxy_stop_unix_ms;  /* wall clock (ms since 1970) when the harness began to stop the
+                                 proxy: a connection that ended then or later was held open
+                                 until the stop; 0: unknown (no such cut) */
   long attempts, connections; /* upstream requests and connections; -1: unknown */
   const char *proxy;          /* the proxy's name: which `log` pattern applies */
   const char *proxy_log;      /* its lines for the request, " | "-joined */
@@ -64,10 +70,15 @@ void expect_evaluate(const struct expectation *e, const struct expect_inputs *in
                      char *signature, size_t len);
 
 /* expect_evaluate for a case: the outcome is what got holds (it becomes the signature), and
- * the upstream's requests are read from dir/upstream-requests.json (unknown when it is
- * not there); in->outcome and in->requests_json are set here. */
+ * the upstream's requests and connections are read from dir/upstream-requests.json and
+ * dir/upstream-events.json (unknown when not there); in->outcome, in->requests_json and
+ * in->events_json are set here. */
 void expect_evaluate_case(const struct expectation *e, const char *dir, struct expect_inputs *in,
                           struct expect_report *out, char *got, size_t len);
+
+/* How many upstream connections GET /events text (events_json) says are still open; -1
+ * when it does not parse. */
+int expect_events_open(const char *events_json);
 
 /* "ID: expected E, got G" for failed assertions of r, "; "-joined, into out (size len). */
 void expect_failed_list(const struct expect_report *r, char *out, size_t len);

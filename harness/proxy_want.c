@@ -189,7 +189,8 @@ const char *ld_unsafe_relative(const char *s) {
 /* The files the harness itself writes into a case folder: the evidence of the case, which
  * a definition's file of the same name would overwrite (or be overwritten by). */
 static const char *const HARNESS_FILES[] = {"simulator.out", "simulator.err", "proxy.out", "proxy.err",
-                                            "upstream-events.json", "upstream-requests.json", NULL};
+                                            "upstream-events.json", "upstream-requests.json", "client-sent.txt",
+                                            "client-received.txt", NULL};
 
 const char *ld_harness_file(const char *s) {
   /* the first part of the name that counts: "./x" and ".//x" are x */
@@ -197,13 +198,15 @@ const char *ld_harness_file(const char *s) {
   size_t n = strcspn(s, "/");
   for (size_t i = 0; HARNESS_FILES[i]; i++)
     if (strlen(HARNESS_FILES[i]) == n && strncmp(s, HARNESS_FILES[i], n) == 0) return HARNESS_FILES[i];
-  /* sidecarN.err; and fileio_write_atomic's upstream-events.json.tmp.PID */
+  /* sidecarN.err; and fileio_write_atomic's NAME.tmp.PID of each of them */
   unsigned k;
   int end = 0;
   if (sscanf(s, "sidecar%u.err%n", &k, &end) == 1 && (size_t)end == n && s[7] >= '0' && s[7] <= '9')
     return "sidecarN.err";
-  if (strncmp(s, "upstream-events.json.tmp.", 25) == 0) return "upstream-events.json";
-  if (strncmp(s, "upstream-requests.json.tmp.", 27) == 0) return "upstream-requests.json";
+  for (size_t i = 0; HARNESS_FILES[i]; i++) {
+    size_t len = strlen(HARNESS_FILES[i]);
+    if (strncmp(s, HARNESS_FILES[i], len) == 0 && strncmp(s + len, ".tmp.", 5) == 0) return HARNESS_FILES[i];
+  }
   return NULL;
 }
 

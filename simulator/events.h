@@ -3,7 +3,8 @@
  * A connection appends to its own record while it lives (data-plane thread only, no lock).
  * When it closes, the record moves into a ring of recent connections guarded by a mutex,
  * which the control API thread reads. Memory is bounded: at most EVENTS_PER_CONN events
- * per connection (later ones are counted as dropped) and EVENT_LOG_CAP records. */
+ * per connection (later ones are counted as dropped, but the close always goes in, over the
+ * last one kept) and EVENT_LOG_CAP records. */
 #ifndef BADUP_EVENTS_H
 #define BADUP_EVENTS_H
 

@@ -343,6 +343,21 @@ static bool read_number(struct rd *r, int t, const char *k, double *out) {
   return ok;
 }
 
+/* upstream_closed = true|false, and upstream_closed_s = N with it (expectation.h). */
+static bool read_upstream_closed(struct rd *r, int t, struct expect_set *s) {
+  lua_State *L = r->L;
+  int ty = lua_getfield(L, t, "upstream_closed");
+  if (ty == LUA_TBOOLEAN) s->upstream_closed = lua_toboolean(L, -1) ? EXPECT_UPCLOSED_TRUE : EXPECT_UPCLOSED_FALSE;
+  lua_settop(L, t);
+  if (ty != LUA_TBOOLEAN && ty != LUA_TNIL)
+    return fail(r, "upstream_closed must be true (the proxy closed every upstream connection) or false, got %s",
+                lua_typename(L, ty));
+  if (!read_number(r, t, "upstream_closed_s", &s->upstream_closed_s)) return false;
+  if (s->upstream_closed_s >= 0 && s->upstream_closed != EXPECT_UPCLOSED_TRUE)
+    return fail(r, "upstream_closed_s (how soon the proxy closed them) needs upstream_closed = true");
+  return true;
+}
+
 static int cmp_log(const void *a, const void *b) {
   return strcmp(((const struct expect_log *)a)->proxy, ((const struct expect_log *)b)->proxy);
 }
@@ -417,13 +432,15 @@ static bool one_response(struct rd *r, int t, void *out) {
 
 static const char *const set_fields[] = {"status", "reason", "headers", "body", "interim", "connection",
                                          "min_s", "max_s", "attempts", "connections", "upstream",
-                                         "upstream_requests", "log", "responses", NULL};
+                                         "upstream_requests", "log", "responses", "upstream_closed",
+                                         "upstream_closed_s", NULL};
 
 /* One set of assertions from the table at t. */
 static bool read_set(struct rd *r, int t, struct expect_set *s) {
   lua_State *L = r->L;
   s->min_s = s->max_s = -1;
   s->attempts = s->connections = -1;
+  s->upstream_closed_s = -1;
   if (!known_fields(r, t, set_fields)) return false;
   if (lua_getfield(L, t, "status") == LUA_TNIL) {
     lua_settop(L, t);
@@ -439,7 +456,8 @@ static bool read_set(struct rd *r, int t, struct expect_set *s) {
   lua_settop(L, t);
   if (!read_number(r, t, "min_s", &s->min_s) || !read_number(r, t, "max_s", &s->max_s) ||
       !opt_integer(r, t, "attempts", 0, 1000000, &s->attempts) ||
-      !opt_integer(r, t, "connections", 0, 1000000, &s->connections) || !read_log(r, t, s))
+      !opt_integer(r, t, "connections", 0, 1000000, &s->connections) || !read_log(r, t, s) ||
+      !read_upstream_closed(r, t, s))
     return false;
   bool one = lua_getfield(L, t, "upstream") != LUA_TNIL, many = lua_getfield(L, t, "upstream_requests") != LUA_TNIL;
   lua_settop(L, t);
@@ -506,6 +524,7 @@ struct expectation *expectation_read(lua_State *L, int idx, char *err, size_t er
     } else {
       s->min_s = s->max_s = -1;
       s->attempts = s->connections = -1;
+      s->upstream_closed_s = -1;
       s->final.body.length = -1;
       ok = status_word(&r, t, &s->final.status);
     }
@@ -564,5 +583,11 @@ void expectation_free(struct expectation *e) {
 bool expectation_asks_connection(const struct expectation *e) {
   for (size_t i = 0; e && i < e->n; i++)
     if (e->alt[i].connection != EXPECT_CONN_ANY) return true;
+  return false;
+}
+
+bool expectation_asks_upstream_closed(const struct expectation *e) {
+  for (size_t i = 0; e && i < e->n; i++)
+    if (e->alt[i].upstream_closed != EXPECT_UPCLOSED_ANY) return true;
   return false;
 }

@@ -87,6 +87,24 @@ struct expect_upstream {
 
 enum expect_connection { EXPECT_CONN_ANY, EXPECT_CONN_CLOSED, EXPECT_CONN_KEPT };
 
+/* `upstream_closed = true|false`: how the upstream connections of the case ended, read from
+ * the simulator's GET /events (events.h: each connection's `end`, its events' t_ms since its
+ * accept). A connection was closed by the proxy when its end is "peer_fin" or "peer_reset"
+ * (the proxy's FIN or RST ended it; RFC 9112 9.6) and that came before the harness began to
+ * stop the proxy. Every other end counts against it: "fin", "reset", "error" (the upstream's
+ * plan ended it first, or failed), "shutdown" (the simulator stopped), "open" (still open
+ * when the evidence was taken), or a peer_fin/peer_reset at or after the proxy's stop (the
+ * proxy held it until it was stopped). When the proxy's FIN comes while the upstream's plan is
+ * still writing, the plan goes on; its end then says who ended it last: "peer_reset" (a
+ * write failed) or "fin" (the plan ran to its close: ended by the upstream).
+ *   true:  there is at least one upstream connection, and the proxy closed every one;
+ *   false: there is at least one, and at least one was not closed by the proxy.
+ * With no upstream connection at all both fail ("no upstream connection").
+ * `upstream_closed_s = N` (seconds, needs upstream_closed = true): the proxy closed each one
+ * within N seconds of its accept: the t_ms of its first peer_fin or peer_reset event (or of
+ * its close event when a failed write ended it). */
+enum expect_upstream_closed { EXPECT_UPCLOSED_ANY, EXPECT_UPCLOSED_TRUE, EXPECT_UPCLOSED_FALSE };
+
 struct expect_log {
   char *proxy, *pattern;
   regex_t re;
@@ -98,6 +116,8 @@ struct expect_set {
   enum expect_connection connection;
   double min_s, max_s;             /* the exchange's seconds; < 0: not asserted */
   long attempts, connections;      /* upstream requests and connections; -1: not asserted */
+  enum expect_upstream_closed upstream_closed;
+  double upstream_closed_s;        /* seconds after each accept; < 0: not asserted */
   struct expect_upstream *upstream; /* upstream = {...}: one; upstream_requests: one per request */
   size_t nupstream;
   bool upstream_list;              /* given as upstream_requests (ids "upstream_requests[N].") */
@@ -122,5 +142,9 @@ void expectation_free(struct expectation *e);
 /* Does an alternative assert the connection's fate after the last response? (The client
  * then waits a moment for the proxy's FIN or RST.) NULL: no. */
 bool expectation_asks_connection(const struct expectation *e);
+
+/* Does an alternative assert upstream_closed? (The harness then gives the proxy a moment to
+ * close its upstream connections before it stops the proxy.) NULL: no. */
+bool expectation_asks_upstream_closed(const struct expectation *e);
 
 #endif

@@ -4,7 +4,9 @@
 the case's signature: `badup run` through a one-file Python proxy (tests/e2e/
 test_proxy_one_file.py's `tiny`) fails on it, names it in results.json, junit.xml and the
 list under the table, and once recorded with --update-reference the same signature deviates.
-`--set NAME=VALUE` gives the scenario the field name its assertion reads (ctx.field)."""
+`--set NAME=VALUE` gives the scenario the field name its assertion reads (ctx.field).
+upstream_closed says who ended the upstream connection once the client gave up, from the
+case's upstream-events.json; curl's GET leaves client-sent.txt and client-received.txt."""
 
 import json
 import os
@@ -62,6 +64,13 @@ return scenario {
   plan    = { rxreq(), close() },
 }
 """, 2, "connection must be \"closed\" or \"kept\""),
+    "upstream_closed_s_alone": ("""-- bad: how soon the proxy closed them needs upstream_closed = true
+return scenario {
+  summary = "x",
+  expect  = { status = 502, upstream_closed_s = 1 },
+  plan    = { rxreq(), close() },
+}
+""", 2, "upstream_closed_s (how soon the proxy closed them) needs upstream_closed = true"),
 }
 
 # ok, with an assertion no proxy can meet: a field the upstream never sends and `tiny`
@@ -218,6 +227,95 @@ class FailedAssertion(unittest.TestCase):
             self.assertIn(word, p.stderr)
         p = badup(["run", "--help"])
         self.assertIn("--set NAME=VALUE", p.stdout)
+
+
+# The client gives up (a FIN 0.3 s into a 1.5 s stall; `tiny` does not notice and waits for
+# the answer). Then either the upstream closes its connection itself, or it keeps it and
+# `tiny` closes it once it has the answer: the proxy's close, but 1.5 s after the accept.
+GIVES_UP = """-- the client gives up 0.3 s into a 1.5 s stall
+return scenario {
+  summary = "the client gives up; %(summary)s",
+  expect  = { status = 200, %(expect)s },
+  client  = { request { abort = { at = "time", after_s = 0.3, how = "fin" } } },
+  plan    = { rxreq(), stall(1.5), txresp { status = 200, body = "late" }%(end)s },
+}
+"""
+UPSTREAM_CLOSES = GIVES_UP % {"summary": "the upstream ends its connection", "expect": "upstream_closed = false",
+                              "end": ", close()"}
+PROXY_CLOSES = GIVES_UP % {"summary": "the proxy ends it, late",
+                           "expect": "upstream_closed = true, upstream_closed_s = 1", "end": ""}
+# No client part: curl's GET.
+PLAIN = """-- curl's GET, answered
+return scenario { summary = "a plain GET", expect = 200, plan = { rxreq(), txresp { status = 200, body = "ok" } } }
+"""
+
+
+class UpstreamClosedAndTranscripts(unittest.TestCase):
+    """How `tiny` left its upstream connection once its client gave up (upstream_closed,
+    upstream_closed_s from upstream-events.json), and curl's bytes in the case folder."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="badup-e2e-expect-upclosed-")
+        defs, scns = os.path.join(cls.tmp, "proxies"), os.path.join(cls.tmp, "scenarios")
+        os.makedirs(defs)
+        os.makedirs(scns)
+        for name, text in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
+            with open(os.path.join(defs, name), "w") as f:
+                f.write(text)
+        for name, text in (("upstream_closes", UPSTREAM_CLOSES), ("proxy_closes", PROXY_CLOSES), ("plain", PLAIN)):
+            with open(os.path.join(scns, name + ".lua"), "w") as f:
+                f.write(text)
+        cls.out = os.path.join(cls.tmp, "out")
+        cls.done = badup(["run", "--proxies", defs, "--proxy", "tiny", "--scenarios", scns, "--out", cls.out,
+                         "--quiet"], timeout=120)
+        with open(os.path.join(cls.out, "results.json")) as f:
+            cls.cases = {c["scenario"]: c for c in json.load(f)["cases"]}
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, True)
+
+    def assertion(self, scenario, id):
+        by_id = {a["id"]: a for a in self.cases[scenario]["assertions"]}
+        return by_id[id]
+
+    def test_the_upstream_ended_it(self):
+        c = self.cases["upstream_closes"]
+        self.assertEqual((c["got"], c["verdict"]), ("200", "pass"), c)
+        a = self.assertion("upstream_closes", "upstream_closed")
+        self.assertTrue(a["ok"], a)
+        self.assertEqual(a["expected"], "an upstream connection not closed by the proxy")
+        self.assertRegex(a["got"], r"^connection \d+ ended by the upstream \(fin\) at 1\.\d\d s$")
+
+    def test_the_proxy_ended_it_but_too_late(self):
+        self.assertEqual(self.done.returncode, 1, self.done.stdout + self.done.stderr)
+        c = self.cases["proxy_closes"]
+        self.assertEqual((c["got"], c["verdict"]), ("200 !upstream_closed_s", "fail"), c)
+        held = self.assertion("proxy_closes", "upstream_closed")
+        self.assertTrue(held["ok"], held)
+        self.assertRegex(held["got"], r"^connection \d+ closed by the proxy \(peer_fin\) at 1\.\d\d s$")
+        late = self.assertion("proxy_closes", "upstream_closed_s")
+        self.assertFalse(late["ok"], late)
+        self.assertEqual((late["expected"], late["got"]), ("closed by the proxy within 1 s of its accept", held["got"]))
+        self.assertIn("upstream_closed_s: expected closed by the proxy within 1 s of its accept, got connection",
+                      c["reason"])
+        # the evidence it was read from
+        with open(os.path.join(self.out, "cases", "tiny", "proxy_closes", "upstream-events.json")) as f:
+            (conn,) = json.load(f)
+        self.assertEqual(conn["end"], "peer_fin")
+
+    def test_curl_leaves_its_bytes_in_the_case_folder(self):
+        self.assertEqual(self.cases["plain"]["got"], "200")
+        folder = os.path.join(self.out, "cases", "tiny", "plain")
+        with open(os.path.join(folder, "client-sent.txt"), "rb") as f:
+            sent = f.read()
+        with open(os.path.join(folder, "client-received.txt"), "rb") as f:
+            received = f.read()
+        self.assertTrue(sent.startswith(b"--- connection 1 ---\nGET /plain/1 HTTP/1.1\r\nHost: 127.0.0.1:"), sent)
+        self.assertTrue(sent.endswith(b"\r\n\r\n"), sent)
+        self.assertTrue(received.startswith(b"--- connection 1 ---\nHTTP/1.0 200 OK\r\n"), received)
+        self.assertTrue(received.endswith(b"\r\n\r\nok"), received)
 
 
 if __name__ == "__main__":

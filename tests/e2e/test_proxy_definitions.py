@@ -138,6 +138,8 @@ CASES = [
     ("files", '{ ["proxy.err"] = "x", ["t.conf"] = "y" }', "the harness writes proxy.err into the case folder"),
     ("files", '{ ["upstream-events.json"] = "x", ["t.conf"] = "y" }', "the harness writes upstream-events.json into the case folder"),
     ("files", '{ ["./proxy.err"] = "x", ["t.conf"] = "y" }', "the harness writes proxy.err into the case folder"),
+    ("files", '{ ["client-sent.txt"] = "x", ["t.conf"] = "y" }', "the harness writes client-sent.txt into the case folder"),
+    ("files", '{ ["client-received.txt.tmp.1"] = "x", ["t.conf"] = "y" }', "the harness writes client-received.txt into the case folder"),
     ("files", '{ ["proxy.out/x.conf"] = "x", ["t.conf"] = "y" }', "the harness writes proxy.out into the case folder"),
     ("files", '{ ["sidecar2.err"] = "x", ["t.conf"] = "y" }', "the harness writes sidecarN.err into the case folder"),
     ("files", '{ ["t.conf"] = "a\\nlisten ${prxy_port}\\n" }', "unknown template variable ${prxy_port}"),

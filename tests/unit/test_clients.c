@@ -465,7 +465,7 @@ START_TEST(test_both_keep_the_same_seen) {
   snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
   struct client_result cr, rr;
   struct seen cs, rs;
-  client_get_seen(url, 5, &cr, 0, NULL, NULL, &cs);
+  client_get_seen(url, 5, &cr, 0, NULL, NULL, &cs, NULL);
   struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
   struct client_part part = {&q, 1};
   struct client_vars v = {0};
@@ -546,6 +546,48 @@ START_TEST(test_transcript_is_cut_at_64_kib) {
   client_transcript_free(&t);
   seen_free(&seen);
   free(line);
+  uu_rmtree(dir);
+}
+END_TEST
+
+/* curl's GET keeps its bytes as the scripted client does: the request it wrote and what it
+ * read, in the same "--- connection 1 ---" format. */
+START_TEST(test_curl_keeps_a_transcript) {
+  static const char reply[] = "HTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
+                              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: one\r\n\r\nok";
+  static const struct act acts[] = {SEND(reply), FIN};
+  struct script_server s;
+  script_start(&s, acts, 1, 1);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
+  struct client_result cr;
+  struct client_transcript t = {0};
+  client_get_seen(url, 5, &cr, 0, NULL, NULL, NULL, &t);
+  script_stop(&s);
+  ck_assert_str_eq(cr.outcome, "200");
+  char *dir = uu_mkdtemp();
+  ck_assert_int_eq(client_transcript_write(&t, dir), 0);
+  char path[512], sent[4096], received[4096];
+  snprintf(path, sizeof path, "%s/client-sent.txt", dir);
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  sent[fread(sent, 1, sizeof sent - 1, f)] = 0;
+  fclose(f);
+  snprintf(path, sizeof path, "%s/client-received.txt", dir);
+  ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+  received[fread(received, 1, sizeof received - 1, f)] = 0;
+  fclose(f);
+  char start[128];
+  snprintf(start, sizeof start, "--- connection 1 ---\nGET /case HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", s.port);
+  ck_assert_msg(!strncmp(sent, start, strlen(start)), "%s", sent);
+  ck_assert_msg(strstr(sent, "\r\n\r\n") == sent + strlen(sent) - 4, "%s", sent);
+  /* As curl shows them: curl 7.88 leaves out the empty line that ends a 1xx head. */
+  static const char first[] = "--- connection 1 ---\nHTTP/1.1 103 Early Hints\r\nLink: </s>\r\n";
+  static const char last[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: one\r\n\r\nok";
+  ck_assert_msg(!strncmp(received, first, sizeof first - 1), "%s", received);
+  size_t n = strlen(received);
+  ck_assert_msg(n > sizeof last && !strcmp(received + n - (sizeof last - 1), last), "%s", received);
+  client_transcript_free(&t);
   uu_rmtree(dir);
 }
 END_TEST
@@ -712,6 +754,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_refused);
   tcase_add_test(tc, test_both_keep_the_same_seen);
   tcase_add_test(tc, test_transcript_is_cut_at_64_kib);
+  tcase_add_test(tc, test_curl_keeps_a_transcript);
   tcase_add_test(tc, test_hook_before_body);
   tcase_add_test(tc, test_hook_after_interim);
   tcase_add_test(tc, test_pipelined_last_counts);

@@ -4,7 +4,8 @@
  *
  * Every assertion kind is evaluated holding and failing, with the expected and got texts
  * the reports show. What the client saw is built by hand with seen.h's functions; what the
- * upstream received is the JSON text of GET /requests. */
+ * upstream received is the JSON text of GET /requests, how its connections ended that of
+ * GET /events. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "events.h"
 #include "expect_eval.h"
 #include "expectation.h"
 #include "reference.h"
@@ -456,11 +458,128 @@ START_TEST(test_an_unstable_cell_names_whole_signatures) {
 }
 END_TEST
 
+/* ---- upstream_closed: the JSON text of GET /events ---------------------------------- */
+
+#define EVREC(id, end, events, more)                                                                                     \
+  "{\"id\":" #id ",\"start_unix_ms\":1000000,\"peer\":\"127.0.0.1:5\",\"scenario\":\"x\",\"upstream\":1,"   \
+  "\"requests\":1,\"end\":\"" end "\",\"dropped_events\":0,\"events\":[{\"t_ms\":0.1,\"what\":\"accept\"},"  \
+  "{\"t_ms\":1.5,\"what\":\"request\",\"detail\":\"GET /x\"}" events "]" more "}"
+/* The proxy's FIN at 0.31 s; the upstream's own close at 3.2 s; one still open; the proxy's
+ * FIN while the plan wrote (0.5 s), then a failed write (peer_reset at 0.9 s). */
+#define EV_PROXY_FIN                                                                                               \
+  EVREC(1, "peer_fin", ",{\"t_ms\":310.5,\"what\":\"peer_fin\"},{\"t_ms\":310.6,\"what\":\"close\",\"detail\":\"peer_fin\"}", "")
+#define EV_UPSTREAM_FIN EVREC(2, "fin", ",{\"t_ms\":3200,\"what\":\"close\",\"detail\":\"fin\"}", "")
+#define EV_OPEN EVREC(3, "open", "", ",\"state\":\"stalled\"")
+#define EV_WRITE_FAILED                                                                                            \
+  EVREC(4, "peer_reset",                                                                                           \
+        ",{\"t_ms\":500,\"what\":\"peer_fin\"},{\"t_ms\":900,\"what\":\"close\",\"detail\":\"peer_reset\"}", "")
+
+START_TEST(test_upstream_closed) {
+  static const char *const proxy = "connection 1 closed by the proxy (peer_fin) at 0.31 s";
+  static const char *const every = "every upstream connection closed by the proxy";
+  static const char *const one = "an upstream connection not closed by the proxy";
+  in.events_json = "[" EV_PROXY_FIN "]";
+  check_one("{ status = 200, upstream_closed = true }", "upstream_closed", true, every, proxy);
+  check_one("{ status = 200, upstream_closed = false }", "upstream_closed", false, one, proxy);
+  check_one("{ status = 200, upstream_closed = true, upstream_closed_s = 1 }", "upstream_closed_s", true,
+            "closed by the proxy within 1 s of its accept", proxy);
+  check_one("{ status = 200, upstream_closed = true, upstream_closed_s = 0.25 }", "upstream_closed_s", false,
+            "closed by the proxy within 0.25 s of its accept", proxy);
+  ck_assert_str_eq(sig, "200 !upstream_closed_s");
+  /* Every one the proxy's: the latest says how soon; a failed write after its FIN counts from the FIN. */
+  in.events_json = "[" EV_PROXY_FIN "," EV_WRITE_FAILED "]";
+  check_one("{ status = 200, upstream_closed = true, upstream_closed_s = 0.6 }", "upstream_closed_s", true,
+            "closed by the proxy within 0.6 s of its accept",
+            "connection 4 closed by the proxy (peer_reset) at 0.50 s");
+  ck_assert_str_eq(find("upstream_closed")->got, "connection 4 closed by the proxy (peer_reset) at 0.50 s, the last of 2");
+  /* One the upstream ended: true fails, and so does the time; false holds. */
+  in.events_json = "[" EV_PROXY_FIN "," EV_UPSTREAM_FIN "]";
+  static const char *const upstream = "connection 2 ended by the upstream (fin) at 3.20 s";
+  check_one("{ status = 200, upstream_closed = true }", "upstream_closed", false, every, upstream);
+  ck_assert_str_eq(sig, "200 !upstream_closed");
+  check_one("{ status = 200, upstream_closed = false }", "upstream_closed", true, one, upstream);
+  check_one("{ status = 200, upstream_closed = true, upstream_closed_s = 5 }", "upstream_closed_s", false,
+            "closed by the proxy within 5 s of its accept", upstream);
+  in.events_json = "[" EV_UPSTREAM_FIN "," EV_OPEN "]";
+  check_one("{ status = 200, upstream_closed = true }", "upstream_closed", false, every,
+            "connection 2 ended by the upstream (fin) at 3.20 s (and 1 more)");
+  in.events_json = "[" EV_OPEN "]";
+  check_one("{ status = 200, upstream_closed = false }", "upstream_closed", true, one, "connection 3 still open (stalled)");
+  /* A FIN that came once the proxy was being stopped is no close of its own. */
+  in.events_json = "[" EV_PROXY_FIN "]";
+  in.proxy_stop_unix_ms = 1000000 + 300;
+  check_one("{ status = 200, upstream_closed = true }", "upstream_closed", false, every,
+            "connection 1 held by the proxy until it was stopped (peer_fin at 0.31 s)");
+  in.proxy_stop_unix_ms = 1000000 + 311;
+  check_one("{ status = 200, upstream_closed = true }", "upstream_closed", true, every, proxy);
+  /* Nothing to say it by. */
+  in.events_json = "[]";
+  check_one("{ status = 200, upstream_closed = true }", "upstream_closed", false, every, "no upstream connection");
+  check_one("{ status = 200, upstream_closed = false }", "upstream_closed", false, one, "no upstream connection");
+  in.events_json = NULL;
+  check_one("{ status = 200, upstream_closed = true, upstream_closed_s = 1 }", "upstream_closed_s", false,
+            "closed by the proxy within 1 s of its accept", "unknown (no record of the upstream's connections)");
+  /* The harness's wait: how many are still open. */
+  ck_assert_int_eq(expect_events_open("[" EV_OPEN "," EV_PROXY_FIN "]"), 1);
+  ck_assert_int_eq(expect_events_open("[" EV_PROXY_FIN "]"), 0);
+  ck_assert_int_eq(expect_events_open("not json"), -1);
+  ck_assert_int_eq(expect_events_open(NULL), -1);
+}
+END_TEST
+
+/* upstream_closed_s needs each connection's close: a record full of events still gets it. */
+START_TEST(test_a_full_record_keeps_its_close) {
+  struct conn_record r = {0};
+  for (uint32_t i = 0; i < EVENTS_PER_CONN + 10; i++) conn_record_add(&r, i, EV_STEP, "dribble", 7);
+  conn_record_add(&r, 5000000, EV_CLOSE, "peer_fin", 8);
+  ck_assert_uint_eq(r.nevents, EVENTS_PER_CONN);
+  ck_assert_uint_eq(r.dropped, 11); /* the 10 that did not fit, and the one the close took */
+  ck_assert_int_eq(r.events[EVENTS_PER_CONN - 1].kind, EV_CLOSE);
+  ck_assert_uint_eq(r.events[EVENTS_PER_CONN - 1].t_us, 5000000);
+  ck_assert_uint_eq(r.events[EVENTS_PER_CONN - 2].t_us, EVENTS_PER_CONN - 2);
+  conn_record_free(&r);
+}
+END_TEST
+
+START_TEST(test_upstream_closed_read) {
+  struct expectation *e = read_expect("{ 502, { status = 'closed', upstream_closed = true, upstream_closed_s = 1.5 } }");
+  ck_assert_msg(e != NULL, "%s", why);
+  ck_assert_int_eq(e->alt[0].upstream_closed, EXPECT_UPCLOSED_ANY);
+  ck_assert(e->alt[0].upstream_closed_s < 0);
+  ck_assert_int_eq(e->alt[1].upstream_closed, EXPECT_UPCLOSED_TRUE);
+  ck_assert(e->alt[1].upstream_closed_s == 1.5);
+  ck_assert(expectation_asks_upstream_closed(e));
+  expectation_free(e);
+  e = read_expect("{ status = 200, upstream_closed = false }");
+  ck_assert_int_eq(e->alt[0].upstream_closed, EXPECT_UPCLOSED_FALSE);
+  ck_assert(e->alt[0].upstream_closed_s < 0);
+  expectation_free(e);
+  e = read_expect("{ status = 200, connections = 1 }");
+  ck_assert(!expectation_asks_upstream_closed(e));
+  expectation_free(e);
+  static const char *const bad[][2] = {
+      {"{ status = 200, upstream_closed = 'yes' }", "upstream_closed must be true"},
+      {"{ status = 200, upstream_closed = 1 }", "got number"},
+      {"{ status = 200, upstream_closed_s = 1 }", "upstream_closed_s (how soon the proxy closed them) needs upstream_closed = true"},
+      {"{ status = 200, upstream_closed = false, upstream_closed_s = 1 }", "needs upstream_closed = true"},
+      {"{ status = 200, upstream_closed = true, upstream_closed_s = -1 }", "upstream_closed_s must be a non-negative number"},
+      {"{ status = 200, upstream_closed = true, upstream_closed_s = 'soon' }", "upstream_closed_s must be a non-negative"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    e = read_expect(bad[i][0]);
+    ck_assert_msg(e == NULL, "%s was read", bad[i][0]);
+    ck_assert_msg(strstr(why, bad[i][1]) != NULL, "%s: '%s' does not say '%s'", bad[i][0], why, bad[i][1]);
+  }
+}
+END_TEST
+
 static Suite *expect_suite(void) {
   Suite *s = suite_create("expect");
   TCase *tc = tcase_create("read");
   tcase_add_test(tc, test_read_every_field);
   tcase_add_test(tc, test_read_errors);
+  tcase_add_test(tc, test_upstream_closed_read);
+  tcase_add_test(tc, test_a_full_record_keeps_its_close);
   suite_add_tcase(s, tc);
   tc = tcase_create("evaluate");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -470,6 +589,7 @@ static Suite *expect_suite(void) {
   tcase_add_test(tc, test_interim_and_connection);
   tcase_add_test(tc, test_time_and_counts);
   tcase_add_test(tc, test_upstream);
+  tcase_add_test(tc, test_upstream_closed);
   tcase_add_test(tc, test_log);
   tcase_add_test(tc, test_responses);
   tcase_add_test(tc, test_no_response_at_all);
