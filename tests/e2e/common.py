@@ -57,6 +57,10 @@ REQUIRED_SCENARIOS = [
     "dup_content_length", "bad_content_length", "te_and_cl", "bad_chunk_size",
     "truncated_chunked", "huge_header", "interim_1xx_then_close", "keepalive_race",
     "fail_first_then_ok",
+    # the client half: requests of the client's own, assertions beyond the status
+    "head_chunked", "hop_by_hop_stripped", "te_cl_response", "request_cl_removed",
+    "upload_early_reject", "expect_100_continue", "expect_100_upstream_rejects",
+    "client_abort_waiting", "client_abort_mid_body", "retry_next_upstream", "pipelined_two",
 ]
 LISTENER_SCENARIOS = ["refuse", "blackhole", "close_on_accept", "reset_on_accept"]
 

@@ -22,8 +22,13 @@ EXPECT = {
     "te_and_cl": 502, "bad_chunk_size": "200+truncated", "truncated_chunked": "200+truncated",
     "huge_header": 502, "interim_1xx_then_close": 502, "keepalive_race": 200,
     "fail_first_then_ok": 502,
+    # the first alternative's status (the table's expect column)
+    "head_chunked": 200, "hop_by_hop_stripped": 200, "te_cl_response": 502, "request_cl_removed": 400,
+    "upload_early_reject": 413, "expect_100_continue": 200, "expect_100_upstream_rejects": 417,
+    "client_abort_waiting": "closed", "client_abort_mid_body": "200+aborted", "retry_next_upstream": 502,
+    "pipelined_two": 200,
 }
-FUNCTION_PLANS = {"keepalive_race", "fail_first_then_ok"}
+FUNCTION_PLANS = {"keepalive_race", "fail_first_then_ok", "pipelined_two"}
 
 
 def scenario_files():
@@ -84,7 +89,7 @@ class Catalog(unittest.TestCase):
         self.assertEqual(missing, [])
 
     def test_summary_and_expect(self):
-        valid_strings = {"200+truncated", "closed", "reset", "timeout"}
+        valid_strings = {"200+truncated", "200+aborted", "closed", "reset", "timeout"}
         for name, item in self.items.items():
             with self.subTest(name=name):
                 self.assertIsInstance(item["summary"], str)
@@ -127,7 +132,8 @@ class Catalog(unittest.TestCase):
         # Every static or function scenario handles a request without an error (listener
         # and stalling ones are only connected to and closed).
         quick = [n for n in self.items if n not in ("blackhole", "stall_headers", "stall_body",
-                                                     "stop_reading", "slow_drip", "idle_close")]
+                                                     "stop_reading", "slow_drip", "idle_close",
+                                                     "client_abort_waiting", "client_abort_mid_body")]
         for name in quick:
             r = self.server.exchange(common.request_bytes("/%s/x" % name, close=True), timeout=5.0)
             self.assertIn(r.end, ("fin", "reset"), "%s: %r" % (name, r))
