@@ -224,23 +224,44 @@ static void cell(char *out, size_t len, const struct row *r) {
   }
 }
 
+/* A terminal cell longer than this is cut ("..."): a signature lists every failed assertion,
+ * and one long cell must not push the other proxies off the screen. report.md and the list
+ * under the table keep it whole. */
+#define TEXT_CELL_MAX 44
+
+static void table_cell(char *c, size_t len, const struct row *r, bool md) {
+  cell(c, len, r);
+  if (!md && strlen(c) > TEXT_CELL_MAX) {
+    /* keep the verdict mark (" ~", " !", " ?") at the end */
+    size_t n = strlen(c);
+    bool mark = n >= 2 && c[n - 2] == ' ' && strchr("~!?", c[n - 1]);
+    char tail[3] = "";
+    if (mark) memcpy(tail, c + n - 2, 3);
+    size_t at = TEXT_CELL_MAX - 3 - (mark ? 2 : 0);
+    snprintf(c + at, len - at, "...%s", tail);
+  }
+}
+
 void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
   struct grid g;
   grid_build(&g, rows, n);
   int w0 = 8;
   for (size_t s = 0; s < g.ns; s++)
     if ((int)strlen(g.scns[s]->name) > w0) w0 = (int)strlen(g.scns[s]->name);
-  int w = 13;
-  for (size_t p = 0; p < g.np; p++)
-    if ((int)strlen(g.proxies[p]->name) > w) w = (int)strlen(g.proxies[p]->name);
-  for (size_t i = 0; i < n; i++) {
-    char c[EXPECT_SIGNATURE_MAX + 8];
-    cell(c, sizeof c, &rows[i]);
-    if ((int)strlen(c) > w) w = (int)strlen(c);
+  /* each proxy's column as wide as its name or its widest cell */
+  int *w = calloc(g.np ? g.np : 1, sizeof *w);
+  if (!w) return;
+  for (size_t p = 0; p < g.np; p++) {
+    w[p] = (int)strlen(g.proxies[p]->name);
+    for (size_t s = 0; s < g.ns; s++) {
+      char c[EXPECT_SIGNATURE_MAX + 8];
+      table_cell(c, sizeof c, grid_find(rows, n, g.proxies[p], g.scns[s]), md);
+      if ((int)strlen(c) > w[p]) w[p] = (int)strlen(c);
+    }
   }
   const char *sep = md ? " | " : "  ";
   fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, "scenario", sep, "expect");
-  for (size_t p = 0; p < g.np; p++) fprintf(out, "%s%-*s", sep, w, g.proxies[p]->name);
+  for (size_t p = 0; p < g.np; p++) fprintf(out, "%s%-*s", sep, w[p], g.proxies[p]->name);
   fprintf(out, "%s\n", md ? " |" : "");
   if (md) {
     fprintf(out, "|%s|%s|", "---", "---");
@@ -251,11 +272,12 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
     fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, g.scns[s]->name, sep, g.scns[s]->expect);
     for (size_t p = 0; p < g.np; p++) {
       char c[EXPECT_SIGNATURE_MAX + 8];
-      cell(c, sizeof c, grid_find(rows, n, g.proxies[p], g.scns[s]));
-      fprintf(out, "%s%-*s", sep, w, c);
+      table_cell(c, sizeof c, grid_find(rows, n, g.proxies[p], g.scns[s]), md);
+      fprintf(out, "%s%-*s", sep, w[p], c);
     }
     fprintf(out, "%s\n", md ? " |" : "");
   }
+  free(w);
   fprintf(out, "%s%s\n", md ? "\n" : "", "cells: outcome as the client saw it; plain = pass (matches expect), ~ = deviates (matches the proxy's recorded reference), ? = unstable (the outcome varies; every one seen), ! = fail, ERROR ! = the case could not run or its scenario raised, - = skipped");
 }
 
