@@ -81,12 +81,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg) {
   return size * n;
 }
 
-/* One control API call; the body (NUL-terminated, caller frees) or NULL. */
-static char *call(int admin, const char *method, const char *path) {
+char *simctl_call(const char *admin, const char *method, const char *path) {
   CURL *h = curl_easy_init();
   if (!h) return NULL;
-  char url[256];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", admin, path);
+  char url[300];
+  snprintf(url, sizeof url, "http://%.200s%s", admin, path);
   struct buf b = {0};
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -105,6 +104,13 @@ static char *call(int admin, const char *method, const char *path) {
     return NULL;
   }
   return buf_take(&b);
+}
+
+/* A call to the case's simulator, on loopback. */
+static char *call(int admin, const char *method, const char *path) {
+  char addr[32];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", admin);
+  return simctl_call(addr, method, path);
 }
 
 int simctl_stats(int admin, struct simstats *st) {

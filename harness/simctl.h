@@ -20,6 +20,10 @@
 bool simctl_ports(const char *out_path, struct proc *sim, int *ports, int max_ports, int *nports, int *admin,
                   char *err, size_t errlen);
 
+/* One control API call to the simulator at admin ("HOST:PORT"), bounded by a few seconds:
+ * the body of a 200 (NUL-terminated, caller frees), or NULL for anything else. */
+char *simctl_call(const char *admin, const char *method, const char *path);
+
 /* GET /stats: what the upstream counted (simstats.h). 0, or -1 with *st untouched. */
 int simctl_stats(int admin, struct simstats *st);
 
