@@ -1,5 +1,5 @@
 -- client_abort_waiting: the client closes its connection 0.3 s into a 3 s upstream stall
--- (1.5 times the read timeout: a proxy that waits answers at its read timeout).
+-- (0.15 and 1.5 times the read timeout: a proxy that waits answers at its read timeout).
 --
 -- Models: a user who gives up on a slow page, a client library's own timeout shorter than
 -- the proxy's (nginx logs these as 499).
@@ -18,6 +18,7 @@ return scenario {
   -- the proxy closes too, and gives up its upstream connection within half the read timeout of opening it
   -- (the client left at 0.3 s; a proxy that waits for its read timeout takes 2 s)
   expect  = { status = "closed", upstream_closed = true, upstream_closed_s = ctx.read_timeout / 2 },
-  client  = { request { abort = { at = "time", after_s = 0.3, how = "fin" } } },
+  -- 0.3 s with the default read timeout of 2 s: the times scale with --read-timeout
+  client  = { request { abort = { at = "time", after_s = ctx.read_timeout * 0.15, how = "fin" } } },
   plan    = { rxreq(), stall(ctx.read_timeout * 1.5), txresp { status = 200, body = "late\n" } },
 }

@@ -31,6 +31,9 @@ http {
                      'uct="$upstream_connect_time" urt="$upstream_response_time"';
     access_log ${dir}/access.log badup;
     client_body_temp_path ${dir}/client_body;
+    # request bodies up to 1 MiB stay in memory: a body buffered to a file makes nginx warn
+    # with the file's path (the case folder's), which no log line of a case should carry
+    client_body_buffer_size 1m;
     proxy_temp_path       ${dir}/proxy_temp;
     fastcgi_temp_path     ${dir}/fastcgi_temp;
     uwsgi_temp_path       ${dir}/uwsgi_temp;

@@ -416,11 +416,11 @@ class Output(unittest.TestCase):
         self.assertEqual(out[1]["scenario"], "refuse")
 
     def test_no_match(self):
-        # a real haproxy line, with a termination state no scenario produces (CD--: the client
-        # went away) and the status that goes with it
+        # a real haproxy line, with a termination state no scenario produces (KR--: an
+        # administrator killed the session while it waited for the request)
         line = self.haproxy_line("ok")
-        line = re.sub(r" 200 (\d+) - - ---- ", r" 400 \1 - - CD-- ", line)
-        self.assertIn("CD--", line)
+        line = re.sub(r" 200 (\d+) - - ---- ", r" 400 \1 - - KR-- ", line)
+        self.assertIn("KR--", line)
         proc = run([line])
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         self.assertIn("no match", proc.stdout)
