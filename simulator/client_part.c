@@ -55,7 +55,8 @@ static double seconds_field(lua_State *L, int idx, const char *what, bool positi
   if (lua_type(L, idx) != LUA_TNUMBER) luaL_error(L, "request{}: %s must be a number of seconds", what);
   double t = lua_tonumber(L, idx);
   if (!(t >= 0) || !isfinite(t) || t > 86400 || (positive && !(t > 0)))
-    luaL_error(L, "request{}: %s must be %s 0 and 86400 seconds", what, positive ? "more than 0, at most" : "between");
+    luaL_error(L, "request{}: %s must be %s seconds", what,
+               positive ? "more than 0 and at most 86400" : "between 0 and 86400");
   return t;
 }
 
@@ -63,6 +64,26 @@ static lua_Integer count_field(lua_State *L, int idx, const char *what, lua_Inte
   if (!lua_isinteger(L, idx) || lua_tointeger(L, idx) < min || lua_tointeger(L, idx) > (1 << 30))
     luaL_error(L, "request{}: %s must be an integer from %d", what, (int)min);
   return lua_tointeger(L, idx);
+}
+
+/* The body's bytes as written: body, or chunks with their framing (as client_build.c
+ * writes them: "%zx\r\n" DATA "\r\n" per non-empty chunk, then "0\r\n\r\n"). */
+static size_t body_bytes_of(lua_State *L, int t) {
+  size_t n = 0;
+  if (lua_getfield(L, t, "body") == LUA_TSTRING) n = lua_rawlen(L, -1);
+  lua_pop(L, 1);
+  if (lua_getfield(L, t, "chunks") == LUA_TTABLE) {
+    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+      lua_rawgeti(L, -1, i);
+      size_t len = lua_rawlen(L, -1), hex = 1;
+      for (size_t v = len; v >= 16; v /= 16) hex++;
+      if (len) n += hex + 2 + len + 2;
+      lua_pop(L, 1);
+    }
+    n += 5;
+  }
+  lua_pop(L, 1);
+  return n;
 }
 
 static void check_barrier_name(lua_State *L, int idx, const char *what) {
@@ -215,7 +236,14 @@ static int ctor_request(lua_State *L) {
     lua_pop(L, 2);
   }
   lua_setfield(L, out, "pace");
-  if (lua_getfield(L, 1, "send_body_bytes") != LUA_TNIL) count_field(L, -1, "send_body_bytes", 0);
+  if (lua_getfield(L, 1, "send_body_bytes") != LUA_TNIL) {
+    lua_Integer held = count_field(L, -1, "send_body_bytes", 0);
+    /* More than the body would hold nothing back: the stall the field asks for never comes. */
+    size_t whole = body_bytes_of(L, 1);
+    if (!raw && (size_t)held > whole)
+      return luaL_error(L, "request{}: send_body_bytes is %d, more than the body's %d bytes (the body would all be "
+                        "sent, nothing held back)", (int)held, (int)whole);
+  }
   lua_setfield(L, out, "send_body_bytes");
   if (lua_getfield(L, 1, "expect_100") != LUA_TNIL) seconds_field(L, -1, "expect_100", true);
   lua_setfield(L, out, "expect_100");
@@ -311,7 +339,38 @@ static void request_error(lua_State *L, const char *src, int t, const char *msg,
   lua_error(L);
 }
 
-void client_part_check(lua_State *L, int idx) {
+/* The highest K of ${upstreamK} in s (${upstream} is 1); 0 when none. */
+static int highest_upstream(const char *s, size_t len) {
+  int k = 0;
+  for (const char *p = s; (p = memmem(p, len - (size_t)(p - s), "${upstream", 10)); p += 10) {
+    size_t left = len - (size_t)(p - s);
+    int u = left > 10 && p[10] == '}' ? 1 : left > 11 && p[10] >= '2' && p[10] <= '8' && p[11] == '}' ? p[10] - '0' : 0;
+    if (u > k) k = u;
+  }
+  return k;
+}
+
+/* ${upstreamK} in the target or a header of request i must name one of the scenario's
+ * nupstreams upstreams: a case could never fill it in. */
+static void check_upstream_refs(lua_State *L, const char *src, int t, size_t i, int nupstreams) {
+  int k = 0;
+  if (lua_getfield(L, t, "target") == LUA_TSTRING) k = highest_upstream(lua_tostring(L, -1), lua_rawlen(L, -1));
+  lua_pop(L, 1);
+  if (lua_getfield(L, t, "headers") == LUA_TTABLE)
+    for (lua_Integer h = 1; h <= (lua_Integer)lua_rawlen(L, -1); h++) {
+      lua_rawgeti(L, -1, h);
+      int u = lua_type(L, -1) == LUA_TSTRING ? highest_upstream(lua_tostring(L, -1), lua_rawlen(L, -1)) : 0;
+      if (u > k) k = u;
+      lua_pop(L, 1);
+    }
+  lua_pop(L, 1);
+  if (k > nupstreams)
+    request_error(L, src, t,
+                  lua_pushfstring(L, "${upstream%d} names upstream %d, and the scenario has %d (upstreams = N gives more)",
+                                  k, k, nupstreams), i);
+}
+
+void client_part_check(lua_State *L, int idx, int nupstreams) {
   idx = lua_absindex(L, idx);
   lua_Debug ar;
   const char *src = "?";
@@ -351,6 +410,7 @@ void client_part_check(lua_State *L, int idx) {
                         lua_pushfstring(L, "%s cannot be used on a pipelined request or the one it follows (they "
                                         "are written at once)", alone[k]), i);
     }
+    check_upstream_refs(L, src, t, i, nupstreams);
     if (c == CLIENT_CONN_PIPELINED && has_field(L, t, "wait"))
       request_error(L, src, t, "wait cannot be used on a pipelined request (it is written with the one before)", i);
     lua_pop(L, 1);

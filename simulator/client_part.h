@@ -85,9 +85,10 @@ struct client_part {
 void client_part_open(lua_State *L);
 
 /* Checks scenario{}'s `client` field at idx (a list of request{} values) as a whole: how
- * the requests share connections. Raises a Lua error "file:line: message" naming the
+ * the requests share connections, and that each ${upstreamK} names one of the scenario's
+ * nupstreams upstreams (1..8). Raises a Lua error "file:line: message" naming the
  * request to blame. */
-void client_part_check(lua_State *L, int idx);
+void client_part_check(lua_State *L, int idx, int nupstreams);
 
 /* Converts the checked list at idx. Returns NULL with *err ("file:line: out of memory")
  * only when memory ran out. */

@@ -509,7 +509,11 @@ static int fn_scenario(lua_State *L) {
   if (lua_getfield(L, 1, "client") != LUA_TNIL) {
     if (has_key(L, 1, "client_request") || has_key(L, 1, "requests"))
       return luaL_error(L, "scenario{}: client replaces client_request and requests: use one of them");
-    client_part_check(L, -1);
+    /* upstreams is checked below: here only how many a ${upstreamK} may name. */
+    lua_getfield(L, 1, "upstreams");
+    int nups = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 1;
+    lua_pop(L, 1);
+    client_part_check(L, -1, nups >= 1 && nups <= SCENARIO_MAX_UPSTREAMS ? nups : SCENARIO_MAX_UPSTREAMS);
   }
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "check");

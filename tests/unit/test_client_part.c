@@ -34,7 +34,7 @@ static void teardown(void) {
 static int load(const char *client) {
   char text[4096];
   snprintf(text, sizeof text,
-           "return scenario {\n  summary = 's', expect = 200,\n  plan = { rxreq(), close() },\n"
+           "return scenario {\n  summary = 's', expect = 200, upstreams = 2,\n  plan = { rxreq(), close() },\n"
            "  client = {\n%s\n  },\n}\n",
            client);
   char *path = uu_write_temp(dir, "client", text);
@@ -118,8 +118,16 @@ START_TEST(test_built_bytes) {
 }
 END_TEST
 
+/* ${upstream8} in a scenario with 8 upstreams, run with fewer addresses (badup client
+ * without --upstream): the request is not built. */
 START_TEST(test_placeholder_without_value) {
-  ck_assert_int_eq(load("    request { target = '/${upstream8}' },"), 0);
+  char *path = uu_write_temp(dir, "eight",
+                             "return scenario { summary = 's', expect = 200, upstreams = 8, plan = { close() },\n"
+                             "  client = { request { target = '/${upstream8}' } } }");
+  struct scenario_opts o = {0};
+  ck_assert_int_eq(scenario_load(&scn, path, &o, &err), 0);
+  loaded = true;
+  free(path);
   struct buf head = {0}, body = {0};
   const char *why = build(0, &head, &body);
   ck_assert_ptr_nonnull(why);
@@ -140,7 +148,22 @@ START_TEST(test_errors_name_the_line) {
        "client request 1: pace cannot be used"},
       {"    request { abort = { at = 'sent', bytes = 3 } },", ":5: ", "abort.bytes is only for at = \"body_bytes\""},
       {"    request { chunks = { 'a' }, body = 'b' },", ":5: ", "body and chunks both give the body"},
-      {"    request { expect_100 = 0 },", ":5: ", "expect_100 must be more than 0"},
+      {"    request { expect_100 = 0 },", ":5: ", "expect_100 must be more than 0 and at most 86400 seconds"},
+      {"    request { wait = { barrier = 'b', s = 0 } },", ":5: ", "wait.s must be more than 0 and at most 86400 seconds"},
+      {"    request { pace = { bytes = 1, every = 90000 } },", ":5: ",
+       "pace.every must be more than 0 and at most 86400 seconds"},
+      {"    request { abort = { at = 'time', after_s = -1 } },", ":5: ", "abort.after_s must be between 0 and 86400 seconds"},
+      /* a placeholder naming an upstream the scenario does not have: at load, not per case */
+      {"    request { target = '/${upstream3}' },", ":5: ",
+       "client request 1: ${upstream3} names upstream 3, and the scenario has 2"},
+      {"    request { },\n    request { headers = { 'X-U: ${upstream2}${upstream4}' } },", ":6: ",
+       "client request 2: ${upstream4} names upstream 4, and the scenario has 2"},
+      /* send_body_bytes past the body would hold nothing back */
+      {"    request { method = 'POST', body = 'abc', send_body_bytes = 4 },", ":5: ",
+       "send_body_bytes is 4, more than the body's 3 bytes"},
+      {"    request { method = 'POST', chunks = { 'ab' }, send_body_bytes = 13 },", ":5: ",
+       "send_body_bytes is 13, more than the body's 12 bytes"},
+      {"    request { send_body_bytes = 1 },", ":5: ", "send_body_bytes is 1, more than the body's 0 bytes"},
       {"    'GET / HTTP/1.1',", ":", "client item 1 is not a request{...}"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
