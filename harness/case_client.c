@@ -30,6 +30,8 @@ static int on_barrier(void *arg, const char *name) {
   return client_barrier_reached(((const struct hooks *)arg)->admin, name);
 }
 
+static void on_reset(void *arg) { client_barriers_reset(((const struct hooks *)arg)->admin); }
+
 /* curl's GET: the barrier when the final response's head came. */
 static void curl_head(void *arg) {
   const struct hooks *h = arg;
@@ -70,7 +72,8 @@ int case_client_run(const struct case_client_in *in, struct client_result *r, st
                                  .wait_conn = in->wait_conn, .transcript = &t,
                                  .hooks = {.response_head = in->admin > 0 ? on_head : NULL,
                                            .request_sent = in->admin > 0 && s->client ? on_sent : NULL,
-                                           .barrier_reached = in->admin > 0 ? on_barrier : NULL, .arg = &h}};
+                                           .barrier_reached = in->admin > 0 ? on_barrier : NULL,
+                                           .reset_barriers = in->admin > 0 ? on_reset : NULL, .arg = &h}};
   int rc = client_script_run(part, &v, &o, r, seen);
   client_transcript_write(&t, in->dir);
   client_transcript_free(&t);

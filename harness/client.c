@@ -56,9 +56,11 @@ static void seen_status_line(struct sink *s, const char *p, size_t len) {
   if (!s->seen) return;
   if (s->head_status > 0 && s->head_status < 200) {
     if (s->ninterim < SEEN_MAX_INTERIM) s->interim[s->ninterim++] = s->head_status;
+    seen_set_pending(s->seen, s->interim, s->ninterim);
     return;
   }
   if (s->head_status < 200) return;
+  s->seen->npending = 0;
   struct seen_response *r = seen_add_response(s->seen, 0, 0);
   if (!r) return;
   s->cur = (long)(r - s->seen->responses);

@@ -34,3 +34,9 @@ int client_barrier_reached(const char *admin, const char *name) {
   json_decref(root);
   return reached;
 }
+
+int client_barriers_reset(const char *admin) {
+  char *doc = call(admin, "DELETE", "/barriers");
+  free(doc);
+  return doc ? 0 : -1;
+}

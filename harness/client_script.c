@@ -475,12 +475,15 @@ int client_script_run(const struct client_part *part, const struct client_vars *
     while (i + n < part->n && part->requests[i + n].connection == CLIENT_CONN_PIPELINED) n++;
     const struct client_request *q = &part->requests[i];
     if (q->wait.barrier[0]) wait_barrier(&x, q->wait.barrier, q->wait.s);
+    /* After the wait: it may be for a barrier an earlier request's exchange reached. */
+    if (i > 0 && o->hooks.reset_barriers) o->hooks.reset_barriers(o->hooks.arg);
     double t_group = now_s(), deadline = t_group + o->timeout_s;
     r->status = 0; /* the outcome is the last group's */
     r->final_head = false;
     r->interim = 0;
     r->body_bytes = 0;
     r->headers[0] = 0;
+    seen->npending = 0; /* 1xx without a final response: this group's only */
     if (open_for(&x, q, deadline, &end) == 0) {
       x.c.rd.hlen = 0;
       struct group_end ge = send_group(&x, (int)i, (int)n, t_group, deadline);
@@ -500,7 +503,9 @@ int client_script_run(const struct client_part *part, const struct client_vars *
     if (aborted_reset && rd->done) end = OUTCOME_COMPLETE;
     finish(r, rd->mode == RESP_HTTP09 && x.c.index ? OUTCOME_HTTP09 : r->status, end);
     seen->total_s = r->total_s;
-    seen->last_conn = o->wait_conn ? watch_close(&x) : SEEN_CONN_UNKNOWN;
+    /* A client that gave up waiting (timeout) cannot say the proxy kept the connection:
+     * the response never ended, so "kept" would be about a stalled exchange. */
+    seen->last_conn = o->wait_conn && end != OUTCOME_TIMEOUT ? watch_close(&x) : SEEN_CONN_UNKNOWN;
   }
   close_conn(&x.c);
   for (size_t i = 0; x.b && i < part->n; i++) {

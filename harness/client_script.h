@@ -42,6 +42,10 @@ struct client_hooks {
   /* Is barrier `name` reached? 1 yes, 0 not yet, <0 cannot tell. Asked every 10 ms while a
    * request waits for it (wait, abort at "barrier"). */
   int (*barrier_reached)(void *arg, const char *name);
+  /* A request after the first is about to be written (after its wait{}): the barriers an
+   * earlier request reached (response_head, request_sent, the upstream's reach()) are
+   * forgotten, so they mean this request's exchange again. */
+  void (*reset_barriers)(void *arg);
   void *arg;
 };
 

@@ -105,9 +105,11 @@ static void status_known(struct resp_reader *x, int status) {
   if (status >= 200 && answers_last(x)) x->r->status = status;
   if (status < 200) {
     if (x->ninterim < SEEN_MAX_INTERIM) x->interim[x->ninterim++] = status;
+    if (x->seen) seen_set_pending(x->seen, x->interim, x->ninterim);
     return;
   }
   if (!x->seen) return;
+  x->seen->npending = 0;
   struct seen_response *s =
       seen_add_response(x->seen, x->finals < x->nq ? x->q[x->finals].request : -1, x->connection);
   if (!s) {

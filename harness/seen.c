@@ -77,6 +77,13 @@ int seen_add_body(struct seen_response *r, const char *p, size_t n) {
   return 0;
 }
 
+void seen_set_pending(struct seen *s, const int *interim, int n) {
+  if (n < 0) n = 0;
+  if (n > SEEN_MAX_INTERIM) n = SEEN_MAX_INTERIM;
+  if (n) memcpy(s->pending_interim, interim, (size_t)n * sizeof *interim);
+  s->npending = n;
+}
+
 void seen_free(struct seen *s) {
   for (size_t i = 0; i < s->nresponses; i++) {
     struct seen_response *r = &s->responses[i];

@@ -44,7 +44,8 @@ struct seen_response {
 /* How the proxy left the client's last connection once the last response ended (or the
  * exchange stopped). */
 enum seen_conn {
-  SEEN_CONN_UNKNOWN = 0, /* the client did not wait to see, or ended it itself */
+  SEEN_CONN_UNKNOWN = 0, /* the client did not wait to see, gave up waiting for the
+                            response (timeout), or ended it itself */
   SEEN_CONN_KEPT,        /* still open after the wait: the proxy kept it */
   SEEN_CONN_CLOSED,      /* FIN from the proxy */
   SEEN_CONN_RESET,       /* RST from the proxy */
@@ -56,6 +57,11 @@ struct seen {
   int requests_sent;               /* client requests whose bytes were written completely */
   int connections;                 /* client connections opened */
   enum seen_conn last_conn;
+  /* The 1xx statuses that came after the last final response of the last request (or with
+   * no final response at all), in order: a proxy that forwards a 103 and then closes leaves
+   * them here, not in any seen_response. Cleared when a final response comes. */
+  int pending_interim[SEEN_MAX_INTERIM];
+  int npending;
   double total_s;                  /* the exchange's duration */
 };
 
@@ -72,6 +78,9 @@ struct seen_response *seen_add_response(struct seen *s, int request, int connect
 int seen_add_field(struct seen_response *r, const char *name, size_t nlen, const char *value, size_t vlen);
 /* Appends body bytes to r (kept up to SEEN_BODY_CAP, all counted); -1 when out of memory. */
 int seen_add_body(struct seen_response *r, const char *p, size_t n);
+
+/* The 1xx statuses received since the last final response: seen.pending_interim. */
+void seen_set_pending(struct seen *s, const int *interim, int n);
 
 void seen_free(struct seen *s);
 

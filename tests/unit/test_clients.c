@@ -672,6 +672,95 @@ START_TEST(test_pipelined_last_unanswered) {
 }
 END_TEST
 
+/* ---- the scripted client: barriers, the last connection, 1xx alone ------------------ */
+
+/* What the scripted client's hooks saw, in order: "sent N" and "reset". */
+struct hook_log {
+  char text[256];
+};
+
+static void log_sent(void *arg, int request) {
+  struct hook_log *l = arg;
+  size_t n = strlen(l->text);
+  snprintf(l->text + n, sizeof l->text - n, "sent %d;", request + 1);
+}
+
+static void log_reset(void *arg) {
+  struct hook_log *l = arg;
+  size_t n = strlen(l->text);
+  snprintf(l->text + n, sizeof l->text - n, "reset;");
+}
+
+/* Two requests: the barriers an earlier request reached are reset before the next one is
+ * written, and never before the first (the case's or badup client's own reset does that). */
+START_TEST(test_script_resets_barriers_between_requests) {
+  static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"), FIN};
+  struct script_server s;
+  script_start(&s, acts, 2, 1);
+  struct client_request q[2] = {
+      {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1},
+      {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1, .connection = CLIENT_CONN_NEW}};
+  struct client_part part = {q, 2};
+  struct client_vars v = {0};
+  struct hook_log log = {{0}};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5,
+                                 .hooks = {.request_sent = log_sent, .reset_barriers = log_reset, .arg = &log}};
+  struct client_result r;
+  struct seen seen;
+  ck_assert_int_eq(client_script_run(&part, &v, &o, &r, &seen), 0);
+  script_stop(&s);
+  ck_assert_str_eq(r.outcome, "200");
+  ck_assert_str_eq(log.text, "sent 1;reset;sent 2;");
+  seen_free(&seen);
+}
+END_TEST
+
+/* A client that gave up waiting for the response cannot say the proxy kept the connection. */
+START_TEST(test_script_timeout_leaves_last_connection_unknown) {
+  static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), STALL};
+  struct script_server s;
+  script_start(&s, acts, 1, 1);
+  struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
+  struct client_part part = {&q, 1};
+  struct client_vars v = {0};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 0.5, .wait_conn = true};
+  struct client_result r;
+  struct seen seen;
+  ck_assert_int_eq(client_script_run(&part, &v, &o, &r, &seen), 0);
+  ck_assert_str_eq(r.outcome, "200+timeout");
+  ck_assert_int_eq(seen.last_conn, SEEN_CONN_UNKNOWN);
+  seen_free(&seen);
+  script_stop(&s);
+}
+END_TEST
+
+/* A 103 and then a FIN: no final response, and both clients keep the 103 (pending). */
+START_TEST(test_interim_without_final_is_kept) {
+  static const struct act acts[] = {SEND("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"), FIN};
+  struct script_server s;
+  script_start(&s, acts, 2, 1);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
+  struct client_result cr, rr;
+  struct seen cs, rs;
+  client_get_seen(url, 5, &cr, 0, NULL, NULL, &cs, NULL);
+  struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
+  struct client_part part = {&q, 1};
+  struct client_vars v = {0};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5};
+  ck_assert_int_eq(client_script_run(&part, &v, &o, &rr, &rs), 0);
+  script_stop(&s);
+  const struct seen *both[] = {&cs, &rs};
+  for (int i = 0; i < 2; i++) {
+    ck_assert_uint_eq(both[i]->nresponses, 0);
+    ck_assert_int_eq(both[i]->npending, 1);
+    ck_assert_int_eq(both[i]->pending_interim[0], 103);
+  }
+  seen_free(&cs);
+  seen_free(&rs);
+}
+END_TEST
+
 /* Bytes that are no request are framed as a GET: the 400 has its body. */
 START_TEST(test_unparseable_request_is_get) {
   static const char junk[] = "\x01\x02 not a request\r\n\r\n";
@@ -760,6 +849,9 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_pipelined_last_counts);
   tcase_add_test(tc, test_pipelined_last_unanswered);
   tcase_add_test(tc, test_unparseable_request_is_get);
+  tcase_add_test(tc, test_script_resets_barriers_between_requests);
+  tcase_add_test(tc, test_script_timeout_leaves_last_connection_unknown);
+  tcase_add_test(tc, test_interim_without_final_is_kept);
   tcase_add_loop_test(tc, test_edge_bytes, 0, (int)(sizeof edges / sizeof edges[0]));
   suite_add_tcase(s, tc);
   return s;
