@@ -283,6 +283,10 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
     if (x->o->transcript) client_transcript_received(x->o->transcript, c->index, buf, (size_t)n);
     int rc = resp_reader_feed(&c->rd, buf, (size_t)n);
     if (rc > 0) {
+      /* A final response to an expect_100 request ends its bytes at the head (RFC 9110
+       * 10.1.1): it counts as sent, although the loop ends before it would see that. */
+      if (!c->shut) release(s, q0, c, now_s());
+      mark_sent(x, s, send_failed);
       /* The point of an abort came with the last bytes (the head and the whole body in one
        * read): the client still ends the connection there, as it was told to. */
       double unused = deadline;
