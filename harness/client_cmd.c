@@ -21,8 +21,9 @@
 void client_usage(FILE *out) {
   fputs("usage: badup client FILE --to HOST:PORT [options]\n"
         "\n"
-        "Send the client part of a scenario file (its `client = { request{...}, ... }`, or its\n"
-        "client_request bytes) to HOST:PORT, on raw sockets, and print what came back: each\n"
+        "Send the client part of a scenario file (its `client = { request{...}, ... }`, its\n"
+        "client_request bytes, or else the GET `badup run` sends: one request{} with every\n"
+        "default) to HOST:PORT, on raw sockets, and print what came back: each\n"
         "final response's status line, header fields and content length, how the last\n"
         "connection ended, and the outcome word of the last request (docs/scenarios.md).\n"
         "The scenario's plan is not run: point --to at a proxy in front of `badup serve`, or at\n"
@@ -32,15 +33,22 @@ void client_usage(FILE *out) {
         "  --to HOST:PORT        where to connect (required); also ${proxy} and the Host field\n"
         "  --upstream HOST:PORT  the value of ${upstream} (again: ${upstream2}, ...)\n"
         "  --admin HOST:PORT     a badup serve control API: barriers are reached there\n"
-        "                        (response_head, request_sent) and waited for (wait{}, abort{})\n"
+        "                        (response_head, request_sent) and waited for (wait{}, abort{});\n"
+        "                        they are reset at the start and before each request after the\n"
+        "                        first. Required when a request waits for a barrier\n"
         "  --forward             default targets in absolute form: http://${upstream}/...\n"
         "  --timeout S           how long each request waits for its response (default 10)\n"
         "  --set NAME=VALUE      a ctx value for the scenario file (repeatable)\n"
-        "  --json                print one JSON document instead of text\n"
+        "  --watch-close         after the last response, wait up to 1 s to see whether the proxy\n"
+        "                        closes the connection (also when the scenario's expect asks\n"
+        "                        about `connection`); else it says \"not watched\"\n"
+        "  --json                print one JSON document instead of text; each response's\n"
+        "                        body is cut at 1 MiB (body_length counts all of it)\n"
         "  -h, --help            this text\n"
         "\n"
-        "Exit codes: 0 the requests were sent (whatever came back), 2 usage error or a file\n"
-        "that does not load.\n",
+        "Exit codes: 0 the requests were sent (whatever came back), 1 no request was sent or\n"
+        "the outcome is refused or error (nothing to connect to, a client failure), 2 usage\n"
+        "error or a file that does not load.\n",
         out);
 }
 
@@ -50,7 +58,7 @@ struct cmd {
   const char *file, *to, *admin;
   const char *upstreams[MAX_UPSTREAMS];
   int nupstreams;
-  bool json, forward;
+  bool json, forward, watch_close;
   double timeout;
   struct ctx_var ctx[16];
   size_t nctx;
@@ -59,8 +67,14 @@ struct cmd {
 static int on_barrier(void *arg, const char *name) { return client_barrier_reached(arg, name); }
 static void on_head(void *arg, int request, bool last) { client_barrier_reach(arg, "response_head"); }
 static void on_sent(void *arg, int request) { client_barrier_reach(arg, "request_sent"); }
+static void on_reset(void *arg) { client_barriers_reset(arg); }
 
-static void print_text(const struct client_result *r, const struct seen *s) {
+/* "unknown" .. "reset", or "not watched" when the client did not look. */
+static const char *conn_word(const struct seen *s, bool watched) {
+  return watched ? conn_words[s->last_conn] : "not watched";
+}
+
+static void print_text(const struct client_result *r, const struct seen *s, bool watched) {
   for (size_t i = 0; i < s->nresponses; i++) {
     const struct seen_response *x = &s->responses[i];
     printf("response %zu (request %d, connection %d):", i + 1, x->request + 1, x->connection + 1);
@@ -70,11 +84,11 @@ static void print_text(const struct client_result *r, const struct seen *s) {
     printf("  content: %zu bytes%s\n", x->body_bytes, x->complete ? "" : " (the message did not end)");
   }
   printf("requests sent: %d, connections: %d, last connection: %s\n", s->requests_sent, s->connections,
-         conn_words[s->last_conn]);
+         conn_word(s, watched));
   printf("outcome: %s (%.3f s)%s%s\n", r->outcome, r->total_s, r->error[0] ? ": " : "", r->error);
 }
 
-static void print_json(const struct client_result *r, const struct seen *s) {
+static void print_json(const struct client_result *r, const struct seen *s, bool watched) {
   json_t *list = json_array();
   for (size_t i = 0; i < s->nresponses; i++) {
     const struct seen_response *x = &s->responses[i];
@@ -92,7 +106,7 @@ static void print_json(const struct client_result *r, const struct seen *s) {
   }
   json_t *doc = json_pack("{s:s, s:o, s:o, s:i, s:i, s:s, s:f}", "outcome", r->outcome, "error", json_text(r->error),
                           "responses", list, "requests_sent", s->requests_sent, "connections", s->connections,
-                          "last_connection", conn_words[s->last_conn], "total_s", r->total_s);
+                          "last_connection", conn_word(s, watched), "total_s", r->total_s);
   char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
   if (text) puts(text);
   free(text);
@@ -106,6 +120,7 @@ static int parse(int argc, char **argv, struct cmd *c) {
     bool has = i + 1 < argc;
     if (!strcmp(a, "--json")) c->json = true;
     else if (!strcmp(a, "--forward")) c->forward = true;
+    else if (!strcmp(a, "--watch-close")) c->watch_close = true;
     else if (!strcmp(a, "--to") && has) c->to = argv[++i];
     else if (!strcmp(a, "--admin") && has) c->admin = argv[++i];
     else if (!strcmp(a, "--upstream") && has) {
@@ -133,6 +148,19 @@ static int parse(int argc, char **argv, struct cmd *c) {
   if (!c->file) return cli_usage_error("client", "which scenario file?");
   if (!c->to) return cli_usage_error("client", "--to HOST:PORT is required");
   return 0;
+}
+
+/* The first request of the part that waits for a barrier (wait{}, abort at "barrier"):
+ * without a control API it would never see it. Says which in why; -1 when none. */
+static int barrier_needed(const struct client_part *part, char *why, size_t len) {
+  for (size_t i = 0; i < part->n; i++) {
+    const struct client_request *q = &part->requests[i];
+    if (q->wait.barrier[0]) snprintf(why, len, "waits for barrier '%s' (wait)", q->wait.barrier);
+    else if (q->abort.at == CLIENT_ABORT_BARRIER) snprintf(why, len, "aborts at barrier '%s'", q->abort.barrier);
+    else continue;
+    return (int)i;
+  }
+  return -1;
 }
 
 /* "HOST:PORT" into host and port; "[V6]:PORT" too. */
@@ -172,31 +200,44 @@ int client_main(int argc, char **argv) {
     return 2;
   }
   buf_free(&err);
-  if (!s.client && !s.client_request) {
-    fprintf(stderr, "%s:1: the scenario has no client part: give it client = { request{...} } or client_request\n",
-            c.file);
+  /* No client part: client_request's bytes, or else the GET `badup run` sends, request{}
+   * with every default (client_part.h). */
+  struct client_request one_request = {.raw = {s.client_request, s.client_request_len}, .send_body_bytes = -1,
+                                       .expect_100 = -1};
+  if (!s.client_request)
+    one_request = (struct client_request){.method = (char *)"GET", .version = (char *)"HTTP/1.1", .host = true,
+                                          .length = CLIENT_LENGTH_AUTO, .send_body_bytes = -1, .expect_100 = -1};
+  struct client_part one = {&one_request, 1};
+  const struct client_part *part = s.client ? s.client : &one;
+  char why[96];
+  int needs = c.admin ? -1 : barrier_needed(part, why, sizeof why);
+  if (needs >= 0) {
+    rc = cli_usage_error("client", "%s:%d: request %d %s: give --admin HOST:PORT (a badup serve control API)",
+                         c.file, part->requests[needs].line, needs + 1, why);
     scenario_unload(&s);
-    return 2;
+    return rc;
   }
-  struct client_request raw = {.raw = {s.client_request, s.client_request_len}, .send_body_bytes = -1, .expect_100 = -1};
-  struct client_part one = {&raw, 1};
   struct client_vars v = {.proxy = c.to, .scenario = s.name, .forward = c.forward};
   for (int i = 0; i < c.nupstreams; i++) v.upstreams[i] = c.upstreams[i];
-  struct client_script_opts o = {.host = host, .port = port, .timeout_s = c.timeout, .wait_conn = true};
+  /* The last connection is watched (a second more) only when someone asks. */
+  bool watched = c.watch_close || expectation_asks_connection(s.expectation);
+  struct client_script_opts o = {.host = host, .port = port, .timeout_s = c.timeout, .wait_conn = watched};
   if (c.admin) {
     o.hooks = (struct client_hooks){.response_head = on_head, .request_sent = on_sent, .barrier_reached = on_barrier,
-                                    .arg = (void *)c.admin};
+                                    .reset_barriers = on_reset, .arg = (void *)c.admin};
+    /* A barrier an earlier run reached on the same `badup serve` is not this run's. */
+    client_barriers_reset(c.admin);
   }
   struct client_result r;
   struct seen seen;
-  rc = client_script_run(s.client ? s.client : &one, &v, &o, &r, &seen);
+  rc = client_script_run(part, &v, &o, &r, &seen);
   if (rc != 0) {
     fprintf(stderr, "badup %s\n", r.error);
     rc = 2;
-  } else if (c.json) {
-    print_json(&r, &seen);
   } else {
-    print_text(&r, &seen);
+    if (c.json) print_json(&r, &seen, watched);
+    else print_text(&r, &seen, watched);
+    rc = seen.requests_sent == 0 || r.end == OUTCOME_REFUSED || r.end == OUTCOME_ERROR ? 1 : 0;
   }
   seen_free(&seen);
   scenario_unload(&s);

@@ -6,6 +6,7 @@ reached (POST /barriers/NAME) or the bound passes, whichever is first, and never
 Checked from outside with a raw socket: when the RST comes relative to the POST, and what
 the event log says happened. Also the accept faults, which wait for the peer's whole request.
 """
+import json
 import os
 import socket
 import time
@@ -183,6 +184,72 @@ class CatalogBarriers(unittest.TestCase):
                     r = common.read_to_end(s, timeout=5 * F)
                 self.assertIn(r.end, ("fin", "reset"), r)
                 self.assertLess(time.monotonic() - t, 1.5 * F, "%s waited for its bound, not the barrier" % name)
+
+
+class ClientPartBarriers(unittest.TestCase, common.TempDirMixin):
+    """A client part's requests each start with no barrier reached: what request 1 reached
+    (the upstream's reach(), the client's response_head) is not request 2's. Checked with
+    `badup client --admin` straight at `badup serve` (the same scripted client `badup run`
+    uses), and through a proxy in test_client_script.py."""
+
+    def client(self, server, path, timeout=10):
+        host, port = server.addr
+        ahost, aport = server.admin_addr
+        p = common.run_badup(["client", path, "--to", "%s:%d" % (host, port), "--admin", "%s:%d" % (ahost, aport),
+                              "--json", "--timeout", str(timeout)], timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        for marker in common.SANITIZER_MARKERS:
+            self.assertNotIn(marker, err)
+        self.assertEqual(p.returncode, 0, err)
+        return json.loads(p.stdout)
+
+    def test_each_request_aborts_at_its_own_reach(self):
+        d = self.make_tempdir()
+        path = common.write_scenario(d, "reach_twice", """
+return scenario {
+  summary = "each request: the upstream reaches 'up' once it has it, the client resets there",
+  expect  = "aborted",
+  plan    = { rxreq(), reach("up"), stall(20) },
+  client  = { request { abort = { at = "barrier", barrier = "up", how = "reset" } },
+              request { connection = "new", abort = { at = "barrier", barrier = "up", how = "reset" } } },
+}
+""")
+        server = common.start_server(self, path)
+        out = self.client(server, path)
+        self.assertEqual((out["outcome"], out["requests_sent"]), ("aborted", 2), out)
+        # request 2 reached the upstream: it did not abort at request 1's barrier before a byte
+        self.assertEqual(len(server.get("/requests")["requests"]), 2)
+        # and a second run against the same badup serve starts afresh too
+        out = self.client(server, path)
+        self.assertEqual((out["outcome"], out["requests_sent"]), ("aborted", 2), out)
+        self.assertEqual(len(server.get("/requests")["requests"]), 4)
+
+    def test_each_connection_waits_for_its_own_response_head(self):
+        d = self.make_tempdir()
+        # The upstream waits at response_head before its head: no client can have that head,
+        # so every connection must wait for the bound. A barrier left from connection 1
+        # would let connection 2 answer at once.
+        path = common.write_scenario(d, "head_twice", """
+return scenario {
+  summary = "each connection waits at response_head before its head",
+  expect  = 200,
+  plan    = { rxreq(), barrier("response_head", 1), txresp { body = "ok" } },
+  client  = { request { }, request { connection = "new" } },
+}
+""")
+        server = common.start_server(self, path)
+        t = time.monotonic()
+        out = self.client(server, path)
+        self.assertEqual(out["outcome"], "200", out)
+        self.assertEqual([r["status"] for r in out["responses"]], [200, 200])
+        self.assertGreaterEqual(time.monotonic() - t, 1.9)
+        conns = [c for c in server.get("/events?limit=10") if any(e["what"] == "barrier_timeout" or
+                                                                   e["what"] == "barrier_reached" for e in c["events"])]
+        self.assertEqual(len(conns), 2, conns)
+        for c in conns:
+            whats = [e["what"] for e in c["events"]]
+            self.assertIn("barrier_timeout", whats, c)
+            self.assertNotIn("barrier_reached", whats, c)
 
 
 class AcceptWaitsForTheRequest(unittest.TestCase):

@@ -327,7 +327,7 @@ class ClientScript(unittest.TestCase):
             s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 
         peer = Peer(close, conns=2)
-        out = self.client(self.scenario("request { },\nrequest { },"), peer.port)
+        out = self.client(self.scenario("request { },\nrequest { },"), peer.port, "--watch-close")
         peer.join(self)
         self.assertEqual((peer.accepted, out["connections"], out["outcome"]), (2, 2, "200"))
         self.assertEqual(out["last_connection"], "closed")
@@ -347,7 +347,7 @@ class ClientScript(unittest.TestCase):
         for handler, want in ((kept, "kept"), (reset, "reset")):
             with self.subTest(want=want):
                 peer = Peer(handler)
-                out = self.client(self.scenario("request { },"), peer.port)
+                out = self.client(self.scenario("request { },"), peer.port, "--watch-close")
                 peer.join(self)
                 self.assertEqual((out["outcome"], out["last_connection"]), ("200", want))
 
@@ -374,7 +374,7 @@ class ClientScript(unittest.TestCase):
 
                     peer = Peer(h)
                     path = self.scenario('request { abort = { %s, how = "%s" } },' % (at, how))
-                    out = self.client(path, peer.port)
+                    out = self.client(path, peer.port, "--watch-close")
                     peer.join(self)
                     self.assertEqual(got["end"], how, out)
                     if name == "time":
@@ -430,12 +430,18 @@ class ClientScript(unittest.TestCase):
         peer = Peer(h)
         path = self.scenario('request { wait = { barrier = "go", s = 10 }, abort = { at = "barrier", barrier = "stop" } },')
 
-        def reach(name, after):
+        def reach(name, after, done):
+            # again and again until it took effect: badup client resets the barriers as it
+            # starts, which may be after the first POST on a slow machine
             time.sleep(after)
-            urllib.request.urlopen(urllib.request.Request("http://%s/barriers/%s" % (admin, name), method="POST"),
-                                   timeout=SLOW).read()
+            end = time.monotonic() + SLOW * 4
+            while done not in got and time.monotonic() < end:
+                urllib.request.urlopen(urllib.request.Request("http://%s/barriers/%s" % (admin, name), method="POST"),
+                                       timeout=SLOW).read()
+                time.sleep(0.05)
 
-        threads = [threading.Thread(target=reach, args=("go", 0.4)), threading.Thread(target=reach, args=("stop", 1.0))]
+        threads = [threading.Thread(target=reach, args=("go", 0.4, "arrived")),
+                   threading.Thread(target=reach, args=("stop", 1.0, "ended"))]
         for t in threads:
             t.start()
         out = self.client(path, peer.port, "--admin", admin)
@@ -481,10 +487,84 @@ class ClientScript(unittest.TestCase):
         with open(path, "w") as f:
             f.write('return scenario { summary = "raw", expect = 400, plan = { rxreq(), close() },\n'
                     '  client_request = "GET / HTTP/9.9\\r\\n\\r\\n" }\n')
-        out = self.client(path, peer.port)
+        out = self.client(path, peer.port, "--watch-close")
         peer.join(self)
         self.assertEqual(got["bytes"], b"GET / HTTP/9.9\r\n\r\n")
         self.assertEqual((out["outcome"], out["last_connection"]), ("400", "closed"))
+
+    def test_without_a_client_part_the_default_get(self):
+        got = {}
+
+        def h(peer, i, s):
+            got["bytes"] = read_head(s)[0]
+            s.sendall(OK)
+
+        peer = Peer(h)
+        path = os.path.join(self.tmp, "plain.lua")
+        with open(path, "w") as f:
+            f.write('return scenario { summary = "no client part", expect = 200, plan = { rxreq(), txresp{} } }\n')
+        out = self.client(path, peer.port)
+        peer.join(self)
+        self.assertEqual(got["bytes"], b"GET /plain/1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % peer.port)
+        self.assertEqual(out["outcome"], "200")
+
+    def test_the_last_connection_is_watched_only_when_asked(self):
+        def kept(peer, i, s):
+            read_head(s)
+            s.sendall(OK)
+            time.sleep(1.5 * common.TIME_FACTOR)
+
+        plain = self.scenario("request { },", name="plain_expect")
+        asks = os.path.join(self.tmp, "asks.lua")
+        with open(asks, "w") as f:
+            f.write('return scenario { summary = "asks", expect = { status = 200, connection = "kept" },\n'
+                    '  plan = { rxreq(), txresp{} }, client = { request { } } }\n')
+        for path, args, want in ((plain, [], "not watched"), (plain, ["--watch-close"], "kept"), (asks, [], "kept")):
+            with self.subTest(path=path, args=args):
+                peer = Peer(kept)
+                out = self.client(path, peer.port, *args)
+                peer.join(self)
+                self.assertEqual((out["outcome"], out["last_connection"]), ("200", want))
+        # the text form says it too
+        peer = Peer(kept)
+        p = badup(["client", plain, "--to", "127.0.0.1:%d" % peer.port])
+        peer.join(self)
+        self.assertIn("last connection: not watched", p.stdout)
+
+    def test_a_client_that_gave_up_does_not_say_kept(self):
+        def stall(peer, i, s):
+            read_head(s)
+            s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            time.sleep(1.5 * common.TIME_FACTOR)
+
+        peer = Peer(stall)
+        out = self.client(self.scenario("request { },"), peer.port, "--watch-close", timeout=0.5)
+        peer.join(self)
+        self.assertEqual((out["outcome"], out["last_connection"]), ("200+timeout", "unknown"))
+
+    def test_exit_codes(self):
+        # refused: nobody listens on a port the kernel just handed out
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        port = ls.getsockname()[1]
+        ls.close()
+        p = badup(["client", self.scenario("request { },"), "--to", "127.0.0.1:%d" % port])
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("outcome: refused", p.stdout)
+        # barriers without a control API: a usage error naming the request
+        path = self.scenario('request { },\nrequest { abort = { at = "barrier", barrier = "up" } },', name="needs")
+        p = badup(["client", path, "--to", "127.0.0.1:%d" % port])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("request 2 aborts at barrier 'up': give --admin HOST:PORT", p.stderr)
+        self.assertRegex(p.stderr, r"badup client: %s:\d+: " % re.escape(path))
+        path = self.scenario('request { wait = { barrier = "go" } },', name="needs_wait")
+        p = badup(["client", path, "--to", "127.0.0.1:%d" % port])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("request 1 waits for barrier 'go'", p.stderr)
+        self.assertIn("give --admin HOST:PORT", p.stderr)
+        help_text = badup(["client", "--help"]).stdout
+        for words in ("--watch-close", "1 MiB", "1 no request was sent", "refused"):
+            self.assertIn(words, " ".join(help_text.split()))
 
     def test_help_and_errors(self):
         p = badup(["client", "--help"])
@@ -501,6 +581,9 @@ class ClientScript(unittest.TestCase):
             'request { },\nrequest { connection = "pipelined", expect_100 = 1 },': "expect_100 cannot be used",
             'request { target = "/${nope}" },': "unknown placeholder '${nope}'",
             'request { wait = { barrier = "bad name" } },': "wait.barrier must be a barrier name",
+            'request { target = "/${upstream2}" },': "${upstream2} names upstream 2, and the scenario has 1",
+            'request { method = "POST", body = "ab", send_body_bytes = 3 },': "more than the body's 2 bytes",
+            'request { wait = { barrier = "b", s = 0 } },': "wait.s must be more than 0 and at most 86400 seconds",
         }
         for text, why in bad.items():
             with self.subTest(text=text):
@@ -579,6 +662,38 @@ class RunWithClientPart(unittest.TestCase):
         self.assertIn(b"--- connection 2 (connection 1 could not be reused: the response said close) ---\n"
                       b"GET /second HTTP/1.1\r\n", sent)
         self.assertEqual(received.count(b"hello"), 2, received)
+
+
+class RunResetsBarriersBetweenRequests(unittest.TestCase):
+    def test_each_request_of_a_client_part_aborts_at_its_own_reach(self):
+        # Request 1 resets at the upstream's reach("up"); request 2 must not find "up"
+        # still reached (it would reset before writing a byte): the upstream gets both.
+        tmp = tempfile.mkdtemp(prefix="badup-e2e-client-reach-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        defs, scen = os.path.join(tmp, "proxies"), os.path.join(tmp, "scenarios")
+        os.makedirs(defs)
+        os.makedirs(scen)
+        for name, text in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
+            with open(os.path.join(defs, name), "w") as f:
+                f.write(text)
+        with open(os.path.join(scen, "reach_twice.lua"), "w") as f:
+            f.write('return scenario {\n  summary = "each request resets once the upstream has it",\n'
+                    '  expect = "aborted",\n'
+                    '  plan = { rxreq(), reach("up"), stall(0.3), txresp { body = "late" } },\n'
+                    '  client = { request { abort = { at = "barrier", barrier = "up", how = "reset" } },\n'
+                    '             request { abort = { at = "barrier", barrier = "up", how = "reset" } } },\n}\n')
+        out = os.path.join(tmp, "run")
+        p = badup(["run", "--proxies", defs, "--proxy", "tiny", "--scenarios", scen, "--out", out, "--quiet"],
+                  timeout=120)
+        with open(os.path.join(out, "results.json")) as f:
+            cases = json.load(f)["cases"]
+        self.assertEqual([(c["scenario"], c["got"]) for c in cases], [("reach_twice", "aborted")], p.stdout)
+        found = [dp for dp, dn, fn in os.walk(out) if "upstream-requests.json" in fn]
+        self.assertEqual(len(found), 1, list(os.walk(out)))
+        with open(os.path.join(found[0], "upstream-requests.json")) as f:
+            reqs = json.load(f)["requests"]
+        self.assertEqual([r["target"] for r in reqs], ["/reach_twice/1", "/reach_twice/2"])
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
 
 
 if __name__ == "__main__":
