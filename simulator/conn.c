@@ -169,13 +169,30 @@ static void read_start(struct conn *c) {
 
 static void on_timer(uv_timer_t *t);
 
+/* How far the loop's clock can lag the monotonic clock, in whole ms (at least 1). */
+static uint64_t clock_tick_ms(void) {
+  static uint64_t tick; /* the data plane is one thread */
+  if (!tick) {
+    struct timespec r;
+    tick = 1;
+#ifdef CLOCK_MONOTONIC_COARSE
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &r) == 0 && r.tv_sec == 0 && r.tv_nsec > 0)
+      tick = (uint64_t)ceil(r.tv_nsec / 1e6);
+#endif
+  }
+  return tick;
+}
+
 /* One timer per connection; what its firing means depends on the state it fires in. */
 static void arm_timer(struct conn *c, double seconds) {
   uv_update_time(c->srv->loop); /* stall durations count from now, not from loop start */
-  /* libuv keeps time in whole milliseconds, truncated: a timer can fire up to 1 ms before
-   * its full length has passed. Rounding up and adding that millisecond means a stall is
-   * never shorter than the scenario asked (on average 0.5 ms longer). */
-  uint64_t ms = (uint64_t)ceil(seconds * 1000.0) + (seconds > 0 ? 1 : 0);
+  /* libuv keeps time in whole milliseconds, truncated, read from the kernel's coarse clock
+   * (CLOCK_MONOTONIC_COARSE when its resolution is 1 ms or finer, which is one tick, 4 ms at
+   * HZ=250): the loop's time can lag by up to a tick at the start and not at the firing, so
+   * a timer can fire up to a tick before its full length has passed. Rounding up and adding
+   * a tick means a stall is never shorter than the scenario asked (on average half a tick
+   * longer). */
+  uint64_t ms = (uint64_t)ceil(seconds * 1000.0) + (seconds > 0 ? clock_tick_ms() : 0);
   uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 

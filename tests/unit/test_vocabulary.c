@@ -613,7 +613,7 @@ START_TEST(test_scenario_function_checks) {
   /* The message lists every word a scenario may expect, from outcome.h's one list. */
   ASSERT_HAS(run_fail("scenario{ summary = 's', expect = 'refused', plan = { close() } }"),
              "is not a status (100-999), \"NNN+truncated\", \"NNN+reset\", \"NNN+invalid\", \"NNN+timeout\", "
-             "\"closed\", \"reset\", \"invalid\" or \"timeout\"");
+             "\"NNN+aborted\", \"closed\", \"reset\", \"invalid\", \"timeout\" or \"aborted\"");
   ASSERT_PREFIX(run_fail("scenario{ summary = 's', expect = 502, rfc = 9110, plan = { close() } }"),
                 "vocab:1: scenario{}: rfc must be a string");
   ASSERT_PREFIX(run_fail("scenario{ summary = 's', expect = 502, continue100 = 'no', plan = { close() } }"),
