@@ -71,6 +71,68 @@ return scenario {
   plan    = { rxreq(), close() },
 }
 """, 2, "upstream_closed_s (how soon the proxy closed them) needs upstream_closed = true"),
+    # An assertion built from a ctx value that is not set (no --set field=...) comes out empty:
+    # it would assert nothing, and the case pass having tested nothing.
+    "empty_from_ctx": ("""-- bad without --set field=...: present = { nil } is { }
+return scenario {
+  summary = "x",
+  expect  = { status = 200, headers = { present = { ctx.field } } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect.headers: present is empty: it asserts nothing; a ctx value that is not set (badup run --set "
+        "NAME=VALUE) leaves it empty, and this file read ctx.field, not set"),
+    "empty_map_from_ctx": ("""-- bad without --set value=...: equal = { Via = nil } is { }
+return scenario {
+  summary = "x",
+  expect  = { 502, { status = 200, headers = { equal = { Via = ctx.value } } } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect[2].headers: equal is empty: it asserts nothing; a ctx value that is not set"),
+    "empty_log": ("""-- bad: a log map with no proxy in it
+return scenario {
+  summary = "x",
+  expect  = { status = 502, log = {} },
+  plan    = { rxreq(), close() },
+}
+""", 2, "expect: log is empty: it asserts nothing"),
+    "min_after_max": ("""-- bad: no exchange lasts at least 3 s and at most 1 s
+return scenario {
+  summary = "x",
+  expect  = { status = 502, min_s = 3, max_s = 1 },
+  plan    = { rxreq(), close() },
+}
+""", 2, "min_s (3 s) is greater than max_s (1 s)"),
+    "check_min_after_max": ("""-- bad: the same in check
+return scenario {
+  summary = "x",
+  expect  = 502,
+  check   = { min_s = 3, max_s = 1 },
+  plan    = { rxreq(), close() },
+}
+""", 2, "check.min_s (3 s) is greater than check.max_s (1 s)"),
+    "upstream_past_the_last": ("""-- bad: there is one upstream
+return scenario {
+  summary = "x",
+  expect  = { status = 200, upstream = { upstream = 2 } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect.upstream: upstream = 2, but the scenario has 1 upstream"),
+    "upstream_requests_past_the_last": ("""-- bad: there are two upstreams
+return scenario {
+  summary = "x",
+  upstreams = 2,
+  expect  = { status = 200, upstream_requests = { { upstream = 1 }, { upstream = 3 } } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect.upstream_requests[2]: upstream = 3, but the scenario has 2 upstreams"),
+    "more_responses_than_requests": ("""-- bad: the client sends two requests
+return scenario {
+  summary = "x",
+  expect  = { status = 200, responses = { { status = 200 }, { status = 200 }, { status = 200 } } },
+  client  = { request {}, request {} },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect: responses lists 3 responses, but the client part sends 2 requests"),
 }
 
 # ok, with an assertion no proxy can meet: a field the upstream never sends and `tiny`
@@ -112,6 +174,14 @@ class LoadErrors(unittest.TestCase):
                       re.M)
         self.assertTrue(m, "no %s:%d: line in:\n%s" % (path, line, p.stderr))
         self.assertIn(word, m.group(2))
+
+    def test_a_set_ctx_value_fills_the_assertion(self):
+        # the same file loads once --set gives the field its name
+        path = common.write_scenario(self.dir, "empty_from_ctx", BAD["empty_from_ctx"][0])
+        server = common.Server(path, args=["--set", "field=Via"]).start()
+        self.addCleanup(server.kill)
+        self.assertTrue(server.startup_line.startswith("badup serve: listen="), server.startup_line)
+        server.stop_and_check()
 
     def test_run_refuses_a_folder_with_a_bad_table(self):
         path = common.write_scenario(self.dir, "bad_regex", BAD["bad_regex"][0])
