@@ -497,13 +497,19 @@ START_TEST(test_verdicts) {
   ck_assert_str_eq(verdict_word(row.verdict), "deviates");
   ck_assert_ptr_nonnull(strstr(row.reason, "expected absent, got '1'"));
   /* The proxy drops the field: the alternative holds; but with no attempt, no pass. */
-  row.r.attempts = 0;
+  row.r.attempts = row.r.upstream_connections = 0;
   seen.responses[0].fields[3].name[0] = 'Y';
   expect_evaluate(scn.expectation, &in, &row.r.expect, row.r.got, sizeof row.r.got);
   ck_assert_str_eq(row.r.got, "200");
   verdict_judge(&row, ref);
   ck_assert_str_eq(verdict_word(row.verdict), "fail"); /* 0 attempts: the proxy answered by itself */
-  row.r.attempts = 1;
+  /* The reason says that is why, and what to do if it is right; not that the config may
+   * send the request elsewhere (the alternative held: the proxy answered). */
+  ck_assert_msg(strstr(row.reason, "the proxy answered 200 by itself (0 upstream attempts); add attempts = 0 (or "
+                                   "connections = 0) to the alternative if that is right") == row.reason,
+                "%s", row.reason);
+  ck_assert_msg(!strstr(row.reason, "does the config send it"), "%s", row.reason);
+  row.r.attempts = row.r.upstream_connections = 1;
   verdict_judge(&row, ref);
   ck_assert_str_eq(verdict_word(row.verdict), "pass");
   expectation_free(scn.expectation);
