@@ -54,6 +54,20 @@ static void set_ctx(lua_State *L, const struct scenario_opts *o) {
   lua_setglobal(L, "ctx");
 }
 
+/* "502|200": every alternative's status once, in order (scenario_expect_text). */
+static char *expect_text_of(const struct expectation *e) {
+  struct buf b = {0};
+  for (size_t i = 0; i < e->n; i++) {
+    const char *w = e->alt[i].final.status;
+    bool again = false;
+    for (size_t k = 0; k < i && !again; k++) again = !strcmp(w, e->alt[k].final.status);
+    if (!again) buf_printf(&b, "%s%s", b.len ? "|" : "", w);
+  }
+  char *text = b.oom ? NULL : strdup(buf_cstr(&b));
+  buf_free(&b);
+  return text;
+}
+
 static char *name_of(const char *path) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
@@ -178,6 +192,7 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
       goto fail;
     }
     s->expect = strdup(s->expectation->alt[0].final.status);
+    s->expect_text = expect_text_of(s->expectation);
   } else {
     s->expect = lua_tostring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
   }
@@ -221,7 +236,7 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  if (!s->summary || !s->expect) {
+  if (!s->summary || !s->expect || (s->expectation && !s->expect_text)) {
     buf_printf(err, "%s:1: out of memory", path);
     goto fail;
   }
@@ -317,6 +332,7 @@ void scenario_unload(struct scenario *s) {
   free(s->file);
   free(s->summary);
   free(s->expect);
+  free(s->expect_text);
   free(s->rfc);
   free(s->client_request);
   client_part_free(s->client);

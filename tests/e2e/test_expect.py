@@ -314,6 +314,14 @@ UPSTREAM_CLOSES = GIVES_UP % {"summary": "the upstream ends its connection", "ex
                               "end": ", close()"}
 PROXY_CLOSES = GIVES_UP % {"summary": "the proxy ends it, late",
                            "expect": "upstream_closed = true, upstream_closed_s = 1", "end": ""}
+# Alternatives: every one's status is the expect a report shows, once each.
+ALTERNATIVES = """-- 502 or 200; `tiny` passes the upstream's 200 on
+return scenario {
+  summary = "alternatives: 502, or 200 with its body",
+  expect  = { 502, 200, { status = 200, body = "ok" } },
+  plan    = { rxreq(), txresp { status = 200, body = "ok" } },
+}
+"""
 # No client part: curl's GET.
 PLAIN = """-- curl's GET, answered
 return scenario { summary = "a plain GET", expect = 200, plan = { rxreq(), txresp { status = 200, body = "ok" } } }
@@ -333,9 +341,11 @@ class UpstreamClosedAndTranscripts(unittest.TestCase):
         for name, text in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
             with open(os.path.join(defs, name), "w") as f:
                 f.write(text)
-        for name, text in (("upstream_closes", UPSTREAM_CLOSES), ("proxy_closes", PROXY_CLOSES), ("plain", PLAIN)):
+        for name, text in (("upstream_closes", UPSTREAM_CLOSES), ("proxy_closes", PROXY_CLOSES), ("plain", PLAIN),
+                           ("alternatives", ALTERNATIVES)):
             with open(os.path.join(scns, name + ".lua"), "w") as f:
                 f.write(text)
+        cls.scns = scns
         cls.out = os.path.join(cls.tmp, "out")
         cls.done = badup(["run", "--proxies", defs, "--proxy", "tiny", "--scenarios", scns, "--out", cls.out,
                          "--quiet"], timeout=120)
@@ -374,6 +384,23 @@ class UpstreamClosedAndTranscripts(unittest.TestCase):
         with open(os.path.join(self.out, "cases", "tiny", "proxy_closes", "upstream-events.json")) as f:
             (conn,) = json.load(f)
         self.assertEqual(conn["end"], "peer_fin")
+
+    def test_the_expect_shown_is_every_alternative(self):
+        # not the first alternative's 502 alone: "pass: got 200 (expect 502)" read as a lie
+        c = self.cases["alternatives"]
+        self.assertEqual((c["expect"], c["got"], c["verdict"]), ("502|200", "200", "pass"), c)
+        with open(os.path.join(self.out, "junit.xml")) as f:
+            self.assertIn("pass: got 200 (expect 502|200)", f.read())
+        with open(os.path.join(self.out, "results.csv")) as f:
+            self.assertIn(",alternatives,502|200,200,pass,", f.read())
+        with open(os.path.join(self.out, "report.md")) as f:
+            report = f.read()
+        # a markdown cell: its "|" escaped, or the row splits
+        self.assertRegex(report, r"\| alternatives +\| 502\\\|200 +\| 200 +\|")
+        self.assertIn("| plain ", report)
+        p = badup(["list", "--scenarios", self.scns], timeout=30)
+        self.assertRegex(p.stdout, r"\n  alternatives +502\|200 +alternatives: 502, or 200 with its body\n")
+        self.assertRegex(p.stdout, r"\n  plain +200 +a plain GET\n")
 
     def test_curl_leaves_its_bytes_in_the_case_folder(self):
         self.assertEqual(self.cases["plain"]["got"], "200")
