@@ -322,6 +322,16 @@ return scenario {
   plan    = { rxreq(), txresp { status = 200, body = "ok" } },
 }
 """
+# A method `tiny` (Python's http.server) does not know: it answers 501 by itself. A status
+# outcome the upstream never saw fails unless an alternative asserts the attempts.
+BY_ITSELF = """-- a method the proxy does not know; it answers by itself
+return scenario {
+  summary = "BREW, answered by the proxy alone",
+  expect  = %s,
+  client_request = "BREW /by_itself/1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+"""
 # No client part: curl's GET.
 PLAIN = """-- curl's GET, answered
 return scenario { summary = "a plain GET", expect = 200, plan = { rxreq(), txresp { status = 200, body = "ok" } } }
@@ -342,7 +352,8 @@ class UpstreamClosedAndTranscripts(unittest.TestCase):
             with open(os.path.join(defs, name), "w") as f:
                 f.write(text)
         for name, text in (("upstream_closes", UPSTREAM_CLOSES), ("proxy_closes", PROXY_CLOSES), ("plain", PLAIN),
-                           ("alternatives", ALTERNATIVES)):
+                           ("alternatives", ALTERNATIVES), ("by_itself", BY_ITSELF % '{ 501, "closed" }'),
+                           ("by_itself_said", BY_ITSELF % '{ { status = 501, attempts = 0 }, "closed" }')):
             with open(os.path.join(scns, name + ".lua"), "w") as f:
                 f.write(text)
         cls.scns = scns
@@ -401,6 +412,19 @@ class UpstreamClosedAndTranscripts(unittest.TestCase):
         p = badup(["list", "--scenarios", self.scns], timeout=30)
         self.assertRegex(p.stdout, r"\n  alternatives +502\|200 +alternatives: 502, or 200 with its body\n")
         self.assertRegex(p.stdout, r"\n  plain +200 +a plain GET\n")
+
+    def test_a_proxy_that_answers_by_itself_is_told_so(self):
+        # 501 held, but with 0 upstream attempts: the reason says that is why, not that the
+        # config may send the request elsewhere
+        c = self.cases["by_itself"]
+        self.assertEqual((c["expect"], c["got"], c["verdict"], c["upstream_attempts"]),
+                         ("501|closed", "501", "fail", 0), c)
+        self.assertTrue(c["reason"].startswith("the proxy answered 501 by itself (0 upstream attempts); add "
+                                               "attempts = 0 (or connections = 0) to the alternative if that is "
+                                               "right"), c["reason"])
+        self.assertNotIn("does the config send it", c["reason"])
+        c = self.cases["by_itself_said"]
+        self.assertEqual((c["got"], c["verdict"]), ("501", "pass"), c)
 
     def test_curl_leaves_its_bytes_in_the_case_folder(self):
         self.assertEqual(self.cases["plain"]["got"], "200")
