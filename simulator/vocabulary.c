@@ -474,6 +474,12 @@ static void check_expect_fits(lua_State *L) {
   int nupstreams = ty == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : ty == LUA_TTABLE ? (int)lua_rawlen(L, -1) : 1;
   lua_pop(L, 1);
   int nrequests = lua_getfield(L, 1, "client") == LUA_TTABLE ? (int)lua_rawlen(L, -1) : 0;
+  int client = lua_gettop(L);
+  for (int i = 1; i <= nrequests; i++) {
+    /* raw bytes may hold several requests (pipelined): then how many is not known here */
+    if (lua_rawgeti(L, client, i) == LUA_TTABLE && lua_getfield(L, -1, "raw") != LUA_TNIL) nrequests = 0;
+    lua_settop(L, client);
+  }
   lua_pop(L, 1);
   char why[512];
   struct expectation *e = expectation_read(L, -1, why, sizeof why);

@@ -183,6 +183,20 @@ class LoadErrors(unittest.TestCase):
         self.assertTrue(server.startup_line.startswith("badup serve: listen="), server.startup_line)
         server.stop_and_check()
 
+    def test_raw_bytes_may_hold_more_responses_than_requests(self):
+        # one request{} whose raw bytes are two pipelined requests: two responses
+        path = common.write_scenario(self.dir, "raw_two", """-- two requests in one raw write
+return scenario {
+  summary = "x",
+  expect  = { status = 200, responses = { { status = 200 }, { status = 200 } } },
+  client  = { request { raw = "GET /a HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /b HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""")
+        server = common.Server(path).start()
+        self.addCleanup(server.kill)
+        server.stop_and_check()
+
     def test_run_refuses_a_folder_with_a_bad_table(self):
         path = common.write_scenario(self.dir, "bad_regex", BAD["bad_regex"][0])
         p = badup(["run", "--scenarios", self.dir, "--proxy", "all", "--out", os.path.join(self.dir, "out"),
