@@ -150,8 +150,8 @@ void expectation_free(struct expectation *e);
 #define EXPECT_CTX_UNSET_MAX 8
 
 /* Does e fit the scenario: every `upstream = K` at most nupstreams, and `responses` no
- * longer than the nrequests requests the client part sends (0: no client part, not
- * checked)? False with why in err (no position: the caller adds "file:line: "). */
+ * longer than the nrequests requests the client part sends (0: not known, not checked: no
+ * client part, or a raw request, which may hold several)? False with why in err (no position: the caller adds "file:line: "). */
 bool expectation_fits(const struct expectation *e, int nupstreams, int nrequests, char *err, size_t errlen);
 
 /* Does an alternative assert the connection's fate after the last response? (The client
