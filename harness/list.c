@@ -59,10 +59,13 @@ int list_main(int argc, char **argv) {
   struct proxy_def *pxs = proxy_load_dir(px_dir, &npx, &failures);
   printf("scenarios (%zu):\n", nscn);
   int width = 26; /* the longest name sets the column, so every summary starts in it */
-  for (size_t i = 0; i < nscn; i++)
+  int ewidth = 14; /* likewise the longest expect ("502|200|closed") */
+  for (size_t i = 0; i < nscn; i++) {
     if ((int)strlen(scns[i].name) > width) width = (int)strlen(scns[i].name);
+    if ((int)strlen(scenario_expect_text(&scns[i])) > ewidth) ewidth = (int)strlen(scenario_expect_text(&scns[i]));
+  }
   for (size_t i = 0; i < nscn; i++)
-    printf("  %-*s %-14s %s\n", width, scns[i].name, scns[i].expect, scns[i].summary);
+    printf("  %-*s %-*s %s\n", width, scns[i].name, ewidth, scenario_expect_text(&scns[i]), scns[i].summary);
   printf("\nproxies (%zu):\n", npx);
   for (size_t i = 0; i < npx; i++) {
     proxy_probe(&pxs[i]);

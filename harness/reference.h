@@ -35,7 +35,9 @@ struct reference_record {
                              its signature, "200 !headers.absent:X-Badup-Hop" (expect_eval.h) */
   const char *seen[REFERENCE_SEEN_MAX]; /* every outcome recorded for this version and scenario */
   size_t nseen;
-  const char *expect;     /* the scenario's expect when it was recorded */
+  const char *expect;     /* the scenario's expect when it was recorded, as reports show it
+                             ("502|200" for alternatives, scenario_expect_text): shown by
+                             badup explain, never compared */
   double elapsed_ms;      /* the client's exchange; < 0 when not recorded */
   double case_ms;         /* the whole case, start to end; < 0 when not recorded */
   long upstream_attempts; /* -1 when not recorded */

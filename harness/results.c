@@ -19,7 +19,7 @@ static json_t *assertions_json(const struct case_result *cr);
 
 static json_t *row_json(const struct row *r) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
-                        r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", r->scn->expect,
+                        r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", scenario_expect_text(r->scn),
                         "got", row_got(r), "verdict", verdict_word(r->verdict));
   json_object_set_new(o, "reason", json_text(r->reason));
   json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
@@ -135,12 +135,12 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
     if (tag && strcmp(tag, "skipped") != 0) {
       buf_printf(&b, "\n      <%s message=\"", tag);
       char msg[2048];
-      snprintf(msg, sizeof msg, "expected %s, got %s%s%s", r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r),
+      snprintf(msg, sizeof msg, "expected %s, got %s%s%s", scenario_expect_text(r->scn), r->outcomes[0] ? r->outcomes : row_got(r),
                r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "\">");
       buf_printf(&b, "proxy %s %s, scenario %s (%s)\nexpected: %s\ngot: %s\n", r->proxy->name, r->proxy->version,
-                 r->scn->name, r->scn->summary, r->scn->expect, r->outcomes[0] ? r->outcomes : row_got(r));
+                 r->scn->name, r->scn->summary, scenario_expect_text(r->scn), r->outcomes[0] ? r->outcomes : row_got(r));
       if (r->reference[0]) buf_printf(&b, "reference (%s %s): %s\n", r->proxy->name, r->reference_version, r->reference);
       for (size_t k = 0; k < r->r.expect.n; k++) {
         const struct expect_assertion *a = &r->r.expect.a[k];
@@ -167,7 +167,7 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
       buf_puts(&b, "<system-out>");
       char msg[2048];
       snprintf(msg, sizeof msg, "%s: got %s (expect %s)%s%s", verdict_word(r->verdict), r->outcomes[0] ? r->outcomes : row_got(r),
-               r->scn->expect, r->reason[0] ? ": " : "", r->reason);
+               scenario_expect_text(r->scn), r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "</system-out>");
     }
@@ -229,8 +229,21 @@ static void cell(char *out, size_t len, const struct row *r) {
  * under the table keep it whole. */
 #define TEXT_CELL_MAX 44
 
+/* A markdown table cell's text: its "|" ("502|200", "closed|502") escaped, or the row splits. */
+static void md_escape(char *c, size_t len) {
+  char copy[EXPECT_SIGNATURE_MAX + 8];
+  snprintf(copy, sizeof copy, "%s", c);
+  size_t used = 0;
+  for (const char *p = copy; *p && used + 3 < len; p++) {
+    if (*p == '|') c[used++] = '\\';
+    c[used++] = *p;
+  }
+  c[used] = 0;
+}
+
 static void table_cell(char *c, size_t len, const struct row *r, bool md) {
   cell(c, len, r);
+  if (md) md_escape(c, len);
   if (!md && strlen(c) > TEXT_CELL_MAX) {
     /* keep the verdict mark (" ~", " !", " ?") at the end */
     size_t n = strlen(c);
@@ -245,9 +258,11 @@ static void table_cell(char *c, size_t len, const struct row *r, bool md) {
 void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
   struct grid g;
   grid_build(&g, rows, n);
-  int w0 = 8;
-  for (size_t s = 0; s < g.ns; s++)
+  int w0 = 8, we = 14; /* the scenario and expect columns: as wide as their longest text */
+  for (size_t s = 0; s < g.ns; s++) {
     if ((int)strlen(g.scns[s]->name) > w0) w0 = (int)strlen(g.scns[s]->name);
+    if ((int)strlen(scenario_expect_text(g.scns[s])) > we) we = (int)strlen(scenario_expect_text(g.scns[s]));
+  }
   /* each proxy's column as wide as its name or its widest cell */
   int *w = calloc(g.np ? g.np : 1, sizeof *w);
   if (!w) return;
@@ -260,7 +275,7 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
     }
   }
   const char *sep = md ? " | " : "  ";
-  fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, "scenario", sep, "expect");
+  fprintf(out, "%s%-*s%s%-*s", md ? "| " : "", w0, "scenario", sep, we, "expect");
   for (size_t p = 0; p < g.np; p++) fprintf(out, "%s%-*s", sep, w[p], g.proxies[p]->name);
   fprintf(out, "%s\n", md ? " |" : "");
   if (md) {
@@ -269,7 +284,10 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
     fprintf(out, "\n");
   }
   for (size_t s = 0; s < g.ns; s++) {
-    fprintf(out, "%s%-*s%s%-14s", md ? "| " : "", w0, g.scns[s]->name, sep, g.scns[s]->expect);
+    char e[EXPECT_SIGNATURE_MAX + 8];
+    snprintf(e, sizeof e, "%s", scenario_expect_text(g.scns[s]));
+    if (md) md_escape(e, sizeof e);
+    fprintf(out, "%s%-*s%s%-*s", md ? "| " : "", w0, g.scns[s]->name, sep, we, e);
     for (size_t p = 0; p < g.np; p++) {
       char c[EXPECT_SIGNATURE_MAX + 8];
       table_cell(c, sizeof c, grid_find(rows, n, g.proxies[p], g.scns[s]), md);
@@ -312,7 +330,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
     if (r->verdict == VERDICT_PASS || !verdict_info[r->verdict].judged) continue;
     any = true;
     fprintf(f, "- **%s / %s**: %s, expected %s, got %s%s%s", r->proxy->name, r->scn->name, verdict_word(r->verdict),
-            r->scn->expect,
+            scenario_expect_text(r->scn),
             r->outcomes[0] ? r->outcomes : row_got(r), r->reason[0] ? " (" : "", r->reason);
     fprintf(f, "%s", r->reason[0] ? ")" : "");
     if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
@@ -350,7 +368,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
     csv_field(&b, r->proxy->name, false);
     csv_field(&b, r->proxy->version ? r->proxy->version : "", false);
     csv_field(&b, r->scn->name, false);
-    csv_field(&b, r->scn->expect, false);
+    csv_field(&b, scenario_expect_text(r->scn), false);
     csv_field(&b, row_got(r), false);
     csv_field(&b, verdict_word(r->verdict), false);
     csv_field(&b, ms, false);

@@ -313,7 +313,7 @@ static int record_reference(const char *dir, const char *key, const struct proxy
     struct reference_record *rec = &recs[k++];
     *rec = (struct reference_record){.scenario = r->scn->name,
                                      .got = row_got(r),
-                                     .expect = r->scn->expect,
+                                     .expect = scenario_expect_text(r->scn),
                                      .elapsed_ms = r->r.elapsed_ms,
                                      .case_ms = r->r.elapsed_ms + r->r.overhead_ms,
                                      .upstream_attempts = r->r.attempts,
@@ -384,7 +384,7 @@ static int print_closing(const struct run_matrix *m, const struct run_info *info
     const struct row *r = &m->rows[i];
     const char *listed = verdict_info[r->verdict].listed;
     if (!listed) continue;
-    printf("%s %s/%s: expected %s, got %s (%s)\n", listed, r->proxy->name, r->scn->name, r->scn->expect,
+    printf("%s %s/%s: expected %s, got %s (%s)\n", listed, r->proxy->name, r->scn->name, scenario_expect_text(r->scn),
            r->outcomes[0] ? r->outcomes : r->r.got, r->reason);
   }
   fflush(stdout);

@@ -113,8 +113,33 @@ static bool asserts_attempts(const struct case_result *cr) {
   return false;
 }
 
-/* A run whose outcome is `expect`: do its checks hold? Sets the reason when not. */
-static bool checks_hold(const struct scenario *s, const struct case_result *cr, struct row *r) {
+/* The reason when the attempts rule alone keeps an outcome that is `expect` from passing:
+ * first that the proxy answered by itself, then what to do if that is right. A table's
+ * alternative can say attempts = 0; a plain expect, check.attempts (its scenario is about an
+ * upstream fault, so a config that sends the request elsewhere is as likely). */
+static void self_answer_reason(const struct scenario *s, const struct case_result *cr, struct row *r,
+                               const char *why) {
+  bool listener = s->kind == SCENARIO_LISTENER;
+  const char *what = listener ? "connections" : "attempts";
+  char word[64];
+  snprintf(word, sizeof word, "%.*s", (int)strcspn(cr->got, " "), cr->got);
+  if (s->check_attempts >= 0) snprintf(r->reason, sizeof r->reason, "%s", why);
+  else if (s->expectation)
+    snprintf(r->reason, sizeof r->reason,
+             "the proxy answered %s by itself (0 upstream %s); add %s = 0 (or %s = 0) to the alternative if that is "
+             "right",
+             word, what, what, listener ? "attempts" : "connections");
+  else
+    snprintf(r->reason, sizeof r->reason,
+             "the proxy answered %s by itself: the request never reached the upstream (0 upstream %s); if that is "
+             "right, say check = { attempts = 0 }, else does the config send it to "
+             "${upstream_host}:${upstream_port}?",
+             word, what);
+}
+
+/* A run whose outcome is `expect`: do its checks hold? Sets the reason when not, and
+ * *by_itself when the attempts rule is what failed. */
+static bool checks_hold(const struct scenario *s, const struct case_result *cr, struct row *r, bool *by_itself) {
   double secs = cr->elapsed_ms / 1000;
   char buf[256];
   if (s->check_min_s >= 0 && secs < s->check_min_s) {
@@ -127,7 +152,8 @@ static bool checks_hold(const struct scenario *s, const struct case_result *cr, 
   }
   const char *why = asserts_attempts(cr) ? NULL : attempts_problem(s, cr, buf, sizeof buf);
   if (why) {
-    snprintf(r->reason, sizeof r->reason, "%s", why);
+    self_answer_reason(s, cr, r, why);
+    *by_itself = true;
     return false;
   }
   return log_ok(s, cr, r);
@@ -226,9 +252,10 @@ void verdict_judge(struct row *r, const struct reference *ref) {
     snprintf(r->reason, sizeof r->reason, "known to vary for %s %s: the reference saw %s", r->proxy->name, from, seen);
     return;
   }
+  bool by_itself = false; /* the attempts rule failed: its reason says what to do */
   if (expect_met(s, r, got)) {
     bool ok = true;
-    for (int i = 0; i < r->repeat && ok; i++) ok = checks_hold(s, row_run(r, i), r);
+    for (int i = 0; i < r->repeat && ok; i++) ok = checks_hold(s, row_run(r, i), r, &by_itself);
     r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
   } else if (recorded && (!strcmp(recorded, got) || reference_record_seen(&rec, got))) {
     r->verdict = VERDICT_DEVIATES;
@@ -257,8 +284,8 @@ void verdict_judge(struct row *r, const struct reference *ref) {
   if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail))
     add_reason(r, "%s%s", r->r.detail, "");
   /* A failure the upstream never saw is most likely a config that sends elsewhere. */
-  if (r->verdict == VERDICT_FAIL && r->r.attempts == 0 && r->r.upstream_connections == 0 && s->check_attempts < 0 &&
-      s->kind != SCENARIO_LISTENER)
+  if (r->verdict == VERDICT_FAIL && !by_itself && r->r.attempts == 0 && r->r.upstream_connections == 0 &&
+      s->check_attempts < 0 && s->kind != SCENARIO_LISTENER)
     add_reason(r, "%s%s", "the request never reached the upstream (0 upstream connections): does the config send it "
                           "to ${upstream_host}:${upstream_port}?", "");
   /* A pass the upstream never saw is worth saying, even when the scenario allows it. */

@@ -36,6 +36,43 @@ static bool fail(struct rd *r, const char *fmt, ...) {
   return false;
 }
 
+/* Appends to r->err, when the scenario read ctx values that are not set, that one of them is
+ * the likely reason a list or map came out empty: `present = { ctx.field }` without --set. */
+static void ctx_hint(struct rd *r) {
+  lua_State *L = r->L;
+  int top = lua_gettop(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, EXPECT_CTX_UNSET) == LUA_TTABLE && lua_rawlen(L, -1) > 0) {
+    size_t used = strlen(r->err);
+    used += (size_t)snprintf(r->err + used, used < r->errlen ? r->errlen - used : 0,
+                             "; a ctx value that is not set (badup run --set NAME=VALUE) leaves it empty, and "
+                             "this file read");
+    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, top + 1) && used < r->errlen; i++) {
+      lua_rawgeti(L, top + 1, i);
+      used += (size_t)snprintf(r->err + used, r->errlen - used, "%s ctx.%.40s", i > 1 ? "," : "", lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    if (used < r->errlen) snprintf(r->err + used, r->errlen - used, ", not set");
+  }
+  lua_settop(L, top);
+}
+
+/* An empty list or map where assertions were expected: it would assert nothing and the case
+ * would pass having tested nothing, so it is a load error. */
+static bool fail_empty(struct rd *r, const char *what) {
+  if (what) fail(r, "%s is empty: it asserts nothing", what);
+  else snprintf(r->err, r->errlen, "%s is empty: it asserts nothing", r->where);
+  ctx_hint(r);
+  return false;
+}
+
+/* How many keys the table at t has. */
+static size_t nkeys(lua_State *L, int t) {
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) n++, lua_pop(L, 1);
+  return n;
+}
+
 static char *dup_n(const char *s, size_t n) {
   char *d = malloc(n + 1);
   if (d) {
@@ -179,16 +216,16 @@ static bool read_headers(struct rd *r, int t, struct expect_headers *h) {
   static const char *const kinds[] = {"present", "absent", "equal", "match", "count", NULL};
   if (!lua_istable(L, t)) return fail(r, "must be a table { present =, absent =, equal =, match =, count = }");
   if (!known_fields(r, t, kinds)) return false;
+  if (nkeys(L, t) == 0) return fail_empty(r, NULL);
   /* Counted first: a compiled regex_t may not move. */
   size_t total = 0;
   for (int k = 0; k < EXPECT_H__COUNT; k++) {
     int ty = lua_getfield(L, t, kinds[k]);
-    if (ty == LUA_TTABLE) {
-      lua_pushnil(L);
-      while (lua_next(L, -2)) total++, lua_pop(L, 1);
-    }
+    size_t n = ty == LUA_TTABLE ? nkeys(L, lua_gettop(L)) : 0;
+    total += n;
     lua_settop(L, t);
     if (ty != LUA_TTABLE && ty != LUA_TNIL) return fail(r, "%s must be a table", kinds[k]);
+    if (ty == LUA_TTABLE && n == 0) return fail_empty(r, kinds[k]);
   }
   h->v = calloc(total ? total : 1, sizeof *h->v);
   if (!h->v) return fail(r, "out of memory");
@@ -206,7 +243,10 @@ static bool read_headers(struct rd *r, int t, struct expect_headers *h) {
       size_t keys = 0;
       lua_pushnil(L);
       while (lua_next(L, list)) keys++, lua_pop(L, 1);
-      if (keys != n) ok = fail(r, "%s must be a list of field names: { \"Via\" }", kinds[k]);
+      if (keys != n) {
+        ok = fail(r, "%s must be a list of field names: { \"Via\" }", kinds[k]);
+        ctx_hint(r); /* { ctx.field, "Via" } without ctx.field has a hole */
+      }
       for (size_t i = 0; ok && i < n; i++) {
         if (lua_rawgeti(L, list, (lua_Integer)i + 1) != LUA_TSTRING)
           ok = fail(r, "%s must be a list of field names: { \"Via\" }", kinds[k]);
@@ -245,6 +285,7 @@ static bool read_body(struct rd *r, int t, struct expect_body *b) {
   } else if (ty == LUA_TTABLE) {
     static const char *const fields[] = {"equal", "match", "length", NULL};
     int bt = lua_gettop(L);
+    if (nkeys(L, bt) == 0) return lua_settop(L, t), fail_empty(r, "body");
     ok = known_fields(r, bt, fields) && opt_string(r, bt, "equal", &b->equal, &b->equal_len) &&
          opt_string(r, bt, "match", &b->match, NULL) && opt_integer(r, bt, "length", 0, 1L << 40, &b->length);
     if (ok && b->match && !compile(r, &b->re, b->match, "body.match")) {
@@ -272,7 +313,11 @@ static bool read_interim(struct rd *r, int t, struct expect_response *x) {
     size_t n = lua_rawlen(L, -1), keys = 0;
     lua_pushnil(L);
     while (lua_next(L, -2)) keys++, lua_pop(L, 1);
-    if (keys != n || n > EXPECT_MAX_INTERIM) ok = fail(r, "interim must be a list of at most %d 1xx statuses", EXPECT_MAX_INTERIM);
+    if (keys == 0) {
+      ok = fail(r, "interim is empty: for no interim response at all, say interim = 0");
+      ctx_hint(r);
+    } else if (keys != n || n > EXPECT_MAX_INTERIM)
+      ok = fail(r, "interim must be a list of at most %d 1xx statuses", EXPECT_MAX_INTERIM);
     for (size_t i = 0; ok && i < n; i++) {
       lua_rawgeti(L, -1, (lua_Integer)i + 1);
       if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 100 || lua_tointeger(L, -1) > 199)
@@ -377,6 +422,7 @@ static bool read_log(struct rd *r, int t, struct expect_set *s) {
     }
   }
   if (!ok) return lua_settop(L, t), fail(r, "log must map proxy names to POSIX EREs: { haproxy = \"SH--\" }");
+  if (n == 0) return lua_settop(L, t), fail_empty(r, "log");
   if (!(s->log = calloc(n ? n : 1, sizeof *s->log))) return lua_settop(L, t), fail(r, "out of memory");
   lua_pushnil(L);
   while (ok && lua_next(L, lt)) {
@@ -405,6 +451,7 @@ static bool read_list(struct rd *r, int t, const char *k, size_t elem, void **v,
     lua_pushnil(L);
     while (lua_next(L, lt)) keys++, lua_pop(L, 1);
   }
+  if (lua_istable(L, lt) && keys == 0) return lua_settop(L, t), fail_empty(r, k);
   if (!lua_istable(L, lt) || len == 0 || keys != len || len > max)
     return lua_settop(L, t), fail(r, "%s must be a list of 1 to %zu tables", k, max);
   if (!(*v = calloc(len, elem))) return lua_settop(L, t), fail(r, "out of memory");
@@ -414,7 +461,11 @@ static bool read_list(struct rd *r, int t, const char *k, size_t elem, void **v,
   for (size_t i = 0; ok && i < len; i++) {
     snprintf(r->where, sizeof r->where, "%.90s.%s[%zu]", base, k, i + 1);
     lua_rawgeti(L, lt, (lua_Integer)i + 1);
-    ok = lua_istable(L, -1) ? one(r, lua_gettop(L), (char *)*v + i * elem) : fail(r, "must be a table");
+    /* An empty entry holds the place of a request or response before one that asserts
+     * something ({ {}, { status = 200 } }); the last one must assert something. */
+    if (!lua_istable(L, -1)) ok = fail(r, "must be a table");
+    else if (i + 1 == len && nkeys(L, lua_gettop(L)) == 0) ok = fail_empty(r, NULL);
+    else ok = one(r, lua_gettop(L), (char *)*v + i * elem);
     *n = i + 1; /* what has been read is freed with the rest */
     lua_settop(L, lt);
   }
@@ -459,6 +510,8 @@ static bool read_set(struct rd *r, int t, struct expect_set *s) {
       !opt_integer(r, t, "connections", 0, 1000000, &s->connections) || !read_log(r, t, s) ||
       !read_upstream_closed(r, t, s))
     return false;
+  if (s->min_s >= 0 && s->max_s >= 0 && s->min_s > s->max_s)
+    return fail(r, "min_s (%g s) is greater than max_s (%g s): no exchange can last both", s->min_s, s->max_s);
   bool one = lua_getfield(L, t, "upstream") != LUA_TNIL, many = lua_getfield(L, t, "upstream_requests") != LUA_TNIL;
   lua_settop(L, t);
   if (one && many) return fail(r, "give upstream (the first request) or upstream_requests (a list), not both");
@@ -468,8 +521,8 @@ static bool read_set(struct rd *r, int t, struct expect_set *s) {
     char base[sizeof r->where];
     snprintf(base, sizeof base, "%s", r->where);
     snprintf(r->where, sizeof r->where, "%.110s.upstream", base);
-    lua_getfield(L, t, "upstream");
-    bool ok = read_upstream(r, lua_gettop(L), s->upstream);
+    bool ok = lua_getfield(L, t, "upstream") != LUA_TTABLE || nkeys(L, lua_gettop(L)) > 0 || fail_empty(r, NULL);
+    ok = ok && read_upstream(r, lua_gettop(L), s->upstream);
     lua_settop(L, t);
     if (!ok) return false;
     snprintf(r->where, sizeof r->where, "%s", base);
@@ -494,9 +547,14 @@ struct expectation *expectation_read(lua_State *L, int idx, char *err, size_t er
   snprintf(r.where, sizeof r.where, "expect");
   struct expectation *e = calloc(1, sizeof *e);
   if (!e) return fail(&r, "out of memory"), NULL;
+  if (nkeys(L, idx) == 0) {
+    free(e);
+    return fail_empty(&r, NULL), NULL;
+  }
   bool ok = true;
   lua_rawgeti(L, idx, 1);
   bool list = !lua_isnil(L, -1);
+  e->list = list;
   lua_settop(L, top);
   size_t n = 1;
   if (list) {
@@ -590,4 +648,32 @@ bool expectation_asks_upstream_closed(const struct expectation *e) {
   for (size_t i = 0; e && i < e->n; i++)
     if (e->alt[i].upstream_closed != EXPECT_UPCLOSED_ANY) return true;
   return false;
+}
+
+/* "expect" or "expect[2]": where alternative i is, as a message says it. */
+static void alt_where(const struct expectation *e, size_t i, char *out, size_t len) {
+  if (e->list) snprintf(out, len, "expect[%zu]", i + 1);
+  else snprintf(out, len, "expect");
+}
+
+bool expectation_fits(const struct expectation *e, int nupstreams, int nrequests, char *err, size_t errlen) {
+  char where[32];
+  for (size_t i = 0; e && i < e->n; i++) {
+    const struct expect_set *s = &e->alt[i];
+    alt_where(e, i, where, sizeof where);
+    for (size_t k = 0; k < s->nupstream; k++) {
+      if (s->upstream[k].upstream <= nupstreams) continue;
+      char at[48] = ".upstream";
+      if (s->upstream_list) snprintf(at, sizeof at, ".upstream_requests[%zu]", k + 1);
+      snprintf(err, errlen, "%s%s: upstream = %d, but the scenario has %d upstream%s (upstreams = N)", where, at,
+               s->upstream[k].upstream, nupstreams, nupstreams == 1 ? "" : "s");
+      return false;
+    }
+    if (nrequests > 0 && s->nresponses > (size_t)nrequests) {
+      snprintf(err, errlen, "%s: responses lists %zu responses, but the client part sends %d request%s", where,
+               s->nresponses, nrequests, nrequests == 1 ? "" : "s");
+      return false;
+    }
+  }
+  return true;
 }

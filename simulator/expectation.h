@@ -130,14 +130,29 @@ struct expect_set {
 struct expectation {
   struct expect_set *alt;
   size_t n;
+  bool list; /* given as a list of alternatives (ids and messages say "expect[N]") */
 };
 
 /* Reads the table at idx (an `expect` table) into a new expectation. Returns it, or NULL
- * with why (no position: the caller adds "file:line: ") in err (size errlen). Never raises
- * a Lua error except on memory exhaustion; the stack is left as it was. */
+ * with why (no position: the caller adds "file:line: ") in err (size errlen). An empty list
+ * or map where assertions go (headers.present, upstream, log, responses, ...) is an error:
+ * it would assert nothing. Never raises a Lua error except on memory exhaustion; the stack
+ * is left as it was. */
 struct expectation *expectation_read(lua_State *L, int idx, char *err, size_t errlen);
 
 void expectation_free(struct expectation *e);
+
+/* The registry field the scenario loader (scenario.c) keeps a list in: the names of the ctx
+ * values the file read that are not set, at most EXPECT_CTX_UNSET_MAX. An empty list or map
+ * expectation_read finds then says which (`present = { ctx.field }` without
+ * `badup run --set field=...` is { }). */
+#define EXPECT_CTX_UNSET "badup.ctx_unset"
+#define EXPECT_CTX_UNSET_MAX 8
+
+/* Does e fit the scenario: every `upstream = K` at most nupstreams, and `responses` no
+ * longer than the nrequests requests the client part sends (0: not known, not checked: no
+ * client part, or a raw request, which may hold several)? False with why in err (no position: the caller adds "file:line: "). */
+bool expectation_fits(const struct expectation *e, int nupstreams, int nrequests, char *err, size_t errlen);
 
 /* Does an alternative assert the connection's fate after the last response? (The client
  * then waits a moment for the proxy's FIN or RST.) NULL: no. */

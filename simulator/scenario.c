@@ -11,7 +11,29 @@
 
 const char *const scenario_kind_names[3] = {"static", "function", "listener"};
 
+/* ctx's __index: a read of a ctx value that is not set. Its name is remembered (expectation.h's
+ * EXPECT_CTX_UNSET), so an assertion it left empty can say why; the read gives nil. */
+static int ctx_unset_read(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TSTRING && lua_getfield(L, LUA_REGISTRYINDEX, EXPECT_CTX_UNSET) == LUA_TTABLE) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    bool known = false;
+    for (lua_Integer i = 1; i <= n && !known; i++) {
+      lua_rawgeti(L, -1, i);
+      known = lua_rawequal(L, -1, 2);
+      lua_pop(L, 1);
+    }
+    if (!known && n < EXPECT_CTX_UNSET_MAX) {
+      lua_pushvalue(L, 2);
+      lua_rawseti(L, -2, n + 1);
+    }
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
 static void set_ctx(lua_State *L, const struct scenario_opts *o) {
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, EXPECT_CTX_UNSET);
   lua_createtable(L, 0, 4);
   lua_pushnumber(L, BADUP_CONNECT_TIMEOUT_S);
   lua_setfield(L, -2, "connect_timeout");
@@ -25,7 +47,25 @@ static void set_ctx(lua_State *L, const struct scenario_opts *o) {
     else if (!lua_stringtonumber(L, v)) lua_pushstring(L, v);
     lua_setfield(L, -2, o->ctx[i].name);
   }
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, ctx_unset_read);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
   lua_setglobal(L, "ctx");
+}
+
+/* "502|200": every alternative's status once, in order (scenario_expect_text). */
+static char *expect_text_of(const struct expectation *e) {
+  struct buf b = {0};
+  for (size_t i = 0; i < e->n; i++) {
+    const char *w = e->alt[i].final.status;
+    bool again = false;
+    for (size_t k = 0; k < i && !again; k++) again = !strcmp(w, e->alt[k].final.status);
+    if (!again) buf_printf(&b, "%s%s", b.len ? "|" : "", w);
+  }
+  char *text = b.oom ? NULL : strdup(buf_cstr(&b));
+  buf_free(&b);
+  return text;
 }
 
 static char *name_of(const char *path) {
@@ -152,6 +192,7 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
       goto fail;
     }
     s->expect = strdup(s->expectation->alt[0].final.status);
+    s->expect_text = expect_text_of(s->expectation);
   } else {
     s->expect = lua_tostring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
   }
@@ -195,7 +236,7 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  if (!s->summary || !s->expect) {
+  if (!s->summary || !s->expect || (s->expectation && !s->expect_text)) {
     buf_printf(err, "%s:1: out of memory", path);
     goto fail;
   }
@@ -291,6 +332,7 @@ void scenario_unload(struct scenario *s) {
   free(s->file);
   free(s->summary);
   free(s->expect);
+  free(s->expect_text);
   free(s->rfc);
   free(s->client_request);
   client_part_free(s->client);

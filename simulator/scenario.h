@@ -52,7 +52,10 @@ struct scenario_opts {
 };
 
 struct scenario {
-  char *name, *file, *summary, *expect, *rfc;
+  /* expect: the outcome word a plain expect compares with; for a table, its first
+   * alternative's status. expect_text: what a report shows as the expect, every
+   * alternative's status once, "502|200" (scenario_expect_text). */
+  char *name, *file, *summary, *expect, *rfc, *expect_text;
   enum scenario_kind kind;
   bool continue100;
   /* What the harness needs to run the scenario through a proxy and judge the outcome;
@@ -95,6 +98,13 @@ struct upstream_plan scenario_upstream(const struct scenario *s, int up);
 struct plan *scenario_call(struct scenario *s, const struct request *req, struct buf *err);
 
 void scenario_unload(struct scenario *s);
+
+/* The expect as reports show it: "502", or for a table every alternative's status once, in
+ * order, joined with "|" ("502|200"). Never compared: verdicts compare s->expect or the
+ * expectation's alternatives. */
+static inline const char *scenario_expect_text(const struct scenario *s) {
+  return s->expect_text ? s->expect_text : s->expect;
+}
 
 /* The scenario that answers requests no loaded scenario claims when none is named "ok":
  * a static 200 "ok". Returns 0 or -1 (out of memory). */

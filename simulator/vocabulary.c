@@ -462,6 +462,33 @@ static void check_upstreams(lua_State *L, int t) {
   }
 }
 
+/* An expect table's assertions that only the rest of the scenario can show wrong (every
+ * field checked already): `upstream = K` past the scenario's upstreams, more `responses`
+ * than the client part sends requests. Raises. */
+static void check_expect_fits(lua_State *L) {
+  if (lua_getfield(L, 1, "expect") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  int ty = lua_getfield(L, 1, "upstreams");
+  int nupstreams = ty == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : ty == LUA_TTABLE ? (int)lua_rawlen(L, -1) : 1;
+  lua_pop(L, 1);
+  int nrequests = lua_getfield(L, 1, "client") == LUA_TTABLE ? (int)lua_rawlen(L, -1) : 0;
+  int client = lua_gettop(L);
+  for (int i = 1; i <= nrequests; i++) {
+    /* raw bytes may hold several requests (pipelined): then how many is not known here */
+    if (lua_rawgeti(L, client, i) == LUA_TTABLE && lua_getfield(L, -1, "raw") != LUA_TNIL) nrequests = 0;
+    lua_settop(L, client);
+  }
+  lua_pop(L, 1);
+  char why[512];
+  struct expectation *e = expectation_read(L, -1, why, sizeof why);
+  bool fits = e && expectation_fits(e, nupstreams, nrequests, why, sizeof why);
+  expectation_free(e);
+  if (!fits) luaL_error(L, "scenario{}: %s", why);
+  lua_pop(L, 1);
+}
+
 static int fn_scenario(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   if (lua_gettop(L) != 1) return luaL_error(L, "scenario takes one table: scenario { ... }");
@@ -527,6 +554,15 @@ static int fn_scenario(lua_State *L) {
         return luaL_error(L, "scenario{}: check.%s must be a non-negative number", nums[i]);
       lua_pop(L, 1);
     }
+    lua_getfield(L, -1, "min_s");
+    lua_getfield(L, -2, "max_s");
+    if (!lua_isnil(L, -2) && !lua_isnil(L, -1) && lua_tonumber(L, -2) > lua_tonumber(L, -1)) {
+      char why[160]; /* lua_pushfstring has no %g */
+      snprintf(why, sizeof why, "check.min_s (%g s) is greater than check.max_s (%g s): no outcome can come in both",
+               (double)lua_tonumber(L, -2), (double)lua_tonumber(L, -1));
+      return luaL_error(L, "scenario{}: %s", why);
+    }
+    lua_pop(L, 2);
     int lt = lua_getfield(L, -1, "log");
     if (lt != LUA_TNIL) {
       bool ok = lt == LUA_TTABLE;
@@ -554,6 +590,7 @@ static int fn_scenario(lua_State *L) {
     return luaL_error(L, "scenario{}: with upstreams = { {plan = ...}, ... } each upstream has its own plan: drop the plan at the top");
   if (!own_plans) check_plan(L, lua_gettop(L), "scenario{}: plan");
   lua_pop(L, 1);
+  check_expect_fits(L);
   lua_pushvalue(L, 1);
   luaL_setmetatable(L, SCENARIO_META);
   return 1;

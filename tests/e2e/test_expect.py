@@ -71,6 +71,68 @@ return scenario {
   plan    = { rxreq(), close() },
 }
 """, 2, "upstream_closed_s (how soon the proxy closed them) needs upstream_closed = true"),
+    # An assertion built from a ctx value that is not set (no --set field=...) comes out empty:
+    # it would assert nothing, and the case pass having tested nothing.
+    "empty_from_ctx": ("""-- bad without --set field=...: present = { nil } is { }
+return scenario {
+  summary = "x",
+  expect  = { status = 200, headers = { present = { ctx.field } } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect.headers: present is empty: it asserts nothing; a ctx value that is not set (badup run --set "
+        "NAME=VALUE) leaves it empty, and this file read ctx.field, not set"),
+    "empty_map_from_ctx": ("""-- bad without --set value=...: equal = { Via = nil } is { }
+return scenario {
+  summary = "x",
+  expect  = { 502, { status = 200, headers = { equal = { Via = ctx.value } } } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect[2].headers: equal is empty: it asserts nothing; a ctx value that is not set"),
+    "empty_log": ("""-- bad: a log map with no proxy in it
+return scenario {
+  summary = "x",
+  expect  = { status = 502, log = {} },
+  plan    = { rxreq(), close() },
+}
+""", 2, "expect: log is empty: it asserts nothing"),
+    "min_after_max": ("""-- bad: no exchange lasts at least 3 s and at most 1 s
+return scenario {
+  summary = "x",
+  expect  = { status = 502, min_s = 3, max_s = 1 },
+  plan    = { rxreq(), close() },
+}
+""", 2, "min_s (3 s) is greater than max_s (1 s)"),
+    "check_min_after_max": ("""-- bad: the same in check
+return scenario {
+  summary = "x",
+  expect  = 502,
+  check   = { min_s = 3, max_s = 1 },
+  plan    = { rxreq(), close() },
+}
+""", 2, "check.min_s (3 s) is greater than check.max_s (1 s)"),
+    "upstream_past_the_last": ("""-- bad: there is one upstream
+return scenario {
+  summary = "x",
+  expect  = { status = 200, upstream = { upstream = 2 } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect.upstream: upstream = 2, but the scenario has 1 upstream"),
+    "upstream_requests_past_the_last": ("""-- bad: there are two upstreams
+return scenario {
+  summary = "x",
+  upstreams = 2,
+  expect  = { status = 200, upstream_requests = { { upstream = 1 }, { upstream = 3 } } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect.upstream_requests[2]: upstream = 3, but the scenario has 2 upstreams"),
+    "more_responses_than_requests": ("""-- bad: the client sends two requests
+return scenario {
+  summary = "x",
+  expect  = { status = 200, responses = { { status = 200 }, { status = 200 }, { status = 200 } } },
+  client  = { request {}, request {} },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""", 2, "expect: responses lists 3 responses, but the client part sends 2 requests"),
 }
 
 # ok, with an assertion no proxy can meet: a field the upstream never sends and `tiny`
@@ -112,6 +174,28 @@ class LoadErrors(unittest.TestCase):
                       re.M)
         self.assertTrue(m, "no %s:%d: line in:\n%s" % (path, line, p.stderr))
         self.assertIn(word, m.group(2))
+
+    def test_a_set_ctx_value_fills_the_assertion(self):
+        # the same file loads once --set gives the field its name
+        path = common.write_scenario(self.dir, "empty_from_ctx", BAD["empty_from_ctx"][0])
+        server = common.Server(path, args=["--set", "field=Via"]).start()
+        self.addCleanup(server.kill)
+        self.assertTrue(server.startup_line.startswith("badup serve: listen="), server.startup_line)
+        server.stop_and_check()
+
+    def test_raw_bytes_may_hold_more_responses_than_requests(self):
+        # one request{} whose raw bytes are two pipelined requests: two responses
+        path = common.write_scenario(self.dir, "raw_two", """-- two requests in one raw write
+return scenario {
+  summary = "x",
+  expect  = { status = 200, responses = { { status = 200 }, { status = 200 } } },
+  client  = { request { raw = "GET /a HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /b HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" } },
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+""")
+        server = common.Server(path).start()
+        self.addCleanup(server.kill)
+        server.stop_and_check()
 
     def test_run_refuses_a_folder_with_a_bad_table(self):
         path = common.write_scenario(self.dir, "bad_regex", BAD["bad_regex"][0])
@@ -244,6 +328,24 @@ UPSTREAM_CLOSES = GIVES_UP % {"summary": "the upstream ends its connection", "ex
                               "end": ", close()"}
 PROXY_CLOSES = GIVES_UP % {"summary": "the proxy ends it, late",
                            "expect": "upstream_closed = true, upstream_closed_s = 1", "end": ""}
+# Alternatives: every one's status is the expect a report shows, once each.
+ALTERNATIVES = """-- 502 or 200; `tiny` passes the upstream's 200 on
+return scenario {
+  summary = "alternatives: 502, or 200 with its body",
+  expect  = { 502, 200, { status = 200, body = "ok" } },
+  plan    = { rxreq(), txresp { status = 200, body = "ok" } },
+}
+"""
+# A method `tiny` (Python's http.server) does not know: it answers 501 by itself. A status
+# outcome the upstream never saw fails unless an alternative asserts the attempts.
+BY_ITSELF = """-- a method the proxy does not know; it answers by itself
+return scenario {
+  summary = "BREW, answered by the proxy alone",
+  expect  = %s,
+  client_request = "BREW /by_itself/1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
+  plan    = { rxreq(), txresp { status = 200 } },
+}
+"""
 # No client part: curl's GET.
 PLAIN = """-- curl's GET, answered
 return scenario { summary = "a plain GET", expect = 200, plan = { rxreq(), txresp { status = 200, body = "ok" } } }
@@ -263,9 +365,12 @@ class UpstreamClosedAndTranscripts(unittest.TestCase):
         for name, text in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
             with open(os.path.join(defs, name), "w") as f:
                 f.write(text)
-        for name, text in (("upstream_closes", UPSTREAM_CLOSES), ("proxy_closes", PROXY_CLOSES), ("plain", PLAIN)):
+        for name, text in (("upstream_closes", UPSTREAM_CLOSES), ("proxy_closes", PROXY_CLOSES), ("plain", PLAIN),
+                           ("alternatives", ALTERNATIVES), ("by_itself", BY_ITSELF % '{ 501, "closed" }'),
+                           ("by_itself_said", BY_ITSELF % '{ { status = 501, attempts = 0 }, "closed" }')):
             with open(os.path.join(scns, name + ".lua"), "w") as f:
                 f.write(text)
+        cls.scns = scns
         cls.out = os.path.join(cls.tmp, "out")
         cls.done = badup(["run", "--proxies", defs, "--proxy", "tiny", "--scenarios", scns, "--out", cls.out,
                          "--quiet"], timeout=120)
@@ -304,6 +409,36 @@ class UpstreamClosedAndTranscripts(unittest.TestCase):
         with open(os.path.join(self.out, "cases", "tiny", "proxy_closes", "upstream-events.json")) as f:
             (conn,) = json.load(f)
         self.assertEqual(conn["end"], "peer_fin")
+
+    def test_the_expect_shown_is_every_alternative(self):
+        # not the first alternative's 502 alone: "pass: got 200 (expect 502)" read as a lie
+        c = self.cases["alternatives"]
+        self.assertEqual((c["expect"], c["got"], c["verdict"]), ("502|200", "200", "pass"), c)
+        with open(os.path.join(self.out, "junit.xml")) as f:
+            self.assertIn("pass: got 200 (expect 502|200)", f.read())
+        with open(os.path.join(self.out, "results.csv")) as f:
+            self.assertIn(",alternatives,502|200,200,pass,", f.read())
+        with open(os.path.join(self.out, "report.md")) as f:
+            report = f.read()
+        # a markdown cell: its "|" escaped, or the row splits
+        self.assertRegex(report, r"\| alternatives +\| 502\\\|200 +\| 200 +\|")
+        self.assertIn("| plain ", report)
+        p = badup(["list", "--scenarios", self.scns], timeout=30)
+        self.assertRegex(p.stdout, r"\n  alternatives +502\|200 +alternatives: 502, or 200 with its body\n")
+        self.assertRegex(p.stdout, r"\n  plain +200 +a plain GET\n")
+
+    def test_a_proxy_that_answers_by_itself_is_told_so(self):
+        # 501 held, but with 0 upstream attempts: the reason says that is why, not that the
+        # config may send the request elsewhere
+        c = self.cases["by_itself"]
+        self.assertEqual((c["expect"], c["got"], c["verdict"], c["upstream_attempts"]),
+                         ("501|closed", "501", "fail", 0), c)
+        self.assertTrue(c["reason"].startswith("the proxy answered 501 by itself (0 upstream attempts); add "
+                                               "attempts = 0 (or connections = 0) to the alternative if that is "
+                                               "right"), c["reason"])
+        self.assertNotIn("does the config send it", c["reason"])
+        c = self.cases["by_itself_said"]
+        self.assertEqual((c["got"], c["verdict"]), ("501", "pass"), c)
 
     def test_curl_leaves_its_bytes_in_the_case_folder(self):
         self.assertEqual(self.cases["plain"]["got"], "200")

@@ -147,6 +147,15 @@ START_TEST(test_a_pass_needs_an_upstream_attempt) {
   verdict_judge(&row, NULL);
   ck_assert_str_eq(verdict_word(row.verdict), "fail");
   ck_assert_ptr_nonnull(strstr(row.reason, "never reached the upstream (0 upstream attempts)"));
+  /* Said first, with what to do if it is right; the config question once, not again after. */
+  row.r.upstream_connections = 0;
+  verdict_judge(&row, NULL);
+  ck_assert_msg(strstr(row.reason, "the proxy answered 200+truncated by itself: the request never reached the "
+                                   "upstream (0 upstream attempts); if that is right, say check = { attempts = 0 }, "
+                                   "else does the config send it to ${upstream_host}:${upstream_port}?") == row.reason,
+                "%s", row.reason);
+  const char *ask = strstr(row.reason, "does the config send it");
+  ck_assert_msg(ask && !strstr(ask + 1, "does the config send it"), "%s", row.reason);
   scn.check_attempts = 0; /* the scenario says none is right (a request the proxy must refuse) */
   verdict_judge(&row, NULL);
   ck_assert_str_eq(verdict_word(row.verdict), "pass");
