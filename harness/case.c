@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pwd.h>
-#include <regex.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "case_logs.h"
 #include "fileio.h"
 #include "files.h"
 #include "proc.h"
@@ -232,65 +232,6 @@ static bool process_ended(pid_t pid) {
   return !proc_stat(pid, &state, NULL, NULL, NULL, 0) || state == 'Z' || state == 'X';
 }
 
-/* The last lines of a file, joined with " | ", appended to out. */
-static void tail_lines(const char *path, int nlines, char *out, size_t outlen) {
-  char *text = fileio_slurp(path, 16384, NULL);
-  if (!text) return;
-  size_t len = strlen(text);
-  while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = 0;
-  char *start = text + len;
-  for (int i = 0; i < nlines && start > text; i++) {
-    start--;
-    while (start > text && start[-1] != '\n') start--;
-  }
-  for (char *c = start; *c; c++)
-    if (*c == '\n') *c = '|';
-  size_t used = strlen(out);
-  /* ": " ends a sentence that the lines complete; otherwise lines are joined with " | " */
-  bool after_colon = used >= 2 && !strcmp(out + used - 2, ": ");
-  if (*start) snprintf(out + used, outlen - used, "%s%s", used && !after_colon ? " | " : "", start);
-  else if (after_colon) out[used - 2] = 0;
-  free(text);
-}
-
-/* Log file i of the proxy (i == nlogs: its stderr, proxy.err). */
-static void log_path(const struct proxy_def *p, const char *dir, size_t i, char *path, size_t len) {
-  if (i < p->nlogs) snprintf(path, len, "%s/%s", dir, p->logs[i]);
-  else snprintf(path, len, "%s/proxy.err", dir);
-}
-
-/* The proxy's own lines about the request: lines of its logs matching log_match (or the
- * last lines when it has none), newest last, joined with " | ". */
-static void proxy_lines(const struct proxy_def *p, const char *dir, char *out, size_t outlen) {
-  out[0] = 0;
-  char path[4096];
-  regex_t re;
-  bool have_re = p->log_match && regcomp(&re, p->log_match, REG_EXTENDED | REG_NOSUB) == 0;
-  for (size_t i = 0; have_re && i <= p->nlogs; i++) {
-    log_path(p, dir, i, path, sizeof path);
-    char *text = fileio_slurp(path, 65536, NULL);
-    if (!text) continue;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-      if (regexec(&re, line, 0, NULL, 0) != 0) continue;
-      size_t used = strlen(out);
-      snprintf(out + used, outlen - used, "%s%s", used ? " | " : "", line);
-    }
-    free(text);
-  }
-  if (have_re) regfree(&re);
-  /* Without a log_match, the last lines of each log are the best evidence there is. With
-   * one that matched nothing, the proxy wrote no line about the request (caddy answering a
-   * malformed request from Go's HTTP server, before its own logging): saying so beats
-   * passing off start-up notes as its word on the request. The files are in the case
-   * folder either way. */
-  if (!out[0] && !p->log_match)
-    for (size_t i = 0; i < p->nlogs; i++) {
-      log_path(p, dir, i, path, sizeof path);
-      tail_lines(path, 2, out, outlen);
-    }
-}
-
 /* Everything one case holds while it runs. */
 struct case_ctx {
   const struct proxy_def *p;
@@ -351,7 +292,7 @@ static bool start_simulator(struct case_ctx *c) {
   if (!simctl_ports(sim_out, &c->sim, c->up_ports, SCENARIO_MAX_UPSTREAMS, &c->nups, &c->admin, c->r->detail,
                     sizeof c->r->detail)) {
     case_set_got(c->r, CASE_SETUP_ERROR);
-    tail_lines(sim_err, 3, c->r->detail, sizeof c->r->detail);
+    case_tail_lines(sim_err, 3, c->r->detail, sizeof c->r->detail);
     return false;
   }
   c->up_port = c->up_ports[0];
@@ -517,7 +458,7 @@ static int start_proxy(struct case_ctx *c) {
     if (status == SUPERVISE_LEFT_FOREGROUND) {
       /* The keeper's own line says what ran on. */
       snprintf(c->r->detail, sizeof c->r->detail, "%s: ", p->name);
-      tail_lines(px_err, 1, c->r->detail, sizeof c->r->detail);
+      case_tail_lines(px_err, 1, c->r->detail, sizeof c->r->detail);
       return 0;
     }
     char starts[64] = "";
@@ -525,7 +466,7 @@ static int start_proxy(struct case_ctx *c) {
     snprintf(c->r->detail, sizeof c->r->detail,
              "%s did not become ready%s: nothing of it listened on its port %d within %.0f ms (%s): ", p->name, starts,
              c->port, c->r->ready_ms, how);
-    tail_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
+    case_tail_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
     return 0;
   }
   for (size_t k = 0; k < p->nsidecars && k < MAX_SIDECARS; k++) {
@@ -623,7 +564,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
     case_set_got(r, CASE_PROXY_DIED);
     snprintf(r->detail, sizeof r->detail, "%s %s (client saw %s): ", p->name, how, saw);
     snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
-    tail_lines(path, 3, r->detail, sizeof r->detail);
+    case_tail_lines(path, 3, r->detail, sizeof r->detail);
   }
   if (p->settle_ms > 0 && c->px.pid) sleep_ms(p->settle_ms); /* logs written late */
   /* upstream_closed: a proxy closes the upstream after its client has gone, and may take a
@@ -642,7 +583,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
     case_set_got(r, CASE_SETUP_ERROR);
     snprintf(r->detail, sizeof r->detail, "%s: ", p->name);
     snprintf(path, sizeof path, "%s/proxy.err", c->pdir);
-    tail_lines(path, 1, r->detail, sizeof r->detail);
+    case_tail_lines(path, 1, r->detail, sizeof r->detail);
   }
   if (c->sim.pid && c->admin > 0) {
     if (proc_exited(&c->sim)) {
@@ -651,7 +592,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
       case_set_got(r, CASE_SETUP_ERROR);
       snprintf(r->detail, sizeof r->detail, "the simulator died (%s): ", how);
       snprintf(path, sizeof path, "%s/simulator.err", c->dir);
-      tail_lines(path, 3, r->detail, sizeof r->detail);
+      case_tail_lines(path, 3, r->detail, sizeof r->detail);
     } else {
       struct simstats st;
       if (simctl_stats(c->admin, &st) == 0) {
@@ -698,7 +639,7 @@ static void collect(struct case_ctx *c, bool exchanged) {
     if (mrc < 0 && !r->detail[0])
       snprintf(r->detail, sizeof r->detail, "moving %s's files from %s: %s", p->name, c->scratch, strerror(-mrc));
   }
-  if (c->px.pid) proxy_lines(p, c->dir, r->proxy_log, sizeof r->proxy_log);
+  if (c->px.pid) case_proxy_lines(p, c->dir, r->proxy_log, sizeof r->proxy_log);
   if (exchanged) assert_expectation(c);
 }
 
