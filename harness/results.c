@@ -139,13 +139,22 @@ static int write_junit(const char *path, const struct row *rows, size_t n, const
                r->reason[0] ? ": " : "", r->reason);
       xml_text(&b, msg);
       buf_puts(&b, "\">");
-      buf_printf(&b, "proxy %s %s, scenario %s (%s)\nexpected: %s\ngot: %s\n", r->proxy->name, r->proxy->version,
-                 r->scn->name, r->scn->summary, scenario_expect_text(r->scn), r->outcomes[0] ? r->outcomes : row_got(r));
-      if (r->reference[0]) buf_printf(&b, "reference (%s %s): %s\n", r->proxy->name, r->reference_version, r->reference);
+      /* Every text here is a file's or a proxy's (a summary may hold '<' or '&'): escaped. */
+      char text[2048];
+      snprintf(text, sizeof text, "proxy %s %s, scenario %s (%s)\nexpected: %s\ngot: %s\n", r->proxy->name,
+               r->proxy->version, r->scn->name, r->scn->summary, scenario_expect_text(r->scn),
+               r->outcomes[0] ? r->outcomes : row_got(r));
+      xml_text(&b, text);
+      if (r->reference[0]) {
+        snprintf(text, sizeof text, "reference (%s %s): %s\n", r->proxy->name, r->reference_version, r->reference);
+        xml_text(&b, text);
+      }
       for (size_t k = 0; k < r->r.expect.n; k++) {
         const struct expect_assertion *a = &r->r.expect.a[k];
         if (a->ok) continue;
-        buf_printf(&b, "assertion %s: expected ", a->id);
+        buf_puts(&b, "assertion ");
+        xml_text(&b, a->id);
+        buf_puts(&b, ": expected ");
         xml_text(&b, a->expected);
         buf_puts(&b, ", got ");
         xml_text(&b, a->got);

@@ -507,6 +507,28 @@ static int fn_scenario(lua_State *L) {
     if (!e) return luaL_error(L, "scenario{}: %s", why);
     expectation_free(e);
     lua_pop(L, 1);
+    /* An assertion built from a ctx value that is not set is silently left out (`equal =
+     * { Server = ctx.server }` holds no Server); a list or map it empties is caught above,
+     * one it only shortens is not. So reading an unset value beside a table expect is an
+     * error; rawget(ctx, "name") reads an optional one without it. */
+    bool unset = lua_getfield(L, LUA_REGISTRYINDEX, EXPECT_CTX_UNSET) == LUA_TTABLE && lua_rawlen(L, -1) > 0;
+    if (unset) {
+      char names[400];
+      size_t used = 0;
+      names[0] = 0;
+      for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1) && used < sizeof names; i++) {
+        lua_rawgeti(L, -1, i);
+        used += (size_t)snprintf(names + used, sizeof names - used, "%sctx.%.40s", i > 1 ? ", " : "",
+                                 lua_tostring(L, -1));
+        lua_pop(L, 1);
+      }
+      return luaL_error(L,
+                        "scenario{}: the file read %s (not set), and its expect is a table: an assertion built from "
+                        "it would assert nothing; pass --set NAME=VALUE, or read an optional value with "
+                        "rawget(ctx, \"NAME\")",
+                        names);
+    }
+    lua_pop(L, 1);
   } else {
     if (ty == LUA_TNUMBER) {
       lua_pushstring(L, lua_tostring(L, -1));

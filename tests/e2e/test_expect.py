@@ -9,6 +9,7 @@ upstream_closed says who ended the upstream connection once the client gave up, 
 case's upstream-events.json; curl's GET leaves client-sent.txt and client-received.txt."""
 
 import json
+import xml.dom.minidom
 import os
 import re
 import shutil
@@ -22,6 +23,13 @@ from test_proxy_one_file import TINY_LUA, TINY_PY
 
 # name -> (file text, line the error must name, words the message must contain)
 BAD = {
+    "shortened_by_ctx": ("""-- bad: ctx.hop is not set, so the absent list loses an entry
+return scenario {
+  summary = "x",
+  expect  = { status = 200, headers = { absent = { "X-Foo", ctx.hop } } },
+  plan    = { rxreq(), close() },
+}
+""", 2, "the file read ctx.hop (not set), and its expect is a table"),
     "unknown_field": ("""-- bad: an assertion that does not exist
 return scenario {
   summary = "x",
@@ -140,7 +148,7 @@ return scenario {
 # of the file gets too (or the upstream closes, and the outcome is 502).
 NEVER = """-- the upstream answers 200 "ok"; expect a field nobody sends
 return scenario {
-  summary = "200 ok, and a field nobody adds",
+  summary = '200 ok, and a field <nobody> adds & "quotes"',  -- XML's special characters
   expect  = { status = 200, headers = { present = { ctx.field } }, attempts = 1 },
   -- without ctx.field in the simulator too, the upstream closes: the proxy answers 502
   plan    = ctx.field and { rxreq(), txresp { status = 200, body = "ok" } } or { rxreq(), close() },
@@ -181,6 +189,24 @@ class LoadErrors(unittest.TestCase):
         server = common.Server(path, args=["--set", "field=Via"]).start()
         self.addCleanup(server.kill)
         self.assertTrue(server.startup_line.startswith("badup serve: listen="), server.startup_line)
+        server.stop_and_check()
+
+    def test_an_optional_ctx_value_read_with_rawget_loads(self):
+        path = common.write_scenario(self.dir, "rawget", """-- an optional ctx value
+local extra = rawget(ctx, "extra") or "X-Bar"
+return scenario {
+  summary = "x",
+  expect  = { status = 200, headers = { absent = { "X-Foo", extra } } },
+  plan    = { rxreq(), close() },
+}
+""")
+        server = common.Server(path).start()
+        self.addCleanup(server.kill)
+        server.stop_and_check()
+        # and the shortened list loads once the value is set
+        path = common.write_scenario(self.dir, "shortened_by_ctx", BAD["shortened_by_ctx"][0])
+        server = common.Server(path, args=["--set", "hop=X-Hop"]).start()
+        self.addCleanup(server.kill)
         server.stop_and_check()
 
     def test_raw_bytes_may_hold_more_responses_than_requests(self):
@@ -269,6 +295,9 @@ class FailedAssertion(unittest.TestCase):
             junit = f.read()
         self.assertIn('<failure message="expected 200, got %s: %s' % (signature, named), junit)
         self.assertIn("assertion headers.present:X-Badup-Never: expected present, got", junit)
+        # a summary's '<', '&' and '"' are escaped: the file is well-formed XML
+        xml.dom.minidom.parseString(junit)
+        self.assertIn("(200 ok, and a field &lt;nobody&gt; adds &amp; &quot;quotes&quot;)", junit)
         # the CSV keeps its columns; got holds the signature
         with open(os.path.join(self.tmp, "first", "results.csv")) as f:
             rows = f.read().splitlines()
