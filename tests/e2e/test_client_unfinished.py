@@ -92,6 +92,11 @@ class Unfinished(unittest.TestCase):
     def test_send_body_bytes(self):
         self.check('request { method = "POST", body = "abcdef", send_body_bytes = 2 }', "held")
 
+    def test_expect_100_answered_with_a_final_response(self):
+        # The body was never sent (RFC 9110 10.1.1): the server may still wait for it.
+        peer = self.check('request { method = "POST", body = "abc", expect_100 = 5 }', "expect")
+        self.assertEqual(peer.after[0], b"")
+
     def test_a_request_cut_short_counts_as_sent(self):
         # One request, its head written, its body cut short by the early response: sent.
         peer = Peer(answer_at_head)
