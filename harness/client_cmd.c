@@ -35,7 +35,8 @@ void client_usage(FILE *out) {
         "  --admin HOST:PORT     a badup serve control API: barriers are reached there\n"
         "                        (response_head, request_sent) and waited for (wait{}, abort{});\n"
         "                        they are reset at the start and before each request after the\n"
-        "                        first. Required when a request waits for a barrier\n"
+        "                        first. Required when a request waits for a barrier. When\n"
+        "                        it does not answer at the start: a set-up error (exit 2)\n"
         "  --forward             default targets in absolute form: http://${upstream}/...\n"
         "  --timeout S           how long each request waits for its response (default 10)\n"
         "  --set NAME=VALUE      a ctx value for the scenario file (repeatable)\n"
@@ -46,9 +47,12 @@ void client_usage(FILE *out) {
         "                        body is cut at 1 MiB (body_length counts all of it)\n"
         "  -h, --help            this text\n"
         "\n"
-        "Exit codes: 0 the requests were sent (whatever came back), 1 no request was sent or\n"
+        "`requests sent` counts the requests whose head (request line and header section) was\n"
+        "written completely, their body sent whole or not.\n"
+        "\n"
+        "Exit codes: 0 a request was sent (whatever came back), 1 no request was sent or\n"
         "the outcome is refused or error (nothing to connect to, a client failure), 2 usage\n"
-        "error or a file that does not load.\n",
+        "error, a file that does not load, or an --admin that does not answer.\n",
         out);
 }
 
@@ -225,8 +229,15 @@ int client_main(int argc, char **argv) {
   if (c.admin) {
     o.hooks = (struct client_hooks){.response_head = on_head, .request_sent = on_sent, .barrier_reached = on_barrier,
                                     .reset_barriers = on_reset, .arg = (void *)c.admin};
-    /* A barrier an earlier run reached on the same `badup serve` is not this run's. */
-    client_barriers_reset(c.admin);
+    /* A barrier an earlier run reached on the same `badup serve` is not this run's. And a
+     * control API that does not answer would leave every barrier unreached: an abort at
+     * one would never fire, silently. */
+    if (client_barriers_reset(c.admin) != 0) {
+      fprintf(stderr, "badup client: cannot reach the control API at %s (DELETE /barriers had no 200 answer)\n",
+              c.admin);
+      scenario_unload(&s);
+      return 2;
+    }
   }
   struct client_result r;
   struct seen seen;

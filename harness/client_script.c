@@ -45,6 +45,12 @@ struct conn {
   int index;     /* 1-based, as in the transcript */
   struct resp_reader rd;
   bool eof, reset, shut, aborted, broken;
+  /* A request's bytes stopped short of its end (a final response came first, or
+   * send_body_bytes): the server may still read the rest of that body from it, so no
+   * further request goes on it (RFC 9112 9.3, 9.6). unsent_request: its index, 1-based;
+   * unsent_head: not even its head was complete (raw bytes, paced). */
+  int unsent_request;
+  bool unsent_head;
 };
 
 struct run {
@@ -109,7 +115,9 @@ static void reset_conn(struct conn *c) {
 /* Can request i go on the open connection? Its last response ended, the proxy did not
  * close it, and a look at the socket finds no FIN or RST waiting. */
 static bool reusable(struct conn *c) {
-  if (c->fd < 0 || c->eof || c->reset || c->shut || c->aborted || c->broken || !c->rd.done || c->rd.closing) return false;
+  if (c->fd < 0 || c->eof || c->reset || c->shut || c->aborted || c->broken || c->unsent_request || !c->rd.done ||
+      c->rd.closing)
+    return false;
   char b;
   ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
   return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
@@ -126,8 +134,10 @@ struct sender {
   size_t sent, allowed; /* written; releasable now */
   size_t limit;         /* no byte past this one, ever (send_body_bytes) */
   size_t *ends;         /* ends[k]: the offset where request first+k's bytes end */
+  size_t *head_ends;    /* head_ends[k]: where its header section ends (raw: all its bytes) */
   int first, n;         /* the requests of the group (indices into part) */
   bool *done_sent;
+  bool *head_sent;      /* its head is written: it counts in requests_sent */
   double next_piece;    /* pace: when the next piece is released */
   size_t head_len;      /* the bytes before the body (one request alone) */
   bool gated;           /* expect_100: the body waits for 100 Continue */
@@ -164,8 +174,18 @@ static void mark_sent(struct run *x, struct sender *s, bool failed) {
   for (int k = 0; k < s->n && !failed; k++)
     if (!s->done_sent[k] && s->sent >= (s->ends[k] < s->limit ? s->ends[k] : s->limit)) {
       s->done_sent[k] = true;
-      x->seen->requests_sent += x->b[s->first + k].nreq;
       if (x->o->hooks.request_sent) x->o->hooks.request_sent(x->o->hooks.arg, x->b[s->first + k].first);
+    }
+}
+
+/* Counts the requests whose request line and header section are now written (seen.h's
+ * requests_sent): a request whose body was cut short, or held back by send_body_bytes,
+ * was sent all the same. Called with the bytes really written only. */
+static void count_heads(struct run *x, struct sender *s) {
+  for (int k = 0; k < s->n; k++)
+    if (!s->head_sent[k] && s->sent >= s->head_ends[k]) {
+      s->head_sent[k] = true;
+      x->seen->requests_sent += x->b[s->first + k].nreq;
     }
 }
 
@@ -256,6 +276,7 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
       } else if (w > 0) {
         if (x->o->transcript) client_transcript_sent(x->o->transcript, c->index, s->out.data + s->sent, (size_t)w);
         s->sent += (size_t)w;
+        count_heads(x, s);
       }
       mark_sent(x, s, send_failed);
     }
@@ -346,8 +367,13 @@ static int open_for(struct run *x, const struct client_request *q, double deadli
   if (t && q->connection != CLIENT_CONN_NEW && c->index > 0) {
     /* "same" found the connection gone: the transcript says why a new one starts. */
     static const char fmt[] = "%s--- connection %d (connection %d could not be reused: %s) ---\n";
-    const char *why = c->eof || c->reset ? "the proxy closed it" : c->rd.closing ? "the response said close"
-                                                                 : "its exchange did not end well";
+    char unsent[80];
+    snprintf(unsent, sizeof unsent, "request %d%s was not completely sent", c->unsent_request,
+             c->unsent_head ? "" : "'s body");
+    const char *why = c->eof || c->reset         ? "the proxy closed it"
+                      : c->unsent_request        ? unsent
+                      : c->rd.closing            ? "the response said close"
+                                                 : "its exchange did not end well";
     buf_printf(&t->sent, fmt, t->sent.len ? "\n" : "", index, c->index, why);
     buf_printf(&t->received, fmt, t->received.len ? "\n" : "", index, c->index, why);
     t->sent_conn = t->received_conn = index;
@@ -422,6 +448,8 @@ static struct group_end send_group(struct run *x, int first, int n, double t_gro
   struct sender s = {.first = first, .n = n};
   s.ends = calloc((size_t)n, sizeof *s.ends);
   s.done_sent = calloc((size_t)n, sizeof *s.done_sent);
+  s.head_ends = calloc((size_t)n, sizeof *s.head_ends);
+  s.head_sent = calloc((size_t)n, sizeof *s.head_sent);
   struct group_end ge = {OUTCOME_ERROR, false};
   const struct client_request *q0 = &x->part->requests[first];
   for (int k = 0; k < n; k++) {
@@ -429,10 +457,11 @@ static struct group_end send_group(struct run *x, int first, int n, double t_gro
     buf_append(&s.out, b->head.data ? b->head.data : "", b->head.len);
     buf_append(&s.out, b->body.data ? b->body.data : "", b->body.len);
     if (s.ends) s.ends[k] = s.out.len;
+    if (s.head_ends) s.head_ends[k] = s.out.len - (b->body.data ? b->body.len : 0);
     /* Each request its bytes hold awaits a response; its method says if it has a body. */
     if (resp_reader_expect_bytes(&x->c.rd, b->first, b->head.data ? b->head.data : "", b->head.len) < 0) s.out.oom = true;
   }
-  if (!s.ends || !s.done_sent || s.out.oom || x->c.rd.nq == 0) {
+  if (!s.ends || !s.done_sent || !s.head_ends || !s.head_sent || s.out.oom || x->c.rd.nq == 0) {
     snprintf(x->r->error, sizeof x->r->error, "client: out of memory");
     goto out;
   }
@@ -454,10 +483,19 @@ static struct group_end send_group(struct run *x, int first, int n, double t_gro
   }
   release(&s, q0, &x->c, t_group);
   ge = run_group(x, &s, t_group, deadline);
+  /* The first request whose bytes stopped short of their end leaves the connection out of
+   * step: the server reads the next bytes as the rest of its body. */
+  for (int k = 0; k < n && !x->c.unsent_request; k++)
+    if (s.sent < s.ends[k]) {
+      x->c.unsent_request = x->b[first + k].first + 1;
+      x->c.unsent_head = s.sent < s.head_ends[k];
+    }
 out:
   buf_free(&s.out);
   free(s.ends);
   free(s.done_sent);
+  free(s.head_ends);
+  free(s.head_sent);
   return ge;
 }
 

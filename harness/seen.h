@@ -54,7 +54,11 @@ enum seen_conn {
 struct seen {
   struct seen_response *responses; /* final responses in arrival order */
   size_t nresponses;
-  int requests_sent;               /* client requests whose bytes were written completely */
+  /* Client requests whose head (request line and header section, RFC 9112 3, 5) was
+   * written completely, whether or not all of their body followed (an early response, or
+   * send_body_bytes). Raw bytes are all head: they count once all are written, as the
+   * requests a proxy parses in them. curl's GET: 1 once curl sent a byte. */
+  int requests_sent;
   int connections;                 /* client connections opened */
   enum seen_conn last_conn;
   /* The 1xx statuses that came after the last final response of the last request (or with

@@ -20,7 +20,8 @@
 enum client_connection {
   CLIENT_CONN_NEW,       /* a fresh connection */
   CLIENT_CONN_SAME,      /* the previous request's connection once its response ended
-                            (a fresh one when the proxy closed it) */
+                            (a fresh one when the proxy closed it, or when the
+                            previous request's body was not completely sent) */
   CLIENT_CONN_PIPELINED, /* written with the previous request, before any response
                             (RFC 9112 9.3.2) */
 };

@@ -715,6 +715,38 @@ START_TEST(test_script_resets_barriers_between_requests) {
 }
 END_TEST
 
+/* A request whose body was not completely sent (send_body_bytes here; an early response
+ * does the same) leaves the server reading the rest of that body: the next "same" request
+ * goes on a fresh connection, the transcript says why, and both requests count as sent
+ * (their heads were written). */
+START_TEST(test_script_unsent_body_is_not_reused) {
+  static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), STALL};
+  struct script_server s;
+  script_start(&s, acts, 2, 1);
+  struct client_request q[2] = {
+      {.method = "POST", .version = "HTTP/1.1", .length = CLIENT_LENGTH_AUTO, .body = {"abcdef", 6}, .host = true,
+       .send_body_bytes = 2, .expect_100 = -1},
+      {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1, .connection = CLIENT_CONN_SAME}};
+  struct client_part part = {q, 2};
+  struct client_vars v = {.proxy = "127.0.0.1:1", .scenario = "unsent"};
+  struct client_transcript t = {0};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5, .transcript = &t};
+  struct client_result r;
+  struct seen seen;
+  ck_assert_int_eq(client_script_run(&part, &v, &o, &r, &seen), 0);
+  script_stop(&s);
+  ck_assert_str_eq(r.outcome, "200");
+  ck_assert_int_eq(seen.connections, 2);
+  ck_assert_int_eq(seen.requests_sent, 2);
+  buf_append(&t.sent, "", 1); /* a C string for strstr */
+  ck_assert_msg(strstr(t.sent.data, "\n--- connection 2 (connection 1 could not be reused: request 1's body was not "
+                                    "completely sent) ---\nGET /case HTTP/1.1\r\n"),
+                "%s", t.sent.data);
+  client_transcript_free(&t);
+  seen_free(&seen);
+}
+END_TEST
+
 /* A client that gave up waiting for the response cannot say the proxy kept the connection. */
 START_TEST(test_script_timeout_leaves_last_connection_unknown) {
   static const struct act acts[] = {SEND("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), STALL};
@@ -851,6 +883,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_unparseable_request_is_get);
   tcase_add_test(tc, test_script_resets_barriers_between_requests);
   tcase_add_test(tc, test_script_timeout_leaves_last_connection_unknown);
+  tcase_add_test(tc, test_script_unsent_body_is_not_reused);
   tcase_add_test(tc, test_interim_without_final_is_kept);
   tcase_add_loop_test(tc, test_edge_bytes, 0, (int)(sizeof edges / sizeof edges[0]));
   suite_add_tcase(s, tc);
