@@ -260,10 +260,15 @@ class Escapees(Base):
         proc = subprocess.Popen([BADUP, "run", "--proxy", "haproxy,nginx", "--scenario", "stall_headers",
                                  "--read-timeout", "30", "--out", out, "--reference", self.ref, "-q"],
                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Wait until processes of both cases are up. The count is kept from the loop, not read
+        # again: a process of a case may come and go between two reads (a proxy started again
+        # on a new port), and the proxies having started is all this needs.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(descendants_alive(None, out.encode())) < 2:
+        seen = 0
+        while time.monotonic() < deadline and seen < 2:
+            seen = max(seen, len(descendants_alive(None, out.encode())))
             time.sleep(0.05)
-        self.assertGreaterEqual(len(descendants_alive(None, out.encode())), 2, "the proxies did not start")
+        self.assertGreaterEqual(seen, 2, "the proxies did not start")
         proc.kill()
         proc.wait(timeout=10)
         deadline = time.monotonic() + 10  # the proxies' stop grace, and a margin
