@@ -76,3 +76,13 @@ void buf_free(struct buf *b) {
   b->len = b->cap = 0;
   b->oom = false;
 }
+
+void buf_sh_word(struct buf *b, const char *s) {
+  if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(s)) {
+    buf_puts(b, s);
+    return;
+  }
+  buf_puts(b, "'");
+  for (const char *c = s; *c; c++) buf_puts(b, *c == '\'' ? "'\\''" : (char[]){*c, 0});
+  buf_puts(b, "'");
+}

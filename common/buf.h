@@ -16,6 +16,10 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_consume(struct buf *b, size_t n); /* drops the first n bytes */
+/* Appends s as one POSIX sh word: as is when it holds only characters sh never reads
+ * specially, else in single quotes (a quote inside as '\''), so a printed command can be
+ * pasted into a shell. */
+void buf_sh_word(struct buf *b, const char *s);
 /* The contents as a C string (a NUL is kept after len); "" when empty or out of memory. */
 const char *buf_cstr(struct buf *b);
 /* Hands the contents over as a malloc'd C string (the caller frees it; "" when empty) and

@@ -266,17 +266,6 @@ static char **gather_lines(const struct explain_args *args, size_t *n) {
   return lines;
 }
 
-/* s as one sh word into b: as is when it holds only safe characters, else single-quoted. */
-static void sh_word(struct buf *b, const char *s) {
-  if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(s)) {
-    buf_puts(b, s);
-    return;
-  }
-  buf_puts(b, "'");
-  for (const char *c = s; *c; c++) buf_puts(b, *c == '\'' ? "'\\''" : (char[]){*c, 0});
-  buf_puts(b, "'");
-}
-
 /* The folders given on the command line, as `badup run` takes them: a reproducing run of a
  * user's definitions needs them, or it runs the shipped ones (or none of that name). */
 static void reproduce_options(const struct explain_args *args, struct buf *run, struct buf *scn) {
@@ -286,9 +275,9 @@ static void reproduce_options(const struct explain_args *args, struct buf *run, 
   for (size_t i = 0; i < 3; i++)
     if (given[i]) {
       buf_printf(run, " %s ", names[i]);
-      sh_word(run, given[i]);
+      buf_sh_word(run, given[i]);
     }
-  sh_word(scn, args->scn_arg);
+  buf_sh_word(scn, args->scn_arg);
 }
 
 static int explain_all(const struct catalog *cat, struct summaries *sums, const struct explain_args *args) {

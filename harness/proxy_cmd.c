@@ -255,27 +255,16 @@ static char *make_dir(const char *dir, char *err, size_t errlen) {
   return realpath(path, NULL);
 }
 
-/* s as one sh word: as is when it holds only safe characters, else in single quotes. */
-static void sh_word(struct buf *b, const char *s) {
-  if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(s)) {
-    buf_puts(b, s);
-    return;
-  }
-  buf_puts(b, "'");
-  for (const char *c = s; *c; c++) buf_puts(b, *c == '\'' ? "'\\''" : (char[]){*c, 0});
-  buf_puts(b, "'");
-}
-
 /* "cd DIR && exec [env NAME=value ...] ARGV...": the environment first, as the harness
  * puts it (it wins over an inherited variable of the same name). */
 static void print_command(const char *label, const char *dir, char **argv, char **env) {
   struct buf b = {0};
   buf_puts(&b, "cd ");
-  sh_word(&b, dir);
+  buf_sh_word(&b, dir);
   buf_puts(&b, " && exec");
   if (env && *env) buf_puts(&b, " env");
-  for (char **e = env; e && *e; e++) buf_puts(&b, " "), sh_word(&b, *e);
-  for (char **a = argv; *a; a++) buf_puts(&b, " "), sh_word(&b, *a);
+  for (char **e = env; e && *e; e++) buf_puts(&b, " "), buf_sh_word(&b, *e);
+  for (char **a = argv; *a; a++) buf_puts(&b, " "), buf_sh_word(&b, *a);
   printf("%s: %s\n", label, buf_cstr(&b));
   buf_free(&b);
 }
