@@ -211,6 +211,23 @@ static void run_both(const char *name, const struct act *acts, double timeout, c
                 w->raw.error, want);
 }
 
+/* curl's GET, then the scripted client's equivalent GET, against the script: what each
+ * kept in its struct seen (the caller frees both). */
+static void seen_both(const struct act *acts, struct client_result *cr, struct seen *cs, struct client_result *rr,
+                      struct seen *rs) {
+  struct script_server s;
+  script_start(&s, acts, 2, 1);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
+  client_get_seen(url, 5, cr, 0, NULL, NULL, cs, NULL);
+  struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
+  struct client_part part = {&q, 1};
+  struct client_vars v = {0};
+  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5};
+  ck_assert_int_eq(client_script_run(&part, &v, &o, rr, rs), 0);
+  script_stop(&s);
+}
+
 /* The raw client alone, with these request bytes (HEAD, pipelining: curl's GET cannot). */
 static void run_raw(const char *name, const struct act *acts, int requests, const char *bytes, size_t len,
                     double timeout, const char *want, struct client_result *r, int *hooks) {
@@ -459,19 +476,9 @@ START_TEST(test_both_keep_the_same_seen) {
            "HTTP/1.1 200 Fine Thanks\r\nTransfer-Encoding: chunked\r\nX-A:  one \r\nX-A: two\r\n\r\n"
            "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
       FIN};
-  struct script_server s;
-  script_start(&s, acts, 2, 1);
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
   struct client_result cr, rr;
   struct seen cs, rs;
-  client_get_seen(url, 5, &cr, 0, NULL, NULL, &cs, NULL);
-  struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
-  struct client_part part = {&q, 1};
-  struct client_vars v = {0};
-  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5};
-  ck_assert_int_eq(client_script_run(&part, &v, &o, &rr, &rs), 0);
-  script_stop(&s);
+  seen_both(acts, &cr, &cs, &rr, &rs);
   ck_assert_str_eq(cr.outcome, "200");
   ck_assert_str_eq(rr.outcome, "200");
   const struct seen *both[] = {&cs, &rs};
@@ -769,19 +776,9 @@ END_TEST
 /* A 103 and then a FIN: no final response, and both clients keep the 103 (pending). */
 START_TEST(test_interim_without_final_is_kept) {
   static const struct act acts[] = {SEND("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"), FIN};
-  struct script_server s;
-  script_start(&s, acts, 2, 1);
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
   struct client_result cr, rr;
   struct seen cs, rs;
-  client_get_seen(url, 5, &cr, 0, NULL, NULL, &cs, NULL);
-  struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
-  struct client_part part = {&q, 1};
-  struct client_vars v = {0};
-  struct client_script_opts o = {.host = "127.0.0.1", .port = s.port, .timeout_s = 5};
-  ck_assert_int_eq(client_script_run(&part, &v, &o, &rr, &rs), 0);
-  script_stop(&s);
+  seen_both(acts, &cr, &cs, &rr, &rs);
   const struct seen *both[] = {&cs, &rs};
   for (int i = 0; i < 2; i++) {
     ck_assert_uint_eq(both[i]->nresponses, 0);
