@@ -20,6 +20,7 @@ import unittest
 import urllib.request
 
 import common
+from test_proxy_one_file import TINY_LUA, TINY_PY
 
 # Every wait of these tests is generous: a loaded machine or an ASan build is slow.
 SLOW = 3.0 * common.TIME_FACTOR
@@ -110,7 +111,9 @@ def client_end(s):
         return "none"
 
 
-class ClientScript(unittest.TestCase):
+class ScenarioFiles(unittest.TestCase):
+    """A folder of scenario files for the class, and a scenario whose client part is given."""
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="badup-e2e-client-")
@@ -125,6 +128,9 @@ class ClientScript(unittest.TestCase):
             f.write('return scenario {\n  summary = "client part", expect = 200,\n'
                     '  plan = { rxreq(), txresp { body = "ok" } },\n  client = {\n%s\n  },\n}\n' % client)
         return path
+
+
+class ClientScript(ScenarioFiles):
 
     def client(self, path, port, *args, timeout=None):
         p = badup(["client", path, "--to", "127.0.0.1:%d" % port, "--json", "--timeout", str(timeout or SLOW)]
@@ -594,54 +600,34 @@ class ClientScript(unittest.TestCase):
                 self.assertIn(why, p.stderr)
 
 
-# The one-file proxy of test_proxy_one_file.py, GET only, HTTP/1.0 (a connection per request).
-TINY_PY = r'''import http.client, http.server, sys
-port, host, up_port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        c = http.client.HTTPConnection(host, up_port, timeout=5)
-        c.request("GET", self.path, headers={"X-Seen-Host": self.headers.get("Host", "")})
-        r = c.getresponse()
-        body = r.read()
-        self.send_response(r.status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
-'''
-
-TINY_LUA = r'''return proxy {
-  name = "tiny",
-  summary = "a reverse proxy in Python",
-  binary = { "python3" },
-  version = { args = { "--version" }, pattern = "Python (%d+%.%d+%.%d+)" },
-  files = { ["tiny.py"] = { from = "tiny-proxy.py" } },
-  command = { "${binary}", "${dir}/tiny.py", "${proxy_port}", "${upstream_host}", "${upstream_port}" },
-}
-'''
+def run_through_tiny(test, name, text):
+    """`badup run` of one scenario file (NAME.lua holding TEXT) through test_proxy_one_file.py's
+    one-file Python proxy (HTTP/1.0: a connection per request); the process and its --out."""
+    tmp = tempfile.mkdtemp(prefix="badup-e2e-client-run-")
+    test.addCleanup(shutil.rmtree, tmp, True)
+    defs, scen = os.path.join(tmp, "proxies"), os.path.join(tmp, "scenarios")
+    os.makedirs(defs)
+    os.makedirs(scen)
+    for fname, ftext in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
+        with open(os.path.join(defs, fname), "w") as f:
+            f.write(ftext)
+    with open(os.path.join(scen, name + ".lua"), "w") as f:
+        f.write(text)
+    out = os.path.join(tmp, "run")
+    p = badup(["run", "--proxies", defs, "--proxy", "tiny", "--scenarios", scen, "--out", out, "--quiet"],
+              timeout=120)
+    return p, out
 
 
 class RunWithClientPart(unittest.TestCase):
     def test_badup_run_sends_the_client_part_through_a_proxy(self):
-        tmp = tempfile.mkdtemp(prefix="badup-e2e-client-run-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        defs, scen = os.path.join(tmp, "proxies"), os.path.join(tmp, "scenarios")
-        os.makedirs(defs)
-        os.makedirs(scen)
-        for name, text in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
-            with open(os.path.join(defs, name), "w") as f:
-                f.write(text)
-        with open(os.path.join(scen, "two_gets.lua"), "w") as f:
-            f.write('return scenario {\n  summary = "two requests of the client part",\n'
-                    '  expect = { status = 200, body = "hello", connection = "closed",\n'
-                    '             responses = { { status = 200 }, { status = 200 } } },\n'
-                    '  plan = { rxreq(), txresp { body = "hello" } },\n'
-                    '  client = { request { headers = { "X-A: 1" } }, request { target = "/second" } },\n}\n')
-        out = os.path.join(tmp, "run")
-        p = badup(["run", "--proxies", defs, "--proxy", "tiny", "--scenarios", scen, "--out", out, "--quiet"],
-                  timeout=120)
+        p, out = run_through_tiny(
+            self, "two_gets",
+            'return scenario {\n  summary = "two requests of the client part",\n'
+            '  expect = { status = 200, body = "hello", connection = "closed",\n'
+            '             responses = { { status = 200 }, { status = 200 } } },\n'
+            '  plan = { rxreq(), txresp { body = "hello" } },\n'
+            '  client = { request { headers = { "X-A: 1" } }, request { target = "/second" } },\n}\n')
         self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
         with open(os.path.join(out, "results.json")) as f:
             cases = json.load(f)["cases"]
@@ -668,23 +654,13 @@ class RunResetsBarriersBetweenRequests(unittest.TestCase):
     def test_each_request_of_a_client_part_aborts_at_its_own_reach(self):
         # Request 1 resets at the upstream's reach("up"); request 2 must not find "up"
         # still reached (it would reset before writing a byte): the upstream gets both.
-        tmp = tempfile.mkdtemp(prefix="badup-e2e-client-reach-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        defs, scen = os.path.join(tmp, "proxies"), os.path.join(tmp, "scenarios")
-        os.makedirs(defs)
-        os.makedirs(scen)
-        for name, text in (("tiny.lua", TINY_LUA), ("tiny-proxy.py", TINY_PY)):
-            with open(os.path.join(defs, name), "w") as f:
-                f.write(text)
-        with open(os.path.join(scen, "reach_twice.lua"), "w") as f:
-            f.write('return scenario {\n  summary = "each request resets once the upstream has it",\n'
-                    '  expect = "aborted",\n'
-                    '  plan = { rxreq(), reach("up"), stall(0.3), txresp { body = "late" } },\n'
-                    '  client = { request { abort = { at = "barrier", barrier = "up", how = "reset" } },\n'
-                    '             request { abort = { at = "barrier", barrier = "up", how = "reset" } } },\n}\n')
-        out = os.path.join(tmp, "run")
-        p = badup(["run", "--proxies", defs, "--proxy", "tiny", "--scenarios", scen, "--out", out, "--quiet"],
-                  timeout=120)
+        p, out = run_through_tiny(
+            self, "reach_twice",
+            'return scenario {\n  summary = "each request resets once the upstream has it",\n'
+            '  expect = "aborted",\n'
+            '  plan = { rxreq(), reach("up"), stall(0.3), txresp { body = "late" } },\n'
+            '  client = { request { abort = { at = "barrier", barrier = "up", how = "reset" } },\n'
+            '             request { abort = { at = "barrier", barrier = "up", how = "reset" } } },\n}\n')
         with open(os.path.join(out, "results.json")) as f:
             cases = json.load(f)["cases"]
         self.assertEqual([(c["scenario"], c["got"]) for c in cases], [("reach_twice", "aborted")], p.stdout)

@@ -9,12 +9,10 @@ Each server here is a raw Python socket server standing in for the proxy."""
 import os
 import re
 import socket
-import tempfile
-import shutil
 import unittest
 
 import common
-from test_client_script import SLOW, Peer, badup, read_head
+from test_client_script import SLOW, Peer, ScenarioFiles, badup, read_head
 
 EARLY = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
@@ -44,21 +42,7 @@ def answer_at_head(peer, i, s):
     peer.after[i] = more
 
 
-class Unfinished(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="badup-e2e-client-unfinished-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, True)
-
-    def scenario(self, client, name="sc"):
-        path = os.path.join(self.tmp, name + ".lua")
-        with open(path, "w") as f:
-            f.write('return scenario {\n  summary = "client part", expect = 200,\n'
-                    '  plan = { rxreq(), txresp { body = "ok" } },\n  client = {\n%s\n  },\n}\n' % client)
-        return path
+class Unfinished(ScenarioFiles):
 
     def run_two(self, first, name):
         peer = Peer(answer_at_head, conns=2)
