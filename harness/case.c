@@ -251,6 +251,8 @@ struct case_ctx {
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
   struct seen seen;         /* what the client saw, response by response (seen.h) */
+  char *events_json;        /* GET /events and GET /requests as the case kept them (the */
+  char *requests_json;      /* upstream-*.json files): what a table expect reads; or NULL */
   double proxy_stop_unix_ms; /* wall clock when the proxy began to be stopped (expect_eval.h) */
 };
 
@@ -533,8 +535,9 @@ static void assert_expectation(struct case_ctx *c) {
   if (!c->s->expectation || case_got_is(r, CASE_SETUP_ERROR) || case_got_is(r, CASE_PROXY_DIED)) return;
   struct expect_inputs in = {.seen = &c->seen, .attempts = r->attempts, .connections = r->upstream_connections,
                              .proxy = c->p->name, .proxy_log = r->proxy_log, .elapsed_s = r->elapsed_ms / 1000,
-                             .proxy_stop_unix_ms = c->proxy_stop_unix_ms};
-  expect_evaluate_case(c->s->expectation, c->dir, &in, &r->expect, r->got, sizeof r->got);
+                             .proxy_stop_unix_ms = c->proxy_stop_unix_ms, .requests_json = c->requests_json,
+                             .events_json = c->events_json};
+  expect_evaluate_case(c->s->expectation, &in, &r->expect, r->got, sizeof r->got);
 }
 
 /* Stage 5: the evidence. The proxy goes first, so every upstream connection it held has
@@ -607,18 +610,16 @@ static void collect(struct case_ctx *c, bool exchanged) {
         }
       }
       /* What the upstream saw, connection by connection, including those still open. */
-      char *events = simctl_events(c->admin);
-      if (events) {
+      c->events_json = simctl_events(c->admin);
+      if (c->events_json) {
         snprintf(path, sizeof path, "%s/upstream-events.json", c->dir);
-        fileio_write_atomic(path, events, strlen(events));
-        free(events);
+        fileio_write_atomic(path, c->events_json, strlen(c->events_json));
       }
       /* What the upstream received, request by request: the fields the proxy forwarded. */
-      char *reqs = simctl_requests(c->admin);
-      if (reqs) {
+      c->requests_json = simctl_requests(c->admin);
+      if (c->requests_json) {
         snprintf(path, sizeof path, "%s/upstream-requests.json", c->dir);
-        fileio_write_atomic(path, reqs, strlen(reqs));
-        free(reqs);
+        fileio_write_atomic(path, c->requests_json, strlen(c->requests_json));
       }
     }
   }
@@ -676,6 +677,8 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
   }
   collect(&c, exchanged);
   seen_free(&c.seen);
+  free(c.events_json);
+  free(c.requests_json);
   free_render(&c);
   r->overhead_ms = now_ms() - t0 - r->elapsed_ms;
 }

@@ -69,12 +69,11 @@ struct expect_report {
 void expect_evaluate(const struct expectation *e, const struct expect_inputs *in, struct expect_report *out,
                      char *signature, size_t len);
 
-/* expect_evaluate for a case: the outcome is what got holds (it becomes the signature), and
- * the upstream's requests and connections are read from dir/upstream-requests.json and
- * dir/upstream-events.json (unknown when not there); in->outcome, in->requests_json and
- * in->events_json are set here. */
-void expect_evaluate_case(const struct expectation *e, const char *dir, struct expect_inputs *in,
-                          struct expect_report *out, char *got, size_t len);
+/* expect_evaluate for a case: the outcome is what got holds (it becomes the signature);
+ * in->outcome is set here, in->requests_json and in->events_json are the case's (the texts
+ * it wrote to upstream-requests.json and upstream-events.json; NULL: unknown). */
+void expect_evaluate_case(const struct expectation *e, struct expect_inputs *in, struct expect_report *out,
+                          char *got, size_t len);
 
 /* How many upstream connections GET /events text (events_json) says are still open; -1
  * when it does not parse. */
