@@ -248,6 +248,9 @@ struct case_ctx {
   int attempt;              /* 1.. PORT_ATTEMPTS: the proxy's start on its attempt-th port */
   pid_t command;            /* the keeper's child, the proxy's command, once it is ready */
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
+  bool auth;                /* the scenario asks for Basic proxy authentication: */
+  struct proxy_credentials cred; /* ... the case's own, random (user "" until written) */
+  char auth_file[4096];     /* ${auth_file} */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
   struct seen seen;         /* what the client saw, response by response (seen.h) */
@@ -391,8 +394,22 @@ static bool render_proxy(struct case_ctx *c) {
                               .upstream_port = c->up_port, .connect_timeout = c->o->connect_timeout,
                               .upstream_ports = c->up_ports, .nupstreams = c->nups, /* every upstream, in order */
                               .read_timeout = c->o->read_timeout, .retries = c->o->retries, .scenario = c->s->name,
-                              .config_file = c->o->proxy_config};
+                              .config_file = c->o->proxy_config,
+                              /* a forward proxy by definition has no mode to switch to */
+                              .forward = c->s->forward && !c->p->forward};
   char why[sizeof c->r->detail];
+  c->auth = in.forward && c->s->forward_auth && c->p->fwd.auth;
+  if (c->auth && !c->cred.user[0]) { /* once per case, whatever port the proxy gets */
+    char plain[4096];
+    snprintf(c->auth_file, sizeof c->auth_file, "%s/%s", c->pdir, PROXY_AUTH_FILE);
+    snprintf(plain, sizeof plain, "%s/%s", c->dir, PROXY_CREDENTIALS_FILE);
+    if (proxy_auth_write(&c->cred, c->auth_file, plain, why, sizeof why) != 0) {
+      c->cred.user[0] = 0;
+      setup_error(c, "%s%s", why, "");
+      return false;
+    }
+  }
+  if (c->auth) in.auth_user = c->cred.user, in.auth_password = c->cred.password, in.auth_file = c->auth_file;
   if (proxy_render(c->p, &in, &c->rd, why, sizeof why) != 0) {
     setup_error(c, "%s%s", why, "");
     return false;
@@ -505,7 +522,8 @@ static void exchange(struct case_ctx *c) {
   /* wait_conn: the expect's `connection` assertion needs the client to watch the last
    * connection after the last response. */
   struct case_client_in in = {.s = c->s, .dir = c->dir, .proxy_port = c->port, .upstream_ports = c->up_ports,
-                              .nupstreams = c->nups, .admin = c->admin, .forward = c->p->forward,
+                              .nupstreams = c->nups, .admin = c->admin,
+                              .forward = c->p->forward || c->s->forward, .credentials = c->auth ? &c->cred : NULL,
                               .timeout_s = c->o->connect_timeout + c->o->read_timeout + CLIENT_GRACE_S,
                               .wait_conn = expectation_asks_connection(c->s->expectation)};
   /* A scenario's client part is one script however many requests it holds. */

@@ -63,6 +63,11 @@ int case_client_run(const struct case_client_in *in, struct client_result *r, st
   char proxy[32], ups[8][32];
   snprintf(proxy, sizeof proxy, "127.0.0.1:%d", in->proxy_port);
   struct client_vars v = {.proxy = proxy, .scenario = s->name, .forward = in->forward};
+  if (in->credentials) {
+    v.proxy_user = in->credentials->user;
+    v.proxy_password = in->credentials->password;
+    v.proxy_credentials = in->credentials->basic;
+  }
   for (int i = 0; i < in->nupstreams && i < 8; i++) {
     snprintf(ups[i], sizeof ups[i], "127.0.0.1:%d", in->upstream_ports[i]);
     v.upstreams[i] = ups[i];

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "client.h"
+#include "proxy.h"
 #include "scenario.h"
 #include "seen.h"
 
@@ -24,6 +25,7 @@ struct case_client_in {
   int nupstreams;
   int admin;                 /* the simulator's control API port */
   bool forward;              /* a forward proxy: absolute-form targets */
+  const struct proxy_credentials *credentials; /* the case's proxy credentials, or NULL */
   double timeout_s;          /* per request */
   bool wait_conn;            /* see client_script_opts */
   int n;                     /* which of the scenario's `requests` this is, from 1 (curl's

@@ -22,6 +22,9 @@ static int expand(struct buf *out, const char *s, int n, const struct client_var
     else if (len == 8 && !memcmp(name, "scenario", 8)) val = v->scenario;
     else if (len == 1 && *name == 'n') snprintf(num, sizeof num, "%d", n), val = num;
     else if (len == 8 && !memcmp(name, "upstream", 8)) val = v->upstreams[0];
+    else if (len == 10 && !memcmp(name, "proxy_user", 10)) val = v->proxy_user;
+    else if (len == 14 && !memcmp(name, "proxy_password", 14)) val = v->proxy_password;
+    else if (len == 17 && !memcmp(name, "proxy_credentials", 17)) val = v->proxy_credentials;
     else if (len == 9 && !memcmp(name, "upstream", 8) && name[8] >= '2' && name[8] <= '8') val = v->upstreams[name[8] - '1'];
     if (!val) {
       snprintf(err, errlen, "client request %d: %.*s has no value in this run", n, (int)(len + 3), open);

@@ -22,6 +22,9 @@ struct client_vars {
   const char *scenario;      /* ${scenario} */
   bool forward;              /* the proxy is a forward proxy: the default target is
                                 absolute-form, "http://${upstream}/${scenario}/${n}" */
+  /* ${proxy_user}, ${proxy_password}, ${proxy_credentials} (base64 of user:password, for
+   * `Proxy-Authorization: Basic ...`, RFC 9110 11.7.1, RFC 7617 2); NULL: the run has none. */
+  const char *proxy_user, *proxy_password, *proxy_credentials;
 };
 
 /* The bytes of request q, the n-th (1-based) of its part: its header section into head and

@@ -166,6 +166,7 @@ static void free_def(struct proxy_def *p) {
   free(p->sidecars);
   for (size_t i = 0; i < p->nfiles; i++) free(p->files[i].name), free(p->files[i].text);
   free(p->files);
+  proxy_forward_free(&p->fwd);
   memset(p, 0, sizeof *p);
 }
 

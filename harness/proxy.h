@@ -175,6 +175,18 @@ struct proxy_upstreams {
   char *why;                     /* max 1: why it cannot send to more, or NULL */
 };
 
+/* forward = { files = {...}, auth = "..." | false, why_no_auth = "..." }: how the proxy runs as
+ * a forward proxy (RFC 9110 3.7: the client sends absolute-form targets and CONNECT, RFC 9112
+ * 3.2.2, 3.2.3), for a scenario that asks for it (docs/proxies.md, "Forward mode"). */
+struct proxy_forward_mode {
+  bool on;                  /* the definition has a forward mode */
+  struct proxy_file *files; /* replace the definition's files of the same name, or add to them */
+  size_t nfiles;
+  char *auth;               /* ${auth} when a scenario asks for Basic proxy authentication
+                               (RFC 9110 11.7); a template; NULL: the proxy has none built in */
+  char *why_no_auth;        /* with auth NULL: why, as a skip says it */
+};
+
 struct proxy_def {
   char *name, *summary, *source;
   int line;             /* of the proxy{} call in source */
@@ -194,6 +206,7 @@ struct proxy_def {
   size_t nlogs;
   char *log_match;      /* POSIX ERE: lines that are the proxy's own word on a request */
   bool forward;         /* a forward proxy: the client asks it for the absolute URL */
+  struct proxy_forward_mode fwd; /* its forward mode (forward = { ... }), when it has one */
   double ready_timeout; /* seconds */
   char **packages;
   char ***sidecars;     /* commands started once the proxy is ready (log readers) */
@@ -233,7 +246,9 @@ void proxy_free_all(struct proxy_def *defs, size_t n);
 enum proxy_var {
   PV_BINARY, PV_DIR, PV_PROXY_PORT, PV_UPSTREAM_HOST, PV_UPSTREAM_PORT, PV_CONNECT_TIMEOUT,
   PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO,
-  PV_MAX_CONNECTIONS, PV_UPSTREAM_SERVERS, PV_UPSTREAM_INDEX, PV_UPSTREAM_SUFFIX, PV__COUNT
+  PV_MAX_CONNECTIONS, PV_UPSTREAM_SERVERS, PV_UPSTREAM_INDEX, PV_UPSTREAM_SUFFIX,
+  PV_AUTH, PV_AUTH_USER, PV_AUTH_PASSWORD, PV_AUTH_FILE, /* forward mode's (all "" otherwise) */
+  PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
 
@@ -264,6 +279,11 @@ struct proxy_instance {
   int max_connections;       /* ${max_connections}; 0: PROXY_MAX_CONNECTIONS */
   const char *config_file;   /* a file that replaces the config template (--proxy-config), or NULL */
   const char *config_text;   /* ... or its text, or NULL */
+  bool forward;              /* render the forward mode's files (p->fwd.on must be true) */
+  /* With proxy authentication (p->fwd.auth set): ${auth} is rendered, ${auth_user} and
+   * ${auth_password} are these, ${auth_file} the file of `user:HASH` lines already written
+   * (proxy_auth_write). NULL: no authentication, all four "". */
+  const char *auth_user, *auth_password, *auth_file;
 };
 
 /* A rendered instance: the variables' values, and its command's argv and environment
@@ -273,6 +293,7 @@ struct proxy_rendered {
       read_timeout_ms[32], max_connections[16];
   char *retries;
   char *servers;             /* ${upstream_servers} */
+  char *auth;                /* ${auth} */
   char **several;            /* the definition's own variables' values (upstreams.several) */
   const char *values[PV__COUNT];
   const char **all_names, **all_values; /* values[] and the definition's own, for vars */
@@ -301,5 +322,25 @@ bool proxy_upstreams_refuse(const struct proxy_def *p, int n, const char *config
 char *proxy_upstreams_as_one(const struct proxy_def *p, const char *text);
 /* Is len bytes at name a template variable of p (the standard ones and its own)? */
 bool proxy_var_known(const struct proxy_def *p, const char *name, size_t len);
+
+/* proxy_forward.c. Why a case whose scenario needs a forward proxy (forward), with Basic
+ * proxy authentication (auth, RFC 9110 11.7.1), cannot run through p, into why ("nginx: no
+ * forward-proxy mode in its definition"; forward.why_no_auth), and true; false when it can. */
+bool proxy_forward_refuse(const struct proxy_def *p, bool forward, bool auth, char *why, size_t len);
+void proxy_forward_free(struct proxy_forward_mode *f);
+
+/* proxy_auth.c. Credentials for one case: a random user ("badup-" and 8 hex digits) and
+ * password (24 hex digits) from the kernel's random source; the file of `user:HASH` lines
+ * (crypt(3) "$6$", SHA-512 with a random salt, what squid's basic_ncsa_auth and apache's
+ * AuthUserFile read) written at auth_file, and user and password in plain text at
+ * credentials_file (for replaying by hand). 0, or -1 with why in err. */
+struct proxy_credentials {
+  char user[32], password[32];
+  char basic[96]; /* base64 of user:password (RFC 7617 2) */
+};
+int proxy_auth_write(struct proxy_credentials *c, const char *auth_file, const char *credentials_file, char *err,
+                     size_t errlen);
+#define PROXY_AUTH_FILE "proxy-users.passwd"
+#define PROXY_CREDENTIALS_FILE "proxy-credentials.txt"
 
 #endif

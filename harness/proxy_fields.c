@@ -58,29 +58,30 @@ static int by_name(const void *a, const void *b) {
 
 /* files: { ["name"] = "template" } or { ["name"] = { from = "file beside the definition" } },
  * kept in name order so a run does not depend on table order. */
-static void f_files(lua_State *L, struct loader *ld, int v) {
+void ld_files(lua_State *L, struct loader *ld, int v, const char *field, struct proxy_file **files, size_t *nfiles) {
   static const char *const keys[] = {"from", NULL};
-  struct proxy_def *p = ld->p;
   if (!lua_istable(L, v))
-    ld_fail(L, ld, "files must be a table of name = template, got %s", luaL_typename(L, v));
+    ld_fail(L, ld, "%s must be a table of name = template, got %s", field, luaL_typename(L, v));
   size_t cap = 0;
   lua_pushnil(L);
   while (lua_next(L, v)) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      ld_fail(L, ld, "files must be a table of name = template, has a %s key", luaL_typename(L, -1));
+      ld_fail(L, ld, "%s must be a table of name = template, has a %s key", field, luaL_typename(L, -1));
     cap++;
   }
-  ld_nonempty(L, ld, cap, "files");
-  p->files = calloc(cap, sizeof *p->files);
-  if (!p->files) ld_fail(L, ld, "out of memory");
+  ld_nonempty(L, ld, cap, field);
+  *files = calloc(cap, sizeof **files);
+  if (!*files) ld_fail(L, ld, "out of memory");
   lua_pushnil(L);
   while (lua_next(L, v)) {
     int val = lua_gettop(L), key = val - 1;
-    struct proxy_file *f = &p->files[p->nfiles++];
-    f->name = ld_string(L, ld, key, "a name in files");
+    struct proxy_file *f = &(*files)[(*nfiles)++];
+    char kwhat[64];
+    snprintf(kwhat, sizeof kwhat, "a name in %s", field);
+    f->name = ld_string(L, ld, key, kwhat);
     char what[128];
-    snprintf(what, sizeof what, "files[\"%.60s\"]", f->name);
+    snprintf(what, sizeof what, "%s[\"%.60s\"]", field, f->name);
     const char *why = ld_unsafe_relative(f->name);
     if (why) ld_fail(L, ld, "%s: the name %s (files are written into the case folder)", what, why);
     const char *own = ld_harness_file(f->name);
@@ -113,8 +114,11 @@ static void f_files(lua_State *L, struct loader *ld, int v) {
     ld_template(L, ld, f->text, what);
     lua_settop(L, key);
   }
-  qsort(p->files, p->nfiles, sizeof *p->files, by_name);
+  qsort(*files, *nfiles, sizeof **files, by_name);
 }
+
+static void f_files(lua_State *L, struct loader *ld, int v) { ld_files(L, ld, v, "files", &ld->p->files, &ld->p->nfiles); }
+
 
 static void f_config(lua_State *L, struct loader *ld, int v) {
   ld->p->config = ld_string(L, ld, v, "config");
@@ -168,11 +172,6 @@ static void f_log_match(lua_State *L, struct loader *ld, int v) {
   char why[128];
   regerror(rc, &re, why, sizeof why);
   ld_fail(L, ld, "log_match is not a POSIX extended regular expression: %s", why);
-}
-
-static void f_forward(lua_State *L, struct loader *ld, int v) {
-  if (lua_type(L, v) != LUA_TBOOLEAN) ld_fail(L, ld, "forward must be a boolean, got %s", luaL_typename(L, v));
-  ld->p->forward = lua_toboolean(L, v);
 }
 
 static void f_ready_timeout(lua_State *L, struct loader *ld, int v) {
@@ -511,7 +510,7 @@ const struct ld_field LD_FIELDS[] = {
     {"retries", f_retries, false},
     {"logs", f_logs, false},
     {"log_match", f_log_match, false},
-    {"forward", f_forward, false},
+    {"forward", ld_forward, false}, /* after files: its own replace them */
     {"ready_timeout", f_ready_timeout, false},
     {"sidecars", f_sidecars, false},
     {"cleanup", f_cleanup, false},

@@ -56,6 +56,11 @@ void ld_nonempty(lua_State *L, const struct loader *ld, size_t n, const char *wh
 void ld_template(lua_State *L, const struct loader *ld, const char *text, const char *what);
 /* ... plain: in a text written per upstream, which knows the standard variables only. */
 void ld_template_in(lua_State *L, const struct loader *ld, const char *text, const char *what, bool plain);
+/* files = { ["name"] = template | { from = "file" } } at v, checked, into *files (sorted by
+ * name); field names it in messages ("files", "forward.files"). */
+void ld_files(lua_State *L, struct loader *ld, int v, const char *field, struct proxy_file **files, size_t *nfiles);
+/* forward = true | false | { files = ..., auth = ..., why_no_auth = ... } (proxy_forward.c). */
+void ld_forward(lua_State *L, struct loader *ld, int v);
 /* A whole number of milliseconds, 0..MAX_MS. */
 int ld_ms(lua_State *L, const struct loader *ld, int idx, const char *what);
 /* Why a name the harness joins to the case folder would land elsewhere, or NULL. */

@@ -26,6 +26,10 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_UPSTREAM_SERVERS] = "upstream_servers",
     [PV_UPSTREAM_INDEX] = "upstream_index",
     [PV_UPSTREAM_SUFFIX] = "upstream_suffix",
+    [PV_AUTH] = "auth",
+    [PV_AUTH_USER] = "auth_user",
+    [PV_AUTH_PASSWORD] = "auth_password",
+    [PV_AUTH_FILE] = "auth_file",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -101,6 +105,7 @@ void proxy_rendered_free(struct proxy_rendered *r) {
   free(r->env);
   free(r->retries);
   free(r->servers);
+  free(r->auth);
   for (size_t i = 0; r->several && r->several[i]; i++) free(r->several[i]);
   free(r->several);
   free(r->all_names);
@@ -202,15 +207,41 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
       [PV_MAX_CONNECTIONS] = out->max_connections};
   memcpy(out->values, values, sizeof values);
   out->values[PV_UPSTREAM_SERVERS] = "", out->values[PV_UPSTREAM_INDEX] = "1", out->values[PV_UPSTREAM_SUFFIX] = "";
+  bool fwd = in->forward && p->fwd.on, auth = fwd && p->fwd.auth && in->auth_user;
+  out->values[PV_AUTH] = "";
+  out->values[PV_AUTH_USER] = auth ? in->auth_user : "";
+  out->values[PV_AUTH_PASSWORD] = auth && in->auth_password ? in->auth_password : "";
+  out->values[PV_AUTH_FILE] = auth && in->auth_file ? in->auth_file : "";
   char *bad = NULL;
   if (render_upstreams(p, in, out, &bad, err, errlen) != 0) {
     free(bad);
     return -1;
   }
-  for (size_t i = 0; i < p->nfiles && !bad; i++) {
-    const char *tmpl = p->files[i].text;
+  if (auth) { /* a template itself: it names ${auth_file}, ${auth_user}, ... */
+    out->auth = template_render(p->fwd.auth, &out->vars, &bad);
+    if (!out->auth) {
+      snprintf(err, errlen, "out of memory");
+      free(bad);
+      return -1;
+    }
+    out->values[PV_AUTH] = out->all_values[PV_AUTH] = out->auth;
+  }
+  /* The files: the definition's, those of its forward mode in place of the same-named ones
+   * and after them the forward mode's other files. */
+  size_t nall = p->nfiles + (fwd ? p->fwd.nfiles : 0);
+  for (size_t i = 0; i < nall && !bad; i++) {
+    const struct proxy_file *f = i < p->nfiles ? &p->files[i] : &p->fwd.files[i - p->nfiles];
+    if (fwd && i < p->nfiles) {
+      for (size_t k = 0; k < p->fwd.nfiles; k++)
+        if (!strcmp(p->fwd.files[k].name, f->name)) f = &p->fwd.files[k];
+    } else if (fwd) {
+      bool replaced = false; /* written above, in place of the definition's */
+      for (size_t k = 0; k < p->nfiles; k++) replaced |= !strcmp(p->files[k].name, f->name);
+      if (replaced) continue;
+    }
+    const char *tmpl = f->text;
     char *user = NULL;
-    bool is_config = p->config && strcmp(p->files[i].name, p->config) == 0;
+    bool is_config = p->config && strcmp(f->name, p->config) == 0;
     if (is_config && in->config_text) tmpl = in->config_text;
     else if (is_config && in->config_file) tmpl = user = fileio_slurp(in->config_file, 0, NULL);
     if (!tmpl) {
@@ -231,7 +262,7 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
     char *text = template_render(tmpl, &out->vars, &bad);
     free(user);
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", in->dir, p->files[i].name);
+    snprintf(path, sizeof path, "%s/%s", in->dir, f->name);
     if (!bad && files_write(path, text) != 0) {
       snprintf(err, errlen, "cannot write %.400s", path);
       free(text);

@@ -209,7 +209,9 @@ static int rs_headers_complete(http_parser *p) {
   }
   if (answers_last(x)) x->r->final_head = true;
   if (x->on_final_head) x->on_final_head(x->arg, x->finals < x->nq ? x->q[x->finals].request : -1);
-  return x->status == 204 || x->status == 304 || method_answered(x) == HTTP_HEAD;
+  /* RFC 9112 6.3 item 2: a 2xx to CONNECT has no content; the tunnel starts after its head. */
+  x->tunnel_starts = x->status < 300 && method_answered(x) == HTTP_CONNECT;
+  return x->status == 204 || x->status == 304 || method_answered(x) == HTTP_HEAD || x->tunnel_starts;
 }
 
 static int rs_body(http_parser *p, const char *at, size_t len) {
@@ -235,7 +237,7 @@ static int rs_complete(http_parser *p) {
     x->cur = -1;
     /* RFC 9112 9.3, 9.6: "Connection: close", or HTTP/1.0 without keep-alive, ends the
      * connection after this response: no further request goes on it. */
-    x->closing = !http_should_keep_alive(p);
+    x->closing = !http_should_keep_alive(p) && !x->tunnel_starts;
     if (++x->finals == x->nq) x->done = true;
   }
   http_parser_pause(p, 1);
@@ -303,6 +305,14 @@ static int feed_http(struct resp_reader *x, const char *data, size_t len) {
     enum http_errno e = HTTP_PARSER_ERRNO(&x->p);
     if (e == HPE_PAUSED) { /* a message ended: go on with the next piece */
       http_parser_pause(&x->p, 0);
+      if (x->tunnel_starts) { /* the tunneled server's bytes: a parser that knows nothing of the CONNECT's */
+        x->tunnel_starts = false;
+        x->tunnel = true;
+        http_parser_init(&x->p, HTTP_RESPONSE);
+        x->p.data = x;
+        x->p.allow_chunked_length = 1;
+        x->p.lenient_http_headers = 1;
+      }
       continue;
     }
     if (e != HPE_OK || x->bad_status) return -1;

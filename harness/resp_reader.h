@@ -8,6 +8,11 @@
  * response to that one, in *r, exactly as rawclient.h describes it. Every final response is
  * also kept in a struct seen (seen.h): status line, fields, content, the 1xx before it.
  *
+ * A 2xx response to CONNECT has no content (RFC 9112 6.3 item 2) and makes the connection a
+ * tunnel (RFC 9110 9.3.6): the next request on it goes through, and its response is read as
+ * a fresh one, whatever the CONNECT response said of the connection (tinyproxy answers
+ * HTTP/1.0). A non-2xx response to CONNECT is framed as any other.
+ *
  * 1xx responses are never final. Bytes that do not start with "HTTP/" are HTTP/0.9 bytes
  * (mode RESP_HTTP09): their count goes to r->body_bytes when the connection carries the last
  * request. */
@@ -54,6 +59,9 @@ struct resp_reader {
   int status;
   bool bad_status, done, switched, nul, oom;
   bool closing;      /* the last final response said the connection ends (RFC 9112 9.6) */
+  bool tunnel;       /* a 2xx answered a CONNECT: the connection is a tunnel now (RFC 9110
+                        9.3.6), what comes next is the tunneled server's responses */
+  bool tunnel_starts; /* ... the response being read is that 2xx */
   size_t hlen;       /* bytes kept in r->headers */
   long cur;          /* seen->responses index of the final response being read, or -1 */
   int interim[SEEN_MAX_INTERIM];

@@ -215,6 +215,10 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
                                         sizeof r->reason)) {
         r->verdict = VERDICT_SKIPPED; /* it cannot send to every upstream the scenario has */
         for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
+      } else if (proxy_forward_refuse(&m->pxs[p], r->scn->forward, r->scn->forward_auth, r->reason,
+                                      sizeof r->reason)) {
+        r->verdict = VERDICT_SKIPPED; /* it has no forward mode (with authentication) */
+        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
       }
     }
   }

@@ -41,12 +41,14 @@ static void check_placeholders(lua_State *L, const char *s, size_t len, const ch
     const char *name = p + 2;
     bool ok = end && ((n == 5 && !memcmp(name, "proxy", 5)) || (n == 8 && !memcmp(name, "upstream", 8)) ||
                       (n == 8 && !memcmp(name, "scenario", 8)) || (n == 1 && name[0] == 'n') ||
-                      (n == 9 && !memcmp(name, "upstream", 8) && name[8] >= '2' && name[8] <= '8'));
+                      (n == 9 && !memcmp(name, "upstream", 8) && name[8] >= '2' && name[8] <= '8') ||
+                      (n == 10 && !memcmp(name, "proxy_user", 10)) || (n == 14 && !memcmp(name, "proxy_password", 14)) ||
+                      (n == 17 && !memcmp(name, "proxy_credentials", 17)));
     if (!ok)
     {
       lua_pushlstring(L, p, end ? (size_t)(end - p + 1) : 2);
       luaL_error(L, "request{}: %s: unknown placeholder '%s' (known: ${proxy}, ${upstream}, ${upstream2}..${upstream8}, "
-                 "${scenario}, ${n})", what, lua_tostring(L, -1));
+                 "${scenario}, ${n}, ${proxy_user}, ${proxy_password}, ${proxy_credentials})", what, lua_tostring(L, -1));
     }
   }
 }

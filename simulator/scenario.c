@@ -201,6 +201,14 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   lua_getfield(L, t, "continue100");
   s->continue100 = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
   lua_pop(L, 1);
+  int fty = lua_getfield(L, t, "forward");
+  s->forward = fty == LUA_TTABLE || lua_toboolean(L, -1);
+  if (fty == LUA_TTABLE) {
+    lua_getfield(L, -1, "auth");
+    s->forward_auth = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   lua_getfield(L, t, "requests");
   s->requests = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
   lua_pop(L, 1);

@@ -62,6 +62,9 @@ struct scenario {
    * the data plane never reads these. (Unnamed, so they read as s->requests.) */
   struct {
     int requests;          /* requests sent through the proxy (the last counts) */
+    bool forward, forward_auth; /* forward = true | { auth = true }: the proxy runs as a
+                                   forward proxy (RFC 9110 3.7), with Basic proxy
+                                   authentication (RFC 9110 11.7.1) */
     double check_min_s, check_max_s; /* the outcome's time window; <0: none */
     int check_attempts;    /* upstream requests expected; <0: not checked */
     char **check_log;      /* {proxy, POSIX ERE, proxy, ERE, ..., NULL} */

@@ -411,7 +411,7 @@ static bool has_key(lua_State *L, int t, const char *k) {
   return has;
 }
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
 
 /* Checks the plan at idx (a static plan now, so a wrong order is a load error at the
@@ -545,6 +545,19 @@ static int fn_scenario(lua_State *L) {
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "continue100");
   if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) return luaL_error(L, "scenario{}: continue100 must be a boolean");
+  lua_pop(L, 1);
+  /* forward = true | { auth = true }: the case needs the proxy in forward mode (RFC 9110 3.7),
+   * with Basic proxy authentication (RFC 9110 11.7). */
+  ty = lua_getfield(L, 1, "forward");
+  if (ty == LUA_TTABLE) {
+    static const char *const fwd_fields[] = {"auth", NULL};
+    check_fields(L, lua_gettop(L), fwd_fields, "scenario{}.forward");
+    if (lua_getfield(L, -1, "auth") != LUA_TNIL && !lua_isboolean(L, -1))
+      return luaL_error(L, "scenario{}: forward.auth must be a boolean");
+    lua_pop(L, 1);
+  } else if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) {
+    return luaL_error(L, "scenario{}: forward must be true or { auth = true } (the proxy as a forward proxy)");
+  }
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "requests");
   if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10))
