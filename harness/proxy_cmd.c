@@ -49,6 +49,9 @@ void proxy_usage(FILE *out) {
         "  --connect-timeout S     upstream connect timeout (default 1)\n"
         "  --read-timeout S        upstream read timeout (default 2)\n"
         "  --retries               let it retry the upstream (its definition's retries.on)\n"
+        "  --forward               its forward-proxy mode's files (forward = { ... })\n"
+        "  --auth                  ... with Basic proxy authentication: random credentials,\n"
+        "                          written into DIR (proxy-credentials.txt, proxy-users.passwd)\n"
         "  --max-connections N     connections it accepts at once, for definitions that\n"
         "                          say (default 256, as in a case)\n"
         "  --proxies DIR           proxy definitions (default harness/proxies)\n"
@@ -77,7 +80,7 @@ struct render_args {
   int upstream_port, listen_port, max_connections;
   int ports[PROXY_UPSTREAMS_MAX], nports; /* --upstreams */
   double connect_timeout, read_timeout;
-  bool retries;
+  bool retries, forward, auth;
 };
 
 static bool parse_port(const char *s, int *port) {
@@ -122,13 +125,14 @@ static bool parse_upstreams(const char *s, struct render_args *a) {
 }
 
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
-  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR };
+  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
       {"upstreams", required_argument, NULL, O_UPS},
       {"listen", required_argument, NULL, O_LISTEN},        {"connect-timeout", required_argument, NULL, O_CT},
       {"read-timeout", required_argument, NULL, O_RT},      {"retries", no_argument, NULL, O_RETRIES},
       {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
+      {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
       {"help", no_argument, NULL, 'h'},                     {NULL, 0, NULL, 0}};
   *a = (struct render_args){.px_arg = "harness/proxies", .connect_timeout = 1, .read_timeout = 2};
   bool upstream = false;
@@ -169,6 +173,8 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
       break;
     }
     case O_RETRIES: a->retries = true; break;
+    case O_FWD: a->forward = true; break;
+    case O_AUTH: a->auth = true; break;
     case O_MAX: {
       long v = strtol(optarg, &end, 10);
       if (!*optarg || *end || v < 1 || v > 1000000)
@@ -190,6 +196,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
     return cli_usage_error("proxy", "%s",
                            "--upstream [HOST:]PORT is required (or --upstreams): where the proxy sends requests");
   if (!a->dir) return cli_usage_error("proxy", "%s", "--dir DIR is required: where its files go");
+  if (a->auth && !a->forward) return cli_usage_error("proxy", "%s", "--auth is about the forward mode: add --forward");
   return 0;
 }
 
@@ -293,7 +300,7 @@ static int print_rendered(const struct proxy_def *p, const struct render_args *a
     for (int k = 0; k < a->nports; k++) printf(" %s:%d", a->host, a->ports[k]);
     printf("\n");
   }
-  if (p->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
+  if (p->forward || a->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
   else printf("url: http://127.0.0.1:%d/\n", port);
   print_command("command", dir, rd->argv, rd->env);
   int rc = 0;
@@ -361,10 +368,23 @@ static int render_main(int argc, char **argv) {
                                 .upstream_ports = a.ports, .nupstreams = a.nports,
                                 .connect_timeout = a.connect_timeout, .read_timeout = a.read_timeout,
                                 .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
+    in.forward = a.forward && !p->forward;
+    struct proxy_credentials cred;
+    char auth_file[PATH_MAX + 32], plain[PATH_MAX + 32];
+    snprintf(auth_file, sizeof auth_file, "%s/" PROXY_AUTH_FILE, dir);
+    snprintf(plain, sizeof plain, "%s/" PROXY_CREDENTIALS_FILE, dir);
     struct proxy_rendered rd = {0};
-    if (proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) fprintf(stderr, "badup proxy: %s\n", why);
+    bool refused = proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why);
+    if (!refused && a.auth) {
+      refused = proxy_auth_write(&cred, auth_file, plain, why, sizeof why) != 0;
+      in.auth_user = cred.user, in.auth_password = cred.password, in.auth_file = auth_file;
+    }
+    if (refused) fprintf(stderr, "badup proxy: %s\n", why);
+    else if (proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) fprintf(stderr, "badup proxy: %s\n", why);
     else if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
     else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
+    else if (a.auth && printf("credentials: %s (user %s, password %s)\n", plain, cred.user, cred.password) < 0)
+      fprintf(stderr, "badup proxy: cannot write to stdout\n");
     else if (print_rendered(p, &a, dir, port, &rd) != 0)
       fprintf(stderr, "badup proxy: a sidecar or the check did not render\n");
     else rc = 0;

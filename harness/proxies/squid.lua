@@ -157,4 +157,52 @@ cache_effective_user proxy
           .. "cache.log",
     },
   },
+  -- Forward mode (docs/proxies.md, "Forward mode"): http_port without accel, each request
+  -- sent where its absolute-form target or CONNECT names (RFC 9110 3.7); port 9 denied for
+  -- both; Basic proxy authentication through basic_ncsa_auth, which reads crypt(3) hashes.
+  -- Logging, timeouts and paths are the reverse file's.
+  forward = {
+    files = {
+      ["squid.conf"] = [[
+http_port 127.0.0.1:${proxy_port}
+always_direct allow all
+acl badup_denied_port port 9
+acl CONNECT method CONNECT
+http_access deny badup_denied_port
+${auth}
+http_access allow all
+
+# no caching at all (and no cache_dir line: no disk cache)
+cache deny all
+cache_mem 8 MB
+
+connect_timeout ${connect_timeout} seconds
+read_timeout ${read_timeout} seconds
+request_timeout 30 seconds
+forward_timeout 30 seconds
+
+${retries}
+
+pid_filename ${dir}/squid.pid
+logformat badup %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %Sh/%<a %mt err=%err_code/%err_detail
+access_log stdio:${dir}/access.log badup
+cache_log ${dir}/cache.log
+cache_store_log none
+coredump_dir ${dir}
+netdb_filename none
+icp_port 0
+htcp_port 0
+pinger_enable off
+logfile_rotate 0
+shutdown_lifetime 0 seconds
+debug_options ALL,1
+cache_effective_user proxy
+]],
+    },
+    auth = [[
+auth_param basic program /usr/lib/squid/basic_ncsa_auth ${auth_file}
+auth_param basic realm badup
+acl badup_authed proxy_auth REQUIRED
+http_access deny !badup_authed]],
+  },
 }
