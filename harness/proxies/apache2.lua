@@ -162,4 +162,63 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
           .. "(\"(111)Connection refused: AH00957\", \"AH01102: error reading status line\")",
     },
   },
+  -- Forward mode (docs/proxies.md, "Forward mode"): ProxyRequests On, CONNECT through
+  -- mod_proxy_connect to the upstream's port only (AllowCONNECT takes a list of ports, and
+  -- the upstream's is ephemeral), port 9 denied for absolute-form GET by a <ProxyMatch> (and
+  -- for CONNECT by AllowCONNECT: 403); Basic proxy authentication by mod_auth_basic, which
+  -- answers a proxy request with 407 and Proxy-Authenticate. Logging, timeouts and paths are
+  -- the reverse file's.
+  forward = {
+    files = {
+      ["apache2.conf"] = [[
+ServerRoot "/etc/apache2"
+ServerName 127.0.0.1
+Listen 127.0.0.1:${proxy_port}
+PidFile ${dir}/apache2.pid
+DefaultRuntimeDir ${dir}
+Mutex file:${dir} default
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
+LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
+LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so
+LoadModule auth_basic_module /usr/lib/apache2/modules/mod_auth_basic.so
+LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
+LoadModule proxy_connect_module /usr/lib/apache2/modules/mod_proxy_connect.so
+User www-data
+Group www-data
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 25
+MinSpareThreads 5
+MaxSpareThreads 25
+MaxRequestWorkers 25
+ErrorLog ${dir}/error.log
+LogLevel warn proxy:info proxy_http:info
+LogFormat "%a %t \"%r\" %>s %b %D %{ms}Tms" badup
+CustomLog ${dir}/access.log badup
+ProxyRequests On
+ProxyTimeout ${read_timeout}
+AllowCONNECT ${upstream_port}
+
+<Proxy "*">
+    Require all granted
+</Proxy>
+${auth}
+<ProxyMatch "^(http://)?[^/]+:9(/|$)">
+    Require all denied
+</ProxyMatch>
+]],
+    },
+    -- a later <Proxy> section's Require replaces the one above (AuthMerging Off)
+    auth = [[
+<Proxy "*">
+    AuthType Basic
+    AuthName "badup"
+    AuthBasicProvider file
+    AuthUserFile ${auth_file}
+    Require valid-user
+</Proxy>]],
+  },
 }
