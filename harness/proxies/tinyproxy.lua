@@ -82,4 +82,36 @@ ReversePath "/" "http://${upstream_host}:${upstream_port}/"
       what = "the lines after the request's (\"process_server_headers failed: ...\")",
     },
   },
+  -- Forward mode (docs/proxies.md, "Forward mode"): no ReversePath, CONNECT to the
+  -- upstream's port only (ConnectPort, an allow-list: a CONNECT to any other port is 403),
+  -- absolute-form GET to port 9 refused by a URL filter (FilterURLs, ERE: 403 "Filtered");
+  -- Basic proxy authentication by BasicAuth with the case's user and password (it reads no
+  -- password file). The rest is the reverse file's. What it answers: 401 (not 407) to
+  -- credentials it does not know, 500 when the connect (GET or CONNECT) is refused, nothing
+  -- at all when the upstream closes without a response; CONNECT's 200 is HTTP/1.0.
+  forward = {
+    files = {
+      ["tinyproxy.conf"] = [[
+# ${retries}
+Port ${proxy_port}
+Listen 127.0.0.1
+Timeout ${read_timeout}
+LogFile "${dir}/tinyproxy.log"
+LogLevel Info
+PidFile "${dir}/tinyproxy.pid"
+MaxClients 50
+Allow 127.0.0.1
+ConnectPort ${upstream_port}
+Filter "${dir}/tinyproxy.filter"
+FilterURLs On
+FilterType ERE
+${auth}
+]],
+      -- (tinyproxy 1.11.1 reads a filter line with "(/|$)" as one that matches nothing)
+      ["tinyproxy.filter"] = [[
+^http://[^/]*:9/
+]],
+    },
+    auth = "BasicAuth ${auth_user} ${auth_password}",
+  },
 }
