@@ -193,4 +193,45 @@ logging:
           .. "CONNECT lines",
     },
   },
+  -- Forward mode (docs/proxies.md, "Forward mode"): reverse_proxy.enabled 0 and
+  -- remap_required 0 (each request goes where its URL says), CONNECT to the upstream's port
+  -- only (connect_ports, an allow-list: any other port is 403), absolute-form GET to port 9
+  -- denied by a remap rule's ACL (@action=deny: 403). The other files are the reverse ones.
+  -- ATS 9.2 answers a CONNECT to a port that refuses with 200 (then ends the tunnel).
+  forward = {
+    files = {
+      ["records.config"] = [[
+CONFIG proxy.config.http.server_ports STRING ${proxy_port}:ip-in=127.0.0.1
+CONFIG proxy.config.admin.user_id STRING #-1
+CONFIG proxy.config.exec_thread.autoconfig INT 0
+CONFIG proxy.config.exec_thread.limit INT 1
+CONFIG proxy.config.accept_threads INT 1
+CONFIG proxy.config.task_threads INT 1
+CONFIG proxy.config.reverse_proxy.enabled INT 0
+CONFIG proxy.config.url_remap.remap_required INT 0
+CONFIG proxy.config.url_remap.pristine_host_hdr INT 0
+CONFIG proxy.config.http.cache.http INT 0
+CONFIG proxy.config.http.wait_for_cache INT 0
+CONFIG proxy.config.cache.ram_cache.size INT 0
+CONFIG proxy.config.http.connect_attempts_timeout INT ${connect_timeout}
+CONFIG proxy.config.http.transaction_no_activity_timeout_out INT ${read_timeout}
+CONFIG proxy.config.http.transaction_no_activity_timeout_in INT 30
+${retries}
+CONFIG proxy.config.http.connect_attempts_rr_retries INT 0
+CONFIG proxy.config.http.down_server.cache_time INT 0
+CONFIG proxy.config.log.logfile_dir STRING ${dir}
+CONFIG proxy.config.log.logging_enabled INT 3
+CONFIG proxy.config.log.max_secs_per_buffer INT 1
+CONFIG proxy.config.log.periodic_tasks_interval INT 1
+CONFIG proxy.config.log.max_space_mb_headroom INT 10
+CONFIG proxy.config.body_factory.template_sets_dir STRING /etc/trafficserver/body_factory
+CONFIG proxy.config.diags.debug.enabled INT 0
+CONFIG proxy.config.net.connections_throttle INT 1000
+CONFIG proxy.config.http.connect_ports STRING ${upstream_port}
+]],
+      ["remap.config"] = "map http://127.0.0.1:9/ http://127.0.0.1:9/ @action=deny @src_ip=0.0.0.0-255.255.255.255\n",
+    },
+    auth = false,
+    why_no_auth = "no built-in Basic proxy authentication (only through a plugin)",
+  },
 }
