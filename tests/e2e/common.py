@@ -61,8 +61,12 @@ REQUIRED_SCENARIOS = [
     "head_chunked", "hop_by_hop_stripped", "te_cl_response", "request_cl_removed",
     "upload_early_reject", "expect_100_continue", "expect_100_upstream_rejects",
     "client_abort_waiting", "client_abort_mid_body", "retry_next_upstream", "pipelined_two",
+    # through a forward proxy (forward = true): absolute form, CONNECT, proxy authentication
+    "fwd_absolute_form_ok", "fwd_auth_required", "fwd_auth_wrong", "fwd_auth_ok", "fwd_acl_denied",
+    "fwd_refused", "fwd_connect_ok", "fwd_connect_refused", "fwd_connect_denied", "fwd_upstream_empty_reply",
 ]
-LISTENER_SCENARIOS = ["refuse", "blackhole", "close_on_accept", "reset_on_accept"]
+LISTENER_SCENARIOS = ["refuse", "blackhole", "close_on_accept", "reset_on_accept", "fwd_refused",
+                      "fwd_connect_refused"]
 
 
 def require_binary():

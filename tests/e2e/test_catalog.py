@@ -27,6 +27,9 @@ EXPECT = {
     "upload_early_reject": 413, "expect_100_continue": 200, "expect_100_upstream_rejects": 417,
     "client_abort_waiting": "closed", "client_abort_mid_body": "200+aborted", "retry_next_upstream": 502,
     "pipelined_two": 200,
+    "fwd_absolute_form_ok": 200, "fwd_auth_required": 407, "fwd_auth_wrong": 407, "fwd_auth_ok": 200,
+    "fwd_acl_denied": 403, "fwd_refused": 502, "fwd_connect_ok": 200, "fwd_connect_refused": 502,
+    "fwd_connect_denied": 403, "fwd_upstream_empty_reply": 502,
 }
 FUNCTION_PLANS = {"keepalive_race", "fail_first_then_ok", "pipelined_two"}
 

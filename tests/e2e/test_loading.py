@@ -90,6 +90,20 @@ return scenario { summary = "x", expect = 200, plan = { rxreq(), close() } }
 io.open("MARKER", "w")
 return scenario { summary = "x", expect = 200, plan = { rxreq(), close() } }
 """, 2, "io"),
+    "forward_not_boolean": ("""-- bad: forward is true or { auth = true }
+return scenario { summary = "x", expect = 200, forward = "yes", plan = { rxreq(), close() } }
+""", 2, "forward must be true or { auth = true }"),
+    "forward_auth_not_boolean": ("""-- bad: forward.auth is a boolean
+return scenario { summary = "x", expect = 200, forward = { auth = "yes" }, plan = { rxreq(), close() } }
+""", 2, "forward.auth must be a boolean"),
+    "forward_unknown_key": ("""-- bad: forward = { ... } knows auth only
+return scenario { summary = "x", expect = 200, forward = { user = "u" }, plan = { rxreq(), close() } }
+""", 2, "user"),
+    "forward_unknown_placeholder": ("""-- bad: ${proxy_pass} is not a placeholder (${proxy_password} is)
+return scenario { summary = "x", expect = 200, forward = { auth = true },
+  client = { request { headers = { "X: ${proxy_pass}" } } },
+  plan = { rxreq(), close() } }
+""", 3, "${proxy_pass}"),
     "runtime_error_at_load": ("""-- bad: an error while loading
 local t = nil
 local y = t.field
