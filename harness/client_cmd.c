@@ -10,6 +10,7 @@
 
 #include "client_barrier.h"
 #include "client_script.h"
+#include "proxy.h"
 #include "jsonio.h"
 #include "scenario.h"
 #include "usage.h"
@@ -38,6 +39,10 @@ void client_usage(FILE *out) {
         "                        first. Required when a request waits for a barrier. When\n"
         "                        it does not answer at the start: a set-up error (exit 2)\n"
         "  --forward             default targets in absolute form: http://${upstream}/...\n"
+        "                        (so are they for a scenario with forward = ...)\n"
+        "  --proxy-auth USER:PASSWORD\n"
+        "                        the values of ${proxy_user}, ${proxy_password} and\n"
+        "                        ${proxy_credentials} (a case folder's proxy-credentials.txt)\n"
         "  --timeout S           how long each request waits for its response (default 10)\n"
         "  --set NAME=VALUE      a ctx value for the scenario file (repeatable)\n"
         "  --watch-close         after the last response, wait up to 1 s to see whether the proxy\n"
@@ -60,6 +65,7 @@ static const char *const conn_words[] = {"unknown", "kept", "closed", "reset"};
 
 struct cmd {
   const char *file, *to, *admin;
+  const char *proxy_auth; /* --proxy-auth USER:PASSWORD */
   const char *upstreams[MAX_UPSTREAMS];
   int nupstreams;
   bool json, forward, watch_close;
@@ -127,6 +133,11 @@ static int parse(int argc, char **argv, struct cmd *c) {
     else if (!strcmp(a, "--watch-close")) c->watch_close = true;
     else if (!strcmp(a, "--to") && has) c->to = argv[++i];
     else if (!strcmp(a, "--admin") && has) c->admin = argv[++i];
+    else if (!strcmp(a, "--proxy-auth") && has) {
+      c->proxy_auth = argv[++i];
+      if (!strchr(c->proxy_auth, ':') || strlen(c->proxy_auth) > 200)
+        return cli_usage_error("client", "--proxy-auth wants USER:PASSWORD, got '%.60s'", c->proxy_auth);
+    }
     else if (!strcmp(a, "--upstream") && has) {
       if (c->nupstreams == MAX_UPSTREAMS) return cli_usage_error("client", "at most %d --upstream", MAX_UPSTREAMS);
       c->upstreams[c->nupstreams++] = argv[++i];
@@ -221,7 +232,14 @@ int client_main(int argc, char **argv) {
     scenario_unload(&s);
     return rc;
   }
-  struct client_vars v = {.proxy = c.to, .scenario = s.name, .forward = c.forward};
+  struct client_vars v = {.proxy = c.to, .scenario = s.name, .forward = c.forward || s.forward};
+  char user[256], basic[300];
+  if (c.proxy_auth) {
+    snprintf(user, sizeof user, "%s", c.proxy_auth);
+    *strchr(user, ':') = 0;
+    proxy_basic(basic, sizeof basic, c.proxy_auth);
+    v.proxy_user = user, v.proxy_password = strchr(c.proxy_auth, ':') + 1, v.proxy_credentials = basic;
+  }
   for (int i = 0; i < c.nupstreams; i++) v.upstreams[i] = c.upstreams[i];
   /* The last connection is watched (a second more) only when someone asks. */
   bool watched = c.watch_close || expectation_asks_connection(s.expectation);

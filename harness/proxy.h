@@ -340,6 +340,9 @@ struct proxy_credentials {
 };
 int proxy_auth_write(struct proxy_credentials *c, const char *auth_file, const char *credentials_file, char *err,
                      size_t errlen);
+/* The base64 (RFC 4648 4) of "user:password" into out (outlen: at least 4/3 of it and 5 more):
+ * Basic credentials (RFC 7617 2). */
+void proxy_basic(char *out, size_t outlen, const char *user_colon_password);
 #define PROXY_AUTH_FILE "proxy-users.passwd"
 #define PROXY_CREDENTIALS_FILE "proxy-credentials.txt"
 

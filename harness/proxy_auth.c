@@ -31,7 +31,7 @@ static void hex(char *out, const unsigned char *b, size_t n) {
 }
 
 /* RFC 4648 4, with padding. */
-static void base64(char *out, size_t outlen, const char *in) {
+void proxy_basic(char *out, size_t outlen, const char *in) {
   static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t n = strlen(in), o = 0;
   for (size_t i = 0; i < n && o + 5 <= outlen; i += 3) {
@@ -57,7 +57,7 @@ int proxy_auth_write(struct proxy_credentials *c, const char *auth_file, const c
   hex(c->password, r + 4, 12);
   char pair[80];
   snprintf(pair, sizeof pair, "%s:%s", c->user, c->password);
-  base64(c->basic, sizeof c->basic, pair);
+  proxy_basic(c->basic, sizeof c->basic, pair);
   /* "$6$" and 16 salt characters of crypt(3)'s alphabet */
   static const char salt_chars[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   char salt[3 + 16 + 1] = "$6$";

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Forward proxies (docs/proxies.md, "Forward mode"; docs/scenarios.md, `forward`).
+
+- CONNECT on the wire, with no proxy installed: a small CONNECT-speaking proxy here (Python,
+  raw sockets) in front of `badup serve`. `badup client` sends fwd_connect_ok's CONNECT, then
+  its GET inside the tunnel: the upstream records the tunneled GET, and the client frames both
+  responses (a 2xx to CONNECT has no content, RFC 9112 6.3 item 2, even with a
+  Content-Length; after it the bytes are the upstream's, RFC 9110 9.3.6). A non-2xx to
+  CONNECT is framed as any response (its content is read, the exchange ends).
+- `badup run` of a forward scenario: a proxy without a forward mode is skipped with why; one
+  whose forward mode has no authentication is skipped, for an auth scenario, with its
+  why_no_auth (definitions written here, no proxy needed).
+- With squid installed: each case with authentication writes proxy-credentials.txt and the
+  password file into its folder, different from one run to the next, and the right ones get
+  through (fwd_auth_ok 200) where others do not (fwd_auth_wrong 407).
+
+Runs standalone: BADUP=build/badup python3 tests/e2e/test_forward.py
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import BADUP, REPO, SANITIZER_MARKERS  # noqa: E402
+
+
+def badup(args, timeout=120):
+    p = subprocess.run([BADUP] + args, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       errors="replace", timeout=timeout)
+    for marker in SANITIZER_MARKERS:
+        if marker in p.stderr:
+            raise AssertionError("sanitizer report from badup %s:\n%s" % (" ".join(args), p.stderr))
+    return p
+
+
+class ConnectProxy:
+    """Answers CONNECT HOST:PORT: 403 (with content) for port 9, else connects and answers
+    `answer` (a 2xx head), then relays bytes both ways until either side closes."""
+
+    def __init__(self, answer=b"HTTP/1.1 200 Connection established\r\n\r\n"):
+        self.answer = answer
+        self.heads = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.threads = []
+        t = threading.Thread(target=self.serve, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            t = threading.Thread(target=self.one, args=(conn,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def one(self, conn):
+        conn.settimeout(10)
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                b = conn.recv(4096)
+                if not b:
+                    return
+                head += b
+            head, rest = head.split(b"\r\n\r\n", 1)
+            self.heads.append(head.decode("latin-1"))
+            m = re.match(rb"CONNECT ([0-9.]+):(\d+) HTTP/1\.[01]", head)
+            if not m:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
+            if int(m.group(2)) == 9:  # kept open: the client must know the response ended
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 7\r\n\r\ndenied\n")
+                conn.recv(1)
+                return
+            up = socket.create_connection((m.group(1).decode(), int(m.group(2))), timeout=10)
+            conn.sendall(self.answer)
+            if rest:
+                up.sendall(rest)
+            t = threading.Thread(target=self.pipe, args=(up, conn), daemon=True)
+            t.start()
+            self.pipe(conn, up)
+            t.join(10)
+            up.close()
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    @staticmethod
+    def pipe(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    b.shutdown(socket.SHUT_WR)
+                    return
+                b.sendall(data)
+        except OSError:
+            return
+
+    def close(self):
+        self.sock.close()
+
+
+class ConnectOnTheWire(unittest.TestCase):
+    def setUp(self):
+        common.require_binary()
+        self.server = common.start_server(self, common.scenario_path("fwd_connect_ok"),
+                                          common.scenario_path("fwd_connect_denied"))
+
+    def client(self, name, proxy):
+        up = "%s:%d" % self.server.addr
+        p = badup(["client", common.scenario_path(name), "--to", "127.0.0.1:%d" % proxy.port, "--upstream", up,
+                   "--json", "--timeout", "5"], timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def tunnel(self, answer):
+        proxy = ConnectProxy(answer)
+        self.addCleanup(proxy.close)
+        got = self.client("fwd_connect_ok", proxy)
+        self.assertEqual([(r["request"], r["connection"], r["status"]) for r in got["responses"]],
+                         [(1, 1, 200), (2, 1, 200)], got)
+        self.assertEqual(got["responses"][0]["body_length"], 0)
+        self.assertEqual(got["responses"][1]["body"], "tunneled\n")
+        self.assertEqual(got["outcome"], "200")
+        self.assertEqual(got["connections"], 1)
+        self.assertEqual(proxy.heads[0].split("\r\n")[0], "CONNECT %s:%d HTTP/1.1" % self.server.addr)
+        # the upstream got the tunneled request as the client wrote it
+        reqs = self.server.get("/requests")["requests"]
+        self.assertEqual([(q["method"], q["target"]) for q in reqs], [("GET", "/fwd_connect_ok/2")])
+
+    def test_a_2xx_to_connect_makes_a_tunnel(self):
+        self.tunnel(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+    def test_an_http10_200_keeps_the_tunnel_open(self):
+        # tinyproxy answers CONNECT in HTTP/1.0, without keep-alive: the tunnel is still there
+        self.tunnel(b"HTTP/1.0 200 Connection established\r\nProxy-agent: test\r\n\r\n")
+
+    def test_a_content_length_on_a_2xx_to_connect_is_ignored(self):
+        # RFC 9112 6.3 item 2: the tunnel starts right after the head, whatever it announces
+        self.tunnel(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+
+    def test_a_non_2xx_to_connect_is_framed_as_any_response(self):
+        proxy = ConnectProxy()
+        self.addCleanup(proxy.close)
+        got = self.client("fwd_connect_denied", proxy)
+        self.assertEqual([(r["status"], r["body"], r["complete"]) for r in got["responses"]],
+                         [(403, "denied\n", True)], got)
+        self.assertEqual(got["outcome"], "403")
+        self.assertEqual(self.server.get("/requests")["requests"], [])
+
+
+DEFINITION = """-- a definition written by test_forward.py
+return proxy {
+  name = "%s",
+  binary = { "/bin/sh" },
+  files = { ["t.conf"] = "listen ${proxy_port}\\n" },
+  command = { "${binary}", "-c", "exit 0" },
+%s}
+"""
+
+
+class Skipped(unittest.TestCase):
+    """Skips need no proxy: the matrix decides them before anything starts."""
+
+    def setUp(self):
+        common.require_binary()
+        self.tmp = tempfile.mkdtemp(prefix="badup-e2e-fwd-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_no_forward_mode_and_no_auth_are_skipped_with_why(self):
+        px = os.path.join(self.tmp, "proxies")
+        os.makedirs(px)
+        defs = {"reverse": "", "noauth": '  forward = { files = { ["t.conf"] = "fwd ${proxy_port}\\n" }, auth = false,\n'
+                                         '              why_no_auth = "no built-in Basic proxy authentication" },\n'}
+        for name, extra in defs.items():
+            with open(os.path.join(px, name + ".lua"), "w") as f:
+                f.write(DEFINITION % (name, extra))
+        out, ref = os.path.join(self.tmp, "out"), os.path.join(self.tmp, "ref")
+        os.makedirs(ref)
+        p = badup(["run", "--proxies", px, "--proxy", "reverse,noauth", "--scenario", "fwd_auth_ok,fwd_auth_wrong",
+                   "--reference", ref, "--out", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            cases = {(c["proxy"], c["scenario"]): c for c in json.load(f)["cases"]}
+        for scn in ("fwd_auth_ok", "fwd_auth_wrong"):
+            self.assertEqual((cases["reverse", scn]["verdict"], cases["reverse", scn]["reason"]),
+                             ("skipped", "reverse: no forward-proxy mode in its definition"))
+            self.assertEqual((cases["noauth", scn]["verdict"], cases["noauth", scn]["reason"]),
+                             ("skipped", "noauth: no built-in Basic proxy authentication"))
+
+
+class CredentialsPerCase(unittest.TestCase):
+    """Through squid: random credentials per case, written where a user can replay them."""
+
+    def setUp(self):
+        common.require_binary()
+        if not shutil.which("squid") and not os.path.exists("/usr/sbin/squid"):
+            self.skipTest("squid is not installed (make test installs it)")
+        self.tmp = tempfile.mkdtemp(prefix="badup-e2e-fwd-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def run_once(self, k):
+        out, ref = os.path.join(self.tmp, "out%d" % k), os.path.join(self.tmp, "ref")
+        os.makedirs(ref, exist_ok=True)
+        p = badup(["run", "--proxy", "squid", "--scenario", "fwd_auth_ok,fwd_auth_wrong", "--reference", ref,
+                   "--out", out])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            cases = {c["scenario"]: c for c in json.load(f)["cases"]}
+        self.assertEqual((cases["fwd_auth_ok"]["got"], cases["fwd_auth_wrong"]["got"]), ("200", "407"))
+        creds = {}
+        for scn in ("fwd_auth_ok", "fwd_auth_wrong"):
+            d = os.path.join(out, "cases", "squid", scn)
+            with open(os.path.join(d, "proxy-credentials.txt")) as f:
+                text = f.read()
+            user = re.search(r"(?m)^user: (badup-[0-9a-f]{8})$", text).group(1)
+            password = re.search(r"(?m)^password: ([0-9a-f]{24})$", text).group(1)
+            with open(os.path.join(d, "proxy-users.passwd")) as f:
+                line = f.read()
+            self.assertRegex(line, r"^%s:\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]+\n$" % user)
+            self.assertNotIn(password, line)
+            with open(os.path.join(d, "squid.conf")) as f:  # ${dir}: the case's, or a scratch one
+                self.assertRegex(f.read(), r"(?m)^auth_param basic program \S+/basic_ncsa_auth /\S+/proxy-users\.passwd$")
+            creds[scn] = (user, password)
+        with open(os.path.join(out, "cases", "squid", "fwd_auth_ok", "client-sent.txt")) as f:
+            self.assertIn("Proxy-Authorization: Basic ", f.read())
+        self.assertNotEqual(creds["fwd_auth_ok"], creds["fwd_auth_wrong"])
+        return creds
+
+    def test_every_case_has_its_own(self):
+        first, second = self.run_once(1), self.run_once(2)
+        self.assertEqual(set(first.values()) & set(second.values()), set())
+
+
+if __name__ == "__main__":
+    unittest.main()
