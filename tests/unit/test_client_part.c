@@ -120,6 +120,34 @@ END_TEST
 
 /* ${upstream8} in a scenario with 8 upstreams, run with fewer addresses (badup client
  * without --upstream): the request is not built. */
+/* forward = { auth = true }: read into the scenario; the proxy placeholders take the case's
+ * credentials, and have no value in a run without them. */
+START_TEST(test_forward_and_proxy_credentials) {
+  char *path = uu_write_temp(dir, "fwd",
+                             "return scenario { summary = 's', expect = 200, forward = { auth = true }, plan = { close() },\n"
+                             "  client = { request { method = 'CONNECT', target = '${upstream}',\n"
+                             "    headers = { 'Proxy-Authorization: Basic ${proxy_credentials}', 'X-U: ${proxy_user}:${proxy_password}' } } } }");
+  struct scenario_opts o = {0};
+  ck_assert_int_eq(scenario_load(&scn, path, &o, &err), 0);
+  loaded = true;
+  free(path);
+  ck_assert(scn.forward);
+  ck_assert(scn.forward_auth);
+  struct buf head = {0}, body = {0};
+  char why[256];
+  struct client_vars v = {.proxy = "127.0.0.1:8080", .upstreams = {"127.0.0.1:9001"}, .scenario = "fwd", .forward = true};
+  ck_assert_int_ne(client_build(&scn.client->requests[0], 1, &v, &head, &body, why, sizeof why), 0);
+  ASSERT_HAS(why, "${proxy_credentials} has no value");
+  head.len = 0;
+  v.proxy_user = "u", v.proxy_password = "p", v.proxy_credentials = "dTpw";
+  ck_assert_int_eq(client_build(&scn.client->requests[0], 1, &v, &head, &body, why, sizeof why), 0);
+  ck_assert_str_eq(buf_cstr(&head), "CONNECT 127.0.0.1:9001 HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n"
+                                    "Proxy-Authorization: Basic dTpw\r\nX-U: u:p\r\n\r\n");
+  buf_free(&head);
+  buf_free(&body);
+}
+END_TEST
+
 START_TEST(test_placeholder_without_value) {
   char *path = uu_write_temp(dir, "eight",
                              "return scenario { summary = 's', expect = 200, upstreams = 8, plan = { close() },\n"
@@ -237,6 +265,7 @@ static Suite *client_part_suite(void) {
   tcase_add_test(t, test_converted_fields);
   tcase_add_test(t, test_built_bytes);
   tcase_add_test(t, test_placeholder_without_value);
+  tcase_add_test(t, test_forward_and_proxy_credentials);
   tcase_add_test(t, test_errors_name_the_line);
   tcase_add_test(t, test_reader_keeps_every_response);
   suite_add_tcase(s, t);
