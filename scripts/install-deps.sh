@@ -11,7 +11,7 @@
 set -eu
 
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev
-  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev"
+  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev"
 test_pkgs="python3 curl haproxy nginx squid valgrind gnuplot-nox"
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
 fuzz_pkgs="clang libclang-rt-14-dev"
