@@ -10,6 +10,7 @@
 - `badup run` of a forward scenario: a proxy without a forward mode is skipped with why; one
   whose forward mode has no authentication is skipped, for an auth scenario, with its
   why_no_auth (definitions written here, no proxy needed).
+- `badup proxy render --forward [--auth]` writes the forward files, and the credentials.
 - With squid installed: each case with authentication writes proxy-credentials.txt and the
   password file into its folder, different from one run to the next, and the right ones get
   through (fwd_auth_ok 200) where others do not (fwd_auth_wrong 407).
@@ -204,6 +205,53 @@ class Skipped(unittest.TestCase):
                              ("skipped", "reverse: no forward-proxy mode in its definition"))
             self.assertEqual((cases["noauth", scn]["verdict"], cases["noauth", scn]["reason"]),
                              ("skipped", "noauth: no built-in Basic proxy authentication"))
+
+
+class Render(unittest.TestCase):
+    """badup proxy render --forward [--auth]: the forward files, the credentials in DIR."""
+
+    def setUp(self):
+        common.require_binary()
+        self.tmp = tempfile.mkdtemp(prefix="badup-e2e-fwd-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def render(self, name, *extra):
+        return badup(["proxy", "render", name, "--upstream", "45678", "--dir", os.path.join(self.tmp, name)]
+                     + list(extra))
+
+    def test_forward_files_with_the_credentials_they_name(self):
+        p = self.render("tinyproxy", "--forward", "--auth")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        m = re.search(r"(?m)^credentials: (\S+) \(user (badup-[0-9a-f]{8}), password ([0-9a-f]{24})\)$", p.stdout)
+        self.assertTrue(m, p.stdout)
+        d = os.path.join(self.tmp, "tinyproxy")
+        self.assertEqual(m.group(1), os.path.join(d, "proxy-credentials.txt"))
+        with open(os.path.join(d, "tinyproxy.conf")) as f:
+            conf = f.read()
+        self.assertIn("\nBasicAuth %s %s\n" % (m.group(2), m.group(3)), conf)
+        self.assertIn("\nConnectPort 45678\n", conf)
+        self.assertNotIn("ReversePath", conf)
+        self.assertTrue(os.path.exists(os.path.join(d, "tinyproxy.filter")))
+
+    def test_without_auth_the_auth_text_is_empty(self):
+        p = self.render("squid", "--forward")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp, "squid", "squid.conf")) as f:
+            conf = f.read()
+        self.assertNotIn("auth_param", conf)
+        self.assertRegex(conf, r"(?m)^http_port 127\.0\.0\.1:\d+$")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "squid", "proxy-credentials.txt")))
+
+    def test_a_proxy_without_the_mode_is_refused(self):
+        p = self.render("nginx", "--forward")
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertIn("nginx: no forward-proxy mode in its definition", p.stderr)
+        p = self.render("trafficserver", "--forward", "--auth")
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertIn("trafficserver: no built-in Basic proxy authentication", p.stderr)
+        p = self.render("squid", "--auth")
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertIn("--auth is about the forward mode", p.stderr)
 
 
 class CredentialsPerCase(unittest.TestCase):
