@@ -250,7 +250,6 @@ struct case_ctx {
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
   bool auth;                /* the scenario asks for Basic proxy authentication: */
   struct proxy_credentials cred; /* ... the case's own, random (user "" until written) */
-  char auth_file[4096];     /* ${auth_file} */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
   struct seen seen;         /* what the client saw, response by response (seen.h) */
@@ -399,17 +398,12 @@ static bool render_proxy(struct case_ctx *c) {
                               .forward = c->s->forward && !c->p->forward};
   char why[sizeof c->r->detail];
   c->auth = in.forward && c->s->forward_auth && c->p->fwd.auth;
-  if (c->auth && !c->cred.user[0]) { /* once per case, whatever port the proxy gets */
-    char plain[4096];
-    snprintf(c->auth_file, sizeof c->auth_file, "%s/%s", c->pdir, PROXY_AUTH_FILE);
-    snprintf(plain, sizeof plain, "%s/%s", c->dir, PROXY_CREDENTIALS_FILE);
-    if (proxy_auth_write(&c->cred, c->auth_file, plain, why, sizeof why) != 0) {
-      c->cred.user[0] = 0;
-      setup_error(c, "%s%s", why, "");
-      return false;
-    }
+  /* once per case, whatever port the proxy gets; the plain text in the case folder */
+  if (c->auth && !c->cred.user[0] && proxy_auth_write(&c->cred, c->pdir, c->dir, why, sizeof why) != 0) {
+    setup_error(c, "%s%s", why, "");
+    return false;
   }
-  if (c->auth) in.auth_user = c->cred.user, in.auth_password = c->cred.password, in.auth_file = c->auth_file;
+  if (c->auth) in.auth_user = c->cred.user, in.auth_password = c->cred.password, in.auth_file = c->cred.file;
   if (proxy_render(c->p, &in, &c->rd, why, sizeof why) != 0) {
     setup_error(c, "%s%s", why, "");
     return false;

@@ -332,13 +332,15 @@ void proxy_forward_free(struct proxy_forward_mode *f);
 /* proxy_auth.c. Credentials for one case: a random user ("badup-" and 8 hex digits) and
  * password (24 hex digits) from the kernel's random source; the file of `user:HASH` lines
  * (crypt(3) "$6$", SHA-512 with a random salt, what squid's basic_ncsa_auth and apache's
- * AuthUserFile read) written at auth_file, and user and password in plain text at
- * credentials_file (for replaying by hand). 0, or -1 with why in err. */
+ * AuthUserFile read) written as dir/PROXY_AUTH_FILE (c->file), and user and password in plain
+ * text as credentials_dir/PROXY_CREDENTIALS_FILE (for replaying by hand). 0, or -1 with why in
+ * err (then c->user is ""). */
 struct proxy_credentials {
   char user[32], password[32];
-  char basic[96]; /* base64 of user:password (RFC 7617 2) */
+  char basic[96];  /* base64 of user:password (RFC 7617 2) */
+  char file[4096]; /* ${auth_file} */
 };
-int proxy_auth_write(struct proxy_credentials *c, const char *auth_file, const char *credentials_file, char *err,
+int proxy_auth_write(struct proxy_credentials *c, const char *dir, const char *credentials_dir, char *err,
                      size_t errlen);
 /* The base64 (RFC 4648 4) of "user:password" into out (outlen: at least 4/3 of it and 5 more):
  * Basic credentials (RFC 7617 2). */

@@ -45,8 +45,8 @@ void proxy_basic(char *out, size_t outlen, const char *in) {
   out[o] = 0;
 }
 
-int proxy_auth_write(struct proxy_credentials *c, const char *auth_file, const char *credentials_file, char *err,
-                     size_t errlen) {
+static int write_both(struct proxy_credentials *c, const char *dir, const char *credentials_dir, char *err,
+                      size_t errlen) {
   unsigned char r[4 + 12 + 12];
   if (random_bytes(r, sizeof r) != 0) {
     snprintf(err, errlen, "cannot read /dev/urandom: %s", strerror(errno ? errno : EIO));
@@ -77,13 +77,23 @@ int proxy_auth_write(struct proxy_credentials *c, const char *auth_file, const c
            "user: %s\npassword: %s\nProxy-Authorization: Basic %s\n"
            "curl: curl -x http://%s:%s@PROXY http://UPSTREAM/\n",
            c->user, c->password, c->basic, c->user, c->password);
-  if (fileio_write_atomic(auth_file, line, strlen(line)) != 0) {
-    snprintf(err, errlen, "cannot write %.300s: %s", auth_file, strerror(errno));
+  char credentials_file[4096 + 32];
+  snprintf(c->file, sizeof c->file, "%.4000s/" PROXY_AUTH_FILE, dir);
+  snprintf(credentials_file, sizeof credentials_file, "%.4000s/" PROXY_CREDENTIALS_FILE, credentials_dir);
+  if (fileio_write_atomic(c->file, line, strlen(line)) != 0) {
+    snprintf(err, errlen, "cannot write %.300s: %s", c->file, strerror(errno));
     return -1;
   }
-  if (credentials_file && fileio_write_atomic(credentials_file, plain, strlen(plain)) != 0) {
+  if (fileio_write_atomic(credentials_file, plain, strlen(plain)) != 0) {
     snprintf(err, errlen, "cannot write %.300s: %s", credentials_file, strerror(errno));
     return -1;
   }
   return 0;
+}
+
+int proxy_auth_write(struct proxy_credentials *c, const char *dir, const char *credentials_dir, char *err,
+                     size_t errlen) {
+  if (write_both(c, dir, credentials_dir, err, errlen) == 0) return 0;
+  c->user[0] = 0;
+  return -1;
 }

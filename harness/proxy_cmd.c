@@ -370,20 +370,18 @@ static int render_main(int argc, char **argv) {
                                 .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
     in.forward = a.forward && !p->forward;
     struct proxy_credentials cred;
-    char auth_file[PATH_MAX + 32], plain[PATH_MAX + 32];
-    snprintf(auth_file, sizeof auth_file, "%s/" PROXY_AUTH_FILE, dir);
-    snprintf(plain, sizeof plain, "%s/" PROXY_CREDENTIALS_FILE, dir);
     struct proxy_rendered rd = {0};
     bool refused = proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why);
     if (!refused && a.auth) {
-      refused = proxy_auth_write(&cred, auth_file, plain, why, sizeof why) != 0;
-      in.auth_user = cred.user, in.auth_password = cred.password, in.auth_file = auth_file;
+      refused = proxy_auth_write(&cred, dir, dir, why, sizeof why) != 0;
+      in.auth_user = cred.user, in.auth_password = cred.password, in.auth_file = cred.file;
     }
     if (refused) fprintf(stderr, "badup proxy: %s\n", why);
     else if (proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) fprintf(stderr, "badup proxy: %s\n", why);
     else if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
     else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
-    else if (a.auth && printf("credentials: %s (user %s, password %s)\n", plain, cred.user, cred.password) < 0)
+    else if (a.auth && printf("credentials: %s/" PROXY_CREDENTIALS_FILE " (user %s, password %s)\n", dir, cred.user,
+                              cred.password) < 0)
       fprintf(stderr, "badup proxy: cannot write to stdout\n");
     else if (print_rendered(p, &a, dir, port, &rd) != 0)
       fprintf(stderr, "badup proxy: a sidecar or the check did not render\n");
