@@ -254,6 +254,31 @@ class Render(unittest.TestCase):
         self.assertIn("--auth is about the forward mode", p.stderr)
 
 
+class ThroughSquid(unittest.TestCase):
+    """Every fwd_* scenario through squid's forward mode passes: absolute form, CONNECT and its
+    tunnel, port 9 denied, authentication; the upstream saw what each asserts."""
+
+    def test_every_fwd_scenario_passes(self):
+        common.require_binary()
+        if not os.path.exists("/usr/sbin/squid"):
+            self.skipTest("squid is not installed (make test installs it)")
+        tmp = tempfile.mkdtemp(prefix="badup-e2e-fwd-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        out, ref = os.path.join(tmp, "out"), os.path.join(tmp, "ref")
+        os.makedirs(ref)
+        p = badup(["run", "--proxy", "squid", "--scenario", "fwd_*", "--reference", ref, "--out", out])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            cases = {c["scenario"]: c for c in json.load(f)["cases"]}
+        self.assertEqual(len(cases), 10)
+        self.assertEqual({n: c["verdict"] for n, c in cases.items() if c["verdict"] != "pass"}, {})
+        with open(os.path.join(out, "cases", "squid", "fwd_connect_ok", "upstream-requests.json")) as f:
+            reqs = json.load(f)["requests"]
+        self.assertEqual([(q["method"], q["target"]) for q in reqs], [("GET", "/fwd_connect_ok/2")])
+        with open(os.path.join(out, "cases", "squid", "fwd_connect_ok", "client-sent.txt")) as f:
+            self.assertRegex(f.read(), r"^--- connection 1 ---\nCONNECT 127\.0\.0\.1:\d+ HTTP/1\.1\n")  # (read as text: \r\n is \n)
+
+
 class CredentialsPerCase(unittest.TestCase):
     """Through squid: random credentials per case, written where a user can replay them."""
 
