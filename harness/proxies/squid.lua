@@ -167,7 +167,7 @@ cache_effective_user proxy
 http_port 127.0.0.1:${proxy_port}
 always_direct allow all
 acl badup_denied_port port 9
-acl CONNECT method CONNECT
+# the destination port, of an absolute-form URL and of a CONNECT alike
 http_access deny badup_denied_port
 ${auth}
 http_access allow all
