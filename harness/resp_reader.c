@@ -254,9 +254,7 @@ static const http_parser_settings response_settings = {
     .on_message_complete = rs_complete,
 };
 
-void resp_reader_init(struct resp_reader *x) {
-  memset(x, 0, sizeof *x);
-  x->cur = -1;
+static void parser_init(struct resp_reader *x) {
   http_parser_init(&x->p, HTTP_RESPONSE);
   x->p.data = x;
   /* RFC 9112 6.3 item 3: Transfer-Encoding overrides Content-Length for a recipient, as
@@ -265,6 +263,12 @@ void resp_reader_init(struct resp_reader *x) {
   /* Control bytes in a field value (other than NUL, see nul_in) are let through, as curl
    * lets them through: the two clients must give the same word for the same bytes. */
   x->p.lenient_http_headers = 1;
+}
+
+void resp_reader_init(struct resp_reader *x) {
+  memset(x, 0, sizeof *x);
+  x->cur = -1;
+  parser_init(x);
 }
 
 void resp_reader_free(struct resp_reader *x) {
@@ -308,10 +312,7 @@ static int feed_http(struct resp_reader *x, const char *data, size_t len) {
       if (x->tunnel_starts) { /* the tunneled server's bytes: a parser that knows nothing of the CONNECT's */
         x->tunnel_starts = false;
         x->tunnel = true;
-        http_parser_init(&x->p, HTTP_RESPONSE);
-        x->p.data = x;
-        x->p.allow_chunked_length = 1;
-        x->p.lenient_http_headers = 1;
+        parser_init(x);
       }
       continue;
     }
