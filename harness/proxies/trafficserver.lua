@@ -197,7 +197,7 @@ logging:
   -- remap_required 0 (each request goes where its URL says), CONNECT to the upstream's port
   -- only (connect_ports, an allow-list: any other port is 403), absolute-form GET to port 9
   -- denied by a remap rule's ACL (@action=deny: 403). The other files are the reverse ones.
-  -- ATS 9.2 answers a CONNECT to a port that refuses with 200 (then ends the tunnel).
+  -- ATS 9.2 answers `200 OK` to a CONNECT to a port that refuses connections.
   forward = {
     files = {
       ["records.config"] = [[
