@@ -13,6 +13,11 @@
 --    first matching ProxyPass wins), without it the line is commented out. That re-tries
 --    connect failures only (up to 3 tries), not an empty reply or a reset.
 --  * Known deviations: 503 on a refused connection, 502 (not 504) on a read timeout.
+--  * Client side: mod_reqtimeout's RequestReadTimeout takes whole seconds (an integer:
+--    ${client_header_timeout} / ${client_body_timeout}, which --client-timeout must keep
+--    whole). Without MinRate, header=N is a total for the whole head (408) and body=N a
+--    total for the whole body, not an idle timeout. LimitRequestBody (bytes,
+--    ${max_body}) answers 413 on a larger Content-Length, and stops a chunked body there.
 return proxy {
   name = "apache2",
   summary = "apache2 2.4 + mod_proxy_http reverse proxy (ProxyPass, retry=0)",
@@ -38,6 +43,7 @@ DefaultRuntimeDir ${dir}
 Mutex file:${dir} default
 LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
 LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
 LoadModule proxy_balancer_module /usr/lib/apache2/modules/mod_proxy_balancer.so
@@ -55,6 +61,8 @@ ErrorLog ${dir}/error.log
 LogLevel warn proxy:info proxy_http:info
 LogFormat "%a %t \"%r\" %>s %b %D %{ms}Tms" badup
 CustomLog ${dir}/access.log badup
+RequestReadTimeout header=${client_header_timeout} body=${client_body_timeout}
+LimitRequestBody ${max_body}
 ProxyRequests Off
 
 <Proxy "balancer://up">
@@ -65,6 +73,8 @@ ProxyPass        / http://${upstream_host}:${upstream_port}/ connectiontimeout=$
 ProxyPassReverse / http://${upstream_host}:${upstream_port}/
 ]],
   },
+  client = { header_timeout = "RequestReadTimeout header= (whole s, total)",
+             body_timeout = "RequestReadTimeout body= (whole s, total)", max_body = "LimitRequestBody" },
   command = { "${binary}", "-DFOREGROUND", "-f", "${dir}/apache2.conf" },
   -- apache2 -t parses the config and loads the modules; it opens no log and binds nothing.
   check = { "${binary}", "-t", "-f", "${dir}/apache2.conf" },

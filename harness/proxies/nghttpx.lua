@@ -14,6 +14,10 @@
 --  * Mid-body failures (truncated_body, close_mid_body, reset_mid_body): nghttpx has usually
 --    not sent the header yet and closes the client connection without a byte ("closed"),
 --    sometimes it forwards "200+truncated": timing-dependent.
+--  * Client side: frontend-read-timeout (${client_body_timeout_ms}) is the idle timeout of
+--    reads on an HTTP/1.1 frontend connection (the head's and the body's); 1.52 has no timer
+--    for the head as a whole (header_timeout false) and no request body limit (max_body
+--    false: only the API endpoint has one).
 --  * --conf is always given, else it reads /etc/nghttpx/nghttpx.conf. The accesslog-format
 --    uses nghttpx's own $variables (left alone: only ${known} names are substituted).
 return proxy {
@@ -35,6 +39,7 @@ backend-connect-timeout=${connect_timeout_ms}ms
 backend-read-timeout=${read_timeout_ms}ms
 backend-write-timeout=${read_timeout_ms}ms
 backend-max-backoff=50ms
+frontend-read-timeout=${client_body_timeout_ms}ms
 workers=1
 pid-file=${dir}/nghttpx.pid
 accesslog-file=${dir}/access.log
@@ -43,6 +48,8 @@ errorlog-file=${dir}/error.log
 log-level=INFO
 ]],
   },
+  client = { header_timeout = false, body_timeout = "frontend-read-timeout (idle, also the head's reads)",
+             max_body = false },
   command = { "${binary}", "--conf=${dir}/nghttpx.conf" },
   -- No check: nghttpx has no option that only parses its config.
   -- What a config line makes nghttpx write (errorlog-file defaults to /dev/stderr).
