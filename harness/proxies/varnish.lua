@@ -14,8 +14,9 @@
 --    `return (retry)` in vcl_backend_error (up to 2 more attempts).
 --  * Client side: -p timeout_idle=${client_header_timeout} (seconds with fractions): varnish
 --    counts a connection idle until it has the full request head, so this is the time from
---    the connection (or the last response) to the end of the head; it closes without an
---    answer. 7.1 has no parameter for the request body (timeout_req came later): none. No
+--    the connection (or the last response) to the end of the head, a total (a head dribbled
+--    in is cut at N s too); it closes without an answer. It is also the keep-alive idle time
+--    after a response (5 s by default). 7.1 has no parameter for the request body (timeout_req came later): none. No
 --    body limit either: the VCL answers 413 on a Content-Length above ${max_body} (std);
 --    a chunked body of any size passes.
 return proxy {
@@ -77,7 +78,7 @@ ${retries}
   command = { "${binary}", "-F", "-j", "none", "-n", "${dir}/varnish", "-a", "127.0.0.1:${proxy_port}",
               "-f", "${dir}/varnish.vcl", "-s", "malloc,16m", "-T", "none",
               "-p", "timeout_idle=${client_header_timeout}" },
-  client = { header_timeout = "-p timeout_idle (idle until the head is in)", body_timeout = false,
+  client = { header_timeout = "-p timeout_idle (to the end of the head; also keep-alive idle)", body_timeout = false,
              max_body = "VCL: synth(413) if Content-Length > N (chunked: none)" },
   sidecars = {
     { "/usr/bin/varnishncsa", "-n", "${dir}/varnish", "-c", "-b", "-w", "${dir}/access.log", "-F",
