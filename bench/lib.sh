@@ -143,7 +143,7 @@ start_badup() {
 # proxy_installed PROXY: true when PROXY's definition finds its binary (`badup list`).
 proxy_installed() {
   "$BADUP" list ${PROXY_DEFS:+--proxies "$PROXY_DEFS"} 2>/dev/null |
-    awk -v p="$1" '/^proxies/ { s = 1; next } s && $1 == p { ok = $2 == "installed" } END { exit !ok }'
+    awk -v p="$1" '/^proxies/ { s = 1; next } /^client-side knobs/ { s = 0 } s && $1 == p { ok = $2 == "installed" } END { exit !ok }'
 }
 
 # start_proxy PROXY DIR READ_MS RETRIES: PROXY (haproxy, nginx, or any definition of

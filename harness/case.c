@@ -265,18 +265,20 @@ static void setup_error(struct case_ctx *c, const char *fmt, const char *a, cons
 
 /* Stage 1: the upstream: this scenario alone, so listener faults act on its port. */
 static bool start_simulator(struct case_ctx *c) {
-  char sim_out[4096], sim_err[4096], seed[32], rt[64], ct[64];
+  char sim_out[4096], sim_err[4096], seed[32], rt[64], ct[64], clt[64], mb[48];
   snprintf(sim_out, sizeof sim_out, "%s/simulator.out", c->dir);
   snprintf(sim_err, sizeof sim_err, "%s/simulator.err", c->dir);
   snprintf(seed, sizeof seed, "%lu", c->o->seed);
   snprintf(rt, sizeof rt, "read_timeout=%g", c->o->read_timeout);
   snprintf(ct, sizeof ct, "connect_timeout=%g", c->o->connect_timeout);
+  snprintf(clt, sizeof clt, "client_timeout=%g", c->o->client_timeout);
+  snprintf(mb, sizeof mb, "max_body=%ld", c->o->max_body);
   /* badup run --set NAME=VALUE after the harness's own: the same ctx as its own load. */
-  size_t n = 0, max = 12 + 2 * c->o->nctx; /* the NULL at the end included */
+  size_t n = 0, max = 16 + 2 * c->o->nctx; /* the NULL at the end included */
   char **argv = calloc(max, sizeof *argv), **owned = calloc(c->o->nctx + 1, sizeof *owned);
   bool ok = argv && owned;
-  const char *fixed[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set",
-                         c->o->retries ? "retries=true" : "retries=false"};
+  const char *fixed[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set", clt,
+                         "--set", mb, "--set", c->o->retries ? "retries=true" : "retries=false"};
   for (size_t i = 0; ok && i < sizeof fixed / sizeof *fixed; i++) argv[n++] = (char *)fixed[i];
   for (size_t i = 0; ok && i < c->o->nctx; i++) {
     argv[n++] = "--set";
@@ -393,6 +395,7 @@ static bool render_proxy(struct case_ctx *c) {
                               .upstream_port = c->up_port, .connect_timeout = c->o->connect_timeout,
                               .upstream_ports = c->up_ports, .nupstreams = c->nups, /* every upstream, in order */
                               .read_timeout = c->o->read_timeout, .retries = c->o->retries, .scenario = c->s->name,
+                              .client_timeout = c->o->client_timeout, .max_body = c->o->max_body,
                               .config_file = c->o->proxy_config,
                               /* a forward proxy by definition has no mode to switch to */
                               .forward = c->s->forward && !c->p->forward};
@@ -509,16 +512,19 @@ static int start_proxy(struct case_ctx *c) {
   return 1;
 }
 
-/* Stage 4: the client's request(s). Its timeout leaves the proxy time to time out first;
+/* Stage 4: the client's request(s). Its timeout leaves the proxy time to time out first (on
+ * the upstream side, or on the client side when the client part is the slow one);
  * when it has the response head it reaches the barrier a scenario's plan may wait at. */
 static void exchange(struct case_ctx *c) {
   struct client_result cr;
+  double upstream_s = c->o->connect_timeout + c->o->read_timeout;
   /* wait_conn: the expect's `connection` assertion needs the client to watch the last
    * connection after the last response. */
   struct case_client_in in = {.s = c->s, .dir = c->dir, .proxy_port = c->port, .upstream_ports = c->up_ports,
                               .nupstreams = c->nups, .admin = c->admin,
                               .forward = c->p->forward || c->s->forward, .credentials = c->auth ? &c->cred : NULL,
-                              .timeout_s = c->o->connect_timeout + c->o->read_timeout + CLIENT_GRACE_S,
+                              .timeout_s = upstream_s > c->o->client_timeout ? upstream_s + CLIENT_GRACE_S
+                                                                             : c->o->client_timeout + CLIENT_GRACE_S,
                               .wait_conn = expectation_asks_connection(c->s->expectation)};
   /* A scenario's client part is one script however many requests it holds. */
   for (in.n = 1; in.n <= (c->s->client ? 1 : c->s->requests); in.n++) {

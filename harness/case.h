@@ -23,7 +23,15 @@
  *      first and its answer is what the client sees;
  *   6. verdict.c compares the case's elapsed time with check_min_s / check_max_s;
  *   7. results.c writes S as timeouts.read_s in results.json, where `badup plot` reads it to
- *      draw the timeout line. */
+ *      draw the timeout line.
+ * The client side's `--client-timeout S` and `--max-body BYTES` (BADUP_CLIENT_TIMEOUT_S,
+ * BADUP_MAX_BODY) take the same route: run_opts.client_timeout / max_body; ctx.client_timeout
+ * and ctx.max_body on both loads (2, 3: a scenario sends a body of ctx.max_body * 2 bytes, or
+ * says max_s = ctx.client_timeout + 3); ${client_header_timeout}, ${client_body_timeout}
+ * (and _ms), ${max_body} and ${max_body_kib} in the proxy's files (4), where its definition's
+ * `client` field says which directives take them; the client gives up after
+ * max(connect + read, client timeout) + CLIENT_GRACE_S (5), so a proxy that waits on a slow
+ * client answers first; timeouts.client_s and timeouts.max_body in results.json (7). */
 #ifndef BADUP_CASE_H
 #define BADUP_CASE_H
 
@@ -36,6 +44,8 @@
 
 struct run_opts {
   double connect_timeout, read_timeout;
+  double client_timeout; /* seconds: the proxy's request-head and body-idle timeouts */
+  long max_body;         /* bytes: the largest request body the proxy accepts */
   bool retries;
   const char *proxy_config;  /* --proxy-config FILE, or NULL */
   bool confine;              /* the proxy may write only into its case's folders (confine.h) */

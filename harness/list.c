@@ -13,8 +13,36 @@ void list_usage(FILE *out) {
   fputs("usage: badup list [--scenarios DIR] [--proxies DIR]\n"
         "\n"
         "Prints the scenarios (name, expect, summary) and the proxies (name, installed or\n"
-        "not, version, upstreams=N: how many upstreams it can send to, the binary).\n",
+        "not, version, upstreams=N: how many upstreams it can send to, the binary), then\n"
+        "the client-side knobs: per proxy, the directive that takes --client-timeout (the\n"
+        "request head's timeout; the request body's idle timeout) and --max-body, \"none\"\n"
+        "when the proxy has no such setting, \"-\" when its definition does not say.\n",
         out);
+}
+
+/* The client-side knobs, a row per proxy: which directive each one is written into. Columns
+ * are as wide as their longest cell, so the table stays readable with long directives. */
+static void print_knobs(const struct proxy_def *pxs, size_t npx) {
+  static const char *const heads[KNOB__COUNT] = {"header timeout", "body timeout", "max body"};
+  int w[KNOB__COUNT], nw = 14;
+  for (int k = 0; k < KNOB__COUNT; k++) w[k] = (int)strlen(heads[k]);
+  for (size_t i = 0; i < npx; i++) {
+    if ((int)strlen(pxs[i].name) > nw) nw = (int)strlen(pxs[i].name);
+    for (int k = 0; k < KNOB__COUNT; k++) {
+      int len = (int)strlen(proxy_knob_text(&pxs[i], (enum proxy_knob)k));
+      if (len > w[k]) w[k] = len;
+    }
+  }
+  printf("\nclient-side knobs (--client-timeout, --max-body; none: the proxy has no such setting):\n");
+  printf("  %-*s", nw, "proxy");
+  for (int k = 0; k < KNOB__COUNT; k++) printf(" | %-*s", k + 1 < KNOB__COUNT ? w[k] : 0, heads[k]);
+  printf("\n");
+  for (size_t i = 0; i < npx; i++) {
+    printf("  %-*s", nw, pxs[i].name);
+    for (int k = 0; k < KNOB__COUNT; k++) /* the last column unpadded: no trailing blanks */
+      printf(" | %-*s", k + 1 < KNOB__COUNT ? w[k] : 0, proxy_knob_text(&pxs[i], (enum proxy_knob)k));
+    printf("\n");
+  }
 }
 
 int list_main(int argc, char **argv) {
@@ -52,7 +80,7 @@ int list_main(int argc, char **argv) {
     return EXIT_SETUP;
   }
   struct run_opts o = {.connect_timeout = BADUP_CONNECT_TIMEOUT_S, .read_timeout = BADUP_READ_TIMEOUT_S,
-                       .seed = 1};
+                       .client_timeout = BADUP_CLIENT_TIMEOUT_S, .max_body = BADUP_MAX_BODY, .seed = 1};
   int failures = 0;
   size_t nscn = 0, npx = 0;
   struct scenario *scns = run_load_scenarios(scn_dir, &o, &nscn, &failures);
@@ -74,6 +102,7 @@ int list_main(int argc, char **argv) {
     printf("  %-14s %-14s %-10s %-12s %s\n", pxs[i].name, pxs[i].binary ? "installed" : "not installed",
            pxs[i].version ? pxs[i].version : "-", ups, pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
   }
+  print_knobs(pxs, npx);
   for (size_t i = 0; i < nscn; i++) scenario_unload(&scns[i]);
   free(scns);
   proxy_free_all(pxs, npx);

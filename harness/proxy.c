@@ -63,6 +63,7 @@ static int fn_proxy(lua_State *L) {
     lua_settop(L, 1);
   }
   ld_upstreams_finish(L, ld);
+  ld_client_finish(L, ld);
   if (!p->config) p->config = ld_dup(L, ld, p->files[0].name, strlen(p->files[0].name));
   bool found = false;
   for (size_t i = 0; i < p->nfiles; i++) found |= strcmp(p->files[i].name, p->config) == 0;
@@ -162,6 +163,7 @@ static void free_def(struct proxy_def *p) {
   free(p->targets), ld_free_list(p->groups);
   proxy_explain_free(p->explain);
   proxy_upstreams_free(&p->upstreams);
+  proxy_client_free(p);
   for (size_t i = 0; i < p->nsidecars; i++) ld_free_list(p->sidecars[i]);
   free(p->sidecars);
   for (size_t i = 0; i < p->nfiles; i++) free(p->files[i].name), free(p->files[i].text);

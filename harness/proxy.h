@@ -187,6 +187,16 @@ struct proxy_forward_mode {
   char *why_no_auth;        /* with auth NULL: why, as a skip says it */
 };
 
+/* The client-side settings every definition writes from the same variables, where the proxy
+ * has a directive for them (client = { ... }, docs/proxies.md "Client-side knobs"). */
+enum proxy_knob { KNOB_HEADER_TIMEOUT, KNOB_BODY_TIMEOUT, KNOB_MAX_BODY, KNOB__COUNT };
+extern const char *const proxy_knob_names[KNOB__COUNT]; /* "header_timeout", "body_timeout", "max_body" */
+
+struct proxy_knob_decl {
+  bool declared;   /* the definition says something about it */
+  char *directive; /* the directive it uses ("client_header_timeout"), or NULL: it has none */
+};
+
 struct proxy_def {
   char *name, *summary, *source;
   int line;             /* of the proxy{} call in source */
@@ -231,7 +241,11 @@ struct proxy_def {
                     with it (nginx's upstream NAME, apache's balancer://NAME) */
   struct proxy_explain *explain; /* NULL: explain does not know its lines */
   struct proxy_upstreams upstreams;
+  struct proxy_knob_decl client[KNOB__COUNT];
 };
+
+/* What `badup list` shows of a knob: its directive, "none", or "-" (not declared). */
+const char *proxy_knob_text(const struct proxy_def *p, enum proxy_knob k);
 
 #define MAX_SIDECARS 4
 
@@ -248,7 +262,8 @@ enum proxy_var {
   PV_READ_TIMEOUT, PV_CONNECT_TIMEOUT_MS, PV_READ_TIMEOUT_MS, PV_RETRIES, PV_SCENARIO,
   PV_MAX_CONNECTIONS, PV_UPSTREAM_SERVERS, PV_UPSTREAM_INDEX, PV_UPSTREAM_SUFFIX,
   PV_AUTH, PV_AUTH_USER, PV_AUTH_PASSWORD, PV_AUTH_FILE, /* forward mode's (all "" otherwise) */
-  PV__COUNT
+  PV_CLIENT_HEADER_TIMEOUT, PV_CLIENT_HEADER_TIMEOUT_MS, PV_CLIENT_BODY_TIMEOUT, PV_CLIENT_BODY_TIMEOUT_MS,
+  PV_MAX_BODY, PV_MAX_BODY_KIB, PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
 
@@ -274,6 +289,8 @@ struct proxy_instance {
   const int *upstream_ports; /* every upstream's port, upstream_ports[0] first, or NULL: */
   int nupstreams;            /* ... 0 or 1: upstream_port alone */
   double connect_timeout, read_timeout; /* seconds */
+  double client_timeout;     /* seconds: request head, and between body bytes; 0: BADUP_CLIENT_TIMEOUT_S */
+  long max_body;             /* bytes of a request body; 0: BADUP_MAX_BODY */
   bool retries;              /* ${retries} is retries.on (else retries.off) */
   const char *scenario;      /* ${scenario} ("" outside a case) */
   int max_connections;       /* ${max_connections}; 0: PROXY_MAX_CONNECTIONS */
@@ -291,6 +308,7 @@ struct proxy_instance {
 struct proxy_rendered {
   char port[16], upstream_port[16], connect_timeout[32], read_timeout[32], connect_timeout_ms[32],
       read_timeout_ms[32], max_connections[16];
+  char client_timeout[32], client_timeout_ms[32], max_body[32], max_body_kib[32];
   char *retries;
   char *servers;             /* ${upstream_servers} */
   char *auth;                /* ${auth} */

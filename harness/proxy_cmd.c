@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "usage.h"
 #include "proxy.h"
+#include "timeouts.h"
 
 #define EXIT_SETUP 2
 
@@ -48,6 +49,8 @@ void proxy_usage(FILE *out) {
         "                          free when asked, as `badup run` picks them)\n"
         "  --connect-timeout S     upstream connect timeout (default 1)\n"
         "  --read-timeout S        upstream read timeout (default 2)\n"
+        "  --client-timeout S      request head and body idle timeouts (default 2)\n"
+        "  --max-body BYTES        largest request body it accepts (default 1048576)\n"
         "  --retries               let it retry the upstream (its definition's retries.on)\n"
         "  --forward               its forward-proxy mode's files (forward = { ... })\n"
         "  --auth                  ... with Basic proxy authentication: random credentials,\n"
@@ -79,7 +82,8 @@ struct render_args {
   char host[256];
   int upstream_port, listen_port, max_connections;
   int ports[PROXY_UPSTREAMS_MAX], nports; /* --upstreams */
-  double connect_timeout, read_timeout;
+  double connect_timeout, read_timeout, client_timeout;
+  long max_body;
   bool retries, forward, auth;
 };
 
@@ -125,7 +129,7 @@ static bool parse_upstreams(const char *s, struct render_args *a) {
 }
 
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
-  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH };
+  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
       {"upstreams", required_argument, NULL, O_UPS},
@@ -133,8 +137,11 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
       {"read-timeout", required_argument, NULL, O_RT},      {"retries", no_argument, NULL, O_RETRIES},
       {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
       {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
+      {"client-timeout", required_argument, NULL, O_CLT},   {"max-body", required_argument, NULL, O_MAXB},
       {"help", no_argument, NULL, 'h'},                     {NULL, 0, NULL, 0}};
-  *a = (struct render_args){.px_arg = "harness/proxies", .connect_timeout = 1, .read_timeout = 2};
+  *a = (struct render_args){.px_arg = "harness/proxies", .connect_timeout = BADUP_CONNECT_TIMEOUT_S,
+                            .read_timeout = BADUP_READ_TIMEOUT_S, .client_timeout = BADUP_CLIENT_TIMEOUT_S,
+                            .max_body = BADUP_MAX_BODY};
   bool upstream = false;
   int opt;
   optind = 1;
@@ -170,6 +177,20 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
         return cli_usage_error("proxy", "timeouts want seconds from 0.001 to 600, got '%s'", optarg);
       if (opt == O_CT) a->connect_timeout = v;
       else a->read_timeout = v;
+      break;
+    }
+    case O_CLT: {
+      double v = strtod(optarg, &end);
+      if (!*optarg || *end || !(v >= 0.001) || v > 600)
+        return cli_usage_error("proxy", "--client-timeout wants seconds from 0.001 to 600, got '%s'", optarg);
+      a->client_timeout = v;
+      break;
+    }
+    case O_MAXB: {
+      long v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 1 || v > BADUP_MAX_BODY_LIMIT)
+        return cli_usage_error("proxy", "--max-body wants bytes from 1 to %ld, got '%s'", BADUP_MAX_BODY_LIMIT, optarg);
+      a->max_body = v;
       break;
     }
     case O_RETRIES: a->retries = true; break;
@@ -367,6 +388,7 @@ static int render_main(int argc, char **argv) {
     struct proxy_instance in = {.dir = dir, .port = port, .upstream_host = a.host, .upstream_port = a.upstream_port,
                                 .upstream_ports = a.ports, .nupstreams = a.nports,
                                 .connect_timeout = a.connect_timeout, .read_timeout = a.read_timeout,
+                                .client_timeout = a.client_timeout, .max_body = a.max_body,
                                 .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
     in.forward = a.forward && !p->forward;
     struct proxy_credentials cred;

@@ -99,5 +99,13 @@ const char *proxy_explain_shared_kind(const struct proxy_def *a, const struct pr
 void ld_upstreams(lua_State *L, struct loader *ld, int v);
 void ld_upstreams_finish(lua_State *L, struct loader *ld);
 void proxy_upstreams_free(struct proxy_upstreams *u);
+/* Does a file, the command, the environment, a sidecar or a retries or upstreams text use ${name}? */
+bool ld_uses(const struct proxy_def *p, const char *name);
+
+/* proxy_client.c: the client field's reader; once every field is read, that each knob with
+ * a directive has its variable used, and each declared false has not; freeing it. */
+void ld_client(lua_State *L, struct loader *ld, int v);
+void ld_client_finish(lua_State *L, struct loader *ld);
+void proxy_client_free(struct proxy_def *p);
 
 #endif

@@ -9,6 +9,7 @@
 #include "config_lex.h"
 #include "fileio.h"
 #include "files.h"
+#include "timeouts.h"
 
 const char *const proxy_var_names[PV__COUNT] = {
     [PV_BINARY] = "binary",
@@ -30,6 +31,12 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_AUTH_USER] = "auth_user",
     [PV_AUTH_PASSWORD] = "auth_password",
     [PV_AUTH_FILE] = "auth_file",
+    [PV_CLIENT_HEADER_TIMEOUT] = "client_header_timeout",
+    [PV_CLIENT_HEADER_TIMEOUT_MS] = "client_header_timeout_ms",
+    [PV_CLIENT_BODY_TIMEOUT] = "client_body_timeout",
+    [PV_CLIENT_BODY_TIMEOUT_MS] = "client_body_timeout_ms",
+    [PV_MAX_BODY] = "max_body",
+    [PV_MAX_BODY_KIB] = "max_body_kib",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -198,13 +205,24 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
   snprintf(out->read_timeout_ms, sizeof out->read_timeout_ms, "%ld", (long)(in->read_timeout * 1000 + 0.5));
   snprintf(out->max_connections, sizeof out->max_connections, "%d",
            in->max_connections > 0 ? in->max_connections : PROXY_MAX_CONNECTIONS);
+  /* One client timeout for the head and the body: --client-timeout sets both. KiB rounds
+   * up, so a limit given in KiB never refuses a body the byte limit lets through. */
+  double ct = in->client_timeout > 0 ? in->client_timeout : BADUP_CLIENT_TIMEOUT_S;
+  long mb = in->max_body > 0 ? in->max_body : BADUP_MAX_BODY;
+  fmt_seconds(out->client_timeout, sizeof out->client_timeout, ct);
+  snprintf(out->client_timeout_ms, sizeof out->client_timeout_ms, "%ld", (long)(ct * 1000 + 0.5));
+  snprintf(out->max_body, sizeof out->max_body, "%ld", mb);
+  snprintf(out->max_body_kib, sizeof out->max_body_kib, "%ld", (mb + 1023) / 1024);
   const char *values[PV__COUNT] = {
       [PV_BINARY] = p->binary, [PV_DIR] = in->dir, [PV_PROXY_PORT] = out->port,
       [PV_UPSTREAM_HOST] = in->upstream_host, [PV_UPSTREAM_PORT] = out->upstream_port,
       [PV_CONNECT_TIMEOUT] = out->connect_timeout, [PV_READ_TIMEOUT] = out->read_timeout,
       [PV_CONNECT_TIMEOUT_MS] = out->connect_timeout_ms, [PV_READ_TIMEOUT_MS] = out->read_timeout_ms,
       [PV_RETRIES] = "", [PV_SCENARIO] = in->scenario ? in->scenario : "",
-      [PV_MAX_CONNECTIONS] = out->max_connections};
+      [PV_MAX_CONNECTIONS] = out->max_connections,
+      [PV_CLIENT_HEADER_TIMEOUT] = out->client_timeout, [PV_CLIENT_HEADER_TIMEOUT_MS] = out->client_timeout_ms,
+      [PV_CLIENT_BODY_TIMEOUT] = out->client_timeout, [PV_CLIENT_BODY_TIMEOUT_MS] = out->client_timeout_ms,
+      [PV_MAX_BODY] = out->max_body, [PV_MAX_BODY_KIB] = out->max_body_kib};
   memcpy(out->values, values, sizeof values);
   out->values[PV_UPSTREAM_SERVERS] = "", out->values[PV_UPSTREAM_INDEX] = "1", out->values[PV_UPSTREAM_SUFFIX] = "";
   bool fwd = in->forward && p->fwd.on, auth = fwd && p->fwd.auth && in->auth_user;

@@ -143,8 +143,7 @@ void ld_upstreams(lua_State *L, struct loader *ld, int v) {
   lua_settop(L, v);
 }
 
-/* Does a file, the command, the environment, a sidecar or one of the texts use ${name}? */
-static bool used(const struct proxy_def *p, const char *name) {
+bool ld_uses(const struct proxy_def *p, const char *name) {
   char needle[64];
   snprintf(needle, sizeof needle, "${%s}", name);
   for (size_t i = 0; i < p->nfiles; i++)
@@ -158,6 +157,9 @@ static bool used(const struct proxy_def *p, const char *name) {
       if (strstr(*a, needle)) return true;
   for (size_t i = 0; i < p->upstreams.nseveral; i++)
     if (p->upstreams.several[i].text && strstr(p->upstreams.several[i].text, needle)) return true;
+  const char *texts[] = {p->retries_on, p->retries_off, p->upstreams.retries_on, p->upstreams.retries_off};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    if (texts[i] && strstr(texts[i], needle)) return true;
   return false;
 }
 
@@ -165,10 +167,10 @@ static bool used(const struct proxy_def *p, const char *name) {
  * upstream but the first out, and the case would test a configuration that sends to one. */
 void ld_upstreams_finish(lua_State *L, struct loader *ld) {
   const struct proxy_def *p = ld->p;
-  if (p->upstreams.servers.each && !used(p, proxy_var_names[PV_UPSTREAM_SERVERS]))
+  if (p->upstreams.servers.each && !ld_uses(p, proxy_var_names[PV_UPSTREAM_SERVERS]))
     ld_fail(L, ld, "upstreams.each is given, but no file, command, env or sidecar uses ${upstream_servers}");
   for (size_t i = 0; i < p->upstreams.nseveral; i++)
-    if (!used(p, p->upstreams.several[i].name))
+    if (!ld_uses(p, p->upstreams.several[i].name))
       ld_fail(L, ld, "upstreams.several.%s: no file, command, env or sidecar uses ${%s}", p->upstreams.several[i].name,
               p->upstreams.several[i].name);
 }

@@ -319,10 +319,11 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   verdict_summary(counts, sizeof counts, count);
   fprintf(f, "# badup run %s\n\n", info->started);
   fprintf(f, "%zu cases: %s%s. Duration %.1f s, %d jobs%s. Upstream connect timeout %g s, read timeout %g s, "
-             "retries %s.\n\n",
+             "retries %s. Client timeout %g s, request bodies up to %ld bytes.\n\n",
           n, counts, info->interrupted ? " (interrupted)" : "", info->duration_s, info->jobs,
           info->repeat > 1 ? ", every case run several times (--repeat)" : "", info->opts->connect_timeout,
-          info->opts->read_timeout, info->opts->retries ? "on" : "off");
+          info->opts->read_timeout, info->opts->retries ? "on" : "off", info->opts->client_timeout,
+          info->opts->max_body);
   if (info->shard) fprintf(f, "Shard: %s.\n\n", info->shard);
   fprintf(f, "## Proxies\n\n| proxy | version | binary |\n|---|---|---|\n");
   struct grid g;
@@ -356,10 +357,11 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
   char path[4096];
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++) json_array_append_new(arr, row_json(&rows[i]));
-  json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:i, s:{s:f, s:f, s:b}, s:o}", "started", info->started, "duration_s",
-                          info->duration_s, "interrupted", info->interrupted, "jobs", info->jobs, "repeat",
+  json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:i, s:{s:f, s:f, s:b, s:f, s:I}, s:o}", "started", info->started,
+                          "duration_s", info->duration_s, "interrupted", info->interrupted, "jobs", info->jobs, "repeat",
                           info->repeat > 0 ? info->repeat : 1, "timeouts", "connect_s", info->opts->connect_timeout,
-                          "read_s", info->opts->read_timeout, "retries", info->opts->retries, "cases", arr);
+                          "read_s", info->opts->read_timeout, "retries", info->opts->retries, "client_s",
+                          info->opts->client_timeout, "max_body", (json_int_t)info->opts->max_body, "cases", arr);
   if (info->shard) json_object_set_new(doc, "shard", json_string(info->shard));
   snprintf(path, sizeof path, "%s/results.json", dir);
   int rc = jsonio_write(path, doc);

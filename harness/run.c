@@ -48,6 +48,10 @@ void run_usage(FILE *out) {
         "  --retries              let proxies retry the upstream (off by default)\n"
         "  --connect-timeout S    upstream connect timeout given to proxies (default %g)\n"
         "  --read-timeout S       upstream read timeout given to proxies (default %g)\n"
+        "  --client-timeout S     client-side timeouts given to proxies: to receive the\n"
+        "                         request head, and between request body bytes (default %g;\n"
+        "                         where a proxy has such a directive: badup list)\n"
+        "  --max-body BYTES       the largest request body proxies accept (default %ld)\n"
         "  --update-reference     record this run's outcomes as the reference (with\n"
         "                         --proxies, into a --reference folder of your own)\n"
         "  --reference DIR        reference folder (default results/reference)\n"
@@ -81,7 +85,7 @@ void run_usage(FILE *out) {
         "Exit codes: 0 nothing failed, 1 a case failed, 2 usage or set-up error (also when a\n"
         "case could not be run or its scenario raised: verdict error), 130 interrupted\n"
         "(results of finished cases are still written).\n",
-        BADUP_CONNECT_TIMEOUT_S, BADUP_READ_TIMEOUT_S);
+        BADUP_CONNECT_TIMEOUT_S, BADUP_READ_TIMEOUT_S, BADUP_CLIENT_TIMEOUT_S, BADUP_MAX_BODY);
 }
 
 /* Is given the shipped harness/proxies (the same folder, however it is spelled)? */
@@ -107,10 +111,12 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
                          .repeat = 1,
                          .o = {.connect_timeout = BADUP_CONNECT_TIMEOUT_S,
                                .read_timeout = BADUP_READ_TIMEOUT_S,
+                               .client_timeout = BADUP_CLIENT_TIMEOUT_S,
+                               .max_body = BADUP_MAX_BODY,
                                .seed = 1}};
   enum {
     O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED,
-    O_REPEAT, O_SET
+    O_REPEAT, O_SET, O_CLT, O_MAXB
   };
   static const struct option longopts[] = {
       {"proxy", required_argument, NULL, O_PROXY},   {"scenario", required_argument, NULL, O_SCEN},
@@ -122,6 +128,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       {"proxies", required_argument, NULL, O_PDIR},  {"seed", required_argument, NULL, O_SEED},
       {"repeat", required_argument, NULL, O_REPEAT}, {"quiet", no_argument, NULL, 'q'},
       {"set", required_argument, NULL, O_SET},
+      {"client-timeout", required_argument, NULL, O_CLT}, {"max-body", required_argument, NULL, O_MAXB},
       {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
@@ -163,6 +170,21 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       if (opt == O_CT) a->o.connect_timeout = v; else a->o.read_timeout = v;
       break;
     }
+    case O_CLT: {
+      double v = strtod(optarg, &end);
+      /* a proxy that counts whole seconds cannot take less than one (docs/proxies.md) */
+      if (!*optarg || *end || !(v >= 0.001) || v > 600)
+        return cli_usage_error("run", "--client-timeout wants seconds from 0.001 to 600, got '%s'", optarg);
+      a->o.client_timeout = v;
+      break;
+    }
+    case O_MAXB: {
+      long v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 1 || v > BADUP_MAX_BODY_LIMIT)
+        return cli_usage_error("run", "--max-body wants bytes from 1 to %ld, got '%s'", BADUP_MAX_BODY_LIMIT, optarg);
+      a->o.max_body = v;
+      break;
+    }
     case O_UPD: a->update_ref = true; break;
     case O_REF:
       a->ref_dir_arg = optarg;
@@ -182,7 +204,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
         return cli_usage_error("run", "--set wants NAME=VALUE with NAME a Lua name, got '%s'", optarg);
       /* The harness's own values go to the proxy too: set by their options, so both agree. */
       static const char *const own[][2] = {{"read_timeout", "--read-timeout"},
-                                           {"connect_timeout", "--connect-timeout"}, {"retries", "--retries"}};
+                                           {"connect_timeout", "--connect-timeout"}, {"retries", "--retries"},
+                                           {"client_timeout", "--client-timeout"}, {"max_body", "--max-body"}};
       for (size_t i = 0; i < sizeof own / sizeof *own; i++)
         if (strlen(own[i][0]) == nlen && !strncmp(optarg, own[i][0], nlen))
           return cli_usage_error("run", "--set %s: give %s instead (the proxy gets it too)", own[i][0], own[i][1]);

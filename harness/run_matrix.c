@@ -20,11 +20,13 @@ struct scenario *run_load_scenarios(const char *dir, const struct run_opts *o, s
   *n = 0;
   if (k < 0) return NULL;
   struct scenario *list = calloc((size_t)k + 1, sizeof *list);
-  char rt[64], ct[64];
+  char rt[64], ct[64], clt[64], mb[32];
   snprintf(rt, sizeof rt, "%g", o->read_timeout);
   snprintf(ct, sizeof ct, "%g", o->connect_timeout);
+  snprintf(clt, sizeof clt, "%g", o->client_timeout);
+  snprintf(mb, sizeof mb, "%ld", o->max_body);
   /* The harness's values, then --set's (checked not to name these: the proxy gets the same). */
-  struct ctx_var *ctx = calloc(3 + o->nctx, sizeof *ctx);
+  struct ctx_var *ctx = calloc(5 + o->nctx, sizeof *ctx);
   if (!ctx) {
     *failures += 1;
     fprintf(stderr, "badup: out of memory\n");
@@ -36,8 +38,10 @@ struct scenario *run_load_scenarios(const char *dir, const struct run_opts *o, s
   ctx[0] = (struct ctx_var){"read_timeout", rt};
   ctx[1] = (struct ctx_var){"connect_timeout", ct};
   ctx[2] = (struct ctx_var){"retries", o->retries ? "true" : "false"};
-  for (size_t i = 0; i < o->nctx; i++) ctx[3 + i] = o->ctx[i];
-  struct scenario_opts so = {.seed = o->seed, .ctx = ctx, .nctx = 3 + o->nctx};
+  ctx[3] = (struct ctx_var){"client_timeout", clt};
+  ctx[4] = (struct ctx_var){"max_body", mb};
+  for (size_t i = 0; i < o->nctx; i++) ctx[5 + i] = o->ctx[i];
+  struct scenario_opts so = {.seed = o->seed, .ctx = ctx, .nctx = 5 + o->nctx};
   for (int i = 0; i < k; i++) {
     size_t len = strlen(names[i]->d_name);
     if (len > 4 && names[i]->d_name[0] != '.' && !strcmp(names[i]->d_name + len - 4, ".lua")) {

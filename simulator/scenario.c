@@ -34,13 +34,17 @@ static int ctx_unset_read(lua_State *L) {
 static void set_ctx(lua_State *L, const struct scenario_opts *o) {
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, EXPECT_CTX_UNSET);
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 6);
   lua_pushnumber(L, BADUP_CONNECT_TIMEOUT_S);
   lua_setfield(L, -2, "connect_timeout");
   lua_pushnumber(L, BADUP_READ_TIMEOUT_S);
   lua_setfield(L, -2, "read_timeout");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "retries");
+  lua_pushnumber(L, BADUP_CLIENT_TIMEOUT_S);
+  lua_setfield(L, -2, "client_timeout");
+  lua_pushinteger(L, BADUP_MAX_BODY);
+  lua_setfield(L, -2, "max_body");
   for (size_t i = 0; i < o->nctx; i++) {
     const char *v = o->ctx[i].value;
     if (!strcmp(v, "true") || !strcmp(v, "false")) lua_pushboolean(L, v[0] == 't');

@@ -13,6 +13,14 @@
 --    first matching ProxyPass wins), without it the line is commented out. That re-tries
 --    connect failures only (up to 3 tries), not an empty reply or a reset.
 --  * Known deviations: 503 on a refused connection, 502 (not 504) on a read timeout.
+--  * Client side: mod_reqtimeout's RequestReadTimeout takes whole seconds (an integer:
+--    ${client_header_timeout} / ${client_body_timeout}, which --client-timeout must keep
+--    whole). Without MinRate, header=N is a total for the whole head (408) and body=N a
+--    total for the whole body, not an idle timeout. The body limit is NOT LimitRequestBody:
+--    httpd skips it for proxied requests (http_filters.c: no limit when r->proxyreq; a 2 MiB
+--    body went through to the upstream under LimitRequestBody 1048576). A mod_rewrite rule
+--    answers 413 on a Content-Length above ${max_body} instead (it runs before mod_proxy's
+--    translate_name); a chunked body of any size passes.
 return proxy {
   name = "apache2",
   summary = "apache2 2.4 + mod_proxy_http reverse proxy (ProxyPass, retry=0)",
@@ -38,6 +46,8 @@ DefaultRuntimeDir ${dir}
 Mutex file:${dir} default
 LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
+LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
 LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
 LoadModule proxy_balancer_module /usr/lib/apache2/modules/mod_proxy_balancer.so
@@ -55,6 +65,10 @@ ErrorLog ${dir}/error.log
 LogLevel warn proxy:info proxy_http:info
 LogFormat "%a %t \"%r\" %>s %b %D %{ms}Tms" badup
 CustomLog ${dir}/access.log badup
+RequestReadTimeout header=${client_header_timeout} body=${client_body_timeout}
+RewriteEngine On
+RewriteCond %{HTTP:Content-Length} -gt${max_body}
+RewriteRule ^ - [R=413,L]
 ProxyRequests Off
 
 <Proxy "balancer://up">
@@ -65,6 +79,9 @@ ProxyPass        / http://${upstream_host}:${upstream_port}/ connectiontimeout=$
 ProxyPassReverse / http://${upstream_host}:${upstream_port}/
 ]],
   },
+  client = { header_timeout = "RequestReadTimeout header= (whole s, total)",
+             body_timeout = "RequestReadTimeout body= (whole s, total)",
+             max_body = "RewriteRule [R=413] if Content-Length > N (chunked: none)" },
   command = { "${binary}", "-DFOREGROUND", "-f", "${dir}/apache2.conf" },
   -- apache2 -t parses the config and loads the modules; it opens no log and binds nothing.
   check = { "${binary}", "-t", "-f", "${dir}/apache2.conf" },
@@ -186,6 +203,8 @@ LoadModule auth_basic_module /usr/lib/apache2/modules/mod_auth_basic.so
 LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
 LoadModule proxy_connect_module /usr/lib/apache2/modules/mod_proxy_connect.so
+LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
+LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
 User www-data
 Group www-data
 StartServers 1
@@ -198,6 +217,10 @@ ErrorLog ${dir}/error.log
 LogLevel warn proxy:info proxy_http:info
 LogFormat "%a %t \"%r\" %>s %b %D %{ms}Tms" badup
 CustomLog ${dir}/access.log badup
+RequestReadTimeout header=${client_header_timeout} body=${client_body_timeout}
+RewriteEngine On
+RewriteCond %{HTTP:Content-Length} -gt${max_body}
+RewriteRule ^ - [R=413,L]
 ProxyRequests On
 ProxyTimeout ${read_timeout}
 AllowCONNECT ${upstream_port}

@@ -13,6 +13,12 @@
 --    lb_try_interval 250ms (caddy 2.6 has no lb_retries: ~5 attempts within 1 s). Even with
 --    retries off, Go's transport silently re-sends an idempotent request once when a reused
 --    keep-alive connection dies before any byte.
+--  * Client side: the servers' timeouts are Go's http.Server ones: read_header
+--    (${client_header_timeout}s) is the time from a request's first byte to the end of its
+--    head; read_body (${client_body_timeout}s) is ReadTimeout, a total for head AND body from
+--    the request's start, not an idle timeout. request_body max_size (${max_body} bytes)
+--    caps the body as the proxy reads it (http.MaxBytesReader): a larger Content-Length is
+--    not refused up front.
 --  * Both logs are JSON (the console format would colour the level with ANSI escapes),
 --    without the request and response headers: a huge upstream header would make the access
 --    line longer than the 64 KiB tail of each log that the harness reads (see huge_header).
@@ -49,6 +55,12 @@ return proxy {
 		}
 		level INFO
 	}
+	servers {
+		timeouts {
+			read_header ${client_header_timeout}s
+			read_body ${client_body_timeout}s
+		}
+	}
 }
 http://127.0.0.1:${proxy_port} {
 	bind 127.0.0.1
@@ -62,6 +74,9 @@ http://127.0.0.1:${proxy_port} {
 			}
 		}
 	}
+	request_body {
+		max_size ${max_body}
+	}
 	reverse_proxy ${upstream_servers} {
 		transport http {
 			dial_timeout ${connect_timeout}s
@@ -72,6 +87,8 @@ http://127.0.0.1:${proxy_port} {
 }
 ]],
   },
+  client = { header_timeout = "servers timeouts read_header", body_timeout = "servers timeouts read_body (total)",
+             max_body = "request_body max_size" },
   -- `caddy run` stays in the foreground (`caddy start` would detach); a Caddyfile cannot
   -- change that.
   command = { "/usr/bin/env", "HOME=${dir}", "XDG_DATA_HOME=${dir}/xdg-data", "XDG_CONFIG_HOME=${dir}/xdg-config",

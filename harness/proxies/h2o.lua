@@ -9,6 +9,12 @@
 --  * `user: root`: as root it would otherwise switch to nobody, who cannot write ${dir}.
 --    Prints "[INFO] raised RLIMIT_NOFILE to ..." on stderr at start.
 --  * Known deviations: 502 for both a refused connection and a read timeout.
+--  * Client side: http1-request-timeout is in whole SECONDS in 2.2 (${client_header_timeout};
+--    milliseconds came later): one timer per request on HTTP/1 connections, armed when the
+--    request starts, that covers the head as a whole (a head dribbled in stays cut at N s)
+--    and the reads of its body; it closes the connection without an answer. There is no
+--    second key for the body, so body_timeout is false (the head's timer applies to it).
+--    limit-request-body (${max_body} bytes) answers 413 on a larger Content-Length.
 return proxy {
   name = "h2o",
   summary = "h2o 2.2 reverse proxy (proxy.reverse.url)",
@@ -25,6 +31,8 @@ listen:
   port: ${proxy_port}
 user: root
 num-threads: 1
+http1-request-timeout: ${client_header_timeout}
+limit-request-body: ${max_body}
 pid-file: ${dir}/h2o.pid
 temp-buffer-path: ${dir}
 error-log: ${dir}/error.log
@@ -40,6 +48,8 @@ hosts:
         proxy.preserve-host: ON
 ]],
   },
+  client = { header_timeout = "http1-request-timeout (whole s, also the body's reads)", body_timeout = false,
+             max_body = "limit-request-body" },
   -- Worker mode, h2o's default, stays in the foreground: only `-m daemon` on the command line
   -- detaches; h2o.conf has no key for it.
   command = { "${binary}", "-c", "${dir}/h2o.conf" },

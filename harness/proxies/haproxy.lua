@@ -2,6 +2,13 @@
 -- Timeouts in ms (haproxy rejects fractional seconds). haproxy cannot write a log file
 -- itself: `log stderr` sends the HTTP log (with its termination state, e.g. SH--) to
 -- stderr, which the harness keeps as proxy.err.
+-- Client side: `timeout http-request` (${client_header_timeout_ms}) is a whole-head timer
+-- from the request's first byte (408, state cR); the body is only waited for under option
+-- http-buffer-request, which this config does not set. `timeout client`
+-- (${client_body_timeout_ms}) is haproxy's inactivity timeout on the client side, when the
+-- client is expected to send (the body) or to take data (cD). haproxy has no body limit
+-- directive: a deny on the Content-Length header's value stands in for it (413); a chunked
+-- body of any size passes.
 -- The HTTP log (option httplog) from the status on: status, bytes, two cookie fields, the
 -- termination state, the connection counts; and its timers (Tq/Tw/Tc/Tr/Ta). explain reads
 -- both (see explain below).
@@ -32,18 +39,21 @@ defaults
     option dontlognull
     timeout connect ${connect_timeout_ms}ms
     timeout server  ${read_timeout_ms}ms
-    timeout client  30s
-    timeout http-request 10s
+    timeout client  ${client_body_timeout_ms}ms
+    timeout http-request ${client_header_timeout_ms}ms
     ${retries}
 
 frontend fe
     bind 127.0.0.1:${proxy_port}
+    http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${max_body} }
     default_backend be
 
 backend be
     ${upstream_servers}
 ]],
   },
+  client = { header_timeout = "timeout http-request", body_timeout = "timeout client (idle, both directions)",
+             max_body = "http-request deny 413 if Content-Length > N (chunked: none)" },
   -- -db keeps it in the foreground: it wins over `daemon` (and master-worker) in global.
   command = { "${binary}", "-db", "-f", "${dir}/haproxy.cfg" },
   -- -c parses the config and resolves server addresses; it binds nothing.

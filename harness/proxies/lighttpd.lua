@@ -9,6 +9,12 @@
 --    disable-time seconds (default 1) and answers 503 at once meanwhile without trying.
 --  * lighttpd never re-sends a request (no retry option); more hosts in the list only give
 --    failover between hosts, so --retries changes nothing here.
+--  * Client side: server.max-read-idle (whole seconds, ${client_body_timeout}, the same 1 s
+--    tick) is an idle timeout on every read from the client, the head's and the body's; it
+--    closes the connection without an answer. lighttpd has no timer for the head as a whole,
+--    so header_timeout is false (an idle head is cut by max-read-idle all the same).
+--    server.max-request-size is in KiB (${max_body_kib}, rounded up): 413 on a larger
+--    Content-Length, and on a chunked body once it passes the limit.
 --  * Known deviations: 503 on a refused connection, 500 on an empty reply or a reset. An empty
 --    reply leaves no error.log line at all (not even with proxy.debug = 1, which only adds
 --    "found a host / got proc / released proc" noise): only the access line shows the 500.
@@ -41,6 +47,8 @@ server.port = ${proxy_port}
 server.document-root = "${dir}"
 server.pid-file = "${dir}/lighttpd.pid"
 server.upload-dirs = ( "${dir}" )
+server.max-read-idle = ${client_body_timeout}
+server.max-request-size = ${max_body_kib}
 server.errorlog = "${dir}/error.log"
 accesslog.filename = "${dir}/access.log"
 accesslog.format = "%h %t \"%r\" %>s %b %D"
@@ -50,6 +58,8 @@ proxy.server = ( "" => ( ${upstream_servers} ) )
 ]],
   },
   -- -D: in the foreground (lighttpd detaches by default); no lighttpd.conf key undoes it.
+  client = { header_timeout = false, body_timeout = "server.max-read-idle (whole s, also the head's reads)",
+             max_body = "server.max-request-size (KiB)" },
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
   -- -tt: parse the config, load and set up the modules, then exit.
   check = { "${binary}", "-tt", "-f", "${dir}/lighttpd.conf" },

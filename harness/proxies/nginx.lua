@@ -2,6 +2,11 @@
 -- to the upstream with a keep-alive pool (so keepalive_race means something).
 -- Timeouts in ms. The error log says why a 502/504 happened ("upstream prematurely
 -- closed connection while reading response header from upstream").
+-- Client side (${client_header_timeout_ms} etc.): client_header_timeout is the time to the
+-- end of the request head, counted from the connection's first read (a whole-head timer,
+-- not idle; 408 is logged, the connection closed without a response); client_body_timeout
+-- is idle, between two reads of the body (408); client_max_body_size is checked against
+-- Content-Length before the body is read (413), and against the bytes of a chunked body.
 return proxy {
   name = "nginx",
   summary = "nginx reverse proxy (proxy_pass, upstream keepalive)",
@@ -30,6 +35,9 @@ http {
                      'rt=$request_time ua="$upstream_addr" us="$upstream_status" '
                      'uct="$upstream_connect_time" urt="$upstream_response_time"';
     access_log ${dir}/access.log badup;
+    client_header_timeout ${client_header_timeout_ms}ms;
+    client_body_timeout   ${client_body_timeout_ms}ms;
+    client_max_body_size  ${max_body};
     client_body_temp_path ${dir}/client_body;
     # request bodies up to 1 MiB stay in memory: a body buffered to a file makes nginx warn
     # with the file's path (the case folder's), which no log line of a case should carry
@@ -59,6 +67,8 @@ http {
 }
 ]],
   },
+  client = { header_timeout = "client_header_timeout", body_timeout = "client_body_timeout",
+             max_body = "client_max_body_size" },
   command = { "${binary}", "-p", "${dir}", "-e", "${dir}/error.log", "-c", "${dir}/nginx.conf" },
   -- nginx -t parses the config and opens its files, no socket; -e first: before it reads the
   -- config, nginx opens its built-in error log (/var/log/nginx/error.log).

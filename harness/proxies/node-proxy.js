@@ -2,10 +2,15 @@
 // harness/proxies/node.lua (copied into the case folder as proxy.js).
 //
 // usage: node proxy.js LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORTS CONNECT_TIMEOUT_S READ_TIMEOUT_S RETRIES LOG_FILE
+//                      [CLIENT_HEADER_S CLIENT_BODY_S MAX_BODY]
 //   UPSTREAM_PORTS: one port, or several separated by commas (a request goes to the first,
 //   each retry to the next); timeouts in seconds (fractions allowed); RETRIES = extra attempts
 //   for idempotent requests that failed before any response byte (0 = none); LOG_FILE gets
-//   one line per request.
+//   one line per request. The client side, optional (Node's defaults without them):
+//   CLIENT_HEADER_S is server.headersTimeout (the whole head, from the request's first
+//   byte: 408), CLIENT_BODY_S the idle time allowed between two body chunks (408, then the
+//   connection is closed), MAX_BODY the largest body in bytes (413 on a larger
+//   Content-Length at once, or once a chunked body passes it).
 //
 // What it does, the way such proxies are usually written:
 //   - upstream keep-alive pool (http.Agent keepAlive), so a reused connection can die;
@@ -32,6 +37,9 @@ const connectMs = Number(args[3]) * 1000;
 const readMs = Number(args[4]) * 1000;
 const retries = Number(args[5]) || 0;
 const logFd = fs.openSync(args[6], 'a');
+const headerMs = args[7] ? Number(args[7]) * 1000 : 0;
+const bodyIdleMs = args[8] ? Number(args[8]) * 1000 : 0;
+const maxBody = args[9] ? Number(args[9]) : 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -136,11 +144,48 @@ function proxy(req, res) {
     up.end(Buffer.concat(body));
   };
 
-  req.on('data', (chunk) => body.push(chunk));
-  req.on('end', attempt);
+  // The client side of the body: an idle timer between chunks and a size limit, answered
+  // before anything goes upstream (the body is read whole first).
+  let received = 0;
+  let idle = null;
+  const refuse = (status, why) => {
+    clearTimeout(idle);
+    if (logged) return;
+    done(status, why);
+    res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
+    res.end(status === 413 ? 'Payload Too Large\n' : 'Request Timeout\n', () => req.socket.destroy());
+  };
+  const armBodyIdle = () => {
+    if (!bodyIdleMs) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => refuse(408, 'client body idle'), bodyIdleMs);
+  };
+  if (maxBody && Number(req.headers['content-length']) > maxBody) {
+    refuse(413, 'content-length over the limit');
+    return;
+  }
+  armBodyIdle();
+  req.on('data', (chunk) => {
+    if (logged) return;
+    received += chunk.length;
+    if (maxBody && received > maxBody) {
+      refuse(413, 'body over the limit');
+      return;
+    }
+    armBodyIdle();
+    body.push(chunk);
+  });
+  req.on('end', () => {
+    clearTimeout(idle);
+    if (!logged) attempt();
+  });
 }
 
-http.createServer(proxy).listen(listenPort, '127.0.0.1', () => {
+// headersTimeout is checked every connectionsCheckingInterval (30 s by default): a tick of
+// its own keeps it within a quarter of a second.
+const server = http.createServer(headerMs ? { headersTimeout: headerMs,
+  connectionsCheckingInterval: Math.min(250, headerMs) } : {}, proxy);
+server.listen(listenPort, '127.0.0.1', () => {
   process.stdout.write('node-proxy listening on 127.0.0.1:' + listenPort + ' -> ' + upstreamHost + ':' + upstreamPorts.join(',') + '\n');
 });
 

@@ -12,6 +12,10 @@
 --  * Node's http server sends the response header only with the first body byte: when the
 --    upstream sends a header and then stalls (stall_body), the client gets nothing ("closed")
 --    when the body idle timeout cuts the connection, as with most pipe()-style proxies.
+--  * Client side, also on argv and also with fractions: ${client_header_timeout} is Node's
+--    server.headersTimeout (the whole head, from its first byte, 408; checked on a 250 ms
+--    tick); ${client_body_timeout} the script's idle timer between two body chunks (408);
+--    ${max_body} its body limit (413 on the Content-Length, or once a chunked body passes it).
 --  * A --proxy-config replacement must keep the argv convention (see the script's header).
 --  * start-up of node itself takes ~100-200 ms.
 return proxy {
@@ -28,7 +32,10 @@ return proxy {
     ["proxy.js"] = { from = "node-proxy.js" },
   },
   command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_servers}",
-              "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log" },
+              "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log",
+              "${client_header_timeout}", "${client_body_timeout}", "${max_body}" },
+  client = { header_timeout = "server.headersTimeout (argv)", body_timeout = "idle timer between body chunks (argv)",
+             max_body = "Content-Length / body bytes > N: 413 (argv)" },
   -- node --check parses the script without running it.
   check = { "${binary}", "--check", "${dir}/proxy.js" },
   -- paths: none. Its config is a JavaScript program: it writes the log file it is given on

@@ -19,6 +19,12 @@
 --  * The readiness probe (a bare TCP connect) shows up in access.log as NONE_NONE/000
 --    error:transaction-end-before-headers; log_match leaves it out.
 --  * SIGTERM with shutdown_lifetime 0 still takes ~1-2 s.
+--  * Client side: request_timeout (${client_header_timeout}, whole seconds, on the same 1 s
+--    tick) is the time from the connection to the complete request head (408 error page or
+--    a close). squid has no timeout of its own for the request body: its reads from the
+--    client are bounded by read_timeout (the upstream one) and client_lifetime, so
+--    body_timeout is false. request_body_max_size (${max_body} bytes) answers 413 on a
+--    larger Content-Length and stops a chunked body there.
 --  * Known deviations: 503 on a refused connection (ERR_CONNECT_FAIL).
 return proxy {
   name = "squid",
@@ -41,7 +47,8 @@ cache_mem 8 MB
 
 connect_timeout ${connect_timeout} seconds
 read_timeout ${read_timeout} seconds
-request_timeout 30 seconds
+request_timeout ${client_header_timeout} seconds
+request_body_max_size ${max_body} bytes
 forward_timeout 30 seconds
 
 ${retries}
@@ -62,6 +69,7 @@ debug_options ALL,1
 cache_effective_user proxy
 ]],
   },
+  client = { header_timeout = "request_timeout (whole s)", body_timeout = false, max_body = "request_body_max_size" },
   settle_ms = 100,
   stop_grace_ms = 300, -- SIGTERM takes 1-2 s even with shutdown_lifetime 0; the log is written by then
   -- -N: one squid process in the foreground; no squid.conf directive detaches it (and
@@ -178,7 +186,8 @@ cache_mem 8 MB
 
 connect_timeout ${connect_timeout} seconds
 read_timeout ${read_timeout} seconds
-request_timeout 30 seconds
+request_timeout ${client_header_timeout} seconds
+request_body_max_size ${max_body} bytes
 forward_timeout 30 seconds
 
 ${retries}

@@ -4,6 +4,11 @@
 --  * ONE timeout, `Timeout`, whole seconds (${read_timeout}): an idle timeout on both sides,
 --    which also bounds connect() (no separate connect timeout: a blackholed upstream gets
 --    500 after the read timeout, 2 s, not after ${connect_timeout}).
+--  * Client side: none of its own. Timeout above is also the idle timeout of reads from the
+--    client (head and body), but it carries the upstream read timeout, which the upstream
+--    scenarios are written against: giving it the client timeout instead would move them.
+--    So both timeouts are declared false (the client sees ${read_timeout} there), and
+--    tinyproxy has no request body limit.
 --  * A refused or timed-out connect gets 500. Anything that goes wrong after the request was
 --    sent (empty reply, reset, read timeout) closes the client connection WITHOUT a byte
 --    (outcome "closed"). A header line without a colon is passed on. No retries, no option
@@ -40,6 +45,7 @@ ReverseOnly Yes
 ReversePath "/" "http://${upstream_host}:${upstream_port}/"
 ]],
   },
+  client = { header_timeout = false, body_timeout = false, max_body = false },
   -- -d: in the foreground (tinyproxy detaches by default); its config has no key for it.
   command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },
   -- No check: tinyproxy has no option that only parses its config.

@@ -7,6 +7,12 @@
 -- Caveats:
 --  * records.config timeouts are whole seconds: ${connect_timeout} / ${read_timeout}. The
 --    inactivity timeout fires up to ~0.5 s late (2 s -> ~2.4 s).
+--  * Client side, whole seconds too: accept_no_activity_timeout (${client_header_timeout}) is
+--    the idle time of a new connection until its first byte; once a request has begun,
+--    transaction_no_activity_timeout_in (${client_body_timeout}) is the idle timeout of the
+--    client side, for the rest of the head and for the body. ATS has no timer for a head as
+--    a whole. max_post_size (${max_body} bytes) answers 413 on a larger Content-Length; a
+--    chunked body is not counted.
 --  * Retries off = connect_attempts_max_retries 0 AND max_retries_dead_server 0 (defaults
 --    3 and 1); down_server.cache_time 0 keeps ATS from answering from its "down server"
 --    memory (default 60 s) so cases stay independent.
@@ -59,7 +65,9 @@ CONFIG proxy.config.http.wait_for_cache INT 0
 CONFIG proxy.config.cache.ram_cache.size INT 0
 CONFIG proxy.config.http.connect_attempts_timeout INT ${connect_timeout}
 CONFIG proxy.config.http.transaction_no_activity_timeout_out INT ${read_timeout}
-CONFIG proxy.config.http.transaction_no_activity_timeout_in INT 30
+CONFIG proxy.config.http.transaction_no_activity_timeout_in INT ${client_body_timeout}
+CONFIG proxy.config.http.accept_no_activity_timeout INT ${client_header_timeout}
+CONFIG proxy.config.http.max_post_size INT ${max_body}
 ${retries}
 CONFIG proxy.config.http.connect_attempts_rr_retries INT 0
 CONFIG proxy.config.http.down_server.cache_time INT 0
@@ -108,6 +116,8 @@ logging:
   },
   -- traffic_server never detaches by itself (traffic_manager would run it); records.config
   -- has no key for it.
+  client = { header_timeout = "accept_no_activity_timeout (whole s, to the first byte)",
+             body_timeout = "transaction_no_activity_timeout_in (whole s, idle)", max_body = "max_post_size" },
   command = { "${binary}", "--run-root=${dir}/runroot.yaml" },
   -- verify_config loads records.config, remap.config and the other files of -D and exits.
   check = { "${binary}", "--run-root=${dir}/runroot.yaml", "-C", "verify_config", "-D", "${dir}" },
@@ -215,7 +225,9 @@ CONFIG proxy.config.http.wait_for_cache INT 0
 CONFIG proxy.config.cache.ram_cache.size INT 0
 CONFIG proxy.config.http.connect_attempts_timeout INT ${connect_timeout}
 CONFIG proxy.config.http.transaction_no_activity_timeout_out INT ${read_timeout}
-CONFIG proxy.config.http.transaction_no_activity_timeout_in INT 30
+CONFIG proxy.config.http.transaction_no_activity_timeout_in INT ${client_body_timeout}
+CONFIG proxy.config.http.accept_no_activity_timeout INT ${client_header_timeout}
+CONFIG proxy.config.http.max_post_size INT ${max_body}
 ${retries}
 CONFIG proxy.config.http.connect_attempts_rr_retries INT 0
 CONFIG proxy.config.http.down_server.cache_time INT 0

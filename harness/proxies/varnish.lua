@@ -12,6 +12,13 @@
 --  * Even with retries off, varnish silently re-sends ONCE when a reused keep-alive backend
 --    connection fails before the first response byte (not configurable in 7.1). --retries adds
 --    `return (retry)` in vcl_backend_error (up to 2 more attempts).
+--  * Client side: -p timeout_idle=${client_header_timeout} (seconds with fractions): varnish
+--    counts a connection idle until it has the full request head, so this is the time from
+--    the connection (or the last response) to the end of the head, a total (a head dribbled
+--    in is cut at N s too); it closes without an answer. It is also the keep-alive idle time
+--    after a response (5 s by default). 7.1 has no parameter for the request body (timeout_req came later): none. No
+--    body limit either: the VCL answers 413 on a Content-Length above ${max_body} (std);
+--    a chunked body of any size passes.
 return proxy {
   name = "varnish",
   summary = "varnish 7 reverse proxy (pass mode, no cache) + varnishncsa",
@@ -55,7 +62,12 @@ vcl 4.1;
 
 ${upstream_servers}${director}
 
+import std;
+
 sub vcl_recv {
+    if (std.integer(req.http.Content-Length, 0) > ${max_body}) {
+        return (synth(413));
+    }
     return (pass);
 }
 
@@ -64,7 +76,10 @@ ${retries}
   },
   -- -F: the manager stays in the foreground; a VCL cannot change that.
   command = { "${binary}", "-F", "-j", "none", "-n", "${dir}/varnish", "-a", "127.0.0.1:${proxy_port}",
-              "-f", "${dir}/varnish.vcl", "-s", "malloc,16m", "-T", "none" },
+              "-f", "${dir}/varnish.vcl", "-s", "malloc,16m", "-T", "none",
+              "-p", "timeout_idle=${client_header_timeout}" },
+  client = { header_timeout = "-p timeout_idle (to the end of the head; also keep-alive idle)", body_timeout = false,
+             max_body = "VCL: synth(413) if Content-Length > N (chunked: none)" },
   sidecars = {
     { "/usr/bin/varnishncsa", "-n", "${dir}/varnish", "-c", "-b", "-w", "${dir}/access.log", "-F",
       "%{Varnish:side}x %h %t \"%r\" %s %b %D %{Varnish:handling}x fetcherror=\"%{VSL:FetchError}x\"" },

@@ -129,7 +129,8 @@ class OneFileProxy(unittest.TestCase):
     def test_list_shows_it(self):
         p = badup(["list", "--proxies", self.defs, "--scenarios", common.SCENARIOS])
         self.assertEqual(p.returncode, 0, p.stderr)
-        rows = [l.split() for l in p.stdout.split("\nproxies")[1].splitlines()[1:] if l.strip()]
+        proxies = p.stdout.split("\nproxies")[1].split("\nclient-side knobs")[0]
+        rows = [l.split() for l in proxies.splitlines()[1:] if l.strip()]
         self.assertEqual([r[:2] for r in rows], [["tiny", "installed"]], p.stdout)
 
     def test_run_passes_and_reads_its_log(self):
