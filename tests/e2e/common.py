@@ -61,6 +61,14 @@ REQUIRED_SCENARIOS = [
     "head_chunked", "hop_by_hop_stripped", "te_cl_response", "request_cl_removed",
     "upload_early_reject", "expect_100_continue", "expect_100_upstream_rejects",
     "client_abort_waiting", "client_abort_mid_body", "retry_next_upstream", "pipelined_two",
+    # the request side: what a proxy answers when the client breaks a rule
+    "req_method_invalid", "req_method_unknown_token", "req_version_invalid", "req_version_2_in_h1",
+    "req_target_non_ascii", "req_header_name_non_ascii", "req_header_space_before_colon",
+    "req_dup_content_length_conflict", "req_content_length_invalid", "req_content_length_negative",
+    "req_te_and_cl", "req_post_no_length", "req_dup_host", "req_missing_host",
+    "req_dup_authorization", "req_uri_too_long", "req_header_too_large", "req_body_too_large",
+    "req_slow_headers", "req_headers_stall", "req_body_stall", "req_chunked_bad_size",
+    "http10_keepalive",
 ]
 LISTENER_SCENARIOS = ["refuse", "blackhole", "close_on_accept", "reset_on_accept"]
 
