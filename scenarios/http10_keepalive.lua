@@ -6,8 +6,8 @@
 --
 -- RFC 9112 9.3 and appendix C.2.2: an HTTP/1.0 connection persists only when both sides
 -- say "keep-alive"; a server may keep it or close it. Either way both requests get their
--- 200; whether the proxy kept the connection is recorded (the connection assertion's got,
--- "kept" or "closed", in results.json).
+-- 200; whether the proxy kept the connection is recorded: the got reads "200 =kept" or
+-- "200 =closed" (each alternative's note).
 --
 -- Wire (client): "GET /http10_keepalive/1 HTTP/1.0\r\nHost: ...\r\nConnection: keep-alive
 -- \r\n\r\n", then "GET /http10_keepalive/2 HTTP/1.0 ..." on the same connection (a new one
@@ -19,7 +19,7 @@ local function request10(n)
   return request { version = "HTTP/1.0", headers = { "Connection: keep-alive" }, connection = n > 1 and "same" or nil }
 end
 local function ended(connection)
-  return { status = 200, responses = { { status = 200 }, { status = 200 } }, connection = connection }
+  return { status = 200, responses = { { status = 200 }, { status = 200 } }, connection = connection, note = connection }
 end
 return scenario {
   summary = "two HTTP/1.0 keep-alive requests: both get 200; whether the proxy kept the connection is recorded",
