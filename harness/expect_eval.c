@@ -411,6 +411,8 @@ void expect_evaluate(const struct expectation *e, const struct expect_inputs *in
     if (used + need + 6 < len) used += (size_t)snprintf(signature + used, len - used, " !%s", a->id);
     else if (used + 6 < len && !strstr(signature, " !...")) used += (size_t)snprintf(signature + used, len - used, " !...");
   }
+  if (out->passed && e->alt[pick].note[0] && used + strlen(e->alt[pick].note) + 2 < len)
+    snprintf(signature + used, len - used, " =%s", e->alt[pick].note);
   for (size_t i = 0; lists && i < e->n; i++) free(lists[i].v);
   free(lists);
   json_decref(doc);

@@ -283,8 +283,8 @@ void verdict_judge(struct row *r, const struct reference *ref) {
   if (r->verdict == VERDICT_FAIL || r->verdict == VERDICT_DEVIATES) name_failed_assertions(r);
   if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail))
     add_reason(r, "%s%s", r->r.detail, "");
-  /* A failure the upstream never saw is most likely a config that sends elsewhere (unless the
-   * expect itself says how many attempts: a proxy that must refuse, fwd_auth_wrong). */
+  /* A failure the upstream never saw is most likely a config that sends elsewhere, unless the
+   * expect itself counts attempts or connections (a request the proxy must refuse). */
   if (r->verdict == VERDICT_FAIL && !by_itself && r->r.attempts == 0 && r->r.upstream_connections == 0 &&
       s->check_attempts < 0 && s->kind != SCENARIO_LISTENER && !asserts_attempts(&r->r))
     add_reason(r, "%s%s", "the request never reached the upstream (0 upstream connections): does the config send it "

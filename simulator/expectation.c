@@ -484,7 +484,20 @@ static bool one_response(struct rd *r, int t, void *out) {
 static const char *const set_fields[] = {"status", "reason", "headers", "body", "interim", "connection",
                                          "min_s", "max_s", "attempts", "connections", "upstream",
                                          "upstream_requests", "log", "responses", "upstream_closed",
-                                         "upstream_closed_s", NULL};
+                                         "upstream_closed_s", "note", NULL};
+
+/* `note = "word"`: a passing case's signature names no failed id, so two alternatives with the
+ * same status read the same; a note says which one held ("200 =kept"). */
+static bool read_note(struct rd *r, int t, struct expect_set *s) {
+  size_t n = 0;
+  int ty = lua_getfield(r->L, t, "note");
+  const char *v = ty == LUA_TSTRING ? lua_tolstring(r->L, -1, &n) : NULL;
+  static const char ok_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+  bool ok = ty == LUA_TNIL || (v && n >= 1 && n < sizeof s->note && strspn(v, ok_chars) == n);
+  if (ok && v) memcpy(s->note, v, n + 1);
+  lua_settop(r->L, t);
+  return ok || fail(r, "note must be 1 to %zu of A-Z a-z 0-9 _ . -", sizeof s->note - 1);
+}
 
 /* One set of assertions from the table at t. */
 static bool read_set(struct rd *r, int t, struct expect_set *s) {
@@ -508,7 +521,7 @@ static bool read_set(struct rd *r, int t, struct expect_set *s) {
   if (!read_number(r, t, "min_s", &s->min_s) || !read_number(r, t, "max_s", &s->max_s) ||
       !opt_integer(r, t, "attempts", 0, 1000000, &s->attempts) ||
       !opt_integer(r, t, "connections", 0, 1000000, &s->connections) || !read_log(r, t, s) ||
-      !read_upstream_closed(r, t, s))
+      !read_upstream_closed(r, t, s) || !read_note(r, t, s))
     return false;
   if (s->min_s >= 0 && s->max_s >= 0 && s->min_s > s->max_s)
     return fail(r, "min_s (%g s) is greater than max_s (%g s): no exchange can last both", s->min_s, s->max_s);

@@ -114,6 +114,7 @@ struct expect_log {
 struct expect_set {
   struct expect_response final;    /* final.status is always set */
   enum expect_connection connection;
+  char note[32];                   /* note = "word": named in the signature when this one holds; "": none */
   double min_s, max_s;             /* the exchange's seconds; < 0: not asserted */
   long attempts, connections;      /* upstream requests and connections; -1: not asserted */
   enum expect_upstream_closed upstream_closed;

@@ -136,6 +136,12 @@ int sandbox_open(struct sandbox *sb, const char *name, bool unsafe, size_t mem_c
   return 0;
 }
 
+void sandbox_moved(struct sandbox *sb) {
+  if (!sb->L) return;
+  lua_setallocf(sb->L, capped_alloc, sb);
+  *extra(sb->L) = sb;
+}
+
 int sandbox_pcall(struct sandbox *sb, int nargs, int nresults, struct buf *err) {
   lua_State *L = sb->L;
   int base = lua_gettop(L) - nargs; /* the function's index */

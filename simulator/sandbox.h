@@ -30,6 +30,10 @@ struct sandbox {
 int sandbox_open(struct sandbox *sb, const char *name, bool unsafe, size_t mem_cap, long budget,
                  unsigned long seed);
 
+/* The sandbox struct was moved (its array grew, or it was copied): points its state's
+ * allocator and hook at sb, where it now is. Call it before the state runs again. */
+void sandbox_moved(struct sandbox *sb);
+
 /* lua_pcall with the budget armed and a traceback handler. Stack effect as lua_pcall.
  * On failure returns the Lua status, pops the error, and sets *err (first line is
  * "file:line: message"; a traceback follows). */

@@ -88,6 +88,8 @@ static void load_one(struct loader *ld, const char *path) {
     }
     ld->list = l;
     ld->cap = cap;
+    /* Each loaded state knows its sandbox by address: a grown array moved them all. */
+    for (size_t i = 0; i < ld->n; i++) sandbox_moved(&ld->list[i].sb);
   }
   struct buf err = {0};
   struct scenario *s = &ld->list[ld->n];
@@ -265,8 +267,10 @@ int serve_main(int argc, char **argv) {
       if (!l) { scenario_unload(&ok); goto out; }
       ld.list = l;
       ld.cap++;
+      for (size_t i = 0; i < ld.n; i++) sandbox_moved(&ld.list[i].sb);
     }
     ld.list[ld.n++] = ok;
+    sandbox_moved(&ld.list[ld.n - 1].sb); /* its state still knew the copy on the stack */
   }
   srv->scenarios = ld.list;
   srv->nscenarios = ld.n;

@@ -64,6 +64,14 @@ REQUIRED_SCENARIOS = [
     # through a forward proxy (forward = true): absolute form, CONNECT, proxy authentication
     "fwd_absolute_form_ok", "fwd_auth_required", "fwd_auth_wrong", "fwd_auth_ok", "fwd_acl_denied",
     "fwd_refused", "fwd_connect_ok", "fwd_connect_refused", "fwd_connect_denied", "fwd_upstream_empty_reply",
+    # the request side: what a proxy answers when the client breaks a rule
+    "req_method_invalid", "req_method_unknown_token", "req_version_invalid", "req_version_2_in_h1",
+    "req_target_non_ascii", "req_header_name_non_ascii", "req_header_space_before_colon",
+    "req_dup_content_length_conflict", "req_content_length_invalid", "req_content_length_negative",
+    "req_te_and_cl", "req_post_no_length", "req_dup_host", "req_missing_host",
+    "req_dup_authorization", "req_uri_too_long", "req_header_too_large", "req_body_too_large",
+    "req_slow_headers", "req_headers_stall", "req_body_stall", "req_chunked_bad_size",
+    "http10_keepalive",
 ]
 LISTENER_SCENARIOS = ["refuse", "blackhole", "close_on_accept", "reset_on_accept", "fwd_refused",
                       "fwd_connect_refused"]

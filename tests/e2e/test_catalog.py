@@ -30,6 +30,15 @@ EXPECT = {
     "fwd_absolute_form_ok": 200, "fwd_auth_required": 407, "fwd_auth_wrong": 407, "fwd_auth_ok": 200,
     "fwd_acl_denied": 403, "fwd_refused": 502, "fwd_connect_ok": 200, "fwd_connect_refused": 502,
     "fwd_connect_denied": 403, "fwd_upstream_empty_reply": 502,
+    # the request side (the first alternative's status)
+    "req_method_invalid": 400, "req_method_unknown_token": 501, "req_version_invalid": 400,
+    "req_version_2_in_h1": 505, "req_target_non_ascii": 400, "req_header_name_non_ascii": 400,
+    "req_header_space_before_colon": 400, "req_dup_content_length_conflict": 400,
+    "req_content_length_invalid": 400, "req_content_length_negative": 400, "req_te_and_cl": 400,
+    "req_post_no_length": 200, "req_dup_host": 400, "req_missing_host": 400,
+    "req_dup_authorization": 400, "req_uri_too_long": 414, "req_header_too_large": 431,
+    "req_body_too_large": 413, "req_slow_headers": 408, "req_headers_stall": 408,
+    "req_body_stall": 408, "req_chunked_bad_size": 400, "http10_keepalive": 200,
 }
 FUNCTION_PLANS = {"keepalive_race", "fail_first_then_ok", "pipelined_two"}
 

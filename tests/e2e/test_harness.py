@@ -36,11 +36,11 @@ MEASURED = {
     ("nginx", "no_colon_header"): "200",
     ("nginx", "truncated_body"): "200+truncated",
     # Sent with the raw-socket client: both refuse the smuggling-class request themselves.
-    ("haproxy", "client_dup_content_length"): "400",
-    ("nginx", "client_dup_content_length"): "400",
+    ("haproxy", "req_dup_content_length_conflict"): "400",
+    ("nginx", "req_dup_content_length_conflict"): "400",
 }
 EXPECT = {"refuse": "502", "empty_reply": "502", "reset_before_response": "502", "stall_headers": "504",
-          "no_colon_header": "502", "truncated_body": "200+truncated", "client_dup_content_length": "400"}
+          "no_colon_header": "502", "truncated_body": "200+truncated", "req_dup_content_length_conflict": "400"}
 SCENARIOS = ",".join(EXPECT)
 READ_TIMEOUT = 1.0
 
@@ -132,7 +132,7 @@ class HarnessAgainstRealProxies(unittest.TestCase):
     def test_malformed_client_request_never_reaches_the_upstream(self):
         cases = self.cases(self.out1)
         for proxy in ("haproxy", "nginx"):
-            self.assertEqual(cases[(proxy, "client_dup_content_length")]["upstream_attempts"], 0)
+            self.assertEqual(cases[(proxy, "req_dup_content_length_conflict")]["upstream_attempts"], 0)
 
     def test_stall_504_comes_after_the_read_timeout(self):
         cases = self.cases(self.out1)

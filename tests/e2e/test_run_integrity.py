@@ -506,9 +506,9 @@ class Attempts(Base):
         self.assertIn("never reached the upstream", c["reason"])
 
     def test_a_pass_the_scenario_allows_without_upstream_says_so(self):
-        p = run(["--proxy", "nginx", "--scenario", "client_dup_content_length", "--out", self.path("out"),
+        p = run(["--proxy", "nginx", "--scenario", "req_dup_content_length_conflict", "--out", self.path("out"),
                  "--reference", self.ref])
-        c = cases(self.path("out"))[("nginx", "client_dup_content_length")]
+        c = cases(self.path("out"))[("nginx", "req_dup_content_length_conflict")]
         self.assertEqual((c["got"], c["verdict"]), ("400", "pass"), p.stdout + p.stderr)
         self.assertIn("answered by itself", c["detail"])
 

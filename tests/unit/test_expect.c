@@ -164,6 +164,7 @@ START_TEST(test_read_errors) {
       {"{ status = 200, interim = { 200 } }", "interim[1] must be a 1xx status"},
       {"{ status = 200, interim = 1 }", "interim must be a list of 1xx statuses or 0"},
       {"{ status = 200, connection = 'open' }", "connection must be \"closed\" or \"kept\""},
+      {"{ status = 200, note = 'a b' }", "note must be 1 to 31 of"},
       {"{ status = 200, min_s = -1 }", "min_s must be a non-negative number"},
       {"{ status = 200, attempts = 1.5 }", "attempts must be an integer"},
       {"{ status = 200, upstream = { verb = 'GET' } }", "expect.upstream: unknown field 'verb'"},
@@ -408,6 +409,11 @@ START_TEST(test_alternatives) {
   ck_assert(!rep.passed);
   ck_assert_uint_eq(rep.alternative, 1);
   ck_assert_str_eq(sig, "200 !headers.absent:Via");
+  /* A note names the one that held, and only when one held. */
+  eval("{ { status = 200, connection = 'closed', note = 'closed' }, { status = 200, note = 'kept' } }");
+  ck_assert_str_eq(sig, "200 =kept");
+  eval("{ { status = 200, connection = 'closed', note = 'closed' } }");
+  ck_assert_str_eq(sig, "200 !connection");
 }
 END_TEST
 

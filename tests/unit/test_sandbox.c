@@ -188,6 +188,34 @@ START_TEST(test_memory_cap_table_growth) {
 }
 END_TEST
 
+/* A sandbox whose struct moved (serve's scenario array grew) counts its memory where it now
+ * is, after sandbox_moved: the old place is neither read nor written. */
+START_TEST(test_moved_sandbox_counts_where_it_is) {
+  open_sb(false, 4u << 20, 0, 1);
+  struct sandbox *away = malloc(sizeof *away);
+  ck_assert_ptr_nonnull(away);
+  *away = sb;
+  sandbox_moved(away);
+  sb.mem_used = 12345; /* the old place: a canary */
+  const char *src = "local s = string.rep('x', 1 << 20)\nreturn #s";
+  ck_assert_int_eq(luaL_loadbuffer(away->L, src, strlen(src), CHUNK), LUA_OK);
+  ck_assert_int_eq(sandbox_pcall(away, 0, 1, &err), LUA_OK);
+  lua_pop(away->L, 1);
+  ck_assert_uint_ge(away->mem_used, 1u << 20);
+  src = "return #string.rep('x', 1 << 30)";
+  ck_assert_int_eq(luaL_loadbuffer(away->L, src, strlen(src), CHUNK), LUA_OK);
+  ck_assert_int_ne(sandbox_pcall(away, 0, 1, &err), LUA_OK);
+  ck_assert_ptr_nonnull(strstr(err.data, "memory cap of 4 MiB exceeded"));
+  ck_assert_uint_eq(sb.mem_used, 12345);
+  /* and back, for teardown */
+  sb = *away;
+  sandbox_moved(&sb);
+  free(away);
+  ck_assert_str_eq(run_str("return #string.rep('y', 1000)"), "1000");
+  ck_assert_uint_le(sb.mem_used, 4u << 20);
+}
+END_TEST
+
 START_TEST(test_default_memory_cap) {
   open_sb(false, 0, 0, 1);
   ck_assert_uint_eq(sb.mem_cap, SANDBOX_DEFAULT_MEM);
@@ -388,6 +416,7 @@ static Suite *sandbox_suite(void) {
   tcase_add_test(tc, test_loadfile_refuses_bytecode);
   tcase_add_test(tc, test_memory_cap);
   tcase_add_test(tc, test_memory_cap_table_growth);
+  tcase_add_test(tc, test_moved_sandbox_counts_where_it_is);
   tcase_add_test(tc, test_default_memory_cap);
   tcase_add_test(tc, test_budget_stops_infinite_loop);
   tcase_add_test(tc, test_budget_holds_against_pcall);

@@ -163,6 +163,24 @@ START_TEST(test_a_pass_needs_an_upstream_attempt) {
 }
 END_TEST
 
+/* A request the proxy must refuse itself (expect { status = 400, connections = 0 }) that
+ * timed out with no upstream connection: that is the scenario's point, not a config that
+ * sends elsewhere. */
+START_TEST(test_no_config_hint_when_the_expect_counts_connections) {
+  scn.expect = "400";
+  set_run(0, "timeout");
+  row.r.attempts = row.r.upstream_connections = 0;
+  verdict_judge(&row, NULL);
+  ck_assert_ptr_nonnull(strstr(row.reason, "does the config send it"));
+  row.r.expect = (struct expect_report){.evaluated = true, .n = 2, .failed = 1};
+  row.r.expect.a[0] = (struct expect_assertion){.id = "status", .expected = "400", .got = "timeout"};
+  row.r.expect.a[1] = (struct expect_assertion){.id = "connections", .expected = "0", .got = "0", .ok = true};
+  verdict_judge(&row, NULL);
+  ck_assert_str_eq(verdict_word(row.verdict), "fail");
+  ck_assert_msg(!strstr(row.reason, "does the config send it"), "%s", row.reason);
+}
+END_TEST
+
 START_TEST(test_listener_faults_count_connections) {
   static const struct step refuse = {.op = STEP_REFUSE};
   static const struct step reset = {.op = STEP_ACCEPT_RESET};
@@ -206,6 +224,7 @@ static Suite *verdict_suite(void) {
   tcase_add_test(tc, test_no_reference_and_no_entry_say_which);
   tcase_add_test(tc, test_setup_and_scenario_errors_are_errors);
   tcase_add_test(tc, test_a_pass_needs_an_upstream_attempt);
+  tcase_add_test(tc, test_no_config_hint_when_the_expect_counts_connections);
   tcase_add_test(tc, test_listener_faults_count_connections);
   tcase_add_test(tc, test_time_window);
   suite_add_tcase(s, tc);
