@@ -12,7 +12,7 @@
 -- 2097152\r\n\r\n" and the 2 MiB body, written as fast as the socket takes it.
 --
 -- curl --data-binary @2MiB-file, directly: 200 (the simulator has no body limit).
-local max_body = rawget(ctx, "max_body") or 1048576
+local max_body = ctx.max_body
 return scenario {
   summary = "a POST of twice the proxy's body limit, Content-Length announced: the proxy must answer 413",
   expect  = { status = 413, connections = 0 },

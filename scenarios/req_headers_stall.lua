@@ -12,7 +12,7 @@
 --
 -- curl cannot stop mid-line; `badup client` to the simulator (no header timeout) waits
 -- until it gives up: timeout.
-local t = rawget(ctx, "client_timeout") or 2
+local t = ctx.client_timeout
 local function ended(status)
   return { status = status, connections = 0, min_s = t * 0.75, max_s = t * 2 }
 end

@@ -14,7 +14,7 @@
 --
 -- curl cannot pace its request head; `badup client` to the simulator (no header timeout)
 -- gives up at 10 s, before the head is in: timeout.
-local t = rawget(ctx, "client_timeout") or 2
+local t = ctx.client_timeout
 local function ended(status)
   return { status = status, connections = 0, min_s = t * 0.75, max_s = t * 2 }
 end

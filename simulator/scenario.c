@@ -213,6 +213,9 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
+  lua_getfield(L, t, "proxy_read_timeout");
+  s->proxy_read_timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
+  lua_pop(L, 1);
   lua_getfield(L, t, "requests");
   s->requests = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
   lua_pop(L, 1);

@@ -65,6 +65,8 @@ struct scenario {
     bool forward, forward_auth; /* forward = true | { auth = true }: the proxy runs as a
                                    forward proxy (RFC 9110 3.7), with Basic proxy
                                    authentication (RFC 9110 11.7.1) */
+    double proxy_read_timeout; /* seconds: the proxies' upstream read timeout for this
+                                  scenario instead of the run's (--read-timeout); 0: the run's */
     double check_min_s, check_max_s; /* the outcome's time window; <0: none */
     int check_attempts;    /* upstream requests expected; <0: not checked */
     char **check_log;      /* {proxy, POSIX ERE, proxy, ERE, ..., NULL} */

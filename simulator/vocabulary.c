@@ -411,7 +411,7 @@ static bool has_key(lua_State *L, int t, const char *k) {
   return has;
 }
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
 
 /* Checks the plan at idx (a static plan now, so a wrong order is a load error at the
@@ -558,6 +558,15 @@ static int fn_scenario(lua_State *L) {
   } else if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) {
     return luaL_error(L, "scenario{}: forward must be true or { auth = true } (the proxy as a forward proxy)");
   }
+  lua_pop(L, 1);
+  /* proxy_read_timeout = S: the upstream read timeout the proxies get for this scenario, in
+   * place of the run's: a scenario about a client-side timer must not race the upstream one. */
+  ty = lua_getfield(L, 1, "proxy_read_timeout");
+  /* Whole seconds: several proxies take no fraction there (apache's timeout=, squid, ATS). */
+  if (ty != LUA_TNIL && (ty != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 1) || lua_tonumber(L, -1) > 60 ||
+                         lua_tonumber(L, -1) != floor(lua_tonumber(L, -1))))
+    return luaL_error(L, "scenario{}: proxy_read_timeout must be whole seconds from 1 to 60 (the upstream read "
+                         "timeout the proxies get for this scenario)");
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "requests");
   if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10))

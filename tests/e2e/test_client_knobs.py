@@ -198,6 +198,35 @@ class Ctx(unittest.TestCase, common.TempDirMixin):
         self.assertEqual(doc["timeouts"]["max_body"], 5000)
         self.assertEqual([(c["got"], c["verdict"]) for c in doc["cases"]], [("200", "pass")])
 
+    def test_a_scenarios_proxy_read_timeout_reaches_the_proxy_and_the_client_waits(self):
+        """proxy_read_timeout = 4: the proxy's read timeout is 4 s for that case (the run's is
+        2), so an upstream that stalls 3 s is answered (200, not 504), and ctx.read_timeout
+        stays the run's on both loads."""
+        require_binary()
+        if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
+            self.skipTest("nginx is not installed")
+        d = self.make_tempdir()
+        scn = os.path.join(d, "scenarios")
+        os.mkdir(scn)
+        common.write_scenario(scn, "longer_read", """return scenario {
+  summary = "the upstream answers after 3 s; the proxy waits 4 s for this scenario",
+  expect = ctx.read_timeout == 2 and 200 or 599,
+  proxy_read_timeout = 4,
+  plan = { rxreq(), stall(3), txresp { status = 200, body = "late" } },
+}
+""")
+        out, ref = os.path.join(d, "out"), os.path.join(d, "ref")
+        os.mkdir(ref)
+        p = badup(["run", "--proxy", "nginx", "--scenarios", scn, "--reference", ref, "--proxies", PROXIES,
+                   "--out", out, "--read-timeout", "2", "-q"], cwd=REPO, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(out, "cases", "nginx", "longer_read", "nginx.conf")) as f:
+            self.assertIn("proxy_read_timeout    4000ms;", f.read())
+        with open(os.path.join(out, "results.json")) as f:
+            doc = json.load(f)
+        self.assertEqual([(c["got"], c["verdict"]) for c in doc["cases"]], [("200", "pass")])
+        self.assertEqual(doc["timeouts"]["read_s"], 2)
+
 
 # A definition that loads; each case gives it another `client` field (and maybe files).
 def definition(client, conf="listen ${proxy_port}\\n"):

@@ -90,6 +90,15 @@ return scenario { summary = "x", expect = 200, plan = { rxreq(), close() } }
 io.open("MARKER", "w")
 return scenario { summary = "x", expect = 200, plan = { rxreq(), close() } }
 """, 2, "io"),
+    "proxy_read_timeout_fraction": ("""-- bad: whole seconds only
+return scenario { summary = "x", expect = 200, proxy_read_timeout = 2.5, plan = { rxreq(), close() } }
+""", 2, "proxy_read_timeout must be whole seconds from 1 to 60"),
+    "proxy_read_timeout_zero": ("""-- bad: at least 1 s
+return scenario { summary = "x", expect = 200, proxy_read_timeout = 0, plan = { rxreq(), close() } }
+""", 2, "proxy_read_timeout must be whole seconds from 1 to 60"),
+    "proxy_read_timeout_string": ("""-- bad: a number
+return scenario { summary = "x", expect = 200, proxy_read_timeout = "6", plan = { rxreq(), close() } }
+""", 2, "proxy_read_timeout must be whole seconds from 1 to 60"),
     "forward_not_boolean": ("""-- bad: forward is true or { auth = true }
 return scenario { summary = "x", expect = 200, forward = "yes", plan = { rxreq(), close() } }
 """, 2, "forward must be true or { auth = true }"),
