@@ -239,7 +239,8 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
   r->curl_code = (int)rc;
   /* What the curl command line prints, so a reader can compare with `curl -v`. */
   if (rc != CURLE_OK)
-    snprintf(r->error, sizeof r->error, "curl: (%d) %s", (int)rc, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    /* curl's message is at most CURL_ERROR_SIZE (256) itself: cut it to what fits beside the code */
+    snprintf(r->error, sizeof r->error, "curl: (%d) %.200s", (int)rc, errbuf[0] ? errbuf : curl_easy_strerror(rc));
   r->end = end_of(rc, oserr);
   /* Bytes with no status line: curl passed them on as an HTTP/0.9 body. */
   int status = !s.saw_status && r->body_bytes > 0 ? OUTCOME_HTTP09 : r->status;
