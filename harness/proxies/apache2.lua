@@ -21,23 +21,11 @@
 --    body went through to the upstream under LimitRequestBody 1048576). A mod_rewrite rule
 --    answers 413 on a Content-Length above ${max_body} instead (it runs before mod_proxy's
 --    translate_name); a chunked body of any size passes.
-return proxy {
-  name = "apache2",
-  summary = "apache2 2.4 + mod_proxy_http reverse proxy (ProxyPass, retry=0)",
-  packages = { "apache2" },
-  binary = { "/usr/sbin/apache2", "apache2" },
-  version = { args = { "-v" }, pattern = "Apache/(%d+%.%d+%.%d+)" },
-  config = "apache2.conf",
-  -- Several upstreams: a BalancerMember each; the balancer (byrequests, from the first) takes
-  -- "/" whatever --retries says. With it, maxattempts=2 (a failed connect goes to the next
-  -- member); without, maxattempts=0: no other member is tried.
-  upstreams = {
-    each = 'BalancerMember "http://127.0.0.1:${upstream_port}" connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0',
-    join = "\n    ",
-    retries = { on = "", off = "ProxyPass / balancer://up/ maxattempts=0\n# retries off: " },
-  },
-  files = {
-    ["apache2.conf"] = [[
+
+-- apache2.conf of both modes: the same MPM, logs, client-side knobs; each mode its own
+-- modules and proxy sections (a reverse proxy's ProxyPass, a forward proxy's ProxyRequests).
+local function apache2_conf(modules, proxying)
+  return [[
 ServerRoot "/etc/apache2"
 ServerName 127.0.0.1
 Listen 127.0.0.1:${proxy_port}
@@ -46,13 +34,7 @@ DefaultRuntimeDir ${dir}
 Mutex file:${dir} default
 LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
-LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
-LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
-LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
-LoadModule proxy_balancer_module /usr/lib/apache2/modules/mod_proxy_balancer.so
-LoadModule slotmem_shm_module /usr/lib/apache2/modules/mod_slotmem_shm.so
-LoadModule lbmethod_byrequests_module /usr/lib/apache2/modules/mod_lbmethod_byrequests.so
+]] .. modules .. [[
 User www-data
 Group www-data
 StartServers 1
@@ -69,6 +51,34 @@ RequestReadTimeout header=${client_header_timeout} body=${client_body_timeout}
 RewriteEngine On
 RewriteCond %{HTTP:Content-Length} -gt${max_body}
 RewriteRule ^ - [R=413,L]
+]] .. proxying
+end
+
+return proxy {
+  name = "apache2",
+  summary = "apache2 2.4 + mod_proxy_http reverse proxy (ProxyPass, retry=0)",
+  packages = { "apache2" },
+  binary = { "/usr/sbin/apache2", "apache2" },
+  version = { args = { "-v" }, pattern = "Apache/(%d+%.%d+%.%d+)" },
+  config = "apache2.conf",
+  -- Several upstreams: a BalancerMember each; the balancer (byrequests, from the first) takes
+  -- "/" whatever --retries says. With it, maxattempts=2 (a failed connect goes to the next
+  -- member); without, maxattempts=0: no other member is tried.
+  upstreams = {
+    each = 'BalancerMember "http://127.0.0.1:${upstream_port}" connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0',
+    join = "\n    ",
+    retries = { on = "", off = "ProxyPass / balancer://up/ maxattempts=0\n# retries off: " },
+  },
+  files = {
+    ["apache2.conf"] = apache2_conf([[
+LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
+LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
+LoadModule proxy_balancer_module /usr/lib/apache2/modules/mod_proxy_balancer.so
+LoadModule slotmem_shm_module /usr/lib/apache2/modules/mod_slotmem_shm.so
+LoadModule lbmethod_byrequests_module /usr/lib/apache2/modules/mod_lbmethod_byrequests.so
+]], [[
 ProxyRequests Off
 
 <Proxy "balancer://up">
@@ -77,7 +87,7 @@ ProxyRequests Off
 ${retries}ProxyPass / balancer://up/ maxattempts=2
 ProxyPass        / http://${upstream_host}:${upstream_port}/ connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0
 ProxyPassReverse / http://${upstream_host}:${upstream_port}/
-]],
+]]),
   },
   client = { header_timeout = "RequestReadTimeout header= (whole s, total)",
              body_timeout = "RequestReadTimeout body= (whole s, total)",
@@ -187,15 +197,7 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
   -- the reverse file's.
   forward = {
     files = {
-      ["apache2.conf"] = [[
-ServerRoot "/etc/apache2"
-ServerName 127.0.0.1
-Listen 127.0.0.1:${proxy_port}
-PidFile ${dir}/apache2.pid
-DefaultRuntimeDir ${dir}
-Mutex file:${dir} default
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+      ["apache2.conf"] = apache2_conf([[
 LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
 LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
 LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so
@@ -205,22 +207,7 @@ LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
 LoadModule proxy_connect_module /usr/lib/apache2/modules/mod_proxy_connect.so
 LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
 LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
-User www-data
-Group www-data
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 25
-MinSpareThreads 5
-MaxSpareThreads 25
-MaxRequestWorkers 25
-ErrorLog ${dir}/error.log
-LogLevel warn proxy:info proxy_http:info
-LogFormat "%a %t \"%r\" %>s %b %D %{ms}Tms" badup
-CustomLog ${dir}/access.log badup
-RequestReadTimeout header=${client_header_timeout} body=${client_body_timeout}
-RewriteEngine On
-RewriteCond %{HTTP:Content-Length} -gt${max_body}
-RewriteRule ^ - [R=413,L]
+]], [[
 ProxyRequests On
 ProxyTimeout ${read_timeout}
 AllowCONNECT ${upstream_port}
@@ -232,7 +219,7 @@ ${auth}
 <ProxyMatch "^(http://)?[^/]+:9(/|$)">
     Require all denied
 </ProxyMatch>
-]],
+]]),
     },
     -- a later <Proxy> section's Require replaces the one above (AuthMerging Off)
     auth = [[

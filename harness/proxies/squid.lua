@@ -26,20 +26,10 @@
 --    body_timeout is false. request_body_max_size (${max_body} bytes) answers 413 on a
 --    larger Content-Length and stops a chunked body there.
 --  * Known deviations: 503 on a refused connection (ERR_CONNECT_FAIL).
-return proxy {
-  name = "squid",
-  summary = "squid 5 accelerator (reverse proxy, direct to the origin, no cache)",
-  packages = { "squid" },
-  binary = { "/usr/sbin/squid", "squid" },
-  version = { args = { "-v" }, pattern = "Version (%d+%.%d+[%.%d]*)" },
-  config = "squid.conf",
-  -- (cache_peer origin servers would start DOWN: see above)
-  upstreams = { max = 1, why = "its accelerator forwards DIRECT to defaultsite, one origin server" },
-  files = {
-    ["squid.conf"] = [[
-http_port 127.0.0.1:${proxy_port} accel defaultsite=${upstream_host}:${upstream_port} no-vhost
-always_direct allow all
-http_access allow all
+
+-- What both modes' squid.conf hold after their listener and access rules: no cache, the
+-- timeouts and knobs, logging and paths.
+local squid_common = [[
 
 # no caching at all (and no cache_dir line: no disk cache)
 cache deny all
@@ -67,7 +57,23 @@ logfile_rotate 0
 shutdown_lifetime 0 seconds
 debug_options ALL,1
 cache_effective_user proxy
-]],
+]]
+
+return proxy {
+  name = "squid",
+  summary = "squid 5 accelerator (reverse proxy, direct to the origin, no cache)",
+  packages = { "squid" },
+  binary = { "/usr/sbin/squid", "squid" },
+  version = { args = { "-v" }, pattern = "Version (%d+%.%d+[%.%d]*)" },
+  config = "squid.conf",
+  -- (cache_peer origin servers would start DOWN: see above)
+  upstreams = { max = 1, why = "its accelerator forwards DIRECT to defaultsite, one origin server" },
+  files = {
+    ["squid.conf"] = [[
+http_port 127.0.0.1:${proxy_port} accel defaultsite=${upstream_host}:${upstream_port} no-vhost
+always_direct allow all
+http_access allow all
+]] .. squid_common,
   },
   client = { header_timeout = "request_timeout (whole s)", body_timeout = false, max_body = "request_body_max_size" },
   settle_ms = 100,
@@ -179,34 +185,7 @@ acl badup_denied_port port 9
 http_access deny badup_denied_port
 ${auth}
 http_access allow all
-
-# no caching at all (and no cache_dir line: no disk cache)
-cache deny all
-cache_mem 8 MB
-
-connect_timeout ${connect_timeout} seconds
-read_timeout ${read_timeout} seconds
-request_timeout ${client_header_timeout} seconds
-request_body_max_size ${max_body} bytes
-forward_timeout 30 seconds
-
-${retries}
-
-pid_filename ${dir}/squid.pid
-logformat badup %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %Sh/%<a %mt err=%err_code/%err_detail
-access_log stdio:${dir}/access.log badup
-cache_log ${dir}/cache.log
-cache_store_log none
-coredump_dir ${dir}
-netdb_filename none
-icp_port 0
-htcp_port 0
-pinger_enable off
-logfile_rotate 0
-shutdown_lifetime 0 seconds
-debug_options ALL,1
-cache_effective_user proxy
-]],
+]] .. squid_common,
     },
     auth = [[
 auth_param basic program /usr/lib/squid/basic_ncsa_auth ${auth_file}

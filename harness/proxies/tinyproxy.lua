@@ -22,16 +22,8 @@
 -- A line of its log, as explain reads it (see explain below): LEVEL time [pid]: message.
 local LOGLINE = "^(CONNECT|ERROR|WARNING|INFO|NOTICE|CRITICAL|DEBUG) +<time> \\[<n>\\]: "
 
-return proxy {
-  name = "tinyproxy",
-  summary = "tinyproxy 1.11 reverse proxy (ReversePath, ReverseOnly)",
-  packages = { "tinyproxy" },
-  binary = { "/usr/bin/tinyproxy", "tinyproxy" },
-  version = { args = { "-v" }, pattern = "tinyproxy (%d+%.%d+%.%d+)" },
-  config = "tinyproxy.conf",
-  upstreams = { max = 1, why = "ReversePath maps a path to one URL" },
-  files = {
-    ["tinyproxy.conf"] = [[
+-- What both modes' tinyproxy.conf start with: listener, timeout, logging, who may connect.
+local tinyproxy_common = [[
 # ${retries}
 Port ${proxy_port}
 Listen 127.0.0.1
@@ -41,6 +33,18 @@ LogLevel Info
 PidFile "${dir}/tinyproxy.pid"
 MaxClients 50
 Allow 127.0.0.1
+]]
+
+return proxy {
+  name = "tinyproxy",
+  summary = "tinyproxy 1.11 reverse proxy (ReversePath, ReverseOnly)",
+  packages = { "tinyproxy" },
+  binary = { "/usr/bin/tinyproxy", "tinyproxy" },
+  version = { args = { "-v" }, pattern = "tinyproxy (%d+%.%d+%.%d+)" },
+  config = "tinyproxy.conf",
+  upstreams = { max = 1, why = "ReversePath maps a path to one URL" },
+  files = {
+    ["tinyproxy.conf"] = tinyproxy_common .. [[
 ReverseOnly Yes
 ReversePath "/" "http://${upstream_host}:${upstream_port}/"
 ]],
@@ -97,16 +101,7 @@ ReversePath "/" "http://${upstream_host}:${upstream_port}/"
   -- at all when the upstream closes without a response; CONNECT's 200 is HTTP/1.0.
   forward = {
     files = {
-      ["tinyproxy.conf"] = [[
-# ${retries}
-Port ${proxy_port}
-Listen 127.0.0.1
-Timeout ${read_timeout}
-LogFile "${dir}/tinyproxy.log"
-LogLevel Info
-PidFile "${dir}/tinyproxy.pid"
-MaxClients 50
-Allow 127.0.0.1
+      ["tinyproxy.conf"] = tinyproxy_common .. [[
 ConnectPort ${upstream_port}
 Filter "${dir}/tinyproxy.filter"
 FilterURLs On

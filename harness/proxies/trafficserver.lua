@@ -23,6 +23,48 @@
 --    password database entry for '#-1'" (harmless, and left out by log_match).
 --  * truncated_body and other mid-body failures: ATS mostly closes the client connection
 --    without a byte (outcome "closed"), sometimes forwards "200+truncated": a race in ATS.
+
+-- records.config of both modes: a reverse proxy that needs a remap rule, or a forward proxy
+-- that sends each request where it names (CONNECT to the upstream's port only).
+local function records_config(forward)
+  return [[
+CONFIG proxy.config.http.server_ports STRING ${proxy_port}:ip-in=127.0.0.1
+CONFIG proxy.config.admin.user_id STRING #-1
+CONFIG proxy.config.exec_thread.autoconfig INT 0
+CONFIG proxy.config.exec_thread.limit INT 1
+CONFIG proxy.config.accept_threads INT 1
+CONFIG proxy.config.task_threads INT 1
+]] .. (forward and [[
+CONFIG proxy.config.reverse_proxy.enabled INT 0
+CONFIG proxy.config.url_remap.remap_required INT 0
+]] or [[
+CONFIG proxy.config.reverse_proxy.enabled INT 1
+CONFIG proxy.config.url_remap.remap_required INT 1
+]]) .. [[
+CONFIG proxy.config.url_remap.pristine_host_hdr INT 0
+CONFIG proxy.config.http.cache.http INT 0
+CONFIG proxy.config.http.wait_for_cache INT 0
+CONFIG proxy.config.cache.ram_cache.size INT 0
+CONFIG proxy.config.http.connect_attempts_timeout INT ${connect_timeout}
+CONFIG proxy.config.http.transaction_no_activity_timeout_out INT ${read_timeout}
+CONFIG proxy.config.http.transaction_no_activity_timeout_in INT ${client_body_timeout}
+CONFIG proxy.config.http.accept_no_activity_timeout INT ${client_header_timeout}
+CONFIG proxy.config.http.max_post_size INT ${max_body}
+${retries}
+CONFIG proxy.config.http.connect_attempts_rr_retries INT 0
+CONFIG proxy.config.http.down_server.cache_time INT 0
+CONFIG proxy.config.log.logfile_dir STRING ${dir}
+CONFIG proxy.config.log.logging_enabled INT 3
+CONFIG proxy.config.log.max_secs_per_buffer INT 1
+CONFIG proxy.config.log.periodic_tasks_interval INT 1
+CONFIG proxy.config.log.max_space_mb_headroom INT 10
+CONFIG proxy.config.body_factory.template_sets_dir STRING /etc/trafficserver/body_factory
+CONFIG proxy.config.diags.debug.enabled INT 0
+CONFIG proxy.config.net.connections_throttle INT 1000
+]]
+      .. (forward and "CONFIG proxy.config.http.connect_ports STRING ${upstream_port}\n" or "")
+end
+
 return proxy {
   name = "trafficserver",
   summary = "Apache Traffic Server 9 reverse proxy (remap, no cache)",
@@ -50,36 +92,7 @@ runtimedir: ${dir}
 logdir: ${dir}
 cachedir: ${dir}
 ]],
-    ["records.config"] = [[
-CONFIG proxy.config.http.server_ports STRING ${proxy_port}:ip-in=127.0.0.1
-CONFIG proxy.config.admin.user_id STRING #-1
-CONFIG proxy.config.exec_thread.autoconfig INT 0
-CONFIG proxy.config.exec_thread.limit INT 1
-CONFIG proxy.config.accept_threads INT 1
-CONFIG proxy.config.task_threads INT 1
-CONFIG proxy.config.reverse_proxy.enabled INT 1
-CONFIG proxy.config.url_remap.remap_required INT 1
-CONFIG proxy.config.url_remap.pristine_host_hdr INT 0
-CONFIG proxy.config.http.cache.http INT 0
-CONFIG proxy.config.http.wait_for_cache INT 0
-CONFIG proxy.config.cache.ram_cache.size INT 0
-CONFIG proxy.config.http.connect_attempts_timeout INT ${connect_timeout}
-CONFIG proxy.config.http.transaction_no_activity_timeout_out INT ${read_timeout}
-CONFIG proxy.config.http.transaction_no_activity_timeout_in INT ${client_body_timeout}
-CONFIG proxy.config.http.accept_no_activity_timeout INT ${client_header_timeout}
-CONFIG proxy.config.http.max_post_size INT ${max_body}
-${retries}
-CONFIG proxy.config.http.connect_attempts_rr_retries INT 0
-CONFIG proxy.config.http.down_server.cache_time INT 0
-CONFIG proxy.config.log.logfile_dir STRING ${dir}
-CONFIG proxy.config.log.logging_enabled INT 3
-CONFIG proxy.config.log.max_secs_per_buffer INT 1
-CONFIG proxy.config.log.periodic_tasks_interval INT 1
-CONFIG proxy.config.log.max_space_mb_headroom INT 10
-CONFIG proxy.config.body_factory.template_sets_dir STRING /etc/trafficserver/body_factory
-CONFIG proxy.config.diags.debug.enabled INT 0
-CONFIG proxy.config.net.connections_throttle INT 1000
-]],
+    ["records.config"] = records_config(false),
     ["remap.config"] = "map / http://${upstream_host}:${upstream_port}/\n",
     ["ip_allow.yaml"] = [[
 ip_allow:
@@ -210,37 +223,7 @@ logging:
   -- ATS 9.2 answers `200 OK` to a CONNECT to a port that refuses connections.
   forward = {
     files = {
-      ["records.config"] = [[
-CONFIG proxy.config.http.server_ports STRING ${proxy_port}:ip-in=127.0.0.1
-CONFIG proxy.config.admin.user_id STRING #-1
-CONFIG proxy.config.exec_thread.autoconfig INT 0
-CONFIG proxy.config.exec_thread.limit INT 1
-CONFIG proxy.config.accept_threads INT 1
-CONFIG proxy.config.task_threads INT 1
-CONFIG proxy.config.reverse_proxy.enabled INT 0
-CONFIG proxy.config.url_remap.remap_required INT 0
-CONFIG proxy.config.url_remap.pristine_host_hdr INT 0
-CONFIG proxy.config.http.cache.http INT 0
-CONFIG proxy.config.http.wait_for_cache INT 0
-CONFIG proxy.config.cache.ram_cache.size INT 0
-CONFIG proxy.config.http.connect_attempts_timeout INT ${connect_timeout}
-CONFIG proxy.config.http.transaction_no_activity_timeout_out INT ${read_timeout}
-CONFIG proxy.config.http.transaction_no_activity_timeout_in INT ${client_body_timeout}
-CONFIG proxy.config.http.accept_no_activity_timeout INT ${client_header_timeout}
-CONFIG proxy.config.http.max_post_size INT ${max_body}
-${retries}
-CONFIG proxy.config.http.connect_attempts_rr_retries INT 0
-CONFIG proxy.config.http.down_server.cache_time INT 0
-CONFIG proxy.config.log.logfile_dir STRING ${dir}
-CONFIG proxy.config.log.logging_enabled INT 3
-CONFIG proxy.config.log.max_secs_per_buffer INT 1
-CONFIG proxy.config.log.periodic_tasks_interval INT 1
-CONFIG proxy.config.log.max_space_mb_headroom INT 10
-CONFIG proxy.config.body_factory.template_sets_dir STRING /etc/trafficserver/body_factory
-CONFIG proxy.config.diags.debug.enabled INT 0
-CONFIG proxy.config.net.connections_throttle INT 1000
-CONFIG proxy.config.http.connect_ports STRING ${upstream_port}
-]],
+      ["records.config"] = records_config(true),
       ["remap.config"] = "map http://127.0.0.1:9/ http://127.0.0.1:9/ @action=deny @src_ip=0.0.0.0-255.255.255.255\n",
     },
     auth = false,
