@@ -13,7 +13,9 @@ void list_usage(FILE *out) {
   fputs("usage: badup list [--scenarios DIR] [--proxies DIR]\n"
         "\n"
         "Prints the scenarios (name, expect, summary) and the proxies (name, installed or\n"
-        "not, version, upstreams=N: how many upstreams it can send to, the binary), then\n"
+        "not, version, upstreams=N: how many upstreams it can send to, forward=: its\n"
+        "forward-proxy mode for the fwd_* scenarios (no; yes; auth: with Basic proxy\n"
+        "authentication; only: the definition is a forward proxy), the binary), then\n"
         "the client-side knobs: per proxy, the directive that takes --client-timeout (the\n"
         "request head's timeout; the request body's idle timeout) and --max-body, \"none\"\n"
         "when the proxy has no such setting, \"-\" when its definition does not say.\n",
@@ -99,8 +101,12 @@ int list_main(int argc, char **argv) {
     proxy_probe(&pxs[i]);
     char ups[16];
     snprintf(ups, sizeof ups, "upstreams=%d", pxs[i].upstreams.max);
-    printf("  %-14s %-14s %-10s %-12s %s\n", pxs[i].name, pxs[i].binary ? "installed" : "not installed",
-           pxs[i].version ? pxs[i].version : "-", ups, pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
+    /* its forward mode (fwd_* scenarios): none, one, one with Basic proxy authentication, or a
+     * definition that is a forward proxy itself */
+    const char *fwd = pxs[i].forward ? "forward=only" : !pxs[i].fwd.on ? "forward=no"
+                      : pxs[i].fwd.auth ? "forward=auth" : "forward=yes";
+    printf("  %-14s %-14s %-10s %-12s %-12s %s\n", pxs[i].name, pxs[i].binary ? "installed" : "not installed",
+           pxs[i].version ? pxs[i].version : "-", ups, fwd, pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
   }
   print_knobs(pxs, npx);
   for (size_t i = 0; i < nscn; i++) scenario_unload(&scns[i]);

@@ -207,6 +207,20 @@ class Skipped(unittest.TestCase):
                              ("skipped", "noauth: no built-in Basic proxy authentication"))
 
 
+class Listed(unittest.TestCase):
+    """badup list says which proxies have a forward mode, and with authentication."""
+
+    def test_list_shows_each_forward_mode(self):
+        common.require_binary()
+        p = badup(["list"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        modes = dict(re.findall(r"(?m)^  (\S+)\s+(?:installed|not installed)\s+\S+\s+upstreams=\d+\s+forward=(\S+)",
+                                p.stdout))
+        for name, mode in {"squid": "auth", "apache2": "auth", "tinyproxy": "auth", "trafficserver": "yes",
+                           "nginx": "no", "haproxy": "no"}.items():
+            self.assertEqual(modes.get(name), mode, p.stdout)
+
+
 class Render(unittest.TestCase):
     """badup proxy render --forward [--auth]: the forward files, the credentials in DIR."""
 
