@@ -266,6 +266,20 @@ class Render(unittest.TestCase):
         p = self.render("squid", "--auth")
         self.assertEqual(p.returncode, 2, p.stdout)
         self.assertIn("--auth is about the forward mode", p.stderr)
+        # a refused render leaves no folder it made (not even with its .badup-render marker)
+        for name in ("nginx", "trafficserver", "squid"):
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, name)), name)
+
+    def test_a_refused_render_keeps_an_earlier_render_and_its_parents(self):
+        d = os.path.join(self.tmp, "a", "b", "nginx")
+        p = badup(["proxy", "render", "nginx", "--upstream", "45678", "--dir", d, "--forward"])
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "a")), "made the parents of --dir")
+        p = badup(["proxy", "render", "nginx", "--upstream", "45678", "--dir", d])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = badup(["proxy", "render", "nginx", "--upstream", "45678", "--dir", d, "--forward"])
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertTrue(os.path.exists(os.path.join(d, "nginx.conf")), "emptied the earlier render")
 
 
 class ThroughSquid(unittest.TestCase):
