@@ -101,3 +101,14 @@ bool proxy_forward_refuse(const struct proxy_def *p, bool forward, bool auth, ch
   }
   return false;
 }
+
+bool proxy_forward_several_refuse(const struct proxy_def *p, bool forward, bool auth, int nupstreams, char *why,
+                                  size_t len) {
+  if (!forward || nupstreams <= 1) return false;
+  if (proxy_forward_refuse(p, forward, auth, why, len)) return true;
+  /* The forward files allow CONNECT to ${upstream_port} only and upstreams.each writes the
+   * reverse mode's origin servers: nothing says how a forward mode reaches several. */
+  snprintf(why, len, "%s: scenarios with several upstreams are not supported in forward mode (%d upstreams)", p->name,
+           nupstreams);
+  return true;
+}

@@ -217,6 +217,10 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
         for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
         snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", m->pxs[p].name,
                  m->pxs[p].binaries[0]);
+      } else if (proxy_forward_several_refuse(&m->pxs[p], r->scn->forward, r->scn->forward_auth,
+                                              scenario_upstreams(r->scn), r->reason, sizeof r->reason)) {
+        r->verdict = VERDICT_SKIPPED; /* not upstreams.why: that is the reverse mode's */
+        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
       } else if (proxy_upstreams_refuse(&m->pxs[p], scenario_upstreams(r->scn), config_text, r->reason,
                                         sizeof r->reason)) {
         r->verdict = VERDICT_SKIPPED; /* it cannot send to every upstream the scenario has */

@@ -206,6 +206,66 @@ class Skipped(unittest.TestCase):
             self.assertEqual((cases["noauth", scn]["verdict"], cases["noauth", scn]["reason"]),
                              ("skipped", "noauth: no built-in Basic proxy authentication"))
 
+    def test_several_upstreams_in_forward_mode_say_so_not_the_reverse_reason(self):
+        px, scn = os.path.join(self.tmp, "proxies"), os.path.join(self.tmp, "scenarios")
+        os.makedirs(px), os.makedirs(scn)
+        extra = ('  forward = { files = { ["t.conf"] = "fwd ${proxy_port}\\n" }, auth = false, why_no_auth = "none" },\n'
+                 '  upstreams = { max = 1, why = "the reverse mode names one origin server" },\n')
+        with open(os.path.join(px, "fwdone.lua"), "w") as f:
+            f.write(DEFINITION % ("fwdone", extra))
+        with open(os.path.join(scn, "fwd_two.lua"), "w") as f:
+            f.write('return scenario { summary = "two upstreams, forward", expect = 200, forward = true, upstreams = 2,\n'
+                    '  client = { request { } }, plan = { rxreq(), txresp { status = 200 } } }\n')
+        out, ref = os.path.join(self.tmp, "out"), os.path.join(self.tmp, "ref")
+        os.makedirs(ref)
+        p = badup(["run", "--proxies", px, "--scenarios", scn, "--reference", ref, "--out", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            (case,) = json.load(f)["cases"]
+        self.assertEqual((case["verdict"], case["reason"]),
+                         ("skipped", "fwdone: scenarios with several upstreams are not supported in forward mode "
+                                     "(2 upstreams)"))
+
+
+# A forward proxy (forward = true) that answers 502 by itself: the request never reaches the
+# upstream, and the reason must not ask whether a config sends to ${upstream_host}.
+SELF_502 = """return proxy {
+  name = "self502",
+  binary = { "%s" },
+  files = { ["t.py"] = [[
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+while True:
+    c, _ = s.accept(); c.recv(65536)
+    c.sendall(b"HTTP/1.1 502 Bad Gateway\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n"); c.close()
+]] },
+  command = { "${binary}", "t.py", "${proxy_port}" },
+  forward = true,
+}
+"""
+
+
+class ForwardHint(unittest.TestCase):
+    def test_a_forward_failure_gets_no_reverse_proxy_hint(self):
+        common.require_binary()
+        tmp = tempfile.mkdtemp(prefix="badup-e2e-fwd-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        px, scn, out, ref = (os.path.join(tmp, n) for n in ("proxies", "scenarios", "out", "ref"))
+        os.makedirs(px), os.makedirs(scn), os.makedirs(ref)
+        with open(os.path.join(px, "self502.lua"), "w") as f:
+            f.write(SELF_502 % sys.executable)
+        with open(os.path.join(scn, "fwd_plain.lua"), "w") as f:  # an expect that does not count attempts
+            f.write('return scenario { summary = "forward GET", expect = 200, forward = true,\n'
+                    '  client = { request { } }, plan = { rxreq(), txresp { status = 200 } } }\n')
+        p = badup(["run", "--proxies", px, "--scenarios", scn, "--reference", ref, "--out", out])
+        with open(os.path.join(out, "results.json")) as f:
+            (case,) = json.load(f)["cases"]
+        self.assertEqual((case["verdict"], case["got"]), ("fail", "502"), p.stdout + p.stderr)
+        self.assertIn("0 upstream", case["reason"])
+        self.assertIn("does the forward config let requests through to the upstream's host and port?", case["reason"])
+        self.assertNotIn("upstream_host", case["reason"])
+
 
 class Listed(unittest.TestCase):
     """badup list says which proxies have a forward mode, and with authentication."""
