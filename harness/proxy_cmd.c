@@ -61,9 +61,11 @@ void proxy_usage(FILE *out) {
         "  -h, --help              this help\n"
         "\n"
         "It prints, one a line:\n"
+        "  credentials: DIR/proxy-credentials.txt (user USER, password PASSWORD)   (--auth)\n"
         "  proxy: NAME VERSION (BINARY)\n"
         "  dir: DIR\n"
         "  port: PORT\n"
+        "  upstreams: HOST:PORT ...   (--upstreams)\n"
         "  url: the URL a client asks (a forward proxy: the upstream's, through PORT)\n"
         "  command: cd DIR && exec [env NAME=value ...] BINARY ARGS...   (sh syntax)\n"
         "  sidecar: ...   (per companion to start once it listens: a log reader)\n"
@@ -73,7 +75,9 @@ void proxy_usage(FILE *out) {
         "shell's PID becoming the proxy's.\n"
         "\n"
         "Exit codes: 0 rendered, 2 usage or set-up error (an unknown proxy, a definition that\n"
-        "does not load, a folder that cannot be written).\n",
+        "does not load, a folder that cannot be written, --forward or --auth for a proxy\n"
+        "without that mode, more upstreams than it takes). A refused render leaves no folder\n"
+        "it made, and an earlier render in DIR as it was.\n",
         out);
 }
 

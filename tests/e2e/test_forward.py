@@ -307,6 +307,19 @@ class Render(unittest.TestCase):
         self.assertNotIn("ReversePath", conf)
         self.assertTrue(os.path.exists(os.path.join(d, "tinyproxy.filter")))
 
+    def test_help_lists_every_line_render_prints(self):
+        p = self.render("tinyproxy", "--forward", "--auth")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        printed = set(re.findall(r"(?m)^(\w+): ", p.stdout))
+        self.assertIn("credentials", printed)
+        listed = badup(["proxy", "render", "--help"]).stdout.split("It prints, one a line:\n", 1)[1]
+        self.assertEqual(printed - set(re.findall(r"(?m)^  (\w+): ", listed)), set())
+
+    def test_run_help_says_what_skipped_and_not_run_mean(self):
+        text = " ".join(badup(["run", "--help"]).stdout.split())
+        self.assertIn("has no forward mode or no Basic proxy authentication", text)
+        self.assertIn("not_run (in results.json: the run was interrupted", text)
+
     def test_without_auth_the_auth_text_is_empty(self):
         p = self.render("squid", "--forward")
         self.assertEqual(p.returncode, 0, p.stderr)
