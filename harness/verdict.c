@@ -117,8 +117,9 @@ static bool asserts_attempts(const struct case_result *cr) {
  * names the upstream; a forward proxy's client does (absolute form, CONNECT; RFC 9110 3.7),
  * so there the question is whether its config lets the request through. */
 static const char *no_upstream_hint(const struct scenario *s, const struct proxy_def *p) {
-  return s->forward || (p && p->forward) ? "does the forward config let requests through to the upstream's host and port?"
-                                  : "does the config send it to ${upstream_host}:${upstream_port}?";
+  bool forward = s->forward || (p && p->forward);
+  return forward ? "does the forward config let requests through to the upstream's host and port?"
+                 : "does the config send it to ${upstream_host}:${upstream_port}?";
 }
 
 /* The reason when the attempts rule alone keeps an outcome that is `expect` from passing:
