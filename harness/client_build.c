@@ -27,7 +27,9 @@ static int expand(struct buf *out, const char *s, int n, const struct client_var
     else if (len == 17 && !memcmp(name, "proxy_credentials", 17)) val = v->proxy_credentials;
     else if (len == 9 && !memcmp(name, "upstream", 8) && name[8] >= '2' && name[8] <= '8') val = v->upstreams[name[8] - '1'];
     if (!val) {
-      snprintf(err, errlen, "client request %d: %.*s has no value in this run", n, (int)(len + 3), open);
+      bool cred = len >= 6 && !memcmp(name, "proxy_", 6) && v->proxy_auth_hint;
+      snprintf(err, errlen, "client request %d: %.*s has no value in this run%s%s", n, (int)(len + 3), open,
+               cred ? ": " : "", cred ? v->proxy_auth_hint : "");
       return -1;
     }
     buf_puts(out, val);

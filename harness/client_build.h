@@ -25,6 +25,9 @@ struct client_vars {
   /* ${proxy_user}, ${proxy_password}, ${proxy_credentials} (base64 of user:password, for
    * `Proxy-Authorization: Basic ...`, RFC 9110 11.7.1, RFC 7617 2); NULL: the run has none. */
   const char *proxy_user, *proxy_password, *proxy_credentials;
+  /* How a user gives those when the run has none (`badup client`: "pass --proxy-auth
+   * USER:PASSWORD"), added to the error; NULL: nothing to add. */
+  const char *proxy_auth_hint;
 };
 
 /* The bytes of request q, the n-th (1-based) of its part: its header section into head and

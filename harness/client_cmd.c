@@ -18,6 +18,8 @@
 /* Each request waits this long for its response unless --timeout says otherwise. */
 #define DEFAULT_TIMEOUT_S 10.0
 #define MAX_UPSTREAMS 8
+/* --proxy-auth, in bytes (as --help says): its base64 (268 characters) fits basic[] below. */
+#define PROXY_AUTH_MAX 200
 
 void client_usage(FILE *out) {
   fputs("usage: badup client FILE --to HOST:PORT [options]\n"
@@ -42,7 +44,8 @@ void client_usage(FILE *out) {
         "                        (so are they for a scenario with forward = ...)\n"
         "  --proxy-auth USER:PASSWORD\n"
         "                        the values of ${proxy_user}, ${proxy_password} and\n"
-        "                        ${proxy_credentials} (a case folder's proxy-credentials.txt)\n"
+        "                        ${proxy_credentials} (a case folder's proxy-credentials.txt);\n"
+        "                        at most 200 bytes in all\n"
         "  --timeout S           how long each request waits for its response (default 10)\n"
         "  --set NAME=VALUE      a ctx value for the scenario file (repeatable)\n"
         "  --watch-close         after the last response, wait up to 1 s to see whether the proxy\n"
@@ -135,8 +138,9 @@ static int parse(int argc, char **argv, struct cmd *c) {
     else if (!strcmp(a, "--admin") && has) c->admin = argv[++i];
     else if (!strcmp(a, "--proxy-auth") && has) {
       c->proxy_auth = argv[++i];
-      if (!strchr(c->proxy_auth, ':') || strlen(c->proxy_auth) > 200)
-        return cli_usage_error("client", "--proxy-auth wants USER:PASSWORD, got '%.60s'", c->proxy_auth);
+      if (!strchr(c->proxy_auth, ':') || strlen(c->proxy_auth) > PROXY_AUTH_MAX)
+        return cli_usage_error("client", "--proxy-auth wants USER:PASSWORD, at most %d bytes in all, got '%.60s' "
+                               "(%zu bytes)", PROXY_AUTH_MAX, c->proxy_auth, strlen(c->proxy_auth));
     }
     else if (!strcmp(a, "--upstream") && has) {
       if (c->nupstreams == MAX_UPSTREAMS) return cli_usage_error("client", "at most %d --upstream", MAX_UPSTREAMS);
@@ -232,7 +236,8 @@ int client_main(int argc, char **argv) {
     scenario_unload(&s);
     return rc;
   }
-  struct client_vars v = {.proxy = c.to, .scenario = s.name, .forward = c.forward || s.forward};
+  struct client_vars v = {.proxy = c.to, .scenario = s.name, .forward = c.forward || s.forward,
+                          .proxy_auth_hint = "pass --proxy-auth USER:PASSWORD"};
   char user[256], basic[300];
   if (c.proxy_auth) {
     snprintf(user, sizeof user, "%s", c.proxy_auth);

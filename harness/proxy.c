@@ -64,6 +64,7 @@ static int fn_proxy(lua_State *L) {
   }
   ld_upstreams_finish(L, ld);
   ld_client_finish(L, ld);
+  ld_forward_finish(L, ld);
   if (!p->config) p->config = ld_dup(L, ld, p->files[0].name, strlen(p->files[0].name));
   bool found = false;
   for (size_t i = 0; i < p->nfiles; i++) found |= strcmp(p->files[i].name, p->config) == 0;

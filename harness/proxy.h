@@ -345,6 +345,11 @@ bool proxy_var_known(const struct proxy_def *p, const char *name, size_t len);
  * proxy authentication (auth, RFC 9110 11.7.1), cannot run through p, into why ("nginx: no
  * forward-proxy mode in its definition"; forward.why_no_auth), and true; false when it can. */
 bool proxy_forward_refuse(const struct proxy_def *p, bool forward, bool auth, char *why, size_t len);
+/* ... and with nupstreams upstreams: true with why when forward and nupstreams > 1 (the
+ * forward mode's reason first when it has none), so such a scenario is not skipped with the
+ * reverse mode's upstreams.why. False otherwise: the other checks decide. */
+bool proxy_forward_several_refuse(const struct proxy_def *p, bool forward, bool auth, int nupstreams, char *why,
+                                  size_t len);
 void proxy_forward_free(struct proxy_forward_mode *f);
 
 /* proxy_auth.c. Credentials for one case: a random user ("badup-" and 8 hex digits) and

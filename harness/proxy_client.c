@@ -65,6 +65,16 @@ void ld_client(lua_State *L, struct loader *ld, int v) {
 
 void ld_client_finish(lua_State *L, struct loader *ld) {
   const struct proxy_def *p = ld->p;
+  /* Without a client table the knobs' variables still render (the run's values), but nothing
+   * says which directive takes them: badup list would show "-" for a proxy that has one. A
+   * definition without the table and without the variables keeps loading. */
+  if (!p->client[0].declared)
+    for (int k = 0; k < KNOB__COUNT; k++)
+      for (int j = 0; j < 2; j++)
+        if (ld_uses_anywhere(p, proxy_var_names[knob_vars[k][j]]))
+          ld_fail(L, ld, "the definition uses ${%s} but has no client table: declare client = { header_timeout = "
+                  "..., body_timeout = ..., max_body = ... } (each the directive, or false)",
+                  proxy_var_names[knob_vars[k][j]]);
   for (int k = 0; k < KNOB__COUNT; k++) {
     if (!p->client[k].declared) continue;
     const char *a = proxy_var_names[knob_vars[k][0]], *b = proxy_var_names[knob_vars[k][1]];

@@ -61,9 +61,11 @@ void proxy_usage(FILE *out) {
         "  -h, --help              this help\n"
         "\n"
         "It prints, one a line:\n"
+        "  credentials: DIR/proxy-credentials.txt (user USER, password PASSWORD)   (--auth)\n"
         "  proxy: NAME VERSION (BINARY)\n"
         "  dir: DIR\n"
         "  port: PORT\n"
+        "  upstreams: HOST:PORT ...   (--upstreams)\n"
         "  url: the URL a client asks (a forward proxy: the upstream's, through PORT)\n"
         "  command: cd DIR && exec [env NAME=value ...] BINARY ARGS...   (sh syntax)\n"
         "  sidecar: ...   (per companion to start once it listens: a log reader)\n"
@@ -73,7 +75,9 @@ void proxy_usage(FILE *out) {
         "shell's PID becoming the proxy's.\n"
         "\n"
         "Exit codes: 0 rendered, 2 usage or set-up error (an unknown proxy, a definition that\n"
-        "does not load, a folder that cannot be written).\n",
+        "does not load, a folder that cannot be written, --forward or --auth for a proxy\n"
+        "without that mode, more upstreams than it takes). A refused render leaves no folder\n"
+        "it made, and an earlier render in DIR as it was.\n",
         out);
 }
 
@@ -256,22 +260,33 @@ static int claim_dir(const char *path, char *err, size_t errlen) {
 }
 
 /* mkdir -p, or a folder render made before, emptied; then the absolute path (${dir} is
- * absolute: proxies run there), with render's marker in it. NULL after saying why into err. */
-static char *make_dir(const char *dir, char *err, size_t errlen) {
+ * absolute: proxies run there), with render's marker in it. NULL after saying why into err.
+ * made (PATH_MAX) gets the topmost folder it created, "" when none: a render that fails
+ * later removes it, so a refused render leaves nothing behind. */
+static char *make_dir(const char *dir, char *made, char *err, size_t errlen) {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s", dir);
+  made[0] = 0;
+  if (!path[0]) return snprintf(err, errlen, "is empty"), NULL;
   struct stat st;
   if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) return snprintf(err, errlen, "is not a folder"), NULL;
   if (stat(path, &st) == 0 && claim_dir(path, err, errlen) != 0) return NULL;
-  for (char *p = path + 1; *p; p++)
-    if (*p == '/') {
+  int last = 0; /* the errno of the last mkdir that failed other than EEXIST: why it is missing */
+  for (char *p = path + 1;; p++)
+    if (*p == '/' || !*p) {
+      char c = *p;
       *p = 0;
-      mkdir(path, 0755);
-      *p = '/';
+      if (mkdir(path, 0755) == 0) {
+        if (!made[0]) snprintf(made, PATH_MAX, "%s", path);
+      } else if (errno != EEXIST) {
+        last = errno;
+      }
+      *p = c;
+      if (!c) break;
     }
-  if ((mkdir(path, 0755) != 0 && errno != EEXIST) || stat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
-      access(path, W_OK | X_OK) != 0) {
-    snprintf(err, errlen, "cannot make or write it: %s", strerror(errno ? errno : EACCES));
+  errno = 0;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || access(path, W_OK | X_OK) != 0) {
+    snprintf(err, errlen, "cannot make or write it: %s", strerror(last ? last : errno ? errno : EACCES));
     return NULL;
   }
   char marker[PATH_MAX + 32];
@@ -369,13 +384,18 @@ static int render_main(int argc, char **argv) {
   struct proxy_def *defs = proxy_load_dir(px_dir, &n, &failures), *p = NULL;
   for (size_t i = 0; i < n && !p; i++)
     if (!strcmp(defs[i].name, a.name)) p = &defs[i];
-  char *dir = NULL, why[1024];
+  char *dir = NULL, why[1024], made[PATH_MAX];
+  made[0] = 0;
   rc = EXIT_SETUP;
   if (failures) {
     fprintf(stderr, "badup proxy: %d definition%s did not load\n", failures, failures == 1 ? "" : "s");
   } else if (!p) {
     fprintf(stderr, "badup proxy: no proxy is named '%s' in %s (see 'badup list')\n", a.name, px_dir);
-  } else if (!(dir = make_dir(a.dir, why, sizeof why))) {
+  } else if (proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why) ||
+             proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) {
+    /* before --dir is touched: a refused render neither makes it nor empties an old render */
+    fprintf(stderr, "badup proxy: %s\n", why);
+  } else if (!(dir = make_dir(a.dir, made, why, sizeof why))) {
     fprintf(stderr, "badup proxy: --dir %s: %s\n", a.dir, why);
   } else if (hand_dir_to_user(p, dir) == 0) {
     proxy_probe(p);
@@ -393,13 +413,12 @@ static int render_main(int argc, char **argv) {
     in.forward = a.forward && !p->forward;
     struct proxy_credentials cred;
     struct proxy_rendered rd = {0};
-    bool refused = proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why);
-    if (!refused && a.auth) {
+    bool refused = false;
+    if (a.auth) {
       refused = proxy_auth_write(&cred, dir, dir, why, sizeof why) != 0;
       in.auth_user = cred.user, in.auth_password = cred.password, in.auth_file = cred.file;
     }
     if (refused) fprintf(stderr, "badup proxy: %s\n", why);
-    else if (proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) fprintf(stderr, "badup proxy: %s\n", why);
     else if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
     else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
     else if (a.auth && printf("credentials: %s/" PROXY_CREDENTIALS_FILE " (user %s, password %s)\n", dir, cred.user,
@@ -410,6 +429,7 @@ static int render_main(int argc, char **argv) {
     else rc = 0;
     proxy_rendered_free(&rd); /* zeroed when nothing was rendered */
   }
+  if (rc != 0 && made[0]) files_remove_tree(made); /* what this render made, and nothing else */
   free(dir);
   proxy_free_all(defs, n);
   free(px_dir);

@@ -49,6 +49,34 @@ void ld_forward(lua_State *L, struct loader *ld, int v) {
   if (f->auth && f->why_no_auth) ld_fail(L, ld, "forward.why_no_auth is only for forward.auth = false");
 }
 
+/* Does a file of either mode, the command, the env, a sidecar or an upstreams text use ${name}? */
+bool ld_uses_anywhere(const struct proxy_def *p, const char *name) {
+  if (ld_uses(p, name)) return true;
+  char needle[64];
+  snprintf(needle, sizeof needle, "${%s}", name);
+  for (size_t i = 0; i < p->fwd.nfiles; i++)
+    if (strstr(p->fwd.files[i].text, needle)) return true;
+  return false;
+}
+
+/* Once every field is read: the forward mode's authentication and its variables agree. An
+ * auth text no file uses would let the scenarios with authentication run against a proxy
+ * configured with none; an ${auth...} variable outside a forward mode with auth renders as
+ * "" and leaves a broken directive in the config. */
+void ld_forward_finish(lua_State *L, struct loader *ld) {
+  const struct proxy_def *p = ld->p;
+  static const enum proxy_var vars[] = {PV_AUTH, PV_AUTH_USER, PV_AUTH_PASSWORD, PV_AUTH_FILE};
+  if (p->fwd.auth && !ld_uses_anywhere(p, proxy_var_names[PV_AUTH]))
+    ld_fail(L, ld, "forward.auth is given, but no file, forward file, command or env uses ${auth}: the scenarios "
+            "with authentication would run with none configured");
+  if (p->fwd.auth) return;
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    if (ld_uses_anywhere(p, proxy_var_names[vars[i]]))
+      ld_fail(L, ld, "the definition uses ${%s}, but %s: it would render as \"\"", proxy_var_names[vars[i]],
+              p->fwd.on ? "forward.auth is false (no Basic proxy authentication)"
+                        : "it has no forward mode (forward = { files = ..., auth = ... })");
+}
+
 void proxy_forward_free(struct proxy_forward_mode *f) {
   for (size_t i = 0; i < f->nfiles; i++) free(f->files[i].name), free(f->files[i].text);
   free(f->files);
@@ -72,4 +100,15 @@ bool proxy_forward_refuse(const struct proxy_def *p, bool forward, bool auth, ch
     return true;
   }
   return false;
+}
+
+bool proxy_forward_several_refuse(const struct proxy_def *p, bool forward, bool auth, int nupstreams, char *why,
+                                  size_t len) {
+  if (!forward || nupstreams <= 1) return false;
+  if (proxy_forward_refuse(p, forward, auth, why, len)) return true;
+  /* The forward files allow CONNECT to ${upstream_port} only and upstreams.each writes the
+   * reverse mode's origin servers: nothing says how a forward mode reaches several. */
+  snprintf(why, len, "%s: scenarios with several upstreams are not supported in forward mode (%d upstreams)", p->name,
+           nupstreams);
+  return true;
 }

@@ -61,6 +61,11 @@ void ld_template_in(lua_State *L, const struct loader *ld, const char *text, con
 void ld_files(lua_State *L, struct loader *ld, int v, const char *field, struct proxy_file **files, size_t *nfiles);
 /* forward = true | false | { files = ..., auth = ..., why_no_auth = ... } (proxy_forward.c). */
 void ld_forward(lua_State *L, struct loader *ld, int v);
+/* Once every field is read: forward.auth is used as ${auth}, and no ${auth...} variable is
+ * used without it. */
+void ld_forward_finish(lua_State *L, struct loader *ld);
+/* ld_uses, and the forward mode's files too. */
+bool ld_uses_anywhere(const struct proxy_def *p, const char *name);
 /* A whole number of milliseconds, 0..MAX_MS. */
 int ld_ms(lua_State *L, const struct loader *ld, int idx, const char *what);
 /* Why a name the harness joins to the case folder would land elsewhere, or NULL. */

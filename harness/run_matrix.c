@@ -117,13 +117,15 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
     return cli_usage_error("run",
                            "cannot find the folder '%s' (run from the repository, or give --scenarios / --proxies)",
                            !m->scn_dir ? a->scn_dir_arg : a->px_dir_arg);
-  int failures = 0;
-  m->scns = run_load_scenarios(m->scn_dir, &a->o, &m->nscn, &failures);
-  m->pxs = proxy_load_dir(m->px_dir, &m->npx, &failures);
-  if (failures) {
-    fprintf(stderr, "badup run: %d definition%s did not load\n", failures, failures == 1 ? "" : "s");
-    return EXIT_SETUP;
-  }
+  int scn_failures = 0, px_failures = 0;
+  m->scns = run_load_scenarios(m->scn_dir, &a->o, &m->nscn, &scn_failures);
+  m->pxs = proxy_load_dir(m->px_dir, &m->npx, &px_failures);
+  /* each counted by its own word: a user looks in --scenarios for the one, --proxies for the other */
+  if (scn_failures)
+    fprintf(stderr, "badup run: %d scenario file%s did not load\n", scn_failures, scn_failures == 1 ? "" : "s");
+  if (px_failures)
+    fprintf(stderr, "badup run: %d proxy definition%s did not load\n", px_failures, px_failures == 1 ? "" : "s");
+  if (scn_failures || px_failures) return EXIT_SETUP;
   {
     const char **names = calloc(m->nscn + m->npx + 1, sizeof *names);
     char bad[128];
@@ -215,6 +217,10 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
         for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
         snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", m->pxs[p].name,
                  m->pxs[p].binaries[0]);
+      } else if (proxy_forward_several_refuse(&m->pxs[p], r->scn->forward, r->scn->forward_auth,
+                                              scenario_upstreams(r->scn), r->reason, sizeof r->reason)) {
+        r->verdict = VERDICT_SKIPPED; /* not upstreams.why: that is the reverse mode's */
+        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
       } else if (proxy_upstreams_refuse(&m->pxs[p], scenario_upstreams(r->scn), config_text, r->reason,
                                         sizeof r->reason)) {
         r->verdict = VERDICT_SKIPPED; /* it cannot send to every upstream the scenario has */

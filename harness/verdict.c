@@ -113,6 +113,15 @@ static bool asserts_attempts(const struct case_result *cr) {
   return false;
 }
 
+/* Where a request that never reached the upstream may have gone. A reverse proxy's config
+ * names the upstream; a forward proxy's client does (absolute form, CONNECT; RFC 9110 3.7),
+ * so there the question is whether its config lets the request through. */
+static const char *no_upstream_hint(const struct scenario *s, const struct proxy_def *p) {
+  bool forward = s->forward || (p && p->forward);
+  return forward ? "does the forward config let requests through to the upstream's host and port?"
+                 : "does the config send it to ${upstream_host}:${upstream_port}?";
+}
+
 /* The reason when the attempts rule alone keeps an outcome that is `expect` from passing:
  * first that the proxy answered by itself, then what to do if that is right. A table's
  * alternative can say attempts = 0; a plain expect, check.attempts (its scenario is about an
@@ -132,9 +141,8 @@ static void self_answer_reason(const struct scenario *s, const struct case_resul
   else
     snprintf(r->reason, sizeof r->reason,
              "the proxy answered %s by itself: the request never reached the upstream (0 upstream %s); if that is "
-             "right, say check = { attempts = 0 }, else does the config send it to "
-             "${upstream_host}:${upstream_port}?",
-             word, what);
+             "right, say check = { attempts = 0 }, else %s",
+             word, what, no_upstream_hint(s, r->proxy));
 }
 
 /* A run whose outcome is `expect`: do its checks hold? Sets the reason when not, and
@@ -287,8 +295,8 @@ void verdict_judge(struct row *r, const struct reference *ref) {
    * expect itself counts attempts or connections (a request the proxy must refuse). */
   if (r->verdict == VERDICT_FAIL && !by_itself && r->r.attempts == 0 && r->r.upstream_connections == 0 &&
       s->check_attempts < 0 && s->kind != SCENARIO_LISTENER && !asserts_attempts(&r->r))
-    add_reason(r, "%s%s", "the request never reached the upstream (0 upstream connections): does the config send it "
-                          "to ${upstream_host}:${upstream_port}?", "");
+    add_reason(r, "%s%s", "the request never reached the upstream (0 upstream connections): ",
+               no_upstream_hint(s, r->proxy));
   /* A pass the upstream never saw is worth saying, even when the scenario allows it. */
   if (r->verdict == VERDICT_PASS && r->r.attempts == 0 && s->kind != SCENARIO_LISTENER &&
       !strstr(r->r.detail, "answered by itself")) {

@@ -206,6 +206,66 @@ class Skipped(unittest.TestCase):
             self.assertEqual((cases["noauth", scn]["verdict"], cases["noauth", scn]["reason"]),
                              ("skipped", "noauth: no built-in Basic proxy authentication"))
 
+    def test_several_upstreams_in_forward_mode_say_so_not_the_reverse_reason(self):
+        px, scn = os.path.join(self.tmp, "proxies"), os.path.join(self.tmp, "scenarios")
+        os.makedirs(px), os.makedirs(scn)
+        extra = ('  forward = { files = { ["t.conf"] = "fwd ${proxy_port}\\n" }, auth = false, why_no_auth = "none" },\n'
+                 '  upstreams = { max = 1, why = "the reverse mode names one origin server" },\n')
+        with open(os.path.join(px, "fwdone.lua"), "w") as f:
+            f.write(DEFINITION % ("fwdone", extra))
+        with open(os.path.join(scn, "fwd_two.lua"), "w") as f:
+            f.write('return scenario { summary = "two upstreams, forward", expect = 200, forward = true, upstreams = 2,\n'
+                    '  client = { request { } }, plan = { rxreq(), txresp { status = 200 } } }\n')
+        out, ref = os.path.join(self.tmp, "out"), os.path.join(self.tmp, "ref")
+        os.makedirs(ref)
+        p = badup(["run", "--proxies", px, "--scenarios", scn, "--reference", ref, "--out", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            (case,) = json.load(f)["cases"]
+        self.assertEqual((case["verdict"], case["reason"]),
+                         ("skipped", "fwdone: scenarios with several upstreams are not supported in forward mode "
+                                     "(2 upstreams)"))
+
+
+# A forward proxy (forward = true) that answers 502 by itself: the request never reaches the
+# upstream, and the reason must not ask whether a config sends to ${upstream_host}.
+SELF_502 = """return proxy {
+  name = "self502",
+  binary = { "%s" },
+  files = { ["t.py"] = [[
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+while True:
+    c, _ = s.accept(); c.recv(65536)
+    c.sendall(b"HTTP/1.1 502 Bad Gateway\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n"); c.close()
+]] },
+  command = { "${binary}", "t.py", "${proxy_port}" },
+  forward = true,
+}
+"""
+
+
+class ForwardHint(unittest.TestCase):
+    def test_a_forward_failure_gets_no_reverse_proxy_hint(self):
+        common.require_binary()
+        tmp = tempfile.mkdtemp(prefix="badup-e2e-fwd-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        px, scn, out, ref = (os.path.join(tmp, n) for n in ("proxies", "scenarios", "out", "ref"))
+        os.makedirs(px), os.makedirs(scn), os.makedirs(ref)
+        with open(os.path.join(px, "self502.lua"), "w") as f:
+            f.write(SELF_502 % sys.executable)
+        with open(os.path.join(scn, "fwd_plain.lua"), "w") as f:  # an expect that does not count attempts
+            f.write('return scenario { summary = "forward GET", expect = 200, forward = true,\n'
+                    '  client = { request { } }, plan = { rxreq(), txresp { status = 200 } } }\n')
+        p = badup(["run", "--proxies", px, "--scenarios", scn, "--reference", ref, "--out", out])
+        with open(os.path.join(out, "results.json")) as f:
+            (case,) = json.load(f)["cases"]
+        self.assertEqual((case["verdict"], case["got"]), ("fail", "502"), p.stdout + p.stderr)
+        self.assertIn("0 upstream", case["reason"])
+        self.assertIn("does the forward config let requests through to the upstream's host and port?", case["reason"])
+        self.assertNotIn("upstream_host", case["reason"])
+
 
 class Listed(unittest.TestCase):
     """badup list says which proxies have a forward mode, and with authentication."""
@@ -247,6 +307,19 @@ class Render(unittest.TestCase):
         self.assertNotIn("ReversePath", conf)
         self.assertTrue(os.path.exists(os.path.join(d, "tinyproxy.filter")))
 
+    def test_help_lists_every_line_render_prints(self):
+        p = self.render("tinyproxy", "--forward", "--auth")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        printed = set(re.findall(r"(?m)^(\w+): ", p.stdout))
+        self.assertIn("credentials", printed)
+        listed = badup(["proxy", "render", "--help"]).stdout.split("It prints, one a line:\n", 1)[1]
+        self.assertEqual(printed - set(re.findall(r"(?m)^  (\w+): ", listed)), set())
+
+    def test_run_help_says_what_skipped_and_not_run_mean(self):
+        text = " ".join(badup(["run", "--help"]).stdout.split())
+        self.assertIn("has no forward mode or no Basic proxy authentication", text)
+        self.assertIn("not_run (in results.json: the run was interrupted", text)
+
     def test_without_auth_the_auth_text_is_empty(self):
         p = self.render("squid", "--forward")
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -266,6 +339,20 @@ class Render(unittest.TestCase):
         p = self.render("squid", "--auth")
         self.assertEqual(p.returncode, 2, p.stdout)
         self.assertIn("--auth is about the forward mode", p.stderr)
+        # a refused render leaves no folder it made (not even with its .badup-render marker)
+        for name in ("nginx", "trafficserver", "squid"):
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, name)), name)
+
+    def test_a_refused_render_keeps_an_earlier_render_and_its_parents(self):
+        d = os.path.join(self.tmp, "a", "b", "nginx")
+        p = badup(["proxy", "render", "nginx", "--upstream", "45678", "--dir", d, "--forward"])
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "a")), "made the parents of --dir")
+        p = badup(["proxy", "render", "nginx", "--upstream", "45678", "--dir", d])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = badup(["proxy", "render", "nginx", "--upstream", "45678", "--dir", d, "--forward"])
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertTrue(os.path.exists(os.path.join(d, "nginx.conf")), "emptied the earlier render")
 
 
 class ThroughSquid(unittest.TestCase):

@@ -161,6 +161,24 @@ class LoadErrors(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         self.assertIn("unknown_step.lua:%d:" % line, err)
 
+    def test_run_counts_scenario_files_and_proxy_definitions_apart(self):
+        # badup run names each by its own word: the user looks in --scenarios for the one,
+        # in --proxies for the other.
+        shutil.copy(common.scenario_path("ok"), self.dir)
+        common.write_scenario(self.dir, "unknown_step", BAD["unknown_step"][0])
+        pdir = os.path.join(self.dir, "proxies")
+        os.mkdir(pdir)
+        with open(os.path.join(pdir, "t.lua"), "w") as f:
+            f.write('return proxy { name = 1 }\n')
+        out = os.path.join(self.dir, "out")
+        p = common.run_badup(["run", "--scenarios", self.dir, "--proxies", pdir, "--proxy", "t", "--scenario", "ok",
+                              "--out", out], timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 2, err)
+        self.assertIn("badup run: 1 scenario file did not load\n", err)
+        self.assertIn("badup run: 1 proxy definition did not load\n", err)
+        self.assertFalse(os.path.exists(out))
+
     def test_not_a_scenario(self):
         path = common.write_scenario(self.dir, "fortytwo", "-- returns a number\nreturn 42\n")
         rc, err = self.serve(path)

@@ -199,6 +199,11 @@ CASES = [
     ("client", '{ header_timeout = true, body_timeout = false, max_body = false }', "got true"),
     ("client", '{ header_timeout = 1, body_timeout = false, max_body = false }', "got number"),
     ("client", '{ header_timeout = "h", body_timeout = false, max_body = false }', "client declares header_timeout"),
+    # no client table, but the knobs' variables: say where they go (without both, it loads)
+    ("files", '{ ["t.conf"] = "listen ${proxy_port} ${max_body_kib}\\n" }',
+     "uses ${max_body_kib} but has no client table: declare client = {"),
+    ("command", '{ "${binary}", "-c", "exit 0", "${client_header_timeout_ms}" }',
+     "uses ${client_header_timeout_ms} but has no client table"),
     ("retries", '"retries 0"', "retries must be a table"),
     ("retries", "1", "retries must be a table"),
     ("retries", "true", "retries must be a table"),
@@ -244,6 +249,14 @@ CASES = [
     ("forward", '{ files = { ["t.conf"] = "x" }, auth = "a", why_no_auth = "b" }',
      "forward.why_no_auth is only for forward.auth = false"),
     ("forward", '{ files = { ["t.conf"] = "x" }, auth = "", colour = 1 }', "forward: unknown key 'colour'"),
+    # forward: the auth text and the ${auth...} variables agree (they would render as "")
+    ("forward", '{ files = { ["t.conf"] = "fwd ${proxy_port}" }, auth = "basic ${auth_file}" }',
+     "forward.auth is given, but no file, forward file, command or env uses ${auth}"),
+    ("forward", '{ files = { ["t.conf"] = "fwd ${auth_file}" }, auth = false, why_no_auth = "w" }',
+     'uses ${auth_file}, but forward.auth is false (no Basic proxy authentication): it would render as ""'),
+    ("files", '{ ["t.conf"] = "listen ${proxy_port} ${auth_user}\\n" }',
+     "uses ${auth_user}, but it has no forward mode (forward = { files = ..., auth = ... })"),
+    ("command", '{ "${binary}", "-c", "exit 0", "${auth}" }', "uses ${auth}, but it has no forward mode"),
     # ready_timeout (seconds)
     ("ready_timeout", '"15"', "ready_timeout must be a number (seconds), got string"),
     ("ready_timeout", "true", "ready_timeout must be a number (seconds), got boolean"),
@@ -497,6 +510,21 @@ class WronglyTypedDefinitions(unittest.TestCase):
         p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("t ", p.stdout)
+
+    def test_a_forward_mode_whose_auth_a_file_uses_loads(self):
+        fields = dict(BASE, forward='{ files = { ["t.conf"] = "fwd ${proxy_port}\\n${auth}\\n" }, '
+                                    'auth = "basic ${auth_file} ${auth_user}" }')
+        d, _ = self.folder_with(definition(fields))
+        p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("forward=auth", p.stdout)
+
+    def test_the_knobs_variables_with_a_client_table_load(self):
+        fields = dict(BASE, files='{ ["t.conf"] = "listen ${proxy_port} ${max_body}\\n" }',
+                      client='{ header_timeout = false, body_timeout = false, max_body = "max" }')
+        d, _ = self.folder_with(definition(fields))
+        p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_every_field_with_every_wrong_type(self):
         seen = set()
