@@ -400,6 +400,9 @@ static int render_main(int argc, char **argv) {
     }
     if (refused) fprintf(stderr, "badup proxy: %s\n", why);
     else if (proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) fprintf(stderr, "badup proxy: %s\n", why);
+    else if (proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
+                                      sizeof why))
+      fprintf(stderr, "badup proxy: %s\n", why);
     else if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
     else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
     else if (a.auth && printf("credentials: %s/" PROXY_CREDENTIALS_FILE " (user %s, password %s)\n", dir, cred.user,
