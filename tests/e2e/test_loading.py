@@ -244,7 +244,7 @@ class GoodDefaults(unittest.TestCase):
         d = tempfile.mkdtemp(prefix="badup-e2e-prt-")
         self.addCleanup(shutil.rmtree, d, True)
         path = common.write_scenario(d, "long_read", """-- good: 600 s is the bound
-return scenario { summary = "x", expect = 200, proxy_read_timeout = 600, plan = { rxreq(), txresp() } }
+return scenario { summary = "x", expect = 200, proxy_read_timeout = 600, plan = { rxreq(), txresp {} } }
 """)
         s = common.start_server(self, path)
         self.assertEqual(s.info.get("scenarios"), "1")
