@@ -144,6 +144,14 @@ class Granularity(unittest.TestCase):
                    "--read-timeout", "2.5", "--max-body", "500"])
         self.assertEqual(p.returncode, 0, p.stderr)
 
+    def test_list_shows_the_steps(self):
+        p = badup(["list", "--proxies", PROXIES, "--scenarios", SCENARIOS])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        steps = p.stdout.split("values taken in steps", 1)[1]
+        self.assertRegex(steps, r"(?m)^  lighttpd +connect_timeout 1 s, read_timeout 1 s, client_timeout 1 s, "
+                                r"max_body 1024 bytes$")
+        self.assertNotRegex(steps, r"(?m)^  nginx ")  # milliseconds and bytes: any value
+
     def test_a_bad_granularity_is_a_load_error(self):
         for value, said in (('{ read_timeout = 0 }', "granularity.read_timeout must be a positive number of seconds"),
                             ('{ max_body = 1.5 }', "granularity.max_body must be a positive whole number of bytes"),
