@@ -51,6 +51,8 @@ void proxy_usage(FILE *out) {
         "  --read-timeout S        upstream read timeout (default 2)\n"
         "  --client-timeout S      request head and body idle timeouts (default 2)\n"
         "  --max-body BYTES        largest request body it accepts (default 1048576)\n"
+        "                          (a value the proxy takes only in steps, whole seconds or\n"
+        "                          KiB, must be a multiple of the step: badup list; exit 2)\n"
         "  --retries               let it retry the upstream (its definition's retries.on)\n"
         "  --forward               its forward-proxy mode's files (forward = { ... })\n"
         "  --auth                  ... with Basic proxy authentication: random credentials,\n"
