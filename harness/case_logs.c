@@ -31,8 +31,9 @@ void case_tail_lines(const char *path, int nlines, char *out, size_t outlen) {
 }
 
 /* Words of a start-up failure, as proxies write them (lowercase: compared caselessly). */
-static const char *const ERROR_WORDS[] = {"error", "fatal", "cannot", "can't", "unable", "invalid", "failed",
-                                          "bungled", "too small", "not allowed", "no such", NULL};
+static const char *const ERROR_WORDS[] = {"error", "fatal", "emerg", "alert", "cannot", "can't", "unable",
+                                          "invalid", "unknown", "failed", "denied", "bungled", "too small",
+                                          "not allowed", "no such", NULL};
 
 static bool reads_as_error(const char *line) {
   for (size_t i = 0; ERROR_WORDS[i]; i++)
