@@ -489,7 +489,7 @@ static int start_proxy(struct case_ctx *c) {
     snprintf(c->r->detail, sizeof c->r->detail,
              "%s did not become ready%s: nothing of it listened on its port %d within %.0f ms (%s): ", p->name, starts,
              c->port, c->r->ready_ms, how);
-    case_tail_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
+    case_error_lines(px_err, 3, c->r->detail, sizeof c->r->detail);
     return 0;
   }
   for (size_t k = 0; k < p->nsidecars && k < MAX_SIDECARS; k++) {

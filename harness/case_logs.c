@@ -2,6 +2,7 @@
 #include "case_logs.h"
 
 #include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,50 @@ void case_tail_lines(const char *path, int nlines, char *out, size_t outlen) {
   if (*start) snprintf(out + used, outlen - used, "%s%s", used && !after_colon ? " | " : "", start);
   else if (after_colon) out[used - 2] = 0;
   free(text);
+}
+
+/* Words of a start-up failure, as proxies write them (lowercase: compared caselessly). */
+static const char *const ERROR_WORDS[] = {"error", "fatal", "emerg", "alert", "cannot", "can't", "unable",
+                                          "invalid", "unknown", "failed", "denied", "bungled", "too small",
+                                          "not allowed", "no such", NULL};
+
+static bool reads_as_error(const char *line) {
+  for (size_t i = 0; ERROR_WORDS[i]; i++)
+    if (strcasestr(line, ERROR_WORDS[i])) return true;
+  return false;
+}
+
+void case_error_lines(const char *path, int nlines, char *out, size_t outlen) {
+  char *text = fileio_slurp(path, 16384, NULL);
+  if (!text) return;
+  /* the last nlines error lines, oldest first */
+  char *lines[64];
+  int n = 0, picked = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (!reads_as_error(line)) continue;
+    /* a proxy started again on a new port appends the same lines: each once, its newest place */
+    for (int i = 0; i < n; i++)
+      if (!strcmp(lines[i], line)) {
+        memmove(lines + i, lines + i + 1, (size_t)(n - i - 1) * sizeof *lines);
+        n--;
+        break;
+      }
+    if (n == (int)(sizeof lines / sizeof *lines)) {
+      memmove(lines, lines + 1, sizeof lines - sizeof *lines);
+      n--;
+    }
+    lines[n++] = line;
+  }
+  size_t used = strlen(out);
+  bool after_colon = used >= 2 && !strcmp(out + used - 2, ": ");
+  for (int i = n > nlines ? n - nlines : 0; i < n; i++, picked++) {
+    size_t l = strcspn(lines[i], "\r");
+    used = strlen(out);
+    snprintf(out + used, outlen - used, "%s%.*s", picked ? " | " : used && !after_colon ? " | " : "", (int)l, lines[i]);
+  }
+  free(text);
+  if (!picked) case_tail_lines(path, nlines, out, outlen);
 }
 
 /* Log file i of the proxy (i == nlogs: its stderr, proxy.err). */

@@ -11,6 +11,10 @@
 /* The last nlines lines of the file at path, joined with " | ", appended to out (after
  * ": " they complete the sentence). Nothing when the file cannot be read. */
 void case_tail_lines(const char *path, int nlines, char *out, size_t outlen);
+/* The same for a proxy that exited at start-up: its last nlines lines that read as an error
+ * (error, fatal, cannot, ...), so that its own message is quoted and not the statistics it
+ * prints on the way out (squid's "CPU Usage"); its last lines when none does. */
+void case_error_lines(const char *path, int nlines, char *out, size_t outlen);
 
 /* The proxy's lines about the request, from its logs in dir: the lines matching its
  * definition's log_match, newest last, " | "-joined; without a log_match, the last lines of

@@ -18,8 +18,28 @@ void list_usage(FILE *out) {
         "authentication; only: the definition is a forward proxy), the binary), then\n"
         "the client-side knobs: per proxy, the directive that takes --client-timeout (the\n"
         "request head's timeout; the request body's idle timeout) and --max-body, \"none\"\n"
-        "when the proxy has no such setting, \"-\" when its definition does not say.\n",
+        "when the proxy has no such setting, \"-\" when its definition does not say; and\n"
+        "the values each proxy takes only in steps (granularity): a run value off its step\n"
+        "skips that proxy's cases.\n",
         out);
+}
+
+/* The values a proxy takes only in steps (granularity), a row per proxy that declares any. */
+static void print_steps(const struct proxy_def *pxs, size_t npx) {
+  bool head = false;
+  for (size_t i = 0; i < npx; i++) {
+    bool any = false;
+    for (int k = 0; k < GRAIN__COUNT; k++) {
+      double step = pxs[i].granularity[k];
+      if (step <= 0) continue;
+      if (!head) printf("\nvalues taken in steps (granularity; a run value off its step skips the proxy's cases):\n");
+      head = true;
+      if (!any) printf("  %-14s", pxs[i].name);
+      printf("%s %s %g %s", any ? "," : "", proxy_grain_names[k], step, k == GRAIN_MAX_BODY ? "bytes" : "s");
+      any = true;
+    }
+    if (any) printf("\n");
+  }
 }
 
 /* The client-side knobs, a row per proxy: which directive each one is written into. Columns
@@ -109,6 +129,7 @@ int list_main(int argc, char **argv) {
            pxs[i].version ? pxs[i].version : "-", ups, fwd, pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
   }
   print_knobs(pxs, npx);
+  print_steps(pxs, npx);
   for (size_t i = 0; i < nscn; i++) scenario_unload(&scns[i]);
   free(scns);
   proxy_free_all(pxs, npx);

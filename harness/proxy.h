@@ -197,6 +197,12 @@ struct proxy_knob_decl {
   char *directive; /* the directive it uses ("client_header_timeout"), or NULL: it has none */
 };
 
+/* The run values a proxy takes only in steps (granularity = { ... }, docs/proxies.md): a
+ * directive in whole seconds, a limit in KiB. A value that is not a multiple of the step
+ * would reach the proxy rounded, or be refused by it, while the results say the value. */
+enum proxy_grain { GRAIN_CONNECT_TIMEOUT, GRAIN_READ_TIMEOUT, GRAIN_CLIENT_TIMEOUT, GRAIN_MAX_BODY, GRAIN__COUNT };
+extern const char *const proxy_grain_names[GRAIN__COUNT]; /* "connect_timeout", ..., "max_body" */
+
 struct proxy_def {
   char *name, *summary, *source;
   int line;             /* of the proxy{} call in source */
@@ -242,6 +248,7 @@ struct proxy_def {
   struct proxy_explain *explain; /* NULL: explain does not know its lines */
   struct proxy_upstreams upstreams;
   struct proxy_knob_decl client[KNOB__COUNT];
+  double granularity[GRAIN__COUNT]; /* seconds (timeouts) or bytes (max_body); 0: any value */
 };
 
 /* What `badup list` shows of a knob: its directive, "none", or "-" (not declared). */
@@ -329,6 +336,13 @@ struct proxy_rendered {
 int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out, char *err,
                  size_t errlen);
 void proxy_rendered_free(struct proxy_rendered *r);
+
+/* proxy_granularity.c. Why p cannot take these values (seconds; bytes; 0: not given), into
+ * why ("squid takes client_timeout in whole seconds (request_timeout): 2.5 is not"), and
+ * true; false when each is a multiple of its step. read_s is what the proxy gets: a
+ * scenario's proxy_read_timeout, else the run's. */
+bool proxy_granularity_refuse(const struct proxy_def *p, double connect_s, double read_s, double client_s,
+                              long max_body, char *why, size_t len);
 
 /* proxy_upstreams.c. Why a case whose scenario has n upstreams cannot run through p, into
  * why ("nginx sends to one upstream only"; "... at most 2 upstreams"; a user's config without

@@ -51,6 +51,8 @@ void proxy_usage(FILE *out) {
         "  --read-timeout S        upstream read timeout (default 2)\n"
         "  --client-timeout S      request head and body idle timeouts (default 2)\n"
         "  --max-body BYTES        largest request body it accepts (default 1048576)\n"
+        "                          (a value the proxy takes only in steps, whole seconds or\n"
+        "                          KiB, must be a multiple of the step: badup list; exit 2)\n"
         "  --retries               let it retry the upstream (its definition's retries.on)\n"
         "  --forward               its forward-proxy mode's files (forward = { ... })\n"
         "  --auth                  ... with Basic proxy authentication: random credentials,\n"
@@ -392,7 +394,9 @@ static int render_main(int argc, char **argv) {
   } else if (!p) {
     fprintf(stderr, "badup proxy: no proxy is named '%s' in %s (see 'badup list')\n", a.name, px_dir);
   } else if (proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why) ||
-             proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why)) {
+             proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why) ||
+             proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
+                                      sizeof why)) {
     /* before --dir is touched: a refused render neither makes it nor empties an old render */
     fprintf(stderr, "badup proxy: %s\n", why);
   } else if (!(dir = make_dir(a.dir, made, why, sizeof why))) {

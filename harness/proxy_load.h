@@ -113,4 +113,7 @@ void ld_client(lua_State *L, struct loader *ld, int v);
 void ld_client_finish(lua_State *L, struct loader *ld);
 void proxy_client_free(struct proxy_def *p);
 
+/* proxy_granularity.c: the granularity field's reader. */
+void ld_granularity(lua_State *L, struct loader *ld, int v);
+
 #endif

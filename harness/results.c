@@ -32,6 +32,9 @@ static json_t *row_json(const struct row *r) {
   json_object_set_new(o, "upstream_connections", json_integer(r->r.upstream_connections));
   json_object_set_new(o, "proxy_log", json_text(r->r.proxy_log));
   json_object_set_new(o, "detail", json_text(r->r.detail));
+  /* The upstream read timeout the proxy got, where the scenario gave its own in place of
+   * the run's (timeouts.read_s): a reader of one case must not assume the run's. */
+  if (r->scn->proxy_read_timeout > 0) json_object_set_new(o, "read_timeout_s", json_real(r->scn->proxy_read_timeout));
   json_t *assertions = assertions_json(&r->r);
   if (assertions) json_object_set_new(o, "assertions", assertions);
   if (r->outcomes[0]) json_object_set_new(o, "outcomes", json_string(r->outcomes));
@@ -308,6 +311,21 @@ void results_table(FILE *out, const struct row *rows, size_t n, bool md) {
   fprintf(out, "%s%s\n", md ? "\n" : "", "cells: outcome as the client saw it; plain = pass (matches expect), ~ = deviates (matches the proxy's recorded reference), ? = unstable (the outcome varies; every one seen), ! = fail, ERROR ! = the case could not run or its scenario raised, - = skipped");
 }
 
+/* The scenarios that gave the proxies an upstream read timeout of their own, each once. */
+static void report_own_read_timeouts(FILE *f, const struct row *rows, size_t n) {
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    const struct scenario *s = rows[i].scn;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++) seen = rows[j].scn == s;
+    if (seen || !(s->proxy_read_timeout > 0)) continue;
+    fprintf(f, "%s%s %g s", any ? ", " : "Upstream read timeout of the scenario's own (proxy_read_timeout): ", s->name,
+            s->proxy_read_timeout);
+    any = true;
+  }
+  if (any) fprintf(f, ".\n\n");
+}
+
 static int write_report(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
   char *text = NULL;
   size_t len = 0;
@@ -325,6 +343,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
           info->opts->read_timeout, info->opts->retries ? "on" : "off", info->opts->client_timeout,
           info->opts->max_body);
   if (info->shard) fprintf(f, "Shard: %s.\n\n", info->shard);
+  report_own_read_timeouts(f, rows, n);
   fprintf(f, "## Proxies\n\n| proxy | version | binary |\n|---|---|---|\n");
   struct grid g;
   grid_build(&g, rows, n);

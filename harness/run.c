@@ -52,6 +52,8 @@ void run_usage(FILE *out) {
         "                         request head, and between request body bytes (default %g;\n"
         "                         where a proxy has such a directive: badup list)\n"
         "  --max-body BYTES       the largest request body proxies accept (default %ld)\n"
+        "                         A value a proxy takes only in steps (whole seconds, KiB:\n"
+        "                         badup list) skips its cases when off the step\n"
         "  --update-reference     record this run's outcomes as the reference (with\n"
         "                         --proxies, into a --reference folder of your own)\n"
         "  --reference DIR        reference folder (default results/reference)\n"

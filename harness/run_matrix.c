@@ -229,6 +229,12 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
                                       sizeof r->reason)) {
         r->verdict = VERDICT_SKIPPED; /* it has no forward mode (with authentication) */
         for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
+      } else if (proxy_granularity_refuse(&m->pxs[p], a->o.connect_timeout,
+                                          r->scn->proxy_read_timeout > 0 ? r->scn->proxy_read_timeout
+                                                                         : a->o.read_timeout,
+                                          a->o.client_timeout, a->o.max_body, r->reason, sizeof r->reason)) {
+        r->verdict = VERDICT_SKIPPED; /* it would get a value rounded, or refuse it */
+        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
       }
     }
   }

@@ -562,10 +562,11 @@ static int fn_scenario(lua_State *L) {
   /* proxy_read_timeout = S: the upstream read timeout the proxies get for this scenario, in
    * place of the run's: a scenario about a client-side timer must not race the upstream one. */
   ty = lua_getfield(L, 1, "proxy_read_timeout");
-  /* Whole seconds: several proxies take no fraction there (apache's timeout=, squid, ATS). */
-  if (ty != LUA_TNIL && (ty != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 1) || lua_tonumber(L, -1) > 60 ||
+  /* Whole seconds: several proxies take no fraction there (apache's timeout=, squid, ATS).
+   * Up to 600, like --read-timeout: a scenario may derive it from --client-timeout (600 too). */
+  if (ty != LUA_TNIL && (ty != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 1) || lua_tonumber(L, -1) > 600 ||
                          lua_tonumber(L, -1) != floor(lua_tonumber(L, -1))))
-    return luaL_error(L, "scenario{}: proxy_read_timeout must be whole seconds from 1 to 60 (the upstream read "
+    return luaL_error(L, "scenario{}: proxy_read_timeout must be whole seconds from 1 to 600 (the upstream read "
                          "timeout the proxies get for this scenario)");
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "requests");

@@ -89,6 +89,9 @@ ProxyPass        / http://${upstream_host}:${upstream_port}/ connectiontimeout=$
 ProxyPassReverse / http://${upstream_host}:${upstream_port}/
 ]]),
   },
+  -- timeout= and ProxyTimeout (${read_timeout}) and RequestReadTimeout take whole seconds;
+  -- connectiontimeout= takes ms, the body limit bytes.
+  granularity = { read_timeout = 1, client_timeout = 1 },
   client = { header_timeout = "RequestReadTimeout header= (whole s, total)",
              body_timeout = "RequestReadTimeout body= (whole s, total)",
              max_body = "RewriteRule [R=413] if Content-Length > N (chunked: none)" },

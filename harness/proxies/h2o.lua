@@ -48,6 +48,8 @@ hosts:
         proxy.preserve-host: ON
 ]],
   },
+  -- http1-request-timeout takes whole seconds (2.2); proxy.timeout.io ms, the body limit bytes.
+  granularity = { client_timeout = 1 },
   client = { header_timeout = "http1-request-timeout (whole s, also the body's reads)", body_timeout = false,
              max_body = "limit-request-body" },
   -- Worker mode, h2o's default, stays in the foreground: only `-m daemon` on the command line

@@ -57,6 +57,9 @@ proxy.debug = 0
 proxy.server = ( "" => ( ${upstream_servers} ) )
 ]],
   },
+  -- connect-timeout, read-timeout and server.max-read-idle take whole seconds,
+  -- server.max-request-size KiB.
+  granularity = { connect_timeout = 1, read_timeout = 1, client_timeout = 1, max_body = 1024 },
   -- -D: in the foreground (lighttpd detaches by default); no lighttpd.conf key undoes it.
   client = { header_timeout = false, body_timeout = "server.max-read-idle (whole s, also the head's reads)",
              max_body = "server.max-request-size (KiB)" },

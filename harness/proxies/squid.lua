@@ -75,6 +75,9 @@ always_direct allow all
 http_access allow all
 ]] .. squid_common,
   },
+  -- connect_timeout, read_timeout and request_timeout take whole seconds here (a fraction
+  -- below 1 s is refused at start-up); the body limit bytes.
+  granularity = { connect_timeout = 1, read_timeout = 1, client_timeout = 1 },
   client = { header_timeout = "request_timeout (whole s)", body_timeout = false, max_body = "request_body_max_size" },
   settle_ms = 100,
   stop_grace_ms = 300, -- SIGTERM takes 1-2 s even with shutdown_lifetime 0; the log is written by then

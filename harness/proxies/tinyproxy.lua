@@ -49,6 +49,8 @@ ReverseOnly Yes
 ReversePath "/" "http://${upstream_host}:${upstream_port}/"
 ]],
   },
+  -- Timeout (${read_timeout}) takes whole seconds; ${connect_timeout} reaches nothing.
+  granularity = { read_timeout = 1 },
   client = { header_timeout = false, body_timeout = false, max_body = false },
   -- -d: in the foreground (tinyproxy detaches by default); its config has no key for it.
   command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },

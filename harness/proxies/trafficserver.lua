@@ -127,6 +127,9 @@ logging:
     ["ssl_multicert.config"] = "",
     ["sni.yaml"] = "sni: []\n",
   },
+  -- records.config's timeouts are INT seconds (INT 0.5 would be no timeout at all); the
+  -- body limit bytes.
+  granularity = { connect_timeout = 1, read_timeout = 1, client_timeout = 1 },
   -- traffic_server never detaches by itself (traffic_manager would run it); records.config
   -- has no key for it.
   client = { header_timeout = "accept_no_activity_timeout (whole s, to the first byte)",

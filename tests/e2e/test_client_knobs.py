@@ -3,7 +3,7 @@ scenarios' ctx and results.json; a definition's `client` field is checked at loa
 list` shows which directive each proxy uses.
 
 - `badup proxy render P --client-timeout 3 --max-body 5000` writes 3 s / 3000 ms / 5000 bytes
-  (5 KiB for lighttpd) into each shipped definition's files or command line, and the
+  (lighttpd, which takes KiB, gets --max-body 5120: 5 KiB) into each shipped definition's files or command line, and the
   defaults (2 s, 1048576 bytes) without the options.
 - Out-of-range values are usage errors (exit 2) for both `badup run` and `badup proxy render`;
   `badup run --set client_timeout=...` is refused (the proxy gets the option's value too).
@@ -78,7 +78,8 @@ class Render(unittest.TestCase):
         for name in shipped:
             with self.subTest(proxy=name):
                 d = os.path.join(self.tmp, name)
-                out = render(name, d, "--client-timeout", "3", "--max-body", "5000")
+                # lighttpd takes the limit in KiB (granularity.max_body = 1024): 5 KiB for it
+                out = render(name, d, "--client-timeout", "3", "--max-body", "5120" if name == "lighttpd" else "5000")
                 if name in RENDERED:
                     where, wants = RENDERED[name]
                     text = self.text(name, out, d, where)
@@ -96,7 +97,7 @@ class Render(unittest.TestCase):
         self.assertIn("client_body_timeout   2000ms;", text)
         self.assertIn("client_max_body_size  1048576;", text)
         d = os.path.join(self.tmp, "defaults-kib")
-        render("lighttpd", d, "--max-body", "1025")  # KiB round up: never below the byte limit
+        render("lighttpd", d, "--max-body", "2048")  # whole KiB: 1025 is refused (test_granularity.py)
         with open(os.path.join(d, "lighttpd.conf")) as f:
             self.assertIn("server.max-request-size = 2\n", f.read())
 

@@ -92,13 +92,16 @@ return scenario { summary = "x", expect = 200, plan = { rxreq(), close() } }
 """, 2, "io"),
     "proxy_read_timeout_fraction": ("""-- bad: whole seconds only
 return scenario { summary = "x", expect = 200, proxy_read_timeout = 2.5, plan = { rxreq(), close() } }
-""", 2, "proxy_read_timeout must be whole seconds from 1 to 60"),
+""", 2, "proxy_read_timeout must be whole seconds from 1 to 600"),
     "proxy_read_timeout_zero": ("""-- bad: at least 1 s
 return scenario { summary = "x", expect = 200, proxy_read_timeout = 0, plan = { rxreq(), close() } }
-""", 2, "proxy_read_timeout must be whole seconds from 1 to 60"),
+""", 2, "proxy_read_timeout must be whole seconds from 1 to 600"),
+    "proxy_read_timeout_too_long": ("""-- bad: at most 600 s, like --read-timeout
+return scenario { summary = "x", expect = 200, proxy_read_timeout = 601, plan = { rxreq(), close() } }
+""", 2, "proxy_read_timeout must be whole seconds from 1 to 600"),
     "proxy_read_timeout_string": ("""-- bad: a number
 return scenario { summary = "x", expect = 200, proxy_read_timeout = "6", plan = { rxreq(), close() } }
-""", 2, "proxy_read_timeout must be whole seconds from 1 to 60"),
+""", 2, "proxy_read_timeout must be whole seconds from 1 to 600"),
     "forward_not_boolean": ("""-- bad: forward is true or { auth = true }
 return scenario { summary = "x", expect = 200, forward = "yes", plan = { rxreq(), close() } }
 """, 2, "forward must be true or { auth = true }"),
@@ -247,6 +250,22 @@ class GoodDefaults(unittest.TestCase):
         s = common.start_server(self, common.SCENARIOS)
         n = len([f for f in os.listdir(common.SCENARIOS) if f.endswith(".lua")])
         self.assertEqual(s.info.get("scenarios"), str(n))
+
+    def test_catalog_loads_with_a_long_client_timeout(self):
+        # req_body_stall derives its proxy_read_timeout from ctx.client_timeout: a long one
+        # (30 s, so 34 s) must not make the file, and so every run, refuse to load.
+        s = common.start_server(self, common.SCENARIOS, args=["--set", "client_timeout=30"])
+        n = len([f for f in os.listdir(common.SCENARIOS) if f.endswith(".lua")])
+        self.assertEqual(s.info.get("scenarios"), str(n))
+
+    def test_proxy_read_timeout_up_to_600(self):
+        d = tempfile.mkdtemp(prefix="badup-e2e-prt-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = common.write_scenario(d, "long_read", """-- good: 600 s is the bound
+return scenario { summary = "x", expect = 200, proxy_read_timeout = 600, plan = { rxreq(), txresp {} } }
+""")
+        s = common.start_server(self, path)
+        self.assertEqual(s.info.get("scenarios"), "1")
 
     def test_several_files(self):
         s = common.start_server(self, common.scenario_path("ok"), common.scenario_path("empty_reply"))
