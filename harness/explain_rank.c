@@ -72,8 +72,18 @@ static void add_lines(const struct catalog *cat, struct ref_case *c, const char 
   }
 }
 
+/* The request-side scenarios (req_*, http10_keepalive) and the forward ones (fwd_*) are about
+ * the proxy's answer to its client (a 400, a 408, a 407): explain ranks upstream faults, what
+ * a proxy logs for a 502 or a 504. Their lines would only tie with the upstream faults' access
+ * lines (a proxy that logs a request line and a status for both), so they are left out. */
+bool explain_ranks_scenario(const char *scenario) {
+  return strncmp(scenario, "req_", 4) != 0 && strncmp(scenario, "fwd_", 4) != 0 &&
+         strcmp(scenario, "http10_keepalive") != 0;
+}
+
 static void add_case(struct catalog *cat, const char *proxy, const char *variant, const struct reference_record *rec) {
   if (!*rec->proxy_log) return; /* the proxy logged nothing for it: nothing to match */
+  if (!explain_ranks_scenario(rec->scenario)) return;
   if (cat->ncases == cat->cap) {
     cat->cap = cat->cap ? cat->cap * 2 : 64;
     cat->cases = realloc(cat->cases, cat->cap * sizeof *cat->cases);

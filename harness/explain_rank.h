@@ -44,6 +44,9 @@ struct catalog {
 /* Loads every *.json of dir, reading its lines with the rules of defs (which must outlive
  * the catalog: see logline_rules_new). 0, or -1 (nothing usable; a message on stderr). */
 int catalog_load(struct catalog *cat, const char *dir, const struct proxy_def *defs, size_t ndefs);
+/* Is this scenario's recorded line one explain ranks? False for the request-side (req_*,
+ * http10_keepalive) and forward (fwd_*) scenarios: the proxy's answer to its client. */
+bool explain_ranks_scenario(const char *scenario);
 void catalog_free(struct catalog *cat);
 /* Reads a line to explain, its words weighed by the reference. */
 void catalog_read(const struct catalog *cat, const char *raw, struct logline *out);

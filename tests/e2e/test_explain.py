@@ -45,7 +45,9 @@ def reference_cases():
         for version, v in ref["versions"].items():
             for scenario, s in v["scenarios"].items():
                 log = s.get("proxy_log") or ""
-                if log:
+                # explain ranks upstream faults; the request-side and forward scenarios (the
+                # proxy's answer to its client) are left out of its catalog
+                if log and not scenario.startswith(("req_", "fwd_")) and scenario != "http10_keepalive":
                     cases[(ref["proxy"], version, scenario)] = [l for l in log.split(" | ") if l]
     return cases
 
@@ -238,6 +240,27 @@ def explain_json(lines, top=100):
 
 def setUpModule():
     common.require_binary()
+
+
+class RequestSideLeftOut(unittest.TestCase):
+    """explain ranks upstream faults: a recorded line of a request-side or forward scenario (the
+    proxy's answer to its client) never comes back as a candidate."""
+
+    def test_no_request_side_or_forward_candidate(self):
+        lines = []
+        for name in sorted(os.listdir(REFERENCE)):
+            if not name.endswith(".json") or "+" in name:
+                continue
+            with open(os.path.join(REFERENCE, name)) as f:
+                ref = json.load(f)
+            for v in ref["versions"].values():
+                for scenario, s in v["scenarios"].items():
+                    if scenario.startswith(("req_", "fwd_")) and s.get("proxy_log"):
+                        lines.append(s["proxy_log"].split(" | ")[0])
+        self.assertGreater(len(lines), 20, "the reference records request-side and forward lines")
+        found = {r["scenario"] for r in explain_json(lines[:40]) if r.get("scenario")}
+        self.assertTrue(found, "explain proposes upstream faults for them")
+        self.assertFalse({s for s in found if s.startswith(("req_", "fwd_")) or s == "http10_keepalive"}, found)
 
 
 class FromTheReference(unittest.TestCase):

@@ -57,6 +57,8 @@ static void load_dir(const char *dir, const struct scenario_opts *o) {
       cap = cap ? cap * 2 : 64;
       list = realloc(list, cap * sizeof *list);
       if (!list) abort();
+      /* each loaded state's allocator points at its sandbox, which has just moved */
+      for (size_t i = 0; i < nlist; i++) sandbox_moved(&list[i].sb);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
