@@ -415,6 +415,18 @@ static int print_closing(const struct run_matrix *m, const struct run_info *info
     printf("%s %s/%s: expected %s, got %s (%s)\n", listed, r->proxy->name, r->scn->name, scenario_expect_text(r->scn),
            r->outcomes[0] ? r->outcomes : r->r.got, r->reason);
   }
+  /* Why cells show "-": each reason once, with how many cases it skipped (no forward mode, a
+   * value the proxy cannot take, one upstream only, not installed). */
+  for (size_t i = 0; i < m->nrows; i++) {
+    const struct row *r = &m->rows[i];
+    bool first = r->verdict == VERDICT_SKIPPED;
+    for (size_t j = 0; first && j < i; j++)
+      first = !(m->rows[j].verdict == VERDICT_SKIPPED && !strcmp(m->rows[j].reason, r->reason));
+    if (!first) continue;
+    size_t n = 0;
+    for (size_t j = i; j < m->nrows; j++) n += m->rows[j].verdict == VERDICT_SKIPPED && !strcmp(m->rows[j].reason, r->reason);
+    printf("SKIPPED %zu case%s: %s\n", n, n == 1 ? "" : "s", r->reason[0] ? r->reason : "(no reason given)");
+  }
   fflush(stdout);
   return worst;
 }

@@ -87,6 +87,7 @@ class Granularity(unittest.TestCase):
         p = badup(["run", "--proxies", self.pdir, "--scenarios", self.sdir, "--reference", self.ref,
                    "--proxy", proxy, "--scenario", scenario, "--out", out, "-q"] + list(extra))
         self.assertEqual(p.returncode, want_rc, p.stdout + p.stderr)
+        self.stdout = p.stdout
         with open(os.path.join(out, "results.json")) as f:
             return {(c["proxy"], c["scenario"]): c for c in json.load(f)["cases"]}
 
@@ -98,6 +99,9 @@ class Granularity(unittest.TestCase):
         cases = self.run_cases("grain", "ok", "--client-timeout", "2.5")
         self.assert_skipped(cases[("grain", "ok")],
                             "grain takes client_timeout in whole seconds (client_wait): 2.5 is not")
+        # the terminal says why the cell is "-", not only results.json
+        self.assertIn("SKIPPED 1 case: grain takes client_timeout in whole seconds (client_wait): 2.5 is not\n",
+                      self.stdout)
         cases = self.run_cases("grain", "ok", "--max-body", "500")
         self.assert_skipped(cases[("grain", "ok")], "grain takes max_body in steps of 1024 bytes (body_kib): 500 is not")
         cases = self.run_cases("grain", "ok", "--read-timeout", "3")
