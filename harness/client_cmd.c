@@ -138,6 +138,10 @@ static int parse(int argc, char **argv, struct cmd *c) {
     else if (!strcmp(a, "--admin") && has) c->admin = argv[++i];
     else if (!strcmp(a, "--proxy-auth") && has) {
       c->proxy_auth = argv[++i];
+      bool ctl = false; /* RFC 7617 2: no control characters in the user-id or password */
+      for (const char *q = c->proxy_auth; *q; q++) ctl |= (unsigned char)*q < 0x20 || *q == 0x7f;
+      if (ctl)
+        return cli_usage_error("client", "--proxy-auth must not hold control characters (CR, LF, ...: RFC 7617 2)");
       if (!strchr(c->proxy_auth, ':') || strlen(c->proxy_auth) > PROXY_AUTH_MAX)
         return cli_usage_error("client", "--proxy-auth wants USER:PASSWORD, at most %d bytes in all, got '%.60s' "
                                "(%zu bytes)", PROXY_AUTH_MAX, c->proxy_auth, strlen(c->proxy_auth));

@@ -326,6 +326,20 @@ static void report_own_read_timeouts(FILE *f, const struct row *rows, size_t n) 
   if (any) fprintf(f, ".\n\n");
 }
 
+/* Why cells are "-" (results.h). Quadratic in the rows, which are a few thousand at most. */
+void results_skipped(FILE *out, const struct row *rows, size_t n, const char *lead) {
+  for (size_t i = 0; i < n; i++) {
+    const struct row *r = &rows[i];
+    bool first = r->verdict == VERDICT_SKIPPED;
+    for (size_t j = 0; first && j < i; j++)
+      first = !(rows[j].verdict == VERDICT_SKIPPED && !strcmp(rows[j].reason, r->reason));
+    if (!first) continue;
+    size_t k = 0;
+    for (size_t j = i; j < n; j++) k += rows[j].verdict == VERDICT_SKIPPED && !strcmp(rows[j].reason, r->reason);
+    fprintf(out, "%s%zu case%s: %s\n", lead, k, k == 1 ? "" : "s", r->reason[0] ? r->reason : "(no reason given)");
+  }
+}
+
 static int write_report(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
   char *text = NULL;
   size_t len = 0;
@@ -365,7 +379,13 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
     if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
     fprintf(f, "\n");
   }
-  if (!any) fprintf(f, "Nothing: every case passed.\n");
+  size_t judged = 0, not_run = 0;
+  for (size_t i = 0; i < n; i++) judged += verdict_info[rows[i].verdict].judged, not_run += rows[i].verdict == VERDICT_NOT_RUN;
+  if (!any && judged) fprintf(f, "Nothing: every case that ran passed.\n");
+  else if (!any) fprintf(f, "Nothing ran.\n");
+  if (not_run) fprintf(f, "\nThe run was interrupted: %zu case%s did not run.\n", not_run, not_run == 1 ? "" : "s");
+  if (count[VERDICT_SKIPPED]) fprintf(f, "\n## Skipped\n\n");
+  results_skipped(f, rows, n, "- ");
   fclose(f);
   int rc = fileio_write_atomic(path, text, len);
   free(text);

@@ -55,5 +55,8 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
 
 /* The table: scenarios as rows, proxies as columns. */
 void results_table(FILE *out, const struct row *rows, size_t n, bool markdown);
+/* Why cells are "-": one line per skip reason, "<lead>N cases: reason", in the order the
+ * reasons first come; nothing when no case was skipped. */
+void results_skipped(FILE *out, const struct row *rows, size_t n, const char *lead);
 
 #endif

@@ -80,8 +80,9 @@ void run_usage(FILE *out) {
         "(the outcome varies from run to run, or the reference saw it vary: never a\n"
         "failure), fail, error (the case could not be run, or the scenario raised an\n"
         "error), skipped (not run, with why: the proxy is not installed, has no forward\n"
-        "mode or no Basic proxy authentication for a scenario that needs one, or sends to\n"
-        "fewer upstreams than the scenario has), not_run (in results.json: the run was\n"
+        "mode or no Basic proxy authentication for a scenario that needs one, sends to\n"
+        "fewer upstreams than the scenario has, or takes a value of the run only in steps\n"
+        "it is not on: badup list), not_run (in results.json: the run was\n"
         "interrupted before the case finished).\n"
         "\n"
         "--out: a new or empty folder, or the folder of an earlier run, which is replaced\n"
@@ -415,19 +416,17 @@ static int print_closing(const struct run_matrix *m, const struct run_info *info
     printf("%s %s/%s: expected %s, got %s (%s)\n", listed, r->proxy->name, r->scn->name, scenario_expect_text(r->scn),
            r->outcomes[0] ? r->outcomes : r->r.got, r->reason);
   }
-  /* Why cells show "-": each reason once, with how many cases it skipped (no forward mode, a
-   * value the proxy cannot take, one upstream only, not installed). */
-  for (size_t i = 0; i < m->nrows; i++) {
-    const struct row *r = &m->rows[i];
-    bool first = r->verdict == VERDICT_SKIPPED;
-    for (size_t j = 0; first && j < i; j++)
-      first = !(m->rows[j].verdict == VERDICT_SKIPPED && !strcmp(m->rows[j].reason, r->reason));
-    if (!first) continue;
-    size_t n = 0;
-    for (size_t j = i; j < m->nrows; j++) n += m->rows[j].verdict == VERDICT_SKIPPED && !strcmp(m->rows[j].reason, r->reason);
-    printf("SKIPPED %zu case%s: %s\n", n, n == 1 ? "" : "s", r->reason[0] ? r->reason : "(no reason given)");
-  }
+  /* Why cells show "-" (no forward mode, a value the proxy cannot take, one upstream only,
+   * not installed): each reason once, with how many cases it skipped. */
+  results_skipped(stdout, m->rows, m->nrows, "SKIPPED ");
   fflush(stdout);
+  /* A run that tested nothing must not pass in CI: every selected case was skipped. */
+  size_t judged = 0;
+  for (size_t i = 0; i < m->nrows; i++) judged += verdict_info[m->rows[i].verdict].judged;
+  if (!judged && m->nrows && !info->interrupted) {
+    fprintf(stderr, "badup run: no case ran: every selected case was skipped (the reasons are above)\n");
+    if (worst < EXIT_SETUP) worst = EXIT_SETUP;
+  }
   return worst;
 }
 

@@ -31,7 +31,9 @@ return scenario {
   summary = "a POST announcing 1000 bytes stops after 10: 408, 400 or a close, and no upstream request left open",
   expect  = alternatives,
   rfc     = "RFC 9112 9.5",
-  proxy_read_timeout = math.ceil(t) + 4,
-  client  = { request { method = "POST", body = string.rep("x", 1000), send_body_bytes = 10 } },
+  proxy_read_timeout = math.min(600, math.ceil(t) + 4),
+  -- within the proxies' body limit (--max-body): a 413 is not what this scenario is about
+  client  = { request { method = "POST", body = string.rep("x", math.min(1000, ctx.max_body)),
+                        send_body_bytes = math.min(10, ctx.max_body - 1) } },
   plan    = { rxreq(), txresp { status = 200, body = "the proxy forwarded it\n" } },
 }

@@ -106,7 +106,7 @@ class Render(unittest.TestCase):
         bad = [("--client-timeout", "0", "--client-timeout wants seconds from 0.001 to 600"),
                ("--client-timeout", "601", "--client-timeout wants seconds"),
                ("--client-timeout", "2s", "--client-timeout wants seconds"),
-               ("--max-body", "0", "--max-body wants bytes from 1 to 1073741824"),
+               ("--max-body", "0", "--max-body wants bytes from 1 to 8388608"),
                ("--max-body", "-5", "--max-body wants bytes"),
                ("--max-body", "1m", "--max-body wants bytes"),
                ("--max-body", "1073741825", "--max-body wants bytes")]

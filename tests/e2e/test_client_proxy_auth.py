@@ -51,6 +51,14 @@ class ProxyAuth(unittest.TestCase):
         self.assertIn("(201 bytes)", p.stderr)
         self.assertIn("at most 200 bytes in all", badup(["client", "--help"]).stdout)
 
+    def test_control_characters_are_refused(self):
+        # a CR LF in the user-id would end the header line it is written into
+        for value in ("u\r\nEvil: 1:p", "u:p\x7f", "u\t:p"):
+            with self.subTest(value=value):
+                p = badup(["client", self.path, "--to", "127.0.0.1:%d" % self.closed_port(), "--proxy-auth", value])
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("must not hold control characters", p.stderr)
+
     def test_the_credentials_go_on_the_wire(self):
         got = {}
 

@@ -197,7 +197,9 @@ class Skipped(unittest.TestCase):
         os.makedirs(ref)
         p = badup(["run", "--proxies", px, "--proxy", "reverse,noauth", "--scenario", "fwd_auth_ok,fwd_auth_wrong",
                    "--reference", ref, "--out", out])
-        self.assertEqual(p.returncode, 0, p.stderr)
+        # every case skipped: a run that tested nothing is a set-up error, never a pass
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("no case ran: every selected case was skipped", p.stderr)
         with open(os.path.join(out, "results.json")) as f:
             cases = {(c["proxy"], c["scenario"]): c for c in json.load(f)["cases"]}
         for scn in ("fwd_auth_ok", "fwd_auth_wrong"):
@@ -219,7 +221,7 @@ class Skipped(unittest.TestCase):
         out, ref = os.path.join(self.tmp, "out"), os.path.join(self.tmp, "ref")
         os.makedirs(ref)
         p = badup(["run", "--proxies", px, "--scenarios", scn, "--reference", ref, "--out", out])
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.returncode, 2, p.stderr)  # its one case skipped: nothing was tested
         with open(os.path.join(out, "results.json")) as f:
             (case,) = json.load(f)["cases"]
         self.assertEqual((case["verdict"], case["reason"]),
