@@ -253,6 +253,11 @@ struct proxy_def {
 
 /* What `badup list` shows of a knob: its directive, "none", or "-" (not declared). */
 const char *proxy_knob_text(const struct proxy_def *p, enum proxy_knob k);
+/* --client-timeout S and --max-body BYTES, as `badup run` and `badup proxy render` both take
+ * them (CMD names the command in the message): 0 with *out set, or the usage exit code after
+ * saying why on stderr. Seconds from 0.001 to 600; bytes from 1 to BADUP_MAX_BODY_LIMIT. */
+int proxy_client_timeout_arg(const char *cmd, const char *arg, double *out);
+int proxy_max_body_arg(const char *cmd, const char *arg, long *out);
 
 #define MAX_SIDECARS 4
 

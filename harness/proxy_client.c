@@ -15,6 +15,9 @@
 
 #include <lauxlib.h>
 
+#include "timeouts.h"
+#include "usage.h"
+
 const char *const proxy_knob_names[KNOB__COUNT] = {
     [KNOB_HEADER_TIMEOUT] = "header_timeout",
     [KNOB_BODY_TIMEOUT] = "body_timeout",
@@ -91,6 +94,25 @@ void ld_client_finish(lua_State *L, struct loader *ld) {
 void proxy_client_free(struct proxy_def *p) {
   for (int k = 0; k < KNOB__COUNT; k++) free(p->client[k].directive);
   memset(p->client, 0, sizeof p->client);
+}
+
+int proxy_client_timeout_arg(const char *cmd, const char *arg, double *out) {
+  char *end;
+  double v = strtod(arg, &end);
+  /* proxies take milliseconds at best; one that takes whole seconds is skipped (granularity) */
+  if (!*arg || *end || !(v >= 0.001) || v > 600)
+    return cli_usage_error(cmd, "--client-timeout wants seconds from 0.001 to 600, got '%s'", arg);
+  *out = v;
+  return 0;
+}
+
+int proxy_max_body_arg(const char *cmd, const char *arg, long *out) {
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || v < 1 || v > BADUP_MAX_BODY_LIMIT)
+    return cli_usage_error(cmd, "--max-body wants bytes from 1 to %ld, got '%s'", BADUP_MAX_BODY_LIMIT, arg);
+  *out = v;
+  return 0;
 }
 
 const char *proxy_knob_text(const struct proxy_def *p, enum proxy_knob k) {

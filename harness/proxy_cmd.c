@@ -185,20 +185,12 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
       else a->read_timeout = v;
       break;
     }
-    case O_CLT: {
-      double v = strtod(optarg, &end);
-      if (!*optarg || *end || !(v >= 0.001) || v > 600)
-        return cli_usage_error("proxy", "--client-timeout wants seconds from 0.001 to 600, got '%s'", optarg);
-      a->client_timeout = v;
+    case O_CLT:
+      if (proxy_client_timeout_arg("proxy", optarg, &a->client_timeout)) return USAGE_EXIT;
       break;
-    }
-    case O_MAXB: {
-      long v = strtol(optarg, &end, 10);
-      if (!*optarg || *end || v < 1 || v > BADUP_MAX_BODY_LIMIT)
-        return cli_usage_error("proxy", "--max-body wants bytes from 1 to %ld, got '%s'", BADUP_MAX_BODY_LIMIT, optarg);
-      a->max_body = v;
+    case O_MAXB:
+      if (proxy_max_body_arg("proxy", optarg, &a->max_body)) return USAGE_EXIT;
       break;
-    }
     case O_RETRIES: a->retries = true; break;
     case O_FWD: a->forward = true; break;
     case O_AUTH: a->auth = true; break;

@@ -379,8 +379,8 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
     if (r->r.proxy_log[0]) fprintf(f, "; proxy log: `%.300s`", r->r.proxy_log);
     fprintf(f, "\n");
   }
-  size_t judged = 0, not_run = 0;
-  for (size_t i = 0; i < n; i++) judged += verdict_info[rows[i].verdict].judged, not_run += rows[i].verdict == VERDICT_NOT_RUN;
+  size_t judged = 0, not_run = count[VERDICT_NOT_RUN];
+  for (int v = 0; v < VERDICT__COUNT; v++) judged += verdict_info[v].judged ? count[v] : 0;
   if (!any && judged) fprintf(f, "Nothing: every case that ran passed.\n");
   else if (!any) fprintf(f, "Nothing ran.\n");
   if (not_run) fprintf(f, "\nThe run was interrupted: %zu case%s did not run.\n", not_run, not_run == 1 ? "" : "s");

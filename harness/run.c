@@ -176,21 +176,12 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       if (opt == O_CT) a->o.connect_timeout = v; else a->o.read_timeout = v;
       break;
     }
-    case O_CLT: {
-      double v = strtod(optarg, &end);
-      /* a proxy that counts whole seconds cannot take less than one (docs/proxies.md) */
-      if (!*optarg || *end || !(v >= 0.001) || v > 600)
-        return cli_usage_error("run", "--client-timeout wants seconds from 0.001 to 600, got '%s'", optarg);
-      a->o.client_timeout = v;
+    case O_CLT:
+      if (proxy_client_timeout_arg("run", optarg, &a->o.client_timeout)) return USAGE_EXIT;
       break;
-    }
-    case O_MAXB: {
-      long v = strtol(optarg, &end, 10);
-      if (!*optarg || *end || v < 1 || v > BADUP_MAX_BODY_LIMIT)
-        return cli_usage_error("run", "--max-body wants bytes from 1 to %ld, got '%s'", BADUP_MAX_BODY_LIMIT, optarg);
-      a->o.max_body = v;
+    case O_MAXB:
+      if (proxy_max_body_arg("run", optarg, &a->o.max_body)) return USAGE_EXIT;
       break;
-    }
     case O_UPD: a->update_ref = true; break;
     case O_REF:
       a->ref_dir_arg = optarg;
@@ -422,7 +413,7 @@ static int print_closing(const struct run_matrix *m, const struct run_info *info
   fflush(stdout);
   /* A run that tested nothing must not pass in CI: every selected case was skipped. */
   size_t judged = 0;
-  for (size_t i = 0; i < m->nrows; i++) judged += verdict_info[m->rows[i].verdict].judged;
+  for (int v = 0; v < VERDICT__COUNT; v++) judged += verdict_info[v].judged ? c[v] : 0;
   if (!judged && m->nrows && !info->interrupted) {
     fprintf(stderr, "badup run: no case ran: every selected case was skipped (the reasons are above)\n");
     if (worst < EXIT_SETUP) worst = EXIT_SETUP;
