@@ -524,6 +524,17 @@ def start_class_server(cls, *paths, args=(), fast=True):
     return s
 
 
+def badup_text(args, cwd=None, timeout=120):
+    """Runs badup to completion from cwd (default the repository), stdin closed, its output as
+    text; a sanitizer report on its stderr fails the test."""
+    p = subprocess.run([BADUP] + list(args), cwd=cwd or REPO, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, errors="replace", timeout=timeout)
+    for marker in SANITIZER_MARKERS:
+        if marker in p.stderr:
+            raise AssertionError("sanitizer report from badup %s:\n%s" % (" ".join(args), p.stderr))
+    return p
+
+
 def run_badup(args, timeout=15.0):
     """Runs badup to completion (load errors, usage errors); returns CompletedProcess."""
     return subprocess.run([BADUP] + list(args), stdin=subprocess.DEVNULL, capture_output=True,

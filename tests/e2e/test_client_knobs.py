@@ -13,15 +13,15 @@ list` shows which directive each proxy uses.
 - A `client` field with a directive no file uses, or declared false while its variable is
   used, or missing a key, is refused with `FILE:LINE: proxy{}: ...`, exit 2.
 """
+import functools
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
 import common
-from common import BADUP, REPO, SCENARIOS, request_bytes, require_binary
+from common import REPO, SCENARIOS, request_bytes, require_binary
 
 PROXIES = os.path.join(REPO, "harness", "proxies")
 
@@ -46,9 +46,8 @@ RENDERED = {
 COMMAND = {"varnish": ["timeout_idle=3"]}
 
 
-def badup(args, cwd=None, timeout=60):
-    return subprocess.run([BADUP] + args, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          errors="replace", timeout=timeout)
+# one badup run to completion (common.badup_text)
+badup = functools.partial(common.badup_text, timeout=60)
 
 
 def render(name, d, *extra):
@@ -173,28 +172,32 @@ class Ctx(unittest.TestCase, common.TempDirMixin):
         ct, mb = self.ask(srv)
         self.assertEqual((float(ct), int(mb)), (0.5, 77))
 
-    def test_run_passes_them_to_both_loads_and_records_them(self):
+    def run_nginx(self, name, text, *extra):
+        """One scenario through nginx (skipped without it): the run's folder and results.json."""
         require_binary()
         if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
             self.skipTest("nginx is not installed")
         d = self.make_tempdir()
         scn = os.path.join(d, "scenarios")
         os.mkdir(scn)
+        common.write_scenario(scn, name, text)
+        out, ref = os.path.join(d, "out"), os.path.join(d, "ref")
+        os.mkdir(ref)
+        p = badup(["run", "--proxy", "nginx", "--scenarios", scn, "--reference", ref, "--proxies", PROXIES,
+                   "--out", out, "-q"] + list(extra), cwd=REPO, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            return out, json.load(f)
+
+    def test_run_passes_them_to_both_loads_and_records_them(self):
         # the harness's load decides expect, the simulator's the status: both must see 3 / 5000
-        common.write_scenario(scn, "knobs", """return scenario {
+        _, doc = self.run_nginx("knobs", """return scenario {
   summary = "expect and plan both read the client-side ctx",
   expect = (ctx.client_timeout == 3 and ctx.max_body == 5000) and 200 or 599,
   plan = { rxreq(), txresp { status = (ctx.client_timeout == 3 and ctx.max_body == 5000) and 200 or 500,
                              body = "ok" } },
 }
-""")
-        out, ref = os.path.join(d, "out"), os.path.join(d, "ref")
-        os.mkdir(ref)
-        p = badup(["run", "--proxy", "nginx", "--scenarios", scn, "--reference", ref, "--proxies", PROXIES, "--out", out, "--client-timeout", "3",
-                   "--max-body", "5000", "-q"], cwd=REPO, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        with open(os.path.join(out, "results.json")) as f:
-            doc = json.load(f)
+""", "--client-timeout", "3", "--max-body", "5000")
         self.assertEqual(doc["timeouts"]["client_s"], 3)
         self.assertEqual(doc["timeouts"]["max_body"], 5000)
         self.assertEqual([(c["got"], c["verdict"]) for c in doc["cases"]], [("200", "pass")])
@@ -203,28 +206,15 @@ class Ctx(unittest.TestCase, common.TempDirMixin):
         """proxy_read_timeout = 4: the proxy's read timeout is 4 s for that case (the run's is
         2), so an upstream that stalls 3 s is answered (200, not 504), and ctx.read_timeout
         stays the run's on both loads."""
-        require_binary()
-        if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
-            self.skipTest("nginx is not installed")
-        d = self.make_tempdir()
-        scn = os.path.join(d, "scenarios")
-        os.mkdir(scn)
-        common.write_scenario(scn, "longer_read", """return scenario {
+        out, doc = self.run_nginx("longer_read", """return scenario {
   summary = "the upstream answers after 3 s; the proxy waits 4 s for this scenario",
   expect = ctx.read_timeout == 2 and 200 or 599,
   proxy_read_timeout = 4,
   plan = { rxreq(), stall(3), txresp { status = 200, body = "late" } },
 }
-""")
-        out, ref = os.path.join(d, "out"), os.path.join(d, "ref")
-        os.mkdir(ref)
-        p = badup(["run", "--proxy", "nginx", "--scenarios", scn, "--reference", ref, "--proxies", PROXIES,
-                   "--out", out, "--read-timeout", "2", "-q"], cwd=REPO, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+""", "--read-timeout", "2")
         with open(os.path.join(out, "cases", "nginx", "longer_read", "nginx.conf")) as f:
             self.assertIn("proxy_read_timeout    4000ms;", f.read())
-        with open(os.path.join(out, "results.json")) as f:
-            doc = json.load(f)
         self.assertEqual([(c["got"], c["verdict"]) for c in doc["cases"]], [("200", "pass")])
         self.assertEqual(doc["timeouts"]["read_s"], 2)
 

@@ -13,11 +13,11 @@
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from common import BADUP, REPO, SCENARIOS, require_binary
+import common
+from common import REPO, SCENARIOS, require_binary
 
 PROXIES = os.path.join(REPO, "harness", "proxies")
 NGINX = "/usr/sbin/nginx"
@@ -56,9 +56,8 @@ return scenario { summary = "an upstream read timeout of its own", expect = 200,
 '''
 
 
-def badup(args, cwd=None, timeout=120):
-    return subprocess.run([BADUP] + args, cwd=cwd or REPO, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, errors="replace", timeout=timeout)
+# one badup run to completion
+badup = common.badup_text
 
 
 class Granularity(unittest.TestCase):
