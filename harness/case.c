@@ -382,11 +382,8 @@ static bool proxy_workdir(struct case_ctx *c) {
   return false;
 }
 
-/* The upstream read timeout the proxy gets: the scenario's proxy_read_timeout (a scenario
- * about a client-side timer, which the upstream one must not race), else the run's. The
- * scenario's ctx.read_timeout stays the run's on both loads. */
-static double proxy_read_timeout(const struct case_ctx *c) {
-  return c->s->proxy_read_timeout > 0 ? c->s->proxy_read_timeout : c->o->read_timeout;
+double case_read_timeout(const struct scenario *s, const struct run_opts *o) {
+  return s->proxy_read_timeout > 0 ? s->proxy_read_timeout : o->read_timeout;
 }
 
 /* What render_proxy allocated; it can then run again. */
@@ -401,7 +398,7 @@ static bool render_proxy(struct case_ctx *c) {
   struct proxy_instance in = {.dir = c->pdir, .port = c->port, .upstream_host = "127.0.0.1",
                               .upstream_port = c->up_port, .connect_timeout = c->o->connect_timeout,
                               .upstream_ports = c->up_ports, .nupstreams = c->nups, /* every upstream, in order */
-                              .read_timeout = proxy_read_timeout(c), .retries = c->o->retries, .scenario = c->s->name,
+                              .read_timeout = case_read_timeout(c->s, c->o), .retries = c->o->retries, .scenario = c->s->name,
                               .client_timeout = c->o->client_timeout, .max_body = c->o->max_body,
                               .config_file = c->o->proxy_config,
                               /* a forward proxy by definition has no mode to switch to */
@@ -524,7 +521,7 @@ static int start_proxy(struct case_ctx *c) {
  * when it has the response head it reaches the barrier a scenario's plan may wait at. */
 static void exchange(struct case_ctx *c) {
   struct client_result cr;
-  double upstream_s = c->o->connect_timeout + proxy_read_timeout(c);
+  double upstream_s = c->o->connect_timeout + case_read_timeout(c->s, c->o);
   /* wait_conn: the expect's `connection` assertion needs the client to watch the last
    * connection after the last response. */
   struct case_client_in in = {.s = c->s, .dir = c->dir, .proxy_port = c->port, .upstream_ports = c->up_ports,

@@ -54,6 +54,11 @@ struct run_opts {
   size_t nctx;
 };
 
+/* The upstream read timeout a case's proxy gets, in seconds: the scenario's
+ * proxy_read_timeout (a scenario about a client-side timer, which the upstream one must not
+ * race), else the run's. The scenario's ctx.read_timeout stays the run's on both loads. */
+double case_read_timeout(const struct scenario *s, const struct run_opts *o);
+
 /* The words a case reports in `got` in place of what its client saw (outcome.h's words):
  * the harness's own, each once. */
 #define BADUP_CASE_OUTCOMES(X)                                                           \

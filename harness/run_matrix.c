@@ -212,28 +212,23 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
       r->verdict = VERDICT_NOT_RUN;
       r->repeat = (int)a->repeat;
       if (a->repeat > 1) r->more = calloc((size_t)a->repeat - 1, sizeof *r->more);
-      if (!m->pxs[p].binary) {
+      const struct proxy_def *px = &m->pxs[p];
+      const struct scenario *sc = r->scn;
+      if (!px->binary)
+        snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", px->name, px->binaries[0]);
+      /* The first reason that applies is the one given: a forward scenario with several
+       * upstreams before upstreams.why, which is the reverse mode's; then the upstreams it
+       * cannot send to, its forward mode (with authentication), a value it would get rounded. */
+      bool skipped =
+          !px->binary ||
+          proxy_forward_several_refuse(px, sc->forward, sc->forward_auth, scenario_upstreams(sc), r->reason,
+                                       sizeof r->reason) ||
+          proxy_upstreams_refuse(px, scenario_upstreams(sc), config_text, r->reason, sizeof r->reason) ||
+          proxy_forward_refuse(px, sc->forward, sc->forward_auth, r->reason, sizeof r->reason) ||
+          proxy_granularity_refuse(px, a->o.connect_timeout, case_read_timeout(sc, &a->o), a->o.client_timeout,
+                                   a->o.max_body, r->reason, sizeof r->reason);
+      if (skipped) {
         r->verdict = VERDICT_SKIPPED;
-        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
-        snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", m->pxs[p].name,
-                 m->pxs[p].binaries[0]);
-      } else if (proxy_forward_several_refuse(&m->pxs[p], r->scn->forward, r->scn->forward_auth,
-                                              scenario_upstreams(r->scn), r->reason, sizeof r->reason)) {
-        r->verdict = VERDICT_SKIPPED; /* not upstreams.why: that is the reverse mode's */
-        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
-      } else if (proxy_upstreams_refuse(&m->pxs[p], scenario_upstreams(r->scn), config_text, r->reason,
-                                        sizeof r->reason)) {
-        r->verdict = VERDICT_SKIPPED; /* it cannot send to every upstream the scenario has */
-        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
-      } else if (proxy_forward_refuse(&m->pxs[p], r->scn->forward, r->scn->forward_auth, r->reason,
-                                      sizeof r->reason)) {
-        r->verdict = VERDICT_SKIPPED; /* it has no forward mode (with authentication) */
-        for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
-      } else if (proxy_granularity_refuse(&m->pxs[p], a->o.connect_timeout,
-                                          r->scn->proxy_read_timeout > 0 ? r->scn->proxy_read_timeout
-                                                                         : a->o.read_timeout,
-                                          a->o.client_timeout, a->o.max_body, r->reason, sizeof r->reason)) {
-        r->verdict = VERDICT_SKIPPED; /* it would get a value rounded, or refuse it */
         for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);
       }
     }
