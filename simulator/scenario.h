@@ -42,6 +42,20 @@ struct ctx_var {
   const char *value;
 };
 
+/* tls = { ... }: the upstream speaks TLS (RFC 8446) on its port, with OpenSSL on the loop
+ * (transport_tls.c); docs/tls.md has the Lua shape. Absent: plain TCP. */
+struct scenario_tls {
+  int cert;                     /* enum tls_cert_kind (tls_certs.h): the leaf served */
+  int min_version, max_version; /* TLS1_VERSION .. TLS1_3_VERSION; 0: OpenSSL's default */
+  char **alpn;                  /* protocols the server picks from, its preference first
+                                   (RFC 7301); NULL: no ALPN answer */
+  size_t nalpn;
+  char *sni;                    /* the server name the client must send (RFC 6066 3), else
+                                   a fatal unrecognized_name alert; NULL: any or none */
+  struct plan *handshake;       /* steps run on the raw connection once the ClientHello has
+                                   come, instead of the handshake; NULL: complete it */
+};
+
 struct scenario_opts {
   bool unsafe;
   unsigned long seed;
@@ -79,6 +93,8 @@ struct scenario {
                                         alternative's status word), or NULL */
   };
   struct plan *plan; /* static and listener scenarios */
+  struct scenario_tls *tls; /* NULL: plain TCP (unless badup serve --tls gives every
+                               scenario the default TLS) */
   struct sandbox sb;
   int fn_ref;        /* plan function in the registry, or LUA_NOREF */
   /* kind, plan and fn_ref are upstream 1's. `upstreams = N` (the harness starts N upstreams,
