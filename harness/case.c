@@ -27,6 +27,7 @@
 #include "proc.h"
 #include "case_client.h"
 #include "results.h"
+#include "run_tls.h"
 #include "simctl.h"
 #include "supervise.h"
 
@@ -256,6 +257,7 @@ struct case_ctx {
   char *events_json;        /* GET /events and GET /requests as the case kept them (the */
   char *requests_json;      /* upstream-*.json files): what a table expect reads; or NULL */
   double proxy_stop_unix_ms; /* wall clock when the proxy began to be stopped (expect_eval.h) */
+  char tls_cert[4096], tls_key[4096], tls_pem[4096]; /* --client-tls: the frontend's, or "" */
 };
 
 static void setup_error(struct case_ctx *c, const char *fmt, const char *a, const char *b) {
@@ -411,6 +413,15 @@ static bool render_proxy(struct case_ctx *c) {
     return false;
   }
   if (c->auth) in.auth_user = c->cred.user, in.auth_password = c->cred.password, in.auth_file = c->cred.file;
+  /* --client-tls: the run's valid leaf in the folder the proxy works in, once per case */
+  if (c->o->client_tls && !c->tls_cert[0] &&
+      run_tls_case_files(c->o->tls_dir, c->pdir, c->tls_cert, c->tls_key, c->tls_pem, sizeof c->tls_cert, why,
+                         sizeof why) != 0) {
+    c->tls_cert[0] = 0;
+    setup_error(c, "--client-tls: %.400s%s", why, "");
+    return false;
+  }
+  if (c->o->client_tls) in.proxy_cert = c->tls_cert, in.proxy_key = c->tls_key, in.proxy_pem = c->tls_pem;
   if (proxy_render(c->p, &in, &c->rd, why, sizeof why) != 0) {
     setup_error(c, "%s%s", why, "");
     return false;
@@ -530,6 +541,11 @@ static void exchange(struct case_ctx *c) {
                               .timeout_s = upstream_s > c->o->client_timeout ? upstream_s + CLIENT_GRACE_S
                                                                              : c->o->client_timeout + CLIENT_GRACE_S,
                               .wait_conn = expectation_asks_connection(c->s->expectation)};
+  char ca[4096];
+  if (c->o->client_tls) {
+    run_tls_ca(c->o->tls_dir, ca, sizeof ca);
+    in.cacert = ca;
+  }
   /* A scenario's client part is one script however many requests it holds. */
   for (in.n = 1; in.n <= (c->s->client ? 1 : c->s->requests); in.n++) {
     if (in.n > 1) {

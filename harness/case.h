@@ -47,6 +47,10 @@ struct run_opts {
   double client_timeout; /* seconds: the proxy's request-head and body-idle timeouts */
   long max_body;         /* bytes: the largest request body the proxy accepts */
   bool retries;
+  /* --client-tls: the proxy's frontend speaks TLS with the run's `valid` leaf and the
+   * clients verify it against tls_dir/ca.crt (run_tls.h); tls_dir is NULL without it. */
+  bool client_tls;
+  const char *tls_dir;
   const char *proxy_config;  /* --proxy-config FILE, or NULL */
   bool confine;              /* the proxy may write only into its case's folders (confine.h) */
   unsigned long seed;

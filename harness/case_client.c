@@ -7,6 +7,7 @@
 
 #include "client_barrier.h"
 #include "client_script.h"
+#include "client_tls_fault.h"
 #include "expect_eval.h"
 #include "simctl.h"
 
@@ -40,16 +41,32 @@ static void curl_head(void *arg) {
 
 int case_client_run(const struct case_client_in *in, struct client_result *r, struct seen *seen) {
   const struct scenario *s = in->s;
+  /* client_tls = { handshake = ... }: a ClientHello and no more; or no TLS at all ("none":
+   * the request's bytes in plain text to the TLS port). */
+  if (in->cacert && (s->client_handshake == CLIENT_HANDSHAKE_HELLO_STALL ||
+                     s->client_handshake == CLIENT_HANDSHAKE_HELLO_RESET)) {
+    struct client_transcript t = {0};
+    int rc = client_tls_fault_run(s->client_handshake == CLIENT_HANDSHAKE_HELLO_RESET, "localhost", in->proxy_port,
+                                  in->timeout_s, &t, r, seen);
+    client_transcript_write(&t, in->dir);
+    client_transcript_free(&t);
+    return rc;
+  }
+  const char *cacert = s->client_handshake == CLIENT_HANDSHAKE_NONE ? NULL : in->cacert;
   if (!s->client && !s->client_request) {
     char url[512];
     struct hooks h = {0};
     snprintf(h.admin, sizeof h.admin, "127.0.0.1:%d", in->admin);
     /* Through a forward proxy: the upstream's URL, and the proxy as curl's proxy. */
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", in->forward ? in->upstream_ports[0] : in->proxy_port,
-             s->name, in->n);
+    /* With TLS to the proxy, its name: the certificate is for localhost (and 127.0.0.1). */
+    if (in->forward)
+      snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/%d", in->upstream_ports[0], s->name, in->n);
+    else
+      snprintf(url, sizeof url, "%s://%s:%d/%s/%d", cacert ? "https" : "http", cacert ? "localhost" : "127.0.0.1",
+               in->proxy_port, s->name, in->n);
     struct client_transcript t = {0};
     int rc = client_get_seen(url, in->timeout_s, r, in->forward ? in->proxy_port : 0,
-                             in->admin > 0 ? curl_head : NULL, &h, seen, &t);
+                             in->admin > 0 ? curl_head : NULL, &h, seen, &t, cacert);
     client_transcript_write(&t, in->dir);
     client_transcript_free(&t);
     return rc;
@@ -74,7 +91,7 @@ int case_client_run(const struct case_client_in *in, struct client_result *r, st
   }
   struct client_transcript t = {0};
   struct client_script_opts o = {.host = "127.0.0.1", .port = in->proxy_port, .timeout_s = in->timeout_s,
-                                 .wait_conn = in->wait_conn, .transcript = &t,
+                                 .wait_conn = in->wait_conn, .transcript = &t, .tls_ca = cacert, .tls_host = "localhost",
                                  .hooks = {.response_head = in->admin > 0 ? on_head : NULL,
                                            .request_sent = in->admin > 0 && s->client ? on_sent : NULL,
                                            .barrier_reached = in->admin > 0 ? on_barrier : NULL,

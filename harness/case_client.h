@@ -26,6 +26,8 @@ struct case_client_in {
   int admin;                 /* the simulator's control API port */
   bool forward;              /* a forward proxy: absolute-form targets */
   const struct proxy_credentials *credentials; /* the case's proxy credentials, or NULL */
+  const char *cacert;        /* --client-tls: the CA file the proxy's certificate is verified
+                                against (its name too: localhost); NULL: plain HTTP */
   double timeout_s;          /* per request */
   bool wait_conn;            /* see client_script_opts */
   int n;                     /* which of the scenario's `requests` this is, from 1 (curl's

@@ -182,17 +182,25 @@ static enum outcome_end end_of(CURLcode rc, long oserr) {
   case CURLE_RECV_ERROR:
     return oserr == ECONNRESET ? OUTCOME_RESET : oserr == 0 ? OUTCOME_INVALID : OUTCOME_ERROR;
   case CURLE_SEND_ERROR: return oserr == ECONNRESET || oserr == EPIPE ? OUTCOME_RESET : OUTCOME_ERROR;
+  /* --client-tls: the handshake with the proxy failed (an alert, a connection that ended in
+   * it), or its certificate did not verify against the run's CA. */
+  case CURLE_SSL_CONNECT_ERROR:        /* 35 */
+  case CURLE_PEER_FAILED_VERIFICATION: /* 60 */
+  case CURLE_SSL_CERTPROBLEM:          /* 58 */
+  case CURLE_SSL_CIPHER:               /* 59 */
+  case CURLE_SSL_CACERT_BADFILE: return OUTCOME_TLS; /* 77 */
   default: return OUTCOME_ERROR;
   }
 }
 
 int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
                void (*on_final_head)(void *), void *arg) {
-  return client_get_seen(url, timeout_s, r, proxy_port, on_final_head, arg, NULL, NULL);
+  return client_get_seen(url, timeout_s, r, proxy_port, on_final_head, arg, NULL, NULL, NULL);
 }
 
 int client_get_seen(const char *url, double timeout_s, struct client_result *r, int proxy_port,
-                    void (*on_final_head)(void *), void *arg, struct seen *seen, struct client_transcript *transcript) {
+                    void (*on_final_head)(void *), void *arg, struct seen *seen, struct client_transcript *transcript,
+                    const char *cainfo) {
   memset(r, 0, sizeof *r);
   if (seen) memset(seen, 0, sizeof *seen);
   CURL *h = curl_easy_init();
@@ -222,8 +230,17 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
     curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
   }
   char proxy[64] = ""; /* never an environment proxy: we talk to ours */
-  if (proxy_port > 0) snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", proxy_port);
+  if (proxy_port > 0) snprintf(proxy, sizeof proxy, "%s://localhost:%d", cainfo ? "https" : "http", proxy_port);
   curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+  if (cainfo) {
+    /* The proxy's certificate must chain to the run's CA and name the host of the URL
+     * (RFC 6125): curl's defaults, said here so nobody turns them off by accident. */
+    curl_easy_setopt(h, proxy_port > 0 ? CURLOPT_PROXY_CAINFO : CURLOPT_CAINFO, cainfo);
+    curl_easy_setopt(h, proxy_port > 0 ? CURLOPT_PROXY_SSL_VERIFYPEER : CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, proxy_port > 0 ? CURLOPT_PROXY_SSL_VERIFYHOST : CURLOPT_SSL_VERIFYHOST, 2L);
+    /* localhost is also ::1, where the proxy does not listen: one connection, to 127.0.0.1 */
+    curl_easy_setopt(h, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+  }
   curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
   /* Proxies may forward what the upstream sent; do not let curl refuse it before we see
    * the status (HTTP/0.9 bodies are an outcome here, not an error). */

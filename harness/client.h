@@ -48,9 +48,13 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
  * over), content (decoded from chunks, kept up to SEEN_BODY_CAP) and the 1xx before it.
  * Request 0 on connection 0; last_conn is not watched. With transcript (NULL: not kept),
  * the bytes as curl hands them to its debug callback (CURLOPT_DEBUGFUNCTION): the request
- * it wrote, the response's header lines and body bytes as it read them, as connection 1. */
+ * it wrote, the response's header lines and body bytes as it read them, as connection 1.
+ * cainfo (NULL: none): the CA file an https:// URL's server (or, with proxy_port, the
+ * proxy, then reached as https://localhost:PORT) is verified against, peer and name; a
+ * failed handshake or verification is the outcome "tls". */
 int client_get_seen(const char *url, double timeout_s, struct client_result *r, int proxy_port,
-                    void (*on_final_head)(void *), void *arg, struct seen *seen, struct client_transcript *transcript);
+                    void (*on_final_head)(void *), void *arg, struct seen *seen, struct client_transcript *transcript,
+                    const char *cainfo);
 
 /* GET a small document (the simulator's control API); NUL-terminated, caller frees.
  * Returns NULL on any failure. */

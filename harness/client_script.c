@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_tls.h"
 #include "resp_reader.h"
 
 /* How often a barrier is asked about while a request waits for it. */
@@ -42,6 +43,7 @@ struct built {
 
 struct conn {
   int fd;        /* -1: none */
+  struct client_tls *tls; /* --client-tls: the bytes go through it; NULL: plain */
   int index;     /* 1-based, as in the transcript */
   struct resp_reader rd;
   bool eof, reset, shut, aborted, broken;
@@ -99,7 +101,22 @@ static int connect_by(const struct addrinfo *ai, double deadline) {
   return -err;
 }
 
+/* send(2) and recv(2), through TLS when the connection has it (same results, same errno). */
+static ssize_t conn_send(struct conn *c, const void *p, size_t n) {
+  return c->tls ? client_tls_send(c->tls, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
+}
+static ssize_t conn_recv(struct conn *c, void *p, size_t n) {
+  return c->tls ? client_tls_recv(c->tls, p, n) : recv(c->fd, p, n, 0);
+}
+/* The client's FIN; over TLS its close_notify first (RFC 8446 6.1). */
+static void conn_shut(struct conn *c) {
+  client_tls_close_notify(c->tls);
+  shutdown(c->fd, SHUT_WR);
+}
+
 static void close_conn(struct conn *c) {
+  client_tls_free(c->tls);
+  c->tls = NULL;
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   resp_reader_free(&c->rd);
@@ -253,7 +270,7 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
       return (struct group_end){OUTCOME_ABORTED, true};
     }
     if (ab == 1) {
-      shutdown(c->fd, SHUT_WR);
+      conn_shut(c);
       c->shut = c->aborted = true;
     }
     if (!c->shut && s->sent < s->limit && s->allowed < s->limit) {
@@ -264,9 +281,11 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
     bool writing = !c->shut && s->sent < s->allowed;
     struct pollfd pf = {.fd = c->fd, .events = (short)(POLLIN | (writing ? POLLOUT : 0))};
     double wait = next - now;
-    if (poll(&pf, 1, wait > 0 ? (int)(wait * 1000) + 1 : 0) <= 0) continue;
+    /* bytes TLS already decrypted are not on the socket for poll to see */
+    if (client_tls_pending(c->tls)) pf.revents = POLLIN;
+    else if (poll(&pf, 1, wait > 0 ? (int)(wait * 1000) + 1 : 0) <= 0) continue;
     if (writing && (pf.revents & POLLOUT)) {
-      ssize_t w = send(c->fd, s->out.data + s->sent, s->allowed - s->sent, MSG_NOSIGNAL);
+      ssize_t w = conn_send(c, s->out.data + s->sent, s->allowed - s->sent);
       /* A failed send ends the sending; what came before the failure is still read below. */
       if (w < 0 && errno != EAGAIN && errno != EINTR) {
         s->sent = s->limit = s->allowed;
@@ -281,8 +300,13 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
       mark_sent(x, s, send_failed);
     }
     if (!(pf.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    ssize_t n = conn_recv(c, buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n < 0 && errno == EPROTO) { /* a TLS alert or a record that does not decrypt */
+      c->broken = true;
+      snprintf(r->error, sizeof r->error, "raw client: TLS: %s", client_tls_why(c->tls));
+      return (struct group_end){OUTCOME_TLS, false};
+    }
     if (n < 0) {
       int err = errno;
       c->reset = true;
@@ -313,7 +337,7 @@ static struct group_end run_group(struct run *x, struct sender *s, double t_grou
       double unused = deadline;
       int late = c->aborted ? 0 : abort_due(x, s, t_group, now_s(), &unused);
       if (late == 2) reset_conn(c);
-      else if (late == 1) shutdown(c->fd, SHUT_WR), c->shut = true;
+      else if (late == 1) conn_shut(c), c->shut = true;
       c->aborted |= late != 0;
       return (struct group_end){OUTCOME_COMPLETE, false};
     }
@@ -336,8 +360,8 @@ static enum seen_conn watch_close(struct run *x) {
   char buf[4096];
   for (double left; (left = until - now_s()) > 0;) {
     struct pollfd pf = {.fd = c->fd, .events = POLLIN};
-    if (poll(&pf, 1, (int)(left * 1000) + 1) <= 0) continue;
-    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    if (!client_tls_pending(c->tls) && poll(&pf, 1, (int)(left * 1000) + 1) <= 0) continue;
+    ssize_t n = conn_recv(c, buf, sizeof buf);
     if (n == 0) return SEEN_CONN_CLOSED;
     if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET ? SEEN_CONN_RESET : SEEN_CONN_CLOSED;
     if (n > 0 && x->o->transcript) client_transcript_received(x->o->transcript, c->index, buf, (size_t)n);
@@ -400,6 +424,18 @@ static int open_for(struct run *x, const struct client_request *q, double deadli
   }
   c->fd = fd;
   x->seen->connections++;
+  if (x->o->tls_ca) {
+    bool reset = false, timed_out = false;
+    char why[sizeof x->r->error];
+    c->tls = client_tls_open(fd, x->o->tls_ca, x->o->tls_host ? x->o->tls_host : "localhost", deadline, why, sizeof why,
+                             &reset, &timed_out);
+    if (!c->tls) {
+      snprintf(x->r->error, sizeof x->r->error, "raw client: %.230s", why);
+      c->broken = true;
+      *end = OUTCOME_TLS;
+      return -1;
+    }
+  }
   return 0;
 }
 

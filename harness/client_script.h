@@ -58,6 +58,10 @@ struct client_script_opts {
                                 close the connection (seen->last_conn) */
   struct client_hooks hooks;
   struct client_transcript *transcript; /* NULL: not kept */
+  /* --client-tls: every connection is TLS (client_tls.h), the proxy verified against this
+   * CA file for tls_host (SNI and the certificate's name). NULL: plain TCP. A handshake that
+   * fails is the outcome "tls". */
+  const char *tls_ca, *tls_host;
 };
 
 /* Runs the part. Fills *r (memset first; the outcome of the last request) and *seen (zeroed

@@ -249,6 +249,10 @@ struct proxy_def {
   struct proxy_upstreams upstreams;
   struct proxy_knob_decl client[KNOB__COUNT];
   double granularity[GRAIN__COUNT]; /* seconds (timeouts) or bytes (max_body); 0: any value */
+  /* client_tls = { on = ..., off = ... }: ${client_tls} with and without --client-tls (the
+   * proxy's frontend terminates TLS, RFC 8446, with the run's `valid` leaf). NULL: the
+   * definition has no TLS frontend, its cases are skipped under --client-tls. */
+  char *client_tls_on, *client_tls_off;
 };
 
 /* What `badup list` shows of a knob: its directive, "none", or "-" (not declared). */
@@ -275,7 +279,9 @@ enum proxy_var {
   PV_MAX_CONNECTIONS, PV_UPSTREAM_SERVERS, PV_UPSTREAM_INDEX, PV_UPSTREAM_SUFFIX,
   PV_AUTH, PV_AUTH_USER, PV_AUTH_PASSWORD, PV_AUTH_FILE, /* forward mode's (all "" otherwise) */
   PV_CLIENT_HEADER_TIMEOUT, PV_CLIENT_HEADER_TIMEOUT_MS, PV_CLIENT_BODY_TIMEOUT, PV_CLIENT_BODY_TIMEOUT_MS,
-  PV_MAX_BODY, PV_MAX_BODY_KIB, PV__COUNT
+  PV_MAX_BODY, PV_MAX_BODY_KIB,
+  PV_CLIENT_TLS, PV_PROXY_SCHEME, PV_PROXY_CERT, PV_PROXY_KEY, PV_PROXY_PEM, /* --client-tls's */
+  PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
 
@@ -313,6 +319,10 @@ struct proxy_instance {
    * ${auth_password} are these, ${auth_file} the file of `user:HASH` lines already written
    * (proxy_auth_write). NULL: no authentication, all four "". */
   const char *auth_user, *auth_password, *auth_file;
+  /* --client-tls: the proxy's frontend speaks TLS with this certificate and key (absolute
+   * paths of PEM files in the case folder: the run's `valid` leaf, its key, both in one).
+   * NULL: plain; ${client_tls} is client_tls.off and the paths are "". */
+  const char *proxy_cert, *proxy_key, *proxy_pem;
 };
 
 /* A rendered instance: the variables' values, and its command's argv and environment
@@ -324,6 +334,7 @@ struct proxy_rendered {
   char *retries;
   char *servers;             /* ${upstream_servers} */
   char *auth;                /* ${auth} */
+  char *client_tls;          /* ${client_tls} */
   char **several;            /* the definition's own variables' values (upstreams.several) */
   const char *values[PV__COUNT];
   const char **all_names, **all_values; /* values[] and the definition's own, for vars */
@@ -341,6 +352,19 @@ struct proxy_rendered {
 int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, struct proxy_rendered *out, char *err,
                  size_t errlen);
 void proxy_rendered_free(struct proxy_rendered *r);
+
+/* proxy_client_tls.c. ${client_tls} for in (client_tls.on when in->proxy_cert is set, else
+ * .off; "" without the field), rendered with vars. Malloc'd; NULL: no memory (*bad: an
+ * unknown variable's name, for the caller to free). */
+char *proxy_client_tls_render(const struct proxy_def *p, const struct proxy_instance *in, const struct vars *vars,
+                              char **bad);
+
+/* Why a case of scenario `scenario` cannot run through p, into why, and true: the run has
+ * --client-tls (run_tls) and p has no TLS frontend ("nginx has no TLS frontend variant"), or
+ * the scenario is about the TLS frontend (scenario_tls: client_tls = ...) and the run is
+ * plain; false when it can. */
+bool proxy_client_tls_refuse(const struct proxy_def *p, const char *scenario, bool scenario_tls, bool run_tls,
+                             char *why, size_t len);
 
 /* proxy_granularity.c. Why p cannot take these values (seconds; bytes; 0: not given), into
  * why ("squid takes client_timeout in whole seconds (request_timeout): 2.5 is not"), and
@@ -388,6 +412,11 @@ int proxy_auth_write(struct proxy_credentials *c, const char *dir, const char *c
  * Basic credentials (RFC 7617 2). */
 void proxy_basic(char *out, size_t outlen, const char *user_colon_password);
 #define PROXY_AUTH_FILE "proxy-users.passwd"
+/* --client-tls: the run's `valid` leaf copied into the case folder for the proxy's frontend
+ * (${proxy_cert}, ${proxy_key}, ${proxy_pem}: the certificate, then the key, in one file). */
+#define PROXY_TLS_CERT_FILE "proxy.crt"
+#define PROXY_TLS_KEY_FILE "proxy.key"
+#define PROXY_TLS_PEM_FILE "proxy.pem"
 #define PROXY_CREDENTIALS_FILE "proxy-credentials.txt"
 
 #endif

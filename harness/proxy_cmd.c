@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "usage.h"
 #include "proxy.h"
+#include "run_tls.h"
 #include "timeouts.h"
 
 #define EXIT_SETUP 2
@@ -54,6 +55,9 @@ void proxy_usage(FILE *out) {
         "                          (a value the proxy takes only in steps, whole seconds or\n"
         "                          KiB, must be a multiple of the step: badup list; exit 2)\n"
         "  --retries               let it retry the upstream (its definition's retries.on)\n"
+        "  --client-tls            its TLS frontend (client_tls.on): a CA and certificates made\n"
+        "                          in DIR/tls, the `valid` leaf copied to DIR/proxy.{crt,key,pem};\n"
+        "                          clients verify it with DIR/tls/ca.crt (printed as ca:)\n"
         "  --forward               its forward-proxy mode's files (forward = { ... })\n"
         "  --auth                  ... with Basic proxy authentication: random credentials,\n"
         "                          written into DIR (proxy-credentials.txt, proxy-users.passwd)\n"
@@ -90,7 +94,7 @@ struct render_args {
   int ports[PROXY_UPSTREAMS_MAX], nports; /* --upstreams */
   double connect_timeout, read_timeout, client_timeout;
   long max_body;
-  bool retries, forward, auth;
+  bool retries, forward, auth, client_tls;
 };
 
 static bool parse_port(const char *s, int *port) {
@@ -135,7 +139,7 @@ static bool parse_upstreams(const char *s, struct render_args *a) {
 }
 
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
-  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB };
+  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB, O_CTLS };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
       {"upstreams", required_argument, NULL, O_UPS},
@@ -144,6 +148,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
       {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
       {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
       {"client-timeout", required_argument, NULL, O_CLT},   {"max-body", required_argument, NULL, O_MAXB},
+      {"client-tls", no_argument, NULL, O_CTLS},
       {"help", no_argument, NULL, 'h'},                     {NULL, 0, NULL, 0}};
   *a = (struct render_args){.px_arg = "harness/proxies", .connect_timeout = BADUP_CONNECT_TIMEOUT_S,
                             .read_timeout = BADUP_READ_TIMEOUT_S, .client_timeout = BADUP_CLIENT_TIMEOUT_S,
@@ -194,6 +199,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
     case O_RETRIES: a->retries = true; break;
     case O_FWD: a->forward = true; break;
     case O_AUTH: a->auth = true; break;
+    case O_CTLS: a->client_tls = true; break;
     case O_MAX: {
       long v = strtol(optarg, &end, 10);
       if (!*optarg || *end || v < 1 || v > 1000000)
@@ -388,7 +394,8 @@ static int render_main(int argc, char **argv) {
   } else if (proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why) ||
              proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why) ||
              proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
-                                      sizeof why)) {
+                                      sizeof why) ||
+             proxy_client_tls_refuse(p, "", false, a.client_tls, why, sizeof why)) {
     /* before --dir is touched: a refused render neither makes it nor empties an old render */
     fprintf(stderr, "badup proxy: %s\n", why);
   } else if (!(dir = make_dir(a.dir, made, why, sizeof why))) {
@@ -414,11 +421,20 @@ static int render_main(int argc, char **argv) {
       refused = proxy_auth_write(&cred, dir, dir, why, sizeof why) != 0;
       in.auth_user = cred.user, in.auth_password = cred.password, in.auth_file = cred.file;
     }
+    /* --client-tls: a CA of the render's own, in DIR/tls, and its valid leaf for the frontend */
+    char tls_dir[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], pem[PATH_MAX];
+    if (!refused && a.client_tls) {
+      refused = run_tls_prepare(dir, tls_dir, sizeof tls_dir, why, sizeof why) != 0 ||
+                run_tls_case_files(tls_dir, dir, cert, key, pem, sizeof cert, why, sizeof why) != 0;
+      in.proxy_cert = cert, in.proxy_key = key, in.proxy_pem = pem;
+    }
     if (refused) fprintf(stderr, "badup proxy: %s\n", why);
     else if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");
     else if (proxy_render(p, &in, &rd, why, sizeof why) != 0) fprintf(stderr, "badup proxy: %s\n", why);
     else if (a.auth && printf("credentials: %s/" PROXY_CREDENTIALS_FILE " (user %s, password %s)\n", dir, cred.user,
                               cred.password) < 0)
+      fprintf(stderr, "badup proxy: cannot write to stdout\n");
+    else if (a.client_tls && printf("ca: %s/ca.crt\n", tls_dir) < 0)
       fprintf(stderr, "badup proxy: cannot write to stdout\n");
     else if (print_rendered(p, &a, dir, port, &rd) != 0)
       fprintf(stderr, "badup proxy: a sidecar or the check did not render\n");

@@ -509,6 +509,7 @@ const struct ld_field LD_FIELDS[] = {
     {"env", f_env, false},
     {"retries", f_retries, false},
     {"client", ld_client, false}, /* checked against the templates once all are read */
+    {"client_tls", ld_client_tls, false}, /* likewise */
     {"granularity", ld_granularity, false},
     {"logs", f_logs, false},
     {"log_match", f_log_match, false},

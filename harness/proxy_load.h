@@ -113,6 +113,12 @@ void ld_client(lua_State *L, struct loader *ld, int v);
 void ld_client_finish(lua_State *L, struct loader *ld);
 void proxy_client_free(struct proxy_def *p);
 
+/* proxy_client_tls.c: the client_tls field's reader; once every field is read, that the
+ * definition uses ${client_tls} with it and no TLS variable without it; freeing it. */
+void ld_client_tls(lua_State *L, struct loader *ld, int v);
+void ld_client_tls_finish(lua_State *L, struct loader *ld);
+void proxy_client_tls_free(struct proxy_def *p);
+
 /* proxy_granularity.c: the granularity field's reader. */
 void ld_granularity(lua_State *L, struct loader *ld, int v);
 

@@ -37,6 +37,11 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_CLIENT_BODY_TIMEOUT_MS] = "client_body_timeout_ms",
     [PV_MAX_BODY] = "max_body",
     [PV_MAX_BODY_KIB] = "max_body_kib",
+    [PV_CLIENT_TLS] = "client_tls",
+    [PV_PROXY_SCHEME] = "proxy_scheme",
+    [PV_PROXY_CERT] = "proxy_cert",
+    [PV_PROXY_KEY] = "proxy_key",
+    [PV_PROXY_PEM] = "proxy_pem",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -113,6 +118,7 @@ void proxy_rendered_free(struct proxy_rendered *r) {
   free(r->retries);
   free(r->servers);
   free(r->auth);
+  free(r->client_tls);
   for (size_t i = 0; r->several && r->several[i]; i++) free(r->several[i]);
   free(r->several);
   free(r->all_names);
@@ -230,6 +236,14 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
   out->values[PV_AUTH_USER] = auth ? in->auth_user : "";
   out->values[PV_AUTH_PASSWORD] = auth && in->auth_password ? in->auth_password : "";
   out->values[PV_AUTH_FILE] = auth && in->auth_file ? in->auth_file : "";
+  /* --client-tls: the frontend's certificate; ${client_tls} itself is rendered below, once
+   * every other variable has its value (it names ${proxy_pem}, ${proxy_port}, ...). */
+  bool tls = in->proxy_cert != NULL;
+  out->values[PV_CLIENT_TLS] = "";
+  out->values[PV_PROXY_SCHEME] = tls ? "https" : "http";
+  out->values[PV_PROXY_CERT] = tls ? in->proxy_cert : "";
+  out->values[PV_PROXY_KEY] = tls && in->proxy_key ? in->proxy_key : "";
+  out->values[PV_PROXY_PEM] = tls && in->proxy_pem ? in->proxy_pem : "";
   char *bad = NULL;
   if (render_upstreams(p, in, out, &bad, err, errlen) != 0) {
     free(bad);
@@ -244,6 +258,13 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
     }
     out->values[PV_AUTH] = out->all_values[PV_AUTH] = out->auth;
   }
+  out->client_tls = proxy_client_tls_render(p, in, &out->vars, &bad);
+  if (!out->client_tls) {
+    snprintf(err, errlen, "out of memory");
+    free(bad);
+    return -1;
+  }
+  out->values[PV_CLIENT_TLS] = out->all_values[PV_CLIENT_TLS] = out->client_tls;
   /* The files: the definition's, those of its forward mode in place of the same-named ones
    * and after them the forward mode's other files. */
   size_t nall = p->nfiles + (fwd ? p->fwd.nfiles : 0);

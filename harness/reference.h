@@ -11,7 +11,8 @@
  *                           "elapsed_ms": 1.7, "case_ms": 267.3, "upstream_attempts": 1,
  *                           "proxy_log": "...", "scenario_digest": "2b1cc9bd15b0e6c5" } } } } }
  *
- * The key is the proxy's name, with "+retries" for runs with retries on (other answers).
+ * The key is the proxy's name, with "+retries" for runs with retries on and "+ctls" for runs
+ * with --client-tls (other answers: a TLS frontend reads the request itself).
  * Everything it hands out is a plain record whose strings point into the loaded file: they
  * live until reference_free. A loaded reference is read-only, so worker threads may read one
  * concurrently. */
@@ -45,8 +46,8 @@ struct reference_record {
   const char *digest;     /* the scenario file's digest (scenario.h); "" when not recorded */
 };
 
-/* "<proxy>" or "<proxy>+retries", into out. */
-void reference_key(char *out, size_t len, const char *proxy, bool retries);
+/* "<proxy>", "<proxy>+retries", "<proxy>+ctls" or "<proxy>+retries+ctls", into out. */
+void reference_key(char *out, size_t len, const char *proxy, bool retries, bool client_tls);
 
 /* dir/<key>.json; a missing file reads as an empty reference (a run without one compares
  * with nothing). NULL when the file does not parse or has the wrong shape (not an object,

@@ -357,6 +357,9 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
           info->opts->read_timeout, info->opts->retries ? "on" : "off", info->opts->client_timeout,
           info->opts->max_body);
   if (info->shard) fprintf(f, "Shard: %s.\n\n", info->shard);
+  if (info->opts->client_tls)
+    fprintf(f, "Client TLS (--client-tls): every proxy's frontend spoke TLS with a certificate of this run's own "
+               "CA (tls/ca.crt), which the client verified; proxies without a TLS frontend were skipped.\n\n");
   report_own_read_timeouts(f, rows, n);
   fprintf(f, "## Proxies\n\n| proxy | version | binary |\n|---|---|---|\n");
   struct grid g;
@@ -402,6 +405,8 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
                           "read_s", info->opts->read_timeout, "retries", info->opts->retries, "client_s",
                           info->opts->client_timeout, "max_body", (json_int_t)info->opts->max_body, "cases", arr);
   if (info->shard) json_object_set_new(doc, "shard", json_string(info->shard));
+  /* --client-tls: the client spoke TLS to every proxy (the CA in tls/ca.crt beside it) */
+  json_object_set_new(doc, "client_tls", json_boolean(info->opts->client_tls));
   snprintf(path, sizeof path, "%s/results.json", dir);
   int rc = jsonio_write(path, doc);
   json_decref(doc);

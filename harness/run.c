@@ -21,6 +21,7 @@
 #include "reference.h"
 #include "results.h"
 #include "run_parts.h"
+#include "run_tls.h"
 #include "timeouts.h"
 #include "usage.h"
 #include "verdict.h"
@@ -46,6 +47,9 @@ void run_usage(FILE *out) {
         "                         ${proxy_port}, sends to ${upstream_port}, writes only\n"
         "                         under ${dir} and passes the proxy's own checker\n"
         "  --retries              let proxies retry the upstream (off by default)\n"
+        "  --client-tls           the proxies' frontends speak TLS with a certificate of the run's\n"
+        "                         own CA (OUT/tls/ca.crt), which the client verifies; proxies\n"
+        "                         without a TLS frontend are skipped\n"
         "  --connect-timeout S    upstream connect timeout given to proxies (default %g)\n"
         "  --read-timeout S       upstream read timeout given to proxies (default %g)\n"
         "  --client-timeout S     client-side timeouts given to proxies: to receive the\n"
@@ -122,7 +126,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
                                .seed = 1}};
   enum {
     O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED,
-    O_REPEAT, O_SET, O_CLT, O_MAXB
+    O_REPEAT, O_SET, O_CLT, O_MAXB, O_CTLS
   };
   static const struct option longopts[] = {
       {"proxy", required_argument, NULL, O_PROXY},   {"scenario", required_argument, NULL, O_SCEN},
@@ -135,6 +139,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       {"repeat", required_argument, NULL, O_REPEAT}, {"quiet", no_argument, NULL, 'q'},
       {"set", required_argument, NULL, O_SET},
       {"client-timeout", required_argument, NULL, O_CLT}, {"max-body", required_argument, NULL, O_MAXB},
+      {"client-tls", no_argument, NULL, O_CTLS},
       {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
@@ -167,6 +172,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       break;
     case O_PCONF: a->o.proxy_config = optarg; break;
     case O_RETRIES: a->o.retries = true; break;
+    case O_CTLS: a->o.client_tls = true; break;
     case O_CT:
     case O_RT: {
       double v = strtod(optarg, &end);
@@ -273,7 +279,7 @@ static struct reference **load_references(const struct run_args *a, const struct
   for (size_t p = 0; p < m->npx; p++) {
     if (!run_selected(m->pxs[p].name, a->proxy_list)) continue; /* no rows: nothing to judge */
     char key[256], why[1024];
-    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries);
+    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.client_tls);
     if ((refs[p] = reference_load(dir, key, why, sizeof why))) continue;
     fprintf(stderr, "badup run: %s\n", why);
     for (size_t q = 0; q < p; q++) reference_free(refs[q]);
@@ -367,7 +373,7 @@ static bool record_run(const struct run_args *a, struct run_matrix *m, struct re
   for (size_t p = 0; p < m->npx; p++) {
     if (!m->pxs[p].binary || !run_selected(m->pxs[p].name, a->proxy_list)) continue;
     char key[256];
-    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries);
+    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.client_tls);
     int urc = record_reference(ref_dir, key, &m->pxs[p], m->rows, m->nrows);
     if (urc < 0) {
       fprintf(stderr, "badup run: updating the reference of %s in %s: %s\n", m->pxs[p].name, ref_dir, strerror(-urc));
@@ -452,6 +458,16 @@ int run_main(int argc, char **argv) {
   }
   run_iso_now(started, sizeof started, stamp, sizeof stamp);
   if (run_prepare_out(a.out_arg, stamp, started, out, sizeof out, a.quiet) != 0) goto done;
+  /* --client-tls: the run's CA and leaves, once, before any case copies its proxy's leaf */
+  char tls_dir[PATH_MAX];
+  if (a.o.client_tls) {
+    char why[1024];
+    if (run_tls_prepare(out, tls_dir, sizeof tls_dir, why, sizeof why) != 0) {
+      fprintf(stderr, "badup run: --client-tls: %s\n", why);
+      goto done;
+    }
+    a.o.tls_dir = tls_dir;
+  }
   run_pool_catch_signals();
   if (client_global_init() != 0) {
     fprintf(stderr, "badup run: libcurl did not initialise\n");

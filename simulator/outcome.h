@@ -18,6 +18,9 @@
  *   200+aborted     the final status came, then the client itself reset the connection
  *                   (a client part's abort = { how = "reset" }) before the message's end
  *   closed | reset | timeout | invalid | aborted | refused | error   no final status came
+ *   tls             the client's TLS handshake with the proxy failed (--client-tls: an
+ *                   alert, a certificate that does not verify, a connection that ended
+ *                   inside the handshake); the error text says which
  *   http09, http09+reset, http09+timeout   bytes with no status line (HTTP/0.9 style)
  */
 #ifndef BADUP_OUTCOME_H
@@ -40,6 +43,7 @@
   X(TIMEOUT,   "timeout", "timeout",    true,         true)              \
   X(ABORTED,   "aborted", "aborted",    true,         true)              \
   X(REFUSED,   "refused", NULL,         false,        false)             \
+  X(TLS,       "tls",     NULL,         false,        false)             \
   X(ERROR,     "error",   NULL,         false,        false)
 
 enum outcome_end {

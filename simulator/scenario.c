@@ -150,6 +150,19 @@ static int load_plan(lua_State *L, const char *path, struct upstream_plan *u, st
   return 0;
 }
 
+const char *const scenario_client_handshake_names[] = {
+    [CLIENT_HANDSHAKE_FULL] = "full",
+    [CLIENT_HANDSHAKE_NONE] = "none",
+    [CLIENT_HANDSHAKE_HELLO_STALL] = "client_hello_then_stall",
+    [CLIENT_HANDSHAKE_HELLO_RESET] = "client_hello_then_reset",
+};
+
+int scenario_client_handshake_parse(const char *name) {
+  for (int i = CLIENT_HANDSHAKE_NONE; i <= CLIENT_HANDSHAKE_HELLO_RESET; i++)
+    if (!strcmp(name, scenario_client_handshake_names[i])) return i;
+  return -1;
+}
+
 struct upstream_plan scenario_upstream(const struct scenario *s, int up) {
   if (up > 0 && s->more && up < s->nupstreams) return s->more[up - 1];
   return (struct upstream_plan){.kind = s->kind, .plan = s->plan, .fn_ref = s->fn_ref};
@@ -229,6 +242,14 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   }
   lua_pop(L, 1);
   if (lua_getfield(L, t, "client") == LUA_TTABLE && !(s->client = client_part_from_lua(L, -1, path, err))) goto fail;
+  lua_pop(L, 1);
+  int cty = lua_getfield(L, t, "client_tls"); /* checked by scenario{} */
+  s->client_tls = cty == LUA_TTABLE || lua_toboolean(L, -1);
+  if (cty == LUA_TTABLE && lua_getfield(L, -1, "handshake") == LUA_TSTRING) {
+    int h = scenario_client_handshake_parse(lua_tostring(L, -1));
+    s->client_handshake = h > 0 ? (enum scenario_client_handshake)h : CLIENT_HANDSHAKE_FULL;
+    lua_pop(L, 1);
+  }
   lua_pop(L, 1);
   if (lua_getfield(L, t, "check") == LUA_TTABLE) {
     if (lua_getfield(L, -1, "min_s") == LUA_TNUMBER) s->check_min_s = lua_tonumber(L, -1);

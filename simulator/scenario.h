@@ -56,6 +56,18 @@ struct scenario_tls {
                                    come, instead of the handshake; NULL: complete it */
 };
 
+/* client_tls = { handshake = ... }: what the harness's client does on the proxy's TLS port in
+ * place of a whole handshake (RFC 8446 4.1.2: the ClientHello opens it). */
+enum scenario_client_handshake {
+  CLIENT_HANDSHAKE_FULL,        /* client_tls = true: a whole handshake, then the request */
+  CLIENT_HANDSHAKE_NONE,        /* "none": the request's plain bytes, no TLS at all */
+  CLIENT_HANDSHAKE_HELLO_STALL, /* "client_hello_then_stall": a ClientHello, then silence */
+  CLIENT_HANDSHAKE_HELLO_RESET, /* "client_hello_then_reset": a ClientHello, then an RST */
+};
+/* The handshake named name ("none", ...), or -1; "full" is client_tls = true's. */
+int scenario_client_handshake_parse(const char *name);
+extern const char *const scenario_client_handshake_names[]; /* indexed by the enum */
+
 struct scenario_opts {
   bool unsafe;
   unsigned long seed;
@@ -89,6 +101,8 @@ struct scenario {
     char *client_request;  /* raw bytes sent instead of curl's GET, or NULL */
     size_t client_request_len;
     struct client_part *client; /* `client = { request{...}, ... }`, or NULL */
+    bool client_tls;       /* client_tls = ...: runs only with badup run --client-tls */
+    enum scenario_client_handshake client_handshake;
     struct expectation *expectation; /* expect given as a table (then expect is the first
                                         alternative's status word), or NULL */
   };

@@ -411,7 +411,7 @@ static bool has_key(lua_State *L, int t, const char *k) {
   return has;
 }
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", "client_tls", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
 
 /* Checks the plan at idx (a static plan now, so a wrong order is a load error at the
@@ -557,6 +557,23 @@ static int fn_scenario(lua_State *L) {
     lua_pop(L, 1);
   } else if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) {
     return luaL_error(L, "scenario{}: forward must be true or { auth = true } (the proxy as a forward proxy)");
+  }
+  lua_pop(L, 1);
+  /* client_tls = true | { handshake = ... }: the scenario is about the proxy's TLS frontend
+   * (badup run --client-tls) and is skipped without it; handshake says what the client does
+   * instead of a whole TLS handshake (docs/scenarios.md, "Client-side TLS"). */
+  ty = lua_getfield(L, 1, "client_tls");
+  if (ty == LUA_TTABLE) {
+    static const char *const ctls_fields[] = {"handshake", NULL};
+    check_fields(L, lua_gettop(L), ctls_fields, "scenario{}.client_tls");
+    lua_getfield(L, -1, "handshake");
+    if (lua_type(L, -1) != LUA_TSTRING || scenario_client_handshake_parse(lua_tostring(L, -1)) < 0)
+      return luaL_error(L, "scenario{}: client_tls.handshake must be \"none\" (plain bytes to the TLS port), "
+                           "\"client_hello_then_stall\" or \"client_hello_then_reset\"");
+    lua_pop(L, 1);
+  } else if (ty != LUA_TNIL && !(ty == LUA_TBOOLEAN && lua_toboolean(L, -1))) {
+    return luaL_error(L, "scenario{}: client_tls must be true or { handshake = \"...\" } (the scenario needs "
+                         "badup run --client-tls)");
   }
   lua_pop(L, 1);
   /* proxy_read_timeout = S: the upstream read timeout the proxies get for this scenario, in

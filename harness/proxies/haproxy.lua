@@ -44,7 +44,7 @@ defaults
     ${retries}
 
 frontend fe
-    bind 127.0.0.1:${proxy_port}
+    bind 127.0.0.1:${proxy_port}${client_tls}
     http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${max_body} }
     default_backend be
 
@@ -97,12 +97,16 @@ backend be
     { match = "^%s*option%s+transparent", why = "sends each connection to the address its client connected to" },
     { match = "^%s*lua%-load", why = "runs Lua, which can connect anywhere (core.tcp, httpclient)" },
   },
+  -- --client-tls: the frontend terminates TLS with the case's leaf, certificate and key in one
+  -- file (crt takes a PEM with both). A failed handshake is logged as "fe/1: SSL handshake
+  -- failure" (log_match keeps it), not as an httplog line.
+  client_tls = { on = " ssl crt ${proxy_pem}", off = "" },
   -- haproxy retries 3 times by default on connect failures.
   retries = { off = "retries 0", on = "retries 3\n    option redispatch\n    retry-on all-retryable-errors" },
   logs = {},
   -- The httplog line by its shape (termination state, then timers and queues, then the
   -- quoted request), not by frontend names, so a user's --proxy-config still matches.
-  log_match = "[A-Za-z-]{4} [0-9]+/[0-9]+/[0-9]+/[0-9]+/[0-9]+ [0-9]+/[0-9]+ \"",
+  log_match = "[A-Za-z-]{4} [0-9]+/[0-9]+/[0-9]+/[0-9]+/[0-9]+ [0-9]+/[0-9]+ \"|SSL handshake failure",
   settle_ms = 100, -- the log line is written when the session ends; let it reach stderr
   -- How `badup explain` reads haproxy's lines (docs/proxies.md, "explain"). option httplog:
   -- client, [time], frontend, backend/server, timers, the status, bytes, two cookie fields,

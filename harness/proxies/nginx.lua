@@ -53,7 +53,7 @@ http {
     }
 
     server {
-        listen 127.0.0.1:${proxy_port};
+        listen 127.0.0.1:${proxy_port}${client_tls};
         location / {
             proxy_pass http://up;
             proxy_http_version 1.1;
@@ -135,6 +135,13 @@ http {
     stays = "^%s*daemon%s+[\"']?[Oo][Ff][Ff][\"']?$",
     example = "daemon off;",
     context = "main",
+  },
+  -- --client-tls: `ssl` on the listen line, then the certificate and key (the listen's `;`
+  -- closes the last directive). Plain HTTP on the TLS port is answered 400 "The plain HTTP
+  -- request was sent to HTTPS port" (ngx_http_request.c), logged in access.log.
+  client_tls = {
+    on = " ssl;\n        ssl_certificate     ${proxy_cert};\n        ssl_certificate_key ${proxy_key}",
+    off = "",
   },
   retries = { off = "proxy_next_upstream off;", on = "proxy_next_upstream error timeout invalid_header http_502 http_504 non_idempotent;" },
   logs = { "access.log", "error.log" },
