@@ -240,6 +240,9 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
     curl_easy_setopt(h, proxy_port > 0 ? CURLOPT_PROXY_SSL_VERIFYHOST : CURLOPT_SSL_VERIFYHOST, 2L);
     /* localhost is also ::1, where the proxy does not listen: one connection, to 127.0.0.1 */
     curl_easy_setopt(h, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+    /* HTTP/1.1 inside TLS, as without it: curl would offer h2 in ALPN, and a proxy that
+     * speaks it answers in another protocol than every scenario is about. */
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   }
   curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
   /* Proxies may forward what the upstream sent; do not let curl refuse it before we see

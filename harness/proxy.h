@@ -362,9 +362,10 @@ char *proxy_client_tls_render(const struct proxy_def *p, const struct proxy_inst
 /* Why a case of scenario `scenario` cannot run through p, into why, and true: the run has
  * --client-tls (run_tls) and p has no TLS frontend ("nginx has no TLS frontend variant"), or
  * the scenario is about the TLS frontend (scenario_tls: client_tls = ...) and the run is
- * plain; false when it can. */
-bool proxy_client_tls_refuse(const struct proxy_def *p, const char *scenario, bool scenario_tls, bool run_tls,
-                             char *why, size_t len);
+ * plain, or the case runs p as a forward proxy (forward) under --client-tls; false when it
+ * can. */
+bool proxy_client_tls_refuse(const struct proxy_def *p, const char *scenario, bool scenario_tls, bool forward,
+                             bool run_tls, char *why, size_t len);
 
 /* proxy_granularity.c. Why p cannot take these values (seconds; bytes; 0: not given), into
  * why ("squid takes client_timeout in whole seconds (request_timeout): 2.5 is not"), and

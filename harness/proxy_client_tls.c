@@ -76,10 +76,16 @@ char *proxy_client_tls_render(const struct proxy_def *p, const struct proxy_inst
   return t ? template_render(t, vars, bad) : strdup("");
 }
 
-bool proxy_client_tls_refuse(const struct proxy_def *p, const char *scenario, bool scenario_tls, bool run_tls,
-                             char *why, size_t len) {
+bool proxy_client_tls_refuse(const struct proxy_def *p, const char *scenario, bool scenario_tls, bool forward,
+                             bool run_tls, char *why, size_t len) {
   if (run_tls && !p->client_tls_on) {
     snprintf(why, len, "%s has no TLS frontend variant", p->name);
+    return true;
+  }
+  /* An HTTPS forward proxy (the client's TLS to the proxy, then absolute-form requests or
+   * CONNECT inside it) is a mode of its own that no definition writes yet. */
+  if (run_tls && forward) {
+    snprintf(why, len, "%s runs %s as a forward proxy, which has no TLS frontend variant", scenario, p->name);
     return true;
   }
   if (scenario_tls && !run_tls) {

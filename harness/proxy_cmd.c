@@ -395,7 +395,7 @@ static int render_main(int argc, char **argv) {
              proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why) ||
              proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
                                       sizeof why) ||
-             proxy_client_tls_refuse(p, "", false, a.client_tls, why, sizeof why)) {
+             proxy_client_tls_refuse(p, "the render", false, a.forward || p->forward, a.client_tls, why, sizeof why)) {
     /* before --dir is touched: a refused render neither makes it nor empties an old render */
     fprintf(stderr, "badup proxy: %s\n", why);
   } else if (!(dir = make_dir(a.dir, made, why, sizeof why))) {

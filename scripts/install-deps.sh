@@ -11,11 +11,13 @@
 set -eu
 
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev
-  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev"
+  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev libssl-dev"
 test_pkgs="python3 curl haproxy nginx squid valgrind gnuplot-nox"
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
 fuzz_pkgs="clang libclang-rt-14-dev"
-proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd h2o nghttp2-proxy tinyproxy"
+# lighttpd-mod-openssl: lighttpd's TLS frontend (badup run --client-tls)
+proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd lighttpd-mod-openssl h2o nghttp2-proxy
+  tinyproxy"
 bench_pkgs="wrk nginx haproxy gnuplot-nox"
 
 want=""

@@ -28,7 +28,7 @@ local function apache2_conf(modules, proxying)
   return [[
 ServerRoot "/etc/apache2"
 ServerName 127.0.0.1
-Listen 127.0.0.1:${proxy_port}
+Listen 127.0.0.1:${proxy_port}${client_tls}
 PidFile ${dir}/apache2.pid
 DefaultRuntimeDir ${dir}
 Mutex file:${dir} default
@@ -92,6 +92,15 @@ ProxyPassReverse / http://${upstream_host}:${upstream_port}/
   -- timeout= and ProxyTimeout (${read_timeout}) and RequestReadTimeout take whole seconds;
   -- connectiontimeout= takes ms, the body limit bytes.
   granularity = { read_timeout = 1, client_timeout = 1 },
+  -- --client-tls: mod_ssl, loaded only then, on the main server (the one Listen); its session
+  -- cache is left out (mod_ssl warns and runs without one). The handshake gets the client
+  -- header timeout (mod_reqtimeout's handshake stage; without it, Timeout's 60 s).
+  client_tls = {
+    on = "\nLoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\nSSLEngine on\n"
+      .. "SSLCertificateFile ${proxy_cert}\nSSLCertificateKeyFile ${proxy_key}\n"
+      .. "RequestReadTimeout handshake=${client_header_timeout}",
+    off = "",
+  },
   client = { header_timeout = "RequestReadTimeout header= (whole s, total)",
              body_timeout = "RequestReadTimeout body= (whole s, total)",
              max_body = "RewriteRule [R=413] if Content-Length > N (chunked: none)" },

@@ -62,7 +62,7 @@ return proxy {
 		}
 	}
 }
-http://127.0.0.1:${proxy_port} {
+${proxy_scheme}://${client_tls}
 	bind 127.0.0.1
 	log {
 		output file ${dir}/access.log
@@ -87,6 +87,10 @@ http://127.0.0.1:${proxy_port} {
 }
 ]],
   },
+  -- --client-tls: the site on https://localhost (the name the client asks for) with the
+  -- case's certificate; the rest of the line (the block's opening brace) comes with it, so a
+  -- plain case renders as before.
+  client_tls = { on = "localhost:${proxy_port} {\n\ttls ${proxy_cert} ${proxy_key}", off = "127.0.0.1:${proxy_port} {" },
   client = { header_timeout = "servers timeouts read_header", body_timeout = "servers timeouts read_body (total)",
              max_body = "request_body max_size" },
   -- `caddy run` stays in the foreground (`caddy start` would detach); a Caddyfile cannot

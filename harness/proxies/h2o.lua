@@ -28,7 +28,7 @@ return proxy {
 # ${retries}
 listen:
   host: 127.0.0.1
-  port: ${proxy_port}
+  port: ${proxy_port}${client_tls}
 user: root
 num-threads: 1
 http1-request-timeout: ${client_header_timeout}
@@ -50,6 +50,8 @@ hosts:
   },
   -- http1-request-timeout takes whole seconds (2.2); proxy.timeout.io ms, the body limit bytes.
   granularity = { client_timeout = 1 },
+  -- --client-tls: the listener's ssl mapping (YAML, indented under listen:).
+  client_tls = { on = "\n  ssl:\n    certificate-file: ${proxy_cert}\n    key-file: ${proxy_key}", off = "" },
   client = { header_timeout = "http1-request-timeout (whole s, also the body's reads)", body_timeout = false,
              max_body = "limit-request-body" },
   -- Worker mode, h2o's default, stays in the foreground: only `-m daemon` on the command line

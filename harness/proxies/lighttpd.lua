@@ -43,7 +43,7 @@ return proxy {
     ["lighttpd.conf"] = [[
 server.modules = ( "mod_proxy", "mod_accesslog" )
 server.bind = "127.0.0.1"
-server.port = ${proxy_port}
+server.port = ${proxy_port}${client_tls}
 server.document-root = "${dir}"
 server.pid-file = "${dir}/lighttpd.pid"
 server.upload-dirs = ( "${dir}" )
@@ -61,6 +61,12 @@ proxy.server = ( "" => ( ${upstream_servers} ) )
   -- server.max-request-size KiB.
   granularity = { connect_timeout = 1, read_timeout = 1, client_timeout = 1, max_body = 1024 },
   -- -D: in the foreground (lighttpd detaches by default); no lighttpd.conf key undoes it.
+  -- --client-tls: mod_openssl on the one listener (ssl.engine in the global scope), the
+  -- certificate and key in one PEM.
+  client_tls = {
+    on = "\nserver.modules += ( \"mod_openssl\" )\nssl.engine = \"enable\"\nssl.pemfile = \"${proxy_pem}\"",
+    off = "",
+  },
   client = { header_timeout = false, body_timeout = "server.max-read-idle (whole s, also the head's reads)",
              max_body = "server.max-request-size (KiB)" },
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },

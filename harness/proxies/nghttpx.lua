@@ -35,7 +35,7 @@ return proxy {
   files = {
     ["nghttpx.conf"] = [[
 # ${retries}
-frontend=127.0.0.1,${proxy_port};no-tls
+frontend=127.0.0.1,${proxy_port}${client_tls}
 backend=${upstream_host},${upstream_port};;proto=http/1.1
 backend-connect-timeout=${connect_timeout_ms}ms
 backend-read-timeout=${read_timeout_ms}ms
@@ -50,6 +50,9 @@ errorlog-file=${dir}/error.log
 log-level=INFO
 ]],
   },
+  -- --client-tls: the frontend without no-tls terminates TLS with the key and certificate
+  -- given (HTTP/1.1 by ALPN; the backend stays plain HTTP/1.1).
+  client_tls = { on = "\nprivate-key-file=${proxy_key}\ncertificate-file=${proxy_cert}", off = ";no-tls" },
   client = { header_timeout = false, body_timeout = "frontend-read-timeout (also cuts a slow head)",
              max_body = false },
   command = { "${binary}", "--conf=${dir}/nghttpx.conf" },

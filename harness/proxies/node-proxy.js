@@ -23,6 +23,7 @@
 // brace is a variable: no JavaScript template literals here, strings are concatenated.
 'use strict';
 const http = require('http');
+const https = require('https');
 const fs = require('fs');
 
 const args = process.argv.slice(2);
@@ -183,8 +184,16 @@ function proxy(req, res) {
 
 // headersTimeout is checked every connectionsCheckingInterval (30 s by default): a tick of
 // its own keeps it within a quarter of a second.
-const server = http.createServer(headerMs ? { headersTimeout: headerMs,
-  connectionsCheckingInterval: Math.min(250, headerMs) } : {}, proxy);
+const serverOpts = headerMs ? { headersTimeout: headerMs, connectionsCheckingInterval: Math.min(250, headerMs) } : {};
+// --client-tls: "CERT|KEY" (the case's PEM files), or "" for plain HTTP.
+const tlsFiles = '${client_tls}'.split('|').filter(Boolean);
+if (tlsFiles.length === 2) {
+  serverOpts.cert = fs.readFileSync(tlsFiles[0]);
+  serverOpts.key = fs.readFileSync(tlsFiles[1]);
+  // the handshake gets the client header timeout (node's default: 120 s)
+  if (headerMs) serverOpts.handshakeTimeout = headerMs;
+}
+const server = tlsFiles.length === 2 ? https.createServer(serverOpts, proxy) : http.createServer(serverOpts, proxy);
 server.listen(listenPort, '127.0.0.1', () => {
   process.stdout.write('node-proxy listening on 127.0.0.1:' + listenPort + ' -> ' + upstreamHost + ':' + upstreamPorts.join(',') + '\n');
 });

@@ -34,6 +34,9 @@ return proxy {
   command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_servers}",
               "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log",
               "${client_header_timeout}", "${client_body_timeout}", "${max_body}" },
+  -- --client-tls: https.createServer with the case's certificate and key (proxy.js reads
+  -- "CERT|KEY"); "" keeps http.createServer.
+  client_tls = { on = "${proxy_cert}|${proxy_key}", off = "" },
   client = { header_timeout = "server.headersTimeout (argv)", body_timeout = "idle timer between body chunks (argv)",
              max_body = "Content-Length / body bytes > N: 413 (argv)" },
   -- node --check parses the script without running it.

@@ -59,6 +59,11 @@ debug_options ALL,1
 cache_effective_user proxy
 ]]
 
+-- No client_tls yet: Debian's squid (--with-gnutls) has https_port, but in accel mode it
+-- rebuilds the request's URL as https://defaultsite/ and speaks TLS to the plain upstream
+-- (503, ERR_SECURE_CONNECT_FAIL / GNUTLS_E_UNEXPECTED_PACKET); https_port's protocol=http
+-- makes the port itself plain HTTP (curl: "wrong version number"). A cache_peer
+-- originserver without TLS would do, at the price of the DOWN-at-start problem above.
 return proxy {
   name = "squid",
   summary = "squid 5 accelerator (reverse proxy, direct to the origin, no cache)",

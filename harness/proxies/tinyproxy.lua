@@ -35,6 +35,7 @@ MaxClients 50
 Allow 127.0.0.1
 ]]
 
+-- No client_tls: tinyproxy has no TLS listener; under --client-tls its cases are skipped.
 return proxy {
   name = "tinyproxy",
   summary = "tinyproxy 1.11 reverse proxy (ReversePath, ReverseOnly)",

@@ -28,7 +28,7 @@
 -- that sends each request where it names (CONNECT to the upstream's port only).
 local function records_config(forward)
   return [[
-CONFIG proxy.config.http.server_ports STRING ${proxy_port}:ip-in=127.0.0.1
+CONFIG proxy.config.http.server_ports STRING ${proxy_port}:ip-in=127.0.0.1${client_tls}
 CONFIG proxy.config.admin.user_id STRING #-1
 CONFIG proxy.config.exec_thread.autoconfig INT 0
 CONFIG proxy.config.exec_thread.limit INT 1
@@ -126,6 +126,15 @@ logging:
     ["volume.config"] = "",
     ["ssl_multicert.config"] = "",
     ["sni.yaml"] = "sni: []\n",
+    -- --client-tls: the port's certificate (read only when client_tls.on names this file)
+    ["ssl_multicert_tls.config"] = "dest_ip=* ssl_cert_name=${proxy_cert} ssl_key_name=${proxy_key}\n",
+  },
+  -- --client-tls: the port takes TLS (:ssl) with the certificate of ssl_multicert_tls.config.
+  client_tls = {
+    on = ":ssl\nCONFIG proxy.config.ssl.server.multicert.filename STRING ${dir}/ssl_multicert_tls.config"
+      -- the handshake gets the client header timeout (0, ATS's default, is none at all)
+      .. "\nCONFIG proxy.config.ssl.handshake_timeout_in INT ${client_header_timeout}",
+    off = "",
   },
   -- records.config's timeouts are INT seconds (INT 0.5 would be no timeout at all); the
   -- body limit bytes.

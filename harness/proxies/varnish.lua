@@ -19,6 +19,8 @@
 --    after a response (5 s by default). 7.1 has no parameter for the request body (timeout_req came later): none. No
 --    body limit either: the VCL answers 413 on a Content-Length above ${max_body} (std);
 --    a chunked body of any size passes.
+-- No client_tls: varnish does not terminate TLS (its own docs put hitch or another TLS
+-- proxy in front); under --client-tls its cases are skipped.
 return proxy {
   name = "varnish",
   summary = "varnish 7 reverse proxy (pass mode, no cache) + varnishncsa",
