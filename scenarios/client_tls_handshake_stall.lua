@@ -5,7 +5,8 @@
 -- layer (each connection holds a handshake's state in the proxy), a middlebox that drops
 -- the client's second flight.
 --
--- RFC 8446 4.1.2: the ClientHello opens the handshake; the server answers with its flight
+-- RFC 9110 4.2.2: HTTP starts on an https port once the TLS handshake is complete; until
+-- then the proxy holds a connection with no request. RFC 8446 4.1.2: the ClientHello opens the handshake; the server answers with its flight
 -- (ServerHello .. Finished) and waits for the client's Finished, which never comes. RFC 8446
 -- sets no timer: the proxy's own does. nginx counts the handshake against
 -- client_header_timeout, haproxy against `timeout client` (or `timeout client-hs`): both
@@ -17,8 +18,8 @@
 -- (5.5 s: "timeout", a proxy that holds a half-open handshake for ever). What the proxy
 -- sent is in client-received.txt (TLS records, binary).
 --
--- Runs only with badup run --client-tls. By hand: `openssl s_client` cannot stop after its
--- hello; the harness writes the hello from a memory BIO (harness/client_tls.c).
+-- Runs only with badup run --client-tls. By hand: neither curl nor `openssl s_client` stops
+-- after its hello; the harness writes the hello from a memory BIO (harness/client_tls.c).
 local t = ctx.client_timeout
 local function ended(status)
   return { status = status, connections = 0, min_s = t * 0.75, max_s = t * 2 }

@@ -3,7 +3,8 @@
 -- Models: a client configured with http:// for an https:// endpoint, a health check that
 -- forgot TLS, a scanner.
 --
--- RFC 8446 5: the first bytes a TLS server reads must be a record header (content type 22,
+-- RFC 9110 4.2.2: an https URI's server is reached through TLS, so the port speaks TLS
+-- before any HTTP. RFC 8446 5: the first bytes a TLS server reads must be a record header (content type 22,
 -- handshake, then the version, then a length); "GET " is none, and RFC 8446 6.2 says such a
 -- connection ends with a fatal alert (unexpected_message or decode_error) and a close. A
 -- proxy may do better and answer in HTTP: nginx reads the request and answers 400 "The

@@ -101,7 +101,7 @@ class Catalog(unittest.TestCase):
         self.assertEqual(missing, [])
 
     def test_summary_and_expect(self):
-        valid_strings = {"200+truncated", "200+aborted", "closed", "reset", "timeout"}
+        valid_strings = {"200+truncated", "200+aborted", "aborted", "closed", "reset", "timeout"}
         for name, item in self.items.items():
             with self.subTest(name=name):
                 self.assertIsInstance(item["summary"], str)

@@ -193,6 +193,9 @@ CASES = [
     ("upstreams", '{ each = "x", retries = { on = "${upstream_servers}" } }', "is not known in a text written per"),
     ("files", '{ ["t.conf"] = "${proxy_port} ${upstream_servers}" }', "${upstream_servers} needs upstreams.each"),
     # client (the knobs' variable rules: test_client_knobs.py)
+    ("client_tls", '"ssl"', "client_tls must be a table"),
+    ("client_tls", '{ tls = "x" }', "client_tls: unknown key 'tls'"),
+    ("client_tls", '{ on = 1 }', "client_tls.on must be a string"),
     ("client", '"nginx"', "client must be a table"),
     ("client", '{ header = false }', "client: unknown key 'header'"),
     ("client", '{ header_timeout = false, body_timeout = false }', "client.max_body is required"),
