@@ -33,7 +33,11 @@ void client_usage(FILE *out) {
         "any HTTP server.\n"
         "\n"
         "options:\n"
-        "  --to HOST:PORT        where to connect (required); also ${proxy} and the Host field\n"
+        "  --to HOST:PORT        where to connect (required); also ${proxy} and the Host field.\n"
+        "                        https://HOST:PORT: over TLS, the server's certificate verified\n"
+        "                        against --cacert for HOST (a `badup run --client-tls` case's\n"
+        "                        proxy: OUT/tls/ca.crt); http://HOST:PORT is HOST:PORT\n"
+        "  --cacert FILE         the CA certificate(s) an https:// --to is verified against\n"
         "  --upstream HOST:PORT  the value of ${upstream} (again: ${upstream2}, ...)\n"
         "  --admin HOST:PORT     a badup serve control API: barriers are reached there\n"
         "                        (response_head, request_sent) and waited for (wait{}, abort{});\n"
@@ -68,10 +72,11 @@ static const char *const conn_words[] = {"unknown", "kept", "closed", "reset"};
 
 struct cmd {
   const char *file, *to, *admin;
+  const char *cacert;     /* --cacert FILE: with an https:// --to */
   const char *proxy_auth; /* --proxy-auth USER:PASSWORD */
   const char *upstreams[MAX_UPSTREAMS];
   int nupstreams;
-  bool json, forward, watch_close;
+  bool json, forward, watch_close, tls;
   double timeout;
   struct ctx_var ctx[16];
   size_t nctx;
@@ -136,6 +141,7 @@ static int parse(int argc, char **argv, struct cmd *c) {
     else if (!strcmp(a, "--watch-close")) c->watch_close = true;
     else if (!strcmp(a, "--to") && has) c->to = argv[++i];
     else if (!strcmp(a, "--admin") && has) c->admin = argv[++i];
+    else if (!strcmp(a, "--cacert") && has) c->cacert = argv[++i];
     else if (!strcmp(a, "--proxy-auth") && has) {
       c->proxy_auth = argv[++i];
       bool ctl = false; /* RFC 7617 2: no control characters in the user-id or password */
@@ -170,6 +176,16 @@ static int parse(int argc, char **argv, struct cmd *c) {
   }
   if (!c->file) return cli_usage_error("client", "which scenario file?");
   if (!c->to) return cli_usage_error("client", "--to HOST:PORT is required");
+  /* TLS to the server: verified, always; there is no --insecure (a run's CA is at hand) */
+  bool tls = !strncmp(c->to, "https://", 8);
+  if (tls && !c->cacert)
+    return cli_usage_error("client", "--to %s: give --cacert FILE, the CA its certificate is verified against", c->to);
+  if (!tls && c->cacert) return cli_usage_error("client", "--cacert goes with an https:// --to, got '%s'", c->to);
+  if (tls) c->to += 8;
+  else if (!strncmp(c->to, "http://", 7)) c->to += 7;
+  size_t n = strlen(c->to);
+  if (n && c->to[n - 1] == '/') return cli_usage_error("client", "--to takes a scheme, HOST and PORT, no path");
+  c->tls = tls;
   return 0;
 }
 
@@ -252,7 +268,8 @@ int client_main(int argc, char **argv) {
   for (int i = 0; i < c.nupstreams; i++) v.upstreams[i] = c.upstreams[i];
   /* The last connection is watched (a second more) only when someone asks. */
   bool watched = c.watch_close || expectation_asks_connection(s.expectation);
-  struct client_script_opts o = {.host = host, .port = port, .timeout_s = c.timeout, .wait_conn = watched};
+  struct client_script_opts o = {.host = host, .port = port, .timeout_s = c.timeout, .wait_conn = watched,
+                                 .tls_ca = c.tls ? c.cacert : NULL, .tls_host = host};
   if (c.admin) {
     o.hooks = (struct client_hooks){.response_head = on_head, .request_sent = on_sent, .barrier_reached = on_barrier,
                                     .reset_barriers = on_reset, .arg = (void *)c.admin};

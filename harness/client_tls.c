@@ -1,6 +1,7 @@
 /* client_tls.c: the raw client's TLS (client_tls.h). */
 #include "client_tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -62,8 +63,13 @@ struct client_tls *client_tls_open(int fd, const char *ca, const char *host, dou
     return NULL;
   }
   t->ssl = SSL_new(t->ctx);
-  if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1 || SSL_set_tlsext_host_name(t->ssl, host) != 1 ||
-      SSL_set1_host(t->ssl, host) != 1) {
+  /* An address is checked against the certificate's IP names, and sent as no SNI at all
+   * (RFC 6066 3: literal addresses are not permitted there); a name is both. */
+  unsigned char addr[16];
+  bool is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+  bool named = t->ssl && (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host) == 1
+                                : SSL_set_tlsext_host_name(t->ssl, host) == 1 && SSL_set1_host(t->ssl, host) == 1);
+  if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1 || !named) {
     snprintf(err, errlen, "TLS: cannot set the connection up");
     client_tls_free(t);
     return NULL;
