@@ -11,6 +11,9 @@ terminates it).
 - `badup proxy render NAME --client-tls` writes the TLS text and the certificate files, and
   refuses a definition without the field.
 - A definition's client_tls field is checked at load: `FILE:LINE: proxy{}: ...`, exit 2.
+- `badup client --to https://localhost:PORT --cacert CA` speaks TLS to a server with the
+  run's valid leaf (200); against another CA the outcome is `tls`; an https:// --to without
+  --cacert is a usage error.
 """
 import functools
 import json
@@ -163,6 +166,67 @@ class Render(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("varnish has no TLS frontend variant", p.stderr)
         self.assertFalse(os.path.exists(d))
+
+
+class Client(unittest.TestCase):
+    """badup client over TLS, against a Python TLS server with a render's valid leaf."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+        cls.tmp = tempfile.mkdtemp(prefix="badup-e2e-ctls-client-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        d = os.path.join(cls.tmp, "r")
+        p = badup(["proxy", "render", "haproxy", "--upstream", "127.0.0.1:1001", "--dir", d, "--client-tls"], cwd=REPO)
+        assert p.returncode == 0, p.stderr
+        cls.dir = d
+
+    def server(self):
+        import threading
+        srv = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.load_cert_chain(os.path.join(self.dir, "proxy.crt"), os.path.join(self.dir, "proxy.key"))
+        ls = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(ls.close)
+
+        def serve():
+            c, _ = ls.accept()
+            c.settimeout(10)
+            try:
+                with srv.wrap_socket(c, server_side=True) as s:
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            return
+                        data += chunk
+                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            except (ssl.SSLError, OSError):
+                pass
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        self.addCleanup(t.join, 10)
+        return ls.getsockname()[1]
+
+    def client(self, *args):
+        return badup(["client", os.path.join(SCENARIOS, "ok.lua")] + list(args), cwd=REPO)
+
+    def test_verified(self):
+        port = self.server()
+        p = self.client("--to", "https://localhost:%d" % port, "--cacert", os.path.join(self.dir, "tls", "ca.crt"))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("outcome: 200", p.stdout)
+
+    def test_another_ca_is_a_tls_outcome(self):
+        port = self.server()
+        # a self-signed leaf is no CA of this one's
+        p = self.client("--to", "https://localhost:%d" % port, "--cacert", os.path.join(self.dir, "tls", "untrusted.crt"))
+        self.assertIn("outcome: tls", p.stdout)
+        self.assertIn("certificate verify failed", p.stdout)
+
+    def test_https_needs_a_cacert(self):
+        p = self.client("--to", "https://localhost:1")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("give --cacert FILE", p.stderr)
 
 
 # A definition that loads; each case gives it a client_tls field and a listener line.
