@@ -307,6 +307,23 @@ START_TEST(test_failure_says_where_and_leaves_nothing) {
   ck_assert_int_eq(tls_certs_make(deep, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "/no/such: ") != NULL, "err '%s'", err);
   free(deep);
+  /* A folder where valid.pem cannot be renamed into place (a folder has its name): the
+   * files written before it and the temporary files after it are all removed. */
+  char *blocked = malloc(strlen(dir) + 16);
+  sprintf(blocked, "%s/blocked", dir);
+  ck_assert_int_eq(mkdir(blocked, 0700), 0);
+  ck_assert_int_eq(mkdir(path_of(blocked, TLS_CERT_VALID, "pem"), 0700), 0);
+  ck_assert_int_eq(tls_certs_make(blocked, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "valid.pem") != NULL, "err '%s'", err);
+  DIR *d = opendir(blocked);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  while ((e = readdir(d)))
+    ck_assert_msg(e->d_name[0] == '.' || !strcmp(e->d_name, "valid.pem"), "left behind: %s", e->d_name);
+  closedir(d);
+  ck_assert_int_eq(rmdir(path_of(blocked, TLS_CERT_VALID, "pem")), 0);
+  ck_assert_int_eq(rmdir(blocked), 0);
+  free(blocked);
 }
 END_TEST
 
