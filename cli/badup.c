@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "certs_cmd.h"
 #include "client_cmd.h"
 #include "explain.h"
 #include "plot.h"
@@ -28,6 +29,7 @@ static void usage(FILE *out) {
         "  bench --url URL load a loopback HTTP server: requests/s, status mix, latency\n"
         "  plot DIR        (re)draw the gnuplot graphs of a results or bench folder\n"
         "  proxy render NAME  write a proxy's config for an upstream; print how to start it\n"
+        "  certs DIR       make a run CA and TLS leaf certificates (valid, expired, ...) in DIR\n"
         "  help COMMAND    show a command's options\n"
         "\n"
         "options: -h, --help (this text), --version\n"
@@ -45,6 +47,7 @@ static const struct command {
     {"serve", serve_main, serve_usage},   {"explain", explain_main, explain_usage},
     {"bench", bench_main, bench_usage},   {"plot", plot_main, plot_usage},
     {"proxy", proxy_main, proxy_usage},   {"client", client_main, client_usage},
+    {"certs", certs_main, certs_usage},
 };
 
 static const struct command *command_named(const char *name) {
