@@ -52,7 +52,12 @@ struct run_opts {
   unsigned long seed;
   const struct ctx_var *ctx; /* --set NAME=VALUE: more ctx values for the scenarios (both loads) */
   size_t nctx;
+  bool upstream_tls;         /* --upstream-tls: every upstream speaks TLS (badup serve --tls) */
+  const char *tls_dir;       /* the run's certificates (run_tls.h), absolute; NULL: no case is TLS */
 };
+
+/* Does the case's upstream speak TLS: the scenario has a tls table, or the run --upstream-tls? */
+bool case_is_tls(const struct scenario *s, const struct run_opts *o);
 
 /* The upstream read timeout a case's proxy gets, in seconds: the scenario's
  * proxy_read_timeout (a scenario about a client-side timer, which the upstream one must not

@@ -218,6 +218,10 @@ struct proxy_def {
   char **command;       /* argv templates */
   char **env;           /* "NAME=value" templates */
   char *retries_on, *retries_off;
+  /* upstream_tls = { on = "...", off = "..." }: ${upstream_tls} when the upstream speaks TLS
+   * (on: verify its certificate against ${upstream_ca} for ${upstream_tls_name}, send SNI)
+   * or plain HTTP (off, often ""). on NULL: the proxy has no TLS upstream variant. */
+  char *upstream_tls_on, *upstream_tls_off;
   char **logs;          /* relative to the case folder */
   size_t nlogs;
   char *log_match;      /* POSIX ERE: lines that are the proxy's own word on a request */
@@ -275,7 +279,9 @@ enum proxy_var {
   PV_MAX_CONNECTIONS, PV_UPSTREAM_SERVERS, PV_UPSTREAM_INDEX, PV_UPSTREAM_SUFFIX,
   PV_AUTH, PV_AUTH_USER, PV_AUTH_PASSWORD, PV_AUTH_FILE, /* forward mode's (all "" otherwise) */
   PV_CLIENT_HEADER_TIMEOUT, PV_CLIENT_HEADER_TIMEOUT_MS, PV_CLIENT_BODY_TIMEOUT, PV_CLIENT_BODY_TIMEOUT_MS,
-  PV_MAX_BODY, PV_MAX_BODY_KIB, PV__COUNT
+  PV_MAX_BODY, PV_MAX_BODY_KIB,
+  PV_UPSTREAM_TLS, PV_UPSTREAM_SCHEME, PV_UPSTREAM_CA, PV_UPSTREAM_TLS_NAME, /* upstream_tls's */
+  PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
 
@@ -313,6 +319,11 @@ struct proxy_instance {
    * ${auth_password} are these, ${auth_file} the file of `user:HASH` lines already written
    * (proxy_auth_write). NULL: no authentication, all four "". */
   const char *auth_user, *auth_password, *auth_file;
+  /* The upstream speaks TLS: ${upstream_tls} is upstream_tls.on (p->upstream_tls_on must be
+   * set), ${upstream_scheme} "https", ${upstream_ca} this (an absolute path to the CA file
+   * that signed the upstream's certificate). false: .off, "http", "". */
+  bool upstream_tls;
+  const char *upstream_ca;
 };
 
 /* A rendered instance: the variables' values, and its command's argv and environment
@@ -322,6 +333,7 @@ struct proxy_rendered {
       read_timeout_ms[32], max_connections[16];
   char client_timeout[32], client_timeout_ms[32], max_body[32], max_body_kib[32];
   char *retries;
+  char *upstream_tls;        /* ${upstream_tls} */
   char *servers;             /* ${upstream_servers} */
   char *auth;                /* ${auth} */
   char **several;            /* the definition's own variables' values (upstreams.several) */
@@ -370,6 +382,17 @@ bool proxy_forward_refuse(const struct proxy_def *p, bool forward, bool auth, ch
 bool proxy_forward_several_refuse(const struct proxy_def *p, bool forward, bool auth, int nupstreams, char *why,
                                   size_t len);
 void proxy_forward_free(struct proxy_forward_mode *f);
+
+/* proxy_upstream_tls.c. The name a proxy verifies the upstream's certificate against and
+ * sends as SNI (RFC 6066 3): ${upstream_tls_name}. The run's valid certificate is for it. */
+#define PROXY_UPSTREAM_TLS_NAME "localhost"
+/* The CA file a TLS case's folder gets (${upstream_ca} is its absolute path). */
+#define PROXY_UPSTREAM_CA_FILE "upstream-ca.crt"
+/* Why a case whose upstream speaks TLS (tls) cannot run through p, into why, and true: p has
+ * no upstream_tls ("varnish has no TLS upstream variant"), or the scenario needs a forward
+ * proxy (forward: its client names the upstream in an http:// URL). False when it can, or
+ * when tls is false. */
+bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward, char *why, size_t len);
 
 /* proxy_auth.c. Credentials for one case: a random user ("badup-" and 8 hex digits) and
  * password (24 hex digits) from the kernel's random source; the file of `user:HASH` lines

@@ -37,6 +37,10 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_CLIENT_BODY_TIMEOUT_MS] = "client_body_timeout_ms",
     [PV_MAX_BODY] = "max_body",
     [PV_MAX_BODY_KIB] = "max_body_kib",
+    [PV_UPSTREAM_TLS] = "upstream_tls",
+    [PV_UPSTREAM_SCHEME] = "upstream_scheme",
+    [PV_UPSTREAM_CA] = "upstream_ca",
+    [PV_UPSTREAM_TLS_NAME] = "upstream_tls_name",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -111,6 +115,7 @@ void proxy_rendered_free(struct proxy_rendered *r) {
   free(r->argv);
   free(r->env);
   free(r->retries);
+  free(r->upstream_tls);
   free(r->servers);
   free(r->auth);
   for (size_t i = 0; r->several && r->several[i]; i++) free(r->several[i]);
@@ -157,6 +162,11 @@ static int render_upstreams(const struct proxy_def *p, const struct proxy_instan
     return -1;
   }
   struct vars base = {proxy_var_names, out->values, PV__COUNT};
+  /* ${upstream_tls} first: retries and the per-upstream texts (haproxy's server lines) may
+   * use it, and it may use the other standard variables (${upstream_ca}). */
+  const char *tls = in->upstream_tls ? p->upstream_tls_on : p->upstream_tls_off;
+  out->upstream_tls = template_render(tls ? tls : "", &base, bad);
+  out->values[PV_UPSTREAM_TLS] = out->upstream_tls;
   const char *retries = in->retries ? p->retries_on : p->retries_off;
   if (n > 1 && u->retries_on) retries = in->retries ? u->retries_on : u->retries_off;
   /* The retries text may use the other variables (a port, a timeout). */
@@ -168,7 +178,7 @@ static int render_upstreams(const struct proxy_def *p, const struct proxy_instan
   out->several = calloc(u->nseveral + 1, sizeof *out->several);
   out->all_names = calloc(all, sizeof *out->all_names);
   out->all_values = calloc(all, sizeof *out->all_values);
-  if (!out->retries || !out->servers || !out->several || !out->all_names || !out->all_values) {
+  if (!out->upstream_tls || !out->retries || !out->servers || !out->several || !out->all_names || !out->all_values) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -225,6 +235,15 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
       [PV_MAX_BODY] = out->max_body, [PV_MAX_BODY_KIB] = out->max_body_kib};
   memcpy(out->values, values, sizeof values);
   out->values[PV_UPSTREAM_SERVERS] = "", out->values[PV_UPSTREAM_INDEX] = "1", out->values[PV_UPSTREAM_SUFFIX] = "";
+  if (in->upstream_tls && (!p->upstream_tls_on || !in->upstream_ca || in->upstream_ca[0] != '/')) {
+    snprintf(err, errlen, "%s: %s", p->name,
+             p->upstream_tls_on ? "a TLS upstream needs the absolute path of its CA file" : "no TLS upstream variant");
+    return -1;
+  }
+  out->values[PV_UPSTREAM_TLS] = "";
+  out->values[PV_UPSTREAM_SCHEME] = in->upstream_tls ? "https" : "http";
+  out->values[PV_UPSTREAM_CA] = in->upstream_tls ? in->upstream_ca : "";
+  out->values[PV_UPSTREAM_TLS_NAME] = PROXY_UPSTREAM_TLS_NAME;
   bool fwd = in->forward && p->fwd.on, auth = fwd && p->fwd.auth && in->auth_user;
   out->values[PV_AUTH] = "";
   out->values[PV_AUTH_USER] = auth ? in->auth_user : "";

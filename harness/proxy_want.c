@@ -190,7 +190,8 @@ const char *ld_unsafe_relative(const char *s) {
  * a definition's file of the same name would overwrite (or be overwritten by). */
 static const char *const HARNESS_FILES[] = {"simulator.out", "simulator.err", "proxy.out", "proxy.err",
                                             "upstream-events.json", "upstream-requests.json", "client-sent.txt",
-                                            "client-received.txt", PROXY_AUTH_FILE, PROXY_CREDENTIALS_FILE, NULL};
+                                            "client-received.txt", PROXY_AUTH_FILE, PROXY_CREDENTIALS_FILE,
+                                            PROXY_UPSTREAM_CA_FILE, NULL};
 
 const char *ld_harness_file(const char *s) {
   /* the first part of the name that counts: "./x" and ".//x" are x */

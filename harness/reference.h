@@ -45,8 +45,9 @@ struct reference_record {
   const char *digest;     /* the scenario file's digest (scenario.h); "" when not recorded */
 };
 
-/* "<proxy>" or "<proxy>+retries", into out. */
-void reference_key(char *out, size_t len, const char *proxy, bool retries);
+/* "<proxy>", "<proxy>+retries", "<proxy>+tls" (a run with --upstream-tls: every upstream
+ * speaks TLS, which a proxy may answer differently) or "<proxy>+retries+tls", into out. */
+void reference_key(char *out, size_t len, const char *proxy, bool retries, bool upstream_tls);
 
 /* dir/<key>.json; a missing file reads as an empty reference (a run without one compares
  * with nothing). NULL when the file does not parse or has the wrong shape (not an object,
