@@ -41,6 +41,7 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_UPSTREAM_SCHEME] = "upstream_scheme",
     [PV_UPSTREAM_CA] = "upstream_ca",
     [PV_UPSTREAM_TLS_NAME] = "upstream_tls_name",
+    [PV_UPSTREAM_URL_HOST] = "upstream_url_host",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -244,6 +245,9 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
   out->values[PV_UPSTREAM_SCHEME] = in->upstream_tls ? "https" : "http";
   out->values[PV_UPSTREAM_CA] = in->upstream_tls ? in->upstream_ca : "";
   out->values[PV_UPSTREAM_TLS_NAME] = PROXY_UPSTREAM_TLS_NAME;
+  /* a proxy that checks the certificate against its URL's host (and sends that as SNI) must
+   * name the upstream by the certificate's name; plain, the address as always */
+  out->values[PV_UPSTREAM_URL_HOST] = in->upstream_tls ? PROXY_UPSTREAM_TLS_NAME : in->upstream_host;
   bool fwd = in->forward && p->fwd.on, auth = fwd && p->fwd.auth && in->auth_user;
   out->values[PV_AUTH] = "";
   out->values[PV_AUTH_USER] = auth ? in->auth_user : "";
