@@ -80,12 +80,20 @@ http://127.0.0.1:${proxy_port} {
 	reverse_proxy ${upstream_servers} {
 		transport http {
 			dial_timeout ${connect_timeout}s
-			response_header_timeout ${read_timeout}s
+			response_header_timeout ${read_timeout}s${upstream_tls}
 		}
 		${retries}${lb_policy}
 	}
 }
 ]],
+  },
+  -- TLS upstreams: the http transport's tls, with the run CA as the only trusted one
+  -- (tls_trusted_ca_certs: caddy 2.6 has no tls_trust_pool) and the name it verifies and
+  -- sends as SNI (tls_server_name; Go's crypto/tls checks it against the SANs). A failed
+  -- verification is a dial error to caddy: 502.
+  upstream_tls = {
+    on = "\n\t\t\ttls\n\t\t\ttls_trusted_ca_certs ${upstream_ca}\n\t\t\ttls_server_name ${upstream_tls_name}",
+    off = "",
   },
   client = { header_timeout = "servers timeouts read_header", body_timeout = "servers timeouts read_body (total)",
              max_body = "request_body max_size" },
