@@ -61,8 +61,7 @@ http {
             proxy_connect_timeout ${connect_timeout_ms}ms;
             proxy_read_timeout    ${read_timeout_ms}ms;
             proxy_send_timeout    ${read_timeout_ms}ms;
-            ${retries}
-            ${upstream_tls}
+            ${retries}${upstream_tls}
         }
     }
 }
@@ -73,7 +72,9 @@ http {
   -- sends it as SNI with proxy_ssl_server_name). A failed verification ends the handshake:
   -- "upstream SSL certificate verify error" in the error log, 502 to the client.
   upstream_tls = {
-    on = [[proxy_ssl_verify on;
+    on = [[
+
+            proxy_ssl_verify on;
             proxy_ssl_trusted_certificate ${upstream_ca};
             proxy_ssl_name ${upstream_tls_name};
             proxy_ssl_server_name on;]],
