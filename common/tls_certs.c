@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "buf.h"
@@ -229,11 +228,9 @@ static int make_set(const char *dir, bool replace, char *err, size_t errlen) {
   int rc = build_set(files, why, sizeof why);
   if (rc < 0) set_err(err, errlen, dir, "cannot make the certificates: %s", why);
   else rc = write_set(dfd, dir, files, err, errlen);
-  for (int i = 0; i < SET_FILES; i++) {
-    /* The keys' PEM text: wiped before the memory is handed back. */
-    if (files[i].data) OPENSSL_cleanse(files[i].data, files[i].cap);
-    buf_free(&files[i]);
-  }
+  /* No need to wipe these: the leaves' keys are on disk anyway, and the CA's key was never
+   * turned into text. */
+  for (int i = 0; i < SET_FILES; i++) buf_free(&files[i]);
   if (rc < 0 && created) rmdir(dir);
   close(dfd); /* releases the lock */
   return rc;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages badup needs, for one purpose or several:
 #   scripts/install-deps.sh build     compiler and libraries
-#   scripts/install-deps.sh test      what the test suites run: curl, python3, haproxy, nginx, squid, valgrind, gnuplot
+#   scripts/install-deps.sh test      what the test suites run: curl, openssl, python3, haproxy, nginx, squid, valgrind, gnuplot
 #   scripts/install-deps.sh fuzz      clang and its libFuzzer runtime (tests/fuzz/run.sh)
 #   scripts/install-deps.sh proxies   every proxy the harness knows (harness/proxies/*.lua)
 #   scripts/install-deps.sh bench     load generator and graphs (wrk, gnuplot, haproxy and nginx)
@@ -11,8 +11,8 @@
 set -eu
 
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev
-  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev"
-test_pkgs="python3 curl haproxy nginx squid valgrind gnuplot-nox"
+  libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev libssl-dev"
+test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox"
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
 fuzz_pkgs="clang libclang-rt-14-dev"
 proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd h2o nghttp2-proxy tinyproxy"

@@ -547,11 +547,55 @@ static void peer_name(struct conn *c) {
   addr_format(&ss, c->rec.peer, sizeof c->rec.peer);
 }
 
+/* What the TLS session says: its events, and two turns of the exchange. A failed handshake
+ * ends the connection (its alert first, then a FIN); a ClientHello that the scenario's
+ * tls.handshake steps answer starts them, on the raw connection. */
+static void on_tls(void *owner, enum transport_tls_event what, const char *detail, size_t len) {
+  struct conn *c = owner;
+  if (c->closing) return;
+  switch (what) {
+  case TLS_EV_HELLO:
+    conn_event(c, EV_TLS_HELLO, detail, len);
+    assert(c->scn && c->scn->tls && c->scn->tls->handshake);
+    conn_count(c, c->scn);
+    uv_timer_stop(&c->timer);
+    plan_unref(c->plan);
+    c->plan = c->scn->tls->handshake; /* static: never freed by the connection */
+    c->pc = 0;
+    c->state = CS_RUNNING;
+    run_plan(c);
+    return;
+  case TLS_EV_ESTABLISHED:
+    conn_event(c, EV_TLS_HANDSHAKE, detail, len);
+    return;
+  case TLS_EV_FAILED:
+    conn_event(c, EV_TLS_ERROR, detail, len);
+    if (c->state == CS_READING || c->state == CS_ACCEPT_WAIT) {
+      /* Before any plan: nothing else will end it. (A record that fails later is a read
+       * error, which on_read ends.) */
+      uv_timer_stop(&c->timer);
+      c->state = CS_RUNNING;
+      finish(c, CONN_FIN);
+    }
+    return;
+  case TLS_EV_CLOSE_NOTIFY_IN:
+    conn_event(c, EV_TLS_CLOSE_NOTIFY, "received", 8);
+    return;
+  case TLS_EV_CLOSE_NOTIFY_OUT:
+    conn_event(c, EV_TLS_CLOSE_NOTIFY, "sent", 4);
+    return;
+  case TLS_EV_EOF_NO_NOTIFY:
+    conn_event(c, EV_TLS_NO_CLOSE_NOTIFY, NULL, 0);
+    return;
+  }
+}
+
 static const struct transport_events conn_transport_events = {
     .read = on_read,
     .written = on_written,
     .shut = on_shut,
     .closed = on_transport_closed,
+    .tls = on_tls,
 };
 
 /* The listener fault of a connection accepted under a listener scenario, now. */
@@ -571,8 +615,15 @@ void conn_accept(struct upstream_port *u) {
   c->srv = srv;
   c->up = (uint8_t)u->index;
   c->rec.upstream = (uint8_t)(u->index + 1);
-  if (transport_tcp_accept((uv_stream_t *)u->lst.tcp, srv->readbuf, sizeof srv->readbuf, &conn_transport_events, c,
-                           &c->tp) < 0) {
+  /* TLS is the default scenario's (or --tls's, for every scenario without its own): the
+   * path that routes a request to another one comes only after the handshake. */
+  int di = atomic_load(&srv->default_idx);
+  const struct tls_server *tls = server_tls_of(srv, di);
+  int rc = tls ? transport_tls_accept((uv_stream_t *)u->lst.tcp, tls, srv->readbuf, sizeof srv->readbuf,
+                                     &conn_transport_events, c, &c->tp)
+              : transport_tcp_accept((uv_stream_t *)u->lst.tcp, srv->readbuf, sizeof srv->readbuf,
+                                     &conn_transport_events, c, &c->tp);
+  if (rc < 0) {
     free(c);
     return;
   }
@@ -595,7 +646,8 @@ void conn_accept(struct upstream_port *u) {
   conn_parse_init(c);
   c->state = CS_READING;
 
-  struct scenario *d = &srv->scenarios[atomic_load(&srv->default_idx)];
+  struct scenario *d = &srv->scenarios[di];
+  if (tls && d->tls && d->tls->handshake) c->scn = d; /* its handshake steps answer the hello */
   struct upstream_plan up = scenario_upstream(d, c->up);
   if (up.kind == SCENARIO_LISTENER) {
     /* A listener fault the socket itself cannot do (listener.c says which), on each

@@ -46,6 +46,11 @@ extern const char *const conn_end_names[];
   X(BARRIER_REACHED, "barrier_reached") \
   X(BARRIER_TIMEOUT, "barrier_timeout") \
   X(ERROR, "error")                 \
+  X(TLS_HELLO, "tls_client_hello")  \
+  X(TLS_HANDSHAKE, "tls_handshake") \
+  X(TLS_ERROR, "tls_error")         \
+  X(TLS_CLOSE_NOTIFY, "tls_close_notify") \
+  X(TLS_NO_CLOSE_NOTIFY, "tls_fin_without_close_notify") \
   X(CLOSE, "close")
 
 enum event_kind {

@@ -33,6 +33,7 @@
   X(STOPREAD, "stopread", STEP_KIND_ACTION, ctor_stopread, exec_stopread)               \
   X(BARRIER, "barrier", STEP_KIND_ACTION, ctor_barrier, exec_barrier)                   \
   X(REACH, "reach", STEP_KIND_ACTION, ctor_reach, exec_reach)                           \
+  X(TLS_ALERT, "tls_alert", STEP_KIND_ACTION, ctor_tls_alert, exec_tls_alert)           \
   X(CLOSE, "close", STEP_KIND_END, ctor_close, exec_end)                                \
   X(RESET, "reset", STEP_KIND_END, ctor_reset, exec_end)                                \
   X(HALFCLOSE, "halfclose", STEP_KIND_END, ctor_halfclose, exec_end)                    \
@@ -69,7 +70,7 @@ struct step {
   int line;            /* source line of the constructor call, for errors */
   double seconds;      /* stall, dribble interval, keepalive idle, barrier bound, accept_*
                           wait; STEP_FOREVER = none */
-  uint32_t n;          /* dribble piece size */
+  uint32_t n;          /* dribble piece size; close(): 1 when close_notify = false */
   size_t len;          /* bytes to send (send, txresp, dribble) */
   const char *bytes;   /* into the owning plan's pool (or a Lua step's own storage); for
                           barrier() and reach(): its name */

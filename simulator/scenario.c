@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 
 #include "timeouts.h"
+#include "tls_vocabulary.h"
 #include "vocabulary.h"
 
 const char *const scenario_kind_names[3] = {"static", "function", "listener"};
@@ -216,6 +217,8 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   lua_getfield(L, t, "proxy_read_timeout");
   s->proxy_read_timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
   lua_pop(L, 1);
+  if (lua_getfield(L, t, "tls") == LUA_TTABLE && !(s->tls = scenario_tls_from_lua(L, -1, path, err))) goto fail;
+  lua_pop(L, 1);
   lua_getfield(L, t, "requests");
   s->requests = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
   lua_pop(L, 1);
@@ -331,6 +334,13 @@ struct plan *scenario_call(struct scenario *s, const struct request *req, struct
     plan_unref(p);
     p = NULL;
   }
+  for (uint16_t i = 0; p && i < p->nsteps; i++)
+    if (p->steps[i].op == STEP_TLS_ALERT) {
+      buf_printf(err, "%s:%d: tls_alert() acts before the handshake only: put it in tls = { handshake = { ... } }",
+                 s->file, p->steps[i].line);
+      plan_unref(p);
+      p = NULL;
+    }
   if (!p) {
     buf_puts(err, " (returned by the plan function)");
     buf_cstr(err);
@@ -351,6 +361,7 @@ void scenario_unload(struct scenario *s) {
   free(s->rfc);
   free(s->client_request);
   client_part_free(s->client);
+  scenario_tls_free(s->tls);
   expectation_free(s->expectation);
   for (char **l = s->check_log; l && *l; l++) free(*l);
   free(s->check_log);

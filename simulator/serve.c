@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "admin.h"
+#include "serve_tls.h"
 #include "server.h"
 
 #define EXIT_SETUP 2
@@ -42,6 +43,10 @@ void serve_usage(FILE *out) {
         "  --lua-memory MIB       memory cap per scenario's Lua state (default 64)\n"
         "  --instructions N       instruction budget per call into Lua (default 50000000)\n"
         "  --linger MS            after a FIN, how long to drain the peer's input (default 2000)\n"
+        "  --tls                  serve every scenario over TLS (the valid certificate), not\n"
+        "                         only those with a tls table\n"
+        "  --tls-dir DIR          the certificates (badup certs DIR makes them; made there if\n"
+        "                         missing); default: a folder made in $TMPDIR, removed at exit\n"
         "  -h, --help             this help\n"
         "\n"
         "On start, one line goes to stdout:\n"
@@ -49,6 +54,8 @@ void serve_usage(FILE *out) {
         "A scenario with `upstreams` listens on a port per upstream: --listen is upstream 1's,\n"
         "the others get ports from the kernel, and the line lists them all after admin=:\n"
         "  upstreams=127.0.0.1:PORT1,127.0.0.1:PORT2\n"
+        "With TLS, the line ends with the certificates' folder (its ca.crt verifies them):\n"
+        "  tls=DIR\n"
         "SIGINT or SIGTERM stops the server (exit 0). Exit 2: usage error, a scenario that\n"
         "does not load (file:line: message on stderr), or an address that cannot be bound.\n"
         "Control API: GET /health /scenarios /default /stats /events /requests /barriers\n"
@@ -168,13 +175,17 @@ int serve_main(int argc, char **argv) {
   struct ctx_var *ctx = calloc((size_t)argc, sizeof *ctx);
   size_t nctx = 0;
   long linger = 2000;
-  enum { O_LISTEN = 1, O_ADMIN, O_TOKEN, O_DEFAULT, O_SEED, O_SET, O_UNSAFE, O_MEM, O_INSN, O_LINGER };
+  bool tls_all = false;
+  const char *tls_dir = NULL;
+  struct serve_tls tls = {0};
+  enum { O_LISTEN = 1, O_ADMIN, O_TOKEN, O_DEFAULT, O_SEED, O_SET, O_UNSAFE, O_MEM, O_INSN, O_LINGER, O_TLS, O_TLS_DIR };
   static const struct option longopts[] = {
       {"listen", required_argument, NULL, O_LISTEN}, {"admin", required_argument, NULL, O_ADMIN},
       {"admin-token", required_argument, NULL, O_TOKEN}, {"default", required_argument, NULL, O_DEFAULT},
       {"seed", required_argument, NULL, O_SEED},     {"set", required_argument, NULL, O_SET},
       {"unsafe", no_argument, NULL, O_UNSAFE},       {"lua-memory", required_argument, NULL, O_MEM},
       {"instructions", required_argument, NULL, O_INSN}, {"linger", required_argument, NULL, O_LINGER},
+      {"tls", no_argument, NULL, O_TLS},             {"tls-dir", required_argument, NULL, O_TLS_DIR},
       {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
   int rc = EXIT_SETUP, opt;
   optind = 1;
@@ -201,6 +212,11 @@ int serve_main(int argc, char **argv) {
       break;
     }
     case O_UNSAFE: opts.unsafe = true; break;
+    case O_TLS: tls_all = true; break;
+    case O_TLS_DIR:
+      if (!*optarg) { free(ctx); return usage_error("--tls-dir wants a folder%s", ""); }
+      tls_dir = optarg;
+      break;
     case O_MEM: {
       long mib = strtol(optarg, &end, 10);
       if (!*optarg || *end || mib < 1 || mib > 65536) { free(ctx); return usage_error("--lua-memory wants MiB from 1 to 65536, got '%s'", optarg); }
@@ -288,6 +304,7 @@ int serve_main(int argc, char **argv) {
     }
   }
   atomic_store(&srv->default_idx, def);
+  if (serve_tls_setup(&tls, srv, tls_dir, tls_all) != 0) goto out;
 
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
@@ -323,14 +340,15 @@ int serve_main(int argc, char **argv) {
     size_t n = strlen(ups);
     snprintf(ups + n, sizeof ups - n, "%s%s", i ? "," : " upstreams=", srv->ups[i].addr_str);
   }
-  printf("badup serve: listen=%s admin=%s%s scenarios=%zu seed=%lu\n", srv->ups[0].addr_str,
-         admin_on ? admin.addr_str : "off", ups, srv->nscenarios, opts.seed);
+  printf("badup serve: listen=%s admin=%s%s scenarios=%zu seed=%lu%s%s\n", srv->ups[0].addr_str,
+         admin_on ? admin.addr_str : "off", ups, srv->nscenarios, opts.seed, tls.dir[0] ? " tls=" : "", tls.dir);
   fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
   admin_stop(&admin);
   server_destroy(srv);
   rc = 0;
 out:
+  if (srv) serve_tls_teardown(&tls, srv);
   if (loop_open) uv_loop_close(&loop);
   for (size_t i = 0; i < ld.n; i++) scenario_unload(&ld.list[i]);
   free(ld.list);

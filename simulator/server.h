@@ -47,6 +47,8 @@ struct upstream_port {
   _Atomic uint64_t connections, requests; /* since the last /stats/reset */
 };
 
+struct tls_server;
+
 struct server {
   uv_loop_t *loop;
   struct scenario *scenarios;
@@ -71,6 +73,11 @@ struct server {
 
   struct barrier barriers[MAX_BARRIERS]; /* loop thread only */
   size_t nbarriers;
+
+  /* TLS (tls_server.h), built by serve_tls_setup: a scenario's own, by index, or NULL;
+   * tls_all serves every scenario without one when `badup serve --tls` asks for it. */
+  struct tls_server **tls;
+  struct tls_server *tls_all;
 
   struct event_log log;
   struct received_log received; /* every request the upstreams received (GET /requests) */
@@ -119,6 +126,11 @@ size_t server_open_records(struct server *srv, size_t limit, struct conn_record 
 
 /* Loop thread: apply a default scenario now. */
 int server_apply_default(struct server *srv, int idx);
+
+/* The TLS a connection gets while scenario idx is the default, or NULL: plain TCP. */
+static inline const struct tls_server *server_tls_of(const struct server *srv, int idx) {
+  return srv->tls && srv->tls[idx] ? srv->tls[idx] : srv->tls_all;
+}
 
 /* Index of a scenario by name, or -1. Any thread (scenarios never change after start). */
 int server_find(const struct server *srv, const char *name, size_t len);

@@ -94,8 +94,19 @@ static struct step_result exec_reach(struct conn *c, const struct step *s) {
   return go_on();
 }
 
+/* tls_alert(): its record, raw: before the handshake there is no session to put it in
+ * (scenario loading keeps it out of plans that run inside one). */
+static struct step_result exec_tls_alert(struct conn *c, const struct step *s) {
+  if (!transport_is_raw(c->tp)) {
+    static const char why[] = "tls_alert() inside a TLS session: not sent";
+    conn_event(c, EV_ERROR, why, sizeof why - 1);
+    return go_on();
+  }
+  return exec_send(c, s);
+}
+
 static struct step_result exec_end(struct conn *c, const struct step *s) {
-  (void)c;
+  if (s->op == STEP_CLOSE && s->n == 1) transport_set_close_notify(c->tp, false);
   return end_with(s->op == STEP_RESET ? CONN_RST : s->op == STEP_HALFCLOSE ? CONN_HALF_CLOSE : CONN_FIN);
 }
 

@@ -1,13 +1,13 @@
 /* transport.h: what carries a connection's bytes, behind one small interface.
  *
  * The connection (conn.c) and its steps (steps.c) never touch a socket: they read, write,
- * FIN, RST and let go through a struct transport. One implementation today: plain TCP
- * over libuv (transport_tcp.c). The interface is shaped for the next ones:
- *   - TLS: a transport over a TCP transport of its own, on the same loop, with OpenSSL
- *     memory BIOs: bytes from below go into the BIO and what decrypts goes up through
- *     `read`; `write` encrypts and hands the records down; `shutdown` sends close_notify,
- *     then the FIN below; `reset` resets below;
- *   - an HTTP/2 stream: `write` sends DATA, `shutdown` END_STREAM, `reset` RST_STREAM.
+ * FIN, RST and let go through a struct transport. Two implementations, and room for more:
+ *   - plain TCP over libuv (transport_tcp.c);
+ *   - TLS (transport_tls.c): a transport over a TCP transport of its own, on the same loop,
+ *     with OpenSSL memory BIOs: bytes from below go into the BIO and what decrypts goes up
+ *     through `read`; `write` encrypts and hands the records down; `shutdown` sends
+ *     close_notify, then the FIN below; `reset` resets below;
+ *   - next, an HTTP/2 stream: `write` sends DATA, `shutdown` END_STREAM, `reset` RST_STREAM.
  * A fault particular to one transport (a TLS alert, a GOAWAY) is a step of its own, not an
  * operation here.
  *
@@ -36,6 +36,21 @@
 
 struct transport;
 
+/* What a TLS transport tells its owner besides bytes (transport_tls.c). detail is a short
+ * text for the connection's events, valid during the call. */
+enum transport_tls_event {
+  TLS_EV_HELLO,        /* the ClientHello came and the scenario has handshake steps: the
+                          transport is raw from now on (writes go out as written, reads come
+                          in as read); detail: what the hello asked ("sni=localhost") */
+  TLS_EV_ESTABLISHED,  /* the handshake completed; detail: "TLSv1.3 sni=... alpn=..." */
+  TLS_EV_FAILED,       /* the handshake failed; detail: OpenSSL's reason ("tlsv1 alert
+                          unknown ca": the peer's alert). An alert of ours is queued; reads
+                          stop mattering; the owner ends the connection */
+  TLS_EV_CLOSE_NOTIFY_IN,  /* the peer's close_notify (RFC 8446 6.1): UV_EOF follows */
+  TLS_EV_EOF_NO_NOTIFY,    /* the peer's FIN came without close_notify: UV_EOF follows */
+  TLS_EV_CLOSE_NOTIFY_OUT  /* ours is queued ahead of the FIN (shutdown) */
+};
+
 /* What a transport tells its owner. */
 struct transport_events {
   /* nread > 0: that many bytes arrived at data, which is valid during the call only.
@@ -49,6 +64,8 @@ struct transport_events {
   void (*shut)(void *owner, int status);
   /* Close or reset is done: the owner may free what the transport pointed to. */
   void (*closed)(void *owner);
+  /* TLS transports only (may be NULL): the session's own news. */
+  void (*tls)(void *owner, enum transport_tls_event what, const char *detail, size_t len);
 };
 
 struct transport_ops {
@@ -79,6 +96,12 @@ struct transport_ops {
   bool (*peer_reset_pending)(struct transport *t);
   /* The peer's address. Returns 0 or a negative error. */
   int (*peer_address)(struct transport *t, struct sockaddr_storage *out);
+  /* TLS only (NULL otherwise): whether shutdown sends close_notify before the FIN
+   * (default yes; close{ close_notify = false } says no). */
+  void (*set_close_notify)(struct transport *t, bool send);
+  /* TLS only (NULL otherwise): true when bytes go out as written, unencrypted (before a
+   * session exists: tls.handshake steps). */
+  bool (*is_raw)(struct transport *t);
 };
 
 struct transport {
@@ -101,6 +124,12 @@ static inline int transport_peer_address(struct transport *t, struct sockaddr_st
   return t->ops->peer_address(t, out);
 }
 
+static inline void transport_set_close_notify(struct transport *t, bool send) {
+  if (t->ops->set_close_notify) t->ops->set_close_notify(t, send);
+}
+/* Plain TCP is raw; TLS only before its session. */
+static inline bool transport_is_raw(struct transport *t) { return !t->ops->is_raw || t->ops->is_raw(t); }
+
 /* ---- transport_tcp.c ------------------------------------------------------------------- */
 
 /* Accepts the next connection of `listener` as a plain TCP transport (TCP_NODELAY: every
@@ -108,6 +137,17 @@ static inline int transport_peer_address(struct transport *t, struct sockaddr_st
  * the loop's connections share: `read` consumes it before returning. Returns 0 with *out
  * set, or a negative error with nothing left behind. */
 int transport_tcp_accept(uv_stream_t *listener, char *readbuf, size_t readbuf_size,
+                         const struct transport_events *ev, void *owner, struct transport **out);
+
+/* ---- transport_tls.c ------------------------------------------------------------------- */
+
+struct tls_server; /* tls_server.h: a scenario's SSL_CTX and what it checks */
+
+/* Accepts the next connection of `listener` as TLS over plain TCP, the server side of a
+ * handshake that starts when the peer's ClientHello comes. Plaintext goes up through `read`
+ * from readbuf (shared as for TCP). Returns 0 with *out set, or a negative error with
+ * nothing left behind. */
+int transport_tls_accept(uv_stream_t *listener, const struct tls_server *ts, char *readbuf, size_t readbuf_size,
                          const struct transport_events *ev, void *owner, struct transport **out);
 
 #endif

@@ -17,6 +17,7 @@
 #include "outcome.h"
 #include "response.h"
 #include "scenario.h"
+#include "tls_vocabulary.h"
 
 #define STEP_META "badup.step"
 #define SCENARIO_META "badup.scenario"
@@ -112,7 +113,25 @@ static int ctor_reach(lua_State *L) {
 SIMPLE_CTOR(ctor_rxreq, STEP_RXREQ, "rxreq")
 SIMPLE_CTOR(ctor_rxhdrs, STEP_RXHDRS, "rxhdrs")
 SIMPLE_CTOR(ctor_stopread, STEP_STOPREAD, "stopread")
-SIMPLE_CTOR(ctor_close, STEP_CLOSE, "close")
+/* close() / close{ close_notify = false }: the FIN; inside TLS a close_notify alert goes
+ * first (RFC 8446 6.1) unless close_notify = false, which ends the TLS stream with a bare
+ * FIN, as a crashed or careless server does (a truncation attack's shape to its peer). */
+static int ctor_close(lua_State *L) {
+  bool notify = true;
+  if (!lua_isnoneornil(L, 1)) {
+    if (lua_gettop(L) != 1 || !lua_istable(L, 1))
+      return luaL_error(L, "close() takes no argument or a table { close_notify = false }");
+    static const char *const known[] = {"close_notify", NULL};
+    vocabulary_check_fields(L, 1, known, "close{}");
+    int ty = lua_getfield(L, 1, "close_notify");
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) return luaL_error(L, "close{}: close_notify must be a boolean");
+    notify = ty == LUA_TNIL || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  struct lstep *ls = new_step(L, STEP_CLOSE, NULL, 0);
+  ls->s.n = notify ? 0 : 1;
+  return 1;
+}
 SIMPLE_CTOR(ctor_reset, STEP_RESET, "reset")
 SIMPLE_CTOR(ctor_halfclose, STEP_HALFCLOSE, "halfclose")
 
@@ -167,7 +186,7 @@ static int ctor_keepalive(lua_State *L) {
 static const char *const response_fields[] = {"status", "reason", "version", "status_line", "headers",
                                               "body", "chunks", "last_chunk", "length", NULL};
 
-static void check_fields(lua_State *L, int t, const char *const *known, const char *what) {
+void vocabulary_check_fields(lua_State *L, int t, const char *const *known, const char *what) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
@@ -206,7 +225,7 @@ static int cmp_header(const void *a, const void *b) {
 static void push_response(lua_State *L, int t, const char *what) {
   t = lua_absindex(L, t);
   luaL_checktype(L, t, LUA_TTABLE);
-  check_fields(L, t, response_fields, what);
+  vocabulary_check_fields(L, t, response_fields, what);
   struct resp_spec spec = {.status = 200, .length = RESP_LENGTH_AUTO, .last_chunk = true};
 
   if (lua_getfield(L, t, "status") != LUA_TNIL) {
@@ -341,6 +360,15 @@ static int ctor_txresp(lua_State *L) {
   return 1;
 }
 
+struct step *vocabulary_new_step(lua_State *L, enum step_op op, const char *bytes, size_t len) {
+  return &new_step(L, op, bytes, len)->s;
+}
+
+const struct step *vocabulary_test_step(lua_State *L, int idx) {
+  struct lstep *ls = luaL_testudata(L, idx, STEP_META);
+  return ls ? &ls->s : NULL;
+}
+
 static int step_tostring(lua_State *L) {
   struct lstep *ls = luaL_checkudata(L, 1, STEP_META);
   lua_pushfstring(L, "%s() step (line %d)", step_names[ls->s.op], ls->s.line);
@@ -411,7 +439,7 @@ static bool has_key(lua_State *L, int t, const char *k) {
   return has;
 }
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", "tls", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
 
 /* Checks the plan at idx (a static plan now, so a wrong order is a load error at the
@@ -430,6 +458,14 @@ static void check_plan(lua_State *L, int idx, const char *what) {
   struct buf err = {0};
   struct step_list sl;
   int rc = step_list_read(L, idx, src, caller_line(L), &sl, &err);
+  for (size_t i = 0; rc == 0 && i < sl.n; i++)
+    if (sl.v[i]->op == STEP_TLS_ALERT) {
+      /* After the handshake an alert is a record of the session, which OpenSSL writes only
+       * as close_notify: a raw one would be read as application data. */
+      buf_printf(&err, "%s:%d: tls_alert() acts before the handshake only: put it in tls = { handshake = { ... } }",
+                 src, sl.v[i]->line);
+      rc = -1;
+    }
   step_list_free(&sl);
   if (rc != 0) {
     lua_pushlstring(L, err.data ? err.data : "invalid plan", err.len);
@@ -454,7 +490,7 @@ static void check_upstreams(lua_State *L, int t) {
     char what[64];
     snprintf(what, sizeof what, "scenario{}: upstreams[%zu]", i);
     if (lua_rawgeti(L, t, (lua_Integer)i) != LUA_TTABLE) luaL_error(L, "%s must be a table { plan = ... }", what);
-    check_fields(L, lua_gettop(L), known, what);
+    vocabulary_check_fields(L, lua_gettop(L), known, what);
     lua_getfield(L, -1, "plan");
     snprintf(what, sizeof what, "scenario{}: upstreams[%zu].plan", i);
     check_plan(L, lua_gettop(L), what);
@@ -492,7 +528,7 @@ static void check_expect_fits(lua_State *L) {
 static int fn_scenario(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   if (lua_gettop(L) != 1) return luaL_error(L, "scenario takes one table: scenario { ... }");
-  check_fields(L, 1, scenario_fields, "scenario{}");
+  vocabulary_check_fields(L, 1, scenario_fields, "scenario{}");
   if (lua_getfield(L, 1, "summary") != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     return luaL_error(L, "scenario{}: summary must be a non-empty string");
   lua_pop(L, 1);
@@ -551,7 +587,7 @@ static int fn_scenario(lua_State *L) {
   ty = lua_getfield(L, 1, "forward");
   if (ty == LUA_TTABLE) {
     static const char *const fwd_fields[] = {"auth", NULL};
-    check_fields(L, lua_gettop(L), fwd_fields, "scenario{}.forward");
+    vocabulary_check_fields(L, lua_gettop(L), fwd_fields, "scenario{}.forward");
     if (lua_getfield(L, -1, "auth") != LUA_TNIL && !lua_isboolean(L, -1))
       return luaL_error(L, "scenario{}: forward.auth must be a boolean");
     lua_pop(L, 1);
@@ -568,6 +604,8 @@ static int fn_scenario(lua_State *L) {
                          lua_tonumber(L, -1) != floor(lua_tonumber(L, -1))))
     return luaL_error(L, "scenario{}: proxy_read_timeout must be whole seconds from 1 to 600 (the upstream read "
                          "timeout the proxies get for this scenario)");
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "tls") != LUA_TNIL) tls_table_check(L, lua_gettop(L));
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "requests");
   if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10))
@@ -591,7 +629,7 @@ static int fn_scenario(lua_State *L) {
   ty = lua_getfield(L, 1, "check");
   if (ty != LUA_TNIL) {
     if (ty != LUA_TTABLE) return luaL_error(L, "scenario{}: check must be a table {min_s=, max_s=, attempts=}");
-    check_fields(L, lua_gettop(L), check_fields_list, "scenario{}.check");
+    vocabulary_check_fields(L, lua_gettop(L), check_fields_list, "scenario{}.check");
     static const char *const nums[] = {"min_s", "max_s", "attempts"};
     for (int i = 0; i < 3; i++) {
       int ct = lua_getfield(L, -1, nums[i]);
@@ -631,6 +669,16 @@ static int fn_scenario(lua_State *L) {
                       SCENARIO_MAX_UPSTREAMS);
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "plan");
+  if (ty == LUA_TNIL && !own_plans && tls_has_handshake(L, 1)) {
+    /* Its handshake steps answer every connection: no request ever comes. A request routed
+     * here from another scenario's session (a folder) gets a FIN. */
+    lua_pop(L, 1);
+    lua_createtable(L, 1, 0);
+    vocabulary_new_step(L, STEP_CLOSE, NULL, 0);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "plan");
+  }
   if (own_plans && ty != LUA_TNIL)
     return luaL_error(L, "scenario{}: with upstreams = { {plan = ...}, ... } each upstream has its own plan: drop the plan at the top");
   if (!own_plans) check_plan(L, lua_gettop(L), "scenario{}: plan");

@@ -17,4 +17,14 @@ void vocabulary_open(lua_State *L);
 struct plan *vocabulary_to_plan(lua_State *L, int idx, uint32_t refs, const char *source,
                                 int fallback_line, struct buf *err);
 
+/* A new step as a Lua value (stack +1): its bytes copied, its line the caller's. For
+ * constructors outside vocabulary.c (tls_vocabulary.c). */
+struct step *vocabulary_new_step(lua_State *L, enum step_op op, const char *bytes, size_t len);
+
+/* The step at idx, or NULL when the value is not one. */
+const struct step *vocabulary_test_step(lua_State *L, int idx);
+
+/* Raises "WHAT: unknown field 'x'" for a key of table t that is not in known (NULL-ended). */
+void vocabulary_check_fields(lua_State *L, int t, const char *const *known, const char *what);
+
 #endif

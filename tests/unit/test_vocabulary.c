@@ -214,7 +214,7 @@ END_TEST
 /* Every step that takes no argument: its op, its name in tostring, and the argument check. */
 START_TEST(test_argumentless_steps) {
   static const enum step_op ops[] = {STEP_REFUSE, STEP_BLACKHOLE, STEP_RXREQ, STEP_RXHDRS,
-                                     STEP_STOPREAD, STEP_CLOSE, STEP_RESET, STEP_HALFCLOSE};
+                                     STEP_STOPREAD, STEP_RESET, STEP_HALFCLOSE};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     const char *name = step_names[ops[i]];
     char src[256], want[256];
@@ -225,6 +225,27 @@ START_TEST(test_argumentless_steps) {
     snprintf(want, sizeof want, "vocab:1: %s() takes no arguments", name);
     ck_assert_str_eq(run_fail(src), want);
   }
+}
+END_TEST
+
+/* close() takes nothing or { close_notify = false } (TLS: a FIN without the alert first). */
+START_TEST(test_close_options) {
+  ck_assert_str_eq(run_str("\nreturn tostring(close())", NULL), "close() step (line 2)");
+  ck_assert_str_eq(run_str("\nreturn tostring(close { close_notify = false })", NULL), "close() step (line 2)");
+  ck_assert_str_eq(run_fail("close(1)"), "vocab:1: close() takes no argument or a table { close_notify = false }");
+  ck_assert_str_eq(run_fail("close { notify = false }"), "vocab:1: close{}: unknown field 'notify'");
+  ck_assert_str_eq(run_fail("close { close_notify = 0 }"), "vocab:1: close{}: close_notify must be a boolean");
+}
+END_TEST
+
+/* tls_alert(name [, level]): RFC 8446 6's names, fatal or warning. */
+START_TEST(test_tls_alert) {
+  ck_assert_str_eq(run_str("\nreturn tostring(tls_alert('handshake_failure'))", NULL), "tls_alert() step (line 2)");
+  ck_assert_str_eq(run_str("return tostring(tls_alert('unrecognized_name', 'warning'))", NULL),
+                   "tls_alert() step (line 1)");
+  ASSERT_PREFIX(run_fail("tls_alert('no_such')"), "vocab:1: tls_alert(): unknown alert 'no_such'");
+  ck_assert_str_eq(run_fail("tls_alert('internal_error', 'loud')"),
+                   "vocab:1: tls_alert(): the level must be \"fatal\" or \"warning\", got 'loud'");
 }
 END_TEST
 
@@ -1207,6 +1228,8 @@ static Suite *vocabulary_suite(void) {
   tcase_add_test(ctors, test_keepalive);
   tcase_add_test(ctors, test_keepalive_errors);
   tcase_add_test(ctors, test_argumentless_steps);
+  tcase_add_test(ctors, test_close_options);
+  tcase_add_test(ctors, test_tls_alert);
   tcase_add_test(ctors, test_accept_steps_wait);
   tcase_add_test(ctors, test_barrier_arguments);
   tcase_add_test(ctors, test_step_names_and_kinds);
