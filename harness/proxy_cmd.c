@@ -144,14 +144,17 @@ static bool parse_upstreams(const char *s, struct render_args *a) {
 }
 
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
-  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB, O_UPTLS };
+  enum {
+    O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB, O_UPTLS
+  };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
       {"upstreams", required_argument, NULL, O_UPS},
       {"listen", required_argument, NULL, O_LISTEN},        {"connect-timeout", required_argument, NULL, O_CT},
       {"read-timeout", required_argument, NULL, O_RT},      {"retries", no_argument, NULL, O_RETRIES},
       {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
-      {"upstream-tls", no_argument, NULL, O_UPTLS},         {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
+      {"upstream-tls", no_argument, NULL, O_UPTLS},
+      {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
       {"client-timeout", required_argument, NULL, O_CLT},   {"max-body", required_argument, NULL, O_MAXB},
       {"help", no_argument, NULL, 'h'},                     {NULL, 0, NULL, 0}};
   *a = (struct render_args){.px_arg = "harness/proxies", .connect_timeout = BADUP_CONNECT_TIMEOUT_S,

@@ -115,7 +115,8 @@ int run_prepare_out(const char *out_arg, const char *stamp, const char *started,
       if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
       empty = false;
       if (!strcmp(e->d_name, MARKER)) marked = true;
-      else if (strcmp(e->d_name, "cases") != 0 && strcmp(e->d_name, RUN_TLS_DIR) != 0 && !run_file(e->d_name) && !foreign) {
+      else if (strcmp(e->d_name, "cases") != 0 && strcmp(e->d_name, RUN_TLS_DIR) != 0 && !run_file(e->d_name) &&
+               !foreign) {
         snprintf(foreign_name, sizeof foreign_name, "%s", e->d_name);
         foreign = foreign_name;
       }

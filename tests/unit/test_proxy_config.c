@@ -940,7 +940,8 @@ START_TEST(test_a_config_must_send_to_the_simulator_somewhere) {
                      "# server up ${upstream_host}:${upstream_port}\n",
                      &r);
   ck_assert_str_eq(buf_cstr(&r), "CONF: nothing in it sends to ${upstream_host}:${upstream_port}, the case's "
-                                 "simulator; add a statement like `server up ${upstream_host}:${upstream_port}${upstream_tls}`\n");
+                                 "simulator; add a statement like "
+                                 "`server up ${upstream_host}:${upstream_port}${upstream_tls}`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
