@@ -390,10 +390,12 @@ void proxy_forward_free(struct proxy_forward_mode *f);
 /* The CA file a TLS case's folder gets (${upstream_ca} is its absolute path). */
 #define PROXY_UPSTREAM_CA_FILE "upstream-ca.crt"
 /* Why a case whose upstream speaks TLS (tls) cannot run through p, into why, and true: p has
- * no upstream_tls ("varnish has no TLS upstream variant"), or the scenario needs a forward
- * proxy (forward: its client names the upstream in an http:// URL). False when it can, or
- * when tls is false. */
-bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward, char *why, size_t len);
+ * no upstream_tls ("varnish has no TLS upstream variant"), the scenario needs a forward proxy
+ * (forward: its client names the upstream in an http:// URL), or a --proxy-config's text
+ * (config_text, or NULL) never writes ${upstream_tls}, so its proxy would speak plain HTTP to
+ * a TLS upstream. False when it can, or when tls is false. */
+bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward, const char *config_text, char *why,
+                               size_t len);
 
 /* proxy_auth.c. Credentials for one case: a random user ("badup-" and 8 hex digits) and
  * password (24 hex digits) from the kernel's random source; the file of `user:HASH` lines

@@ -400,7 +400,7 @@ static int render_main(int argc, char **argv) {
   } else if (!p) {
     fprintf(stderr, "badup proxy: no proxy is named '%s' in %s (see 'badup list')\n", a.name, px_dir);
   } else if (proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why) ||
-             proxy_upstream_tls_refuse(p, a.upstream_tls, a.forward, why, sizeof why) ||
+             proxy_upstream_tls_refuse(p, a.upstream_tls, a.forward, NULL, why, sizeof why) ||
              proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why) ||
              proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
                                       sizeof why)) {

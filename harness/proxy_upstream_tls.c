@@ -54,7 +54,8 @@ void ld_upstream_tls_finish(lua_State *L, struct loader *ld) {
             "off = \"...\" } (docs/proxies.md, \"TLS upstreams\")", used);
 }
 
-bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward, char *why, size_t len) {
+bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward, const char *config_text, char *why,
+                               size_t len) {
   if (!tls) return false;
   if (!p->upstream_tls_on) {
     snprintf(why, len, "%s has no TLS upstream variant", p->name);
@@ -64,6 +65,14 @@ bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward
     /* the forward mode's client names the upstream in an http:// URL or a CONNECT: the proxy
      * is not told to speak TLS to it */
     snprintf(why, len, "%s: a forward proxy's upstream is not run over TLS", p->name);
+    return true;
+  }
+  /* ${upstream_servers} writes it too where each server line carries it (haproxy) */
+  const char *each = p->upstreams.servers.each;
+  bool via_servers = each && strstr(each, "${upstream_tls}") && config_text && strstr(config_text, "${upstream_servers}");
+  if (config_text && !strstr(config_text, "${upstream_tls}") && !via_servers) {
+    snprintf(why, len, "%s: the --proxy-config never writes ${upstream_tls}: it would speak plain HTTP to a TLS upstream",
+             p->name);
     return true;
   }
   return false;

@@ -226,7 +226,8 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
                                        sizeof r->reason) ||
           proxy_upstreams_refuse(px, scenario_upstreams(sc), config_text, r->reason, sizeof r->reason) ||
           proxy_forward_refuse(px, sc->forward, sc->forward_auth, r->reason, sizeof r->reason) ||
-          proxy_upstream_tls_refuse(px, case_is_tls(sc, &a->o), sc->forward, r->reason, sizeof r->reason) ||
+          proxy_upstream_tls_refuse(px, case_is_tls(sc, &a->o), sc->forward, config_text, r->reason,
+                                    sizeof r->reason) ||
           proxy_granularity_refuse(px, a->o.connect_timeout, case_read_timeout(sc, &a->o), a->o.client_timeout,
                                    a->o.max_body, r->reason, sizeof r->reason);
       if (skipped) {

@@ -176,6 +176,30 @@ class Run(unittest.TestCase):
         self.assertIs(r["cases"][0]["tls"], False)
         self.assertFalse(os.path.exists(os.path.join(out, "tls")))
 
+    def test_a_proxy_config_without_the_tls_text_skips_the_tls_cases(self):
+        if not installed("haproxy"):
+            self.skipTest("haproxy is not installed")
+        base = ("global\n    pidfile ${dir}/haproxy.pid\n    log stderr format raw local0 info\n"
+                "defaults\n    mode http\n    log global\n    timeout connect ${connect_timeout_ms}ms\n"
+                "    timeout server ${read_timeout_ms}ms\n    timeout client ${client_body_timeout_ms}ms\n"
+                "frontend fe\n    bind 127.0.0.1:${proxy_port}\n    default_backend be\nbackend be\n    %s\n")
+        # a server line of its own: plain only; ${upstream_servers}: the definition's, with ${upstream_tls}
+        for server, tls_verdict in (("server up ${upstream_host}:${upstream_port}", "skipped"),
+                                    ("${upstream_servers}", "pass")):
+            with self.subTest(server=server):
+                conf = os.path.join(self.tmp, "h.cfg")
+                with open(conf, "w") as f:
+                    f.write(base % server)
+                out = os.path.join(self.tmp, "out-" + tls_verdict)
+                p = badup_text(["run", "--proxy", "haproxy", "--scenario", "ok,tls_ok", "--proxy-config", conf,
+                                "--out", out, "-q"], timeout=120)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                cases = {c["scenario"]: c for c in self.results(out)["cases"]}
+                self.assertEqual(cases["ok"]["verdict"], "pass")
+                self.assertEqual(cases["tls_ok"]["verdict"], tls_verdict, cases["tls_ok"])
+                if tls_verdict == "skipped":
+                    self.assertIn("never writes ${upstream_tls}", cases["tls_ok"]["reason"])
+
     def test_nginx_and_haproxy_over_tls(self):
         # Needs the simulator's `badup serve --tls-dir DIR --tls`.
         names = [n for n in ("nginx", "haproxy") if installed(n)]
