@@ -90,9 +90,11 @@ http://127.0.0.1:${proxy_port} {
   -- TLS upstreams: the http transport's tls, with the run CA as the only trusted one
   -- (tls_trusted_ca_certs: caddy 2.6 has no tls_trust_pool) and the name it verifies and
   -- sends as SNI (tls_server_name; Go's crypto/tls checks it against the SANs). A failed
-  -- verification is a dial error to caddy: 502.
+  -- verification is a dial error to caddy: 502. The handshake gets the connect timeout
+  -- (tls_timeout), as nginx's does: caddy's own default, 10 s, outlasts the case's client.
   upstream_tls = {
-    on = "\n\t\t\ttls\n\t\t\ttls_trusted_ca_certs ${upstream_ca}\n\t\t\ttls_server_name ${upstream_tls_name}",
+    on = "\n\t\t\ttls\n\t\t\ttls_trusted_ca_certs ${upstream_ca}\n\t\t\ttls_server_name ${upstream_tls_name}"
+      .. "\n\t\t\ttls_timeout ${connect_timeout}s",
     off = "",
   },
   client = { header_timeout = "servers timeouts read_header", body_timeout = "servers timeouts read_body (total)",
