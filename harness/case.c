@@ -251,6 +251,7 @@ struct case_ctx {
   struct proxy_rendered rd; /* render_proxy's: what argv, env and v point into */
   bool auth;                /* the scenario asks for Basic proxy authentication: */
   struct proxy_credentials cred; /* ... the case's own, random (user "" until written) */
+  char upstream_ca[PATH_MAX];    /* ${upstream_ca}: the run CA's copy where the proxy works, or "" */
   struct vars v;            /* the template variables; v.n is 0 until the proxy is rendered */
   char **argv, **env;
   struct seen seen;         /* what the client saw, response by response (seen.h) */
@@ -276,7 +277,7 @@ static bool start_simulator(struct case_ctx *c) {
   snprintf(clt, sizeof clt, "client_timeout=%g", c->o->client_timeout);
   snprintf(mb, sizeof mb, "max_body=%ld", c->o->max_body);
   /* badup run --set NAME=VALUE after the harness's own: the same ctx as its own load. */
-  size_t n = 0, max = 16 + 2 * c->o->nctx; /* the NULL at the end included */
+  size_t n = 0, max = 20 + 2 * c->o->nctx; /* the NULL at the end included */
   char **argv = calloc(max, sizeof *argv), **owned = calloc(c->o->nctx + 1, sizeof *owned);
   bool ok = argv && owned;
   const char *fixed[] = {"/proc/self/exe", "serve", "--seed", seed, "--set", rt, "--set", ct, "--set", clt,
@@ -288,6 +289,10 @@ static bool start_simulator(struct case_ctx *c) {
     argv[n++] = ok ? owned[i] : NULL;
     if (!ok) owned[i] = NULL;
   }
+  /* A TLS upstream serves a leaf of the run's set; --tls gives every scenario without a tls
+   * table of its own the valid one. */
+  if (ok && case_is_tls(c->s, c->o)) argv[n++] = "--tls-dir", argv[n++] = (char *)c->o->tls_dir;
+  if (ok && c->o->upstream_tls) argv[n++] = "--tls";
   if (ok) argv[n++] = c->s->file;
   ok = ok && proc_spawn(&c->sim, argv, NULL, sim_out, sim_err, NULL) == 0;
   for (size_t i = 0; owned && i < c->o->nctx; i++) free(owned[i]);
@@ -384,6 +389,8 @@ static bool proxy_workdir(struct case_ctx *c) {
   return false;
 }
 
+bool case_is_tls(const struct scenario *s, const struct run_opts *o) { return s->tls || o->upstream_tls; }
+
 double case_read_timeout(const struct scenario *s, const struct run_opts *o) {
   return s->proxy_read_timeout > 0 ? s->proxy_read_timeout : o->read_timeout;
 }
@@ -422,6 +429,16 @@ static bool render_proxy(struct case_ctx *c) {
     return false;
   }
   if (c->o->client_tls) in.proxy_cert = c->tls_cert, in.proxy_key = c->tls_key, in.proxy_pem = c->tls_pem;
+  /* where the proxy works, which its user can read (a scratch folder is moved back after) */
+  in.upstream_tls = case_is_tls(c->s, c->o);
+  if (in.upstream_tls && !c->upstream_ca[0] &&
+      (!c->o->tls_dir ||
+       run_tls_copy_ca(c->o->tls_dir, c->pdir, c->upstream_ca, sizeof c->upstream_ca, why, sizeof why) != 0)) {
+    c->upstream_ca[0] = 0;
+    setup_error(c, "%s%s", c->o->tls_dir ? why : "the run made no certificates for a TLS upstream", "");
+    return false;
+  }
+  in.upstream_ca = c->upstream_ca;
   if (proxy_render(c->p, &in, &c->rd, why, sizeof why) != 0) {
     setup_error(c, "%s%s", why, "");
     return false;

@@ -48,15 +48,20 @@ struct run_opts {
   long max_body;         /* bytes: the largest request body the proxy accepts */
   bool retries;
   /* --client-tls: the proxy's frontend speaks TLS with the run's `valid` leaf and the
-   * clients verify it against tls_dir/ca.crt (run_tls.h); tls_dir is NULL without it. */
+   * clients verify it against tls_dir/ca.crt (run_tls.h). */
   bool client_tls;
-  const char *tls_dir;
   const char *proxy_config;  /* --proxy-config FILE, or NULL */
   bool confine;              /* the proxy may write only into its case's folders (confine.h) */
   unsigned long seed;
   const struct ctx_var *ctx; /* --set NAME=VALUE: more ctx values for the scenarios (both loads) */
   size_t nctx;
+  bool upstream_tls;         /* --upstream-tls: every upstream speaks TLS (badup serve --tls) */
+  const char *tls_dir;       /* the run's certificates (run_tls.h), absolute; NULL: no case is
+                                TLS, upstream or frontend */
 };
+
+/* Does the case's upstream speak TLS: the scenario has a tls table, or the run --upstream-tls? */
+bool case_is_tls(const struct scenario *s, const struct run_opts *o);
 
 /* The upstream read timeout a case's proxy gets, in seconds: the scenario's
  * proxy_read_timeout (a scenario about a client-side timer, which the upstream one must not

@@ -218,6 +218,10 @@ struct proxy_def {
   char **command;       /* argv templates */
   char **env;           /* "NAME=value" templates */
   char *retries_on, *retries_off;
+  /* upstream_tls = { on = "...", off = "..." }: ${upstream_tls} when the upstream speaks TLS
+   * (on: verify its certificate against ${upstream_ca} for ${upstream_tls_name}, send SNI)
+   * or plain HTTP (off, often ""). on NULL: the proxy has no TLS upstream variant. */
+  char *upstream_tls_on, *upstream_tls_off;
   char **logs;          /* relative to the case folder */
   size_t nlogs;
   char *log_match;      /* POSIX ERE: lines that are the proxy's own word on a request */
@@ -281,6 +285,9 @@ enum proxy_var {
   PV_CLIENT_HEADER_TIMEOUT, PV_CLIENT_HEADER_TIMEOUT_MS, PV_CLIENT_BODY_TIMEOUT, PV_CLIENT_BODY_TIMEOUT_MS,
   PV_MAX_BODY, PV_MAX_BODY_KIB,
   PV_CLIENT_TLS, PV_PROXY_SCHEME, PV_PROXY_CERT, PV_PROXY_KEY, PV_PROXY_PEM, /* --client-tls's */
+  PV_PROXY_URL_HOST,
+  PV_UPSTREAM_TLS, PV_UPSTREAM_SCHEME, PV_UPSTREAM_CA, PV_UPSTREAM_TLS_NAME, /* upstream_tls's */
+  PV_UPSTREAM_URL_HOST,
   PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
@@ -323,6 +330,11 @@ struct proxy_instance {
    * paths of PEM files in the case folder: the run's `valid` leaf, its key, both in one).
    * NULL: plain; ${client_tls} is client_tls.off and the paths are "". */
   const char *proxy_cert, *proxy_key, *proxy_pem;
+  /* The upstream speaks TLS: ${upstream_tls} is upstream_tls.on (p->upstream_tls_on must be
+   * set), ${upstream_scheme} "https", ${upstream_ca} this (an absolute path to the CA file
+   * that signed the upstream's certificate). false: .off, "http", "". */
+  bool upstream_tls;
+  const char *upstream_ca;
 };
 
 /* A rendered instance: the variables' values, and its command's argv and environment
@@ -332,6 +344,7 @@ struct proxy_rendered {
       read_timeout_ms[32], max_connections[16];
   char client_timeout[32], client_timeout_ms[32], max_body[32], max_body_kib[32];
   char *retries;
+  char *upstream_tls;        /* ${upstream_tls} */
   char *servers;             /* ${upstream_servers} */
   char *auth;                /* ${auth} */
   char *client_tls;          /* ${client_tls} */
@@ -395,6 +408,19 @@ bool proxy_forward_refuse(const struct proxy_def *p, bool forward, bool auth, ch
 bool proxy_forward_several_refuse(const struct proxy_def *p, bool forward, bool auth, int nupstreams, char *why,
                                   size_t len);
 void proxy_forward_free(struct proxy_forward_mode *f);
+
+/* proxy_upstream_tls.c. The name a proxy verifies the upstream's certificate against and
+ * sends as SNI (RFC 6066 3): ${upstream_tls_name}. The run's valid certificate is for it. */
+#define PROXY_UPSTREAM_TLS_NAME "localhost"
+/* The CA file a TLS case's folder gets (${upstream_ca} is its absolute path). */
+#define PROXY_UPSTREAM_CA_FILE "upstream-ca.crt"
+/* Why a case whose upstream speaks TLS (tls) cannot run through p, into why, and true: p has
+ * no upstream_tls ("varnish has no TLS upstream variant"), the scenario needs a forward proxy
+ * (forward: its client names the upstream in an http:// URL), or a --proxy-config's text
+ * (config_text, or NULL) never writes ${upstream_tls}, so its proxy would speak plain HTTP to
+ * a TLS upstream. False when it can, or when tls is false. */
+bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward, const char *config_text, char *why,
+                               size_t len);
 
 /* proxy_auth.c. Credentials for one case: a random user ("badup-" and 8 hex digits) and
  * password (24 hex digits) from the kernel's random source; the file of `user:HASH` lines

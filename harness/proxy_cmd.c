@@ -58,6 +58,12 @@ void proxy_usage(FILE *out) {
         "  --client-tls            its TLS frontend (client_tls.on): a CA and certificates made\n"
         "                          in DIR/tls, the `valid` leaf copied to DIR/proxy.{crt,key,pem};\n"
         "                          clients verify it with DIR/tls/ca.crt (printed as ca:)\n"
+        "  --upstream-tls          its TLS upstream variant (upstream_tls = { ... }): https to\n"
+        "                          the upstream, verified against a CA made for this render:\n"
+        "                          DIR/tls/ holds it (ca.crt) and the leaves an upstream can\n"
+        "                          serve (valid.crt, valid.key, valid.pem: for localhost,\n"
+        "                          127.0.0.1 and ::1; expired, wrong_name, untrusted), and\n"
+        "                          DIR/" PROXY_UPSTREAM_CA_FILE " the copy the proxy reads\n"
         "  --forward               its forward-proxy mode's files (forward = { ... })\n"
         "  --auth                  ... with Basic proxy authentication: random credentials,\n"
         "                          written into DIR (proxy-credentials.txt, proxy-users.passwd)\n"
@@ -72,6 +78,8 @@ void proxy_usage(FILE *out) {
         "  dir: DIR\n"
         "  port: PORT\n"
         "  upstreams: HOST:PORT ...   (--upstreams)\n"
+        "  upstream tls: DIR/tls (serve valid.crt and valid.key there; badup serve --tls-dir)\n"
+        "                (--upstream-tls)\n"
         "  url: the URL a client asks (a forward proxy: the upstream's, through PORT)\n"
         "  command: cd DIR && exec [env NAME=value ...] BINARY ARGS...   (sh syntax)\n"
         "  sidecar: ...   (per companion to start once it listens: a log reader)\n"
@@ -94,7 +102,7 @@ struct render_args {
   int ports[PROXY_UPSTREAMS_MAX], nports; /* --upstreams */
   double connect_timeout, read_timeout, client_timeout;
   long max_body;
-  bool retries, forward, auth, client_tls;
+  bool retries, forward, auth, client_tls, upstream_tls;
 };
 
 static bool parse_port(const char *s, int *port) {
@@ -139,13 +147,17 @@ static bool parse_upstreams(const char *s, struct render_args *a) {
 }
 
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
-  enum { O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB, O_CTLS };
+  enum {
+    O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB, O_CTLS,
+    O_UPTLS
+  };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
       {"upstreams", required_argument, NULL, O_UPS},
       {"listen", required_argument, NULL, O_LISTEN},        {"connect-timeout", required_argument, NULL, O_CT},
       {"read-timeout", required_argument, NULL, O_RT},      {"retries", no_argument, NULL, O_RETRIES},
       {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
+      {"upstream-tls", no_argument, NULL, O_UPTLS},
       {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
       {"client-timeout", required_argument, NULL, O_CLT},   {"max-body", required_argument, NULL, O_MAXB},
       {"client-tls", no_argument, NULL, O_CTLS},
@@ -198,6 +210,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
       break;
     case O_RETRIES: a->retries = true; break;
     case O_FWD: a->forward = true; break;
+    case O_UPTLS: a->upstream_tls = true; break;
     case O_AUTH: a->auth = true; break;
     case O_CTLS: a->client_tls = true; break;
     case O_MAX: {
@@ -336,6 +349,7 @@ static int print_rendered(const struct proxy_def *p, const struct render_args *a
     for (int k = 0; k < a->nports; k++) printf(" %s:%d", a->host, a->ports[k]);
     printf("\n");
   }
+  if (a->upstream_tls) printf("upstream tls: %s/%s\n", dir, RUN_TLS_DIR);
   if (p->forward || a->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
   else printf("url: http://127.0.0.1:%d/\n", port);
   print_command("command", dir, rd->argv, rd->env);
@@ -392,6 +406,7 @@ static int render_main(int argc, char **argv) {
   } else if (!p) {
     fprintf(stderr, "badup proxy: no proxy is named '%s' in %s (see 'badup list')\n", a.name, px_dir);
   } else if (proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why) ||
+             proxy_upstream_tls_refuse(p, a.upstream_tls, a.forward, NULL, why, sizeof why) ||
              proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why) ||
              proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
                                       sizeof why) ||
@@ -421,12 +436,19 @@ static int render_main(int argc, char **argv) {
       refused = proxy_auth_write(&cred, dir, dir, why, sizeof why) != 0;
       in.auth_user = cred.user, in.auth_password = cred.password, in.auth_file = cred.file;
     }
-    /* --client-tls: a CA of the render's own, in DIR/tls, and its valid leaf for the frontend */
-    char tls_dir[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], pem[PATH_MAX];
+    /* --client-tls / --upstream-tls: a set of certificates of the render's own in DIR/tls, as
+     * a run makes one: the frontend's leaf copied beside the config, the CA the proxy
+     * verifies its upstream with */
+    char tls_dir[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], pem[PATH_MAX], ca[PATH_MAX];
+    if (!refused && (a.client_tls || a.upstream_tls))
+      refused = run_tls_prepare(dir, tls_dir, sizeof tls_dir, why, sizeof why) != 0;
     if (!refused && a.client_tls) {
-      refused = run_tls_prepare(dir, tls_dir, sizeof tls_dir, why, sizeof why) != 0 ||
-                run_tls_case_files(tls_dir, dir, cert, key, pem, sizeof cert, why, sizeof why) != 0;
+      refused = run_tls_case_files(tls_dir, dir, cert, key, pem, sizeof cert, why, sizeof why) != 0;
       in.proxy_cert = cert, in.proxy_key = key, in.proxy_pem = pem;
+    }
+    if (!refused && a.upstream_tls) {
+      refused = run_tls_copy_ca(tls_dir, dir, ca, sizeof ca, why, sizeof why) != 0;
+      in.upstream_tls = true, in.upstream_ca = ca;
     }
     if (refused) fprintf(stderr, "badup proxy: %s\n", why);
     else if (port < 0) fprintf(stderr, "badup proxy: the kernel handed out no free port\n");

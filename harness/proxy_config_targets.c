@@ -25,10 +25,14 @@ struct judged {
   char fixed[512];   /* the value to write instead */
 };
 
+/* ${upstream_url_host} is the simulator too: its address, or localhost over TLS */
 static bool is_sim_host(const char *h, size_t n) {
   return (n == 16 && strncmp(h, "${upstream_host}", 16) == 0) || (n == 9 && strncmp(h, "127.0.0.1", 9) == 0) ||
-         (n == 9 && strncasecmp(h, "localhost", 9) == 0);
+         (n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 20 && strncmp(h, "${upstream_url_host}", 20) == 0);
 }
+
+#define SCHEME_VAR "${upstream_scheme}"
+#define SCHEME_VAR_LEN (sizeof SCHEME_VAR - 1)
 
 static bool is_sim_port(const char *p, size_t n) { return n == 16 && strncmp(p, "${upstream_port}", 16) == 0; }
 
@@ -64,7 +68,10 @@ static void judge_host_port(const char *host, size_t hn, const char *port, size_
 static void judge_address(const char *v, struct judged *j) {
   const char *a = v, *scheme = NULL;
   size_t sn = 0;
-  if (isalpha((unsigned char)*a)) {
+  if (strncmp(a, SCHEME_VAR "://", SCHEME_VAR_LEN + 3) == 0) { /* http, or https over TLS */
+    sn = SCHEME_VAR_LEN;
+    scheme = a, a += sn + 3;
+  } else if (isalpha((unsigned char)*a)) {
     while (isalnum((unsigned char)a[sn]) || (a[sn] && strchr("+.-", a[sn]))) sn++;
     if (strncmp(a + sn, "://", 3) == 0) scheme = a, a += sn + 3;
     else sn = 0;
@@ -94,15 +101,16 @@ static void judge_address(const char *v, struct judged *j) {
   for (int i = 0; families[i]; i++)
     if (has_prefix(a, families[i])) a += strlen(families[i]);
   /* the authority: up to a path, a query, apache's '|', a list's ',' or ';'; a '$' right after
-   * the port starts nginx's $request_uri */
+   * the port starts nginx's $request_uri, or a template's text after it (haproxy's server
+   * line's ${upstream_tls}) */
   size_t an = 0;
   while (a[an] && !strchr("/?#|,; \t", a[an])) {
+    if (a[an] == '$' && an >= 16 && strncmp(a + an - 16, "${upstream_port}", 16) == 0) break;
     if (a[an] == '$' && a[an + 1] == '{') {
       const char *close = strchr(a + an, '}');
       an = close ? (size_t)(close - a) + 1 : an + 2;
       continue;
     }
-    if (a[an] == '$' && an >= 16 && strncmp(a + an - 16, "${upstream_port}", 16) == 0) break;
     an++;
   }
   const char *rest = a + an;

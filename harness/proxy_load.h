@@ -118,6 +118,11 @@ void proxy_client_free(struct proxy_def *p);
 void ld_client_tls(lua_State *L, struct loader *ld, int v);
 void ld_client_tls_finish(lua_State *L, struct loader *ld);
 void proxy_client_tls_free(struct proxy_def *p);
+/* proxy_upstream_tls.c: the upstream_tls field's reader; once every field is read, that
+ * ${upstream_tls} is used when the field is given, and that neither it nor ${upstream_ca}
+ * is used when it is not. */
+void ld_upstream_tls(lua_State *L, struct loader *ld, int v);
+void ld_upstream_tls_finish(lua_State *L, struct loader *ld);
 
 /* proxy_granularity.c: the granularity field's reader. */
 void ld_granularity(lua_State *L, struct loader *ld, int v);

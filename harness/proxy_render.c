@@ -42,6 +42,12 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_PROXY_CERT] = "proxy_cert",
     [PV_PROXY_KEY] = "proxy_key",
     [PV_PROXY_PEM] = "proxy_pem",
+    [PV_PROXY_URL_HOST] = "proxy_url_host",
+    [PV_UPSTREAM_TLS] = "upstream_tls",
+    [PV_UPSTREAM_SCHEME] = "upstream_scheme",
+    [PV_UPSTREAM_CA] = "upstream_ca",
+    [PV_UPSTREAM_TLS_NAME] = "upstream_tls_name",
+    [PV_UPSTREAM_URL_HOST] = "upstream_url_host",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -116,6 +122,7 @@ void proxy_rendered_free(struct proxy_rendered *r) {
   free(r->argv);
   free(r->env);
   free(r->retries);
+  free(r->upstream_tls);
   free(r->servers);
   free(r->auth);
   free(r->client_tls);
@@ -163,6 +170,11 @@ static int render_upstreams(const struct proxy_def *p, const struct proxy_instan
     return -1;
   }
   struct vars base = {proxy_var_names, out->values, PV__COUNT};
+  /* ${upstream_tls} first: retries and the per-upstream texts (haproxy's server lines) may
+   * use it, and it may use the other standard variables (${upstream_ca}). */
+  const char *tls = in->upstream_tls ? p->upstream_tls_on : p->upstream_tls_off;
+  out->upstream_tls = template_render(tls ? tls : "", &base, bad);
+  out->values[PV_UPSTREAM_TLS] = out->upstream_tls;
   const char *retries = in->retries ? p->retries_on : p->retries_off;
   if (n > 1 && u->retries_on) retries = in->retries ? u->retries_on : u->retries_off;
   /* The retries text may use the other variables (a port, a timeout). */
@@ -174,7 +186,7 @@ static int render_upstreams(const struct proxy_def *p, const struct proxy_instan
   out->several = calloc(u->nseveral + 1, sizeof *out->several);
   out->all_names = calloc(all, sizeof *out->all_names);
   out->all_values = calloc(all, sizeof *out->all_values);
-  if (!out->retries || !out->servers || !out->several || !out->all_names || !out->all_values) {
+  if (!out->upstream_tls || !out->retries || !out->servers || !out->several || !out->all_names || !out->all_values) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -231,6 +243,18 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
       [PV_MAX_BODY] = out->max_body, [PV_MAX_BODY_KIB] = out->max_body_kib};
   memcpy(out->values, values, sizeof values);
   out->values[PV_UPSTREAM_SERVERS] = "", out->values[PV_UPSTREAM_INDEX] = "1", out->values[PV_UPSTREAM_SUFFIX] = "";
+  if (in->upstream_tls && (!p->upstream_tls_on || !in->upstream_ca || in->upstream_ca[0] != '/')) {
+    snprintf(err, errlen, "%s: %s", p->name,
+             p->upstream_tls_on ? "a TLS upstream needs the absolute path of its CA file" : "no TLS upstream variant");
+    return -1;
+  }
+  out->values[PV_UPSTREAM_TLS] = "";
+  out->values[PV_UPSTREAM_SCHEME] = in->upstream_tls ? "https" : "http";
+  out->values[PV_UPSTREAM_CA] = in->upstream_tls ? in->upstream_ca : "";
+  out->values[PV_UPSTREAM_TLS_NAME] = PROXY_UPSTREAM_TLS_NAME;
+  /* a proxy that checks the certificate against its URL's host (and sends that as SNI) must
+   * name the upstream by the certificate's name; plain, the address as always */
+  out->values[PV_UPSTREAM_URL_HOST] = in->upstream_tls ? PROXY_UPSTREAM_TLS_NAME : in->upstream_host;
   bool fwd = in->forward && p->fwd.on, auth = fwd && p->fwd.auth && in->auth_user;
   out->values[PV_AUTH] = "";
   out->values[PV_AUTH_USER] = auth ? in->auth_user : "";
@@ -244,6 +268,9 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
   out->values[PV_PROXY_CERT] = tls ? in->proxy_cert : "";
   out->values[PV_PROXY_KEY] = tls && in->proxy_key ? in->proxy_key : "";
   out->values[PV_PROXY_PEM] = tls && in->proxy_pem ? in->proxy_pem : "";
+  /* the frontend's own name for itself where its config names one (caddy's site address): the
+   * certificate's name over TLS, the address plain */
+  out->values[PV_PROXY_URL_HOST] = tls ? PROXY_UPSTREAM_TLS_NAME : "127.0.0.1";
   char *bad = NULL;
   if (render_upstreams(p, in, out, &bad, err, errlen) != 0) {
     free(bad);

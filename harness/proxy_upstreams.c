@@ -156,8 +156,13 @@ bool ld_uses(const struct proxy_def *p, const char *name) {
     for (char **a = p->sidecars[k]; a && *a; a++)
       if (strstr(*a, needle)) return true;
   for (size_t i = 0; i < p->upstreams.nseveral; i++)
-    if (p->upstreams.several[i].text && strstr(p->upstreams.several[i].text, needle)) return true;
-  const char *texts[] = {p->retries_on, p->retries_off, p->upstreams.retries_on, p->upstreams.retries_off};
+    if ((p->upstreams.several[i].text && strstr(p->upstreams.several[i].text, needle)) ||
+        (p->upstreams.several[i].list.each && strstr(p->upstreams.several[i].list.each, needle)))
+      return true;
+  /* the text per upstream (haproxy's server line carries ${upstream_tls}) */
+  if (p->upstreams.servers.each && strstr(p->upstreams.servers.each, needle)) return true;
+  const char *texts[] = {p->retries_on,     p->retries_off,       p->upstreams.retries_on, p->upstreams.retries_off,
+                         p->upstream_tls_on, p->upstream_tls_off};
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
     if (texts[i] && strstr(texts[i], needle)) return true;
   return false;

@@ -191,7 +191,8 @@ const char *ld_unsafe_relative(const char *s) {
 static const char *const HARNESS_FILES[] = {"simulator.out", "simulator.err", "proxy.out", "proxy.err",
                                             "upstream-events.json", "upstream-requests.json", "client-sent.txt",
                                             "client-received.txt", PROXY_AUTH_FILE, PROXY_CREDENTIALS_FILE,
-                                            PROXY_TLS_CERT_FILE, PROXY_TLS_KEY_FILE, PROXY_TLS_PEM_FILE, NULL};
+                                            PROXY_TLS_CERT_FILE, PROXY_TLS_KEY_FILE, PROXY_TLS_PEM_FILE,
+                                            PROXY_UPSTREAM_CA_FILE, NULL};
 
 const char *ld_harness_file(const char *s) {
   /* the first part of the name that counts: "./x" and ".//x" are x */

@@ -17,8 +17,8 @@ struct reference {
   json_t *doc; /* {"proxy": key, "versions": {...}}: "versions" is always an object */
 };
 
-void reference_key(char *out, size_t len, const char *proxy, bool retries, bool client_tls) {
-  snprintf(out, len, "%s%s%s", proxy, retries ? "+retries" : "", client_tls ? "+ctls" : "");
+void reference_key(char *out, size_t len, const char *proxy, bool retries, bool upstream_tls, bool client_tls) {
+  snprintf(out, len, "%s%s%s%s", proxy, retries ? "+retries" : "", upstream_tls ? "+tls" : "", client_tls ? "+ctls" : "");
 }
 
 static struct reference *wrap(json_t *doc) {

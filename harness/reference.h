@@ -46,8 +46,10 @@ struct reference_record {
   const char *digest;     /* the scenario file's digest (scenario.h); "" when not recorded */
 };
 
-/* "<proxy>", "<proxy>+retries", "<proxy>+ctls" or "<proxy>+retries+ctls", into out. */
-void reference_key(char *out, size_t len, const char *proxy, bool retries, bool client_tls);
+/* "<proxy>", then "+retries" (--retries), "+tls" (--upstream-tls: every upstream speaks TLS,
+ * which a proxy may answer differently) and "+ctls" (--client-tls), those that hold, in that
+ * order ("nginx+retries+ctls"), into out. */
+void reference_key(char *out, size_t len, const char *proxy, bool retries, bool upstream_tls, bool client_tls);
 
 /* dir/<key>.json; a missing file reads as an empty reference (a run without one compares
  * with nothing). NULL when the file does not parse or has the wrong shape (not an object,

@@ -17,11 +17,13 @@
 
 static json_t *assertions_json(const struct case_result *cr);
 
-static json_t *row_json(const struct row *r) {
+static json_t *row_json(const struct row *r, const struct run_opts *opts) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "proxy", r->proxy->name, "proxy_version",
                         r->proxy->version ? r->proxy->version : "", "scenario", r->scn->name, "expect", scenario_expect_text(r->scn),
                         "got", row_got(r), "verdict", verdict_word(r->verdict));
   json_object_set_new(o, "reason", json_text(r->reason));
+  /* the upstream spoke TLS (its scenario's tls table, or --upstream-tls) */
+  json_object_set_new(o, "tls", json_boolean(case_is_tls(r->scn, opts)));
   json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
   json_object_set_new(o, "reference_version", r->reference_version[0] ? json_string(r->reference_version) : json_null());
   json_object_set_new(o, "elapsed_ms", json_real(r->r.elapsed_ms));
@@ -340,6 +342,22 @@ void results_skipped(FILE *out, const struct row *rows, size_t n, const char *le
   }
 }
 
+/* Which upstreams spoke TLS: every one (--upstream-tls), or the scenarios with a tls table. */
+static void report_tls(FILE *f, const struct row *rows, size_t n, const struct run_opts *o) {
+  if (o->upstream_tls) {
+    fprintf(f, "Upstreams over TLS (--upstream-tls): every proxy verified the upstream's certificate against the "
+               "run's CA (tls/ca.crt); judged against the proxies' \"+tls\" references.\n\n");
+    return;
+  }
+  size_t tls = 0;
+  for (size_t i = 0; i < n; i++) tls += case_is_tls(rows[i].scn, o);
+  if (tls)
+    fprintf(f, "Upstreams over TLS: %zu case%s whose scenario has a tls table (the run's CA: tls/ca.crt); the "
+               "others plain HTTP.\n\n", tls, tls == 1 ? "" : "s");
+  else
+    fprintf(f, "Upstreams: plain HTTP.\n\n");
+}
+
 static int write_report(const char *path, const struct row *rows, size_t n, const struct run_info *info) {
   char *text = NULL;
   size_t len = 0;
@@ -360,6 +378,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   if (info->opts->client_tls)
     fprintf(f, "Client TLS (--client-tls): every proxy's frontend spoke TLS with a certificate of this run's own "
                "CA (tls/ca.crt), which the client verified; proxies without a TLS frontend were skipped.\n\n");
+  report_tls(f, rows, n, info->opts);
   report_own_read_timeouts(f, rows, n);
   fprintf(f, "## Proxies\n\n| proxy | version | binary |\n|---|---|---|\n");
   struct grid g;
@@ -398,7 +417,7 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
 int results_write(const char *dir, const struct row *rows, size_t n, const struct run_info *info) {
   char path[4096];
   json_t *arr = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(arr, row_json(&rows[i]));
+  for (size_t i = 0; i < n; i++) json_array_append_new(arr, row_json(&rows[i], info->opts));
   json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:i, s:{s:f, s:f, s:b, s:f, s:I}, s:o}", "started", info->started,
                           "duration_s", info->duration_s, "interrupted", info->interrupted, "jobs", info->jobs, "repeat",
                           info->repeat > 0 ? info->repeat : 1, "timeouts", "connect_s", info->opts->connect_timeout,
@@ -407,6 +426,7 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
   if (info->shard) json_object_set_new(doc, "shard", json_string(info->shard));
   /* --client-tls: the client spoke TLS to every proxy (the CA in tls/ca.crt beside it) */
   json_object_set_new(doc, "client_tls", json_boolean(info->opts->client_tls));
+  json_object_set_new(doc, "upstream_tls", json_boolean(info->opts->upstream_tls));
   snprintf(path, sizeof path, "%s/results.json", dir);
   int rc = jsonio_write(path, doc);
   json_decref(doc);

@@ -50,6 +50,10 @@ void run_usage(FILE *out) {
         "  --client-tls           the proxies' frontends speak TLS with a certificate of the run's\n"
         "                         own CA (OUT/tls/ca.crt), which the client verifies; proxies\n"
         "                         without a TLS frontend are skipped\n"
+        "  --upstream-tls         every upstream speaks TLS with a certificate of the run's\n"
+        "                         own CA (OUT/tls/), which each proxy verifies (its\n"
+        "                         upstream_tls variant; a proxy without one is skipped);\n"
+        "                         judged against the proxy's \"+tls\" reference\n"
         "  --connect-timeout S    upstream connect timeout given to proxies (default %g)\n"
         "  --read-timeout S       upstream read timeout given to proxies (default %g)\n"
         "  --client-timeout S     client-side timeouts given to proxies: to receive the\n"
@@ -126,13 +130,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
                                .seed = 1}};
   enum {
     O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED,
-    O_REPEAT, O_SET, O_CLT, O_MAXB, O_CTLS
+    O_REPEAT, O_SET, O_CLT, O_MAXB, O_CTLS, O_UPTLS
   };
   static const struct option longopts[] = {
       {"proxy", required_argument, NULL, O_PROXY},   {"scenario", required_argument, NULL, O_SCEN},
       {"jobs", required_argument, NULL, O_JOBS},     {"shard", required_argument, NULL, O_SHARD},
       {"out", required_argument, NULL, O_OUT},       {"proxy-config", required_argument, NULL, O_PCONF},
-      {"retries", no_argument, NULL, O_RETRIES},     {"connect-timeout", required_argument, NULL, O_CT},
+      {"retries", no_argument, NULL, O_RETRIES},     {"upstream-tls", no_argument, NULL, O_UPTLS},
+      {"connect-timeout", required_argument, NULL, O_CT},
       {"read-timeout", required_argument, NULL, O_RT}, {"update-reference", no_argument, NULL, O_UPD},
       {"reference", required_argument, NULL, O_REF}, {"scenarios", required_argument, NULL, O_SDIR},
       {"proxies", required_argument, NULL, O_PDIR},  {"seed", required_argument, NULL, O_SEED},
@@ -173,6 +178,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
     case O_PCONF: a->o.proxy_config = optarg; break;
     case O_RETRIES: a->o.retries = true; break;
     case O_CTLS: a->o.client_tls = true; break;
+    case O_UPTLS: a->o.upstream_tls = true; break;
     case O_CT:
     case O_RT: {
       double v = strtod(optarg, &end);
@@ -279,7 +285,7 @@ static struct reference **load_references(const struct run_args *a, const struct
   for (size_t p = 0; p < m->npx; p++) {
     if (!run_selected(m->pxs[p].name, a->proxy_list)) continue; /* no rows: nothing to judge */
     char key[256], why[1024];
-    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.client_tls);
+    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.upstream_tls, a->o.client_tls);
     if ((refs[p] = reference_load(dir, key, why, sizeof why))) continue;
     fprintf(stderr, "badup run: %s\n", why);
     for (size_t q = 0; q < p; q++) reference_free(refs[q]);
@@ -315,6 +321,13 @@ static void drop_unfinished(struct run_matrix *m, const char *out) {
       files_remove_tree(dir);
     }
   }
+}
+
+/* Is some case to be run with a TLS upstream (a skipped one needs no certificates)? */
+static bool run_needs_tls(const struct run_matrix *m, const struct run_opts *o) {
+  for (size_t i = 0; i < m->nrows; i++)
+    if (m->rows[i].verdict != VERDICT_SKIPPED && case_is_tls(m->rows[i].scn, o)) return true;
+  return false;
 }
 
 /* results/latest -> <folder>, replaced atomically. */
@@ -373,7 +386,7 @@ static bool record_run(const struct run_args *a, struct run_matrix *m, struct re
   for (size_t p = 0; p < m->npx; p++) {
     if (!m->pxs[p].binary || !run_selected(m->pxs[p].name, a->proxy_list)) continue;
     char key[256];
-    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.client_tls);
+    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.upstream_tls, a->o.client_tls);
     int urc = record_reference(ref_dir, key, &m->pxs[p], m->rows, m->nrows);
     if (urc < 0) {
       fprintf(stderr, "badup run: updating the reference of %s in %s: %s\n", m->pxs[p].name, ref_dir, strerror(-urc));
@@ -458,12 +471,13 @@ int run_main(int argc, char **argv) {
   }
   run_iso_now(started, sizeof started, stamp, sizeof stamp);
   if (run_prepare_out(a.out_arg, stamp, started, out, sizeof out, a.quiet) != 0) goto done;
-  /* --client-tls: the run's CA and leaves, once, before any case copies its proxy's leaf */
+  /* One set of certificates for every TLS case (an upstream's, a frontend's), made before
+   * the first starts. */
   char tls_dir[PATH_MAX];
-  if (a.o.client_tls) {
+  if (a.o.client_tls || run_needs_tls(&m, &a.o)) {
     char why[1024];
     if (run_tls_prepare(out, tls_dir, sizeof tls_dir, why, sizeof why) != 0) {
-      fprintf(stderr, "badup run: --client-tls: %s\n", why);
+      fprintf(stderr, "badup run: cannot make the run's TLS certificates: %s\n", why);
       goto done;
     }
     a.o.tls_dir = tls_dir;

@@ -15,6 +15,7 @@
 
 #include "files.h"
 #include "run_parts.h"
+#include "run_tls.h"
 
 void run_iso_now(char *out, size_t len, char *stamp, size_t slen) {
   time_t t = time(NULL);
@@ -114,7 +115,8 @@ int run_prepare_out(const char *out_arg, const char *stamp, const char *started,
       if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
       empty = false;
       if (!strcmp(e->d_name, MARKER)) marked = true;
-      else if (strcmp(e->d_name, "cases") != 0 && !run_file(e->d_name) && !foreign) {
+      else if (strcmp(e->d_name, "cases") != 0 && strcmp(e->d_name, RUN_TLS_DIR) != 0 && !run_file(e->d_name) &&
+               !foreign) {
         snprintf(foreign_name, sizeof foreign_name, "%s", e->d_name);
         foreign = foreign_name;
       }
@@ -138,6 +140,9 @@ int run_prepare_out(const char *out_arg, const char *stamp, const char *started,
       char cases[PATH_MAX + 8];
       snprintf(cases, sizeof cases, "%s/cases", out);
       int rc = files_remove_tree(cases);
+      /* the earlier run's certificates too: each run makes its own CA */
+      snprintf(cases, sizeof cases, "%s/%s", out, RUN_TLS_DIR);
+      if (rc == 0) rc = files_remove_tree(cases);
       d = opendir(out);
       while (d && (e = readdir(d)) && rc == 0) {
         if (!run_file(e->d_name)) continue;

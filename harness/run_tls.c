@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "tls_certs.h"
 
 int run_tls_prepare(const char *out_dir, char *path_out, size_t len, char *err, size_t errlen) {
-  int n = snprintf(path_out, len, "%s/tls", out_dir);
+  int n = snprintf(path_out, len, "%s/" RUN_TLS_DIR, out_dir);
   if (n < 0 || (size_t)n >= len) {
     snprintf(err, errlen, "%.200s/tls: the path is too long", out_dir);
     return -1;
@@ -22,7 +23,7 @@ int run_tls_prepare(const char *out_dir, char *path_out, size_t len, char *err, 
   /* A path the proxies read from their case folders, whatever folder they run in. */
   char *abs = realpath(out_dir, NULL);
   if (abs) {
-    n = snprintf(path_out, len, "%s/tls", abs);
+    n = snprintf(path_out, len, "%s/" RUN_TLS_DIR, abs);
     free(abs);
     if (n < 0 || (size_t)n >= len) {
       snprintf(err, errlen, "%.200s/tls: the path is too long", out_dir);
@@ -73,5 +74,25 @@ int run_tls_case_files(const char *tls_dir, const char *dir, char *cert, char *k
     }
     if (copy_file(src, outs[i], files[i].mode, err, errlen) != 0) return -1;
   }
+  return 0;
+}
+
+int run_tls_copy_ca(const char *tls_dir, const char *dest_dir, char *path, size_t len, char *err, size_t errlen) {
+  char ca[PATH_MAX], dest[PATH_MAX];
+  if (tls_cert_path(ca, sizeof ca, tls_dir, TLS_CERT_CA, "crt") != 0 ||
+      snprintf(dest, sizeof dest, "%s/%s", dest_dir, PROXY_UPSTREAM_CA_FILE) >= (int)sizeof dest) {
+    snprintf(err, errlen, "%.200s: the path of the run CA is too long", tls_dir);
+    return -1;
+  }
+  if (copy_file(ca, dest, 0644, err, errlen) != 0) return -1;
+  /* the proxy runs in the case folder, but reads the CA by this path: make it absolute */
+  char *abs = realpath(dest, NULL);
+  if (!abs || strlen(abs) >= len) {
+    snprintf(err, errlen, "%.300s: cannot resolve its absolute path", dest);
+    free(abs);
+    return -1;
+  }
+  snprintf(path, len, "%s", abs);
+  free(abs);
   return 0;
 }

@@ -65,7 +65,7 @@ return proxy {
   -- "/" whatever --retries says. With it, maxattempts=2 (a failed connect goes to the next
   -- member); without, maxattempts=0: no other member is tried.
   upstreams = {
-    each = 'BalancerMember "http://127.0.0.1:${upstream_port}" connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0',
+    each = 'BalancerMember "${upstream_scheme}://${upstream_url_host}:${upstream_port}" connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0',
     join = "\n    ",
     retries = { on = "", off = "ProxyPass / balancer://up/ maxattempts=0\n# retries off: " },
   },
@@ -80,14 +80,34 @@ LoadModule slotmem_shm_module /usr/lib/apache2/modules/mod_slotmem_shm.so
 LoadModule lbmethod_byrequests_module /usr/lib/apache2/modules/mod_lbmethod_byrequests.so
 ]], [[
 ProxyRequests Off
-
+${upstream_tls}
 <Proxy "balancer://up">
     ${upstream_servers}
 </Proxy>
 ${retries}ProxyPass / balancer://up/ maxattempts=2
-ProxyPass        / http://${upstream_host}:${upstream_port}/ connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0
-ProxyPassReverse / http://${upstream_host}:${upstream_port}/
+ProxyPass        / ${upstream_scheme}://${upstream_url_host}:${upstream_port}/ connectiontimeout=${connect_timeout_ms}ms timeout=${read_timeout} retry=0
+ProxyPassReverse / ${upstream_scheme}://${upstream_url_host}:${upstream_port}/
 ]]),
+  },
+  -- TLS upstreams: mod_ssl loaded, https:// in ProxyPass and BalancerMember, the upstream's
+  -- certificate verified against the run CA (SSLProxyVerify require), its dates checked and
+  -- its name checked (SSLProxyCheckPeerName). httpd has no directive for the name to check
+  -- or to send as SNI: it takes the URL's host, and matches no IP SAN ("Peer certificate does
+  -- not match for hostname 127.0.0.1" for a certificate that has it). So the URLs name the
+  -- upstream ${upstream_url_host}: ${upstream_tls_name} (localhost) over TLS, which httpd
+  -- checks and sends as SNI; it resolves it, and tries each address in turn (::1, refused,
+  -- then 127.0.0.1); plain, ${upstream_host} as always. A certificate that fails the check
+  -- ends the handshake ("SSL Proxy: Peer certificate ..."): 500 or 502 to the client.
+  upstream_tls = {
+    on = [[LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so
+SSLProxyEngine on
+SSLProxyVerify require
+SSLProxyVerifyDepth 2
+SSLProxyCACertificateFile ${upstream_ca}
+SSLProxyCheckPeerName on
+SSLProxyCheckPeerExpire on
+]],
+    off = "",
   },
   -- timeout= and ProxyTimeout (${read_timeout}) and RequestReadTimeout take whole seconds;
   -- connectiontimeout= takes ms, the body limit bytes.

@@ -62,8 +62,8 @@ return proxy {
 		}
 	}
 }
-${proxy_scheme}://${client_tls}
-	bind 127.0.0.1
+${proxy_scheme}://${proxy_url_host}:${proxy_port} {
+	${client_tls}bind 127.0.0.1
 	log {
 		output file ${dir}/access.log
 		format filter {
@@ -80,17 +80,26 @@ ${proxy_scheme}://${client_tls}
 	reverse_proxy ${upstream_servers} {
 		transport http {
 			dial_timeout ${connect_timeout}s
-			response_header_timeout ${read_timeout}s
+			response_header_timeout ${read_timeout}s${upstream_tls}
 		}
 		${retries}${lb_policy}
 	}
 }
 ]],
   },
-  -- --client-tls: the site on https://localhost (the name the client asks for) with the
-  -- case's certificate; the rest of the line (the block's opening brace) comes with it, so a
-  -- plain case renders as before.
-  client_tls = { on = "localhost:${proxy_port} {\n\ttls ${proxy_cert} ${proxy_key}", off = "127.0.0.1:${proxy_port} {" },
+  -- --client-tls: the site on https://localhost (${proxy_url_host}: the name the client asks
+  -- for and the certificate's) with the case's certificate; plain, http://127.0.0.1 as ever.
+  client_tls = { on = "tls ${proxy_cert} ${proxy_key}\n\t", off = "" },
+  -- TLS upstreams: the http transport's tls, with the run CA as the only trusted one
+  -- (tls_trusted_ca_certs: caddy 2.6 has no tls_trust_pool) and the name it verifies and
+  -- sends as SNI (tls_server_name; Go's crypto/tls checks it against the SANs). A failed
+  -- verification is a dial error to caddy: 502. The handshake gets the connect timeout
+  -- (tls_timeout), as nginx's does: caddy's own default, 10 s, outlasts the case's client.
+  upstream_tls = {
+    on = "\n\t\t\ttls\n\t\t\ttls_trusted_ca_certs ${upstream_ca}\n\t\t\ttls_server_name ${upstream_tls_name}"
+      .. "\n\t\t\ttls_timeout ${connect_timeout}s",
+    off = "",
+  },
   client = { header_timeout = "servers timeouts read_header", body_timeout = "servers timeouts read_body (total)",
              max_body = "request_body max_size" },
   -- `caddy run` stays in the foreground (`caddy start` would detach); a Caddyfile cannot

@@ -24,7 +24,14 @@ return proxy {
   config = "haproxy.cfg",
   -- Several upstreams: one `server` line each (up, up2, ...), balance roundrobin (haproxy's
   -- default, from the first). A retry goes to another server only with option redispatch.
-  upstreams = { each = "server up${upstream_suffix} ${upstream_host}:${upstream_port}", join = "\n    " },
+  upstreams = { each = "server up${upstream_suffix} ${upstream_host}:${upstream_port}${upstream_tls}", join = "\n    " },
+  -- TLS upstreams: on each server line, ssl with verify required against the run CA, the
+  -- name checked with verifyhost (haproxy checks it against the certificate's SAN) and sent
+  -- as SNI. A failed verification is a connection failure to haproxy: 503, state SC--.
+  upstream_tls = {
+    on = " ssl verify required ca-file ${upstream_ca} verifyhost ${upstream_tls_name} sni str(${upstream_tls_name})",
+    off = "",
+  },
   files = {
     ["haproxy.cfg"] = [[
 global

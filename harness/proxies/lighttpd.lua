@@ -39,6 +39,8 @@ return proxy {
 )]],
     join = ", ",
   },
+  -- No TLS upstream variant (upstream_tls): lighttpd 1.4's mod_proxy speaks plain HTTP to
+  -- its backends only (its TLS, mod_openssl, is for the clients' side).
   files = {
     ["lighttpd.conf"] = [[
 server.modules = ( "mod_proxy", "mod_accesslog" )

@@ -32,11 +32,15 @@ return proxy {
   -- Several backend= lines of one pattern share the requests from a random start (weighted
   -- round robin): which upstream a case's request reached would be a draw.
   upstreams = { max = 1, why = "it picks among its backends from a random start: the outcome would be a draw" },
+  -- TLS upstreams: the backend's tls parameter, sni= the name it sends and verifies the
+  -- certificate against (nghttpx checks the SAN), cacert= the run CA as the only trusted
+  -- one (nghttpx verifies backends unless told `insecure`). A failed verification is 502.
+  upstream_tls = { on = ";tls;sni=${upstream_tls_name}\ncacert=${upstream_ca}", off = "" },
   files = {
     ["nghttpx.conf"] = [[
 # ${retries}
 frontend=127.0.0.1,${proxy_port}${client_tls}
-backend=${upstream_host},${upstream_port};;proto=http/1.1
+backend=${upstream_host},${upstream_port};;proto=http/1.1${upstream_tls}
 backend-connect-timeout=${connect_timeout_ms}ms
 backend-read-timeout=${read_timeout_ms}ms
 backend-write-timeout=${read_timeout_ms}ms

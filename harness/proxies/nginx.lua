@@ -55,17 +55,30 @@ http {
     server {
         listen 127.0.0.1:${proxy_port}${client_tls};
         location / {
-            proxy_pass http://up;
+            proxy_pass ${upstream_scheme}://up;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_connect_timeout ${connect_timeout_ms}ms;
             proxy_read_timeout    ${read_timeout_ms}ms;
             proxy_send_timeout    ${read_timeout_ms}ms;
-            ${retries}
+            ${retries}${upstream_tls}
         }
     }
 }
 ]],
+  },
+  -- TLS upstreams: proxy_pass https://, the upstream's certificate verified against the run
+  -- CA for ${upstream_tls_name} (nginx checks the name against the certificate's SAN, and
+  -- sends it as SNI with proxy_ssl_server_name). A failed verification ends the handshake:
+  -- "upstream SSL certificate verify error" in the error log, 502 to the client.
+  upstream_tls = {
+    on = [[
+
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate ${upstream_ca};
+            proxy_ssl_name ${upstream_tls_name};
+            proxy_ssl_server_name on;]],
+    off = "",
   },
   client = { header_timeout = "client_header_timeout", body_timeout = "client_body_timeout",
              max_body = "client_max_body_size" },

@@ -2,7 +2,7 @@
 // harness/proxies/node.lua (copied into the case folder as proxy.js).
 //
 // usage: node proxy.js LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORTS CONNECT_TIMEOUT_S READ_TIMEOUT_S RETRIES LOG_FILE
-//                      [CLIENT_HEADER_S CLIENT_BODY_S MAX_BODY]
+//                      [CLIENT_HEADER_S CLIENT_BODY_S MAX_BODY [TLS_NAME:CA_FILE]]
 //   UPSTREAM_PORTS: one port, or several separated by commas (a request goes to the first,
 //   each retry to the next); timeouts in seconds (fractions allowed); RETRIES = extra attempts
 //   for idempotent requests that failed before any response byte (0 = none); LOG_FILE gets
@@ -10,7 +10,9 @@
 //   CLIENT_HEADER_S is server.headersTimeout (the whole head, from the request's first
 //   byte: 408), CLIENT_BODY_S the idle time allowed between two body chunks (408, then the
 //   connection is closed), MAX_BODY the largest body in bytes (413 on a larger
-//   Content-Length at once, or once a chunked body passes it).
+//   Content-Length at once, or once a chunked body passes it). TLS_NAME:CA_FILE, when given
+//   and not empty: the upstream speaks TLS (https), its certificate verified against the CA
+//   in CA_FILE (the only one trusted) for TLS_NAME, which is also sent as SNI.
 //
 // What it does, the way such proxies are usually written:
 //   - upstream keep-alive pool (http.Agent keepAlive), so a reused connection can die;
@@ -41,7 +43,15 @@ const logFd = fs.openSync(args[6], 'a');
 const headerMs = args[7] ? Number(args[7]) * 1000 : 0;
 const bodyIdleMs = args[8] ? Number(args[8]) * 1000 : 0;
 const maxBody = args[9] ? Number(args[9]) : 0;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// TLS_NAME:CA_FILE: the name has no ':', the path may
+const tlsArg = args[10] || '';
+const tlsName = tlsArg ? tlsArg.slice(0, tlsArg.indexOf(':')) : '';
+const tlsCa = tlsArg ? fs.readFileSync(tlsArg.slice(tlsArg.indexOf(':') + 1)) : null;
+// https verifies the certificate (rejectUnauthorized is its default) against ca, for
+// servername (checkServerIdentity takes it over the host), and sends servername as SNI.
+const upstream = tlsArg ? https : http;
+const tlsOptions = tlsArg ? { ca: tlsCa, servername: tlsName, rejectUnauthorized: true } : {};
+const agent = new upstream.Agent(Object.assign({ keepAlive: true, maxSockets: 64 }, tlsOptions));
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -79,7 +89,8 @@ function proxy(req, res) {
     for (const h of HOP_BY_HOP) delete headers[h];
     headers['x-forwarded-for'] = req.socket.remoteAddress;
     const port = upstreamPorts[(attempts - 1) % upstreamPorts.length];
-    const up = http.request({ host: upstreamHost, port, method: req.method, path: req.url, headers, agent });
+    const up = upstream.request(Object.assign({ host: upstreamHost, port, method: req.method, path: req.url, headers,
+      agent }, tlsOptions));
     current = up;
 
     // Failure before any response byte: retry (if allowed) or answer 502/504.

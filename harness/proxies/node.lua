@@ -33,10 +33,14 @@ return proxy {
   },
   command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_servers}",
               "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log",
-              "${client_header_timeout}", "${client_body_timeout}", "${max_body}" },
+              "${client_header_timeout}", "${client_body_timeout}", "${max_body}", "${upstream_tls}" },
   -- --client-tls: https.createServer with the case's certificate and key (proxy.js reads
   -- "CERT|KEY"); "" keeps http.createServer.
   client_tls = { on = "${proxy_cert}|${proxy_key}", off = "" },
+  -- TLS upstreams: the last argument, NAME:CA_FILE ("" plain): node's https module, which
+  -- verifies the certificate against the CA for the name and sends it as SNI. A failed
+  -- verification is an upstream error to the script: 502.
+  upstream_tls = { on = "${upstream_tls_name}:${upstream_ca}", off = "" },
   client = { header_timeout = "server.headersTimeout (argv)", body_timeout = "idle timer between body chunks (argv)",
              max_body = "Content-Length / body bytes > N: 413 (argv)" },
   -- node --check parses the script without running it.

@@ -80,6 +80,14 @@ always_direct allow all
 http_access allow all
 ]] .. squid_common,
   },
+  -- No TLS upstream variant (upstream_tls): Debian's squid 5.7 is built with GnuTLS
+  -- (--with-gnutls), where TLS to an origin does not verify it. The accelerator forwards
+  -- DIRECT to an http:// URL, and http_port's protocol=HTTPS (the https:// URLs that would
+  -- be sent over TLS) makes the port itself a TLS one ("https_port requires a cert="). A
+  -- cache_peer ... originserver tls tls-cafile=... completed the handshake with a
+  -- self-signed certificate (GnuTLS "BlindPeerConnector": nothing checked), and got no
+  -- response from an OpenSSL server either way (ERR_READ_ERROR, 502). A variant that lets
+  -- any certificate through would pass the cases it is meant to fail.
   -- connect_timeout, read_timeout and request_timeout take whole seconds here (a fraction
   -- below 1 s is refused at start-up); the body limit bytes.
   granularity = { connect_timeout = 1, read_timeout = 1, client_timeout = 1 },

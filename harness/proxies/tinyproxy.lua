@@ -44,6 +44,8 @@ return proxy {
   version = { args = { "-v" }, pattern = "tinyproxy (%d+%.%d+%.%d+)" },
   config = "tinyproxy.conf",
   upstreams = { max = 1, why = "ReversePath maps a path to one URL" },
+  -- No TLS upstream variant (upstream_tls): tinyproxy speaks plain HTTP to the servers it
+  -- forwards to (ReversePath takes http:// URLs; CONNECT tunnels the client's own TLS).
   files = {
     ["tinyproxy.conf"] = tinyproxy_common .. [[
 ReverseOnly Yes

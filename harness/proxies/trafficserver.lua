@@ -76,6 +76,12 @@ return proxy {
   -- needs parent_proxy.self_detect 0 (127.0.0.1 is ATS's own host: marked down), and even then
   -- 9.2 logged every request DIRECT to the remap rule's origin in a quick try: not written.
   upstreams = { max = 1, why = "its remap rule names one origin; parent selection is not written" },
+  -- No TLS upstream variant (upstream_tls) yet: 9.2 checks an https:// origin's certificate
+  -- (verify.server.policy ENFORCED) against the SNI it sends, which is the remap target's
+  -- host; for 127.0.0.1 it matches no IP SAN ("SNI (127.0.0.1) not in certificate"), a
+  -- Host rewritten to localhost does not change the SNI (sni_policy host), and a rule that
+  -- names localhost is looked up in DNS only (NXDOMAIN here; its host file is not read for
+  -- it): 500 Unknown Host.
   files = {
     ["runroot.yaml"] = [[
 prefix: /usr

@@ -58,6 +58,8 @@ sub vcl_recv {
       director_members = { each = "ups.add_backend(up${upstream_suffix});", join = "\n    " },
     },
   },
+  -- No TLS upstream variant (upstream_tls): Varnish Cache has no TLS backends (a backend is
+  -- .host and .port, plain HTTP; TLS to an origin needs another program in front of it).
   files = {
     ["varnish.vcl"] = [[
 vcl 4.1;

@@ -207,6 +207,19 @@ CASES = [
      "uses ${max_body_kib} but has no client table: declare client = {"),
     ("command", '{ "${binary}", "-c", "exit 0", "${client_header_timeout_ms}" }',
      "uses ${client_header_timeout_ms} but has no client table"),
+    # upstream_tls (its variables without the field, and the field without ${upstream_tls})
+    ("upstream_tls", '"ssl"', "upstream_tls must be a table { on = \"...\", off = \"...\" }, got string"),
+    ("upstream_tls", '{ yes = "x" }', "upstream_tls: unknown key 'yes'"),
+    ("upstream_tls", '{ off = "" }', "upstream_tls.on is required"),
+    ("upstream_tls", '{ on = "  " }', "upstream_tls.on must not be empty"),
+    ("upstream_tls", '{ on = 1 }', "upstream_tls.on must be a string, got number"),
+    ("upstream_tls", '{ on = "ssl", off = false }', "upstream_tls.off must be a string, got boolean"),
+    ("upstream_tls", '{ on = "ssl ${nope}" }', "upstream_tls.on: unknown template variable ${nope}"),
+    ("upstream_tls", '{ on = "ssl ${upstream_ca}" }',
+     "upstream_tls is given, but no file, command, env or upstreams text uses ${upstream_tls}"),
+    ("files", '{ ["t.conf"] = "listen ${proxy_port}\\n${upstream_tls}\\n" }',
+     "uses ${upstream_tls} but has no upstream_tls field"),
+    ("command", '{ "${binary}", "-c", "exit 0", "${upstream_ca}" }', "uses ${upstream_ca} but has no upstream_tls field"),
     ("granularity", '1', "granularity must be a table"),
     ("granularity", '{ idle_timeout = 1 }', "granularity: unknown key 'idle_timeout'"),
     ("granularity", '{ read_timeout = "1" }', "granularity.read_timeout must be a number (the step, in seconds)"),
@@ -526,6 +539,19 @@ class WronglyTypedDefinitions(unittest.TestCase):
         p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("forward=auth", p.stdout)
+
+    def test_a_tls_variant_whose_text_a_file_uses_loads(self):
+        # ${upstream_scheme}, ${upstream_tls_name} and ${upstream_url_host} need no field: they
+        # say http, localhost and the address in a plain case
+        for files in ('{ ["t.conf"] = "listen ${proxy_port}\\n${upstream_tls}\\n" }',
+                      '{ ["t.conf"] = "${upstream_scheme}://${upstream_url_host} ${upstream_tls_name}\\n" }'):
+            with self.subTest(files=files):
+                fields = dict(BASE, files=files)
+                if "${upstream_tls}" in files:
+                    fields["upstream_tls"] = '{ on = "ssl ca=${upstream_ca} name=${upstream_tls_name}", off = "" }'
+                d, _ = self.folder_with(definition(fields))
+                p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+                self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_the_knobs_variables_with_a_client_table_load(self):
         fields = dict(BASE, files='{ ["t.conf"] = "listen ${proxy_port} ${max_body}\\n" }',

@@ -155,7 +155,7 @@ START_TEST(test_every_problem_in_one_report) {
       "CONF:23: server 10.0.0.5:8080: sends to 10.0.0.5:8080, not the case's simulator; use "
       "`server ${upstream_host}:${upstream_port}`\n"
       "CONF:28: listen 80: the config must listen on ${proxy_port}, the port the case connects to; use "
-      "`listen 127.0.0.1:${proxy_port}`\n"
+      "`listen 127.0.0.1:${proxy_port}${client_tls}`\n"
       "CONF: no `client_body_temp_path` in it: nginx would use its default /var/lib/nginx/body, outside the case "
       "folder; add `client_body_temp_path ${dir}/client_body;`\n");
   ck_assert_int_eq(n, 6);
@@ -242,7 +242,7 @@ START_TEST(test_every_listener_holds_the_proxy_port) {
                      "location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n";
   int n = check_text("nginx", text, &r);
   ck_assert_str_eq(buf_cstr(&r), "CONF:4: listen [::]:80: the config must listen on ${proxy_port}, the port the "
-                                 "case connects to; use `listen 127.0.0.1:${proxy_port}`\n");
+                                 "case connects to; use `listen 127.0.0.1:${proxy_port}${client_tls}`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
@@ -940,7 +940,8 @@ START_TEST(test_a_config_must_send_to_the_simulator_somewhere) {
                      "# server up ${upstream_host}:${upstream_port}\n",
                      &r);
   ck_assert_str_eq(buf_cstr(&r), "CONF: nothing in it sends to ${upstream_host}:${upstream_port}, the case's "
-                                 "simulator; add a statement like `server up ${upstream_host}:${upstream_port}`\n");
+                                 "simulator; add a statement like "
+                                 "`server up ${upstream_host}:${upstream_port}${upstream_tls}`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
@@ -1041,7 +1042,7 @@ START_TEST(test_only_a_listening_directive_listens) {
                                  "location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n",
                      &r);
   ck_assert_str_eq(buf_cstr(&r), "CONF: the config must listen on ${proxy_port}, the port the case connects to (no "
-                                 "statement listens on it); add a statement like `listen 127.0.0.1:${proxy_port}`\n");
+                                 "statement listens on it); add a statement like `listen 127.0.0.1:${proxy_port}${client_tls}`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
@@ -1135,7 +1136,7 @@ END_TEST
 START_TEST(test_every_caddy_site_listens_and_asks_no_ca) {
   expect_one("caddy", "}\nexample.com {\n\treverse_proxy ${upstream_host}:${upstream_port}", 1,
              "example.com: the config must listen on ${proxy_port}, the port the case connects to; use "
-             "`http://127.0.0.1:${proxy_port}`");
+             "`${proxy_scheme}://${proxy_url_host}:${proxy_port}`");
   expect_one("caddy", "}\n(common) {\n\theader X-Badup 1", 0, NULL);
   struct buf r = {0};
   int n = check_text("caddy",
