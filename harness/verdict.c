@@ -82,11 +82,17 @@ static bool log_ok(const struct scenario *s, const struct case_result *cr, struc
  * itself proves nothing about how it handles the upstream's fault. A scenario's
  * check.attempts says exactly how many; without it, an upstream-fault scenario needs one,
  * except refuse and blackhole, which the upstream never sees. accept_close/accept_reset
- * never read a request: their attempt is the connection. */
+ * never read a request: their attempt is the connection; so is a TLS upstream's, whose
+ * handshake may fail (a certificate the proxy refuses, tls.handshake steps) before any
+ * request can come. */
+static bool attempt_is_connection(const struct scenario *s) { return s->kind == SCENARIO_LISTENER || s->tls; }
+
 static const char *attempts_problem(const struct scenario *s, const struct case_result *cr, char *buf, size_t len) {
   long seen = cr->attempts;
-  bool listener = s->kind == SCENARIO_LISTENER;
-  if (listener && s->plan && (s->plan->listener == STEP_REFUSE || s->plan->listener == STEP_BLACKHOLE)) return NULL;
+  bool listener = attempt_is_connection(s);
+  if (s->kind == SCENARIO_LISTENER && s->plan &&
+      (s->plan->listener == STEP_REFUSE || s->plan->listener == STEP_BLACKHOLE))
+    return NULL;
   if (listener) seen = cr->upstream_connections;
   if (seen < 0) return NULL; /* unknown: the simulator did not answer; the detail says so */
   if (s->check_attempts >= 0) {
@@ -128,7 +134,7 @@ static const char *no_upstream_hint(const struct scenario *s, const struct proxy
  * upstream fault, so a config that sends the request elsewhere is as likely). */
 static void self_answer_reason(const struct scenario *s, const struct case_result *cr, struct row *r,
                                const char *why) {
-  bool listener = s->kind == SCENARIO_LISTENER;
+  bool listener = attempt_is_connection(s);
   const char *what = listener ? "connections" : "attempts";
   char word[64];
   snprintf(word, sizeof word, "%.*s", (int)strcspn(cr->got, " "), cr->got);
