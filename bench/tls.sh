@@ -60,7 +60,8 @@ usage: bench/tls.sh [options]
   --quiet-wait S       before each run, wait up to S s (default $quiet_wait) for other processes
                        to use under $quiet_pct% of a core; 0 to skip the wait
   --keep               keep the temporary folder (certificates, configs, raw outputs)
-About (2 + 2 x 5 x (duration + 2 + quiet-wait)) x rounds seconds at most.
+Ten measured runs a round: about 10 x (duration + 2 + quiet-wait) x rounds seconds in all
+(the defaults: about 9 minutes on a busy machine, 4 on a quiet one).
 EOF
 }
 
@@ -447,17 +448,26 @@ unit() { if [ "$1" = wrk ]; then echo "req/s"; else echo "handshakes/s"; fi; }
 count_of() {  # the measured run's number of handshakes or requests
     if [ "$2" = wrk ]; then kv "$1" requests; else kv "$1" conns; fi
 }
-ratio_of() { calc "$(kv "$tmp/badup.$1.kv" rate) / $(kv "$tmp/nginx.$1.kv" rate)"; }
-cpu_ratio_of() {  # badup's handshakes (requests) per server CPU-second over nginx's
-    local b="$tmp/badup.$1.kv" n="$tmp/nginx.$1.kv"
+# The targets compare the two servers within a round (measured back to back, so under about
+# the same load from the machine's other processes), then take the median of the rounds: on a
+# shared machine the ratio of the two medians can pair a quiet spell with a busy one.
+cpu_ratio_at() {  # cpu_ratio_at TEST ROUND: badup's handshakes (requests) per server CPU-s over nginx's
+    local b="$tmp/badup.$1.r$2.kv" n="$tmp/nginx.$1.r$2.kv"
     awk -v bn="$(count_of "$b" "$1")" -v bc="$(kv "$b" cpu_s)" -v nn="$(count_of "$n" "$1")" -v nc="$(kv "$n" cpu_s)" \
         'BEGIN { if (bc + 0 == 0 || nc + 0 == 0 || nn + 0 == 0) print ""; else printf "%.3f", (bn / bc) / (nn / nc) }'
 }
-per_round() {  # per_round TEST: badup's rate over nginx's, each round
+rate_ratio_at() {  # rate_ratio_at TEST ROUND: badup's rate over nginx's
+    awk -v a="$(kv "$tmp/badup.$1.r$2.kv" rate)" -v b="$(kv "$tmp/nginx.$1.r$2.kv" rate)" \
+        'BEGIN { if (b + 0 == 0) print ""; else printf "%.3f", a / b }'
+}
+per_round() {  # per_round rate|cpu TEST: the ratio each round, "a, b, c"
     local k
-    for k in $(seq 1 "$rounds"); do
-        awk -v a="$(kv "$tmp/badup.$1.r$k.kv" rate)" -v b="$(kv "$tmp/nginx.$1.r$k.kv" rate)" 'BEGIN { printf "%.3f\n", a / b }'
-    done | paste -sd' ' | sed 's/ /, /g'
+    for k in $(seq 1 "$rounds"); do "${1}_ratio_at" "$2" "$k"; echo; done | paste -sd' ' | sed 's/ /, /g'
+}
+median_ratio() {  # median_ratio rate|cpu TEST: the median of the rounds' ratios
+    local k
+    for k in $(seq 1 "$rounds"); do "${1}_ratio_at" "$2" "$k"; echo; done | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 others_max=$(for t in "${tests[@]}"; do for s in nginx badup; do for k in $(seq 1 "$rounds"); do
     awk -v c="$(kv "$tmp/$s.$t.r$k.kv" others_cpu_s)" -v w="$(kv "$tmp/$s.$t.r$k.kv" wall_s)" \
@@ -501,11 +511,14 @@ report="$tmp/report.md"
     echo
     echo "## Targets: badup at least 0.9x nginx (one worker each)"
     echo
-    echo "| measure | badup / nginx (rate) | each round | verdict (rate) | badup / nginx (per server CPU-s) | verdict (per CPU-s) |"
-    echo "|---|---|---|---|---|---|"
+    echo "Ratios are badup / nginx within each round (the two measured back to back), then the median"
+    echo "of the rounds; \"medians\" are each server's median round, for scale."
+    echo
+    echo "| measure | rate ratio | each round | verdict | per server CPU-s ratio | each round | verdict | medians: badup vs nginx |"
+    echo "|---|---|---|---|---|---|---|---|"
     for t in "${tests[@]}"; do
-        rt=$(ratio_of "$t")
-        echo "| $(title "$t") | $(fmt "$rt" 3)x ($(fmt "$(kv "$tmp/badup.$t.kv" rate)" 0) vs $(fmt "$(kv "$tmp/nginx.$t.kv" rate)" 0) $(unit "$t")) | $(per_round "$t") | $(verdict "$rt") | $(fmt "$(cpu_ratio_of "$t")" 3)x | $(verdict "$(cpu_ratio_of "$t")") |"
+        rt=$(median_ratio rate "$t"); ct=$(median_ratio cpu "$t")
+        echo "| $(title "$t") | **$(fmt "$rt" 3)x** | $(per_round rate "$t") | $(verdict "$rt") | $(fmt "$ct" 3)x | $(per_round cpu "$t") | $(verdict "$ct") | $(fmt "$(kv "$tmp/badup.$t.kv" rate)" 0) vs $(fmt "$(kv "$tmp/nginx.$t.kv" rate)" 0) $(unit "$t") |"
     done
     echo
     echo "## What each server negotiated"
