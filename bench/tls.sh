@@ -17,6 +17,8 @@
 # the client, limits the figure. Each row also gives server and client CPU and
 # "per server CPU-second", which compares the servers' efficiency even when the client or
 # the other processes on the machine set the pace.
+# bench/tls_instructions.sh counts instructions per handshake instead, which the machine's
+# other load does not move.
 # Before measuring, `openssl s_client -brief` shows each server's version, cipher and key
 # exchange for TLS 1.2 and 1.3, and `-sess_out` / `-sess_in` shows "Reused" on both.
 #
