@@ -212,9 +212,10 @@ logging:
     on = "CONFIG proxy.config.http.connect_attempts_max_retries INT 3\nCONFIG proxy.config.http.connect_attempts_max_retries_dead_server INT 1",
   },
   logs = { "access.log", "error.log", "diags.log" },
-  -- the access line (crc/pssc: ERR_CONNECT_FAIL/502, ERR_READ_TIMEOUT/504, ...), error.log's
-  -- "CONNECT: ..." lines, and traffic_server's own errors in diags.log / stderr
-  log_match = " [A-Z]+ http://|CONNECT: |traffic_server (ERROR|FATAL|ALERT|EMERGENCY)",
+  -- the access line (crc/pssc: ERR_CONNECT_FAIL/502, ERR_READ_TIMEOUT/504, ...; its URL is
+  -- https:// over TLS), error.log's "CONNECT: ..." lines, and traffic_server's own errors in
+  -- diags.log / stderr
+  log_match = " [A-Z]+ https?://|CONNECT: |traffic_server (ERROR|FATAL|ALERT|EMERGENCY)",
   ready_timeout = 30,
   -- access.log is written by a flush task about once a second and not on SIGTERM: wait before
   -- stopping
