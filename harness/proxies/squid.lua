@@ -81,13 +81,24 @@ http_access allow all
 ]] .. squid_common,
   },
   -- No TLS upstream variant (upstream_tls): Debian's squid 5.7 is built with GnuTLS
-  -- (--with-gnutls), where TLS to an origin does not verify it. The accelerator forwards
-  -- DIRECT to an http:// URL, and http_port's protocol=HTTPS (the https:// URLs that would
-  -- be sent over TLS) makes the port itself a TLS one ("https_port requires a cert="). A
-  -- cache_peer ... originserver tls tls-cafile=... completed the handshake with a
-  -- self-signed certificate (GnuTLS "BlindPeerConnector": nothing checked), and got no
-  -- response from an OpenSSL server either way (ERR_READ_ERROR, 502). A variant that lets
-  -- any certificate through would pass the cases it is meant to fail.
+  -- (--with-gnutls), and that build never verifies a server: the binary calls no GnuTLS
+  -- verification function at all (`nm -D`: no gnutls_session_set_verify_cert, no
+  -- gnutls_certificate_verify_peers*, no verify callback) and sends no SNI (no
+  -- gnutls_server_name_set). The accelerator forwards DIRECT to an http:// URL, and
+  -- http_port's protocol=HTTPS (the https:// URLs that would be sent over TLS) makes the
+  -- port itself a TLS one ("https_port requires a cert="), so TLS to the origin takes a
+  -- cache_peer. Tried: `cache_peer ${upstream_host} parent ${upstream_port} 0 no-query
+  -- no-digest originserver name=up tls tls-cafile=${upstream_ca} tls-domain=localhost`,
+  -- with `always_direct deny all` and `never_direct allow all`: the handshake completes
+  -- with the self-signed (untrusted) certificate, and with the wrong-name one, without SNI,
+  -- the request is sent and answered, and squid answers 502 ERR_READ_ERROR/WITH_SERVER in
+  -- every case, tls_ok too. A variant that lets any certificate through would pass the cases
+  -- it is meant to fail. Debian's squid-openssl (the same 5.7, built with OpenSSL; it
+  -- conflicts with squid) does verify with that same cache_peer line: tls_ok 200; wrong
+  -- name, expired, self-signed and a reset handshake 503 ERR_SECURE_CONNECT_FAIL
+  -- (SQUID_X509_V_ERR_DOMAIN_MISMATCH, X509_V_ERR_CERT_HAS_EXPIRED, ...), SNI localhost;
+  -- the HTTP catalog over TLS as plain. Its cache_peer also makes a probe connection to the
+  -- upstream before the request, and starts DOWN (see above).
   -- connect_timeout, read_timeout and request_timeout take whole seconds here (a fraction
   -- below 1 s is refused at start-up); the body limit bytes.
   granularity = { connect_timeout = 1, read_timeout = 1, client_timeout = 1 },

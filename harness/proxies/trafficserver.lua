@@ -17,8 +17,9 @@
 --    3 and 1); down_server.cache_time 0 keeps ATS from answering from its "down server"
 --    memory (default 60 s) so cases stay independent.
 --  * Logs are buffered and written by a task that runs once a second; SIGTERM does NOT
---    flush them (lines of a fast case were lost), hence settle_ms = 1500, which the harness
---    also spends before the request: ~3 s per case, plus ~1 s for traffic_server to exit.
+--    flush them (lines of a fast case were lost), hence settle_ms = 1500 after the request, and
+--    warmup_ms = 1500 before it (HostDB's host file, see upstream_tls): ~3.5 s per case,
+--    plus ~1 s for traffic_server to exit.
 --  * It spawns a traffic_crashlog helper in the same process group, which prints "missing
 --    password database entry for '#-1'" (harmless, and left out by log_match).
 --  * truncated_body and other mid-body failures: ATS mostly closes the client connection
@@ -61,7 +62,7 @@ CONFIG proxy.config.log.max_space_mb_headroom INT 10
 CONFIG proxy.config.body_factory.template_sets_dir STRING /etc/trafficserver/body_factory
 CONFIG proxy.config.diags.debug.enabled INT 0
 CONFIG proxy.config.net.connections_throttle INT 1000
-]]
+]] .. "${upstream_tls}"
       .. (forward and "CONFIG proxy.config.http.connect_ports STRING ${upstream_port}\n" or "")
 end
 
@@ -76,13 +77,28 @@ return proxy {
   -- needs parent_proxy.self_detect 0 (127.0.0.1 is ATS's own host: marked down), and even then
   -- 9.2 logged every request DIRECT to the remap rule's origin in a quick try: not written.
   upstreams = { max = 1, why = "its remap rule names one origin; parent selection is not written" },
-  -- No TLS upstream variant (upstream_tls) yet: 9.2 checks an https:// origin's certificate
-  -- (verify.server.policy ENFORCED) against the SNI it sends, which is the remap target's
-  -- host; for 127.0.0.1 it matches no IP SAN ("SNI (127.0.0.1) not in certificate"), a
-  -- Host rewritten to localhost does not change the SNI (sni_policy host), and a rule that
-  -- names localhost is looked up in DNS only (NXDOMAIN here; its host file is not read for
-  -- it): 500 Unknown Host.
+  -- TLS upstreams: the remap rule names https://${upstream_url_host}:PORT (localhost over
+  -- TLS). ATS sends the remapped request's host as SNI (sni_policy host) and checks the
+  -- certificate against that same name, matching no IP SAN: with 127.0.0.1 in the rule, "SNI
+  -- (127.0.0.1) not in certificate" for the valid certificate. verify.server.policy ENFORCED
+  -- (9.2's default is PERMISSIVE: a failure is only logged) with properties ALL (the chain
+  -- against ${upstream_ca}, the dates, the name): a certificate that fails ends the handshake,
+  -- ERR_CONNECT_FAIL/502. HostDB resolves localhost from its own host file, `hosts` in the
+  -- case folder, and from DNS otherwise (NXDOMAIN here: 500 "Unknown Host"); but it reads
+  -- that file only in its background task, ~1 s after start, so a request sent as soon as
+  -- the port listens is looked up in DNS: hence warmup_ms.
+  upstream_tls = {
+    on = [[CONFIG proxy.config.ssl.client.verify.server.policy STRING ENFORCED
+CONFIG proxy.config.ssl.client.verify.server.properties STRING ALL
+CONFIG proxy.config.ssl.client.CA.cert.filename STRING ${upstream_ca}
+CONFIG proxy.config.ssl.client.CA.cert.path STRING ${dir}
+CONFIG proxy.config.hostdb.host_file.path STRING ${dir}/hosts
+]],
+    off = "",
+  },
   files = {
+    -- HostDB's host file (read only over TLS, host_file.path): the name the remap rule names
+    ["hosts"] = "127.0.0.1 localhost\n",
     ["runroot.yaml"] = [[
 prefix: /usr
 exec_prefix: /usr
@@ -99,7 +115,7 @@ logdir: ${dir}
 cachedir: ${dir}
 ]],
     ["records.config"] = records_config(false),
-    ["remap.config"] = "map / http://${upstream_host}:${upstream_port}/\n",
+    ["remap.config"] = "map / ${upstream_scheme}://${upstream_url_host}:${upstream_port}/\n",
     ["ip_allow.yaml"] = [[
 ip_allow:
   - apply: in
@@ -196,13 +212,18 @@ logging:
     on = "CONFIG proxy.config.http.connect_attempts_max_retries INT 3\nCONFIG proxy.config.http.connect_attempts_max_retries_dead_server INT 1",
   },
   logs = { "access.log", "error.log", "diags.log" },
-  -- the access line (crc/pssc: ERR_CONNECT_FAIL/502, ERR_READ_TIMEOUT/504, ...), error.log's
-  -- "CONNECT: ..." lines, and traffic_server's own errors in diags.log / stderr
-  log_match = " [A-Z]+ http://|CONNECT: |traffic_server (ERROR|FATAL|ALERT|EMERGENCY)",
+  -- the access line (crc/pssc: ERR_CONNECT_FAIL/502, ERR_READ_TIMEOUT/504, ...; its URL is
+  -- https:// over TLS), error.log's "CONNECT: ..." lines, and traffic_server's own errors in
+  -- diags.log / stderr
+  log_match = " [A-Z]+ https?://|CONNECT: |traffic_server (ERROR|FATAL|ALERT|EMERGENCY)",
   ready_timeout = 30,
   -- access.log is written by a flush task about once a second and not on SIGTERM: wait before
-  -- stopping (the harness also waits this long before the request)
+  -- stopping
   settle_ms = 1500,
+  -- HostDB reads its host file ~1 s after start (see upstream_tls); a plain case waits too
+  -- (warmup_ms is one number for every case), which changes no outcome: the client has not
+  -- connected yet.
+  warmup_ms = 1500,
   stop_grace_ms = 300, -- its logs are flushed by then (settle_ms); SIGTERM takes ~1 s more
   -- How `badup explain` reads trafficserver's lines (docs/proxies.md, "explain"). Its access
   -- lines are in squid's native format, which badup reads itself (the result code).

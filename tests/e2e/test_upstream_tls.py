@@ -1,7 +1,8 @@
 """TLS upstreams, the harness's side: `badup proxy render NAME --upstream-tls` renders a
 definition's upstream_tls variant against a CA it makes, a plain render stays plain, a proxy
 without the variant is refused (render) or skipped (run) with the reason, and
-`badup run --upstream-tls` through nginx and haproxy verifies the simulator's certificate.
+`badup run --upstream-tls` through nginx and haproxy verifies the simulator's certificate, and
+trafficserver checks its name.
 
 Definitions of our own (a /bin/sh "proxy" that never runs) cover what needs no installed proxy;
 the shipped nginx and haproxy definitions are rendered whether or not they are installed (a
@@ -131,6 +132,35 @@ class Render(unittest.TestCase):
                 self.assertNotIn("https", conf)
                 self.assertNotIn("upstream-ca.crt", conf)
 
+    def test_shipped_trafficserver_names_localhost_and_resolves_it_itself(self):
+        # rendered, not started. ATS checks the name it sends as SNI, the remap rule's host,
+        # and would ask DNS for localhost: its own host file answers.
+        defs = os.path.join(REPO, "harness", "proxies")
+        p, out = self.render(["--upstream-tls"], name="trafficserver", proxies=defs)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ca = os.path.join(os.path.realpath(out), "upstream-ca.crt")
+        dir_ = os.path.realpath(out)
+        with open(os.path.join(out, "remap.config")) as f:
+            self.assertEqual(f.read(), "map / https://localhost:9/\n")
+        with open(os.path.join(out, "records.config")) as f:
+            records = f.read()
+        for t in ("CONFIG proxy.config.ssl.client.verify.server.policy STRING ENFORCED\n",
+                  "CONFIG proxy.config.ssl.client.verify.server.properties STRING ALL\n",
+                  "CONFIG proxy.config.ssl.client.CA.cert.filename STRING %s\n" % ca,
+                  "CONFIG proxy.config.hostdb.host_file.path STRING %s/hosts\n" % dir_):
+            self.assertIn(t, records)
+        with open(os.path.join(out, "hosts")) as f:
+            self.assertEqual(f.read(), "127.0.0.1 localhost\n")
+        # plain: the origin's address, none of it
+        p, out = self.render([], name="trafficserver", proxies=defs)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(out, "remap.config")) as f:
+            self.assertEqual(f.read(), "map / http://127.0.0.1:9/\n")
+        with open(os.path.join(out, "records.config")) as f:
+            records = f.read()
+        self.assertNotIn("proxy.config.ssl.client", records)
+        self.assertNotIn("host_file", records)
+
 
 class Run(unittest.TestCase):
     def setUp(self):
@@ -224,6 +254,21 @@ class Run(unittest.TestCase):
                     self.assertEqual(f.read(), g.read())
         # recorded as the +tls reference, never over the plain one
         self.assertEqual(sorted(os.listdir(ref)), sorted(n + "+tls.json" for n in names))
+
+    def test_trafficserver_verifies_the_name(self):
+        # the valid certificate passes, one for another name (chain and dates good) fails
+        if not installed("traffic_server"):
+            self.skipTest("trafficserver is not installed")
+        out = os.path.join(self.tmp, "out")
+        ref = os.path.join(self.tmp, "ref")
+        os.makedirs(ref)
+        p = badup_text(["run", "--proxy", "trafficserver", "--scenario", "tls_ok,tls_cert_wrong_name",
+                        "--reference", ref, "--out", out, "-q"], timeout=240)
+        cases = {c["scenario"]: c for c in self.results(out)["cases"]}
+        self.assertEqual(cases["tls_ok"]["got"], "200", p.stdout + p.stderr)
+        self.assertEqual(cases["tls_cert_wrong_name"]["got"], "502", cases["tls_cert_wrong_name"])
+        for c in cases.values():
+            self.assertIs(c["tls"], True)
 
 
 if __name__ == "__main__":
