@@ -531,7 +531,8 @@ static int start_proxy(struct case_ctx *c) {
     free(sargv);
     free(bad);
   }
-  if (p->warmup_ms > 0) sleep_ms(p->warmup_ms);
+  int warmup = p->warmup_ms + (case_is_tls(c->s, c->o) ? p->upstream_tls_warmup_ms : 0);
+  if (warmup > 0) sleep_ms(warmup);
   int stray = c->o->proxy_config ? stray_listener(c->px.pid, c->port) : 0;
   if (stray) {
     case_set_got(c->r, CASE_SETUP_ERROR);

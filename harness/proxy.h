@@ -222,6 +222,7 @@ struct proxy_def {
    * (on: verify its certificate against ${upstream_ca} for ${upstream_tls_name}, send SNI)
    * or plain HTTP (off, often ""). on NULL: the proxy has no TLS upstream variant. */
   char *upstream_tls_on, *upstream_tls_off;
+  int upstream_tls_warmup_ms; /* added to warmup_ms in a case whose upstream speaks TLS */
   char **logs;          /* relative to the case folder */
   size_t nlogs;
   char *log_match;      /* POSIX ERE: lines that are the proxy's own word on a request */

@@ -15,7 +15,7 @@
 #include <lauxlib.h>
 
 void ld_upstream_tls(lua_State *L, struct loader *ld, int v) {
-  static const char *const keys[] = {"on", "off", NULL};
+  static const char *const keys[] = {"on", "off", "warmup_ms", NULL};
   if (!lua_istable(L, v))
     ld_fail(L, ld, "upstream_tls must be a table { on = \"...\", off = \"...\" }, got %s", luaL_typename(L, v));
   ld_only_keys(L, ld, v, "upstream_tls", keys);
@@ -35,6 +35,10 @@ void ld_upstream_tls(lua_State *L, struct loader *ld, int v) {
   } else {
     ld->p->upstream_tls_off = ld_dup(L, ld, "", 0);
   }
+  lua_settop(L, v);
+  /* warmup_ms: more wait before the request, TLS cases only (a proxy that needs time to
+   * learn the name it verifies); plain cases keep the definition's own warmup_ms */
+  if (lua_getfield(L, v, "warmup_ms") != LUA_TNIL) ld->p->upstream_tls_warmup_ms = ld_ms(L, ld, lua_gettop(L), "upstream_tls.warmup_ms");
   lua_settop(L, v);
 }
 

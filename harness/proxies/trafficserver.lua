@@ -17,9 +17,9 @@
 --    3 and 1); down_server.cache_time 0 keeps ATS from answering from its "down server"
 --    memory (default 60 s) so cases stay independent.
 --  * Logs are buffered and written by a task that runs once a second; SIGTERM does NOT
---    flush them (lines of a fast case were lost), hence settle_ms = 1500 after the request, and
---    warmup_ms = 1500 before it (HostDB's host file, see upstream_tls): ~3.5 s per case,
---    plus ~1 s for traffic_server to exit.
+--    flush them (lines of a fast case were lost), hence settle_ms = 1500, which the harness
+--    also spends before the request: ~3 s per case (a TLS case 1.5 s more, for HostDB's host
+--    file: upstream_tls.warmup_ms), plus ~1 s for traffic_server to exit.
 --  * It spawns a traffic_crashlog helper in the same process group, which prints "missing
 --    password database entry for '#-1'" (harmless, and left out by log_match).
 --  * truncated_body and other mid-body failures: ATS mostly closes the client connection
@@ -86,8 +86,9 @@ return proxy {
   -- ERR_CONNECT_FAIL/502. HostDB resolves localhost from its own host file, `hosts` in the
   -- case folder, and from DNS otherwise (NXDOMAIN here: 500 "Unknown Host"); but it reads
   -- that file only in its background task, ~1 s after start, so a request sent as soon as
-  -- the port listens is looked up in DNS: hence warmup_ms.
+  -- the port listens is looked up in DNS: hence warmup_ms, in TLS cases only.
   upstream_tls = {
+    warmup_ms = 1500,
     on = [[CONFIG proxy.config.ssl.client.verify.server.policy STRING ENFORCED
 CONFIG proxy.config.ssl.client.verify.server.properties STRING ALL
 CONFIG proxy.config.ssl.client.CA.cert.filename STRING ${upstream_ca}
@@ -220,10 +221,6 @@ logging:
   -- access.log is written by a flush task about once a second and not on SIGTERM: wait before
   -- stopping
   settle_ms = 1500,
-  -- HostDB reads its host file ~1 s after start (see upstream_tls); a plain case waits too
-  -- (warmup_ms is one number for every case), which changes no outcome: the client has not
-  -- connected yet.
-  warmup_ms = 1500,
   stop_grace_ms = 300, -- its logs are flushed by then (settle_ms); SIGTERM takes ~1 s more
   -- How `badup explain` reads trafficserver's lines (docs/proxies.md, "explain"). Its access
   -- lines are in squid's native format, which badup reads itself (the result code).
