@@ -312,6 +312,53 @@ return scenario { summary = "s", expect = 502, tls = {},
         self.assertEqual((plain, how), (b"HTTP/1.1 200 OK\r\n", "reset"))
 
 
+class TlsOptions(unittest.TestCase, common.TempDirMixin):
+    """ALPN (RFC 7301) and the SNI check (RFC 6066 3) of a scenario's tls table."""
+
+    @classmethod
+    def setUpClass(cls):
+        common.require_binary()
+        cls.certs = tempfile.mkdtemp(prefix="badup-e2e-tls-")
+        cls.addClassCleanup(shutil.rmtree, cls.certs, True)
+        cls.ca = os.path.join(cls.certs, "ca.crt")
+
+    def serve(self, tls):
+        path = common.write_scenario(self.make_tempdir(), "opts", """
+return scenario { summary = "s", expect = 200, tls = %s,
+  plan = { rxreq(), txresp { status = 200, body = "ok\\n" }, keepalive() } }""" % tls)
+        return common.start_server(self, path, args=("--tls-dir", self.certs))
+
+    def handshake(self, s, alpn=None, server_hostname="localhost"):
+        ctx = client_context(self.ca)
+        ctx.check_hostname = False  # the name asked for (SNI) is what is under test here
+        if alpn:
+            ctx.set_alpn_protocols(alpn)
+        with socket.create_connection(s.addr, timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname=server_hostname) as t:
+                return t.selected_alpn_protocol()
+
+    def test_alpn_picks_the_servers_first_choice_the_client_offers(self):
+        s = self.serve('{ alpn = { "http/1.1", "h2" } }')
+        self.assertEqual(self.handshake(s, ["h2", "http/1.1"]), "http/1.1")
+        self.assertEqual(self.handshake(s, ["h2"]), "h2")
+        self.assertIsNone(self.handshake(s, ["spdy/3"]))  # nothing in common: no answer
+        self.assertIsNone(self.handshake(s))
+
+    def test_without_alpn_nothing_is_selected(self):
+        s = self.serve("{}")
+        self.assertIsNone(self.handshake(s, ["h2", "http/1.1"]))
+
+    def test_sni_must_match(self):
+        s = self.serve('{ sni = "localhost" }')
+        self.assertIsNone(self.handshake(s, server_hostname="localhost"))
+        with self.assertRaises(ssl.SSLError) as cm:
+            self.handshake(s, server_hostname="other.example")
+        self.assertIn("UNRECOGNIZED_NAME", str(cm.exception).upper())
+        recs = common.poll_until(lambda: [r for r in s.get("/events") if r["end"] != "open"] or None, what="events")
+        details = [(e["what"], e.get("detail")) for r in recs for e in r["events"]]
+        self.assertIn(("tls_handshake", "TLSv1.3 sni=localhost alpn=-"), details)
+
+
 class TlsLoadErrors(unittest.TestCase, common.TempDirMixin):
     def check_refused(self, body, message):
         d = self.make_tempdir()
