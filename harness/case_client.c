@@ -78,7 +78,9 @@ int case_client_run(const struct case_client_in *in, struct client_result *r, st
   struct hooks h = {.last_only = !s->client};
   snprintf(h.admin, sizeof h.admin, "127.0.0.1:%d", in->admin);
   char proxy[32], ups[8][32];
-  snprintf(proxy, sizeof proxy, "127.0.0.1:%d", in->proxy_port);
+  /* ${proxy} (a request's Host): over TLS the name the client asks for and verifies, as curl's
+   * https://localhost does; a proxy that routes by host (caddy's site) sees the same name */
+  snprintf(proxy, sizeof proxy, "%s:%d", cacert ? "localhost" : "127.0.0.1", in->proxy_port);
   struct client_vars v = {.proxy = proxy, .scenario = s->name, .forward = in->forward};
   if (in->credentials) {
     v.proxy_user = in->credentials->user;
