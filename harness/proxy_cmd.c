@@ -74,6 +74,7 @@ void proxy_usage(FILE *out) {
         "\n"
         "It prints, one a line:\n"
         "  credentials: DIR/proxy-credentials.txt (user USER, password PASSWORD)   (--auth)\n"
+        "  ca: DIR/tls/ca.crt (what a client verifies the proxy with)   (--client-tls)\n"
         "  proxy: NAME VERSION (BINARY)\n"
         "  dir: DIR\n"
         "  port: PORT\n"
@@ -339,6 +340,17 @@ static int hand_dir_to_user(const struct proxy_def *p, const char *dir) {
   return 0;
 }
 
+/* After a refusal for want of a TLS variant: the definitions that have one. */
+static void tls_variants_hint(struct proxy_def *defs, size_t n, bool upstream, bool client) {
+  for (int k = 0; k < 2; k++) {
+    if (!(k == 0 ? upstream : client)) continue;
+    fprintf(stderr, "badup proxy: those with a TLS %s variant:", k == 0 ? "upstream" : "frontend");
+    for (size_t i = 0; i < n; i++)
+      if (k == 0 ? defs[i].upstream_tls_on != NULL : defs[i].client_tls_on != NULL) fprintf(stderr, " %s", defs[i].name);
+    fprintf(stderr, "\n");
+  }
+}
+
 static int print_rendered(const struct proxy_def *p, const struct render_args *a, const char *dir, int port,
                           const struct proxy_rendered *rd) {
   printf("proxy: %s %s (%s)\n", p->name, p->version ? p->version : "unknown", p->binary);
@@ -351,6 +363,7 @@ static int print_rendered(const struct proxy_def *p, const struct render_args *a
   }
   if (a->upstream_tls) printf("upstream tls: %s/%s\n", dir, RUN_TLS_DIR);
   if (p->forward || a->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
+  else if (a->client_tls) printf("url: https://localhost:%d/ (curl --cacert %s/tls/ca.crt)\n", port, dir);
   else printf("url: http://127.0.0.1:%d/\n", port);
   print_command("command", dir, rd->argv, rd->env);
   int rc = 0;
@@ -413,6 +426,7 @@ static int render_main(int argc, char **argv) {
              proxy_client_tls_refuse(p, "the render", false, a.forward || p->forward, a.client_tls, why, sizeof why)) {
     /* before --dir is touched: a refused render neither makes it nor empties an old render */
     fprintf(stderr, "badup proxy: %s\n", why);
+    tls_variants_hint(defs, n, a.upstream_tls && !p->upstream_tls_on, a.client_tls && !p->client_tls_on);
   } else if (!(dir = make_dir(a.dir, made, why, sizeof why))) {
     fprintf(stderr, "badup proxy: --dir %s: %s\n", a.dir, why);
   } else if (hand_dir_to_user(p, dir) == 0) {

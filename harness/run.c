@@ -81,6 +81,7 @@ void run_usage(FILE *out) {
         "response), NNN+truncated (then a FIN before its end), NNN+reset, NNN+invalid,\n"
         "NNN+timeout, NNN+aborted (the client part reset it); with no final response:\n"
         "closed (FIN; 1xx are never final), reset, timeout, refused, invalid, aborted;\n"
+        "tls (--client-tls: the handshake with the proxy failed);\n"
         "http09 (bytes with no status line); error; proxy_died.\n"
         "\n"
                 "Verdicts: pass (what RFC 9110 expects, and the scenario's checks hold), deviates\n"

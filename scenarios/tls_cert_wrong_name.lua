@@ -9,8 +9,9 @@
 -- host, per RFC 6125), RFC 9110 15.6.3 (502 Bad Gateway). A proxy that answers 200 here
 -- checks the chain but not the name.
 --
--- Wire: the handshake goes to the server's Certificate; the client aborts (alert
--- bad_certificate or certificate_unknown) and closes.
+-- Wire: the handshake goes to the server's Certificate. A client that checks the name in the
+-- handshake aborts there (alert bad_certificate or certificate_unknown) and closes; one that
+-- checks it after (curl, nghttpx) completes the handshake, then closes with close_notify.
 --
 -- curl, directly: exit 60 "SSL: no alternative certificate subject name matches target
 -- host name 'localhost'".

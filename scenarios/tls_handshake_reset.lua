@@ -10,7 +10,8 @@
 --
 -- Wire: the ClientHello is read, then RST.
 --
--- curl, directly: exit 35 "OpenSSL SSL_connect: Connection reset by peer", http_code 000.
+-- curl, directly: exit 35 or 56, "Recv failure: Connection reset by peer" (the words vary with
+-- curl's version), http_code 000.
 return scenario {
   summary = "RST right after the ClientHello",
   expect  = 502,

@@ -56,7 +56,7 @@ void serve_usage(FILE *out) {
         "  upstreams=127.0.0.1:PORT1,127.0.0.1:PORT2\n"
         "With TLS, the line ends with the certificates' folder (its ca.crt verifies them):\n"
         "  tls=DIR\n"
-        "SIGINT or SIGTERM stops the server (exit 0). Exit 2: usage error, a scenario that\n"
+        "SIGINT, SIGTERM or SIGHUP stops the server (exit 0). Exit 2: usage error, a scenario that\n"
         "does not load (file:line: message on stderr), or an address that cannot be bound.\n"
         "Control API: GET /health /scenarios /default /stats /events /requests /barriers\n"
         "/metrics, PUT /default {\"name\":...}, POST /stats/reset, DELETE /requests,\n"
@@ -152,12 +152,22 @@ static int load_path(struct loader *ld, const char *path) {
   return 1;
 }
 
+/* SIGINT or SIGTERM before the loop's own handlers are in (start-up: loading, certificates).
+ * A shell starts a background job with SIGINT ignored, and an ignored signal is gone for good:
+ * without this, `badup serve ... & kill -INT $!` early enough left a server nothing stops. */
+static volatile sig_atomic_t stop_asked;
+static void on_early_signal(int signum) {
+  (void)signum;
+  stop_asked = 1;
+}
+
 static void on_signal(uv_signal_t *sig, int signum) {
   (void)signum;
   struct server *srv = sig->data;
   server_stop(srv);
   uv_close((uv_handle_t *)&srv->sigint, NULL);
   uv_close((uv_handle_t *)&srv->sigterm, NULL);
+  uv_close((uv_handle_t *)&srv->sighup, NULL);
 }
 
 static void raise_fd_limit(void) {
@@ -188,6 +198,12 @@ int serve_main(int argc, char **argv) {
       {"tls", no_argument, NULL, O_TLS},             {"tls-dir", required_argument, NULL, O_TLS_DIR},
       {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
   int rc = EXIT_SETUP, opt;
+  stop_asked = 0;
+  struct sigaction early = {.sa_handler = on_early_signal};
+  sigemptyset(&early.sa_mask);
+  sigaction(SIGINT, &early, NULL);
+  sigaction(SIGTERM, &early, NULL);
+  sigaction(SIGHUP, &early, NULL);
   optind = 1;
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -330,9 +346,12 @@ int serve_main(int argc, char **argv) {
   }
   uv_signal_init(&loop, &srv->sigint);
   uv_signal_init(&loop, &srv->sigterm);
-  srv->sigint.data = srv->sigterm.data = srv;
+  uv_signal_init(&loop, &srv->sighup); /* its terminal closed: stop as cleanly (a TLS folder in $TMPDIR goes) */
+  srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv;
   uv_signal_start(&srv->sigint, on_signal, SIGINT);
   uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&srv->sighup, on_signal, SIGHUP);
+  if (stop_asked) on_signal(&srv->sigint, SIGINT); /* asked while starting: stop once started */
   /* Upstream 1 stays listen=, so readers of one upstream need not change; upstreams= lists
    * every port, upstream 1 first, when there are several. */
   char ups[SCENARIO_MAX_UPSTREAMS * 66 + 16] = "";

@@ -45,7 +45,8 @@ int serve_tls_setup(struct serve_tls *st, struct server *srv, const char *dir, b
     const char *tmp = getenv("TMPDIR");
     snprintf(st->dir, sizeof st->dir, "%s/badup-tls-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(st->dir)) {
-      fprintf(stderr, "badup serve: cannot make a folder for the TLS certificates (%s): %s\n", st->dir, strerror(errno));
+      fprintf(stderr, "badup serve: cannot make a folder for the TLS certificates (%s): %s; give --tls-dir DIR, or a "
+                      "TMPDIR that exists\n", st->dir, strerror(errno));
       st->dir[0] = 0;
       return -1;
     }

@@ -61,7 +61,7 @@ struct server {
   struct upstream_port ups[SCENARIO_MAX_UPSTREAMS];
   int nups;             /* listening ports; 0 before server_start means 1 */
 
-  uv_signal_t sigint, sigterm;
+  uv_signal_t sigint, sigterm, sighup;
   uv_async_t async;
   pthread_mutex_t call_mu; /* one server_call at a time */
   pthread_mutex_t mu;   /* guards the call_* fields */

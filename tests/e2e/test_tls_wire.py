@@ -6,6 +6,7 @@ names."""
 import datetime
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -310,6 +311,42 @@ return scenario { summary = "s", expect = 502, tls = {},
         s = common.start_server(self, path, args=("--tls-dir", self.certs))
         plain, how = self.cut_response(s)
         self.assertEqual((plain, how), (b"HTTP/1.1 200 OK\r\n", "reset"))
+
+
+class TlsTemporaryFolder(unittest.TestCase):
+    """Without --tls-dir the certificates go to a folder in $TMPDIR, which every clean stop
+    removes: SIGINT (also when the shell started it with SIGINT ignored, as it does a
+    background job), SIGTERM, and SIGHUP (its terminal closed)."""
+
+    def check_stop(self, sig, ignore_sigint=False):
+        tmp = tempfile.mkdtemp(prefix="badup-e2e-tmpdir-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        env = dict(os.environ, TMPDIR=tmp)
+        pre = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+        p = subprocess.Popen([common.BADUP, "serve", "--tls", common.scenario_path("ok")], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                             preexec_fn=pre)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        line = p.stdout.readline().decode()
+        folder = [w.split("=", 1)[1] for w in line.split() if w.startswith("tls=")]
+        self.assertEqual(len(folder), 1, line)
+        self.assertTrue(folder[0].startswith(tmp + "/badup-tls-"), line)
+        self.assertTrue(os.path.exists(os.path.join(folder[0], "valid.key")))
+        p.send_signal(sig)
+        self.assertEqual(p.wait(timeout=common.STOP_TIMEOUT), 0, p.stderr.read().decode())
+        self.assertFalse(os.path.exists(folder[0]))
+
+    def test_sigint(self):
+        self.check_stop(signal.SIGINT)
+
+    def test_sigint_when_started_ignoring_it(self):
+        self.check_stop(signal.SIGINT, ignore_sigint=True)
+
+    def test_sigterm(self):
+        self.check_stop(signal.SIGTERM)
+
+    def test_sighup(self):
+        self.check_stop(signal.SIGHUP)
 
 
 class TlsOptions(unittest.TestCase, common.TempDirMixin):
