@@ -75,9 +75,13 @@ static void add_lines(const struct catalog *cat, struct ref_case *c, const char 
 /* The request-side scenarios (req_*, http10_keepalive) and the forward ones (fwd_*) are about
  * the proxy's answer to its client (a 400, a 408, a 407): explain ranks upstream faults, what
  * a proxy logs for a 502 or a 504. Their lines would only tie with the upstream faults' access
- * lines (a proxy that logs a request line and a status for both), so they are left out. */
+ * lines (a proxy that logs a request line and a status for both), so they are left out. So are
+ * the TLS scenarios (tls_*, client_tls_*) for now: several proxies log a failed TLS handshake
+ * in the words of a failed connect (trafficserver's ERR_CONNECT_FAIL, apache's AH01084), and
+ * those lines tied with the plain catalog's and pushed its answers down. */
 bool explain_ranks_scenario(const char *scenario) {
   return strncmp(scenario, "req_", 4) != 0 && strncmp(scenario, "fwd_", 4) != 0 &&
+         strncmp(scenario, "tls_", 4) != 0 && strncmp(scenario, "client_tls_", 11) != 0 &&
          strcmp(scenario, "http10_keepalive") != 0;
 }
 

@@ -45,7 +45,8 @@ struct catalog {
  * the catalog: see logline_rules_new). 0, or -1 (nothing usable; a message on stderr). */
 int catalog_load(struct catalog *cat, const char *dir, const struct proxy_def *defs, size_t ndefs);
 /* Is this scenario's recorded line one explain ranks? False for the request-side (req_*,
- * http10_keepalive) and forward (fwd_*) scenarios: the proxy's answer to its client. */
+ * http10_keepalive) and forward (fwd_*) scenarios: the proxy's answer to its client; and for
+ * the TLS ones (tls_*, client_tls_*), whose lines read like a failed connect's. */
 bool explain_ranks_scenario(const char *scenario);
 void catalog_free(struct catalog *cat);
 /* Reads a line to explain, its words weighed by the reference. */

@@ -46,8 +46,9 @@ def reference_cases():
             for scenario, s in v["scenarios"].items():
                 log = s.get("proxy_log") or ""
                 # explain ranks upstream faults; the request-side and forward scenarios (the
-                # proxy's answer to its client) are left out of its catalog
-                if log and not scenario.startswith(("req_", "fwd_")) and scenario != "http10_keepalive":
+                # proxy's answer to its client) and the TLS ones are left out of its catalog
+                if log and not scenario.startswith(("req_", "fwd_", "tls_", "client_tls_")) \
+                        and scenario != "http10_keepalive":
                     cases[(ref["proxy"], version, scenario)] = [l for l in log.split(" | ") if l]
     return cases
 
@@ -255,12 +256,13 @@ class RequestSideLeftOut(unittest.TestCase):
                 ref = json.load(f)
             for v in ref["versions"].values():
                 for scenario, s in v["scenarios"].items():
-                    if scenario.startswith(("req_", "fwd_")) and s.get("proxy_log"):
+                    if scenario.startswith(("req_", "fwd_", "tls_")) and s.get("proxy_log"):
                         lines.append(s["proxy_log"].split(" | ")[0])
         self.assertGreater(len(lines), 20, "the reference records request-side and forward lines")
         found = {r["scenario"] for r in explain_json(lines[:40]) if r.get("scenario")}
         self.assertTrue(found, "explain proposes upstream faults for them")
-        self.assertFalse({s for s in found if s.startswith(("req_", "fwd_")) or s == "http10_keepalive"}, found)
+        self.assertFalse({s for s in found if s.startswith(("req_", "fwd_", "tls_", "client_tls_"))
+                          or s == "http10_keepalive"}, found)
 
 
 class FromTheReference(unittest.TestCase):
