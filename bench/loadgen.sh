@@ -43,48 +43,17 @@ for n in "$duration" "$conns" "$rounds"; do
     case "$n" in ''|*[!0-9]*|0) echo "loadgen.sh: not a positive whole number: $n" >&2; exit 2 ;; esac
 done
 
-say() { echo "loadgen.sh: $*" >&2; }
-die() { say "$*"; exit 1; }
+me=loadgen.sh
+keep_tmp=0
+# shellcheck source=bench/procs.sh
+. "$here/procs.sh"
 
 command -v wrk >/dev/null || die "wrk not found (Debian package wrk)"
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx_bin" ] || die "nginx not found (Debian package nginx-light)"
 [ -x "$badup" ] || die "no badup binary at $badup (build it, or pass --badup)"
 
-pids=()
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/badup-loadgen.XXXXXX")
-stop_pid() {  # TERM, up to 5 s, then KILL; only PIDs we started
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-    wait "$pid" 2>/dev/null || true
-}
-forget_pid() {
-    local keep=() q
-    for q in "${pids[@]}"; do [ "$q" = "$1" ] || keep+=("$q"); done
-    pids=("${keep[@]+"${keep[@]}"}")
-}
-cleanup() {
-    local p
-    for p in "${pids[@]+"${pids[@]}"}"; do stop_pid "$p"; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'say interrupted; exit 130' INT
-trap 'say terminated; exit 143' TERM
-
-# run a bounded command in the background so Ctrl-C reaches the trap at once
-run_bounded() {  # run_bounded SECONDS OUTFILE CMD...
-    local limit=$1 outfile=$2 rc=0 p
-    shift 2
-    timeout --kill-after=5 "$limit" "$@" >"$outfile" 2>>"$tmp/stderr.log" &
-    p=$!
-    pids+=("$p")
-    wait "$p" || rc=$?
-    forget_pid "$p"
-    return "$rc"
-}
 
 freeport() {  # a port the kernel picks (bound, then released for nginx; retried on a race)
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -82,74 +82,11 @@ for n in "$duration" "$rounds" "$stall_conns" "$lat_seq" "$lat_conc"; do
     case "$n" in ''|*[!0-9]*|0) echo "simulator.sh: not a positive whole number: $n" >&2; exit 2 ;; esac
 done
 
-say() { echo "simulator.sh: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-# ---------------------------------------------------------------- processes we own
-pids=()
-tmp=""
-stop_pid() {  # TERM, up to 5 s, then KILL; only PIDs we started
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "PID $pid ignored SIGTERM for 5 s: SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-forget_pid() {
-    local p keep=()
-    for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-    pids=("${keep[@]+"${keep[@]}"}")
-}
-cleanup() {
-    local p
-    for p in "${pids[@]+"${pids[@]}"}"; do stop_pid "$p"; done
-    pids=()
-    if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-        if [ "$keep_tmp" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
-    fi
-}
-trap cleanup EXIT
-trap 'say interrupted; exit 130' INT
-trap 'say terminated; exit 143' TERM
-
-# run a bounded command in the background and wait for it, so a signal reaches our
-# trap at once instead of after the command; prints nothing itself, returns its code
-run_bounded() {  # run_bounded SECONDS OUTFILE CMD...
-    local limit=$1 outfile=$2 rc=0 p
-    shift 2
-    timeout --kill-after=5 "$limit" "$@" >"$outfile" 2>>"$tmp/stderr.log" &
-    p=$!
-    pids+=("$p")
-    wait "$p" || rc=$?
-    forget_pid "$p"
-    return "$rc"
-}
-
-# ---------------------------------------------------------------- tools
-command -v python3 >/dev/null || die "python3 not found"
-command -v wrk >/dev/null || die "wrk not found (Debian package wrk)"
-nginx_bin=$(command -v nginx || true)
-[ -n "$nginx_bin" ] || { [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx; } || true
-[ -n "$nginx_bin" ] || die "nginx not found (Debian package nginx-light)"
-client="$here/stallclient.py"
-[ -f "$client" ] || die "missing $client"
-
-[ -n "$badup" ] || badup="$build_dir/badup"
-if [ "$do_build" = 1 ]; then
-    say "building badup in $build_dir (Release)"
-    mkdir -p "$build_dir"
-    (cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >"$build_dir/bench-build.log" 2>&1 &&
-        cmake --build "$build_dir" -j2 --target badup >>"$build_dir/bench-build.log" 2>&1) ||
-        die "build failed: see $build_dir/bench-build.log"
-fi
-[ -x "$badup" ] || die "no badup binary at $badup (build: cd $root && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2, or pass --build)"
+me=simulator.sh
+# shellcheck source=bench/procs.sh
+. "$here/procs.sh"
+need_tools
+need_badup
 for f in "$static_scenario" "$here/scenarios/ok_function.lua" \
          "$here/scenarios/stall_forever.lua" "$here/scenarios/stall_200ms.lua"; do
     [ -f "$f" ] || die "missing scenario $f"
@@ -160,15 +97,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/badup-bench.XXXXXX")
 clk_tck=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------- helpers
-# kv FILE KEY: the value of KEY=... in a key=value file ("" if absent)
-kv() { sed -n "s/^$2=//p" "$1" | head -n1; }
-# calc EXPR: floating-point arithmetic through awk
-calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 fmt() { awk -v v="$1" -v d="${2:-2}" 'BEGIN { if (v == "" || v == "None") print "n/a"; else printf "%.*f", d, v }'; }
-cpu_ticks() {  # utime+stime of a process, in clock ticks
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 nofile_of() { awk '/^Max open files/ { print $4 }' "/proc/$1/limits"; }
 
 started_pid=""; started_listen=""; started_admin=""
@@ -198,7 +127,6 @@ start_badup() {  # start_badup NAME SCENARIO-FILE: sets started_pid/_listen/_adm
     [ -n "$started_listen" ] || die "cannot read listen= from: $line"
     say "$name: pid $started_pid, $line"
 }
-stop_started() { stop_pid "$1"; forget_pid "$1"; }
 
 wait_http_ok() {  # wait_http_ok HOST:PORT: up to 5 s for a 200
     local i
@@ -210,16 +138,6 @@ wait_http_ok() {  # wait_http_ok HOST:PORT: up to 5 s for a 200
         sleep 0.1
     done
     return 1
-}
-
-# wait_quiet LABEL: up to --quiet-wait s for other processes to calm down; $tmp/LABEL.quiet
-wait_quiet() {
-    if [ "$quiet_wait" = 0 ]; then echo "busy_pct=" >"$tmp/$1.quiet"; return 0; fi
-    run_bounded $((quiet_wait + 10)) "$tmp/$1.quiet" python3 "$client" quiet \
-        --threshold "$quiet_pct" --max-wait "$quiet_wait" || true
-    if [ "$(kv "$tmp/$1.quiet" quiet)" != 1 ]; then
-        say "$1: the machine is busy ($(kv "$tmp/$1.quiet" busy_pct)% of a core used by others); measuring anyway"
-    fi
 }
 
 # bench_wrk LABEL HOST:PORT PID: warm-up, then the measured run; key=value in $tmp/LABEL.kv

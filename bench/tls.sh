@@ -88,76 +88,12 @@ for n in "$duration" "$rounds" "$clients"; do
 done
 [ "$clients" -le 16 ] || { echo "tls.sh: --clients at most 16" >&2; exit 2; }
 
-say() { echo "tls.sh: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-# ---------------------------------------------------------------- processes we own
-pids=()
-tmp=""
-stop_pid() {  # TERM, up to 5 s, then KILL; only PIDs we started
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "PID $pid ignored SIGTERM for 5 s: SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-forget_pid() {
-    local p keep=()
-    for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-    pids=("${keep[@]+"${keep[@]}"}")
-}
-cleanup() {
-    local p
-    for p in "${pids[@]+"${pids[@]}"}"; do stop_pid "$p"; done
-    pids=()
-    if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-        if [ "$keep_tmp" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
-    fi
-}
-trap cleanup EXIT
-trap 'say interrupted; exit 130' INT
-trap 'say terminated; exit 143' TERM
-
-# run_bounded SECONDS OUTFILE CMD...: in the background, waited for, so a signal reaches the
-# trap at once; `timeout` kills its whole process group (the parallel s_time clients too)
-run_bounded() {
-    local limit=$1 outfile=$2 rc=0 p
-    shift 2
-    timeout --kill-after=5 "$limit" "$@" >"$outfile" 2>>"$tmp/stderr.log" &
-    p=$!
-    pids+=("$p")
-    wait "$p" || rc=$?
-    forget_pid "$p"
-    return "$rc"
-}
-
-# ---------------------------------------------------------------- tools
-command -v python3 >/dev/null || die "python3 not found"
-command -v openssl >/dev/null || die "openssl not found (Debian package openssl)"
-command -v wrk >/dev/null || die "wrk not found (Debian package wrk)"
-nginx_bin=$(command -v nginx || true)
-[ -n "$nginx_bin" ] || { [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx; } || true
-[ -n "$nginx_bin" ] || die "nginx not found (Debian package nginx-light)"
+me=tls.sh
+# shellcheck source=bench/procs.sh
+. "$here/procs.sh"
+need_tools openssl
 "$nginx_bin" -V 2>&1 | grep -q -- --with-http_ssl_module || die "this nginx has no ssl module"
-client="$here/stallclient.py"
-[ -f "$client" ] || die "missing $client"
-
-[ -n "$badup" ] || badup="$build_dir/badup"
-if [ "$do_build" = 1 ]; then
-    say "building badup in $build_dir (Release)"
-    mkdir -p "$build_dir"
-    (cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >"$build_dir/bench-build.log" 2>&1 &&
-        cmake --build "$build_dir" -j2 --target badup >>"$build_dir/bench-build.log" 2>&1) ||
-        die "build failed: see $build_dir/bench-build.log"
-fi
-[ -x "$badup" ] || die "no badup binary at $badup (build: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2, or pass --build)"
+need_badup
 [ -f "$scenario" ] || die "missing scenario $scenario"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/badup-bench-tls.XXXXXX")
@@ -168,11 +104,7 @@ certs="$tmp/certs"
 [ -f "$certs/valid.crt" ] && [ -f "$certs/valid.key" ] || die "badup certs made no valid.crt/valid.key in $certs"
 
 # ---------------------------------------------------------------- helpers
-kv() { sed -n "s/^$2=//p" "$1" | head -n1; }
-calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 fmt() { awk -v v="$1" -v d="${2:-2}" 'BEGIN { if (v == "") print "n/a"; else printf "%.*f", d, v }'; }
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # wait_tls HOST:PORT: up to 5 s for a TLS handshake and an HTTP 200 on it
 wait_tls() {
@@ -259,17 +191,6 @@ EOF
         stop_pid "$started_pid"; forget_pid "$started_pid"
     done
     die "nginx would not start; see above"
-}
-stop_started() { stop_pid "$1"; forget_pid "$1"; }
-
-# wait_quiet LABEL: up to --quiet-wait s for other processes to calm down; $tmp/LABEL.quiet
-wait_quiet() {
-    if [ "$quiet_wait" = 0 ]; then echo "busy_pct=" >"$tmp/$1.quiet"; return 0; fi
-    run_bounded $((quiet_wait + 10)) "$tmp/$1.quiet" python3 "$client" quiet \
-        --threshold "$quiet_pct" --max-wait "$quiet_wait" || true
-    if [ "$(kv "$tmp/$1.quiet" quiet)" != 1 ]; then
-        say "$1: the machine is busy ($(kv "$tmp/$1.quiet" busy_pct)% of a core used by others); measuring anyway"
-    fi
 }
 
 # The parallel client: --clients s_time processes at once, each into its own file.
