@@ -535,6 +535,32 @@ def badup_text(args, cwd=None, timeout=120):
     return p
 
 
+def small_definition(conf, fields="", by="a test"):
+    """A proxy definition that loads: proxy `t`, /bin/sh as its binary, one file t.conf holding
+    conf (Lua string escapes), and `fields` (lines of Lua, each "  name = value,\n"). Its
+    proxy{} call is on line 4, where a load error that blames the call points."""
+    return ("-- a definition written by %s\n"
+            "-- (the proxy{} call is on line 4)\n"
+            "local unused = 1\n"
+            "return proxy {\n"
+            '  name = "t",\n'
+            '  binary = { "/bin/sh" },\n'
+            '  files = { ["t.conf"] = "%s" },\n'
+            '  command = { "${binary}", "-c", "exit 0" },\n'
+            "%s"
+            "}\n" % (by, conf, fields))
+
+
+def list_definition(parent, text):
+    """Writes text as t.lua in a fresh folder under parent and runs `badup list` on that folder
+    (from it); returns (the file's path, the CompletedProcess)."""
+    d = tempfile.mkdtemp(dir=parent)
+    path = os.path.join(d, "t.lua")
+    with open(path, "w") as f:
+        f.write(text)
+    return path, badup_text(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+
+
 def run_badup(args, timeout=15.0):
     """Runs badup to completion (load errors, usage errors); returns CompletedProcess."""
     return subprocess.run([BADUP] + list(args), stdin=subprocess.DEVNULL, capture_output=True,

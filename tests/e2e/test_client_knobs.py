@@ -221,16 +221,7 @@ class Ctx(unittest.TestCase, common.TempDirMixin):
 
 # A definition that loads; each case gives it another `client` field (and maybe files).
 def definition(client, conf="listen ${proxy_port}\\n"):
-    return ("-- a definition written by test_client_knobs.py\n"
-            "-- (the proxy{} call is on line 4)\n"
-            "local unused = 1\n"
-            "return proxy {\n"
-            '  name = "t",\n'
-            '  binary = { "/bin/sh" },\n'
-            '  files = { ["t.conf"] = "%s" },\n'
-            '  command = { "${binary}", "-c", "exit 0" },\n'
-            "  client = %s,\n"
-            "}\n" % (conf, client))
+    return common.small_definition(conf, "  client = %s,\n" % client, by="test_client_knobs.py")
 
 
 class Field(unittest.TestCase):
@@ -241,11 +232,7 @@ class Field(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
 
     def load(self, text):
-        d = tempfile.mkdtemp(dir=self.tmp)
-        path = os.path.join(d, "t.lua")
-        with open(path, "w") as f:
-            f.write(text)
-        return path, badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        return common.list_definition(self.tmp, text)
 
     def test_a_field_that_keeps_its_word_loads(self):
         conf = "listen ${proxy_port}\\nidle ${client_body_timeout_ms}ms\\nmax ${max_body_kib}\\n"

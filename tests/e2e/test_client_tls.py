@@ -232,16 +232,7 @@ class Client(unittest.TestCase):
 # A definition that loads; each case gives it a client_tls field and a listener line.
 def definition(client_tls, conf="listen ${proxy_port}${client_tls}\\n"):
     field = "  client_tls = %s,\n" % client_tls if client_tls is not None else ""
-    return ("-- a definition written by test_client_tls.py\n"
-            "-- (the proxy{} call is on line 4)\n"
-            "local unused = 1\n"
-            "return proxy {\n"
-            '  name = "t",\n'
-            '  binary = { "/bin/sh" },\n'
-            '  files = { ["t.conf"] = "%s" },\n'
-            '  command = { "${binary}", "-c", "exit 0" },\n'
-            "%s"
-            "}\n" % (conf, field))
+    return common.small_definition(conf, field, by="test_client_tls.py")
 
 
 class Field(unittest.TestCase):
@@ -252,11 +243,7 @@ class Field(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
 
     def load(self, text):
-        d = tempfile.mkdtemp(dir=self.tmp)
-        path = os.path.join(d, "t.lua")
-        with open(path, "w") as f:
-            f.write(text)
-        return path, badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
+        return common.list_definition(self.tmp, text)
 
     def test_a_field_that_keeps_its_word_loads(self):
         _, p = self.load(definition('{ on = " tls cert=${proxy_cert} key=${proxy_key}", off = "" }'))
