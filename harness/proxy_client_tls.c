@@ -27,15 +27,9 @@ void ld_client_tls(lua_State *L, struct loader *ld, int v) {
   if (lua_getfield(L, v, "on") == LUA_TNIL)
     ld_fail(L, ld, "client_tls.on is required: the text that makes the frontend speak TLS with ${proxy_cert} "
                    "and ${proxy_key} (or ${proxy_pem})");
-  ld->p->client_tls_on = ld_string(L, ld, -1, "client_tls.on");
-  ld_template(L, ld, ld->p->client_tls_on, "client_tls.on");
-  if (lua_getfield(L, v, "off") != LUA_TNIL) {
-    ld->p->client_tls_off = ld_string(L, ld, -1, "client_tls.off");
-    ld_template(L, ld, ld->p->client_tls_off, "client_tls.off");
-  } else {
-    ld->p->client_tls_off = ld_dup(L, ld, "", 0);
-  }
   lua_settop(L, v);
+  ld_template_at(L, ld, v, "client_tls", "on", NULL, &ld->p->client_tls_on);
+  ld_template_at(L, ld, v, "client_tls", "off", "", &ld->p->client_tls_off);
 }
 
 /* Does the definition use ${name} anywhere, the client_tls texts included? */

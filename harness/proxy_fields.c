@@ -143,14 +143,8 @@ static void f_retries(lua_State *L, struct loader *ld, int v) {
   if (!lua_istable(L, v))
     ld_fail(L, ld, "retries must be a table { on = \"...\", off = \"...\" }, got %s", luaL_typename(L, v));
   ld_only_keys(L, ld, v, "retries", keys);
-  if (lua_getfield(L, v, "on") != LUA_TNIL) {
-    ld->p->retries_on = ld_string(L, ld, -1, "retries.on");
-    ld_template(L, ld, ld->p->retries_on, "retries.on");
-  }
-  if (lua_getfield(L, v, "off") != LUA_TNIL) {
-    ld->p->retries_off = ld_string(L, ld, -1, "retries.off");
-    ld_template(L, ld, ld->p->retries_off, "retries.off");
-  }
+  ld_template_at(L, ld, v, "retries", "on", NULL, &ld->p->retries_on);
+  ld_template_at(L, ld, v, "retries", "off", NULL, &ld->p->retries_off);
 }
 
 static void f_logs(lua_State *L, struct loader *ld, int v) {

@@ -52,6 +52,11 @@ size_t ld_list(lua_State *L, const struct loader *ld, int idx, const char *what,
  * checked for unknown ${names}. Returns its length. */
 size_t ld_strings(lua_State *L, const struct loader *ld, int idx, const char *what, char ***dst, bool is_template);
 void ld_nonempty(lua_State *L, const struct loader *ld, size_t n, const char *what);
+/* The template at key `key` of the table at idx into *dst, stored there before it is checked
+ * for unknown ${names} (messages name it "field.key"), or a copy of dflt when the key is
+ * absent (NULL: *dst stays). Leaves the stack as it was. */
+void ld_template_at(lua_State *L, const struct loader *ld, int idx, const char *field, const char *key,
+                    const char *dflt, char **dst);
 /* Fails on an unknown ${name} in text. */
 void ld_template(lua_State *L, const struct loader *ld, const char *text, const char *what);
 /* ... plain: in a text written per upstream, which knows the standard variables only. */

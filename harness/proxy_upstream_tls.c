@@ -21,24 +21,18 @@ void ld_upstream_tls(lua_State *L, struct loader *ld, int v) {
   ld_only_keys(L, ld, v, "upstream_tls", keys);
   if (lua_getfield(L, v, "on") == LUA_TNIL)
     ld_fail(L, ld, "upstream_tls.on is required: the text of ${upstream_tls} when the upstream speaks TLS");
-  ld->p->upstream_tls_on = ld_string(L, ld, -1, "upstream_tls.on");
-  ld_template(L, ld, ld->p->upstream_tls_on, "upstream_tls.on");
+  lua_settop(L, v);
+  ld_template_at(L, ld, v, "upstream_tls", "on", NULL, &ld->p->upstream_tls_on);
   /* an empty on text would render the TLS variant as the plain one: its cases would pass
    * while nothing was verified */
   if (!ld->p->upstream_tls_on[strspn(ld->p->upstream_tls_on, " \t\r\n")])
     ld_fail(L, ld, "upstream_tls.on must not be empty: it is what makes the proxy speak TLS to the upstream");
-  lua_settop(L, v);
   /* off may be "" (the plain config has nothing in its place); absent is "" too */
-  if (lua_getfield(L, v, "off") != LUA_TNIL) {
-    ld->p->upstream_tls_off = ld_string(L, ld, -1, "upstream_tls.off");
-    ld_template(L, ld, ld->p->upstream_tls_off, "upstream_tls.off");
-  } else {
-    ld->p->upstream_tls_off = ld_dup(L, ld, "", 0);
-  }
-  lua_settop(L, v);
+  ld_template_at(L, ld, v, "upstream_tls", "off", "", &ld->p->upstream_tls_off);
   /* warmup_ms: more wait before the request, TLS cases only (a proxy that needs time to
    * learn the name it verifies); plain cases keep the definition's own warmup_ms */
-  if (lua_getfield(L, v, "warmup_ms") != LUA_TNIL) ld->p->upstream_tls_warmup_ms = ld_ms(L, ld, lua_gettop(L), "upstream_tls.warmup_ms");
+  if (lua_getfield(L, v, "warmup_ms") != LUA_TNIL)
+    ld->p->upstream_tls_warmup_ms = ld_ms(L, ld, lua_gettop(L), "upstream_tls.warmup_ms");
   lua_settop(L, v);
 }
 

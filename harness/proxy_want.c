@@ -139,6 +139,21 @@ void ld_template(lua_State *L, const struct loader *ld, const char *text, const 
   ld_template_in(L, ld, text, what, false);
 }
 
+void ld_template_at(lua_State *L, const struct loader *ld, int idx, const char *field, const char *key,
+                    const char *dflt, char **dst) {
+  idx = lua_absindex(L, idx);
+  int top = lua_gettop(L);
+  char what[96];
+  snprintf(what, sizeof what, "%s.%s", field, key);
+  if (lua_getfield(L, idx, key) != LUA_TNIL) {
+    *dst = ld_string(L, ld, -1, what);
+    ld_template(L, ld, *dst, what);
+  } else if (dflt) {
+    *dst = ld_dup(L, ld, dflt, strlen(dflt));
+  }
+  lua_settop(L, top);
+}
+
 /* A list of strings, stored in *dst (NULL-terminated) before it is filled. */
 size_t ld_strings(lua_State *L, const struct loader *ld, int idx, const char *what, char ***dst, bool is_template) {
   idx = lua_absindex(L, idx);
