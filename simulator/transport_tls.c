@@ -170,9 +170,8 @@ static void tcp_read(void *owner, ssize_t n, const char *data) {
   struct tls *t = owner;
   if (t->closing) return;
   if (n < 0) {
-    if (t->mode == M_OPEN && n == UV_EOF && !(SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN))
-      note(t, TLS_EV_EOF_NO_NOTIFY, NULL);
-    if (t->eof_sent && t->mode == M_OPEN) return; /* close_notify already said it */
+    if (t->eof_sent) return; /* the owner heard the session end already: close_notify, a bad record */
+    if (t->mode == M_OPEN && n == UV_EOF) note(t, TLS_EV_EOF_NO_NOTIFY, NULL);
     t->eof_sent = true;
     t->base.ev->read(t->base.owner, n, NULL);
     return;
