@@ -3,7 +3,7 @@
 # commands, the tools and the badup binary they need, and the small readers of their
 # key=value files. Sourced once the script has set `me` (its name, for messages) and
 # `keep_tmp`; need_tools and need_badup read here, root, build_dir, badup and do_build (and
-# set nginx_bin, client), wait_quiet quiet_wait and quiet_pct.
+# set nginx_bin, client), wait_quiet quiet_wait and quiet_pct, pick_median rounds.
 
 say() { echo "$me: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -100,4 +100,18 @@ wait_quiet() {
     if [ "$(kv "$tmp/$1.quiet" quiet)" != 1 ]; then
         say "$1: the machine is busy ($(kv "$tmp/$1.quiet" busy_pct)% of a core used by others); measuring anyway"
     fi
+}
+
+# pick_median NAME KEY: of $tmp/NAME.rK.kv (K = 1..rounds), the round whose KEY is the median
+# becomes NAME.kv, with every round's KEY appended as all_rounds=
+pick_median() {
+    local name=$1 key=$2 k chosen all
+    for k in $(seq 1 "$rounds"); do echo "$(kv "$tmp/$name.r$k.kv" "$key") $k"; done | sort -n >"$tmp/$name.order"
+    chosen=$(awk -v m=$(( (rounds + 1) / 2 )) 'NR == m { print $2 }' "$tmp/$name.order")
+    all=$(for k in $(seq 1 "$rounds"); do
+        awk -v v="$(kv "$tmp/$name.r$k.kv" "$key")" 'BEGIN { if (v == "" || v == "None") print "n/a"; else printf "%.0f\n", v }'
+    done | paste -sd' ')
+    cp "$tmp/$name.r$chosen.kv" "$tmp/$name.kv"
+    echo "all_rounds=$all" >>"$tmp/$name.kv"
+    median_round=$chosen
 }

@@ -173,18 +173,6 @@ bench_wrk() {
     say "$label: $(kv "$tmp/$label.kv" rps) req/s"
 }
 
-# pick_median NAME: of $tmp/NAME.rK.kv, the round with the median req/s becomes NAME.kv
-pick_median() {
-    local name=$1 k chosen all
-    for k in $(seq 1 "$rounds"); do
-        echo "$(kv "$tmp/$name.r$k.kv" rps) $k"
-    done | sort -n >"$tmp/$name.order"
-    chosen=$(awk -v m=$(( (rounds + 1) / 2 )) 'NR == m { print $2 }' "$tmp/$name.order")
-    all=$(for k in $(seq 1 "$rounds"); do fmt "$(kv "$tmp/$name.r$k.kv" rps)" 0; echo; done | paste -sd' ')
-    cp "$tmp/$name.r$chosen.kv" "$tmp/$name.kv"
-    cp "$tmp/$name.r$chosen.probe" "$tmp/$name.probe"
-    echo "all_rounds=$all" >>"$tmp/$name.kv"
-}
 
 # start_nginx [LOCATION-BODY [MAIN-LINE]]: sets started_pid and started_listen
 start_nginx() {
@@ -259,7 +247,10 @@ for r in $(seq 1 "$rounds"); do
     bench_wrk "function.r$r" "$started_listen" "$started_pid"
     stop_started "$started_pid"
 done
-for name in nginx static function; do pick_median "$name"; done
+for name in nginx static function; do
+    pick_median "$name" rps
+    cp "$tmp/$name.r$median_round.probe" "$tmp/$name.probe"
+done
 
 # ================================================================ 2. stalled connections
 say "2/3 $stall_conns stalled connections"

@@ -294,15 +294,6 @@ check_tls() {
     } >"$f.kv"
 }
 
-# pick_median NAME: of $tmp/NAME.rK.kv, the round with the median rate becomes NAME.kv
-pick_median() {
-    local name=$1 k chosen all
-    for k in $(seq 1 "$rounds"); do echo "$(kv "$tmp/$name.r$k.kv" rate) $k"; done | sort -n >"$tmp/$name.order"
-    chosen=$(awk -v m=$(( (rounds + 1) / 2 )) 'NR == m { print $2 }' "$tmp/$name.order")
-    all=$(for k in $(seq 1 "$rounds"); do fmt "$(kv "$tmp/$name.r$k.kv" rate)" 0; echo; done | paste -sd' ')
-    cp "$tmp/$name.r$chosen.kv" "$tmp/$name.kv"
-    echo "all_rounds=$all" >>"$tmp/$name.kv"
-}
 
 # ---------------------------------------------------------------- environment
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "no commit")
@@ -352,7 +343,7 @@ for r in $(seq 1 "$rounds"); do
     stop_started "$bad_pid"
     stop_started "$ngx_pid"
 done
-for t in "${tests[@]}"; do for s in nginx badup; do pick_median "$s.$t"; done; done
+for t in "${tests[@]}"; do for s in nginx badup; do pick_median "$s.$t" rate; done; done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 finished_at=$(date -u '+%Y-%m-%d %H:%M UTC')
 
