@@ -182,7 +182,12 @@ class Counters(unittest.TestCase):
         stalled = self.server.connect()
         self.addCleanup(stalled.close)
         stalled.sendall(request_bytes("/stall_headers/held"))
-        common.poll_until(lambda: len(as_list(self.server.get("/events"), "events")) == 3, what="3 connections")
+        # The third connection is listed from its accept, before its request names a
+        # scenario: wait until the simulator has read the request and stalled it.
+        def third_stalled():
+            evs = as_list(self.server.get("/events"), "events")
+            return len(evs) == 3 and evs[2].get("state") == "stalled"
+        common.poll_until(third_stalled, what="3 connections, the third stalled")
         evs = as_list(self.server.get("/events"), "events")
         self.assertEqual([(e["scenario"], e["end"]) for e in evs],
                          [("empty_reply", "fin"), ("ok", "open"), ("stall_headers", "open")])
