@@ -10,15 +10,15 @@
 # denies every start is in place during the install, so nothing holds a port afterwards.
 set -eu
 
-build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev
+build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev libnghttp2-dev
   libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev libssl-dev"
-test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox"
+test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox nghttp2-client"
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
 fuzz_pkgs="clang libclang-rt-14-dev"
 # lighttpd-mod-openssl: lighttpd's TLS frontend (badup run --client-tls)
 proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd lighttpd-mod-openssl h2o nghttp2-proxy
   tinyproxy"
-bench_pkgs="wrk nginx haproxy gnuplot-nox openssl"
+bench_pkgs="wrk nginx haproxy gnuplot-nox openssl nghttp2-client nghttp2-server"
 
 want=""
 for group in "${@:-build}"; do
