@@ -17,6 +17,7 @@
 #include "outcome.h"
 #include "response.h"
 #include "scenario.h"
+#include "h2_vocabulary.h"
 #include "tls_vocabulary.h"
 
 #define STEP_META "badup.step"
@@ -439,7 +440,7 @@ static bool has_key(lua_State *L, int t, const char *k) {
   return has;
 }
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", "tls", "client_tls", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", "tls", "client_tls", "http2", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
 
 /* Checks the plan at idx (a static plan now, so a wrong order is a load error at the
@@ -624,6 +625,9 @@ static int fn_scenario(lua_State *L) {
   lua_pop(L, 1);
   if (lua_getfield(L, 1, "tls") != LUA_TNIL) tls_table_check(L, lua_gettop(L));
   lua_pop(L, 1);
+  bool has_http2 = lua_getfield(L, 1, "http2") != LUA_TNIL;
+  if (has_http2) h2_table_check(L, lua_gettop(L));
+  lua_pop(L, 1);
   ty = lua_getfield(L, 1, "requests");
   if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10))
     return luaL_error(L, "scenario{}: requests must be an integer from 1 to 10 (the harness sends that many, one after the other)");
@@ -686,7 +690,7 @@ static int fn_scenario(lua_State *L) {
                       SCENARIO_MAX_UPSTREAMS);
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "plan");
-  if (ty == LUA_TNIL && !own_plans && tls_has_handshake(L, 1)) {
+  if (ty == LUA_TNIL && !own_plans && (tls_has_handshake(L, 1) || h2_has_preface(L, 1))) {
     /* Its handshake steps answer every connection: no request ever comes. A request routed
      * here from another scenario's session (a folder) gets a FIN. */
     lua_pop(L, 1);
@@ -699,6 +703,7 @@ static int fn_scenario(lua_State *L) {
   if (own_plans && ty != LUA_TNIL)
     return luaL_error(L, "scenario{}: with upstreams = { {plan = ...}, ... } each upstream has its own plan: drop the plan at the top");
   if (!own_plans) check_plan(L, lua_gettop(L), "scenario{}: plan");
+  if (!own_plans) h2_plan_check(L, lua_gettop(L), has_http2);
   lua_pop(L, 1);
   check_expect_fits(L);
   lua_pushvalue(L, 1);
