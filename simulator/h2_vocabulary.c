@@ -42,7 +42,7 @@ static uint32_t int_field(lua_State *L, int t, const char *k, uint64_t lo, uint6
   uint32_t v = dflt;
   if (ty != LUA_TNIL) {
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < (lua_Integer)lo || (uint64_t)lua_tointeger(L, -1) > hi)
-      luaL_error(L, "%s{}: %s must be an integer from %d to %lu", name, k, (int)lo, (unsigned long)hi);
+      luaL_error(L, "%s{}: %s must be an integer from %I to %I", name, k, (lua_Integer)lo, (lua_Integer)hi);
     v = (uint32_t)lua_tointeger(L, -1);
   }
   lua_pop(L, 1);
