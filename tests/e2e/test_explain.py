@@ -46,8 +46,9 @@ def reference_cases():
             for scenario, s in v["scenarios"].items():
                 log = s.get("proxy_log") or ""
                 # explain ranks upstream faults; the request-side and forward scenarios (the
-                # proxy's answer to its client) and the TLS ones are left out of its catalog
-                if log and not scenario.startswith(("req_", "fwd_", "tls_", "client_tls_")) \
+                # proxy's answer to its client), the TLS and the HTTP/2 ones are left out of its
+                # catalog
+                if log and not scenario.startswith(("req_", "fwd_", "tls_", "client_tls_", "h2_")) \
                         and scenario != "http10_keepalive":
                     cases[(ref["proxy"], version, scenario)] = [l for l in log.split(" | ") if l]
     return cases
