@@ -262,7 +262,7 @@ class RequestSideLeftOut(unittest.TestCase):
         self.assertGreater(len(lines), 20, "the reference records request-side and forward lines")
         found = {r["scenario"] for r in explain_json(lines[:40]) if r.get("scenario")}
         self.assertTrue(found, "explain proposes upstream faults for them")
-        self.assertFalse({s for s in found if s.startswith(("req_", "fwd_", "tls_", "client_tls_"))
+        self.assertFalse({s for s in found if s.startswith(("req_", "fwd_", "tls_", "client_tls_", "h2_"))
                           or s == "http10_keepalive"}, found)
 
 
