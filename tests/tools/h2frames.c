@@ -71,6 +71,9 @@ struct opts {
 static int g_fd = -1;
 static SSL *g_ssl;
 static double g_deadline;
+/* A RST is reported once, to the first call that meets it: when that is a write (an ACK),
+ * the next read sees a plain end, which must still print RST. */
+static int g_reset_on_write;
 
 static double now(void) {
   struct timespec ts;
@@ -157,10 +160,12 @@ static int write_all(const uint8_t *p, size_t n) {
     short ev = POLLOUT;
     if (g_ssl) {
       ERR_clear_error();
+      errno = 0;
       int r = SSL_write(g_ssl, p, (int)n);
       if (r > 0) w = r;
       else {
         int e = SSL_get_error(g_ssl, r);
+        if (e == SSL_ERROR_SYSCALL && errno == ECONNRESET) g_reset_on_write = 1;
         if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) return -1;
         if (e == SSL_ERROR_WANT_READ) ev = POLLIN;
         w = -1, errno = EAGAIN;
@@ -169,6 +174,7 @@ static int write_all(const uint8_t *p, size_t n) {
       w = send(g_fd, p, n, MSG_NOSIGNAL);
     }
     if (w >= 0) { p += w; n -= (size_t)w; continue; }
+    if (errno == ECONNRESET) g_reset_on_write = 1;
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
     double left = g_deadline - now();
     struct pollfd pfd = {g_fd, ev, 0};
@@ -438,7 +444,7 @@ static const char *receive(struct reader *r) {
       if (pr <= 0) continue;
     }
     ssize_t got = read_some(buf + have, sizeof buf - have);
-    if (got == -1) { end = "EOF"; break; }
+    if (got == -1) { end = g_reset_on_write ? "RST" : "EOF"; break; }
     if (got < -1) { end = "RST"; break; }
     have += (size_t)got;
     while (!raw && have >= 9) {
