@@ -112,6 +112,21 @@ class ToolVersusScriptedServer(unittest.TestCase):
         self.assertEqual(frames[0], (SETTINGS, 0, 0, struct.pack(">HI", 2, 0)))
         self.assertEqual([(t, f, sid) for t, f, sid, _ in frames[1:]], [(HEADERS, END_STREAM | END_HEADERS, 1)])
 
+    def test_continuation_and_padding(self):
+        """A header block split over HEADERS (padded, with a priority) and CONTINUATION: each
+        line shows the fields its fragment finished; the padding is no field."""
+        block = b"\x88" + hpack_literal(b"x-one", b"1") + hpack_literal(b"x-two", b"2")
+        cut = 1 + len(hpack_literal(b"x-one", b"1")) + 3  # inside x-two's name
+        headers = bytes([2]) + struct.pack(">IB", 0, 15) + block[:cut] + b"\0\0"
+        reply = (frame(HEADERS, 0x8 | 0x20, 1, headers) + frame(9, END_HEADERS, 1, block[cut:])
+                 + frame(DATA, END_STREAM | 0x8, 1, b"\x01ok\0"))
+        s = self.serve(reply)
+        rc, lines, err = h2frames(s.port)
+        self.assertEqual(lines, ["HEADERS stream=1 flags=PADDED|PRIORITY dep=0 weight=16 :status=200 x-one=1",
+                                 "CONTINUATION stream=1 flags=END_HEADERS x-two=2",
+                                 'DATA stream=1 flags=END_STREAM|PADDED len=2 data="ok"', "EOF"])
+        s.wait(self)
+
     def test_http1_reply_is_raw(self):
         s = self.serve(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", until=lambda f: True)
         rc, lines, err = h2frames(s.port)
