@@ -61,7 +61,7 @@ struct opts {
   int port;
   const char *method, *path, *body, *cacert;
   const char *hname[MAX_HEADERS], *hvalue[MAX_HEADERS];
-  size_t hlen[MAX_HEADERS];
+  size_t hnamelen[MAX_HEADERS], hlen[MAX_HEADERS]; /* names point into argv: not NUL-ended */
   int nheaders, tls, no_ack;
   long window; /* -1: not sent */
   double timeout;
@@ -195,19 +195,19 @@ static void send_frame(uint8_t type, uint8_t flags, uint32_t stream, const uint8
 static void send_request_headers(const struct opts *o, const char *authority) {
   nghttp2_nv nv[MAX_HEADERS + 4];
   size_t n = 0;
-#define NV(name, value, vlen)                                                                 \
-  nv[n++] = (nghttp2_nv){(uint8_t *)(name), (uint8_t *)(value), strlen(name), (vlen),         \
-                         NGHTTP2_NV_FLAG_NONE}
-  NV(":method", o->method, strlen(o->method));
-  NV(":scheme", o->tls ? "https" : "http", strlen(o->tls ? "https" : "http"));
-  NV(":authority", authority, strlen(authority));
-  NV(":path", o->path, strlen(o->path));
+#define NV(name, nlen, value, vlen)                                                           \
+  nv[n++] = (nghttp2_nv){(uint8_t *)(name), (uint8_t *)(value), (nlen), (vlen), NGHTTP2_NV_FLAG_NONE}
+  NV(":method", 7, o->method, strlen(o->method));
+  NV(":scheme", 7, o->tls ? "https" : "http", strlen(o->tls ? "https" : "http"));
+  NV(":authority", 10, authority, strlen(authority));
+  NV(":path", 5, o->path, strlen(o->path));
   for (int i = 0; i < o->nheaders; i++) {
     /* a --header naming one of the four pseudo-headers above takes its place */
     size_t j = 0;
-    while (j < 4 && strcmp((const char *)nv[j].name, o->hname[i]) != 0) j++;
+    while (j < 4 && !(nv[j].namelen == o->hnamelen[i] && !memcmp(nv[j].name, o->hname[i], nv[j].namelen)))
+      j++;
     if (j < 4) nv[j].value = (uint8_t *)o->hvalue[i], nv[j].valuelen = o->hlen[i];
-    else NV(o->hname[i], o->hvalue[i], o->hlen[i]);
+    else NV(o->hname[i], o->hnamelen[i], o->hvalue[i], o->hlen[i]);
   }
 #undef NV
   nghttp2_hd_deflater *deflater;
@@ -564,7 +564,8 @@ static void parse_opts(int argc, char **argv, struct opts *o) {
         const char *colon = *v ? strchr(v + 1, ':') : NULL;
         if (!colon) usage_error("--header %s: expected name:value", v);
         if (o->nheaders == MAX_HEADERS) usage_error("too many --header (at most 64): %s", v);
-        o->hname[o->nheaders] = strndup(v, (size_t)(colon - v));
+        o->hname[o->nheaders] = v;
+        o->hnamelen[o->nheaders] = (size_t)(colon - v);
         o->hvalue[o->nheaders] = colon + 1;
         o->hlen[o->nheaders++] = strlen(colon + 1);
       } else if (!strcmp(a, "--window")) {
