@@ -50,6 +50,7 @@
 #include "addr.h"
 #include "conn.h"
 #include "h2_conn.h"
+#include "h2_vocabulary.h"
 
 #define MAX_PENDING (1u << 20) /* unparsed input kept while a plan runs */
 
@@ -376,13 +377,26 @@ static void bad_request(struct conn *c) {
 
 /* ---- plans -------------------------------------------------------------------------- */
 
+/* HTTP/2: writes the frames the plan queued. They wait until a step that is no frame (its
+ * raw bytes, its wait or its ending go after them) or the plan's end, and within one read's
+ * batch (h2_read) until its end, so a batch of streams costs one write. False when the
+ * connection went. */
+static bool h2_flush(struct conn *c) {
+  int rc = h2_conn_flush(c);
+  if (rc < 0) conn_release(c, conn_end_of_write(rc));
+  return rc >= 0;
+}
+
 static void run_plan(struct conn *c) {
   while (!c->closing && c->state == CS_RUNNING) {
     if (c->pc >= c->plan->nsteps) {
+      if (c->h2 && !h2_conn_batching(c) && !h2_flush(c)) return;
       keepalive(c, STEP_FOREVER);
       return;
     }
     const struct step *s = &c->plan->steps[c->pc];
+    if (c->h2 && !h2_step_is_frame(s->op) && !(s->op == STEP_KEEPALIVE && h2_conn_batching(c)) && !h2_flush(c))
+      return;
     atomic_fetch_add_explicit(&c->scn->stats.steps[s->op], 1, memory_order_relaxed);
     conn_event(c, EV_STEP, step_names[s->op], strlen(step_names[s->op]));
     struct step_result r = step_execute(c, s);
@@ -573,11 +587,20 @@ static void run_static(struct conn *c, struct plan *p) {
   run_plan(c);
 }
 
-/* What HTTP/2 input calls for, once h2_conn.c has taken it in: the preface's own steps, the
- * end after a connection error, a running stream the client reset, or the next plans. */
+static void h2_react(struct conn *c, struct h2_flags f);
+
+/* HTTP/2 input: h2_conn.c takes it in, then h2_react does what it calls for, and whatever
+ * both queued goes out in one write. */
 static void h2_read(struct conn *c, const char *data, size_t n) {
   if (c->state == CS_LINGER || c->state == CS_HALF || c->state == CS_HOLD) return; /* past caring */
-  struct h2_flags f = h2_conn_input(c, data, n);
+  h2_conn_batch(c, true);
+  h2_react(c, h2_conn_input(c, data, n));
+  if (c->closing || !c->h2) return;
+  h2_conn_batch(c, false);
+  h2_flush(c);
+}
+
+static void h2_react(struct conn *c, struct h2_flags f) {
   if (c->closing) return;
   if (f.preface_plan) {
     run_static(c, c->scn->http2->preface);
@@ -587,7 +610,7 @@ static void h2_read(struct conn *c, const char *data, size_t n) {
   if (f.fatal && (waits || c->state == CS_READING)) {
     uv_timer_stop(&c->timer);
     c->state = CS_RUNNING;
-    finish(c, CONN_FIN);
+    if (h2_flush(c)) finish(c, CONN_FIN); /* the GOAWAY, then the FIN */
     return;
   }
   if (f.reset && f.reset == c->stream && waits) {

@@ -40,7 +40,8 @@ struct h2_conn {
   size_t nwaiting;
   struct h2_stream *current;   /* the stream whose plan runs (its request is c->req) */
   uint32_t last_stream;        /* the highest stream the client opened */
-  struct buf out;              /* acknowledgements, written once per input */
+  struct buf out;              /* frames not written yet: acknowledgements and steps' */
+  bool batching;               /* the input is being taken in: flushed once at its end */
   struct h2_flags flags;
 };
 
@@ -124,30 +125,54 @@ static void connection_error(struct h2_conn *h, uint32_t code, const char *why) 
   h->phase = DONE;
 }
 
-int h2_conn_send_step(struct conn *c, const struct step *s, struct plan *owner) {
-  const unsigned char *p = (const unsigned char *)s->bytes;
-  if (s->stream != H2_STREAM_CURRENT) {
-    log_frames(c, EV_H2_FRAME_OUT, p, s->len);
-    return transport_write(c->tp, s->bytes, s->len, owner);
-  }
-  /* The request's stream goes into a copy: the plan's bytes are shared by every connection. */
-  unsigned char *copy = malloc(s->len ? s->len : 1);
-  if (!copy) return UV_ENOMEM;
-  memcpy(copy, p, s->len);
+/* The request's stream id into each frame header of a step's copy (GOAWAY: its
+ * last_stream_id). */
+static void put_stream(const struct conn *c, const struct step *s, unsigned char *p) {
   if (s->op == STEP_H2_GOAWAY) {
-    if (s->len >= H2_FRAME_HEADER + 4) h2_put_u32(copy + H2_FRAME_HEADER, c->stream & H2_STREAM_MAX);
-  } else {
-    for (size_t at = 0; at + H2_FRAME_HEADER <= s->len;) {
-      struct h2_header fh = h2_frame_header_read(copy + at);
-      h2_put_u32(copy + at + 5, c->stream & H2_STREAM_MAX);
-      at += H2_FRAME_HEADER + fh.length;
-    }
+    if (s->len >= H2_FRAME_HEADER + 4) h2_put_u32(p + H2_FRAME_HEADER, c->stream & H2_STREAM_MAX);
+    return;
   }
-  log_frames(c, EV_H2_FRAME_OUT, copy, s->len);
-  int rc = write_copy(c, copy, s->len);
-  free(copy);
+  for (size_t at = 0; at + H2_FRAME_HEADER <= s->len;) {
+    struct h2_header fh = h2_frame_header_read(p + at);
+    h2_put_u32(p + at + 5, c->stream & H2_STREAM_MAX);
+    at += H2_FRAME_HEADER + fh.length;
+  }
+}
+
+int h2_conn_send_step(struct conn *c, const struct step *s) {
+  struct h2_conn *h = c->h2;
+  if (!h) { /* an HTTP/1 connection (a plan function's frames): written at once */
+    unsigned char *copy = malloc(s->len ? s->len : 1);
+    if (!copy) return UV_ENOMEM;
+    memcpy(copy, s->bytes, s->len);
+    if (s->stream == H2_STREAM_CURRENT) put_stream(c, s, copy);
+    log_frames(c, EV_H2_FRAME_OUT, copy, s->len);
+    int rc = write_copy(c, copy, s->len);
+    free(copy);
+    return rc;
+  }
+  size_t at = h->out.len;
+  buf_append(&h->out, s->bytes, s->len);
+  if (h->out.oom) return UV_ENOMEM;
+  if (s->stream == H2_STREAM_CURRENT) put_stream(c, s, (unsigned char *)h->out.data + at);
+  return 0;
+}
+
+int h2_conn_flush(struct conn *c) {
+  struct h2_conn *h = c->h2;
+  if (!h || !h->out.len) return 0;
+  if (h->out.oom) return UV_ENOMEM;
+  log_frames(c, EV_H2_FRAME_OUT, (const unsigned char *)h->out.data, h->out.len);
+  int rc = write_copy(c, h->out.data, h->out.len);
+  buf_consume(&h->out, h->out.len);
   return rc;
 }
+
+void h2_conn_batch(struct conn *c, bool on) {
+  if (c->h2) c->h2->batching = on;
+}
+
+bool h2_conn_batching(const struct conn *c) { return c->h2 && c->h2->batching; }
 
 /* ---- streams -------------------------------------------------------------------------------- */
 
@@ -427,13 +452,7 @@ struct h2_flags h2_conn_input(struct conn *c, const char *data, size_t len) {
       frame_in(c);
     }
   }
-  if (h->out.len) {
-    log_frames(c, EV_H2_FRAME_OUT, (const unsigned char *)h->out.data, h->out.len);
-    int rc = write_copy(c, h->out.data, h->out.len);
-    buf_consume(&h->out, h->out.len);
-    if (rc < 0) h->flags.fatal = true;
-  }
-  return h->flags;
+  return h->flags; /* what was queued goes with the plans' frames: h2_conn_flush */
 }
 
 bool h2_conn_next_request(struct conn *c) {

@@ -47,8 +47,8 @@ struct h2_conn *h2_conn_new(const struct scenario_http2 *cfg);
 /* Lets everything go: requests still waiting are recorded as incomplete (received_body). */
 void h2_conn_free(struct conn *c);
 
-/* Takes in bytes the transport read, writes the acknowledgements they call for, and says
- * what conn.c has to do (the flags are cleared by the next call). */
+/* Takes in bytes the transport read, queues the acknowledgements they call for (written by
+ * h2_conn_flush), and says what conn.c has to do (the flags are cleared by the next call). */
 struct h2_flags h2_conn_input(struct conn *c, const char *data, size_t len);
 
 /* The next stream whose plan may start (its END_STREAM came; or its header section did, for
@@ -56,9 +56,22 @@ struct h2_flags h2_conn_input(struct conn *c, const char *data, size_t len);
  * c->stream. Returns false when none is ready. */
 bool h2_conn_next_request(struct conn *c);
 
-/* Sends a frame step's frames (their bytes belong to `owner`), the request's stream id put in
- * where the step names none, and logs each frame. Works on an HTTP/1 connection too (stream 0
- * then). Returns 0 or a negative libuv error, as transport_write. */
-int h2_conn_send_step(struct conn *c, const struct step *s, struct plan *owner);
+/* Queues a frame step's frames, the request's stream id put in where the step names none.
+ * They go out with the next h2_conn_flush, in one write with everything queued before: the
+ * frames of a batch of streams answered from one read cost one system call, as a server's
+ * HTTP/2 library sends them (nghttpd, h2o). On an HTTP/1 connection (a plan function's frames)
+ * they are written at once, on stream 0. Returns 0 or UV_ENOMEM. */
+int h2_conn_send_step(struct conn *c, const struct step *s);
+
+/* Writes what is queued, logging each frame (h2_frame_out); 0 when nothing is. Returns 0 or
+ * a negative libuv error, as transport_write. conn.c flushes before every step that is no
+ * frame (a raw write, a wait, an ending), at a plan's end, and at the end of each input's
+ * batch. */
+int h2_conn_flush(struct conn *c);
+
+/* While the input of one read is taken in and the plans it made ready run, a plan's end
+ * does not flush: h2_read flushes once after them. */
+void h2_conn_batch(struct conn *c, bool on);
+bool h2_conn_batching(const struct conn *c);
 
 #endif

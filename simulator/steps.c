@@ -108,7 +108,7 @@ static struct step_result exec_tls_alert(struct conn *c, const struct step *s) {
 
 /* A frame step: its frames, on the request's stream unless it names one (h2_conn.c). */
 static struct step_result exec_h2_frame(struct conn *c, const struct step *s) {
-  int rc = h2_conn_send_step(c, s, c->plan);
+  int rc = h2_conn_send_step(c, s);
   return rc < 0 ? write_failed(rc) : go_on();
 }
 
