@@ -64,8 +64,9 @@ const h2Sessions = new Map(); // upstream port -> its http2 session
 function h2Session(port) {
   const have = h2Sessions.get(port);
   if (have && !have.closed && !have.destroyed) return have;
-  const url = (tlsArg ? 'https://' : 'http://') + upstreamHost + ':' + port;
-  const sess = http2.connect(url, tlsArg ? { ca: tlsCa, servername: tlsName, rejectUnauthorized: true } : {});
+  // the authority as its parts, as http.request takes host and port
+  const authority = { protocol: tlsArg ? 'https:' : 'http:', hostname: upstreamHost, port: String(port) };
+  const sess = http2.connect(authority, tlsArg ? { ca: tlsCa, servername: tlsName, rejectUnauthorized: true } : {});
   const forget = () => { if (h2Sessions.get(port) === sess) h2Sessions.delete(port); };
   // a session's error ends its streams, which report it: the session itself only leaves the pool
   sess.on('error', forget);
