@@ -12,7 +12,7 @@ set -eu
 
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev libnghttp2-dev
   libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev libssl-dev"
-test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox nghttp2-client"
+test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox nghttp2-client nghttp2-server"
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
 fuzz_pkgs="clang libclang-rt-14-dev"
 # lighttpd-mod-openssl: lighttpd's TLS frontend (badup run --client-tls)

@@ -42,7 +42,7 @@ static uint32_t int_field(lua_State *L, int t, const char *k, uint64_t lo, uint6
   uint32_t v = dflt;
   if (ty != LUA_TNIL) {
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < (lua_Integer)lo || (uint64_t)lua_tointeger(L, -1) > hi)
-      luaL_error(L, "%s{}: %s must be an integer from %d to %lu", name, k, (int)lo, (unsigned long)hi);
+      luaL_error(L, "%s{}: %s must be an integer from %I to %I", name, k, (lua_Integer)lo, (lua_Integer)hi);
     v = (uint32_t)lua_tointeger(L, -1);
   }
   lua_pop(L, 1);
@@ -386,24 +386,10 @@ static bool preface_step_ok(enum step_op op) {
 }
 
 static void check_preface(lua_State *L, int h) {
-  if (!lua_istable(L, h)) luaL_error(L, "scenario{}: http2.preface must be a list of steps");
-  size_t n = lua_rawlen(L, h);
-  if (n == 0) luaL_error(L, "scenario{}: http2.preface needs at least one step");
-  for (size_t i = 1; i <= n; i++) {
-    lua_rawgeti(L, h, (lua_Integer)i);
-    const struct step *s = vocabulary_test_step(L, -1);
-    if (!s) luaL_error(L, "scenario{}: http2.preface item %d is not a step", (int)i);
-    if (!preface_step_ok(s->op))
-      luaL_error(L, "scenario{}: http2.preface: %s() has no place there (line %d); the steps there are send, txresp, "
-                    "dribble, stall, stopread, barrier, reach, the frame steps, close, reset, halfclose",
-                 step_names[s->op], s->line);
-    bool ends = s->op == STEP_CLOSE || s->op == STEP_RESET || s->op == STEP_HALFCLOSE ||
-                (s->op == STEP_STALL && s->seconds == STEP_FOREVER);
-    if (i == n && !ends)
-      luaL_error(L, "scenario{}: http2.preface must end with close(), reset(), halfclose() or stall() (line %d): no "
-                    "HTTP/2 connection follows it", s->line);
-    lua_pop(L, 1);
-  }
+  vocabulary_check_prelude(L, h, "http2.preface", preface_step_ok,
+                           "send, txresp, dribble, stall, stopread, barrier, reach, the frame steps, close, reset, "
+                           "halfclose",
+                           "no HTTP/2 connection follows it");
 }
 
 void h2_table_check(lua_State *L, int t) {

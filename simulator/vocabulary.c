@@ -202,6 +202,27 @@ void vocabulary_check_fields(lua_State *L, int t, const char *const *known, cons
   }
 }
 
+void vocabulary_check_prelude(lua_State *L, int h, const char *what, bool (*allowed)(enum step_op),
+                              const char *allowed_list, const char *why_end) {
+  if (!lua_istable(L, h)) luaL_error(L, "scenario{}: %s must be a list of steps", what);
+  size_t n = lua_rawlen(L, h);
+  if (n == 0) luaL_error(L, "scenario{}: %s needs at least one step", what);
+  for (size_t i = 1; i <= n; i++) {
+    lua_rawgeti(L, h, (lua_Integer)i);
+    const struct step *s = vocabulary_test_step(L, -1);
+    if (!s) luaL_error(L, "scenario{}: %s item %d is not a step", what, (int)i);
+    if (!allowed(s->op))
+      luaL_error(L, "scenario{}: %s: %s() has no place there (line %d); the steps there are %s", what,
+                 step_names[s->op], s->line, allowed_list);
+    bool ends = s->op == STEP_CLOSE || s->op == STEP_RESET || s->op == STEP_HALFCLOSE ||
+                (s->op == STEP_STALL && s->seconds == STEP_FOREVER);
+    if (i == n && !ends)
+      luaL_error(L, "scenario{}: %s must end with close(), reset(), halfclose() or stall() (line %d): %s", what,
+                 s->line, why_end);
+    lua_pop(L, 1);
+  }
+}
+
 static const char *opt_string_field(lua_State *L, int t, const char *k, size_t *len, const char *what) {
   int ty = lua_getfield(L, t, k);
   if (ty == LUA_TNIL) {
