@@ -84,6 +84,8 @@ void proxy_usage(FILE *out) {
         "  upstreams: HOST:PORT ...   (--upstreams)\n"
         "  upstream tls: DIR/tls (serve valid.crt and valid.key there; badup serve --tls-dir)\n"
         "                (--upstream-tls)\n"
+        "  upstream http2: h2c (prior knowledge), or h2 (ALPN) with --upstream-tls\n"
+        "                (--upstream-http2)\n"
         "  url: the URL a client asks (a forward proxy: the upstream's, through PORT)\n"
         "  command: cd DIR && exec [env NAME=value ...] BINARY ARGS...   (sh syntax)\n"
         "  sidecar: ...   (per companion to start once it listens: a log reader)\n"
