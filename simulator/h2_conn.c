@@ -42,6 +42,8 @@ struct h2_conn {
   uint32_t last_stream;        /* the highest stream the client opened */
   struct buf out;              /* frames not written yet: acknowledgements and steps' */
   bool batching;               /* the input is being taken in: flushed once at its end */
+  bool window_closed;          /* its own SETTINGS set INITIAL_WINDOW_SIZE 0: no stream's
+                                  window is ever opened (h2_window_zero) */
   struct h2_flags flags;
 };
 
@@ -49,6 +51,11 @@ struct h2_conn *h2_conn_new(const struct scenario_http2 *cfg) {
   struct h2_conn *h = calloc(1, sizeof *h);
   if (!h) return NULL;
   h->cfg = cfg;
+  /* A server that announces a stream window of 0 and then hands back what it reads would
+   * open the window it closed: the stream-level WINDOW_UPDATE is left out for it. */
+  for (size_t at = H2_FRAME_HEADER; at + 6 <= cfg->settings_len; at += 6)
+    if (((unsigned)cfg->settings[at] << 8 | cfg->settings[at + 1]) == H2_SETTINGS_INITIAL_WINDOW_SIZE)
+      h->window_closed = h2_u32(cfg->settings + at + 2) == 0;
   if (nghttp2_hd_inflate_new(&h->inflater) != 0) {
     free(h);
     return NULL;
@@ -375,7 +382,7 @@ static void frame_in(struct conn *c) {
       unsigned char inc[4];
       h2_put_u32(inc, whole);
       queue_frame(h, H2_WINDOW_UPDATE, 0, 0, inc, 4);
-      if (s && !s->ended) queue_frame(h, H2_WINDOW_UPDATE, 0, fh->stream, inc, 4);
+      if (s && !s->ended && !h->window_closed) queue_frame(h, H2_WINDOW_UPDATE, 0, fh->stream, inc, 4);
     }
     return;
   }
