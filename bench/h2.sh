@@ -259,6 +259,10 @@ record_cpu() {
     echo "rss_kb=$(proc_field "$pid" VmRSS)"
 }
 
+# io_calls PID: "SYSCR SYSCW", the read and write system calls the process has made
+# (/proc/PID/io; writev counts as a write)
+io_calls() { awk '$1 == "syscr:" { r = $2 } $1 == "syscw:" { w = $2 } END { print r + 0, w + 0 }' "/proc/$1/io"; }
+
 # h2load_kv FILE: the figures of one h2load output as key=value lines
 h2load_kv() {
     awk '
@@ -273,7 +277,7 @@ h2load_kv() {
 
 # bench_h2load LABEL HOST:PORT PID ROW: requests per second of one load shape; LABEL.kv
 bench_h2load() {
-    local label=$1 addr=$2 pid=$3 row=$4 c m warm c0 c1 f="$tmp/$1.h2load"
+    local label=$1 addr=$2 pid=$3 row=$4 c m warm c0 c1 io0 io1 f="$tmp/$1.h2load"
     c=$(row_c "$row") m=$(row_m "$row")
     local args=(-t 1 -c "$c" -m "$m")
     # the warm-up: enough requests to fill every stream of every connection many times over
@@ -286,14 +290,16 @@ bench_h2load() {
         die "$label: the warm-up's $warm requests did not all succeed with 2xx: $(grep -E '^(requests|status codes):' "$tmp/$label.warmup" | paste -sd' ')"
     fi
     wait_quiet "$label"
-    c0=$(cpu_ticks "$pid")
+    c0=$(cpu_ticks "$pid"); io0=$(io_calls "$pid")
     run_bounded $((duration + 30)) "$f" python3 "$client" timed --cpu-out "$tmp/$label.cpu" -- \
         h2load "${args[@]}" -D "$duration" "http://$addr/" ||
         die "$label: h2load failed: $(tail -n3 "$f")"
-    c1=$(cpu_ticks "$pid")
+    c1=$(cpu_ticks "$pid"); io1=$(io_calls "$pid")
     {
         h2load_kv "$f"
         record_cpu "$label" "$pid" "$c0" "$c1"
+        echo "syscr=$(( ${io1% *} - ${io0% *} ))"
+        echo "syscw=$(( ${io1#* } - ${io0#* } ))"
     } >"$tmp/$label.kv"
     if [ -z "$(kv "$tmp/$label.kv" rate)" ] || [ -z "$(kv "$tmp/$label.kv" succeeded)" ]; then
         die "$label: no 'finished in' or 'requests:' line in h2load's output: $(tail -n5 "$f")"
@@ -453,7 +459,11 @@ row() {  # row SERVER ROW
         "$(pct "$(kv "$f" others_cpu_s)" "$(kv "$f" wall_s)")" \
         "$(per_cpu "$(kv "$f" succeeded)" "$(kv "$f" cpu_s)")" "$(kv "$f" rss_kb) kB" \
         "mean $(kv "$f" req_mean), sd $(kv "$f" req_sd), max $(kv "$f" req_max)" \
-        "$(per_cpu "$(kv "$f" bytes)" "$(kv "$f" total)") B/request; $errs"
+        "$(per_cpu "$(kv "$f" bytes)" "$(kv "$f" total)") B/request; $(io_per "$f") per request; $errs"
+}
+io_per() {  # io_per KV: the server's read and write system calls per request
+    awk -v r="$(kv "$1" syscr)" -v w="$(kv "$1" syscw)" -v n="$(kv "$1" succeeded)" \
+        'BEGIN { if (n + 0 == 0) print "n/a"; else printf "%.2f reads, %.2f writes", r / n, w / n }'
 }
 check_row() {  # check_row SERVER
     local f="$tmp/$1.check.kv"
@@ -517,7 +527,9 @@ report="$tmp/report.md"
     echo "\`-n\` max(2000, 50 x C x M) requests on fresh connections; rate = h2load's req/s over the measured"
     echo "$duration s. CPU columns: user+system time over the run's wall time, 100% = one core; \"others\" is"
     echo "the machine's busy time minus server and client. \"time for request\" is h2load's, from a"
-    echo "request's HEADERS to the end of its response, for the median round."
+    echo "request's HEADERS to the end of its response, for the median round. Reads and writes per"
+    echo "request: the server's read and write system calls over the run (/proc/PID/io syscr, syscw;"
+    echo "a writev is one write) over its requests: how many requests it answers per system call."
     echo
     for t in "${rows[@]}"; do
         echo "### $(title "$t")"

@@ -370,6 +370,7 @@ class H2Script(unittest.TestCase):
                 self.assertRegex(cells[4], r"^\d+%$", line)  # server CPU
                 self.assertRegex(cells[7], r"^\d+$", line)  # requests per server CPU-second
                 self.assertIn("0 failed, 0 errored, 0 timed out, 0 not 2xx", cells[10], line)
+                self.assertRegex(cells[10], r"; \d+\.\d\d reads, \d+\.\d\d writes per request;", line)
 
     def test_short_run_reports_every_row_and_server(self):
         p = self.start("--duration", "1")
