@@ -48,7 +48,8 @@ keep_tmp=0
 usage() {
     cat <<EOF
 usage: bench/h2.sh [options]
-  --duration SECONDS   length of each measured h2load run (-D; default $duration)
+  --duration TIME      length of each measured h2load run, seconds or milliseconds with
+                       "ms" (h2load -D; default $duration)
   --rounds N           repeat every measurement N times, servers interleaved; report the
                        median round (default $rounds)
   --rows LIST          h2load load shapes, CxM = -c C -m M, comma-separated
@@ -87,9 +88,15 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$quiet_wait" in ''|*[!0-9]*) echo "h2.sh: --quiet-wait needs whole seconds" >&2; exit 2 ;; esac
-for n in "$duration" "$rounds"; do
-    case "$n" in ''|*[!0-9]*|0) echo "h2.sh: not a positive whole number: $n" >&2; exit 2 ;; esac
-done
+# h2load's -D takes whole seconds, or milliseconds written "NNNms"; the timeouts want seconds
+case "$duration" in
+    [1-9]|[1-9][0-9]|[1-9][0-9][0-9]) duration_s=$duration; duration_text="$duration s" ;;
+    [1-9]*ms)
+        case "${duration%ms}" in *[!0-9]*) echo "h2.sh: --duration wants seconds (1-999) or milliseconds (NNNms), not $duration" >&2; exit 2 ;; esac
+        duration_s=$(( (${duration%ms} + 999) / 1000 )); duration_text="${duration%ms} ms" ;;
+    *) echo "h2.sh: --duration wants seconds (1-999) or milliseconds (NNNms), not $duration" >&2; exit 2 ;;
+esac
+case "$rounds" in ''|*[!0-9]*|0) echo "h2.sh: --rounds wants a positive whole number, not $rounds" >&2; exit 2 ;; esac
 # rows: "c1m1 c10m10 ..." from "1x1,10x10"
 rows=()
 for shape in ${rows_arg//,/ }; do
@@ -280,8 +287,9 @@ bench_h2load() {
     local label=$1 addr=$2 pid=$3 row=$4 c m warm c0 c1 io0 io1 f="$tmp/$1.h2load"
     c=$(row_c "$row") m=$(row_m "$row")
     local args=(-t 1 -c "$c" -m "$m")
-    # the warm-up: enough requests to fill every stream of every connection many times over
-    warm=$((c * m * 50)); [ "$warm" -ge 2000 ] || warm=2000
+    # the warm-up: every stream of every connection filled ten times over; the measured run
+    # opens connections of its own, so this warms the server (its allocator, caches), no more
+    warm=$((c * m * 10)); [ "$warm" -ge 1000 ] || warm=1000
     say "$label: warm-up h2load ${args[*]} -n $warm, then h2load ${args[*]} -D $duration http://$addr/"
     run_bounded 60 "$tmp/$label.warmup" h2load "${args[@]}" -n "$warm" "http://$addr/" ||
         die "$label: h2load warm-up failed: $(tail -n3 "$tmp/$label.warmup")"
@@ -291,7 +299,7 @@ bench_h2load() {
     fi
     wait_quiet "$label"
     c0=$(cpu_ticks "$pid"); io0=$(io_calls "$pid")
-    run_bounded $((duration + 30)) "$f" python3 "$client" timed --cpu-out "$tmp/$label.cpu" -- \
+    run_bounded $((duration_s + 30)) "$f" python3 "$client" timed --cpu-out "$tmp/$label.cpu" -- \
         h2load "${args[@]}" -D "$duration" "http://$addr/" ||
         die "$label: h2load failed: $(tail -n3 "$f")"
     c1=$(cpu_ticks "$pid"); io1=$(io_calls "$pid")
@@ -524,9 +532,9 @@ report="$tmp/report.md"
     echo "## Figures (median round of $rounds)"
     echo
     echo "\`h2load -t 1 -c C -m M -D $duration http://ADDR/\` over h2c with prior knowledge, after a warm-up of"
-    echo "\`-n\` max(2000, 50 x C x M) requests on fresh connections; rate = h2load's req/s over the measured"
-    echo "$duration s. CPU columns: user+system time over the run's wall time, 100% = one core; \"others\" is"
-    echo "the machine's busy time minus server and client. \"time for request\" is h2load's, from a"
+    echo "\`-n\` max(1000, 10 x C x M) requests on connections of its own; rate = h2load's req/s over"
+    echo "the measured $duration_text. CPU columns: user+system time over the run's wall time, 100% = one core;"
+    echo "\"others\" is the machine's busy time minus server and client. \"time for request\" is h2load's, from a"
     echo "request's HEADERS to the end of its response, for the median round. Reads and writes per"
     echo "request: the server's read and write system calls over the run (/proc/PID/io syscr, syscw;"
     echo "a writev is one write) over its requests: how many requests it answers per system call."

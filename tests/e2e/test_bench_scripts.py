@@ -7,7 +7,7 @@
   through haproxy (and nginx as capacity's reference upstream): the .dat files' rows and
   figures, valid SVG beside them, no temporary file left, and no process of theirs left when
   they end; interrupted with SIGINT, they still write and draw what was measured (exit 130).
-- bench/h2.sh, run short (1 s per row, one round): the report's targets, answers and figures
+- bench/h2.sh, run short (0.5 s per row, one round): the report's targets, answers and figures
   for every h2load row and server, no process or temporary folder left; SIGTERM mid-run stops
   everything it started (exit 143).
 
@@ -373,7 +373,7 @@ class H2Script(unittest.TestCase):
                 self.assertRegex(cells[10], r"; \d+\.\d\d reads, \d+\.\d\d writes per request;", line)
 
     def test_short_run_reports_every_row_and_server(self):
-        p = self.start("--duration", "1")
+        p = self.start("--duration", "500ms")
         out, err = self.finish(p, timeout=120)
         self.assertEqual(p.returncode, 0, err[-3000:])
         for marker in common.SANITIZER_MARKERS:
