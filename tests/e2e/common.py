@@ -31,6 +31,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 BADUP = os.environ.get("BADUP") or os.path.join(REPO, "build", "badup")
 SCENARIOS = os.environ.get("BADUP_SCENARIOS") or os.path.join(REPO, "scenarios")
+# The sanitized build (ctest's *-asan tests): about three times slower. A suite whose cost grows
+# with the reference may run a sample there, and the whole of it against the plain build.
+SANITIZED = os.path.basename(BADUP).endswith("-asan")
 
 # Timeouts the scenarios see as ctx.*: short, so stall tests are fast.
 READ_TIMEOUT = 0.3
