@@ -490,6 +490,10 @@ static void pump(struct conn *c) {
   if (c->h2) {
     /* HTTP/2 takes its input in as it comes (h2_read): here only the plans of ready streams. */
     while (!c->closing && c->state == CS_READING && h2_conn_next_request(c)) dispatch(c);
+    /* The peer's FIN came while a plan ran (peer_closed only noted it) and no stream is left
+     * to answer: nothing more can come in. (HTTP/1 reads again below and sees the FIN anew;
+     * this branch does not read again, so it would wait for good.) */
+    if (!c->closing && c->state == CS_READING && c->peer_eof) conn_release(c, END_PEER_FIN);
     c->in_pump = false;
     return;
   }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -258,6 +259,32 @@ static const char *frames_of(const struct buf *b) {
   return out;
 }
 
+/* The client's preface and an empty SETTINGS. */
+static void client_start(struct buf *req) {
+  buf_append(req, H2_PREFACE, H2_PREFACE_LEN);
+  unsigned char hdr[H2_FRAME_HEADER];
+  h2_frame_header(hdr, 0, H2_SETTINGS, 0, 0);
+  buf_append(req, (const char *)hdr, sizeof hdr);
+}
+
+/* A HEADERS frame of a GET /x on stream, with flags. */
+static void client_get(struct buf *req, uint32_t stream, uint8_t flags) {
+  nghttp2_hd_deflater *d;
+  ck_assert_int_eq(nghttp2_hd_deflate_new(&d, 4096), 0);
+  nghttp2_nv nva[] = {{(uint8_t *)":method", (uint8_t *)"GET", 7, 3, 0},
+                      {(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0},
+                      {(uint8_t *)":authority", (uint8_t *)"localhost", 10, 9, 0},
+                      {(uint8_t *)":path", (uint8_t *)"/x", 5, 2, 0}};
+  uint8_t block[256];
+  ssize_t n = nghttp2_hd_deflate_hd(d, block, sizeof block, nva, 4);
+  nghttp2_hd_deflate_del(d);
+  ck_assert_int_gt(n, 0);
+  unsigned char hdr[H2_FRAME_HEADER];
+  h2_frame_header(hdr, (uint32_t)n, H2_HEADERS, flags, stream);
+  buf_append(req, (const char *)hdr, sizeof hdr);
+  buf_append(req, (const char *)block, (size_t)n);
+}
+
 START_TEST(test_exchange_on_the_wire) {
   static const char lua[] = "return scenario { summary = \"h2\", expect = 200, http2 = true,\n"
                             "  plan = { rxreq(), headers { headers = { {\"content-length\", \"2\"} } }, data(\"ok\"),\n"
@@ -269,23 +296,8 @@ START_TEST(test_exchange_on_the_wire) {
   /* The preface, an empty SETTINGS, and a GET on stream 3 (stream 1 unused: the number is
    * the client's, and the answer must carry it). */
   struct buf req = {0};
-  buf_append(&req, H2_PREFACE, H2_PREFACE_LEN);
-  unsigned char hdr[H2_FRAME_HEADER];
-  h2_frame_header(hdr, 0, H2_SETTINGS, 0, 0);
-  buf_append(&req, (const char *)hdr, sizeof hdr);
-  nghttp2_hd_deflater *d;
-  ck_assert_int_eq(nghttp2_hd_deflate_new(&d, 4096), 0);
-  nghttp2_nv nva[] = {{(uint8_t *)":method", (uint8_t *)"GET", 7, 3, 0},
-                      {(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0},
-                      {(uint8_t *)":authority", (uint8_t *)"localhost", 10, 9, 0},
-                      {(uint8_t *)":path", (uint8_t *)"/x", 5, 2, 0}};
-  uint8_t block[256];
-  ssize_t n = nghttp2_hd_deflate_hd(d, block, sizeof block, nva, 4);
-  nghttp2_hd_deflate_del(d);
-  ck_assert_int_gt(n, 0);
-  h2_frame_header(hdr, (uint32_t)n, H2_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 3);
-  buf_append(&req, (const char *)hdr, sizeof hdr);
-  buf_append(&req, (const char *)block, (size_t)n);
+  client_start(&req);
+  client_get(&req, 3, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM);
   ck_assert_int_eq(uu_send_all(fd, req.data, req.len), 0);
   struct buf got = {0};
   enum uu_end end = uu_read_all(fd, &got, 5);
@@ -295,6 +307,33 @@ START_TEST(test_exchange_on_the_wire) {
   const unsigned char *p = (const unsigned char *)got.data + got.len - 8;
   ck_assert_uint_eq(h2_u32(p), 3);
   ck_assert_uint_eq(h2_u32(p + 4), 0);
+  close(fd);
+  buf_free(&req);
+  buf_free(&got);
+  ck_assert_int_eq(uu_server_stop(&u), 0);
+}
+END_TEST
+
+/* The client's FIN while a plan waits (a barrier, neither reading nor stalled) is only noted;
+ * once the plan is over and no other stream is ready, the connection must end: it used to
+ * stay open for good, as nothing read again to see the FIN. */
+START_TEST(test_fin_during_a_plan_ends_the_connection) {
+  static const char lua[] = "return scenario { summary = \"h2\", expect = 200, http2 = true,\n"
+                            "  plan = { rxreq(), barrier(\"never\", 0.2), headers { status = 204 } } }";
+  struct uu_server u;
+  ck_assert_msg(uu_server_start(&u, lua, 0, &err) == 0, "%s", uu_cstr(&err));
+  int fd = uu_connect(u.port, 5);
+  ck_assert_int_ge(fd, 0);
+  struct buf req = {0};
+  client_start(&req);
+  client_get(&req, 1, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM);
+  ck_assert_int_eq(uu_send_all(fd, req.data, req.len), 0);
+  uu_sleep(0.05); /* the plan is at its barrier */
+  ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+  struct buf got = {0};
+  enum uu_end end = uu_read_all(fd, &got, 5);
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  ck_assert_str_eq(frames_of(&got), "SETTINGS/0/0 SETTINGS/1/0 HEADERS/4/1 ");
   close(fd);
   buf_free(&req);
   buf_free(&got);
@@ -320,6 +359,7 @@ int main(void) {
   tcase_add_checked_fixture(wire, NULL, lua_teardown);
   tcase_set_timeout(wire, 30);
   tcase_add_test(wire, test_exchange_on_the_wire);
+  tcase_add_test(wire, test_fin_during_a_plan_ends_the_connection);
   suite_add_tcase(s, wire);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
