@@ -1,17 +1,27 @@
-/* fuzz_request.c: bytes from a peer into the request path of `badup serve`.
+/* fuzz_request.c: bytes from a peer into the request path of `badup serve`, HTTP/1 and HTTP/2.
  *
- * The real data plane, unchanged: one struct server (folder mode, so the first path segment
- * routes) on a libuv loop in this thread, listening on 127.0.0.1 with a kernel-chosen port.
- * Each input is sent on a fresh loopback connection, followed by our FIN; the loop runs
- * until the server has freed that connection (http-parser glue, routing, plan functions
- * reading req.*, steps, keep-alive, pipelining, bad requests all included). An input that
- * keeps a connection alive for more than HANG_SECONDS is a bug: abort() so libFuzzer
- * saves it.
+ * The real data plane, unchanged: two struct servers (folder mode, so the first path segment
+ * routes) on one libuv loop in this thread, each listening on 127.0.0.1 with a kernel-chosen
+ * port. One's default scenario is HTTP/1 ("ok"), the other's an HTTP/2 one (h2_steps, from
+ * tests/fuzz/scenarios/), as a connection's HTTP/2 is its default scenario's. Each input is
+ * sent on a fresh loopback connection, followed by our FIN; the loop runs until the server
+ * has freed that connection (http-parser glue, HTTP/2 frames and HPACK, routing, plan
+ * functions reading req.*, steps, keep-alive, pipelining, bad requests all included). An
+ * input that keeps a connection alive for more than HANG_SECONDS is a bug: abort() so
+ * libFuzzer saves it.
+ *
+ * Which server: an input whose first byte is H2_SELECT goes to the HTTP/2 one, without that
+ * byte; every other input goes to the HTTP/1 one as it is (so HTTP/1 seeds stay what they
+ * are). For HTTP/2 the second byte is options, also not sent:
+ *   bit 0 clear: the 24-byte client preface (RFC 9113 3.4) goes first, so the frame reader
+ *                is reached; set: the input's own bytes are the preface, or are not one;
+ *   bits 1-7:    which scenario is the connection's default (H2_DEFAULTS, modulo): its
+ *                http2 table (settings, settings = false, preface steps) is the connection's.
  *
  * Scenarios: the catalog (BADUP_FUZZ_CATALOG) minus the two whose timers take a second
  * whatever the peer does, plus tests/fuzz/scenarios/ (BADUP_FUZZ_SCENARIOS), written for
- * this fuzzer with millisecond timers and a plan function whose steps an "X-Plan" header
- * picks. */
+ * this fuzzer with millisecond timers and a plan function whose steps a request field
+ * picks ("X-Plan" for HTTP/1, "x-plan" for HTTP/2: a letter a frame step). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +39,18 @@
 
 #define HANG_SECONDS 5
 #define FUZZ_MAX_INPUT (256u * 1024u)
+#define H2_SELECT 0x02 /* no HTTP/1 request begins with this byte */
+#define H2_OPT_NO_PREFACE 0x01
+
+/* The HTTP/2 server's default scenario, picked per input (the options byte's bits 1-7). */
+static const char *const H2_DEFAULTS[] = {
+    "h2_steps",       /* plans chosen by x-plan; SETTINGS MAX_CONCURRENT_STREAMS=100 */
+    "h2_no_settings", /* settings = false: no SETTINGS, no ACK */
+    "h2_window_zero", /* its own SETTINGS (INITIAL_WINDOW_SIZE 0) */
+    "h2_http1_reply", /* preface steps instead of HTTP/2 */
+};
+#define N_H2_DEFAULTS (sizeof H2_DEFAULTS / sizeof *H2_DEFAULTS)
+static const char CLIENT_PREFACE[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 static const char *const SKIP[] = {
     "slow_drip.lua",   /* dribbles for 0.7 s */
@@ -36,7 +58,8 @@ static const char *const SKIP[] = {
     NULL};
 
 static uv_loop_t loop;
-static struct server *srv;
+static struct server *srv, *srv_h2;
+static int h2_default_idx[N_H2_DEFAULTS];
 static struct scenario *list;
 static size_t nlist, cap;
 
@@ -73,6 +96,28 @@ static void load_dir(const char *dir, const struct scenario_opts *o) {
   closedir(d);
 }
 
+/* A server of every scenario (routed by the first path segment), def its default. The two
+ * servers share the loaded scenarios: one loop thread runs both. */
+static struct server *start_server(struct scenario *scns, size_t n, const char *def) {
+  struct server *s = calloc(1, sizeof *s);
+  if (!s) abort();
+  s->scenarios = scns;
+  s->nscenarios = n;
+  s->routed = true;
+  s->linger_ms = 20;
+  int d = server_find(s, def, strlen(def));
+  if (d < 0) abort();
+  atomic_store(&s->default_idx, d);
+  struct sockaddr_in a;
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  const char *why = NULL;
+  if (server_start(s, &loop, (const struct sockaddr *)&a, &why) != 0) {
+    fprintf(stderr, "fuzz_request: server_start: %s\n", why ? why : "?");
+    abort();
+  }
+  return s;
+}
+
 static void setup(void) {
   signal(SIGPIPE, SIG_IGN);
   static const struct ctx_var ctx[] = {{"read_timeout", "0.002"}, {"connect_timeout", "0.002"}};
@@ -82,22 +127,12 @@ static void setup(void) {
   const char *own = getenv("BADUP_FUZZ_SCENARIOS");
   load_dir(catalog ? catalog : BADUP_FUZZ_CATALOG, &o);
   load_dir(own ? own : BADUP_FUZZ_SCENARIOS, &o);
-  srv = calloc(1, sizeof *srv);
-  if (!srv) abort();
-  srv->scenarios = list;
-  srv->nscenarios = nlist;
-  srv->routed = true;
-  srv->linger_ms = 20;
-  int def = server_find(srv, "ok", 2);
-  if (def < 0) abort();
-  atomic_store(&srv->default_idx, def);
   uv_loop_init(&loop);
-  struct sockaddr_in a;
-  uv_ip4_addr("127.0.0.1", 0, &a);
-  const char *why = NULL;
-  if (server_start(srv, &loop, (const struct sockaddr *)&a, &why) != 0) {
-    fprintf(stderr, "fuzz_request: server_start: %s\n", why ? why : "?");
-    abort();
+  srv = start_server(list, nlist, "ok");
+  srv_h2 = start_server(list, nlist, H2_DEFAULTS[0]);
+  for (size_t i = 0; i < N_H2_DEFAULTS; i++) {
+    h2_default_idx[i] = server_find(srv_h2, H2_DEFAULTS[i], strlen(H2_DEFAULTS[i]));
+    if (h2_default_idx[i] < 0 || !list[h2_default_idx[i]].http2) abort();
   }
 }
 
@@ -151,11 +186,26 @@ static void on_watchdog(uv_timer_t *t) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!srv) setup();
   if (size > FUZZ_MAX_INPUT) return 0;
-  uint64_t before = atomic_load(&srv->total_conns);
+  struct server *to = srv;
+  uint8_t *joined = NULL;
+  if (size >= 1 && data[0] == H2_SELECT) {
+    to = srv_h2;
+    uint8_t opt = size >= 2 ? data[1] : 0;
+    size_t skip = size >= 2 ? 2 : 1;
+    atomic_store(&srv_h2->default_idx, h2_default_idx[(opt >> 1) % N_H2_DEFAULTS]);
+    size_t pre = (opt & H2_OPT_NO_PREFACE) ? 0 : sizeof CLIENT_PREFACE - 1;
+    joined = malloc(pre + size - skip + 1);
+    if (!joined) abort();
+    memcpy(joined, CLIENT_PREFACE, pre);
+    memcpy(joined + pre, data + skip, size - skip);
+    data = joined;
+    size = pre + size - skip;
+  }
+  uint64_t before = atomic_load(&to->total_conns);
   struct client cl = {.data = data, .len = size};
   cl.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (cl.fd < 0) abort();
-  int rc = connect(cl.fd, (const struct sockaddr *)&srv->ups[0].addr, sizeof(struct sockaddr_in));
+  int rc = connect(cl.fd, (const struct sockaddr *)&to->ups[0].addr, sizeof(struct sockaddr_in));
   if (rc != 0 && errno != EINPROGRESS && errno != EINTR) {
     fprintf(stderr, "fuzz_request: connect: %s\n", strerror(errno));
     abort();
@@ -167,7 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uv_timer_init(&loop, &dog);
   uv_timer_start(&dog, on_watchdog, HANG_SECONDS * 1000, 0);
   /* Until the server has accepted this connection and freed it again. */
-  while (atomic_load(&srv->total_conns) == before || atomic_load(&srv->open_conns) != 0)
+  while (atomic_load(&to->total_conns) == before || atomic_load(&to->open_conns) != 0)
     uv_run(&loop, UV_RUN_ONCE);
   uv_close((uv_handle_t *)&cl.poll, NULL);
   uv_close((uv_handle_t *)&dog, NULL);
@@ -176,5 +226,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct linger lg = {1, 0};
   setsockopt(cl.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   close(cl.fd);
+  free(joined);
   return 0;
 }
