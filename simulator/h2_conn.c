@@ -12,6 +12,12 @@
 
 #define MAX_WAITING 100         /* streams waiting for their plan; more are refused */
 #define MAX_HEADER_BLOCK (256u << 10) /* a header block's bytes across its CONTINUATIONs */
+/* Its fields once decoded, counted as RFC 9113 6.5.2 counts a header list (name, value and
+ * 32 each). HPACK lets one byte name a 4 KiB entry of the dynamic table, so a block within
+ * MAX_HEADER_BLOCK could decode to a GiB; HTTP/1 heads stop at about 80 KB. */
+#define MAX_HEADER_LIST (256u << 10)
+#define COMPRESSION_ERROR 9
+#define ENHANCE_YOUR_CALM 11
 
 /* A request on its stream, from its HEADERS until its plan has run. */
 struct h2_stream {
@@ -227,20 +233,26 @@ static void add_field(struct conn *c, struct h2_stream *s, const nghttp2_nv *nv,
 }
 
 /* Decodes a whole header block (every block, trailers too: HPACK's table is the
- * connection's). Calls fn for each field unless fn is NULL. Returns false when it does not
- * decode. */
-static bool decode_block(struct conn *c, struct h2_stream *s, const char **method) {
+ * connection's), adding its fields to s's request unless s is NULL. Returns 0, or the code of
+ * the connection error: COMPRESSION_ERROR when it does not decode, ENHANCE_YOUR_CALM when its
+ * fields exceed MAX_HEADER_LIST (then the rest is not decoded: the connection ends). */
+static uint32_t decode_block(struct conn *c, struct h2_stream *s, const char **method) {
   struct h2_conn *h = c->h2;
   const uint8_t *in = (const uint8_t *)h->block.data;
   size_t left = h->block.len;
+  size_t list = 0;
   /* :method's value must outlive the inflater's next call: keep it here. */
   static char method_buf[24];
   for (;;) {
     nghttp2_nv nv;
     int flags = 0;
     ssize_t used = nghttp2_hd_inflate_hd2(h->inflater, &nv, &flags, in, left, 1);
-    if (used < 0) return false;
+    if (used < 0) return COMPRESSION_ERROR;
     in += used, left -= (size_t)used;
+    if (flags & NGHTTP2_HD_INFLATE_EMIT) {
+      list += nv.namelen + nv.valuelen + 32;
+      if (list > MAX_HEADER_LIST) return ENHANCE_YOUR_CALM;
+    }
     if ((flags & NGHTTP2_HD_INFLATE_EMIT) && s) {
       const char *m = NULL;
       add_field(c, s, &nv, &m);
@@ -253,10 +265,15 @@ static bool decode_block(struct conn *c, struct h2_stream *s, const char **metho
     }
     if (flags & NGHTTP2_HD_INFLATE_FINAL) {
       nghttp2_hd_inflate_end_headers(h->inflater);
-      return true;
+      return 0;
     }
-    if (used == 0 && left == 0) return true;
+    if (used == 0 && left == 0) return 0;
   }
+}
+
+/* The GOAWAY for decode_block's error. */
+static void block_error(struct h2_conn *h, uint32_t code) {
+  connection_error(h, code, code == ENHANCE_YOUR_CALM ? "header list too large" : "header block");
 }
 
 static void refuse(struct h2_conn *h, uint32_t id) {
@@ -274,7 +291,8 @@ static void block_done(struct conn *c) {
   struct h2_stream *s = find_stream(h, id, NULL);
   if (s || id == 0 || id % 2 == 0 || id <= h->last_stream || h->nwaiting >= MAX_WAITING) {
     /* Trailers, or a stream that cannot be opened: decoded all the same (HPACK's table). */
-    if (!decode_block(c, NULL, NULL)) connection_error(h, 9 /* COMPRESSION_ERROR */, "header block");
+    uint32_t code = decode_block(c, NULL, NULL);
+    if (code) block_error(h, code);
     else if (s && end) stream_ended(c, s);
     else if (!s && id && id % 2 && id > h->last_stream) h->last_stream = id, refuse(h, id);
     buf_consume(&h->block, h->block.len);
@@ -296,11 +314,11 @@ static void block_done(struct conn *c) {
   r->upstream = (uint8_t)(c->up + 1);
   c->url_len = 0;
   const char *method = "GET";
-  bool ok = decode_block(c, s, &method);
+  uint32_t code = decode_block(c, s, &method);
   buf_consume(&h->block, h->block.len);
-  if (!ok) {
+  if (code) {
     stream_free(c, s, true);
-    connection_error(h, 9 /* COMPRESSION_ERROR */, "header block");
+    block_error(h, code);
     return;
   }
   c->conn_seq++;

@@ -267,23 +267,52 @@ static void client_start(struct buf *req) {
   buf_append(req, (const char *)hdr, sizeof hdr);
 }
 
-/* A HEADERS frame of a GET /x on stream, with flags. */
-static void client_get(struct buf *req, uint32_t stream, uint8_t flags) {
+/* A frame into req. */
+static void client_frame(struct buf *req, uint8_t type, uint8_t flags, uint32_t stream, const void *p, size_t len) {
+  unsigned char hdr[H2_FRAME_HEADER];
+  h2_frame_header(hdr, (uint32_t)len, type, flags, stream);
+  buf_append(req, (const char *)hdr, sizeof hdr);
+  buf_append(req, p, len);
+}
+
+/* The header block of a GET /x (HPACK by libnghttp2) into block; returns its length. */
+static size_t get_block(uint8_t *block, size_t cap) {
   nghttp2_hd_deflater *d;
   ck_assert_int_eq(nghttp2_hd_deflate_new(&d, 4096), 0);
   nghttp2_nv nva[] = {{(uint8_t *)":method", (uint8_t *)"GET", 7, 3, 0},
                       {(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0},
                       {(uint8_t *)":authority", (uint8_t *)"localhost", 10, 9, 0},
                       {(uint8_t *)":path", (uint8_t *)"/x", 5, 2, 0}};
-  uint8_t block[256];
-  ssize_t n = nghttp2_hd_deflate_hd(d, block, sizeof block, nva, 4);
+  ssize_t n = nghttp2_hd_deflate_hd(d, block, cap, nva, 4);
   nghttp2_hd_deflate_del(d);
   ck_assert_int_gt(n, 0);
-  unsigned char hdr[H2_FRAME_HEADER];
-  h2_frame_header(hdr, (uint32_t)n, H2_HEADERS, flags, stream);
-  buf_append(req, (const char *)hdr, sizeof hdr);
-  buf_append(req, (const char *)block, (size_t)n);
+  return (size_t)n;
 }
+
+/* A HEADERS frame of a GET /x on stream, with flags. */
+static void client_get(struct buf *req, uint32_t stream, uint8_t flags) {
+  uint8_t block[256];
+  client_frame(req, H2_HEADERS, flags, stream, block, get_block(block, sizeof block));
+}
+
+/* Sends req on a new connection to a server of lua and reads to the end: the frames that
+ * came back (frames_of) and how the connection ended. */
+static const char *exchange(const char *lua, const struct buf *req, enum uu_end *end, struct buf *got) {
+  struct uu_server u;
+  ck_assert_msg(uu_server_start(&u, lua, 0, &err) == 0, "%s", uu_cstr(&err));
+  int fd = uu_connect(u.port, 5);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(uu_send_all(fd, req->data, req->len), 0);
+  *end = uu_read_all(fd, got, 5);
+  close(fd);
+  ck_assert_int_eq(uu_server_stop(&u), 0);
+  return frames_of(got);
+}
+
+static const char ANSWER_AND_CLOSE[] =
+    "return scenario { summary = \"h2\", expect = 200, http2 = true,\n"
+    "  plan = { rxreq(), headers { headers = { {\"content-length\", \"2\"} } }, data(\"ok\"),\n"
+    "           goaway {}, close() } }";
 
 START_TEST(test_exchange_on_the_wire) {
   static const char lua[] = "return scenario { summary = \"h2\", expect = 200, http2 = true,\n"
@@ -341,6 +370,31 @@ START_TEST(test_fin_during_a_plan_ends_the_connection) {
 }
 END_TEST
 
+/* HPACK lets one byte name a 4 KiB entry of the dynamic table (RFC 7541 6.1): a 4 KB block
+ * naming one 100 times decodes to 400 KB of fields, and a 256 KiB block to a GiB, kept for
+ * the request. Past 256 KiB of fields the connection ends with GOAWAY(ENHANCE_YOUR_CALM). */
+START_TEST(test_header_list_bomb_is_refused) {
+  struct buf req = {0}, got = {0}, block = {0};
+  client_start(&req);
+  uint8_t get[256];
+  buf_append(&block, (const char *)get, get_block(get, sizeof get));
+  /* x-bomb: 4000 bytes, with incremental indexing (6.2.1): 0x40, the name, the value's
+   * length 4000 as 127 + 3873 (7f a1 1e), the value. */
+  buf_append(&block, "\x40\x06x-bomb\x7f\xa1\x1e", 11);
+  for (int i = 0; i < 4000; i++) buf_append(&block, "b", 1);
+  for (int i = 0; i < 100; i++) buf_append(&block, "\xbe", 1); /* index 62: the newest entry */
+  client_frame(&req, H2_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 1, block.data, block.len);
+  enum uu_end end;
+  ck_assert_str_eq(exchange(ANSWER_AND_CLOSE, &req, &end, &got), "SETTINGS/0/0 SETTINGS/1/0 GOAWAY/0/0 ");
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  const unsigned char *p = (const unsigned char *)got.data + 2 * H2_FRAME_HEADER + 6 + H2_FRAME_HEADER;
+  ck_assert_uint_eq(h2_u32(p + 4), 11 /* ENHANCE_YOUR_CALM */);
+  buf_free(&req);
+  buf_free(&got);
+  buf_free(&block);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("h2");
   TCase *names = tcase_create("frames");
@@ -360,6 +414,7 @@ int main(void) {
   tcase_set_timeout(wire, 30);
   tcase_add_test(wire, test_exchange_on_the_wire);
   tcase_add_test(wire, test_fin_during_a_plan_ends_the_connection);
+  tcase_add_test(wire, test_header_list_bomb_is_refused);
   suite_add_tcase(s, wire);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
