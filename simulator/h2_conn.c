@@ -334,10 +334,11 @@ static void block_done(struct conn *c) {
 
 /* ---- frames --------------------------------------------------------------------------------- */
 
-/* The payload without its padding (RFC 9113 6.1, 6.2) and, for HEADERS, its priority. */
+/* The payload without its padding (RFC 9113 6.1, 6.2) and, for HEADERS, its priority.
+ * CONTINUATION defines neither flag: its bits are ignored (4.1), never read as PADDED. */
 static bool strip(const struct h2_header *fh, const unsigned char **p, size_t *len) {
   size_t pad = 0;
-  if (fh->flags & H2_FLAG_PADDED) {
+  if ((fh->flags & H2_FLAG_PADDED) && fh->type != H2_CONTINUATION) {
     if (*len < 1) return false;
     pad = (*p)[0];
     (*p)++, (*len)--;

@@ -370,6 +370,24 @@ START_TEST(test_fin_during_a_plan_ends_the_connection) {
 }
 END_TEST
 
+/* RFC 9113 4.1: flags a frame type does not define are ignored. CONTINUATION defines only
+ * END_HEADERS; its 0x08 bit used to be read as PADDED, the block's first byte taken for a pad
+ * length, and a well-formed request ended in a connection error. */
+START_TEST(test_continuation_ignores_padded) {
+  struct buf req = {0}, got = {0};
+  client_start(&req);
+  uint8_t block[256];
+  size_t n = get_block(block, sizeof block);
+  client_frame(&req, H2_HEADERS, H2_FLAG_END_STREAM, 1, block, 3);
+  client_frame(&req, H2_CONTINUATION, H2_FLAG_END_HEADERS | H2_FLAG_PADDED, 1, block + 3, n - 3);
+  enum uu_end end;
+  ck_assert_str_eq(exchange(ANSWER_AND_CLOSE, &req, &end, &got), "SETTINGS/0/0 SETTINGS/1/0 HEADERS/4/1 DATA/1/1 GOAWAY/0/0 ");
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  buf_free(&req);
+  buf_free(&got);
+}
+END_TEST
+
 /* HPACK lets one byte name a 4 KiB entry of the dynamic table (RFC 7541 6.1): a 4 KB block
  * naming one 100 times decodes to 400 KB of fields, and a 256 KiB block to a GiB, kept for
  * the request. Past 256 KiB of fields the connection ends with GOAWAY(ENHANCE_YOUR_CALM). */
@@ -414,6 +432,7 @@ int main(void) {
   tcase_set_timeout(wire, 30);
   tcase_add_test(wire, test_exchange_on_the_wire);
   tcase_add_test(wire, test_fin_during_a_plan_ends_the_connection);
+  tcase_add_test(wire, test_continuation_ignores_padded);
   tcase_add_test(wire, test_header_list_bomb_is_refused);
   suite_add_tcase(s, wire);
   SRunner *r = srunner_create(s);
