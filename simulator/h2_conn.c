@@ -238,7 +238,9 @@ static void add_field(struct conn *c, struct h2_stream *s, const nghttp2_nv *nv,
  * fields exceed MAX_HEADER_LIST (then the rest is not decoded: the connection ends). */
 static uint32_t decode_block(struct conn *c, struct h2_stream *s, const char **method) {
   struct h2_conn *h = c->h2;
-  const uint8_t *in = (const uint8_t *)h->block.data;
+  /* An empty block's buffer may have no memory yet: a null pointer must not be moved, even
+   * by 0 (C11 6.5.6). */
+  const uint8_t *in = h->block.len ? (const uint8_t *)h->block.data : (const uint8_t *)"";
   size_t left = h->block.len;
   size_t list = 0;
   /* :method's value must outlive the inflater's next call: keep it here. */

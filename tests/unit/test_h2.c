@@ -413,6 +413,21 @@ START_TEST(test_header_list_bomb_is_refused) {
 }
 END_TEST
 
+/* A HEADERS frame with no payload: an empty header block, whose buffer has no memory yet. The
+ * decoder was handed that null pointer and moved it by 0 bytes, undefined behaviour in C. The
+ * request has no pseudo-header fields (a GET of "" here); its plan answers it. */
+START_TEST(test_empty_header_block) {
+  struct buf req = {0}, got = {0};
+  client_start(&req);
+  client_frame(&req, H2_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 1, "", 0);
+  enum uu_end end;
+  ck_assert_str_eq(exchange(ANSWER_AND_CLOSE, &req, &end, &got), "SETTINGS/0/0 SETTINGS/1/0 HEADERS/4/1 DATA/1/1 GOAWAY/0/0 ");
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  buf_free(&req);
+  buf_free(&got);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("h2");
   TCase *names = tcase_create("frames");
@@ -434,6 +449,7 @@ int main(void) {
   tcase_add_test(wire, test_fin_during_a_plan_ends_the_connection);
   tcase_add_test(wire, test_continuation_ignores_padded);
   tcase_add_test(wire, test_header_list_bomb_is_refused);
+  tcase_add_test(wire, test_empty_header_block);
   suite_add_tcase(s, wire);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
