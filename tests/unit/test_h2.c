@@ -428,6 +428,63 @@ START_TEST(test_empty_header_block) {
 }
 END_TEST
 
+/* RST_STREAM for the stream whose plan waits (a stall): that plan ends at once and the next
+ * stream's starts; the reset stream gets nothing more. */
+START_TEST(test_reset_of_the_running_stream) {
+  static const char lua[] = "local n = 0\n"
+                            "return scenario { summary = \"h2\", expect = 200, http2 = true,\n"
+                            "  plan = function(req) n = n + 1\n"
+                            "    if n == 1 then return { stall(10), headers { status = 204 } } end\n"
+                            "    return { headers { status = 200 }, close() } end }";
+  struct uu_server u;
+  ck_assert_msg(uu_server_start(&u, lua, 0, &err) == 0, "%s", uu_cstr(&err));
+  int fd = uu_connect(u.port, 5);
+  ck_assert_int_ge(fd, 0);
+  struct buf req = {0}, got = {0};
+  client_start(&req);
+  client_get(&req, 1, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM);
+  ck_assert_int_eq(uu_send_all(fd, req.data, req.len), 0);
+  uu_sleep(0.05); /* stream 1's plan stalls */
+  buf_consume(&req, req.len);
+  unsigned char code[4];
+  h2_put_u32(code, 8 /* CANCEL */);
+  client_frame(&req, H2_RST_STREAM, 0, 1, code, sizeof code);
+  client_get(&req, 3, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM);
+  double t0 = uu_now();
+  ck_assert_int_eq(uu_send_all(fd, req.data, req.len), 0);
+  enum uu_end end = uu_read_all(fd, &got, 5);
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  ck_assert_double_lt(uu_now() - t0, 5);
+  ck_assert_str_eq(frames_of(&got), "SETTINGS/0/0 SETTINGS/1/0 HEADERS/4/3 ");
+  close(fd);
+  buf_free(&req);
+  buf_free(&got);
+  ck_assert_int_eq(uu_server_stop(&u), 0);
+}
+END_TEST
+
+/* A connection error (a frame over 16384 bytes) after two complete requests: GOAWAY, then a
+ * FIN; neither request's plan runs, and what follows the error is not read as frames. */
+START_TEST(test_no_request_after_a_connection_error) {
+  struct buf req = {0}, got = {0};
+  client_start(&req);
+  client_get(&req, 1, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM);
+  client_get(&req, 3, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM);
+  unsigned char hdr[H2_FRAME_HEADER];
+  h2_frame_header(hdr, H2_MAX_FRAME + 1, H2_DATA, 0, 1);
+  buf_append(&req, (const char *)hdr, sizeof hdr);
+  client_get(&req, 5, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM);
+  enum uu_end end;
+  ck_assert_str_eq(exchange(ANSWER_AND_CLOSE, &req, &end, &got), "SETTINGS/0/0 SETTINGS/1/0 GOAWAY/0/0 ");
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  const unsigned char *p = (const unsigned char *)got.data + 3 * H2_FRAME_HEADER + 6;
+  ck_assert_uint_eq(h2_u32(p), 3);     /* the last stream the client opened */
+  ck_assert_uint_eq(h2_u32(p + 4), 6); /* FRAME_SIZE_ERROR */
+  buf_free(&req);
+  buf_free(&got);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("h2");
   TCase *names = tcase_create("frames");
@@ -450,6 +507,8 @@ int main(void) {
   tcase_add_test(wire, test_continuation_ignores_padded);
   tcase_add_test(wire, test_header_list_bomb_is_refused);
   tcase_add_test(wire, test_empty_header_block);
+  tcase_add_test(wire, test_reset_of_the_running_stream);
+  tcase_add_test(wire, test_no_request_after_a_connection_error);
   suite_add_tcase(s, wire);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
