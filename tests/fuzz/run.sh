@@ -8,6 +8,9 @@
 # FUZZ_JOBS (build jobs, default nproc), FUZZ_ARGS (more libFuzzer flags).
 # The seed corpus is tests/fuzz/corpus/<target>/ (scenarios/ and tests/fuzz/scenarios/ also
 # seed fuzz_scenario); what a run adds goes to $FUZZ_BUILD/corpus/<target>/, never the tree.
+# fuzz_request's HTTP/2 seeds (corpus/fuzz_request/h2_*: a first byte 0x02, an options byte,
+# then frames) are written by tests/fuzz/h2_seeds.py, whose header blocks are HPACK written
+# by hand from static-table indexes (0x82 :method GET, 0x84 :path /, 0x86 :scheme http).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
