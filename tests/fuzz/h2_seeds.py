@@ -84,3 +84,12 @@ seed("default_no_settings", [SETTINGS_EMPTY, frame(HEADERS, END_HEADERS | END_ST
 seed("default_window_zero", [frame(HEADERS, END_HEADERS, 1, block(b"\x83")), frame(DATA, END_STREAM, 1, b"x" * 10)],
      options=0x04)
 seed("default_preface_plan", [SETTINGS_EMPTY], options=0x06)
+# Past the 100 waiting streams (RST_STREAM REFUSED_STREAM): empty header blocks, END_STREAM.
+seed("many_streams", [SETTINGS_EMPTY, frame(HEADERS, END_HEADERS | END_STREAM, 1, block(x_plan="s"))] +
+     [frame(HEADERS, END_HEADERS | END_STREAM, 3 + 2 * i, b"") for i in range(101)])
+# HPACK's dynamic table: a 4000-byte entry (literal with incremental indexing, 6.2.1; length
+# 4000 = 127 + 3873: 7f a1 1e), then index 62 (0xbe) n times: 60 fit under 256 KiB of fields,
+# 70 do not (GOAWAY ENHANCE_YOUR_CALM).
+entry = b"\x40" + lit("x-big") + b"\x7f\xa1\x1e" + b"v" * 4000
+seed("hpack_table", [frame(HEADERS, END_HEADERS | END_STREAM, 1, block() + entry + b"\xbe" * 60)])
+seed("hpack_bomb", [frame(HEADERS, END_HEADERS | END_STREAM, 1, block() + entry + b"\xbe" * 70)])
