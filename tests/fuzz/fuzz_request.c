@@ -15,8 +15,12 @@
  * are). For HTTP/2 the second byte is options, also not sent:
  *   bit 0 clear: the 24-byte client preface (RFC 9113 3.4) goes first, so the frame reader
  *                is reached; set: the input's own bytes are the preface, or are not one;
- *   bits 1-7:    which scenario is the connection's default (H2_DEFAULTS, modulo): its
- *                http2 table (settings, settings = false, preface steps) is the connection's.
+ *   bits 1-2:    which scenario is the connection's default (H2_DEFAULTS): its http2 table
+ *                (settings, settings = false, preface steps) is the connection's;
+ *   bit 3:       the next two bytes (big-endian, not sent either) are an offset into what
+ *                follows them: the bytes up to it are sent, then the rest SPLIT_PAUSE_MS
+ *                later, so frames also come while a plan runs (a RST_STREAM for its stream,
+ *                its END_STREAM after rxhdrs(), requests that wait their turn).
  *
  * Scenarios: the catalog (BADUP_FUZZ_CATALOG) minus the two whose timers take a second
  * whatever the peer does, plus tests/fuzz/scenarios/ (BADUP_FUZZ_SCENARIOS), written for
@@ -41,8 +45,10 @@
 #define FUZZ_MAX_INPUT (256u * 1024u)
 #define H2_SELECT 0x02 /* no HTTP/1 request begins with this byte */
 #define H2_OPT_NO_PREFACE 0x01
+#define H2_OPT_SPLIT 0x08 /* two sends, SPLIT_PAUSE_MS apart */
+#define SPLIT_PAUSE_MS 15
 
-/* The HTTP/2 server's default scenario, picked per input (the options byte's bits 1-7). */
+/* The HTTP/2 server's default scenario, picked per input (the options byte's bits 1-2). */
 static const char *const H2_DEFAULTS[] = {
     "h2_steps",       /* plans chosen by x-plan; SETTINGS MAX_CONCURRENT_STREAMS=100 */
     "h2_no_settings", /* settings = false: no SETTINGS, no ACK */
@@ -50,6 +56,7 @@ static const char *const H2_DEFAULTS[] = {
     "h2_http1_reply", /* preface steps instead of HTTP/2 */
 };
 #define N_H2_DEFAULTS (sizeof H2_DEFAULTS / sizeof *H2_DEFAULTS)
+_Static_assert(N_H2_DEFAULTS == 4, "two bits of the options byte pick the default");
 static const char CLIENT_PREFACE[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 static const char *const SKIP[] = {
@@ -138,10 +145,12 @@ static void setup(void) {
 
 struct client {
   uv_poll_t poll;
+  uv_timer_t pause;
   int fd;
   const uint8_t *data;
   size_t len, off;
-  bool shut, dead;
+  size_t hold; /* bytes sent before the pause (len: none) */
+  bool shut, dead, paused, resumed;
 };
 
 static void client_update(struct client *cl);
@@ -156,8 +165,9 @@ static void on_client(uv_poll_t *p, int status, int events) {
       ssize_t n = recv(cl->fd, sink, sizeof sink, 0);
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) cl->dead = true;
     }
-    if ((events & UV_WRITABLE) && cl->off < cl->len) {
-      ssize_t n = send(cl->fd, cl->data + cl->off, cl->len - cl->off, MSG_NOSIGNAL);
+    size_t upto = cl->resumed ? cl->len : cl->hold;
+    if ((events & UV_WRITABLE) && cl->off < upto) {
+      ssize_t n = send(cl->fd, cl->data + cl->off, upto - cl->off, MSG_NOSIGNAL);
       if (n > 0) cl->off += (size_t)n;
       else if (n < 0 && errno != EAGAIN && errno != EINTR) cl->dead = true;
     }
@@ -165,7 +175,18 @@ static void on_client(uv_poll_t *p, int status, int events) {
   client_update(cl);
 }
 
+static void on_resume(uv_timer_t *t) {
+  struct client *cl = t->data;
+  cl->resumed = true;
+  client_update(cl);
+}
+
 static void client_update(struct client *cl) {
+  if (cl->off == cl->hold && !cl->paused && !cl->resumed) {
+    uv_timer_start(&cl->pause, on_resume, SPLIT_PAUSE_MS, 0);
+    cl->paused = true;
+  }
+  size_t upto = cl->resumed ? cl->len : cl->hold;
   if (cl->off == cl->len && !cl->shut) {
     shutdown(cl->fd, SHUT_WR); /* the peer is done: stalls end, half-closes complete */
     cl->shut = true;
@@ -174,7 +195,7 @@ static void client_update(struct client *cl) {
     uv_poll_stop(&cl->poll);
     return;
   }
-  uv_poll_start(&cl->poll, UV_READABLE | (cl->off < cl->len ? UV_WRITABLE : 0), on_client);
+  uv_poll_start(&cl->poll, UV_READABLE | (cl->off < upto ? UV_WRITABLE : 0), on_client);
 }
 
 static void on_watchdog(uv_timer_t *t) {
@@ -188,11 +209,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > FUZZ_MAX_INPUT) return 0;
   struct server *to = srv;
   uint8_t *joined = NULL;
+  size_t hold = SIZE_MAX;
   if (size >= 1 && data[0] == H2_SELECT) {
     to = srv_h2;
     uint8_t opt = size >= 2 ? data[1] : 0;
     size_t skip = size >= 2 ? 2 : 1;
-    atomic_store(&srv_h2->default_idx, h2_default_idx[(opt >> 1) % N_H2_DEFAULTS]);
+    atomic_store(&srv_h2->default_idx, h2_default_idx[(opt >> 1) & 3]);
+    size_t split = SIZE_MAX;
+    if ((opt & H2_OPT_SPLIT) && size >= skip + 2) {
+      split = (size_t)data[skip] << 8 | data[skip + 1];
+      skip += 2;
+    }
     size_t pre = (opt & H2_OPT_NO_PREFACE) ? 0 : sizeof CLIENT_PREFACE - 1;
     joined = malloc(pre + size - skip + 1);
     if (!joined) abort();
@@ -200,9 +227,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(joined + pre, data + skip, size - skip);
     data = joined;
     size = pre + size - skip;
+    if (split != SIZE_MAX) hold = pre + split < size ? pre + split : size;
   }
   uint64_t before = atomic_load(&to->total_conns);
-  struct client cl = {.data = data, .len = size};
+  struct client cl = {.data = data, .len = size, .hold = hold < size ? hold : size, .resumed = hold >= size};
   cl.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (cl.fd < 0) abort();
   int rc = connect(cl.fd, (const struct sockaddr *)&to->ups[0].addr, sizeof(struct sockaddr_in));
@@ -213,6 +241,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uv_poll_init_socket(&loop, &cl.poll, cl.fd);
   cl.poll.data = &cl;
   uv_poll_start(&cl.poll, UV_READABLE | UV_WRITABLE, on_client);
+  uv_timer_init(&loop, &cl.pause);
+  cl.pause.data = &cl;
   uv_timer_t dog;
   uv_timer_init(&loop, &dog);
   uv_timer_start(&dog, on_watchdog, HANG_SECONDS * 1000, 0);
@@ -220,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (atomic_load(&to->total_conns) == before || atomic_load(&to->open_conns) != 0)
     uv_run(&loop, UV_RUN_ONCE);
   uv_close((uv_handle_t *)&cl.poll, NULL);
+  uv_close((uv_handle_t *)&cl.pause, NULL);
   uv_close((uv_handle_t *)&dog, NULL);
   uv_run(&loop, UV_RUN_NOWAIT); /* the close callbacks */
   /* An RST instead of a FIN: no TIME_WAIT on our side, so ports never run out. */

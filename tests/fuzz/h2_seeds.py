@@ -2,8 +2,9 @@
 """Writes the HTTP/2 seeds of fuzz_request (tests/fuzz/corpus/fuzz_request/h2_*).
 
 Each seed is what fuzz_request.c sends to its HTTP/2 server: byte 0x02 (HTTP/2), an options
-byte (0: the client preface is prepended and h2_steps is the connection's default scenario),
-then frames (RFC 9113 4.1). Header blocks are written by hand in HPACK (RFC 7541) from the
+byte (0: the client preface is prepended and h2_steps is the connection's default scenario;
+0x08: two big-endian bytes follow, where the input is split in two sends 15 ms apart), then
+frames (RFC 9113 4.1). Header blocks are written by hand in HPACK (RFC 7541) from the
 static table's indexes, so no encoder is needed:
   0x82 :method GET, 0x83 :method POST, 0x84 :path /, 0x86 :scheme http (indexed fields, 6.1);
   0x04 LEN VALUE      :path VALUE (literal without indexing, indexed name 4, 6.2.2);
@@ -43,9 +44,13 @@ def block(method=b"\x82", path="/h2_steps/x", **fields):
     return b
 
 
-def seed(name, frames, options=0):
+def seed(name, frames, options=0, later=()):
+    """frames, then (when later is given) the frames of later SPLIT_PAUSE_MS after them."""
+    head = bytes([0x02, options | (0x08 if later else 0)])
+    if later:
+        head += struct.pack(">H", len(b"".join(frames)))
     with open(os.path.join(OUT, "h2_" + name), "wb") as f:
-        f.write(bytes([0x02, options]) + b"".join(frames))
+        f.write(head + b"".join(frames) + b"".join(later))
 
 
 SETTINGS_EMPTY = frame(SETTINGS, 0, 0)
@@ -93,3 +98,15 @@ seed("many_streams", [SETTINGS_EMPTY, frame(HEADERS, END_HEADERS | END_STREAM, 1
 entry = b"\x40" + lit("x-big") + b"\x7f\xa1\x1e" + b"v" * 4000
 seed("hpack_table", [frame(HEADERS, END_HEADERS | END_STREAM, 1, block() + entry + b"\xbe" * 60)])
 seed("hpack_bomb", [frame(HEADERS, END_HEADERS | END_STREAM, 1, block() + entry + b"\xbe" * 70)])
+# Frames that come while a plan runs (two sends): a RST_STREAM for the stream whose plan
+# stalls, with the next request; a request whose plan starts at its HEADERS (the catalog's
+# rxhdrs scenarios are HTTP/1: h2_steps stalls, so END_STREAM comes mid-plan) and its DATA.
+seed("split_rst_running", [SETTINGS_EMPTY, frame(HEADERS, END_HEADERS | END_STREAM, 1, block(x_plan="sssssh"))],
+     later=[frame(RST_STREAM, 0, 1, struct.pack(">I", 8)),
+            frame(HEADERS, END_HEADERS | END_STREAM, 3, block(path="/h2_steps/z"))])
+seed("split_data_mid_plan", [SETTINGS_EMPTY, frame(HEADERS, END_HEADERS, 1, block(b"\x83", x_plan="hsd")),
+                             frame(HEADERS, END_HEADERS | END_STREAM, 3, block(x_plan="sssss"))],
+     later=[frame(DATA, END_STREAM, 1, b"body"), frame(RST_STREAM, 0, 3, struct.pack(">I", 8)),
+            frame(PING, 0, 0, b"abcdefgh")])
+seed("split_fatal_mid_plan", [frame(HEADERS, END_HEADERS | END_STREAM, 1, block(x_plan="ssssd"))],
+     later=[frame(HEADERS, END_HEADERS | END_STREAM, 3, block()), frame(CONTINUATION, END_HEADERS, 3, b"")])
