@@ -485,6 +485,36 @@ START_TEST(test_no_request_after_a_connection_error) {
 }
 END_TEST
 
+/* A scenario whose SETTINGS raise MAX_FRAME_SIZE takes frames that large (RFC 9113 4.2 makes
+ * only frames over the advertised size an error): a 20000-byte DATA used to end the
+ * connection with FRAME_SIZE_ERROR, as if 16384 were still the limit. */
+START_TEST(test_frames_up_to_the_advertised_size) {
+  static const char lua[] = "return scenario { summary = \"h2\", expect = 200,\n"
+                            "  http2 = { settings = { max_frame_size = 32768 } },\n"
+                            "  plan = { rxreq(), headers { status = 200 }, data(\"ok\"), close() } }";
+  struct buf req = {0}, got = {0};
+  client_start(&req);
+  client_get(&req, 1, H2_FLAG_END_HEADERS);
+  static char body[20000];
+  memset(body, 'b', sizeof body);
+  client_frame(&req, H2_DATA, H2_FLAG_END_STREAM, 1, body, sizeof body);
+  enum uu_end end;
+  ck_assert_str_eq(exchange(lua, &req, &end, &got),
+                   "SETTINGS/0/0 SETTINGS/1/0 WINDOW_UPDATE/0/0 HEADERS/4/1 DATA/1/1 ");
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  /* Past it, still the error. */
+  buf_free(&req);
+  buf_free(&got);
+  client_start(&req);
+  client_get(&req, 1, H2_FLAG_END_HEADERS);
+  static char big[32769];
+  client_frame(&req, H2_DATA, H2_FLAG_END_STREAM, 1, big, sizeof big);
+  ck_assert_str_eq(exchange(lua, &req, &end, &got), "SETTINGS/0/0 SETTINGS/1/0 GOAWAY/0/0 ");
+  buf_free(&req);
+  buf_free(&got);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("h2");
   TCase *names = tcase_create("frames");
@@ -509,6 +539,7 @@ int main(void) {
   tcase_add_test(wire, test_empty_header_block);
   tcase_add_test(wire, test_reset_of_the_running_stream);
   tcase_add_test(wire, test_no_request_after_a_connection_error);
+  tcase_add_test(wire, test_frames_up_to_the_advertised_size);
   suite_add_tcase(s, wire);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
