@@ -16,8 +16,9 @@
  *   - RST_STREAM(REFUSED_STREAM) for a stream past 100 waiting ones (8.7);
  *   - GOAWAY(PROTOCOL_ERROR, FRAME_SIZE_ERROR or COMPRESSION_ERROR) when the client breaks the
  *     framing (bytes that are no preface, a frame over 16384 bytes or the larger
- *     max_frame_size of the scenario's SETTINGS, a header block that does not decode), GOAWAY(ENHANCE_YOUR_CALM) for a header block, or its decoded fields, over
- *     256 KiB; then the connection ends with a FIN.
+ *     max_frame_size of the scenario's SETTINGS, a header block that does not decode), and
+ *     GOAWAY(ENHANCE_YOUR_CALM) for a header block, or its decoded fields, over 256 KiB;
+ *     then the connection ends with a FIN.
  * Loop thread only. It never changes the connection's state: it sets the flags below, which
  * conn.c reads once the input has been taken in (parsing and plans never nest). */
 #ifndef BADUP_H2_CONN_H
