@@ -515,6 +515,27 @@ START_TEST(test_frames_up_to_the_advertised_size) {
 }
 END_TEST
 
+/* With SETTINGS_INITIAL_WINDOW_SIZE 0 (h2_window_zero) a client may send no DATA (RFC 9113
+ * 6.9.2); one that does anyway gets the connection's window back, never the stream's: the
+ * simulator used to open the window the scenario keeps shut. */
+START_TEST(test_no_window_update_for_a_closed_stream_window) {
+  static const char lua[] = "return scenario { summary = \"h2\", expect = 504,\n"
+                            "  http2 = { settings = { initial_window_size = 0 } },\n"
+                            "  plan = { rxreq(), headers { status = 200 }, data(\"ok\"), close() } }";
+  struct buf req = {0}, got = {0};
+  client_start(&req);
+  client_get(&req, 1, H2_FLAG_END_HEADERS);
+  client_frame(&req, H2_DATA, 0, 1, "0123456789", 10);
+  client_frame(&req, H2_DATA, H2_FLAG_END_STREAM, 1, "x", 1);
+  enum uu_end end;
+  ck_assert_str_eq(exchange(lua, &req, &end, &got),
+                   "SETTINGS/0/0 SETTINGS/1/0 WINDOW_UPDATE/0/0 WINDOW_UPDATE/0/0 HEADERS/4/1 DATA/1/1 ");
+  ck_assert_str_eq(uu_end_name(end), uu_end_name(UU_FIN));
+  buf_free(&req);
+  buf_free(&got);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("h2");
   TCase *names = tcase_create("frames");
@@ -540,6 +561,7 @@ int main(void) {
   tcase_add_test(wire, test_reset_of_the_running_stream);
   tcase_add_test(wire, test_no_request_after_a_connection_error);
   tcase_add_test(wire, test_frames_up_to_the_advertised_size);
+  tcase_add_test(wire, test_no_window_update_for_a_closed_stream_window);
   suite_add_tcase(s, wire);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
