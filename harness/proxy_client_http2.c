@@ -6,7 +6,9 @@
  *
  * A proxy that serves HTTP/2 over TLS only (no h2c) gives tls and no on; one that serves no
  * HTTP/2 at all may say why in `why` alone. Either way its cases are skipped with that reason
- * where it has no variant, as a definition without client_tls is under --client-tls. */
+ * where it has no variant, as a definition without client_tls is under --client-tls. A proxy
+ * that speaks HTTP/2 on every listener unasked (nghttpx, h2o) has on = "" like off: the same
+ * config, which needs no ${client_http2}. */
 #include "proxy_load.h"
 
 #include <stdio.h>
@@ -39,12 +41,17 @@ void ld_client_http2(lua_State *L, struct loader *ld, int v) {
             p->client_http2_on ? "tls" : "h2c (on)");
 }
 
+/* Does a variant's text differ from off's (NULL: no such variant)? */
+static bool differs(const struct proxy_def *p, const char *text) {
+  return text && strcmp(text, p->client_http2_off ? p->client_http2_off : "") != 0;
+}
+
 void ld_client_http2_finish(lua_State *L, struct loader *ld) {
   const struct proxy_def *p = ld->p;
-  bool variant = p->client_http2_on || p->client_http2_tls;
+  bool variant = differs(p, p->client_http2_on) || differs(p, p->client_http2_tls);
   bool used = ld_uses_anywhere(p, proxy_var_names[PV_CLIENT_HTTP2]) ||
               (p->client_tls_on && strstr(p->client_tls_on, "${client_http2}"));
-  if (!variant && used)
+  if (!p->client_http2_on && !p->client_http2_tls && used)
     ld_fail(L, ld, "the definition uses ${client_http2} but has no client_http2 variant: declare client_http2 = { on "
                    "= \"...\", off = \"...\" } (the HTTP/2 frontend of badup run --client-http2)");
   if (variant && !used)

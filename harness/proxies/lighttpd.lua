@@ -45,7 +45,7 @@ return proxy {
     ["lighttpd.conf"] = [[
 server.modules = ( "mod_proxy", "mod_accesslog" )
 server.bind = "127.0.0.1"
-server.port = ${proxy_port}${client_tls}
+server.port = ${proxy_port}${client_tls}${client_http2}
 server.document-root = "${dir}"
 server.pid-file = "${dir}/lighttpd.pid"
 server.upload-dirs = ( "${dir}" )
@@ -71,6 +71,10 @@ proxy.server = ( "" => ( ${upstream_servers} ) )
   },
   client = { header_timeout = false, body_timeout = "server.max-read-idle (whole s, also the head's reads)",
              max_body = "server.max-request-size (KiB)" },
+  -- --client-http2: server.h2proto (mod_h2, lighttpd's own HTTP/2): h2c with prior knowledge
+  -- or an Upgrade on a plain listener, ALPN h2 with mod_openssl. Said explicitly, though 1.4.69
+  -- enables it by default. The access log's %r says HTTP/2.0.
+  client_http2 = { on = "\nserver.h2proto = \"enable\"", off = "" },
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
   -- -tt: parse the config, load and set up the modules, then exit.
   check = { "${binary}", "-tt", "-f", "${dir}/lighttpd.conf" },

@@ -13,6 +13,11 @@
 //   Content-Length at once, or once a chunked body passes it). TLS_NAME:CA_FILE, when given
 //   and not empty: the upstream speaks TLS (https), its certificate verified against the CA
 //   in CA_FILE (the only one trusted) for TLS_NAME, which is also sent as SNI.
+// The frontend: HTTP/1.1 (http, or https under --client-tls); HTTP/2 under --client-http2
+// (the core http2 module's compatibility API: h2c with prior knowledge, or ALPN h2 over TLS),
+// forwarding to the same HTTP/1.1 upstream. Over HTTP/2, a request's pseudo-header fields
+// (:method, :authority, ...) are not fields to forward (RFC 9113 8.3): :authority becomes Host;
+// and connection-specific fields must not be sent back (8.2.2).
 //
 // What it does, the way such proxies are usually written:
 //   - upstream keep-alive pool (http.Agent keepAlive), so a reused connection can die;
@@ -25,6 +30,7 @@
 // brace is a variable: no JavaScript template literals here, strings are concatenated.
 'use strict';
 const http = require('http');
+const http2 = require('http2');
 const https = require('https');
 const fs = require('fs');
 
@@ -55,6 +61,11 @@ const agent = new upstream.Agent(Object.assign({ keepAlive: true, maxSockets: 64
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+// --client-http2: "h2", or "" for HTTP/1.1
+const h2 = '${client_http2}' === 'h2';
+// A response head of the proxy's own: HTTP/1.1 closes the connection after it; HTTP/2 has no
+// Connection field (the stream ends, the connection stays).
+const ownHead = (type) => (h2 ? { 'content-type': type } : { 'content-type': type, connection: 'close' });
 
 function log(req, status, t0, attempts, why) {
   const line = req.socket.remoteAddress + ' [' + new Date().toISOString() + '] "' + req.method + ' ' + req.url +
@@ -87,6 +98,10 @@ function proxy(req, res) {
     let timer = null;
     const headers = Object.assign({}, req.headers);
     for (const h of HOP_BY_HOP) delete headers[h];
+    if (h2) {
+      for (const h of Object.keys(headers)) if (h.startsWith(':')) delete headers[h];
+      if (!headers.host && req.authority) headers.host = req.authority;
+    }
     headers['x-forwarded-for'] = req.socket.remoteAddress;
     const port = upstreamPorts[(attempts - 1) % upstreamPorts.length];
     const up = upstream.request(Object.assign({ host: upstreamHost, port, method: req.method, path: req.url, headers,
@@ -104,7 +119,7 @@ function proxy(req, res) {
         return;
       }
       done(status, why);
-      res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
+      res.writeHead(status, ownHead('text/plain'));
       res.end(status === 504 ? 'Gateway Timeout\n' : 'Bad Gateway\n');
     };
 
@@ -134,8 +149,9 @@ function proxy(req, res) {
         timer = setTimeout(() => abort('read timeout in body'), readMs);
       };
       const out = Object.assign({}, upRes.headers);
-      for (const h of HOP_BY_HOP) if (h !== 'transfer-encoding') delete out[h];
-      res.writeHead(upRes.statusCode, upRes.statusMessage, out);
+      for (const h of HOP_BY_HOP) if (h !== 'transfer-encoding' || h2) delete out[h];
+      if (h2) res.writeHead(upRes.statusCode, out); // HTTP/2 has no reason phrase
+      else res.writeHead(upRes.statusCode, upRes.statusMessage, out);
       armIdle();
       upRes.on('data', (chunk) => {
         armIdle();
@@ -164,8 +180,12 @@ function proxy(req, res) {
     clearTimeout(idle);
     if (logged) return;
     done(status, why);
-    res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
-    res.end(status === 413 ? 'Payload Too Large\n' : 'Request Timeout\n', () => req.socket.destroy());
+    res.writeHead(status, ownHead('text/plain'));
+    // HTTP/1.1: the connection goes (the rest of the body would be read as a request); an
+    // HTTP/2 stream ends by itself, the connection serves others
+    res.end(status === 413 ? 'Payload Too Large\n' : 'Request Timeout\n', () => {
+      if (!h2) req.socket.destroy();
+    });
   };
   const armBodyIdle = () => {
     if (!bodyIdleMs) return;
@@ -204,7 +224,11 @@ if (tlsFiles.length === 2) {
   // the handshake gets the client header timeout (node's default: 120 s)
   if (headerMs) serverOpts.handshakeTimeout = headerMs;
 }
-const server = tlsFiles.length === 2 ? https.createServer(serverOpts, proxy) : http.createServer(serverOpts, proxy);
+let server;
+if (h2 && tlsFiles.length === 2) server = http2.createSecureServer({ cert: serverOpts.cert, key: serverOpts.key }, proxy);
+else if (h2) server = http2.createServer({}, proxy);
+else if (tlsFiles.length === 2) server = https.createServer(serverOpts, proxy);
+else server = http.createServer(serverOpts, proxy);
 server.listen(listenPort, '127.0.0.1', () => {
   process.stdout.write('node-proxy listening on 127.0.0.1:' + listenPort + ' -> ' + upstreamHost + ':' + upstreamPorts.join(',') + '\n');
 });
