@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "client_h2_tap.h"
 
 int client_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
 void client_global_cleanup(void) { curl_global_cleanup(); }
@@ -216,6 +217,55 @@ static enum outcome_end end_of(CURLcode rc, long oserr) {
   }
 }
 
+/* h2c: a tap between curl and the server of url (client_h2_tap.h), which curl is sent to
+ * (CURLOPT_CONNECT_TO, the URL and its :authority unchanged); NULL when the server does not
+ * take a connection: curl then connects itself and says how that failed. */
+static struct h2_tap *tap_for(CURL *h, const char *url, double timeout_s, struct curl_slist **connect_to) {
+  CURLU *u = curl_url();
+  char *host = NULL, *port = NULL;
+  struct h2_tap *tap = NULL;
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    int tap_port = 0;
+    tap = h2_tap_start(host, atoi(port), timeout_s, &tap_port);
+    char rule[64];
+    snprintf(rule, sizeof rule, "::127.0.0.1:%d", tap_port);
+    if (tap && (*connect_to = curl_slist_append(NULL, rule)) != NULL) curl_easy_setopt(h, CURLOPT_CONNECT_TO, *connect_to);
+  }
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return tap;
+}
+
+/* How an h2c stream ended, by what the tap saw the server send, where curl's word is not
+ * enough: a RST_STREAM of the server's (NO_ERROR too, which curl takes for a clean end that
+ * came short) is rst(its code); a stream reset that the server did not send is curl's own,
+ * for a stream that broke HTTP/2's rules: END_STREAM before Content-Length's bytes is a body
+ * cut short (NNN+truncated, as a FIN is in HTTP/1.1), anything else invalid; a GOAWAY that
+ * left the stream unfinished is goaway(its code). Sets *code; writes what happened into why. */
+static enum outcome_end tapped_end(enum outcome_end end, CURLcode rc, const struct h2_tap_seen *t, unsigned long *code,
+                                   char *why, size_t len) {
+  if (rc == CURLE_OK) return end;
+  if (t->rst) {
+    *code = t->rst_code;
+    return OUTCOME_RST;
+  }
+  if (end == OUTCOME_RST) { /* curl's own RST_STREAM */
+    if (t->end_stream) {
+      snprintf(why, len, "the proxy ended the stream (END_STREAM) before the body's Content-Length, and curl reset it");
+      return OUTCOME_FIN;
+    }
+    snprintf(why, len, "curl reset the stream itself: the proxy's frames broke HTTP/2's rules");
+    return OUTCOME_INVALID;
+  }
+  if (t->goaway && (end == OUTCOME_FIN || end == OUTCOME_RESET || end == OUTCOME_GOAWAY)) {
+    *code = t->goaway_code;
+    return OUTCOME_GOAWAY;
+  }
+  return end;
+}
+
 /* How an HTTP/2 stream that curl reports as CURLE_HTTP2_STREAM (92) ended, from its error
  * text (curl's lib/http2.c, 7.88):
  *   "HTTP/2 stream 1 was not closed cleanly: INTERNAL_ERROR (err 2)"   RST_STREAM, code 2
@@ -300,7 +350,13 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
   /* Proxies may forward what the upstream sent; do not let curl refuse it before we see
    * the status (HTTP/0.9 bodies are an outcome here, not an error). */
   curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 1L);
+  /* h2c: a tap reads what the proxy sends, frame by frame (TLS hides the frames from it) */
+  struct curl_slist *connect_to = NULL;
+  struct h2_tap *tap = http == CLIENT_HTTP2 && !cainfo && proxy_port <= 0 ? tap_for(h, url, timeout_s, &connect_to) : NULL;
   CURLcode rc = curl_easy_perform(h);
+  struct h2_tap_seen tapped;
+  h2_tap_finish(tap, &tapped);
+  curl_slist_free_all(connect_to);
   long oserr = 0;
   double total = 0, first = 0;
   curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
@@ -316,6 +372,21 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
   r->end = end_of(rc, oserr);
   unsigned long h2_code = 0;
   if (rc == CURLE_HTTP2_STREAM) r->end = h2_end(errbuf, &s, &h2_code);
+  char tap_why[200] = "";
+  if (tap) r->end = tapped_end(r->end, rc, &tapped, &h2_code, tap_why, sizeof tap_why);
+  /* h2c: a server whose first bytes are no SETTINGS frame does not speak HTTP/2 there (an
+   * HTTP/1.1 server answers the preface "PRI * HTTP/2.0" with a 400, or closes) */
+  if (tap && tapped.not_frames)
+    snprintf(r->h2_mismatch, sizeof r->h2_mismatch,
+             "the proxy answered the h2c connection preface with no SETTINGS frame (%zu bytes that are not HTTP/2)",
+             tapped.bytes);
+  /* a head that came on the wire, which curl did not hand over as its stream broke first */
+  if (tap && rc != CURLE_OK && !r->status && tapped.status) {
+    r->status = tapped.status;
+    r->final_head = s.saw_status = true;
+    if (!tap_why[0]) snprintf(tap_why, sizeof tap_why, "curl did not hand over the %d head", tapped.status);
+    else snprintf(tap_why + strlen(tap_why), sizeof tap_why - strlen(tap_why), " (after the %d head, which curl did not hand over)", tapped.status);
+  }
   long spoke = 0;
   curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &spoke);
   r->http_version = spoke == CURL_HTTP_VERSION_1_0 ? 10
@@ -349,6 +420,7 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
     why = r->body_bytes > 0 ? "bytes that are not a response after a 1xx" : "no final response";
     r->end = r->body_bytes > 0 ? OUTCOME_INVALID : OUTCOME_FIN;
   }
+  if (!why && tap_why[0]) why = tap_why;
   if (why) {
     size_t k = strlen(r->error);
     if (k) snprintf(r->error + k, sizeof r->error - k, "; and %s", why);
