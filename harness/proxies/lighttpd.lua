@@ -74,8 +74,8 @@ proxy.server = ( "" => ( ${upstream_servers} ) )
   -- --client-http2: the server.h2proto feature flag (lighttpd's own HTTP/2; 1.4.69 reads no
   -- server.h2proto key, "unknown config-key"): h2c with prior knowledge or an Upgrade on a
   -- plain listener, ALPN h2 with mod_openssl. Said explicitly, though 1.4.69 enables it by
-  -- default. Its access log has one line per h2c connection, "PRI * HTTP/2.0" 100, with the
-  -- connection's duration; the requests inside it are not logged.
+  -- default. Its access log has the request's line ("GET /... HTTP/2.0"), then one for the h2c
+  -- connection, "PRI * HTTP/2.0" 100, with its duration.
   client_http2 = { on = "\nserver.feature-flags = ( \"server.h2proto\" => \"enable\" )", off = "" },
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
   -- -tt: parse the config, load and set up the modules, then exit.
