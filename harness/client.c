@@ -247,15 +247,24 @@ static struct h2_tap *tap_for(CURL *h, const char *url, double timeout_s, struct
 static enum outcome_end tapped_end(enum outcome_end end, CURLcode rc, const struct h2_tap_seen *t, unsigned long *code,
                                    char *why, size_t len) {
   if (rc == CURLE_OK) return end;
-  if (t->rst) {
+  /* what went wrong first, in the order the proxy sent it (0: never) */
+  size_t malformed = t->short_end_at && (!t->overflow_at || t->short_end_at < t->overflow_at) ? t->short_end_at
+                                                                                             : t->overflow_at;
+  if (t->rst && (!malformed || t->rst_at < malformed)) {
     *code = t->rst_code;
     return OUTCOME_RST;
   }
-  if (end == OUTCOME_RST) { /* curl's own RST_STREAM */
-    if (t->end_stream) {
-      snprintf(why, len, "the proxy ended the stream (END_STREAM) before the body's Content-Length, and curl reset it");
-      return OUTCOME_FIN;
-    }
+  if (malformed && malformed == t->short_end_at) {
+    snprintf(why, len, "the proxy ended the stream (END_STREAM) after %zu of its content-length %ld bytes, and curl "
+                       "reset it", t->data_bytes, t->content_length);
+    return OUTCOME_FIN;
+  }
+  if (malformed) {
+    snprintf(why, len, "the proxy sent more DATA than its content-length %ld, and curl reset the stream%s",
+             t->content_length, t->rst ? " (the proxy's RST_STREAM came after)" : "");
+    return OUTCOME_INVALID;
+  }
+  if (end == OUTCOME_RST) { /* curl's own RST_STREAM, for another of HTTP/2's rules */
     snprintf(why, len, "curl reset the stream itself: the proxy's frames broke HTTP/2's rules");
     return OUTCOME_INVALID;
   }

@@ -74,6 +74,14 @@ static void header_block(struct h2_tap *t) {
       int st = (nv.value[0] - '0') * 100 + (nv.value[1] - '0') * 10 + (nv.value[2] - '0');
       if (st >= 200 && st <= 999) t->seen.status = st;
     }
+    /* the final head's content-length (a 1xx has none that counts) */
+    if ((flags & NGHTTP2_HD_INFLATE_EMIT) && f->block_stream == REQUEST_STREAM && t->seen.status &&
+        t->seen.content_length < 0 && nv.namelen == 14 && !memcmp(nv.name, "content-length", 14)) {
+      long v = 0;
+      size_t i = 0;
+      for (; i < nv.valuelen && i < 18 && nv.value[i] >= '0' && nv.value[i] <= '9'; i++) v = v * 10 + (nv.value[i] - '0');
+      if (i == nv.valuelen && i > 0) t->seen.content_length = v;
+    }
     if (flags & NGHTTP2_HD_INFLATE_FINAL) {
       nghttp2_hd_inflate_end_headers(f->inflater);
       return;
@@ -113,12 +121,32 @@ static void header_fragment(struct h2_tap *t) {
   if (f->flags & FLAG_END_HEADERS) header_block(t);
 }
 
+/* n more DATA bytes on stream 1: more than content-length makes it malformed. */
+static void data_bytes(struct h2_tap *t, size_t n) {
+  struct h2_tap_seen *s = &t->seen;
+  s->data_bytes += n;
+  if (s->content_length >= 0 && s->data_bytes > (size_t)s->content_length && !s->overflow_at)
+    s->overflow_at = s->bytes;
+}
+
+/* END_STREAM on stream 1: before content-length's bytes, malformed too. */
+static void end_stream(struct h2_tap *t) {
+  struct h2_tap_seen *s = &t->seen;
+  if (s->content_length >= 0 && s->data_bytes < (size_t)s->content_length && !s->short_end_at)
+    s->short_end_at = s->bytes;
+}
+
 /* A frame whose payload bytes the tap wanted are all in. */
 static void frame_done(struct h2_tap *t) {
   struct frames *f = &t->f;
+  if (f->type == FRAME_DATA && f->stream == REQUEST_STREAM && (f->flags & FLAG_PADDED) && f->npay == 1) {
+    size_t len = (size_t)f->head[0] << 16 | (size_t)f->head[1] << 8 | f->head[2];
+    data_bytes(t, len >= 1u + f->pay[0] ? len - 1 - f->pay[0] : 0);
+    if (f->flags & FLAG_END_STREAM) end_stream(t);
+  }
   if (f->type == FRAME_HEADERS || f->type == FRAME_CONTINUATION) header_fragment(t);
   if (f->type == FRAME_RST_STREAM && f->stream == REQUEST_STREAM && f->npay >= 4 && !t->seen.rst)
-    t->seen.rst = true, t->seen.rst_code = be32(f->pay);
+    t->seen.rst = true, t->seen.rst_code = be32(f->pay), t->seen.rst_at = t->seen.bytes;
   if (f->type == FRAME_GOAWAY && f->npay >= 8 && !t->seen.goaway)
     t->seen.goaway = true, t->seen.goaway_code = be32(f->pay + 4);
 }
@@ -152,20 +180,34 @@ static void frame_start(struct h2_tap *t) {
       return;
     }
   }
-  if ((f->type == FRAME_DATA || f->type == FRAME_HEADERS) && (f->flags & FLAG_END_STREAM) && f->stream == REQUEST_STREAM)
+  if (f->type == FRAME_DATA && f->stream == REQUEST_STREAM) {
+    /* 6.1: a padded DATA frame's payload holds its pad length and the padding (its first
+     * byte is not here yet: the pad length is taken when the payload comes) */
+    f->want = f->flags & FLAG_PADDED ? 1 : 0;
+    if (!(f->flags & FLAG_PADDED)) data_bytes(t, f->left);
+  }
+  if ((f->type == FRAME_DATA || f->type == FRAME_HEADERS) && (f->flags & FLAG_END_STREAM) && f->stream == REQUEST_STREAM) {
     t->seen.end_stream = true;
-  if (f->left == 0) frame_done(t);
+    if (f->type == FRAME_HEADERS || !(f->flags & FLAG_PADDED)) end_stream(t);
+  }
 }
 
+/* The proxy's bytes as they come: seen.bytes counts those read so far, so an event's offset
+ * is where in the stream it ended. */
 static void read_frames(struct h2_tap *t, const unsigned char *p, size_t n) {
   struct frames *f = &t->f;
-  t->seen.bytes += n;
   while (n && !f->stop) {
     if (f->have < FRAME_HEADER_LEN) {
       size_t k = FRAME_HEADER_LEN - f->have < n ? FRAME_HEADER_LEN - f->have : n;
       memcpy(f->head + f->have, p, k);
       f->have += k, p += k, n -= k;
-      if (f->have == FRAME_HEADER_LEN) frame_start(t);
+      t->seen.bytes += k;
+      if (f->have < FRAME_HEADER_LEN) continue;
+      frame_start(t);
+      if (f->left == 0 && !f->stop) { /* no payload: done already */
+        frame_done(t);
+        f->have = 0;
+      }
       continue;
     }
     size_t k = f->left < n ? f->left : n;
@@ -175,11 +217,13 @@ static void read_frames(struct h2_tap *t, const unsigned char *p, size_t n) {
       f->nframe += k;
     }
     f->left -= k, p += k, n -= k;
+    t->seen.bytes += k;
     if (f->left == 0) {
       frame_done(t);
       f->have = 0;
     }
   }
+  t->seen.bytes += n; /* what was not read as frames */
 }
 
 static bool send_all(int fd, const unsigned char *p, size_t n) {
@@ -259,6 +303,7 @@ struct h2_tap *h2_tap_start(const char *host, int port, double timeout_s, int *t
   struct h2_tap *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->timeout_s = timeout_s;
+  t->seen.content_length = -1;
   if (nghttp2_hd_inflate_new(&t->f.inflater) != 0) {
     free(t);
     return NULL;

@@ -7,8 +7,9 @@
  * proxy reads as a clean end that came short ("transfer closed with 90 bytes remaining").
  * The tap sits between curl and the proxy on loopback: it relays the bytes both ways as they
  * come (a FIN as a FIN, a reset as a reset) and reads the frame headers (RFC 9113 4.1) of what
- * the proxy sends: RST_STREAM and END_STREAM on the request's stream, GOAWAY; and it decodes
- * the header blocks (HPACK, RFC 7541, by libnghttp2's inflater) for the response's :status.
+ * the proxy sends: RST_STREAM, DATA and END_STREAM on the request's stream, GOAWAY; and it
+ * decodes the header blocks (HPACK, RFC 7541, by libnghttp2's inflater) for the response's
+ * :status and content-length.
  *
  * h2c only: inside TLS the frames cannot be read from outside curl. */
 #ifndef BADUP_CLIENT_H2_TAP_H
@@ -27,6 +28,14 @@ struct h2_tap_seen {
   int status;                /* the :status of the first final (non-1xx) response on stream 1,
                                 HPACK-decoded from its HEADERS; 0 when none came (curl may
                                 not hand over a head whose stream broke before it did) */
+  long content_length;       /* the final response's content-length field, -1 when none */
+  size_t data_bytes;         /* DATA payload on stream 1, less padding */
+  /* Where in the proxy's bytes (an offset, from 1; 0: never) the stream first went wrong:
+   * its RST_STREAM, an END_STREAM with fewer DATA bytes than content-length, more DATA bytes
+   * than content-length (RFC 9113 8.1.1: malformed). curl resets a malformed stream itself
+   * at once, so a RST_STREAM of the proxy's that comes after it is not what ended the
+   * exchange, and whether it reached the tap before curl stopped would be a race. */
+  size_t rst_at, short_end_at, overflow_at;
   bool not_frames;           /* the proxy's first bytes were no SETTINGS frame (an HTTP/1 reply) */
   size_t bytes;              /* bytes the proxy sent */
 };
