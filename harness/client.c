@@ -252,6 +252,10 @@ static enum outcome_end tapped_end(enum outcome_end end, CURLcode rc, const stru
                                                                                              : t->overflow_at;
   if (t->rst && (!malformed || t->rst_at < malformed)) {
     *code = t->rst_code;
+    /* RFC 9113 8.7: a request refused so was not processed, and a client may send it again:
+     * curl does, on a new connection, which the tap does not take (the exchange is the first) */
+    if (t->rst_code == 7) snprintf(why, len, "the proxy refused the stream (REFUSED_STREAM); curl's retry on a new "
+                                             "connection was not let through");
     return OUTCOME_RST;
   }
   if (malformed && malformed == t->short_end_at) {
@@ -389,6 +393,17 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
     snprintf(r->h2_mismatch, sizeof r->h2_mismatch,
              "the proxy answered the h2c connection preface with no SETTINGS frame (%zu bytes that are not HTTP/2)",
              tapped.bytes);
+  /* a :status that is no status (RFC 9110 15: three digits, 100-599; curl takes any number):
+   * nginx passes an HTTP/0.9 reply on as ":status: 009" */
+  const char *st = tap ? tapped.first_status : "";
+  if (st[0] && !(strlen(st) == 3 && st[0] >= '1' && st[0] <= '9' && isdigit((unsigned char)st[1]) &&
+                 isdigit((unsigned char)st[2]))) {
+    r->status = 0;
+    r->final_head = false;
+    s.saw_status = true;
+    r->end = OUTCOME_INVALID;
+    snprintf(tap_why, sizeof tap_why, "the proxy's HEADERS had \":status: %s\", which is no status", st);
+  }
   /* a head that came on the wire, which curl did not hand over as its stream broke first */
   if (tap && rc != CURLE_OK && !r->status && tapped.status) {
     r->status = tapped.status;

@@ -2,12 +2,14 @@
 #include "client_h2_tap.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -69,8 +71,13 @@ static void header_block(struct h2_tap *t) {
       return;
     }
     in += n, left -= (size_t)n;
-    if ((flags & NGHTTP2_HD_INFLATE_EMIT) && f->block_stream == REQUEST_STREAM && !t->seen.status &&
-        nv.namelen == 7 && !memcmp(nv.name, ":status", 7) && nv.valuelen == 3) {
+    bool is_status = (flags & NGHTTP2_HD_INFLATE_EMIT) && f->block_stream == REQUEST_STREAM && nv.namelen == 7 &&
+                     !memcmp(nv.name, ":status", 7);
+    if (is_status && !t->seen.first_status[0])
+      snprintf(t->seen.first_status, sizeof t->seen.first_status, "%.*s", (int)(nv.valuelen < 7 ? nv.valuelen : 7),
+               (const char *)nv.value);
+    if (is_status && !t->seen.status && nv.valuelen == 3 && isdigit(nv.value[0]) && isdigit(nv.value[1]) &&
+        isdigit(nv.value[2])) {
       int st = (nv.value[0] - '0') * 100 + (nv.value[1] - '0') * 10 + (nv.value[2] - '0');
       if (st >= 200 && st <= 999) t->seen.status = st;
     }

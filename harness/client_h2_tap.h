@@ -28,6 +28,7 @@ struct h2_tap_seen {
   int status;                /* the :status of the first final (non-1xx) response on stream 1,
                                 HPACK-decoded from its HEADERS; 0 when none came (curl may
                                 not hand over a head whose stream broke before it did) */
+  char first_status[8];      /* the first :status on stream 1 as sent ("200", "103", "009"), "" none */
   long content_length;       /* the final response's content-length field, -1 when none */
   size_t data_bytes;         /* DATA payload on stream 1, less padding */
   /* Where in the proxy's bytes (an offset, from 1; 0: never) the stream first went wrong:
