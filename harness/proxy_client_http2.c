@@ -30,7 +30,7 @@ void ld_client_http2(lua_State *L, struct loader *ld, int v) {
   if (!p->client_http2_tls && p->client_http2_on) p->client_http2_tls = strdup(p->client_http2_on);
   ld_template_at(L, ld, v, "client_http2", "off", "", &p->client_http2_off);
   if (lua_getfield(L, v, "why") != LUA_TNIL) {
-    if (!lua_isstring(L, -1)) ld_fail(L, ld, "client_http2.why must be a string (why a variant is missing)");
+    if (lua_type(L, -1) != LUA_TSTRING) ld_fail(L, ld, "client_http2.why must be a string (why a variant is missing)");
     p->client_http2_why = strdup(lua_tostring(L, -1));
   }
   lua_settop(L, v);
