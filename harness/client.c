@@ -245,23 +245,33 @@ static struct h2_tap *tap_for(CURL *h, const char *url, double timeout_s, struct
  * cut short (NNN+truncated, as a FIN is in HTTP/1.1), anything else invalid; a GOAWAY that
  * left the stream unfinished is goaway(its code). Sets *code; writes what happened into why. */
 static enum outcome_end tapped_end(enum outcome_end end, CURLcode rc, const struct h2_tap_seen *t, unsigned long *code,
-                                   char *why, size_t len) {
+                                   char *why, size_t len, size_t *decided_at) {
+  *decided_at = 0; /* where in the proxy's bytes the end was decided; 0: not by the tap */
   if (rc == CURLE_OK) return end;
   /* what went wrong first, in the order the proxy sent it (0: never) */
-  size_t malformed = t->short_end_at && (!t->overflow_at || t->short_end_at < t->overflow_at) ? t->short_end_at
-                                                                                             : t->overflow_at;
+  size_t malformed = 0;
+  const size_t marks[] = {t->short_end_at, t->overflow_at, t->bad_field_at};
+  for (size_t i = 0; i < 3; i++)
+    if (marks[i] && (!malformed || marks[i] < malformed)) malformed = marks[i];
   if (t->rst && (!malformed || t->rst_at < malformed)) {
     *code = t->rst_code;
+    *decided_at = t->rst_at;
     /* RFC 9113 8.7: a request refused so was not processed, and a client may send it again:
      * curl does, on a new connection, which the tap does not take (the exchange is the first) */
     if (t->rst_code == 7) snprintf(why, len, "the proxy refused the stream (REFUSED_STREAM); curl's retry on a new "
                                              "connection was not let through");
     return OUTCOME_RST;
   }
+  *decided_at = malformed;
   if (malformed && malformed == t->short_end_at) {
     snprintf(why, len, "the proxy ended the stream (END_STREAM) after %zu of its content-length %ld bytes, and curl "
                        "reset it", t->data_bytes, t->content_length);
     return OUTCOME_FIN;
+  }
+  if (malformed && malformed == t->bad_field_at) {
+    snprintf(why, len, "the proxy sent a field that makes the stream malformed (RFC 9113 8.2.1: %s), and curl reset it",
+             t->bad_field);
+    return OUTCOME_INVALID;
   }
   if (malformed) {
     snprintf(why, len, "the proxy sent more DATA than its content-length %ld, and curl reset the stream%s",
@@ -274,6 +284,7 @@ static enum outcome_end tapped_end(enum outcome_end end, CURLcode rc, const stru
   }
   if (t->goaway && (end == OUTCOME_FIN || end == OUTCOME_RESET || end == OUTCOME_GOAWAY)) {
     *code = t->goaway_code;
+    *decided_at = t->bytes;
     return OUTCOME_GOAWAY;
   }
   return end;
@@ -386,7 +397,8 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
   unsigned long h2_code = 0;
   if (rc == CURLE_HTTP2_STREAM) r->end = h2_end(errbuf, &s, &h2_code);
   char tap_why[200] = "";
-  if (tap) r->end = tapped_end(r->end, rc, &tapped, &h2_code, tap_why, sizeof tap_why);
+  size_t decided_at = 0;
+  if (tap) r->end = tapped_end(r->end, rc, &tapped, &h2_code, tap_why, sizeof tap_why, &decided_at);
   /* h2c: a server whose first bytes are no SETTINGS frame does not speak HTTP/2 there (an
    * HTTP/1.1 server answers the preface "PRI * HTTP/2.0" with a 400, or closes) */
   if (tap && tapped.not_frames)
@@ -404,8 +416,11 @@ int client_get_seen(const char *url, double timeout_s, struct client_result *r, 
     r->end = OUTCOME_INVALID;
     snprintf(tap_why, sizeof tap_why, "the proxy's HEADERS had \":status: %s\", which is no status", st);
   }
-  /* a head that came on the wire, which curl did not hand over as its stream broke first */
-  if (tap && rc != CURLE_OK && !r->status && tapped.status) {
+  /* a head that came on the wire, which curl did not hand over as its stream broke first:
+   * only when it came before what ended the stream, as the tap saw it (after a reset of
+   * curl's own for a rule the tap does not check, whether the head reached the tap before
+   * curl stopped would be a race) */
+  if (tap && rc != CURLE_OK && !r->status && tapped.status && decided_at && tapped.status_at <= decided_at) {
     r->status = tapped.status;
     r->final_head = s.saw_status = true;
     if (!tap_why[0]) snprintf(tap_why, sizeof tap_why, "curl did not hand over the %d head", tapped.status);

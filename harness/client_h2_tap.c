@@ -57,6 +57,25 @@ static uint32_t be32(const unsigned char *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Why a field breaks RFC 9113 8.2.1, or NULL. */
+static const char *bad_field(const nghttp2_nv *nv) {
+  if (nv->namelen == 0) return "an empty name";
+  if (nv->name[0] == ':') return NULL; /* pseudo-header fields: their own rules */
+  for (size_t i = 0; i < nv->namelen; i++) {
+    unsigned char c = nv->name[i];
+    if (c >= 'A' && c <= 'Z') return "a name not in lowercase";
+    /* RFC 9110 5.6.2: a name is a token */
+    if (c == 0 || (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && !strchr("!#$%&'*+-.^_`|~", c)))
+      return "a name with a character no token has";
+  }
+  for (size_t i = 0; i < nv->valuelen; i++)
+    if (nv->value[i] == 0 || nv->value[i] == '\r' || nv->value[i] == '\n') return "a value with NUL, CR or LF";
+  if (nv->valuelen && (nv->value[0] == ' ' || nv->value[0] == '\t' || nv->value[nv->valuelen - 1] == ' ' ||
+                       nv->value[nv->valuelen - 1] == '\t'))
+    return "a value with a blank at an end";
+  return NULL;
+}
+
 /* A whole header block: its fields, decoded; the first final :status on stream 1 is kept. */
 static void header_block(struct h2_tap *t) {
   struct frames *f = &t->f;
@@ -73,13 +92,22 @@ static void header_block(struct h2_tap *t) {
     in += n, left -= (size_t)n;
     bool is_status = (flags & NGHTTP2_HD_INFLATE_EMIT) && f->block_stream == REQUEST_STREAM && nv.namelen == 7 &&
                      !memcmp(nv.name, ":status", 7);
+    /* 8.2.1: a field that makes the stream malformed, which curl's library resets at once */
+    const char *bad = (flags & NGHTTP2_HD_INFLATE_EMIT) && f->block_stream == REQUEST_STREAM && !t->seen.bad_field_at
+                          ? bad_field(&nv)
+                          : NULL;
+    if (bad) {
+      t->seen.bad_field_at = t->seen.bytes;
+      snprintf(t->seen.bad_field, sizeof t->seen.bad_field, "\"%.*s\", %s", (int)(nv.namelen < 20 ? nv.namelen : 20),
+               (const char *)nv.name, bad);
+    }
     if (is_status && !t->seen.first_status[0])
       snprintf(t->seen.first_status, sizeof t->seen.first_status, "%.*s", (int)(nv.valuelen < 7 ? nv.valuelen : 7),
                (const char *)nv.value);
     if (is_status && !t->seen.status && nv.valuelen == 3 && isdigit(nv.value[0]) && isdigit(nv.value[1]) &&
         isdigit(nv.value[2])) {
       int st = (nv.value[0] - '0') * 100 + (nv.value[1] - '0') * 10 + (nv.value[2] - '0');
-      if (st >= 200 && st <= 999) t->seen.status = st;
+      if (st >= 200 && st <= 999) t->seen.status = st, t->seen.status_at = t->seen.bytes;
     }
     /* the final head's content-length (a 1xx has none that counts) */
     if ((flags & NGHTTP2_HD_INFLATE_EMIT) && f->block_stream == REQUEST_STREAM && t->seen.status &&

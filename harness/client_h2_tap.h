@@ -28,6 +28,7 @@ struct h2_tap_seen {
   int status;                /* the :status of the first final (non-1xx) response on stream 1,
                                 HPACK-decoded from its HEADERS; 0 when none came (curl may
                                 not hand over a head whose stream broke before it did) */
+  size_t status_at;          /* where its HEADERS ended (an offset as below) */
   char first_status[8];      /* the first :status on stream 1 as sent ("200", "103", "009"), "" none */
   long content_length;       /* the final response's content-length field, -1 when none */
   size_t data_bytes;         /* DATA payload on stream 1, less padding */
@@ -37,6 +38,9 @@ struct h2_tap_seen {
    * at once, so a RST_STREAM of the proxy's that comes after it is not what ended the
    * exchange, and whether it reached the tap before curl stopped would be a race. */
   size_t rst_at, short_end_at, overflow_at;
+  size_t bad_field_at;       /* ... or a field that breaks 8.2.1: a name with an uppercase
+                                letter, a value with NUL, CR or LF or blank at either end */
+  char bad_field[48];        /* which, and why (cut short) */
   bool not_frames;           /* the proxy's first bytes were no SETTINGS frame (an HTTP/1 reply) */
   size_t bytes;              /* bytes the proxy sent */
 };
