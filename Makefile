@@ -34,13 +34,14 @@ run: build
 serve: build
 	./$(BUILD)/badup serve scenarios/
 
-# The simulator's own numbers (bench/simulator.sh), its TLS beside nginx's (bench/tls.sh), then
-# the benchmark page: capacity, fault sweep with and without retries, the catalog's time to error,
-# into results/bench/ (bench/page.sh).
+# The simulator's own numbers (bench/simulator.sh), its TLS beside nginx's (bench/tls.sh), its
+# HTTP/2 beside nghttpd's and h2o's (bench/h2.sh), then the benchmark page: capacity, fault
+# sweep with and without retries, the catalog's time to error, into results/bench/ (bench/page.sh).
 bench: build
 	sh scripts/install-deps.sh bench
 	bash bench/simulator.sh
 	bash bench/tls.sh --badup ./$(BUILD)/badup
+	bash bench/h2.sh --badup ./$(BUILD)/badup
 	BADUP=./$(BUILD)/badup sh bench/page.sh
 
 clean:

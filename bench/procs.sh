@@ -1,9 +1,9 @@
 # bench/procs.sh: what the bash benchmarks that race badup against nginx (simulator.sh, tls.sh,
-# loadgen.sh) share: the processes they own and stop by PID (also on Ctrl-C), bounded
-# commands, the tools and the badup binary they need, and the small readers of their
-# key=value files. Sourced once the script has set `me` (its name, for messages) and
-# `keep_tmp`; need_tools and need_badup read here, root, build_dir, badup and do_build (and
-# set nginx_bin, client), wait_quiet quiet_wait and quiet_pct, pick_median rounds.
+# loadgen.sh) or nghttpd (h2.sh) share: the processes they own and stop by PID (also on
+# Ctrl-C), bounded commands, the tools and the badup binary they need, and the small readers
+# of their key=value files. Sourced once the script has set `me` (its name, for messages) and
+# `keep_tmp`; need_commands, need_tools and need_badup read here, root, build_dir, badup and
+# do_build (and set client, nginx_bin), wait_quiet quiet_wait and quiet_pct, pick_median rounds.
 
 say() { echo "$me: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -58,15 +58,20 @@ run_bounded() {
 }
 
 # ---------------------------------------------------------------- tools and badup
-# need_tools CMD...: python3, wrk, nginx and the client, and each CMD; sets nginx_bin, client
-need_tools() {
+# need_commands CMD...: python3, the client and each CMD; sets client
+need_commands() {
     local c
-    for c in python3 wrk "$@"; do command -v "$c" >/dev/null || die "$c not found (Debian package $c)"; done
+    for c in python3 "$@"; do command -v "$c" >/dev/null || die "$c not found (Debian package $c)"; done
+    client="$here/stallclient.py"
+    [ -f "$client" ] || die "missing $client"
+}
+
+# need_tools CMD...: need_commands wrk CMD..., and nginx; sets nginx_bin, client
+need_tools() {
+    need_commands wrk "$@"
     nginx_bin=$(command -v nginx || true)
     [ -n "$nginx_bin" ] || { [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx; } || true
     [ -n "$nginx_bin" ] || die "nginx not found (Debian package nginx-light)"
-    client="$here/stallclient.py"
-    [ -f "$client" ] || die "missing $client"
 }
 
 # need_badup: --badup, or BUILD-DIR/badup (built in Release first with --build)

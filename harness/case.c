@@ -391,6 +391,8 @@ static bool proxy_workdir(struct case_ctx *c) {
 
 bool case_is_tls(const struct scenario *s, const struct run_opts *o) { return s->tls || o->upstream_tls; }
 
+bool case_is_http2(const struct scenario *s) { return s->http2 != NULL; }
+
 double case_read_timeout(const struct scenario *s, const struct run_opts *o) {
   return s->proxy_read_timeout > 0 ? s->proxy_read_timeout : o->read_timeout;
 }
@@ -440,6 +442,7 @@ static bool render_proxy(struct case_ctx *c) {
     return false;
   }
   in.upstream_ca = c->upstream_ca;
+  in.upstream_http2 = case_is_http2(c->s);
   if (proxy_render(c->p, &in, &c->rd, why, sizeof why) != 0) {
     setup_error(c, "%s%s", why, "");
     return false;

@@ -65,6 +65,9 @@ struct run_opts {
 
 /* Does the case's upstream speak TLS: the scenario has a tls table, or the run --upstream-tls? */
 bool case_is_tls(const struct scenario *s, const struct run_opts *o);
+/* Does the case's upstream speak HTTP/2: the scenario says http2 = ... (its proxy renders
+ * upstream_http2.on; a proxy without the variant skips the case). */
+bool case_is_http2(const struct scenario *s);
 
 /* The upstream read timeout a case's proxy gets, in seconds: the scenario's
  * proxy_read_timeout (a scenario about a client-side timer, which the upstream one must not

@@ -78,10 +78,14 @@ static void add_lines(const struct catalog *cat, struct ref_case *c, const char 
  * lines (a proxy that logs a request line and a status for both), so they are left out. So are
  * the TLS scenarios (tls_*, client_tls_*) for now: several proxies log a failed TLS handshake
  * in the words of a failed connect (trafficserver's ERR_CONNECT_FAIL, apache's AH01084), and
- * those lines tied with the plain catalog's and pushed its answers down. */
+ * those lines tied with the plain catalog's and pushed its answers down. The HTTP/2 ones
+ * (h2_*) too: they run through other variants of the proxies (an HTTP/2 upstream), whose
+ * failures log as the HTTP/1 catalog's (haproxy's SH--, nghttpx's 502), and a line from an
+ * HTTP/1 upstream would be answered with HTTP/2 faults it cannot have met. */
 bool explain_ranks_scenario(const char *scenario) {
   return strncmp(scenario, "req_", 4) != 0 && strncmp(scenario, "fwd_", 4) != 0 &&
          strncmp(scenario, "tls_", 4) != 0 && strncmp(scenario, "client_tls_", 11) != 0 &&
+         strncmp(scenario, "h2_", 3) != 0 &&
          strcmp(scenario, "http10_keepalive") != 0;
 }
 

@@ -68,6 +68,7 @@ static int fn_proxy(lua_State *L) {
   ld_client_http2_finish(L, ld);
   ld_forward_finish(L, ld);
   ld_upstream_tls_finish(L, ld);
+  ld_upstream_http2_finish(L, ld);
   if (!p->config) p->config = ld_dup(L, ld, p->files[0].name, strlen(p->files[0].name));
   bool found = false;
   for (size_t i = 0; i < p->nfiles; i++) found |= strcmp(p->files[i].name, p->config) == 0;
@@ -150,6 +151,7 @@ static void free_def(struct proxy_def *p) {
   free(p->name), free(p->summary), free(p->source), free(p->binary), free(p->version);
   free(p->version_pattern), free(p->config), free(p->retries_on), free(p->retries_off), free(p->log_match);
   free(p->upstream_tls_on), free(p->upstream_tls_off);
+  free(p->upstream_http2_on), free(p->upstream_http2_off);
   free(p->user);
   proxy_client_tls_free(p);
   proxy_client_http2_free(p);

@@ -223,6 +223,10 @@ struct proxy_def {
    * or plain HTTP (off, often ""). on NULL: the proxy has no TLS upstream variant. */
   char *upstream_tls_on, *upstream_tls_off;
   int upstream_tls_warmup_ms; /* added to warmup_ms in a case whose upstream speaks TLS */
+  /* upstream_http2 = { on = "...", off = "..." }: ${upstream_http2} when the upstream speaks
+   * HTTP/2 (RFC 9113; h2c with prior knowledge, h2 over TLS) or HTTP/1 (off, often "").
+   * on NULL: the proxy has no HTTP/2 upstream variant. */
+  char *upstream_http2_on, *upstream_http2_off;
   char **logs;          /* relative to the case folder */
   size_t nlogs;
   char *log_match;      /* POSIX ERE: lines that are the proxy's own word on a request */
@@ -295,6 +299,7 @@ enum proxy_var {
   PV_CLIENT_HTTP2, /* --client-http2's */
   PV_UPSTREAM_TLS, PV_UPSTREAM_SCHEME, PV_UPSTREAM_CA, PV_UPSTREAM_TLS_NAME, /* upstream_tls's */
   PV_UPSTREAM_URL_HOST,
+  PV_UPSTREAM_HTTP2, /* upstream_http2's */
   PV__COUNT
 };
 extern const char *const proxy_var_names[PV__COUNT];
@@ -344,6 +349,10 @@ struct proxy_instance {
   const char *upstream_ca;
   /* --client-http2: ${client_http2} is client_http2.on (with proxy_cert: .tls); false: .off */
   bool http2;
+  /* The upstream speaks HTTP/2 (the scenario's http2): ${upstream_http2} is upstream_http2.on
+   * (p->upstream_http2_on must be set) and ${upstream_scheme} "h2c" ("h2" over TLS), the
+   * scheme mod_proxy names the protocol by. false: .off. */
+  bool upstream_http2;
 };
 
 /* A rendered instance: the variables' values, and its command's argv and environment
@@ -354,6 +363,7 @@ struct proxy_rendered {
   char client_timeout[32], client_timeout_ms[32], max_body[32], max_body_kib[32];
   char *retries;
   char *upstream_tls;        /* ${upstream_tls} */
+  char *upstream_http2;      /* ${upstream_http2} */
   char *servers;             /* ${upstream_servers} */
   char *auth;                /* ${auth} */
   char *client_tls;          /* ${client_tls} */
@@ -443,6 +453,12 @@ void proxy_forward_free(struct proxy_forward_mode *f);
  * (forward: its client names the upstream in an http:// URL), or a --proxy-config's text
  * (config_text, or NULL) never writes ${upstream_tls}, so its proxy would speak plain HTTP to
  * a TLS upstream. False when it can, or when tls is false. */
+/* proxy_upstream_http2.c. Should an HTTP/2 case (a scenario with http2) be skipped, and why
+ * ("no HTTP/2 upstream: NAME has no upstream_http2 variant"): a definition without the
+ * variant, a forward-mode scenario, or a --proxy-config (config_text, or NULL) that never
+ * writes ${upstream_http2} (itself or through ${upstream_servers}). false when http2 is false. */
+bool proxy_upstream_http2_refuse(const struct proxy_def *p, bool http2, bool forward, const char *config_text,
+                                 char *why, size_t len);
 bool proxy_upstream_tls_refuse(const struct proxy_def *p, bool tls, bool forward, const char *config_text, char *why,
                                size_t len);
 

@@ -66,6 +66,9 @@ void proxy_usage(FILE *out) {
         "                          serve (valid.crt, valid.key, valid.pem: for localhost,\n"
         "                          127.0.0.1 and ::1; expired, wrong_name, untrusted), and\n"
         "                          DIR/" PROXY_UPSTREAM_CA_FILE " the copy the proxy reads\n"
+        "  --upstream-http2        its HTTP/2 upstream variant (upstream_http2 = { ... }): h2c\n"
+        "                          with prior knowledge to the upstream (h2 with --upstream-tls);\n"
+        "                          its client side stays HTTP/1.1 (badup serve scenarios/h2_ok.lua)\n"
         "  --forward               its forward-proxy mode's files (forward = { ... })\n"
         "  --auth                  ... with Basic proxy authentication: random credentials,\n"
         "                          written into DIR (proxy-credentials.txt, proxy-users.passwd)\n"
@@ -83,6 +86,8 @@ void proxy_usage(FILE *out) {
         "  upstreams: HOST:PORT ...   (--upstreams)\n"
         "  upstream tls: DIR/tls (serve valid.crt and valid.key there; badup serve --tls-dir)\n"
         "                (--upstream-tls)\n"
+        "  upstream http2: h2c (prior knowledge), or h2 (ALPN) with --upstream-tls\n"
+        "                (--upstream-http2)\n"
         "  url: the URL a client asks (a forward proxy: the upstream's, through PORT)\n"
         "  command: cd DIR && exec [env NAME=value ...] BINARY ARGS...   (sh syntax)\n"
         "  sidecar: ...   (per companion to start once it listens: a log reader)\n"
@@ -105,7 +110,7 @@ struct render_args {
   int ports[PROXY_UPSTREAMS_MAX], nports; /* --upstreams */
   double connect_timeout, read_timeout, client_timeout;
   long max_body;
-  bool retries, forward, auth, client_tls, upstream_tls, client_http2;
+  bool retries, forward, auth, client_tls, upstream_tls, upstream_http2, client_http2;
 };
 
 static bool parse_port(const char *s, int *port) {
@@ -152,7 +157,7 @@ static bool parse_upstreams(const char *s, struct render_args *a) {
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
   enum {
     O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB, O_CTLS,
-    O_UPTLS, O_CH2
+    O_UPTLS, O_UPH2, O_CH2
   };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
@@ -161,6 +166,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
       {"read-timeout", required_argument, NULL, O_RT},      {"retries", no_argument, NULL, O_RETRIES},
       {"max-connections", required_argument, NULL, O_MAX},  {"proxies", required_argument, NULL, O_PDIR},
       {"upstream-tls", no_argument, NULL, O_UPTLS},
+      {"upstream-http2", no_argument, NULL, O_UPH2},
       {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
       {"client-timeout", required_argument, NULL, O_CLT},   {"max-body", required_argument, NULL, O_MAXB},
       {"client-tls", no_argument, NULL, O_CTLS},            {"client-http2", no_argument, NULL, O_CH2},
@@ -214,6 +220,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
     case O_RETRIES: a->retries = true; break;
     case O_FWD: a->forward = true; break;
     case O_UPTLS: a->upstream_tls = true; break;
+    case O_UPH2: a->upstream_http2 = true; break;
     case O_AUTH: a->auth = true; break;
     case O_CTLS: a->client_tls = true; break;
     case O_CH2: a->client_http2 = true; break;
@@ -365,6 +372,7 @@ static int print_rendered(const struct proxy_def *p, const struct render_args *a
     printf("\n");
   }
   if (a->upstream_tls) printf("upstream tls: %s/%s\n", dir, RUN_TLS_DIR);
+  if (a->upstream_http2) printf("upstream http2: %s\n", a->upstream_tls ? "h2 (ALPN)" : "h2c (prior knowledge)");
   if (p->forward || a->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
   else if (a->client_tls)
     printf("url: https://localhost:%d/ (curl --cacert %s/tls/ca.crt%s)\n", port, dir, a->client_http2 ? " --http2" : "");
@@ -424,6 +432,7 @@ static int render_main(int argc, char **argv) {
     fprintf(stderr, "badup proxy: no proxy is named '%s' in %s (see 'badup list')\n", a.name, px_dir);
   } else if (proxy_forward_refuse(p, a.forward, a.auth, why, sizeof why) ||
              proxy_upstream_tls_refuse(p, a.upstream_tls, a.forward, NULL, why, sizeof why) ||
+             proxy_upstream_http2_refuse(p, a.upstream_http2, a.forward, NULL, why, sizeof why) ||
              proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why) ||
              proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
                                       sizeof why) ||
@@ -438,6 +447,12 @@ static int render_main(int argc, char **argv) {
       for (size_t i = 0; i < n; i++)
         if (a.client_tls ? defs[i].client_http2_tls != NULL : defs[i].client_http2_on != NULL)
           fprintf(stderr, " %s", defs[i].name);
+      fprintf(stderr, "\n");
+    }
+    if (a.upstream_http2 && !p->upstream_http2_on) {
+      fprintf(stderr, "badup proxy: those with an HTTP/2 upstream variant:");
+      for (size_t i = 0; i < n; i++)
+        if (defs[i].upstream_http2_on) fprintf(stderr, " %s", defs[i].name);
       fprintf(stderr, "\n");
     }
   } else if (!(dir = make_dir(a.dir, made, why, sizeof why))) {
@@ -457,6 +472,7 @@ static int render_main(int argc, char **argv) {
                                 .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
     in.forward = a.forward && !p->forward;
     in.http2 = a.client_http2;
+    in.upstream_http2 = a.upstream_http2;
     struct proxy_credentials cred;
     struct proxy_rendered rd = {0};
     bool refused = false;

@@ -503,6 +503,7 @@ const struct ld_field LD_FIELDS[] = {
     {"env", f_env, false},
     {"retries", f_retries, false},
     {"upstream_tls", ld_upstream_tls, false}, /* checked against the templates once all are read */
+    {"upstream_http2", ld_upstream_http2, false}, /* likewise */
     {"client", ld_client, false}, /* checked against the templates once all are read */
     {"client_tls", ld_client_tls, false}, /* likewise */
     {"client_http2", ld_client_http2, false}, /* likewise */

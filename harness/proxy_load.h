@@ -133,6 +133,10 @@ void proxy_client_http2_free(struct proxy_def *p);
  * is used when it is not. */
 void ld_upstream_tls(lua_State *L, struct loader *ld, int v);
 void ld_upstream_tls_finish(lua_State *L, struct loader *ld);
+/* proxy_upstream_http2.c: the upstream_http2 field's reader; once every field is read, that
+ * ${upstream_http2} is used exactly when the field is given. */
+void ld_upstream_http2(lua_State *L, struct loader *ld, int v);
+void ld_upstream_http2_finish(lua_State *L, struct loader *ld);
 
 /* proxy_granularity.c: the granularity field's reader. */
 void ld_granularity(lua_State *L, struct loader *ld, int v);

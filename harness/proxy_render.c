@@ -49,6 +49,7 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_UPSTREAM_CA] = "upstream_ca",
     [PV_UPSTREAM_TLS_NAME] = "upstream_tls_name",
     [PV_UPSTREAM_URL_HOST] = "upstream_url_host",
+    [PV_UPSTREAM_HTTP2] = "upstream_http2",
 };
 
 char *template_render(const char *t, const struct vars *v, char **bad) {
@@ -124,6 +125,7 @@ void proxy_rendered_free(struct proxy_rendered *r) {
   free(r->env);
   free(r->retries);
   free(r->upstream_tls);
+  free(r->upstream_http2);
   free(r->servers);
   free(r->auth);
   free(r->client_tls);
@@ -177,6 +179,10 @@ static int render_upstreams(const struct proxy_def *p, const struct proxy_instan
   const char *tls = in->upstream_tls ? p->upstream_tls_on : p->upstream_tls_off;
   out->upstream_tls = template_render(tls ? tls : "", &base, bad);
   out->values[PV_UPSTREAM_TLS] = out->upstream_tls;
+  /* ${upstream_http2} likewise: haproxy's server lines carry it too */
+  const char *h2 = in->upstream_http2 ? p->upstream_http2_on : p->upstream_http2_off;
+  out->upstream_http2 = template_render(h2 ? h2 : "", &base, bad);
+  out->values[PV_UPSTREAM_HTTP2] = out->upstream_http2;
   const char *retries = in->retries ? p->retries_on : p->retries_off;
   if (n > 1 && u->retries_on) retries = in->retries ? u->retries_on : u->retries_off;
   /* The retries text may use the other variables (a port, a timeout). */
@@ -188,7 +194,7 @@ static int render_upstreams(const struct proxy_def *p, const struct proxy_instan
   out->several = calloc(u->nseveral + 1, sizeof *out->several);
   out->all_names = calloc(all, sizeof *out->all_names);
   out->all_values = calloc(all, sizeof *out->all_values);
-  if (!out->upstream_tls || !out->retries || !out->servers || !out->several || !out->all_names || !out->all_values) {
+  if (!out->upstream_tls || !out->upstream_http2 || !out->retries || !out->servers || !out->several || !out->all_names || !out->all_values) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -250,8 +256,15 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
              p->upstream_tls_on ? "a TLS upstream needs the absolute path of its CA file" : "no TLS upstream variant");
     return -1;
   }
+  if (in->upstream_http2 && !p->upstream_http2_on) {
+    snprintf(err, errlen, "%s: no HTTP/2 upstream variant", p->name);
+    return -1;
+  }
   out->values[PV_UPSTREAM_TLS] = "";
-  out->values[PV_UPSTREAM_SCHEME] = in->upstream_tls ? "https" : "http";
+  out->values[PV_UPSTREAM_HTTP2] = "";
+  /* the URL scheme: mod_proxy names HTTP/2 by it (h2c:// plain, h2:// over TLS) */
+  out->values[PV_UPSTREAM_SCHEME] =
+      in->upstream_http2 ? (in->upstream_tls ? "h2" : "h2c") : in->upstream_tls ? "https" : "http";
   out->values[PV_UPSTREAM_CA] = in->upstream_tls ? in->upstream_ca : "";
   out->values[PV_UPSTREAM_TLS_NAME] = PROXY_UPSTREAM_TLS_NAME;
   /* a proxy that checks the certificate against its URL's host (and sends that as SNI) must

@@ -162,7 +162,7 @@ bool ld_uses(const struct proxy_def *p, const char *name) {
   /* the text per upstream (haproxy's server line carries ${upstream_tls}) */
   if (p->upstreams.servers.each && strstr(p->upstreams.servers.each, needle)) return true;
   const char *texts[] = {p->retries_on,     p->retries_off,       p->upstreams.retries_on, p->upstreams.retries_off,
-                         p->upstream_tls_on, p->upstream_tls_off};
+                         p->upstream_tls_on, p->upstream_tls_off, p->upstream_http2_on, p->upstream_http2_off};
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
     if (texts[i] && strstr(texts[i], needle)) return true;
   return false;

@@ -24,6 +24,8 @@ static json_t *row_json(const struct row *r, const struct run_opts *opts) {
   json_object_set_new(o, "reason", json_text(r->reason));
   /* the upstream spoke TLS (its scenario's tls table, or --upstream-tls) */
   json_object_set_new(o, "tls", json_boolean(case_is_tls(r->scn, opts)));
+  /* the upstream spoke HTTP/2 (its scenario's http2) */
+  json_object_set_new(o, "http2", json_boolean(case_is_http2(r->scn)));
   json_object_set_new(o, "reference", r->reference[0] ? json_string(r->reference) : json_null());
   json_object_set_new(o, "reference_version", r->reference_version[0] ? json_string(r->reference_version) : json_null());
   json_object_set_new(o, "elapsed_ms", json_real(r->r.elapsed_ms));

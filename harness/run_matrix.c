@@ -218,8 +218,8 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
         snprintf(r->reason, sizeof r->reason, "%s is not installed (looked for %s)", px->name, px->binaries[0]);
       /* The first reason that applies is the one given: a forward scenario with several
        * upstreams before upstreams.why, which is the reverse mode's; then the upstreams it
-       * cannot send to, its forward mode (with authentication), a TLS upstream it has no
-       * variant for, a value it would get rounded. */
+       * cannot send to, its forward mode (with authentication), a TLS or HTTP/2 upstream it has
+       * no variant for, a value it would get rounded. */
       bool skipped =
           !px->binary ||
           proxy_forward_several_refuse(px, sc->forward, sc->forward_auth, scenario_upstreams(sc), r->reason,
@@ -228,6 +228,7 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
           proxy_forward_refuse(px, sc->forward, sc->forward_auth, r->reason, sizeof r->reason) ||
           proxy_upstream_tls_refuse(px, case_is_tls(sc, &a->o), sc->forward, config_text, r->reason,
                                     sizeof r->reason) ||
+          proxy_upstream_http2_refuse(px, case_is_http2(sc), sc->forward, config_text, r->reason, sizeof r->reason) ||
           proxy_granularity_refuse(px, a->o.connect_timeout, case_read_timeout(sc, &a->o), a->o.client_timeout,
                                    a->o.max_body, r->reason, sizeof r->reason) ||
           proxy_client_tls_refuse(px, sc->name, sc->client_tls, sc->forward || px->forward, a->o.client_tls, r->reason,

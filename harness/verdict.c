@@ -85,8 +85,19 @@ static bool log_ok(const struct scenario *s, const struct case_result *cr, struc
  * except refuse and blackhole, which the upstream never sees. accept_close/accept_reset
  * never read a request: their attempt is the connection; so is a TLS upstream's, whose
  * handshake may fail (a certificate the proxy refuses, tls.handshake steps) before any
- * request can come. */
-static bool attempt_is_connection(const struct scenario *s) { return s->kind == SCENARIO_LISTENER || s->tls; }
+ * request can come; so is an HTTP/2 upstream's whose connection preface is the fault
+ * (h2_http1_reply, h2_no_settings). */
+static bool attempt_is_connection(const struct scenario *s) {
+  /* An HTTP/2 upstream's attempt is a request (a stream), as an HTTP/1 one's: a retry after
+   * REFUSED_STREAM (RFC 9113 8.7) may come on the same connection, and counts. Only where the
+   * server's connection preface is the fault is the attempt the connection: an upstream that
+   * answers the client's preface with steps of its own (http2.preface) never reads a stream,
+   * and one that sends no SETTINGS (settings = false) may never get one: a client may wait
+   * for the server's preface before it opens a stream (3.4 lets it send at once, not must;
+   * haproxy waits). */
+  bool preface_fault = s->http2 && (s->http2->preface || s->http2->settings_len == 0);
+  return s->kind == SCENARIO_LISTENER || s->tls || preface_fault;
+}
 
 static const char *attempts_problem(const struct scenario *s, const struct case_result *cr, char *buf, size_t len) {
   long seen = cr->attempts;

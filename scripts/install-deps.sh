@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages badup needs, for one purpose or several:
 #   scripts/install-deps.sh build     compiler and libraries
-#   scripts/install-deps.sh test      what the test suites run: curl, openssl, python3, haproxy, nginx, squid, valgrind, gnuplot
+#   scripts/install-deps.sh test      what the test suites run: curl, openssl, python3, haproxy, nginx, squid, valgrind, gnuplot,
+#                                     nghttp, h2load, nghttpd (the HTTP/2 peers of the wire tests and of bench/h2.sh's test)
 #   scripts/install-deps.sh fuzz      clang and its libFuzzer runtime (tests/fuzz/run.sh)
 #   scripts/install-deps.sh proxies   every proxy the harness knows (harness/proxies/*.lua)
-#   scripts/install-deps.sh bench     load generator and graphs (wrk, gnuplot, haproxy, nginx, openssl)
+#   scripts/install-deps.sh bench     load generators and graphs (wrk, h2load, gnuplot), the servers and proxies
+#                                     measured beside badup (haproxy, nginx, nghttpd, h2o), openssl
 # Packages already installed are skipped, so a second run does nothing and needs no network.
 # Services: Debian starts some daemons on install (nginx on port 80). A policy-rc.d that
 # denies every start is in place during the install, so nothing holds a port afterwards.
@@ -12,13 +14,14 @@ set -eu
 
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev libnghttp2-dev
   libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev libssl-dev"
-test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox nghttp2-client"
+test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox nghttp2-client nghttp2-server"
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
 fuzz_pkgs="clang libclang-rt-14-dev"
 # lighttpd-mod-openssl: lighttpd's TLS frontend (badup run --client-tls)
 proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd lighttpd-mod-openssl h2o nghttp2-proxy
   tinyproxy"
-bench_pkgs="wrk nginx haproxy gnuplot-nox openssl nghttp2-client nghttp2-server"
+# h2o: bench/h2.sh's second HTTP/2 reference (h2c, one thread)
+bench_pkgs="wrk nginx haproxy gnuplot-nox openssl nghttp2-client nghttp2-server h2o"
 
 want=""
 for group in "${@:-build}"; do

@@ -49,6 +49,8 @@
 
 #include "addr.h"
 #include "conn.h"
+#include "h2_conn.h"
+#include "h2_vocabulary.h"
 
 #define MAX_PENDING (1u << 20) /* unparsed input kept while a plan runs */
 
@@ -120,6 +122,7 @@ static void conn_free(struct conn *c) {
   if (c->prev) c->prev->next = c->next; else srv->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   if (!c->counted) conn_count(c, &srv->scenarios[atomic_load(&srv->default_idx)]);
+  h2_conn_free(c); /* its waiting requests, recorded as incomplete; the running one is c->req */
   /* A request whose head came but whose message never ended: what came of its body. */
   if (c->received_id && c->req) received_body(&srv->received, c->received_id, c->req, false);
   event_log_push(&srv->log, &c->rec);
@@ -304,6 +307,8 @@ static void peer_closed(struct conn *c) {
   }
 }
 
+static void h2_read(struct conn *c, const char *data, size_t n);
+
 static void on_read(void *owner, ssize_t n, const char *data) {
   struct conn *c = owner;
   assert(n != 0);
@@ -321,6 +326,10 @@ static void on_read(void *owner, ssize_t n, const char *data) {
       conn_event(c, EV_PEER_RESET, e, strlen(e));
       conn_release(c, END_PEER_RESET);
     }
+    return;
+  }
+  if (c->h2) {
+    h2_read(c, data, (size_t)n);
     return;
   }
   switch (c->state) {
@@ -368,13 +377,26 @@ static void bad_request(struct conn *c) {
 
 /* ---- plans -------------------------------------------------------------------------- */
 
+/* HTTP/2: writes the frames the plan queued. They wait until a step that is no frame (its
+ * raw bytes, its wait or its ending go after them) or the plan's end, and within one read's
+ * batch (h2_read) until its end, so a batch of streams costs one write. False when the
+ * connection went. */
+static bool h2_flush(struct conn *c) {
+  int rc = h2_conn_flush(c);
+  if (rc < 0) conn_release(c, conn_end_of_write(rc));
+  return rc >= 0;
+}
+
 static void run_plan(struct conn *c) {
   while (!c->closing && c->state == CS_RUNNING) {
     if (c->pc >= c->plan->nsteps) {
+      if (c->h2 && !h2_conn_batching(c) && !h2_flush(c)) return;
       keepalive(c, STEP_FOREVER);
       return;
     }
     const struct step *s = &c->plan->steps[c->pc];
+    if (c->h2 && !h2_step_is_frame(s->op) && !(s->op == STEP_KEEPALIVE && h2_conn_batching(c)) && !h2_flush(c))
+      return;
     atomic_fetch_add_explicit(&c->scn->stats.steps[s->op], 1, memory_order_relaxed);
     conn_event(c, EV_STEP, step_names[s->op], strlen(step_names[s->op]));
     struct step_result r = step_execute(c, s);
@@ -465,6 +487,12 @@ static void dispatch(struct conn *c) {
 static void pump(struct conn *c) {
   if (c->in_pump) return;
   c->in_pump = true;
+  if (c->h2) {
+    /* HTTP/2 takes its input in as it comes (h2_read): here only the plans of ready streams. */
+    while (!c->closing && c->state == CS_READING && h2_conn_next_request(c)) dispatch(c);
+    c->in_pump = false;
+    return;
+  }
   while (!c->closing && c->state == CS_READING) {
     if (c->parse_error) {
       bad_request(c);
@@ -547,6 +575,55 @@ static void peer_name(struct conn *c) {
   addr_format(&ss, c->rec.peer, sizeof c->rec.peer);
 }
 
+/* Runs a plan of the connection's own scenario that answers something other than a request
+ * (tls.handshake, http2.preface): static, never freed by the connection. */
+static void run_static(struct conn *c, struct plan *p) {
+  conn_count(c, c->scn);
+  uv_timer_stop(&c->timer);
+  plan_unref(c->plan);
+  c->plan = p;
+  c->pc = 0;
+  c->state = CS_RUNNING;
+  run_plan(c);
+}
+
+static void h2_react(struct conn *c, struct h2_flags f);
+
+/* HTTP/2 input: h2_conn.c takes it in, then h2_react does what it calls for, and whatever
+ * both queued goes out in one write. */
+static void h2_read(struct conn *c, const char *data, size_t n) {
+  if (c->state == CS_LINGER || c->state == CS_HALF || c->state == CS_HOLD) return; /* past caring */
+  h2_conn_batch(c, true);
+  h2_react(c, h2_conn_input(c, data, n));
+  if (c->closing || !c->h2) return;
+  h2_conn_batch(c, false);
+  h2_flush(c);
+}
+
+static void h2_react(struct conn *c, struct h2_flags f) {
+  if (c->closing) return;
+  if (f.preface_plan) {
+    run_static(c, c->scn->http2->preface);
+    return;
+  }
+  bool waits = c->state == CS_DRIBBLING || c->state == CS_STALLED || c->state == CS_BARRIER;
+  if (f.fatal && (waits || c->state == CS_READING)) {
+    uv_timer_stop(&c->timer);
+    c->state = CS_RUNNING;
+    if (h2_flush(c)) finish(c, CONN_FIN); /* the GOAWAY, then the FIN */
+    return;
+  }
+  if (f.reset && f.reset == c->stream && waits) {
+    /* Nobody waits for the rest of this stream's plan: the next stream's may start. */
+    static const char why[] = "the client reset the stream";
+    conn_event(c, EV_STEP_DONE, why, sizeof why - 1);
+    uv_timer_stop(&c->timer);
+    keepalive(c, STEP_FOREVER);
+    return;
+  }
+  if (c->state == CS_READING) pump(c);
+}
+
 /* What the TLS session says: its events, and two turns of the exchange. A failed handshake
  * ends the connection (its alert first, then a FIN); a ClientHello that the scenario's
  * tls.handshake steps answer starts them, on the raw connection. */
@@ -557,13 +634,7 @@ static void on_tls(void *owner, enum transport_tls_event what, const char *detai
   case TLS_EV_HELLO:
     conn_event(c, EV_TLS_HELLO, detail, len);
     assert(c->scn && c->scn->tls && c->scn->tls->handshake);
-    conn_count(c, c->scn);
-    uv_timer_stop(&c->timer);
-    plan_unref(c->plan);
-    c->plan = c->scn->tls->handshake; /* static: never freed by the connection */
-    c->pc = 0;
-    c->state = CS_RUNNING;
-    run_plan(c);
+    run_static(c, c->scn->tls->handshake);
     return;
   case TLS_EV_ESTABLISHED:
     conn_event(c, EV_TLS_HANDSHAKE, detail, len);
@@ -648,6 +719,15 @@ void conn_accept(struct upstream_port *u) {
 
   struct scenario *d = &srv->scenarios[di];
   if (tls && d->tls && d->tls->handshake) c->scn = d; /* its handshake steps answer the hello */
+  if (d->http2 && d->kind != SCENARIO_LISTENER) {
+    /* HTTP/2 is the default scenario's, as TLS is: the preface comes before any path. */
+    if (!(c->h2 = h2_conn_new(d->http2))) {
+      conn_release(c, END_ERROR);
+      return;
+    }
+    c->keep_alive = true; /* HTTP/2 connections persist (RFC 9113 9.1) */
+    if (d->http2->preface) c->scn = d;
+  }
   struct upstream_plan up = scenario_upstream(d, c->up);
   if (up.kind == SCENARIO_LISTENER) {
     /* A listener fault the socket itself cannot do (listener.c says which), on each

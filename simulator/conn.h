@@ -77,6 +77,8 @@ struct conn {
   struct request *req;      /* the request's details: for GET /requests, and plan functions */
   uint64_t received_id;     /* its record in srv->received from its head to its end, or 0 */
   uint8_t up;               /* the upstream (listening port) it came in on, 0-based */
+  struct h2_conn *h2;        /* HTTP/2 (h2_conn.h): the scenario says http2; NULL: HTTP/1 */
+  uint32_t stream;          /* HTTP/2: the stream of the request the plan answers; 0 before one */
   struct conn_record rec;
   uint64_t t0;              /* uv_hrtime() at accept */
   char hname[8];
@@ -116,6 +118,13 @@ void conn_parse_init(struct conn *c);
 /* Feeds bytes to the parser; returns how many it took. Stops early when a plan is due
  * (c->dispatch_ready) or on a malformed request (c->parse_error). */
 size_t conn_parse(struct conn *c, const char *data, size_t len);
+
+/* What the head of every request does, HTTP/1's or an HTTP/2 stream's: routes it by c->url
+ * (its target, cut to fit), counts it for its scenario, logs the request event and, with req,
+ * fills req's method, version and sequence and records it for GET /requests (*received_id:
+ * that record, for received_body). Returns the scenario that answers it. */
+struct scenario *conn_request_head(struct conn *c, struct request *req, const char *method, unsigned short major,
+                                   unsigned short minor, uint64_t *received_id);
 
 /* For a listener fault that waits (CS_ACCEPT_WAIT): has the peer's whole request come with
  * these bytes (RFC 9112 framing, a body included), or bytes that are no HTTP request at

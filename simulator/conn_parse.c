@@ -90,35 +90,42 @@ static bool has_body(const http_parser *p) {
   return (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != UINT64_MAX);
 }
 
-static int on_headers_complete(http_parser *p) {
-  struct conn *c = p->data;
+struct scenario *conn_request_head(struct conn *c, struct request *req, const char *method, unsigned short major,
+                                   unsigned short minor, uint64_t *received_id) {
   struct server *srv = c->srv;
-  c->keep_alive = http_should_keep_alive(p) != 0;
   struct scenario *s = route(c);
-  c->scn = s;
   conn_count(c, s);
   uint64_t seq = atomic_fetch_add_explicit(&s->stats.requests, 1, memory_order_relaxed) + 1;
   atomic_fetch_add_explicit(&srv->total_requests, 1, memory_order_relaxed);
   c->rec.requests++;
   if (c->rec.nevents < EVENTS_PER_CONN) {
-    char detail[sizeof c->url + 16];
-    int dl = snprintf(detail, sizeof detail, "%s %.*s", http_method_str(p->method), (int)c->url_len, c->url);
+    char detail[sizeof c->url + 32];
+    int dl = snprintf(detail, sizeof detail, "%.24s %.*s", method, (int)c->url_len, c->url);
     conn_event(c, EV_REQUEST, detail, dl > 0 ? (size_t)dl : 0);
   } else {
     c->rec.dropped++;
   }
   atomic_fetch_add_explicit(&srv->ups[c->up].requests, 1, memory_order_relaxed);
-  if (c->req) {
-    snprintf(c->req->method, sizeof c->req->method, "%s", http_method_str(p->method));
-    c->req->http_major = p->http_major;
-    c->req->http_minor = p->http_minor;
-    c->req->conn_id = c->rec.id;
-    c->req->conn_seq = c->conn_seq;
-    c->req->seq = seq;
-    c->req->peer = c->rec.peer;
-    c->req->scenario = s->name;
-    c->received_id = received_head(&srv->received, c->req, c->up + 1, s->name);
+  if (req) {
+    snprintf(req->method, sizeof req->method, "%s", method);
+    req->http_major = major;
+    req->http_minor = minor;
+    req->conn_id = c->rec.id;
+    req->conn_seq = c->conn_seq;
+    req->seq = seq;
+    req->peer = c->rec.peer;
+    req->scenario = s->name;
+    *received_id = received_head(&srv->received, req, c->up + 1, s->name);
   }
+  return s;
+}
+
+static int on_headers_complete(http_parser *p) {
+  struct conn *c = p->data;
+  c->keep_alive = http_should_keep_alive(p) != 0;
+  struct scenario *s = conn_request_head(c, c->req, http_method_str(p->method), p->http_major, p->http_minor,
+                                         &c->received_id);
+  c->scn = s;
   struct upstream_plan up = scenario_upstream(s, c->up);
   if (up.plan && up.plan->start == STEP_RXHDRS) {
     c->dispatch_ready = true;

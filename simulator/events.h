@@ -51,6 +51,9 @@ extern const char *const conn_end_names[];
   X(TLS_ERROR, "tls_error")         \
   X(TLS_CLOSE_NOTIFY, "tls_close_notify") \
   X(TLS_NO_CLOSE_NOTIFY, "tls_fin_without_close_notify") \
+  X(H2_PREFACE, "h2_preface")       \
+  X(H2_FRAME_IN, "h2_frame_in")     \
+  X(H2_FRAME_OUT, "h2_frame_out")   \
   X(CLOSE, "close")
 
 enum event_kind {

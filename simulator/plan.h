@@ -34,6 +34,14 @@
   X(BARRIER, "barrier", STEP_KIND_ACTION, ctor_barrier, exec_barrier)                   \
   X(REACH, "reach", STEP_KIND_ACTION, ctor_reach, exec_reach)                           \
   X(TLS_ALERT, "tls_alert", STEP_KIND_ACTION, ctor_tls_alert, exec_tls_alert)           \
+  X(H2_SETTINGS, "settings", STEP_KIND_ACTION, ctor_h2_settings, exec_h2_frame)         \
+  X(H2_HEADERS, "headers", STEP_KIND_ACTION, ctor_h2_headers, exec_h2_frame)            \
+  X(H2_DATA, "data", STEP_KIND_ACTION, ctor_h2_data, exec_h2_frame)                     \
+  X(H2_RST_STREAM, "rst_stream", STEP_KIND_ACTION, ctor_h2_rst_stream, exec_h2_frame)   \
+  X(H2_GOAWAY, "goaway", STEP_KIND_ACTION, ctor_h2_goaway, exec_h2_frame)               \
+  X(H2_WINDOW_UPDATE, "window_update", STEP_KIND_ACTION, ctor_h2_window_update, exec_h2_frame) \
+  X(H2_PING, "ping", STEP_KIND_ACTION, ctor_h2_ping, exec_h2_frame)                     \
+  X(H2_FRAME, "frame", STEP_KIND_ACTION, ctor_h2_frame, exec_h2_frame)                  \
   X(CLOSE, "close", STEP_KIND_END, ctor_close, exec_end)                                \
   X(RESET, "reset", STEP_KIND_END, ctor_reset, exec_end)                                \
   X(HALFCLOSE, "halfclose", STEP_KIND_END, ctor_halfclose, exec_end)                    \
@@ -62,6 +70,10 @@ extern const enum step_kind step_kinds[STEP__COUNT];
 #define BARRIER_NAME_MAX 32
 bool barrier_name_valid(const char *name, size_t len);
 
+/* An HTTP/2 frame step's stream when the scenario names none: the request's (plan.h's
+ * steps are built before any request exists, so the number is put in as they run). */
+#define H2_STREAM_CURRENT UINT32_MAX
+
 /* "Forever" for stall(): the stall ends only when the peer closes. */
 #define STEP_FOREVER (-1.0)
 
@@ -71,6 +83,8 @@ struct step {
   double seconds;      /* stall, dribble interval, keepalive idle, barrier bound, accept_*
                           wait; STEP_FOREVER = none */
   uint32_t n;          /* dribble piece size; close(): 1 when close_notify = false */
+  uint32_t stream;     /* HTTP/2 frame steps: the stream their frames go on (goaway: its
+                          last_stream_id), or H2_STREAM_CURRENT */
   size_t len;          /* bytes to send (send, txresp, dribble) */
   const char *bytes;   /* into the owning plan's pool (or a Lua step's own storage); for
                           barrier() and reach(): its name */

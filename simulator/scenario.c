@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 
 #include "timeouts.h"
+#include "h2_vocabulary.h"
 #include "tls_vocabulary.h"
 #include "vocabulary.h"
 
@@ -232,6 +233,8 @@ int scenario_load(struct scenario *s, const char *path, const struct scenario_op
   lua_pop(L, 1);
   if (lua_getfield(L, t, "tls") == LUA_TTABLE && !(s->tls = scenario_tls_from_lua(L, -1, path, err))) goto fail;
   lua_pop(L, 1);
+  if (lua_getfield(L, t, "http2") != LUA_TNIL && !(s->http2 = scenario_http2_from_lua(L, -1, path, err))) goto fail;
+  lua_pop(L, 1);
   lua_getfield(L, t, "requests");
   s->requests = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
   lua_pop(L, 1);
@@ -383,6 +386,7 @@ void scenario_unload(struct scenario *s) {
   free(s->client_request);
   client_part_free(s->client);
   scenario_tls_free(s->tls);
+  scenario_http2_free(s->http2);
   expectation_free(s->expectation);
   for (char **l = s->check_log; l && *l; l++) free(*l);
   free(s->check_log);

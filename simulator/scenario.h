@@ -56,6 +56,15 @@ struct scenario_tls {
                                    come, instead of the handshake; NULL: complete it */
 };
 
+/* http2 = true | { ... }: the upstream speaks HTTP/2 (RFC 9113) on its connections
+ * (h2_conn.c); h2_vocabulary.h has the Lua shape. Absent: HTTP/1. */
+struct scenario_http2 {
+  unsigned char *settings; /* the whole SETTINGS frame sent once the client preface came */
+  size_t settings_len;     /* 0 with settings = false: no SETTINGS frame, and no ACK either */
+  struct plan *preface;    /* steps run once the client preface (or bytes that cannot be one)
+                              came, instead of HTTP/2; NULL: HTTP/2 */
+};
+
 /* client_tls = { handshake = ... }: what the harness's client does on the proxy's TLS port in
  * place of a whole handshake (RFC 8446 4.1.2: the ClientHello opens it). */
 enum scenario_client_handshake {
@@ -107,6 +116,7 @@ struct scenario {
                                         alternative's status word), or NULL */
   };
   struct plan *plan; /* static and listener scenarios */
+  struct scenario_http2 *http2; /* NULL: HTTP/1 */
   struct scenario_tls *tls; /* NULL: plain TCP (unless badup serve --tls gives every
                                scenario the default TLS) */
   struct sandbox sb;

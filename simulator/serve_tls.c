@@ -14,6 +14,11 @@
 /* What --tls serves a scenario without a tls table of its own: the valid certificate,
  * OpenSSL's versions, no ALPN, any SNI. */
 static const struct scenario_tls default_tls = {.cert = TLS_CERT_VALID};
+/* --tls for an HTTP/2 scenario: the same, and ALPN h2 (RFC 9113 3.2) for a client that asks
+ * for it; one that offers no ALPN gets HTTP/2 all the same. */
+static char alpn_h2[] = "h2";
+static char *alpn_h2_list[] = {alpn_h2};
+static const struct scenario_tls default_tls_h2 = {.cert = TLS_CERT_VALID, .alpn = alpn_h2_list, .nalpn = 1};
 
 /* The temporary folder made in serve_tls_setup, with what tls_certs_make wrote in it (files
  * only: it makes no folders). */
@@ -62,7 +67,8 @@ int serve_tls_setup(struct serve_tls *st, struct server *srv, const char *dir, b
   }
   for (size_t i = 0; i < srv->nscenarios; i++) {
     const struct scenario *s = &srv->scenarios[i];
-    if (s->tls && tls_server_new(&srv->tls[i], s->tls, st->dir, err, sizeof err) != 0) {
+    const struct scenario_tls *want = s->tls ? s->tls : tls_all && s->http2 ? &default_tls_h2 : NULL;
+    if (want && tls_server_new(&srv->tls[i], want, st->dir, err, sizeof err) != 0) {
       fprintf(stderr, "%s:1: tls: %s\n", s->file ? s->file : s->name, err);
       return -1;
     }

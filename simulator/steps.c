@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "h2_conn.h"
 
 static struct step_result go_on(void) { return (struct step_result){.next = STEP_NEXT}; }
 
@@ -103,6 +104,12 @@ static struct step_result exec_tls_alert(struct conn *c, const struct step *s) {
     return go_on();
   }
   return exec_send(c, s);
+}
+
+/* A frame step: its frames, on the request's stream unless it names one (h2_conn.c). */
+static struct step_result exec_h2_frame(struct conn *c, const struct step *s) {
+  int rc = h2_conn_send_step(c, s);
+  return rc < 0 ? write_failed(rc) : go_on();
 }
 
 static struct step_result exec_end(struct conn *c, const struct step *s) {

@@ -88,24 +88,9 @@ static bool handshake_step_ok(enum step_op op) {
 }
 
 static void check_handshake(lua_State *L, int h) {
-  if (!lua_istable(L, h)) luaL_error(L, "scenario{}: tls.handshake must be a list of steps");
-  size_t n = lua_rawlen(L, h);
-  if (n == 0) luaL_error(L, "scenario{}: tls.handshake needs at least one step");
-  for (size_t i = 1; i <= n; i++) {
-    lua_rawgeti(L, h, (lua_Integer)i);
-    const struct step *s = vocabulary_test_step(L, -1);
-    if (!s) luaL_error(L, "scenario{}: tls.handshake item %d is not a step", (int)i);
-    if (!handshake_step_ok(s->op))
-      luaL_error(L, "scenario{}: tls.handshake: %s() has no place before the handshake (line %d); the steps there are "
-                    "send, txresp, dribble, stall, stopread, barrier, reach, tls_alert, close, reset, halfclose",
-                 step_names[s->op], s->line);
-    bool ends = s->op == STEP_CLOSE || s->op == STEP_RESET || s->op == STEP_HALFCLOSE ||
-                (s->op == STEP_STALL && s->seconds == STEP_FOREVER);
-    if (i == n && !ends)
-      luaL_error(L, "scenario{}: tls.handshake must end with close(), reset(), halfclose() or stall() (line %d): "
-                    "after it no TLS session exists to go on in", s->line);
-    lua_pop(L, 1);
-  }
+  vocabulary_check_prelude(L, h, "tls.handshake", handshake_step_ok,
+                           "send, txresp, dribble, stall, stopread, barrier, reach, tls_alert, close, reset, halfclose",
+                           "after it no TLS session exists to go on in");
 }
 
 void tls_table_check(lua_State *L, int t) {

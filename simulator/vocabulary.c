@@ -17,6 +17,7 @@
 #include "outcome.h"
 #include "response.h"
 #include "scenario.h"
+#include "h2_vocabulary.h"
 #include "tls_vocabulary.h"
 
 #define STEP_META "badup.step"
@@ -198,6 +199,27 @@ void vocabulary_check_fields(lua_State *L, int t, const char *const *known, cons
       lua_pushvalue(L, -1);
       luaL_error(L, "%s: unknown field '%s'", what, luaL_tolstring(L, -1, NULL));
     }
+  }
+}
+
+void vocabulary_check_prelude(lua_State *L, int h, const char *what, bool (*allowed)(enum step_op),
+                              const char *allowed_list, const char *why_end) {
+  if (!lua_istable(L, h)) luaL_error(L, "scenario{}: %s must be a list of steps", what);
+  size_t n = lua_rawlen(L, h);
+  if (n == 0) luaL_error(L, "scenario{}: %s needs at least one step", what);
+  for (size_t i = 1; i <= n; i++) {
+    lua_rawgeti(L, h, (lua_Integer)i);
+    const struct step *s = vocabulary_test_step(L, -1);
+    if (!s) luaL_error(L, "scenario{}: %s item %d is not a step", what, (int)i);
+    if (!allowed(s->op))
+      luaL_error(L, "scenario{}: %s: %s() has no place there (line %d); the steps there are %s", what,
+                 step_names[s->op], s->line, allowed_list);
+    bool ends = s->op == STEP_CLOSE || s->op == STEP_RESET || s->op == STEP_HALFCLOSE ||
+                (s->op == STEP_STALL && s->seconds == STEP_FOREVER);
+    if (i == n && !ends)
+      luaL_error(L, "scenario{}: %s must end with close(), reset(), halfclose() or stall() (line %d): %s", what,
+                 s->line, why_end);
+    lua_pop(L, 1);
   }
 }
 
@@ -439,7 +461,7 @@ static bool has_key(lua_State *L, int t, const char *k) {
   return has;
 }
 
-static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", "tls", "client_tls", NULL};
+static const char *const scenario_fields[] = {"summary", "expect", "plan", "rfc", "continue100", "requests", "check", "client_request", "upstreams", "client", "forward", "proxy_read_timeout", "tls", "client_tls", "http2", NULL};
 static const char *const check_fields_list[] = {"min_s", "max_s", "attempts", "log", NULL};
 
 /* Checks the plan at idx (a static plan now, so a wrong order is a load error at the
@@ -624,6 +646,9 @@ static int fn_scenario(lua_State *L) {
   lua_pop(L, 1);
   if (lua_getfield(L, 1, "tls") != LUA_TNIL) tls_table_check(L, lua_gettop(L));
   lua_pop(L, 1);
+  bool has_http2 = lua_getfield(L, 1, "http2") != LUA_TNIL;
+  if (has_http2) h2_table_check(L, lua_gettop(L));
+  lua_pop(L, 1);
   ty = lua_getfield(L, 1, "requests");
   if (ty != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10))
     return luaL_error(L, "scenario{}: requests must be an integer from 1 to 10 (the harness sends that many, one after the other)");
@@ -686,7 +711,7 @@ static int fn_scenario(lua_State *L) {
                       SCENARIO_MAX_UPSTREAMS);
   lua_pop(L, 1);
   ty = lua_getfield(L, 1, "plan");
-  if (ty == LUA_TNIL && !own_plans && tls_has_handshake(L, 1)) {
+  if (ty == LUA_TNIL && !own_plans && (tls_has_handshake(L, 1) || h2_has_preface(L, 1))) {
     /* Its handshake steps answer every connection: no request ever comes. A request routed
      * here from another scenario's session (a folder) gets a FIN. */
     lua_pop(L, 1);
@@ -699,6 +724,7 @@ static int fn_scenario(lua_State *L) {
   if (own_plans && ty != LUA_TNIL)
     return luaL_error(L, "scenario{}: with upstreams = { {plan = ...}, ... } each upstream has its own plan: drop the plan at the top");
   if (!own_plans) check_plan(L, lua_gettop(L), "scenario{}: plan");
+  if (!own_plans) h2_plan_check(L, lua_gettop(L), has_http2);
   lua_pop(L, 1);
   check_expect_fits(L);
   lua_pushvalue(L, 1);

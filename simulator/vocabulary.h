@@ -3,6 +3,8 @@
 #ifndef BADUP_VOCABULARY_H
 #define BADUP_VOCABULARY_H
 
+#include <stdbool.h>
+
 #include <lua.h>
 
 #include "buf.h"
@@ -23,6 +25,13 @@ struct step *vocabulary_new_step(lua_State *L, enum step_op op, const char *byte
 
 /* The step at idx, or NULL when the value is not one. */
 const struct step *vocabulary_test_step(lua_State *L, int idx);
+
+/* Checks the steps at h that answer something before any request (tls.handshake,
+ * http2.preface; `what` names them): a non-empty list of steps that `allowed` takes (listed
+ * in words in allowed_list), ending with close(), reset(), halfclose() or a stall() without
+ * a duration, for the reason why_end. Raises at the offending step's line. */
+void vocabulary_check_prelude(lua_State *L, int h, const char *what, bool (*allowed)(enum step_op),
+                              const char *allowed_list, const char *why_end);
 
 /* Raises "WHAT: unknown field 'x'" for a key of table t that is not in known (NULL-ended). */
 void vocabulary_check_fields(lua_State *L, int t, const char *const *known, const char *what);

@@ -80,7 +80,7 @@ LoadModule slotmem_shm_module /usr/lib/apache2/modules/mod_slotmem_shm.so
 LoadModule lbmethod_byrequests_module /usr/lib/apache2/modules/mod_lbmethod_byrequests.so
 ]], [[
 ProxyRequests Off
-${upstream_tls}
+${upstream_tls}${upstream_http2}
 <Proxy "balancer://up">
     ${upstream_servers}
 </Proxy>
@@ -106,6 +106,16 @@ SSLProxyVerifyDepth 2
 SSLProxyCACertificateFile ${upstream_ca}
 SSLProxyCheckPeerName on
 SSLProxyCheckPeerExpire on
+]],
+    off = "",
+  },
+  -- HTTP/2 upstreams: mod_proxy_http2 (with mod_http2, whose nghttp2 session it uses),
+  -- loaded only then; ${upstream_scheme} is h2c in an HTTP/2 case (h2 over TLS), the scheme
+  -- mod_proxy hands a URL to mod_proxy_http2 by. The client side stays HTTP/1.1 (no
+  -- Protocols line).
+  upstream_http2 = {
+    on = [[LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so
+LoadModule proxy_http2_module /usr/lib/apache2/modules/mod_proxy_http2.so
 ]],
     off = "",
   },

@@ -59,6 +59,9 @@ hosts:
     on = "\n        proxy.ssl.verify-peer: ON\n        proxy.ssl.cafile: ${upstream_ca}",
     off = "",
   },
+  -- No HTTP/2 upstream variant (upstream_http2): h2o 2.2's proxy handler speaks HTTP/1.1 to
+  -- the upstream only (its binary knows no proxy.http2.* directive; HTTP/2 to backends came
+  -- with 2.3's proxy.http2.ratio).
   -- http1-request-timeout takes whole seconds (2.2); proxy.timeout.io ms, the body limit bytes.
   granularity = { client_timeout = 1 },
   -- --client-tls: the listener's ssl mapping (YAML, indented under listen:).

@@ -24,7 +24,7 @@ return proxy {
   config = "haproxy.cfg",
   -- Several upstreams: one `server` line each (up, up2, ...), balance roundrobin (haproxy's
   -- default, from the first). A retry goes to another server only with option redispatch.
-  upstreams = { each = "server up${upstream_suffix} ${upstream_host}:${upstream_port}${upstream_tls}", join = "\n    " },
+  upstreams = { each = "server up${upstream_suffix} ${upstream_host}:${upstream_port}${upstream_tls}${upstream_http2}", join = "\n    " },
   -- TLS upstreams: on each server line, ssl with verify required against the run CA, the
   -- name checked with verifyhost (haproxy checks it against the certificate's SAN) and sent
   -- as SNI. A failed verification is a connection failure to haproxy: 503, state SC--.
@@ -32,6 +32,10 @@ return proxy {
     on = " ssl verify required ca-file ${upstream_ca} verifyhost ${upstream_tls_name} sni str(${upstream_tls_name})",
     off = "",
   },
+  -- HTTP/2 upstreams: `proto h2` on each server line: h2c with prior knowledge (RFC 9113
+  -- 3.3), whatever the client spoke (haproxy 2.x converts through its HTX messages). Over
+  -- TLS, proto h2 forces it too (no ALPN needed).
+  upstream_http2 = { on = " proto h2", off = "" },
   files = {
     ["haproxy.cfg"] = [[
 global

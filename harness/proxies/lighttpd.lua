@@ -41,6 +41,8 @@ return proxy {
   },
   -- No TLS upstream variant (upstream_tls): lighttpd 1.4's mod_proxy speaks plain HTTP to
   -- its backends only (its TLS, mod_openssl, is for the clients' side).
+  -- No HTTP/2 upstream variant (upstream_http2): mod_proxy speaks HTTP/1.0 or 1.1 to its
+  -- backends (proxy.header's force-http10); lighttpd's HTTP/2 is the clients' side.
   files = {
     ["lighttpd.conf"] = [[
 server.modules = ( "mod_proxy", "mod_accesslog" )

@@ -36,11 +36,15 @@ return proxy {
   -- certificate against (nghttpx checks the SAN), cacert= the run CA as the only trusted
   -- one (nghttpx verifies backends unless told `insecure`). A failed verification is 502.
   upstream_tls = { on = ";tls;sni=${upstream_tls_name}\ncacert=${upstream_ca}", off = "" },
+  -- HTTP/2 upstreams: the backend's proto=h2 (h2c with prior knowledge on a plain backend,
+  -- h2 by ALPN with tls); its streams share one connection per backend and worker. The
+  -- HTTP/1 config's proto=http/1.1 is the off text.
+  upstream_http2 = { on = "h2", off = "http/1.1" },
   files = {
     ["nghttpx.conf"] = [[
 # ${retries}
 frontend=127.0.0.1,${proxy_port}${client_tls}
-backend=${upstream_host},${upstream_port};;proto=http/1.1${upstream_tls}
+backend=${upstream_host},${upstream_port};;proto=${upstream_http2}${upstream_tls}
 backend-connect-timeout=${connect_timeout_ms}ms
 backend-read-timeout=${read_timeout_ms}ms
 backend-write-timeout=${read_timeout_ms}ms

@@ -67,6 +67,10 @@ http {
 }
 ]],
   },
+  -- No HTTP/2 upstream variant (upstream_http2): proxy_http_version takes 1.0 or 1.1 only.
+  -- nginx speaks HTTP/2 upstream only through grpc_pass (ngx_http_grpc_module), which is
+  -- gRPC's proxy, not an HTTP one: it sends te: trailers and maps errors to gRPC's, and a
+  -- deployment proxying HTTP does not use it.
   -- TLS upstreams: proxy_pass https://, the upstream's certificate verified against the run
   -- CA for ${upstream_tls_name} (nginx checks the name against the certificate's SAN, and
   -- sends it as SNI with proxy_ssl_server_name). A failed verification ends the handshake:

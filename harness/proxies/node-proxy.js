@@ -13,11 +13,15 @@
 //   Content-Length at once, or once a chunked body passes it). TLS_NAME:CA_FILE, when given
 //   and not empty: the upstream speaks TLS (https), its certificate verified against the CA
 //   in CA_FILE (the only one trusted) for TLS_NAME, which is also sent as SNI.
+//   HTTP/2 upstreams: when the harness renders this file for an HTTP/2 case (upstream_http2
+//   in node.lua), each request goes upstream as a stream of one http2.connect session per
+//   upstream port (h2c with prior knowledge; h2 by ALPN over TLS), the session reused as the
+//   keep-alive pool is.
 // The frontend: HTTP/1.1 (http, or https under --client-tls); HTTP/2 under --client-http2
 // (the core http2 module's compatibility API: h2c with prior knowledge, or ALPN h2 over TLS),
-// forwarding to the same HTTP/1.1 upstream. Over HTTP/2, a request's pseudo-header fields
-// (:method, :authority, ...) are not fields to forward (RFC 9113 8.3): :authority becomes Host;
-// and connection-specific fields must not be sent back (8.2.2).
+// forwarding to the same upstream. Over HTTP/2, a request's pseudo-header fields (:method,
+// :authority, ...) are not fields to forward (RFC 9113 8.3): :authority becomes Host; and
+// connection-specific fields must not be sent back (8.2.2).
 //
 // What it does, the way such proxies are usually written:
 //   - upstream keep-alive pool (http.Agent keepAlive), so a reused connection can die;
@@ -30,8 +34,8 @@
 // brace is a variable: no JavaScript template literals here, strings are concatenated.
 'use strict';
 const http = require('http');
-const http2 = require('http2');
 const https = require('https');
+const http2 = require('http2');
 const fs = require('fs');
 
 const args = process.argv.slice(2);
@@ -58,6 +62,24 @@ const tlsCa = tlsArg ? fs.readFileSync(tlsArg.slice(tlsArg.indexOf(':') + 1)) : 
 const upstream = tlsArg ? https : http;
 const tlsOptions = tlsArg ? { ca: tlsCa, servername: tlsName, rejectUnauthorized: true } : {};
 const agent = new upstream.Agent(Object.assign({ keepAlive: true, maxSockets: 64 }, tlsOptions));
+
+// "h2" when the upstream speaks HTTP/2 (node.lua's upstream_http2), else ""
+const useH2 = '${upstream_http2}' === 'h2';
+const h2Sessions = new Map(); // upstream port -> its http2 session
+function h2Session(port) {
+  const have = h2Sessions.get(port);
+  if (have && !have.closed && !have.destroyed) return have;
+  // the authority as its parts, as http.request takes host and port
+  const authority = { protocol: tlsArg ? 'https:' : 'http:', hostname: upstreamHost, port: String(port) };
+  const sess = http2.connect(authority, tlsArg ? { ca: tlsCa, servername: tlsName, rejectUnauthorized: true } : {});
+  const forget = () => { if (h2Sessions.get(port) === sess) h2Sessions.delete(port); };
+  // a session's error ends its streams, which report it: the session itself only leaves the pool
+  sess.on('error', forget);
+  sess.on('close', forget);
+  sess.on('goaway', forget);
+  h2Sessions.set(port, sess);
+  return sess;
+}
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -104,6 +126,10 @@ function proxy(req, res) {
     }
     headers['x-forwarded-for'] = req.socket.remoteAddress;
     const port = upstreamPorts[(attempts - 1) % upstreamPorts.length];
+    if (useH2) {
+      attemptH2(port, headers);
+      return;
+    }
     const up = upstream.request(Object.assign({ host: upstreamHost, port, method: req.method, path: req.url, headers,
       agent }, tlsOptions));
     current = up;
@@ -170,6 +196,84 @@ function proxy(req, res) {
     });
 
     up.end(Buffer.concat(body));
+  };
+
+  // One attempt as an HTTP/2 stream: the same timers, retries and answers as over HTTP/1.
+  const attemptH2 = (port, headers) => {
+    let settled = false;
+    let timer = null;
+    const sess = h2Session(port);
+    const h = { ':method': req.method, ':path': req.url, ':authority': headers.host || upstreamHost + ':' + port };
+    for (const k of Object.keys(headers)) if (k !== 'host') h[k] = headers[k];
+    const payload = Buffer.concat(body);
+    let up;
+    try {
+      // no body: END_STREAM on the HEADERS (node ends a GET's stream by itself, then refuses a write)
+      up = sess.request(h, { endStream: payload.length === 0 });
+    } catch (e) { // a session closing under the request
+      done(502, e.code || e.message);
+      res.writeHead(502, ownHead('text/plain'));
+      res.end('Bad Gateway\n');
+      return;
+    }
+    current = up;
+    const fail = (status, why, retryable) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      up.destroy();
+      if (retryable && attempts <= retries && IDEMPOTENT.has(req.method) && !res.destroyed) {
+        attempt();
+        return;
+      }
+      done(status, why);
+      res.writeHead(status, ownHead('text/plain'));
+      res.end(status === 504 ? 'Gateway Timeout\n' : 'Bad Gateway\n');
+    };
+    const armRead = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(504, 'read timeout', false), readMs);
+    };
+    timer = setTimeout(() => fail(504, 'connect timeout', true), connectMs);
+    if (sess.connecting) sess.once('connect', armRead);
+    else armRead();
+    up.on('error', (e) => fail(502, e.code || e.message, true));
+    let ended = false;
+    up.on('response', (hdrs) => {
+      settled = true;
+      clearTimeout(timer);
+      const status = hdrs[':status'];
+      const abort = (why) => {
+        clearTimeout(timer);
+        up.destroy();
+        done(status + '+abort', why);
+        res.destroy();
+      };
+      const armIdle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => abort('read timeout in body'), readMs);
+      };
+      const out = {};
+      for (const k of Object.keys(hdrs)) if (k[0] !== ':' && !HOP_BY_HOP.includes(k)) out[k] = hdrs[k];
+      res.writeHead(status, out);
+      armIdle();
+      up.on('data', (chunk) => {
+        armIdle();
+        res.write(chunk);
+      });
+      up.on('end', () => {
+        ended = true;
+        clearTimeout(timer);
+        done(status);
+        res.end();
+      });
+      up.on('close', () => {
+        if (!ended && !logged) abort('stream closed mid-body (RST_STREAM code ' + up.rstCode + ')');
+      });
+    });
+    // closed before any response: RST_STREAM (REFUSED_STREAM may be retried), GOAWAY, the session's end
+    up.on('close', () => fail(502, 'stream closed before the response (RST_STREAM code ' + up.rstCode + ')', true));
+    if (payload.length) up.end(payload);
   };
 
   // The client side of the body: an idle timer between chunks and a size limit, answered

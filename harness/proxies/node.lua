@@ -46,6 +46,10 @@ return proxy {
   -- verifies the certificate against the CA for the name and sends it as SNI. A failed
   -- verification is an upstream error to the script: 502.
   upstream_tls = { on = "${upstream_tls_name}:${upstream_ca}", off = "" },
+  -- HTTP/2 upstreams: proxy.js reads '${upstream_http2}' ("h2") and sends each request as a
+  -- stream of one http2.connect session per upstream (h2c with prior knowledge; https: over
+  -- TLS); its client side stays the http module's HTTP/1.1.
+  upstream_http2 = { on = "h2", off = "" },
   client = { header_timeout = "server.headersTimeout (argv)", body_timeout = "idle timer between body chunks (argv)",
              max_body = "Content-Length / body bytes > N: 413 (argv)" },
   -- node --check parses the script without running it.

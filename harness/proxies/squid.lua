@@ -80,6 +80,7 @@ always_direct allow all
 http_access allow all
 ]] .. squid_common,
   },
+  -- No HTTP/2 upstream variant (upstream_http2): squid 5 speaks HTTP/1.1 on both sides.
   -- No TLS upstream variant (upstream_tls): Debian's squid 5.7 is built with GnuTLS
   -- (--with-gnutls), and that build never verifies a server: the binary calls no GnuTLS
   -- verification function at all (`nm -D`: no gnutls_session_set_verify_cert, no

@@ -46,6 +46,7 @@ return proxy {
   upstreams = { max = 1, why = "ReversePath maps a path to one URL" },
   -- No TLS upstream variant (upstream_tls): tinyproxy speaks plain HTTP to the servers it
   -- forwards to (ReversePath takes http:// URLs; CONNECT tunnels the client's own TLS).
+  -- No HTTP/2 upstream variant (upstream_http2): it speaks HTTP/1 only.
   files = {
     ["tinyproxy.conf"] = tinyproxy_common .. [[
 ReverseOnly Yes

@@ -87,6 +87,8 @@ return proxy {
   -- case folder, and from DNS otherwise (NXDOMAIN here: 500 "Unknown Host"); but it reads
   -- that file only in its background task, ~1 s after start, so a request sent as soon as
   -- the port listens is looked up in DNS: hence warmup_ms, in TLS cases only.
+  -- No HTTP/2 upstream variant (upstream_http2): ATS 9 speaks HTTP/2 to clients only; its
+  -- origin connections are HTTP/1.1 (HTTP/2 to origins came with ATS 10).
   upstream_tls = {
     warmup_ms = 1500,
     on = [[CONFIG proxy.config.ssl.client.verify.server.policy STRING ENFORCED

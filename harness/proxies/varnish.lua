@@ -60,6 +60,8 @@ sub vcl_recv {
   },
   -- No TLS upstream variant (upstream_tls): Varnish Cache has no TLS backends (a backend is
   -- .host and .port, plain HTTP; TLS to an origin needs another program in front of it).
+  -- No HTTP/2 upstream variant (upstream_http2) either: backends speak HTTP/1.1 only (HTTP/2
+  -- in Varnish Cache is the client side's, feature=+http2).
   files = {
     ["varnish.vcl"] = [[
 vcl 4.1;

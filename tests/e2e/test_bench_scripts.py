@@ -7,13 +7,18 @@
   through haproxy (and nginx as capacity's reference upstream): the .dat files' rows and
   figures, valid SVG beside them, no temporary file left, and no process of theirs left when
   they end; interrupted with SIGINT, they still write and draw what was measured (exit 130).
+- bench/h2.sh, run short (0.5 s per row, one round): the report's targets, answers and figures
+  for every h2load row and server, no process or temporary folder left; SIGTERM mid-run stops
+  everything it started (exit 143).
 
 The script tests need haproxy and nginx (scripts/install-deps.sh test installs them) and
-gnuplot; without them they are skipped, except with CI=true, where that is a failure.
+gnuplot, the h2.sh tests nghttpd, h2load, nghttp and curl (h2o is measured when installed);
+without them they are skipped, except with CI=true, where that is a failure.
 Standard library only."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,6 +34,7 @@ BENCH = os.path.join(REPO, "bench")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PATH = os.environ.get("PATH", "") + ":/usr/sbin"
 MISSING = [t for t in ("haproxy", "nginx", "gnuplot") if not shutil.which(t, path=PATH)]
+H2_MISSING = [t for t in ("nghttpd", "h2load", "nghttp", "curl") if not shutil.which(t, path=PATH)]
 
 
 def setUpModule():
@@ -293,6 +299,107 @@ class Scripts(unittest.TestCase):
         self.svg_ok(os.path.join(o, "latency_concurrency.svg"), "direct")
         self.assertEqual([n for n in os.listdir(o) if ".tmp" in n], [])
         self.assertEqual([n for n in os.listdir(self.out) if n.startswith("badup-")], [], "scratch folder left")
+
+
+@unittest.skipIf(H2_MISSING and not IN_CI, "not installed: %s" % " ".join(H2_MISSING))
+class H2Script(unittest.TestCase):
+    """bench/h2.sh: badup serve scenarios/h2_ok.lua beside nghttpd (and h2o) under h2load."""
+
+    ROWS = ("h2load -c 1 -m 1", "h2load -c 10 -m 10", "h2load -c 50 -m 10")
+
+    def setUp(self):
+        if H2_MISSING:
+            self.fail("not installed in CI: %s (scripts/install-deps.sh test)" % " ".join(H2_MISSING))
+        self.out = tempfile.mkdtemp(prefix="badup-e2e-h2-")
+        self.addCleanup(shutil.rmtree, self.out, True)
+        self.report = os.path.join(self.out, "h2.md")
+
+    def start(self, *args):
+        e = dict(os.environ, PATH=PATH, TMPDIR=self.out)
+        return subprocess.Popen(["bash", os.path.join(BENCH, "h2.sh"), "--badup", common.BADUP, "--quiet-wait", "0",
+                                 "--rounds", "1", "--out", self.report] + list(args), env=e,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+
+    def finish(self, p, timeout):
+        """Waits for the script; nothing of its session may outlive it, nor its scratch folder."""
+        try:
+            out, err = p.communicate(timeout=timeout)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.assertEqual(session_members(p.pid), [], "processes of h2.sh left behind")
+        self.assertEqual([n for n in os.listdir(self.out) if n.startswith("badup-")], [], "scratch folder left")
+        return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    def check_report(self, text, subject, refs):
+        """The report of one round: a target line per row and reference, every server's answer,
+        and every row's figures, all of them consistent."""
+        self.assertIn("## Target: %s at least 1.0x %s (one worker each, h2c)" % (subject, refs[0]), text)
+        for row in self.ROWS:
+            for i, ref in enumerate(refs):
+                m = re.search(r"^\| %s \| %s \| \*\*(\d+\.\d{3})x\*\* \| (\d+\.\d{3}) \| (PASS|\*\*MISS\*\*|above|below) "
+                              r"\| (\d+\.\d{3})x \| [\d.]+ \| [^|]+ \| (\d+) vs (\d+) req/s \|$"
+                              % (re.escape(row), ref), text, re.M)
+                self.assertIsNotNone(m, "no target line for %s against %s in:\n%s" % (row, ref, text))
+                ratio, this_round, verdict, cpu_ratio = float(m[1]), float(m[2]), m[3], float(m[4])
+                mine, theirs = int(m[5]), int(m[6])
+                self.assertEqual(ratio, this_round)  # one round: its ratio is the median
+                self.assertGreater(mine, 0)
+                self.assertGreater(theirs, 0)
+                self.assertAlmostEqual(ratio, mine / theirs, delta=0.01 + 2.0 / theirs)
+                self.assertGreater(cpu_ratio, 0)
+                if i == 0:
+                    self.assertEqual(verdict, "PASS" if ratio >= 1.0 else "**MISS**")
+                else:
+                    self.assertEqual(verdict, "above" if ratio >= 1.0 else "below")
+        for server in [subject] + refs:
+            self.assertRegex(text, r"(?m)^\| %s \| HTTP/2 200 \| `o k \\n` \| [^|]+ \| [^|]+ \| "
+                                   r"100 of 100 succeeded, 100 2xx \| same answer \|$" % server)
+        for row in self.ROWS:
+            section = text.split("### %s\n" % row, 1)[1].lstrip("\n").split("\n\n", 1)[0]
+            lines = [l for l in section.splitlines() if l.startswith("| ") and not l.startswith("| server")]
+            self.assertEqual(len(lines), 1 + len(refs), section)
+            for line in lines:
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                self.assertEqual(len(cells), 11, line)
+                rate, requests = int(cells[1].strip("*")), int(cells[3])
+                self.assertGreater(rate, 0, line)
+                self.assertGreater(requests, 0, line)
+                self.assertRegex(cells[4], r"^\d+%$", line)  # server CPU
+                self.assertRegex(cells[7], r"^\d+$", line)  # requests per server CPU-second
+                self.assertIn("0 failed, 0 errored, 0 timed out, 0 not 2xx", cells[10], line)
+                self.assertRegex(cells[10], r"; \d+\.\d\d reads, \d+\.\d\d writes per request;", line)
+
+    def test_short_run_reports_every_row_and_server(self):
+        p = self.start("--duration", "500ms")
+        out, err = self.finish(p, timeout=120)
+        self.assertEqual(p.returncode, 0, err[-3000:])
+        for marker in common.SANITIZER_MARKERS:
+            self.assertNotIn(marker, err)
+        with open(self.report) as f:
+            text = f.read()
+        self.assertEqual(out, text)  # the report printed is the report written
+        refs = ["nghttpd"]
+        if shutil.which("h2o", path=PATH) and "h2o not measured:" not in text:
+            refs.append("h2o")
+        self.check_report(text, "badup", refs)
+
+    def test_sigterm_stops_every_process(self):
+        p = self.start("--duration", "60", "--rows", "10x10", "--servers", "badup,nghttpd")
+        started = time.monotonic()
+        try:
+            common.poll_until(lambda: any(b"h2load\0" in cmdline(pid) and b"-D\0" in cmdline(pid)
+                                          for pid in session_members(p.pid)),
+                              timeout=30 * common.TIME_FACTOR, what="h2.sh's first measured run")
+            os.kill(p.pid, signal.SIGTERM)  # the script alone, not its process group
+        finally:
+            _, err = self.finish(p, timeout=30)
+        self.assertEqual(p.returncode, 143, err[-3000:])
+        self.assertIn("h2.sh: terminated", err)
+        self.assertLess(time.monotonic() - started, 45, "the 60 s run was not cut short")
+        self.assertFalse(os.path.exists(self.report))
 
 if __name__ == "__main__":
     unittest.main()

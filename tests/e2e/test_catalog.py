@@ -40,7 +40,7 @@ EXPECT = {
     "req_body_too_large": 413, "req_slow_headers": 408, "req_headers_stall": 408,
     "req_body_stall": 408, "req_chunked_bad_size": 400, "http10_keepalive": 200,
 }
-FUNCTION_PLANS = {"keepalive_race", "fail_first_then_ok", "pipelined_two"}
+FUNCTION_PLANS = {"keepalive_race", "fail_first_then_ok", "pipelined_two", "h2_rst_refused_stream"}
 
 
 def scenario_files():
@@ -68,7 +68,7 @@ class Documentation(unittest.TestCase):
                     block.append(line)
                 block = "\n".join(block)
                 self.assertGreaterEqual(len(block.split("\n")), 6, "comment block too short")
-                self.assertRegex(block, r"RFC 91(10|12) \d", "no RFC section cited")
+                self.assertRegex(block, r"RFC 91(10|12|13) \d", "no RFC section cited")
                 self.assertIn("curl", block, "does not say what curl sees")
                 self.assertIn("Models:", block, "does not say what it models")
                 self.assertRegex(text, r"\nreturn scenario \{\n")
@@ -145,7 +145,8 @@ class Catalog(unittest.TestCase):
         # and stalling ones are only connected to and closed).
         quick = [n for n in self.items if n not in ("blackhole", "stall_headers", "stall_body",
                                                      "stop_reading", "slow_drip", "idle_close",
-                                                     "client_abort_waiting", "client_abort_mid_body")]
+                                                     "client_abort_waiting", "client_abort_mid_body",
+                                                     "h2_stall_headers", "h2_stall_body")]
         for name in quick:
             r = self.server.exchange(common.request_bytes("/%s/x" % name, close=True), timeout=5.0)
             self.assertIn(r.end, ("fin", "reset"), "%s: %r" % (name, r))

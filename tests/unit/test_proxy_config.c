@@ -941,7 +941,7 @@ START_TEST(test_a_config_must_send_to_the_simulator_somewhere) {
                      &r);
   ck_assert_str_eq(buf_cstr(&r), "CONF: nothing in it sends to ${upstream_host}:${upstream_port}, the case's "
                                  "simulator; add a statement like "
-                                 "`server up ${upstream_host}:${upstream_port}${upstream_tls}`\n");
+                                 "`server up ${upstream_host}:${upstream_port}${upstream_tls}${upstream_http2}`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
