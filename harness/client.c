@@ -217,6 +217,8 @@ static enum outcome_end end_of(CURLcode rc, long oserr) {
   }
 }
 
+#define H2_REFUSED_STREAM 7 /* RFC 9113 7 */
+
 /* h2c: a tap between curl and the server of url (client_h2_tap.h), which curl is sent to
  * (CURLOPT_CONNECT_TO, the URL and its :authority unchanged); NULL when the server does not
  * take a connection: curl then connects itself and says how that failed. */
@@ -258,7 +260,7 @@ static enum outcome_end tapped_end(enum outcome_end end, CURLcode rc, const stru
     *decided_at = t->rst_at;
     /* RFC 9113 8.7: a request refused so was not processed, and a client may send it again:
      * curl does, on a new connection, which the tap does not take (the exchange is the first) */
-    if (t->rst_code == 7) snprintf(why, len, "the proxy refused the stream (REFUSED_STREAM); curl's retry on a new "
+    if (t->rst_code == H2_REFUSED_STREAM) snprintf(why, len, "the proxy refused the stream (REFUSED_STREAM); curl's retry on a new "
                                              "connection was not let through");
     return OUTCOME_RST;
   }
