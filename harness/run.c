@@ -56,7 +56,7 @@ void run_usage(FILE *out) {
         "                         knowledge, or with --client-tls ALPN h2 (a proxy that chooses\n"
         "                         http/1.1 is an error); proxies without an HTTP/2 frontend, and\n"
         "                         scenarios whose client sends raw HTTP/1 bytes, are skipped;\n"
-        "                         judged against the proxy's \"+ch2\" reference"
+        "                         judged against the proxy's \"+ch2\" reference\n"
         "  --upstream-tls         every upstream speaks TLS with a certificate of the run's\n"
         "                         own CA (OUT/tls/), which each proxy verifies (its\n"
         "                         upstream_tls variant; a proxy without one is skipped);\n"
