@@ -431,6 +431,7 @@ static bool render_proxy(struct case_ctx *c) {
     return false;
   }
   if (c->o->client_tls) in.proxy_cert = c->tls_cert, in.proxy_key = c->tls_key, in.proxy_pem = c->tls_pem;
+  in.http2 = c->o->client_http2;
   /* where the proxy works, which its user can read (a scratch folder is moved back after) */
   in.upstream_tls = case_is_tls(c->s, c->o);
   if (in.upstream_tls && !c->upstream_ca[0] &&
@@ -561,7 +562,8 @@ static void exchange(struct case_ctx *c) {
                               .forward = c->p->forward || c->s->forward, .credentials = c->auth ? &c->cred : NULL,
                               .timeout_s = upstream_s > c->o->client_timeout ? upstream_s + CLIENT_GRACE_S
                                                                              : c->o->client_timeout + CLIENT_GRACE_S,
-                              .wait_conn = expectation_asks_connection(c->s->expectation)};
+                              .wait_conn = expectation_asks_connection(c->s->expectation),
+                              .http2 = c->o->client_http2};
   char ca[4096];
   if (c->o->client_tls) {
     run_tls_ca(c->o->tls_dir, ca, sizeof ca);
@@ -578,6 +580,12 @@ static void exchange(struct case_ctx *c) {
       setup_error(c, "%s%s", cr.error, "");
       return;
     }
+  }
+  /* A proxy that answered in HTTP/1.1 under --client-http2 has not been tested over HTTP/2:
+   * its definition's variant is wrong, which no outcome word should hide */
+  if (cr.h2_mismatch[0]) {
+    setup_error(c, "--client-http2: %.400s%s", cr.h2_mismatch, "");
+    return;
   }
   struct case_result *r = c->r;
   snprintf(r->got, sizeof r->got, "%s", cr.outcome);

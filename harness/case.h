@@ -50,6 +50,9 @@ struct run_opts {
   /* --client-tls: the proxy's frontend speaks TLS with the run's `valid` leaf and the
    * clients verify it against tls_dir/ca.crt (run_tls.h). */
   bool client_tls;
+  /* --client-http2: the proxy's frontend speaks HTTP/2 (client_http2's variant: h2c, or ALPN
+   * h2 with client_tls) and the client's GET does (client.h, CLIENT_HTTP2) */
+  bool client_http2;
   const char *proxy_config;  /* --proxy-config FILE, or NULL */
   bool confine;              /* the proxy may write only into its case's folders (confine.h) */
   unsigned long seed;

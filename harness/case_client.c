@@ -66,10 +66,16 @@ int case_client_run(const struct case_client_in *in, struct client_result *r, st
                in->proxy_port, s->name, in->n);
     struct client_transcript t = {0};
     int rc = client_get_seen(url, in->timeout_s, r, in->forward ? in->proxy_port : 0,
-                             in->admin > 0 ? curl_head : NULL, &h, seen, &t, cacert);
+                             in->admin > 0 ? curl_head : NULL, &h, seen, &t, cacert,
+                             in->http2 ? CLIENT_HTTP2 : CLIENT_HTTP1);
     client_transcript_write(&t, in->dir);
     client_transcript_free(&t);
     return rc;
+  }
+  if (in->http2) {
+    /* the run skips these (proxy_client_http2_refuse); a caller that did not is told */
+    snprintf(r->error, sizeof r->error, "%s: a raw HTTP/1 client request cannot be sent over HTTP/2", s->name);
+    return -1;
   }
   struct client_request raw = {.raw = {s->client_request, s->client_request_len}, .send_body_bytes = -1,
                                .expect_100 = -1};

@@ -28,6 +28,8 @@ struct case_client_in {
   const struct proxy_credentials *credentials; /* the case's proxy credentials, or NULL */
   const char *cacert;        /* --client-tls: the CA file the proxy's certificate is verified
                                 against (its name too: localhost); NULL: plain HTTP */
+  bool http2;                /* --client-http2: curl's GET over HTTP/2 (client.h's CLIENT_HTTP2);
+                                a raw client part cannot be (the run skips it) */
   double timeout_s;          /* per request */
   bool wait_conn;            /* see client_script_opts */
   int n;                     /* which of the scenario's `requests` this is, from 1 (curl's

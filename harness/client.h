@@ -30,6 +30,10 @@ struct client_result {
   char error[256];           /* "" when complete; else what the client said, e.g.
                                 "curl: (52) Empty reply from server" */
   char headers[2048];        /* the response heads as received, 1xx included (cut short) */
+  int http_version;          /* the version curl spoke with the server: 10, 11, 20 (CURLINFO_HTTP_VERSION);
+                                0 when none was agreed */
+  char h2_mismatch[160];     /* client_get_seen with http2: why the exchange was not HTTP/2
+                                (an ALPN that chose http/1.1); "" when it was, or did not get that far */
 };
 
 /* Process-wide set-up and teardown of libcurl (call from main, single-threaded). */
@@ -43,6 +47,16 @@ void client_global_cleanup(void);
 int client_get(const char *url, double timeout_s, struct client_result *r, int proxy_port,
                void (*on_final_head)(void *), void *arg);
 
+/* Which HTTP curl speaks to the server (client_get_seen). */
+enum client_http {
+  CLIENT_HTTP1, /* HTTP/1.1, over TLS too (ALPN offers http/1.1 alone) */
+  CLIENT_HTTP2, /* HTTP/2: h2c with prior knowledge (RFC 9113 3.3) on http://, ALPN on
+                   https:// (3.2; h2 and http/1.1 offered), where a server that chooses
+                   http/1.1 is not HTTP/2: r->h2_mismatch says so. A stream that ends by
+                   RST_STREAM is the outcome rst(CODE) (after a status: NNN+rst(CODE)); a
+                   GOAWAY that leaves it unfinished, goaway(CODE) (outcome.h) */
+};
+
 /* client_get, and what came in *seen too (zeroed first; NULL: not kept; the caller frees it
  * with seen_free): the final response's status line, header fields (as curl hands them
  * over), content (decoded from chunks, kept up to SEEN_BODY_CAP) and the 1xx before it.
@@ -51,10 +65,10 @@ int client_get(const char *url, double timeout_s, struct client_result *r, int p
  * it wrote, the response's header lines and body bytes as it read them, as connection 1.
  * cainfo (NULL: none): the CA file an https:// URL's server (or, with proxy_port, the
  * proxy, then reached as https://localhost:PORT) is verified against, peer and name; a
- * failed handshake or verification is the outcome "tls". */
+ * failed handshake or verification is the outcome "tls". http: which HTTP it speaks. */
 int client_get_seen(const char *url, double timeout_s, struct client_result *r, int proxy_port,
                     void (*on_final_head)(void *), void *arg, struct seen *seen, struct client_transcript *transcript,
-                    const char *cainfo);
+                    const char *cainfo, enum client_http http);
 
 /* GET a small document (the simulator's control API); NUL-terminated, caller frees.
  * Returns NULL on any failure. */

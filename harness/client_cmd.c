@@ -52,6 +52,11 @@ void client_usage(FILE *out) {
         "                        at most 200 bytes in all\n"
         "  --timeout S           how long each request waits for its response (default 10)\n"
         "  --set NAME=VALUE      a ctx value for the scenario file (repeatable)\n"
+        "  --http2               speak HTTP/2 (libcurl): h2c with prior knowledge, or ALPN h2\n"
+        "                        with an https:// --to (a server that chooses http/1.1 is an\n"
+        "                        error, exit 1). Only curl's GET: a scenario whose client part\n"
+        "                        or client_request is raw HTTP/1 bytes is refused (exit 2).\n"
+        "                        Outcomes as `badup run --client-http2` says them: 200+rst(CODE)\n"
         "  --watch-close         after the last response, wait up to 1 s to see whether the proxy\n"
         "                        closes the connection (also when the scenario's expect asks\n"
         "                        about `connection`); else it says \"not watched\"\n"
@@ -76,7 +81,7 @@ struct cmd {
   const char *proxy_auth; /* --proxy-auth USER:PASSWORD */
   const char *upstreams[MAX_UPSTREAMS];
   int nupstreams;
-  bool json, forward, watch_close, tls;
+  bool json, forward, watch_close, tls, http2;
   double timeout;
   struct ctx_var ctx[16];
   size_t nctx;
@@ -97,7 +102,8 @@ static void print_text(const struct client_result *r, const struct seen *s, bool
     const struct seen_response *x = &s->responses[i];
     printf("response %zu (request %d, connection %d):", i + 1, x->request + 1, x->connection + 1);
     for (int k = 0; k < x->ninterim; k++) printf(" %d", x->interim[k]);
-    printf("%s %s %d %s\n", x->ninterim ? " then" : "", x->version, x->status, x->reason);
+    printf("%s %s %d%s%s\n", x->ninterim ? " then" : "", x->version, x->status, x->reason ? " " : "",
+           x->reason ? x->reason : ""); /* HTTP/2 has no reason phrase */
     for (size_t k = 0; k < x->nfields; k++) printf("  %s: %s\n", x->fields[k].name, x->fields[k].value);
     printf("  content: %zu bytes%s\n", x->body_bytes, x->complete ? "" : " (the message did not end)");
   }
@@ -139,6 +145,7 @@ static int parse(int argc, char **argv, struct cmd *c) {
     if (!strcmp(a, "--json")) c->json = true;
     else if (!strcmp(a, "--forward")) c->forward = true;
     else if (!strcmp(a, "--watch-close")) c->watch_close = true;
+    else if (!strcmp(a, "--http2")) c->http2 = true;
     else if (!strcmp(a, "--to") && has) c->to = argv[++i];
     else if (!strcmp(a, "--admin") && has) c->admin = argv[++i];
     else if (!strcmp(a, "--cacert") && has) c->cacert = argv[++i];
@@ -217,6 +224,40 @@ static int split(const char *text, char *host, size_t len, int *port) {
   return 0;
 }
 
+static void on_curl_head(void *arg) { client_barrier_reach(arg, "response_head"); }
+
+/* --http2: the GET `badup run --client-http2` sends, GET /<scenario>/1 through libcurl over
+ * HTTP/2 (client.h, CLIENT_HTTP2). Exit code as for the raw client. */
+static int http2_get(const struct cmd *c, const char *host, int port, const struct scenario *s) {
+  if (s->client || s->client_request)
+    return cli_usage_error("client", "%s: its client sends raw HTTP/1 bytes (a client part or client_request), "
+                                     "which --http2 cannot carry", c->file);
+  if (c->forward || s->forward)
+    return cli_usage_error("client", "%s: a forward proxy is spoken to in HTTP/1.1 (absolute-form targets); --http2 "
+                                     "goes to a reverse proxy", c->file);
+  if (c->admin && client_barriers_reset(c->admin) != 0) {
+    fprintf(stderr, "badup client: cannot reach the control API at %s (DELETE /barriers had no 200 answer)\n", c->admin);
+    return 2;
+  }
+  char url[600];
+  bool v6 = strchr(host, ':') != NULL;
+  snprintf(url, sizeof url, "%s://%s%s%s:%d/%s/1", c->tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "", port,
+           s->name);
+  struct client_result r;
+  struct seen seen;
+  client_get_seen(url, c->timeout, &r, 0, c->admin ? on_curl_head : NULL, (void *)c->admin, &seen, NULL,
+                  c->tls ? c->cacert : NULL, CLIENT_HTTP2);
+  if (r.h2_mismatch[0]) {
+    size_t k = strlen(r.error);
+    snprintf(r.error + k, sizeof r.error - k, "%s%s", k ? "; " : "", r.h2_mismatch);
+  }
+  if (c->json) print_json(&r, &seen, false);
+  else print_text(&r, &seen, false);
+  int rc = seen.requests_sent == 0 || r.end == OUTCOME_REFUSED || r.end == OUTCOME_ERROR || r.h2_mismatch[0] ? 1 : 0;
+  seen_free(&seen);
+  return rc;
+}
+
 int client_main(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -239,6 +280,11 @@ int client_main(int argc, char **argv) {
     return 2;
   }
   buf_free(&err);
+  if (c.http2) {
+    rc = http2_get(&c, host, port, &s);
+    scenario_unload(&s);
+    return rc;
+  }
   /* No client part: client_request's bytes, or else the GET `badup run` sends, request{}
    * with every default (client_part.h). */
   struct client_request one_request = {.raw = {s.client_request, s.client_request_len}, .send_body_bytes = -1,

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "outcome.h"
+
 
 /* The assertions of one alternative, as they are evaluated. */
 struct alist {
@@ -154,7 +156,7 @@ static void interim_text(const int *v, int n, char *out, size_t len) {
 static void eval_response(struct alist *l, const char *prefix, const struct expect_response *x,
                           const struct seen_response *r, const char *word, const char *missing) {
   char exp[96], got[96];
-  if (x->status) say(add(l, !strcmp(x->status, word), "%sstatus", prefix), x->status, word);
+  if (x->status) say(add(l, outcome_meets(word, x->status), "%sstatus", prefix), x->status, word);
   if (x->reason) {
     quote_str(exp, sizeof exp, x->reason);
     if (r) quote_str(got, sizeof got, r->reason ? r->reason : "");
@@ -394,7 +396,7 @@ void expect_evaluate(const struct expectation *e, const struct expect_inputs *in
   for (size_t i = 0; lists && i < e->n; i++) {
     eval_set(&lists[i], &e->alt[i], in, requests, records);
     if (held == e->n && all_ok(&lists[i])) held = i;
-    if (by_status == e->n && !strcmp(e->alt[i].final.status, in->outcome)) by_status = i;
+    if (by_status == e->n && outcome_meets(in->outcome, e->alt[i].final.status)) by_status = i;
   }
   pick = held < e->n ? held : by_status < e->n ? by_status : 0;
   out->passed = held < e->n;

@@ -65,6 +65,7 @@ static int fn_proxy(lua_State *L) {
   ld_upstreams_finish(L, ld);
   ld_client_finish(L, ld);
   ld_client_tls_finish(L, ld);
+  ld_client_http2_finish(L, ld);
   ld_forward_finish(L, ld);
   ld_upstream_tls_finish(L, ld);
   ld_upstream_http2_finish(L, ld);
@@ -153,6 +154,7 @@ static void free_def(struct proxy_def *p) {
   free(p->upstream_http2_on), free(p->upstream_http2_off);
   free(p->user);
   proxy_client_tls_free(p);
+  proxy_client_http2_free(p);
   ld_free_list(p->binaries), ld_free_list(p->version_args), ld_free_list(p->command), ld_free_list(p->env);
   ld_free_list(p->logs), ld_free_list(p->packages), ld_free_list(p->cleanup);
   ld_free_list(p->check), ld_free_list(p->paths), ld_free_list(p->includes), free(p->paths_base);

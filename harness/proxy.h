@@ -262,6 +262,11 @@ struct proxy_def {
    * proxy's frontend terminates TLS, RFC 8446, with the run's `valid` leaf). NULL: the
    * definition has no TLS frontend, its cases are skipped under --client-tls. */
   char *client_tls_on, *client_tls_off;
+  /* client_http2 = { on = ..., off = ..., tls = ..., why = ... }: ${client_http2} under
+   * --client-http2 on a plain frontend (h2c: on), on a TLS one (ALPN h2: tls, default on),
+   * and without it (off, default ""). NULL on or tls: no such variant, its cases are skipped
+   * with why (NULL: a reason of the harness's own). */
+  char *client_http2_on, *client_http2_off, *client_http2_tls, *client_http2_why;
 };
 
 /* What `badup list` shows of a knob: its directive, "none", or "-" (not declared). */
@@ -291,6 +296,7 @@ enum proxy_var {
   PV_MAX_BODY, PV_MAX_BODY_KIB,
   PV_CLIENT_TLS, PV_PROXY_SCHEME, PV_PROXY_CERT, PV_PROXY_KEY, PV_PROXY_PEM, /* --client-tls's */
   PV_PROXY_URL_HOST,
+  PV_CLIENT_HTTP2, /* --client-http2's */
   PV_UPSTREAM_TLS, PV_UPSTREAM_SCHEME, PV_UPSTREAM_CA, PV_UPSTREAM_TLS_NAME, /* upstream_tls's */
   PV_UPSTREAM_URL_HOST,
   PV_UPSTREAM_HTTP2, /* upstream_http2's */
@@ -341,6 +347,8 @@ struct proxy_instance {
    * that signed the upstream's certificate). false: .off, "http", "". */
   bool upstream_tls;
   const char *upstream_ca;
+  /* --client-http2: ${client_http2} is client_http2.on (with proxy_cert: .tls); false: .off */
+  bool http2;
   /* The upstream speaks HTTP/2 (the scenario's http2): ${upstream_http2} is upstream_http2.on
    * (p->upstream_http2_on must be set) and ${upstream_scheme} "h2c" ("h2" over TLS), the
    * scheme mod_proxy names the protocol by. false: .off. */
@@ -359,6 +367,7 @@ struct proxy_rendered {
   char *servers;             /* ${upstream_servers} */
   char *auth;                /* ${auth} */
   char *client_tls;          /* ${client_tls} */
+  char *client_http2;        /* ${client_http2} */
   char **several;            /* the definition's own variables' values (upstreams.several) */
   const char *values[PV__COUNT];
   const char **all_names, **all_values; /* values[] and the definition's own, for vars */
@@ -390,6 +399,20 @@ char *proxy_client_tls_render(const struct proxy_def *p, const struct proxy_inst
  * can. */
 bool proxy_client_tls_refuse(const struct proxy_def *p, const char *scenario, bool scenario_tls, bool forward,
                              bool run_tls, char *why, size_t len);
+
+/* proxy_client_http2.c. ${client_http2} for in (client_http2.on when in->http2, .tls when
+ * in->proxy_cert too, else .off; "" without the field), rendered with vars. Malloc'd; NULL:
+ * no memory (*bad: an unknown variable's name, for the caller to free). */
+char *proxy_client_http2_render(const struct proxy_def *p, const struct proxy_instance *in, const struct vars *vars,
+                                char **bad);
+
+/* Why a case of scenario `scenario` cannot run through p under --client-http2 (run_http2),
+ * into why, and true: p has no HTTP/2 frontend for the run's transport (run_tls: ALPN h2,
+ * else h2c), with the definition's why; the case runs p as a forward proxy (forward); or the
+ * scenario's client sends raw HTTP/1 bytes (raw_client: its client part or client_request).
+ * false when it can, and always without --client-http2. */
+bool proxy_client_http2_refuse(const struct proxy_def *p, const char *scenario, bool raw_client, bool forward,
+                               bool run_http2, bool run_tls, char *why, size_t len);
 
 /* proxy_granularity.c. Why p cannot take these values (seconds; bytes; 0: not given), into
  * why ("squid takes client_timeout in whole seconds (request_timeout): 2.5 is not"), and

@@ -58,6 +58,8 @@ void proxy_usage(FILE *out) {
         "  --client-tls            its TLS frontend (client_tls.on): a CA and certificates made\n"
         "                          in DIR/tls, the `valid` leaf copied to DIR/proxy.{crt,key,pem};\n"
         "                          clients verify it with DIR/tls/ca.crt (printed as ca:)\n"
+        "  --client-http2          its HTTP/2 frontend (client_http2): h2c with prior knowledge\n"
+        "                          (curl --http2-prior-knowledge), with --client-tls ALPN h2\n"
         "  --upstream-tls          its TLS upstream variant (upstream_tls = { ... }): https to\n"
         "                          the upstream, verified against a CA made for this render:\n"
         "                          DIR/tls/ holds it (ca.crt) and the leaves an upstream can\n"
@@ -66,7 +68,8 @@ void proxy_usage(FILE *out) {
         "                          DIR/" PROXY_UPSTREAM_CA_FILE " the copy the proxy reads\n"
         "  --upstream-http2        its HTTP/2 upstream variant (upstream_http2 = { ... }): h2c\n"
         "                          with prior knowledge to the upstream (h2 with --upstream-tls);\n"
-        "                          its client side stays HTTP/1.1 (badup serve scenarios/h2_ok.lua)\n"
+        "                          its client side stays HTTP/1.1 unless --client-http2\n"
+        "                          (badup serve scenarios/h2_ok.lua)\n"
         "  --forward               its forward-proxy mode's files (forward = { ... })\n"
         "  --auth                  ... with Basic proxy authentication: random credentials,\n"
         "                          written into DIR (proxy-credentials.txt, proxy-users.passwd)\n"
@@ -108,7 +111,7 @@ struct render_args {
   int ports[PROXY_UPSTREAMS_MAX], nports; /* --upstreams */
   double connect_timeout, read_timeout, client_timeout;
   long max_body;
-  bool retries, forward, auth, client_tls, upstream_tls, upstream_http2;
+  bool retries, forward, auth, client_tls, upstream_tls, upstream_http2, client_http2;
 };
 
 static bool parse_port(const char *s, int *port) {
@@ -155,7 +158,7 @@ static bool parse_upstreams(const char *s, struct render_args *a) {
 static int parse_render_args(int argc, char **argv, struct render_args *a) {
   enum {
     O_UP = 256, O_UPS, O_DIR, O_LISTEN, O_CT, O_RT, O_RETRIES, O_MAX, O_PDIR, O_FWD, O_AUTH, O_CLT, O_MAXB, O_CTLS,
-    O_UPTLS, O_UPH2
+    O_UPTLS, O_UPH2, O_CH2
   };
   static const struct option longopts[] = {
       {"upstream", required_argument, NULL, O_UP},          {"dir", required_argument, NULL, O_DIR},
@@ -167,7 +170,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
       {"upstream-http2", no_argument, NULL, O_UPH2},
       {"forward", no_argument, NULL, O_FWD},                {"auth", no_argument, NULL, O_AUTH},
       {"client-timeout", required_argument, NULL, O_CLT},   {"max-body", required_argument, NULL, O_MAXB},
-      {"client-tls", no_argument, NULL, O_CTLS},
+      {"client-tls", no_argument, NULL, O_CTLS},            {"client-http2", no_argument, NULL, O_CH2},
       {"help", no_argument, NULL, 'h'},                     {NULL, 0, NULL, 0}};
   *a = (struct render_args){.px_arg = "harness/proxies", .connect_timeout = BADUP_CONNECT_TIMEOUT_S,
                             .read_timeout = BADUP_READ_TIMEOUT_S, .client_timeout = BADUP_CLIENT_TIMEOUT_S,
@@ -221,6 +224,7 @@ static int parse_render_args(int argc, char **argv, struct render_args *a) {
     case O_UPH2: a->upstream_http2 = true; break;
     case O_AUTH: a->auth = true; break;
     case O_CTLS: a->client_tls = true; break;
+    case O_CH2: a->client_http2 = true; break;
     case O_MAX: {
       long v = strtol(optarg, &end, 10);
       if (!*optarg || *end || v < 1 || v > 1000000)
@@ -371,8 +375,9 @@ static int print_rendered(const struct proxy_def *p, const struct render_args *a
   if (a->upstream_tls) printf("upstream tls: %s/%s\n", dir, RUN_TLS_DIR);
   if (a->upstream_http2) printf("upstream http2: %s\n", a->upstream_tls ? "h2 (ALPN)" : "h2c (prior knowledge)");
   if (p->forward || a->forward) printf("url: http://%s:%d/ (through the proxy at 127.0.0.1:%d)\n", a->host, a->upstream_port, port);
-  else if (a->client_tls) printf("url: https://localhost:%d/ (curl --cacert %s/tls/ca.crt)\n", port, dir);
-  else printf("url: http://127.0.0.1:%d/\n", port);
+  else if (a->client_tls)
+    printf("url: https://localhost:%d/ (curl --cacert %s/tls/ca.crt%s)\n", port, dir, a->client_http2 ? " --http2" : "");
+  else printf("url: http://127.0.0.1:%d/%s\n", port, a->client_http2 ? " (curl --http2-prior-knowledge)" : "");
   print_command("command", dir, rd->argv, rd->env);
   int rc = 0;
   for (size_t k = 0; k < p->nsidecars; k++) {
@@ -432,10 +437,19 @@ static int render_main(int argc, char **argv) {
              proxy_upstreams_refuse(p, a.nports, NULL, why, sizeof why) ||
              proxy_granularity_refuse(p, a.connect_timeout, a.read_timeout, a.client_timeout, a.max_body, why,
                                       sizeof why) ||
-             proxy_client_tls_refuse(p, "the render", false, a.forward || p->forward, a.client_tls, why, sizeof why)) {
+             proxy_client_tls_refuse(p, "the render", false, a.forward || p->forward, a.client_tls, why, sizeof why) ||
+             proxy_client_http2_refuse(p, "the render", false, a.forward || p->forward, a.client_http2, a.client_tls,
+                                       why, sizeof why)) {
     /* before --dir is touched: a refused render neither makes it nor empties an old render */
     fprintf(stderr, "badup proxy: %s\n", why);
     tls_variants_hint(defs, n, a.upstream_tls && !p->upstream_tls_on, a.client_tls && !p->client_tls_on);
+    if (a.client_http2) {
+      fprintf(stderr, "badup proxy: those with an HTTP/2 frontend variant%s:", a.client_tls ? " over TLS" : " (h2c)");
+      for (size_t i = 0; i < n; i++)
+        if (a.client_tls ? defs[i].client_http2_tls != NULL : defs[i].client_http2_on != NULL)
+          fprintf(stderr, " %s", defs[i].name);
+      fprintf(stderr, "\n");
+    }
     if (a.upstream_http2 && !p->upstream_http2_on) {
       fprintf(stderr, "badup proxy: those with an HTTP/2 upstream variant:");
       for (size_t i = 0; i < n; i++)
@@ -458,6 +472,7 @@ static int render_main(int argc, char **argv) {
                                 .client_timeout = a.client_timeout, .max_body = a.max_body,
                                 .retries = a.retries, .scenario = "", .max_connections = a.max_connections};
     in.forward = a.forward && !p->forward;
+    in.http2 = a.client_http2;
     in.upstream_http2 = a.upstream_http2;
     struct proxy_credentials cred;
     struct proxy_rendered rd = {0};

@@ -506,6 +506,7 @@ const struct ld_field LD_FIELDS[] = {
     {"upstream_http2", ld_upstream_http2, false}, /* likewise */
     {"client", ld_client, false}, /* checked against the templates once all are read */
     {"client_tls", ld_client_tls, false}, /* likewise */
+    {"client_http2", ld_client_http2, false}, /* likewise */
     {"granularity", ld_granularity, false},
     {"logs", f_logs, false},
     {"log_match", f_log_match, false},

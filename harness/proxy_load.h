@@ -123,6 +123,11 @@ void proxy_client_free(struct proxy_def *p);
 void ld_client_tls(lua_State *L, struct loader *ld, int v);
 void ld_client_tls_finish(lua_State *L, struct loader *ld);
 void proxy_client_tls_free(struct proxy_def *p);
+/* proxy_client_http2.c: the client_http2 field's reader; once every field is read, that the
+ * definition uses ${client_http2} with a variant and not without one; freeing it. */
+void ld_client_http2(lua_State *L, struct loader *ld, int v);
+void ld_client_http2_finish(lua_State *L, struct loader *ld);
+void proxy_client_http2_free(struct proxy_def *p);
 /* proxy_upstream_tls.c: the upstream_tls field's reader; once every field is read, that
  * ${upstream_tls} is used when the field is given, and that neither it nor ${upstream_ca}
  * is used when it is not. */

@@ -43,6 +43,7 @@ const char *const proxy_var_names[PV__COUNT] = {
     [PV_PROXY_KEY] = "proxy_key",
     [PV_PROXY_PEM] = "proxy_pem",
     [PV_PROXY_URL_HOST] = "proxy_url_host",
+    [PV_CLIENT_HTTP2] = "client_http2",
     [PV_UPSTREAM_TLS] = "upstream_tls",
     [PV_UPSTREAM_SCHEME] = "upstream_scheme",
     [PV_UPSTREAM_CA] = "upstream_ca",
@@ -128,6 +129,7 @@ void proxy_rendered_free(struct proxy_rendered *r) {
   free(r->servers);
   free(r->auth);
   free(r->client_tls);
+  free(r->client_http2);
   for (size_t i = 0; r->several && r->several[i]; i++) free(r->several[i]);
   free(r->several);
   free(r->all_names);
@@ -277,6 +279,7 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
    * every other variable has its value (it names ${proxy_pem}, ${proxy_port}, ...). */
   bool tls = in->proxy_cert != NULL;
   out->values[PV_CLIENT_TLS] = "";
+  out->values[PV_CLIENT_HTTP2] = "";
   out->values[PV_PROXY_SCHEME] = tls ? "https" : "http";
   out->values[PV_PROXY_CERT] = tls ? in->proxy_cert : "";
   out->values[PV_PROXY_KEY] = tls && in->proxy_key ? in->proxy_key : "";
@@ -305,6 +308,14 @@ int proxy_render(const struct proxy_def *p, const struct proxy_instance *in, str
     return -1;
   }
   out->values[PV_CLIENT_TLS] = out->all_values[PV_CLIENT_TLS] = out->client_tls;
+  /* after ${client_tls}, which the h2 text may name (apache's Protocols inside its TLS host) */
+  out->client_http2 = proxy_client_http2_render(p, in, &out->vars, &bad);
+  if (!out->client_http2) {
+    snprintf(err, errlen, "out of memory");
+    free(bad);
+    return -1;
+  }
+  out->values[PV_CLIENT_HTTP2] = out->all_values[PV_CLIENT_HTTP2] = out->client_http2;
   /* The files: the definition's, those of its forward mode in place of the same-named ones
    * and after them the forward mode's other files. */
   size_t nall = p->nfiles + (fwd ? p->fwd.nfiles : 0);

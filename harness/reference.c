@@ -17,8 +17,10 @@ struct reference {
   json_t *doc; /* {"proxy": key, "versions": {...}}: "versions" is always an object */
 };
 
-void reference_key(char *out, size_t len, const char *proxy, bool retries, bool upstream_tls, bool client_tls) {
-  snprintf(out, len, "%s%s%s%s", proxy, retries ? "+retries" : "", upstream_tls ? "+tls" : "", client_tls ? "+ctls" : "");
+void reference_key(char *out, size_t len, const char *proxy, bool retries, bool upstream_tls, bool client_tls,
+                   bool client_http2) {
+  snprintf(out, len, "%s%s%s%s%s", proxy, retries ? "+retries" : "", upstream_tls ? "+tls" : "",
+           client_tls ? "+ctls" : "", client_http2 ? "+ch2" : "");
 }
 
 static struct reference *wrap(json_t *doc) {

@@ -12,7 +12,8 @@
  *                           "proxy_log": "...", "scenario_digest": "2b1cc9bd15b0e6c5" } } } } }
  *
  * The key is the proxy's name, with "+retries" for runs with retries on and "+ctls" for runs
- * with --client-tls (other answers: a TLS frontend reads the request itself).
+ * with --client-tls (other answers: a TLS frontend reads the request itself), "+ch2" for runs
+ * with --client-http2 (a body cut short is a RST_STREAM there, not a FIN).
  * Everything it hands out is a plain record whose strings point into the loaded file: they
  * live until reference_free. A loaded reference is read-only, so worker threads may read one
  * concurrently. */
@@ -47,9 +48,10 @@ struct reference_record {
 };
 
 /* "<proxy>", then "+retries" (--retries), "+tls" (--upstream-tls: every upstream speaks TLS,
- * which a proxy may answer differently) and "+ctls" (--client-tls), those that hold, in that
- * order ("nginx+retries+ctls"), into out. */
-void reference_key(char *out, size_t len, const char *proxy, bool retries, bool upstream_tls, bool client_tls);
+ * which a proxy may answer differently), "+ctls" (--client-tls) and "+ch2" (--client-http2),
+ * those that hold, in that order ("nginx+retries+ctls+ch2"), into out. */
+void reference_key(char *out, size_t len, const char *proxy, bool retries, bool upstream_tls, bool client_tls,
+                   bool client_http2);
 
 /* dir/<key>.json; a missing file reads as an empty reference (a run without one compares
  * with nothing). NULL when the file does not parse or has the wrong shape (not an object,

@@ -380,6 +380,11 @@ static int write_report(const char *path, const struct row *rows, size_t n, cons
   if (info->opts->client_tls)
     fprintf(f, "Client TLS (--client-tls): every proxy's frontend spoke TLS with a certificate of this run's own "
                "CA (tls/ca.crt), which the client verified; proxies without a TLS frontend were skipped.\n\n");
+  if (info->opts->client_http2)
+    fprintf(f, "Client HTTP/2 (--client-http2): the client spoke HTTP/2 to every proxy (%s); a body cut short is "
+               "NNN+rst(CODE), a RST_STREAM with that error code; proxies without an HTTP/2 frontend and scenarios "
+               "whose client sends raw HTTP/1 bytes were skipped.\n\n",
+            info->opts->client_tls ? "ALPN h2" : "h2c with prior knowledge");
   report_tls(f, rows, n, info->opts);
   report_own_read_timeouts(f, rows, n);
   fprintf(f, "## Proxies\n\n| proxy | version | binary |\n|---|---|---|\n");
@@ -429,6 +434,8 @@ int results_write(const char *dir, const struct row *rows, size_t n, const struc
   /* --client-tls: the client spoke TLS to every proxy (the CA in tls/ca.crt beside it) */
   json_object_set_new(doc, "client_tls", json_boolean(info->opts->client_tls));
   json_object_set_new(doc, "upstream_tls", json_boolean(info->opts->upstream_tls));
+  /* --client-http2: the client spoke HTTP/2 to every proxy */
+  json_object_set_new(doc, "client_http2", json_boolean(info->opts->client_http2));
   snprintf(path, sizeof path, "%s/results.json", dir);
   int rc = jsonio_write(path, doc);
   json_decref(doc);

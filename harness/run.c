@@ -52,6 +52,11 @@ void run_usage(FILE *out) {
         "  --client-tls           the proxies' frontends speak TLS with a certificate of the run's\n"
         "                         own CA (OUT/tls/ca.crt), which the client verifies; proxies\n"
         "                         without a TLS frontend are skipped\n"
+        "  --client-http2         the client speaks HTTP/2 to the proxies: h2c with prior\n"
+        "                         knowledge, or with --client-tls ALPN h2 (a proxy that chooses\n"
+        "                         http/1.1 is an error); proxies without an HTTP/2 frontend, and\n"
+        "                         scenarios whose client sends raw HTTP/1 bytes, are skipped;\n"
+        "                         judged against the proxy's \"+ch2\" reference\n"
         "  --upstream-tls         every upstream speaks TLS with a certificate of the run's\n"
         "                         own CA (OUT/tls/), which each proxy verifies (its\n"
         "                         upstream_tls variant; a proxy without one is skipped);\n"
@@ -84,6 +89,9 @@ void run_usage(FILE *out) {
         "NNN+timeout, NNN+aborted (the client part reset it); with no final response:\n"
         "closed (FIN; 1xx are never final), reset, timeout, refused, invalid, aborted;\n"
         "tls (--client-tls: the handshake with the proxy failed);\n"
+        "over HTTP/2 (--client-http2): NNN+rst(CODE) (RST_STREAM after the status, CODE its\n"
+        "RFC 9113 name: INTERNAL_ERROR, CANCEL, ...; meets an expected NNN+truncated),\n"
+        "rst(CODE) (before it), goaway(CODE) and NNN+goaway(CODE) (a GOAWAY left it unfinished);\n"
         "http09 (bytes with no status line); error; proxy_died.\n"
         "\n"
                 "Verdicts: pass (what RFC 9110 expects, and the scenario's checks hold), deviates\n"
@@ -134,7 +142,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
                                .seed = 1}};
   enum {
     O_PROXY = 1, O_SCEN, O_JOBS, O_SHARD, O_OUT, O_PCONF, O_RETRIES, O_CT, O_RT, O_UPD, O_REF, O_SDIR, O_PDIR, O_SEED,
-    O_REPEAT, O_SET, O_CLT, O_MAXB, O_CTLS, O_UPTLS
+    O_REPEAT, O_SET, O_CLT, O_MAXB, O_CTLS, O_UPTLS, O_CH2
   };
   static const struct option longopts[] = {
       {"proxy", required_argument, NULL, O_PROXY},   {"scenario", required_argument, NULL, O_SCEN},
@@ -148,7 +156,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
       {"repeat", required_argument, NULL, O_REPEAT}, {"quiet", no_argument, NULL, 'q'},
       {"set", required_argument, NULL, O_SET},
       {"client-timeout", required_argument, NULL, O_CLT}, {"max-body", required_argument, NULL, O_MAXB},
-      {"client-tls", no_argument, NULL, O_CTLS},
+      {"client-tls", no_argument, NULL, O_CTLS},     {"client-http2", no_argument, NULL, O_CH2},
       {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
@@ -182,6 +190,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
     case O_PCONF: a->o.proxy_config = optarg; break;
     case O_RETRIES: a->o.retries = true; break;
     case O_CTLS: a->o.client_tls = true; break;
+    case O_CH2: a->o.client_http2 = true; break;
     case O_UPTLS: a->o.upstream_tls = true; break;
     case O_CT:
     case O_RT: {
@@ -289,7 +298,8 @@ static struct reference **load_references(const struct run_args *a, const struct
   for (size_t p = 0; p < m->npx; p++) {
     if (!run_selected(m->pxs[p].name, a->proxy_list)) continue; /* no rows: nothing to judge */
     char key[256], why[1024];
-    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.upstream_tls, a->o.client_tls);
+    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.upstream_tls, a->o.client_tls,
+                  a->o.client_http2);
     if ((refs[p] = reference_load(dir, key, why, sizeof why))) continue;
     fprintf(stderr, "badup run: %s\n", why);
     for (size_t q = 0; q < p; q++) reference_free(refs[q]);
@@ -390,7 +400,8 @@ static bool record_run(const struct run_args *a, struct run_matrix *m, struct re
   for (size_t p = 0; p < m->npx; p++) {
     if (!m->pxs[p].binary || !run_selected(m->pxs[p].name, a->proxy_list)) continue;
     char key[256];
-    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.upstream_tls, a->o.client_tls);
+    reference_key(key, sizeof key, m->pxs[p].name, a->o.retries, a->o.upstream_tls, a->o.client_tls,
+                  a->o.client_http2);
     int urc = record_reference(ref_dir, key, &m->pxs[p], m->rows, m->nrows);
     if (urc < 0) {
       fprintf(stderr, "badup run: updating the reference of %s in %s: %s\n", m->pxs[p].name, ref_dir, strerror(-urc));

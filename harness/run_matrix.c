@@ -232,7 +232,9 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
           proxy_granularity_refuse(px, a->o.connect_timeout, case_read_timeout(sc, &a->o), a->o.client_timeout,
                                    a->o.max_body, r->reason, sizeof r->reason) ||
           proxy_client_tls_refuse(px, sc->name, sc->client_tls, sc->forward || px->forward, a->o.client_tls, r->reason,
-                                  sizeof r->reason);
+                                  sizeof r->reason) ||
+          proxy_client_http2_refuse(px, sc->name, sc->client || sc->client_request, sc->forward || px->forward,
+                                    a->o.client_http2, a->o.client_tls, r->reason, sizeof r->reason);
       if (skipped) {
         r->verdict = VERDICT_SKIPPED;
         for (int k = 0; k < r->repeat; k++) case_set_got(row_run(r, k), CASE_SKIPPED);

@@ -76,3 +76,30 @@ int outcome_expect_describe(char *out, size_t size) {
   }
   return rc;
 }
+
+/* RFC 9113 7, in code order. */
+static const char *const h2_errors[] = {"NO_ERROR",        "PROTOCOL_ERROR",    "INTERNAL_ERROR",     "FLOW_CONTROL_ERROR",
+                                        "SETTINGS_TIMEOUT", "STREAM_CLOSED",    "FRAME_SIZE_ERROR",   "REFUSED_STREAM",
+                                        "CANCEL",           "COMPRESSION_ERROR", "CONNECT_ERROR",     "ENHANCE_YOUR_CALM",
+                                        "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+
+const char *outcome_h2_error_name(unsigned long code) {
+  return code < sizeof h2_errors / sizeof *h2_errors ? h2_errors[code] : NULL;
+}
+
+int outcome_format_h2(char *out, size_t size, int status, enum outcome_end end, unsigned long code) {
+  int rc = outcome_format(out, size, status, end);
+  if (rc || (end != OUTCOME_RST && end != OUTCOME_GOAWAY)) return rc;
+  size_t len = strlen(out);
+  const char *name = outcome_h2_error_name(code);
+  return name ? put(out + len, size - len, "(%s)", name) : put(out + len, size - len, "(0x%lx)", code);
+}
+
+bool outcome_meets(const char *got, const char *expect) {
+  if (!got || !expect) return false;
+  if (!strcmp(got, expect)) return true;
+  /* "NNN+truncated" against "NNN+rst(...)": the same status, then a reset stream */
+  static const char cut[] = "+truncated", rst[] = "+rst(";
+  return strlen(expect) == 3 + sizeof cut - 1 && !strcmp(expect + 3, cut) && !strncmp(got, expect, 3) &&
+         !strncmp(got + 3, rst, sizeof rst - 1) && got[strlen(got) - 1] == ')';
+}

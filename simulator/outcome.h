@@ -22,6 +22,12 @@
  *                   alert, a certificate that does not verify, a connection that ended
  *                   inside the handshake); the error text says which
  *   http09, http09+reset, http09+timeout   bytes with no status line (HTTP/0.9 style)
+ * Over HTTP/2 to the proxy (badup run --client-http2) a stream ends by a frame, not a FIN:
+ *   200+rst(INTERNAL_ERROR)   the final status came, then RST_STREAM with that error code
+ *                             (RFC 9113 7's name) before END_STREAM: HTTP/2's truncation
+ *   rst(REFUSED_STREAM)       RST_STREAM before any final status
+ *   200+goaway(NO_ERROR), goaway(...)   a GOAWAY that left the stream unfinished
+ * An expect of "NNN+truncated" is met by "NNN+rst(any code)" (outcome_meets).
  */
 #ifndef BADUP_OUTCOME_H
 #define BADUP_OUTCOME_H
@@ -44,6 +50,8 @@
   X(ABORTED,   "aborted", "aborted",    true,         true)              \
   X(REFUSED,   "refused", NULL,         false,        false)             \
   X(TLS,       "tls",     NULL,         false,        false)             \
+  X(RST,       "rst",     "rst",        false,        false)             \
+  X(GOAWAY,    "goaway",  "goaway",     false,        false)             \
   X(ERROR,     "error",   NULL,         false,        false)
 
 enum outcome_end {
@@ -68,6 +76,20 @@ enum outcome_end {
  * of range or COMPLETE with no status (out then says "error"); -ENOSPC when size is too
  * small (out holds what fitted). */
 int outcome_format(char *out, size_t size, int status, enum outcome_end end);
+
+/* outcome_format for an HTTP/2 stream that ended by a frame (end OUTCOME_RST, OUTCOME_GOAWAY):
+ * the word, then the error code's name in parentheses, "200+rst(INTERNAL_ERROR)", "rst(CANCEL)",
+ * a code RFC 9113 does not name in hex ("rst(0x1f)"). Other ends: outcome_format's word alone.
+ * Returns as outcome_format does. */
+int outcome_format_h2(char *out, size_t size, int status, enum outcome_end end, unsigned long code);
+
+/* The name RFC 9113 7 gives an HTTP/2 error code ("NO_ERROR" ... "HTTP_1_1_REQUIRED"), or NULL. */
+const char *outcome_h2_error_name(unsigned long code);
+
+/* Does the outcome `got` meet the expected word `expect`? The same word; or, over HTTP/2,
+ * "NNN+rst(CODE)" for an expected "NNN+truncated" (the stream reset is how HTTP/2 cuts a
+ * body short, RFC 9113 8.1: a message whose stream ends without END_STREAM is incomplete). */
+bool outcome_meets(const char *got, const char *expect);
 
 /* May a scenario expect this? A status 100..999 alone or followed by "+truncated", "+reset",
  * "+invalid", "+timeout"; "closed", "reset", "timeout", "invalid". Exact, case-sensitive. */

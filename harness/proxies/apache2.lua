@@ -28,7 +28,7 @@ local function apache2_conf(modules, proxying)
   return [[
 ServerRoot "/etc/apache2"
 ServerName 127.0.0.1
-Listen 127.0.0.1:${proxy_port}${client_tls}
+Listen 127.0.0.1:${proxy_port}${client_tls}${client_http2}
 PidFile ${dir}/apache2.pid
 DefaultRuntimeDir ${dir}
 Mutex file:${dir} default
@@ -129,6 +129,14 @@ LoadModule proxy_http2_module /usr/lib/apache2/modules/mod_proxy_http2.so
     on = "\nLoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\nSSLEngine on\n"
       .. "SSLCertificateFile ${proxy_cert}\nSSLCertificateKeyFile ${proxy_key}\n"
       .. "RequestReadTimeout handshake=${client_header_timeout}",
+    off = "",
+  },
+  -- --client-http2: mod_http2 (mpm_event is loaded), loaded only then. h2c: Protocols h2c
+  -- with H2Direct on (prior knowledge; without it only an Upgrade would switch); over TLS
+  -- ALPN h2 (H2Direct is not needed there). The access log's %r says HTTP/2.0.
+  client_http2 = {
+    on = "\nLoadModule http2_module /usr/lib/apache2/modules/mod_http2.so\nProtocols h2c http/1.1\nH2Direct on",
+    tls = "\nLoadModule http2_module /usr/lib/apache2/modules/mod_http2.so\nProtocols h2 http/1.1",
     off = "",
   },
   client = { header_timeout = "RequestReadTimeout header= (whole s, total)",

@@ -56,7 +56,7 @@ return proxy {
 		level INFO
 	}
 	servers {
-		timeouts {
+		${client_http2}timeouts {
 			read_header ${client_header_timeout}s
 			read_body ${client_body_timeout}s
 		}
@@ -90,6 +90,10 @@ ${proxy_scheme}://${proxy_url_host}:${proxy_port} {
   -- --client-tls: the site on https://localhost (${proxy_url_host}: the name the client asks
   -- for and the certificate's) with the case's certificate; plain, http://127.0.0.1 as ever.
   client_tls = { on = "tls ${proxy_cert} ${proxy_key}\n\t", off = "" },
+  -- --client-http2: h2c (prior knowledge, as Go's h2c handler takes it) is off unless the
+  -- server's protocols name it; over TLS, h2 is among caddy's default protocols (ALPN) and
+  -- the text is the same. The access log's request>proto says HTTP/2.0.
+  client_http2 = { on = "protocols h1 h2 h2c\n\t\t", off = "" },
   -- TLS upstreams: the http transport's tls, with the run CA as the only trusted one
   -- (tls_trusted_ca_certs: caddy 2.6 has no tls_trust_pool) and the name it verifies and
   -- sends as SNI (tls_server_name; Go's crypto/tls checks it against the SANs). A failed

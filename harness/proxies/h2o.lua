@@ -66,6 +66,10 @@ hosts:
   granularity = { client_timeout = 1 },
   -- --client-tls: the listener's ssl mapping (YAML, indented under listen:).
   client_tls = { on = "\n  ssl:\n    certificate-file: ${proxy_cert}\n    key-file: ${proxy_key}", off = "" },
+  -- --client-http2: h2o speaks HTTP/2 on every listener unasked, h2c with prior knowledge on a
+  -- plain one (the connection preface is recognised) and ALPN h2 over TLS: the same config.
+  -- The access log's %r says HTTP/2.
+  client_http2 = { on = "", off = "" },
   client = { header_timeout = "http1-request-timeout (whole s, also the body's reads)", body_timeout = false,
              max_body = "limit-request-body" },
   -- Worker mode, h2o's default, stays in the foreground: only `-m daemon` on the command line

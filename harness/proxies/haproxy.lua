@@ -55,7 +55,7 @@ defaults
     ${retries}
 
 frontend fe
-    bind 127.0.0.1:${proxy_port}${client_tls}
+    bind 127.0.0.1:${proxy_port}${client_tls}${client_http2}
     http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${max_body} }
     default_backend be
 
@@ -112,6 +112,10 @@ backend be
   -- file (crt takes a PEM with both). A failed handshake is logged as "fe/1: SSL handshake
   -- failure" (log_match keeps it), not as an httplog line.
   client_tls = { on = " ssl crt ${proxy_pem}", off = "" },
+  -- --client-http2: `proto h2` on a plain bind (h2c with prior knowledge only: haproxy takes no
+  -- Upgrade), ALPN on a TLS one (h2 first: the client offers it). The httplog line's request
+  -- says HTTP/2.0.
+  client_http2 = { on = " proto h2", tls = " alpn h2,http/1.1", off = "" },
   -- haproxy retries 3 times by default on connect failures.
   retries = { off = "retries 0", on = "retries 3\n    option redispatch\n    retry-on all-retryable-errors" },
   logs = {},

@@ -47,7 +47,7 @@ return proxy {
     ["lighttpd.conf"] = [[
 server.modules = ( "mod_proxy", "mod_accesslog" )
 server.bind = "127.0.0.1"
-server.port = ${proxy_port}${client_tls}
+server.port = ${proxy_port}${client_tls}${client_http2}
 server.document-root = "${dir}"
 server.pid-file = "${dir}/lighttpd.pid"
 server.upload-dirs = ( "${dir}" )
@@ -73,6 +73,12 @@ proxy.server = ( "" => ( ${upstream_servers} ) )
   },
   client = { header_timeout = false, body_timeout = "server.max-read-idle (whole s, also the head's reads)",
              max_body = "server.max-request-size (KiB)" },
+  -- --client-http2: the server.h2proto feature flag (lighttpd's own HTTP/2; 1.4.69 reads no
+  -- server.h2proto key, "unknown config-key"): h2c with prior knowledge or an Upgrade on a
+  -- plain listener, ALPN h2 with mod_openssl. Said explicitly, though 1.4.69 enables it by
+  -- default. Its access log has the request's line ("GET /... HTTP/2.0"), then one for the h2c
+  -- connection, "PRI * HTTP/2.0" 100, with its duration.
+  client_http2 = { on = "\nserver.feature-flags = ( \"server.h2proto\" => \"enable\" )", off = "" },
   command = { "${binary}", "-D", "-f", "${dir}/lighttpd.conf" },
   -- -tt: parse the config, load and set up the modules, then exit.
   check = { "${binary}", "-tt", "-f", "${dir}/lighttpd.conf" },

@@ -61,6 +61,10 @@ log-level=INFO
   -- --client-tls: the frontend without no-tls terminates TLS with the key and certificate
   -- given (HTTP/1.1 by ALPN; the backend stays plain HTTP/1.1).
   client_tls = { on = "\nprivate-key-file=${proxy_key}\ncertificate-file=${proxy_cert}", off = ";no-tls" },
+  -- --client-http2: nghttpx's frontend speaks HTTP/2 unasked: h2c (prior knowledge, or an
+  -- Upgrade) beside HTTP/1.1 on a no-tls frontend, ALPN h2 on a TLS one: the same config. The
+  -- access log's $request says HTTP/2.
+  client_http2 = { on = "", off = "" },
   client = { header_timeout = false, body_timeout = "frontend-read-timeout (also cuts a slow head)",
              max_body = false },
   command = { "${binary}", "--conf=${dir}/nghttpx.conf" },

@@ -53,7 +53,7 @@ http {
     }
 
     server {
-        listen 127.0.0.1:${proxy_port}${client_tls};
+        listen 127.0.0.1:${proxy_port}${client_http2}${client_tls};
         location / {
             proxy_pass ${upstream_scheme}://up;
             proxy_http_version 1.1;
@@ -160,6 +160,12 @@ http {
     on = " ssl;\n        ssl_certificate     ${proxy_cert};\n        ssl_certificate_key ${proxy_key}",
     off = "",
   },
+  -- --client-http2: `http2` on the listen line, before ${client_tls} (whose text ends the
+  -- directive): h2c with prior knowledge on a plain port (nginx 1.22 takes no Upgrade), ALPN h2
+  -- with ssl. The access log's $request says "GET /... HTTP/2.0". A body cut short upstream is
+  -- RST_STREAM INTERNAL_ERROR to the client (ngx_http_v2_finalize_connection ... the stream's
+  -- request finalized with an error).
+  client_http2 = { on = " http2", off = "" },
   retries = { off = "proxy_next_upstream off;", on = "proxy_next_upstream error timeout invalid_header http_502 http_504 non_idempotent;" },
   logs = { "access.log", "error.log" },
   log_match = "\\[(error|warn|crit|alert)\\]|\"[A-Z]+ /",

@@ -16,7 +16,12 @@
 //   HTTP/2 upstreams: when the harness renders this file for an HTTP/2 case (upstream_http2
 //   in node.lua), each request goes upstream as a stream of one http2.connect session per
 //   upstream port (h2c with prior knowledge; h2 by ALPN over TLS), the session reused as the
-//   keep-alive pool is. The client side stays HTTP/1.1.
+//   keep-alive pool is.
+// The frontend: HTTP/1.1 (http, or https under --client-tls); HTTP/2 under --client-http2
+// (the core http2 module's compatibility API: h2c with prior knowledge, or ALPN h2 over TLS),
+// forwarding to the same upstream. Over HTTP/2, a request's pseudo-header fields (:method,
+// :authority, ...) are not fields to forward (RFC 9113 8.3): :authority becomes Host; and
+// connection-specific fields must not be sent back (8.2.2).
 //
 // What it does, the way such proxies are usually written:
 //   - upstream keep-alive pool (http.Agent keepAlive), so a reused connection can die;
@@ -78,6 +83,11 @@ function h2Session(port) {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+// --client-http2: "h2", or "" for HTTP/1.1
+const h2 = '${client_http2}' === 'h2';
+// A response head of the proxy's own: HTTP/1.1 closes the connection after it; HTTP/2 has no
+// Connection field (the stream ends, the connection stays).
+const ownHead = (type) => (h2 ? { 'content-type': type } : { 'content-type': type, connection: 'close' });
 
 function log(req, status, t0, attempts, why) {
   const line = req.socket.remoteAddress + ' [' + new Date().toISOString() + '] "' + req.method + ' ' + req.url +
@@ -110,6 +120,10 @@ function proxy(req, res) {
     let timer = null;
     const headers = Object.assign({}, req.headers);
     for (const h of HOP_BY_HOP) delete headers[h];
+    if (h2) {
+      for (const h of Object.keys(headers)) if (h.startsWith(':')) delete headers[h];
+      if (!headers.host && req.authority) headers.host = req.authority;
+    }
     headers['x-forwarded-for'] = req.socket.remoteAddress;
     const port = upstreamPorts[(attempts - 1) % upstreamPorts.length];
     if (useH2) {
@@ -131,7 +145,7 @@ function proxy(req, res) {
         return;
       }
       done(status, why);
-      res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
+      res.writeHead(status, ownHead('text/plain'));
       res.end(status === 504 ? 'Gateway Timeout\n' : 'Bad Gateway\n');
     };
 
@@ -161,8 +175,9 @@ function proxy(req, res) {
         timer = setTimeout(() => abort('read timeout in body'), readMs);
       };
       const out = Object.assign({}, upRes.headers);
-      for (const h of HOP_BY_HOP) if (h !== 'transfer-encoding') delete out[h];
-      res.writeHead(upRes.statusCode, upRes.statusMessage, out);
+      for (const h of HOP_BY_HOP) if (h !== 'transfer-encoding' || h2) delete out[h];
+      if (h2) res.writeHead(upRes.statusCode, out); // HTTP/2 has no reason phrase
+      else res.writeHead(upRes.statusCode, upRes.statusMessage, out);
       armIdle();
       upRes.on('data', (chunk) => {
         armIdle();
@@ -188,7 +203,7 @@ function proxy(req, res) {
     let settled = false;
     let timer = null;
     const sess = h2Session(port);
-    const h = { ':method': req.method, ':path': req.url, ':authority': req.headers.host || upstreamHost + ':' + port };
+    const h = { ':method': req.method, ':path': req.url, ':authority': headers.host || upstreamHost + ':' + port };
     for (const k of Object.keys(headers)) if (k !== 'host') h[k] = headers[k];
     const payload = Buffer.concat(body);
     let up;
@@ -197,7 +212,7 @@ function proxy(req, res) {
       up = sess.request(h, { endStream: payload.length === 0 });
     } catch (e) { // a session closing under the request
       done(502, e.code || e.message);
-      res.writeHead(502, { 'content-type': 'text/plain', connection: 'close' });
+      res.writeHead(502, ownHead('text/plain'));
       res.end('Bad Gateway\n');
       return;
     }
@@ -212,7 +227,7 @@ function proxy(req, res) {
         return;
       }
       done(status, why);
-      res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
+      res.writeHead(status, ownHead('text/plain'));
       res.end(status === 504 ? 'Gateway Timeout\n' : 'Bad Gateway\n');
     };
     const armRead = () => {
@@ -269,8 +284,12 @@ function proxy(req, res) {
     clearTimeout(idle);
     if (logged) return;
     done(status, why);
-    res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
-    res.end(status === 413 ? 'Payload Too Large\n' : 'Request Timeout\n', () => req.socket.destroy());
+    res.writeHead(status, ownHead('text/plain'));
+    // HTTP/1.1: the connection goes (the rest of the body would be read as a request); an
+    // HTTP/2 stream ends by itself, the connection serves others
+    res.end(status === 413 ? 'Payload Too Large\n' : 'Request Timeout\n', () => {
+      if (!h2) req.socket.destroy();
+    });
   };
   const armBodyIdle = () => {
     if (!bodyIdleMs) return;
@@ -309,7 +328,11 @@ if (tlsFiles.length === 2) {
   // the handshake gets the client header timeout (node's default: 120 s)
   if (headerMs) serverOpts.handshakeTimeout = headerMs;
 }
-const server = tlsFiles.length === 2 ? https.createServer(serverOpts, proxy) : http.createServer(serverOpts, proxy);
+let server;
+if (h2 && tlsFiles.length === 2) server = http2.createSecureServer({ cert: serverOpts.cert, key: serverOpts.key }, proxy);
+else if (h2) server = http2.createServer({}, proxy);
+else if (tlsFiles.length === 2) server = https.createServer(serverOpts, proxy);
+else server = http.createServer(serverOpts, proxy);
 server.listen(listenPort, '127.0.0.1', () => {
   process.stdout.write('node-proxy listening on 127.0.0.1:' + listenPort + ' -> ' + upstreamHost + ':' + upstreamPorts.join(',') + '\n');
 });

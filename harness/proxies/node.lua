@@ -34,6 +34,11 @@ return proxy {
   command = { "${binary}", "${dir}/proxy.js", "${proxy_port}", "${upstream_host}", "${upstream_servers}",
               "${connect_timeout}", "${read_timeout}", "${retries}", "${dir}/access.log",
               "${client_header_timeout}", "${client_body_timeout}", "${max_body}", "${upstream_tls}" },
+  -- --client-http2: proxy.js (a template) reads "h2" and serves HTTP/2 with the core http2
+  -- module: http2.createServer (h2c with prior knowledge) or createSecureServer (ALPN h2,
+  -- HTTP/1.1 not allowed), forwarding to the same HTTP/1.1 upstream. Its log line's version
+  -- reads HTTP/2.0.
+  client_http2 = { on = "h2", off = "" },
   -- --client-tls: https.createServer with the case's certificate and key (proxy.js reads
   -- "CERT|KEY"); "" keeps http.createServer.
   client_tls = { on = "${proxy_cert}|${proxy_key}", off = "" },

@@ -108,6 +108,8 @@ http_access allow all
   stop_grace_ms = 300, -- SIGTERM takes 1-2 s even with shutdown_lifetime 0; the log is written by then
   -- -N: one squid process in the foreground; no squid.conf directive detaches it (and
   -- `workers N` makes no kids with -N).
+  -- No HTTP/2 frontend: squid 5 serves HTTP/1.1 to its clients only.
+  client_http2 = { why = "squid serves HTTP/1.1 to clients only" },
   command = { "${binary}", "-N", "-n", "badup${proxy_port}", "-f", "${dir}/squid.conf" },
   user = "proxy", -- cache_effective_user
   -- squid -k parse reads the config and exits; it opens no log, no cache, no socket.

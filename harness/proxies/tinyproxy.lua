@@ -57,6 +57,8 @@ ReversePath "/" "http://${upstream_host}:${upstream_port}/"
   granularity = { read_timeout = 1 },
   client = { header_timeout = false, body_timeout = false, max_body = false },
   -- -d: in the foreground (tinyproxy detaches by default); its config has no key for it.
+  -- No HTTP/2 frontend: tinyproxy speaks HTTP/1.x only.
+  client_http2 = { why = "tinyproxy speaks HTTP/1.x only" },
   command = { "${binary}", "-d", "-c", "${dir}/tinyproxy.conf" },
   -- No check: tinyproxy has no option that only parses its config.
   -- One statement a line; '#' starts a comment only at a line's start; "..." is its only

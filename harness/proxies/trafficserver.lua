@@ -161,6 +161,11 @@ logging:
       .. "\nCONFIG proxy.config.ssl.handshake_timeout_in INT ${client_header_timeout}",
     off = "",
   },
+  -- --client-http2: ATS speaks HTTP/2 to clients over TLS only, by ALPN (h2 is on a :ssl port's
+  -- protocol list by default): the TLS text is client_tls's, nothing more. It has no h2c.
+  client_http2 = { tls = "", off = "",
+                   why = "Traffic Server speaks HTTP/2 to clients over TLS only (ALPN h2, no h2c): run with "
+                      .. "--client-tls too" },
   -- records.config's timeouts are INT seconds (INT 0.5 would be no timeout at all); the
   -- body limit bytes.
   granularity = { connect_timeout = 1, read_timeout = 1, client_timeout = 1 },

@@ -83,7 +83,11 @@ ${retries}
   -- -F: the manager stays in the foreground; a VCL cannot change that.
   command = { "${binary}", "-F", "-j", "none", "-n", "${dir}/varnish", "-a", "127.0.0.1:${proxy_port}",
               "-f", "${dir}/varnish.vcl", "-s", "malloc,16m", "-T", "none",
-              "-p", "timeout_idle=${client_header_timeout}" },
+              "-p", "timeout_idle=${client_header_timeout}", "-p", "feature=${client_http2}" },
+  -- --client-http2: the http2 feature (off by default): h2c with prior knowledge (varnish
+  -- recognises the connection preface) or an Upgrade. varnish terminates no TLS, so there is
+  -- no ALPN h2. varnishncsa's %r says HTTP/2.0.
+  client_http2 = { on = "+http2", off = "-http2", why = "varnish terminates no TLS (no client_tls)" },
   client = { header_timeout = "-p timeout_idle (to the end of the head; also keep-alive idle)", body_timeout = false,
              max_body = "VCL: synth(413) if Content-Length > N (chunked: none)" },
   sidecars = {

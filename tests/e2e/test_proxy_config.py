@@ -200,7 +200,7 @@ class UserConfig(unittest.TestCase):
             "badup run: %s:23: server 127.0.0.1:8080: sends to 127.0.0.1:8080, not the case's simulator; use "
             "`server ${upstream_host}:${upstream_port}`" % path,
             "badup run: %s:28: listen 127.0.0.1:80: the config must listen on ${proxy_port}, the port the case "
-            "connects to; use `listen 127.0.0.1:${proxy_port}${client_tls}`" % path,
+            "connects to; use `listen 127.0.0.1:${proxy_port}${client_http2}${client_tls}`" % path,
             "badup run: %s: no `client_body_temp_path` in it: nginx would use its default /var/lib/nginx/body, "
             "outside the case folder; add `client_body_temp_path ${dir}/client_body;`" % path,
             "badup run: %s: 6 problems; nothing was run" % path,

@@ -219,7 +219,7 @@ static void seen_both(const struct act *acts, struct client_result *cr, struct s
   script_start(&s, acts, 2, 1);
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
-  client_get_seen(url, 5, cr, 0, NULL, NULL, cs, NULL, NULL);
+  client_get_seen(url, 5, cr, 0, NULL, NULL, cs, NULL, NULL, CLIENT_HTTP1);
   struct client_request q = {.raw = {(char *)GET, sizeof GET - 1}, .send_body_bytes = -1, .expect_100 = -1};
   struct client_part part = {&q, 1};
   struct client_vars v = {0};
@@ -569,7 +569,7 @@ START_TEST(test_curl_keeps_a_transcript) {
   snprintf(url, sizeof url, "http://127.0.0.1:%d/case", s.port);
   struct client_result cr;
   struct client_transcript t = {0};
-  client_get_seen(url, 5, &cr, 0, NULL, NULL, NULL, &t, NULL);
+  client_get_seen(url, 5, &cr, 0, NULL, NULL, NULL, &t, NULL, CLIENT_HTTP1);
   script_stop(&s);
   ck_assert_str_eq(cr.outcome, "200");
   char *dir = uu_mkdtemp();

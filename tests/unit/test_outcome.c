@@ -86,6 +86,42 @@ START_TEST(test_describe) {
 }
 END_TEST
 
+/* HTTP/2: a stream reset or a GOAWAY, with the RFC 9113 7 name of its code. */
+START_TEST(test_format_h2) {
+  char out[OUTCOME_MAX];
+  ck_assert_int_eq(outcome_format_h2(out, sizeof out, 200, OUTCOME_RST, 2), 0);
+  ck_assert_str_eq(out, "200+rst(INTERNAL_ERROR)");
+  ck_assert_int_eq(outcome_format_h2(out, sizeof out, 0, OUTCOME_RST, 7), 0);
+  ck_assert_str_eq(out, "rst(REFUSED_STREAM)");
+  ck_assert_int_eq(outcome_format_h2(out, sizeof out, 0, OUTCOME_GOAWAY, 0), 0);
+  ck_assert_str_eq(out, "goaway(NO_ERROR)");
+  ck_assert_int_eq(outcome_format_h2(out, sizeof out, 200, OUTCOME_RST, 0x1f), 0);
+  ck_assert_str_eq(out, "200+rst(0x1f)");
+  ck_assert_int_eq(outcome_format_h2(out, sizeof out, 200, OUTCOME_FIN, 2), 0);
+  ck_assert_str_eq(out, "200+truncated");
+  /* the longest name fits beside a status */
+  ck_assert_int_eq(outcome_format_h2(out, sizeof out, 200, OUTCOME_GOAWAY, 12), 0);
+  ck_assert_str_eq(out, "200+goaway(INADEQUATE_SECURITY)");
+  ck_assert_str_eq(outcome_h2_error_name(13), "HTTP_1_1_REQUIRED");
+  ck_assert_ptr_null(outcome_h2_error_name(14));
+}
+END_TEST
+
+/* An expected truncation is met by a reset stream after the same status, nothing else. */
+START_TEST(test_meets) {
+  ck_assert(outcome_meets("502", "502"));
+  ck_assert(outcome_meets("200+truncated", "200+truncated"));
+  ck_assert(outcome_meets("200+rst(INTERNAL_ERROR)", "200+truncated"));
+  ck_assert(outcome_meets("200+rst(0x1f)", "200+truncated"));
+  ck_assert(!outcome_meets("502+rst(INTERNAL_ERROR)", "200+truncated"));
+  ck_assert(!outcome_meets("rst(INTERNAL_ERROR)", "closed"));
+  ck_assert(!outcome_meets("200+goaway(NO_ERROR)", "200+truncated"));
+  ck_assert(!outcome_meets("200+rst(CANCEL)", "200"));
+  ck_assert(!outcome_meets("200", "200+truncated"));
+  ck_assert(!outcome_meets(NULL, "200"));
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("outcome");
   TCase *tc = tcase_create("words");
@@ -94,6 +130,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_format_refuses);
   tcase_add_test(tc, test_formatted_words_and_expect);
   tcase_add_test(tc, test_describe);
+  tcase_add_test(tc, test_format_h2);
+  tcase_add_test(tc, test_meets);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -155,7 +155,7 @@ START_TEST(test_every_problem_in_one_report) {
       "CONF:23: server 10.0.0.5:8080: sends to 10.0.0.5:8080, not the case's simulator; use "
       "`server ${upstream_host}:${upstream_port}`\n"
       "CONF:28: listen 80: the config must listen on ${proxy_port}, the port the case connects to; use "
-      "`listen 127.0.0.1:${proxy_port}${client_tls}`\n"
+      "`listen 127.0.0.1:${proxy_port}${client_http2}${client_tls}`\n"
       "CONF: no `client_body_temp_path` in it: nginx would use its default /var/lib/nginx/body, outside the case "
       "folder; add `client_body_temp_path ${dir}/client_body;`\n");
   ck_assert_int_eq(n, 6);
@@ -242,7 +242,7 @@ START_TEST(test_every_listener_holds_the_proxy_port) {
                      "location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n";
   int n = check_text("nginx", text, &r);
   ck_assert_str_eq(buf_cstr(&r), "CONF:4: listen [::]:80: the config must listen on ${proxy_port}, the port the "
-                                 "case connects to; use `listen 127.0.0.1:${proxy_port}${client_tls}`\n");
+                                 "case connects to; use `listen 127.0.0.1:${proxy_port}${client_http2}${client_tls}`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
@@ -1042,7 +1042,7 @@ START_TEST(test_only_a_listening_directive_listens) {
                                  "location / { proxy_pass http://${upstream_host}:${upstream_port}; } } }\n",
                      &r);
   ck_assert_str_eq(buf_cstr(&r), "CONF: the config must listen on ${proxy_port}, the port the case connects to (no "
-                                 "statement listens on it); add a statement like `listen 127.0.0.1:${proxy_port}${client_tls}`\n");
+                                 "statement listens on it); add a statement like `listen 127.0.0.1:${proxy_port}${client_http2}${client_tls}`\n");
   ck_assert_int_eq(n, 1);
   buf_free(&r);
 }
