@@ -162,7 +162,8 @@ class CatalogBarriers(unittest.TestCase):
         names = []
         for f in sorted(os.listdir(common.SCENARIOS)):
             with open(os.path.join(common.SCENARIOS, f)) as fh:
-                if 'barrier("response_head"' in fh.read():
+                # HTTP/1 here; the HTTP/2 ones' barriers are test_h2_wire's
+                if 'barrier("response_head"' in fh.read() and not f.startswith("h2_"):
                     names.append(f[:-4])
         for required in ("close_mid_body", "reset_mid_body", "truncated_body", "truncated_chunked", "bad_chunk_size"):
             self.assertIn(required, names)
