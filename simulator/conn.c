@@ -53,6 +53,7 @@
 #include "h2_vocabulary.h"
 
 #define MAX_PENDING (1u << 20) /* unparsed input kept while a plan runs */
+#define H2_MAX_QUEUED_WRITES 16 /* HTTP/2: writes the peer has not taken yet before reading stops */
 
 static const char RESP_400[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 static const char RESP_431[] =
@@ -245,6 +246,10 @@ static void on_written(void *owner, int status) {
     return;
   }
   if (c->tp->pending_writes == 0 && c->state == CS_FLUSHING) finish_now(c, c->after_flush);
+  if (c->h2_held && c->tp->pending_writes == 0 && !c->closing) {
+    c->h2_held = false;
+    if (!c->reading_stopped) transport_read_start(c->tp);
+  }
 }
 
 static void on_shut(void *owner, int status) {
@@ -601,7 +606,14 @@ static void h2_read(struct conn *c, const char *data, size_t n) {
   h2_react(c, h2_conn_input(c, data, n));
   if (c->closing || !c->h2) return;
   h2_conn_batch(c, false);
-  h2_flush(c);
+  if (!h2_flush(c)) return;
+  /* A peer that sends and never reads (a PING or SETTINGS flood) would have its answers
+   * queued without end: stop reading until they have gone out (on_written), as TCP holds a
+   * sender back. */
+  if (c->tp->pending_writes >= H2_MAX_QUEUED_WRITES && !c->h2_held) {
+    c->h2_held = true;
+    transport_read_stop(c->tp);
+  }
 }
 
 static void h2_react(struct conn *c, struct h2_flags f) {

@@ -79,6 +79,7 @@ struct conn {
   uint8_t up;               /* the upstream (listening port) it came in on, 0-based */
   struct h2_conn *h2;        /* HTTP/2 (h2_conn.h): the scenario says http2; NULL: HTTP/1 */
   uint32_t stream;          /* HTTP/2: the stream of the request the plan answers; 0 before one */
+  bool h2_held;             /* HTTP/2: reading stopped until the peer takes our queued writes */
   struct conn_record rec;
   uint64_t t0;              /* uv_hrtime() at accept */
   char hname[8];
