@@ -358,6 +358,13 @@ struct plan *scenario_call(struct scenario *s, const struct request *req, struct
     plan_unref(p);
     p = NULL;
   }
+  for (uint16_t i = 0; p && !s->http2 && i < p->nsteps; i++)
+    if (h2_step_is_frame(p->steps[i].op)) {
+      buf_printf(err, "%s:%d: %s() sends an HTTP/2 frame: the scenario needs http2 = true", s->file, p->steps[i].line,
+                 step_names[p->steps[i].op]);
+      plan_unref(p);
+      p = NULL;
+    }
   for (uint16_t i = 0; p && i < p->nsteps; i++)
     if (p->steps[i].op == STEP_TLS_ALERT) {
       buf_printf(err, "%s:%d: tls_alert() acts before the handshake only: put it in tls = { handshake = { ... } }",
