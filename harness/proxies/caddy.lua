@@ -102,7 +102,7 @@ ${proxy_scheme}://${proxy_url_host}:${proxy_port} {
   -- HTTP/2 upstreams: the http transport's `versions h2c`, cleartext HTTP/2 with prior
   -- knowledge (golang.org/x/net/http2's transport, "exclusive of other features" by caddy's
   -- docs: over TLS `versions 2` would be the one). The client side stays HTTP/1.1.
-  upstream_http2 = { on = "\n\t\t\tversions h2c", off = "" },
+  upstream_http2 = { on = "\n\t\t\tversions h2c 2", off = "" },
   upstream_tls = {
     on = "\n\t\t\ttls\n\t\t\ttls_trusted_ca_certs ${upstream_ca}\n\t\t\ttls_server_name ${upstream_tls_name}"
       .. "\n\t\t\ttls_timeout ${connect_timeout}s",
