@@ -12,8 +12,8 @@
 -- Wire: SETTINGS; SETTINGS ACK; (the request's HEADERS); GOAWAY last_stream_id=0
 -- code=NO_ERROR; FIN.
 --
--- curl --http2-prior-knowledge, directly: exit 16 (HTTP/2 stream not processed: "REFUSED_STREAM,
--- try again on a new connection"), http_code 000.
+-- curl --http2-prior-knowledge, directly: exit 16 ("Error in the HTTP2 framing layer": the
+-- stream was not processed), http_code 000.
 return scenario {
   summary = "HTTP/2: GOAWAY(last_stream_id 0, NO_ERROR) after the request's HEADERS, then FIN",
   expect  = 502,
