@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 import common
@@ -156,6 +157,32 @@ class H2Wire(unittest.TestCase):
         self.assertEqual(lines, ["SETTINGS stream=0 flags=0x0 MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=0",
                                  SETTINGS_ACK,
                                  "BODY blocked sent=0 of=5 stream_window=0 connection_window=65535", "TIMEOUT"])
+
+
+class Flood(unittest.TestCase):
+    """A peer that floods PING and never reads: the simulator stops reading it once its answers
+    wait in the socket, so its memory stays put, and other clients are served meanwhile."""
+
+    def test_ping_flood_of_a_peer_that_never_reads(self):
+        s = common.start_server(self, common.scenario_path("h2_ok"))
+        rss = lambda: int(open("/proc/%d/status" % s.proc.pid).read().split("VmRSS:")[1].split()[0])
+        before = rss()
+        ping = h2peer.frame(6, 0, 0, b"12345678")
+        with socket.create_connection(s.addr) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(h2peer.PREFACE + h2peer.settings())
+            sock.settimeout(0.2)
+            blob, sent, end = ping * 4000, 0, time.monotonic() + 2.0
+            while time.monotonic() < end:  # bounded in time; the server stops reading early
+                try:
+                    sent += sock.send(blob)
+                except socket.timeout:
+                    pass
+            grown = rss() - before
+            # unbounded, the answers took about 250 MB a second here
+            self.assertLess(grown, 64 * 1024, "RSS grew by %d kB after %d bytes of PING" % (grown, sent))
+            rc, lines, err = h2frames(s.addr[1], "--path", "/h2_ok/x", timeout=QUIET)
+            self.assertIn(OK_DATA, lines, err)
 
 
 class ReferencePeers(unittest.TestCase):
