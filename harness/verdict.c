@@ -303,9 +303,10 @@ void verdict_judge(struct row *r, const struct reference *ref) {
       snprintf(r->reason, sizeof r->reason,
                "the reference for %s %s has no entry for scenario %s (record one with --update-reference)",
                r->proxy->name, from ? from : "", s->name);
-    else
-      snprintf(r->reason, sizeof r->reason, "no reference recorded for %s (record one with --update-reference)",
-               r->proxy->name);
+    else /* the key says which file: haproxy+ctls+ch2 is not haproxy's plain reference */
+      snprintf(r->reason, sizeof r->reason,
+               "no reference recorded for %s with this run's settings (%s.json; record one with --update-reference)",
+               r->proxy->name, ref && reference_proxy(ref) ? reference_proxy(ref) : r->proxy->name);
   }
   if (r->verdict == VERDICT_FAIL || r->verdict == VERDICT_DEVIATES) name_failed_assertions(r);
   if (r->verdict == VERDICT_FAIL && r->r.detail[0] && !strstr(r->reason, r->r.detail))
