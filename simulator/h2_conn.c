@@ -48,34 +48,13 @@ struct h2_conn {
   uint32_t last_stream;        /* the highest stream the client opened */
   struct buf out;              /* frames not written yet: acknowledgements and steps' */
   bool batching;               /* the input is being taken in: flushed once at its end */
-  bool window_closed;          /* its own SETTINGS set INITIAL_WINDOW_SIZE 0: no stream's
-                                  window is ever opened (h2_window_zero) */
   struct h2_flags flags;
-  uint32_t max_frame;          /* the largest frame read: what our SETTINGS allow */
 };
-
-/* SETTINGS_MAX_FRAME_SIZE of the scenario's SETTINGS, or its initial value (RFC 9113 6.5.2):
- * a peer may send frames that large once it has them, and 4.2 makes larger ones an error. */
-static uint32_t advertised_max_frame(const struct scenario_http2 *cfg) {
-  uint32_t max = H2_MAX_FRAME;
-  for (size_t i = H2_FRAME_HEADER; i + 6 <= cfg->settings_len; i += 6)
-    if ((cfg->settings[i] << 8 | cfg->settings[i + 1]) == H2_SETTINGS_MAX_FRAME_SIZE) {
-      uint32_t v = h2_u32(cfg->settings + i + 2);
-      max = v < H2_MAX_FRAME ? H2_MAX_FRAME : v > 0xffffff ? 0xffffff : v; /* the range 6.5.2 allows */
-    }
-  return max;
-}
 
 struct h2_conn *h2_conn_new(const struct scenario_http2 *cfg) {
   struct h2_conn *h = calloc(1, sizeof *h);
   if (!h) return NULL;
   h->cfg = cfg;
-  /* A server that announces a stream window of 0 and then hands back what it reads would
-   * open the window it closed: the stream-level WINDOW_UPDATE is left out for it. */
-  for (size_t at = H2_FRAME_HEADER; at + 6 <= cfg->settings_len; at += 6)
-    if (((unsigned)cfg->settings[at] << 8 | cfg->settings[at + 1]) == H2_SETTINGS_INITIAL_WINDOW_SIZE)
-      h->window_closed = h2_u32(cfg->settings + at + 2) == 0;
-  h->max_frame = advertised_max_frame(cfg);
   if (nghttp2_hd_inflate_new(&h->inflater) != 0) {
     free(h);
     return NULL;
@@ -417,7 +396,7 @@ static void frame_in(struct conn *c) {
       unsigned char inc[4];
       h2_put_u32(inc, whole);
       queue_frame(h, H2_WINDOW_UPDATE, 0, 0, inc, 4);
-      if (s && !s->ended && !h->window_closed) queue_frame(h, H2_WINDOW_UPDATE, 0, fh->stream, inc, 4);
+      if (s && !s->ended && !h->cfg->window_closed) queue_frame(h, H2_WINDOW_UPDATE, 0, fh->stream, inc, 4);
     }
     return;
   }
@@ -479,7 +458,7 @@ struct h2_flags h2_conn_input(struct conn *c, const char *data, size_t len) {
       h->hdr_got = (uint8_t)(h->hdr_got + n), data += n, len -= n;
       if (h->hdr_got < H2_FRAME_HEADER) break;
       h->cur = h2_frame_header_read(h->hdr);
-      if (h->cur.length > h->max_frame) { /* what our SETTINGS allow (RFC 9113 4.2) */
+      if (h->cur.length > h->cfg->max_frame) { /* what our SETTINGS allow (RFC 9113 4.2) */
         connection_error(h, 6 /* FRAME_SIZE_ERROR */, "frame too large");
         break;
       }

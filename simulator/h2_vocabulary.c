@@ -470,6 +470,13 @@ struct scenario_http2 *scenario_http2_from_lua(lua_State *L, int idx, const char
   } else {
     n = 6, payload[0] = 0, payload[1] = H2_SETTINGS_MAX_CONCURRENT_STREAMS, h2_put_u32(payload + 2, 100);
   }
+  h->max_frame = H2_MAX_FRAME;
+  for (size_t at = 0; at + 6 <= n; at += 6) {
+    uint32_t v = h2_u32(payload + at + 2);
+    if (payload[at + 1] == H2_SETTINGS_MAX_FRAME_SIZE) /* identifiers are below 256 here */
+      h->max_frame = v < H2_MAX_FRAME ? H2_MAX_FRAME : v > 0xffffff ? 0xffffff : v;
+    if (payload[at + 1] == H2_SETTINGS_INITIAL_WINDOW_SIZE) h->window_closed = v == 0;
+  }
   if (send) {
     if (!(h->settings = malloc(H2_FRAME_HEADER + n))) goto oom;
     h2_frame_header(h->settings, (uint32_t)n, H2_SETTINGS, 0, 0);

@@ -63,6 +63,11 @@ struct scenario_http2 {
   size_t settings_len;     /* 0 with settings = false: no SETTINGS frame, and no ACK either */
   struct plan *preface;    /* steps run once the client preface (or bytes that cannot be one)
                               came, instead of HTTP/2; NULL: HTTP/2 */
+  /* Read off settings once, at load: */
+  uint32_t max_frame;      /* SETTINGS_MAX_FRAME_SIZE announced (16384 unless set; RFC 9113
+                              6.5.2's range): a peer may send frames that large (4.2) */
+  bool window_closed;      /* INITIAL_WINDOW_SIZE 0: a server that handed back what it reads
+                              would open the window it closed, so no stream WINDOW_UPDATE */
 };
 
 /* client_tls = { handshake = ... }: what the harness's client does on the proxy's TLS port in
