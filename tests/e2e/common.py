@@ -564,6 +564,20 @@ def list_definition(parent, text):
     return path, badup_text(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=d)
 
 
+def proxy_installed(name):
+    """Is the proxy's binary on PATH or in /usr/sbin (where Debian puts the daemons)?"""
+    return shutil.which(name) is not None or os.path.exists("/usr/sbin/" + name)
+
+
+def definitions_folder(parent, text):
+    """Writes text as the one definition t.lua of the folder parent/defs; returns the folder."""
+    d = os.path.join(parent, "defs")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "t.lua"), "w") as f:
+        f.write(text)
+    return d
+
+
 def run_badup(args, timeout=15.0):
     """Runs badup to completion (load errors, usage errors); returns CompletedProcess."""
     return subprocess.run([BADUP] + list(args), stdin=subprocess.DEVNULL, capture_output=True,

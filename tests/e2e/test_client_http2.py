@@ -29,12 +29,8 @@ PROXIES = os.path.join(REPO, "harness", "proxies")
 badup = functools.partial(common.badup_text, timeout=120)
 
 
-def installed(name):
-    return shutil.which(name) or os.path.exists("/usr/sbin/" + name)
-
-
 def need_both(test):
-    if not installed("nginx") or not installed("haproxy"):
+    if not common.proxy_installed("nginx") or not common.proxy_installed("haproxy"):
         test.skipTest("nginx and haproxy are needed")
 
 
@@ -105,7 +101,7 @@ class Run(unittest.TestCase):
         self.assertRegex(self.log_of(out, "haproxy", "ok"), r'"GET \S*/ok/1 HTTP/2\.0"')
 
     def test_a_frontend_without_http2_is_an_error(self):
-        if not installed("nginx"):
+        if not common.proxy_installed("nginx"):
             self.skipTest("nginx is not installed")
         # nginx's definition with a variant that adds nothing: its listener stays HTTP/1.1
         defs = os.path.join(self.tmp, "defs")

@@ -32,10 +32,6 @@ PROXIES = os.path.join(REPO, "harness", "proxies")
 badup = functools.partial(common.badup_text, timeout=240)
 
 
-def installed(name):
-    return shutil.which(name) or os.path.exists("/usr/sbin/" + name)
-
-
 class Run(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -52,7 +48,7 @@ class Run(unittest.TestCase):
             return p, json.load(f)
 
     def test_through_tls(self):
-        if not installed("nginx") or not installed("haproxy"):
+        if not common.proxy_installed("nginx") or not common.proxy_installed("haproxy"):
             self.skipTest("nginx and haproxy are needed")
         out = os.path.join(self.tmp, "tls")
         p, doc = self.run_badup(out, "--client-tls")
@@ -107,7 +103,7 @@ class Run(unittest.TestCase):
             self.assertIn("/ok/1", f.read())
 
     def test_plain_run_skips_the_tls_scenarios(self):
-        if not installed("nginx") or not installed("haproxy"):
+        if not common.proxy_installed("nginx") or not common.proxy_installed("haproxy"):
             self.skipTest("nginx and haproxy are needed")
         out = os.path.join(self.tmp, "plain")
         p, doc = self.run_badup(out)
@@ -122,7 +118,7 @@ class Run(unittest.TestCase):
         self.assertIn("SKIPPED 2 cases: client_tls_plain_http is about", p.stdout)
 
     def test_a_definition_without_a_tls_frontend_is_skipped(self):
-        if not installed("tinyproxy"):
+        if not common.proxy_installed("tinyproxy"):
             self.skipTest("tinyproxy is not installed")
         out = os.path.join(self.tmp, "tiny")
         p = badup(["run", "--proxy", "tinyproxy", "--scenario", "ok", "--client-tls", "--out", out], cwd=REPO)

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import unittest
 
+import common
 from common import REPO, SCENARIOS, badup_text, require_binary, small_definition
 
 # A definition with an HTTP/2 variant: its config says what it was rendered with.
@@ -27,21 +28,13 @@ def setUpModule():
     require_binary()
 
 
-def installed(name):
-    return shutil.which(name) is not None or os.path.exists("/usr/sbin/" + name)
-
-
 class Base(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="badup-e2e-uph2-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def definitions(self, text):
-        d = os.path.join(self.tmp, "defs")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "t.lua"), "w") as f:
-            f.write(text)
-        return d
+        return common.definitions_folder(self.tmp, text)
 
     def reference(self):
         """An empty reference folder of the test's own: results/reference is never touched."""
@@ -98,7 +91,7 @@ class Run(Base):
         self.assertIs(case["http2"], True)
 
     def test_haproxy_speaks_http2_to_the_upstream(self):
-        if not installed("haproxy"):
+        if not common.proxy_installed("haproxy"):
             self.skipTest("haproxy is not installed")
         out = os.path.join(self.tmp, "out")
         p = badup_text(["run", "--proxy", "haproxy", "--scenario", "h2_ok,h2_rst_internal_mid_body", "--jobs", "2",

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import unittest
 
+import common
 from common import BADUP, REPO, SCENARIOS, badup_text, require_binary
 
 # A definition with a TLS variant: its config says what it was rendered with.
@@ -40,21 +41,13 @@ def setUpModule():
     require_binary()
 
 
-def installed(name):
-    return shutil.which(name) is not None or os.path.exists("/usr/sbin/" + name)
-
-
 class Render(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="badup-e2e-uptls-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def definitions(self, text):
-        d = os.path.join(self.tmp, "defs")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "t.lua"), "w") as f:
-            f.write(text)
-        return d
+        return common.definitions_folder(self.tmp, text)
 
     def render(self, args, name="t", proxies=None):
         out = os.path.join(self.tmp, "r")
@@ -207,7 +200,7 @@ class Run(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(out, "tls")))
 
     def test_a_proxy_config_without_the_tls_text_skips_the_tls_cases(self):
-        if not installed("haproxy"):
+        if not common.proxy_installed("haproxy"):
             self.skipTest("haproxy is not installed")
         base = ("global\n    pidfile ${dir}/haproxy.pid\n    log stderr format raw local0 info\n"
                 "defaults\n    mode http\n    log global\n    timeout connect ${connect_timeout_ms}ms\n"
@@ -232,7 +225,7 @@ class Run(unittest.TestCase):
 
     def test_nginx_and_haproxy_over_tls(self):
         # Needs the simulator's `badup serve --tls-dir DIR --tls`.
-        names = [n for n in ("nginx", "haproxy") if installed(n)]
+        names = [n for n in ("nginx", "haproxy") if common.proxy_installed(n)]
         if not names:
             self.skipTest("neither nginx nor haproxy is installed")
         out = os.path.join(self.tmp, "out")
@@ -257,7 +250,7 @@ class Run(unittest.TestCase):
 
     def test_trafficserver_verifies_the_name(self):
         # the valid certificate passes, one for another name (chain and dates good) fails
-        if not installed("traffic_server"):
+        if not common.proxy_installed("traffic_server"):
             self.skipTest("trafficserver is not installed")
         out = os.path.join(self.tmp, "out")
         ref = os.path.join(self.tmp, "ref")
