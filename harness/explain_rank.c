@@ -201,12 +201,18 @@ static bool same_group(const struct ref_case *a, const struct ref_case *b) {
   return !strcmp(a->proxy, b->proxy) && !strcmp(a->variant, b->variant) && !strcmp(a->scenario, b->scenario);
 }
 
+static bool same_file(const struct ref_case *a, const struct ref_case *b) {
+  return !strcmp(a->proxy, b->proxy) && !strcmp(a->variant, b->variant);
+}
+
 static void index_catalog(struct catalog *cat) {
   for (size_t c = 0; c < cat->ncases; c++) {
     for (size_t l = 0; l < cat->cases[c].nlines; l++) weigh_tokens(cat, &cat->cases[c].lines[l].l);
-    size_t g = 0;
-    while (g < c && !same_group(&cat->cases[g], &cat->cases[c])) g++;
-    cat->cases[c].group = g < c ? cat->cases[g].group : cat->ngroups++;
+    /* a group's cases are a scenario's versions in one file, which load one after another:
+     * looking back through the file's cases is enough */
+    size_t g = c;
+    while (g > 0 && !same_group(&cat->cases[g - 1], &cat->cases[c]) && same_file(&cat->cases[g - 1], &cat->cases[c])) g--;
+    cat->cases[c].group = g > 0 && same_group(&cat->cases[g - 1], &cat->cases[c]) ? cat->cases[g - 1].group : cat->ngroups++;
   }
 }
 

@@ -97,13 +97,19 @@ const size_t NORM_NFIELD_MASKS = COUNT(NORM_FIELD_MASKS);
 
 /* s with rule applied to every match; s is freed. */
 static char *mask(const regex_t *re, const struct mask_rule *rule, char *s) {
-  struct buf out = {0};
   const char *p = s;
   regmatch_t g[10];
-  int flags = 0;
-  while (*p && regexec(re, p, 10, g, flags) == 0) {
+  /* only as many captures as the rule replaces: glibc's regexec does its costly pass over
+   * the subexpressions only when asked for more than the whole match */
+  size_t ng = 1;
+  for (size_t k = 1; k < 10; k++)
+    if (rule->groups & GROUP(k)) ng = k + 1;
+  /* most rules match nowhere in most lines: those leave s as it is, with nothing copied */
+  if (!*p || regexec(re, p, ng, g, 0) != 0) return s;
+  struct buf out = {0};
+  do {
     size_t at = 0, end = (size_t)g[0].rm_eo;
-    for (int k = 0; k < 10; k++) {
+    for (size_t k = 0; k < ng; k++) {
       if (!(rule->groups & GROUP(k)) || g[k].rm_so < 0 || (size_t)g[k].rm_so < at) continue;
       buf_append(&out, p + at, (size_t)g[k].rm_so - at);
       buf_puts(&out, rule->with);
@@ -113,8 +119,7 @@ static char *mask(const regex_t *re, const struct mask_rule *rule, char *s) {
     if (end == 0) end = 1; /* an empty match: step over one byte */
     buf_append(&out, p + at, end - at);
     p += end;
-    flags = REG_NOTBOL;
-  }
+  } while (*p && regexec(re, p, ng, g, REG_NOTBOL) == 0);
   buf_puts(&out, p);
   free(s);
   char *r = strdup(buf_cstr(&out));
