@@ -24,7 +24,7 @@ static json_t *assertions_json(const struct case_result *cr);
 static bool row_retried(const struct row *r, const struct run_opts *opts) {
   if (!opts || opts->retries || r->scn->client || r->scn->client_request) return false;
   long sent = r->scn->requests > 0 ? r->scn->requests : 1;
-  for (int i = 0; i < r->repeat; i++) {
+  for (int i = 0; i < r->repeat && (i == 0 || r->more); i++) {
     const struct case_result *cr = row_run_const(r, i);
     if (cr->ran && cr->attempts > sent) return true;
   }
@@ -70,7 +70,7 @@ static json_t *row_json(const struct row *r, const struct run_opts *opts) {
   json_t *assertions = assertions_json(&r->r);
   if (assertions) json_object_set_new(o, "assertions", assertions);
   if (r->outcomes[0]) json_object_set_new(o, "outcomes", json_string(r->outcomes));
-  if (r->repeat > 1) {
+  if (r->repeat > 1 && r->more) {
     json_t *runs = json_array();
     for (int i = 0; i < r->repeat; i++) {
       const struct case_result *cr = row_run_const(r, i);

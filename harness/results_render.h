@@ -26,7 +26,7 @@ int results_render_junit(const char *path, const json_t *doc);
 int results_render_report(const char *path, const json_t *doc);
 
 /* The table: scenarios as rows, proxies as columns, in the order the cases first name them.
- * With markdown, a cell of a case that has a folder links to it (case_dir). */
+ * markdown: a table of report.md ("|" in a cell escaped). */
 void results_render_table(FILE *out, const json_t *doc, bool markdown);
 
 /* Why cells are "-": one line per skip reason, "<lead>N cases: reason", in the order the

@@ -1,6 +1,6 @@
 /* results_report.c: report.md from a results.json document: the run's settings and
- * provenance, the proxies, the table (each cell linking its case's folder), what did not
- * pass, what was skipped. */
+ * provenance, the proxies, the table, what did not pass, what was skipped, and a link to
+ * every case's folder. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +230,15 @@ int results_render_report(const char *path, const json_t *doc) {
   if (not_run) fprintf(f, "\nThe run was interrupted: %zu case%s did not run.\n", not_run, not_run == 1 ? "" : "s");
   if (count[VERDICT_SKIPPED]) fprintf(f, "\n## Skipped\n\n");
   results_render_skipped(f, doc, "- ");
+  /* Every case's folder, where its evidence is (the proxy's config and log, what the
+   * client and the upstream saw); a case that never ran has none. */
+  fprintf(f, "\n## Cases\n\n");
+  json_array_foreach(cases, i, r) {
+    const char *dir = results_str(r, "case_dir");
+    if (!dir[0]) continue;
+    fprintf(f, "- [%s / %s](%s/): %s, %s\n", results_str(r, "proxy"), results_str(r, "scenario"), dir,
+            results_str(r, "verdict"), results_str(r, "got"));
+  }
   fclose(f);
   int rc = fileio_write_atomic(path, text, len);
   free(text);

@@ -86,7 +86,7 @@ static void cell(char *out, size_t len, const json_t *c) {
  * and one long cell must not push the other proxies off the screen. report.md and the list
  * under the table keep it whole. */
 #define TEXT_CELL_MAX 44
-#define CELL_MAX (EXPECT_SIGNATURE_MAX + 1100)
+#define CELL_MAX (2 * EXPECT_SIGNATURE_MAX + 8)
 
 /* A markdown table cell's text: its "|" ("502|200", "closed|502") escaped, or the row splits. */
 static void md_escape(char *c, size_t len) {
@@ -103,16 +103,7 @@ static void md_escape(char *c, size_t len) {
 
 static void table_cell(char *c, size_t len, const json_t *k, bool md) {
   cell(c, len, k);
-  if (md) {
-    md_escape(c, len);
-    /* the case's folder, where it has one: its files are the evidence behind the word */
-    const char *dir = k ? results_str(k, "case_dir") : "";
-    if (dir[0] && strlen(c) + strlen(dir) + 6 < len) {
-      char *text = strdup(c);
-      if (text) snprintf(c, len, "[%s](%s/)", text, dir);
-      free(text);
-    }
-  }
+  if (md) md_escape(c, len);
   if (!md && strlen(c) > TEXT_CELL_MAX) {
     /* keep the verdict mark (" ~", " !", " ?") at the end */
     size_t n = strlen(c);
