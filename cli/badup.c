@@ -7,6 +7,7 @@
 #include "certs_cmd.h"
 #include "client_cmd.h"
 #include "explain.h"
+#include "merge.h"
 #include "plot.h"
 #include "proxy_cmd.h"
 #include "run.h"
@@ -23,6 +24,7 @@ static void usage(FILE *out) {
         "commands:\n"
         "  run             run the scenario catalog through real proxies, with verdicts\n"
         "  list            list the scenarios and the proxies (installed or not)\n"
+        "  merge DIR... --out DIR  join the results folders of a run's shards into one\n"
         "  serve PATH...   serve Lua scenarios as a misbehaving HTTP upstream\n"
         "  client FILE --to HOST:PORT  send a scenario's client part; print what came back\n"
         "  explain LINE    find the scenarios that make a proxy write this log line\n"
@@ -47,7 +49,7 @@ static const struct command {
     {"serve", serve_main, serve_usage},   {"explain", explain_main, explain_usage},
     {"bench", bench_main, bench_usage},   {"plot", plot_main, plot_usage},
     {"proxy", proxy_main, proxy_usage},   {"client", client_main, client_usage},
-    {"certs", certs_main, certs_usage},
+    {"certs", certs_main, certs_usage},   {"merge", merge_main, merge_usage},
 };
 
 static const struct command *command_named(const char *name) {

@@ -1,8 +1,10 @@
-/* results.h: everything a run writes, in one place.
+/* results.h: the document a run writes, results.json, made from its rows.
  *
- * A run's folder gets results.json (the source of truth), results.csv, junit.xml and
- * report.md. Every file is written to a temporary name and renamed, so an interrupted run
- * never leaves half a file. The reference is reference.h's. */
+ * A run's folder gets results.json (the source of truth), then results.csv, junit.xml and
+ * report.md rendered from that same document (results_render.h), so that `badup merge`,
+ * which has only the shards' results.json, renders them the same way. Every file is written
+ * to a temporary name and renamed, so an interrupted run never leaves half a file. The
+ * reference is reference.h's. */
 #ifndef BADUP_RESULTS_H
 #define BADUP_RESULTS_H
 
@@ -16,6 +18,7 @@
 #include "verdict.h"
 
 struct row {
+  size_t cell;             /* its place in the whole matrix before --shard took every N-th */
   const struct proxy_def *proxy;
   const struct scenario *scn;
   struct case_result r;    /* the first run: the row's evidence */
@@ -48,15 +51,23 @@ struct run_info {
   int jobs;
   const char *shard;       /* "i/n" or NULL */
   int repeat;              /* runs per case (--repeat) */
+  /* Where the results came from (provenance.h): the command line, badup's version, the
+   * selection, --proxy-config and its SHA-256, how the shard was chosen, the catalog's
+   * digest. Its keys are copied into the document's top level; may be NULL. */
+  const json_t *provenance;
 };
 
-/* Writes results.json, results.csv, junit.xml and report.md into dir. */
-int results_write(const char *dir, const struct row *rows, size_t n, const struct run_info *info);
+/* The document of results.json (its keys: docs/ci.md): the run's settings, its provenance,
+ * a proxies table, and one object per row in "cases". NULL when memory runs out. */
+json_t *results_doc(const struct row *rows, size_t n, const struct run_info *info);
 
-/* The table: scenarios as rows, proxies as columns. */
+/* Writes results.json from the rows into dir, then renders results.csv, junit.xml and
+ * report.md from that document (results_publish). 0, or -errno of the first that failed.
+ * If doc_out is not NULL it gets the document (the caller json_decref()s it). */
+int results_write(const char *dir, const struct row *rows, size_t n, const struct run_info *info, json_t **doc_out);
+
+/* The table: scenarios as rows, proxies as columns (results_render_table over the rows'
+ * cases). */
 void results_table(FILE *out, const struct row *rows, size_t n, bool markdown);
-/* Why cells are "-": one line per skip reason, "<lead>N cases: reason", in the order the
- * reasons first come; nothing when no case was skipped. */
-void results_skipped(FILE *out, const struct row *rows, size_t n, const char *lead);
 
 #endif

@@ -18,10 +18,13 @@
 #include "files.h"
 #include "paths.h"
 #include "proc.h"
+#include "provenance.h"
 #include "reference.h"
 #include "results.h"
+#include "results_render.h"
 #include "run_parts.h"
 #include "run_tls.h"
+#include "shard_auto.h"
 #include "timeouts.h"
 #include "usage.h"
 #include "verdict.h"
@@ -41,6 +44,11 @@ void run_usage(FILE *out) {
         "                         upstream_http2 variant; a proxy without one skips it)\n"
         "  --jobs N               cases in parallel (default: number of cores)\n"
         "  --shard I/N            run only the I-th of N slices of the matrix (1-based)\n"
+        "  --shard auto           the slice the CI's parallel job is: BADUP_SHARD_INDEX/\n"
+        "                         BADUP_SHARD_TOTAL (set them from a GitHub Actions matrix),\n"
+        "                         GitLab's CI_NODE_INDEX/CI_NODE_TOTAL, Buildkite's\n"
+        "                         BUILDKITE_PARALLEL_JOB/_COUNT, CircleCI's CIRCLE_NODE_INDEX/\n"
+        "                         CIRCLE_NODE_TOTAL; none set: the whole matrix (docs/ci.md)\n"
         "  --out DIR              results folder (default results/<timestamp>, and\n"
         "                         results/latest points at it)\n"
         "  --proxy-config FILE    use FILE as the proxy's main config (one proxy only);\n"
@@ -126,6 +134,31 @@ static bool shipped_proxies(const char *given) {
   return same;
 }
 
+static const char *env_get(const char *name) { return getenv(name); }
+
+/* The shard --shard auto reads from the CI's variables (shard_auto.h) into a. 0, or -1
+ * after saying why. */
+static struct shard_auto shard_auto_seen;
+
+static int shard_auto_apply(struct run_args *a) {
+  char why[512];
+  if (shard_auto_read(env_get, &shard_auto_seen, why, sizeof why) != 0) {
+    fprintf(stderr, "badup run: %s\n", why);
+    return -1;
+  }
+  if (!shard_auto_seen.found) {
+    fprintf(stderr, "badup run: --shard auto: no CI shard variable is set (BADUP_SHARD_INDEX/BADUP_SHARD_TOTAL, "
+                    "CI_NODE_INDEX/CI_NODE_TOTAL, BUILDKITE_PARALLEL_JOB/_COUNT, CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL): "
+                    "running the whole matrix, 1/1\n");
+    return 0;
+  }
+  a->shard_i = shard_auto_seen.index;
+  a->shard_n = shard_auto_seen.total;
+  snprintf(a->shard_text, sizeof a->shard_text, "%ld/%ld", a->shard_i, a->shard_n);
+  a->shard = a->shard_text;
+  return 0;
+}
+
 /* The command line into *a. 0; -1 after --help (exit 0); or EXIT_SETUP after saying why. */
 static int parse_run_args(int argc, char **argv, struct run_args *a) {
   *a = (struct run_args){.shard_i = 1,
@@ -177,10 +210,16 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
         return cli_usage_error("run", "--repeat wants 1 to 100, got '%s'", optarg);
       break;
     case O_SHARD:
+      if (!strcmp(optarg, "auto")) {
+        a->shard_auto = true;
+        a->shard = NULL;
+        break;
+      }
+      a->shard_auto = false;
       int used = 0;
       if (sscanf(optarg, "%ld/%ld%n", &a->shard_i, &a->shard_n, &used) != 2 || optarg[used] || a->shard_n < 1 ||
           a->shard_i < 1 || a->shard_i > a->shard_n || a->shard_n > 10000)
-        return cli_usage_error("run", "--shard wants I/N with 1 <= I <= N, got '%s'", optarg);
+        return cli_usage_error("run", "--shard wants I/N with 1 <= I <= N, or auto, got '%s'", optarg);
       a->shard = optarg;
       break;
     case O_OUT:
@@ -244,6 +283,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a) {
     }
   }
   if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+  if (a->shard_auto && shard_auto_apply(a) != 0) return EXIT_SETUP;
   struct stat pc_st;
   if (a->o.proxy_config && (stat(a->o.proxy_config, &pc_st) != 0 || access(a->o.proxy_config, R_OK) != 0))
     return cli_usage_error("run", "--proxy-config %s: cannot read it: %s", a->o.proxy_config, strerror(errno));
@@ -422,8 +462,9 @@ static bool record_run(const struct run_args *a, struct run_matrix *m, struct re
 
 /* The table, the counts and the rows that need a look, on stdout. Returns the highest exit
  * code a verdict asks for. */
-static int print_closing(const struct run_matrix *m, const struct run_info *info, const char *out) {
-  results_table(stdout, m->rows, m->nrows, false);
+static int print_closing(const struct run_matrix *m, const struct run_info *info, const char *out, const json_t *doc) {
+  if (doc) results_render_table(stdout, doc, false);
+  else results_table(stdout, m->rows, m->nrows, false);
   size_t c[VERDICT__COUNT] = {0};
   int worst = 0;
   for (size_t i = 0; i < m->nrows; i++) {
@@ -443,7 +484,14 @@ static int print_closing(const struct run_matrix *m, const struct run_info *info
   }
   /* Why cells show "-" (no forward mode, a value the proxy cannot take, one upstream only,
    * not installed): each reason once, with how many cases it skipped. */
-  results_skipped(stdout, m->rows, m->nrows, "SKIPPED ");
+  if (doc) results_render_skipped(stdout, doc, "SKIPPED ");
+  /* A config that retries though --retries was not given (a user's, most often): the
+   * attempts a scenario checks then count retries too. */
+  json_int_t retried = json_integer_value(json_object_get(doc, "retries_seen"));
+  if (retried > 0 && !info->opts->retries)
+    printf("RETRIES SEEN %lld case%s: the upstream got more requests than the client sent, although --retries "
+           "was not given (\"retried\" in results.json)\n",
+           (long long)retried, retried == 1 ? "" : "s");
   fflush(stdout);
   /* A run that tested nothing must not pass in CI: every selected case was skipped. */
   size_t judged = 0;
@@ -457,8 +505,12 @@ static int print_closing(const struct run_matrix *m, const struct run_info *info
 
 int run_main(int argc, char **argv) {
   struct run_args a;
+  json_t *command = provenance_command(argc, argv), *provenance = NULL, *doc = NULL;
   int rc = parse_run_args(argc, argv, &a);
-  if (rc) return rc < 0 ? 0 : rc;
+  if (rc) {
+    json_decref(command);
+    return rc < 0 ? 0 : rc;
+  }
   struct run_matrix m;
   struct reference **refs = NULL;
   char *ref_dir = NULL;
@@ -469,6 +521,9 @@ int run_main(int argc, char **argv) {
     rc = built; /* EXIT_SETUP, or EXIT_INTERRUPTED while a config was checked */
     goto done;
   }
+  provenance = provenance_json(command, &a, &m, a.shard_auto ? &shard_auto_seen : NULL);
+  command = NULL;
+  if (!provenance) goto done;
   if (!(ref_dir = reference_dir(&a))) goto done;
   if (!(refs = load_references(&a, &m, ref_dir))) goto done;
   if (a.o.proxy_config) {
@@ -485,7 +540,7 @@ int run_main(int argc, char **argv) {
               why, a.o.proxy_config);
   }
   run_iso_now(started, sizeof started, stamp, sizeof stamp);
-  if (run_prepare_out(a.out_arg, stamp, started, out, sizeof out, a.quiet) != 0) goto done;
+  if (run_prepare_out("run", a.out_arg, stamp, started, out, sizeof out, a.quiet) != 0) goto done;
   /* One set of certificates for every TLS case (an upstream's, a frontend's), made before
    * the first starts. */
   char tls_dir[PATH_MAX];
@@ -520,22 +575,25 @@ int run_main(int argc, char **argv) {
   drop_unfinished(&m, out);
 
   struct run_info info = {.opts = &a.o, .duration_s = duration, .interrupted = run_pool_interrupted(),
-                          .jobs = (int)jobs, .shard = a.shard, .repeat = (int)a.repeat};
+                          .jobs = (int)jobs, .shard = a.shard, .repeat = (int)a.repeat, .provenance = provenance};
   snprintf(info.started, sizeof info.started, "%s", started);
   /* With --update-reference the results are written once the reference is (below). */
   bool recording = a.update_ref && !info.interrupted, ref_failed = false;
-  int wrc = recording ? 0 : results_write(out, m.rows, m.nrows, &info);
+  int wrc = recording ? 0 : results_write(out, m.rows, m.nrows, &info, &doc);
   if (wrc < 0) fprintf(stderr, "badup run: writing results to %s: %s\n", out, strerror(-wrc));
   if (!a.out_arg && wrc == 0) link_latest(out);
   if (recording) {
     ref_failed = !record_run(&a, &m, refs, ref_dir);
-    wrc = results_write(out, m.rows, m.nrows, &info);
+    wrc = results_write(out, m.rows, m.nrows, &info, &doc);
     if (wrc < 0) fprintf(stderr, "badup run: writing results to %s: %s\n", out, strerror(-wrc));
   }
-  int worst = print_closing(&m, &info, out);
+  int worst = print_closing(&m, &info, out, doc);
   client_global_cleanup();
   rc = info.interrupted ? EXIT_INTERRUPTED : (ref_failed || wrc < 0) ? EXIT_SETUP : worst;
 done:
+  json_decref(doc);
+  json_decref(provenance);
+  json_decref(command);
   for (size_t p = 0; refs && p < m.npx; p++) reference_free(refs[p]);
   free(refs);
   run_matrix_free(&m);

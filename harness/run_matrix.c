@@ -205,8 +205,10 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
     for (size_t s = 0; s < m->nscn; s++) {
       if (!run_selected(m->scns[s].name, a->scenario_list)) continue;
       /* Shards interleave, so every shard gets a share of the slow cases. */
-      if ((long)(cell++ % (size_t)a->shard_n) != a->shard_i - 1) continue;
+      size_t here = cell++;
+      if ((long)(here % (size_t)a->shard_n) != a->shard_i - 1) continue;
       struct row *r = &m->rows[m->nrows++];
+      r->cell = here;
       r->proxy = &m->pxs[p];
       r->scn = &m->scns[s];
       r->verdict = VERDICT_NOT_RUN;

@@ -49,12 +49,12 @@ static const char *const RUN_FILES[] = {"results.json", "results.csv", "junit.xm
  * results. The kernel drops the lock when the process ends, however it ends. */
 static int out_lock = -1;
 
-static int lock_out(const char *out) {
+static int lock_out(const char *out, const char *cmd) {
   char path[PATH_MAX + 16];
   snprintf(path, sizeof path, "%s/%s", out, MARKER);
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    fprintf(stderr, "badup run: cannot write to %s: %s\n", out, strerror(errno));
+    fprintf(stderr, "badup %s: cannot write to %s: %s\n", cmd, out, strerror(errno));
     return -1;
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -62,7 +62,7 @@ static int lock_out(const char *out) {
     ssize_t n = pread(fd, who, sizeof who - 1, 0);
     who[n > 0 ? n : 0] = 0;
     who[strcspn(who, "\n")] = 0;
-    fprintf(stderr, "badup run: --out %s is in use by another badup run%s%s%s; wait for it, or give another folder\n",
+    fprintf(stderr, "badup %s: --out %s is in use by another badup run%s%s%s; wait for it, or give another folder\n", cmd,
             out, who[0] ? " (" : "", who, who[0] ? ")" : "");
     close(fd);
     return -1;
@@ -88,7 +88,8 @@ static bool run_file(const char *name) {
  * folder is used as is; a folder an earlier run made (it has MARKER, and nothing but what
  * a run writes) is emptied of what that run wrote; anything else is refused and left
  * alone. Returns 0, or EXIT_SETUP after saying why. */
-int run_prepare_out(const char *out_arg, const char *stamp, const char *started, char *out, size_t len, bool quiet) {
+int run_prepare_out(const char *cmd, const char *out_arg, const char *stamp, const char *started, char *out, size_t len,
+                    bool quiet) {
   if (out_arg) {
     snprintf(out, len, "%s", out_arg);
   } else {
@@ -99,12 +100,12 @@ int run_prepare_out(const char *out_arg, const char *stamp, const char *started,
   struct stat st;
   if (stat(out, &st) == 0) {
     if (!S_ISDIR(st.st_mode)) {
-      fprintf(stderr, "badup run: --out %s is not a folder\n", out);
+      fprintf(stderr, "badup %s: --out %s is not a folder\n", cmd, out);
       return EXIT_SETUP;
     }
     DIR *d = opendir(out);
     if (!d) {
-      fprintf(stderr, "badup run: --out %s: %s\n", out, strerror(errno));
+      fprintf(stderr, "badup %s: --out %s: %s\n", cmd, out, strerror(errno));
       return EXIT_SETUP;
     }
     bool empty = true, marked = false;
@@ -122,17 +123,17 @@ int run_prepare_out(const char *out_arg, const char *stamp, const char *started,
       }
     }
     closedir(d);
-    if (marked && lock_out(out) != 0) return EXIT_SETUP;
+    if (marked && lock_out(out, cmd) != 0) return EXIT_SETUP;
     if (!empty && (!marked || foreign)) {
       if (!marked)
         fprintf(stderr,
-                "badup run: --out %s is not empty and no badup run made it (no %s in it); give a new or empty "
-                "folder: a run never mixes its files with others, nor removes them\n",
+                "badup %s: --out %s is not empty and no badup run made it (no %s in it); give a new or empty "
+                "folder: a run never mixes its files with others, nor removes them\n", cmd,
                 out, MARKER);
       else
         fprintf(stderr,
-                "badup run: --out %s holds '%s', which no badup run wrote; it is left alone: move it, or give "
-                "another folder\n",
+                "badup %s: --out %s holds '%s', which no badup run wrote; it is left alone: move it, or give "
+                "another folder\n", cmd,
                 out, foreign);
       return EXIT_SETUP;
     }
@@ -152,17 +153,17 @@ int run_prepare_out(const char *out_arg, const char *stamp, const char *started,
       }
       if (d) closedir(d);
       if (rc < 0) {
-        fprintf(stderr, "badup run: cannot empty the earlier run in %s: %s\n", out, strerror(-rc));
+        fprintf(stderr, "badup %s: cannot empty the earlier run in %s: %s\n", cmd, out, strerror(-rc));
         return EXIT_SETUP;
       }
-      if (!quiet) fprintf(stderr, "badup run: replacing the earlier run in %s\n", out);
+      if (!quiet) fprintf(stderr, "badup %s: replacing the earlier run in %s\n", cmd, out);
     }
   } else if (errno != ENOENT || run_mkdirs(out) != 0) {
-    fprintf(stderr, "badup run: cannot create %s: %s\n", out, strerror(errno));
+    fprintf(stderr, "badup %s: cannot create %s: %s\n", cmd, out, strerror(errno));
     return EXIT_SETUP;
   }
   if (access(out, W_OK | X_OK) != 0) {
-    fprintf(stderr, "badup run: cannot write to %s: %s\n", out, strerror(errno));
+    fprintf(stderr, "badup %s: cannot write to %s: %s\n", cmd, out, strerror(errno));
     return EXIT_SETUP;
   }
   /* Absolute from here on: proxies run in their case folder and read ${dir} from there,
@@ -172,15 +173,15 @@ int run_prepare_out(const char *out_arg, const char *stamp, const char *started,
     snprintf(out, len, "%s", abs_out);
     free(abs_out);
   }
-  if (out_lock < 0 && lock_out(out) != 0) return EXIT_SETUP;
+  if (out_lock < 0 && lock_out(out, cmd) != 0) return EXIT_SETUP;
   char path[PATH_MAX + 16];
   char text[96];
-  snprintf(text, sizeof text, "badup run %s, pid %d\n", started, (int)getpid());
+  snprintf(text, sizeof text, "badup %s %s, pid %d\n", cmd, started, (int)getpid());
   /* Into the locked marker itself (a rename would replace the file the lock is on). */
   int wrc = ftruncate(out_lock, 0) == 0 && pwrite(out_lock, text, strlen(text), 0) == (ssize_t)strlen(text) ? 0 : -errno;
   snprintf(path, sizeof path, "%s/cases", out);
   if (wrc < 0 || (mkdir(path, 0755) != 0 && errno != EEXIST)) {
-    fprintf(stderr, "badup run: cannot write to %s: %s\n", out, strerror(wrc < 0 ? -wrc : errno));
+    fprintf(stderr, "badup %s: cannot write to %s: %s\n", cmd, out, strerror(wrc < 0 ? -wrc : errno));
     return EXIT_SETUP;
   }
   return 0;

@@ -28,8 +28,10 @@
 struct run_args {
   const char *proxy_list, *scenario_list; /* comma lists of names or globs; NULL: all */
   const char *out_arg;                    /* --out, or NULL for results/<timestamp> */
-  const char *shard;                      /* "I/N" as given, or NULL */
+  const char *shard;                      /* "I/N" as given (or as --shard auto read it), or NULL */
   long shard_i, shard_n;                  /* 1/1 without --shard */
+  bool shard_auto;                        /* --shard auto: from the CI's variables (shard_auto.h) */
+  char shard_text[48];                    /* --shard auto's "I/N" */
   const char *ref_dir_arg, *scn_dir_arg, *px_dir_arg;
   bool update_ref, ref_given, quiet;
   long jobs, repeat;
@@ -87,8 +89,10 @@ int run_mkdirs(const char *path);
 /* Checks --out (or makes the default folder) before any case: a new or empty folder is used
  * as is, a folder an earlier run made is emptied of what that run wrote, anything else is
  * refused. The folder stays locked against other runs while this process lives. The
- * absolute path goes into out. 0, or EXIT_SETUP after saying why. */
-int run_prepare_out(const char *out_arg, const char *stamp, const char *started, char *out, size_t len, bool quiet);
+ * absolute path goes into out. cmd names the command in messages ("run", "merge"). 0, or
+ * EXIT_SETUP after saying why. */
+int run_prepare_out(const char *cmd, const char *out_arg, const char *stamp, const char *started, char *out, size_t len,
+                    bool quiet);
 
 /* ---- run_pool.c ---- */
 

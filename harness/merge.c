@@ -1,0 +1,275 @@
+/* merge.c: `badup merge`: the command line, the output folder (run_out.c's rules), the case
+ * folders linked in, and the files written from the merged document (merge.h). */
+#include "merge.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "provenance.h"
+#include "results_render.h"
+#include "run_parts.h"
+#include "usage.h"
+
+void merge_usage(FILE *out) {
+  fputs("usage: badup merge SHARD_DIR... --out DIR [options]\n"
+        "\n"
+        "Join the results folders of a run's shards (badup run --shard I/N, or --shard auto\n"
+        "in CI) into one results folder, as the unsharded run would have written it:\n"
+        "results.json with every case in the unsharded order, results.csv, junit.xml (one\n"
+        "testsuite per shard, \"badup run shard I/N\"), report.md, and cases/ (files\n"
+        "hard-linked from the shards, copied where a link cannot cross file systems).\n"
+        "\n"
+        "options:\n"
+        "  --out DIR          the merged folder: a new or empty folder, or one an earlier\n"
+        "                     badup run or merge wrote (replaced); never one of the shards\n"
+        "  --allow-partial    take shards that were interrupted (their unfinished cases\n"
+        "                     stay not_run)\n"
+        "  -q, --quiet        no table on stdout\n"
+        "  -h, --help         this help\n"
+        "\n"
+        "Refused (exit 2, nothing written): a folder without results.json or with a broken\n"
+        "one; shards of different catalogs (scenarios, their files, proxies) or settings\n"
+        "(timeouts, retries, --repeat, --client-tls, --upstream-tls, --client-http2, --seed,\n"
+        "--set, --proxy-config, --proxy/--scenario, badup or proxy versions); different\n"
+        "shard totals; a shard missing or given twice; an interrupted shard.\n"
+        "\n"
+        "Exit codes, as badup run's: 0 nothing failed, 1 a case failed, 2 usage or set-up\n"
+        "error (also a case with verdict error, or no case judged).\n",
+        out);
+}
+
+struct link_counts {
+  size_t linked, copied;
+};
+
+/* A copy of one file, for when a hard link cannot be made (another file system). */
+static int copy_file(const char *from, const char *to, mode_t mode) {
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return -errno;
+  int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777);
+  if (out < 0) {
+    int e = errno;
+    close(in);
+    return -e;
+  }
+  char buf[65536];
+  ssize_t got;
+  int rc = 0;
+  while ((got = read(in, buf, sizeof buf)) != 0) {
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      rc = -errno;
+      break;
+    }
+    for (ssize_t done = 0; done < got;) {
+      ssize_t w = write(out, buf + done, (size_t)(got - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        rc = -errno;
+        break;
+      }
+      done += w;
+    }
+    if (rc) break;
+  }
+  close(in);
+  if (close(out) != 0 && !rc) rc = -errno;
+  return rc;
+}
+
+/* Everything under from into to (which exists): folders made, files hard-linked (copied
+ * across file systems), symbolic links made again; anything else (a socket a proxy left) is
+ * left out. A name that is already there is an error: shards never share a case. */
+static int link_tree(const char *from, const char *to, struct link_counts *k, char *why, size_t len) {
+  DIR *d = opendir(from);
+  if (!d) {
+    snprintf(why, len, "%.900s: %s", from, strerror(errno));
+    return -1;
+  }
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    char src[PATH_MAX], dst[PATH_MAX];
+    snprintf(src, sizeof src, "%s/%s", from, e->d_name);
+    snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
+    struct stat st;
+    if (lstat(src, &st) != 0) {
+      snprintf(why, len, "%.900s: %s", src, strerror(errno));
+      rc = -1;
+    } else if (S_ISDIR(st.st_mode)) {
+      /* cases/<proxy>/ is shared by the shards; a case's own folder is not */
+      if (mkdir(dst, 0755) != 0 && !(errno == EEXIST && !strcmp(from + strlen(from) - 6, "/cases"))) {
+        snprintf(why, len, "%.900s: %s%s", dst, strerror(errno), errno == EEXIST ? " (two shards hold this case)" : "");
+        rc = -1;
+      } else {
+        rc = link_tree(src, dst, k, why, len);
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      if (link(src, dst) == 0) {
+        k->linked++;
+      } else if (errno == EXDEV || errno == EPERM || errno == EMLINK) {
+        int c = copy_file(src, dst, st.st_mode);
+        if (c < 0) {
+          snprintf(why, len, "copying %.900s: %s", src, strerror(-c));
+          rc = -1;
+        }
+        k->copied++;
+      } else {
+        snprintf(why, len, "%.900s: %s", dst, strerror(errno));
+        rc = -1;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlink(src, target, sizeof target - 1);
+      if (n >= 0) target[n] = 0;
+      if (n < 0 || symlink(target, dst) != 0) {
+        snprintf(why, len, "%.900s: %s", dst, strerror(errno));
+        rc = -1;
+      }
+    }
+  }
+  closedir(d);
+  return rc;
+}
+
+/* The command line into its parts. 0; -1 after --help; or EXIT_SETUP after saying why. */
+static int parse_merge_args(int argc, char **argv, const char **out, bool *partial, bool *quiet, const char ***dirs,
+                            size_t *ndirs) {
+  enum { O_OUT = 1000, O_PARTIAL };
+  static const struct option longopts[] = {{"out", required_argument, NULL, O_OUT},
+                                           {"allow-partial", no_argument, NULL, O_PARTIAL},
+                                           {"quiet", no_argument, NULL, 'q'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  *dirs = calloc((size_t)argc + 1, sizeof **dirs);
+  if (!*dirs) return cli_usage_error("merge", "%s", "out of memory");
+  optind = 1;
+  opterr = 0;
+  int opt;
+  /* options and folders in any order: "-" first in optstring returns folders as 1 */
+  while ((opt = getopt_long(argc, argv, "-:qh", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 1: (*dirs)[(*ndirs)++] = optarg; break;
+    case O_OUT:
+      if (!*optarg) return cli_usage_error("merge", "%s", "--out wants a folder");
+      *out = optarg;
+      break;
+    case O_PARTIAL: *partial = true; break;
+    case 'q': *quiet = true; break;
+    case 'h': merge_usage(stdout); return -1;
+    case ':': return cli_usage_error("merge", "option '%s' needs a value", argv[optind - 1]);
+    default: return cli_usage_error("merge", "unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  for (; optind < argc; optind++) (*dirs)[(*ndirs)++] = argv[optind];
+  if (!*out) return cli_usage_error("merge", "%s", "--out DIR is required");
+  if (!*ndirs) return cli_usage_error("merge", "%s", "give the shards' results folders");
+  return 0;
+}
+
+/* Is out one of the shards (however spelled)? Preparing it would empty a shard. */
+static const char *out_is_input(const char *out, const char *const *dirs, size_t n) {
+  char *o = realpath(out, NULL);
+  const char *hit = NULL;
+  for (size_t k = 0; o && k < n && !hit; k++) {
+    char *d = realpath(dirs[k], NULL);
+    if (d && !strcmp(d, o)) hit = dirs[k];
+    free(d);
+  }
+  free(o);
+  return hit;
+}
+
+int merge_main(int argc, char **argv) {
+  const char *out_arg = NULL, **dirs = NULL;
+  bool partial = false, quiet = false;
+  size_t n = 0;
+  json_t *command = provenance_command(argc, argv);
+  int rc = parse_merge_args(argc, argv, &out_arg, &partial, &quiet, &dirs, &n);
+  json_t **docs = NULL, **ordered = NULL, *doc = NULL;
+  const char **odirs = NULL;
+  size_t *by_index = NULL, loaded = 0;
+  if (rc) {
+    rc = rc < 0 ? 0 : rc;
+    goto done;
+  }
+  rc = EXIT_SETUP;
+  docs = calloc(n, sizeof *docs);
+  ordered = calloc(n, sizeof *ordered);
+  odirs = calloc(n, sizeof *odirs);
+  by_index = calloc(n, sizeof *by_index);
+  if (!docs || !ordered || !odirs || !by_index) goto done;
+  char why[1024];
+  for (; loaded < n; loaded++)
+    if (!(docs[loaded] = merge_load(dirs[loaded], why, sizeof why))) {
+      fprintf(stderr, "badup merge: %s\n", why);
+      goto done;
+    }
+  if (merge_check(docs, dirs, n, partial, by_index, why, sizeof why) != 0) {
+    fprintf(stderr, "badup merge: %s\n", why);
+    goto done;
+  }
+  const char *in = out_is_input(out_arg, dirs, n);
+  if (in) {
+    fprintf(stderr, "badup merge: --out %s is one of the shards (%s); give another folder\n", out_arg, in);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ordered[i] = docs[by_index[i]];
+    odirs[i] = dirs[by_index[i]];
+  }
+  doc = merge_docs(ordered, odirs, n, command);
+  command = NULL;
+  if (!doc) {
+    fprintf(stderr, "badup merge: out of memory\n");
+    goto done;
+  }
+  char out[PATH_MAX], started[32], stamp[32];
+  run_iso_now(started, sizeof started, stamp, sizeof stamp);
+  if (run_prepare_out("merge", out_arg, stamp, started, out, sizeof out, quiet) != 0) goto done;
+  struct link_counts k = {0};
+  char cases[PATH_MAX + 8];
+  snprintf(cases, sizeof cases, "%s/cases", out);
+  for (size_t i = 0; i < n; i++) {
+    char from[PATH_MAX + 8];
+    snprintf(from, sizeof from, "%s/cases", odirs[i]);
+    struct stat st;
+    if (stat(from, &st) != 0) continue; /* a shard whose every case was skipped */
+    if (link_tree(from, cases, &k, why, sizeof why) != 0) {
+      fprintf(stderr, "badup merge: the case folders: %s\n", why);
+      goto done;
+    }
+  }
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/results.json", out);
+  int wrc = jsonio_write(path, doc);
+  if (wrc == 0) wrc = results_publish(out, doc);
+  if (wrc < 0) {
+    fprintf(stderr, "badup merge: writing the results to %s: %s\n", out, strerror(-wrc));
+    goto done;
+  }
+  if (!quiet) results_render_table(stdout, doc, false);
+  size_t ncases = json_array_size(json_object_get(doc, "cases"));
+  printf("%s%zu shard%s merged: %zu cases; case files: %zu hard-linked, %zu copied; results in %s\n", quiet ? "" : "\n",
+         n, n == 1 ? "" : "s", ncases, k.linked, k.copied, out);
+  if (!quiet) results_render_skipped(stdout, doc, "SKIPPED ");
+  rc = results_exit_code(doc);
+done:
+  for (size_t i = 0; docs && i < loaded; i++) json_decref(docs[i]);
+  free(docs);
+  free(ordered);
+  free(odirs);
+  free(by_index);
+  free(dirs);
+  json_decref(doc);
+  json_decref(command);
+  return rc;
+}
