@@ -164,6 +164,12 @@ class Bench(unittest.TestCase):
         self.assertEqual([r[1] for r in rows], sorted(r[1] for r in rows))
         self.assertAlmostEqual(rows[-1][1], j["latency_ms"]["max"], delta=0.001)
         self.assertIn((50.0, round(j["latency_ms"]["p50"], 6)), [(p, round(m, 6)) for p, m in rows])
+        self.assertGreaterEqual(len([r for r in rows if r[0] >= 99]), 8, "the tail has points of its own")
+        # `badup plot` draws it (gnuplot is required under CI=true: scripts/install-deps.sh test)
+        if shutil.which("gnuplot") or os.environ.get("CI", "").lower() == "true":
+            p = subprocess.run([common.BADUP, "plot", out], capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertGreater(os.path.getsize(os.path.join(out, "latency_percentiles.svg")), 1000)
 
     def test_empty_reply_counts_closed(self):
         srv = common.start_server(self, common.scenario_path("empty_reply"))
