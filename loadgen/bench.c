@@ -85,6 +85,7 @@ struct bench {
   char *request;            /* the bytes sent for every request (bench_request.c) */
   size_t request_len;
   bool head;                /* --method HEAD: responses carry no body, whatever they announce */
+  long long body_bytes;     /* --body's length, -1 without one (for summary.json) */
   struct load_conn *conns;
   uv_timer_t tick, stop_timer, progress;
   uv_signal_t sigint, sigterm;
@@ -242,7 +243,11 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
   if (!o->url) return cli_usage_error("bench", "%s", "--url is required");
   int rc = bench_url_parse(o->url, &b->addr, b->target, sizeof b->target, b->authority, sizeof b->authority);
   if (rc) return rc;
-  return bench_request_build(&o->request, b->target, b->authority, &b->request, &b->request_len, &b->head);
+  rc = bench_request_build(&o->request, b->target, b->authority, &b->request, &b->request_len, &b->head);
+  /* The body is what follows the blank line that ends the header block. */
+  const char *end = rc ? NULL : memmem(b->request, b->request_len, "\r\n\r\n", 4);
+  b->body_bytes = o->request.body && end ? (long long)(b->request_len - (size_t)(end + 4 - b->request)) : -1;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -548,6 +553,8 @@ static double elapsed_s(const struct bench *b) { return (double)(b->t_end - b->t
 /* What the load measured, for bench_report.c. */
 static struct bench_report report_of(const struct bench *b) {
   return (struct bench_report){.url = b->o.url,
+                               .method = b->o.request.method ? b->o.request.method : "GET",
+                               .body_bytes = b->body_bytes,
                                .out = b->o.out,
                                .open_loop = open_loop(b),
                                .interrupted = b->interrupted,

@@ -103,6 +103,8 @@ int bench_write_results(const struct bench_report *b) {
 
   json_t *root = json_object();
   json_object_set_new(root, "url", json_string(b->url));
+  json_object_set_new(root, "method", json_string(b->method));
+  json_object_set_new(root, "body_bytes", b->body_bytes >= 0 ? json_integer(b->body_bytes) : json_null());
   json_object_set_new(root, "mode", json_string(b->open_loop ? "open" : "closed"));
   json_object_set_new(root, "rate", b->open_loop ? json_real(b->rate) : json_null());
   json_object_set_new(root, "connections", json_integer(b->connections));

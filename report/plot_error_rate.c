@@ -138,10 +138,10 @@ int plot_error_rate(const char *in, const char *out, bool png) {
                   "set offsets 0, 0, graph 0.05, 0\n"
                   "set size %g, %.4f\n"
                   "set origin 0, %.4f\n"
-                  "set title 'all fault rates'\n"
+                  "set title '%s'\n"
                   "set xrange [0:*]\n"
                   "set key at screen 0.5, %.4f center top vertical box width 1\n",
-             zoom ? 0.5 : 1.0, 0.95 - key_h, key_h, key_h - 0.01);
+             zoom ? 0.5 : 1.0, 0.95 - key_h, key_h, zoom ? "all fault rates" : "", key_h - 0.01);
   panel_plot(&gp, names, np, same_as);
   if (zoom) {
     buf_printf(&gp, "set origin 0.5, %.4f\n"

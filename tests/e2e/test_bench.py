@@ -141,6 +141,7 @@ class Bench(unittest.TestCase):
         with open(os.path.join(out, "summary.json")) as f:
             j = json.load(f)
         self.assertEqual(j["mode"], "closed")
+        self.assertEqual((j["method"], j["body_bytes"]), ("GET", None))
         self.assertEqual(j["connections"], 10)
         self.assertEqual(j["responses"], s["responses"])
         self.assertEqual(j["requests"], s["requests"])
@@ -350,9 +351,13 @@ class Bench(unittest.TestCase):
         """The simulator reads each POST's body and keeps the connection: as many upstream
         requests as client requests, one upstream connection per client connection."""
         srv = common.start_server(self, common.scenario_path("ok"))
+        out = self.tmpdir()
         rc, text, err = self.bench(srv.url("/"), "--connections", "2", "--duration", "0.5", "--method", "POST",
-                                   "--body", "x" * 5000)
+                                   "--body", "x" * 5000, "--out", out)
         self.assertEqual(rc, 0, err)
+        with open(os.path.join(out, "summary.json")) as f:
+            j = json.load(f)
+        self.assertEqual((j["method"], j["body_bytes"]), ("POST", 5000))
         s = parse_summary(text)
         self.assertEqual(s["failures"], 0, text)
         self.assertEqual(s["status"], {"200": s["responses"]}, text)
