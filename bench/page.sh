@@ -90,7 +90,8 @@ w("`+retries`: retries on as `badup run --retries` configures them (`retries.on`
 w("`harness/proxies/PROXY.lua`). Upstream attempts: the")
 w("requests the simulator received (`badup bench --upstream-admin`); above the client's count means retries")
 w("([error_rate.dat](error_rate.dat); each point in `fault_sweep/`). The simulator's seed is the same for")
-w("every point, so both proxies meet the same fault sequence: without retries their lines can coincide.")
+w("every point, so both proxies meet the same fault sequence: without retries their lines can coincide (the key")
+w("says so, and both stay visible). The right axis gives each series' requests/s; the right panel zooms on 0-5 %.")
 w("")
 w("| series | fault rate | client errors | requests | errors | requests/s | upstream attempts | attempts per request |")
 w("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -139,6 +140,18 @@ for sname in sorted({r[0] for r in rows("latency_concurrency.dat")} - {"direct"}
             100 * max((int(r[12]) / int(r[9]) if len(r) > 12 and int(r[9]) else 0) for r in rs))
     w(text)
 w("")
+if os.path.exists(os.path.join(d, "latency_percentiles.svg")):
+    w("## Latency by percentile")
+    w("")
+    w("![latency by percentile](latency_percentiles.svg)")
+    w("")
+    w("The latency distribution of the %s-connection points above, direct and through each proxy, one line each"
+      % m.get("pct_connections", "50"))
+    w("(`badup plot --out results/bench --label direct --label haproxy --label nginx latency/direct-c%s ...`,"
+      % m.get("pct_connections", "50"))
+    w("[latency_percentiles.dat](latency_percentiles.dat)): x spreads the tail out, 90 %, 99 %, 99.9 % equally")
+    w("spaced, as HdrHistogram plots it. With %s s per point the far tail rests on few requests." % m["lat_duration"])
+    w("")
 w("## Latency against injected upstream latency")
 w("")
 w("![latency against upstream latency](latency_upstream.svg)")
@@ -203,7 +216,7 @@ w("~ deviates (matches the proxy's recorded reference), ! fail.")
 w("")
 w("## Files")
 w("")
-w("Graphs: [capacity.svg](capacity.svg), [error_rate.svg](error_rate.svg),")
+w("Graphs: [capacity.svg](capacity.svg), [error_rate.svg](error_rate.svg), [latency_percentiles.svg](latency_percentiles.svg),")
 w("[latency_concurrency.svg](latency_concurrency.svg), [latency_upstream.svg](latency_upstream.svg),")
 w("[time_to_error.svg](time_to_error.svg); each with its `.dat` and `.gp` beside it (`gnuplot capacity.gp` in")
 w("this folder redraws it; `badup plot results/bench` redraws them all). Logs of the steps: `capacity.log`,")
@@ -225,6 +238,7 @@ RATES=${RATES:-0 0.01 0.05 0.1 0.25 0.5}
 LAT_DURATION=${LAT_DURATION:-2}
 CONCURRENCY=${CONCURRENCY:-1 10 50 100 200 400}
 LATENCIES=${LATENCIES:-0 1 5 10 25 50 100}
+PCT_CONNECTIONS=${PCT_CONNECTIONS:-50} # the concurrency of the latency-by-percentile graph
 if [ "${1:-}" = "--render" ]; then
   [ -f "${2:-}/machine.txt" ] || { echo "page.sh: --render DIR needs a page folder (DIR/machine.txt)" >&2; exit 2; }
   render "$2"
@@ -262,6 +276,15 @@ run_rc=0
 
 echo "page.sh: 5/5 badup plot, README.md" >&2
 "$BADUP" plot "$new" >/dev/null
+# Latency by percentile at one concurrency, direct and through each proxy, in one graph (from
+# the latency sweep's own points; the series missing for a proxy not installed are left out).
+pct_dirs= pct_labels=
+for s in direct haproxy nginx; do
+  [ -f "$new/latency/$s-c$PCT_CONNECTIONS/latency.dat" ] || continue
+  pct_dirs="$pct_dirs $new/latency/$s-c$PCT_CONNECTIONS" pct_labels="$pct_labels --label $s"
+done
+# shellcheck disable=SC2086 # lists of words, no blanks inside
+[ -z "$pct_dirs" ] || "$BADUP" plot --out "$new" $pct_labels $pct_dirs >/dev/null
 
 {
   echo "nproc=$(nproc)"
@@ -281,6 +304,7 @@ echo "page.sh: 5/5 badup plot, README.md" >&2
   echo "lat_duration=$LAT_DURATION"
   echo "concurrency=$CONCURRENCY"
   echo "latencies=$LATENCIES"
+  echo "pct_connections=$PCT_CONNECTIONS"
   echo "run_rc=$run_rc"
 } >"$new/machine.txt"
 

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "bench_report.h"
+#include "bench_request.h"
 #include "histogram.h"
 #include "simstats.h"
 #include "upstream_stats.h"
@@ -72,14 +73,19 @@ struct options {
   double duration, rate, timeout;
   const char *out;
   char upstream_stats[160]; /* --upstream-admin: the simulator's GET /stats URL, or "" */
+  struct bench_request_spec request; /* --method, --header, --body */
 };
 
 struct bench {
   struct options o;
   uv_loop_t loop;
   struct sockaddr_storage addr;
-  char *request;
+  char target[4096];        /* the request line's target, "/path?q" */
+  char authority[96];       /* Host: "127.0.0.1:8080", "[::1]:8080" */
+  char *request;            /* the bytes sent for every request (bench_request.c) */
   size_t request_len;
+  bool head;                /* --method HEAD: responses carry no body, whatever they announce */
+  long long body_bytes;     /* --body's length, -1 without one (for summary.json) */
   struct load_conn *conns;
   uv_timer_t tick, stop_timer, progress;
   uv_signal_t sigint, sigterm;
@@ -108,6 +114,7 @@ void bench_usage(FILE *out) {
   fprintf(out,
           "usage: badup bench --url URL [--connections N] [--duration S] [--rate R]\n"
           "                   [--out DIR] [--timeout S] [--upstream-admin HOST:PORT]\n"
+          "                   [--method M] [--header 'Name: value']... [--body STRING|@FILE]\n"
           "\n"
           "Loads an HTTP server on the loopback with N keep-alive connections and prints\n"
           "requests, duration, a line 'requests/s: <number>', the status mix (per status code\n"
@@ -126,9 +133,19 @@ void bench_usage(FILE *out) {
           "  --timeout S        a request (or connect) with no complete response after S\n"
           "                     seconds counts as 'timeout' and its connection reconnects\n"
           "                     (default %.0f)\n"
-          "  --out DIR          also write DIR/summary.json and DIR/latency.dat (columns:\n"
-          "                     percentile latency_ms, to plot with gnuplot yourself);\n"
-          "                     DIR is checked before the load\n"
+          "  --method M         the request method (default GET): a token of at most 32\n"
+          "                     characters; HEAD responses are read without a body; CONNECT\n"
+          "                     is refused\n"
+          "  --header 'Name: value'\n"
+          "                     an extra request header, repeatable (at most %d, each at most\n"
+          "                     %d bytes, no CR/LF); a Host or User-Agent given here replaces\n"
+          "                     bench's own; Content-Length and Transfer-Encoding are refused\n"
+          "  --body STRING|@FILE\n"
+          "                     the request body, sent with its Content-Length on every\n"
+          "                     request: STRING as is, or the bytes of FILE (at most %u MiB)\n"
+          "  --out DIR          also write DIR/summary.json and DIR/latency.dat (the latency\n"
+          "                     distribution: columns percentile (0..100) and latency_ms, for\n"
+          "                     `badup plot DIR`); DIR is checked before the load\n"
           "  --upstream-admin HOST:PORT\n"
           "                     the control API of the badup serve behind the target (the\n"
           "                     admin= address it prints): its request count is read before\n"
@@ -143,7 +160,8 @@ void bench_usage(FILE *out) {
           "Progress goes to stderr once a second when it is a terminal. Ctrl-C stops the load\n"
           "early and still prints and writes the summary (exit 0). Exit 1: not a single\n"
           "response (nothing listening, every request failed). Exit 2: usage error.\n",
-          MAX_CONNECTIONS, MAX_DURATION, DEFAULT_DURATION, DEFAULT_TIMEOUT);
+          MAX_CONNECTIONS, MAX_DURATION, DEFAULT_DURATION, DEFAULT_TIMEOUT, BENCH_MAX_HEADERS,
+          BENCH_MAX_HEADER_BYTES, BENCH_MAX_BODY / (1024 * 1024));
 }
 
 static bool parse_double(const char *s, double *out) {
@@ -153,69 +171,6 @@ static bool parse_double(const char *s, double *out) {
   if (errno || end == s || *end || !isfinite(v)) return false;
   *out = v;
   return true;
-}
-
-/* Parses http://HOST[:PORT][/PATH] for a loopback HOST into b->addr and the request. */
-static int parse_url(struct bench *b, const char *url) {
-  const char *p = url;
-  if (strncmp(p, "http://", 7) != 0)
-    return cli_usage_error("bench", "--url must start with http:// (got '%s')", url);
-  p += 7;
-  char host[64];
-  const char *hs, *he, *rest;
-  bool v6 = false;
-  if (*p == '[') {
-    hs = p + 1;
-    he = strchr(hs, ']');
-    if (!he) return cli_usage_error("bench", "--url: missing ']' in '%s'", url);
-    rest = he + 1;
-    v6 = true;
-  } else {
-    hs = p;
-    he = hs + strcspn(hs, ":/?#");
-    rest = he;
-  }
-  size_t hl = (size_t)(he - hs);
-  if (hl == 0 || hl >= sizeof host) return cli_usage_error("bench", "--url: bad host in '%s'", url);
-  memcpy(host, hs, hl);
-  host[hl] = '\0';
-  unsigned long port = 80;
-  if (*rest == ':') {
-    char *end;
-    errno = 0;
-    port = strtoul(rest + 1, &end, 10);
-    if (errno || end == rest + 1 || port == 0 || port > 65535 || (*end && *end != '/' && *end != '?'))
-      return cli_usage_error("bench", "--url: bad port in '%s'", url);
-    rest = end;
-  } else if (*rest && *rest != '/' && *rest != '?') {
-    return cli_usage_error("bench", "--url: cannot parse '%s'", url);
-  }
-  const char *path = *rest ? rest : "/";
-  if (*path == '?') path = rest; /* "?q" without a slash: sent as "/?q" below */
-  memset(&b->addr, 0, sizeof b->addr);
-  const char *ip = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
-  if (v6) {
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&b->addr;
-    if (uv_ip6_addr(ip, (int)port, a6) != 0 || strcmp(ip, "::1") != 0)
-      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'",
-                             host);
-  } else {
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&b->addr;
-    if (uv_ip4_addr(ip, (int)port, a4) != 0 || (ntohl(a4->sin_addr.s_addr) >> 24) != 127)
-      return cli_usage_error("bench", "--url: only the loopback is loaded (127.0.0.1, [::1]); refusing host '%s'",
-                             host);
-  }
-  for (const char *c = path; *c; c++)
-    if ((unsigned char)*c <= ' ' || *c == 0x7f)
-      return cli_usage_error("bench", "--url: bad character in path of '%s'", url);
-  const char *fmt = "GET %s%s HTTP/1.1\r\nHost: %s%s%s:%lu\r\nUser-Agent: badup-bench\r\n\r\n";
-  const char *slash = *path == '?' ? "/" : "";
-  int n = snprintf(NULL, 0, fmt, slash, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
-  b->request = malloc((size_t)n + 1);
-  if (!b->request) return cli_usage_error("bench", "%s", "out of memory");
-  snprintf(b->request, (size_t)n + 1, fmt, slash, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
-  b->request_len = (size_t)n;
-  return 0;
 }
 
 static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
@@ -239,8 +194,8 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
       val = eq + 1;
       a = name;
     }
-    static const char *const known[] = {"--url", "--connections", "--duration", "--rate",
-                                        "--out", "--timeout", "--upstream-admin"};
+    static const char *const known[] = {"--url",     "--connections",    "--duration", "--rate",   "--out",
+                                        "--timeout", "--upstream-admin", "--method",   "--header", "--body"};
     bool ok = false;
     for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(a, known[k]);
     if (!ok) return cli_usage_error("bench", "unknown option '%s'", argv[i]);
@@ -254,6 +209,14 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
     } else if (!strcmp(a, "--out")) {
       if (!*val) return cli_usage_error("bench", "%s", "--out needs a folder");
       o->out = val;
+    } else if (!strcmp(a, "--method")) {
+      o->request.method = val;
+    } else if (!strcmp(a, "--header")) {
+      if (o->request.n_headers == BENCH_MAX_HEADERS)
+        return cli_usage_error("bench", "more than %d --header", BENCH_MAX_HEADERS);
+      o->request.headers[o->request.n_headers++] = val;
+    } else if (!strcmp(a, "--body")) {
+      o->request.body = val;
     } else if (!strcmp(a, "--upstream-admin")) {
       if (upstream_stats_url(val, o->upstream_stats, sizeof o->upstream_stats, &why) != 0)
         return cli_usage_error("bench", "--upstream-admin '%s': %s", val, why);
@@ -278,7 +241,13 @@ static int parse_options(struct bench *b, int argc, char **argv, bool *help) {
     }
   }
   if (!o->url) return cli_usage_error("bench", "%s", "--url is required");
-  return parse_url(b, o->url);
+  int rc = bench_url_parse(o->url, &b->addr, b->target, sizeof b->target, b->authority, sizeof b->authority);
+  if (rc) return rc;
+  rc = bench_request_build(&o->request, b->target, b->authority, &b->request, &b->request_len, &b->head);
+  /* The body is what follows the blank line that ends the header block. */
+  const char *end = rc ? NULL : memmem(b->request, b->request_len, "\r\n\r\n", 4);
+  b->body_bytes = o->request.body && end ? (long long)(b->request_len - (size_t)(end + 4 - b->request)) : -1;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -370,6 +339,13 @@ static int on_message_complete(http_parser *p) {
   return 0;
 }
 
+/* A response to HEAD has no body even when it announces a Content-Length (RFC 9110 9.3.2):
+ * 1 tells http_parser to skip it. */
+static int on_headers_complete(http_parser *p) {
+  struct load_conn *c = p->data;
+  return c->b->head ? 1 : 0;
+}
+
 static void record_response(struct load_conn *c) {
   struct bench *b = c->b;
   if (!b->running) return;
@@ -383,7 +359,9 @@ static void record_response(struct load_conn *c) {
  * server asked to close; that is not a failure). */
 static void response_done(struct load_conn *c) {
   record_response(c);
-  if (!http_should_keep_alive(&c->parser) || c->parser.status_code == 101) {
+  /* Still writing the request (a large --body the server answered early, e.g. 413): the
+   * rest of the body would be read as the next request, so this connection is done. */
+  if (!http_should_keep_alive(&c->parser) || c->parser.status_code == 101 || c->writing) {
     load_close(c, true);
     return;
   }
@@ -575,6 +553,8 @@ static double elapsed_s(const struct bench *b) { return (double)(b->t_end - b->t
 /* What the load measured, for bench_report.c. */
 static struct bench_report report_of(const struct bench *b) {
   return (struct bench_report){.url = b->o.url,
+                               .method = b->o.request.method ? b->o.request.method : "GET",
+                               .body_bytes = b->body_bytes,
                                .out = b->o.out,
                                .open_loop = open_loop(b),
                                .interrupted = b->interrupted,
@@ -643,6 +623,7 @@ int bench_main(int argc, char **argv) {
     return 1;
   }
   b->settings.on_message_complete = on_message_complete;
+  b->settings.on_headers_complete = on_headers_complete;
   b->timeout_ns = (uint64_t)(b->o.timeout * 1e9);
   b->progress_on = isatty(STDERR_FILENO);
 

@@ -42,8 +42,12 @@ uint64_t bench_failures(const uint64_t *fails) {
 
 static const double report_pcts[] = {50, 90, 99, 99.9};
 static const char *const report_names[] = {"p50", "p90", "p99", "p99.9"};
-static const double dat_pcts[] = {0,  10, 20, 25,   30, 40,   50,    60,    70,    75,   80,
-                                  90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
+/* latency.dat's percentiles: every 10 % up to 90, then 2, 4 and 8 points per "nine" (90, 99,
+ * 99.9 ...), so a graph with the tail spread out (x = 1/(1 - p), `badup plot`) has points all
+ * along it. */
+static const double dat_pcts[] = {0,     10,    20,     25,     30,    40,     50,     60,     70,
+                                  75,    80,    90,     95,     97.5,  99,     99.25,  99.5,   99.75,
+                                  99.9,  99.95, 99.975, 99.99,  99.995, 99.9975, 99.999, 100};
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
@@ -99,6 +103,8 @@ int bench_write_results(const struct bench_report *b) {
 
   json_t *root = json_object();
   json_object_set_new(root, "url", json_string(b->url));
+  json_object_set_new(root, "method", json_string(b->method));
+  json_object_set_new(root, "body_bytes", b->body_bytes >= 0 ? json_integer(b->body_bytes) : json_null());
   json_object_set_new(root, "mode", json_string(b->open_loop ? "open" : "closed"));
   json_object_set_new(root, "rate", b->open_loop ? json_real(b->rate) : json_null());
   json_object_set_new(root, "connections", json_integer(b->connections));
@@ -151,8 +157,10 @@ int bench_write_results(const struct bench_report *b) {
 
   snprintf(path, dl, "%s/latency.dat", dir);
   struct buf dat = {0};
-  buf_printf(&dat, "# badup bench %s: latency of %llu responses\n# percentile latency_ms\n", b->url,
-             (unsigned long long)b->hist->count);
+  buf_printf(&dat, "# badup bench %s: latency of %llu responses (from the %s send time)\n"
+                   "# columns: percentile (%%, 0..100: 0 is the min, 100 the max) latency_ms (milliseconds)\n"
+                   "# percentile latency_ms\n",
+             b->url, (unsigned long long)b->hist->count, b->open_loop ? "scheduled" : "actual");
   if (b->hist->count)
     for (size_t i = 0; i < sizeof dat_pcts / sizeof *dat_pcts; i++)
       buf_printf(&dat, "%g %.6f\n", dat_pcts[i], ms(hist_percentile(b->hist, dat_pcts[i])));

@@ -39,6 +39,8 @@ const char *bench_fail_name(enum fail_kind k);
 /* What one load measured. Pointers borrow the load's own counters. */
 struct bench_report {
   const char *url, *out;        /* --url, --out (NULL: nothing written) */
+  const char *method;           /* --method (GET by default) */
+  long long body_bytes;         /* the --body sent with each request, bytes; -1: no body */
   bool open_loop, interrupted;  /* --rate given; Ctrl-C ended the load early */
   double rate, duration, timeout; /* --rate (requests/s), --duration and --timeout (s) */
   unsigned connections;

@@ -1,8 +1,10 @@
 /* plot.c: `badup plot`. See plot.h.
  *
- * badup writes the data (.dat) and the gnuplot script (.gp) into DIR, then runs gnuplot as a
- * child in DIR (the script names its files relative to DIR, so gnuplot alone redraws them).
- * Every file is written atomically (fileio.h). */
+ * badup writes the data (.dat) and the gnuplot script (.gp) into OUT (DIR unless --out), then
+ * runs gnuplot as a child in OUT (the script names its files relative to OUT, so gnuplot alone
+ * redraws them). Every file is written atomically (fileio.h). The time-to-error, capacity and
+ * latency-sweep graphs are here; the fault sweep's and the bench percentiles' have files of
+ * their own (plot_error_rate.c, plot_latency_pct.c). */
 #include "plot.h"
 
 #include <errno.h>
@@ -17,135 +19,52 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "fileio.h"
-
-#define MAX_SERIES 64
-#define GNUPLOT_MISSING 127
+#include "plot_gp.h"
+#include "plot_graphs.h"
 
 void plot_usage(FILE *out) {
-  fputs("usage: badup plot [--png] DIR\n"
+  fputs("usage: badup plot [--png] [--out OUT] DIR\n"
+        "       badup plot [--png] [--out OUT] [--label NAME]... DIR1 DIR2 ...\n"
         "\n"
         "(Re)draw the graphs of DIR with gnuplot, from the data files there:\n"
         "  DIR/results.json  (a `badup run` folder) -> time_to_error.dat, .gp, .svg: how long each\n"
         "                    proxy's client waited for its outcome, per scenario (a 504 waits for\n"
         "                    the read timeout, a 502 comes at once)\n"
         "  DIR/error_rate.dat (bench/fault_sweep.sh) -> error_rate.gp, .svg: client-visible error\n"
-        "                    rate against injected fault rate, one line per proxy (and variant,\n"
-        "                    e.g. haproxy+retries)\n"
+        "                    rate (left axis) and requests/s (right axis, log scale) against\n"
+        "                    injected fault rate, one line per proxy (and variant, e.g.\n"
+        "                    haproxy+retries), all rates and a panel zoomed on 0-5 %\n"
         "  DIR/capacity.dat  (bench/capacity.sh) -> capacity.gp, .svg: the proxy's requests/s with\n"
         "                    badup's healthy path and with nginx as the upstream, one bar each\n"
         "  DIR/latency_concurrency.dat, DIR/latency_upstream.dat (bench/latency_sweep.sh) ->\n"
         "                    .gp, .svg: client latency p50 p90 p99 p99.9 max against concurrent\n"
         "                    connections and against the injected upstream latency, one panel\n"
         "                    per proxy (and 'direct': the simulator alone)\n"
-        "The .dat and .gp stay beside the image: `cd DIR && gnuplot error_rate.gp` redraws it.\n"
+        "  DIR/latency.dat   (`badup bench --out DIR`) -> latency_percentiles.dat, .gp, .svg:\n"
+        "                    latency (ms, log scale) against percentile, HdrHistogram style\n"
+        "                    (x = 1/(1 - p), log scale: 90%, 99%, 99.9% ... equally spaced; the\n"
+        "                    max at the right end)\n"
+        "With several folders (bench folders: direct, through haproxy, through nginx ...), their\n"
+        "latency.dat are overlaid in one latency_percentiles graph, one series per folder, named\n"
+        "by --label (in the order of the folders) or else by the folder's own name. Each series\n"
+        "has its own colour, dash pattern and point shape, later ones drawn thinner on the\n"
+        "earlier ones, and the key says when two series are the same: none hides another.\n"
+        "The .dat and .gp stay beside the image: `cd OUT && gnuplot error_rate.gp` redraws it.\n"
         "\n"
         "options:\n"
-        "  --png       PNG images (pngcairo) instead of SVG\n"
-        "  -h, --help  this text\n"
+        "  --out OUT     write the graphs (and the data they read) into OUT, made if missing;\n"
+        "                default: DIR, or DIR1 with several folders\n"
+        "  --label NAME  the name of the next folder's series (repeatable)\n"
+        "  --png         PNG images (pngcairo) instead of SVG\n"
+        "  -h, --help    this text\n"
         "Exit codes: 0 drawn, 1 a file could not be written or gnuplot failed, 2 usage error,\n"
         "nothing to plot in DIR, or gnuplot missing (install gnuplot-nox).\n",
         out);
 }
 
-/* ---- small helpers ---------------------------------------------------------------- */
-
-/* A gnuplot single-quoted string: only ' needs escaping (doubled). */
-static void sb_gpstr(struct buf *b, const char *s) {
-  buf_printf(b, "'");
-  for (; *s; s++) {
-    if (*s == '\'') buf_printf(b, "''");
-    else buf_printf(b, "%c", *s);
-  }
-  buf_printf(b, "'");
-}
-
-/* A token for a whitespace-separated .dat column: no blanks, quotes or '#'. */
-static void sb_token(struct buf *b, const char *s) {
-  if (!*s) { buf_printf(b, "-"); return; }
-  for (; *s; s++) buf_printf(b, "%c", (*s == ' ' || *s == '\t' || *s == '"' || *s == '#' || *s == '\n') ? '_' : *s);
-}
-
-/* DIR/NAME from the buffer, atomically (fileio.h); says why on stderr when it cannot. */
-static int write_file(const char *dir, const char *name, const struct buf *b) {
-  char path[4096];
-  if (b->oom) { fprintf(stderr, "badup plot: out of memory writing %s\n", name); return -1; }
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  int rc = fileio_write_atomic(path, b->data, b->len);
-  if (rc < 0) {
-    fprintf(stderr, "badup plot: cannot write %s: %s\n", path, strerror(-rc));
-    return -1;
-  }
-  return 0;
-}
-
-static bool file_exists(const char *dir, const char *name) {
-  char path[4096];
-  struct stat st;
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int index_of(const char **names, size_t n, const char *s) {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(names[i], s)) return (int)i;
-  return -1;
-}
-
-/* Adds a copy of name to names[0..*n) unless it is there (the series of a .dat file, in order
- * of first appearance). Returns its index; else sets *rc: 2 when there would be more than
- * MAX_SERIES (reported, naming what and path), 1 when out of memory; and returns -1. */
-static int intern(char **names, size_t *n, const char *name, const char *what, const char *path, int *rc) {
-  int i = index_of((const char **)names, *n, name);
-  if (i >= 0) return i;
-  if (*n == MAX_SERIES) {
-    fprintf(stderr, "badup plot: more than %d %s in %s\n", MAX_SERIES, what, path);
-    *rc = 2;
-    return -1;
-  }
-  if (!(names[*n] = strdup(name))) {
-    *rc = 1;
-    return -1;
-  }
-  return (int)(*n)++;
-}
-
-/* The terminal lines every script starts with. */
-static void gp_terminal(struct buf *gp, bool png, int width, int height, const char *base) {
-  if (png) buf_printf(gp, "set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n", width, height);
-  else buf_printf(gp, "set terminal svg size %d,%d noenhanced font 'sans,12' background '#ffffff'\n", width, height);
-  buf_printf(gp, "set output '%s.%s'\n", base, png ? "png" : "svg");
-}
-
-/* ---- gnuplot as a child ------------------------------------------------------------ */
-
-/* Runs `gnuplot SCRIPT` in DIR. 0 success, 1 gnuplot failed, 2 gnuplot not installed. */
-static int run_gnuplot(const char *dir, const char *script) {
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) { fprintf(stderr, "badup plot: fork: %s\n", strerror(errno)); return 1; }
-  if (pid == 0) {
-    if (chdir(dir) != 0) _exit(126);
-    execlp("gnuplot", "gnuplot", script, (char *)NULL);
-    _exit(errno == ENOENT ? GNUPLOT_MISSING : 126);
-  }
-  int st;
-  while (waitpid(pid, &st, 0) < 0) {
-    if (errno != EINTR) { fprintf(stderr, "badup plot: waitpid: %s\n", strerror(errno)); return 1; }
-  }
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
-  if (WIFEXITED(st) && WEXITSTATUS(st) == GNUPLOT_MISSING) {
-    fprintf(stderr, "badup plot: gnuplot not found: install gnuplot-nox (scripts/install-deps.sh bench)\n");
-    return 2;
-  }
-  if (WIFEXITED(st)) fprintf(stderr, "badup plot: gnuplot %s/%s exited with status %d\n", dir, script, WEXITSTATUS(st));
-  else fprintf(stderr, "badup plot: gnuplot %s/%s killed by signal %d\n", dir, script, WTERMSIG(st));
-  return 1;
-}
-
 /* ---- time to error, from results.json ---------------------------------------------- */
 
-static int plot_time_to_error(const char *dir, bool png) {
+static int plot_time_to_error(const char *dir, const char *out, bool png) {
   char path[4096];
   snprintf(path, sizeof path, "%s/results.json", dir);
   json_error_t jerr;
@@ -173,7 +92,7 @@ static int plot_time_to_error(const char *dir, bool png) {
     const char *p = json_string_value(json_object_get(c, "proxy"));
     const char *s = json_string_value(json_object_get(c, "scenario"));
     if (!p || !s) continue;
-    if (index_of(proxies, np, p) < 0) {
+    if (plot_index_of(proxies, np, p) < 0) {
       if (np == MAX_SERIES) {
         fprintf(stderr, "badup plot: more than %d proxies in %s\n", MAX_SERIES, path);
         free(scen);
@@ -182,7 +101,7 @@ static int plot_time_to_error(const char *dir, bool png) {
       }
       proxies[np++] = p;
     }
-    if (index_of(scen, ns, s) < 0) scen[ns++] = s;
+    if (plot_index_of(scen, ns, s) < 0) scen[ns++] = s;
   }
   if (np == 0) {
     fprintf(stderr, "badup plot: %s: no case names a proxy and a scenario\n", path);
@@ -205,13 +124,13 @@ static int plot_time_to_error(const char *dir, bool png) {
       if (!cp || !cs || strcmp(cp, proxies[p])) continue;
       const char *got = json_string_value(json_object_get(c, "got"));
       const char *verdict = json_string_value(json_object_get(c, "verdict"));
-      double x = (double)index_of(scen, ns, cs) + ((double)p - (double)(np - 1) / 2.0) * width;
+      double x = (double)plot_index_of(scen, ns, cs) + ((double)p - (double)(np - 1) / 2.0) * width;
       buf_printf(&dat, "%.3f %.1f \"", x, json_number_value(json_object_get(c, "elapsed_ms")));
-      sb_token(&dat, got ? got : "");
+      dat_token(&dat, got ? got : "");
       buf_printf(&dat, "\" ");
-      sb_token(&dat, cs);
+      dat_token(&dat, cs);
       buf_printf(&dat, " ");
-      sb_token(&dat, verdict ? verdict : "");
+      dat_token(&dat, verdict ? verdict : "");
       buf_printf(&dat, " %.1f\n", json_number_value(json_object_get(c, "first_byte_ms")));
     }
   }
@@ -234,7 +153,7 @@ static int plot_time_to_error(const char *dir, bool png) {
             ns - 1);
   for (size_t s = 0; s < ns; s++) {
     buf_printf(&gp, "%s", s ? ", " : "");
-    sb_gpstr(&gp, scen[s]);
+    gp_str(&gp, scen[s]);
     buf_printf(&gp, " %zu", s);
   }
   buf_printf(&gp, ")\n");
@@ -248,7 +167,7 @@ static int plot_time_to_error(const char *dir, bool png) {
     buf_printf(&gp, "  'time_to_error.dat' index %zu using 1:($2 > 0.1 ? $2 : 0.1) with points pointtype 7 "
                    "pointsize 1.2 linecolor %zu title ",
               p, p + 1);
-    sb_gpstr(&gp, proxies[p]);
+    gp_str(&gp, proxies[p]);
     buf_printf(&gp, ", \\\n  '' index %zu using 1:($2 > 0.1 ? $2 : 0.1):3 with labels offset 0,0.9 font ',8' "
                    "textcolor lt %zu notitle%s\n",
               p, p + 1, p + 1 < np ? ", \\" : "");
@@ -256,89 +175,21 @@ static int plot_time_to_error(const char *dir, bool png) {
   free(scen);
   json_decref(doc);
 
-  if (write_file(dir, "time_to_error.dat", &dat) || write_file(dir, "time_to_error.gp", &gp)) {
+  if (plot_write_file(out, "time_to_error.dat", &dat) || plot_write_file(out, "time_to_error.gp", &gp)) {
     buf_free(&dat);
     buf_free(&gp);
     return 1;
   }
   buf_free(&dat);
   buf_free(&gp);
-  int rc = run_gnuplot(dir, "time_to_error.gp");
-  if (rc == 0) printf("badup plot: %s/time_to_error.%s\n", dir, png ? "png" : "svg");
-  return rc;
-}
-
-/* ---- error rate against fault rate, from error_rate.dat ---------------------------- */
-
-static int plot_error_rate(const char *dir, bool png) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/error_rate.dat", dir);
-  FILE *f = fopen(path, "r");
-  if (!f) { fprintf(stderr, "badup plot: %s: %s\n", path, strerror(errno)); return 2; }
-  char *proxies[MAX_SERIES];
-  size_t np = 0, rows = 0;
-  char line[1024];
-  int rc = 0;
-  while (rc == 0 && fgets(line, sizeof line, f)) {
-    char name[256];
-    double fr, er;
-    if (line[0] == '#' || sscanf(line, "%255s %lf %lf", name, &fr, &er) != 3) continue;
-    rows++;
-    intern(proxies, &np, name, "proxies", path, &rc);
-  }
-  fclose(f);
-  if (rc == 0 && rows == 0) {
-    fprintf(stderr, "badup plot: %s: no data rows (columns: proxy fault_rate error_rate ...)\n", path);
-    rc = 2;
-  }
-  if (rc) {
-    for (size_t p = 0; p < np; p++) free(proxies[p]);
-    return rc;
-  }
-
-  struct buf gp = {0};
-  buf_printf(&gp, "# error_rate.gp, written by `badup plot`: redraw with `gnuplot error_rate.gp` in this folder.\n"
-                 "# Data: error_rate.dat, one row per proxy and injected fault rate (bench/fault_sweep.sh):\n"
-                 "#   1 proxy (a name without blanks; e.g. haproxy+retries for a variant)\n"
-                 "#   2 fault_rate   fraction of upstream requests given a fault (0..1)\n"
-                 "#   3 error_rate   fraction of client requests that failed or got a non-2xx status (0..1)\n"
-                 "#   4 requests     client requests counted (responses + failures)\n"
-                 "#   5 errors       of which non-2xx or failed\n"
-                 "#   6 requests_s   complete responses per second\n"
-                 "#   7 upstream_attempts  requests the upstream (the simulator) received, from its control\n"
-                 "#                  API's GET /stats \"requests\"; more than column 4 means the proxy retried\n"
-                 "#                  (optional: older files have six columns)\n"
-                 "# Lines starting with '#' are comments. A variant (name with '+') is drawn dashed.\n");
-  gp_terminal(&gp, png, 900, 600, "error_rate");
-  buf_printf(&gp, "set title 'Client-visible error rate against injected upstream fault rate'\n"
-                 "set xlabel 'injected upstream fault rate (%% of requests)'\n"
-                 "set ylabel 'client-visible errors: non-2xx or failed (%% of requests)'\n"
-                 "set grid\n"
-                 "set key top left box\n"
-                 "set xrange [0:*]\n"
-                 "set yrange [0:*]\n"
-                 "proxies = \"");
-  for (size_t p = 0; p < np; p++) buf_printf(&gp, "%s%s", p ? " " : "", proxies[p]);
-  buf_printf(&gp, "\"\nplot \\\n");
-  for (size_t p = 0; p < np; p++)
-    buf_printf(&gp, "  'error_rate.dat' using (100*$2):(strcol(1) eq word(proxies, %zu) ? 100*$3 : NaN) with linespoints "
-                   "linewidth 2 pointtype 7 linecolor %zu dashtype %d title word(proxies, %zu), \\\n",
-              p + 1, p + 1, strchr(proxies[p], '+') ? 2 : 1, p + 1);
-  buf_printf(&gp, "  x with lines dashtype 3 linecolor 'gray50' title 'errors = faults (nothing hidden)'\n");
-  for (size_t p = 0; p < np; p++) free(proxies[p]);
-  if (write_file(dir, "error_rate.gp", &gp)) {
-    buf_free(&gp);
-    return 1;
-  }
-  buf_free(&gp);
-  rc = run_gnuplot(dir, "error_rate.gp");
-  if (rc == 0) printf("badup plot: %s/error_rate.%s\n", dir, png ? "png" : "svg");
+  int rc = plot_run_gnuplot(out, "time_to_error.gp");
+  if (rc == 0) printf("badup plot: %s/time_to_error.%s\n", out, png ? "png" : "svg");
   return rc;
 }
 
 /* ---- capacity: proxy requests/s per upstream, from capacity.dat --------------------- */
 
-static int plot_capacity(const char *dir, bool png) {
+static int plot_capacity(const char *dir, const char *out, bool png) {
   char path[4096];
   snprintf(path, sizeof path, "%s/capacity.dat", dir);
   FILE *f = fopen(path, "r");
@@ -355,8 +206,8 @@ static int plot_capacity(const char *dir, bool png) {
     double v;
     if (line[0] == '#' || sscanf(line, "%255s %255s %lf", pname, uname, &v) != 3) continue;
     rows++;
-    int pi = intern(proxies, &np, pname, "proxies", path, &rc);
-    int ui = pi < 0 ? -1 : intern(ups, &nu, uname, "upstreams", path, &rc);
+    int pi = plot_intern(proxies, &np, pname, "proxies", path, &rc);
+    int ui = pi < 0 ? -1 : plot_intern(ups, &nu, uname, "upstreams", path, &rc);
     if (ui < 0) break;
     rps[pi][ui] = v;
     have[pi][ui] = true;
@@ -369,7 +220,7 @@ static int plot_capacity(const char *dir, bool png) {
   struct buf gp = {0};
   if (rc) goto out;
 
-  int ib = index_of((const char **)ups, nu, "badup"), in = index_of((const char **)ups, nu, "nginx");
+  int ib = plot_index_of((const char **)ups, nu, "badup"), in = plot_index_of((const char **)ups, nu, "nginx");
   buf_printf(&gp, "# capacity.gp, written by `badup plot`: redraw with `gnuplot capacity.gp` in this folder.\n"
                  "# Data: capacity.dat, one row per proxy and upstream (bench/capacity.sh):\n"
                  "#   1 proxy       the proxy loaded (a name without blanks)\n"
@@ -397,7 +248,7 @@ static int plot_capacity(const char *dir, bool png) {
     else
       snprintf(label, sizeof label, "%s", proxies[p]);
     buf_printf(&gp, "%s", p ? ", " : "");
-    sb_gpstr(&gp, label);
+    gp_str(&gp, label);
     buf_printf(&gp, " %zu", p);
   }
   buf_printf(&gp, ")\nproxies = \"");
@@ -416,12 +267,12 @@ static int plot_capacity(const char *dir, bool png) {
                  "(strcol(2) eq word(upstreams, u) ? $3 : NaN):(sprintf('%%.0f', $3)) with labels "
                  "offset 0,0.7 font ',9' notitle\n",
             0.8 / (double)nu);
-  if (write_file(dir, "capacity.gp", &gp)) {
+  if (plot_copy_input(dir, out, "capacity.dat") || plot_write_file(out, "capacity.gp", &gp)) {
     rc = 1;
     goto out;
   }
-  rc = run_gnuplot(dir, "capacity.gp");
-  if (rc == 0) printf("badup plot: %s/capacity.%s\n", dir, png ? "png" : "svg");
+  rc = plot_run_gnuplot(out, "capacity.gp");
+  if (rc == 0) printf("badup plot: %s/capacity.%s\n", out, png ? "png" : "svg");
 out:
   buf_free(&gp);
   for (size_t p = 0; p < np; p++) free(proxies[p]);
@@ -449,7 +300,7 @@ static const struct latency_kind latency_kinds[] = {
 
 #define LAT_COLS 12 /* series connections upstream_ms p50 p90 p99 p99.9 max rps requests errors distribution */
 
-static int plot_latency(const char *dir, bool png, const struct latency_kind *k) {
+static int plot_latency(const char *dir, const char *out, bool png, const struct latency_kind *k) {
   char path[4096], name[256];
   snprintf(name, sizeof name, "%s.dat", k->base);
   snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -480,7 +331,7 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
       if (v[i] > 0 && (ymin == 0 || v[i] < ymin)) ymin = v[i];
       if (v[i] > ymax) ymax = v[i];
     }
-    intern(series, &ns, sname, "series", path, &rc);
+    plot_intern(series, &ns, sname, "series", path, &rc);
   }
   fclose(f);
   if (rc == 0 && rows == 0) {
@@ -508,7 +359,7 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
     char t[512];
     if (k->identity && dist[0]) snprintf(t, sizeof t, "%s (%s distribution)", k->title, dist);
     else snprintf(t, sizeof t, "%s", k->title);
-    sb_gpstr(&gp, t);
+    gp_str(&gp, t);
   }
   buf_printf(&gp, " font ',14'\n"
                  "set xlabel '%s'\n"
@@ -524,11 +375,11 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
   static const char *const color[] = {"#1f4e9c", "#2a9d4b", "#e08a00", "#c8102e", "#666666"};
   for (size_t i = 0; i < ns; i++) {
     buf_printf(&gp, "set title ");
-    sb_gpstr(&gp, series[i]);
+    gp_str(&gp, series[i]);
     buf_printf(&gp, "\nplot \\\n");
     for (int c = 0; c < 5; c++) {
       buf_printf(&gp, "  '%s.dat' using %d:(strcol(1) eq ", k->base, k->xcol);
-      sb_gpstr(&gp, series[i]);
+      gp_str(&gp, series[i]);
       buf_printf(&gp, " ? $%d : NaN) with linespoints linewidth 2 pointtype 7 pointsize 0.7 linecolor rgb '%s'%s "
                      "title '%s'%s\n",
                 4 + c, color[c], c == 4 ? " dashtype 2" : "", pct[c], (c < 4 || k->identity) ? ", \\" : "");
@@ -537,13 +388,18 @@ static int plot_latency(const char *dir, bool png, const struct latency_kind *k)
       buf_printf(&gp, "  x > 0 ? x : NaN with lines linewidth 1.5 dashtype 3 linecolor 'black' title 'injected mean'\n");
   }
   buf_printf(&gp, "unset multiplot\n");
-  snprintf(name, sizeof name, "%s.gp", k->base);
-  if (write_file(dir, name, &gp)) {
+  snprintf(name, sizeof name, "%s.dat", k->base);
+  if (plot_copy_input(dir, out, name)) {
     rc = 1;
     goto out;
   }
-  rc = run_gnuplot(dir, name);
-  if (rc == 0) printf("badup plot: %s/%s.%s\n", dir, k->base, png ? "png" : "svg");
+  snprintf(name, sizeof name, "%s.gp", k->base);
+  if (plot_write_file(out, name, &gp)) {
+    rc = 1;
+    goto out;
+  }
+  rc = plot_run_gnuplot(out, name);
+  if (rc == 0) printf("badup plot: %s/%s.%s\n", out, k->base, png ? "png" : "svg");
 out:
   buf_free(&gp);
   for (size_t i = 0; i < ns; i++) free(series[i]);
@@ -552,57 +408,125 @@ out:
 
 /* ---- main -------------------------------------------------------------------------- */
 
+static bool is_folder(const char *dir) {
+  struct stat st;
+  return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A folder's own name: its last path component ("results/bench/haproxy-c50/" -> "haproxy-c50"). */
+static void folder_name(const char *dir, char *name, size_t size) {
+  size_t len = strlen(dir);
+  while (len > 1 && dir[len - 1] == '/') len--;
+  size_t start = len;
+  while (start > 0 && dir[start - 1] != '/') start--;
+  snprintf(name, size, "%.*s", (int)(len - start), dir + start);
+  if (!*name) snprintf(name, size, "%s", dir);
+}
+
+/* Several folders: their latency.dat overlaid. Labels: --label, else the folder's name, or the
+ * path as given when two folders share a name. */
+static int plot_overlay(char **dirs, size_t n, char **given, size_t n_given, const char *out, bool png) {
+  char names[MAX_SERIES][256];
+  const char *labels[MAX_SERIES];
+  if (n > MAX_SERIES) {
+    fprintf(stderr, "badup plot: more than %d folders\n", MAX_SERIES);
+    return 2;
+  }
+  for (size_t i = 0; i < n; i++) folder_name(dirs[i], names[i], sizeof names[i]);
+  for (size_t i = 0; i < n; i++) {
+    bool shared = false;
+    for (size_t j = 0; j < n; j++) shared |= j != i && !strcmp(names[i], names[j]);
+    labels[i] = i < n_given ? given[i] : shared ? dirs[i] : names[i];
+  }
+  return plot_latency_percentiles((const char *const *)dirs, labels, n, out, png);
+}
+
 int plot_main(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"png", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"png", no_argument, NULL, 'p'},
+                                           {"out", required_argument, NULL, 'o'},
+                                           {"label", required_argument, NULL, 'l'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   bool png = false;
+  const char *out = NULL;
+  char *labels[MAX_SERIES];
+  size_t n_labels = 0;
   int opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
       case 'p': png = true; break;
+      case 'o': out = optarg; break;
+      case 'l':
+        if (n_labels == MAX_SERIES) {
+          fprintf(stderr, "badup plot: more than %d --label\n", MAX_SERIES);
+          return 2;
+        }
+        if (!*optarg || strpbrk(optarg, "\n\r")) {
+          fprintf(stderr, "badup plot: --label wants a name on one line\n");
+          return 2;
+        }
+        labels[n_labels++] = optarg;
+        break;
       case 'h': plot_usage(stdout); return 0;
       default: plot_usage(stderr); return 2;
     }
   }
-  if (optind + 1 != argc) {
-    fprintf(stderr, "badup plot: want one folder (DIR)\n");
+  size_t n_dirs = (size_t)(argc - optind);
+  char **dirs = argv + optind;
+  if (n_dirs == 0) {
+    fprintf(stderr, "badup plot: want a folder (DIR), or several to overlay\n");
     plot_usage(stderr);
     return 2;
   }
-  const char *dir = argv[optind];
-  struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    fprintf(stderr, "badup plot: %s: not a folder\n", dir);
+  if (n_labels > n_dirs) {
+    fprintf(stderr, "badup plot: %zu --label for %zu folder%s\n", n_labels, n_dirs, n_dirs > 1 ? "s" : "");
     return 2;
   }
-  bool runs = file_exists(dir, "results.json"), sweep = file_exists(dir, "error_rate.dat");
-  bool capacity = file_exists(dir, "capacity.dat");
+  for (size_t i = 0; i < n_dirs; i++)
+    if (!is_folder(dirs[i])) {
+      fprintf(stderr, "badup plot: %s: not a folder\n", dirs[i]);
+      return 2;
+    }
+  if (!out) out = dirs[0];
+  if (!is_folder(out) && mkdir(out, 0777) != 0) {
+    fprintf(stderr, "badup plot: --out %s: %s\n", out, strerror(errno));
+    return 2;
+  }
+  if (n_dirs > 1) return plot_overlay(dirs, n_dirs, labels, n_labels, out, png);
+
+  const char *dir = dirs[0];
+  bool runs = plot_file_exists(dir, "results.json"), sweep = plot_file_exists(dir, "error_rate.dat");
+  bool capacity = plot_file_exists(dir, "capacity.dat"), bench = plot_file_exists(dir, "latency.dat");
   bool latency[sizeof latency_kinds / sizeof *latency_kinds];
   bool any_latency = false;
   for (size_t i = 0; i < sizeof latency_kinds / sizeof *latency_kinds; i++) {
     char name[256];
     snprintf(name, sizeof name, "%s.dat", latency_kinds[i].base);
-    any_latency |= latency[i] = file_exists(dir, name);
+    any_latency |= latency[i] = plot_file_exists(dir, name);
   }
-  if (!runs && !sweep && !capacity && !any_latency) {
+  if (!runs && !sweep && !capacity && !any_latency && !bench) {
     fprintf(stderr, "badup plot: nothing to plot in %s (no results.json, error_rate.dat, capacity.dat, "
-                    "latency_concurrency.dat or latency_upstream.dat)\n", dir);
+                    "latency_concurrency.dat, latency_upstream.dat or latency.dat)\n", dir);
     return 2;
   }
   int rc = 0;
-  if (runs) rc = plot_time_to_error(dir, png);
+  if (runs) rc = plot_time_to_error(dir, out, png);
   if (sweep && rc != 2) {
-    int r = plot_error_rate(dir, png);
+    int r = plot_error_rate(dir, out, png);
     if (r > rc) rc = r;
   }
   if (capacity && rc != 2) {
-    int r = plot_capacity(dir, png);
+    int r = plot_capacity(dir, out, png);
     if (r > rc) rc = r;
   }
   for (size_t i = 0; i < sizeof latency_kinds / sizeof *latency_kinds; i++) {
     if (!latency[i] || rc == 2) continue;
-    int r = plot_latency(dir, png, &latency_kinds[i]);
+    int r = plot_latency(dir, out, png, &latency_kinds[i]);
+    if (r > rc) rc = r;
+  }
+  if (bench && rc != 2) {
+    int r = plot_overlay(dirs, 1, labels, n_labels, out, png);
     if (r > rc) rc = r;
   }
   return rc;

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """`badup bench`: the load generator against `badup serve`. Closed loop on scenarios/ok.lua,
 failures counted on scenarios/empty_reply.lua, open loop at a fixed rate, the --out files,
-SIGINT mid-run, upstream attempts read from the simulator (--upstream-admin), usage errors. Bounds are generous (a loaded CI machine, an ASan build)."""
+SIGINT mid-run, upstream attempts read from the simulator (--upstream-admin), POST loads (the
+bytes a server receives, checked on the wire), usage errors. Bounds are generous (a loaded CI
+machine, an ASan build)."""
 
 import json
 import os
@@ -11,6 +13,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -47,6 +50,65 @@ def parse_summary(text):
     return out
 
 
+class RecordingServer:
+    """A keep-alive HTTP/1.1 server on a kernel port that keeps the exact bytes of every
+    request it reads (framed by Content-Length) and answers each with 200 "ok", or with no
+    body at all to HEAD when `head_length` announces one (as RFC 9110 allows)."""
+
+    def __init__(self, test):
+        self.requests = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.closing = False
+        threading.Thread(target=self.accept, daemon=True).start()
+        test.addCleanup(self.close)
+
+    def close(self):
+        self.closing = True
+        self.sock.close()
+
+    def accept(self):
+        while not self.closing:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        buf = b""
+        with conn:
+            try:
+                while True:
+                    while b"\r\n\r\n" not in buf:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        buf += chunk
+                    head, _, _ = buf.partition(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n")[1:]:
+                        name, _, value = line.partition(b":")
+                        if name.strip().lower() == b"content-length":
+                            length = int(value.strip())
+                    total = len(head) + 4 + length
+                    while len(buf) < total:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        buf += chunk
+                    with self.lock:
+                        self.requests.append(buf[:total])
+                    buf = buf[total:]
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" +
+                                 (b"" if head.startswith(b"HEAD ") else b"ok"))
+            except OSError:
+                return
+
+
 class Bench(unittest.TestCase):
 
     def bench(self, url, *args, timeout=60):
@@ -79,6 +141,7 @@ class Bench(unittest.TestCase):
         with open(os.path.join(out, "summary.json")) as f:
             j = json.load(f)
         self.assertEqual(j["mode"], "closed")
+        self.assertEqual((j["method"], j["body_bytes"]), ("GET", None))
         self.assertEqual(j["connections"], 10)
         self.assertEqual(j["responses"], s["responses"])
         self.assertEqual(j["requests"], s["requests"])
@@ -102,6 +165,12 @@ class Bench(unittest.TestCase):
         self.assertEqual([r[1] for r in rows], sorted(r[1] for r in rows))
         self.assertAlmostEqual(rows[-1][1], j["latency_ms"]["max"], delta=0.001)
         self.assertIn((50.0, round(j["latency_ms"]["p50"], 6)), [(p, round(m, 6)) for p, m in rows])
+        self.assertGreaterEqual(len([r for r in rows if r[0] >= 99]), 8, "the tail has points of its own")
+        # `badup plot` draws it (gnuplot is required under CI=true: scripts/install-deps.sh test)
+        if shutil.which("gnuplot") or os.environ.get("CI", "").lower() == "true":
+            p = subprocess.run([common.BADUP, "plot", out], capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertGreater(os.path.getsize(os.path.join(out, "latency_percentiles.svg")), 1000)
 
     def test_empty_reply_counts_closed(self):
         srv = common.start_server(self, common.scenario_path("empty_reply"))
@@ -237,6 +306,83 @@ class Bench(unittest.TestCase):
         rc, text, err = self.bench(srv.url("/"), "--duration", "0.2", "--upstream-admin", "127.0.0.1:%d" % port)
         self.assertEqual(rc, 2, err)
         self.assertIn("--upstream-admin: http://127.0.0.1:%d/stats" % port, err)
+
+    def test_post_on_the_wire(self):
+        """--method, --header (repeatable) and --body @FILE: every request the server reads
+        is exactly these bytes, the body framed by its Content-Length, on keep-alive
+        connections (many requests per connection)."""
+        srv = RecordingServer(self)
+        d = self.tmpdir()
+        body = b"a=1&b=\x00\xff\r\n\r\nGET / HTTP/1.1\r\n"  # bytes that would break any other framing
+        with open(os.path.join(d, "body.bin"), "wb") as f:
+            f.write(body)
+        url = "http://127.0.0.1:%d/submit?x=1" % srv.port
+        rc, text, err = self.bench(url, "--connections", "2", "--duration", "0.5", "--method", "POST",
+                                   "--header", "Content-Type: application/x-www-form-urlencoded",
+                                   "--header", "X-Trace:  t-1 ", "--body", "@" + os.path.join(d, "body.bin"))
+        self.assertEqual(rc, 0, err)
+        s = parse_summary(text)
+        self.assertEqual(s["failures"], 0, text)
+        self.assertGreater(s["responses"], 10, text)
+        want = (b"POST /submit?x=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: badup-bench\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nX-Trace: t-1\r\n"
+                b"Content-Length: %d\r\n\r\n" % (srv.port, len(body))) + body
+        with srv.lock:
+            got = list(srv.requests)
+        self.assertGreaterEqual(len(got), s["responses"])
+        self.assertEqual(set(got), {want})
+        # A string body, a Host of our own, PUT; and HEAD, whose 200 announces a body it never sends.
+        srv.requests.clear()
+        rc, text, err = self.bench(url, "--duration", "0.3", "--connections", "1", "--method", "PUT",
+                                   "--header", "Host: app.example", "--body", "{\"k\": 1}")
+        self.assertEqual(rc, 0, err)
+        with srv.lock:
+            # bench's Host gives way to the --header's, which comes in the order of the options
+            self.assertEqual(set(srv.requests), {b"PUT /submit?x=1 HTTP/1.1\r\nUser-Agent: badup-bench\r\n"
+                                                 b"Host: app.example\r\nContent-Length: 8\r\n\r\n{\"k\": 1}"})
+        rc, text, err = self.bench(url, "--duration", "0.3", "--connections", "1", "--method", "HEAD",
+                                   "--timeout", "1")
+        self.assertEqual(rc, 0, err)
+        s = parse_summary(text)
+        self.assertEqual(s["failures"], 0, text)
+        self.assertGreater(s["responses"], 10, text)
+
+    def test_post_through_the_simulator(self):
+        """The simulator reads each POST's body and keeps the connection: as many upstream
+        requests as client requests, one upstream connection per client connection."""
+        srv = common.start_server(self, common.scenario_path("ok"))
+        out = self.tmpdir()
+        rc, text, err = self.bench(srv.url("/"), "--connections", "2", "--duration", "0.5", "--method", "POST",
+                                   "--body", "x" * 5000, "--out", out)
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(out, "summary.json")) as f:
+            j = json.load(f)
+        self.assertEqual((j["method"], j["body_bytes"]), ("POST", 5000))
+        s = parse_summary(text)
+        self.assertEqual(s["failures"], 0, text)
+        self.assertEqual(s["status"], {"200": s["responses"]}, text)
+        self.assertGreater(s["rps"], MIN_RPS / 10, text)
+
+    def test_request_usage_errors(self):
+        d = self.tmpdir()
+        big = os.path.join(d, "big")
+        with open(big, "wb") as f:
+            f.truncate(16 * 1024 * 1024 + 1)
+        url = "http://127.0.0.1:1/"
+        for args, why in ((["--method", "GE T"], b"--method"), (["--method", ""], b"--method"),
+                          (["--method", "CONNECT"], b"CONNECT"), (["--header", "NoColon"], b"Name: value"),
+                          (["--header", "Bad Name: v"], b"token"), (["--header", "X: a\r\nY: b"], b"control"),
+                          (["--header", "Content-Length: 3"], b"Content-Length from --body"),
+                          (["--header", "transfer-encoding: chunked"], b"frames the body"),
+                          (["--body", "@" + os.path.join(d, "nope")], b"--body @"),
+                          (["--body", "@" + big], b"more than")):
+            rc, text, err = self.bench(url, "--duration", "0.2", *args)
+            self.assertEqual(rc, 2, (args, text, err))
+            self.assertIn(why, err.encode(), args)
+            self.assertNotIn("requests/s", text)
+        p = common.run_badup(["bench", "--help"])
+        for opt in (b"--method", b"--header", b"--body"):
+            self.assertIn(opt, p.stdout)
 
     def test_usage_errors(self):
         for args in (["bench"], ["bench", "--url", "http://example.com/"],

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """`badup plot DIR`: the time-to-error graph from a synthetic `badup run` results folder and the
-error-rate graph from a synthetic error_rate.dat; the .dat/.gp files beside valid SVG, --png,
-a clear exit 2 when gnuplot is missing or there is nothing to plot. Standard library only.
+error-rate graph from a synthetic error_rate.dat (throughput on y2, the 0-5 % zoom, identical
+series kept visible); the latency-percentile graph of `badup bench --out` folders, one or several
+overlaid (--label, --out); the .dat/.gp files beside valid SVG, --png, a clear exit 2 when
+gnuplot is missing or there is nothing to plot. Standard library only.
 
 Skipped when gnuplot is not installed, except with CI=true (scripts/install-deps.sh test
 installs gnuplot-nox): there a missing gnuplot is a failure."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -65,6 +68,10 @@ nginx 20 0 0.466 0.662 1.022 1.864 2.682 39777.8 39744 0 exponential
 nginx 20 10 8.946 24.314 50.201 68.944 79.528 1678.0 1678 0 exponential
 nginx 20 50 33.227 110.363 219.677 394.584 394.584 406.8 407 0 exponential
 """
+
+# As `badup bench` writes latency.dat: percentile, ms.
+BENCH_LATENCY = [(0, 0.09), (10, 0.40), (25, 0.43), (50, 0.47), (75, 0.50), (90, 0.55), (99, 0.97), (99.9, 2.1),
+                 (99.99, 6.9), (99.999, 6.9), (100, 7.0)]
 
 
 def setUpModule():
@@ -162,7 +169,9 @@ class Plot(unittest.TestCase):
             gp = f.read()
         self.assertIn("7 upstream_attempts", gp)
         self.assertIn('proxies = "haproxy haproxy+retries"', gp)
-        self.assertIn("dashtype 2 title word(proxies, 2)", gp)
+        # each series its own dashes and points, the later one drawn thinner on the earlier
+        self.assertIn("dashtype 1 pointtype 7 linewidth 4.5", gp)
+        self.assertIn("dashtype (14,6) pointtype 5 linewidth 3.5", gp)
         _, texts = svg_texts(os.path.join(d, "error_rate.svg"))
         self.assertIn("haproxy+retries", texts)
 
@@ -224,6 +233,138 @@ class Plot(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("latency_upstream.dat:7:", err)
 
+    def test_error_rate_throughput_zoom_identical(self):
+        """The shape of a real sweep: two proxies met the same faults (identical error rates),
+        rates from 1 % to 50 %: the throughput on a second axis, a zoomed panel, and a key that
+        says which series are the same; drawn into --out, the sweep's data copied beside it."""
+        d = self.folder(results=False, error_rate=False)
+        sweep = ("# columns: proxy fault_rate error_rate requests errors requests_s upstream_attempts\n"
+                 "haproxy 0 0 73187 0 36592.4 73197\nhaproxy 0.01 0.009152 13003 119 6453.7 13023\n"
+                 "haproxy 0.05 0.050277 2168 109 1042.4 2188\nhaproxy 0.5 0.490654 214 105 79.0 234\n"
+                 "nginx 0 0 72877 0 36447.1 72897\nnginx 0.01 0.009152 13003 119 6500.8 13023\n"
+                 "nginx 0.05 0.050277 2168 109 1083.6 2188\nnginx 0.5 0.490654 214 105 107.0 234\n"
+                 "nginx+retries 0 0 92900 0 46460.6 92902\nnginx+retries 0.01 0.000078 12885 1 6443.5 13023\n"
+                 "nginx+retries 0.05 0.001455 2062 3 1030.6 2188\nnginx+retries 0.5 0.232394 142 33 71.0 234\n")
+        with open(os.path.join(d, "error_rate.dat"), "w") as f:
+            f.write(sweep)
+        out = os.path.join(d, "graphs")
+        rc, stdout, err = self.plot("--out", out, d)
+        self.assertEqual(rc, 0, err)
+        self.assertIn(os.path.join(out, "error_rate.svg"), stdout)
+        self.assertFalse(os.path.exists(os.path.join(d, "error_rate.gp")))
+        with open(os.path.join(out, "error_rate.dat")) as f:
+            self.assertEqual(f.read(), sweep)
+        with open(os.path.join(out, "error_rate.gp")) as f:
+            gp = f.read()
+        self.assertIn("set logscale y2", gp)
+        self.assertIn("axes x1y2", gp)
+        self.assertIn("set xrange [0:5]", gp)
+        self.assertEqual(gp.count("\nplot "), 2, "two panels: all rates and the zoom")
+        self.assertIn("nginx: errors (the same as haproxy''s)", gp)  # a ' doubled in a gnuplot string
+        self.assertNotIn("nginx+retries: errors (the same", gp)
+        styles = re.findall(r"dashtype (\S+) pointtype (\d+) linewidth ([0-9.]+)", gp)
+        self.assertEqual(len(set(styles)), 3, styles)  # three series, three looks
+        _, texts = svg_texts(os.path.join(out, "error_rate.svg"))
+        for want in ("requests/s", "log scale", "zoom on the low fault rates", "the same as haproxy", "nginx+retries"):
+            self.assertIn(want, texts)
+        # gnuplot alone redraws it in OUT
+        os.unlink(os.path.join(out, "error_rate.svg"))
+        p = subprocess.run([GNUPLOT, "error_rate.gp"], cwd=out, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        svg_texts(os.path.join(out, "error_rate.svg"))
+
+    def bench_folder(self, parent, name, scale=1.0, rps=1000.0):
+        """A `badup bench --out` folder: latency.dat as bench writes it, and summary.json."""
+        d = os.path.join(parent, name)
+        os.mkdir(d)
+        with open(os.path.join(d, "latency.dat"), "w") as f:
+            f.write("# badup bench http://127.0.0.1:1/: latency of 1000 responses\n# percentile latency_ms\n")
+            for pct, ms in BENCH_LATENCY:
+                f.write("%g %.6f\n" % (pct, ms * scale))
+        with open(os.path.join(d, "summary.json"), "w") as f:
+            json.dump({"mode": "closed", "connections": 50, "requests_per_s": rps}, f)
+        return d
+
+    def test_bench_latency_percentiles(self):
+        d = self.folder(results=False, error_rate=False)
+        b = self.bench_folder(d, "direct-c50", rps=96327.4)
+        rc, out, err = self.plot(b)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("latency_percentiles.svg", out)
+        with open(os.path.join(b, "latency_percentiles.dat")) as f:
+            text = f.read()
+        self.assertIn("percentile", text)
+        self.assertIn("latency_ms (milliseconds)", text)
+        rows = [l.split() for l in text.splitlines() if l and not l.startswith("#")]
+        self.assertEqual(len(rows), len(BENCH_LATENCY))
+        xs = {float(r[0]): float(r[2]) for r in rows}
+        self.assertAlmostEqual(xs[0], 1)
+        self.assertAlmostEqual(xs[90], 10)
+        self.assertAlmostEqual(xs[99.9], 1000)
+        self.assertAlmostEqual(xs[99.999], 100000, delta=1)
+        self.assertAlmostEqual(xs[100], 1000000, delta=1)  # the max, a decade right of the last
+        with open(os.path.join(b, "latency_percentiles.gp")) as f:
+            gp = f.read()
+        self.assertIn("set logscale xy", gp)
+        self.assertIn("'99.9%%' 1000", gp)
+        self.assertIn("'max' 1e+06", gp)
+        _, texts = svg_texts(os.path.join(b, "latency_percentiles.svg"))
+        for want in ("Latency by percentile", "99.9%", "99.999%", "max", "latency (ms",
+                     "direct-c50 (closed loop, 50 connections, 96327 requests/s)"):
+            self.assertIn(want, texts)
+
+    def test_overlay(self):
+        """Three bench folders in one graph: labels from --label, then the folder's own name; two
+        identical series both drawn, told apart, and named the same in the key."""
+        d = self.folder(results=False, error_rate=False)
+        direct = self.bench_folder(d, "direct-c50")
+        haproxy = self.bench_folder(d, "haproxy-c50", scale=2.0)
+        nginx = self.bench_folder(d, "nginx-c50", scale=2.0)
+        out = os.path.join(d, "compare")
+        rc, stdout, err = self.plot("--png", "--out", out, "--label", "direct", "--label", "through haproxy",
+                                    direct, haproxy, nginx)
+        self.assertEqual(rc, 0, err)
+        png = os.path.join(out, "latency_percentiles.png")
+        self.assertIn(png, stdout)
+        with open(png, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertGreater(len(data), 5000)
+        with open(os.path.join(out, "latency_percentiles.dat")) as f:
+            blocks = f.read().split("\n\n\n")
+        self.assertEqual(len(blocks), 3)
+        self.assertIn("index 1: through haproxy", blocks[1])
+        with open(os.path.join(out, "latency_percentiles.gp")) as f:
+            gp = f.read()
+        self.assertEqual(gp.count(" index "), 3)
+        self.assertIn("title 'direct (closed loop", gp)
+        self.assertIn("title 'nginx-c50 (closed loop, 50 connections, 1000 requests/s): the same as through haproxy'",
+                      gp)
+        styles = re.findall(r"dashtype (\S+) pointtype (\d+) linewidth ([0-9.]+)", gp)
+        self.assertEqual(len(styles), 3)
+        for k in range(3):
+            self.assertEqual(len(set(s[k] for s in styles)), 3, styles)  # dashes, points, widths all differ
+        self.assertEqual([float(s[2]) for s in styles], sorted((float(s[2]) for s in styles), reverse=True))
+        for f in (direct, haproxy, nginx):
+            self.assertEqual(sorted(os.listdir(f)), ["latency.dat", "summary.json"], "the folders are read only")
+        # the script alone redraws the image in OUT
+        os.unlink(png)
+        p = subprocess.run([GNUPLOT, "latency_percentiles.gp"], cwd=out, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertGreater(os.path.getsize(png), 5000)
+        # Errors: more labels than folders; a folder without latency.dat; a bad row.
+        rc, _, err = self.plot("--out", out, "--label", "a", "--label", "b", "--label", "c", direct)
+        self.assertEqual(rc, 2)
+        self.assertIn("3 --label for 1 folder", err)
+        rc, _, err = self.plot("--out", out, direct, d)
+        self.assertEqual(rc, 2)
+        self.assertIn("latency.dat", err)
+        with open(os.path.join(nginx, "latency.dat"), "a") as f:
+            f.write("101 3.0\n")
+        rc, _, err = self.plot("--out", out, direct, nginx)
+        self.assertEqual(rc, 2)
+        self.assertIn("latency.dat:%d:" % (len(BENCH_LATENCY) + 3), err)
+
     def test_gnuplot_alone_redraws(self):
         d = self.folder()
         rc, _, err = self.plot(d)
@@ -270,7 +411,8 @@ class Plot(unittest.TestCase):
         self.assertIn("results.json", err)
         rc, out, _ = self.plot("--help")
         self.assertEqual(rc, 0)
-        self.assertIn("--png", out)
+        for opt in ("--png", "--out", "--label", "latency.dat"):
+            self.assertIn(opt, out)
 
 
 if __name__ == "__main__":
