@@ -85,8 +85,8 @@ static const struct group {
     {"changed", "changed"},
     {"unstable", "unstable: the outcome varies, and the other side's is among the outcomes it takes: not counted as "
                  "a change"},
-    {"new", "new: only B ran these"},
-    {"vanished", "vanished: only A ran these"},
+    {"new", "new: only B has these"},
+    {"vanished", "vanished: only A has these"},
 };
 
 static void summary_text(struct buf *b, const json_t *doc) {

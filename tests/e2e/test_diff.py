@@ -92,8 +92,8 @@ class Fixtures(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         out = p.stdout
         self.assertIn("changed (1):\n  haproxy / stall_headers: 504 -> 502 (pass -> fail)\n", out)
-        self.assertIn("new: only B ran these (1):\n  haproxy / empty_reply: 502 (pass)\n", out)
-        self.assertIn("vanished: only A ran these (1):\n  haproxy / refuse: 503 (deviates)\n", out)
+        self.assertIn("new: only B has these (1):\n  haproxy / empty_reply: 502 (pass)\n", out)
+        self.assertIn("vanished: only A has these (1):\n  haproxy / refuse: 503 (deviates)\n", out)
         self.assertIn("proxy haproxy: 2.6.12 -> 2.8.1", out)
         self.assertIn("proxy nginx: vanished from B, 1.22.1, 1 cell", out)
         self.assertIn("proxy squid: new in B, 5.7, 1 cell", out)
@@ -198,7 +198,7 @@ class Fixtures(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("from haproxy+ctls.json", p.stdout)
         self.assertIn("  haproxy / stall_headers: 504 -> 400 (pass -> recorded)\n", p.stdout)
-        self.assertIn("vanished: only A ran these (1):\n  haproxy / refuse: 503 (deviates)\n", p.stdout)
+        self.assertIn("vanished: only A has these (1):\n  haproxy / refuse: 503 (deviates)\n", p.stdout)
 
         # no file for the variant (--retries): the proxy has no cells there, and the file is named
         p = diff(self.folder("d", results(cases, retries=True)), ref)
