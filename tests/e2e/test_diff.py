@@ -303,6 +303,20 @@ class RealRuns(unittest.TestCase):
         for p, out in zip(procs, cls.runs.values()):
             text = p.communicate(timeout=120)[0]
             assert os.path.exists(os.path.join(out, "results.json")), text
+        # A reference of its own that saw this haproxy answer `ok` two ways: the run's 200 is
+        # one of them, so the cell is unstable and results.json names its alternatives.
+        with open(os.path.join(cls.runs["one"], "results.json")) as f:
+            version = json.load(f)["cases"][0]["proxy_version"]
+        ref = os.path.join(cls.tmp, "ref")
+        os.makedirs(ref)
+        with open(os.path.join(ref, "haproxy.json"), "w") as f:
+            json.dump({"proxy": "haproxy", "versions": {version: {"binary": "/usr/sbin/haproxy", "scenarios": {
+                "ok": {"got": "502", "seen": ["502", "200"], "expect": "200"}}}}}, f)
+        cls.runs["varies"] = os.path.join(cls.tmp, "varies")
+        p = subprocess.run([BADUP, "run", "--proxy", "haproxy", "--scenario", "ok", "--reference", ref, "--out",
+                            cls.runs["varies"]], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
 
     def test_the_same_run_twice_is_no_change(self):
         p = diff(self.runs["one"], self.runs["two"])
@@ -318,6 +332,15 @@ class RealRuns(unittest.TestCase):
         doc = json.loads(p.stdout)
         self.assertEqual([(c["scenario"], c["a"]["got"], c["b"]["got"]) for c in doc["changed"]],
                          [("fail_first_then_ok", "502", "200")])
+
+    def test_a_cell_the_reference_saw_vary_is_unstable_not_changed(self):
+        with open(os.path.join(self.runs["varies"], "results.json")) as f:
+            ok = json.load(f)["cases"][0]
+        self.assertEqual((ok["verdict"], ok["alternatives"]), ("unstable", ["502", "200"]))
+        p = diff(self.runs["one"], self.runs["varies"])
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)  # fail_first_then_ok vanished
+        self.assertIn("not counted as a change (1):\n  haproxy / ok: 200 -> 502|200 (pass -> unstable)\n", p.stdout)
+        self.assertIn("vanished: only A has these (1):\n  haproxy / fail_first_then_ok: 502 (pass)\n", p.stdout)
 
     def test_against_the_shipped_reference(self):
         p = diff(self.runs["one"], "reference")
