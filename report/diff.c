@@ -98,9 +98,9 @@ static void add_proxy(json_t *doc, const json_t *a, const json_t *b, const char 
   else if (!pa && pb) change = "new", count(counts, "new_proxies");
   else if (pa && pb && !json_equal(json_object_get(pa, "version"), json_object_get(pb, "version")))
     change = "version", count(counts, "versions");
-  json_array_append_new(json_object_get(doc, "proxies"), json_pack("{s:s, s:s, s:o, s:o}", "proxy", proxy, "change", change,
-                                                                   "a", entry_or_null(a, proxy), "b",
-                                                                   entry_or_null(b, proxy)));
+  json_t *entry = json_pack("{s:s, s:s, s:o, s:o}", "proxy", proxy, "change", change, "a", entry_or_null(a, proxy),
+                            "b", entry_or_null(b, proxy));
+  json_array_append_new(json_object_get(doc, "proxies"), entry);
 }
 
 /* ---- the document ------------------------------------------------------------------------ */

@@ -70,7 +70,8 @@ static void proxy_text(struct buf *b, const json_t *p) {
     buf_printf(b, "%s -> %s", str(a, "version"), str(c, "version"));
   } else if (!strcmp(change, "new") || !strcmp(change, "vanished")) {
     const json_t *one = !strcmp(change, "new") ? c : a;
-    buf_printf(b, "%s, %s, %lld cell%s (not listed one by one)", !strcmp(change, "new") ? "new in B" : "vanished from B",
+    buf_printf(b, "%s, %s, %lld cell%s (not listed one by one)",
+               !strcmp(change, "new") ? "new in B" : "vanished from B",
                str(one, "version")[0] ? str(one, "version") : "no version", num(one, "cells"),
                num(one, "cells") == 1 ? "" : "s");
   }
@@ -193,7 +194,8 @@ int diff_html(FILE *out, const json_t *doc) {
   const json_t *settings = json_object_get(doc, "settings");
   if (json_array_size(settings)) {
     buf_puts(&b, "<p class=\"warning\">The settings differ, so outcomes may differ for that reason alone (compared "
-                 "all the same).</p>\n<table class=\"diff-settings\">\n<tr><th>setting</th><th>A</th><th>B</th></tr>\n");
+                 "all the same).</p>\n<table class=\"diff-settings\">\n"
+                 "<tr><th>setting</th><th>A</th><th>B</th></tr>\n");
     json_array_foreach(settings, i, v) {
       buf_puts(&b, "<tr><td>");
       html_escaped(&b, str(v, "name"));
