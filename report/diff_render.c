@@ -56,6 +56,8 @@ static void celldiff_text(struct buf *b, const json_t *cd) {
 
 static void side_text(struct buf *b, const json_t *side) {
   buf_printf(b, "%s (%s", str(side, "path"), str(side, "kind"));
+  if (!strcmp(str(side, "kind"), "reference"))
+    buf_puts(b, ": each proxy's file for the other side's settings, at the version it ran unless said below");
   if (str(side, "started")[0]) buf_printf(b, ", started %s", str(side, "started"));
   if (json_integer_value(json_object_get(side, "repeat")) > 1)
     buf_printf(b, ", --repeat %lld", num(side, "repeat"));
@@ -75,9 +77,12 @@ static void proxy_text(struct buf *b, const json_t *p) {
                str(one, "version")[0] ? str(one, "version") : "no version", num(one, "cells"),
                num(one, "cells") == 1 ? "" : "s");
   }
-  const char *notes[2] = {str(a, "note"), str(c, "note")};
+  /* The reference at the version the run had is what the side's line says it is: a proxy's
+   * note is worth a line when it stands in with another version, or with nothing. */
+  const json_t *sides[2] = {a, c};
   for (int i = 0; i < 2; i++)
-    if (notes[i][0]) buf_printf(b, "%s%s: %s", b->len ? "; " : "", i ? "B" : "A", notes[i]);
+    if (str(sides[i], "note")[0] && strcmp(str(sides[i], "version_from"), "ran") != 0)
+      buf_printf(b, "%s%s: %s", b->len ? "; " : "", i ? "B" : "A", str(sides[i], "note"));
 }
 
 static const struct group {

@@ -272,14 +272,16 @@ static int reference_proxy_into(json_t *side, const char *dir, const json_t *oth
   if (!ref) return say(err, errlen, "%s", why);
   const char *ran = json_string_value(json_object_get(other_entry, "version"));
   const char *version = reference_version_for(ref, ran ? ran : "");
-  json_t *entry = json_pack("{s:n, s:I, s:n}", "version", "cells", (json_int_t)0, "note");
+  json_t *entry = json_pack("{s:n, s:I, s:n, s:n}", "version", "cells", (json_int_t)0, "note", "version_from");
   json_object_set_new(json_object_get(side, "proxies"), proxy, entry);
   char note[1024];
   if (!version) {
     snprintf(note, sizeof note, "nothing recorded in %s/%s.json", dir, key);
   } else {
     json_object_set_new(entry, "version", json_string(version));
-    if (ran && !strcmp(ran, version))
+    bool same = ran && !strcmp(ran, version);
+    json_object_set_new(entry, "version_from", json_string(same ? "ran" : "newest"));
+    if (same)
       snprintf(note, sizeof note, "%s %s from %s.json: the version the other side ran", proxy, version, key);
     else
       snprintf(note, sizeof note, "%s %s from %s.json: the newest recorded (the other side ran %s, not recorded)",

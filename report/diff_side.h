@@ -13,7 +13,10 @@
  *                   "client_http2": false, "shard": "1/4" | null },
  *                  (a field an older results.json lacks is null)
  *     "proxies": { "<proxy>": { "version": "2.6.12" | null, "cells": N,
- *                               "note": "why this version, or why none" | null } },
+ *                               "note": "why this version, or why none" | null,
+ *                               "version_from": "ran" | "newest" | null } },
+ *                  (version_from, the reference's alone: the version the other side ran, or
+ *                   the newest recorded since that one is not; null when nothing is)
  *     "cells": { "<proxy> / <scenario>": CELL } }              (in the file's order)
  *
  *   CELL = { "proxy": "haproxy", "scenario": "stall_headers", "version": "2.6.12",

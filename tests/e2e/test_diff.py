@@ -171,14 +171,19 @@ class Fixtures(unittest.TestCase):
         a = self.folder("a", results(cases))
         p = diff(a, ref)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn("B: %s (reference)" % ref, p.stdout)
-        self.assertIn("proxy haproxy: B: haproxy 2.6.12 from haproxy.json: the version the other side ran", p.stdout)
+        self.assertIn("B: %s (reference: each proxy's file for the other side's settings, at the version it ran "
+                      "unless said below)" % ref, p.stdout)
+        self.assertNotIn("proxy haproxy", p.stdout)  # the version the run had: nothing to say
         # refuse: the reference saw it vary (503, 502), and the run's 503 is one of them
         self.assertIn("  haproxy / refuse: 503 -> 503|502 (deviates -> unstable)\n", p.stdout)
         # the scenarios the run did not run are not compared ("unused")
         self.assertIn("2 same", p.stdout)
         rc, doc = self.json_of(a, ref)
         self.assertEqual(doc["b"]["kind"], "reference")
+        haproxy = doc["proxies"][0]
+        self.assertEqual((haproxy["proxy"], haproxy["change"]), ("haproxy", "same"))
+        self.assertEqual(haproxy["b"]["note"], "haproxy 2.6.12 from haproxy.json: the version the other side ran")
+        self.assertEqual(haproxy["b"]["version_from"], "ran")
         self.assertEqual(doc["b"]["settings"]["read_s"], 2.0)
         self.assertEqual(doc["b"]["settings"]["retries"], False)
         self.assertEqual(doc["counts"]["same"], 2)
@@ -196,7 +201,8 @@ class Fixtures(unittest.TestCase):
         # --client-tls: the +ctls file is the one that stands in
         p = diff(self.folder("c", results(cases, client_tls=True)), ref)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertIn("from haproxy+ctls.json", p.stdout)
+        self.assertIn("haproxy 2.6.12 from haproxy+ctls.json", json.loads(diff("--json", self.folder("c", results(
+            cases, client_tls=True)), ref).stdout)["proxies"][0]["b"]["note"])
         self.assertIn("  haproxy / stall_headers: 504 -> 400 (pass -> recorded)\n", p.stdout)
         self.assertIn("vanished: only A has these (1):\n  haproxy / refuse: 503 (deviates)\n", p.stdout)
 
@@ -345,9 +351,10 @@ class RealRuns(unittest.TestCase):
     def test_against_the_shipped_reference(self):
         p = diff(self.runs["one"], "reference")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn("(reference)", p.stdout)
-        self.assertIn("from haproxy.json", p.stdout)
+        self.assertIn("(reference: ", p.stdout)
         self.assertIn("2 same", p.stdout)
+        doc = json.loads(diff("--json", self.runs["one"], "reference").stdout)
+        self.assertRegex(doc["proxies"][0]["b"]["note"], r"^haproxy \S+ from haproxy\.json: the version the other side ran$")
 
 
 if __name__ == "__main__":
