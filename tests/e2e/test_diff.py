@@ -354,7 +354,8 @@ class RealRuns(unittest.TestCase):
         self.assertIn("(reference: ", p.stdout)
         self.assertIn("2 same", p.stdout)
         doc = json.loads(diff("--json", self.runs["one"], "reference").stdout)
-        self.assertRegex(doc["proxies"][0]["b"]["note"], r"^haproxy \S+ from haproxy\.json: the version the other side ran$")
+        self.assertRegex(doc["proxies"][0]["b"]["note"],
+                         r"^haproxy \S+ from haproxy\.json: the version the other side ran$")
 
 
 if __name__ == "__main__":
