@@ -6,6 +6,7 @@
 #include "bench.h"
 #include "certs_cmd.h"
 #include "client_cmd.h"
+#include "diff.h"
 #include "explain.h"
 #include "merge.h"
 #include "plot.h"
@@ -30,6 +31,7 @@ static void usage(FILE *out) {
         "  explain LINE    find the scenarios that make a proxy write this log line\n"
         "  bench --url URL load a loopback HTTP server: requests/s, status mix, latency\n"
         "  plot DIR        (re)draw the gnuplot graphs of a results or bench folder\n"
+        "  diff A B        what changed from one run's results to another's (or the reference)\n"
         "  proxy render NAME  write a proxy's config for an upstream; print how to start it\n"
         "  certs DIR       make a run CA and TLS leaf certificates (valid, expired, ...) in DIR\n"
         "  help COMMAND    show a command's options\n"
@@ -50,6 +52,7 @@ static const struct command {
     {"bench", bench_main, bench_usage},   {"plot", plot_main, plot_usage},
     {"proxy", proxy_main, proxy_usage},   {"client", client_main, client_usage},
     {"certs", certs_main, certs_usage},   {"merge", merge_main, merge_usage},
+    {"diff", diff_main, diff_usage},
 };
 
 static const struct command *command_named(const char *name) {
