@@ -9,6 +9,7 @@
 #include "diff.h"
 #include "explain.h"
 #include "merge.h"
+#include "page.h"
 #include "plot.h"
 #include "proxy_cmd.h"
 #include "run.h"
@@ -32,6 +33,7 @@ static void usage(FILE *out) {
         "  bench --url URL load a loopback HTTP server: requests/s, status mix, latency\n"
         "  plot DIR        (re)draw the gnuplot graphs of a results or bench folder\n"
         "  diff A B        what changed from one run's results to another's (or the reference)\n"
+        "  page DIR        (re)write DIR/index.html, the results as one self-contained web page\n"
         "  proxy render NAME  write a proxy's config for an upstream; print how to start it\n"
         "  certs DIR       make a run CA and TLS leaf certificates (valid, expired, ...) in DIR\n"
         "  help COMMAND    show a command's options\n"
@@ -52,7 +54,7 @@ static const struct command {
     {"bench", bench_main, bench_usage},   {"plot", plot_main, plot_usage},
     {"proxy", proxy_main, proxy_usage},   {"client", client_main, client_usage},
     {"certs", certs_main, certs_usage},   {"merge", merge_main, merge_usage},
-    {"diff", diff_main, diff_usage},
+    {"diff", diff_main, diff_usage},      {"page", page_main, page_usage},
 };
 
 static const struct command *command_named(const char *name) {

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "fileio.h"
+#include "page.h"
 #include "verdict.h"
 
 int results_case_verdict(const json_t *c) {
@@ -237,9 +238,7 @@ int results_publish(const char *dir, const json_t *doc) {
   int rc2 = results_render_junit(path, doc);
   snprintf(path, sizeof path, "%s/report.md", dir);
   int rc3 = results_render_report(path, doc);
-  /* The results page (index.html) is rendered here too, from the same document, once it
-   * exists: `int page_write(const char *dir, const json_t *doc)`, called as
-   *   int rc4 = page_write(dir, doc);
-   * This is the single call site for both `badup run` and `badup merge`. */
-  return rc ? rc : rc2 ? rc2 : rc3;
+  /* The results page, from the same document: the one call for `badup run` and `badup merge`. */
+  int rc4 = page_write(dir, doc);
+  return rc ? rc : rc2 ? rc2 : rc3 ? rc3 : rc4;
 }
