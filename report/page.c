@@ -159,8 +159,8 @@ static void data_script(struct buf *b, const char *json) {
 int page_write(const char *dir, const json_t *doc) {
   if (!json_is_object(doc)) return -EINVAL;
   json_t *data = page_data(dir, doc);
-  char *json = data ? json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  json_decref(data);
+  char *json = data ? json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+  json_decref(data); /* reals as results.json has them (jsonio.h): the page shows the same numbers */
   if (!json) return -ENOMEM;
   struct buf b = {0};
   /* default-src 'none': the browser itself refuses any request the page might make; only its

@@ -43,6 +43,11 @@
     if (html != null) e.innerHTML = html;
     return e;
   }
+  /* An unstable cell names every outcome seen, as report.md does: "closed x2, 502 x1" reads
+   * "closed|502" (an outcome may hold spaces, "200 !connection"; a count is a last " xN"). */
+  const alternatives = (outcomes) => String(outcomes).split(", ").map((o) => o.replace(/ x\d+$/, "")).join("|");
+  const cellLabel = (c, v) => (v === "skipped" || v === "not_run" ? "-"
+    : v === "unstable" && c.outcomes ? alternatives(c.outcomes) : show(c.got));
   const show = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
   /* ---- the grid: first-seen order, like report.md ---- */
@@ -77,22 +82,16 @@
   }
   header.appendChild(chips);
   /* Every top-level field but the cases: the settings, and whatever provenance the run recorded. */
-  const settings = el("table", { class: "settings", id: "settings" });
+  const settings = el("dl", { class: "settings", id: "settings", "aria-label": "settings and provenance" });
   const known = { duration_s: 1, started: 1, cases: 1 };
+  const fact = (k, text) => settings.appendChild(el("div", {}, "<dt>" + esc(k) + "</dt><dd class=\"mono\">" + esc(text) + "</dd>"));
   for (const k of Object.keys(run)) {
     if (known[k]) continue;
     const v = run[k];
-    const text = v && typeof v === "object" && !Array.isArray(v)
-      ? Object.keys(v).map((kk) => kk + " " + show(v[kk])).join(", ") : show(v);
-    settings.appendChild(el("tr", {}, "<th scope=\"row\">" + esc(k) + "</th><td class=\"mono\">" + esc(text) + "</td>"));
+    fact(k, v && typeof v === "object" && !Array.isArray(v) ? Object.keys(v).map((kk) => kk + " " + show(v[kk])).join(", ") : show(v));
   }
-  const det = el("details", { open: "" });
-  det.appendChild(el("summary", {}, "Settings and provenance"));
-  det.appendChild(settings);
-  const vt = el("table", { class: "settings", id: "proxies" }, "<tr><th>proxy</th><th>version</th></tr>" +
-    proxies.map((p) => "<tr><td>" + esc(p) + "</td><td>" + esc(versions.get(p) || "-") + "</td></tr>").join(""));
-  det.appendChild(vt);
-  header.appendChild(det);
+  fact("proxies", proxies.map((p) => p + (versions.get(p) ? " " + versions.get(p) : "")).join(", "));
+  header.appendChild(settings);
   app.appendChild(header);
 
   /* ---- filters ---- */
@@ -123,15 +122,28 @@
       const i = at.get(p + "\u0000" + s);
       if (i === undefined) return "<td data-col=\"" + j + "\"><span class=\"none\" title=\"not in this run\"></span></td>";
       const c = cases[i], v = verdictOf(c), info = VERDICT_INFO.get(v);
-      const label = v === "skipped" || v === "not_run" ? "-" : (v === "unstable" && c.outcomes ? c.outcomes : c.got);
+      const label = cellLabel(c, v);
       return "<td data-col=\"" + j + "\"><button type=\"button\" class=\"cell " + vclass(v) + "\" data-case=\"" + i +
         "\" data-verdict=\"" + v + "\" aria-pressed=\"false\" aria-label=\"" + esc(p + ", " + s + ": " + show(c.got) +
         ", " + info.label) + "\">" + esc(show(label) + info.mark) + "</button></td>";
     }).join("");
-    return "<tr data-scenario=\"" + esc(s) + "\" data-family=\"" + esc(familyOfScenario.get(s)) + "\"><td class=\"scn\">" +
+    return "<tr data-scenario=\"" + esc(s) + "\" data-family=\"" + esc(familyOfScenario.get(s)) + "\"><td class=\"scn mono\">" +
       esc(s) + "</td><td class=\"exp mono\">" + esc(show(expects.get(s))) + "</td>" + cells + "</tr>";
   }).join("");
-  const table = el("table", { class: "matrix", id: "matrix" }, head + "<tbody>" + body + "</tbody>");
+  /* Column widths from the longest text of each column, in ch of the cells' monospace font:
+   * with them the table is laid out "fixed", which at 12 x 120 cells is several times faster
+   * than the browser measuring every cell first. */
+  const widest = (texts, floor) => Math.max(floor, ...texts.map((t) => String(t).length)) + 3 + "ch";
+  const colWidths = [widest(scenarios, 8), widest(scenarios.map((s) => show(expects.get(s))), 6)].concat(proxies.map((p) =>
+    widest(scenarios.map((s) => {
+      const i = at.get(p + "\u0000" + s);
+      if (i === undefined) return "";
+      const c = cases[i], v = verdictOf(c);
+      return cellLabel(c, v) + VERDICT_INFO.get(v).mark;
+    }).concat([p]), 4)));
+  const cols = "<colgroup>" + colWidths.map((w, k) => "<col" + (k >= 2 ? " data-col=\"" + (k - 2) + "\"" : "") +
+    " style=\"width:" + w + "\">").join("") + "</colgroup>";
+  const table = el("table", { class: "matrix", id: "matrix" }, cols + head + "<tbody>" + body + "</tbody>");
   wrap.appendChild(table);
   layout.appendChild(wrap);
   const panel = el("section", { class: "evidence", id: "evidence", "aria-live": "polite", "aria-label": "evidence" },

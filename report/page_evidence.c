@@ -127,7 +127,7 @@ static void add_events(json_t *ev, const char *case_dir, const char *rel) {
              whole, rel);
     json_object_set_new(ev, "events_note", json_text(note));
   }
-  if (!b.oom) json_object_set_new(ev, "events", json_text(b.data ? b.data : ""));
+  if (!b.oom) json_object_set_new(ev, "events", json_text(buf_cstr(&b)));
   json_object_set_new(ev, "upstream_connections", json_integer((json_int_t)json_array_size(conns)));
   buf_free(&b);
   json_decref(conns);
