@@ -40,7 +40,8 @@ int run_mkdirs(const char *path) {
 /* The files a run writes at the top of its folder. MARKER says a run made the folder: only
  * such a folder is ever emptied for a new run. */
 #define MARKER ".badup-run"
-static const char *const RUN_FILES[] = {"results.json", "results.csv", "junit.xml", "report.md", /* badup plot: */
+static const char *const RUN_FILES[] = {"results.json", "results.csv", "junit.xml", "report.md", "index.html",
+                                        /* badup plot: */
                                         "time_to_error.dat", "time_to_error.gp", "time_to_error.svg",
                                         "time_to_error.png", NULL};
 
