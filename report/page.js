@@ -168,6 +168,7 @@
     }
   }
   filters.addEventListener("change", applyFilters);
+  filters.addEventListener("submit", (e) => e.preventDefault()); /* a form only to group the boxes */
 
   /* ---- evidence ---- */
   function reproduce(c) {
