@@ -204,7 +204,7 @@ static json_t *config_json(const char *path, const char *name, const char *rel, 
   if (shown < len) {
     struct buf note = {0};
     buf_printf(&note, "cut: the first %zu of %zu bytes; all of it in %s/%s", shown, len, rel, name);
-    if (!note.oom) json_object_set_new(o, "note", json_text(note.data));
+    if (!note.oom) json_object_set_new(o, "note", json_text(buf_cstr(&note)));
     buf_free(&note);
   }
   free(text);
