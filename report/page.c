@@ -109,6 +109,17 @@ static bool safe_component(const char *s) {
   return s && s[0] && strcmp(s, ".") && strcmp(s, "..") && !strchr(s, '/') && strlen(s) < 200;
 }
 
+/* A folder path inside the results folder: relative, and no part of it leaves. */
+static bool safe_relative(const char *s) {
+  if (!s[0] || s[0] == '/' || strlen(s) >= 500) return false;
+  for (const char *p = s; *p;) {
+    size_t n = strcspn(p, "/");
+    if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) return false;
+    p += n + (p[n] == '/');
+  }
+  return true;
+}
+
 /* {results, evidence: [one per case, same order], lines, graphs}: what page.js reads. */
 static json_t *page_data(const char *dir, const json_t *doc) {
   struct page_lines pl;
@@ -120,10 +131,16 @@ static json_t *page_data(const char *dir, const json_t *doc) {
     const char *proxy = json_string_value(json_object_get(c, "proxy"));
     const char *scenario = json_string_value(json_object_get(c, "scenario"));
     json_t *ev = NULL;
-    if (safe_component(proxy) && safe_component(scenario)) {
-      /* With --repeat, the first run's folder; the others are SCENARIO.runN beside it. */
-      char rel[512], case_dir[4096];
+    /* The case's folder as results.json names it (case_dir; null: it never ran), else where
+     * a run puts it. With --repeat, the first run's; the others are SCENARIO.runN beside it. */
+    const json_t *named = json_object_get(c, "case_dir");
+    char rel[512], case_dir[4096];
+    rel[0] = 0;
+    if (json_is_string(named) && safe_relative(json_string_value(named)))
+      snprintf(rel, sizeof rel, "%s", json_string_value(named));
+    else if (!json_is_null(named) && safe_component(proxy) && safe_component(scenario))
       snprintf(rel, sizeof rel, "cases/%s/%s", proxy, scenario);
+    if (rel[0] && proxy) {
       snprintf(case_dir, sizeof case_dir, "%s/%s", dir, rel);
       ev = page_case_evidence(case_dir, rel, proxy, &pl);
     }

@@ -46,15 +46,19 @@
   /* An unstable cell names every outcome seen, as report.md does: "closed x2, 502 x1" reads
    * "closed|502" (an outcome may hold spaces, "200 !connection"; a count is a last " xN"). */
   const alternatives = (outcomes) => String(outcomes).split(", ").map((o) => o.replace(/ x\d+$/, "")).join("|");
+  const seen = (c) => c.alternatives || c.outcomes; /* results.json's words for them, newer and older */
   const cellLabel = (c, v) => (v === "skipped" || v === "not_run" ? "-"
-    : v === "unstable" && c.outcomes ? alternatives(c.outcomes) : show(c.got));
+    : v === "unstable" && seen(c) ? alternatives(seen(c)) : show(c.got));
   const show = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
   /* ---- the grid: first-seen order, like report.md ---- */
   const proxies = [], scenarios = [], at = new Map(), versions = new Map(), expects = new Map();
+  /* results.json's proxies (name, version, binary) where it has them, else the cases' versions */
+  if (Array.isArray(run.proxies)) for (const p of run.proxies) if (p && p.name) versions.set(String(p.name), p.version || "");
   cases.forEach((c, i) => {
     const p = String(c.proxy), s = String(c.scenario);
-    if (!versions.has(p)) { proxies.push(p); versions.set(p, c.proxy_version || ""); }
+    if (!proxies.includes(p)) proxies.push(p);
+    if (!versions.get(p)) versions.set(p, c.proxy_version || "");
     if (!expects.has(s)) { scenarios.push(s); expects.set(s, c.expect == null ? "" : c.expect); }
     at.set(p + "\u0000" + s, i);
   });
@@ -83,12 +87,14 @@
   header.appendChild(chips);
   /* Every top-level field but the cases: the settings, and whatever provenance the run recorded. */
   const settings = el("dl", { class: "settings", id: "settings", "aria-label": "settings and provenance" });
-  const known = { duration_s: 1, started: 1, cases: 1 };
+  const known = { duration_s: 1, started: 1, cases: 1, proxies: 1 };
+  const flat = (v) => (v && typeof v === "object" && !Array.isArray(v)
+    ? Object.keys(v).map((kk) => kk + " " + show(v[kk])).join(", ") : show(v));
   const fact = (k, text) => settings.appendChild(el("div", {}, "<dt>" + esc(k) + "</dt><dd class=\"mono\">" + esc(text) + "</dd>"));
   for (const k of Object.keys(run)) {
     if (known[k]) continue;
     const v = run[k];
-    fact(k, v && typeof v === "object" && !Array.isArray(v) ? Object.keys(v).map((kk) => kk + " " + show(v[kk])).join(", ") : show(v));
+    fact(k, Array.isArray(v) ? v.map(flat).join("; ") : flat(v)); /* a merge's shards: one "; " each */
   }
   fact("proxies", proxies.map((p) => p + (versions.get(p) ? " " + versions.get(p) : "")).join(", "));
   header.appendChild(settings);
@@ -200,7 +206,7 @@
     let h = "<h2 tabindex=\"-1\" id=\"evidence-title\">" + esc(c.proxy + " / " + c.scenario) + "</h2>";
     h += "<p><span class=\"chip " + vclass(v) + "\" id=\"evidence-verdict\">" + esc(VERDICT_INFO.get(v).label) + "</span></p>";
     h += "<dl id=\"evidence-facts\">";
-    const facts = [["expected", c.expect], ["got", c.got], ["outcomes seen", c.outcomes], ["reason", c.reason],
+    const facts = [["expected", c.expect], ["got", c.got], ["outcomes seen", seen(c)], ["summary", c.summary], ["reason", c.reason],
       ["reference", c.reference], ["proxy version", c.proxy_version], ["detail", c.detail],
       ["elapsed", typeof c.elapsed_ms === "number" ? c.elapsed_ms.toFixed(1) + " ms" : c.elapsed_ms],
       ["upstream attempts", c.upstream_attempts], ["upstream connections", c.upstream_connections],
