@@ -90,11 +90,15 @@
   const known = { duration_s: 1, started: 1, cases: 1, proxies: 1 };
   const flat = (v) => (v && typeof v === "object" && !Array.isArray(v)
     ? Object.keys(v).map((kk) => kk + " " + show(v[kk])).join(", ") : show(v));
+  /* A command line (an array of words) reads as one; a list of objects (a merge's shards) one
+   * after the other. */
+  const listed = (v) => (v.every((x) => x === null || typeof x !== "object") ? v.map(shellWord).join(" ")
+    : v.map(flat).join("; "));
   const fact = (k, text) => settings.appendChild(el("div", {}, "<dt>" + esc(k) + "</dt><dd class=\"mono\">" + esc(text) + "</dd>"));
   for (const k of Object.keys(run)) {
     if (known[k]) continue;
     const v = run[k];
-    fact(k, Array.isArray(v) ? v.map(flat).join("; ") : flat(v)); /* a merge's shards: one "; " each */
+    fact(k, Array.isArray(v) ? listed(v) : flat(v));
   }
   fact("proxies", proxies.map((p) => p + (versions.get(p) ? " " + versions.get(p) : "")).join(", "));
   header.appendChild(settings);
@@ -189,6 +193,10 @@
     if (typeof t.client_s === "number" && t.client_s !== DEFAULTS.client_s) opts.push("--client-timeout " + t.client_s);
     if (typeof t.max_body === "number" && t.max_body !== DEFAULTS.max_body) opts.push("--max-body " + t.max_body);
     if (run.repeat > 1) opts.push("--repeat " + run.repeat);
+    /* provenance, where results.json has it: the scenarios' variables, the seed, a config of one's own */
+    if (Array.isArray(run.set)) for (const kv of run.set) opts.push("--set " + shellWord(kv));
+    if (typeof run.seed === "number" && run.seed !== 1) opts.push("--seed " + run.seed);
+    if (run.proxy_config && run.proxy_config.path) opts.push("--proxy-config " + shellWord(run.proxy_config.path));
     return ["badup run --proxy " + shellWord(c.proxy) + " --scenario " + shellWord(c.scenario) +
       (opts.length ? " " + opts.join(" ") : ""), "badup serve " + shellWord("scenarios/" + c.scenario + ".lua")].join("\n");
   }

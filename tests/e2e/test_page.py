@@ -104,7 +104,8 @@ def make_folder(root):
     doc = {"started": "2026-01-02T03:04:05Z", "duration_s": 123.4, "interrupted": False, "jobs": 2, "repeat": 1,
            "timeouts": {"connect_s": 3.0, "read_s": 2.0, "retries": False, "client_s": 2.0, "max_body": 1048576},
            "client_tls": True, "upstream_tls": False, "client_http2": False,
-           "provenance": {"command": "badup run --proxy all --client-tls"}, "cases": cases}
+           "command": ["badup", "run", "--proxy", "all", "--client-tls", "--set", "field=Via", "--seed", "7"],
+           "set": ["field=Via"], "seed": 7, "proxy_config": None, "future_field": {"a": 1}, "cases": cases}
     with open(os.path.join(root, "results.json"), "w") as f:
         json.dump(doc, f, indent=2)
     for pi in range(len(PROXIES)):
@@ -341,7 +342,8 @@ class PageInBrowserTest(unittest.TestCase):
         for v, n in counts.items():
             self.assertEqual(n, sum(c["verdict"] == v for c in self.f.doc["cases"]), v)
         settings = self.b.evaluate("document.getElementById('settings').textContent")
-        self.assertIn("badup run --proxy all --client-tls", settings, "provenance is shown")
+        self.assertIn("badup run --proxy all --client-tls --set field=Via --seed 7", settings, "provenance is shown")
+        self.assertIn("future_field", settings, "a field the page does not know is shown as it is")
 
     def visible(self):
         return self.b.evaluate("""[...document.querySelectorAll('#matrix tbody tr:not([hidden]) button.cell')]
@@ -400,7 +402,8 @@ class PageInBrowserTest(unittest.TestCase):
         self.assertIn("listen 127.0.0.1:%d;" % config_port(3, si), ev["config"])
         self.assertIn("accept", ev["events"])
         self.assertEqual(ev["reproduce"].split("\n"), [
-            "badup run --proxy %s --scenario %s --client-tls --connect-timeout 3" % (c["proxy"], c["scenario"]),
+            "badup run --proxy %s --scenario %s --client-tls --connect-timeout 3 --set field=Via --seed 7" % (
+                c["proxy"], c["scenario"]),
             "badup serve scenarios/%s.lua" % c["scenario"]])
         self.assertEqual(int(ev["pressed"]), i)
         self.save_screenshot()
