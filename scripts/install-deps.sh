@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh build     compiler and libraries
 #   scripts/install-deps.sh test      what the test suites run: curl, openssl, python3, haproxy, nginx, squid, valgrind, gnuplot,
 #                                     nghttp, h2load, nghttpd (the HTTP/2 peers of the wire tests and of bench/h2.sh's test)
-#                                     chromium, chromium-driver (the results page, index.html, is tested in a real browser)
+#                                     chromium (the results page, index.html, is tested in a real browser)
 #   scripts/install-deps.sh fuzz      clang and its libFuzzer runtime (tests/fuzz/run.sh)
 #   scripts/install-deps.sh proxies   every proxy the harness knows (harness/proxies/*.lua)
 #   scripts/install-deps.sh bench     load generators and graphs (wrk, h2load, gnuplot), the servers and proxies
@@ -16,9 +16,8 @@ set -eu
 build_pkgs="build-essential cmake pkg-config libuv1-dev libhttp-parser-dev liblua5.4-dev libnghttp2-dev
   libmicrohttpd-dev check libjansson-dev libcurl4-openssl-dev libcrypt-dev libssl-dev"
 test_pkgs="python3 curl openssl haproxy nginx squid valgrind gnuplot-nox nghttp2-client nghttp2-server"
-# chromium: tests/e2e/test_page.py opens index.html in it; chromium-driver (chromedriver), its
-# WebDriver, to drive the page by hand
-test_pkgs="$test_pkgs chromium chromium-driver"
+# chromium: tests/e2e/test_page.py opens index.html in it, over its DevTools protocol
+test_pkgs="$test_pkgs chromium"
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are only recommended.
 fuzz_pkgs="clang libclang-rt-14-dev"
 # lighttpd-mod-openssl: lighttpd's TLS frontend (badup run --client-tls)
