@@ -14,7 +14,7 @@ A screenshot of the page with a case open is saved as an artifact of the ctest b
 BUILD/Testing/artifacts/page.png (page-asan.png for the sanitized binary), BUILD being the
 folder of $BADUP.
 
-Without Chromium (apt-get install chromium chromium-driver) the browser tests are skipped,
+Without Chromium (apt-get install chromium) the browser tests are skipped,
 except with CI=true (scripts/install-deps.sh test installs it): there it is a failure. The file
 checks run either way."""
 
@@ -275,7 +275,7 @@ class PageInBrowserTest(unittest.TestCase):
         if not CHROMIUM:
             if IN_CI:
                 raise RuntimeError("chromium missing in CI (scripts/install-deps.sh test installs it)")
-            raise unittest.SkipTest("chromium not installed (apt-get install chromium chromium-driver)")
+            raise unittest.SkipTest("chromium not installed (apt-get install chromium)")
         cls.f = PageFolder.get()
         cls.url = "file://" + os.path.join(cls.f.root, "index.html")
         cls.b = cdp.Browser(CHROMIUM)
