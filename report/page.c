@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "jsonio.h"
 #include "page_assets.h"
+#include "page_diff.h"
 #include "page_evidence.h"
 #include "usage.h"
 
@@ -33,6 +34,13 @@ void page_usage(FILE *out) {
         "upstream's events and the proxy's rendered config (read from DIR/cases/PROXY/SCENARIO/\n"
         "now, bounded per case, with a note when cut), and the commands that reproduce it. The\n"
         "graphs `badup plot DIR` drew (*.svg, *.png in DIR or DIR/plots) are embedded.\n"
+        "\n"
+        "With a DIR/diff.json (`badup diff --out DIR A B`, which rewrites the page itself), the\n"
+        "page also shows \"Changes against\" the other run: the counts, and the changed,\n"
+        "unstable, new and vanished cells, each opening its case here; in the matrix a corner\n"
+        "marks a cell that differs, its title says what the other run had. This run is found\n"
+        "among the diff's sides by its start time; a diff.json of an earlier run of this folder,\n"
+        "or of two other runs, is named as such and marks nothing.\n"
         "\n"
         "options:\n"
         "  -h, --help  this text\n"
@@ -120,7 +128,7 @@ static bool safe_relative(const char *s) {
   return true;
 }
 
-/* {results, evidence: [one per case, same order], lines, graphs}: what page.js reads. */
+/* {results, evidence: [one per case, same order], lines, graphs, diff?}: what page.js reads. */
 static json_t *page_data(const char *dir, const json_t *doc) {
   struct page_lines pl;
   page_lines_init(&pl);
@@ -154,6 +162,8 @@ static json_t *page_data(const char *dir, const json_t *doc) {
                            pl.table, "graphs", graphs, "limits", "events_bytes", PAGE_EVENTS_MAX, "config_bytes",
                            PAGE_CONFIG_MAX);
   page_lines_free(&pl);
+  json_t *diff = data ? page_diff_load(dir, doc) : NULL; /* none without a diff.json */
+  if (diff) json_object_set_new(data, "diff", diff);
   return data;
 }
 

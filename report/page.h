@@ -8,7 +8,9 @@
  * evidence: expected and got, the assertions, the reason, the proxy's log lines, the
  * upstream's events and the rendered config (both read from the case folder when the page is
  * written, bounded in size: page_evidence.h) and the commands that reproduce it. The graphs of
- * `badup plot` found in the folder are embedded as data: URIs. */
+ * `badup plot` found in the folder are embedded as data: URIs. A diff.json of `badup diff
+ * --out` in the folder is embedded too and shown as the changes against the other run, its
+ * cells marked in the matrix (page_diff.h). */
 #ifndef BADUP_PAGE_H
 #define BADUP_PAGE_H
 
