@@ -1,6 +1,7 @@
 /* page.js: index.html's behaviour (report/page.c embeds it). It reads the data element that
- * page.c wrote ({results, evidence, lines, graphs}), draws the header, the filters and the
- * matrix, and shows a case's evidence when its cell is clicked. No framework, no request:
+ * page.c wrote ({results, evidence, lines, graphs, diff?}), draws the header, the changes
+ * against another run (when the folder holds a diff.json), the filters and the matrix, and
+ * shows a case's evidence when its cell is clicked. No framework, no request:
  * everything it shows is in the page. Fields it does not know are shown as they are; missing
  * ones are left out. */
 "use strict";
@@ -67,6 +68,32 @@
   cases.forEach((c) => familyOfScenario.set(String(c.scenario), familyOf(c)));
   const families = [...new Set(scenarios.map((s) => familyOfScenario.get(s)))].sort();
 
+  /* ---- the diff of `badup diff --out` (page_diff.h): which side this folder is ("a", the
+   * older, or "b"), and per cell of this folder that the diff lists, its group and what the
+   * other side had. A listed cell whose outcome here is not the one the diff recorded is left
+   * unmarked and counted: results.json changed after the diff was made. ---- */
+  const diff = data.diff && typeof data.diff === "object" ? data.diff : null;
+  const diffDoc = diff && diff.doc && typeof diff.doc === "object" ? diff.doc : null;
+  const mine = diffDoc && (diff.state === "a" || diff.state === "b") ? diff.state : null;
+  const theirs = mine === "a" ? "b" : "a";
+  const DIFF_GROUPS = ["changed", "unstable", "new", "vanished"];
+  const diffList = (g) => (diffDoc && Array.isArray(diffDoc[g]) ? diffDoc[g].filter((cd) => cd && typeof cd === "object") : []);
+  const outcomeOf = (cell) => (!cell || typeof cell !== "object" ? "-" : Array.isArray(cell.alternatives) &&
+    cell.alternatives.length > 1 ? cell.alternatives.join("|") : show(cell.got) || "-");
+  const cellText = (cell) => (cell && typeof cell === "object" ? outcomeOf(cell) + " (" + show(cell.verdict) + ")" : "-");
+  const marks = new Map();
+  let mismatched = 0;
+  if (mine) for (const g of DIFF_GROUPS) for (const cd of diffList(g)) {
+    const key = String(cd.proxy) + "\u0000" + String(cd.scenario), i = at.get(key);
+    if (i === undefined) continue; /* the other side's alone */
+    const own = cd[mine];
+    if (own && typeof own === "object" && show(own.got) !== show(cases[i].got)) { mismatched++; continue; }
+    const side = theirs.toUpperCase();
+    const title = g === "new" || g === "vanished" ? g + ": not in " + side
+      : g + ": " + (mine === "b" ? "was " : "is ") + cellText(cd[theirs]) + " in " + side;
+    marks.set(key, { group: g, title });
+  }
+
   /* ---- header ---- */
   const app = document.getElementById("app");
   const counts = new Map(VERDICTS.map(([w]) => [w, 0]));
@@ -104,6 +131,54 @@
   header.appendChild(settings);
   app.appendChild(header);
 
+  /* ---- changes against another run ---- */
+  const sideLabel = (sd) => (!sd || typeof sd !== "object" ? "another run" : sd.kind === "reference"
+    ? "the reference (" + show(sd.path) + ")" : show(sd.path) + (sd.started ? ", started " + sd.started : ""));
+  if (diff) {
+    const sec = el("section", { class: "diff", id: "diff", "data-state": show(diff.state), "aria-label": "changes against another run" });
+    let h = "<h2>" + esc(mine ? "Changes against " + sideLabel(diffDoc[theirs]) : "Changes (diff.json)") + "</h2>";
+    if (mine) h += "<p>This run is " + (mine === "b" ? "B, the newer side" : "A, the older side") + " of <code>diff.json</code> (" +
+      "<code>badup diff --out</code>); the other side, " + theirs.toUpperCase() + ": " +
+      esc(sideLabel(diffDoc[theirs])) + ".</p>";
+    if (diff.note) h += "<p class=\"warning\" id=\"diff-note\">" + esc(diff.note) + "</p>";
+    if (mismatched) h += "<p class=\"warning\" id=\"diff-mismatch\">" + esc(mismatched + " cell" + (mismatched === 1 ? "" : "s") +
+      " listed in diff.json no longer match" + (mismatched === 1 ? "es" : "") + " this folder's results.json: not marked; run `badup diff --out` again.") + "</p>";
+    if (diffDoc) {
+      const n = diffDoc.counts && typeof diffDoc.counts === "object" ? diffDoc.counts : {};
+      const COUNTS = [["changed", "changed"], ["unstable", "unstable"], ["new", "new"], ["vanished", "vanished"], ["same", "same"],
+        ["new_proxies", "new proxies"], ["vanished_proxies", "vanished proxies"], ["versions", "versions changed"], ["settings", "settings differ"]];
+      h += "<ul class=\"chips\" id=\"diff-counts\" aria-label=\"cells per change\">" + COUNTS.filter(([k], j) => j < 5 || n[k])
+        .map(([k, label]) => "<li class=\"chip diff-" + k + "\" data-count=\"" + k + "\">" + esc(show(n[k] || 0) + " " + label) + "</li>").join("") + "</ul>";
+      const settingsDiff = Array.isArray(diffDoc.settings) ? diffDoc.settings.filter((x) => x && typeof x === "object") : [];
+      if (settingsDiff.length) h += "<p class=\"warning\">Settings differ, so outcomes may differ for that reason alone: " +
+        esc(settingsDiff.map((x) => x.name + " " + show(x.a) + " (A) / " + show(x.b) + " (B)").join(", ")) + ".</p>";
+      const proxiesDiff = Array.isArray(diffDoc.proxies) ? diffDoc.proxies.filter((x) => x && typeof x === "object" && x.change !== "same") : [];
+      if (proxiesDiff.length) h += "<ul id=\"diff-proxies\">" + proxiesDiff.map((x) => "<li>" + esc(show(x.proxy) + ": " + show(x.change) +
+        (x.change === "version" ? " " + show((x.a || {}).version) + " -> " + show((x.b || {}).version) : "")) + "</li>").join("") + "</ul>";
+      const rows = DIFF_GROUPS.flatMap((g) => diffList(g).map((cd) => {
+        const key = String(cd.proxy) + "\u0000" + String(cd.scenario), i = at.get(key);
+        const name = esc(show(cd.proxy) + " / " + show(cd.scenario));
+        const link = mine && i !== undefined && marks.has(key) ? "<button type=\"button\" class=\"diff-open\" data-case=\"" + i + "\">" + name + "</button>" : name;
+        return "<tr class=\"diff-" + g + "\" data-group=\"" + g + "\"><td>" + g + "</td><td class=\"mono\">" + link + "</td><td class=\"mono\">" +
+          esc(cellText(cd.a)) + "</td><td class=\"mono\">" + esc(cellText(cd.b)) + "</td></tr>";
+      }));
+      h += rows.length ? "<table id=\"diff-cells\"><thead><tr><th>change</th><th>proxy / scenario</th><th>A</th><th>B</th></tr></thead><tbody>" +
+        rows.join("") + "</tbody></table>" : "<p class=\"note\">No cell changed, is new or vanished.</p>";
+    }
+    sec.innerHTML = h;
+    /* A listed cell of this folder opens its case and brings the matrix cell into view. */
+    sec.addEventListener("click", (e) => {
+      const b = e.target.closest("button.diff-open");
+      if (!b) return;
+      const i = +b.dataset.case;
+      openCase(i, false);
+      const cell = table.querySelector("button[data-case=\"" + i + "\"]");
+      if (cell) { cell.scrollIntoView({ block: "center", inline: "center" }); cell.focus({ preventScroll: true }); }
+      history.replaceState(null, "", "#case=" + encodeURIComponent(cases[i].proxy + "/" + cases[i].scenario));
+    });
+    app.appendChild(sec);
+  }
+
   /* ---- filters ---- */
   const filters = el("form", { class: "filters", id: "filters", "aria-label": "filters" });
   function group(name, legend, items) {
@@ -120,7 +195,8 @@
   app.appendChild(filters);
   app.appendChild(el("p", { class: "legend" }, "Cells: the outcome the client saw, coloured by verdict: " +
     VERDICTS.map(([w, label, mark]) => "<span class=\"chip " + vclass(w) + "\">" + esc(label + mark) + "</span>").join(" ") +
-    ". Click a cell (or Tab to it and press Enter; arrow keys move between cells) for its evidence."));
+    ". Click a cell (or Tab to it and press Enter; arrow keys move between cells) for its evidence." +
+    (marks.size ? " A corner marks a cell that differs from the other run of diff.json (hover it for what that run had)." : "")));
 
   /* ---- matrix ---- */
   const layout = el("div", { class: "layout" });
@@ -132,10 +208,11 @@
       const i = at.get(p + "\u0000" + s);
       if (i === undefined) return "<td data-col=\"" + j + "\"><span class=\"none\" title=\"not in this run\"></span></td>";
       const c = cases[i], v = verdictOf(c), info = VERDICT_INFO.get(v);
-      const label = cellLabel(c, v);
-      return "<td data-col=\"" + j + "\"><button type=\"button\" class=\"cell " + vclass(v) + "\" data-case=\"" + i +
-        "\" data-verdict=\"" + v + "\" aria-pressed=\"false\" aria-label=\"" + esc(p + ", " + s + ": " + show(c.got) +
-        ", " + info.label) + "\">" + esc(show(label) + info.mark) + "</button></td>";
+      const label = cellLabel(c, v), mark = marks.get(p + "\u0000" + s);
+      return "<td data-col=\"" + j + "\"><button type=\"button\" class=\"cell " + vclass(v) + (mark ? " diff-mark diff-" + mark.group : "") +
+        "\" data-case=\"" + i + "\" data-verdict=\"" + v + "\"" + (mark ? " data-diff=\"" + mark.group + "\" title=\"" + esc(mark.title) + "\"" : "") +
+        " aria-pressed=\"false\" aria-label=\"" + esc(p + ", " + s + ": " + show(c.got) + ", " + info.label + (mark ? ", " + mark.title : "")) +
+        "\">" + esc(show(label) + info.mark) + "</button></td>";
     }).join("");
     return "<tr data-scenario=\"" + esc(s) + "\" data-family=\"" + esc(familyOfScenario.get(s)) + "\"><td class=\"scn mono\">" +
       esc(s) + "</td><td class=\"exp mono\">" + esc(show(expects.get(s))) + "</td>" + cells + "</tr>";
