@@ -8,6 +8,7 @@
 
 #include "diff.h"
 #include "jsonio.h"
+#include "page.h"
 #include "usage.h"
 
 void diff_usage(FILE *out) {
@@ -30,11 +31,14 @@ void diff_usage(FILE *out) {
         "options:\n"
         "  --json      print the diff document (JSON; its shape is in report/diff.h)\n"
         "  --html      print it as an HTML section, as the results page embeds it\n"
-        "  --out DIR   also write DIR/diff.json (DIR is made if missing)\n"
+        "  --out DIR   also write DIR/diff.json (DIR is made if missing); when DIR is a results\n"
+        "              folder (it has results.json), also rewrite its index.html, whose\n"
+        "              \"Changes against\" section then shows the diff and marks the cells that\n"
+        "              differ (give A or B as DIR for that; `badup page DIR` does the same later)\n"
         "  -h, --help  this text\n"
         "Exit codes: 0 nothing changed (unstable cells, versions and settings aside), 1 a cell\n"
         "or proxy changed, is new or vanished, 2 usage error, a side that cannot be read, or\n"
-        "DIR/diff.json that cannot be written.\n",
+        "DIR/diff.json (or DIR/index.html) that cannot be written.\n",
         out);
 }
 
@@ -47,7 +51,20 @@ static int write_out(const char *dir, json_t *doc) {
   char path[4096];
   snprintf(path, sizeof path, "%s/diff.json", dir);
   int rc = jsonio_write(path, doc);
-  if (rc < 0) fprintf(stderr, "badup diff: cannot write %s: %s\n", path, strerror(-rc));
+  if (rc < 0) {
+    fprintf(stderr, "badup diff: cannot write %s: %s\n", path, strerror(-rc));
+    return -1;
+  }
+  /* A results folder: its page shows the diff at once (page_diff.h), as `badup page DIR` would. */
+  snprintf(path, sizeof path, "%s/results.json", dir);
+  json_t *results = json_load_file(path, 0, NULL);
+  if (!json_is_object(results)) {
+    json_decref(results);
+    return 0;
+  }
+  rc = page_write(dir, results);
+  json_decref(results);
+  if (rc < 0) fprintf(stderr, "badup diff: cannot write %s/index.html: %s\n", dir, strerror(-rc));
   return rc < 0 ? -1 : 0;
 }
 
