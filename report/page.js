@@ -138,8 +138,7 @@
     const sec = el("section", { class: "diff", id: "diff", "data-state": show(diff.state), "aria-label": "changes against another run" });
     let h = "<h2>" + esc(mine ? "Changes against " + sideLabel(diffDoc[theirs]) : "Changes (diff.json)") + "</h2>";
     if (mine) h += "<p>This run is " + (mine === "b" ? "B, the newer side" : "A, the older side") + " of <code>diff.json</code> (" +
-      "<code>badup diff --out</code>); the other side, " + theirs.toUpperCase() + ": " +
-      esc(sideLabel(diffDoc[theirs])) + ".</p>";
+      "<code>badup diff --out</code>); the other run is " + theirs.toUpperCase() + ".</p>";
     if (diff.note) h += "<p class=\"warning\" id=\"diff-note\">" + esc(diff.note) + "</p>";
     if (mismatched) h += "<p class=\"warning\" id=\"diff-mismatch\">" + esc(mismatched + " cell" + (mismatched === 1 ? "" : "s") +
       " listed in diff.json no longer match" + (mismatched === 1 ? "es" : "") + " this folder's results.json: not marked; run `badup diff --out` again.") + "</p>";
