@@ -41,6 +41,8 @@ int run_mkdirs(const char *path) {
  * such a folder is ever emptied for a new run. */
 #define MARKER ".badup-run"
 static const char *const RUN_FILES[] = {"results.json", "results.csv", "junit.xml", "report.md", "index.html",
+                                        /* badup diff --out DIR A B, into a results folder: */
+                                        "diff.json",
                                         /* badup plot: */
                                         "time_to_error.dat", "time_to_error.gp", "time_to_error.svg",
                                         "time_to_error.png", NULL};
