@@ -5,9 +5,10 @@
 -- Caveats:
 --  * Installed by `sh scripts/install-deps.sh proxies` (npm ci in harness/proxies/npm), found
 --    as node-http-proxy is (npm links the script into node_modules/.bin).
---  * It is http-proxy underneath: proxyTimeout is the read timeout (the upstream socket's
---    idle timeout, the connect included; ${connect_timeout} is not used), which aborts the
---    request and reports ECONNRESET: 502. Without on.error its own error response would
+--  * It is http-proxy underneath (node-http-proxy.lua): proxyTimeout is the read timeout,
+--    the upstream socket's idle timeout once connected, which aborts the request and
+--    reports ECONNRESET: 502. No connect timeout (${connect_timeout} is not used), and a
+--    body that stalls after the response began leaves the client waiting. Without on.error its own error response would
 --    answer 504 for ECONNRESET/ECONNREFUSED/ENOTFOUND/ETIMEDOUT, 502 for HPE_INVALID_*, 500
 --    otherwise; an on.error handler replaces it.
 --  * Retries: none (neither package has a retry option). No upstream keep-alive.

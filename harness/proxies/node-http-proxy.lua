@@ -7,18 +7,21 @@
 --    binary is the server script as npm links it into node_modules/.bin, so it exists only
 --    once the packages it requires are there; a relative binary is found beside this file.
 --  * Timeouts: proxyTimeout is the read timeout (${read_timeout_ms}): the idle timeout of
---    the upstream socket, which runs from the moment the request has a socket, so it bounds
---    the connect as well; http-proxy has no connect timeout of its own, so
---    ${connect_timeout} is not used. When it fires, http-proxy aborts the request, which
---    reports ECONNRESET "socket hang up": a 502 like a reset (its options give no 504).
+--    the upstream socket, armed once it is connected (Node's ClientRequest.setTimeout waits
+--    for 'connect'). http-proxy has no connect timeout: ${connect_timeout} is not used and a
+--    connect that is never answered (blackhole) waits for the kernel's SYN retries, about
+--    two minutes; the client gives up first. When proxyTimeout fires, http-proxy aborts the
+--    request, which reports ECONNRESET "socket hang up": a 502 like a reset (its options
+--    give no 504).
 --    Its `timeout` option (the client socket's idle timeout) is left out: it also runs while
 --    the upstream is awaited, so any value below proxyTimeout would cut the clients
 --    proxyTimeout should answer; Node's server defaults apply (headersTimeout 60 s).
 --  * Retries: none. http-proxy sends a request once; it has no retry option.
 --  * No upstream keep-alive: without an agent option, a connection per request.
---  * After the upstream's header went out, a body that breaks or stalls: http-proxy pipes it
---    and says nothing; a stalled body is cut by proxyTimeout (the client sees the header
---    and a short body, then the connection closed).
+--  * After the upstream's response began, a body that breaks or stalls: http-proxy pipes it
+--    and tells no one. proxyTimeout aborts the upstream request, but the client's response
+--    is neither ended nor cut: the client waits until it gives up itself (the 'error'
+--    listener is not called, so the usual "res.destroy() once headersSent" never runs).
 --  * Node's http server sends the response header with the first body byte.
 return proxy {
   name = "node-http-proxy",

@@ -12,12 +12,13 @@ function accessLog(file, via) {
   // Starts a request's record; returns note(why), which keeps the first failure to log.
   return function begin(req, res) {
     const t0 = Date.now();
+    const from = req.socket.remoteAddress; // gone from a destroyed socket by the time it is logged
     let why = '';
     let logged = false;
     const write = (status) => {
       if (logged) return;
       logged = true;
-      const line = req.socket.remoteAddress + ' [' + new Date().toISOString() + '] "' + req.method + ' ' +
+      const line = from + ' [' + new Date().toISOString() + '] "' + req.method + ' ' +
         req.originalUrl_ + ' HTTP/' + req.httpVersion + '" ' + status + ' ' + (Date.now() - t0) + 'ms via=' + via +
         (why ? ' error="' + why.replace(/"/g, "'") + '"' : '') + '\n';
       fs.writeSync(fd, line);

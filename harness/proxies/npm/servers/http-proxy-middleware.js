@@ -8,9 +8,9 @@
 // CONFIG.json: as node-http-proxy.js's: { "listen", "target", "proxy_timeout_ms",
 //              "client_timeout_ms", "log" }
 //   proxy_timeout_ms: proxyTimeout, passed on to http-proxy underneath (the upstream socket's
-//   idle timeout, connect included); when it fires the upstream request is aborted and
+//   idle timeout once connected; there is no connect timeout); when it fires the upstream request is aborted and
 //   reports ECONNRESET, a 502 like every other error.
-//   client_timeout_ms: timeout, the client socket's idle timeout (http-proxy's option too).
+//   client_timeout_ms (optional, left out): timeout, the client socket's idle timeout.
 // Without on.error, http-proxy-middleware's own error response would answer: 504 for
 // ECONNRESET, ECONNREFUSED, ENOTFOUND and ETIMEDOUT, 502 for an HPE_INVALID_* parse error,
 // 500 for anything else; an on.error handler replaces it, as its users' usually does.

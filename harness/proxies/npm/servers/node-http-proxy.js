@@ -8,12 +8,13 @@
 //        badup-node-http-proxy --version       (the http-proxy package's version)
 // CONFIG.json: { "listen": PORT, "target": "http://HOST:PORT", "proxy_timeout_ms": MS,
 //                "client_timeout_ms": MS, "log": "FILE" }
-//   proxy_timeout_ms: http-proxy's proxyTimeout, the idle timeout of the upstream socket from
-//   the moment the request has one (the connect included: http-proxy has no connect timeout
-//   of its own). When it fires, http-proxy aborts the upstream request, which reports
+//   proxy_timeout_ms: http-proxy's proxyTimeout, the idle timeout of the upstream socket once
+//   it is connected (http-proxy has no connect timeout: a connect never answered waits for
+//   the kernel). When it fires, http-proxy aborts the upstream request, which reports
 //   ECONNRESET "socket hang up": the 'error' listener cannot tell it from a reset, so it is a
 //   502 as well (no 504: http-proxy's options give none).
-//   client_timeout_ms: http-proxy's timeout, the idle timeout of the client's socket.
+//   client_timeout_ms (optional, the definition leaves it out): http-proxy's timeout, the idle
+//   timeout of the client's socket, which also runs while the upstream is awaited.
 // What it does not do, as its defaults: no keep-alive upstream (no agent: a connection per
 // request), no retries, no request body limit.
 'use strict';
