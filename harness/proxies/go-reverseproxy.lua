@@ -41,7 +41,7 @@ return proxy {
   -- the access line, and ErrorLog's "http: proxy error: ..." on stderr (proxy.err)
   log_match = "\"[A-Z]+ /|http: proxy error|panic",
   explain = {
-    detect = { " via=go%-reverseproxy( |$)", "http: proxy error: " },
+    detect = { " via=go-reverseproxy( |$)", "http: proxy error: " },
     signatures = {
       { kind = "go-proxy-error", label = "error", pattern = "(via=go-reverseproxy error=\"|http: proxy error: )([^\"]+)", group = 2 },
     },

@@ -37,7 +37,7 @@ return proxy {
   logs = { "access.log" },
   log_match = "\"[A-Z]+ /|Error|error:",
   explain = {
-    detect = { " via=http%-proxy%-middleware( |$)" },
+    detect = { " via=http-proxy-middleware( |$)" },
     signatures = {
       { kind = "hpm-error", label = "error", pattern = " via=http-proxy-middleware error=\"([^\"]+)\"", group = 1 },
     },

@@ -50,7 +50,7 @@ return proxy {
   -- one line per request with via=http-proxy; a crash of the script lands in proxy.err
   log_match = "\"[A-Z]+ /|Error|error:",
   explain = {
-    detect = { " via=http%-proxy( |$)" },
+    detect = { " via=http-proxy( |$)" },
     signatures = {
       { kind = "http-proxy-error", label = "error", pattern = " via=http-proxy error=\"([^\"]+)\"", group = 1 },
     },
