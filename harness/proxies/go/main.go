@@ -1,8 +1,10 @@
 // go-reverseproxy: a reverse proxy on Go's net/http/httputil.ReverseProxy, written the way
 // its users write one, for harness/proxies/go-reverseproxy.lua. Standard library only.
 //
-// usage: go-reverseproxy CONFIG.json     (the definition writes it into the case folder)
-//        go-reverseproxy -version        (the Go release it was built with)
+// Usage:
+//
+//	go-reverseproxy CONFIG.json     (the definition writes it into the case folder)
+//	go-reverseproxy -version        (the Go release it was built with)
 //
 // CONFIG.json: {"listen": PORT, "target": "http://HOST:PORT", "connect_timeout_ms": MS,
 // "read_timeout_ms": MS, "log": "FILE"}. The Transport is http.DefaultTransport's with two
@@ -17,8 +19,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -70,6 +74,19 @@ func (r *record) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// Hijack keeps ReverseProxy's protocol switches (101, Upgrade) working through the wrapper:
+// without it, ReverseProxy answers them 502 ("non-Hijacker ResponseWriter").
+func (r *record) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the server's ResponseWriter is not an http.Hijacker")
+	}
+	if r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	return h.Hijack()
 }
 
 type ctxKey struct{}
