@@ -731,7 +731,7 @@ class WronglyTypedDefinitions(unittest.TestCase):
         # what the repository builds or installs itself (go/bin/..., npm/node_modules/.bin/...)
         d, _ = self.folder_with(definition(dict(BASE, binary='{ "bin/t-proxy" }')))
         elsewhere = tempfile.mkdtemp(dir=self.tmp)
-        p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=elsewhere)
+        p = self.badup(["list", "--proxies", d, "--scenarios", self.scenarios], cwd=elsewhere)
         self.assertIn("not installed", [l for l in p.stdout.splitlines() if l.startswith("  t ")][0])
         os.makedirs(os.path.join(d, "bin"))
         prog = os.path.join(d, "bin", "t-proxy")
@@ -739,7 +739,7 @@ class WronglyTypedDefinitions(unittest.TestCase):
             f.write("#!/bin/sh\necho v3.1\n")
         os.chmod(prog, 0o755)
         for cwd in (d, elsewhere):
-            p = self.badup(["list", "--proxies", d, "--scenarios", SCENARIOS], cwd=cwd)
+            p = self.badup(["list", "--proxies", d, "--scenarios", self.scenarios], cwd=cwd)
             row = [l for l in p.stdout.splitlines() if l.startswith("  t ") and "|" not in l][0]
             self.assertNotIn("not installed", row)
             self.assertTrue(row.rstrip().endswith(" " + os.path.realpath(prog)), row)
