@@ -37,6 +37,9 @@ return proxy {
   syntax = { quotes = "\"", comments = { "//" } },
   paths = { "^%s*\"log\"%s*:%s*\"([^\"]*)\"" },
   targets = { { match = "^%s*\"target\"%s*:%s*\"([^\"]*)\"" } },
+  -- Client side: none as deployed (http.Server's ReadHeaderTimeout, ReadTimeout and
+  -- IdleTimeout are off by default, and ReverseProxy has no body limit).
+  client = { header_timeout = false, body_timeout = false, max_body = false },
   logs = { "access.log" },
   -- the access line, and ErrorLog's "http: proxy error: ..." on stderr (proxy.err)
   log_match = "\"[A-Z]+ /|http: proxy error|panic",

@@ -34,6 +34,9 @@ return proxy {
   syntax = { quotes = "\"", comments = { "//" } },
   paths = { "^%s*\"log\"%s*:%s*\"([^\"]*)\"" },
   targets = { { match = "^%s*\"target\"%s*:%s*\"([^\"]*)\"" } },
+  -- Client side: none as deployed (express and the middleware take no head or body timeout
+  -- and no body limit; Node's own headersTimeout of 60 s applies whatever the run says).
+  client = { header_timeout = false, body_timeout = false, max_body = false },
   logs = { "access.log" },
   log_match = "\"[A-Z]+ /|Error|error:",
   explain = {

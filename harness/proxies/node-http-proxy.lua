@@ -46,6 +46,9 @@ return proxy {
   syntax = { quotes = "\"", comments = { "//" } },
   paths = { "^%s*\"log\"%s*:%s*\"([^\"]*)\"" },
   targets = { { match = "^%s*\"target\"%s*:%s*\"([^\"]*)\"" } },
+  -- Client side: none as deployed (createProxyServer's `timeout` is left out, see above;
+  -- Node's own headersTimeout of 60 s and no body limit apply whatever the run says).
+  client = { header_timeout = false, body_timeout = false, max_body = false },
   logs = { "access.log" },
   -- one line per request with via=http-proxy; a crash of the script lands in proxy.err
   log_match = "\"[A-Z]+ /|Error|error:",
