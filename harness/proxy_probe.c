@@ -24,7 +24,28 @@ static bool is_executable_file(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-static char *find_binary(const char *name) {
+/* A relative candidate with a '/' names a file beside the definition (a program built or
+ * installed into the repository, such as harness/proxies/go/bin/go-reverseproxy): it is made
+ * absolute from the definition's own folder, since the proxy runs in the case folder. */
+static char *beside_definition(const char *source, const char *name) {
+  char *real = realpath(source, NULL);
+  if (!real) return NULL;
+  char *slash = strrchr(real, '/');
+  if (slash) *slash = 0;
+  size_t n = strlen(real) + 1 + strlen(name) + 1;
+  char *full = malloc(n);
+  if (full) snprintf(full, n, "%s/%s", real, name);
+  free(real);
+  return full;
+}
+
+static char *find_binary(const char *source, const char *name) {
+  if (strchr(name, '/') && name[0] != '/') {
+    char *full = beside_definition(source, name);
+    if (full && is_executable_file(full)) return full;
+    free(full);
+    return NULL;
+  }
   if (strchr(name, '/')) return is_executable_file(name) ? strdup(name) : NULL;
   const char *path = getenv("PATH");
   char *copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
@@ -136,7 +157,7 @@ static char *printable_version(const char *s) {
 }
 
 void proxy_probe(struct proxy_def *p) {
-  for (size_t i = 0; i < p->nbinaries && !p->binary; i++) p->binary = find_binary(p->binaries[i]);
+  for (size_t i = 0; i < p->nbinaries && !p->binary; i++) p->binary = find_binary(p->source, p->binaries[i]);
   if (!p->binary) return;
   char *out = p->version_pattern ? capture(p->binary, p->version_args) : NULL;
   if (out) {

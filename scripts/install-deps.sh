@@ -5,7 +5,10 @@
 #                                     nghttp, h2load, nghttpd (the HTTP/2 peers of the wire tests and of bench/h2.sh's test)
 #                                     chromium (the results page, index.html, is tested in a real browser)
 #   scripts/install-deps.sh fuzz      clang and its libFuzzer runtime (tests/fuzz/run.sh)
-#   scripts/install-deps.sh proxies   every proxy the harness knows (harness/proxies/*.lua)
+#   scripts/install-deps.sh proxies   every proxy the harness knows (harness/proxies/*.lua); then the
+#                                     Node.js packages of node-http-proxy and http-proxy-middleware
+#                                     (npm ci in harness/proxies/npm, from its package-lock.json) and
+#                                     go-reverseproxy's binary (harness/proxies/go/build.sh)
 #   scripts/install-deps.sh bench     load generators and graphs (wrk, h2load, gnuplot), the servers and proxies
 #                                     measured beside badup (haproxy, nginx, nghttpd, h2o), openssl
 # Packages already installed are skipped, so a second run does nothing and needs no network.
@@ -27,6 +30,7 @@ proxy_pkgs="haproxy nginx apache2 squid varnish trafficserver caddy lighttpd lig
 bench_pkgs="wrk nginx haproxy gnuplot-nox openssl nghttp2-client nghttp2-server h2o"
 
 want=""
+build_proxies=""
 for group in "${@:-build}"; do
   case "$group" in
     build) want="$want $build_pkgs" ;;
@@ -35,7 +39,11 @@ for group in "${@:-build}"; do
     proxies)
       want="$want $proxy_pkgs"
       # The Node.js proxy needs node; Debian's nodejs only when none is installed.
-      command -v node >/dev/null 2>&1 || want="$want nodejs" ;;
+      command -v node >/dev/null 2>&1 || want="$want nodejs"
+      # npm: node-http-proxy's and http-proxy-middleware's packages; golang-go: go-reverseproxy
+      command -v npm >/dev/null 2>&1 || want="$want npm"
+      command -v go >/dev/null 2>&1 || want="$want golang-go"
+      build_proxies=1 ;;
     bench) want="$want $bench_pkgs" ;;
     *) echo "install-deps.sh: unknown group '$group' (build, test, fuzz, proxies, bench)" >&2; exit 2 ;;
   esac
@@ -45,7 +53,21 @@ missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# The proxies that are programs of the repository's own (npm packages, a Go build), after the
+# Debian packages they need; like those, nothing is done when they are already in place.
+build_own_proxies() {
+  [ -n "$build_proxies" ] || return 0
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  npm_dir="$here/harness/proxies/npm"
+  # npm ci installs exactly the lock's versions; skipped while node_modules holds that lock
+  if ! cmp -s "$npm_dir/package-lock.json" "$npm_dir/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$npm_dir/package-lock.json" "$npm_dir/node_modules/.package-lock.json.installed"
+  fi
+  sh "$here/harness/proxies/go/build.sh"
+}
+
+if [ -z "$missing" ]; then build_own_proxies; exit 0; fi
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
@@ -74,3 +96,4 @@ for s in haproxy nginx apache2 apache-htcacheclean squid varnish varnishncsa tra
   elif [ -x "/etc/init.d/$s" ]; then $SUDO "/etc/init.d/$s" stop >/dev/null 2>&1 || true
   fi
 done
+build_own_proxies

@@ -727,6 +727,23 @@ class WronglyTypedDefinitions(unittest.TestCase):
         d, _ = self.folder_with(definition(dict(BASE, binary='{ "/tmp" }')))
         self.assertEqual(self.listed(d)[1:3], ["not installed", "-"])
 
+    def test_a_relative_binary_is_found_beside_the_definition_not_in_the_working_folder(self):
+        # what the repository builds or installs itself (go/bin/..., npm/node_modules/.bin/...)
+        d, _ = self.folder_with(definition(dict(BASE, binary='{ "bin/t-proxy" }')))
+        elsewhere = tempfile.mkdtemp(dir=self.tmp)
+        p = self.badup(["list", "--proxies", d, "--scenarios", self.scenarios], cwd=elsewhere)
+        self.assertIn("not installed", [l for l in p.stdout.splitlines() if l.startswith("  t ")][0])
+        os.makedirs(os.path.join(d, "bin"))
+        prog = os.path.join(d, "bin", "t-proxy")
+        with open(prog, "w") as f:
+            f.write("#!/bin/sh\necho v3.1\n")
+        os.chmod(prog, 0o755)
+        for cwd in (d, elsewhere):
+            p = self.badup(["list", "--proxies", d, "--scenarios", self.scenarios], cwd=cwd)
+            row = [l for l in p.stdout.splitlines() if l.startswith("  t ") and "|" not in l][0]
+            self.assertNotIn("not installed", row)
+            self.assertTrue(row.rstrip().endswith(" " + os.path.realpath(prog)), row)
+
     def test_a_fifo_named_lua_is_refused_not_waited_on(self):
         d, _ = self.folder_with(definition(BASE))
         fifo = os.path.join(d, "u.lua")

@@ -1,0 +1,3 @@
+module badup/go-reverseproxy
+
+go 1.19
