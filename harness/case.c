@@ -29,6 +29,7 @@
 #include "results.h"
 #include "run_tls.h"
 #include "simctl.h"
+#include "start_gate.h"
 #include "supervise.h"
 
 /* The times a case gives each of its steps (case.h has the timeouts' route). */
@@ -535,6 +536,14 @@ static int start_proxy(struct case_ctx *c) {
     free(sargv);
     free(bad);
   }
+  return 1;
+}
+
+/* Stage 3, after the start slot is given back: the definition's warmup (a companion
+ * attaching, a name the proxy resolves), which is waiting, not work; then a --proxy-config's
+ * stray listener looked for. 1 when the case can go on, 0 after a set-up error. */
+static int warm_up(struct case_ctx *c) {
+  const struct proxy_def *p = c->p;
   int warmup = p->warmup_ms + (case_is_tls(c->s, c->o) ? p->upstream_tls_warmup_ms : 0);
   if (warmup > 0) sleep_ms(warmup);
   int stray = c->o->proxy_config ? stray_listener(c->px.pid, c->port) : 0;
@@ -725,13 +734,22 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
     return;
   }
   bool exchanged = false;
-  if (start_simulator(&c) && proxy_workdir(&c)) {
+  /* The start is work, the rest mostly waiting: a slot of the start gate for the start only. */
+  struct start_gate *gate = o->start_gate;
+  bool admitted = !gate || start_gate_enter(gate);
+  bool gated = gate && admitted;
+  if (admitted && start_simulator(&c) && proxy_workdir(&c)) {
     /* A port taken by another process between free_port and the proxy's bind (seen, or
      * the proxy exited before it listened): a new port, a new start (the files are rendered
      * again with it). */
     for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
       c.attempt = attempt;
       int started = render_proxy(&c) ? start_proxy(&c) : 0;
+      if (started != -1 && gated) {
+        start_gate_leave(gate);
+        gated = false;
+      }
+      if (started == 1) started = warm_up(&c);
       if (started == 1) {
         exchange(&c);
         exchanged = true;
@@ -742,6 +760,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
         setup_error(&c, "the port given to %s was taken by another process three times%s", p->name, "");
     }
   }
+  if (gated) start_gate_leave(gate); /* the simulator or the proxy's folder failed */
   collect(&c, exchanged);
   seen_free(&c.seen);
   free(c.events_json);
