@@ -30,6 +30,7 @@
 #include "run_tls.h"
 #include "simctl.h"
 #include "start_gate.h"
+#include "tcp_listeners.h"
 #include "supervise.h"
 
 /* The times a case gives each of its steps (case.h has the timeouts' route). */
@@ -108,12 +109,15 @@ int case_free_port(void) {
 
 /* The first TCP listener (IPv4 or IPv6) for which want(port, inode, arg) is true: its port,
  * with its inode in *inode; 0 when none is. Read from the kernel's socket tables, without
- * connecting: a probe connection would be logged by the proxy (haproxy's <BADREQ> 400 CR--,
+ * connecting (tcp_listeners.h; /proc/net/tcp, which costs much more, where sock_diag is not
+ * there): a probe connection would be logged by the proxy (haproxy's <BADREQ> 400 CR--,
  * squid's NONE_NONE/000) and could be mistaken for the case's request. A listening socket
  * accepts connections at once (the kernel completes the handshake), which is all a
  * connect-based probe ever proved. */
 static int find_listener(bool (*want)(unsigned port, unsigned long inode, void *arg), void *arg,
                          unsigned long *inode) {
+  int asked = tcp_listeners_find(want, arg, inode); /* cheap; /proc/net/tcp where it fails */
+  if (asked >= 0) return asked;
   static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
   for (int t = 0; t < 2; t++) {
     FILE *f = fopen(tables[t], "r");
