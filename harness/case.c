@@ -29,6 +29,8 @@
 #include "results.h"
 #include "run_tls.h"
 #include "simctl.h"
+#include "start_gate.h"
+#include "tcp_listeners.h"
 #include "supervise.h"
 
 /* The times a case gives each of its steps (case.h has the timeouts' route). */
@@ -107,12 +109,15 @@ int case_free_port(void) {
 
 /* The first TCP listener (IPv4 or IPv6) for which want(port, inode, arg) is true: its port,
  * with its inode in *inode; 0 when none is. Read from the kernel's socket tables, without
- * connecting: a probe connection would be logged by the proxy (haproxy's <BADREQ> 400 CR--,
+ * connecting (tcp_listeners.h; /proc/net/tcp, which costs much more, where sock_diag is not
+ * there): a probe connection would be logged by the proxy (haproxy's <BADREQ> 400 CR--,
  * squid's NONE_NONE/000) and could be mistaken for the case's request. A listening socket
  * accepts connections at once (the kernel completes the handshake), which is all a
  * connect-based probe ever proved. */
 static int find_listener(bool (*want)(unsigned port, unsigned long inode, void *arg), void *arg,
                          unsigned long *inode) {
+  int asked = tcp_listeners_find(want, arg, inode); /* cheap; /proc/net/tcp where it fails */
+  if (asked >= 0) return asked;
   static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
   for (int t = 0; t < 2; t++) {
     FILE *f = fopen(tables[t], "r");
@@ -535,6 +540,14 @@ static int start_proxy(struct case_ctx *c) {
     free(sargv);
     free(bad);
   }
+  return 1;
+}
+
+/* Stage 3, after the start slot is given back: the definition's warmup (a companion
+ * attaching, a name the proxy resolves), which is waiting, not work; then a --proxy-config's
+ * stray listener looked for. 1 when the case can go on, 0 after a set-up error. */
+static int warm_up(struct case_ctx *c) {
+  const struct proxy_def *p = c->p;
   int warmup = p->warmup_ms + (case_is_tls(c->s, c->o) ? p->upstream_tls_warmup_ms : 0);
   if (warmup > 0) sleep_ms(warmup);
   int stray = c->o->proxy_config ? stray_listener(c->px.pid, c->port) : 0;
@@ -725,13 +738,22 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
     return;
   }
   bool exchanged = false;
-  if (start_simulator(&c) && proxy_workdir(&c)) {
+  /* The start is work, the rest mostly waiting: a slot of the start gate for the start only. */
+  struct start_gate *gate = o->start_gate;
+  bool admitted = !gate || start_gate_enter(gate);
+  bool gated = gate && admitted;
+  if (admitted && start_simulator(&c) && proxy_workdir(&c)) {
     /* A port taken by another process between free_port and the proxy's bind (seen, or
      * the proxy exited before it listened): a new port, a new start (the files are rendered
      * again with it). */
     for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
       c.attempt = attempt;
       int started = render_proxy(&c) ? start_proxy(&c) : 0;
+      if (started != -1 && gated) {
+        start_gate_leave(gate);
+        gated = false;
+      }
+      if (started == 1) started = warm_up(&c);
       if (started == 1) {
         exchange(&c);
         exchanged = true;
@@ -742,6 +764,7 @@ void case_run(const struct proxy_def *p, const struct scenario *s, const struct 
         setup_error(&c, "the port given to %s was taken by another process three times%s", p->name, "");
     }
   }
+  if (gated) start_gate_leave(gate); /* the simulator or the proxy's folder failed */
   collect(&c, exchanged);
   seen_free(&c.seen);
   free(c.events_json);

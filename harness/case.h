@@ -42,6 +42,8 @@
 #include "proxy.h"
 #include "scenario.h"
 
+struct start_gate; /* start_gate.h */
+
 struct run_opts {
   double connect_timeout, read_timeout;
   double client_timeout; /* seconds: the proxy's request-head and body-idle timeouts */
@@ -61,6 +63,9 @@ struct run_opts {
   bool upstream_tls;         /* --upstream-tls: every upstream speaks TLS (badup serve --tls) */
   const char *tls_dir;       /* the run's certificates (run_tls.h), absolute; NULL: no case is
                                 TLS, upstream or frontend */
+  /* A case holds a slot of it from its simulator's start until its proxy listens
+   * (start_gate.h); NULL: cases start whenever they come. */
+  struct start_gate *start_gate;
 };
 
 /* Does the case's upstream speak TLS: the scenario has a tls table, or the run --upstream-tls? */

@@ -14,6 +14,7 @@
 
 #include "proc.h"
 #include "run_parts.h"
+#include "start_gate.h"
 #include "verdict.h"
 
 struct job_state {
@@ -34,6 +35,8 @@ struct job_state {
 };
 
 static _Atomic int interrupted;
+/* The running pool's start gate, which Ctrl-C closes so that no case waits for a slot. */
+static struct start_gate *_Atomic gate_in_use;
 
 static double now_s(void) {
   struct timespec ts;
@@ -138,6 +141,8 @@ static void *signal_thread(void *arg) {
     if (sigwait(set, &sig) != 0) continue;
     atomic_store(&interrupted, sig);
     case_stop_waiting(); /* a case's warmup or settle wait would hold the exit for seconds */
+    struct start_gate *g = atomic_load(&gate_in_use);
+    if (g) start_gate_close(g); /* cases waiting to start never will */
     proc_kill_all(); /* every proxy and simulator: nothing survives the run */
     proc_kill_strays(NULL, 0);
     if (count == 0) {
@@ -176,7 +181,14 @@ void run_pool_catch_signals(void) {
 double run_pool(struct row *rows, size_t nrows, const struct run_job *jobs, size_t njobs, long threads,
                 const struct run_opts *o, const struct proxy_def *pxs, struct reference **refs, const char *out,
                 bool quiet, bool recording) {
-  struct job_state js = {.rows = rows, .nrows = nrows, .jobs = jobs, .njobs = njobs, .opts = o, .pxs = pxs,
+  /* However many cases are in flight, no more than the cores start at once. Static: the
+   * signal thread may close it at any moment, even as the pool returns. */
+  static struct start_gate gate;
+  start_gate_init(&gate, start_gate_default_slots());
+  struct run_opts gated = *o;
+  gated.start_gate = &gate;
+  atomic_store(&gate_in_use, &gate);
+  struct job_state js = {.rows = rows, .nrows = nrows, .jobs = jobs, .njobs = njobs, .opts = &gated, .pxs = pxs,
                          .refs = refs, .out = out, .tty = isatty(2), .quiet = quiet, .recording = recording};
   pthread_mutex_init(&js.print_mu, NULL);
   js.started = now_s();
