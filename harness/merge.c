@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,8 +48,27 @@ void merge_usage(FILE *out) {
         "case folder. All of it is checked before an earlier --out is replaced.\n"
         "\n"
         "Exit codes, as badup run's: 0 nothing failed, 1 a case failed, 2 usage or set-up\n"
-        "error (also a case with verdict error, or no case judged).\n",
+        "error (also a case with verdict error, or no case judged), 130 interrupted (Ctrl-C\n"
+        "or SIGTERM: the folder is left without results.json).\n",
         out);
+}
+
+/* Ctrl-C or SIGTERM: the merge stops between two files and ends with exit 130; its
+ * results.json (written last) is never there, so the folder claims no results. */
+static volatile sig_atomic_t merge_stop;
+
+static void on_stop(int sig) {
+  (void)sig;
+  merge_stop = 1;
+}
+
+static void catch_stop(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
 }
 
 struct link_counts {
@@ -101,7 +121,7 @@ static int link_tree(const char *from, const char *to, struct link_counts *k, ch
   }
   int rc = 0;
   struct dirent *e;
-  while (rc == 0 && (e = readdir(d))) {
+  while (rc == 0 && !merge_stop && (e = readdir(d))) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     char src[PATH_MAX], dst[PATH_MAX];
     snprintf(src, sizeof src, "%s/%s", from, e->d_name);
@@ -322,6 +342,7 @@ int merge_main(int argc, char **argv) {
     goto done;
   }
   rc = EXIT_SETUP;
+  catch_stop();
   docs = calloc(n, sizeof *docs);
   ordered = calloc(n, sizeof *ordered);
   odirs = calloc(n, sizeof *odirs);
@@ -354,6 +375,11 @@ int merge_main(int argc, char **argv) {
   }
   char out[PATH_MAX], started[32], stamp[32];
   run_iso_now(started, sizeof started, stamp, sizeof stamp);
+  if (merge_stop) {
+    fprintf(stderr, "badup merge: interrupted; nothing was written\n");
+    rc = EXIT_INTERRUPTED;
+    goto done;
+  }
   if (run_prepare_out("merge", out_arg, stamp, started, out, sizeof out, quiet) != 0) goto done;
   struct link_counts k = {0};
   char cases[PATH_MAX + 8];
@@ -368,6 +394,7 @@ int merge_main(int argc, char **argv) {
       goto done;
     }
   }
+  if (merge_stop) goto stopped;
   char path[PATH_MAX + 16];
   snprintf(path, sizeof path, "%s/results.json", out);
   /* results.json last: a merge cut short leaves no results.json claiming a whole folder */
@@ -383,6 +410,10 @@ int merge_main(int argc, char **argv) {
          n, n == 1 ? "" : "s", ncases, k.linked, k.copied, out);
   if (!quiet) results_render_skipped(stdout, doc, "SKIPPED ");
   rc = results_exit_code(doc);
+  goto done; /* a stop after results.json was written leaves the whole folder */
+stopped:
+  fprintf(stderr, "badup merge: interrupted; %s holds part of the case folders and no results.json\n", out);
+  rc = EXIT_INTERRUPTED;
 done:
   for (size_t i = 0; docs && i < loaded; i++) json_decref(docs[i]);
   free(docs);

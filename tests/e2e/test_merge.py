@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -376,6 +377,34 @@ class Merge(unittest.TestCase):
                 self.assertIn(says, p.stderr)
                 self.assertEqual(load(out), before)
                 self.assertTrue(os.path.isdir(os.path.join(out, theirs)))
+
+    def test_an_interrupted_merge_leaves_no_results_json_beside_part_of_its_cases(self):
+        # Ctrl-C at a few moments, into a new folder and over an earlier merge: wherever it
+        # lands, a results.json there is whole (every case folder it names is there), and
+        # exit 130 (or death by the signal before merge set its handler) leaves none of its own
+        earlier = os.path.join(self.tmp, "stop-earlier")
+        for delay in (0, 0.005, 0.02, 0.05, 0.1):
+            for out in (os.path.join(self.tmp, "stop-%s" % delay), earlier):
+                with self.subTest(delay=delay, out=out):
+                    if out == earlier and not os.path.exists(os.path.join(out, "results.json")):
+                        self.assertEqual(merge(*self.shards, "--out", out).returncode, 0)
+                    p = subprocess.Popen([BADUP, "merge", *self.shards, "--out", out, "-q"], cwd=REPO,
+                                         env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    time.sleep(delay)
+                    p.send_signal(signal.SIGINT)
+                    stdout, stderr = p.communicate(timeout=60)
+                    for m in SANITIZER_MARKERS:
+                        self.assertNotIn(m, stderr)
+                    self.assertIn(p.returncode, (0, 130, -signal.SIGINT), stdout + stderr)
+                    results = os.path.join(out, "results.json")
+                    if p.returncode == 0:
+                        self.assertTrue(os.path.exists(results))
+                    if os.path.exists(results):
+                        for c in load(out)["cases"]:
+                            if c["case_dir"]:
+                                self.assertTrue(os.path.isdir(os.path.join(out, c["case_dir"])), c["case_dir"])
+                    elif out != earlier:
+                        self.assertNotEqual(p.returncode, 0)
 
     def test_out_follows_the_run_rules(self):
         # a folder someone else's files are in is left alone
