@@ -406,6 +406,21 @@ class Merge(unittest.TestCase):
                     elif out != earlier:
                         self.assertNotEqual(p.returncode, 0)
 
+    def test_a_replace_cut_short_is_no_results_folder_and_is_reusable(self):
+        # what a replace stopped half way leaves: results.json gone first, part of cases/
+        cut = os.path.join(self.tmp, "cut-replace")
+        self.assertEqual(merge(*self.shards, "--out", cut).returncode, 0)
+        os.unlink(os.path.join(cut, "results.json"))
+        os.unlink(os.path.join(cut, "report.md"))
+        shutil.rmtree(os.path.join(cut, "cases", "haproxy"))
+        p = merge(cut, "--out", os.path.join(self.tmp, "from-cut"))
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("is not a results folder: no results.json in it", p.stderr)
+        p = merge(*self.shards, "--out", cut)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(cells(load(cut)), cells(load(self.full)))
+        self.assertTrue(os.path.isdir(os.path.join(cut, "cases", "haproxy", "ok")))
+
     def test_out_follows_the_run_rules(self):
         # a folder someone else's files are in is left alone
         foreign = os.path.join(self.tmp, "foreign")
