@@ -1,8 +1,8 @@
 /* merge.h: `badup merge DIR... --out DIR`: the results folders of a run's shards (--shard
  * I/N, --shard auto) joined into the one folder the unsharded run would have written:
  * results.json with every case in the unsharded order, results.csv, junit.xml (one
- * testsuite per shard), report.md, index.html, and the case folders (hard-linked, copied where a link
- * cannot cross file systems). */
+ * testsuite per shard), report.md, index.html, and the case folders (hard-linked, copied
+ * where a link cannot cross file systems). */
 #ifndef BADUP_MERGE_H
 #define BADUP_MERGE_H
 
