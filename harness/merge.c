@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,13 +23,16 @@ void merge_usage(FILE *out) {
         "\n"
         "Join the results folders of a run's shards (badup run --shard I/N, or --shard auto\n"
         "in CI) into one results folder, as the unsharded run would have written it:\n"
-        "results.json with every case in the unsharded order, results.csv, junit.xml (one\n"
-        "testsuite per shard, \"badup run shard I/N\"), report.md, and cases/ (files\n"
-        "hard-linked from the shards, copied where a link cannot cross file systems).\n"
+        "results.json with every case in the unsharded order (each shard's command and\n"
+        "shard_from under \"shards\", this command as \"merge_command\"), results.csv,\n"
+        "junit.xml (one testsuite per shard, \"badup run shard I/N\"), report.md, index.html\n"
+        "(the results page), and cases/ (files hard-linked from the shards, copied where a\n"
+        "link cannot cross file systems).\n"
         "\n"
         "options:\n"
         "  --out DIR          the merged folder: a new or empty folder, or one an earlier\n"
-        "                     badup run or merge wrote (replaced); never one of the shards\n"
+        "                     badup run or merge wrote (replaced); never one of the\n"
+        "                     shards, a folder inside one, or one that holds a shard\n"
         "  --allow-partial    take shards that were interrupted (their unfinished cases\n"
         "                     stay not_run)\n"
         "  -q, --quiet        no table on stdout\n"
@@ -38,11 +42,33 @@ void merge_usage(FILE *out) {
         "one; shards of different catalogs (scenarios, their files, proxies) or settings\n"
         "(timeouts, retries, --repeat, --client-tls, --upstream-tls, --client-http2, --seed,\n"
         "--set, --proxy-config, --proxy/--scenario, badup or proxy versions); different\n"
-        "shard totals; a shard missing or given twice; an interrupted shard.\n"
+        "shard totals; a shard missing or given twice; an interrupted shard; a cell\n"
+        "missing, twice, outside the catalog or in the wrong shard; a case folder that is\n"
+        "not cases/PROXY/SCENARIO in its shard, or is missing; two shards holding one\n"
+        "case folder. All of it is checked before an earlier --out is replaced.\n"
         "\n"
         "Exit codes, as badup run's: 0 nothing failed, 1 a case failed, 2 usage or set-up\n"
-        "error (also a case with verdict error, or no case judged).\n",
+        "error (also a case with verdict error, or no case judged), 130 interrupted (Ctrl-C\n"
+        "or SIGTERM: the folder is left without results.json).\n",
         out);
+}
+
+/* Ctrl-C or SIGTERM: the merge stops between two files and ends with exit 130; its
+ * results.json (written last) is never there, so the folder claims no results. */
+static volatile sig_atomic_t merge_stop;
+
+static void on_stop(int sig) {
+  (void)sig;
+  merge_stop = 1;
+}
+
+static void catch_stop(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
 }
 
 struct link_counts {
@@ -95,7 +121,7 @@ static int link_tree(const char *from, const char *to, struct link_counts *k, ch
   }
   int rc = 0;
   struct dirent *e;
-  while (rc == 0 && (e = readdir(d))) {
+  while (rc == 0 && !merge_stop && (e = readdir(d))) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     char src[PATH_MAX], dst[PATH_MAX];
     snprintf(src, sizeof src, "%s/%s", from, e->d_name);
@@ -175,17 +201,131 @@ static int parse_merge_args(int argc, char **argv, const char **out, bool *parti
   return 0;
 }
 
-/* Is out one of the shards (however spelled)? Preparing it would empty a shard. */
-static const char *out_is_input(const char *out, const char *const *dirs, size_t n) {
-  char *o = realpath(out, NULL);
-  const char *hit = NULL;
-  for (size_t k = 0; o && k < n && !hit; k++) {
+/* path made absolute with every symbolic link resolved, though its end may not exist yet:
+ * realpath of the deepest part that exists, the rest added as written ("." dropped, ".."
+ * taking a part off). NULL when no part resolves. */
+static char *resolve_to_be(const char *path) {
+  char head[PATH_MAX];
+  snprintf(head, sizeof head, "%s", path);
+  const char *tail = "";
+  char *real = NULL;
+  for (;;) {
+    real = realpath(head[0] ? head : ".", NULL);
+    if (real) break;
+    char *slash = strrchr(head, '/');
+    if (!slash) {
+      tail = path;
+      head[0] = 0;
+    } else {
+      tail = path + (slash - head) + 1;
+      if (slash == head) slash[1] = 0; /* "/x": the root */
+      else *slash = 0;
+    }
+    if (!head[0] || !strcmp(head, "/")) {
+      real = realpath(head[0] ? head : ".", NULL);
+      break;
+    }
+  }
+  if (!real) return NULL;
+  char out[PATH_MAX * 2];
+  snprintf(out, sizeof out, "%s", real);
+  free(real);
+  char rest[PATH_MAX];
+  snprintf(rest, sizeof rest, "%s", tail);
+  for (char *save = NULL, *part = strtok_r(rest, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+    if (!strcmp(part, ".")) continue;
+    if (!strcmp(part, "..")) {
+      char *slash = strrchr(out, '/');
+      if (slash && slash != out) *slash = 0;
+      else strcpy(out, "/");
+      continue;
+    }
+    size_t l = strlen(out);
+    snprintf(out + l, sizeof out - l, "%s%s", l && out[l - 1] == '/' ? "" : "/", part);
+  }
+  return strdup(out);
+}
+
+/* Is a inside b (or b itself)? Both absolute, resolved. */
+static bool within(const char *a, const char *b) {
+  size_t l = strlen(b);
+  if (!strcmp(b, "/")) return true;
+  return !strncmp(a, b, l) && (a[l] == 0 || a[l] == '/');
+}
+
+/* --out one of the shards, inside one (at any depth), or holding one: preparing it would
+ * empty a shard, or the linking would walk into its own output. Says why; true to refuse. */
+static bool out_overlaps_input(const char *out, const char *const *dirs, size_t n) {
+  char *o = resolve_to_be(out);
+  bool hit = false;
+  if (!o) {
+    fprintf(stderr, "badup merge: --out %s: %s\n", out, strerror(errno));
+    return true;
+  }
+  for (size_t k = 0; k < n && !hit; k++) {
     char *d = realpath(dirs[k], NULL);
-    if (d && !strcmp(d, o)) hit = dirs[k];
+    if (!d) continue;
+    hit = true;
+    if (!strcmp(d, o))
+      fprintf(stderr, "badup merge: --out %s is one of the shards (%s); give another folder\n", out, dirs[k]);
+    else if (within(o, d))
+      fprintf(stderr, "badup merge: --out %s is inside the shard %s; give a folder outside every shard\n", out,
+              dirs[k]);
+    else if (within(d, o))
+      fprintf(stderr, "badup merge: the shard %s is inside --out %s; give a folder that holds no shard\n", dirs[k],
+              out);
+    else
+      hit = false;
     free(d);
   }
   free(o);
   return hit;
+}
+
+/* Before anything is replaced: no name under cases/ in two shards (each shard's
+ * cases/<proxy>/<name>, against the earlier shards'), so the linking cannot stop half way
+ * on a clash. 0, or -1 with why. */
+static int cases_clash(const char *const *dirs, size_t n, char *why, size_t len) {
+  for (size_t k = 1; k < n; k++) {
+    char top[PATH_MAX + 8];
+    snprintf(top, sizeof top, "%s/cases", dirs[k]);
+    DIR *d = opendir(top);
+    struct dirent *e;
+    int rc = 0;
+    while (d && rc == 0 && (e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      char px[PATH_MAX + 8];
+      struct stat st;
+      snprintf(px, sizeof px, "%.3800s/%s", top, e->d_name);
+      bool px_dir = lstat(px, &st) == 0 && S_ISDIR(st.st_mode);
+      for (size_t j = 0; j < k && rc == 0; j++) {
+        char other[PATH_MAX + 8];
+        snprintf(other, sizeof other, "%.3800s/cases/%s", dirs[j], e->d_name);
+        if (lstat(other, &st) != 0) continue;
+        if (!px_dir || !S_ISDIR(st.st_mode)) {
+          snprintf(why, len, "%.450s and %.450s: two shards hold this name", px, other);
+          rc = -1;
+        }
+      }
+      DIR *p = px_dir ? opendir(px) : NULL;
+      struct dirent *c;
+      while (p && rc == 0 && (c = readdir(p))) {
+        if (!strcmp(c->d_name, ".") || !strcmp(c->d_name, "..")) continue;
+        for (size_t j = 0; j < k && rc == 0; j++) {
+          char other[PATH_MAX * 2];
+          snprintf(other, sizeof other, "%.3800s/cases/%s/%s", dirs[j], e->d_name, c->d_name);
+          if (lstat(other, &st) == 0) {
+            snprintf(why, len, "%.400s/%.100s and %.400s: two shards hold this case", px, c->d_name, other);
+            rc = -1;
+          }
+        }
+      }
+      if (p) closedir(p);
+    }
+    if (d) closedir(d);
+    if (rc) return rc;
+  }
+  return 0;
 }
 
 int merge_main(int argc, char **argv) {
@@ -202,6 +342,7 @@ int merge_main(int argc, char **argv) {
     goto done;
   }
   rc = EXIT_SETUP;
+  catch_stop();
   docs = calloc(n, sizeof *docs);
   ordered = calloc(n, sizeof *ordered);
   odirs = calloc(n, sizeof *odirs);
@@ -217,9 +358,9 @@ int merge_main(int argc, char **argv) {
     fprintf(stderr, "badup merge: %s\n", why);
     goto done;
   }
-  const char *in = out_is_input(out_arg, dirs, n);
-  if (in) {
-    fprintf(stderr, "badup merge: --out %s is one of the shards (%s); give another folder\n", out_arg, in);
+  if (out_overlaps_input(out_arg, dirs, n)) goto done;
+  if (cases_clash(dirs, n, why, sizeof why) != 0) {
+    fprintf(stderr, "badup merge: the case folders: %s\n", why);
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
@@ -234,6 +375,11 @@ int merge_main(int argc, char **argv) {
   }
   char out[PATH_MAX], started[32], stamp[32];
   run_iso_now(started, sizeof started, stamp, sizeof stamp);
+  if (merge_stop) {
+    fprintf(stderr, "badup merge: interrupted; nothing was written\n");
+    rc = EXIT_INTERRUPTED;
+    goto done;
+  }
   if (run_prepare_out("merge", out_arg, stamp, started, out, sizeof out, quiet) != 0) goto done;
   struct link_counts k = {0};
   char cases[PATH_MAX + 8];
@@ -248,10 +394,12 @@ int merge_main(int argc, char **argv) {
       goto done;
     }
   }
+  if (merge_stop) goto stopped;
   char path[PATH_MAX + 16];
   snprintf(path, sizeof path, "%s/results.json", out);
-  int wrc = jsonio_write(path, doc);
-  if (wrc == 0) wrc = results_publish(out, doc);
+  /* results.json last: a merge cut short leaves no results.json claiming a whole folder */
+  int wrc = results_publish(out, doc);
+  if (wrc == 0) wrc = jsonio_write(path, doc);
   if (wrc < 0) {
     fprintf(stderr, "badup merge: writing the results to %s: %s\n", out, strerror(-wrc));
     goto done;
@@ -262,6 +410,10 @@ int merge_main(int argc, char **argv) {
          n, n == 1 ? "" : "s", ncases, k.linked, k.copied, out);
   if (!quiet) results_render_skipped(stdout, doc, "SKIPPED ");
   rc = results_exit_code(doc);
+  goto done; /* a stop after results.json was written leaves the whole folder */
+stopped:
+  fprintf(stderr, "badup merge: interrupted; %s holds part of the case folders and no results.json\n", out);
+  rc = EXIT_INTERRUPTED;
 done:
   for (size_t i = 0; docs && i < loaded; i++) json_decref(docs[i]);
   free(docs);

@@ -1,8 +1,8 @@
 /* merge.h: `badup merge DIR... --out DIR`: the results folders of a run's shards (--shard
  * I/N, --shard auto) joined into the one folder the unsharded run would have written:
  * results.json with every case in the unsharded order, results.csv, junit.xml (one
- * testsuite per shard), report.md, and the case folders (hard-linked, copied where a link
- * cannot cross file systems). */
+ * testsuite per shard), report.md, index.html, and the case folders (hard-linked, copied
+ * where a link cannot cross file systems). */
 #ifndef BADUP_MERGE_H
 #define BADUP_MERGE_H
 
@@ -27,8 +27,10 @@ json_t *merge_load(const char *dir, char *why, size_t len);
  * (scenarios and their digests, proxies), settings (timeouts, retries, repeat, client_tls,
  * upstream_tls, client_http2, seed, --set, --proxy-config's digest), selection, badup
  * version, proxy versions and shard total; every shard 1..N once; none interrupted unless
- * allow_partial. by_index[i] gets the position in docs of shard i+1 (n entries). 0, or -1
- * with why. */
+ * allow_partial; each shard holding exactly its cells of 0..catalog.cells-1 (shard_of_cell),
+ * each once; each case that ran with its folder at cases/<proxy>/<scenario> in its shard.
+ * by_index[i] gets the position in docs of shard i+1 (n entries). 0, or -1 with why (the
+ * folder and the reason). */
 int merge_check(json_t *const *docs, const char *const *dirs, size_t n, bool allow_partial, size_t *by_index,
                 char *why, size_t len);
 

@@ -7,6 +7,7 @@
 
 #include "merge.h"
 #include "results_render.h"
+#include "shard_auto.h"
 
 json_t *merge_load(const char *dir, char *why, size_t len) {
   struct stat st;
@@ -103,6 +104,86 @@ static int same_proxies(const json_t *a, const json_t *b, const char *da, const 
   return 0;
 }
 
+/* A case's folder as the run wrote it: "cases/<proxy>/<scenario>" (or below it), no ".."
+ * in it, and a folder in the shard. */
+static int check_case_dir(const json_t *c, const char *dir, char *why, size_t len) {
+  const json_t *cd = json_object_get(c, "case_dir");
+  if (!cd || json_is_null(cd)) return 0; /* a case that never ran */
+  const char *t = json_string_value(cd);
+  char want[1024];
+  snprintf(want, sizeof want, "cases/%s/%s", results_str(c, "proxy"), results_str(c, "scenario"));
+  size_t w = strlen(want);
+  if (!t || strncmp(t, want, w) != 0 || (t[w] && t[w] != '/') || strstr(t, "/..") || strstr(t, "../")) {
+    snprintf(why, len, "%s/results.json: broken: case %s / %s has case_dir %.200s, not %s inside the shard", dir,
+             results_str(c, "proxy"), results_str(c, "scenario"), t ? t : "(not text)", want);
+    return -1;
+  }
+  char path[4096];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", dir, t);
+  if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    snprintf(why, len, "%s: the folder of case %s / %s is %s", path, results_str(c, "proxy"), results_str(c, "scenario"),
+             errno == ENOENT || !S_ISDIR(st.st_mode) ? "missing" : strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* Every cell 0..catalog.cells-1 once, each in the shard shard_of_cell gives it, and each
+ * case's folder where the run puts it: what the merged results.json claims must be what
+ * the shards hold. docs in any order, by_index from merge_check. */
+static int check_cells(json_t *const *docs, const char *const *dirs, size_t n, const size_t *by_index, char *why,
+                       size_t len) {
+  const json_t *cat = json_object_get(docs[0], "catalog");
+  json_int_t ncells = json_integer_value(json_object_get(cat, "cells"));
+  json_int_t nscn = json_integer_value(json_object_get(cat, "scenarios"));
+  if (ncells < 0 || nscn < 0 || ncells > 10000000) {
+    snprintf(why, len, "%s/results.json: broken: catalog has %lld cells", dirs[0], (long long)ncells);
+    return -1;
+  }
+  size_t *owner = calloc((size_t)ncells + 1, sizeof *owner); /* shard position + 1 per cell; 0 none */
+  if (!owner) {
+    snprintf(why, len, "out of memory");
+    return -1;
+  }
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    size_t k = by_index[i];
+    size_t at;
+    json_t *c;
+    json_array_foreach(json_object_get(docs[k], "cases"), at, c) {
+      json_int_t cell = json_integer_value(json_object_get(c, "cell"));
+      const char *who = results_str(c, "proxy"), *what = results_str(c, "scenario");
+      if (cell >= ncells) {
+        snprintf(why, len, "%s/results.json: broken: case %s / %s has cell %lld, outside the catalog's 0..%lld",
+                 dirs[k], who, what, (long long)cell, (long long)ncells - 1);
+        rc = -1;
+      } else if (owner[cell]) {
+        snprintf(why, len, "%s/results.json: cell %lld (%s / %s) is also in %s: two shards, or one twice, hold it",
+                 dirs[k], (long long)cell, who, what, dirs[owner[cell] - 1]);
+        rc = -1;
+      } else if (shard_of_cell((size_t)cell, (size_t)nscn, n) != i) {
+        snprintf(why, len, "%s/results.json: cell %lld (%s / %s) belongs to shard %zu/%zu, not %zu/%zu", dirs[k],
+                 (long long)cell, who, what, shard_of_cell((size_t)cell, (size_t)nscn, n) + 1, n, i + 1, n);
+        rc = -1;
+      } else {
+        owner[cell] = k + 1;
+        rc = check_case_dir(c, dirs[k], why, len);
+      }
+      if (rc) break;
+    }
+  }
+  for (json_int_t cell = 0; cell < ncells && rc == 0; cell++)
+    if (!owner[cell]) {
+      size_t i = shard_of_cell((size_t)cell, (size_t)nscn, n);
+      snprintf(why, len, "%s/results.json: cell %lld of shard %zu/%zu is missing (the catalog has %lld cells)",
+               dirs[by_index[i]], (long long)cell, i + 1, n, (long long)ncells);
+      rc = -1;
+    }
+  free(owner);
+  return rc;
+}
+
 int merge_check(json_t *const *docs, const char *const *dirs, size_t n, bool allow_partial, size_t *by_index,
                 char *why, size_t len) {
   long total0 = 0;
@@ -161,7 +242,7 @@ int merge_check(json_t *const *docs, const char *const *dirs, size_t n, bool all
     snprintf(why, len, "%zu folders given for %ld shards", n, total0);
     return -1;
   }
-  return 0;
+  return check_cells(docs, dirs, n, by_index, why, len);
 }
 
 static int by_cell(const void *a, const void *b) {

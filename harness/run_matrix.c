@@ -12,6 +12,7 @@
 #include "paths.h"
 #include "proxy_config.h"
 #include "run_parts.h"
+#include "shard_auto.h"
 #include "usage.h"
 
 struct scenario *run_load_scenarios(const char *dir, const struct run_opts *o, size_t *n, int *failures) {
@@ -199,14 +200,15 @@ int run_matrix_build(struct run_matrix *m, const struct run_args *a) {
   /* A user's config that does not write every upstream sends to the first only. */
   char *config_text = a->o.proxy_config ? fileio_slurp(a->o.proxy_config, 0, NULL) : NULL;
   m->rows = calloc(m->nscn * m->npx + 1, sizeof *m->rows);
-  size_t cell = 0;
+  size_t cell = 0, nselected = 0;
+  for (size_t s = 0; s < m->nscn; s++) nselected += run_selected(m->scns[s].name, a->scenario_list);
   for (size_t p = 0; p < m->npx; p++) {
     if (!run_selected(m->pxs[p].name, a->proxy_list)) continue;
     for (size_t s = 0; s < m->nscn; s++) {
       if (!run_selected(m->scns[s].name, a->scenario_list)) continue;
       /* Shards interleave, so every shard gets a share of the slow cases. */
       size_t here = cell++;
-      if ((long)(here % (size_t)a->shard_n) != a->shard_i - 1) continue;
+      if ((long)shard_of_cell(here, nselected, (size_t)a->shard_n) != a->shard_i - 1) continue;
       struct row *r = &m->rows[m->nrows++];
       r->cell = here;
       r->proxy = &m->pxs[p];

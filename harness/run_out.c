@@ -141,20 +141,26 @@ int run_prepare_out(const char *cmd, const char *out_arg, const char *stamp, con
       return EXIT_SETUP;
     }
     if (!empty) {
-      char cases[PATH_MAX + 8];
-      snprintf(cases, sizeof cases, "%s/cases", out);
-      int rc = files_remove_tree(cases);
-      /* the earlier run's certificates too: each run makes its own CA */
-      snprintf(cases, sizeof cases, "%s/%s", out, RUN_TLS_DIR);
-      if (rc == 0) rc = files_remove_tree(cases);
-      d = opendir(out);
+      /* results.json first: it is what makes the folder a run's results (merge, diff and
+       * the page read it), so a replace cut short (SIGINT, a full disk) leaves a folder
+       * that no longer claims results, never an old results.json beside half its cases.
+       * Then the other top-level files, then the case folders. */
+      char f[PATH_MAX + 256];
+      snprintf(f, sizeof f, "%s/results.json", out);
+      int rc = unlink(f) != 0 && errno != ENOENT ? -errno : 0;
+      d = rc == 0 ? opendir(out) : NULL;
       while (d && (e = readdir(d)) && rc == 0) {
         if (!run_file(e->d_name)) continue;
-        char f[PATH_MAX + 256];
         snprintf(f, sizeof f, "%s/%s", out, e->d_name);
         if (unlink(f) != 0 && errno != ENOENT) rc = -errno;
       }
       if (d) closedir(d);
+      char cases[PATH_MAX + 8];
+      snprintf(cases, sizeof cases, "%s/cases", out);
+      if (rc == 0) rc = files_remove_tree(cases);
+      /* the earlier run's certificates too: each run makes its own CA */
+      snprintf(cases, sizeof cases, "%s/%s", out, RUN_TLS_DIR);
+      if (rc == 0) rc = files_remove_tree(cases);
       if (rc < 0) {
         fprintf(stderr, "badup %s: cannot empty the earlier run in %s: %s\n", cmd, out, strerror(-rc));
         return EXIT_SETUP;

@@ -67,3 +67,9 @@ int shard_auto_read(const char *(*get)(const char *name), struct shard_auto *out
   }
   return 0;
 }
+
+size_t shard_of_cell(size_t cell, size_t nscenarios, size_t nshards) {
+  if (nshards == 0) return 0;
+  if (nscenarios == 0) return cell % nshards;
+  return (cell % nscenarios + cell / nscenarios) % nshards;
+}

@@ -33,4 +33,12 @@ struct shard_auto {
  * or two systems that name different shards. */
 int shard_auto_read(const char *(*get)(const char *name), struct shard_auto *out, char *err, size_t errlen);
 
+/* The shard (0-based, 0..nshards-1) that runs a cell of the matrix. Cells count the
+ * selected (proxy, scenario) pairs proxy-major from 0, nscenarios per proxy. Shard of proxy
+ * p, scenario s is (s + p) % nshards: each proxy's copy of a scenario goes to the next
+ * shard, so a slow scenario is spread over the shards rather than landing on one shard for
+ * every proxy (which a plain cell % nshards does whenever nscenarios is a multiple of
+ * nshards). badup run picks its cells with it and badup merge checks them with it. */
+size_t shard_of_cell(size_t cell, size_t nscenarios, size_t nshards);
+
 #endif

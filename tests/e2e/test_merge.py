@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -157,7 +158,8 @@ class Merge(unittest.TestCase):
                 continue
             merged_dir = os.path.join(self.merged, c["case_dir"])
             self.assertTrue(os.path.isdir(merged_dir), merged_dir)
-            shard = self.shards[c["cell"] % 4]
+            # six scenarios a proxy: the shard of (proxy p, scenario s) is (s + p) % 4
+            shard = self.shards[(c["cell"] % 6 + c["cell"] // 6) % 4]
             names = [n for n in os.listdir(os.path.join(shard, c["case_dir"]))
                      if os.path.isfile(os.path.join(shard, c["case_dir"], n))]
             self.assertTrue(names, c["case_dir"])
@@ -282,6 +284,142 @@ class Merge(unittest.TestCase):
         p = merge("--help")
         self.assertEqual(p.returncode, 0)
         self.assertIn("usage: badup merge", p.stdout)
+
+    def test_refuses_out_inside_a_shard_or_holding_one(self):
+        s = self.shards
+        before = load(s[1])
+        link = os.path.join(self.tmp, "link-to-shard2")
+        if not os.path.islink(link):
+            os.symlink(s[1], link)
+        for out, says in ((os.path.join(s[1], "cases", "haproxy", "ok", "merged"), "is inside the shard"),
+                          (os.path.join(s[1], "sub"), "is inside the shard"),
+                          (os.path.join(s[1], "new", "..", "deeper", "x"), "is inside the shard"),
+                          (os.path.join(link, "cases", "new"), "is inside the shard"),
+                          (self.tmp, "is inside --out"),
+                          (os.path.join(s[0], ".."), "is inside --out")):
+            with self.subTest(out):
+                p = merge(*s, "--out", out)
+                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                self.assertIn(says, p.stderr)
+        # nothing written, the shard untouched
+        self.assertFalse(os.path.exists(os.path.join(s[1], "sub")))
+        self.assertFalse(os.path.exists(os.path.join(s[1], "deeper")))
+        self.assertFalse(os.path.exists(os.path.join(s[1], "cases", "new")))
+        self.assertEqual(load(s[1]), before)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "full", "results.json")))
+
+    def test_cells_follow_the_shard_rule(self):
+        # each shard holds its own cells: (scenario + proxy) % 4, counted among the selected
+        full = load(self.full)
+        scenarios = sorted({c["scenario"] for c in full["cases"]}, key=lambda n: [c["scenario"] for c in full[
+            "cases"]].index(n))
+        proxies = [c["proxy"] for c in full["cases"]][::len(scenarios)]
+        for i, shard in enumerate(self.shards):
+            for c in load(shard)["cases"]:
+                s, p = scenarios.index(c["scenario"]), proxies.index(c["proxy"])
+                self.assertEqual(c["cell"], p * len(scenarios) + s)
+                self.assertEqual((s + p) % 4, i, c)
+
+    def test_refuses_cells_that_are_not_the_shards(self):
+        s = self.shards
+        mine = load(s[0])["cases"]
+        other = load(s[1])["cases"][0]
+
+        def drop(d):
+            d["cases"].pop()
+
+        def twice(d):
+            d["cases"].append(dict(d["cases"][0]))
+
+        def outside(d):
+            d["cases"][0]["cell"] = 12
+
+        def foreign(d):
+            d["cases"][0]["cell"] = other["cell"]
+
+        def escape(d):
+            d["cases"][0]["case_dir"] = "cases/%s/%s/../../../../shard3" % (mine[0]["proxy"], mine[0]["scenario"])
+
+        def wrong_dir(d):
+            ran = [c for c in d["cases"] if c["case_dir"]][0]
+            ran["case_dir"] = "cases/%s/%s" % (other["proxy"], other["scenario"])
+
+        for name, edit, says in (("drop", drop, "is missing (the catalog has 12 cells)"),
+                                 ("twice", twice, "two shards, or one twice, hold it"),
+                                 ("outside", outside, "outside the catalog's 0..11"),
+                                 ("foreign", foreign, "belongs to shard 2/4, not 1/4"),
+                                 ("escape", escape, "not cases/"),
+                                 ("wrong_dir", wrong_dir, "not cases/")):
+            with self.subTest(name):
+                bad = self.copy_shard(0, "cells-" + name, edit)
+                self.refused([bad, s[1], s[2], s[3]], says)
+        gone = self.copy_shard(0, "cells-gone")
+        ran = [c for c in load(gone)["cases"] if c["case_dir"]][0]
+        shutil.rmtree(os.path.join(gone, ran["case_dir"]))
+        self.refused([gone, s[1], s[2], s[3]], "is missing")
+
+    def test_a_refusal_leaves_an_earlier_out_as_it_was(self):
+        s = self.shards
+        out = os.path.join(self.tmp, "kept")
+        p = merge(*s, "--out", out)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        before = load(out)
+        # a case folder in two shards is found before the earlier merge is removed
+        clash = self.copy_shard(0, "clash")
+        theirs = [c for c in load(s[1])["cases"] if c["case_dir"]][0]["case_dir"]
+        shutil.copytree(os.path.join(s[1], theirs), os.path.join(clash, theirs))
+        for shards, says in (([clash, s[1], s[2], s[3]], "two shards hold this case"),
+                             ([self.copy_shard(0, "kept-bad", lambda d: d["cases"].pop()), s[1], s[2], s[3]],
+                              "is missing")):
+            with self.subTest(says):
+                p = merge(*shards, "--out", out)
+                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                self.assertIn(says, p.stderr)
+                self.assertEqual(load(out), before)
+                self.assertTrue(os.path.isdir(os.path.join(out, theirs)))
+
+    def test_an_interrupted_merge_leaves_no_results_json_beside_part_of_its_cases(self):
+        # Ctrl-C at a few moments, into a new folder and over an earlier merge: wherever it
+        # lands, a results.json there is whole (every case folder it names is there), and
+        # exit 130 (or death by the signal before merge set its handler) leaves none of its own
+        earlier = os.path.join(self.tmp, "stop-earlier")
+        for delay in (0, 0.005, 0.02, 0.05, 0.1):
+            for out in (os.path.join(self.tmp, "stop-%s" % delay), earlier):
+                with self.subTest(delay=delay, out=out):
+                    if out == earlier and not os.path.exists(os.path.join(out, "results.json")):
+                        self.assertEqual(merge(*self.shards, "--out", out).returncode, 0)
+                    p = subprocess.Popen([BADUP, "merge", *self.shards, "--out", out, "-q"], cwd=REPO,
+                                         env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    time.sleep(delay)
+                    p.send_signal(signal.SIGINT)
+                    stdout, stderr = p.communicate(timeout=60)
+                    for m in SANITIZER_MARKERS:
+                        self.assertNotIn(m, stderr)
+                    self.assertIn(p.returncode, (0, 130, -signal.SIGINT), stdout + stderr)
+                    results = os.path.join(out, "results.json")
+                    if p.returncode == 0:
+                        self.assertTrue(os.path.exists(results))
+                    if os.path.exists(results):
+                        for c in load(out)["cases"]:
+                            if c["case_dir"]:
+                                self.assertTrue(os.path.isdir(os.path.join(out, c["case_dir"])), c["case_dir"])
+                    elif out != earlier:
+                        self.assertNotEqual(p.returncode, 0)
+
+    def test_a_replace_cut_short_is_no_results_folder_and_is_reusable(self):
+        # what a replace stopped half way leaves: results.json gone first, part of cases/
+        cut = os.path.join(self.tmp, "cut-replace")
+        self.assertEqual(merge(*self.shards, "--out", cut).returncode, 0)
+        os.unlink(os.path.join(cut, "results.json"))
+        os.unlink(os.path.join(cut, "report.md"))
+        shutil.rmtree(os.path.join(cut, "cases", "haproxy"))
+        p = merge(cut, "--out", os.path.join(self.tmp, "from-cut"))
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("is not a results folder: no results.json in it", p.stderr)
+        p = merge(*self.shards, "--out", cut)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(cells(load(cut)), cells(load(self.full)))
+        self.assertTrue(os.path.isdir(os.path.join(cut, "cases", "haproxy", "ok")))
 
     def test_out_follows_the_run_rules(self):
         # a folder someone else's files are in is left alone

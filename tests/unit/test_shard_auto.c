@@ -113,6 +113,27 @@ START_TEST(an_empty_variable_is_not_set) {
 }
 END_TEST
 
+/* Each scenario's copies (one per proxy) spread over the shards, and every cell has one
+ * shard: 4 proxies x 8 scenarios in 4 shards gave plain cell % 4 one shard every proxy's
+ * copy of scenarios 0 and 4. */
+START_TEST(cells_spread_each_scenario_over_the_shards) {
+  const size_t np = 4, ns = 8, n = 4;
+  for (size_t s = 0; s < ns; s++) {
+    size_t per[4] = {0};
+    for (size_t p = 0; p < np; p++) {
+      size_t k = shard_of_cell(p * ns + s, ns, n);
+      ck_assert_uint_lt(k, n);
+      per[k]++;
+    }
+    for (size_t k = 0; k < n; k++) ck_assert_msg(per[k] == 1, "scenario %zu: shard %zu has %zu copies", s, k, per[k]);
+  }
+  size_t sizes[4] = {0};
+  for (size_t c = 0; c < np * ns; c++) sizes[shard_of_cell(c, ns, n)]++;
+  for (size_t k = 0; k < n; k++) ck_assert_uint_eq(sizes[k], np * ns / n);
+  ck_assert_uint_eq(shard_of_cell(5, 3, 1), 0);
+}
+END_TEST
+
 static Suite *shard_auto_suite(void) {
   Suite *s = suite_create("shard_auto");
   TCase *tc = tcase_create("variables");
@@ -121,6 +142,7 @@ static Suite *shard_auto_suite(void) {
   tcase_add_test(tc, two_systems_that_agree_are_both_recorded);
   tcase_add_test(tc, inconsistent_values_are_refused);
   tcase_add_test(tc, an_empty_variable_is_not_set);
+  tcase_add_test(tc, cells_spread_each_scenario_over_the_shards);
   suite_add_tcase(s, tc);
   return s;
 }
