@@ -217,21 +217,33 @@ int page_main(int argc, char **argv) {
   static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
+  opterr = 0; /* one line of our own, not getopt's and then ours */
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     if (opt == 'h') {
       page_usage(stdout);
       return 0;
     }
-    return cli_usage_error("page", "unknown option");
+    return cli_usage_error("page", "unknown option %s", argv[optind - 1]);
   }
   if (optind + 1 != argc) return cli_usage_error("page", "want one folder (DIR)");
-  const char *dir = argv[optind];
-  char path[4096];
+  /* DIR, or DIR/results.json as `badup diff` takes it: the page goes beside that file. */
+  char dir[4096], path[4096 + sizeof "/results.json"];
+  snprintf(dir, sizeof dir, "%s", argv[optind]);
+  struct stat st;
+  if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) {
+    char *slash = strrchr(dir, '/');
+    if (strcmp(slash ? slash + 1 : dir, "results.json") != 0)
+      return cli_usage_error("page", "%s: want a results folder or its results.json", dir);
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+  }
   snprintf(path, sizeof path, "%s/results.json", dir);
   json_error_t err;
   json_t *doc = json_load_file(path, JSON_DECODE_ANY, &err);
   if (!json_is_object(doc)) {
-    fprintf(stderr, "badup page: %s: %s\n", path, doc ? "not a JSON object" : err.text);
+    if (doc) fprintf(stderr, "badup page: %s: not a JSON object\n", path);
+    else if (err.line > 0) fprintf(stderr, "badup page: %s:%d:%d: %s\n", path, err.line, err.column, err.text);
+    else fprintf(stderr, "badup page: %s: %s\n", path, err.text);
     json_decref(doc);
     return 2;
   }

@@ -246,8 +246,22 @@ class PageFileTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2)
             self.assertIn("results.json", p.stderr)
             with open(os.path.join(d, "results.json"), "w") as f:
-                f.write("[1, 2")
-            self.assertEqual(common.badup_text(["page", d]).returncode, 2)
+                f.write('{"cases": [\n  1,\n  2 x')
+            p = common.badup_text(["page", d])
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("results.json:3:", p.stderr)  # line and column of the broken text
+            # the file itself names the folder, as for `badup diff`
+            with open(os.path.join(d, "results.json"), "w") as f:
+                f.write('{"cases": []}')
+            p = common.badup_text(["page", os.path.join(d, "results.json")])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(os.path.isfile(os.path.join(d, "index.html")))
+            p = common.badup_text(["page", "--bogus", d])
+            self.assertEqual(p.returncode, 2)
+            # one error line (not getopt's and then ours), then the usual pointer to --help
+            self.assertEqual(p.stderr.strip().splitlines(), ["badup page: unknown option --bogus",
+                                                             "Try 'badup page --help'."])
+            self.assertIn("--bogus", p.stderr)
         finally:
             shutil.rmtree(d)
 
