@@ -192,11 +192,13 @@ int page_write(const char *dir, const json_t *doc) {
   struct buf b = {0};
   /* default-src 'none': the browser itself refuses any request the page might make; only its
    * own inline style and script run, and images come from data: URIs. */
-  buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+  /* A merged folder says so: its cells come from several shard runs. */
+  bool merged = json_array_size(json_object_get(doc, "shards")) > 0 || json_object_get(doc, "merge_command");
+  buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<title>badup results</title>\n<style>\n");
+               "<title>%s</title>\n<style>\n", merged ? "badup merge results" : "badup results");
   buf_puts(&b, badup_page_css);
   buf_puts(&b, "</style>\n</head>\n<body>\n<noscript><p>This page draws the results with its inline script; "
                "without it, read results.json, report.md or results.csv beside it.</p></noscript>\n"

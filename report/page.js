@@ -48,7 +48,8 @@
    * "closed|502" (an outcome may hold spaces, "200 !connection"; a count is a last " xN"). */
   const alternatives = (outcomes) => String(outcomes).split(", ").map((o) => o.replace(/ x\d+$/, "")).join("|");
   const seen = (c) => c.alternatives || c.outcomes; /* results.json's words for them, newer and older */
-  const cellLabel = (c, v) => (v === "skipped" || v === "not_run" ? "-"
+  /* not run (an interrupted run) must not read as skipped (the proxy cannot take it) */
+  const cellLabel = (c, v) => (v === "skipped" ? "-" : v === "not_run" ? "not run"
     : v === "unstable" && seen(c) ? alternatives(seen(c)) : show(c.got));
   const show = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 

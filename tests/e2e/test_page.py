@@ -232,6 +232,13 @@ class PageFileTest(unittest.TestCase):
             p = common.badup_text(["page", d])
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertTrue(os.path.isfile(os.path.join(d, "index.html")))
+            with open(os.path.join(d, "index.html")) as f:
+                self.assertIn("<title>badup results</title>", f.read())
+            with open(os.path.join(d, "results.json"), "w") as f:
+                f.write('{"cases": [], "shards": [{"shard": "1/2"}, {"shard": "2/2"}]}')
+            self.assertEqual(common.badup_text(["page", d]).returncode, 0)
+            with open(os.path.join(d, "index.html")) as f:
+                self.assertIn("<title>badup merge results</title>", f.read())  # a merged folder says so
             self.assertEqual([n for n in os.listdir(d) if ".tmp." in n], [], "no temporary file left")
         finally:
             shutil.rmtree(d)
@@ -256,6 +263,13 @@ class PageFileTest(unittest.TestCase):
             p = common.badup_text(["page", os.path.join(d, "results.json")])
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertTrue(os.path.isfile(os.path.join(d, "index.html")))
+            with open(os.path.join(d, "index.html")) as f:
+                self.assertIn("<title>badup results</title>", f.read())
+            with open(os.path.join(d, "results.json"), "w") as f:
+                f.write('{"cases": [], "shards": [{"shard": "1/2"}, {"shard": "2/2"}]}')
+            self.assertEqual(common.badup_text(["page", d]).returncode, 0)
+            with open(os.path.join(d, "index.html")) as f:
+                self.assertIn("<title>badup merge results</title>", f.read())  # a merged folder says so
             p = common.badup_text(["page", "--bogus", d])
             self.assertEqual(p.returncode, 2)
             # one error line (not getopt's and then ours), then the usual pointer to --help
@@ -343,7 +357,7 @@ class PageInBrowserTest(unittest.TestCase):
         })()""")
         want = []
         for c in self.f.doc["cases"]:
-            label = "-" if c["verdict"] in ("skipped", "not_run") else (
+            label = "-" if c["verdict"] == "skipped" else "not run" if c["verdict"] == "not_run" else (
                 "closed|502" if c["verdict"] == "unstable" else c["got"])  # as report.md: every outcome seen
             want.append([c["proxy"], c["scenario"], label + LABEL[c["verdict"]], c["verdict"]])
         self.assertEqual(sorted(x[:4] for x in cells), sorted(want))
