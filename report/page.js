@@ -116,17 +116,31 @@
   /* Every top-level field but the cases: the settings, and whatever provenance the run recorded. */
   const settings = el("dl", { class: "settings", id: "settings", "aria-label": "settings and provenance" });
   const known = { duration_s: 1, started: 1, cases: 1, proxies: 1 };
+  /* null is a setting not given (no --proxy-config, no shard): "none", not an empty line */
+  const orNone = (v) => (v === null ? "none" : show(v));
   const flat = (v) => (v && typeof v === "object" && !Array.isArray(v)
-    ? Object.keys(v).map((kk) => kk + " " + show(v[kk])).join(", ") : show(v));
+    ? Object.keys(v).map((kk) => kk + " " + orNone(v[kk])).join(", ") : orNone(v));
   /* A command line (an array of words) reads as one; a list of objects (a merge's shards) one
    * after the other. */
   const listed = (v) => (v.every((x) => x === null || typeof x !== "object") ? v.map(shellWord).join(" ")
     : v.map(flat).join("; "));
   const fact = (k, text) => settings.appendChild(el("div", {}, "<dt>" + esc(k) + "</dt><dd class=\"mono\">" + esc(text) + "</dd>"));
+  /* A merge's shards: a row each (shard, started, duration, command), not raw JSON. */
+  const shardTable = (v) => {
+    let h = "<table class=\"shards\"><tr><th>shard</th><th>started</th><th>s</th><th>command</th></tr>";
+    for (const x of v) {
+      const o = x && typeof x === "object" ? x : {};
+      h += "<tr><td>" + esc(orNone(o.shard == null ? null : o.shard)) + "</td><td>" + esc(show(o.started)) + "</td><td>" +
+        esc(show(o.duration_s)) + "</td><td class=\"mono\">" + esc(Array.isArray(o.command) ? listed(o.command) : show(o.command)) +
+        "</td></tr>";
+    }
+    settings.appendChild(el("div", {}, "<dt>shards</dt><dd>" + h + "</table></dd>"));
+  };
   for (const k of Object.keys(run)) {
     if (known[k]) continue;
     const v = run[k];
-    fact(k, Array.isArray(v) ? listed(v) : flat(v));
+    if (k === "shards" && Array.isArray(v) && v.length) shardTable(v);
+    else fact(k, Array.isArray(v) ? listed(v) : flat(v));
   }
   fact("proxies", proxies.map((p) => p + (versions.get(p) ? " " + versions.get(p) : "")).join(", "));
   header.appendChild(settings);
