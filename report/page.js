@@ -341,6 +341,7 @@
     h += block("Reproduce", "evidence-reproduce", reproduce(c), ev.folder ? "Every file of the case: " + ev.folder +
       "/ beside this page" + (run.repeat > 1 ? " (the other runs: " + ev.folder + ".runN/)" : "") + "." : "");
     panel.innerHTML = h;
+    layout.classList.add("has-case"); /* the panel takes its column only once a case is open */
     if (focusPanel) panel.querySelector("#evidence-title").focus();
   }
   table.addEventListener("click", (e) => {

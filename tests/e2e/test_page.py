@@ -407,6 +407,10 @@ class PageInBrowserTest(unittest.TestCase):
         i = 3 * len(SCENARIOS) + si
         c = self.f.doc["cases"][i]
         self.open_by_mouse(i)
+        # the panel has a column only once a case is open (until then the matrix has the width)
+        self.assertEqual(self.b.evaluate("[document.querySelector('.layout').classList.contains('has-case'), "
+                                         "getComputedStyle(document.getElementById('evidence')).display]"),
+                         [True, "block"])
         ev = self.b.evaluate("""(() => { const q = s => document.querySelector(s);
             const t = s => (q(s) || {}).textContent;
             return {title: t('#evidence-title'), expected: t('[data-fact=expected]'), got: t('[data-fact=got]'),
