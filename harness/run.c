@@ -382,6 +382,10 @@ static void drop_unfinished(struct run_matrix *m, const char *out) {
     if (r->verdict == VERDICT_SKIPPED || atomic_load(&r->runs_done) >= r->repeat) continue;
     r->verdict = VERDICT_NOT_RUN;
     r->r.ran = false;
+    /* An in-flight case stopped by the interrupt may hold "setup_error": that is the
+     * interrupt, not the proxy, so not_run cells all say nothing (got ""). */
+    r->r.got[0] = '\0';
+    r->outcomes[0] = r->alternatives[0] = '\0';
     snprintf(r->reason, sizeof r->reason, "the run was interrupted");
     for (int k = 0; k < r->repeat; k++) {
       char dir[PATH_MAX];

@@ -338,6 +338,8 @@ class Interrupted(Base):
         verdicts = {(c["proxy"], c["scenario"]): c["verdict"] for c in doc["cases"]}
         self.assertEqual(verdicts[("haproxy", "stall_headers")], "not_run")
         self.assertIn(verdicts[("haproxy", "ok")], ("pass", "not_run"))
+        # an in-flight case stopped by the interrupt says nothing either (no "setup_error")
+        self.assertEqual({c["got"] for c in doc["cases"] if c["verdict"] == "not_run"}, {""})
         for px in ("haproxy", "nginx"):
             self.assertFalse(os.path.exists(os.path.join(out, "cases", px, "stall_headers")))
         self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
