@@ -117,16 +117,23 @@ int list_main(int argc, char **argv) {
   for (size_t i = 0; i < nscn; i++)
     printf("  %-*s %-*s %s\n", width, scns[i].name, ewidth, scenario_expect_text(&scns[i]), scns[i].summary);
   printf("\nproxies (%zu):\n", npx);
+  /* Probed first, so the name and version columns are as wide as their longest value
+   * (definition names such as "go-reverseproxy-h2c" pass 14 characters). */
+  int nw = 14, vw = 10;
   for (size_t i = 0; i < npx; i++) {
     proxy_probe(&pxs[i]);
+    if ((int)strlen(pxs[i].name) > nw) nw = (int)strlen(pxs[i].name);
+    if (pxs[i].version && (int)strlen(pxs[i].version) > vw) vw = (int)strlen(pxs[i].version);
+  }
+  for (size_t i = 0; i < npx; i++) {
     char ups[16];
     snprintf(ups, sizeof ups, "upstreams=%d", pxs[i].upstreams.max);
     /* its forward mode (fwd_* scenarios): none, one, one with Basic proxy authentication, or a
      * definition that is a forward proxy itself */
     const char *fwd = pxs[i].forward ? "forward=only" : !pxs[i].fwd.on ? "forward=no"
                       : pxs[i].fwd.auth ? "forward=auth" : "forward=yes";
-    printf("  %-14s %-14s %-10s %-12s %-12s %s\n", pxs[i].name, pxs[i].binary ? "installed" : "not installed",
-           pxs[i].version ? pxs[i].version : "-", ups, fwd, pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
+    printf("  %-*s %-14s %-*s %-12s %-12s %s\n", nw, pxs[i].name, pxs[i].binary ? "installed" : "not installed",
+           vw, pxs[i].version ? pxs[i].version : "-", ups, fwd, pxs[i].binary ? pxs[i].binary : pxs[i].binaries[0]);
   }
   print_knobs(pxs, npx);
   print_steps(pxs, npx);

@@ -117,6 +117,18 @@ static void report_provenance(FILE *f, const json_t *doc) {
     const char *p = results_str(sel, "proxy"), *s = results_str(sel, "scenario");
     fprintf(f, "- selection: --proxy %s, --scenario %s\n", p[0] ? p : "(all installed)", s[0] ? s : "(all)");
   }
+  /* The seed and the --set values change what scenarios do (ctx): without them a run cannot
+   * be repeated. */
+  if (json_is_integer(json_object_get(doc, "seed")))
+    fprintf(f, "- seed %lld\n", (long long)json_integer_value(json_object_get(doc, "seed")));
+  const json_t *set = json_object_get(doc, "set");
+  if (json_is_array(set)) {
+    fprintf(f, "- --set:");
+    size_t i;
+    json_t *kv;
+    json_array_foreach(set, i, kv) fprintf(f, "%s `%s`", i ? "," : "", json_string_value(kv) ? json_string_value(kv) : "");
+    fprintf(f, "%s\n", json_array_size(set) ? "" : " none");
+  }
   const json_t *cat = json_object_get(doc, "catalog");
   if (json_is_object(cat))
     fprintf(f, "- catalog: %g scenarios x %g proxies selected, %g cells, digest %.16s\n", results_num(cat, "scenarios"),
@@ -136,9 +148,10 @@ static void report_provenance(FILE *f, const json_t *doc) {
   json_int_t retried = json_integer_value(json_object_get(doc, "retries_seen"));
   const json_t *t = json_object_get(doc, "timeouts");
   if (retried > 0 && !json_is_true(json_object_get(t, "retries")))
-    fprintf(f, "- retries seen: %lld case%s reached the upstream more often than the client sent requests, although "
-               "--retries was not given: the proxy's config retries (those cases have \"retried\": true in "
-               "results.json)\n",
+    fprintf(f, "- retries seen: %lld case%s reached the upstream more often than the client sent requests with --retries "
+               "off: "
+               "a config that retries, or a re-send after a reused connection closed (RFC 9112 9.3.1, which "
+               "keepalive_race expects) (those cases have \"retried\": true in results.json)\n",
             (long long)retried, retried == 1 ? "" : "s");
   fprintf(f, "\n");
 }

@@ -77,7 +77,11 @@ static int load_body(const char *arg, char **body, size_t *len) {
     /* Sized first: a file too big is refused before it is read into memory. */
     struct stat st;
     if (stat(arg + 1, &st) != 0) return cli_usage_error("bench", "--body %s: %s", arg, strerror(errno));
-    if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > BENCH_MAX_BODY)
+    /* A directory reads as zero bytes on some systems: refused, or bench would send an empty
+     * body as if that were asked for. A FIFO or device has no size to check first. */
+    if (S_ISDIR(st.st_mode)) return cli_usage_error("bench", "--body %s: is a directory, want a file", arg);
+    if (!S_ISREG(st.st_mode)) return cli_usage_error("bench", "--body %s: not a regular file", arg);
+    if ((uintmax_t)st.st_size > BENCH_MAX_BODY)
       return cli_usage_error("bench", "--body %s: %jd bytes, more than the %u bench sends", arg,
                              (intmax_t)st.st_size, BENCH_MAX_BODY);
     size_t n = 0;

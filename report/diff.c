@@ -103,6 +103,14 @@ static void add_proxy(json_t *doc, const json_t *a, const json_t *b, const char 
   json_array_append_new(json_object_get(doc, "proxies"), entry);
 }
 
+/* A case an interrupted run never finished: it says nothing about the proxy, so it is
+ * counted apart and never as a change. */
+static bool not_run(const json_t *cell) { return !strcmp(str(cell, "verdict"), "not_run"); }
+
+/* A case the run skipped (the proxy cannot take it, e.g. h2 or client TLS): one side
+ * skipping a cell the other does not have is no change in behaviour. */
+static bool skipped(const json_t *cell) { return !strcmp(str(cell, "verdict"), "skipped"); }
+
 /* ---- the document ------------------------------------------------------------------------ */
 
 static json_t *side_head(const json_t *side) {
@@ -126,6 +134,8 @@ json_t *diff_compare(const json_t *a, const json_t *b) {
                           "unstable", "new", "vanished", "counts", "changed", 0, "unstable", 0, "new", 0, "vanished", 0,
                           "same", 0, "new_proxies", 0, "vanished_proxies", 0, "versions", 0);
   if (!doc) return NULL;
+  json_object_set_new(json_object_get(doc, "counts"), "not_run", json_integer(0));
+  json_object_set_new(json_object_get(doc, "counts"), "not_compared", json_integer(0));
   json_t *counts = json_object_get(doc, "counts");
   json_object_set_new(counts, "settings", json_integer((json_int_t)json_array_size(json_object_get(doc, "settings"))));
 
@@ -145,16 +155,22 @@ json_t *diff_compare(const json_t *a, const json_t *b) {
   json_object_foreach((json_t *)cells_a, key, ca) {
     cb = json_object_get(cells_b, key);
     const char *p = str(ca, "proxy");
-    if (cb) {
+    if (not_run(ca) || (cb && not_run(cb))) {
+      count(counts, "not_run");
+    } else if (cb) {
       enum diff_cell_change ch = diff_cell_compare(ca, cb);
       if (ch == DIFF_CELL_SAME) count(counts, "same");
       else add_cell(doc, lists[ch], ca, cb);
     } else if (present(b, p)) {
-      add_cell(doc, "vanished", ca, NULL);
+      if (skipped(ca)) count(counts, "not_compared");
+      else add_cell(doc, "vanished", ca, NULL);
     }
   }
   json_object_foreach((json_t *)cells_b, key, cb) {
-    if (!json_object_get(cells_a, key) && present(a, str(cb, "proxy"))) add_cell(doc, "new", NULL, cb);
+    if (json_object_get(cells_a, key) || !present(a, str(cb, "proxy"))) continue;
+    if (not_run(cb)) count(counts, "not_run");
+    else if (skipped(cb)) count(counts, "not_compared");
+    else add_cell(doc, "new", NULL, cb);
   }
   bool differs = false;
   static const char *const differences[] = {"changed", "new", "vanished", "new_proxies", "vanished_proxies"};

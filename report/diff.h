@@ -19,7 +19,12 @@
  *     "new":      [ CELLDIFF ],    a scenario only B ran ("a": null), for a proxy both ran
  *     "vanished": [ CELLDIFF ],    a scenario only A ran ("b": null), for a proxy both ran
  *     "counts": { "changed": N, "unstable": N, "new": N, "vanished": N, "same": N,
- *                 "new_proxies": N, "vanished_proxies": N, "versions": N, "settings": N },
+ *                 "new_proxies": N, "vanished_proxies": N, "versions": N, "settings": N,
+ *                 "not_run": N, "not_compared": N },
+ *                 not_run: cells an interrupted run never finished (verdict "not_run" on
+ *                 either side); not_compared: a cell skipped on one side and absent on the
+ *                 other (h2_*, client_tls_* for a proxy that cannot take them). Neither is
+ *                 listed nor counts as a difference.
  *     "differs": true | false }    (a changed, new or vanished cell or proxy: exit 1)
  *
  *   SIDE = { "kind": "results" | "reference", "path": "...", "started": "..." | null,

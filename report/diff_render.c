@@ -99,6 +99,10 @@ static void summary_text(struct buf *b, const json_t *doc) {
   const json_t *n = json_object_get(doc, "counts");
   buf_printf(b, "%lld changed, %lld unstable, %lld new, %lld vanished, %lld same", num(n, "changed"),
              num(n, "unstable"), num(n, "new"), num(n, "vanished"), num(n, "same"));
+  if (num(n, "not_run"))
+    buf_printf(b, "; %lld not run (an interrupted run: not compared, not a change)", num(n, "not_run"));
+  if (num(n, "not_compared"))
+    buf_printf(b, "; %lld skipped on one side and absent on the other (not compared)", num(n, "not_compared"));
   buf_printf(b, "; proxies: %lld new, %lld vanished, %lld with another version", num(n, "new_proxies"),
              num(n, "vanished_proxies"), num(n, "versions"));
   if (num(n, "settings"))

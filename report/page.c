@@ -192,11 +192,13 @@ int page_write(const char *dir, const json_t *doc) {
   struct buf b = {0};
   /* default-src 'none': the browser itself refuses any request the page might make; only its
    * own inline style and script run, and images come from data: URIs. */
-  buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+  /* A merged folder says so: its cells come from several shard runs. */
+  bool merged = json_array_size(json_object_get(doc, "shards")) > 0 || json_object_get(doc, "merge_command");
+  buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<title>badup results</title>\n<style>\n");
+               "<title>%s</title>\n<style>\n", merged ? "badup merge results" : "badup results");
   buf_puts(&b, badup_page_css);
   buf_puts(&b, "</style>\n</head>\n<body>\n<noscript><p>This page draws the results with its inline script; "
                "without it, read results.json, report.md or results.csv beside it.</p></noscript>\n"
@@ -217,21 +219,33 @@ int page_main(int argc, char **argv) {
   static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
+  opterr = 0; /* one line of our own, not getopt's and then ours */
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     if (opt == 'h') {
       page_usage(stdout);
       return 0;
     }
-    return cli_usage_error("page", "unknown option");
+    return cli_usage_error("page", "unknown option %s", argv[optind - 1]);
   }
   if (optind + 1 != argc) return cli_usage_error("page", "want one folder (DIR)");
-  const char *dir = argv[optind];
-  char path[4096];
+  /* DIR, or DIR/results.json as `badup diff` takes it: the page goes beside that file. */
+  char dir[4096], path[4096 + sizeof "/results.json"];
+  snprintf(dir, sizeof dir, "%s", argv[optind]);
+  struct stat st;
+  if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) {
+    char *slash = strrchr(dir, '/');
+    if (strcmp(slash ? slash + 1 : dir, "results.json") != 0)
+      return cli_usage_error("page", "%s: want a results folder or its results.json", dir);
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+  }
   snprintf(path, sizeof path, "%s/results.json", dir);
   json_error_t err;
   json_t *doc = json_load_file(path, JSON_DECODE_ANY, &err);
   if (!json_is_object(doc)) {
-    fprintf(stderr, "badup page: %s: %s\n", path, doc ? "not a JSON object" : err.text);
+    if (doc) fprintf(stderr, "badup page: %s: not a JSON object\n", path);
+    else if (err.line > 0) fprintf(stderr, "badup page: %s:%d:%d: %s\n", path, err.line, err.column, err.text);
+    else fprintf(stderr, "badup page: %s: %s\n", path, err.text);
     json_decref(doc);
     return 2;
   }

@@ -48,7 +48,8 @@
    * "closed|502" (an outcome may hold spaces, "200 !connection"; a count is a last " xN"). */
   const alternatives = (outcomes) => String(outcomes).split(", ").map((o) => o.replace(/ x\d+$/, "")).join("|");
   const seen = (c) => c.alternatives || c.outcomes; /* results.json's words for them, newer and older */
-  const cellLabel = (c, v) => (v === "skipped" || v === "not_run" ? "-"
+  /* not run (an interrupted run) must not read as skipped (the proxy cannot take it) */
+  const cellLabel = (c, v) => (v === "skipped" ? "-" : v === "not_run" ? "not run"
     : v === "unstable" && seen(c) ? alternatives(seen(c)) : show(c.got));
   const show = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
@@ -115,17 +116,31 @@
   /* Every top-level field but the cases: the settings, and whatever provenance the run recorded. */
   const settings = el("dl", { class: "settings", id: "settings", "aria-label": "settings and provenance" });
   const known = { duration_s: 1, started: 1, cases: 1, proxies: 1 };
+  /* null is a setting not given (no --proxy-config, no shard): "none", not an empty line */
+  const orNone = (v) => (v === null ? "none" : show(v));
   const flat = (v) => (v && typeof v === "object" && !Array.isArray(v)
-    ? Object.keys(v).map((kk) => kk + " " + show(v[kk])).join(", ") : show(v));
+    ? Object.keys(v).map((kk) => kk + " " + orNone(v[kk])).join(", ") : orNone(v));
   /* A command line (an array of words) reads as one; a list of objects (a merge's shards) one
    * after the other. */
   const listed = (v) => (v.every((x) => x === null || typeof x !== "object") ? v.map(shellWord).join(" ")
     : v.map(flat).join("; "));
   const fact = (k, text) => settings.appendChild(el("div", {}, "<dt>" + esc(k) + "</dt><dd class=\"mono\">" + esc(text) + "</dd>"));
+  /* A merge's shards: a row each (shard, started, duration, command), not raw JSON. */
+  const shardTable = (v) => {
+    let h = "<table class=\"shards\"><tr><th>shard</th><th>started</th><th>s</th><th>command</th></tr>";
+    for (const x of v) {
+      const o = x && typeof x === "object" ? x : {};
+      h += "<tr><td>" + esc(orNone(o.shard == null ? null : o.shard)) + "</td><td>" + esc(show(o.started)) + "</td><td>" +
+        esc(show(o.duration_s)) + "</td><td class=\"mono\">" + esc(Array.isArray(o.command) ? listed(o.command) : show(o.command)) +
+        "</td></tr>";
+    }
+    settings.appendChild(el("div", {}, "<dt>shards</dt><dd>" + h + "</table></dd>"));
+  };
   for (const k of Object.keys(run)) {
     if (known[k]) continue;
     const v = run[k];
-    fact(k, Array.isArray(v) ? listed(v) : flat(v));
+    if (k === "shards" && Array.isArray(v) && v.length) shardTable(v);
+    else fact(k, Array.isArray(v) ? listed(v) : flat(v));
   }
   fact("proxies", proxies.map((p) => p + (versions.get(p) ? " " + versions.get(p) : "")).join(", "));
   header.appendChild(settings);
@@ -326,6 +341,7 @@
     h += block("Reproduce", "evidence-reproduce", reproduce(c), ev.folder ? "Every file of the case: " + ev.folder +
       "/ beside this page" + (run.repeat > 1 ? " (the other runs: " + ev.folder + ".runN/)" : "") + "." : "");
     panel.innerHTML = h;
+    layout.classList.add("has-case"); /* the panel takes its column only once a case is open */
     if (focusPanel) panel.querySelector("#evidence-title").focus();
   }
   table.addEventListener("click", (e) => {

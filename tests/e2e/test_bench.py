@@ -375,7 +375,9 @@ class Bench(unittest.TestCase):
                           (["--header", "Content-Length: 3"], b"Content-Length from --body"),
                           (["--header", "transfer-encoding: chunked"], b"frames the body"),
                           (["--body", "@" + os.path.join(d, "nope")], b"--body @"),
-                          (["--body", "@" + big], b"more than")):
+                          (["--body", "@" + big], b"more than"),
+                          (["--body", "@" + d], b"is a directory"),
+                          (["--body", "@/dev/null"], b"not a regular file")):
             rc, text, err = self.bench(url, "--duration", "0.2", *args)
             self.assertEqual(rc, 2, (args, text, err))
             self.assertIn(why, err.encode(), args)

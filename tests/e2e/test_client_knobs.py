@@ -149,6 +149,13 @@ class ListTable(unittest.TestCase):
         for name, cells in rows.items():
             self.assertNotIn("-", [c for c in cells], "%s does not declare its client knobs" % name)
             self.assertFalse(any(r.endswith(" ") for r in table), "trailing blanks")
+        # the proxies table: "installed"/"not installed" starts in one column for every row, also
+        # after names longer than 14 characters (http-proxy-middleware)
+        proxies = p.stdout.split("\nproxies (", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+        self.assertEqual(len(proxies), len(shipped))
+        starts = {r.find(" not installed") if " not installed" in r else r.find(" installed") for r in proxies}
+        self.assertEqual(len(starts), 1, "\n".join(proxies))
+        self.assertEqual(len({r.find(" upstreams=") for r in proxies}), 1, "\n".join(proxies))
 
 
 class Ctx(unittest.TestCase, common.TempDirMixin):

@@ -105,7 +105,8 @@ class Fixtures(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertTrue(doc["differs"])
         self.assertEqual(doc["counts"], {"changed": 1, "unstable": 0, "new": 1, "vanished": 1, "same": 1,
-                                         "new_proxies": 1, "vanished_proxies": 1, "versions": 1, "settings": 1})
+                                         "new_proxies": 1, "vanished_proxies": 1, "versions": 1, "settings": 1,
+                                         "not_run": 0, "not_compared": 0})
         ch = doc["changed"][0]
         self.assertEqual((ch["proxy"], ch["scenario"]), ("haproxy", "stall_headers"))
         self.assertEqual((ch["a"]["got"], ch["a"]["verdict"], ch["b"]["got"], ch["b"]["verdict"]),
@@ -116,6 +117,34 @@ class Fixtures(unittest.TestCase):
         self.assertEqual(doc["settings"], [{"name": "read_s", "a": 2.0, "b": 5.0}])
         changes = {p["proxy"]: p["change"] for p in doc["proxies"]}
         self.assertEqual(changes, {"haproxy": "version", "nginx": "vanished", "squid": "new"})
+
+    def test_skipped_against_absent_is_not_compared(self):
+        # a default run skips h2_* for a proxy without h2; the other side (or the reference) has no
+        # such cell: not a change either way
+        with_skip = BASE + [case("haproxy", "h2_ok", "", "skipped", expect="200")]
+        a, b = self.folder("a", results(with_skip)), self.folder("b", results(BASE))
+        for x, y in ((a, b), (b, a)):
+            p = diff(x, y)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("1 skipped on one side and absent on the other (not compared)", p.stdout)
+            self.assertNotIn("h2_ok", p.stdout)
+            rc, doc = self.json_of(x, y)
+            self.assertEqual((rc, doc["counts"]["not_compared"], doc["new"], doc["vanished"]), (0, 1, [], []))
+
+    def test_not_run_cells_are_counted_apart(self):
+        # an interrupted run: an in-flight case (got "setup_error") and a never-started one
+        later = copy.deepcopy(BASE)
+        later[1] = case("haproxy", "stall_headers", "setup_error", "not_run", expect="504")
+        later[2] = case("haproxy", "refuse", "", "not_run", expect="502")
+        later.append(case("haproxy", "empty_reply", "", "not_run", expect="502"))  # only B, not run
+        a, b = self.folder("a", results(BASE)), self.folder("b", results(later))
+        for x, y in ((a, b), (b, a)):
+            p = diff(x, y)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("3 not run (an interrupted run: not compared, not a change)", p.stdout)
+            self.assertIn("nothing changed", p.stdout)
+            rc, doc = self.json_of(x, y)
+            self.assertEqual((rc, doc["counts"]["not_run"], doc["changed"], doc["counts"]["same"]), (0, 3, [], 2))
 
     def test_verdict_change_alone_is_a_change(self):
         later = copy.deepcopy(BASE)

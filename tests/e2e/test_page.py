@@ -246,8 +246,29 @@ class PageFileTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2)
             self.assertIn("results.json", p.stderr)
             with open(os.path.join(d, "results.json"), "w") as f:
-                f.write("[1, 2")
-            self.assertEqual(common.badup_text(["page", d]).returncode, 2)
+                f.write('{"cases": [\n  1,\n  2 x')
+            p = common.badup_text(["page", d])
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("results.json:3:", p.stderr)  # line and column of the broken text
+            # the file itself names the folder, as for `badup diff`
+            with open(os.path.join(d, "results.json"), "w") as f:
+                f.write('{"cases": []}')
+            p = common.badup_text(["page", os.path.join(d, "results.json")])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(os.path.isfile(os.path.join(d, "index.html")))
+            with open(os.path.join(d, "index.html")) as f:
+                self.assertIn("<title>badup results</title>", f.read())
+            with open(os.path.join(d, "results.json"), "w") as f:
+                f.write('{"cases": [], "shards": [{"shard": "1/2"}, {"shard": "2/2"}]}')
+            self.assertEqual(common.badup_text(["page", d]).returncode, 0)
+            with open(os.path.join(d, "index.html")) as f:
+                self.assertIn("<title>badup merge results</title>", f.read())  # a merged folder says so
+            p = common.badup_text(["page", "--bogus", d])
+            self.assertEqual(p.returncode, 2)
+            # one error line (not getopt's and then ours), then the usual pointer to --help
+            self.assertEqual(p.stderr.strip().splitlines(), ["badup page: unknown option --bogus",
+                                                             "Try 'badup page --help'."])
+            self.assertIn("--bogus", p.stderr)
         finally:
             shutil.rmtree(d)
 
@@ -329,7 +350,7 @@ class PageInBrowserTest(unittest.TestCase):
         })()""")
         want = []
         for c in self.f.doc["cases"]:
-            label = "-" if c["verdict"] in ("skipped", "not_run") else (
+            label = "-" if c["verdict"] == "skipped" else "not run" if c["verdict"] == "not_run" else (
                 "closed|502" if c["verdict"] == "unstable" else c["got"])  # as report.md: every outcome seen
             want.append([c["proxy"], c["scenario"], label + LABEL[c["verdict"]], c["verdict"]])
         self.assertEqual(sorted(x[:4] for x in cells), sorted(want))
@@ -344,6 +365,7 @@ class PageInBrowserTest(unittest.TestCase):
         settings = self.b.evaluate("document.getElementById('settings').textContent")
         self.assertIn("badup run --proxy all --client-tls --set field=Via --seed 7", settings, "provenance is shown")
         self.assertIn("future_field", settings, "a field the page does not know is shown as it is")
+        self.assertIn("proxy_confignone", settings, "a setting not given reads none")
 
     def visible(self):
         return self.b.evaluate("""[...document.querySelectorAll('#matrix tbody tr:not([hidden]) button.cell')]
@@ -385,6 +407,10 @@ class PageInBrowserTest(unittest.TestCase):
         i = 3 * len(SCENARIOS) + si
         c = self.f.doc["cases"][i]
         self.open_by_mouse(i)
+        # the panel has a column only once a case is open (until then the matrix has the width)
+        self.assertEqual(self.b.evaluate("[document.querySelector('.layout').classList.contains('has-case'), "
+                                         "getComputedStyle(document.getElementById('evidence')).display]"),
+                         [True, "block"])
         ev = self.b.evaluate("""(() => { const q = s => document.querySelector(s);
             const t = s => (q(s) || {}).textContent;
             return {title: t('#evidence-title'), expected: t('[data-fact=expected]'), got: t('[data-fact=got]'),

@@ -112,6 +112,16 @@ class OutFolder(Base):
             self.assertEqual(f.read(), "my report\n")
         self.assertTrue(os.path.exists(os.path.join(d, "db.tmp.bak")))
 
+    def test_report_provenance_names_the_seed_and_set(self):
+        out = self.path("prov")
+        p = run(["--proxy", "nginx", "--scenario", "ok", "--out", out, "--reference", self.ref, "--seed", "7",
+                 "--set", "tenant=a1"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(out, "report.md")) as f:
+            prov = f.read().split("## Provenance", 1)[1]
+        self.assertIn("- seed 7\n", prov)
+        self.assertIn("- --set: `tenant=a1`\n", prov)
+
     def test_a_run_folder_with_a_file_of_mine_is_left_alone(self):
         out = self.path("out")
         self.assertEqual(run(["--proxy", "nginx", "--scenario", "ok", "--out", out, "--reference", self.ref]).returncode, 0)
@@ -328,6 +338,8 @@ class Interrupted(Base):
         verdicts = {(c["proxy"], c["scenario"]): c["verdict"] for c in doc["cases"]}
         self.assertEqual(verdicts[("haproxy", "stall_headers")], "not_run")
         self.assertIn(verdicts[("haproxy", "ok")], ("pass", "not_run"))
+        # an in-flight case stopped by the interrupt says nothing either (no "setup_error")
+        self.assertEqual({c["got"] for c in doc["cases"] if c["verdict"] == "not_run"}, {""})
         for px in ("haproxy", "nginx"):
             self.assertFalse(os.path.exists(os.path.join(out, "cases", px, "stall_headers")))
         self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
